@@ -1,0 +1,35 @@
+import type { AgentRole } from "../generated/prisma/enums.js";
+
+/**
+ * What a caller may do. Agents get them from their role, API keys from the
+ * scopes chosen when the key was created.
+ */
+export const PERMISSIONS = {
+  "tickets:read": "Read tickets, their public replies, tags and requesters' names",
+  "tickets:write": "Create and update tickets, reply to them",
+  "notes:read": "Read internal notes",
+  "notes:write": "Add internal notes",
+  "contacts:read": "Read contacts, including their email addresses and phone numbers",
+  "contacts:write": "Create, update and merge contacts",
+  "agents:read": "List agents",
+  "agents:manage": "Invite, disable and change the role of agents; manage API keys",
+} as const;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+/** Managing people and keys needs a human OWNER or ADMIN: no key can hold it. */
+export const API_KEY_SCOPES = (Object.keys(PERMISSIONS) as Permission[]).filter((p) => p !== "agents:manage");
+
+const READ: Permission[] = ["tickets:read", "notes:read", "contacts:read", "agents:read"];
+const WRITE: Permission[] = ["tickets:write", "notes:write", "contacts:write"];
+
+const ROLE_PERMISSIONS: Record<AgentRole, Permission[]> = {
+  VIEWER: READ,
+  AGENT: [...READ, ...WRITE],
+  ADMIN: [...READ, ...WRITE, "agents:manage"],
+  OWNER: [...READ, ...WRITE, "agents:manage"],
+};
+
+export function permissionsForRole(role: AgentRole): Set<Permission> {
+  return new Set(ROLE_PERMISSIONS[role]);
+}

@@ -1,0 +1,73 @@
+import type { Database } from "../db/database.js";
+import type { AgentRole } from "../generated/prisma/enums.js";
+import { hashToken } from "./tokens.js";
+import { permissionsForRole, type Permission } from "./permissions.js";
+
+export type Viewer =
+  | {
+      kind: "agent";
+      tenantId: string;
+      agentId: string;
+      role: AgentRole;
+      sessionId: string;
+      permissions: Set<Permission>;
+    }
+  | {
+      kind: "apiKey";
+      tenantId: string;
+      apiKeyId: string;
+      permissions: Set<Permission>;
+    };
+
+export interface Authentication {
+  viewer: Viewer | null;
+  /** Why presented credentials were refused, for the UNAUTHENTICATED message. */
+  failure?: string;
+}
+
+// Last-used times are informative; writing them once a minute per key is enough.
+const LAST_USED_GRANULARITY_MS = 60_000;
+
+/** Reads `Authorization: Bearer <session token | API key>` and checks it. */
+export async function authenticate(database: Database, header: string | null): Promise<Authentication> {
+  if (!header) return { viewer: null };
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  if (!match) return { viewer: null, failure: "Authorization header must be 'Bearer <token>'" };
+  const token = match[1]!;
+  const digest = hashToken(token);
+  const { prisma } = database;
+
+  if (token.startsWith("dgs_")) {
+    const session = await prisma.session.findUnique({ where: { tokenHash: digest }, include: { agent: true } });
+    if (!session || session.revokedAt || session.expiresAt < new Date() || session.agent.disabled) {
+      return { viewer: null, failure: "Session expired or signed out" };
+    }
+    return {
+      viewer: {
+        kind: "agent",
+        tenantId: session.tenantId,
+        agentId: session.agentId,
+        role: session.agent.role,
+        sessionId: session.id,
+        permissions: permissionsForRole(session.agent.role),
+      },
+    };
+  }
+  if (token.startsWith("dgk_")) {
+    const key = await prisma.apiKey.findUnique({ where: { secretHash: digest } });
+    if (!key || key.revokedAt) return { viewer: null, failure: "API key unknown or revoked" };
+    const now = Date.now();
+    if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
+      await prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date(now) } });
+    }
+    return {
+      viewer: {
+        kind: "apiKey",
+        tenantId: key.tenantId,
+        apiKeyId: key.id,
+        permissions: new Set(key.scopes as Permission[]),
+      },
+    };
+  }
+  return { viewer: null, failure: "Unrecognised credential" };
+}

@@ -1,0 +1,99 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { z } from "zod";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const flag = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/** Every setting the server reads, with its default. The README lists them. */
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded")
+    .optional(),
+  SEED_DEMO: flag.default(true),
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
+  MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
+  MAX_QUERY_BREADTH: z.coerce.number().int().positive().default(300),
+  MAX_QUERY_COMPLEXITY: z.coerce.number().int().positive().default(5000),
+  SIGNIN_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
+  SIGNIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(15 * 60),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Server PostgreSQL; undefined means the embedded database under dataDir. */
+  databaseUrl?: string;
+  redisUrl?: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** AES-256 key for secrets at rest. */
+  encryptionKey: Buffer;
+  seedDemo: boolean;
+  sessionTtlMs: number;
+  limits: { depth: number; breadth: number; complexity: number };
+  signIn: { maxAttempts: number; windowSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** Parses and validates the environment once, at start. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    encryptionKey: resolveEncryptionKey(e),
+    seedDemo: e.SEED_DEMO,
+    sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
+    limits: { depth: e.MAX_QUERY_DEPTH, breadth: e.MAX_QUERY_BREADTH, complexity: e.MAX_QUERY_COMPLEXITY },
+    signIn: { maxAttempts: e.SIGNIN_MAX_ATTEMPTS, windowSeconds: e.SIGNIN_WINDOW_SECONDS },
+  };
+}
+
+/**
+ * A server deployment must bring its own key (losing it loses every secret).
+ * The embedded database generates one on first start and keeps it beside the data.
+ */
+function resolveEncryptionKey(e: Env): Buffer {
+  if (e.ENCRYPTION_KEY) return Buffer.from(e.ENCRYPTION_KEY, "base64");
+  if (e.DATABASE_URL) {
+    throw new ConfigError(["ENCRYPTION_KEY: required with DATABASE_URL (32 bytes, base64: `openssl rand -base64 32`)"]);
+  }
+  if (e.DATA_DIR.startsWith("memory://")) return randomBytes(32);
+  const file = path.resolve(e.DATA_DIR, "encryption.key");
+  if (existsSync(file)) return Buffer.from(readFileSync(file, "utf8").trim(), "base64");
+  mkdirSync(path.dirname(file), { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString("base64") + "\n", { mode: 0o600 });
+  return key;
+}

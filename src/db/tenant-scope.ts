@@ -1,0 +1,62 @@
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { getDatamodel } from "../generated/pothos-prisma-types.js";
+
+/** Models that carry a tenantId column, read from the generated datamodel. */
+const TENANT_MODELS = new Set(
+  Object.entries(getDatamodel().datamodel.models)
+    .filter(([, m]) => m.fields.some((f) => f.name === "tenantId"))
+    .map(([name]) => name),
+);
+
+const UNIQUE_WHERE = new Set(["findUnique", "findUniqueOrThrow", "update", "delete", "upsert"]);
+const MANY_WHERE = new Set([
+  "findFirst",
+  "findFirstOrThrow",
+  "findMany",
+  "count",
+  "aggregate",
+  "groupBy",
+  "updateMany",
+  "updateManyAndReturn",
+  "deleteMany",
+]);
+
+type AnyArgs = Record<string, any>;
+
+/**
+ * The one place where tenancy is enforced: every query through the returned
+ * client is confined to `tenantId`, reads and writes alike. A row of another
+ * tenant is simply not there, so it looks exactly like a missing one.
+ */
+export function scopeToTenant(prisma: PrismaClient, tenantId: string) {
+  return prisma.$extends({
+    name: "tenant-scope",
+    query: {
+      $allModels: {
+        async $allOperations({ model, operation, args, query }) {
+          const a = { ...(args as AnyArgs) };
+          if (model === "Tenant") {
+            if (operation.startsWith("create") || operation.startsWith("delete") || operation === "upsert") {
+              throw new Error(`Tenant ${operation} is not allowed on a tenant-scoped client`);
+            }
+            a.where = UNIQUE_WHERE.has(operation) ? { ...a.where, id: tenantId } : { AND: [a.where ?? {}, { id: tenantId }] };
+            return query(a);
+          }
+          if (!TENANT_MODELS.has(model)) return query(a);
+          if (operation === "create") a.data = { ...a.data, tenantId };
+          else if (operation === "createMany" || operation === "createManyAndReturn") {
+            a.data = (Array.isArray(a.data) ? a.data : [a.data]).map((d: AnyArgs) => ({ ...d, tenantId }));
+          } else if (operation === "upsert") {
+            a.where = { ...a.where, tenantId };
+            a.create = { ...a.create, tenantId };
+          } else if (UNIQUE_WHERE.has(operation)) a.where = { ...a.where, tenantId };
+          else if (MANY_WHERE.has(operation)) a.where = a.where ? { AND: [a.where, { tenantId }] } : { tenantId };
+          else throw new Error(`Unscoped Prisma operation ${model}.${operation}`);
+          return query(a);
+        },
+      },
+    },
+  });
+}
+
+export type TenantClient = ReturnType<typeof scopeToTenant>;

@@ -1,0 +1,106 @@
+import SchemaBuilder from "@pothos/core";
+import ComplexityPlugin from "@pothos/plugin-complexity";
+import DirectivesPlugin from "@pothos/plugin-directives";
+import PrismaPlugin from "@pothos/plugin-prisma";
+import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import ValidationPlugin from "@pothos/plugin-validation";
+import type PrismaTypes from "../generated/pothos-prisma-types.js";
+import { getDatamodel } from "../generated/pothos-prisma-types.js";
+import type { Permission } from "../auth/permissions.js";
+import { AppError, validationError } from "../errors.js";
+import type { Context } from "./context.js";
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  AuthScopes: {
+    authenticated: boolean;
+    agent: boolean;
+    permission: Permission;
+    anyPermission: Permission[];
+  };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    ID: { Input: string; Output: string | number };
+  };
+  Directives: {
+    personalData: { locations: "FIELD_DEFINITION"; args: { category: string } };
+  };
+}>({
+  defaultFieldNullability: false,
+  plugins: [
+    ScopeAuthPlugin,
+    DirectivesPlugin,
+    ValidationPlugin,
+    ComplexityPlugin,
+    RelayPlugin,
+    PrismaPlugin,
+  ],
+  scopeAuth: {
+    authScopes: async (ctx) => ({
+      authenticated: ctx.viewer !== null,
+      agent: ctx.viewer?.kind === "agent",
+      permission: (p) => ctx.can(p),
+      anyPermission: (ps) => ps.some((p) => ctx.can(p)),
+    }),
+    unauthorizedError: (_parent, ctx, _info, result) =>
+      ctx.viewer
+        ? new AppError("FORBIDDEN", result.message === "Not authorized" ? "You are not allowed to see or do this" : result.message)
+        : new AppError("UNAUTHENTICATED", ctx.authFailure ?? "Sign in or send an API key"),
+  },
+  validation: {
+    validationError: (failure) =>
+      validationError(
+        failure.issues.map((i) => ({
+          path: (i.path ?? []).map((p) => (typeof p === "object" ? (p.key as string | number) : (p as string | number))),
+          message: i.message,
+        })),
+      ),
+  },
+  complexity: {
+    defaultComplexity: 1,
+    defaultListMultiplier: 10,
+    limit: (ctx) => ctx.config.limits,
+    complexityError: (kind, r) => {
+      const [actual, max] =
+        kind === "Depth" ? [r.depth, r.maxDepth] : kind === "Breadth" ? [r.breadth, r.maxBreadth] : [r.complexity, r.maxComplexity];
+      return new AppError("QUERY_TOO_COMPLEX", `Query ${kind.toLowerCase()} ${actual} exceeds the limit of ${max}`, {
+        kind: kind.toUpperCase(),
+        actual,
+        max,
+      });
+    },
+  },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+    nodeQueryOptions: { authScopes: { authenticated: true }, description: "Any object by its global ID; null when missing or not visible to the caller." },
+    nodesQueryOptions: false,
+  },
+  prisma: {
+    client: (ctx) => ctx.db as never,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    // Mutation payloads load their relations through batched fallbacks; the
+    // query-count test guards the lists, where planning matters.
+    onUnusedQuery: null,
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});
+
+builder.scalarType("DateTime", {
+  description: "An ISO-8601 timestamp in UTC",
+  serialize: (value) => (value instanceof Date ? value.toISOString() : String(value)),
+  parseValue: (value) => {
+    const date = typeof value === "string" ? new Date(value) : undefined;
+    if (!date || Number.isNaN(date.getTime())) throw new AppError("VALIDATION", "DateTime must be an ISO-8601 string");
+    return date;
+  },
+});
+
+export const SortDirection = builder.enumType("SortDirection", { values: ["ASC", "DESC"] as const });

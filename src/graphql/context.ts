@@ -1,0 +1,51 @@
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { Database } from "../db/database.js";
+import type { TenantClient } from "../db/tenant-scope.js";
+import type { Viewer } from "../auth/viewer.js";
+import type { Permission } from "../auth/permissions.js";
+import type { SignInLimiter } from "../agents/sign-in-limiter.js";
+import { AppError } from "../errors.js";
+
+/** What every resolver and service receives. Nothing reads globals. */
+export interface Context {
+  requestId: string;
+  config: Config;
+  database: Database;
+  log: Logger;
+  clientIp: string;
+  viewer: Viewer | null;
+  authFailure?: string;
+  signInLimiter: SignInLimiter;
+  /** The caller's tenant-scoped database client. */
+  readonly db: TenantClient;
+  can(permission: Permission): boolean;
+}
+
+export interface ContextInput {
+  requestId: string;
+  config: Config;
+  database: Database;
+  log: Logger;
+  clientIp: string;
+  viewer: Viewer | null;
+  authFailure?: string;
+  signInLimiter: SignInLimiter;
+}
+
+export function createContext(input: ContextInput): Context {
+  return {
+    ...input,
+    get db() {
+      if (!input.viewer) throw new AppError("UNAUTHENTICATED", input.authFailure ?? "Sign in or send an API key");
+      return input.database.forTenant(input.viewer.tenantId);
+    },
+    can: (permission) => input.viewer?.permissions.has(permission) ?? false,
+  };
+}
+
+/** The signed-in viewer, or an UNAUTHENTICATED error. */
+export function requireViewer(ctx: Context): Viewer {
+  if (!ctx.viewer) throw new AppError("UNAUTHENTICATED", ctx.authFailure ?? "Sign in or send an API key");
+  return ctx.viewer;
+}

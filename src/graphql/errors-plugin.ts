@@ -1,0 +1,83 @@
+import { GraphQLError } from "graphql";
+import { handleStreamOrSingleExecutionResult, type Plugin } from "graphql-yoga";
+import type { Logger } from "pino";
+import { PothosValidationError } from "@pothos/core";
+import type { Context } from "./context.js";
+
+const withCode = (err: GraphQLError, code: string, extra: Record<string, unknown> = {}) =>
+  new GraphQLError(err.message, {
+    nodes: err.nodes,
+    source: err.source,
+    positions: err.positions,
+    path: err.path,
+    extensions: { ...err.extensions, code, ...extra },
+  });
+
+/** Database errors that mean the input clashed with existing data, not a bug. */
+function fromDatabase(original: unknown): [string, string] | null {
+  const code = (original as { code?: unknown })?.code;
+  if (code === "P2002") return ["CONFLICT", "This conflicts with an existing record"];
+  if (code === "P2025") return ["NOT_FOUND", "Record not found"];
+  return null;
+}
+
+/**
+ * Gives every error a stable `extensions.code`, and masks unexpected ones:
+ * the client sees a reference, the log has the cause.
+ */
+export function presentError(err: GraphQLError, requestId: string, log: Logger): GraphQLError {
+  const original = err.originalError;
+  if (err.extensions?.code && (!original || original instanceof GraphQLError)) return err;
+  // Variable coercion: a wrong type or an unknown enum value in the variables.
+  const variable = /^Variable "\$(\w+)"/.exec(err.message)?.[1];
+  if (variable) return withCode(err, "VALIDATION", { fields: [{ path: [variable], message: err.message }] });
+  if (original instanceof PothosValidationError || original instanceof GraphQLError) return withCode(err, "VALIDATION");
+  if (!original) return withCode(err, "GRAPHQL_VALIDATION_FAILED");
+  const known = fromDatabase(original);
+  if (known) return new GraphQLError(known[1], { nodes: err.nodes, path: err.path, extensions: { code: known[0] } });
+  log.error({ err: original, requestId, path: err.path?.join(".") }, "unexpected error");
+  return new GraphQLError(`Unexpected error (reference ${requestId})`, {
+    nodes: err.nodes,
+    path: err.path,
+    extensions: { code: "INTERNAL_SERVER_ERROR", requestId },
+  });
+}
+
+export function errorsPlugin(log: Logger): Plugin<Context> {
+  return {
+    onParse() {
+      return ({ result, replaceParseResult }) => {
+        if (result instanceof GraphQLError) replaceParseResult(withCode(result, "GRAPHQL_PARSE_FAILED", { http: { status: 400 } }));
+      };
+    },
+    onValidate() {
+      return ({ result, setResult }) => {
+        if (result.length > 0) setResult(result.map((e) => withCode(e, e.extensions?.code as string ?? "GRAPHQL_VALIDATION_FAILED")));
+      };
+    },
+    onExecute({ args }) {
+      const ctx = args.contextValue as Context;
+      return {
+        onExecuteDone(payload) {
+          return handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
+            if (result.errors?.length) {
+              setResult({ ...result, errors: result.errors.map((e) => presentError(e, ctx.requestId, log)) });
+            }
+          });
+        },
+      };
+    },
+    onSubscribe({ args }) {
+      const ctx = args.contextValue as Context;
+      return {
+        onSubscribeResult(payload) {
+          return handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
+            if (result.errors?.length) {
+              setResult({ ...result, errors: result.errors.map((e) => presentError(e, ctx.requestId, log)) });
+            }
+          });
+        },
+      };
+    },
+  };
+}

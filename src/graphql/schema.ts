@@ -1,0 +1,15 @@
+import { lexicographicSortSchema } from "graphql";
+import { printSchemaWithDirectives } from "@graphql-tools/utils";
+import { builder } from "./builder.js";
+// Each domain registers its types, queries and mutations on import.
+import "../tenants/types.js";
+import "../agents/types.js";
+import "../api-keys/types.js";
+import "../contacts/types.js";
+import "../tickets/types.js";
+import "../viewer/types.js";
+
+export const schema = builder.toSchema();
+
+/** The SDL as published in schema/schema.graphql: sorted, so diffs stay readable. */
+export const printedSchema = () => printSchemaWithDirectives(lexicographicSortSchema(schema));

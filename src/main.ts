@@ -1,0 +1,57 @@
+import { seedDemo } from "../prisma/seed.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { openDatabase } from "./db/database.js";
+import { createServer } from "./server.js";
+
+const USAGE = `Usage: tsx src/main.ts <command>
+  serve     start the API (applies pending migrations; seeds the demo tenant on first run)
+  migrate   apply pending migrations and exit
+  seed      create the demo tenant if it does not exist`;
+
+async function main(command = "serve") {
+  const config = loadConfig();
+  switch (command) {
+    case "serve": {
+      const server = await createServer(config);
+      const demo = config.seedDemo ? await seedDemo(server.database, config.dataDir) : null;
+      const where = config.databaseUrl ? "PostgreSQL server" : `embedded PostgreSQL in ${config.dataDir}`;
+      console.log(`\nDeskgraph is running on the ${where}.`);
+      console.log(`  GraphQL + GraphiQL: ${server.url}`);
+      if (demo) {
+        console.log(`  Demo tenant "${demo.tenant}": sign in as ${demo.email} / ${demo.password}`);
+        console.log(`  Demo API key (all scopes): ${demo.apiKey}`);
+        console.log(`  In GraphiQL, set the header {"Authorization": "Bearer ${demo.apiKey}"}\n`);
+      }
+      const stop = async () => {
+        await server.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      return;
+    }
+    case "migrate": {
+      const db = await openDatabase(config);
+      const ran = await db.migrate();
+      console.log(ran.length ? `Applied: ${ran.join(", ")}` : "Database is up to date.");
+      await db.close();
+      return;
+    }
+    case "seed": {
+      const db = await openDatabase(config);
+      await db.migrate();
+      const demo = await seedDemo(db, config.dataDir);
+      console.log(demo ? `Demo tenant ready: ${JSON.stringify(demo)}` : "Demo tenant exists; its credentials were not kept.");
+      await db.close();
+      return;
+    }
+    default:
+      console.error(USAGE);
+      process.exit(2);
+  }
+}
+
+main(process.argv[2]).catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

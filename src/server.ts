@@ -1,0 +1,112 @@
+import { randomUUID } from "node:crypto";
+import { createServer as createHttpServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createYoga } from "graphql-yoga";
+import type { Logger } from "pino";
+import { SignInLimiter } from "./agents/sign-in-limiter.js";
+import { authenticate } from "./auth/viewer.js";
+import type { Config } from "./config.js";
+import { openDatabase, type Database } from "./db/database.js";
+import { createContext, type Context } from "./graphql/context.js";
+import { errorsPlugin } from "./graphql/errors-plugin.js";
+import { schema } from "./graphql/schema.js";
+import { createLogger } from "./logger.js";
+
+export interface RunningServer {
+  url: string;
+  database: Database;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Reuse an open database instead of opening one from the config. */
+  database?: Database;
+  log?: Logger;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,100}$/;
+
+const DEFAULT_QUERY = `# Send your token in the headers below: { "Authorization": "Bearer <token>" }
+query FirstQuery {
+  viewer { tenant { name } permissions }
+  tickets(first: 10, filter: { status: [NEW, OPEN] }) {
+    totalCount
+    edges { node { id number subject status requester { name } tags { name } } }
+  }
+}
+`;
+
+export async function createServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const database = options.database ?? (await openDatabase(config));
+  if (!options.database) {
+    const ran = await database.migrate();
+    if (ran.length) log.info({ migrations: ran }, "applied migrations");
+  }
+  const signInLimiter = new SignInLimiter(config.signIn.maxAttempts, config.signIn.windowSeconds);
+  const requestIds = new WeakMap<Request, string>();
+
+  const yoga = createYoga<{ req: IncomingMessage }, Context>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    landingPage: false,
+    graphiql: { title: "Deskgraph", defaultQuery: DEFAULT_QUERY },
+    // Masking happens in errorsPlugin, which knows the request id.
+    maskedErrors: false,
+    logging: {
+      debug: (...a) => log.debug(a.map(String).join(" ")),
+      info: (...a) => log.info(a.map(String).join(" ")),
+      warn: (...a) => log.warn(a.map(String).join(" ")),
+      error: (...a) => log.error(a.map(String).join(" ")),
+    },
+    plugins: [
+      errorsPlugin(log),
+      {
+        onRequest({ request }) {
+          const given = request.headers.get("x-request-id");
+          requestIds.set(request, given && REQUEST_ID.test(given) ? given : randomUUID());
+        },
+        onResponse({ request, response }) {
+          const id = requestIds.get(request);
+          if (id) response.headers.set("x-request-id", id);
+        },
+      },
+    ],
+    context: async ({ request, req }) => {
+      const requestId = requestIds.get(request) ?? randomUUID();
+      const auth = await authenticate(database, request.headers.get("authorization"));
+      return createContext({
+        requestId,
+        config,
+        database,
+        log: log.child({ requestId }),
+        clientIp: req?.socket?.remoteAddress ?? "unknown",
+        viewer: auth.viewer,
+        authFailure: auth.failure,
+        signInLimiter,
+      });
+    },
+  });
+
+  const http = createHttpServer(yoga);
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(config.port, config.host, resolve);
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+
+  return {
+    url: `http://${host}:${port}/graphql`,
+    database,
+    log,
+    async close() {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      if (!options.database) await database.close();
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import { createContactIn, findContact, type ContactInput } from "../contacts/service.js";
+import type { TenantClient } from "../db/tenant-scope.js";
+import { AppError, forbidden, notFound } from "../errors.js";
+import type { Channel, TicketPriority, TicketStatus } from "../generated/prisma/enums.js";
+import type { Context } from "../graphql/context.js";
+import { requireViewer } from "../graphql/context.js";
+import { assertNotClosed, statusChange } from "./status.js";
+
+type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
+
+export interface CreateTicketInput {
+  subject: string;
+  body: string;
+  requesterId?: string | null;
+  requester?: (ContactInput & { name: string }) | null;
+  firstMessageFrom: "REQUESTER" | "ME";
+  priority: TicketPriority;
+  channel: Channel;
+  assigneeId?: string | null;
+  tags?: string[] | null;
+}
+
+export interface UpdateTicketInput {
+  subject?: string | null;
+  status?: TicketStatus | null;
+  priority?: TicketPriority | null;
+  assigneeId?: string | null;
+  tags?: string[] | null;
+}
+
+export interface AddMessageInput {
+  ticketId: string;
+  body: string;
+  internal: boolean;
+  from: "ME" | "REQUESTER";
+  status?: TicketStatus | null;
+}
+
+export async function findTicket(db: TenantClient | Tx, id: string) {
+  const ticket = await db.ticket.findUnique({ where: { id } });
+  if (!ticket) throw notFound("Ticket");
+  return ticket;
+}
+
+async function assertAssignable(tx: Tx, agentId: string) {
+  const agent = await tx.agent.findUnique({ where: { id: agentId } });
+  if (!agent) throw notFound("Agent");
+  if (agent.disabled) {
+    throw new AppError("VALIDATION", "A disabled agent cannot be assigned", {
+      fields: [{ path: ["input", "assigneeId"], message: "agent is disabled" }],
+    });
+  }
+}
+
+async function setTags(tx: Tx, tenantId: string, ticketId: string, names: string[]) {
+  const unique = [...new Set(names)];
+  const tags = [];
+  for (const name of unique) {
+    tags.push(await tx.tag.upsert({ where: { tenantId_name: { tenantId, name } }, create: { tenantId, name }, update: {} }));
+  }
+  await tx.ticketTag.deleteMany({ where: { ticketId, tagId: { notIn: tags.map((t) => t.id) } } });
+  await tx.ticketTag.createMany({ data: tags.map((t) => ({ tenantId, ticketId, tagId: t.id })), skipDuplicates: true });
+}
+
+/** Who a message is from: the caller (an agent, or the system for API keys) or the requester. */
+function authorOf(ctx: Context, from: "ME" | "REQUESTER", requesterId: string) {
+  const viewer = requireViewer(ctx);
+  if (from === "REQUESTER") return { authorType: "CONTACT" as const, authorContactId: requesterId };
+  if (viewer.kind === "agent") return { authorType: "AGENT" as const, authorAgentId: viewer.agentId };
+  return { authorType: "SYSTEM" as const };
+}
+
+export async function createTicket(ctx: Context, input: CreateTicketInput) {
+  const viewer = requireViewer(ctx);
+  if (!input.requesterId === !input.requester) {
+    throw new AppError("VALIDATION", "Give either requesterId or requester, not both or neither", {
+      fields: [{ path: ["input", "requesterId"], message: "exactly one of requesterId and requester is required" }],
+    });
+  }
+  if (input.requester && !ctx.can("contacts:write")) throw forbidden("Creating a requester needs contacts:write");
+  return ctx.db.$transaction(async (tx) => {
+    const requester = input.requesterId
+      ? await findContact(tx, input.requesterId)
+      : await createContactIn(tx, viewer.tenantId, input.requester!);
+    if (input.assigneeId) await assertAssignable(tx, input.assigneeId);
+    const { ticketSeq } = await tx.tenant.update({ where: { id: viewer.tenantId }, data: { ticketSeq: { increment: 1 } } });
+    const ticket = await tx.ticket.create({
+      data: {
+        tenantId: viewer.tenantId,
+        number: ticketSeq,
+        subject: input.subject,
+        priority: input.priority,
+        channel: input.channel,
+        requesterId: requester.id,
+        assigneeId: input.assigneeId ?? null,
+      },
+    });
+    await tx.message.create({
+      data: {
+        tenantId: viewer.tenantId,
+        ticketId: ticket.id,
+        body: input.body,
+        channel: input.channel,
+        internal: false,
+        ...authorOf(ctx, input.firstMessageFrom, requester.id),
+      },
+    });
+    if (input.tags?.length) await setTags(tx, viewer.tenantId, ticket.id, input.tags);
+    return ticket;
+  });
+}
+
+export async function updateTicket(ctx: Context, id: string, input: UpdateTicketInput) {
+  const viewer = requireViewer(ctx);
+  return ctx.db.$transaction(async (tx) => {
+    const ticket = await findTicket(tx, id);
+    assertNotClosed(ticket.status);
+    if (input.assigneeId) await assertAssignable(tx, input.assigneeId);
+    if (input.tags) await setTags(tx, viewer.tenantId, id, input.tags);
+    return tx.ticket.update({
+      where: { id },
+      data: {
+        ...(input.subject ? { subject: input.subject } : {}),
+        ...(input.priority ? { priority: input.priority } : {}),
+        ...(input.assigneeId !== undefined ? { assigneeId: input.assigneeId } : {}),
+        ...(input.status ? statusChange(ticket.status, input.status) : {}),
+        // Tag changes alone must still move updatedAt.
+        updatedAt: new Date(),
+      },
+    });
+  });
+}
+
+export async function addMessage(ctx: Context, input: AddMessageInput) {
+  const viewer = requireViewer(ctx);
+  if (input.internal && input.from === "REQUESTER") {
+    throw new AppError("VALIDATION", "A requester's message cannot be an internal note", {
+      fields: [{ path: ["input", "internal"], message: "must be false when from is REQUESTER" }],
+    });
+  }
+  if (input.internal ? !ctx.can("notes:write") : !ctx.can("tickets:write")) {
+    throw forbidden(input.internal ? "Adding internal notes needs notes:write" : "Replying needs tickets:write");
+  }
+  return ctx.db.$transaction(async (tx) => {
+    const ticket = await findTicket(tx, input.ticketId);
+    assertNotClosed(ticket.status);
+    const message = await tx.message.create({
+      data: {
+        tenantId: viewer.tenantId,
+        ticketId: ticket.id,
+        body: input.body,
+        internal: input.internal,
+        channel: ticket.channel,
+        ...authorOf(ctx, input.from, ticket.requesterId),
+      },
+    });
+    const next = input.status ?? automaticStatus(ticket.status, input);
+    await tx.ticket.update({
+      where: { id: ticket.id },
+      data: { lastMessageAt: message.createdAt, ...(next ? statusChange(ticket.status, next) : {}) },
+    });
+    return message;
+  });
+}
+
+/** A requester's reply reopens a solved or pending ticket; a first public reply opens a new one. */
+function automaticStatus(current: TicketStatus, input: AddMessageInput): TicketStatus | null {
+  if (input.internal) return null;
+  if (input.from === "REQUESTER") return current === "SOLVED" || current === "PENDING" ? "OPEN" : null;
+  return current === "NEW" ? "OPEN" : null;
+}

@@ -1,0 +1,290 @@
+import { z } from "zod";
+import { Agent } from "../agents/types.js";
+import { Contact, ContactInput, Organization } from "../contacts/types.js";
+import { builder, SortDirection } from "../graphql/builder.js";
+import type { Context } from "../graphql/context.js";
+import { notFound } from "../errors.js";
+import { bodySchema, LIMITS, subjectSchema, tagSchema, tagsSchema } from "../validation.js";
+import { lastMessageLoader } from "./last-message.js";
+import * as tickets from "./service.js";
+
+export const TicketStatus = builder.enumType("TicketStatus", {
+  description: "NEW → OPEN ⇄ PENDING → SOLVED → CLOSED. CLOSED is final; a requester's reply reopens SOLVED.",
+  values: ["NEW", "OPEN", "PENDING", "SOLVED", "CLOSED"] as const,
+});
+export const TicketPriority = builder.enumType("TicketPriority", { values: ["LOW", "NORMAL", "HIGH", "URGENT"] as const });
+export const Channel = builder.enumType("Channel", { values: ["EMAIL", "SMS", "WEB", "API", "PHONE", "CHAT"] as const });
+export const AuthorType = builder.enumType("AuthorType", { values: ["AGENT", "CONTACT", "SYSTEM"] as const });
+
+/** Internal notes exist only for callers who may read them. */
+export const visibleMessages = (ctx: Context) => (ctx.can("notes:read") ? {} : { internal: false });
+
+export const Tag = builder.prismaNode("Tag", {
+  id: { field: "id" },
+  authScopes: { permission: "tickets:read" },
+  fields: (t) => ({ name: t.exposeString("name") }),
+});
+
+export const Message = builder.prismaNode("Message", {
+  id: { field: "id" },
+  description: "A public reply or an internal note on a ticket.",
+  authScopes: { permission: "tickets:read" },
+  findUnique: (id, ctx) => ({ id, ...visibleMessages(ctx) }),
+  fields: (t) => ({
+    body: t.exposeString("body"),
+    internal: t.exposeBoolean("internal", { description: "Internal notes are visible to agents and keys with notes:read only" }),
+    authorType: t.expose("authorType", { type: AuthorType }),
+    authorAgent: t.relation("authorAgent", { nullable: true }),
+    authorContact: t.relation("authorContact", { nullable: true }),
+    channel: t.expose("channel", { type: Channel }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    ticket: t.relation("ticket"),
+  }),
+});
+
+export const Ticket = builder.prismaNode("Ticket", {
+  id: { field: "id" },
+  authScopes: { permission: "tickets:read" },
+  fields: (t) => ({
+    number: t.exposeInt("number", { description: "Sequential within the tenant" }),
+    subject: t.exposeString("subject"),
+    status: t.expose("status", { type: TicketStatus }),
+    priority: t.expose("priority", { type: TicketPriority }),
+    channel: t.expose("channel", { type: Channel }),
+    requester: t.relation("requester"),
+    assignee: t.relation("assignee", { nullable: true }),
+    tags: t.field({
+      type: [Tag],
+      select: { tags: { include: { tag: true }, orderBy: { tag: { name: "asc" } } } },
+      resolve: (ticket) => ticket.tags.map((tt) => tt.tag),
+    }),
+    messages: t.relatedConnection("messages", {
+      cursor: "id",
+      totalCount: true,
+      description: "Oldest first. Internal notes only for callers with notes:read.",
+      query: (_args, ctx) => ({ where: visibleMessages(ctx), orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
+    }),
+    lastMessage: t.field({
+      type: Message,
+      nullable: true,
+      resolve: (ticket, _a, ctx) => lastMessageLoader(ctx).load(ticket.id),
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    solvedAt: t.expose("solvedAt", { type: "DateTime", nullable: true }),
+    lastMessageAt: t.expose("lastMessageAt", { type: "DateTime" }),
+  }),
+});
+
+builder.queryField("ticket", (t) =>
+  t.prismaField({
+    type: "Ticket",
+    description: "A ticket by global ID or by its number. NOT_FOUND when it does not exist in your tenant.",
+    authScopes: { permission: "tickets:read" },
+    args: { id: t.arg.globalID({ for: Ticket }), number: t.arg.int({ validate: z.number().int().positive() }) },
+    validate: z.object({ id: z.any(), number: z.any() }).refine((a) => (a.id == null) !== (a.number == null), {
+      message: "give exactly one of id and number",
+      path: ["id"],
+    }),
+    resolve: async (query, _r, args, ctx) => {
+      const where = args.id ? { id: args.id.id } : { number: args.number! };
+      const ticket = await ctx.db.ticket.findFirst({ ...query, where });
+      if (!ticket) throw notFound("Ticket");
+      return ticket;
+    },
+  }),
+);
+
+const TicketOrderField = builder.enumType("TicketOrderField", {
+  values: ["CREATED_AT", "UPDATED_AT", "PRIORITY", "NUMBER", "STATUS"] as const,
+});
+const TicketOrder = builder.inputType("TicketOrder", {
+  fields: (t) => ({
+    field: t.field({ type: TicketOrderField, required: true }),
+    direction: t.field({ type: SortDirection, defaultValue: "DESC" }),
+  }),
+});
+const TicketFilter = builder.inputType("TicketFilter", {
+  description: "All given conditions must hold.",
+  fields: (t) => ({
+    status: t.field({ type: [TicketStatus] }),
+    priority: t.field({ type: [TicketPriority] }),
+    assigneeId: t.globalID({ for: Agent }),
+    unassigned: t.boolean(),
+    tag: t.string({ validate: tagSchema }),
+    requesterId: t.globalID({ for: Contact }),
+    organizationId: t.globalID({ for: Organization, description: "Tickets whose requester belongs to it" }),
+    updatedSince: t.field({ type: "DateTime" }),
+    text: t.string({
+      description: "Contained in the subject or a visible message, any case",
+      validate: z.string().min(1).max(LIMITS.search),
+    }),
+  }),
+});
+
+type TicketFilterArgs = {
+  status?: string[] | null;
+  priority?: string[] | null;
+  assigneeId?: { id: string } | null;
+  unassigned?: boolean | null;
+  tag?: string | null;
+  requesterId?: { id: string } | null;
+  organizationId?: { id: string } | null;
+  updatedSince?: Date | null;
+  text?: string | null;
+};
+
+function ticketWhere(f: TicketFilterArgs | null | undefined, ctx: Context) {
+  if (!f) return {};
+  const and: object[] = [];
+  if (f.status?.length) and.push({ status: { in: f.status } });
+  if (f.priority?.length) and.push({ priority: { in: f.priority } });
+  if (f.assigneeId) and.push({ assigneeId: f.assigneeId.id });
+  if (f.unassigned) and.push({ assigneeId: null });
+  if (f.tag) and.push({ tags: { some: { tag: { name: f.tag } } } });
+  if (f.requesterId) and.push({ requesterId: f.requesterId.id });
+  if (f.organizationId) and.push({ requester: { organizationId: f.organizationId.id } });
+  if (f.updatedSince) and.push({ updatedAt: { gte: f.updatedSince } });
+  if (f.text) {
+    const contains = { contains: f.text, mode: "insensitive" as const };
+    and.push({ OR: [{ subject: contains }, { messages: { some: { body: contains, ...visibleMessages(ctx) } } }] });
+  }
+  return { AND: and };
+}
+
+const ORDER_COLUMN = { CREATED_AT: "createdAt", UPDATED_AT: "updatedAt", PRIORITY: "priority", NUMBER: "number", STATUS: "status" } as const;
+
+builder.queryField("tickets", (t) =>
+  t.prismaConnection({
+    type: "Ticket",
+    cursor: "id",
+    description: "Newest activity first unless orderBy says otherwise.",
+    authScopes: { permission: "tickets:read" },
+    args: { filter: t.arg({ type: TicketFilter }), orderBy: t.arg({ type: TicketOrder }) },
+    totalCount: (_p, args, ctx) => ctx.db.ticket.count({ where: ticketWhere(args.filter, ctx) as never }),
+    resolve: (query, _p, args, ctx) => {
+      const column = ORDER_COLUMN[args.orderBy?.field ?? "UPDATED_AT"];
+      const direction = args.orderBy?.direction === "ASC" ? "asc" : "desc";
+      return ctx.db.ticket.findMany({
+        ...query,
+        where: ticketWhere(args.filter, ctx) as never,
+        orderBy: [{ [column]: direction }, { id: "asc" }],
+      });
+    },
+  }),
+);
+
+builder.queryField("tags", (t) =>
+  t.prismaField({
+    type: ["Tag"],
+    description: "All tags of the tenant, by name.",
+    authScopes: { permission: "tickets:read" },
+    args: { prefix: t.arg.string({ validate: z.string().max(LIMITS.tag) }) },
+    resolve: (query, _r, args, ctx) =>
+      ctx.db.tag.findMany({
+        ...query,
+        where: args.prefix ? { name: { startsWith: args.prefix.toLowerCase() } } : {},
+        orderBy: { name: "asc" },
+        take: 1000,
+      }),
+  }),
+);
+
+// ---- mutations ----
+
+const FirstMessageFrom = builder.enumType("FirstMessageFrom", {
+  values: {
+    REQUESTER: { description: "The requester wrote it (a form, an email relayed by an integration)" },
+    ME: { description: "The calling agent wrote it (or the system, for API keys)" },
+  },
+});
+const MessageFrom = builder.enumType("MessageFrom", {
+  values: {
+    ME: { description: "The calling agent (or the system, for API keys)" },
+    REQUESTER: { description: "The ticket's requester, relayed by an integration; reopens SOLVED and PENDING tickets" },
+  },
+});
+
+const CreateTicketInput = builder.inputType("CreateTicketInput", {
+  description: "Give either requesterId (an existing contact) or requester (a new one).",
+  fields: (t) => ({
+    subject: t.string({ required: true, validate: subjectSchema }),
+    body: t.string({ required: true, description: "The first message", validate: bodySchema }),
+    firstMessageFrom: t.field({ type: FirstMessageFrom, defaultValue: "REQUESTER" }),
+    requesterId: t.globalID({ for: Contact }),
+    requester: t.field({ type: ContactInput, description: "Creates the contact; needs contacts:write" }),
+    priority: t.field({ type: TicketPriority, defaultValue: "NORMAL" }),
+    channel: t.field({ type: Channel, defaultValue: "API" }),
+    assigneeId: t.globalID({ for: Agent }),
+    tags: t.stringList({ validate: tagsSchema }),
+  }),
+});
+
+const UpdateTicketInput = builder.inputType("UpdateTicketInput", {
+  description: "Omitted fields stay as they are. assigneeId: null unassigns. tags replaces the whole set.",
+  fields: (t) => ({
+    subject: t.string({ validate: subjectSchema }),
+    status: t.field({ type: TicketStatus }),
+    priority: t.field({ type: TicketPriority }),
+    assigneeId: t.globalID({ for: Agent }),
+    tags: t.stringList({ validate: tagsSchema }),
+  }),
+});
+
+const AddMessageInput = builder.inputType("AddMessageInput", {
+  fields: (t) => ({
+    ticketId: t.globalID({ required: true, for: Ticket }),
+    body: t.string({ required: true, validate: bodySchema }),
+    internal: t.boolean({ defaultValue: false, description: "An internal note; needs notes:write" }),
+    from: t.field({ type: MessageFrom, defaultValue: "ME" }),
+    status: t.field({ type: TicketStatus, description: "Also move the ticket to this status" }),
+  }),
+});
+
+builder.mutationField("createTicket", (t) =>
+  t.prismaField({
+    type: "Ticket",
+    authScopes: { permission: "tickets:write" },
+    args: { input: t.arg({ type: CreateTicketInput, required: true }) },
+    resolve: (_q, _r, { input }, ctx) =>
+      tickets.createTicket(ctx, {
+        ...input,
+        firstMessageFrom: input.firstMessageFrom ?? "REQUESTER",
+        priority: input.priority ?? "NORMAL",
+        channel: input.channel ?? "API",
+        requesterId: input.requesterId?.id,
+        requester: input.requester ? { ...input.requester, organizationId: input.requester.organizationId?.id } : null,
+        assigneeId: input.assigneeId?.id,
+      }),
+  }),
+);
+
+builder.mutationField("updateTicket", (t) =>
+  t.prismaField({
+    type: "Ticket",
+    description: "Status changes follow TicketStatus's lifecycle (INVALID_TRANSITION otherwise); a CLOSED ticket cannot change (TICKET_CLOSED).",
+    authScopes: { permission: "tickets:write" },
+    args: { id: t.arg.globalID({ required: true, for: Ticket }), input: t.arg({ type: UpdateTicketInput, required: true }) },
+    resolve: (_q, _r, { id, input }, ctx) =>
+      tickets.updateTicket(ctx, id.id, {
+        ...input,
+        assigneeId: input.assigneeId === null ? null : input.assigneeId?.id,
+      }),
+  }),
+);
+
+builder.mutationField("addMessage", (t) =>
+  t.prismaField({
+    type: "Message",
+    description: "A public reply (needs tickets:write) or an internal note (needs notes:write).",
+    authScopes: { anyPermission: ["tickets:write", "notes:write"] },
+    args: { input: t.arg({ type: AddMessageInput, required: true }) },
+    resolve: (_q, _r, { input }, ctx) =>
+      tickets.addMessage(ctx, {
+        ...input,
+        ticketId: input.ticketId.id,
+        internal: input.internal ?? false,
+        from: input.from ?? "ME",
+      }),
+  }),
+);
