@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { API_KEY_SCOPES } from "../src/auth/permissions.js";
-import { hashPassword } from "../src/auth/passwords.js";
 import { newToken } from "../src/auth/tokens.js";
 import type { Database } from "../src/db/database.js";
+import { createTenant } from "../src/tenants/service.js";
 
 export interface DemoCredentials {
   tenant: string;
@@ -27,13 +27,14 @@ export async function seedDemo(database: Database, dataDir: string): Promise<Dem
   }
   const password = randomBytes(9).toString("base64url");
   const apiKey = newToken("dgk");
-  const tenant = await database.prisma.tenant.create({ data: { name: "Demo Support", slug: "demo", dataResidency: "EU" } });
+  const { tenant, owner } = await createTenant(database, {
+    name: "Demo Support",
+    slug: "demo",
+    owner: { email: "owner@demo.test", name: "Olivia Owner", password },
+  });
   const db = database.forTenant(tenant.id);
   const t = { tenantId: tenant.id };
 
-  const owner = await db.agent.create({
-    data: { ...t, email: "owner@demo.test", name: "Olivia Owner", role: "OWNER", passwordHash: await hashPassword(password) },
-  });
   const agent = await db.agent.create({ data: { ...t, email: "alex@demo.test", name: "Alex Agent", role: "AGENT" } });
   await db.apiKey.create({
     data: { ...t, name: "Demo integration", scopes: API_KEY_SCOPES, prefix: apiKey.token.slice(0, 12), secretHash: apiKey.hash, createdById: owner.id },

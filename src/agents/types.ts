@@ -156,7 +156,10 @@ builder.mutationField("updateAgentRole", (t) =>
     description: "Only an owner can grant or remove OWNER; the last owner keeps the role.",
     authScopes: { permission: "agents:manage" },
     args: { id: t.arg.globalID({ required: true, for: Agent }), role: t.arg({ type: AgentRole, required: true }) },
-    resolve: (_q, _root, args, ctx) => agents.updateAgentRole(ctx, args.id.id, args.role),
+    resolve: async (query, _root, args, ctx) => {
+      const { id } = await agents.updateAgentRole(ctx, args.id.id, args.role);
+      return ctx.db.agent.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );
 
@@ -166,7 +169,10 @@ builder.mutationField("disableAgent", (t) =>
     description: "Blocks sign-in and ends the agent's sessions at once. Tickets stay assigned.",
     authScopes: { permission: "agents:manage" },
     args: { id: t.arg.globalID({ required: true, for: Agent }) },
-    resolve: (_q, _root, args, ctx) => agents.setAgentDisabled(ctx, args.id.id, true),
+    resolve: async (query, _root, args, ctx) => {
+      const { id } = await agents.setAgentDisabled(ctx, args.id.id, true);
+      return ctx.db.agent.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );
 
@@ -175,6 +181,9 @@ builder.mutationField("enableAgent", (t) =>
     type: "Agent",
     authScopes: { permission: "agents:manage" },
     args: { id: t.arg.globalID({ required: true, for: Agent }) },
-    resolve: (_q, _root, args, ctx) => agents.setAgentDisabled(ctx, args.id.id, false),
+    resolve: async (query, _root, args, ctx) => {
+      const { id } = await agents.setAgentDisabled(ctx, args.id.id, false);
+      return ctx.db.agent.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );

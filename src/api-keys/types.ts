@@ -80,6 +80,9 @@ builder.mutationField("revokeApiKey", (t) =>
     description: "Takes effect on the key's next request.",
     authScopes: { permission: "agents:manage" },
     args: { id: t.arg.globalID({ required: true, for: ApiKey }) },
-    resolve: (_q, _r, args, ctx) => apiKeys.revokeApiKey(ctx, args.id.id),
+    resolve: async (query, _r, args, ctx) => {
+      const { id } = await apiKeys.revokeApiKey(ctx, args.id.id);
+      return ctx.db.apiKey.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );

@@ -145,7 +145,10 @@ builder.mutationField("createContact", (t) =>
     type: "Contact",
     authScopes: { permission: "contacts:write" },
     args: { input: t.arg({ type: ContactInput, required: true }) },
-    resolve: (_q, _r, { input }, ctx) => contacts.createContact(ctx, toContactInput(input)),
+    resolve: async (query, _r, { input }, ctx) => {
+      const { id } = await contacts.createContact(ctx, toContactInput(input));
+      return ctx.db.contact.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );
 
@@ -154,7 +157,10 @@ builder.mutationField("updateContact", (t) =>
     type: "Contact",
     authScopes: { permission: "contacts:write" },
     args: { id: t.arg.globalID({ required: true, for: Contact }), input: t.arg({ type: UpdateContactInput, required: true }) },
-    resolve: (_q, _r, args, ctx) => contacts.updateContact(ctx, args.id.id, toContactInput(args.input)),
+    resolve: async (query, _r, args, ctx) => {
+      const { id } = await contacts.updateContact(ctx, args.id.id, toContactInput(args.input));
+      return ctx.db.contact.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );
 
@@ -167,7 +173,10 @@ builder.mutationField("mergeContacts", (t) =>
       sourceId: t.arg.globalID({ required: true, for: Contact }),
       targetId: t.arg.globalID({ required: true, for: Contact }),
     },
-    resolve: (_q, _r, args, ctx) => contacts.mergeContacts(ctx, args.sourceId.id, args.targetId.id),
+    resolve: async (query, _r, args, ctx) => {
+      const { id } = await contacts.mergeContacts(ctx, args.sourceId.id, args.targetId.id);
+      return ctx.db.contact.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );
 
@@ -183,6 +192,9 @@ builder.mutationField("createOrganization", (t) =>
     type: "Organization",
     authScopes: { permission: "contacts:write" },
     args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
-    resolve: (_q, _r, { input }, ctx) => contacts.createOrganization(ctx, input),
+    resolve: async (query, _r, { input }, ctx) => {
+      const { id } = await contacts.createOrganization(ctx, input);
+      return ctx.db.organization.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );

@@ -82,7 +82,7 @@ builder.queryField("ticket", (t) =>
     description: "A ticket by global ID or by its number. NOT_FOUND when it does not exist in your tenant.",
     authScopes: { permission: "tickets:read" },
     args: { id: t.arg.globalID({ for: Ticket }), number: t.arg.int({ validate: z.number().int().positive() }) },
-    validate: z.object({ id: z.any(), number: z.any() }).refine((a) => (a.id == null) !== (a.number == null), {
+    validate: z.object({ id: z.unknown().optional(), number: z.number().nullish() }).refine((a) => (a.id == null) !== (a.number == null), {
       message: "give exactly one of id and number",
       path: ["id"],
     }),
@@ -246,8 +246,8 @@ builder.mutationField("createTicket", (t) =>
     type: "Ticket",
     authScopes: { permission: "tickets:write" },
     args: { input: t.arg({ type: CreateTicketInput, required: true }) },
-    resolve: (_q, _r, { input }, ctx) =>
-      tickets.createTicket(ctx, {
+    resolve: async (query, _r, { input }, ctx) => {
+      const { id } = await tickets.createTicket(ctx, {
         ...input,
         firstMessageFrom: input.firstMessageFrom ?? "REQUESTER",
         priority: input.priority ?? "NORMAL",
@@ -255,7 +255,9 @@ builder.mutationField("createTicket", (t) =>
         requesterId: input.requesterId?.id,
         requester: input.requester ? { ...input.requester, organizationId: input.requester.organizationId?.id } : null,
         assigneeId: input.assigneeId?.id,
-      }),
+      });
+      return ctx.db.ticket.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );
 
@@ -265,11 +267,14 @@ builder.mutationField("updateTicket", (t) =>
     description: "Status changes follow TicketStatus's lifecycle (INVALID_TRANSITION otherwise); a CLOSED ticket cannot change (TICKET_CLOSED).",
     authScopes: { permission: "tickets:write" },
     args: { id: t.arg.globalID({ required: true, for: Ticket }), input: t.arg({ type: UpdateTicketInput, required: true }) },
-    resolve: (_q, _r, { id, input }, ctx) =>
-      tickets.updateTicket(ctx, id.id, {
+    resolve: async (query, _r, args, ctx) => {
+      const { input } = args;
+      const { id } = await tickets.updateTicket(ctx, args.id.id, {
         ...input,
         assigneeId: input.assigneeId === null ? null : input.assigneeId?.id,
-      }),
+      });
+      return ctx.db.ticket.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );
 
@@ -279,12 +284,14 @@ builder.mutationField("addMessage", (t) =>
     description: "A public reply (needs tickets:write) or an internal note (needs notes:write).",
     authScopes: { anyPermission: ["tickets:write", "notes:write"] },
     args: { input: t.arg({ type: AddMessageInput, required: true }) },
-    resolve: (_q, _r, { input }, ctx) =>
-      tickets.addMessage(ctx, {
+    resolve: async (query, _r, { input }, ctx) => {
+      const { id } = await tickets.addMessage(ctx, {
         ...input,
         ticketId: input.ticketId.id,
         internal: input.internal ?? false,
         from: input.from ?? "ME",
-      }),
+      });
+      return ctx.db.message.findUniqueOrThrow({ ...query, where: { id } });
+    },
   }),
 );

@@ -1,0 +1,160 @@
+import { randomBytes } from "node:crypto";
+import { print, type DocumentNode } from "graphql";
+import pg from "pg";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { loadConfig } from "../../src/config.js";
+import { openDatabase, type Database } from "../../src/db/database.js";
+import { createServer, type RunningServer } from "../../src/server.js";
+import { createTenant } from "../../src/tenants/service.js";
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+  headers: Headers;
+}
+
+export interface TestTenant {
+  id: string;
+  slug: string;
+  ownerId: string;
+  ownerToken: string;
+  ownerEmail: string;
+  password: string;
+}
+
+export interface TestApp {
+  server: RunningServer;
+  database: Database;
+  url: string;
+  /** Sends a query over HTTP, exactly as a client would. */
+  gql<T = any, V = Record<string, unknown>>(
+    query: string | DocumentNode | TypedDocumentNode<T, V>,
+    variables?: V,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
+  /** A fresh tenant with a signed-in owner. */
+  tenant(slug?: string): Promise<TestTenant>;
+  /** Signs in and returns a session token. */
+  signIn(tenant: string, email: string, password: string): Promise<string>;
+  /** Invites an agent with a role, accepts the invitation, returns a session token and the agent's global ID. */
+  agent(t: TestTenant, role: "OWNER" | "ADMIN" | "AGENT" | "VIEWER"): Promise<{ token: string; id: string }>;
+  /** Creates an API key with scopes (ApiScope enum values) and returns its secret. */
+  apiKey(t: TestTenant, scopes: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real server on an ephemeral port over a database of its own:
+ * in-memory PGlite, or a fresh database on the PostgreSQL server named by
+ * DATABASE_URL (dropped again on close).
+ */
+export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const serverUrl = process.env.DATABASE_URL;
+  let databaseUrl: string | undefined;
+  let dropDatabase = async () => {};
+  if (serverUrl) {
+    const name = `deskgraph_test_${randomBytes(6).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    dropDatabase = async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: "memory://",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...env,
+  });
+  const database = await openDatabase(config);
+  await database.migrate();
+  const server = await createServer(config, { database });
+
+  const gql: TestApp["gql"] = async (query, variables, token, headers = {}) => {
+    const res = await fetch(server.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: JSON.stringify({ query: typeof query === "string" ? query : print(query), variables }),
+    });
+    const body = (await res.json()) as { data?: any; errors?: any[] };
+    return { status: res.status, data: body.data, errors: body.errors, headers: res.headers };
+  };
+
+  const signIn = async (tenant: string, email: string, password: string) => {
+    const r = await gql(
+      `mutation($t: String!, $e: String!, $p: String!) { signIn(tenant: $t, email: $e, password: $p) { token } }`,
+      { t: tenant, e: email, p: password },
+    );
+    if (!r.data?.signIn) throw new Error(`sign-in failed: ${JSON.stringify(r.errors)}`);
+    return r.data.signIn.token as string;
+  };
+
+  let tenants = 0;
+  const app: TestApp = {
+    server,
+    database,
+    url: server.url,
+    gql,
+    signIn,
+    async tenant(slug = `t${++tenants}-${randomBytes(3).toString("hex")}`) {
+      const password = "correct horse battery staple";
+      const ownerEmail = `owner@${slug}.test`;
+      const { tenant, owner } = await createTenant(database, {
+        name: `Tenant ${slug}`,
+        slug,
+        owner: { email: ownerEmail, name: "Owner", password },
+      });
+      return { id: tenant.id, slug, ownerId: owner.id, ownerEmail, password, ownerToken: await signIn(slug, ownerEmail, password) };
+    },
+    async agent(t, role) {
+      const email = `${role.toLowerCase()}-${randomBytes(3).toString("hex")}@${t.slug}.test`;
+      const invite = await gql(
+        `mutation($i: InviteAgentInput!) { inviteAgent(input: $i) { invitationToken agent { id } } }`,
+        { i: { email, name: `${role} person`, role } },
+        t.ownerToken,
+      );
+      if (!invite.data) throw new Error(JSON.stringify(invite.errors));
+      const accepted = await gql(
+        `mutation($t: String!, $p: String!) { acceptInvitation(token: $t, password: $p) { token } }`,
+        { t: invite.data.inviteAgent.invitationToken, p: "a long enough password" },
+      );
+      if (!accepted.data) throw new Error(JSON.stringify(accepted.errors));
+      return { token: accepted.data.acceptInvitation.token, id: invite.data.inviteAgent.agent.id };
+    },
+    async apiKey(t, scopes) {
+      const r = await gql(
+        `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }`,
+        { i: { name: "test key", scopes } },
+        t.ownerToken,
+      );
+      if (!r.data) throw new Error(JSON.stringify(r.errors));
+      return r.data.createApiKey.secret;
+    },
+    async close() {
+      await server.close();
+      await database.close();
+      await dropDatabase();
+    },
+  };
+  return app;
+}
+
+/** The `extensions.code` of each error, in order. */
+export const codes = (r: GraphQLResponse) => (r.errors ?? []).map((e) => e.extensions?.code);
