@@ -6,6 +6,23 @@ import { loadConfig } from "../../src/config.js";
 import { openDatabase, type Database } from "../../src/db/database.js";
 import { createServer, type RunningServer } from "../../src/server.js";
 import { createTenant } from "../../src/tenants/service.js";
+import { graphql } from "../gql/index.js";
+import type { ApiScope } from "../gql/graphql.js";
+
+const SignIn = graphql(`
+  mutation SignIn($tenant: String!, $email: String!, $password: String!) {
+    signIn(tenant: $tenant, email: $email, password: $password) { token expiresAt agent { id role } }
+  }
+`);
+const InviteAgent = graphql(`
+  mutation InviteAgent($input: InviteAgentInput!) { inviteAgent(input: $input) { invitationToken agent { id } } }
+`);
+const AcceptInvitation = graphql(`
+  mutation AcceptInvitation($token: String!, $password: String!) { acceptInvitation(token: $token, password: $password) { token } }
+`);
+const CreateApiKey = graphql(`
+  mutation CreateApiKey($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id prefix } } }
+`);
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -98,12 +115,9 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   };
 
   const signIn = async (tenant: string, email: string, password: string) => {
-    const r = await gql(
-      `mutation($t: String!, $e: String!, $p: String!) { signIn(tenant: $t, email: $e, password: $p) { token } }`,
-      { t: tenant, e: email, p: password },
-    );
+    const r = await gql(SignIn, { tenant, email, password });
     if (!r.data?.signIn) throw new Error(`sign-in failed: ${JSON.stringify(r.errors)}`);
-    return r.data.signIn.token as string;
+    return r.data.signIn.token;
   };
 
   let tenants = 0;
@@ -125,25 +139,14 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     },
     async agent(t, role) {
       const email = `${role.toLowerCase()}-${randomBytes(3).toString("hex")}@${t.slug}.test`;
-      const invite = await gql(
-        `mutation($i: InviteAgentInput!) { inviteAgent(input: $i) { invitationToken agent { id } } }`,
-        { i: { email, name: `${role} person`, role } },
-        t.ownerToken,
-      );
+      const invite = await gql(InviteAgent, { input: { email, name: `${role} person`, role } }, t.ownerToken);
       if (!invite.data) throw new Error(JSON.stringify(invite.errors));
-      const accepted = await gql(
-        `mutation($t: String!, $p: String!) { acceptInvitation(token: $t, password: $p) { token } }`,
-        { t: invite.data.inviteAgent.invitationToken, p: "a long enough password" },
-      );
+      const accepted = await gql(AcceptInvitation, { token: invite.data.inviteAgent.invitationToken, password: "a long enough password" });
       if (!accepted.data) throw new Error(JSON.stringify(accepted.errors));
       return { token: accepted.data.acceptInvitation.token, id: invite.data.inviteAgent.agent.id };
     },
     async apiKey(t, scopes) {
-      const r = await gql(
-        `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }`,
-        { i: { name: "test key", scopes } },
-        t.ownerToken,
-      );
+      const r = await gql(CreateApiKey, { input: { name: "test key", scopes: scopes as ApiScope[] } }, t.ownerToken);
       if (!r.data) throw new Error(JSON.stringify(r.errors));
       return r.data.createApiKey.secret;
     },
