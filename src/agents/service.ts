@@ -10,6 +10,7 @@ async function startSession(ctx: Context, tenantId: string, agentId: string) {
   const expiresAt = new Date(Date.now() + ctx.config.sessionTtlMs);
   await ctx.database.prisma.session.create({ data: { tenantId, agentId, tokenHash: hash, expiresAt } });
   const agent = await ctx.database.prisma.agent.findUniqueOrThrow({ where: { id: agentId } });
+  ctx.signedInAgentId = agent.id;
   return { token, expiresAt, agent };
 }
 

@@ -15,7 +15,11 @@ export const AgentRole = builder.enumType("AgentRole", {
 export const Agent = builder.prismaNode("Agent", {
   id: { field: "id" },
   description: "A member of the support team.",
-  authScopes: { anyPermission: ["agents:read", "tickets:read"] },
+  // Everyone may see themselves, including right after signing in.
+  authScopes: (agent, ctx) =>
+    agent.id === ctx.signedInAgentId || (ctx.viewer?.kind === "agent" && ctx.viewer.agentId === agent.id)
+      ? true
+      : { anyPermission: ["agents:read", "tickets:read"] },
   fields: (t) => ({
     name: t.exposeString("name"),
     email: t.exposeString("email", { authScopes: { permission: "agents:read" } }),
@@ -80,8 +84,7 @@ const SignInPayload = builder
       expiresAt: t.expose("expiresAt", { type: "DateTime" }),
       agent: t.prismaField({
         type: "Agent",
-        // The new session's caller is not authenticated yet, so load without tenant scope.
-        skipTypeScopes: true,
+        // The caller is not authenticated yet, so the agent is loaded without tenant scope.
         resolve: (query, p, _a, ctx) => ctx.database.prisma.agent.findUniqueOrThrow({ ...query, where: { id: p.agent.id } }),
       }),
     }),

@@ -17,6 +17,8 @@ export interface Context {
   viewer: Viewer | null;
   authFailure?: string;
   signInLimiter: SignInLimiter;
+  /** Set by signIn and acceptInvitation: the agent whose session this request started. */
+  signedInAgentId?: string;
   /** The caller's tenant-scoped database client (an empty tenant for anonymous callers). */
   readonly db: TenantClient;
   can(permission: Permission): boolean;

@@ -17,8 +17,6 @@ const Viewer = builder.objectRef<ViewerShape>("Viewer").implement({
       type: "Agent",
       nullable: true,
       description: "The signed-in agent; null for API keys",
-      // Everyone may see themselves, whatever their permissions.
-      skipTypeScopes: true,
       resolve: (query, v, _a, ctx) =>
         v.kind === "agent" ? ctx.db.agent.findUnique({ ...query, where: { id: v.agentId } }) : null,
     }),
