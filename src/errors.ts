@@ -10,7 +10,11 @@ export type ErrorCode =
   | "INVALID_TRANSITION"
   | "TICKET_CLOSED"
   | "RATE_LIMITED"
-  | "QUERY_TOO_COMPLEX";
+  | "QUERY_TOO_COMPLEX"
+  | "CONSENT_REQUIRED"
+  | "PROCESSING_RESTRICTED"
+  | "LEGAL_HOLD"
+  | "EXPIRED";
 
 export interface FieldProblem {
   /** Path of the offending input, e.g. ["input", "requester", "email"]. */

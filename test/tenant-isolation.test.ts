@@ -53,6 +53,12 @@ const aContact = async (id = a.contact) =>
   (await app.gql(`query($id: ID!) { contact(id: $id) { name email tickets { totalCount } } }`, { id }, A.ownerToken)).data.contact;
 const aAgent = async () => (await app.gql(`query($id: ID!) { node(id: $id) { ... on Agent { role disabled } } }`, { id: a.agent }, A.ownerToken)).data.node;
 
+const consentOp = (name: string, purpose: string) => `mutation($c: ID!) { ${name}(input: { contactId: $c, purpose: "${purpose}" }) { id } }`;
+const aConsents = async () =>
+  (await app.gql(`query($id: ID!) { contact(id: $id) { consents { purpose status } consentHistory { totalCount } } }`, { id: a.contact }, A.ownerToken)).data;
+const aPrivacyState = async () =>
+  (await app.gql(`query($id: ID!) { contact(id: $id) { restricted legalHold } }`, { id: a.contact }, A.ownerToken)).data;
+
 /** Runs `op` as B and asserts NOT_FOUND, and that `probe` reads the same from A's side before and after. */
 async function refused(query: string, variables: Record<string, unknown>, probe: () => Promise<unknown>, code = "NOT_FOUND") {
   const before = json(await probe());
@@ -104,6 +110,15 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     apiKeys: async () => {
       const r = await app.gql(`{ apiKeys(first: 100) { edges { node { id } } } }`, {}, B.ownerToken);
       expect(r.data.apiKeys.edges.map((e: any) => e.node.id)).toEqual([b.apiKey]);
+    },
+    dataCategories: async () => {
+      // The taxonomy is the product's, the same for every tenant.
+      const r = await app.gql(`{ dataCategories { name } }`, {}, B.ownerToken);
+      expect(r.data.dataCategories.map((c: any) => c.name)).toContain("user.contact.email");
+    },
+    processingPurposes: async () => {
+      const r = await app.gql(`{ processingPurposes { name legalBasis } }`, {}, B.ownerToken);
+      expect(r.data.processingPurposes.map((p: any) => p.name)).toContain("analytics");
     },
     tags: async () => {
       const r = await app.gql(`{ tags { id name } }`, {}, B.ownerToken);
@@ -171,6 +186,20 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     },
     updateTicket: () => refused(`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "Hijacked", status: SOLVED }) { id } }`, { id: a.ticket }, aTicket),
     addMessage: () => refused(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Hijacked" }) { id } }`, { id: a.ticket }, aTicket),
+    grantConsent: () => refused(consentOp("grantConsent", "marketing"), { c: a.contact }, aConsents),
+    withdrawConsent: () => refused(consentOp("withdrawConsent", "marketing"), { c: a.contact }, aConsents),
+    objectToProcessing: () => refused(consentOp("objectToProcessing", "analytics"), { c: a.contact }, aConsents),
+    withdrawObjection: () => refused(consentOp("withdrawObjection", "analytics"), { c: a.contact }, aConsents),
+    restrictProcessing: () => refused(`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "x") { id } }`, { c: a.contact }, aPrivacyState),
+    liftRestriction: () => refused(`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: a.contact }, aPrivacyState),
+    placeLegalHold: () => refused(`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "x") { id } }`, { c: a.contact }, aPrivacyState),
+    releaseLegalHold: () => refused(`mutation($c: ID!) { releaseLegalHold(contactId: $c) { id } }`, { c: a.contact }, aPrivacyState),
+    issuePortalToken: () => refused(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: a.contact }, aPrivacyState),
+    revokePortalTokens: async () => {
+      const portal = await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: a.contact }, A.ownerToken);
+      const token = portal.data.issuePortalToken.token;
+      await refused(`mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c: a.contact }, async () => (await app.gql(`{ viewer { kind } }`, {}, token)).data);
+    },
   },
 };
 

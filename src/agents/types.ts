@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { builder, SortDirection } from "../graphql/builder.js";
 import { emailSchema, nameSchema, passwordSchema } from "../validation.js";
+import { personal } from "../privacy/labels.js";
 import * as agents from "./service.js";
 
 export const AgentRole = builder.enumType("AgentRole", {
@@ -19,13 +20,14 @@ export const Agent = builder.prismaNode("Agent", {
   authScopes: (agent, ctx) =>
     agent.id === ctx.signedInAgentId || (ctx.viewer?.kind === "agent" && ctx.viewer.agentId === agent.id)
       ? true
-      : { anyPermission: ["agents:read", "tickets:read"] },
+      : { anyPermission: ["agents:read", "tickets:read", "portal:self"] },
   fields: (t) => ({
-    name: t.exposeString("name"),
-    email: t.exposeString("email", { authScopes: { permission: "agents:read" } }),
-    role: t.expose("role", { type: AgentRole }),
-    disabled: t.exposeBoolean("disabled"),
-    invitationPending: t.boolean({ resolve: (a) => a.inviteHash !== null && a.passwordHash === null }),
+    name: t.exposeString("name", personal("user.name")),
+    // Nullable so that a caller without agents:read gets FORBIDDEN here and keeps the rest.
+    email: t.exposeString("email", { nullable: true, authScopes: { permission: "agents:read" }, ...personal("user.contact.email") }),
+    role: t.expose("role", { type: AgentRole, ...personal("user.account") }),
+    disabled: t.exposeBoolean("disabled", personal("user.account")),
+    invitationPending: t.boolean({ ...personal("user.account"), resolve: (a) => a.inviteHash !== null && a.passwordHash === null }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });

@@ -1,7 +1,7 @@
 import type { Database } from "../db/database.js";
 import type { AgentRole } from "../generated/prisma/enums.js";
 import { hashToken } from "./tokens.js";
-import { permissionsForRole, type Permission } from "./permissions.js";
+import { CONTACT_PERMISSIONS, permissionsForRole, type Permission } from "./permissions.js";
 
 export type Viewer =
   | {
@@ -17,6 +17,14 @@ export type Viewer =
       tenantId: string;
       apiKeyId: string;
       permissions: Set<Permission>;
+    }
+  | {
+      /** A data subject with a portal token, acting for themselves. */
+      kind: "contact";
+      tenantId: string;
+      contactId: string;
+      portalTokenId: string;
+      permissions: ReadonlySet<Permission>;
     };
 
 export interface Authentication {
@@ -67,6 +75,19 @@ export async function authenticate(database: Database, header: string | null): P
         apiKeyId: key.id,
         permissions: new Set(key.scopes as Permission[]),
       },
+    };
+  }
+  if (token.startsWith("dgp_")) {
+    const portal = await prisma.portalToken.findUnique({ where: { tokenHash: digest }, include: { contact: true } });
+    if (!portal || portal.revokedAt || portal.expiresAt < new Date() || portal.contact.erasedAt) {
+      return { viewer: null, failure: "Portal link expired or revoked" };
+    }
+    const now = Date.now();
+    if (!portal.lastUsedAt || now - portal.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
+      await prisma.portalToken.update({ where: { id: portal.id }, data: { lastUsedAt: new Date(now) } });
+    }
+    return {
+      viewer: { kind: "contact", tenantId: portal.tenantId, contactId: portal.contactId, portalTokenId: portal.id, permissions: CONTACT_PERMISSIONS },
     };
   }
   return { viewer: null, failure: "Unrecognised credential" };

@@ -2,6 +2,7 @@ import { AppError, notFound } from "../errors.js";
 import type { Context } from "../graphql/context.js";
 import { requireViewer } from "../graphql/context.js";
 import type { TenantClient } from "../db/tenant-scope.js";
+import { assertNotRestricted } from "../privacy/restriction.js";
 
 export interface ContactInput {
   name?: string | null;
@@ -54,13 +55,13 @@ export async function createContact(ctx: Context, input: ContactInput & { name: 
 
 export async function findContact(db: TenantClient | Tx, id: string) {
   const contact = await db.contact.findUnique({ where: { id } });
-  if (!contact) throw notFound("Contact");
+  if (!contact || contact.erasedAt) throw notFound("Contact");
   return contact;
 }
 
 export async function updateContact(ctx: Context, id: string, input: ContactInput) {
   return ctx.db.$transaction(async (tx) => {
-    await findContact(tx, id);
+    assertNotRestricted(await findContact(tx, id));
     await assertOrganization(tx, input.organizationId);
     await assertUnique(tx, input, id);
     // `undefined` leaves a field as it is; `null` clears it (name cannot be cleared).
@@ -82,6 +83,8 @@ export async function mergeContacts(ctx: Context, sourceId: string, targetId: st
   return ctx.db.$transaction(async (tx) => {
     const source = await findContact(tx, sourceId);
     const target = await findContact(tx, targetId);
+    assertNotRestricted(source);
+    assertNotRestricted(target);
     await tx.ticket.updateMany({ where: { requesterId: sourceId }, data: { requesterId: targetId } });
     await tx.message.updateMany({ where: { authorContactId: sourceId }, data: { authorContactId: targetId } });
     await tx.contact.delete({ where: { id: sourceId } });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { builder, SortDirection } from "../graphql/builder.js";
 import { emailSchema, LIMITS, localeSchema, nameSchema, phoneSchema } from "../validation.js";
+import { personal } from "../privacy/labels.js";
 import * as contacts from "./service.js";
 
 export const Organization = builder.prismaNode("Organization", {
@@ -23,21 +24,27 @@ export const Organization = builder.prismaNode("Organization", {
 export const Contact = builder.prismaNode("Contact", {
   id: { field: "id" },
   description: "An end customer: the data subject whose personal data the helpdesk processes.",
-  authScopes: { anyPermission: ["contacts:read", "tickets:read"] },
+  authScopes: { anyPermission: ["contacts:read", "tickets:read", "portal:self"] },
   fields: (t) => ({
-    name: t.exposeString("name"),
-    email: t.exposeString("email", { nullable: true, authScopes: { permission: "contacts:read" } }),
+    name: t.exposeString("name", personal("user.name")),
+    email: t.exposeString("email", {
+      nullable: true,
+      authScopes: { anyPermission: ["contacts:read", "portal:self"] },
+      ...personal("user.contact.email"),
+    }),
     phone: t.exposeString("phone", {
       nullable: true,
       description: "E.164, e.g. +33612345678",
-      authScopes: { permission: "contacts:read" },
+      authScopes: { anyPermission: ["contacts:read", "portal:self"] },
+      ...personal("user.contact.phone"),
     }),
-    locale: t.exposeString("locale", { nullable: true }),
-    organization: t.relation("organization", { nullable: true }),
+    locale: t.exposeString("locale", { nullable: true, ...personal("user.preference.locale") }),
+    organization: t.relation("organization", { nullable: true, ...personal("user.organization") }),
+    erased: t.boolean({ description: "The person's data was erased; this is an anonymous shell", resolve: (c) => c.erasedAt !== null }),
     tickets: t.relatedConnection("requestedTickets", {
       cursor: "id",
       totalCount: true,
-      authScopes: { permission: "tickets:read" },
+      authScopes: { anyPermission: ["tickets:read", "portal:self"] },
       query: { orderBy: [{ updatedAt: "desc" }, { id: "asc" }] },
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
@@ -48,7 +55,7 @@ export const Contact = builder.prismaNode("Contact", {
 builder.queryField("contact", (t) =>
   t.prismaField({
     type: "Contact",
-    authScopes: { permission: "contacts:read" },
+    authScopes: { anyPermission: ["contacts:read", "portal:self"] },
     args: { id: t.arg.globalID({ required: true, for: Contact }) },
     resolve: async (query, _r, args, ctx) => {
       await contacts.findContact(ctx.db, args.id.id);

@@ -3,6 +3,7 @@ import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { createAdapter, openEmbedded } from "./adapter.js";
 import { applyMigrations, type SqlConnection } from "./migrate.js";
+import { confineToContact } from "./contact-scope.js";
 import { scopeToTenant, type TenantClient } from "./tenant-scope.js";
 
 export interface Database {
@@ -11,6 +12,8 @@ export interface Database {
   prisma: PrismaClient;
   /** A client confined to one tenant (cached per tenant). */
   forTenant(tenantId: string): TenantClient;
+  /** A tenant's client narrowed to what one data subject may see of themselves. */
+  forContact(tenantId: string, contactId: string): TenantClient;
   migrate(): Promise<string[]>;
   /** Number of SQL statements sent so far (tests use it to catch N+1 queries). */
   readonly queryCount: number;
@@ -70,17 +73,19 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   });
 
   const scoped = new Map<string, TenantClient>();
+  const forTenant = (tenantId: string) => {
+    let client = scoped.get(tenantId);
+    if (!client) {
+      client = scopeToTenant(prisma, tenantId);
+      scoped.set(tenantId, client);
+    }
+    return client;
+  };
   return {
     kind: embedded ? "embedded" : "server",
     prisma,
-    forTenant(tenantId) {
-      let client = scoped.get(tenantId);
-      if (!client) {
-        client = scopeToTenant(prisma, tenantId);
-        scoped.set(tenantId, client);
-      }
-      return client;
-    },
+    forTenant,
+    forContact: (tenantId, contactId) => confineToContact(forTenant(tenantId), contactId),
     migrate: () => applyMigrations(raw),
     get queryCount() {
       return queryCount;

@@ -2,14 +2,20 @@ import SchemaBuilder from "@pothos/core";
 import ComplexityPlugin from "@pothos/plugin-complexity";
 import DirectivesPlugin from "@pothos/plugin-directives";
 import PrismaPlugin from "@pothos/plugin-prisma";
-import RelayPlugin from "@pothos/plugin-relay";
+import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import ValidationPlugin from "@pothos/plugin-validation";
+import { getNullableType, isListType } from "graphql";
 import type PrismaTypes from "../generated/pothos-prisma-types.js";
 import { getDatamodel } from "../generated/pothos-prisma-types.js";
 import type { Permission } from "../auth/permissions.js";
+import PrivacyPlugin from "../privacy/plugin.js";
 import { AppError, validationError } from "../errors.js";
 import type { Context } from "./context.js";
+
+/** Pothos's page size when a connection gets neither `first` nor `last`. */
+const DEFAULT_PAGE_SIZE = 20;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -27,9 +33,12 @@ export const builder = new SchemaBuilder<{
   };
   Directives: {
     personalData: { locations: "FIELD_DEFINITION"; args: { category: string } };
+    consent: { locations: "FIELD_DEFINITION"; args: { purpose: string } };
   };
 }>({
   defaultFieldNullability: false,
+  // Keyed by name, the form printSchemaWithDirectives prints.
+  directives: { useGraphQLToolsUnorderedDirectives: true },
   plugins: [
     ScopeAuthPlugin,
     DirectivesPlugin,
@@ -37,6 +46,7 @@ export const builder = new SchemaBuilder<{
     ComplexityPlugin,
     RelayPlugin,
     PrismaPlugin,
+    PrivacyPlugin,
   ],
   scopeAuth: {
     authScopes: async (ctx) => ({
@@ -60,8 +70,15 @@ export const builder = new SchemaBuilder<{
       ),
   },
   complexity: {
-    defaultComplexity: 1,
-    defaultListMultiplier: 10,
+    // Lists count ×10. A connection counts once per item asked for (`first`/`last`, else the
+    // default page of 20), so its `edges` list must not multiply a second time.
+    fieldComplexity: (args, _ctx, field) => {
+      if (field.args.some((a) => a.name === "first")) {
+        return { field: 1, multiplier: Math.max(1, Number(args.first ?? args.last ?? DEFAULT_PAGE_SIZE)) };
+      }
+      if (field.name === "edges") return { field: 1, multiplier: 1 };
+      return isListType(getNullableType(field.type)) ? { field: 1, multiplier: 10 } : 1;
+    },
     limit: (ctx) => ctx.config.limits,
     complexityError: (kind, r) => {
       const [actual, max] =
@@ -78,6 +95,12 @@ export const builder = new SchemaBuilder<{
     cursorType: "String",
     nodeQueryOptions: { authScopes: { authenticated: true }, description: "Any object by its global ID; null when missing or not visible to the caller." },
     nodesQueryOptions: false,
+    // Every node's id is a UUID column: anything else is bad input, not a database error.
+    decodeGlobalID: (globalID) => {
+      const decoded = decodeGlobalID(globalID);
+      if (!UUID.test(decoded.id)) throw new AppError("VALIDATION", `Invalid global ID: ${globalID}`);
+      return decoded;
+    },
   },
   prisma: {
     client: (ctx) => ctx.db as never,

@@ -6,6 +6,7 @@ import type { Viewer } from "../auth/viewer.js";
 import type { Permission } from "../auth/permissions.js";
 import type { SignInLimiter } from "../agents/sign-in-limiter.js";
 import { AppError } from "../errors.js";
+import { PersonalDataReads } from "../privacy/reads.js";
 
 /** What every resolver and service receives. Nothing reads globals. */
 export interface Context {
@@ -17,6 +18,8 @@ export interface Context {
   viewer: Viewer | null;
   authFailure?: string;
   signInLimiter: SignInLimiter;
+  /** Personal data this request has read, for the audit log. */
+  privacy: PersonalDataReads;
   /** Set by signIn and acceptInvitation: the agent whose session this request started. */
   signedInAgentId?: string;
   /** The caller's tenant-scoped database client (an empty tenant for anonymous callers). */
@@ -40,10 +43,14 @@ export interface ContextInput {
 const NO_TENANT = "00000000-0000-0000-0000-000000000000";
 
 export function createContext(input: ContextInput): Context {
+  let contactClient: TenantClient | undefined;
   return {
     ...input,
+    privacy: new PersonalDataReads(),
     get db() {
-      return input.database.forTenant(input.viewer?.tenantId ?? NO_TENANT);
+      const v = input.viewer;
+      if (v?.kind === "contact") return (contactClient ??= input.database.forContact(v.tenantId, v.contactId));
+      return input.database.forTenant(v?.tenantId ?? NO_TENANT);
     },
     can: (permission) => input.viewer?.permissions.has(permission) ?? false,
   };

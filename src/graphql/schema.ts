@@ -1,6 +1,7 @@
 import { lexicographicSortSchema } from "graphql";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { builder } from "./builder.js";
+import { consentDirective, personalDataDirective } from "../privacy/labels.js";
 // Each domain registers its types, queries and mutations on import.
 import "../tenants/types.js";
 import "../agents/types.js";
@@ -8,8 +9,10 @@ import "../api-keys/types.js";
 import "../contacts/types.js";
 import "../tickets/types.js";
 import "../viewer/types.js";
+import "../privacy/types.js";
+import "../portal/types.js";
 
-export const schema = builder.toSchema();
+export const schema = builder.toSchema({ directives: [personalDataDirective, consentDirective] });
 
 /** The SDL as published in schema/schema.graphql: sorted, so diffs stay readable. */
 export const printedSchema = () => printSchemaWithDirectives(lexicographicSortSchema(schema));

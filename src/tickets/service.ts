@@ -4,6 +4,7 @@ import { AppError, forbidden, notFound } from "../errors.js";
 import type { Channel, TicketPriority, TicketStatus } from "../generated/prisma/enums.js";
 import type { Context } from "../graphql/context.js";
 import { requireViewer } from "../graphql/context.js";
+import { assertContactProcessable, assertNotRestricted } from "../privacy/restriction.js";
 import { assertNotClosed, statusChange } from "./status.js";
 
 type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
@@ -82,6 +83,7 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
     const requester = input.requesterId
       ? await findContact(tx, input.requesterId)
       : await createContactIn(tx, viewer.tenantId, input.requester!);
+    assertNotRestricted(requester);
     if (input.assigneeId) await assertAssignable(tx, input.assigneeId);
     const { ticketSeq } = await tx.tenant.update({ where: { id: viewer.tenantId }, data: { ticketSeq: { increment: 1 } } });
     const ticket = await tx.ticket.create({
@@ -115,6 +117,7 @@ export async function updateTicket(ctx: Context, id: string, input: UpdateTicket
   return ctx.db.$transaction(async (tx) => {
     const ticket = await findTicket(tx, id);
     assertNotClosed(ticket.status);
+    await assertContactProcessable(tx, ticket.requesterId);
     if (input.assigneeId) await assertAssignable(tx, input.assigneeId);
     if (input.tags) await setTags(tx, viewer.tenantId, id, input.tags);
     return tx.ticket.update({
@@ -131,19 +134,24 @@ export async function updateTicket(ctx: Context, id: string, input: UpdateTicket
   });
 }
 
-export async function addMessage(ctx: Context, input: AddMessageInput) {
+export async function addMessage(ctx: Context, request: AddMessageInput) {
   const viewer = requireViewer(ctx);
+  // A data subject on the portal always writes as the requester, never a note.
+  const asSubject = viewer.kind === "contact";
+  if (asSubject && request.internal) throw forbidden("Internal notes are for the support team");
+  const input = asSubject ? { ...request, from: "REQUESTER" as const } : request;
   if (input.internal && input.from === "REQUESTER") {
     throw new AppError("VALIDATION", "A requester's message cannot be an internal note", {
       fields: [{ path: ["input", "internal"], message: "must be false when from is REQUESTER" }],
     });
   }
-  if (input.internal ? !ctx.can("notes:write") : !ctx.can("tickets:write")) {
+  if (!asSubject && (input.internal ? !ctx.can("notes:write") : !ctx.can("tickets:write"))) {
     throw forbidden(input.internal ? "Adding internal notes needs notes:write" : "Replying needs tickets:write");
   }
   return ctx.db.$transaction(async (tx) => {
     const ticket = await findTicket(tx, input.ticketId);
     assertNotClosed(ticket.status);
+    await assertContactProcessable(tx, ticket.requesterId);
     const message = await tx.message.create({
       data: {
         tenantId: viewer.tenantId,

@@ -6,6 +6,7 @@ import type { Context } from "../graphql/context.js";
 import { notFound } from "../errors.js";
 import { bodySchema, LIMITS, subjectSchema, tagSchema, tagsSchema } from "../validation.js";
 import { lastMessageLoader } from "./last-message.js";
+import { personal } from "../privacy/labels.js";
 import * as tickets from "./service.js";
 
 export const TicketStatus = builder.enumType("TicketStatus", {
@@ -28,10 +29,11 @@ export const Tag = builder.prismaNode("Tag", {
 export const Message = builder.prismaNode("Message", {
   id: { field: "id" },
   description: "A public reply or an internal note on a ticket.",
-  authScopes: { permission: "tickets:read" },
+  authScopes: { anyPermission: ["tickets:read", "portal:self"] },
   findUnique: (id, ctx) => ({ id, ...visibleMessages(ctx) }),
   fields: (t) => ({
-    body: t.exposeString("body"),
+    body: t.exposeString("body", { description: "Redacted when its author's data was erased", ...personal("user.content.message") }),
+    redacted: t.boolean({ resolve: (m) => m.redactedAt !== null }),
     internal: t.exposeBoolean("internal", { description: "Internal notes are visible to agents and keys with notes:read only" }),
     authorType: t.expose("authorType", { type: AuthorType }),
     authorAgent: t.relation("authorAgent", { nullable: true }),
@@ -44,10 +46,10 @@ export const Message = builder.prismaNode("Message", {
 
 export const Ticket = builder.prismaNode("Ticket", {
   id: { field: "id" },
-  authScopes: { permission: "tickets:read" },
+  authScopes: { anyPermission: ["tickets:read", "portal:self"] },
   fields: (t) => ({
     number: t.exposeInt("number", { description: "Sequential within the tenant" }),
-    subject: t.exposeString("subject"),
+    subject: t.exposeString("subject", personal("user.content.message")),
     status: t.expose("status", { type: TicketStatus }),
     priority: t.expose("priority", { type: TicketPriority }),
     channel: t.expose("channel", { type: Channel }),
@@ -80,7 +82,7 @@ builder.queryField("ticket", (t) =>
   t.prismaField({
     type: "Ticket",
     description: "A ticket by global ID or by its number. NOT_FOUND when it does not exist in your tenant.",
-    authScopes: { permission: "tickets:read" },
+    authScopes: { anyPermission: ["tickets:read", "portal:self"] },
     args: { id: t.arg.globalID({ for: Ticket }), number: t.arg.int({ validate: z.number().int().positive() }) },
     validate: z.object({ id: z.unknown().optional(), number: z.number().nullish() }).refine((a) => (a.id == null) !== (a.number == null), {
       message: "give exactly one of id and number",
@@ -158,8 +160,8 @@ builder.queryField("tickets", (t) =>
   t.prismaConnection({
     type: "Ticket",
     cursor: "id",
-    description: "Newest activity first unless orderBy says otherwise.",
-    authScopes: { permission: "tickets:read" },
+    description: "Newest activity first unless orderBy says otherwise. A contact on the portal sees their own tickets only.",
+    authScopes: { anyPermission: ["tickets:read", "portal:self"] },
     args: { filter: t.arg({ type: TicketFilter }), orderBy: t.arg({ type: TicketOrder }) },
     totalCount: (_p, args, ctx) => ctx.db.ticket.count({ where: ticketWhere(args.filter, ctx) as never }),
     resolve: (query, _p, args, ctx) => {
@@ -281,8 +283,9 @@ builder.mutationField("updateTicket", (t) =>
 builder.mutationField("addMessage", (t) =>
   t.prismaField({
     type: "Message",
-    description: "A public reply (needs tickets:write) or an internal note (needs notes:write).",
-    authScopes: { anyPermission: ["tickets:write", "notes:write"] },
+    description:
+      "A public reply (needs tickets:write) or an internal note (needs notes:write). A contact on the portal replies to their own tickets as the requester.",
+    authScopes: { anyPermission: ["tickets:write", "notes:write", "portal:self"] },
     args: { input: t.arg({ type: AddMessageInput, required: true }) },
     resolve: async (query, _r, { input }, ctx) => {
       const { id } = await tickets.addMessage(ctx, {

@@ -1,0 +1,58 @@
+import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from "@pothos/core";
+import type { GraphQLFieldResolver } from "graphql";
+import type { Context } from "../graphql/context.js";
+import { decisionError, decisionLoader } from "./consent.js";
+import { labelsOf } from "./labels.js";
+import { subjectOf } from "./subjects.js";
+
+/**
+ * Makes the labels do something at run time:
+ * - `@consent(purpose)`: before resolving, the field's data subject must allow the
+ *   purpose; otherwise the field is null with CONSENT_REQUIRED or PROCESSING_RESTRICTED
+ *   and the rest of the response stands.
+ * - `@personalData(category)`: a resolved value is noted as read (subject, category),
+ *   for the audit log's one-entry-per-subject-per-request record.
+ * Labels also show in field descriptions, so introspection reveals them.
+ */
+export class PrivacyPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  override onOutputFieldConfig(fieldConfig: PothosOutputFieldConfig<Types>) {
+    const { category, purpose } = labelsOf(fieldConfig);
+    if (!category && !purpose) return fieldConfig;
+    const notes = [category && `Personal data: ${category}.`, purpose && `Needs consent or non-objection for: ${purpose}.`].filter(Boolean);
+    const description = [fieldConfig.description, ...notes].filter(Boolean).join("\n\n");
+    return { ...fieldConfig, description };
+  }
+
+  override wrapResolve(
+    resolver: GraphQLFieldResolver<unknown, Types["Context"], object>,
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ): GraphQLFieldResolver<unknown, Types["Context"], object> {
+    const { category, purpose } = labelsOf(fieldConfig);
+    if (!category && !purpose) return resolver;
+    const typeName = fieldConfig.parentType;
+    return async (parent, args, context, info) => {
+      const ctx = context as unknown as Context;
+      const subject = subjectOf(typeName, parent);
+      if (purpose && subject) {
+        const decision = await decisionLoader(ctx, purpose).load(subject.id);
+        if (decision !== "ALLOWED") throw decisionError(decision, purpose);
+      }
+      const value = await resolver(parent, args, context, info);
+      if (category && subject && value !== null && value !== undefined) ctx.privacy.noteRead(subject, category);
+      return value;
+    };
+  }
+}
+
+declare global {
+  export namespace PothosSchemaTypes {
+    export interface Plugins<Types extends SchemaTypes> {
+      privacy: PrivacyPlugin<Types>;
+    }
+  }
+}
+
+SchemaBuilder.registerPlugin("privacy", PrivacyPlugin);
+
+/** The name to list in the builder's plugins. */
+export default "privacy" as const;
