@@ -15,6 +15,7 @@ export const Organization = builder.prismaNode("Organization", {
     contacts: t.relatedConnection("contacts", {
       cursor: "id",
       totalCount: true,
+      nullable: true,
       authScopes: { permission: "contacts:read" },
       query: { orderBy: [{ name: "asc" }, { id: "asc" }] },
     }),
@@ -44,6 +45,7 @@ export const Contact = builder.prismaNode("Contact", {
     tickets: t.relatedConnection("requestedTickets", {
       cursor: "id",
       totalCount: true,
+      nullable: true,
       authScopes: { anyPermission: ["tickets:read", "portal:self"] },
       query: { orderBy: [{ updatedAt: "desc" }, { id: "asc" }] },
     }),

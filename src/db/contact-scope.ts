@@ -31,6 +31,8 @@ function filterFor(model: string, contactId: string): object {
   }
 }
 
+const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
 const UNIQUE = new Set(["findUnique", "findUniqueOrThrow", "update", "delete", "upsert"]);
 const MANY = new Set(["findFirst", "findFirstOrThrow", "findMany", "count", "aggregate", "groupBy", "updateMany", "updateManyAndReturn", "deleteMany"]);
 
@@ -43,7 +45,8 @@ export function confineToContact(client: TenantClient, contactId: string) {
         async $allOperations({ model, operation, args, query }) {
           const a = { ...(args as Record<string, any>) };
           const filter = filterFor(model, contactId);
-          if (UNIQUE.has(operation)) a.where = { ...a.where, ...filter };
+          // AND, not a spread: a spread would replace the caller's id with the contact's own.
+          if (UNIQUE.has(operation)) a.where = { ...a.where, AND: [...asList(a.where?.AND), filter] };
           else if (MANY.has(operation)) a.where = a.where ? { AND: [a.where, filter] } : filter;
           return query(a);
         },

@@ -107,6 +107,9 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: false,
     filterConnectionTotalCount: true,
+    // Pages hold at most 100 items (larger `first` values are cut to 100); 20 when not asked.
+    maxConnectionSize: 100,
+    defaultConnectionSize: 20,
     // Mutation payloads load their relations through batched fallbacks; the
     // query-count test guards the lists, where planning matters.
     onUnusedQuery: null,

@@ -44,7 +44,10 @@ export function labelsOf(field: {
   const uses = ((field.pothosOptions as { directives?: unknown } | undefined)?.directives ?? field.extensions?.directives ?? []) as
     | DirectiveUse[]
     | Record<string, Record<string, unknown>>;
-  const list = Array.isArray(uses) ? uses : Object.entries(uses).map(([name, args]) => ({ name, args: args as Record<string, unknown> }));
+  // Array form [{ name, args }] in Pothos options; { name: args | args[] } once built.
+  const list: DirectiveUse[] = Array.isArray(uses)
+    ? uses
+    : Object.entries(uses).flatMap(([name, args]) => (Array.isArray(args) ? args : [args]).map((a) => ({ name, args: a })));
   return {
     category: list.find((d) => d.name === "personalData")?.args?.category as DataCategory | undefined,
     purpose: list.find((d) => d.name === "consent")?.args?.purpose as PurposeName | undefined,

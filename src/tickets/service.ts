@@ -165,7 +165,8 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
     const next = input.status ?? automaticStatus(ticket.status, input);
     await tx.ticket.update({
       where: { id: ticket.id },
-      data: { lastMessageAt: message.createdAt, ...(next ? statusChange(ticket.status, next) : {}) },
+      // A note is not activity the requester (or a key without notes:read) should be able to notice.
+      data: { ...(input.internal ? {} : { lastMessageAt: message.createdAt }), ...(next ? statusChange(ticket.status, next) : {}) },
     });
     return message;
   });

@@ -1,0 +1,432 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { schema } from "../src/graphql/schema.js";
+import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
+
+let app: TestApp;
+let t: TestTenant;
+
+beforeAll(async () => {
+  app = await startApp();
+  t = await app.tenant();
+});
+afterAll(() => app?.close());
+
+const SIGN_IN = `mutation($t: String!, $e: String!, $p: String!) {
+  signIn(tenant: $t, email: $e, password: $p) { token expiresAt agent { id name role } }
+}`;
+const INVITE = `mutation($i: InviteAgentInput!) { inviteAgent(input: $i) { invitationToken agent { id role invitationPending } } }`;
+const ACCEPT = `mutation($t: String!, $p: String!) { acceptInvitation(token: $t, password: $p) { token agent { id name role } } }`;
+const VIEWER = `{ viewer { kind permissions agent { id role } } }`;
+const ROLE = `mutation($id: ID!, $r: AgentRole!) { updateAgentRole(id: $id, role: $r) { id role } }`;
+const DISABLE = `mutation($id: ID!) { disableAgent(id: $id) { id disabled } }`;
+const ENABLE = `mutation($id: ID!) { enableAgent(id: $id) { id disabled } }`;
+
+const signIn = (a: TestApp, tenant: string, email: string, password: string) => a.gql(SIGN_IN, { t: tenant, e: email, p: password });
+/** The global ID of a tenant's owner, as the API shows it. */
+const ownerId = async (tenant: TestTenant) => (await app.gql(VIEWER, {}, tenant.ownerToken)).data.viewer.agent.id as string;
+
+const emailOf = async (tenant: TestTenant, id: string) =>
+  (await app.gql(`query($id: ID!) { node(id: $id) { ... on Agent { email } } }`, { id }, tenant.ownerToken)).data.node.email as string;
+
+/** Invites an agent and returns the invitation, without accepting it. */
+async function invite(tenant: TestTenant, role = "AGENT", token = tenant.ownerToken) {
+  const email = `invitee-${Math.random().toString(36).slice(2)}@${tenant.slug}.test`;
+  const r = await app.gql(INVITE, { i: { email, name: "Invitee", role } }, token);
+  return { r, email };
+}
+
+describe("signIn", () => {
+  it("returns a session token that identifies the agent", async () => {
+    const r = await signIn(app, t.slug, t.ownerEmail, t.password);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.signIn.token).toMatch(/^dgs_/);
+    expect(new Date(r.data.signIn.expiresAt).getTime()).toBeGreaterThan(Date.now());
+    expect(r.data.signIn.agent).toMatchObject({ name: "Owner", role: "OWNER" });
+
+    const me = await app.gql(VIEWER, {}, r.data.signIn.token);
+    expect(me.data.viewer).toMatchObject({ kind: "AGENT", agent: { id: r.data.signIn.agent.id, role: "OWNER" } });
+    expect(me.data.viewer.permissions).toContain("agents:manage");
+  });
+
+  it("accepts the email in any case", async () => {
+    const r = await signIn(app, t.slug, t.ownerEmail.toUpperCase(), t.password);
+    expect(r.data.signIn.token).toMatch(/^dgs_/);
+  });
+
+  it("refuses a wrong password, an unknown email and an unknown tenant alike", async () => {
+    const wrongPassword = await signIn(app, t.slug, t.ownerEmail, "not the password");
+    const unknownEmail = await signIn(app, t.slug, `nobody@${t.slug}.test`, t.password);
+    const unknownTenant = await signIn(app, "no-such-tenant", t.ownerEmail, t.password);
+    for (const r of [wrongPassword, unknownEmail, unknownTenant]) {
+      expect(codes(r)).toEqual(["UNAUTHENTICATED"]);
+      expect(r.data).toBeNull();
+    }
+    // The same message: a caller cannot tell which part was wrong.
+    expect(new Set([wrongPassword, unknownEmail, unknownTenant].map((r) => r.errors![0]!.message)).size).toBe(1);
+  });
+
+  it("does not let one tenant's owner into another tenant", async () => {
+    const other = await app.tenant();
+    expect(codes(await signIn(app, other.slug, t.ownerEmail, t.password))).toEqual(["UNAUTHENTICATED"]);
+  });
+});
+
+describe("sign-in rate limiting", () => {
+  it("locks an account after SIGNIN_MAX_ATTEMPTS failures, even for the right password", async () => {
+    const limited = await startApp({ SIGNIN_MAX_ATTEMPTS: "3", SIGNIN_WINDOW_SECONDS: "60" });
+    try {
+      const lt = await limited.tenant();
+      for (let i = 0; i < 3; i++) {
+        expect(codes(await signIn(limited, lt.slug, lt.ownerEmail, `wrong ${i}`))).toEqual(["UNAUTHENTICATED"]);
+      }
+      for (const password of ["wrong again", lt.password]) {
+        const r = await signIn(limited, lt.slug, lt.ownerEmail, password);
+        expect(codes(r)).toEqual(["RATE_LIMITED"]);
+        const retry = r.errors![0]!.extensions!.retryAfterSeconds;
+        expect(retry).toBeGreaterThan(0);
+        expect(retry).toBeLessThanOrEqual(60);
+      }
+      // Another account on the same address is not affected.
+      const other = await limited.tenant();
+      expect((await signIn(limited, other.slug, other.ownerEmail, other.password)).data.signIn.token).toMatch(/^dgs_/);
+      // Unknown tenants are counted too.
+      for (let i = 0; i < 3; i++) await signIn(limited, "ghost", "ghost@example.com", "x");
+      expect(codes(await signIn(limited, "ghost", "ghost@example.com", "x"))).toEqual(["RATE_LIMITED"]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("clears an account's failures when it signs in", async () => {
+    const limited = await startApp({ SIGNIN_MAX_ATTEMPTS: "3" });
+    try {
+      const lt = await limited.tenant();
+      await signIn(limited, lt.slug, lt.ownerEmail, "wrong 1");
+      await signIn(limited, lt.slug, lt.ownerEmail, "wrong 2");
+      expect(codes(await signIn(limited, lt.slug, lt.ownerEmail, lt.password))).toEqual([]);
+      await signIn(limited, lt.slug, lt.ownerEmail, "wrong 3");
+      expect(codes(await signIn(limited, lt.slug, lt.ownerEmail, "wrong 4"))).toEqual(["UNAUTHENTICATED"]);
+      expect(codes(await signIn(limited, lt.slug, lt.ownerEmail, lt.password))).toEqual([]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("limits a client address to 4× the budget across different accounts", async () => {
+    const limited = await startApp({ SIGNIN_MAX_ATTEMPTS: "3", SIGNIN_WINDOW_SECONDS: "60" });
+    try {
+      const lt = await limited.tenant();
+      // 11 failures, never more than 2 on one account, so no account is locked.
+      for (let i = 0; i < 11; i++) {
+        const r = await signIn(limited, lt.slug, `guess-${i % 6}@${lt.slug}.test`, "guess");
+        expect(codes(r)).toEqual(["UNAUTHENTICATED"]);
+      }
+      expect(codes(await signIn(limited, lt.slug, lt.ownerEmail, lt.password))).toEqual([]);
+      expect(codes(await signIn(limited, lt.slug, `guess-11@${lt.slug}.test`, "guess"))).toEqual(["UNAUTHENTICATED"]);
+      // 12 = 4 × 3 failures from this address: now every account is refused here.
+      const r = await signIn(limited, lt.slug, lt.ownerEmail, lt.password);
+      expect(codes(r)).toEqual(["RATE_LIMITED"]);
+      expect(r.errors![0]!.extensions!.retryAfterSeconds).toBeGreaterThan(0);
+      expect(r.errors![0]!.extensions!.retryAfterSeconds).toBeLessThanOrEqual(60);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe("signOut", () => {
+  it("ends this session only", async () => {
+    const a = await app.signIn(t.slug, t.ownerEmail, t.password);
+    const b = await app.signIn(t.slug, t.ownerEmail, t.password);
+    const out = await app.gql(`mutation { signOut }`, {}, a);
+    expect(out.data).toEqual({ signOut: true });
+    expect(codes(await app.gql(VIEWER, {}, a))).toEqual(["UNAUTHENTICATED"]);
+    expect(codes(await app.gql(`mutation { signOut }`, {}, a))).toEqual(["UNAUTHENTICATED"]);
+    expect((await app.gql(VIEWER, {}, b)).data.viewer.kind).toBe("AGENT");
+  });
+
+  it("is for agent sessions; an API key is revoked instead", async () => {
+    const key = await app.apiKey(t, ["TICKETS_READ"]);
+    expect(codes(await app.gql(`mutation { signOut }`, {}, key))).toEqual(["FORBIDDEN"]);
+  });
+});
+
+describe("invitations", () => {
+  it("lets an invitee set a password once and sign in", async () => {
+    const { r, email } = await invite(t, "AGENT");
+    const { invitationToken, agent } = r.data.inviteAgent;
+    expect(agent).toMatchObject({ role: "AGENT", invitationPending: true });
+    expect(invitationToken).toMatch(/^dgi_/);
+    // No password yet: nothing signs in.
+    expect(codes(await signIn(app, t.slug, email, "a long enough password"))).toEqual(["UNAUTHENTICATED"]);
+
+    // A password that is too short is refused without using up the invitation.
+    const short = await app.gql(ACCEPT, { t: invitationToken, p: "short" });
+    expect(codes(short)).toEqual(["VALIDATION"]);
+    expect(short.errors![0]!.extensions!.fields[0].path).toEqual(["password"]);
+
+    const accepted = await app.gql(ACCEPT, { t: invitationToken, p: "a long enough password" });
+    expect(accepted.data.acceptInvitation.agent).toMatchObject({ id: agent.id, name: "Invitee", role: "AGENT" });
+    const me = await app.gql(VIEWER, {}, accepted.data.acceptInvitation.token);
+    expect(me.data.viewer.agent).toEqual({ id: agent.id, role: "AGENT" });
+    const listed = await app.gql(`query($id: ID!) { node(id: $id) { ... on Agent { invitationPending } } }`, { id: agent.id }, t.ownerToken);
+    expect(listed.data.node.invitationPending).toBe(false);
+
+    // The token is single use.
+    expect(codes(await app.gql(ACCEPT, { t: invitationToken, p: "another long password" }))).toEqual(["NOT_FOUND"]);
+    expect(codes(await signIn(app, t.slug, email, "another long password"))).toEqual(["UNAUTHENTICATED"]);
+    expect(codes(await signIn(app, t.slug, email, "a long enough password"))).toEqual([]);
+  });
+
+  it("refuses an unknown token and an email already on the team", async () => {
+    expect(codes(await app.gql(ACCEPT, { t: "dgi_not-a-real-token", p: "a long enough password" }))).toEqual(["NOT_FOUND"]);
+    const again = await app.gql(INVITE, { i: { email: t.ownerEmail, name: "Twin", role: "AGENT" } }, t.ownerToken);
+    expect(codes(again)).toEqual(["CONFLICT"]);
+  });
+});
+
+describe("disableAgent and enableAgent", () => {
+  it("ends every session of the agent at once and blocks sign-in until enabled", async () => {
+    const { r, email } = await invite(t, "AGENT");
+    const agentId = r.data.inviteAgent.agent.id;
+    const first = (await app.gql(ACCEPT, { t: r.data.inviteAgent.invitationToken, p: "a long enough password" })).data.acceptInvitation.token;
+    const second = await app.signIn(t.slug, email, "a long enough password");
+    expect((await app.gql(VIEWER, {}, first)).data.viewer.kind).toBe("AGENT");
+
+    const disabled = await app.gql(DISABLE, { id: agentId }, t.ownerToken);
+    expect(disabled.data.disableAgent).toEqual({ id: agentId, disabled: true });
+    for (const token of [first, second]) {
+      expect(codes(await app.gql(`{ tickets { totalCount } }`, {}, token))).toEqual(["UNAUTHENTICATED"]);
+    }
+    expect(codes(await signIn(app, t.slug, email, "a long enough password"))).toEqual(["UNAUTHENTICATED"]);
+    const team = await app.gql(`{ agents { edges { node { id } } } }`, {}, t.ownerToken);
+    expect(team.data.agents.edges.map((e: any) => e.node.id)).not.toContain(agentId);
+
+    const enabled = await app.gql(ENABLE, { id: agentId }, t.ownerToken);
+    expect(enabled.data.enableAgent).toEqual({ id: agentId, disabled: false });
+    const fresh = await app.signIn(t.slug, email, "a long enough password");
+    expect((await app.gql(VIEWER, {}, fresh)).data.viewer.agent.id).toBe(agentId);
+    // Enabling does not bring old sessions back.
+    expect(codes(await app.gql(VIEWER, {}, first))).toEqual(["UNAUTHENTICATED"]);
+  });
+
+  it("does not let an agent disable themselves", async () => {
+    const admin = await app.agent(t, "ADMIN");
+    expect(codes(await app.gql(DISABLE, { id: admin.id }, admin.token))).toEqual(["CONFLICT"]);
+    expect(codes(await app.gql(DISABLE, { id: await ownerId(t) }, t.ownerToken))).toEqual(["CONFLICT"]);
+    expect((await app.gql(VIEWER, {}, admin.token)).data.viewer.kind).toBe("AGENT");
+  });
+});
+
+describe("updateAgentRole", () => {
+  it("lets an admin change non-owners, but only an owner grant, remove or disable OWNER", async () => {
+    const own = await app.tenant();
+    const owner = await ownerId(own);
+    const admin = await app.agent(own, "ADMIN");
+    const agent = await app.agent(own, "AGENT");
+
+    expect((await app.gql(ROLE, { id: agent.id, r: "VIEWER" }, admin.token)).data.updateAgentRole.role).toBe("VIEWER");
+    expect(codes(await app.gql(ROLE, { id: agent.id, r: "OWNER" }, admin.token))).toEqual(["FORBIDDEN"]);
+    expect(codes(await app.gql(ROLE, { id: admin.id, r: "OWNER" }, admin.token))).toEqual(["FORBIDDEN"]);
+    expect(codes(await app.gql(ROLE, { id: owner, r: "ADMIN" }, admin.token))).toEqual(["FORBIDDEN"]);
+    expect(codes(await app.gql(DISABLE, { id: owner }, admin.token))).toEqual(["FORBIDDEN"]);
+    expect(codes((await invite(own, "OWNER", admin.token)).r)).toEqual(["FORBIDDEN"]);
+
+    const roles = await app.gql(`{ agents { edges { node { id role } } } }`, {}, own.ownerToken);
+    const roleOf = (id: string) => roles.data.agents.edges.find((e: any) => e.node.id === id).node.role;
+    expect([roleOf(owner), roleOf(admin.id), roleOf(agent.id)]).toEqual(["OWNER", "ADMIN", "VIEWER"]);
+
+    expect((await app.gql(ROLE, { id: admin.id, r: "OWNER" }, own.ownerToken)).data.updateAgentRole.role).toBe("OWNER");
+  });
+
+  it("takes effect on the agent's open sessions", async () => {
+    const agent = await app.agent(t, "AGENT");
+    const create = `mutation { createContact(input: { name: "Role check" }) { id } }`;
+    await app.gql(ROLE, { id: agent.id, r: "VIEWER" }, t.ownerToken);
+    expect(codes(await app.gql(create, {}, agent.token))).toEqual(["FORBIDDEN"]);
+    await app.gql(ROLE, { id: agent.id, r: "AGENT" }, t.ownerToken);
+    expect(codes(await app.gql(create, {}, agent.token))).toEqual([]);
+  });
+
+  it("keeps at least one active owner", async () => {
+    const own = await app.tenant();
+    const first = await ownerId(own);
+    expect(codes(await app.gql(ROLE, { id: first, r: "ADMIN" }, own.ownerToken))).toEqual(["CONFLICT"]);
+
+    const second = await app.agent(own, "ADMIN");
+    await app.gql(ROLE, { id: second.id, r: "OWNER" }, own.ownerToken);
+    // A disabled owner does not count.
+    expect((await app.gql(DISABLE, { id: second.id }, own.ownerToken)).data.disableAgent.disabled).toBe(true);
+    expect(codes(await app.gql(ROLE, { id: first, r: "ADMIN" }, own.ownerToken))).toEqual(["CONFLICT"]);
+    await app.gql(ENABLE, { id: second.id }, own.ownerToken);
+
+    // With two active owners, one may step down; then the other is the last.
+    const secondToken = await app.signIn(own.slug, await emailOf(own, second.id), "a long enough password");
+    expect((await app.gql(ROLE, { id: first, r: "ADMIN" }, own.ownerToken)).data.updateAgentRole.role).toBe("ADMIN");
+    expect(codes(await app.gql(ROLE, { id: second.id, r: "ADMIN" }, secondToken))).toEqual(["CONFLICT"]);
+    expect(codes(await app.gql(DISABLE, { id: second.id }, secondToken))).toEqual(["CONFLICT"]);
+    expect((await app.gql(VIEWER, {}, secondToken)).data.viewer.agent.role).toBe("OWNER");
+  });
+});
+
+describe("API keys", () => {
+  const CREATE_KEY = `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id name prefix scopes lastUsedAt revokedAt } } }`;
+  const LIST = `query($r: Boolean) { apiKeys(includeRevoked: $r) { totalCount edges { node { id name prefix scopes lastUsedAt revokedAt createdBy { id } } } } }`;
+  const REVOKE = `mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`;
+
+  it("shows the secret once; the list shows prefix, scopes and last use, never the secret", async () => {
+    const created = await app.gql(CREATE_KEY, { i: { name: "Zapier", scopes: ["TICKETS_READ", "CONTACTS_READ", "TICKETS_READ"] } }, t.ownerToken);
+    const { secret, apiKey } = created.data.createApiKey;
+    expect(secret).toMatch(/^dgk_.{40,}$/);
+    expect(apiKey).toMatchObject({ name: "Zapier", scopes: ["TICKETS_READ", "CONTACTS_READ"], lastUsedAt: null, revokedAt: null });
+    expect(secret.startsWith(apiKey.prefix)).toBe(true);
+    expect(apiKey.prefix.length).toBeLessThan(secret.length / 2);
+
+    const listed = await app.gql(LIST, {}, t.ownerToken);
+    const node = listed.data.apiKeys.edges.find((e: any) => e.node.id === apiKey.id).node;
+    expect(node).toMatchObject({ prefix: apiKey.prefix, scopes: ["TICKETS_READ", "CONTACTS_READ"], lastUsedAt: null, createdBy: { id: await ownerId(t) } });
+    expect(JSON.stringify(listed)).not.toContain(secret);
+    expect(codes(await app.gql(`{ apiKeys { edges { node { secret } } } }`, {}, t.ownerToken))).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+
+    const me = await app.gql(VIEWER, {}, secret);
+    expect(me.data.viewer).toEqual({ kind: "API_KEY", permissions: ["contacts:read", "tickets:read"], agent: null });
+    const used = (await app.gql(LIST, {}, t.ownerToken)).data.apiKeys.edges.find((e: any) => e.node.id === apiKey.id).node;
+    expect(Math.abs(new Date(used.lastUsedAt).getTime() - Date.now())).toBeLessThan(60_000);
+  });
+
+  it("stops a revoked key on its next request; revoking twice is a conflict", async () => {
+    const created = await app.gql(CREATE_KEY, { i: { name: "Old", scopes: ["TICKETS_READ"] } }, t.ownerToken);
+    const { secret, apiKey } = created.data.createApiKey;
+    expect(codes(await app.gql(`{ tickets { totalCount } }`, {}, secret))).toEqual([]);
+
+    const revoked = await app.gql(REVOKE, { id: apiKey.id }, t.ownerToken);
+    expect(revoked.data.revokeApiKey.revokedAt).toBeTruthy();
+    const refused = await app.gql(`{ tickets { totalCount } }`, {}, secret);
+    expect(codes(refused)).toEqual(["UNAUTHENTICATED"]);
+    expect(refused.data).toBeNull();
+    expect(codes(await app.gql(REVOKE, { id: apiKey.id }, t.ownerToken))).toEqual(["CONFLICT"]);
+
+    const active = await app.gql(LIST, {}, t.ownerToken);
+    expect(active.data.apiKeys.edges.map((e: any) => e.node.id)).not.toContain(apiKey.id);
+    const all = await app.gql(LIST, { r: true }, t.ownerToken);
+    expect(all.data.apiKeys.edges.map((e: any) => e.node.id)).toContain(apiKey.id);
+    expect(all.data.apiKeys.totalCount).toBe(active.data.apiKeys.totalCount + 1);
+  });
+});
+
+describe("callers without valid credentials", () => {
+  /** Real objects of the tenant, so that a leak or a write would show. */
+  let ids: { ticket: string; contact: string; owner: string; apiKey: string };
+  beforeAll(async () => {
+    const ticket = await app.gql(
+      `mutation { createTicket(input: { subject: "Anon target", body: "b", requester: { name: "Target", email: "target@example.com" } }) { id requester { id } } }`,
+      {},
+      t.ownerToken,
+    );
+    const key = await app.gql(`mutation { createApiKey(input: { name: "target", scopes: [TICKETS_READ] }) { apiKey { id } } }`, {}, t.ownerToken);
+    ids = {
+      ticket: ticket.data.createTicket.id,
+      contact: ticket.data.createTicket.requester.id,
+      owner: await ownerId(t),
+      apiKey: key.data.createApiKey.apiKey.id,
+    };
+  });
+
+  /** One document per root field; signIn and acceptInvitation are the only doors open to anonymous callers. */
+  const anonymous = (): Record<"Query" | "Mutation", Record<string, [string, Record<string, unknown>?] | null>> => ({
+    Query: {
+      viewer: [`{ viewer { kind } }`],
+      node: [`query($id: ID!) { node(id: $id) { id ... on Ticket { subject } } }`, { id: ids.ticket }],
+      ticket: [`{ ticket(number: 1) { subject } }`],
+      tickets: [`{ tickets { totalCount edges { node { subject } } } }`],
+      tags: [`{ tags { name } }`],
+      contact: [`query($id: ID!) { contact(id: $id) { name email } }`, { id: ids.contact }],
+      contacts: [`{ contacts { totalCount edges { node { name email } } } }`],
+      organizations: [`{ organizations { totalCount edges { node { name } } } }`],
+      agents: [`{ agents { totalCount edges { node { name email } } } }`],
+      apiKeys: [`{ apiKeys { totalCount edges { node { prefix } } } }`],
+      dataCategories: [`{ dataCategories { name } }`],
+      processingPurposes: [`{ processingPurposes { name } }`],
+    },
+    Mutation: {
+      signIn: null,
+      acceptInvitation: null,
+      signOut: [`mutation { signOut }`],
+      createTicket: [`mutation($c: ID!) { createTicket(input: { subject: "s", body: "b", requesterId: $c }) { id } }`, { c: ids.contact }],
+      updateTicket: [`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "x" }) { id } }`, { id: ids.ticket }],
+      addMessage: [`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "x" }) { id } }`, { id: ids.ticket }],
+      createContact: [`mutation { createContact(input: { name: "Anon" }) { id } }`],
+      updateContact: [`mutation($id: ID!) { updateContact(id: $id, input: { name: "x" }) { id } }`, { id: ids.contact }],
+      mergeContacts: [`mutation($id: ID!) { mergeContacts(sourceId: $id, targetId: $id) { id } }`, { id: ids.contact }],
+      createOrganization: [`mutation { createOrganization(input: { name: "Anon Inc" }) { id } }`],
+      inviteAgent: [`mutation { inviteAgent(input: { email: "x@example.com", name: "X" }) { invitationToken } }`],
+      updateAgentRole: [`mutation($id: ID!) { updateAgentRole(id: $id, role: VIEWER) { id } }`, { id: ids.owner }],
+      disableAgent: [`mutation($id: ID!) { disableAgent(id: $id) { id } }`, { id: ids.owner }],
+      enableAgent: [`mutation($id: ID!) { enableAgent(id: $id) { id } }`, { id: ids.owner }],
+      createApiKey: [`mutation { createApiKey(input: { name: "x", scopes: [TICKETS_READ] }) { secret } }`],
+      revokeApiKey: [`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: ids.apiKey }],
+      grantConsent: [`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: ids.contact }],
+      withdrawConsent: [`mutation($c: ID!) { withdrawConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: ids.contact }],
+      objectToProcessing: [`mutation($c: ID!) { objectToProcessing(input: { contactId: $c, purpose: "analytics" }) { id } }`, { c: ids.contact }],
+      withdrawObjection: [`mutation($c: ID!) { withdrawObjection(input: { contactId: $c, purpose: "analytics" }) { id } }`, { c: ids.contact }],
+      issuePortalToken: [`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: ids.contact }],
+      revokePortalTokens: [`mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c: ids.contact }],
+      restrictProcessing: [`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "x") { id } }`, { c: ids.contact }],
+      liftRestriction: [`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: ids.contact }],
+      placeLegalHold: [`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "x") { id } }`, { c: ids.contact }],
+      releaseLegalHold: [`mutation($c: ID!) { releaseLegalHold(contactId: $c) { id } }`, { c: ids.contact }],
+    },
+  });
+
+  /** What the owner sees; a refused request must leave it as it was. */
+  const state = async () =>
+    (
+      await app.gql(
+        `query($id: ID!) {
+          ticket(id: $id) { subject messages { totalCount } requester { name restricted legalHold consents { purpose status } } }
+          contacts { totalCount } tickets { totalCount } organizations { totalCount }
+          agents { totalCount edges { node { role disabled } } } apiKeys { totalCount }
+        }`,
+        { id: ids.ticket },
+        t.ownerToken,
+      )
+    ).data;
+
+  it("has a case for every root field", () => {
+    for (const kind of ["Query", "Mutation"] as const) {
+      const type = kind === "Query" ? schema.getQueryType()! : schema.getMutationType()!;
+      expect(Object.keys(anonymous()[kind]).sort(), `${kind} fields without an anonymous case`).toEqual(Object.keys(type.getFields()).sort());
+    }
+  });
+
+  it("reaches no data and changes nothing without credentials", async () => {
+    const before = await state();
+    for (const kind of ["Query", "Mutation"] as const) {
+      for (const [field, doc] of Object.entries(anonymous()[kind])) {
+        if (!doc) continue;
+        const r = await app.gql(doc[0], doc[1] ?? {});
+        expect(codes(r), field).toEqual(["UNAUTHENTICATED"]);
+        expect(r.data?.[field] ?? null, field).toBeNull();
+        expect(JSON.stringify(r), field).not.toMatch(/Anon target|target@example\.com/);
+      }
+    }
+    expect(await state()).toEqual(before);
+  });
+
+  it("refuses garbage, unknown and malformed credentials", async () => {
+    const headers = [
+      "Bearer garbage",
+      "Bearer dgs_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      "Bearer dgk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      "Basic b3duZXI6cGFzcw==",
+      t.ownerToken, // a real token without the Bearer scheme
+    ];
+    for (const authorization of headers) {
+      const r = await app.gql(`{ tickets { totalCount } }`, {}, undefined, { authorization });
+      expect(codes(r), authorization).toEqual(["UNAUTHENTICATED"]);
+      expect(r.data).toBeNull();
+    }
+    // The same token, sent properly, works: the refusals above are about the credentials.
+    expect(codes(await app.gql(`{ tickets { totalCount } }`, {}, t.ownerToken))).toEqual([]);
+  });
+});

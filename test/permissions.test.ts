@@ -1,0 +1,253 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { schema } from "../src/graphql/schema.js";
+import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
+
+let app: TestApp;
+let t: TestTenant;
+/** A ticket whose last message is an internal note, with its IDs. */
+let ids: { ticket: string; contact: string; otherContact: string; note: string; agent: string; apiKey: string };
+
+const ADD = `mutation($i: AddMessageInput!) { addMessage(input: $i) { id internal } }`;
+const MESSAGES = `query($id: ID!) {
+  ticket(id: $id) {
+    messages(first: 20) { totalCount edges { node { id body internal } } }
+    lastMessage { body internal }
+  }
+}`;
+
+beforeAll(async () => {
+  app = await startApp();
+  t = await app.tenant();
+  const created = await app.gql(
+    `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }`,
+    { i: { subject: "Refund please", body: "public question", requester: { name: "Ada Lovelace", email: "ada@example.com", phone: "+44 20 7946 0958" } } },
+    t.ownerToken,
+  );
+  const ticket = created.data.createTicket;
+  const note = await app.gql(ADD, { i: { ticketId: ticket.id, body: "secret note: customer is a VIP", internal: true } }, t.ownerToken);
+  const agent = await app.agent(t, "AGENT");
+  await app.gql(`mutation($id: ID!, $a: ID!) { updateTicket(id: $id, input: { assigneeId: $a }) { id } }`, { id: ticket.id, a: agent.id }, t.ownerToken);
+  const key = await app.gql(`mutation { createApiKey(input: { name: "victim", scopes: [TICKETS_READ] }) { apiKey { id } } }`, {}, t.ownerToken);
+  const other = await app.gql(`mutation { createContact(input: { name: "Bob" }) { id } }`, {}, t.ownerToken);
+  ids = {
+    ticket: ticket.id,
+    contact: ticket.requester.id,
+    otherContact: other.data.createContact.id,
+    note: note.data.addMessage.id,
+    agent: agent.id,
+    apiKey: key.data.createApiKey.apiKey.id,
+  };
+});
+afterAll(() => app?.close());
+
+/** What the owner sees of the ticket: proves a refused mutation changed nothing. */
+const snapshot = async () =>
+  JSON.stringify(
+    (
+      await app.gql(
+        `query($id: ID!) {
+          ticket(id: $id) { subject status assignee { id } messages { totalCount } requester { name email restricted legalHold consents { purpose status } } }
+          contacts { totalCount } organizations { totalCount } agents { totalCount edges { node { role disabled } } }
+          apiKeys { totalCount }
+        }`,
+        { id: ids.ticket },
+        t.ownerToken,
+      )
+    ).data,
+  );
+
+/** Each mutation with valid arguments; who may run it is what the tests vary. */
+const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
+  createTicket: [`mutation($c: ID!) { createTicket(input: { subject: "s", body: "b", requesterId: $c }) { id } }`, { c: ids.contact }],
+  updateTicket: [`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "changed" }) { id } }`, { id: ids.ticket }],
+  addMessage: [ADD, { i: { ticketId: ids.ticket, body: "a reply" } }],
+  addNote: [ADD, { i: { ticketId: ids.ticket, body: "a note", internal: true } }],
+  createContact: [`mutation { createContact(input: { name: "New Person" }) { id } }`, {}],
+  updateContact: [`mutation($id: ID!) { updateContact(id: $id, input: { name: "Renamed" }) { id } }`, { id: ids.contact }],
+  mergeContacts: [`mutation($s: ID!, $t: ID!) { mergeContacts(sourceId: $s, targetId: $t) { id } }`, { s: ids.otherContact, t: ids.contact }],
+  createOrganization: [`mutation { createOrganization(input: { name: "Initech" }) { id } }`, {}],
+  inviteAgent: [`mutation { inviteAgent(input: { email: "new@example.com", name: "New" }) { invitationToken } }`, {}],
+  createApiKey: [`mutation { createApiKey(input: { name: "k", scopes: [TICKETS_READ] }) { secret } }`, {}],
+  revokeApiKey: [`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: ids.apiKey }],
+  updateAgentRole: [`mutation($id: ID!) { updateAgentRole(id: $id, role: VIEWER) { id } }`, { id: ids.agent }],
+  disableAgent: [`mutation($id: ID!) { disableAgent(id: $id) { id } }`, { id: ids.agent }],
+  enableAgent: [`mutation($id: ID!) { enableAgent(id: $id) { id } }`, { id: ids.agent }],
+  grantConsent: [`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: ids.contact }],
+  withdrawConsent: [`mutation($c: ID!) { withdrawConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: ids.contact }],
+  objectToProcessing: [`mutation($c: ID!) { objectToProcessing(input: { contactId: $c, purpose: "analytics" }) { id } }`, { c: ids.contact }],
+  withdrawObjection: [`mutation($c: ID!) { withdrawObjection(input: { contactId: $c, purpose: "analytics" }) { id } }`, { c: ids.contact }],
+  issuePortalToken: [`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: ids.contact }],
+  revokePortalTokens: [`mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c: ids.contact }],
+  restrictProcessing: [`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "asked") { id } }`, { c: ids.contact }],
+  liftRestriction: [`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: ids.contact }],
+  placeLegalHold: [`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "court") { id } }`, { c: ids.contact }],
+  releaseLegalHold: [`mutation($c: ID!) { releaseLegalHold(contactId: $c) { id } }`, { c: ids.contact }],
+});
+
+/** Managing people, keys and privacy: OWNER and ADMIN only, never a key. */
+const MANAGE = ["inviteAgent", "createApiKey", "revokeApiKey", "updateAgentRole", "disableAgent", "enableAgent", "restrictProcessing", "liftRestriction", "placeLegalHold", "releaseLegalHold"];
+
+async function expectForbidden(names: string[], token: string) {
+  const before = await snapshot();
+  for (const name of names) {
+    const [query, variables] = mutations()[name]!;
+    const r = await app.gql(query, variables, token);
+    expect(codes(r), name).toEqual(["FORBIDDEN"]);
+    expect(r.data, name).toBeNull();
+  }
+  expect(await snapshot()).toBe(before);
+}
+
+describe("roles", () => {
+  it("has a VIEWER case for every mutation", () => {
+    // Mutations a VIEWER may run: they change no tenant data.
+    const open = ["signIn", "signOut", "acceptInvitation"];
+    const cases = Object.keys(mutations()).filter((m) => m !== "addNote");
+    expect([...cases, ...open].sort()).toEqual(Object.keys(schema.getMutationType()!.getFields()).sort());
+  });
+
+  it("VIEWER reads everything but cannot run any mutation that changes data", async () => {
+    const viewer = await app.agent(t, "VIEWER");
+    const read = await app.gql(MESSAGES, { id: ids.ticket }, viewer.token);
+    expect(read.data.ticket.messages.totalCount).toBe(2);
+    await expectForbidden(Object.keys(mutations()), viewer.token);
+  });
+
+  it("AGENT works tickets and contacts but cannot manage the team, API keys or privacy holds", async () => {
+    const agent = await app.agent(t, "AGENT");
+    await expectForbidden(MANAGE, agent.token);
+    expect(codes(await app.gql(`{ apiKeys { totalCount } }`, {}, agent.token))).toEqual(["FORBIDDEN"]);
+    const [query, variables] = mutations().createOrganization!;
+    expect(codes(await app.gql(query, variables, agent.token))).toEqual([]);
+  });
+});
+
+describe("internal notes", () => {
+  it("are invisible to an API key without NOTES_READ: messages, totalCount, lastMessage, node, text search", async () => {
+    const key = await app.apiKey(t, ["TICKETS_READ"]);
+    const r = await app.gql(MESSAGES, { id: ids.ticket }, key);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.ticket.messages.totalCount).toBe(1);
+    expect(r.data.ticket.messages.edges.map((e: any) => e.node.body)).toEqual(["public question"]);
+    expect(r.data.ticket.lastMessage).toEqual({ body: "public question", internal: false });
+
+    const node = await app.gql(`query($id: ID!) { node(id: $id) { id ... on Message { body } } }`, { id: ids.note }, key);
+    expect(node.data.node).toBeNull();
+    expect(JSON.stringify(node)).not.toContain("secret note");
+    // Exactly as if there were no such message.
+    const missing = Buffer.from("Message:00000000-0000-0000-0000-000000000000").toString("base64");
+    const none = await app.gql(`query($id: ID!) { node(id: $id) { id ... on Message { body } } }`, { id: missing }, key);
+    expect(codes(node)).toEqual(codes(none));
+
+    const search = await app.gql(`{ tickets(filter: { text: "customer is a VIP" }) { totalCount } }`, {}, key);
+    expect(search.data.tickets.totalCount).toBe(0);
+  });
+
+  it("are visible to an API key with NOTES_READ", async () => {
+    const key = await app.apiKey(t, ["TICKETS_READ", "NOTES_READ"]);
+    const r = await app.gql(MESSAGES, { id: ids.ticket }, key);
+    expect(r.data.ticket.messages.totalCount).toBe(2);
+    expect(r.data.ticket.messages.edges.map((e: any) => e.node.internal)).toEqual([false, true]);
+    expect(r.data.ticket.lastMessage).toEqual({ body: "secret note: customer is a VIP", internal: true });
+    const node = await app.gql(`query($id: ID!) { node(id: $id) { ... on Message { body } } }`, { id: ids.note }, key);
+    expect(node.data.node.body).toBe("secret note: customer is a VIP");
+    const search = await app.gql(`{ tickets(filter: { text: "customer is a VIP" }) { totalCount } }`, {}, key);
+    expect(search.data.tickets.totalCount).toBe(1);
+  });
+
+  it("can be added only with NOTES_WRITE; public replies need TICKETS_WRITE", async () => {
+    const notesOnly = await app.apiKey(t, ["TICKETS_READ", "NOTES_READ", "NOTES_WRITE"]);
+    const repliesOnly = await app.apiKey(t, ["TICKETS_READ", "NOTES_READ", "TICKETS_WRITE"]);
+    const count = async () => (await app.gql(MESSAGES, { id: ids.ticket }, notesOnly)).data.ticket.messages.totalCount;
+    const before = await count();
+
+    expect(codes(await app.gql(ADD, { i: { ticketId: ids.ticket, body: "note", internal: true } }, repliesOnly))).toEqual(["FORBIDDEN"]);
+    expect(codes(await app.gql(ADD, { i: { ticketId: ids.ticket, body: "reply" } }, notesOnly))).toEqual(["FORBIDDEN"]);
+    expect(await count()).toBe(before);
+
+    expect((await app.gql(ADD, { i: { ticketId: ids.ticket, body: "note", internal: true } }, notesOnly)).data.addMessage.internal).toBe(true);
+    expect((await app.gql(ADD, { i: { ticketId: ids.ticket, body: "reply" } }, repliesOnly)).data.addMessage.internal).toBe(false);
+    expect(await count()).toBe(before + 2);
+  });
+});
+
+describe("personal data of contacts and agents", () => {
+  const TICKETS = `{ tickets { edges { node { subject requester { name email phone } assignee { name email } } } } }`;
+
+  it("a key without CONTACTS_READ gets FORBIDDEN on email and phone, and the rest of the response", async () => {
+    const key = await app.apiKey(t, ["TICKETS_READ"]);
+    const r = await app.gql(TICKETS, {}, key);
+    const node = r.data.tickets.edges[0].node;
+    expect(node).toEqual({ subject: "Refund please", requester: { name: "Ada Lovelace", email: null, phone: null }, assignee: { name: "AGENT person", email: null } });
+    const denied = r.errors!.map((e) => [e.extensions!.code, e.path!.slice(-2).join(".")]);
+    expect(denied).toEqual([
+      ["FORBIDDEN", "requester.email"],
+      ["FORBIDDEN", "requester.phone"],
+      ["FORBIDDEN", "assignee.email"],
+    ]);
+    expect(JSON.stringify(r)).not.toMatch(/ada@example\.com|\+442079460958/);
+
+    expect(codes(await app.gql(`{ contacts { totalCount } }`, {}, key))).toEqual(["FORBIDDEN"]);
+    expect(codes(await app.gql(`query($id: ID!) { contact(id: $id) { name } }`, { id: ids.contact }, key))).toEqual(["FORBIDDEN"]);
+  });
+
+  it("a key with CONTACTS_READ and AGENTS_READ sees them", async () => {
+    const key = await app.apiKey(t, ["TICKETS_READ", "CONTACTS_READ", "AGENTS_READ"]);
+    const r = await app.gql(TICKETS, {}, key);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.tickets.edges[0].node.requester).toEqual({ name: "Ada Lovelace", email: "ada@example.com", phone: "+442079460958" });
+    expect(r.data.tickets.edges[0].node.assignee.email).toMatch(/@/);
+    expect((await app.gql(`{ contacts { totalCount } }`, {}, key)).data.contacts.totalCount).toBe(2);
+  });
+
+  it("a key without CONTACTS_WRITE cannot create a requester along with a ticket", async () => {
+    const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE"]);
+    const r = await app.gql(
+      `mutation { createTicket(input: { subject: "s", body: "b", requester: { name: "Sneaky", email: "sneaky@example.com" } }) { id } }`,
+      {},
+      key,
+    );
+    expect(codes(r)).toEqual(["FORBIDDEN"]);
+    const found = await app.gql(`{ contacts(filter: { email: "sneaky@example.com" }) { totalCount } }`, {}, t.ownerToken);
+    expect(found.data.contacts.totalCount).toBe(0);
+  });
+});
+
+describe("tickets", () => {
+  it("a key without TICKETS_READ cannot read tickets in any way", async () => {
+    const key = await app.apiKey(t, ["CONTACTS_READ"]);
+    expect(codes(await app.gql(`{ tickets { totalCount } }`, {}, key))).toEqual(["FORBIDDEN"]);
+    expect(codes(await app.gql(`{ ticket(number: 1) { subject } }`, {}, key))).toEqual(["FORBIDDEN"]);
+    expect(codes(await app.gql(`{ tags { name } }`, {}, key))).toEqual(["FORBIDDEN"]);
+    const node = await app.gql(`query($id: ID!) { node(id: $id) { ... on Ticket { subject } } }`, { id: ids.ticket }, key);
+    expect(node.data.node).toBeNull();
+    expect(codes(node)).toEqual(["FORBIDDEN"]);
+    const viaContact = await app.gql(`query($id: ID!) { contact(id: $id) { name tickets { totalCount } } }`, { id: ids.contact }, key);
+    expect(codes(viaContact)).toEqual(["FORBIDDEN"]);
+    expect(JSON.stringify(viaContact)).not.toContain("Refund please");
+    // Contacts themselves are readable with this key.
+    expect((await app.gql(`query($id: ID!) { contact(id: $id) { email } }`, { id: ids.contact }, key)).data.contact.email).toBe("ada@example.com");
+  });
+});
+
+describe("API key scopes", () => {
+  it("offer exactly the API key scopes, never agents:manage", async () => {
+    const r = await app.gql(`{ __type(name: "ApiScope") { enumValues { name } } }`, {}, t.ownerToken);
+    expect(r.data.__type.enumValues.map((v: any) => v.name).sort()).toEqual(
+      ["AGENTS_READ", "CONTACTS_READ", "CONTACTS_WRITE", "NOTES_READ", "NOTES_WRITE", "TICKETS_READ", "TICKETS_WRITE"],
+    );
+    const manage = await app.gql(`mutation($s: [ApiScope!]!) { createApiKey(input: { name: "k", scopes: $s }) { secret } }`, { s: ["AGENTS_MANAGE"] }, t.ownerToken);
+    expect(codes(manage)).toEqual(["VALIDATION"]);
+  });
+
+  it("a key with every scope still cannot manage agents, keys or privacy holds", async () => {
+    const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "NOTES_READ", "NOTES_WRITE", "CONTACTS_READ", "CONTACTS_WRITE", "AGENTS_READ"]);
+    const me = await app.gql(`{ viewer { permissions } }`, {}, key);
+    expect(me.data.viewer.permissions).toHaveLength(7);
+    expect(me.data.viewer.permissions).not.toContain("agents:manage");
+    await expectForbidden(MANAGE, key);
+    expect(codes(await app.gql(`{ apiKeys { totalCount } }`, {}, key))).toEqual(["FORBIDDEN"]);
+    // It can read the team, though (AGENTS_READ).
+    expect((await app.gql(`{ agents { totalCount } }`, {}, key)).data.agents.totalCount).toBeGreaterThan(1);
+  });
+});

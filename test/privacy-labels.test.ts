@@ -1,0 +1,89 @@
+import { getNamedType, isObjectType } from "graphql";
+import { describe, expect, it } from "vitest";
+import { schema } from "../src/graphql/schema.js";
+import { labelsOf } from "../src/privacy/labels.js";
+import { DATA_CATEGORIES, PURPOSES } from "../src/privacy/taxonomy.js";
+
+/**
+ * Types that hold personal data. Every field on them carries @personalData,
+ * except those listed here with the reason they are not personal data; a new
+ * unlabelled field fails this test.
+ */
+const PERSONAL_TYPES: Record<string, Record<string, string>> = {
+  Contact: {
+    id: "identifier",
+    createdAt: "operational timestamp",
+    updatedAt: "operational timestamp",
+    erased: "operational flag",
+    tickets: "link to tickets, labelled on their own fields",
+    legalHold: "the controller's decision, not the person's data",
+    legalHoldReason: "the controller's reason, written by staff",
+    dataSubjectRequests: "link to requests, labelled on their own fields",
+  },
+  Agent: { id: "identifier", createdAt: "operational timestamp" },
+  Message: {
+    id: "identifier",
+    internal: "visibility flag",
+    authorType: "operational",
+    authorAgent: "link, labelled on Agent",
+    authorContact: "link, labelled on Contact",
+    channel: "operational",
+    createdAt: "operational timestamp",
+    redacted: "operational flag",
+    ticket: "link",
+    attachments: "link, labelled on Attachment",
+  },
+  Ticket: {
+    id: "identifier",
+    number: "operational",
+    status: "operational",
+    priority: "operational",
+    channel: "operational",
+    requester: "link, labelled on Contact",
+    assignee: "link, labelled on Agent",
+    tags: "the team's classification",
+    messages: "link, labelled on Message",
+    lastMessage: "link, labelled on Message",
+    createdAt: "operational timestamp",
+    updatedAt: "operational timestamp",
+    solvedAt: "operational timestamp",
+    lastMessageAt: "operational timestamp",
+  },
+  ConsentRecord: { id: "identifier", actorType: "operational", actorId: "who recorded it, by id", createdAt: "operational timestamp" },
+};
+
+describe("personal data labels", () => {
+  it("label every field of every type holding personal data", () => {
+    const unlabelled: string[] = [];
+    for (const [typeName, exempt] of Object.entries(PERSONAL_TYPES)) {
+      const type = schema.getType(typeName);
+      expect(type && isObjectType(type), `${typeName} exists`).toBe(true);
+      if (!type || !isObjectType(type)) continue;
+      for (const [name, field] of Object.entries(type.getFields())) {
+        if (exempt[name]) continue;
+        if (!labelsOf(field).category) unlabelled.push(`${typeName}.${name}`);
+      }
+    }
+    expect(unlabelled, "fields returning personal data without @personalData").toEqual([]);
+  });
+
+  it("use only categories and purposes of the taxonomy", () => {
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith("__")) continue;
+      for (const [name, field] of Object.entries(type.getFields())) {
+        const { category, purpose } = labelsOf(field);
+        if (category) expect(Object.keys(DATA_CATEGORIES), `${type.name}.${name}`).toContain(category);
+        if (purpose) expect(Object.keys(PURPOSES), `${type.name}.${name}`).toContain(purpose);
+      }
+    }
+  });
+
+  it("make every @consent field nullable, so a refusal leaves the rest of the response", () => {
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith("__")) continue;
+      for (const [name, field] of Object.entries(type.getFields())) {
+        if (labelsOf(field).purpose) expect(field.type, `${type.name}.${name}`).toBe(getNamedType(field.type));
+      }
+    }
+  });
+});
