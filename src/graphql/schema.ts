@@ -11,6 +11,7 @@ import "../tickets/types.js";
 import "../viewer/types.js";
 import "../privacy/types.js";
 import "../portal/types.js";
+import "../attachments/types.js";
 
 export const schema = builder.toSchema({ directives: [personalDataDirective, consentDirective] });
 

@@ -1,0 +1,274 @@
+// Throughput and latency of a ticket list page and of createTicket, on the
+// embedded database (PGlite) and on server PostgreSQL, side by side in one run.
+//
+//   npm run bench -- --duration 10 --connections 10 --tickets 2000
+//
+// Each backend gets a fresh tenant seeded with direct Prisma writes, then the real
+// server (createServer, as the tests start it) on 127.0.0.1 and an ephemeral port.
+// autocannon runs on a worker thread (scripts/bench/load.ts). Server PostgreSQL is
+// DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres; the bench creates a
+// database of its own there and drops it at the end.
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { loadConfig } from "../src/config.js";
+import { openDatabase } from "../src/db/database.js";
+import { createServer } from "../src/server.js";
+import { runLoad, type LoadResult } from "./bench/load.js";
+import { createTicketBody, ticketsPageBody, type Operation } from "./bench/operations.js";
+import { seedBenchTenant } from "./bench/seed.js";
+
+const DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+
+// ---- options ----
+
+function intOption(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`--${name} must be an integer from ${min} to ${max}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string" },
+    connections: { type: "string" },
+    tickets: { type: "string" },
+    contacts: { type: "string" },
+    warmup: { type: "string" },
+    backends: { type: "string" },
+    help: { type: "boolean" },
+  },
+});
+if (args.help) {
+  console.log(`Usage: npm run bench -- [options]
+  --duration <s>       measured seconds per operation and backend (default 10, max 60)
+  --connections <n>    concurrent connections (default 10)
+  --tickets <n>        tickets seeded per backend, 1-4 messages each (default 2000)
+  --contacts <n>       contacts seeded per backend (default 300)
+  --warmup <s>         unmeasured seconds before each measurement (default 2)
+  --backends <list>    embedded,server (default both)`);
+  process.exit(0);
+}
+const options = {
+  duration: intOption(args.duration, "duration", 10, 1, 60),
+  connections: intOption(args.connections, "connections", 10, 1, 200),
+  tickets: intOption(args.tickets, "tickets", 2000, 50, 20_000),
+  contacts: intOption(args.contacts, "contacts", 300, 20, 10_000),
+  warmup: intOption(args.warmup, "warmup", 2, 0, 10),
+  backends: (args.backends ?? "embedded,server").split(",").map((b) => b.trim()),
+};
+const OPERATIONS: Operation[] = ["tickets", "createTicket"];
+
+// ---- the overall time bound and clean-up ----
+
+const cleanups: (() => Promise<void>)[] = [];
+async function cleanUp() {
+  const pending = cleanups.splice(0).reverse();
+  for (const fn of pending) {
+    await Promise.race([fn().catch((e) => console.error("clean-up failed:", e)), new Promise((r) => setTimeout(r, 10_000))]);
+  }
+}
+async function abort(reason: string, code: number) {
+  console.error(`\n${reason}; cleaning up and exiting.`);
+  await cleanUp();
+  process.exit(code);
+}
+// Seeding and setup get two minutes; every measurement its warm-up, duration and slack.
+const boundSeconds = 120 + options.backends.length * OPERATIONS.length * (options.warmup + options.duration + 20);
+setTimeout(() => void abort(`The bench exceeded its bound of ${boundSeconds}s`, 1), boundSeconds * 1000).unref();
+process.once("SIGINT", () => void abort("Interrupted", 130));
+
+// ---- server PostgreSQL: a fresh database per run ----
+
+async function createBenchDatabase(serverUrl: string): Promise<{ url: string; version: string } | { unreachable: string }> {
+  const admin = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (e) {
+    return { unreachable: (e as Error).message || String(e) };
+  }
+  const name = `deskgraph_bench_${randomBytes(6).toString("hex")}`;
+  try {
+    const { rows } = await admin.query<{ server_version: string }>("SHOW server_version");
+    await admin.query(`CREATE DATABASE ${name}`);
+    cleanups.push(async () => {
+      const c = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+      console.log(`Dropped database ${name}.`);
+    });
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    return { url: url.toString(), version: rows[0]?.server_version ?? "?" };
+  } finally {
+    await admin.end();
+  }
+}
+
+// ---- one backend ----
+
+interface Row extends LoadResult {
+  backend: string;
+  operation: Operation;
+  /** SQL statements one request of this operation costs. */
+  statements: number;
+}
+
+async function post(url: string, token: string, body: string) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body,
+    signal: AbortSignal.timeout(30_000),
+  });
+  const json = (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
+  if (res.status !== 200 || json.errors) {
+    throw new Error(`HTTP ${res.status}: ${JSON.stringify(json.errors ?? json).slice(0, 500)}`);
+  }
+  return json.data;
+}
+
+/**
+ * autocannon stops with requests still in flight; the server finishes them after
+ * the sockets are gone. Waits until no SQL has run for half a second (at most
+ * 15 s), so that one measurement does not spill into the next, nor into close
+ * and DROP DATABASE.
+ */
+async function quiesce(database: { readonly queryCount: number }) {
+  const until = Date.now() + 15_000;
+  let last = database.queryCount;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 500));
+    if (database.queryCount === last) return;
+    last = database.queryCount;
+  }
+}
+
+async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[]> {
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: "memory://",
+    LOG_LEVEL: "silent",
+    ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  });
+  const database = await openDatabase(config);
+  cleanups.push(() => database.close());
+  await database.migrate();
+
+  const seeded = await seedBenchTenant(database, { tickets: options.tickets, contacts: options.contacts, agents: 12, tags: 15 });
+  console.log(`[${backend}] seeded ${seeded.tickets} tickets, ${seeded.messages} messages, ${options.contacts} contacts in ${seeded.ms} ms`);
+
+  const server = await createServer(config, { database });
+  cleanups.push(() => server.close());
+  const token = seeded.apiKey;
+
+  // Check both operations once before loading them, and count their SQL statements.
+  // The first request also records the key's last use; count from the second.
+  const page = await post(server.url, token, ticketsPageBody());
+  if (page.tickets.edges.length !== 50 || page.tickets.totalCount !== seeded.tickets) {
+    throw new Error(`[${backend}] unexpected first page: ${page.tickets.edges.length} edges of ${page.tickets.totalCount}`);
+  }
+  const statementsOf = async (body: string) => {
+    const before = database.queryCount;
+    await post(server.url, token, body);
+    return database.queryCount - before;
+  };
+  const pageStatements = await statementsOf(ticketsPageBody());
+  const contacts = await post(server.url, token, JSON.stringify({ query: "{ contacts(first: 20) { edges { node { id } } } }" }));
+  const requesterIds: string[] = contacts.contacts.edges.map((e: { node: { id: string } }) => e.node.id);
+  const createStatements = await statementsOf(createTicketBody(0, requesterIds));
+  console.log(`[${backend}] one tickets(first: 50) page costs ${pageStatements} SQL statements; one createTicket ${createStatements}`);
+
+  const rows: Row[] = [];
+  for (const operation of OPERATIONS) {
+    console.log(`[${backend}] ${operation}: ${options.warmup}s warm-up, ${options.duration}s measured, ${options.connections} connections…`);
+    const result = await runLoad({
+      url: server.url,
+      token,
+      operation,
+      requesterIds,
+      connections: options.connections,
+      warmupSeconds: options.warmup,
+      durationSeconds: options.duration,
+    });
+    await quiesce(database);
+    for (const sample of result.samples) console.log(`[${backend}] ${operation} error: ${sample}`);
+    rows.push({ backend, operation, statements: operation === "tickets" ? pageStatements : createStatements, ...result });
+  }
+  await cleanUp();
+  return rows;
+}
+
+// ---- report ----
+
+function printTable(rows: Row[]) {
+  const header = ["backend", "operation", "req/s", "p50 ms", "p99 ms", "requests", "errors", "non-2xx", "gql errors", "SQL/req"];
+  const body = rows.map((r) => [
+    r.backend,
+    r.operation,
+    r.rps.toFixed(0),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    String(r.requests),
+    String(r.errors),
+    String(r.non2xx),
+    String(r.graphqlErrors),
+    String(r.statements),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const row of body) console.log(line(row));
+}
+
+// Other processes on the machine skew the numbers; the load average says whether there were any.
+const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(" / ");
+
+async function main() {
+  const cpus = os.cpus();
+  console.log(
+    `Machine: ${os.availableParallelism()} CPUs (${cpus[0]?.model.trim() ?? "?"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ` +
+      `load average ${loadAverage()} (1/5/15 min) at start`,
+  );
+  console.log(
+    `Settings: ${options.duration}s per run after ${options.warmup}s warm-up, ${options.connections} connections, ` +
+      `${options.tickets} tickets, ${options.contacts} contacts per backend`,
+  );
+  const rows: Row[] = [];
+  if (options.backends.includes("embedded")) rows.push(...(await benchBackend("pglite")));
+  if (options.backends.includes("server")) {
+    const serverUrl = process.env.DATABASE_URL || DEFAULT_SERVER_URL;
+    const shown = new URL(serverUrl).host;
+    const target = await createBenchDatabase(serverUrl);
+    if ("unreachable" in target) {
+      console.log(`PostgreSQL at ${shown} is unreachable (${target.unreachable}); benchmarking PGlite only.`);
+    } else {
+      console.log(`PostgreSQL ${target.version} at ${shown}`);
+      rows.push(...(await benchBackend("postgres", target.url)));
+    }
+  }
+  console.log("");
+  printTable(rows);
+  console.log("\nreq/s: completed requests / measured seconds; errors: socket errors and timeouts;");
+  console.log("gql errors: HTTP 2xx responses carrying a GraphQL errors array; SQL/req: statements one request sends.");
+}
+
+main()
+  .then(async () => {
+    await cleanUp();
+    process.exit(0);
+  })
+  .catch(async (err) => {
+    console.error(err);
+    await cleanUp();
+    process.exit(1);
+  });

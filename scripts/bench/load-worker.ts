@@ -1,0 +1,92 @@
+// Runs autocannon on a thread of its own, so the load generator does not share
+// the event loop of the server it measures. Started by load.ts.
+import { parentPort, workerData } from "node:worker_threads";
+import autocannon from "autocannon";
+import { createTicketBody, ticketsPageBody } from "./operations.js";
+import type { LoadResult, LoadSpec } from "./load.js";
+
+const spec = workerData as LoadSpec;
+const MAX_SAMPLES = 3;
+
+let sent = 0;
+let graphqlErrors = 0;
+const samples = new Set<string>();
+
+/** HTTP 200 with an `errors` array is still a failed request for a GraphQL client. */
+function onResponse(status: number, body: string) {
+  if (status < 200 || status >= 300) {
+    if (samples.size < MAX_SAMPLES) samples.add(`HTTP ${status}: ${body.slice(0, 300)}`);
+    return;
+  }
+  if (!body.includes('"errors"')) return;
+  graphqlErrors++;
+  if (samples.size < MAX_SAMPLES) {
+    try {
+      const { errors } = JSON.parse(body) as { errors: { message: string; extensions?: { code?: string } }[] };
+      samples.add(errors.map((e) => `${e.extensions?.code ?? "?"}: ${e.message}`).join("; "));
+    } catch {
+      samples.add(body.slice(0, 300));
+    }
+  }
+}
+
+/** What autocannon hands back on a worker thread: counters and encoded histograms, not yet aggregated. */
+interface RawResult {
+  totalCompletedRequests: number;
+  duration: number;
+}
+// Public but missing from @types/autocannon: decodes the histograms of raw results.
+const { aggregateResult } = autocannon as unknown as {
+  aggregateResult(results: RawResult[], opts: { url: string }): autocannon.Result;
+};
+
+function run(seconds: number) {
+  return new Promise<RawResult>((resolve, reject) => {
+    let backstop: NodeJS.Timeout | undefined;
+    const instance = autocannon(
+      {
+        url: spec.url,
+        connections: spec.connections,
+        duration: seconds,
+        timeout: 10,
+        requests: [
+          {
+            method: "POST",
+            headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${spec.token}` },
+            body: ticketsPageBody(),
+            setupRequest: (req) =>
+              spec.operation === "createTicket" ? { ...req, body: createTicketBody(sent++, spec.requesterIds) } : req,
+            onResponse,
+          },
+        ],
+      },
+      (err, result) => {
+        clearTimeout(backstop);
+        if (err) reject(err);
+        else resolve(result as unknown as RawResult);
+      },
+    );
+    // autocannon stops itself after `duration`; this is the backstop if a response never comes.
+    backstop = setTimeout(() => instance.stop(), (seconds + 15) * 1000);
+  });
+}
+
+if (spec.warmupSeconds > 0) await run(spec.warmupSeconds);
+graphqlErrors = 0;
+samples.clear();
+const raw = await run(spec.durationSeconds);
+const r = aggregateResult([raw], { url: spec.url });
+
+const result: LoadResult = {
+  requests: raw.totalCompletedRequests,
+  seconds: raw.duration,
+  rps: raw.totalCompletedRequests / raw.duration,
+  p50: r.latency.p50,
+  p99: r.latency.p99,
+  errors: r.errors,
+  timeouts: r.timeouts,
+  non2xx: r.non2xx,
+  graphqlErrors,
+  samples: [...samples],
+};
+parentPort!.postMessage(result);
