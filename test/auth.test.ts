@@ -371,6 +371,10 @@ describe("callers without valid credentials", () => {
       withdrawObjection: [`mutation($c: ID!) { withdrawObjection(input: { contactId: $c, purpose: "analytics" }) { id } }`, { c: ids.contact }],
       issuePortalToken: [`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: ids.contact }],
       revokePortalTokens: [`mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c: ids.contact }],
+      addAttachment: [
+        `mutation($m: ID!) { addAttachment(input: { messageId: $m, filename: "a.txt", contentType: "text/plain", contentBase64: "eA==" }) { id } }`,
+        { m: Buffer.from("Message:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
       restrictProcessing: [`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "x") { id } }`, { c: ids.contact }],
       liftRestriction: [`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: ids.contact }],
       placeLegalHold: [`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "x") { id } }`, { c: ids.contact }],

@@ -78,6 +78,10 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   withdrawObjection: [`mutation($c: ID!) { withdrawObjection(input: { contactId: $c, purpose: "analytics" }) { id } }`, { c: ids.contact }],
   issuePortalToken: [`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: ids.contact }],
   revokePortalTokens: [`mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c: ids.contact }],
+  addAttachment: [
+    `mutation($m: ID!) { addAttachment(input: { messageId: $m, filename: "a.txt", contentType: "text/plain", contentBase64: "eA==" }) { id } }`,
+    { m: ids.note },
+  ],
   restrictProcessing: [`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "asked") { id } }`, { c: ids.contact }],
   liftRestriction: [`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: ids.contact }],
   placeLegalHold: [`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "court") { id } }`, { c: ids.contact }],

@@ -186,6 +186,15 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     },
     updateTicket: () => refused(`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "Hijacked", status: SOLVED }) { id } }`, { id: a.ticket }, aTicket),
     addMessage: () => refused(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Hijacked" }) { id } }`, { id: a.ticket }, aTicket),
+    addAttachment: async () => {
+      const attachments = async () =>
+        (await app.gql(`query($id: ID!) { node(id: $id) { ... on Message { attachments { filename } } } }`, { id: a.message }, A.ownerToken)).data;
+      await refused(
+        `mutation($m: ID!) { addAttachment(input: { messageId: $m, filename: "x.txt", contentType: "text/plain", contentBase64: "eA==" }) { id } }`,
+        { m: a.message },
+        attachments,
+      );
+    },
     grantConsent: () => refused(consentOp("grantConsent", "marketing"), { c: a.contact }, aConsents),
     withdrawConsent: () => refused(consentOp("withdrawConsent", "marketing"), { c: a.contact }, aConsents),
     objectToProcessing: () => refused(consentOp("objectToProcessing", "analytics"), { c: a.contact }, aConsents),
