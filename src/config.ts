@@ -24,6 +24,14 @@ const EnvSchema = z.object({
     .string()
     .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded")
     .optional(),
+  ENCRYPTION_KEYS_PREVIOUS: z
+    .string()
+    .refine(
+      (v) => v.split(",").every((k) => Buffer.from(k.trim(), "base64").length === 32),
+      "must be a comma-separated list of 32-byte base64 keys",
+    )
+    .optional(),
+  PUBLIC_URL: z.string().url().optional(),
   SEED_DEMO: flag.default(true),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
@@ -45,6 +53,10 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   /** AES-256 key for secrets at rest. */
   encryptionKey: Buffer;
+  /** Keys used before a rotation: still accepted to open secrets, never to seal new ones. */
+  previousEncryptionKeys: Buffer[];
+  /** Where the server is reachable from outside (vendor webhooks, signed links); defaults to the listen address. */
+  publicUrl?: string;
   seedDemo: boolean;
   sessionTtlMs: number;
   limits: { depth: number; breadth: number; complexity: number };
@@ -73,6 +85,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     encryptionKey: resolveEncryptionKey(e),
+    previousEncryptionKeys: (e.ENCRYPTION_KEYS_PREVIOUS ?? "")
+      .split(",")
+      .filter((k) => k.trim())
+      .map((k) => Buffer.from(k.trim(), "base64")),
+    publicUrl: e.PUBLIC_URL?.replace(/\/$/, ""),
     seedDemo: e.SEED_DEMO,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     limits: { depth: e.MAX_QUERY_DEPTH, breadth: e.MAX_QUERY_BREADTH, complexity: e.MAX_QUERY_COMPLEXITY },

@@ -14,7 +14,11 @@ export type ErrorCode =
   | "CONSENT_REQUIRED"
   | "PROCESSING_RESTRICTED"
   | "LEGAL_HOLD"
-  | "EXPIRED";
+  | "EXPIRED"
+  | "PLUGIN_DISABLED"
+  | "PLUGIN_UNDECLARED_PROCESSING"
+  | "TRANSFER_ACCEPTANCE_REQUIRED"
+  | "TRANSFER_NOT_ACCEPTED";
 
 export interface FieldProblem {
   /** Path of the offending input, e.g. ["input", "requester", "email"]. */

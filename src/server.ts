@@ -11,6 +11,12 @@ import { createContext, type Context } from "./graphql/context.js";
 import { errorsPlugin } from "./graphql/errors-plugin.js";
 import { schema } from "./graphql/schema.js";
 import { createLogger } from "./logger.js";
+import { shippedPlugins } from "../plugins/index.js";
+import type { PluginHost } from "./plugin-host/host.js";
+import { handlePluginHttp } from "./plugin-host/http.js";
+import type { PluginDefinition } from "./plugin-host/plugin.js";
+import { PluginRegistry } from "./plugin-host/registry.js";
+import { SecretBox } from "./plugin-host/secrets.js";
 
 export interface RunningServer {
   url: string;
@@ -23,6 +29,8 @@ export interface ServerOptions {
   /** Reuse an open database instead of opening one from the config. */
   database?: Database;
   log?: Logger;
+  /** The plugins to load instead of the shipped ones (tests). */
+  plugins?: PluginDefinition[];
 }
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -45,6 +53,14 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     if (ran.length) log.info({ migrations: ran }, "applied migrations");
   }
   const signInLimiter = new SignInLimiter(config.signIn.maxAttempts, config.signIn.windowSeconds);
+  // A broken manifest stops the server here, with a message naming the plugin and the problem.
+  const plugins: PluginHost = {
+    registry: new PluginRegistry(options.plugins ?? shippedPlugins),
+    secrets: new SecretBox(config.encryptionKey, config.previousEncryptionKeys),
+    database,
+    log,
+  };
+  const services = { config, database, log, signInLimiter, plugins };
   const requestIds = new WeakMap<Request, string>();
 
   const yoga = createYoga<{ req: IncomingMessage }, Context>({
@@ -85,11 +101,21 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         viewer: auth.viewer,
         authFailure: auth.failure,
         signInLimiter,
+        plugins,
       });
     },
   });
 
-  const http = createHttpServer(yoga);
+  const http = createHttpServer((req, res) => {
+    if (req.url?.startsWith("/plugins/")) {
+      handlePluginHttp(services, req, res).catch((err) => {
+        log.error({ err }, "plugin route failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
+    yoga(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(config.port, config.host, resolve);

@@ -347,6 +347,12 @@ describe("callers without valid credentials", () => {
       apiKeys: [`{ apiKeys { totalCount edges { node { prefix } } } }`],
       dataCategories: [`{ dataCategories { name } }`],
       processingPurposes: [`{ processingPurposes { name } }`],
+      plugins: [`{ plugins { id enabled } }`],
+      plugin: [`{ plugin(id: "test-echo") { id enabled } }`],
+      pluginCalls: [`{ pluginCalls { totalCount } }`],
+      recordOfProcessing: [`{ recordOfProcessing { markdown } }`],
+      // Public on purpose: a tenant's privacy page lists its subprocessors.
+      subprocessors: null,
     },
     Mutation: {
       signIn: null,
@@ -379,6 +385,9 @@ describe("callers without valid credentials", () => {
       liftRestriction: [`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: ids.contact }],
       placeLegalHold: [`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "x") { id } }`, { c: ids.contact }],
       releaseLegalHold: [`mutation($c: ID!) { releaseLegalHold(contactId: $c) { id } }`, { c: ids.contact }],
+      configurePlugin: [`mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:1" }]) { id } }`],
+      enablePlugin: [`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`],
+      disablePlugin: [`mutation { disablePlugin(id: "test-echo") { id } }`],
     },
   });
 

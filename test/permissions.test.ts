@@ -78,6 +78,9 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   withdrawObjection: [`mutation($c: ID!) { withdrawObjection(input: { contactId: $c, purpose: "analytics" }) { id } }`, { c: ids.contact }],
   issuePortalToken: [`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: ids.contact }],
   revokePortalTokens: [`mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c: ids.contact }],
+  configurePlugin: [`mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:1" }]) { id } }`, {}],
+  enablePlugin: [`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`, {}],
+  disablePlugin: [`mutation { disablePlugin(id: "test-echo") { id } }`, {}],
   addAttachment: [
     `mutation($m: ID!) { addAttachment(input: { messageId: $m, filename: "a.txt", contentType: "text/plain", contentBase64: "eA==" }) { id } }`,
     { m: ids.note },

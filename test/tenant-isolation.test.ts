@@ -53,6 +53,10 @@ const aContact = async (id = a.contact) =>
   (await app.gql(`query($id: ID!) { contact(id: $id) { name email tickets { totalCount } } }`, { id }, A.ownerToken)).data.contact;
 const aAgent = async () => (await app.gql(`query($id: ID!) { node(id: $id) { ... on Agent { role disabled } } }`, { id: a.agent }, A.ownerToken)).data.node;
 
+/** A's echo plugin, configured with a secret and enabled with the transfer accepted. */
+const aPlugin = async () =>
+  (await app.gql(`{ plugin(id: "test-echo") { enabled transfer settings { key value isSet } acceptance { manifestVersion } } }`, {}, A.ownerToken)).data;
+
 const consentOp = (name: string, purpose: string) => `mutation($c: ID!) { ${name}(input: { contactId: $c, purpose: "${purpose}" }) { id } }`;
 const aConsents = async () =>
   (await app.gql(`query($id: ID!) { contact(id: $id) { consents { purpose status } consentHistory { totalCount } } }`, { id: a.contact }, A.ownerToken)).data;
@@ -119,6 +123,31 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     processingPurposes: async () => {
       const r = await app.gql(`{ processingPurposes { name legalBasis } }`, {}, B.ownerToken);
       expect(r.data.processingPurposes.map((p: any) => p.name)).toContain("analytics");
+    },
+    plugins: async () => {
+      const r = await app.gql(`{ plugins { id enabled transfer settings { key value isSet } } }`, {}, B.ownerToken);
+      const echo = r.data.plugins.find((p: any) => p.id === "test-echo");
+      expect(echo).toMatchObject({ enabled: false, transfer: "ACCEPTANCE_REQUIRED" });
+      expect(echo.settings.every((s: any) => !s.isSet && s.value === null)).toBe(true);
+    },
+    plugin: async () => {
+      const r = await app.gql(`{ plugin(id: "test-echo") { enabled acceptance { acceptedAt } } }`, {}, B.ownerToken);
+      expect(r.data.plugin).toEqual({ enabled: false, acceptance: null });
+    },
+    pluginCalls: async () => {
+      expect((await app.gql(`{ pluginCalls { totalCount } }`, {}, A.ownerToken)).data.pluginCalls.totalCount).toBeGreaterThan(0);
+      expect((await app.gql(`{ pluginCalls { totalCount } }`, {}, B.ownerToken)).data.pluginCalls.totalCount).toBe(0);
+    },
+    recordOfProcessing: async () => {
+      const r = await app.gql(`{ recordOfProcessing { markdown } }`, {}, B.ownerToken);
+      expect(r.data.recordOfProcessing.markdown).toContain(`Tenant ${B.slug}`);
+      expect(r.data.recordOfProcessing.markdown).not.toMatch(/Echo Test Inc|Tenant a\b/);
+    },
+    subprocessors: async () => {
+      const ofA = await app.gql(`query($t: String!) { subprocessors(tenant: $t) { vendor } }`, { t: A.slug });
+      const ofB = await app.gql(`query($t: String!) { subprocessors(tenant: $t) { vendor } }`, { t: B.slug });
+      expect(ofA.data.subprocessors).toEqual([{ vendor: "Echo Test Inc." }]);
+      expect(ofB.data.subprocessors).toEqual([]);
     },
     tags: async () => {
       const r = await app.gql(`{ tags { id name } }`, {}, B.ownerToken);
@@ -195,6 +224,24 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
         attachments,
       );
     },
+    configurePlugin: async () => {
+      const before = json(await aPlugin());
+      const r = await app.gql(`mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:9" }]) { settings { key value } } }`, {}, B.ownerToken);
+      expect(r.errors).toBeUndefined();
+      expect(json(await aPlugin())).toBe(before);
+    },
+    enablePlugin: async () => {
+      const before = json(await aPlugin());
+      const r = await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { enabled } }`, {}, B.ownerToken);
+      expect(codes(r)).toEqual(["VALIDATION"]); // B has not configured its own API key
+      expect(json(await aPlugin())).toBe(before);
+    },
+    disablePlugin: async () => {
+      const before = json(await aPlugin());
+      expect(codes(await app.gql(`mutation { disablePlugin(id: "test-echo") { enabled } }`, {}, B.ownerToken))).toEqual(["CONFLICT"]);
+      expect(json(await aPlugin())).toBe(before);
+      expect(JSON.parse(before).plugin.enabled).toBe(true);
+    },
     grantConsent: () => refused(consentOp("grantConsent", "marketing"), { c: a.contact }, aConsents),
     withdrawConsent: () => refused(consentOp("withdrawConsent", "marketing"), { c: a.contact }, aConsents),
     objectToProcessing: () => refused(consentOp("objectToProcessing", "analytics"), { c: a.contact }, aConsents),
@@ -220,6 +267,14 @@ beforeAll(async () => {
   a = sa.ids;
   aKey = sa.key;
   b = (await seed(B, "b")).ids;
+  // A runs the echo plugin against a vendor that is down: calls still get recorded.
+  await app.gql(
+    `mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:9" }, { key: "apiKey", value: "a-secret" }]) { id } }`,
+    {},
+    A.ownerToken,
+  );
+  await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`, {}, A.ownerToken);
+  await app.gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "to the assistant" }) { id } }`, { id: a.ticket }, A.ownerToken);
 });
 afterAll(() => app?.close());
 

@@ -19,6 +19,13 @@ export type Viewer =
       permissions: Set<Permission>;
     }
   | {
+      /** A plugin acting on its own, e.g. storing an inbound SMS. Never reached over HTTP. */
+      kind: "system";
+      tenantId: string;
+      pluginId: string;
+      permissions: ReadonlySet<Permission>;
+    }
+  | {
       /** A data subject with a portal token, acting for themselves. */
       kind: "contact";
       tenantId: string;

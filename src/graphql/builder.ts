@@ -29,6 +29,7 @@ export const builder = new SchemaBuilder<{
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
     ID: { Input: string; Output: string | number };
   };
   Directives: {
@@ -127,6 +128,12 @@ builder.scalarType("DateTime", {
     if (!date || Number.isNaN(date.getTime())) throw new AppError("VALIDATION", "DateTime must be an ISO-8601 string");
     return date;
   },
+});
+
+builder.scalarType("JSON", {
+  description: "Any JSON value",
+  serialize: (value) => value,
+  parseValue: (value) => value,
 });
 
 export const SortDirection = builder.enumType("SortDirection", { values: ["ASC", "DESC"] as const });

@@ -7,6 +7,7 @@ import type { Permission } from "../auth/permissions.js";
 import type { SignInLimiter } from "../agents/sign-in-limiter.js";
 import { AppError } from "../errors.js";
 import { PersonalDataReads } from "../privacy/reads.js";
+import type { PluginHost } from "../plugin-host/host.js";
 
 /** What every resolver and service receives. Nothing reads globals. */
 export interface Context {
@@ -18,6 +19,7 @@ export interface Context {
   viewer: Viewer | null;
   authFailure?: string;
   signInLimiter: SignInLimiter;
+  plugins: PluginHost;
   /** Personal data this request has read, for the audit log. */
   privacy: PersonalDataReads;
   /** Set by signIn and acceptInvitation: the agent whose session this request started. */
@@ -36,6 +38,7 @@ export interface ContextInput {
   viewer: Viewer | null;
   authFailure?: string;
   signInLimiter: SignInLimiter;
+  plugins: PluginHost;
 }
 
 // Anonymous callers reach only sign-in mutations; should anything else read

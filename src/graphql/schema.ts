@@ -12,6 +12,7 @@ import "../viewer/types.js";
 import "../privacy/types.js";
 import "../portal/types.js";
 import "../attachments/types.js";
+import "../plugin-host/types.js";
 
 export const schema = builder.toSchema({ directives: [personalDataDirective, consentDirective] });
 

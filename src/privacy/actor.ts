@@ -7,5 +7,6 @@ export function actorOf(ctx: Context): { type: ActorType; id: string | null } {
   if (!v) return { type: "SYSTEM", id: null };
   if (v.kind === "agent") return { type: "AGENT", id: v.agentId };
   if (v.kind === "apiKey") return { type: "API_KEY", id: v.apiKeyId };
+  if (v.kind === "system") return { type: "SYSTEM", id: `plugin:${v.pluginId}` };
   return { type: "CONTACT", id: v.contactId };
 }

@@ -7,6 +7,7 @@ import { notFound } from "../errors.js";
 import { bodySchema, LIMITS, subjectSchema, tagSchema, tagsSchema } from "../validation.js";
 import { lastMessageLoader } from "./last-message.js";
 import { personal } from "../privacy/labels.js";
+import { announceMessageCreated } from "../plugin-host/runtime.js";
 import * as tickets from "./service.js";
 
 export const TicketStatus = builder.enumType("TicketStatus", {
@@ -294,6 +295,8 @@ builder.mutationField("addMessage", (t) =>
         internal: input.internal ?? false,
         from: input.from ?? "ME",
       });
+      // After the commit: plugins (an SMS channel, an assistant) learn of the new message.
+      await announceMessageCreated(ctx, { messageId: id, ticketId: input.ticketId.id });
       return ctx.db.message.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),

@@ -3,8 +3,8 @@ import type { Viewer as ViewerShape } from "../auth/viewer.js";
 import { builder } from "../graphql/builder.js";
 import { requireViewer } from "../graphql/context.js";
 
-const ViewerKind = builder.enumType("ViewerKind", { values: ["AGENT", "API_KEY", "CONTACT"] as const });
-const KIND = { agent: "AGENT", apiKey: "API_KEY", contact: "CONTACT" } as const;
+const ViewerKind = builder.enumType("ViewerKind", { values: ["AGENT", "API_KEY", "CONTACT", "SYSTEM"] as const });
+const KIND = { agent: "AGENT", apiKey: "API_KEY", contact: "CONTACT", system: "SYSTEM" } as const;
 
 const Viewer = builder.objectRef<ViewerShape>("Viewer").implement({
   description: "Who is calling, in which tenant, with which permissions.",

@@ -7,6 +7,9 @@ import { openDatabase, type Database } from "../../src/db/database.js";
 import { createServer, type RunningServer } from "../../src/server.js";
 import { createTenant } from "../../src/tenants/service.js";
 import { graphql } from "../gql/index.js";
+import { shippedPlugins } from "../../plugins/index.js";
+import type { PluginDefinition } from "../../src/plugin-host/plugin.js";
+import { echoPlugin } from "./echo-plugin.js";
 import type { ApiScope } from "../gql/graphql.js";
 
 const SignIn = graphql(`
@@ -67,7 +70,12 @@ export interface TestApp {
  * in-memory PGlite, or a fresh database on the PostgreSQL server named by
  * DATABASE_URL (dropped again on close).
  */
-export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface StartOptions {
+  /** Plugins to load; by default the shipped ones plus the test echo plugin. */
+  plugins?: PluginDefinition[];
+}
+
+export async function startApp(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestApp> {
   const serverUrl = process.env.DATABASE_URL;
   let databaseUrl: string | undefined;
   let dropDatabase = async () => {};
@@ -98,7 +106,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   });
   const database = await openDatabase(config);
   await database.migrate();
-  const server = await createServer(config, { database });
+  const server = await createServer(config, { database, plugins: options.plugins ?? [...shippedPlugins, echoPlugin()] });
 
   const gql: TestApp["gql"] = async (query, variables, token, headers = {}) => {
     const res = await fetch(server.url, {

@@ -1,0 +1,4 @@
+import type { PluginDefinition } from "../src/plugin-host/plugin.js";
+
+/** The plugins this distribution ships. Each lives in plugins/<id>/. */
+export const shippedPlugins: PluginDefinition[] = [];

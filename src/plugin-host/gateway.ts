@@ -1,0 +1,79 @@
+import { AppError } from "../errors.js";
+import type { Context } from "../graphql/context.js";
+import { decideMany, decisionError } from "../privacy/consent.js";
+import { installOf } from "./installs.js";
+import type { OutboundCall } from "./plugin.js";
+import { transferStatus } from "./transfer.js";
+
+/**
+ * The one way out: checks, in order, that the plugin is enabled for this
+ * tenant, that the call stays within what its manifest declares, that the
+ * region is allowed, and that every data subject involved allows the purpose
+ * (consent, objection, restriction). Then it makes the call and records it:
+ * plugin, operation, purpose, categories, subject ids, duration, outcome;
+ * never the payload.
+ */
+export async function throughGateway<T>(ctx: Context, pluginId: string, call: OutboundCall, send: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  let outcome: "OK" | "REFUSED" | "FAILED" = "OK";
+  let errorCode: string | null = null;
+  try {
+    await check(ctx, pluginId, call).catch((err) => {
+      outcome = "REFUSED";
+      throw err;
+    });
+    return await send();
+  } catch (err) {
+    if (outcome === "OK") outcome = "FAILED";
+    errorCode = (err as { extensions?: { code?: string } }).extensions?.code ?? (err as { code?: string }).code?.toString() ?? "VENDOR_ERROR";
+    throw err;
+  } finally {
+    await ctx.db.pluginCall
+      .create({
+        data: {
+          tenantId: ctx.viewer!.tenantId,
+          pluginId,
+          operation: call.operation,
+          purpose: call.purpose,
+          categories: call.categories,
+          subjectIds: call.subjectIds,
+          outcome,
+          errorCode,
+          durationMs: Date.now() - started,
+        },
+      })
+      .catch((err) => ctx.log.error({ err, pluginId }, "could not record a plugin call"));
+  }
+}
+
+async function check(ctx: Context, pluginId: string, call: OutboundCall): Promise<void> {
+  const def = ctx.plugins.registry.get(pluginId);
+  const install = def ? await installOf(ctx, pluginId) : null;
+  if (!def || !install?.enabled) throw new AppError("PLUGIN_DISABLED", `The plugin ${pluginId} is not enabled for this tenant`, { pluginId });
+
+  const m = def.manifest;
+  const undeclared = call.categories.filter((c) => !m.dataCategories.includes(c));
+  if (!m.purposes.some((p) => p.purpose === call.purpose) || undeclared.length) {
+    throw new AppError("PLUGIN_UNDECLARED_PROCESSING", `${pluginId} tried to process data its manifest does not declare`, {
+      pluginId,
+      purpose: call.purpose,
+      categories: undeclared,
+    });
+  }
+
+  const tenant = await ctx.db.tenant.findUniqueOrThrow({ where: { id: ctx.viewer!.tenantId } });
+  if (transferStatus(tenant.dataResidency, m, install) === "ACCEPTANCE_REQUIRED") {
+    throw new AppError("TRANSFER_NOT_ACCEPTED", `${m.name} processes data outside the EEA and the current manifest's transfer has not been accepted`, {
+      pluginId,
+      locations: m.processingLocations,
+    });
+  }
+
+  if (call.subjectIds.length) {
+    const decisions = await decideMany(ctx.db, call.subjectIds, call.purpose);
+    for (const id of call.subjectIds) {
+      const decision = decisions.get(id) ?? "CONSENT_REQUIRED";
+      if (decision !== "ALLOWED") throw decisionError(decision, call.purpose);
+    }
+  }
+}

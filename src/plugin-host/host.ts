@@ -1,0 +1,12 @@
+import type { Logger } from "pino";
+import type { Database } from "../db/database.js";
+import type { PluginRegistry } from "./registry.js";
+import type { SecretBox } from "./secrets.js";
+
+/** Everything the core needs to reach plugins: which exist, how to open their secrets. */
+export interface PluginHost {
+  registry: PluginRegistry;
+  secrets: SecretBox;
+  database: Database;
+  log: Logger;
+}

@@ -1,0 +1,97 @@
+import { AppError } from "../errors.js";
+import type { PluginInstall } from "../generated/prisma/client.js";
+import type { Context } from "../graphql/context.js";
+import { requireViewer } from "../graphql/context.js";
+import type { PluginDefinition } from "./plugin.js";
+import { transferStatus, transfersOutsideEea } from "./transfer.js";
+
+export function pluginOrThrow(ctx: Context, pluginId: string): PluginDefinition {
+  const def = ctx.plugins.registry.get(pluginId);
+  if (!def) throw new AppError("NOT_FOUND", `No plugin "${pluginId}"`);
+  return def;
+}
+
+export const installOf = (ctx: Context, pluginId: string) => ctx.db.pluginInstall.findFirst({ where: { pluginId } });
+
+/** Settings as the plugin receives them: plain values and opened secrets. */
+export function openSettings(ctx: Pick<Context, "plugins">, install: Pick<PluginInstall, "config" | "secrets">): Record<string, string> {
+  const plain = (install.config ?? {}) as Record<string, string>;
+  const sealed = (install.secrets ?? {}) as Record<string, string>;
+  return { ...plain, ...Object.fromEntries(Object.entries(sealed).map(([k, v]) => [k, ctx.plugins.secrets.open(v)])) };
+}
+
+export function missingSettings(def: PluginDefinition, install: Pick<PluginInstall, "config" | "secrets"> | null): string[] {
+  const present = new Set([...Object.keys((install?.config ?? {}) as object), ...Object.keys((install?.secrets ?? {}) as object)]);
+  return def.manifest.config.filter((f) => f.required && !present.has(f.key)).map((f) => f.key);
+}
+
+/** Sets or clears settings; secret ones are sealed and never come back out through the API. */
+export async function configurePlugin(ctx: Context, pluginId: string, changes: { key: string; value: string | null }[]) {
+  const viewer = requireViewer(ctx);
+  const def = pluginOrThrow(ctx, pluginId);
+  const fields = new Map(def.manifest.config.map((f) => [f.key, f]));
+  const unknown = changes.filter((c) => !fields.has(c.key));
+  if (unknown.length) {
+    throw new AppError("VALIDATION", `Unknown settings for ${pluginId}: ${unknown.map((c) => c.key).join(", ")}`, {
+      fields: unknown.map((c) => ({ path: ["settings", c.key], message: "unknown setting" })),
+    });
+  }
+  const current = await installOf(ctx, pluginId);
+  const config = { ...((current?.config ?? {}) as Record<string, string>) };
+  const secrets = { ...((current?.secrets ?? {}) as Record<string, string>) };
+  for (const { key, value } of changes) {
+    const target = fields.get(key)!.secret ? secrets : config;
+    if (value === null || value === "") delete target[key];
+    else target[key] = fields.get(key)!.secret ? ctx.plugins.secrets.seal(value) : value;
+  }
+  return ctx.db.pluginInstall.upsert({
+    where: { tenantId_pluginId: { tenantId: viewer.tenantId, pluginId } },
+    create: { tenantId: viewer.tenantId, pluginId, config, secrets },
+    update: { config, secrets },
+  });
+}
+
+/**
+ * Switches a plugin on. With EU residency and processing outside the EEA, the
+ * admin must accept the transfer (acceptTransfer: true); the acceptance names
+ * who, when, and which manifest version, locations and categories.
+ */
+export async function enablePlugin(ctx: Context, pluginId: string, acceptTransfer: boolean) {
+  const viewer = requireViewer(ctx);
+  const def = pluginOrThrow(ctx, pluginId);
+  const tenant = await ctx.db.tenant.findUniqueOrThrow({ where: { id: viewer.tenantId } });
+  const install = await installOf(ctx, pluginId);
+  const missing = missingSettings(def, install);
+  if (missing.length) {
+    throw new AppError("VALIDATION", `Configure ${pluginId} first: ${missing.join(", ")} missing`, {
+      fields: missing.map((key) => ({ path: ["settings", key], message: "required" })),
+    });
+  }
+  const status = transferStatus(tenant.dataResidency, def.manifest, install);
+  if (status === "ACCEPTANCE_REQUIRED" && !acceptTransfer) {
+    throw new AppError(
+      "TRANSFER_ACCEPTANCE_REQUIRED",
+      `${def.manifest.name} processes data in ${transfersOutsideEea(def.manifest).join(", ")} under ${def.manifest.transferMechanism}; ` +
+        "your tenant requires EU residency, so enable it with acceptTransfer: true to accept this transfer",
+      { locations: def.manifest.processingLocations, transferMechanism: def.manifest.transferMechanism, categories: def.manifest.dataCategories },
+    );
+  }
+  const acceptance =
+    status === "ACCEPTANCE_REQUIRED"
+      ? {
+          acceptedVersion: def.manifest.version,
+          acceptedLocations: def.manifest.processingLocations,
+          acceptedCategories: def.manifest.dataCategories,
+          acceptedById: viewer.kind === "agent" ? viewer.agentId : null,
+          acceptedAt: new Date(),
+        }
+      : {};
+  return ctx.db.pluginInstall.update({ where: { id: install!.id }, data: { enabled: true, ...acceptance } });
+}
+
+export async function disablePlugin(ctx: Context, pluginId: string) {
+  pluginOrThrow(ctx, pluginId);
+  const install = await installOf(ctx, pluginId);
+  if (!install?.enabled) throw new AppError("CONFLICT", `${pluginId} is not enabled`);
+  return ctx.db.pluginInstall.update({ where: { id: install.id }, data: { enabled: false } });
+}

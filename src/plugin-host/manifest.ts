@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { DATA_CATEGORIES, PURPOSES } from "../privacy/taxonomy.js";
+import { EEA as EEA_CODES } from "./regions.js";
+
+const country = z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 country code such as DE or US");
+const category = z.enum(Object.keys(DATA_CATEGORIES) as [string, ...string[]], { message: "must be a category of src/privacy/taxonomy.ts" });
+const purpose = z.enum(Object.keys(PURPOSES) as [string, ...string[]], { message: "must be a purpose of src/privacy/taxonomy.ts" });
+
+/** What a plugin declares about itself. The host refuses to start with a broken one. */
+export const ManifestSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, "must be lower-case letters, digits and dashes"),
+    name: z.string().min(1).max(80),
+    version: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a semantic version such as 1.2.0"),
+    description: z.string().min(1).max(500),
+    vendor: z.object({ legalName: z.string().min(1), country }),
+    /** Where the vendor processes the data. */
+    processingLocations: z.array(country).min(1),
+    transferMechanism: z.enum(["EEA", "ADEQUACY", "SCC"]),
+    dataCategories: z.array(category).min(1),
+    purposes: z.array(z.object({ purpose, legalBasis: z.enum(["CONTRACT", "LEGAL_OBLIGATION", "LEGITIMATE_INTEREST", "CONSENT"]) })).min(1),
+    retention: z.union([z.object({ kind: z.literal("TRANSIENT") }), z.object({ kind: z.literal("DAYS"), days: z.number().int().positive() })]),
+    dpaUrl: z.string().url(),
+    config: z.array(
+      z.object({
+        key: z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/),
+        label: z.string().min(1),
+        secret: z.boolean().default(false),
+        required: z.boolean().default(true),
+        description: z.string().optional(),
+      }),
+    ),
+    /** True when the plugin or its vendor keeps personal data: it must then provide an erase hook. */
+    storesData: z.boolean(),
+  })
+  .superRefine((m, ctx) => {
+    const outside = m.processingLocations.filter((c) => !EEA_CODES.has(c));
+    if (m.transferMechanism === "EEA" && outside.length) {
+      ctx.addIssue({ code: "custom", path: ["transferMechanism"], message: `processes in ${outside.join(", ")}: EEA is not a valid transfer mechanism` });
+    }
+  });
+
+export type PluginManifest = z.infer<typeof ManifestSchema>;
+
+export class ManifestError extends Error {}
+
+/** Validates a manifest, naming the plugin and every problem. */
+export function validateManifest(raw: unknown, source: string): PluginManifest {
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(manifest)"}: ${i.message}`).join("\n");
+    throw new ManifestError(`Plugin manifest ${source} is invalid:\n${problems}`);
+  }
+  return parsed.data;
+}

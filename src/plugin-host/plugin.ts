@@ -1,0 +1,64 @@
+import type { IncomingMessage } from "node:http";
+import type { Logger } from "pino";
+import type { Context } from "../graphql/context.js";
+import type { DataCategory, PurposeName } from "../privacy/taxonomy.js";
+import type { PluginManifest } from "./manifest.js";
+
+/** What a plugin's code receives for one tenant: its settings (secrets opened) and a core context. */
+export interface PluginRuntime {
+  tenantId: string;
+  pluginId: string;
+  settings: Record<string, string>;
+  /** Acts as the system on the plugin's behalf: core services, tenant-scoped database. */
+  core: Context;
+  log: Logger;
+  /** Calls out to the vendor through the gateway (checks, then records the call). */
+  call<T>(request: OutboundCall, fn: () => Promise<T>): Promise<T>;
+}
+
+/** What a call to the vendor sends, about whom and why: checked and recorded by the gateway. */
+export interface OutboundCall {
+  operation: string;
+  purpose: PurposeName;
+  categories: DataCategory[];
+  /** Contacts whose data the call carries. */
+  subjectIds: string[];
+}
+
+export interface PluginHttpRequest {
+  method: string;
+  /** Path after /plugins/<id>/<tenant-slug>/ */
+  path: string;
+  /** The full URL the vendor called, as it signed it. */
+  url: string;
+  headers: IncomingMessage["headers"];
+  rawBody: string;
+}
+
+export interface PluginHttpResponse {
+  status: number;
+  contentType?: string;
+  body?: string;
+}
+
+export interface ErasureResult {
+  store: string;
+  deleted: number;
+  note?: string;
+}
+
+export interface MessageCreatedEvent {
+  messageId: string;
+  ticketId: string;
+}
+
+/** A plugin: its manifest and the code the host calls. */
+export interface PluginDefinition {
+  manifest: PluginManifest;
+  /** Webhooks from the vendor, served at /plugins/<id>/<tenant-slug>/<path>. */
+  handleHttp?(runtime: PluginRuntime, request: PluginHttpRequest): Promise<PluginHttpResponse>;
+  /** Called after a message is committed, for every tenant that enabled the plugin. */
+  onMessageCreated?(runtime: PluginRuntime, event: MessageCreatedEvent): Promise<void>;
+  /** Deletes what the plugin (or its vendor) keeps about a data subject. Required when manifest.storesData. */
+  erase?(runtime: PluginRuntime, subject: { contactId: string; email: string | null; phone: string | null }): Promise<ErasureResult>;
+}
