@@ -50,8 +50,12 @@ export async function announceMessageCreated(ctx: Context, event: { messageId: s
   if (!tenantId) return;
   for (const def of ctx.plugins.registry.list()) {
     if (!def.onMessageCreated) continue;
-    const runtime = await runtimeFor(ctx, tenantId, def, ctx.requestId);
-    if (!runtime) continue;
-    await def.onMessageCreated(runtime, event).catch((err) => ctx.log.error({ err, pluginId: def.manifest.id }, "plugin failed on messageCreated"));
+    // The message is committed: whatever a plugin does (or fails to do) cannot undo or fail it.
+    try {
+      const runtime = await runtimeFor(ctx, tenantId, def, ctx.requestId);
+      if (runtime) await def.onMessageCreated(runtime, event);
+    } catch (err) {
+      ctx.log.error({ err, pluginId: def.manifest.id }, "plugin failed on messageCreated");
+    }
   }
 }

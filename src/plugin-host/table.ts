@@ -1,0 +1,26 @@
+import type { PluginDefinition } from "./plugin.js";
+
+export const TABLE_START = "<!-- shipped-plugins:start -->";
+export const TABLE_END = "<!-- shipped-plugins:end -->";
+
+/** The README's table of shipped plugins, generated from their manifests. */
+export function pluginsTable(plugins: PluginDefinition[]): string {
+  const rows = plugins.map(({ manifest: m }) => {
+    const retention = m.retention.kind === "TRANSIENT" ? "transient" : `${m.retention.days} days`;
+    return `| \`${m.id}\` | ${m.name} | ${m.vendor.legalName} (${m.vendor.country}) | ${m.processingLocations.join(", ")} | ${m.transferMechanism} | ${m.dataCategories.join(", ")} | ${m.purposes.map((p) => p.purpose).join(", ")} | ${retention} |`;
+  });
+  return [
+    TABLE_START,
+    "| id | plugin | vendor | processing locations | transfer | data categories | purposes | retention at the vendor |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...(rows.length ? rows : ["| — | no plugins shipped yet | | | | | | |"]),
+    TABLE_END,
+  ].join("\n");
+}
+
+export function replaceTable(readme: string, table: string): string {
+  const start = readme.indexOf(TABLE_START);
+  const end = readme.indexOf(TABLE_END);
+  if (start < 0 || end < 0) throw new Error(`README.md needs the markers ${TABLE_START} and ${TABLE_END}`);
+  return readme.slice(0, start) + table + readme.slice(end + TABLE_END.length);
+}
