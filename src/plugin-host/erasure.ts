@@ -1,0 +1,28 @@
+import type { Context } from "../graphql/context.js";
+import type { ErasureResult } from "./plugin.js";
+import { runtimeFor } from "./runtime.js";
+
+/**
+ * Asks every plugin enabled in the tenant that keeps data to erase a data
+ * subject, for the erasure receipt. A plugin that fails is reported as such,
+ * so the receipt never claims more than happened.
+ */
+export async function eraseAtPlugins(
+  ctx: Context,
+  tenantId: string,
+  subject: { contactId: string; email: string | null; phone: string | null },
+): Promise<(ErasureResult & { pluginId: string; ok: boolean })[]> {
+  const results = [];
+  for (const def of ctx.plugins.registry.list()) {
+    if (!def.erase || !def.manifest.storesData) continue;
+    const runtime = await runtimeFor(ctx, tenantId, def, ctx.requestId).catch(() => null);
+    if (!runtime) continue;
+    try {
+      results.push({ pluginId: def.manifest.id, ok: true, ...(await def.erase(runtime, subject)) });
+    } catch (err) {
+      ctx.log.error({ err, pluginId: def.manifest.id }, "plugin erase hook failed");
+      results.push({ pluginId: def.manifest.id, ok: false, store: def.manifest.name, deleted: 0, note: `failed: ${(err as Error).message}` });
+    }
+  }
+  return results;
+}
