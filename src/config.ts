@@ -32,6 +32,13 @@ const EnvSchema = z.object({
     )
     .optional(),
   PUBLIC_URL: z.string().url().optional(),
+  EVENT_POLL_MS: z.coerce.number().int().min(100).default(2000),
+  WEBHOOKS_ALLOW_PRIVATE: flag.default(false),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
+  WEBHOOK_RETRY_CAP_MS: z.coerce.number().int().min(1).default(10 * 60_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  WEBHOOK_SECRET_GRACE_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
   SEED_DEMO: flag.default(true),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
@@ -39,6 +46,8 @@ const EnvSchema = z.object({
   MAX_QUERY_COMPLEXITY: z.coerce.number().int().positive().default(5000),
   SIGNIN_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
   SIGNIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(15 * 60),
+  RETENTION_SWEEP_MINUTES: z.coerce.number().int().min(0).default(60),
+  EXPORT_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24 * 7),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -58,9 +67,26 @@ export interface Config {
   /** Where the server is reachable from outside (vendor webhooks, signed links); defaults to the listen address. */
   publicUrl?: string;
   seedDemo: boolean;
+  /** How often a subscription looks for events even without a notice (a lost notice costs at most this). */
+  eventPollMs: number;
+  /** Partner webhooks: see src/webhooks/. */
+  webhooks: {
+    /** Allow endpoints on loopback and private addresses (tests, on-premises partners). */
+    allowPrivate: boolean;
+    retryBaseMs: number;
+    retryCapMs: number;
+    maxAttempts: number;
+    timeoutMs: number;
+    /** How long a rotated-out signing secret keeps signing alongside the new one. */
+    secretGraceMs: number;
+  };
   sessionTtlMs: number;
   limits: { depth: number; breadth: number; complexity: number };
   signIn: { maxAttempts: number; windowSeconds: number };
+  /** Minutes between background retention sweeps; 0 disables them. */
+  retentionSweepMinutes: number;
+  /** How long a data export's signed download link works. */
+  exportLinkTtlHours: number;
 }
 
 export class ConfigError extends Error {
@@ -91,9 +117,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((k) => Buffer.from(k.trim(), "base64")),
     publicUrl: e.PUBLIC_URL?.replace(/\/$/, ""),
     seedDemo: e.SEED_DEMO,
+    eventPollMs: e.EVENT_POLL_MS,
+    webhooks: {
+      allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryCapMs: e.WEBHOOK_RETRY_CAP_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      secretGraceMs: e.WEBHOOK_SECRET_GRACE_HOURS * 3600_000,
+    },
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     limits: { depth: e.MAX_QUERY_DEPTH, breadth: e.MAX_QUERY_BREADTH, complexity: e.MAX_QUERY_COMPLEXITY },
     signIn: { maxAttempts: e.SIGNIN_MAX_ATTEMPTS, windowSeconds: e.SIGNIN_WINDOW_SECONDS },
+    retentionSweepMinutes: e.RETENTION_SWEEP_MINUTES,
+    exportLinkTtlHours: e.EXPORT_LINK_TTL_HOURS,
   };
 }
 

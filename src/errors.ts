@@ -18,7 +18,8 @@ export type ErrorCode =
   | "PLUGIN_DISABLED"
   | "PLUGIN_UNDECLARED_PROCESSING"
   | "TRANSFER_ACCEPTANCE_REQUIRED"
-  | "TRANSFER_NOT_ACCEPTED";
+  | "TRANSFER_NOT_ACCEPTED"
+  | "CURSOR_EXPIRED";
 
 export interface FieldProblem {
   /** Path of the offending input, e.g. ["input", "requester", "email"]. */

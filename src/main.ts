@@ -1,12 +1,14 @@
 import { seedDemo } from "../prisma/seed.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
+import { runSweepCommand } from "./retention/command.js";
 import { createServer } from "./server.js";
 
 const USAGE = `Usage: tsx src/main.ts <command>
   serve     start the API (applies pending migrations; seeds the demo tenant on first run)
   migrate   apply pending migrations and exit
-  seed      create the demo tenant if it does not exist`;
+  seed      create the demo tenant if it does not exist
+  sweep     apply the retention rules now and print what was done [--tenant <slug>]`;
 
 async function main(command = "serve") {
   const config = loadConfig();
@@ -42,6 +44,13 @@ async function main(command = "serve") {
       await db.migrate();
       const demo = await seedDemo(db, config.dataDir);
       console.log(demo ? `Demo tenant ready: ${JSON.stringify(demo)}` : "Demo tenant exists; its credentials were not kept.");
+      await db.close();
+      return;
+    }
+    case "sweep": {
+      const db = await openDatabase(config);
+      await db.migrate();
+      process.exitCode = await runSweepCommand(db, process.argv.slice(3), console.log);
       await db.close();
       return;
     }

@@ -1,9 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { getOperationAST, type DocumentNode } from "graphql";
 import { createYoga } from "graphql-yoga";
+import { startRealtime } from "./events/realtime.js";
+import { authorizationOf, serveWebSockets } from "./events/ws.js";
+import { startWebhookWorker } from "./webhooks/worker.js";
 import type { Logger } from "pino";
 import { SignInLimiter } from "./agents/sign-in-limiter.js";
+import { auditPlugin } from "./audit/plugin.js";
 import { authenticate } from "./auth/viewer.js";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -11,9 +16,11 @@ import { createContext, type Context } from "./graphql/context.js";
 import { errorsPlugin } from "./graphql/errors-plugin.js";
 import { schema } from "./graphql/schema.js";
 import { createLogger } from "./logger.js";
+import { scheduleRetentionSweeps } from "./retention/schedule.js";
 import { shippedPlugins } from "../plugins/index.js";
 import type { PluginHost } from "./plugin-host/host.js";
 import { handlePluginHttp } from "./plugin-host/http.js";
+import { handleExportDownload } from "./privacy/requests/download.js";
 import type { PluginDefinition } from "./plugin-host/plugin.js";
 import { PluginRegistry } from "./plugin-host/registry.js";
 import { SecretBox } from "./plugin-host/secrets.js";
@@ -60,7 +67,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     database,
     log,
   };
-  const services = { config, database, log, signInLimiter, plugins };
+  const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs);
+  const services = { config, database, log, signInLimiter, plugins, realtime };
   const requestIds = new WeakMap<Request, string>();
 
   const yoga = createYoga<{ req: IncomingMessage }, Context>({
@@ -79,6 +87,15 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     plugins: [
       errorsPlugin(log),
       {
+        // A mutation may have committed events to the outbox: publish them now. Placed before
+        // auditPlugin, whose onExecuteDone awaits the audit append: events need not wait for it.
+        onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null } }) {
+          if (getOperationAST(args.document, args.operationName)?.operation !== "mutation") return;
+          return { onExecuteDone: () => void realtime.relay.kick() };
+        },
+      },
+      auditPlugin(),
+      {
         onRequest({ request }) {
           const given = request.headers.get("x-request-id");
           requestIds.set(request, given && REQUEST_ID.test(given) ? given : randomUUID());
@@ -89,9 +106,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         },
       },
     ],
-    context: async ({ request, req }) => {
-      const requestId = requestIds.get(request) ?? randomUUID();
-      const auth = await authenticate(database, request.headers.get("authorization"));
+    context: async (initial) => {
+      // HTTP and SSE carry the credential in a header; WebSockets in connection_init.
+      const { request, req, connectionParams } = initial as typeof initial & { connectionParams?: Record<string, unknown> };
+      const requestId = (request && requestIds.get(request)) ?? randomUUID();
+      const authorization = request?.headers.get("authorization") ?? authorizationOf(connectionParams);
+      const auth = await authenticate(database, authorization);
       return createContext({
         requestId,
         config,
@@ -102,11 +122,20 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         authFailure: auth.failure,
         signInLimiter,
         plugins,
+        realtime,
+        authorization,
       });
     },
   });
 
   const http = createHttpServer((req, res) => {
+    if (req.url?.startsWith("/exports/")) {
+      handleExportDownload(services, req, res).catch((err) => {
+        log.error({ err }, "export download failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
     if (req.url?.startsWith("/plugins/")) {
       handlePluginHttp(services, req, res).catch((err) => {
         log.error({ err }, "plugin route failed");
@@ -120,7 +149,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     http.once("error", reject);
     http.listen(config.port, config.host, resolve);
   });
+  const ws = serveWebSockets(http, yoga, database);
+  const webhooks = startWebhookWorker({ ...services, schema });
   const { port } = http.address() as AddressInfo;
+  const retention = scheduleRetentionSweeps(database, log, { intervalMs: config.retentionSweepMinutes * 60_000 });
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
 
   return {
@@ -128,6 +160,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     database,
     log,
     async close() {
+      await retention.stop();
+      await ws.close();
+      await webhooks.stop();
+      await realtime.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();

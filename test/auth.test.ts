@@ -332,6 +332,7 @@ describe("callers without valid credentials", () => {
     };
   });
 
+  const anonRequestId = Buffer.from("DataSubjectRequest:00000000-0000-4000-8000-000000000000").toString("base64");
   /** One document per root field; signIn and acceptInvitation are the only doors open to anonymous callers. */
   const anonymous = (): Record<"Query" | "Mutation", Record<string, [string, Record<string, unknown>?] | null>> => ({
     Query: {
@@ -351,11 +352,29 @@ describe("callers without valid credentials", () => {
       plugin: [`{ plugin(id: "test-echo") { id enabled } }`],
       pluginCalls: [`{ pluginCalls { totalCount } }`],
       recordOfProcessing: [`{ recordOfProcessing { markdown } }`],
+      retentionPolicy: [`{ retentionPolicy { target keepDays } }`],
+      sweepRuns: [`{ sweepRuns { totalCount } }`],
+      policyVersions: [`{ policyVersions { version } }`],
+      auditLog: [`{ auditLog { totalCount edges { node { action actorId subjectId } } } }`],
+      verifyAuditChain: [`{ verifyAuditChain { valid headSeq } }`],
       // Public on purpose: a tenant's privacy page lists its subprocessors.
       subprocessors: null,
+      events: [`{ events { edges { node { type } } } }`],
+      webhookEndpoints: [`{ webhookEndpoints { totalCount edges { node { url } } } }`],
+      webhookDeliveries: [`{ webhookDeliveries { totalCount edges { node { status } } } }`],
+      dataSubjectRequests: [`{ dataSubjectRequests { totalCount edges { node { type details } } } }`],
+      personalDataScan: [`{ personalDataScan(email: "target@example.com") { total } }`],
     },
     Mutation: {
       signIn: null,
+      createWebhookEndpoint: [
+        `mutation($k: ID!) { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook", eventTypes: [TICKET_CREATED], selection: "seq", apiKeyId: $k }) { secret } }`,
+        { k: ids.apiKey },
+      ],
+      updateWebhookEndpoint: [`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { enabled: false }) { id } }`, { id: Buffer.from("WebhookEndpoint:00000000-0000-4000-8000-000000000000").toString("base64") }],
+      deleteWebhookEndpoint: [`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: Buffer.from("WebhookEndpoint:00000000-0000-4000-8000-000000000000").toString("base64") }],
+      rotateWebhookSecret: [`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: Buffer.from("WebhookEndpoint:00000000-0000-4000-8000-000000000000").toString("base64") }],
+      resendWebhookDelivery: [`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: Buffer.from("WebhookDelivery:00000000-0000-4000-8000-000000000000").toString("base64") }],
       acceptInvitation: null,
       signOut: [`mutation { signOut }`],
       createTicket: [`mutation($c: ID!) { createTicket(input: { subject: "s", body: "b", requesterId: $c }) { id } }`, { c: ids.contact }],
@@ -388,6 +407,17 @@ describe("callers without valid credentials", () => {
       configurePlugin: [`mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:1" }]) { id } }`],
       enablePlugin: [`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`],
       disablePlugin: [`mutation { disablePlugin(id: "test-echo") { id } }`],
+      setRetentionRule: [`mutation { setRetentionRule(target: SOLVED_TICKET_MESSAGES, keepDays: 1, action: DELETE) { target } }`],
+      removeRetentionRule: [`mutation { removeRetentionRule(target: SOLVED_TICKET_MESSAGES) { target } }`],
+      publishPolicyVersion: [`mutation { publishPolicyVersion(input: { version: "anon" }) { id } }`],
+      acceptPolicyVersion: [
+        `mutation($id: ID!) { acceptPolicyVersion(id: $id) { id } }`,
+        { id: Buffer.from("PolicyVersion:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
+      fileDataSubjectRequest: [`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ERASURE }) { id } }`, { c: ids.contact }],
+      extendDataSubjectRequest: [`mutation($id: ID!) { extendDataSubjectRequest(id: $id, reason: "x") { id } }`, { id: anonRequestId }],
+      refuseDataSubjectRequest: [`mutation($id: ID!) { refuseDataSubjectRequest(id: $id, reason: "x") { id } }`, { id: anonRequestId }],
+      completeDataSubjectRequest: [`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id } }`, { id: anonRequestId }],
     },
   });
 

@@ -40,6 +40,27 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
+/** An open RESTRICTION request for the ticket's requester: completing it would show as `restricted` in the snapshot. */
+let requestId = "";
+beforeAll(async () => {
+  const r = await app.gql(`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: RESTRICTION }) { id } }`, { c: ids.contact }, t.ownerToken);
+  requestId = r.data.fileDataSubjectRequest.id;
+});
+
+/** A webhook endpoint and one delivery of the tenant, written directly (this app refuses loopback URLs; they never send). */
+const webhook = { endpoint: "", delivery: "" };
+beforeAll(async () => {
+  const raw = (id: string) => Buffer.from(id, "base64").toString().split(":")[1]!;
+  const endpoint = await app.database.prisma.webhookEndpoint.create({
+    data: { tenantId: t.id, url: "http://127.0.0.1:9/hook", eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: raw(ids.apiKey), secrets: [], enabled: false },
+  });
+  const delivery = await app.database.prisma.webhookDelivery.create({
+    data: { tenantId: t.id, endpointId: endpoint.id, eventSeq: 1, eventType: "TICKET_CREATED", status: "FAILED", attempts: 1 },
+  });
+  webhook.endpoint = Buffer.from(`WebhookEndpoint:${endpoint.id}`).toString("base64");
+  webhook.delivery = Buffer.from(`WebhookDelivery:${delivery.id}`).toString("base64");
+});
+
 /** What the owner sees of the ticket: proves a refused mutation changed nothing. */
 const snapshot = async () =>
   JSON.stringify(
@@ -81,6 +102,9 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   configurePlugin: [`mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:1" }]) { id } }`, {}],
   enablePlugin: [`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`, {}],
   disablePlugin: [`mutation { disablePlugin(id: "test-echo") { id } }`, {}],
+  setRetentionRule: [`mutation { setRetentionRule(target: SOLVED_TICKET_MESSAGES, keepDays: 1, action: DELETE) { target } }`, {}],
+  removeRetentionRule: [`mutation { removeRetentionRule(target: SOLVED_TICKET_MESSAGES) { target } }`, {}],
+  publishPolicyVersion: [`mutation { publishPolicyVersion(input: { version: "v-viewer" }) { id } }`, {}],
   addAttachment: [
     `mutation($m: ID!) { addAttachment(input: { messageId: $m, filename: "a.txt", contentType: "text/plain", contentBase64: "eA==" }) { id } }`,
     { m: ids.note },
@@ -89,10 +113,24 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   liftRestriction: [`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: ids.contact }],
   placeLegalHold: [`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "court") { id } }`, { c: ids.contact }],
   releaseLegalHold: [`mutation($c: ID!) { releaseLegalHold(contactId: $c) { id } }`, { c: ids.contact }],
+  createWebhookEndpoint: [
+    `mutation($k: ID!) { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook", eventTypes: [TICKET_CREATED], selection: "seq", apiKeyId: $k }) { secret } }`,
+    { k: ids.apiKey },
+  ],
+  updateWebhookEndpoint: [`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { selection: "type" }) { id } }`, { id: webhook.endpoint }],
+  deleteWebhookEndpoint: [`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: webhook.endpoint }],
+  rotateWebhookSecret: [`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: webhook.endpoint }],
+  resendWebhookDelivery: [`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: webhook.delivery }],
+  fileDataSubjectRequest: [`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ACCESS }) { id } }`, { c: ids.contact }],
+  extendDataSubjectRequest: [`mutation($id: ID!) { extendDataSubjectRequest(id: $id, reason: "busy") { id } }`, { id: requestId }],
+  refuseDataSubjectRequest: [`mutation($id: ID!) { refuseDataSubjectRequest(id: $id, reason: "no") { id } }`, { id: requestId }],
+  completeDataSubjectRequest: [`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id } }`, { id: requestId }],
 });
 
 /** Managing people, keys and privacy: OWNER and ADMIN only, never a key. */
-const MANAGE = ["inviteAgent", "createApiKey", "revokeApiKey", "updateAgentRole", "disableAgent", "enableAgent", "restrictProcessing", "liftRestriction", "placeLegalHold", "releaseLegalHold"];
+const MANAGE = ["inviteAgent", "createApiKey", "revokeApiKey", "updateAgentRole", "disableAgent", "enableAgent", "restrictProcessing", "liftRestriction", "placeLegalHold", "releaseLegalHold", "setRetentionRule", "removeRetentionRule", "publishPolicyVersion", "fileDataSubjectRequest", "extendDataSubjectRequest", "refuseDataSubjectRequest", "completeDataSubjectRequest"];
+// Webhooks send the tenant's data out under an API key's permissions: managed like the keys.
+MANAGE.push("createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret", "resendWebhookDelivery");
 
 async function expectForbidden(names: string[], token: string) {
   const before = await snapshot();
@@ -108,7 +146,7 @@ async function expectForbidden(names: string[], token: string) {
 describe("roles", () => {
   it("has a VIEWER case for every mutation", () => {
     // Mutations a VIEWER may run: they change no tenant data.
-    const open = ["signIn", "signOut", "acceptInvitation"];
+    const open = ["signIn", "signOut", "acceptInvitation", "acceptPolicyVersion"];
     const cases = Object.keys(mutations()).filter((m) => m !== "addNote");
     expect([...cases, ...open].sort()).toEqual(Object.keys(schema.getMutationType()!.getFields()).sort());
   });

@@ -174,8 +174,8 @@ describe("the gateway", () => {
     const before = vendor.received.length;
     await reply("plugin off");
     expect(vendor.received.length).toBe(before);
-    // A disabled plugin is not even asked: nothing is sent, so nothing new is recorded as OK.
-    expect((await calls())[0]!.outcome).not.toBe("OK");
+    // The plugin is told, tries, and the gateway refuses before anything leaves.
+    expect((await calls())[0]).toMatchObject({ outcome: "REFUSED", errorCode: "PLUGIN_DISABLED" });
     const hook = await fetch(app.url.replace("/graphql", `/plugins/test-echo/${t.slug}/ping`), { method: "POST" });
     expect(hook.status).toBe(404);
     await enable(t.ownerToken, true);
@@ -203,6 +203,21 @@ describe("the gateway", () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe("the audit log", () => {
+  it("records configuration, enabling with the accepted transfer, and every call, without values or payloads", async () => {
+    const r = await app.gql(`{ auditLog(first: 100, filter: { actionPrefix: "plugin." }) { edges { node { action subjectId categories details } } } }`, {}, t.ownerToken);
+    const entries = r.data.auditLog.edges.map((e: any) => e.node);
+    const actions = new Set(entries.map((e: any) => e.action));
+    expect([...actions].sort()).toEqual(["plugin.call", "plugin.configured", "plugin.disabled", "plugin.enabled"]);
+    expect(entries.filter((e: any) => e.action === "plugin.configured").at(-1).details).toEqual({ pluginId: "test-echo", settings: ["endpoint", "apiKey"] });
+    const firstAcceptance = entries.filter((e: any) => e.action === "plugin.enabled" && e.details.transferAccepted).at(-1);
+    expect(firstAcceptance.details).toMatchObject({ pluginId: "test-echo", manifestVersion: "1.0.0", locations: ["US"], transferMechanism: "SCC" });
+    const call = entries.find((e: any) => e.action === "plugin.call" && e.details.outcome === "OK");
+    expect(call).toMatchObject({ subjectId: rawContactId(contactId), categories: ["user.content.message"], details: { pluginId: "test-echo", purpose: "ai.assistance" } });
+    expect(JSON.stringify(entries)).not.toMatch(/sk-very-secret-value|secret project/);
   });
 });
 

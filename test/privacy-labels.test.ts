@@ -32,6 +32,9 @@ const PERSONAL_TYPES: Record<string, Record<string, string>> = {
     redacted: "operational flag",
     ticket: "link",
     attachments: "link, labelled on Attachment",
+    deliveryStatus: "operational: the channel vendor's delivery report",
+    deliveryError: "operational: a stable error code, never the vendor's text",
+    externalId: "the channel vendor's identifier",
   },
   Ticket: {
     id: "identifier",

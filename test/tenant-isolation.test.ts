@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../src/graphql/schema.js";
+import { sweep } from "../src/retention/sweep.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
 
 /**
@@ -62,6 +63,60 @@ const aConsents = async () =>
   (await app.gql(`query($id: ID!) { contact(id: $id) { consents { purpose status } consentHistory { totalCount } } }`, { id: a.contact }, A.ownerToken)).data;
 const aPrivacyState = async () =>
   (await app.gql(`query($id: ID!) { contact(id: $id) { restricted legalHold } }`, { id: a.contact }, A.ownerToken)).data;
+
+/** A's retention rules and privacy policy versions, as A sees them. */
+const aRetention = async () => (await app.gql(`{ retentionPolicy { target keepDays action } }`, {}, A.ownerToken)).data;
+const aPolicies = async () => (await app.gql(`{ policyVersions { id version url acceptanceCount } }`, {}, A.ownerToken)).data;
+let aPolicyId: string | undefined;
+/** A's published policy "2026-01" (published once), with A's retention rules for sessions and exports. */
+async function aPolicyAndRules() {
+  if (aPolicyId) return aPolicyId;
+  await app.gql(`mutation { setRetentionRule(target: SESSIONS, keepDays: 30, action: DELETE) { target } }`, {}, A.ownerToken);
+  await app.gql(`mutation { setRetentionRule(target: DATA_EXPORTS, keepDays: 7, action: DELETE) { target } }`, {}, A.ownerToken);
+  const r = await app.gql(`mutation { publishPolicyVersion(input: { version: "2026-01", url: "https://a.example/privacy" }) { id } }`, {}, A.ownerToken);
+  aPolicyId = r.data.publishPolicyVersion.id as string;
+  return aPolicyId;
+}
+
+/** A's open data-subject request (filed once, for its second contact) and A's view of it. */
+let aRequestId: string | undefined;
+async function aRequest() {
+  aRequestId ??= (await app.gql(`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ACCESS }) { id } }`, { c: a.contact2 }, A.ownerToken)).data
+    .fileDataSubjectRequest.id as string;
+  return aRequestId;
+}
+const aRequests = async () =>
+  (
+    await app.gql(
+      `query($id: ID!, $c: ID!) { node(id: $id) { ... on DataSubjectRequest { status dueAt extensionReason refusalReason receipt } } contact(id: $c) { name dataSubjectRequests { totalCount } } }`,
+      { id: await aRequest(), c: a.contact2 },
+      A.ownerToken,
+    )
+  ).data;
+
+/** A's webhook endpoint and one delivery, written directly: this app refuses loopback URLs, and A's events go nowhere. */
+let aWebhookIds: { endpoint: string; delivery: string } | undefined;
+async function aWebhook() {
+  if (aWebhookIds) return aWebhookIds;
+  const raw = (id: string) => Buffer.from(id, "base64").toString().split(":")[1]!;
+  const endpoint = await app.database.prisma.webhookEndpoint.create({
+    data: { tenantId: A.id, url: "http://127.0.0.1:9/a-hook", eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: raw(a.apiKey!), secrets: [], enabled: false },
+  });
+  const delivery = await app.database.prisma.webhookDelivery.create({
+    data: { tenantId: A.id, endpointId: endpoint.id, eventSeq: 1, eventType: "TICKET_CREATED", status: "FAILED", attempts: 3, lastError: "HTTP 500" },
+  });
+  const id = (type: string, uuid: string) => Buffer.from(`${type}:${uuid}`).toString("base64");
+  aWebhookIds = { endpoint: id("WebhookEndpoint", endpoint.id), delivery: id("WebhookDelivery", delivery.id) };
+  return aWebhookIds;
+}
+const aWebhookState = async () =>
+  (
+    await app.gql(
+      `query($e: ID!) { node(id: $e) { ... on WebhookEndpoint { url enabled selection eventTypes signingSecrets { createdAt } } } webhookDeliveries(endpointId: $e) { totalCount edges { node { status attempts } } } }`,
+      { e: (await aWebhook()).endpoint },
+      A.ownerToken,
+    )
+  ).data;
 
 /** Runs `op` as B and asserts NOT_FOUND, and that `probe` reads the same from A's side before and after. */
 async function refused(query: string, variables: Record<string, unknown>, probe: () => Promise<unknown>, code = "NOT_FOUND") {
@@ -138,6 +193,37 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect((await app.gql(`{ pluginCalls { totalCount } }`, {}, A.ownerToken)).data.pluginCalls.totalCount).toBeGreaterThan(0);
       expect((await app.gql(`{ pluginCalls { totalCount } }`, {}, B.ownerToken)).data.pluginCalls.totalCount).toBe(0);
     },
+    auditLog: async () => {
+      const raw = (id: string) => Buffer.from(id, "base64").toString().split(":")[1] ?? "";
+      const log = async (t: TestTenant, f: Record<string, unknown> = {}) =>
+        (await app.gql(`query($f: AuditFilter) { auditLog(first: 100, filter: $f) { totalCount edges { node { id actorId action details } } } }`, { f }, t.ownerToken))
+          .data.auditLog;
+      await aContact(); // A reads its contact's name and email: an entry about that subject in A's log
+      const ofB = await log(B);
+      expect(ofB.totalCount).toBe(await app.database.prisma.auditEntry.count({ where: { tenantId: B.id } }));
+      const ofA = new Set((await app.database.prisma.auditEntry.findMany({ where: { tenantId: A.id }, select: { id: true } })).map((e) => e.id));
+      expect(ofA.size).toBeGreaterThan(0);
+      expect(ofB.edges.filter((e: any) => ofA.has(raw(e.node.id)))).toEqual([]);
+      const actorsOfA = [A.ownerId, raw(a.agent!), raw(a.apiKey!)];
+      expect(ofB.edges.filter((e: any) => actorsOfA.includes(e.node.actorId))).toEqual([]);
+      expect((await log(B, { actorId: a.agent })).totalCount).toBe(0);
+      // About A's contact, B's log has at most B's own refused attempts naming its id.
+      expect((await log(A, { subjectId: a.contact })).totalCount).toBeGreaterThan(0);
+      for (const e of (await log(B, { subjectId: a.contact })).edges) expect(e.node.details.outcome).toBe("FAILURE");
+      const entryOfA = Buffer.from(`AuditEntry:${[...ofA][0]}`).toString("base64");
+      expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: entryOfA }, B.ownerToken)).data.node).toBeNull();
+      expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: entryOfA }, A.ownerToken)).data.node).toEqual({ id: entryOfA });
+    },
+    verifyAuditChain: async () => {
+      const verify = async (t: TestTenant) => (await app.gql(`{ verifyAuditChain { valid checkedEntries headSeq } }`, {}, t.ownerToken)).data.verifyAuditChain;
+      const count = (t: TestTenant) => app.database.prisma.auditEntry.count({ where: { tenantId: t.id } });
+      await aContact(); // one more entry in A's log than B's
+      const ofB = await verify(B);
+      expect(ofB).toEqual({ valid: true, checkedEntries: await count(B), headSeq: await count(B) });
+      const ofA = await verify(A);
+      expect(ofA.checkedEntries).toBe(await count(A));
+      expect(ofA.checkedEntries).not.toBe(ofB.checkedEntries);
+    },
     recordOfProcessing: async () => {
       const r = await app.gql(`{ recordOfProcessing { markdown } }`, {}, B.ownerToken);
       expect(r.data.recordOfProcessing.markdown).toContain(`Tenant ${B.slug}`);
@@ -149,9 +235,61 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect(ofA.data.subprocessors).toEqual([{ vendor: "Echo Test Inc." }]);
       expect(ofB.data.subprocessors).toEqual([]);
     },
+    events: async () => {
+      const ofA = await app.gql(`{ events(first: 200) { edges { node { ticket { id } } } } }`, {}, A.ownerToken);
+      const ofB = await app.gql(`{ events(first: 200) { edges { node { ticket { id } } } } }`, {}, B.ownerToken);
+      expect(ofA.data.events.edges.map((e: any) => e.node.ticket?.id)).toContain(a.ticket);
+      expect(json(ofB.data)).not.toContain(a.ticket);
+      expect(ofB.data.events.edges.map((e: any) => e.node.ticket?.id)).toContain(b.ticket);
+    },
+    webhookEndpoints: async () => {
+      const { endpoint } = await aWebhook();
+      expect(json((await app.gql(`{ webhookEndpoints { totalCount edges { node { id } } } }`, {}, B.ownerToken)).data)).not.toContain(endpoint);
+      expect(json((await app.gql(`{ webhookEndpoints { edges { node { id } } } }`, {}, A.ownerToken)).data)).toContain(endpoint);
+    },
+    webhookDeliveries: async () => {
+      const { endpoint, delivery } = await aWebhook();
+      expect(codes(await app.gql(`query($e: ID!) { webhookDeliveries(endpointId: $e) { totalCount } }`, { e: endpoint }, B.ownerToken))).toEqual(["NOT_FOUND"]);
+      expect(json((await app.gql(`{ webhookDeliveries { totalCount edges { node { id } } } }`, {}, B.ownerToken)).data)).not.toContain(delivery);
+      expect((await aWebhookState()).webhookDeliveries.totalCount).toBe(1);
+    },
+    retentionPolicy: async () => {
+      await aPolicyAndRules();
+      const r = await app.gql(`{ retentionPolicy { target keepDays action } }`, {}, B.ownerToken);
+      expect(r.data.retentionPolicy.filter((x: any) => x.keepDays !== null || x.action !== null)).toEqual([]);
+      expect((await aRetention()).retentionPolicy.filter((x: any) => x.keepDays !== null)).toHaveLength(2);
+    },
+    sweepRuns: async () => {
+      await aPolicyAndRules();
+      await sweep(app.database);
+      expect((await app.gql(`{ sweepRuns { totalCount } }`, {}, A.ownerToken)).data.sweepRuns.totalCount).toBeGreaterThan(0);
+      expect((await app.gql(`{ sweepRuns { totalCount edges { node { id } } } }`, {}, B.ownerToken)).data.sweepRuns).toEqual({ totalCount: 0, edges: [] });
+    },
+    policyVersions: async () => {
+      await aPolicyAndRules();
+      expect((await app.gql(`{ policyVersions { id } }`, {}, B.ownerToken)).data.policyVersions).toEqual([]);
+      expect((await app.gql(`{ viewer { pendingPolicy { id } } }`, {}, B.ownerToken)).data.viewer.pendingPolicy).toBeNull();
+    },
     tags: async () => {
       const r = await app.gql(`{ tags { id name } }`, {}, B.ownerToken);
       expect(r.data.tags.map((t: any) => t.name)).toEqual(["b-tag"]);
+    },
+    dataSubjectRequests: async () => {
+      const id = await aRequest();
+      const list = async (t: TestTenant, c = "") =>
+        (await app.gql(`query($c: ID) { dataSubjectRequests(first: 100, filter: { contactId: $c }) { totalCount edges { node { id } } } }`, { c: c || null }, t.ownerToken)).data
+          .dataSubjectRequests;
+      expect((await list(A)).edges.map((e: any) => e.node.id)).toContain(id);
+      expect((await list(B)).edges.map((e: any) => e.node.id)).not.toContain(id);
+      expect(await list(B, a.contact2)).toEqual({ totalCount: 0, edges: [] });
+      expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id }, B.ownerToken)).data.node).toBeNull();
+    },
+    personalDataScan: async () => {
+      const scan = async (t: TestTenant, email: string, name: string) =>
+        (await app.gql(`query($e: String, $n: String) { personalDataScan(email: $e, name: $n) { total } }`, { e: email, n: name }, t.ownerToken)).data.personalDataScan.total;
+      expect(await scan(A, "person@a.example", "A Person")).toBeGreaterThan(0);
+      expect(await scan(B, "person@a.example", "A Person")).toBe(0);
+      expect(await scan(B, "person@b.example", "b Person")).toBeGreaterThan(0);
     },
   },
   Mutation: {
@@ -251,11 +389,57 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     placeLegalHold: () => refused(`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "x") { id } }`, { c: a.contact }, aPrivacyState),
     releaseLegalHold: () => refused(`mutation($c: ID!) { releaseLegalHold(contactId: $c) { id } }`, { c: a.contact }, aPrivacyState),
     issuePortalToken: () => refused(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: a.contact }, aPrivacyState),
+    setRetentionRule: async () => {
+      await aPolicyAndRules();
+      const before = json(await aRetention());
+      const r = await app.gql(`mutation { setRetentionRule(target: SESSIONS, keepDays: 1, action: DELETE) { keepDays } }`, {}, B.ownerToken);
+      expect(r.data.setRetentionRule.keepDays).toBe(1);
+      expect(json(await aRetention())).toBe(before);
+    },
+    removeRetentionRule: async () => {
+      await aPolicyAndRules();
+      await refused(`mutation { removeRetentionRule(target: DATA_EXPORTS) { target } }`, {}, aRetention);
+    },
+    publishPolicyVersion: async () => {
+      await aPolicyAndRules();
+      const before = json(await aPolicies());
+      // Version names are unique per tenant only.
+      const r = await app.gql(`mutation { publishPolicyVersion(input: { version: "2026-01" }) { version } }`, {}, B.ownerToken);
+      expect(r.data.publishPolicyVersion.version).toBe("2026-01");
+      expect(json(await aPolicies())).toBe(before);
+    },
+    acceptPolicyVersion: async () => {
+      const id = await aPolicyAndRules();
+      await refused(`mutation($id: ID!) { acceptPolicyVersion(id: $id) { id } }`, { id }, aPolicies);
+    },
+    createWebhookEndpoint: async () => {
+      // With A's API key: as missing as a key that does not exist.
+      await refused(
+        `mutation($k: ID!) { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/b-hook", eventTypes: [TICKET_CREATED], selection: "seq", apiKeyId: $k }) { secret } }`,
+        { k: a.apiKey },
+        aWebhookState,
+      );
+    },
+    updateWebhookEndpoint: async () =>
+      refused(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { selection: "type", enabled: true }) { id } }`, { id: (await aWebhook()).endpoint }, aWebhookState),
+    deleteWebhookEndpoint: async () => refused(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: (await aWebhook()).endpoint }, aWebhookState),
+    rotateWebhookSecret: async () => refused(`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: (await aWebhook()).endpoint }, aWebhookState),
+    resendWebhookDelivery: async () => refused(`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: (await aWebhook()).delivery }, aWebhookState),
     revokePortalTokens: async () => {
       const portal = await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: a.contact }, A.ownerToken);
       const token = portal.data.issuePortalToken.token;
       await refused(`mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c: a.contact }, async () => (await app.gql(`{ viewer { kind } }`, {}, token)).data);
     },
+    fileDataSubjectRequest: async () => {
+      await aRequest();
+      await refused(`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ERASURE }) { id } }`, { c: a.contact2 }, aRequests);
+    },
+    extendDataSubjectRequest: async () =>
+      refused(`mutation($id: ID!) { extendDataSubjectRequest(id: $id, reason: "x") { id } }`, { id: await aRequest() }, aRequests),
+    refuseDataSubjectRequest: async () =>
+      refused(`mutation($id: ID!) { refuseDataSubjectRequest(id: $id, reason: "x") { id } }`, { id: await aRequest() }, aRequests),
+    completeDataSubjectRequest: async () =>
+      refused(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id receipt } }`, { id: await aRequest() }, aRequests),
   },
 };
 

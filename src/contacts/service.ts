@@ -60,14 +60,17 @@ export async function findContact(db: TenantClient | Tx, id: string) {
 }
 
 export async function updateContact(ctx: Context, id: string, input: ContactInput) {
-  return ctx.db.$transaction(async (tx) => {
-    assertNotRestricted(await findContact(tx, id));
-    await assertOrganization(tx, input.organizationId);
-    await assertUnique(tx, input, id);
-    // `undefined` leaves a field as it is; `null` clears it (name cannot be cleared).
-    const data = Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && !(k === "name" && v === null)));
-    return tx.contact.update({ where: { id }, data });
-  });
+  return ctx.db.$transaction((tx) => updateContactIn(tx, id, input));
+}
+
+/** Updates a contact inside an open transaction (rectification requests commit it with the request). */
+export async function updateContactIn(tx: Tx, id: string, input: ContactInput) {
+  assertNotRestricted(await findContact(tx, id));
+  await assertOrganization(tx, input.organizationId);
+  await assertUnique(tx, input, id);
+  // `undefined` leaves a field as it is; `null` clears it (name cannot be cleared).
+  const data = Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && !(k === "name" && v === null)));
+  return tx.contact.update({ where: { id }, data });
 }
 
 /**

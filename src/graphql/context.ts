@@ -8,6 +8,7 @@ import type { SignInLimiter } from "../agents/sign-in-limiter.js";
 import { AppError } from "../errors.js";
 import { PersonalDataReads } from "../privacy/reads.js";
 import type { PluginHost } from "../plugin-host/host.js";
+import type { Realtime } from "../events/realtime.js";
 
 /** What every resolver and service receives. Nothing reads globals. */
 export interface Context {
@@ -20,6 +21,9 @@ export interface Context {
   authFailure?: string;
   signInLimiter: SignInLimiter;
   plugins: PluginHost;
+  realtime: Realtime;
+  /** The raw Authorization value, to check again while a subscription is open. Never logged. */
+  authorization?: string | null;
   /** Personal data this request has read, for the audit log. */
   privacy: PersonalDataReads;
   /** Set by signIn and acceptInvitation: the agent whose session this request started. */
@@ -39,6 +43,8 @@ export interface ContextInput {
   authFailure?: string;
   signInLimiter: SignInLimiter;
   plugins: PluginHost;
+  realtime: Realtime;
+  authorization?: string | null;
 }
 
 // Anonymous callers reach only sign-in mutations; should anything else read

@@ -10,9 +10,15 @@ import "../contacts/types.js";
 import "../tickets/types.js";
 import "../viewer/types.js";
 import "../privacy/types.js";
+import "../privacy/requests/types.js";
 import "../portal/types.js";
 import "../attachments/types.js";
 import "../plugin-host/types.js";
+import "../events/types.js";
+import "../webhooks/types.js";
+import "../retention/types.js";
+import "../policies/types.js";
+import "../audit/types.js";
 
 export const schema = builder.toSchema({ directives: [personalDataDirective, consentDirective] });
 

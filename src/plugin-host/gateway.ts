@@ -1,3 +1,4 @@
+import { recordAudit } from "../audit/service.js";
 import { AppError } from "../errors.js";
 import type { Context } from "../graphql/context.js";
 import { decideMany, decisionError } from "../privacy/consent.js";
@@ -43,6 +44,13 @@ export async function throughGateway<T>(ctx: Context, pluginId: string, call: Ou
         },
       })
       .catch((err) => ctx.log.error({ err, pluginId }, "could not record a plugin call"));
+    await recordAudit(ctx, {
+      action: "plugin.call",
+      subjectType: call.subjectIds.length === 1 ? "Contact" : null,
+      subjectId: call.subjectIds.length === 1 ? call.subjectIds[0] : null,
+      categories: call.categories,
+      details: { pluginId, operation: call.operation, purpose: call.purpose, outcome, errorCode, subjectIds: call.subjectIds },
+    }).catch((err) => ctx.log.error({ err, pluginId }, "could not audit a plugin call"));
   }
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ContextInput } from "../graphql/context.js";
 import { runtimeFor } from "./runtime.js";
 
-type Services = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins">;
+type Services = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins" | "realtime">;
 
 const MAX_BODY = 1024 * 1024;
 
@@ -36,6 +36,8 @@ export async function handlePluginHttp(services: Services, req: IncomingMessage,
       rawBody: Buffer.concat(chunks).toString("utf8"),
     });
     send(res, out.status, out.contentType ?? "text/plain", out.body ?? "");
+    // A webhook may have committed events (an inbound SMS): publish them now.
+    void services.realtime.relay.kick();
   } catch (err) {
     runtime.log.error({ err }, "plugin webhook failed");
     send(res, 500, "application/json", JSON.stringify({ code: "INTERNAL_SERVER_ERROR" }));

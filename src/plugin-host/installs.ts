@@ -1,3 +1,4 @@
+import { recordAuditIn } from "../audit/service.js";
 import { AppError } from "../errors.js";
 import type { PluginInstall } from "../generated/prisma/client.js";
 import type { Context } from "../graphql/context.js";
@@ -44,10 +45,15 @@ export async function configurePlugin(ctx: Context, pluginId: string, changes: {
     if (value === null || value === "") delete target[key];
     else target[key] = fields.get(key)!.secret ? ctx.plugins.secrets.seal(value) : value;
   }
-  return ctx.db.pluginInstall.upsert({
-    where: { tenantId_pluginId: { tenantId: viewer.tenantId, pluginId } },
-    create: { tenantId: viewer.tenantId, pluginId, config, secrets },
-    update: { config, secrets },
+  return ctx.db.$transaction(async (tx) => {
+    const install = await tx.pluginInstall.upsert({
+      where: { tenantId_pluginId: { tenantId: viewer.tenantId, pluginId } },
+      create: { tenantId: viewer.tenantId, pluginId, config, secrets },
+      update: { config, secrets },
+    });
+    // Which settings changed, never their values.
+    await recordAuditIn(tx, ctx, { action: "plugin.configured", details: { pluginId, settings: changes.map((c) => c.key) } });
+    return install;
   });
 }
 
@@ -86,12 +92,30 @@ export async function enablePlugin(ctx: Context, pluginId: string, acceptTransfe
           acceptedAt: new Date(),
         }
       : {};
-  return ctx.db.pluginInstall.update({ where: { id: install!.id }, data: { enabled: true, ...acceptance } });
+  return ctx.db.$transaction(async (tx) => {
+    const enabled = await tx.pluginInstall.update({ where: { id: install!.id }, data: { enabled: true, ...acceptance } });
+    await recordAuditIn(tx, ctx, {
+      action: "plugin.enabled",
+      categories: def.manifest.dataCategories,
+      details: {
+        pluginId,
+        manifestVersion: def.manifest.version,
+        transferAccepted: status === "ACCEPTANCE_REQUIRED",
+        locations: def.manifest.processingLocations,
+        transferMechanism: def.manifest.transferMechanism,
+      },
+    });
+    return enabled;
+  });
 }
 
 export async function disablePlugin(ctx: Context, pluginId: string) {
   pluginOrThrow(ctx, pluginId);
   const install = await installOf(ctx, pluginId);
   if (!install?.enabled) throw new AppError("CONFLICT", `${pluginId} is not enabled`);
-  return ctx.db.pluginInstall.update({ where: { id: install.id }, data: { enabled: false } });
+  return ctx.db.$transaction(async (tx) => {
+    const disabled = await tx.pluginInstall.update({ where: { id: install.id }, data: { enabled: false } });
+    await recordAuditIn(tx, ctx, { action: "plugin.disabled", details: { pluginId } });
+    return disabled;
+  });
 }

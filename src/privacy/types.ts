@@ -17,7 +17,13 @@ const LegalBasis = builder.enumType("LegalBasis", {
 const ConsentAction = builder.enumType("ConsentAction", { values: ["GRANTED", "WITHDRAWN", "OBJECTED", "OBJECTION_LIFTED"] as const });
 const ConsentMethod = builder.enumType("ConsentMethod", {
   description: "How the data subject expressed it",
-  values: ["API", "PORTAL", "SMS_KEYWORD", "EMAIL_LINK"] as const,
+  values: {
+    API: { description: "Recorded over the API by staff or an integration" },
+    PORTAL: { description: "By the person on the customer portal" },
+    SMS_KEYWORD: { description: "By texting a keyword such as STOP or START" },
+    EMAIL_LINK: { description: "By following a link in an email" },
+    INBOUND_SMS: { description: "By texting in first: the person asked to be answered by SMS" },
+  } as const,
 });
 export const ActorType = builder.enumType("ActorType", { values: ["AGENT", "API_KEY", "CONTACT", "SYSTEM"] as const });
 const ConsentStatus = builder.enumType("ConsentStatus", {

@@ -4,6 +4,7 @@ import { AppError, forbidden, notFound } from "../errors.js";
 import type { Channel, TicketPriority, TicketStatus } from "../generated/prisma/enums.js";
 import type { Context } from "../graphql/context.js";
 import { requireViewer } from "../graphql/context.js";
+import { recordEvents, type NewEvent } from "../events/outbox.js";
 import { assertContactProcessable, assertNotRestricted } from "../privacy/restriction.js";
 import { assertNotClosed, statusChange } from "./status.js";
 
@@ -97,7 +98,7 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
         assigneeId: input.assigneeId ?? null,
       },
     });
-    await tx.message.create({
+    const first = await tx.message.create({
       data: {
         tenantId: viewer.tenantId,
         ticketId: ticket.id,
@@ -108,6 +109,10 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
       },
     });
     if (input.tags?.length) await setTags(tx, viewer.tenantId, ticket.id, input.tags);
+    await recordEvents(tx, viewer.tenantId, [
+      { type: "TICKET_CREATED", ticketId: ticket.id, data: { status: ticket.status } },
+      { type: "MESSAGE_ADDED", ticketId: ticket.id, messageId: first.id },
+    ]);
     return ticket;
   });
 }
@@ -120,7 +125,7 @@ export async function updateTicket(ctx: Context, id: string, input: UpdateTicket
     await assertContactProcessable(tx, ticket.requesterId);
     if (input.assigneeId) await assertAssignable(tx, input.assigneeId);
     if (input.tags) await setTags(tx, viewer.tenantId, id, input.tags);
-    return tx.ticket.update({
+    const updated = await tx.ticket.update({
       where: { id },
       data: {
         ...(input.subject ? { subject: input.subject } : {}),
@@ -131,6 +136,8 @@ export async function updateTicket(ctx: Context, id: string, input: UpdateTicket
         updatedAt: new Date(),
       },
     });
+    await recordEvents(tx, viewer.tenantId, changeEvents(ticket, updated, input));
+    return updated;
   });
 }
 
@@ -163,13 +170,31 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
       },
     });
     const next = input.status ?? automaticStatus(ticket.status, input);
-    await tx.ticket.update({
+    const updated = await tx.ticket.update({
       where: { id: ticket.id },
       // A note is not activity the requester (or a key without notes:read) should be able to notice.
       data: { ...(input.internal ? {} : { lastMessageAt: message.createdAt }), ...(next ? statusChange(ticket.status, next) : {}) },
     });
+    await recordEvents(tx, viewer.tenantId, [
+      { type: "MESSAGE_ADDED", ticketId: ticket.id, messageId: message.id, internal: input.internal },
+      ...changeEvents(ticket, updated, {}),
+    ]);
     return message;
   });
+}
+
+type TicketRow = { id: string; status: TicketStatus; assigneeId: string | null };
+
+/** What an update announces: a status change, an assignment, or other changed fields by name. */
+function changeEvents(before: TicketRow, after: TicketRow, input: UpdateTicketInput): NewEvent[] {
+  const events: NewEvent[] = [];
+  if (before.status !== after.status) {
+    events.push({ type: "TICKET_STATUS_CHANGED", ticketId: after.id, data: { from: before.status, to: after.status } });
+  }
+  if (before.assigneeId !== after.assigneeId) events.push({ type: "TICKET_ASSIGNED", ticketId: after.id, data: { assigned: after.assigneeId !== null } });
+  const changed = (["subject", "priority", "tags"] as const).filter((f) => input[f] !== undefined && input[f] !== null);
+  if (changed.length) events.push({ type: "TICKET_UPDATED", ticketId: after.id, data: { changed } });
+  return events;
 }
 
 /** A requester's reply reopens a solved or pending ticket; a first public reply opens a new one. */

@@ -17,6 +17,18 @@ export const TicketStatus = builder.enumType("TicketStatus", {
 export const TicketPriority = builder.enumType("TicketPriority", { values: ["LOW", "NORMAL", "HIGH", "URGENT"] as const });
 export const Channel = builder.enumType("Channel", { values: ["EMAIL", "SMS", "WEB", "API", "PHONE", "CHAT"] as const });
 export const AuthorType = builder.enumType("AuthorType", { values: ["AGENT", "CONTACT", "SYSTEM"] as const });
+const DELIVERY_STATUSES = ["QUEUED", "SENT", "DELIVERED", "FAILED", "UNDELIVERED"] as const;
+export const DeliveryStatus = builder.enumType("DeliveryStatus", {
+  description: "Where a reply sent through an outbound channel (SMS…) stands, as its vendor reports it.",
+  values: {
+    QUEUED: { description: "Accepted by the vendor, not yet handed to the carrier" },
+    SENT: { description: "Handed to the carrier" },
+    DELIVERED: { description: "The carrier confirmed delivery" },
+    FAILED: { description: "Not sent: refused before sending (see deliveryError) or rejected by the vendor" },
+    UNDELIVERED: { description: "Sent, but the carrier could not deliver it" },
+  },
+});
+const isDeliveryStatus = (s: string | null): s is (typeof DELIVERY_STATUSES)[number] => (DELIVERY_STATUSES as readonly (string | null)[]).includes(s);
 
 /** Internal notes exist only for callers who may read them. */
 export const visibleMessages = (ctx: Context) => (ctx.can("notes:read") ? {} : { internal: false });
@@ -42,6 +54,17 @@ export const Message = builder.prismaNode("Message", {
     channel: t.expose("channel", { type: Channel }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     ticket: t.relation("ticket"),
+    deliveryStatus: t.field({
+      type: DeliveryStatus,
+      nullable: true,
+      description: "For replies sent through an outbound channel (SMS); null otherwise",
+      resolve: (m) => (isDeliveryStatus(m.deliveryStatus) ? m.deliveryStatus : null),
+    }),
+    deliveryError: t.exposeString("deliveryError", {
+      nullable: true,
+      description: "Why delivery failed, as a stable code: a gateway refusal (CONSENT_REQUIRED, PROCESSING_RESTRICTED, PLUGIN_DISABLED…) or the vendor's (TWILIO_21610…)",
+    }),
+    externalId: t.exposeString("externalId", { nullable: true, description: "The channel vendor's id for this message, e.g. a Twilio MessageSid" }),
   }),
 });
 

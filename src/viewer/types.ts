@@ -6,7 +6,7 @@ import { requireViewer } from "../graphql/context.js";
 const ViewerKind = builder.enumType("ViewerKind", { values: ["AGENT", "API_KEY", "CONTACT", "SYSTEM"] as const });
 const KIND = { agent: "AGENT", apiKey: "API_KEY", contact: "CONTACT", system: "SYSTEM" } as const;
 
-const Viewer = builder.objectRef<ViewerShape>("Viewer").implement({
+export const Viewer = builder.objectRef<ViewerShape>("Viewer").implement({
   description: "Who is calling, in which tenant, with which permissions.",
   fields: (t) => ({
     kind: t.field({ type: ViewerKind, resolve: (v) => KIND[v.kind] }),

@@ -101,6 +101,7 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
     DATA_DIR: "memory://",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    RETENTION_SWEEP_MINUTES: "0",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...env,
   });

@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import twilio from "twilio";
+import type RequestClient from "twilio/lib/base/RequestClient.js";
+
+/**
+ * The SDK's own RequestClient, sending what it would send to *.twilio.com to
+ * another base URL instead: the documented `httpClient` option of the Twilio
+ * client. Used when a tenant sets apiBaseUrl (tests, an egress proxy).
+ */
+class RebasedRequestClient extends twilio.RequestClient {
+  constructor(private readonly base: string) {
+    super();
+  }
+
+  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    const uri = new URL(opts.uri);
+    if (uri.protocol === "https:" && (uri.hostname === "twilio.com" || uri.hostname.endsWith(".twilio.com"))) {
+      return super.request({ ...opts, uri: `${this.base}${uri.pathname}${uri.search}` });
+    }
+    return super.request(opts);
+  }
+}
+
+export interface TwilioSettings {
+  accountSid?: string;
+  authToken?: string;
+  fromNumber?: string;
+  apiBaseUrl?: string;
+}
+
+// One SDK client (and so one pool of keep-alive connections) per account and target.
+const clients = new Map<string, twilio.Twilio>();
+
+/** The official SDK's client for a tenant's settings. */
+export function twilioClient(settings: TwilioSettings): twilio.Twilio {
+  const { accountSid, authToken } = settings;
+  if (!accountSid || !authToken) throw Object.assign(new Error("Twilio is not configured"), { code: "PLUGIN_NOT_CONFIGURED" });
+  const base = settings.apiBaseUrl?.replace(/\/+$/, "") || null;
+  const key = [accountSid, base ?? "", createHash("sha256").update(authToken).digest("hex")].join("|");
+  let client = clients.get(key);
+  if (!client) {
+    client = twilio(accountSid, authToken, base ? { httpClient: new RebasedRequestClient(base) } : {});
+    if (clients.size > 500) clients.clear();
+    clients.set(key, client);
+  }
+  return client;
+}
+
+/**
+ * A stable code for why a call to Twilio failed, without the vendor's text
+ * (which can quote phone numbers): TWILIO_<error code> (see
+ * twilio.com/docs/errors), TWILIO_HTTP_<status> without one, VENDOR_UNREACHABLE
+ * when Twilio could not be reached, or the gateway's code (CONSENT_REQUIRED…).
+ */
+export function failureCode(err: unknown): string {
+  const e = err as { extensions?: { code?: unknown }; code?: unknown; status?: unknown };
+  if (typeof e?.extensions?.code === "string") return e.extensions.code;
+  if (err instanceof twilio.RestException) return e.code ? `TWILIO_${String(e.code)}` : `TWILIO_HTTP_${String(e.status)}`;
+  if (typeof e?.code === "string" && /^(E[A-Z]+|ERR_[A-Z_]+)$/.test(e.code)) return "VENDOR_UNREACHABLE";
+  if (typeof e?.code === "string" && /^[A-Z_]+$/.test(e.code)) return e.code;
+  return "VENDOR_ERROR";
+}

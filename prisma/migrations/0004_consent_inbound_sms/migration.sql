@@ -1,0 +1,3 @@
+-- AlterEnum
+ALTER TYPE "ConsentMethod" ADD VALUE 'INBOUND_SMS';
+

@@ -1,0 +1,52 @@
+// npm run audit:verify -- --tenant <slug>
+//   Recomputes the tenant's audit chain; exit code 0 when intact, 1 when not, 2 for bad usage.
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../config.js";
+import { openDatabase, type Database } from "../db/database.js";
+import { verifyAuditChain } from "./verify.js";
+
+export async function runAuditVerifyCommand(database: Database, args: string[], print: (line: string) => void): Promise<number> {
+  let slug: string | undefined;
+  try {
+    slug = parseArgs({ args, options: { tenant: { type: "string" } } }).values.tenant;
+  } catch (err) {
+    print((err as Error).message);
+  }
+  if (!slug) {
+    print("Usage: npm run audit:verify -- --tenant <slug>");
+    return 2;
+  }
+  const tenant = await database.prisma.tenant.findUnique({ where: { slug }, select: { id: true } });
+  if (!tenant) {
+    print(`No tenant "${slug}".`);
+    return 2;
+  }
+  const r = await verifyAuditChain(database, tenant.id);
+  if (r.valid) {
+    print(`Audit log of "${slug}": valid.`);
+    print(`  ${r.checkedEntries} entries checked; head at seq ${r.headSeq}, hash ${r.headHash || "(none)"}`);
+    return 0;
+  }
+  print(`Audit log of "${slug}": INVALID at seq ${r.firstInvalidSeq}.`);
+  print(`  ${r.reason}`);
+  print(`  ${r.checkedEntries} entries verified before it; head at seq ${r.headSeq}, hash ${r.headHash || "(none)"}`);
+  return 1;
+}
+
+async function main() {
+  const config = loadConfig();
+  const database = await openDatabase(config);
+  try {
+    await database.migrate();
+    process.exitCode = await runAuditVerifyCommand(database, process.argv.slice(2), console.log);
+  } finally {
+    await database.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err) => {
+    console.error(err instanceof ConfigError ? err.message : (err as Error).message);
+    process.exit(1);
+  });
+}

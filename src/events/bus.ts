@@ -1,0 +1,101 @@
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+
+/** "Tenant T has committed events up to seq N": all an instance needs to wake its subscribers. */
+export interface EventNotice {
+  tenantId: string;
+  seq: number;
+}
+
+export interface EventBus {
+  /** Resolves true once the notice is out; false if the shared bus could not take it (it stays in the outbox). */
+  publish(notice: EventNotice): Promise<boolean>;
+  subscribe(listener: (notice: EventNotice) => void): () => void;
+  /** Called when the shared bus is back after an outage: notices sent meanwhile may have been missed. */
+  onResume(listener: () => void): () => void;
+  /** False while the shared bus (Redis) is unreachable: the relay then keeps events in the outbox. */
+  readonly ready: boolean;
+  close(): Promise<void>;
+}
+
+const TOPIC = "deskgraph:events";
+
+/** In memory for one instance; through Redis when REDIS_URL is set, so instances share it. */
+export function createEventBus(redisUrl: string | undefined, log: Logger): EventBus {
+  if (!redisUrl) {
+    const target = new EventTarget();
+    return {
+      ready: true,
+      async publish(notice) {
+        target.dispatchEvent(new CustomEvent(TOPIC, { detail: notice }));
+        return true;
+      },
+      subscribe(listener) {
+        const handler = (e: Event) => listener((e as CustomEvent<EventNotice>).detail);
+        target.addEventListener(TOPIC, handler);
+        return () => target.removeEventListener(TOPIC, handler);
+      },
+      onResume: () => () => {},
+      async close() {},
+    };
+  }
+  // Redis going away must not take the API with it: errors are logged, ioredis reconnects,
+  // and no command's promise is left to reject unhandled.
+  const common = { lazyConnect: false, maxRetriesPerRequest: null, retryStrategy: (n: number) => Math.min(n * 200, 2000) };
+  // Publishing fails fast while Redis is away: the events stay in the outbox until it is back.
+  const publishClient = new Redis(redisUrl, { ...common, enableOfflineQueue: false, commandTimeout: 2000 });
+  // SUBSCRIBE waits for the connection (at start and after an outage ioredis subscribes again).
+  const subscribeClient = new Redis(redisUrl, { ...common, enableOfflineQueue: true });
+  let down = false;
+  for (const client of [publishClient, subscribeClient]) {
+    client.on("error", (err) => {
+      if (!down) log.warn({ err: err.message }, "redis unavailable; events wait in the outbox");
+      down = true;
+    });
+  }
+  const resumeListeners = new Set<() => void>();
+  let everReady = false;
+  subscribeClient.on("ready", () => {
+    down = false;
+    if (everReady) for (const listener of resumeListeners) listener();
+    everReady = true;
+  });
+  const quiet = (p: Promise<unknown>) => p.catch((err: Error) => log.debug({ err: err.message }, "redis command failed"));
+  // The event target only subscribes (and unsubscribes); publishing is awaited below.
+  const subscriber = {
+    on: (event: "message", fn: (channel: string, message: string) => void) => subscribeClient.on(event, fn),
+    subscribe: (...topics: string[]) => quiet(subscribeClient.subscribe(...topics)),
+    unsubscribe: (...topics: string[]) => quiet(subscribeClient.unsubscribe(...topics)),
+  };
+  const target = createRedisEventTarget<CustomEvent<EventNotice>>({ publishClient, subscribeClient: subscriber as unknown as Redis });
+  return {
+    get ready() {
+      return publishClient.status === "ready" && subscribeClient.status === "ready";
+    },
+    async publish(notice) {
+      if (!this.ready) return false;
+      try {
+        await publishClient.publish(TOPIC, JSON.stringify(notice));
+        return true;
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, "could not publish an event notice; it stays in the outbox");
+        return false;
+      }
+    },
+    subscribe(listener) {
+      const handler = (e: CustomEvent<EventNotice>) => listener(e.detail);
+      target.addEventListener(TOPIC, handler as never);
+      return () => target.removeEventListener(TOPIC, handler as never);
+    },
+    onResume(listener) {
+      resumeListeners.add(listener);
+      return () => resumeListeners.delete(listener);
+    },
+    async close() {
+      resumeListeners.clear();
+      publishClient.disconnect();
+      subscribeClient.disconnect();
+    },
+  };
+}

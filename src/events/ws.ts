@@ -1,0 +1,81 @@
+import type { Server } from "node:http";
+import type { ExecutionArgs } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import type { YogaServerInstance } from "graphql-yoga";
+import { WebSocketServer } from "ws";
+import type { Database } from "../db/database.js";
+import { CredentialRecheck } from "./credentials.js";
+
+const RECHECK_MS = 2000;
+
+/** The credential a graphql-ws client sends in its connection_init payload. */
+export const authorizationOf = (params: Record<string, unknown> | undefined | null): string | null => {
+  const value = params?.authorization ?? params?.Authorization;
+  return typeof value === "string" ? value : null;
+};
+
+/**
+ * GraphQL over WebSocket (the graphql-ws protocol) on the same URL as HTTP,
+ * through yoga's envelop: same schema, plugins, context and limits. The
+ * client authenticates in connection_init ({ authorization: "Bearer …" });
+ * unknown credentials close the socket with 4403. While open, the credential
+ * is checked again every two seconds; once revoked (key revoked, agent
+ * disabled, token expired) the socket closes with 4403 "Credentials revoked".
+ */
+export function serveWebSockets(http: Server, yoga: YogaServerInstance<any, any>, database: Database) {
+  const wss = new WebSocketServer({ server: http, path: "/graphql" });
+  const timers = new Set<NodeJS.Timeout>();
+  const credentials = new CredentialRecheck(database);
+  const server = useServer<Record<string, unknown>, { timer?: NodeJS.Timeout }>(
+    {
+      onConnect: async (ctx) => {
+        const header = authorizationOf(ctx.connectionParams);
+        if (!(await credentials.check(header)).viewer) return false;
+        const timer = setInterval(async () => {
+          // A database hiccup is not a revocation.
+          const again = await credentials.check(header).catch(() => ({ viewer: "unknown" as const }));
+          if (!again.viewer) ctx.extra.socket.close(4403, "Credentials revoked");
+        }, RECHECK_MS);
+        timer.unref();
+        timers.add(timer);
+        ctx.extra.timer = timer;
+        return true;
+      },
+      onClose: (ctx) => {
+        if (ctx.extra.timer) {
+          clearInterval(ctx.extra.timer);
+          timers.delete(ctx.extra.timer);
+        }
+      },
+      execute: (args) => (args.rootValue as { execute(a: ExecutionArgs): unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe(a: ExecutionArgs): unknown }).subscribe(args) as never,
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
+        const args = {
+          schema,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        return errors.length ? errors : args;
+      },
+    },
+    wss,
+  );
+  return {
+    async close() {
+      for (const t of timers) clearInterval(t);
+      for (const client of wss.clients) client.terminate();
+      await server.dispose();
+      await new Promise<void>((r) => wss.close(() => r()));
+    },
+  };
+}

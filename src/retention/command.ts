@@ -1,0 +1,50 @@
+import type { Database } from "../db/database.js";
+import { sweep, type SweepOptions, type TenantSweep } from "./sweep.js";
+
+/** Reads `--tenant <slug>` (or `--tenant=<slug>`) from the command's arguments. */
+export function tenantArgument(args: string[]): string | undefined {
+  const i = args.findIndex((a) => a === "--tenant" || a.startsWith("--tenant="));
+  if (i < 0) return undefined;
+  const value = args[i]!.includes("=") ? args[i]!.slice("--tenant=".length) : args[i + 1];
+  if (!value || value.startsWith("--")) throw new Error("--tenant needs a tenant slug");
+  return value;
+}
+
+/** One line per tenant and target: what was done and what a legal hold kept. */
+export function sweepTable(results: TenantSweep[]): string {
+  const rows = [["tenant", "target", "action", "keep days", "processed", "kept (hold)", "status"]];
+  for (const r of results) {
+    const status = r.error ? `stopped: ${r.error}` : "done";
+    const entries = Object.entries(r.counts);
+    if (!entries.length) rows.push([r.slug, "—", "", "", "0", "0", status]);
+    for (const [target, c] of entries) {
+      rows.push([r.slug, target, c!.action, String(c!.keepDays), String(c!.processed), String(c!.skippedForHold), status]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+}
+
+/**
+ * `npm run sweep [-- --tenant <slug>]`: one sweep now, a table of counts, and
+ * exit code 1 when a tenant's sweep stopped early (the next run resumes it).
+ */
+export async function runSweepCommand(database: Database, args: string[], print: (line: string) => void, options: SweepOptions = {}): Promise<number> {
+  const slug = tenantArgument(args);
+  let tenantId: string | undefined;
+  if (slug) {
+    const tenant = await database.prisma.tenant.findUnique({ where: { slug } });
+    if (!tenant) {
+      print(`No tenant "${slug}".`);
+      return 2;
+    }
+    tenantId = tenant.id;
+  }
+  const results = await sweep(database, { ...options, tenantId });
+  if (!results.length) {
+    print(slug ? `Tenant "${slug}" has no retention rules.` : "No tenant has retention rules.");
+    return 0;
+  }
+  print(sweepTable(results));
+  return results.some((r) => r.error) ? 1 : 0;
+}

@@ -1,0 +1,344 @@
+import type { Database } from "../db/database.js";
+import type { TenantClient } from "../db/tenant-scope.js";
+import type { RetentionAction } from "../generated/prisma/enums.js";
+import type { Prisma } from "../generated/prisma/client.js";
+import type { DataCategory } from "../privacy/taxonomy.js";
+import { appendAudit, pruneAudit } from "../audit/service.js";
+import { AppError } from "../errors.js";
+import { eraseContact } from "../privacy/requests/erasure.js";
+
+/**
+ * What a tenant can put a retention period on. Each target names the rows it
+ * covers, their data categories, what may happen to them and how to find the
+ * expired ones. Nothing is swept until the tenant configures a rule (a
+ * RetentionRule row); `suggested` is what the API offers as a starting point.
+ *
+ * Expired rows are found by condition, never by remembering what was done: a
+ * sweep that stops half-way leaves the rest matching, and the next one picks
+ * them up; a row already handled no longer matches, so running again does nothing.
+ */
+
+export const TARGET_NAMES = [
+  "SOLVED_TICKET_MESSAGES",
+  "INACTIVE_CONTACTS",
+  "PORTAL_TOKENS",
+  "DATA_EXPORTS",
+  "SESSIONS",
+  "AUDIT_ENTRIES",
+] as const;
+
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+export const isTargetName = (v: string): v is TargetName => (TARGET_NAMES as readonly string[]).includes(v);
+
+export type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
+
+/** What one step of a sweep works with. */
+export interface SweepScope {
+  database: Database;
+  tenantId: string;
+  db: TenantClient;
+  /** The sweep's clock. */
+  now: Date;
+  /** now − keepDays: rows older than this have expired. */
+  cutoff: Date;
+  keepDays: number;
+  action: RetentionAction;
+  /** The tenant's SweepRun, named in the audit entries. */
+  runId: string;
+  /** The wall clock when this tenant's sweep began: rows written by the sweep itself come later. */
+  sweepStartedAt: Date;
+}
+
+/** The audit entry for rows a sweep removed: ids and counts only. */
+export const sweepAudit = (s: SweepScope, target: RetentionTarget, count: number, subject?: { type: string; id: string }) => ({
+  actorType: "SYSTEM" as const,
+  actorId: null,
+  action: s.action === "DELETE" ? "retention.deleted" : "retention.anonymized",
+  subjectType: subject?.type ?? null,
+  subjectId: subject?.id ?? null,
+  categories: target.categories,
+  details: { runId: s.runId, target: target.name, keepDays: s.keepDays, count },
+});
+
+/** How a target applies its action to a batch. */
+export type Applier =
+  /** In the sweep's transaction, together with the SweepRun update: all or nothing. */
+  | { kind: "transaction"; apply(tx: Tx, scope: SweepScope, ids: string[]): Promise<number> }
+  /** Through another module's service that opens transactions of its own. */
+  | { kind: "service"; apply(scope: SweepScope, ids: string[]): Promise<number> };
+
+export interface RetentionTarget {
+  name: TargetName;
+  description: string;
+  /** The main category of the data removed; `categories` lists all of them. */
+  category: DataCategory;
+  categories: DataCategory[];
+  actions: RetentionAction[];
+  /** Offered in the API, applied only once a tenant sets a rule. */
+  suggested: { keepDays: number; action: RetentionAction; why: string };
+  /** Whether a contact's legal hold keeps these rows. */
+  respectsLegalHold: boolean;
+  /** Up to `limit` ids of expired rows that no hold keeps, in a stable order. */
+  nextBatch(scope: SweepScope, limit: number): Promise<string[]>;
+  /** Expired rows kept because of a legal hold. */
+  countHeld(scope: SweepScope): Promise<number>;
+  applier: Applier;
+}
+
+const DAY_MS = 86_400_000;
+export const cutoffFor = (now: Date, keepDays: number) => new Date(now.getTime() - keepDays * DAY_MS);
+
+const HELD = { not: null } as const;
+
+// ---- messages of solved and closed tickets ----
+
+/**
+ * Tickets done for longer than keepDays: solved (solvedAt), or closed without
+ * having been solved first, whose updatedAt is the moment they were closed (a
+ * closed ticket cannot change any more).
+ */
+const doneBefore = (cutoff: Date): Prisma.TicketWhereInput => ({
+  OR: [
+    { status: { in: ["SOLVED", "CLOSED"] }, solvedAt: { lt: cutoff } },
+    { status: "CLOSED", solvedAt: null, updatedAt: { lt: cutoff } },
+  ],
+});
+
+const expiredMessages = (s: SweepScope): Prisma.MessageWhereInput => ({
+  ticket: doneBefore(s.cutoff),
+  ...(s.action === "ANONYMIZE" ? { redactedAt: null } : {}),
+});
+
+/** A message is held when its ticket's requester, or its author, is under a legal hold. */
+const messageHeld: Prisma.MessageWhereInput = {
+  OR: [{ ticket: { requester: { legalHoldAt: HELD } } }, { authorContact: { legalHoldAt: HELD } }],
+};
+const messageFree: Prisma.MessageWhereInput = {
+  ticket: { requester: { legalHoldAt: null } },
+  OR: [{ authorContactId: null }, { authorContact: { legalHoldAt: null } }],
+};
+
+export const REDACTED = "[redacted]";
+
+const solvedTicketMessages: RetentionTarget = {
+  name: "SOLVED_TICKET_MESSAGES",
+  description:
+    "Messages and internal notes of tickets solved or closed for longer than keepDays. DELETE removes them with their attachments; " +
+    `ANONYMIZE replaces each body with "${REDACTED}", marks it redacted and removes its attachments. Tickets stay, with their subject.`,
+  category: "user.content.message",
+  categories: ["user.content.message", "user.content.attachment"],
+  actions: ["DELETE", "ANONYMIZE"],
+  suggested: { keepDays: 7 * 365, action: "ANONYMIZE", why: "communication data is commonly kept for 7 years (support tickets, chat messages)" },
+  respectsLegalHold: true,
+  async nextBatch(s, limit) {
+    const rows = await s.db.message.findMany({
+      where: { AND: [expiredMessages(s), messageFree] },
+      select: { id: true },
+      orderBy: { id: "asc" },
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  },
+  countHeld: (s) => s.db.message.count({ where: { AND: [expiredMessages(s), messageHeld] } }),
+  applier: {
+    kind: "transaction",
+    async apply(tx, s, ids) {
+      // The condition again: a ticket reopened or a hold placed since the batch was chosen keeps its messages.
+      const where = { AND: [{ id: { in: ids } }, expiredMessages(s), messageFree] };
+      if (s.action === "DELETE") return (await tx.message.deleteMany({ where })).count;
+      const redacted = await tx.message.updateManyAndReturn({ where, data: { body: REDACTED, redactedAt: s.now }, select: { id: true } });
+      if (redacted.length) await tx.attachment.deleteMany({ where: { messageId: { in: redacted.map((m) => m.id) } } });
+      return redacted.length;
+    },
+  },
+};
+
+// ---- contacts without recent activity ----
+
+/** No change to the contact, no ticket activity and no message of theirs since the cutoff. */
+const inactiveContacts = (s: SweepScope): Prisma.ContactWhereInput => ({
+  erasedAt: null,
+  updatedAt: { lt: s.cutoff },
+  requestedTickets: { none: { OR: [{ updatedAt: { gte: s.cutoff } }, { lastMessageAt: { gte: s.cutoff } }] } },
+  messages: { none: { createdAt: { gte: s.cutoff } } },
+});
+
+/**
+ * Erasure skips a contact under a legal hold, and one whose processing is
+ * restricted: art. 18(1)(b) lets a person ask for restriction *instead of* erasure.
+ */
+const contactHeld: Prisma.ContactWhereInput = { OR: [{ legalHoldAt: HELD }, { restrictedAt: HELD }] };
+const contactFree: Prisma.ContactWhereInput = { legalHoldAt: null, restrictedAt: null };
+
+const inactiveContactsTarget: RetentionTarget = {
+  name: "INACTIVE_CONTACTS",
+  description:
+    "Contacts with no ticket activity, no message and no change for longer than keepDays. ANONYMIZE erases their personal data exactly as " +
+    "an erasure request does and keeps an anonymous shell so tickets stay countable. Restricted contacts are kept, like held ones.",
+  category: "user.name",
+  categories: ["user.name", "user.contact.email", "user.contact.phone", "user.preference.locale", "user.organization", "user.content.message"],
+  actions: ["ANONYMIZE"],
+  suggested: { keepDays: 3 * 365, action: "ANONYMIZE", why: "customer data is commonly kept for 3 years after the last interaction" },
+  respectsLegalHold: true,
+  async nextBatch(s, limit) {
+    const rows = await s.db.contact.findMany({
+      where: { AND: [inactiveContacts(s), contactFree] },
+      select: { id: true },
+      orderBy: { id: "asc" },
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  },
+  countHeld: (s) => s.db.contact.count({ where: { AND: [inactiveContacts(s), contactHeld] } }),
+  applier: {
+    kind: "service",
+    async apply(s, ids) {
+      let erased = 0;
+      for (const id of ids) {
+        // Checked again, one by one: erasure runs in transactions of its own.
+        const still = await s.db.contact.count({ where: { AND: [{ id }, inactiveContacts(s), contactFree] } });
+        if (!still) continue;
+        try {
+          await eraseContact(s.database, s.tenantId, id);
+        } catch (err) {
+          // A hold placed since the batch was chosen: the contact is kept, and counted as held at the end.
+          if (err instanceof AppError && err.code === "LEGAL_HOLD") continue;
+          throw err;
+        }
+        await appendAudit(s.database, s.tenantId, [sweepAudit(s, inactiveContactsTarget, 1, { type: "Contact", id })]);
+        erased++;
+      }
+      return erased;
+    },
+  },
+};
+
+// ---- portal tokens, data exports, sessions ----
+
+const contactRowHeld = { contact: { legalHoldAt: HELD } };
+const contactRowFree = { contact: { legalHoldAt: null } };
+
+const expiredPortalTokens = (s: SweepScope): Prisma.PortalTokenWhereInput => ({
+  OR: [{ expiresAt: { lte: s.now } }, { revokedAt: { not: null } }, { createdAt: { lt: s.cutoff } }],
+});
+
+const portalTokens: RetentionTarget = {
+  name: "PORTAL_TOKENS",
+  description: "Portal tokens that expired or were revoked, and any issued more than keepDays ago (so keepDays is also their longest life).",
+  category: "system.operations",
+  categories: ["system.operations"],
+  actions: ["DELETE"],
+  suggested: { keepDays: 90, action: "DELETE", why: "a link handed over by email should not work for long" },
+  respectsLegalHold: true,
+  async nextBatch(s, limit) {
+    const rows = await s.db.portalToken.findMany({
+      where: { AND: [expiredPortalTokens(s), contactRowFree] },
+      select: { id: true },
+      orderBy: { id: "asc" },
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  },
+  countHeld: (s) => s.db.portalToken.count({ where: { AND: [expiredPortalTokens(s), contactRowHeld] } }),
+  applier: {
+    kind: "transaction",
+    apply: async (tx, s, ids) => (await tx.portalToken.deleteMany({ where: { AND: [{ id: { in: ids } }, expiredPortalTokens(s), contactRowFree] } })).count,
+  },
+};
+
+const expiredExports = (s: SweepScope): Prisma.DataExportWhereInput => ({
+  OR: [{ expiresAt: { lte: s.now } }, { createdAt: { lt: s.cutoff } }],
+});
+
+const dataExports: RetentionTarget = {
+  name: "DATA_EXPORTS",
+  description: "Copies made for access and portability requests, once their download link expired or keepDays after they were made.",
+  category: "user.content.message",
+  categories: ["user.name", "user.contact.email", "user.contact.phone", "user.content.message", "user.content.attachment", "user.consent"],
+  actions: ["DELETE"],
+  suggested: { keepDays: 30, action: "DELETE", why: "an export is a full copy of someone's data; it only needs to live until it is downloaded" },
+  respectsLegalHold: true,
+  async nextBatch(s, limit) {
+    const rows = await s.db.dataExport.findMany({
+      where: { AND: [expiredExports(s), contactRowFree] },
+      select: { id: true },
+      orderBy: { id: "asc" },
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  },
+  countHeld: (s) => s.db.dataExport.count({ where: { AND: [expiredExports(s), contactRowHeld] } }),
+  applier: {
+    kind: "transaction",
+    apply: async (tx, s, ids) => (await tx.dataExport.deleteMany({ where: { AND: [{ id: { in: ids } }, expiredExports(s), contactRowFree] } })).count,
+  },
+};
+
+/** Sessions that no longer work (expired or signed out) and were started more than keepDays ago. */
+const endedSessions = (s: SweepScope): Prisma.SessionWhereInput => ({
+  OR: [{ expiresAt: { lte: s.now } }, { revokedAt: { not: null } }],
+  createdAt: { lt: s.cutoff },
+});
+
+const sessions: RetentionTarget = {
+  name: "SESSIONS",
+  description: "Agents' sessions that expired or were signed out, started more than keepDays ago. Sessions still in use are never touched.",
+  category: "user.account",
+  categories: ["user.account"],
+  actions: ["DELETE"],
+  suggested: { keepDays: 365, action: "DELETE", why: "sign-in and usage data are commonly kept for 1 year" },
+  respectsLegalHold: false,
+  async nextBatch(s, limit) {
+    const rows = await s.db.session.findMany({ where: endedSessions(s), select: { id: true }, orderBy: { id: "asc" }, take: limit });
+    return rows.map((r) => r.id);
+  },
+  countHeld: async () => 0,
+  applier: {
+    kind: "transaction",
+    apply: async (tx, s, ids) => (await tx.session.deleteMany({ where: { AND: [{ id: { in: ids } }, endedSessions(s)] } })).count,
+  },
+};
+
+// ---- the audit log ----
+
+/** Older than keepDays, and older than the sweep: the audit.pruned entries it writes never count (not even on a test's future clock). */
+const expiredAudit = (s: SweepScope) => ({ at: { lt: new Date(Math.min(s.cutoff.getTime(), s.sweepStartedAt.getTime())) } });
+
+/**
+ * Audit entries go oldest first, through the audit service, so that what is
+ * left still verifies as one chain: each batch deletes a prefix of the log and
+ * leaves an audit.pruned entry linking the rest to it. The log names people
+ * by id only, so legal holds do not apply.
+ */
+const auditEntries: RetentionTarget = {
+  name: "AUDIT_ENTRIES",
+  description: "Audit log entries older than keepDays, oldest first, so that the remaining log still verifies.",
+  category: "system.operations",
+  categories: ["system.operations", "user.consent"],
+  actions: ["DELETE"],
+  suggested: { keepDays: 7 * 365, action: "DELETE", why: "system logs are commonly kept for 7 years" },
+  respectsLegalHold: false,
+  async nextBatch(s, limit) {
+    const rows = await s.db.auditEntry.findMany({ where: expiredAudit(s), select: { id: true }, orderBy: { seq: "asc" }, take: limit });
+    return rows.map((r) => r.id);
+  },
+  countHeld: async () => 0,
+  applier: {
+    kind: "service",
+    async apply(s, ids) {
+      const last = await s.db.auditEntry.aggregate({ where: { AND: [{ id: { in: ids } }, expiredAudit(s)] }, _max: { seq: true } });
+      if (last._max.seq === null) return 0;
+      return pruneAudit(s.database, s.tenantId, last._max.seq);
+    },
+  },
+};
+
+export const TARGETS: Record<TargetName, RetentionTarget> = {
+  SOLVED_TICKET_MESSAGES: solvedTicketMessages,
+  INACTIVE_CONTACTS: inactiveContactsTarget,
+  PORTAL_TOKENS: portalTokens,
+  DATA_EXPORTS: dataExports,
+  SESSIONS: sessions,
+  AUDIT_ENTRIES: auditEntries,
+};

@@ -1,0 +1,301 @@
+import { execute, type DocumentNode, type GraphQLSchema } from "graphql";
+import type { Logger } from "pino";
+import type { SignInLimiter } from "../agents/sign-in-limiter.js";
+import { recordAudit } from "../audit/service.js";
+import type { Permission } from "../auth/permissions.js";
+import type { Viewer } from "../auth/viewer.js";
+import type { Config } from "../config.js";
+import type { Database } from "../db/database.js";
+import type { Realtime } from "../events/realtime.js";
+import { visible } from "../events/types.js";
+import type { Event, WebhookEndpoint } from "../generated/prisma/client.js";
+import { createContext, type Context } from "../graphql/context.js";
+import { presentError } from "../graphql/errors-plugin.js";
+import type { PluginHost } from "../plugin-host/host.js";
+import { parseSelection } from "./selection.js";
+import { WebhookSender, type SendResult } from "./send.js";
+import { liveSecrets, signatureHeader, storedSecrets, webhookIdOf } from "./signature.js";
+
+export interface WebhookWorkerDeps {
+  config: Config;
+  database: Database;
+  log: Logger;
+  signInLimiter: SignInLimiter;
+  plugins: PluginHost;
+  realtime: Realtime;
+  schema: GraphQLSchema;
+}
+
+/** How many deliveries one pass leases at a time (and sends in parallel). */
+const BATCH = 10;
+/**
+ * How often to look when nothing says to sooner. New deliveries come with a
+ * bus notice (their events'), re-sends send one too, and the worker times
+ * itself to the next retry due; this is only the safety net.
+ */
+const IDLE_POLL_MS = 5000;
+/** A lease outlives the HTTP timeout by this much; then another instance may try. */
+const LEASE_MARGIN_MS = 30_000;
+
+interface Leased {
+  id: string;
+  tenantId: string;
+  endpointId: string;
+  eventSeq: number;
+  /** Attempts including the one leased now. */
+  attempts: number;
+}
+
+/** Full jitter: anywhere between now and the exponential step, so that failing receivers are not hit in waves. */
+export function retryDelay(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1)));
+}
+
+/**
+ * Sends queued webhook deliveries (queued with their events, see fanout.ts).
+ * A delivery is leased before it is sent: one statement, FOR UPDATE SKIP
+ * LOCKED, moves its next attempt past the HTTP timeout, so no two workers
+ * (instances) send it at once, and one that dies mid-send leaves it to be
+ * tried again when the lease ends. Payloads are built at each attempt with
+ * the endpoint's API key, so a partner receives what that key may read now:
+ * never an erased person's data, never a note without notes:read.
+ */
+export class WebhookWorker {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private readonly shutdown = new AbortController();
+  private readonly sender: WebhookSender;
+  private readonly documents = new Map<string, DocumentNode>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly deps: WebhookWorkerDeps) {
+    this.sender = new WebhookSender({ allowPrivate: deps.config.webhooks.allowPrivate, timeoutMs: deps.config.webhooks.timeoutMs });
+    // New events come with their deliveries: a notice is the moment to look.
+    this.unsubscribe = deps.realtime.bus.subscribe(() => void this.kick());
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Runs a pass soon; calls during a pass fold into one more pass. */
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      let wait = IDLE_POLL_MS;
+      do {
+        this.again = false;
+        try {
+          wait = await this.pass();
+        } catch (err) {
+          this.deps.log.warn({ err }, "webhook worker pass failed; will retry");
+        }
+      } while (this.again && !this.stopped);
+      this.schedule(wait);
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.kick(), ms);
+    this.timer.unref();
+  }
+
+  /** Sends every due delivery; returns how long to wait before the next one is due. */
+  private async pass(): Promise<number> {
+    for (;;) {
+      if (this.stopped) return IDLE_POLL_MS;
+      const leased = await this.lease();
+      await Promise.all(leased.map((d) => this.deliver(d).catch((err) => this.deps.log.error({ err, deliveryId: d.id }, "webhook delivery failed"))));
+      if (leased.length < BATCH) break;
+    }
+    const next = await this.deps.database.prisma.webhookDelivery.findFirst({
+      where: { status: "PENDING" },
+      orderBy: { nextAttemptAt: "asc" },
+      select: { nextAttemptAt: true },
+    });
+    if (!next) return IDLE_POLL_MS;
+    return Math.min(IDLE_POLL_MS, Math.max(5, next.nextAttemptAt.getTime() - Date.now()));
+  }
+
+  private async lease(): Promise<Leased[]> {
+    const now = new Date();
+    const until = new Date(now.getTime() + this.deps.config.webhooks.timeoutMs + LEASE_MARGIN_MS);
+    const rows = await this.deps.database.prisma.$queryRaw<Leased[]>`
+      UPDATE "WebhookDelivery" AS d
+      SET "attempts" = d."attempts" + 1, "lastAttemptAt" = ${now.toISOString()}::timestamp, "nextAttemptAt" = ${until.toISOString()}::timestamp
+      FROM (
+        SELECT "id" FROM "WebhookDelivery"
+        WHERE "status" = 'PENDING' AND "nextAttemptAt" <= ${now.toISOString()}::timestamp
+        ORDER BY "nextAttemptAt"
+        LIMIT ${BATCH}
+        FOR UPDATE SKIP LOCKED
+      ) AS due
+      WHERE d."id" = due."id"
+      RETURNING d."id", d."tenantId", d."endpointId", d."eventSeq", d."attempts"`;
+    return rows.map((r) => ({ ...r, eventSeq: Number(r.eventSeq), attempts: Number(r.attempts) }));
+  }
+
+  /** Records the outcome of the attempt leased, unless the delivery changed meanwhile (re-sent, stopped). */
+  private finish(d: Leased, data: { status: "PENDING" | "SUCCEEDED" | "FAILED"; lastStatusCode?: number | null; lastError: string | null; nextAttemptAt?: Date; attempts?: number }) {
+    return this.deps.database.prisma.webhookDelivery.updateMany({
+      where: { id: d.id, attempts: d.attempts, status: "PENDING" },
+      data: { nextAttemptAt: new Date(), ...data },
+    });
+  }
+
+  private async deliver(d: Leased): Promise<void> {
+    const { prisma } = this.deps.database;
+    const endpoint = await prisma.webhookEndpoint.findUnique({ where: { id: d.endpointId } });
+    if (!endpoint) return; // deleted meanwhile, and its deliveries with it
+    if (!endpoint.enabled) {
+      await this.finish(d, { status: "FAILED", lastError: "The endpoint is disabled" });
+      return;
+    }
+    const key = await prisma.apiKey.findUnique({ where: { id: endpoint.apiKeyId } });
+    if (!key || key.revokedAt || key.tenantId !== endpoint.tenantId) {
+      await this.stopEndpoint(endpoint, "The endpoint's API key was revoked: deliveries stopped and the endpoint was disabled");
+      return;
+    }
+    const event = await prisma.event.findUnique({ where: { tenantId_seq: { tenantId: d.tenantId, seq: d.eventSeq } } });
+    if (!event) {
+      await this.finish(d, { status: "FAILED", lastError: "The event is no longer kept" });
+      return;
+    }
+    const viewer: Viewer = { kind: "apiKey", tenantId: key.tenantId, apiKeyId: key.id, permissions: new Set(key.scopes as Permission[]) };
+    const ctx = this.context(viewer, d);
+    if (!ctx.can("tickets:read") || !(await visible(ctx, event, null))) {
+      await this.finish(d, { status: "FAILED", lastError: "The endpoint's API key may not read this event" });
+      return;
+    }
+
+    let body: string;
+    try {
+      body = await this.payload(ctx, event, endpoint.selection);
+    } catch (err) {
+      await this.retryOrGiveUp(d, { error: `Could not build the payload: ${(err as Error).message}`, sent: false });
+      return;
+    }
+    const webhookId = webhookIdOf(d.id);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const secrets = liveSecrets(storedSecrets(endpoint.secrets)).map((s) => this.deps.plugins.secrets.open(s.sealed));
+    const headers = {
+      "webhook-id": webhookId,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": signatureHeader(secrets, webhookId, timestamp, body),
+    };
+    const result = await this.sender.send(endpoint.url, headers, body, this.shutdown.signal);
+    if (result.sent) await this.auditReads(ctx, endpoint, d);
+    if (!result.error) {
+      await this.finish(d, { status: "SUCCEEDED", lastStatusCode: result.status ?? null, lastError: null });
+    } else if (this.shutdown.signal.aborted) {
+      // Not the receiver's fault: give the attempt back for whichever instance runs next.
+      await this.finish(d, { status: "PENDING", attempts: d.attempts - 1, lastError: "Interrupted by a server shutdown; will be sent again" });
+    } else {
+      await this.retryOrGiveUp(d, result);
+    }
+  }
+
+  private async retryOrGiveUp(d: Leased, result: SendResult): Promise<void> {
+    const { maxAttempts, retryBaseMs, retryCapMs } = this.deps.config.webhooks;
+    if (d.attempts >= maxAttempts) {
+      await this.finish(d, {
+        status: "FAILED",
+        lastStatusCode: result.status ?? null,
+        lastError: `${result.error} (gave up after ${d.attempts} attempt${d.attempts === 1 ? "" : "s"})`,
+      });
+      return;
+    }
+    await this.finish(d, {
+      status: "PENDING",
+      lastStatusCode: result.status ?? null,
+      lastError: result.error ?? null,
+      nextAttemptAt: new Date(Date.now() + retryDelay(d.attempts, retryBaseMs, retryCapMs)),
+    });
+  }
+
+  /** The key was revoked: nothing more goes out to this endpoint until an admin gives it a valid key. */
+  private async stopEndpoint(endpoint: WebhookEndpoint, reason: string): Promise<void> {
+    const { prisma } = this.deps.database;
+    await prisma.$transaction([
+      prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { enabled: false } }),
+      prisma.webhookDelivery.updateMany({ where: { endpointId: endpoint.id, status: "PENDING" }, data: { status: "FAILED", lastError: reason, nextAttemptAt: new Date() } }),
+    ]);
+    this.deps.log.info({ endpointId: endpoint.id, tenantId: endpoint.tenantId }, "webhook endpoint stopped: its API key was revoked");
+  }
+
+  private context(viewer: Viewer, d: Leased): Context {
+    const { config, database, log, signInLimiter, plugins, realtime } = this.deps;
+    const requestId = `webhook-${d.id}-${d.attempts}`;
+    return createContext({ requestId, config, database, log: log.child({ requestId }), clientIp: "webhook", viewer, signInLimiter, plugins, realtime });
+  }
+
+  /**
+   * `{ type, timestamp, data }`: data is what `ticketEvents { <selection> }`
+   * gives the endpoint's key for this event. Executing the subscription's
+   * selection with the event as root value is how GraphQL itself maps a
+   * subscription event to its response (ExecuteSubscriptionEvent).
+   */
+  private async payload(ctx: Context, event: Event, selection: string): Promise<string> {
+    const { schema } = this.deps;
+    const result = await execute({ schema, document: this.document(schema, selection), rootValue: event, contextValue: ctx });
+    // As for any response: expected errors keep their code, unexpected ones are masked (and logged).
+    const errors = result.errors?.map((e) => presentError(e, ctx.requestId, ctx.log)).map((e) => ({ message: e.message, path: e.path, code: e.extensions?.code }));
+    const data = (result.data as { ticketEvents?: unknown } | null | undefined)?.ticketEvents;
+    if (data == null) throw new Error((errors ?? []).map((e) => `${e.code}: ${e.message}`).join("; ") || "no data");
+    return JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data, ...(errors?.length ? { errors } : {}) });
+  }
+
+  /** Personal data sent to a partner is a read by the endpoint's key, in the audit log like any other. */
+  private async auditReads(ctx: Context, endpoint: WebhookEndpoint, d: Leased): Promise<void> {
+    const reads = [...ctx.privacy.bySubject.values()];
+    if (!reads.length) return;
+    try {
+      await recordAudit(
+        ctx,
+        ...reads.map(({ subject, categories }) => ({
+          action: "personalData.read",
+          subjectType: subject.type,
+          subjectId: subject.id,
+          categories: [...categories].sort(),
+          details: { rootFields: ["ticketEvents"], webhookEndpointId: endpoint.id, webhookDeliveryId: d.id },
+        })),
+      );
+    } catch (err) {
+      this.deps.log.error({ err, deliveryId: d.id }, "could not write the audit log for a webhook delivery");
+    }
+  }
+
+  private document(schema: GraphQLSchema, selection: string): DocumentNode {
+    let document = this.documents.get(selection);
+    if (!document) {
+      document = parseSelection(schema, selection);
+      if (this.documents.size > 500) this.documents.clear();
+      this.documents.set(selection, document);
+    }
+    return document;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe();
+    clearTimeout(this.timer);
+    this.shutdown.abort();
+    await this.running;
+    this.sender.close();
+  }
+}
+
+export function startWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
+  const worker = new WebhookWorker(deps);
+  worker.start();
+  return worker;
+}
