@@ -228,7 +228,7 @@ describe("record of processing and subprocessors", () => {
     const ai = record.activities.find((a: any) => a.purpose === "ai.assistance");
     expect(ai.recipients).toContain("Echo Test Inc. (Echo assistant)");
     expect(ai.transfers).toEqual([{ recipient: "Echo Test Inc.", countries: ["US"], safeguard: "SCC" }]);
-    expect(record.processors.map((p: any) => p.name)).toEqual(expect.arrayContaining(["Embedded PostgreSQL database", "Backups", "Application logs", "Echo assistant"]));
+    expect(record.processors.map((p: any) => p.name)).toEqual(expect.arrayContaining([app.database.kind === "embedded" ? "Embedded PostgreSQL database" : "PostgreSQL database", "Backups", "Application logs", "Echo assistant"]));
     expect(r.data.recordOfProcessing.markdown).toContain("| Echo assistant | Echo Test Inc. | US | US | SCC | user.content.message | 30 days at the vendor |");
     const md = await printRecordOfProcessing(app.database, new PluginRegistry([echoPlugin()]), t.slug, "md");
     expect(md).toMatch(/^# Record of processing activities — Tenant /);

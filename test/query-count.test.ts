@@ -36,12 +36,20 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
+/**
+ * The statements one request sends. Background work (the webhook worker's idle
+ * poll) shares the counter, so the fewest of three runs is the request's own.
+ */
 async function statementsFor(first: number): Promise<number> {
-  const before = app.database.queryCount;
-  const r = await app.gql(PAGE, { n: first }, t.ownerToken);
-  expect(r.errors).toBeUndefined();
-  expect(r.data.tickets.edges).toHaveLength(first);
-  return app.database.queryCount - before;
+  const counts: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const before = app.database.queryCount;
+    const r = await app.gql(PAGE, { n: first }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.tickets.edges).toHaveLength(first);
+    counts.push(app.database.queryCount - before);
+  }
+  return Math.min(...counts);
 }
 
 describe("a page of tickets with requester, assignee, tags and last message", () => {

@@ -243,6 +243,7 @@ describe("deliveries", () => {
     expect(hook.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
     expect(Math.abs(Number(hook.headers["webhook-timestamp"]) - Date.now() / 1000)).toBeLessThan(30);
 
+    await until(async () => (await deliveries(A, ep.id))[0]?.status === "SUCCEEDED", 5000, "the delivery log");
     const log = await deliveries(A, ep.id);
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ status: "SUCCEEDED", attempts: 1, lastStatusCode: 200, lastError: null, nextAttemptAt: null, eventType: "TICKET_CREATED" });

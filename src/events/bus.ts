@@ -47,20 +47,27 @@ export function createEventBus(redisUrl: string | undefined, log: Logger): Event
   const publishClient = new Redis(redisUrl, { ...common, enableOfflineQueue: false, commandTimeout: 2000 });
   // SUBSCRIBE waits for the connection (at start and after an outage ioredis subscribes again).
   const subscribeClient = new Redis(redisUrl, { ...common, enableOfflineQueue: true });
+  const resumeListeners = new Set<() => void>();
+  // Once both connections are back after an outage, say so: the relay publishes what waited.
+  let connectedOnce = false;
   let down = false;
+  const onReady = () => {
+    if (publishClient.status !== "ready" || subscribeClient.status !== "ready") return;
+    if (connectedOnce && down) {
+      log.info("redis is back");
+      for (const listener of resumeListeners) listener();
+    }
+    connectedOnce = true;
+    down = false;
+  };
   for (const client of [publishClient, subscribeClient]) {
+    client.on("ready", onReady);
     client.on("error", (err) => {
       if (!down) log.warn({ err: err.message }, "redis unavailable; events wait in the outbox");
       down = true;
     });
+    client.on("close", () => (down = connectedOnce || down));
   }
-  const resumeListeners = new Set<() => void>();
-  let everReady = false;
-  subscribeClient.on("ready", () => {
-    down = false;
-    if (everReady) for (const listener of resumeListeners) listener();
-    everReady = true;
-  });
   const quiet = (p: Promise<unknown>) => p.catch((err: Error) => log.debug({ err: err.message }, "redis command failed"));
   // The event target only subscribes (and unsubscribes); publishing is awaited below.
   const subscriber = {

@@ -26,8 +26,8 @@ export interface WebhookWorkerDeps {
   schema: GraphQLSchema;
 }
 
-/** How many deliveries one pass leases at a time (and sends in parallel). */
-const BATCH = 10;
+/** How many deliveries an instance sends at once. */
+const MAX_IN_FLIGHT = 16;
 /**
  * How often to look when nothing says to sooner. New deliveries come with a
  * bus notice (their events'), re-sends send one too, and the worker times
@@ -62,12 +62,16 @@ export function retryDelay(attempt: number, baseMs: number, capMs: number, rando
  */
 export class WebhookWorker {
   private timer?: NodeJS.Timeout;
+  private wakeAt = 0;
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
   private readonly shutdown = new AbortController();
   private readonly sender: WebhookSender;
   private readonly documents = new Map<string, DocumentNode>();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** The last lease was full: more may be due as soon as a slot frees. */
+  private backlog = false;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: WebhookWorkerDeps) {
@@ -102,20 +106,42 @@ export class WebhookWorker {
     return this.running;
   }
 
+  /** Wakes the worker in `ms`, unless it is already due to wake sooner. */
   private schedule(ms: number): void {
-    clearTimeout(this.timer);
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.kick(), ms);
+    const at = Date.now() + ms;
+    if (this.timer && this.wakeAt <= at) return;
+    clearTimeout(this.timer);
+    this.wakeAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.kick();
+    }, ms);
     this.timer.unref();
   }
 
-  /** Sends every due delivery; returns how long to wait before the next one is due. */
+  /**
+   * Starts sending due deliveries, up to MAX_IN_FLIGHT at once (a slow
+   * endpoint does not hold up the others' batch); returns how long to wait
+   * before the next one is due.
+   */
   private async pass(): Promise<number> {
     for (;;) {
       if (this.stopped) return IDLE_POLL_MS;
-      const leased = await this.lease();
-      await Promise.all(leased.map((d) => this.deliver(d).catch((err) => this.deps.log.error({ err, deliveryId: d.id }, "webhook delivery failed"))));
-      if (leased.length < BATCH) break;
+      const room = MAX_IN_FLIGHT - this.inFlight.size;
+      if (room <= 0) return IDLE_POLL_MS; // a delivery that finishes kicks again
+      const leased = await this.lease(room);
+      this.backlog = leased.length === room;
+      for (const d of leased) {
+        const sending: Promise<void> = this.deliver(d)
+          .catch((err) => this.crashed(d, err))
+          .finally(() => {
+            this.inFlight.delete(sending);
+            if (this.backlog) void this.kick();
+          });
+        this.inFlight.add(sending);
+      }
+      if (!this.backlog) break;
     }
     const next = await this.deps.database.prisma.webhookDelivery.findFirst({
       where: { status: "PENDING" },
@@ -126,7 +152,7 @@ export class WebhookWorker {
     return Math.min(IDLE_POLL_MS, Math.max(5, next.nextAttemptAt.getTime() - Date.now()));
   }
 
-  private async lease(): Promise<Leased[]> {
+  private async lease(limit: number): Promise<Leased[]> {
     const now = new Date();
     const until = new Date(now.getTime() + this.deps.config.webhooks.timeoutMs + LEASE_MARGIN_MS);
     const rows = await this.deps.database.prisma.$queryRaw<Leased[]>`
@@ -136,7 +162,7 @@ export class WebhookWorker {
         SELECT "id" FROM "WebhookDelivery"
         WHERE "status" = 'PENDING' AND "nextAttemptAt" <= ${now.toISOString()}::timestamp
         ORDER BY "nextAttemptAt"
-        LIMIT ${BATCH}
+        LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       ) AS due
       WHERE d."id" = due."id"
@@ -204,6 +230,13 @@ export class WebhookWorker {
     }
   }
 
+  /** A bug or an outage, not the receiver's doing: logged, and the attempt still counts towards the bound. */
+  private async crashed(d: Leased, err: unknown): Promise<void> {
+    const reference = `webhook-${d.id}-${d.attempts}`;
+    this.deps.log.error({ err, deliveryId: d.id, reference }, "webhook delivery failed unexpectedly");
+    await this.retryOrGiveUp(d, { error: `Internal error (reference ${reference})`, sent: false }).catch(() => {});
+  }
+
   private async retryOrGiveUp(d: Leased, result: SendResult): Promise<void> {
     const { maxAttempts, retryBaseMs, retryCapMs } = this.deps.config.webhooks;
     if (d.attempts >= maxAttempts) {
@@ -214,12 +247,14 @@ export class WebhookWorker {
       });
       return;
     }
+    const delay = retryDelay(d.attempts, retryBaseMs, retryCapMs);
     await this.finish(d, {
       status: "PENDING",
       lastStatusCode: result.status ?? null,
       lastError: result.error ?? null,
-      nextAttemptAt: new Date(Date.now() + retryDelay(d.attempts, retryBaseMs, retryCapMs)),
+      nextAttemptAt: new Date(Date.now() + delay),
     });
+    this.schedule(delay);
   }
 
   /** The key was revoked: nothing more goes out to this endpoint until an admin gives it a valid key. */
@@ -288,8 +323,10 @@ export class WebhookWorker {
     this.stopped = true;
     this.unsubscribe();
     clearTimeout(this.timer);
+    this.timer = undefined;
     this.shutdown.abort();
     await this.running;
+    await Promise.all(this.inFlight);
     this.sender.close();
   }
 }

@@ -1,3 +1,4 @@
+import { recordEvents } from "../../events/outbox.js";
 import type { Database } from "../../db/database.js";
 import type { TenantClient } from "../../db/tenant-scope.js";
 import { notFound } from "../../errors.js";
@@ -191,6 +192,9 @@ export async function eraseContact(database: Database, tenantId: string, contact
         erasedAt: now,
       },
     });
+    // Tombstones in the same commit: partners on the event stream erase their copies.
+    const tickets = await tx.ticket.findMany({ where: { requesterId: contactId }, select: { id: true }, orderBy: { id: "asc" } });
+    await recordEvents(tx, tenantId, tickets.map((t) => ({ type: "TICKET_ERASED" as const, ticketId: t.id, data: { reason: "requester erased" } })));
     return { contacts: 1, late };
   });
 
