@@ -67,7 +67,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     database,
     log,
   };
-  const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs);
+  const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs, config.eventRetentionDays);
   const services = { config, database, log, signInLimiter, plugins, realtime };
   const requestIds = new WeakMap<Request, string>();
 

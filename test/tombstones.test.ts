@@ -29,3 +29,27 @@ describe("erasure on the event stream", () => {
     expect(JSON.stringify(all.data)).not.toMatch(/Tomb|tomb@example/);
   });
 });
+
+describe("the replay window", () => {
+  it("drops published events older than the window; a cursor from before it gets CURSOR_EXPIRED", async () => {
+    const { pruneEvents } = await import("../src/events/prune.js");
+    const other = await app.tenant();
+    for (const s of ["a", "b", "c"]) {
+      await app.gql(`mutation($s: String!) { createTicket(input: { subject: $s, body: "b", requester: { name: "X" } }) { id } }`, { s }, other.ownerToken);
+    }
+    await app.server.database.prisma.event.updateMany({ where: { tenantId: other.id }, data: { publishedAt: new Date() } });
+    const page = await app.gql(`{ events(first: 2) { edges { cursor } } }`, {}, other.ownerToken);
+    const oldCursor = page.data.events.edges[0].cursor;
+    const tenDaysLater = new Date(Date.now() + 10 * 86_400_000);
+    expect(await pruneEvents(app.database, 7, tenDaysLater)).toBeGreaterThanOrEqual(6);
+    await app.gql(`mutation { createTicket(input: { subject: "d", body: "b", requester: { name: "Y" } }) { id } }`, {}, other.ownerToken);
+    const { createClient } = await import("graphql-ws");
+    const { default: WebSocket } = await import("ws");
+    const client = createClient({ url: app.url.replace("http://", "ws://"), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${other.ownerToken}` }, retryAttempts: 0 });
+    const error = await new Promise<any>((resolve) => {
+      client.subscribe({ query: `subscription($a: String) { ticketEvents(after: $a) { seq } }`, variables: { a: oldCursor } }, { next: (r) => r.errors && resolve(r.errors), error: resolve, complete: () => resolve(null) });
+    });
+    await client.dispose();
+    expect(JSON.stringify(error)).toContain("CURSOR_EXPIRED");
+  });
+});

@@ -3,6 +3,7 @@ import type { Database } from "../db/database.js";
 import { createEventBus, type EventBus } from "./bus.js";
 import { CredentialRecheck } from "./credentials.js";
 import { EventFeed } from "./feed.js";
+import { pruneEvents } from "./prune.js";
 import { EventRelay } from "./relay.js";
 
 /** The event machinery of one instance: the bus between instances, the outbox relay, the feed subscribers read. */
@@ -15,7 +16,7 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
-export function startRealtime(database: Database, redisUrl: string | undefined, log: Logger, pollMs = 2000): Realtime {
+export function startRealtime(database: Database, redisUrl: string | undefined, log: Logger, pollMs = 2000, keepDays = 7): Realtime {
   const bus = createEventBus(redisUrl, log);
   // The relay's timer is only a safety net (commits kick it): it runs as often as subscribers poll.
   const relay = new EventRelay(database, bus, log, pollMs);
@@ -26,12 +27,18 @@ export function startRealtime(database: Database, redisUrl: string | undefined, 
     setTimeout(() => feed.pollAll(), 200).unref();
   });
   relay.start();
+  // Once an hour, events older than the replay window go.
+  const pruning = setInterval(() => {
+    pruneEvents(database, keepDays).catch((err) => log.warn({ err }, "event pruning failed"));
+  }, 3_600_000);
+  pruning.unref();
   return {
     bus,
     relay,
     feed,
     credentials: new CredentialRecheck(database),
     async close() {
+      clearInterval(pruning);
       stopResume();
       feed.close();
       await relay.stop();

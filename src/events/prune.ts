@@ -1,0 +1,12 @@
+import type { Database } from "../db/database.js";
+
+/**
+ * Events are kept for a window so that subscribers can replay after a
+ * disconnect; older ones go. A cursor from before the window then gets
+ * CURSOR_EXPIRED and resynchronises from the tickets query.
+ */
+export async function pruneEvents(database: Database, keepDays: number, now = new Date()): Promise<number> {
+  const before = new Date(now.getTime() - keepDays * 86_400_000);
+  const { count } = await database.prisma.event.deleteMany({ where: { createdAt: { lt: before }, publishedAt: { not: null } } });
+  return count;
+}
