@@ -56,9 +56,13 @@ export const builder = new SchemaBuilder<{
       permission: (p) => ctx.can(p),
       anyPermission: (ps) => ps.some((p) => ctx.can(p)),
     }),
-    unauthorizedError: (_parent, ctx, _info, result) =>
+    unauthorizedError: (_parent, ctx, info, result) =>
       ctx.viewer
-        ? new AppError("FORBIDDEN", result.message === "Not authorized" ? "You are not allowed to see or do this" : result.message)
+        ? new AppError(
+            "FORBIDDEN",
+            // The plugin's default names the field ("Not authorized to resolve Query.plugins"); say it plainly.
+            result.message.startsWith("Not authorized") ? `You are not allowed to see or do this: ${info.parentType.name}.${info.fieldName}` : result.message,
+          )
         : new AppError("UNAUTHENTICATED", ctx.authFailure ?? "Sign in or send an API key"),
   },
   validation: {
