@@ -10,12 +10,12 @@
 // process (server, bench and, for PGlite, the database itself), sampled every 5 ms.
 // Server PostgreSQL is DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres;
 // the bench creates a database of its own there and drops it at the end.
+import { createBenchDatabase } from "./bench/database.js";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { loadConfig } from "../src/config.js";
 import { openDatabase, type Database } from "../src/db/database.js";
 import { createServer } from "../src/server.js";
@@ -221,27 +221,6 @@ async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[
   return rows;
 }
 
-async function createBenchDatabase(serverUrl: string): Promise<string | { unreachable: string }> {
-  const admin = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await admin.connect();
-  } catch (e) {
-    return { unreachable: (e as Error).message || String(e) };
-  }
-  const name = `deskgraph_bench_privacy_${randomBytes(6).toString("hex")}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const c = new pg.Client({ connectionString: serverUrl });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-    console.log(`Dropped database ${name}.`);
-  });
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 // ---- main ----
 
@@ -253,9 +232,9 @@ try {
     await cleanUp();
     if (backend === "embedded") all.push(...(await benchBackend("embedded (PGlite)")));
     else if (backend === "server") {
-      const url = await createBenchDatabase(process.env.DATABASE_URL ?? DEFAULT_SERVER_URL);
-      if (typeof url !== "string") console.log(`[server] skipped: PostgreSQL unreachable (${url.unreachable})`);
-      else all.push(...(await benchBackend("server PostgreSQL", url)));
+      const target = await createBenchDatabase(process.env.DATABASE_URL ?? DEFAULT_SERVER_URL, "deskgraph_bench_privacy", cleanups);
+      if ("unreachable" in target) console.log(`[server] skipped: PostgreSQL unreachable (${target.unreachable})`);
+      else all.push(...(await benchBackend("server PostgreSQL", target.url)));
     } else console.log(`unknown backend ${backend}; use embedded and/or server`);
   }
 } finally {

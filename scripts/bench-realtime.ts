@@ -11,13 +11,14 @@
 // per second. Server PostgreSQL is DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres
 // (a database of its own, dropped at the end); Redis is REDIS_URL or 127.0.0.1:6379, or a
 // redis-server the bench starts when none answers. Bounded in time; exits by itself.
+import { createBenchDatabase } from "./bench/database.js";
+import { intOption } from "./bench/options.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { connect, createServer as createNetServer } from "node:net";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import pg from "pg";
 import type { ServerReady, ServerSpec } from "./bench/realtime-server.js";
 import type { Collected, SubscribersCommand, SubscribersSpec, SubscribersStatus } from "./bench/realtime-subscribers.js";
 
@@ -47,15 +48,6 @@ if (args.help) {
   --scenarios <list>  ${Object.keys(SCENARIOS).join(",")} (default all)
   --selection <s>     the TicketEvent fields each subscriber asks for (default "seq occurredAt"; must include both)`);
   process.exit(0);
-}
-function intOption(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be an integer from ${min} to ${max}`);
-    process.exit(2);
-  }
-  return n;
 }
 const options = {
   subscribers: intOption(args.subscribers, "subscribers", 1000, 2, 2000),
@@ -125,22 +117,6 @@ async function startInstance(spec: ServerSpec): Promise<ServerReady> {
 
 // ---- backing services ----
 
-async function createBenchDatabase(serverUrl: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
-  await admin.connect();
-  const name = `deskgraph_bench_rt_${randomBytes(6).toString("hex")}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const c = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  });
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 const pingRedis = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -208,7 +184,11 @@ async function post(url: string, token: string, query: string, variables: Record
 async function runScenario(name: ScenarioName, postgresUrl: string | null, redis: string | null): Promise<Row> {
   const scenario = SCENARIOS[name];
   const env: Record<string, string> = { ENCRYPTION_KEY: randomBytes(32).toString("base64"), EVENT_POLL_MS: "2000" };
-  if (scenario.postgres) env.DATABASE_URL = await createBenchDatabase(postgresUrl!);
+  if (scenario.postgres) {
+    const target = await createBenchDatabase(postgresUrl!, "deskgraph_bench_rt", cleanups);
+    if ("unreachable" in target) throw new Error(`PostgreSQL unreachable: ${target.unreachable}`);
+    env.DATABASE_URL = target.url;
+  }
   if (scenario.redis) env.REDIS_URL = redis!;
   const mark = cleanups.length;
 

@@ -8,10 +8,11 @@
 // autocannon runs on a worker thread (scripts/bench/load.ts). Server PostgreSQL is
 // DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres; the bench creates a
 // database of its own there and drops it at the end.
+import { createBenchDatabase } from "./bench/database.js";
+import { intOption } from "./bench/options.js";
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/database.js";
 import { createServer } from "../src/server.js";
@@ -23,15 +24,6 @@ const DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
 // ---- options ----
 
-function intOption(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be an integer from ${min} to ${max}`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const { values: args } = parseArgs({
   options: {
@@ -85,31 +77,6 @@ process.once("SIGINT", () => void abort("Interrupted", 130));
 
 // ---- server PostgreSQL: a fresh database per run ----
 
-async function createBenchDatabase(serverUrl: string): Promise<{ url: string; version: string } | { unreachable: string }> {
-  const admin = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await admin.connect();
-  } catch (e) {
-    return { unreachable: (e as Error).message || String(e) };
-  }
-  const name = `deskgraph_bench_${randomBytes(6).toString("hex")}`;
-  try {
-    const { rows } = await admin.query<{ server_version: string }>("SHOW server_version");
-    await admin.query(`CREATE DATABASE ${name}`);
-    cleanups.push(async () => {
-      const c = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-      console.log(`Dropped database ${name}.`);
-    });
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return { url: url.toString(), version: rows[0]?.server_version ?? "?" };
-  } finally {
-    await admin.end();
-  }
-}
 
 // ---- one backend ----
 
@@ -248,7 +215,7 @@ async function main() {
   if (options.backends.includes("server")) {
     const serverUrl = process.env.DATABASE_URL || DEFAULT_SERVER_URL;
     const shown = new URL(serverUrl).host;
-    const target = await createBenchDatabase(serverUrl);
+    const target = await createBenchDatabase(serverUrl, "deskgraph_bench", cleanups);
     if ("unreachable" in target) {
       console.log(`PostgreSQL at ${shown} is unreachable (${target.unreachable}); benchmarking PGlite only.`);
     } else {
