@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Context } from "../graphql/context.js";
 import type { DataCategory, PurposeName } from "../privacy/taxonomy.js";
 import type { PluginManifest } from "./manifest.js";
+import type { SearchBackend } from "../search/contract.js";
 
 /** What a plugin's code receives for one tenant: its settings (secrets opened) and a core context. */
 export interface PluginRuntime {
@@ -61,4 +62,10 @@ export interface PluginDefinition {
   onMessageCreated?(runtime: PluginRuntime, event: MessageCreatedEvent): Promise<void>;
   /** Deletes what the plugin (or its vendor) keeps about a data subject. Required when manifest.storesData. */
   erase?(runtime: PluginRuntime, subject: { contactId: string; email: string | null; phone: string | null }): Promise<ErasureResult>;
+  /**
+   * An external search index for the tenant, or null while it is not ready to
+   * answer (say, during its first bulk index): the built-in PostgreSQL search
+   * then keeps serving, so switching backends never interrupts searching.
+   */
+  searchBackend?(runtime: PluginRuntime): Promise<SearchBackend | null>;
 }

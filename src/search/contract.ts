@@ -1,0 +1,95 @@
+/**
+ * What every search backend shares: the parsed query, the request a backend
+ * answers (already narrowed to what the caller may see) and the hits it
+ * returns. The service parses, authorizes and loads the objects; a backend
+ * only finds ids. PostgreSQL full-text search is the built-in backend; a
+ * plugin (Elasticsearch) can provide another through `PluginDefinition.searchBackend`.
+ */
+
+/** What can be found. */
+export type SearchKind = "TICKET" | "MESSAGE" | "CONTACT";
+
+/** A word or a "quoted phrase"; `negated` for `-word` / `-"a phrase"`. */
+export interface SearchTerm {
+  kind: "WORD" | "PHRASE";
+  text: string;
+  negated: boolean;
+}
+
+/**
+ * The free-text part of a query in conjunctive form: every group must match,
+ * and a group matches when any of its terms does (`a OR b c` → [[a, b], [c]]).
+ * A negated term always stands alone in its group.
+ */
+export type SearchText = SearchTerm[][];
+
+/** Field filters from the query (`status:open`, `tag:billing`, `created>2026-01-01`…), all ANDed. */
+export interface SearchFilters {
+  /** Ticket statuses, upper case (OPEN, PENDING…); any of them. */
+  status?: string[];
+  /** Ticket priorities, upper case; any of them. */
+  priority?: string[];
+  /** Tag names; the ticket carries every one. */
+  tags?: string[];
+  /** Assignee agent ids; `assignee:me` is resolved to the caller's id, `assignee:none` to null. */
+  assigneeIds?: (string | null)[];
+  /** Author (messages) or requester (tickets) email, lower case. */
+  fromEmails?: string[];
+  /** Half-open interval on the object's creation time. */
+  createdAfter?: Date;
+  createdBefore?: Date;
+  /** Only these kinds (`type:ticket`); intersected with the API's filter. */
+  kinds?: SearchKind[];
+}
+
+export interface ParsedQuery {
+  text: SearchText;
+  filters: SearchFilters;
+}
+
+/** What the caller may see, decided by the service from the viewer's permissions. */
+export interface SearchScope {
+  tenantId: string;
+  /** Kinds the caller may read; never empty when a backend is asked. */
+  kinds: SearchKind[];
+  /** Internal notes match only when true. */
+  notes: boolean;
+  /** A data subject on the portal: only their own tickets and the public messages on them. */
+  contactId?: string;
+}
+
+export interface SearchRequest {
+  query: ParsedQuery;
+  scope: SearchScope;
+  /** PostgreSQL text-search configuration of the tenant's locale (english, french, german, swedish, dutch, simple). */
+  language: string;
+  /** Offset pagination under opaque cursors; at most 100. */
+  offset: number;
+  limit: number;
+}
+
+export interface SearchHighlight {
+  /** subject, body, name, email… */
+  field: string;
+  /** Text around the match with matched words wrapped in <mark>…</mark>; everything else HTML-escaped. */
+  snippet: string;
+}
+
+export interface SearchHitRef {
+  kind: SearchKind;
+  id: string;
+  score: number;
+  highlights: SearchHighlight[];
+}
+
+export interface SearchResultPage {
+  hits: SearchHitRef[];
+  /** All matches, not just this page. */
+  total: number;
+}
+
+export interface SearchBackend {
+  /** Shown in the API (`SearchConnection.backend`). */
+  name: string;
+  search(request: SearchRequest): Promise<SearchResultPage>;
+}
