@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
+import type { BillingPluginHooks } from "../billing/provider.js";
 import type { Context } from "../graphql/context.js";
 import type { DataCategory, PurposeName } from "../privacy/taxonomy.js";
 import type { PluginManifest } from "./manifest.js";
@@ -61,4 +62,9 @@ export interface PluginDefinition {
   onMessageCreated?(runtime: PluginRuntime, event: MessageCreatedEvent): Promise<void>;
   /** Deletes what the plugin (or its vendor) keeps about a data subject. Required when manifest.storesData. */
   erase?(runtime: PluginRuntime, subject: { contactId: string; email: string | null; phone: string | null }): Promise<ErasureResult>;
+  /**
+   * Operator billing (manifest.operatorManaged): builds the provider the core's
+   * billing uses, from the operator's configuration. Never installed per tenant.
+   */
+  billing?: BillingPluginHooks;
 }

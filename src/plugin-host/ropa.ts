@@ -14,6 +14,8 @@ const CORE: Record<PurposeName, { subjects: string[]; categories: DataCategory[]
   analytics: { subjects: ["customers (contacts)"], categories: ["user.content.message"] },
   "ai.assistance": { subjects: [], categories: [] },
   "sms.messaging": { subjects: [], categories: [] },
+  // The operator bills the tenant: see billingActivity below, added when billing is on.
+  billing: { subjects: [], categories: [] },
   marketing: { subjects: [], categories: [] },
 };
 

@@ -1,0 +1,32 @@
+import { AppError } from "../errors.js";
+import type { Context } from "../graphql/context.js";
+import { allowsPlugin } from "./plans.js";
+import { accountOf, entitlement, seatsUsed } from "./state.js";
+
+/**
+ * SEAT_LIMIT when `adding` more active agents would exceed the paid seats.
+ * Without billing (self-hosted) there is no limit.
+ */
+export async function assertSeatsAvailable(ctx: Context, adding = 1): Promise<void> {
+  const host = ctx.plugins.billing;
+  if (!host) return;
+  const [account, used] = await Promise.all([accountOf(ctx.db), seatsUsed(ctx.db)]);
+  const { plan, seats } = entitlement(host, account);
+  if (used + adding > seats) {
+    throw new AppError("SEAT_LIMIT", `All ${seats} seats of the ${plan.name} plan are in use: add seats (changeSeats) or disable an agent first`, {
+      seats,
+      seatsUsed: used,
+      plan: plan.id,
+    });
+  }
+}
+
+/** PLAN_LIMIT when the tenant's plan does not include the plugin. Without billing every plugin is allowed. */
+export async function assertPluginInPlan(ctx: Context, pluginId: string): Promise<void> {
+  const host = ctx.plugins.billing;
+  if (!host) return;
+  const { plan } = entitlement(host, await accountOf(ctx.db));
+  if (!allowsPlugin(plan, pluginId)) {
+    throw new AppError("PLAN_LIMIT", `The ${plan.name} plan does not include the plugin ${pluginId}`, { plan: plan.id, pluginId });
+  }
+}
