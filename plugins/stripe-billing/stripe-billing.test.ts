@@ -190,6 +190,13 @@ describe("seats", () => {
     expect(codes(await app.gql(`mutation($id: ID!) { enableAgent(id: $id) { id } }`, { id }, t.ownerToken))).toEqual(["SEAT_LIMIT"]);
   });
 
+  it("lets only one of several simultaneous invitations take the last seats", async () => {
+    const t = await app.tenant(); // 3 seats, 1 used
+    const results = await Promise.all([1, 2, 3, 4].map((i) => invite(t, `race${i}@x.test`)));
+    expect(results.map((r) => codes(r)[0] ?? "OK").sort()).toEqual(["OK", "OK", "SEAT_LIMIT", "SEAT_LIMIT"]);
+    expect(await app.database.prisma.agent.count({ where: { tenantId: t.id, disabled: false } })).toBe(3);
+  });
+
   it("changes seats at Stripe with an idempotency key the SDK's retry reuses, and refuses fewer seats than in use", async () => {
     const { t, subscription } = await subscribed("TEAM", 2);
     await invite(t);
@@ -407,6 +414,24 @@ describe("who may see and change billing", () => {
       expect(codes(await app.gql(CHECKOUT, { plan: "TEAM", seats: 3, details: DETAILS }, token))).toEqual(["FORBIDDEN"]);
       expect(codes(await app.gql(`mutation { changeSeats(seats: 4) { seats } }`, {}, token))).toEqual(["FORBIDDEN"]);
     }
+  });
+});
+
+describe("tenants", () => {
+  it("keep their billing to themselves", async () => {
+    const a = await subscribed("TEAM", 4);
+    const b = await app.tenant();
+    const seen = await app.gql(`{ billing { plan seats details { companyName } invoices(first: 5) { edges { node { id } } } } }`, {}, b.ownerToken);
+    expect(seen.data.billing).toEqual({ plan: "FREE", seats: 3, details: null, invoices: { edges: [] } });
+    for (const m of [`mutation { changeSeats(seats: 9) { seats } }`, `mutation { cancelSubscription { status } }`, `mutation { openBillingPortal { url } }`]) {
+      expect(codes(await app.gql(m, {}, b.ownerToken))).toEqual(["CONFLICT"]);
+    }
+    expect(await billing(a.t)).toMatchObject({ plan: "TEAM", seats: 4, cancelAtPeriodEnd: false });
+    // An event naming B in its metadata but about A's customer lands on A: the customer decides.
+    const spoof = { ...a.subscription, metadata: { tenantId: b.id }, items: { ...a.subscription.items, data: [{ ...a.subscription.items.data[0], quantity: 6 }] } };
+    await deliver(api.event("customer.subscription.updated", spoof, Math.floor(Date.now() / 1000) + 5));
+    expect((await billing(a.t)).seats).toBe(6);
+    expect(await billing(b)).toMatchObject({ plan: "FREE", status: "NONE", seats: 3 });
   });
 });
 
