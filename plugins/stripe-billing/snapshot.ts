@@ -17,7 +17,15 @@ export function snapshotOf(sub: Stripe.Subscription): SubscriptionSnapshot {
     currentPeriodEnd: periodEnd ? new Date(periodEnd * 1000) : null,
     cancelAtPeriodEnd: sub.cancel_at_period_end,
     tenantId: sub.metadata?.tenantId ?? null,
+    ...asOf(sub),
   };
+}
+
+/** Stripe's clock when it answered: the Date header the SDK keeps on `lastResponse`. */
+function asOf(sub: Stripe.Subscription): { asOf?: Date } {
+  const date = (sub as Partial<Stripe.Response<Stripe.Subscription>>).lastResponse?.headers?.date;
+  const at = date ? new Date(date) : null;
+  return at && !Number.isNaN(at.getTime()) ? { asOf: at } : {};
 }
 
 export function invoiceOf(i: Stripe.Invoice): Invoice {

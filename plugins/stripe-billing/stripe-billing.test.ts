@@ -150,6 +150,23 @@ describe("checkout", () => {
     expect(api.customers.get((await app.database.prisma.billingAccount.findUniqueOrThrow({ where: { tenantId: t.id } })).customerId!)!.tax_ids[0].value).toBe("EL123456789");
   });
 
+  it("passes changed billing details to the Stripe customer, and only changed ones", async () => {
+    const t = await app.tenant();
+    await app.gql(CHECKOUT, { plan: "TEAM", seats: 2, details: DETAILS }, t.ownerToken);
+    const updates = () => api.received.filter((r) => r.method === "POST" && /^\/v1\/customers\/cus_\w+$/.test(r.path));
+    const before = updates().length;
+    await app.gql(CHECKOUT, { plan: "TEAM", seats: 2, details: DETAILS }, t.ownerToken);
+    expect(updates().length).toBe(before);
+    const moved = { ...DETAILS, address: { ...DETAILS.address, line1: "Neue Str. 2" }, vatNumber: "DE987654321" };
+    expect((await app.gql(CHECKOUT, { plan: "TEAM", seats: 2, details: moved }, t.ownerToken)).errors).toBeUndefined();
+    expect(updates().length).toBe(before + 1);
+    expect(updates().at(-1)!.form.address.line1).toBe("Neue Str. 2");
+    const customer = api.customers.get((await app.database.prisma.billingAccount.findUniqueOrThrow({ where: { tenantId: t.id } })).customerId!)!;
+    expect(customer.tax_ids.map((x: any) => x.value)).toEqual(["DE123456789", "DE987654321"]);
+    const shown = await app.gql(`{ billing { details { companyName vatNumber address { line1 country } } } }`, {}, t.ownerToken);
+    expect(shown.data.billing.details).toEqual({ companyName: "Muster GmbH", vatNumber: "DE987654321", address: { line1: "Neue Str. 2", country: "DE" } });
+  });
+
   it("opens the billing portal and lists invoices from Stripe, page by page", async () => {
     const { t, customer, subscription } = await subscribed();
     api.addInvoice(customer, subscription.id, { total: 9000 });

@@ -91,7 +91,7 @@ async function applyIn(tx: Tx, deps: Deps, event: ProviderEvent, tenantId: strin
     data = planned.data;
   } else if (event.type === "invoice.paid" || event.type === "invoice.payment_failed") {
     const aboutCurrent = !event.subscriptionId || event.subscriptionId === account.subscriptionId;
-    if (!aboutCurrent) outcome = "ENDED";
+    if (!aboutCurrent) outcome = event.subscriptionId && account.endedSubscriptionIds.includes(event.subscriptionId) ? "ENDED" : "IGNORED";
     else if (account.paymentEventAt && event.created < account.paymentEventAt) outcome = "STALE";
     else {
       outcome = "APPLIED";

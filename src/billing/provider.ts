@@ -19,6 +19,8 @@ export interface SubscriptionSnapshot {
   cancelAtPeriodEnd: boolean;
   /** From the subscription's metadata, set at checkout. */
   tenantId: string | null;
+  /** When the provider answered with this state (its own clock), for states read or written directly. */
+  asOf?: Date;
 }
 
 export interface BillingAddress {

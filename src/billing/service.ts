@@ -77,6 +77,17 @@ function checkDetails(input: DetailsInput, path: string[]): BillingDetails {
   return { companyName: input.companyName.trim(), address: { ...input.address, country }, vatNumber };
 }
 
+/** Field by field: stored addresses come back from jsonb with their keys in another order. */
+function sameDetails(a: BillingDetails, account: BillingAccount): boolean {
+  const stored = (account.address ?? {}) as Partial<BillingAddress>;
+  const fields = ["line1", "line2", "postalCode", "city", "state", "country"] as const;
+  return (
+    a.companyName === account.companyName &&
+    (a.vatNumber ?? null) === account.vatNumber &&
+    fields.every((f) => (a.address[f] ?? null) === (stored[f] ?? null))
+  );
+}
+
 const detailsData = (d: BillingDetails) => ({ companyName: d.companyName, address: d.address as unknown as Prisma.InputJsonValue, vatNumber: d.vatNumber ?? null });
 
 function returnUrlOf(host: BillingHost, given: string | null | undefined, path: string): string {
@@ -121,10 +132,12 @@ export async function startCheckout(ctx: Context, input: { plan: string; seats: 
       create: { tenantId: viewer.tenantId, customerId, ...detailsData(details!) },
       update: { customerId, ...detailsData(details!) },
     });
-  } else if (details && JSON.stringify(detailsData(details)) !== JSON.stringify(detailsData({ companyName: account.companyName ?? "", address: account.address as never, vatNumber: account.vatNumber }))) {
+  } else if (details && !sameDetails(details, account)) {
     const addVat = !!details.vatNumber && details.vatNumber !== account.vatNumber;
+    // Updating a customer charges nothing, and the same details may come back later (A, B, A):
+    // keyed by the request, so only the SDK's own retries of this request share it.
     await callProvider(host, scope, "customers.update", [...categories], () =>
-      host.provider.updateCustomer(account!.customerId!, details, addVat, idempotencyKey(viewer.tenantId, "customers.update", account!.customerId, details)),
+      host.provider.updateCustomer(account!.customerId!, details, addVat, idempotencyKey(viewer.tenantId, "customers.update", ctx.requestId)),
     );
     account = await ctx.db.billingAccount.update({ where: { id: account.id }, data: detailsData(details) });
   }
@@ -179,7 +192,8 @@ async function liveAccount(ctx: Context): Promise<BillingAccount> {
 
 /** Applies the subscription as Stripe returned it from our own write, in one transaction with its audit entry. */
 async function applyOwnWrite(ctx: Context, host: BillingHost, account: BillingAccount, snap: SubscriptionSnapshot, action: string) {
-  const at = new Date(Math.floor(Date.now() / 1000) * 1000); // Stripe's clock has seconds
+  // Stripe's clock (its answer's Date header), not ours: a skew must not hide its later events.
+  const at = snap.asOf ?? new Date(Math.floor(Date.now() / 1000) * 1000);
   const planned = planUpdate(account, snap, at, host.config.plans, { authoritative: true });
   if (!planned.data) return;
   await ctx.db.$transaction(async (tx) => {
