@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import Stripe from "stripe";
@@ -417,6 +418,16 @@ describe("reconciliation", () => {
     expect(await billing(t)).toMatchObject({ plan: "FREE", status: "CANCELED" });
     expect(await runReconcileCommand(billingHost, app.database, "no-such-tenant", () => {})).toBe(2);
   });
+
+  it("runs as npm run billing:reconcile, from the environment", async () => {
+    const env = { ...process.env, DATA_DIR: "memory://", DATABASE_URL: "", LOG_LEVEL: "silent", STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_URL: api.url, BILLING_PLANS_FILE: PLANS_FILE };
+    const run = (args: string[], extra: Record<string, string> = {}) =>
+      new Promise<{ code: number; out: string }>((resolve) =>
+        execFile(process.execPath, ["--import", "tsx", "src/billing/cli.ts", ...args], { env: { ...env, ...extra } }, (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: stdout + stderr })),
+      );
+    expect(await run([])).toEqual({ code: 0, out: "No tenant has a Stripe customer yet.\n" });
+    expect(await run(["--tenant", "nobody"])).toEqual({ code: 2, out: 'No tenant "nobody".\n' });
+  }, 60_000);
 });
 
 describe("who may see and change billing", () => {
