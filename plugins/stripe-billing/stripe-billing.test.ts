@@ -320,6 +320,17 @@ describe("payment failure", () => {
   });
 });
 
+describe("a first payment that fails", () => {
+  it("leaves the tenant on the free plan, never read-only", async () => {
+    const t = await app.tenant();
+    const r = await app.gql(CHECKOUT, { plan: "TEAM", seats: 2, details: DETAILS }, t.ownerToken);
+    const { session, subscription } = api.completeCheckout(r.data.startCheckout.id, "incomplete");
+    await deliver(api.event("customer.subscription.created", subscription));
+    await deliver(api.event("invoice.payment_failed", api.addInvoice(session.customer, subscription.id, { status: "open" })));
+    expect(await billing(t)).toMatchObject({ plan: "FREE", status: "INCOMPLETE", seats: 3, paymentFailedAt: null, readOnly: false });
+  });
+});
+
 describe("webhook", () => {
   it("refuses a missing, wrong or too old signature with 400 and stores nothing", async () => {
     const { t, subscription } = await subscribed("TEAM", 2);

@@ -5,6 +5,7 @@ import type { BillingAccount, Prisma } from "../generated/prisma/client.js";
 import { planUpdate } from "./apply.js";
 import { callProvider, type CallScope } from "./calls.js";
 import type { BillingHost } from "./host.js";
+import { isLive } from "./state.js";
 import type { ProviderEvent, SubscriptionSnapshot } from "./provider.js";
 
 export type EventOutcome = "APPLIED" | "STALE" | "ENDED" | "UNKNOWN_TENANT" | "IGNORED" | "DUPLICATE";
@@ -100,7 +101,8 @@ async function applyIn(tx: Tx, deps: Deps, event: ProviderEvent, tenantId: strin
           ? // Payment succeeded: full use again at once.
             { paymentFailedAt: null, paymentEventAt: event.created, ...(account.status === "PAST_DUE" || account.status === "UNPAID" ? { status: "ACTIVE" } : {}) }
           : {
-              paymentFailedAt: account.paymentFailedAt ?? event.created,
+              // Only a plan in force can lapse: a first payment that fails (INCOMPLETE) leaves the tenant on the free plan, not read-only.
+              paymentFailedAt: isLive(account) ? (account.paymentFailedAt ?? event.created) : null,
               paymentEventAt: event.created,
               ...(account.status === "ACTIVE" ? { status: "PAST_DUE" } : {}),
             };
