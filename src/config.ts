@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { z } from "zod";
+import { loadPlans, type PlanCatalog } from "./billing/plans.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -49,6 +50,14 @@ const EnvSchema = z.object({
   SIGNIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(15 * 60),
   RETENTION_SWEEP_MINUTES: z.coerce.number().int().min(0).default(60),
   EXPORT_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24 * 7),
+  // Billing: the operator's Stripe account. Unset: billing is off and no plan limits apply.
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, "must be a Stripe secret or restricted key (sk_live_…, rk_live_…)").optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "must be a webhook signing secret (whsec_…)").optional(),
+  STRIPE_API_URL: z.string().url().optional(),
+  STRIPE_TAX: flag.default(false),
+  BILLING_PLANS_FILE: z.string().min(1).optional(),
+  BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(90).default(14),
+  BILLING_RETURN_URL: z.string().url().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -90,6 +99,24 @@ export interface Config {
   retentionSweepMinutes: number;
   /** How long a data export's signed download link works. */
   exportLinkTtlHours: number;
+  /** The operator's Stripe account, plans and grace period; undefined: billing is off (self-hosted). */
+  billing?: BillingConfig;
+}
+
+export interface BillingConfig {
+  stripe: {
+    secretKey: string;
+    webhookSecret: string;
+    /** Where the SDK sends requests instead of https://api.stripe.com (tests, an egress proxy). */
+    apiUrl?: string;
+    /** Let Stripe Tax compute tax on checkouts. */
+    tax: boolean;
+  };
+  plans: PlanCatalog;
+  /** Days a tenant keeps full use after a failed payment, before it becomes read-only. */
+  graceDays: number;
+  /** Where Checkout and the billing portal send the admin back when the request names no URL. */
+  returnUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -135,6 +162,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signIn: { maxAttempts: e.SIGNIN_MAX_ATTEMPTS, windowSeconds: e.SIGNIN_WINDOW_SECONDS },
     retentionSweepMinutes: e.RETENTION_SWEEP_MINUTES,
     exportLinkTtlHours: e.EXPORT_LINK_TTL_HOURS,
+    billing: resolveBilling(e),
+  };
+}
+
+/** Stripe is all or nothing: a key without its webhook secret or plans would half-work. */
+function resolveBilling(e: Env): BillingConfig | undefined {
+  const stripeVars = ["STRIPE_WEBHOOK_SECRET", "STRIPE_API_URL", "BILLING_PLANS_FILE"] as const;
+  if (!e.STRIPE_SECRET_KEY) {
+    const stray = stripeVars.filter((k) => e[k]);
+    if (stray.length) throw new ConfigError(stray.map((k) => `${k}: set STRIPE_SECRET_KEY too, or unset it (billing is off without a Stripe key)`));
+    return undefined;
+  }
+  const problems: string[] = [];
+  if (!e.STRIPE_WEBHOOK_SECRET) problems.push("STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY (the endpoint's signing secret, whsec_…)");
+  if (!e.BILLING_PLANS_FILE) problems.push("BILLING_PLANS_FILE: required with STRIPE_SECRET_KEY (your plans and their Stripe price ids; see config/plans.example.json)");
+  let plans: PlanCatalog | undefined;
+  if (e.BILLING_PLANS_FILE) {
+    try {
+      plans = loadPlans(e.BILLING_PLANS_FILE);
+    } catch (err) {
+      problems.push(`BILLING_PLANS_FILE: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET!, apiUrl: e.STRIPE_API_URL, tax: e.STRIPE_TAX },
+    plans: plans!,
+    graceDays: e.BILLING_GRACE_DAYS,
+    returnUrl: e.BILLING_RETURN_URL,
   };
 }
 

@@ -19,7 +19,12 @@ export type ErrorCode =
   | "PLUGIN_UNDECLARED_PROCESSING"
   | "TRANSFER_ACCEPTANCE_REQUIRED"
   | "TRANSFER_NOT_ACCEPTED"
-  | "CURSOR_EXPIRED";
+  | "CURSOR_EXPIRED"
+  | "SEAT_LIMIT"
+  | "PLAN_LIMIT"
+  | "TENANT_READ_ONLY"
+  | "BILLING_DISABLED"
+  | "BILLING_PROVIDER_ERROR";
 
 export interface FieldProblem {
   /** Path of the offending input, e.g. ["input", "requester", "email"]. */

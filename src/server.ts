@@ -9,6 +9,9 @@ import { startWebhookWorker } from "./webhooks/worker.js";
 import type { Logger } from "pino";
 import { SignInLimiter } from "./agents/sign-in-limiter.js";
 import { auditPlugin } from "./audit/plugin.js";
+import { readOnlyGuard } from "./billing/read-only.js";
+import { createBillingHost } from "./billing/setup.js";
+import { BILLING_WEBHOOK_PATH, handleBillingWebhook } from "./billing/webhook.js";
 import { authenticate } from "./auth/viewer.js";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -61,11 +64,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   }
   const signInLimiter = new SignInLimiter(config.signIn.maxAttempts, config.signIn.windowSeconds);
   // A broken manifest stops the server here, with a message naming the plugin and the problem.
+  const registry = new PluginRegistry(options.plugins ?? shippedPlugins);
   const plugins: PluginHost = {
-    registry: new PluginRegistry(options.plugins ?? shippedPlugins),
+    registry,
     secrets: new SecretBox(config.encryptionKey, config.previousEncryptionKeys),
     database,
     log,
+    billing: createBillingHost(config, registry),
   };
   const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs, config.eventRetentionDays);
   const services = { config, database, log, signInLimiter, plugins, realtime };
@@ -95,6 +100,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         },
       },
       auditPlugin(),
+      // After auditPlugin: a mutation refused for a read-only tenant is still audited (as refused).
+      readOnlyGuard(),
       {
         onRequest({ request }) {
           const given = request.headers.get("x-request-id");
@@ -132,6 +139,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     if (req.url?.startsWith("/exports/")) {
       handleExportDownload(services, req, res).catch((err) => {
         log.error({ err }, "export download failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
+    if (req.url?.split("?")[0] === BILLING_WEBHOOK_PATH) {
+      handleBillingWebhook(services, req, res).catch((err) => {
+        log.error({ err }, "billing webhook failed");
         if (!res.headersSent) res.writeHead(500).end();
       });
       return;

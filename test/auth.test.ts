@@ -364,6 +364,7 @@ describe("callers without valid credentials", () => {
       webhookDeliveries: [`{ webhookDeliveries { totalCount edges { node { status } } } }`],
       dataSubjectRequests: [`{ dataSubjectRequests { totalCount edges { node { type details } } } }`],
       personalDataScan: [`{ personalDataScan(email: "target@example.com") { total } }`],
+      billing: [`{ billing { plan status details { companyName } } }`],
     },
     Mutation: {
       signIn: null,
@@ -418,6 +419,10 @@ describe("callers without valid credentials", () => {
       extendDataSubjectRequest: [`mutation($id: ID!) { extendDataSubjectRequest(id: $id, reason: "x") { id } }`, { id: anonRequestId }],
       refuseDataSubjectRequest: [`mutation($id: ID!) { refuseDataSubjectRequest(id: $id, reason: "x") { id } }`, { id: anonRequestId }],
       completeDataSubjectRequest: [`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id } }`, { id: anonRequestId }],
+      startCheckout: [`mutation { startCheckout(plan: "TEAM", seats: 3) { url } }`],
+      openBillingPortal: [`mutation { openBillingPortal { url } }`],
+      changeSeats: [`mutation { changeSeats(seats: 4) { seats } }`],
+      cancelSubscription: [`mutation { cancelSubscription { status } }`],
     },
   });
 

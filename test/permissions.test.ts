@@ -125,12 +125,18 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   extendDataSubjectRequest: [`mutation($id: ID!) { extendDataSubjectRequest(id: $id, reason: "busy") { id } }`, { id: requestId }],
   refuseDataSubjectRequest: [`mutation($id: ID!) { refuseDataSubjectRequest(id: $id, reason: "no") { id } }`, { id: requestId }],
   completeDataSubjectRequest: [`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id } }`, { id: requestId }],
+  startCheckout: [`mutation { startCheckout(plan: "TEAM", seats: 3, returnUrl: "https://desk.example.com/billing") { url } }`, {}],
+  openBillingPortal: [`mutation { openBillingPortal(returnUrl: "https://desk.example.com/billing") { url } }`, {}],
+  changeSeats: [`mutation { changeSeats(seats: 4) { seats } }`, {}],
+  cancelSubscription: [`mutation { cancelSubscription { status } }`, {}],
 });
 
 /** Managing people, keys and privacy: OWNER and ADMIN only, never a key. */
 const MANAGE = ["inviteAgent", "createApiKey", "revokeApiKey", "updateAgentRole", "disableAgent", "enableAgent", "restrictProcessing", "liftRestriction", "placeLegalHold", "releaseLegalHold", "setRetentionRule", "removeRetentionRule", "publishPolicyVersion", "fileDataSubjectRequest", "extendDataSubjectRequest", "refuseDataSubjectRequest", "completeDataSubjectRequest"];
 // Webhooks send the tenant's data out under an API key's permissions: managed like the keys.
 MANAGE.push("createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret", "resendWebhookDelivery");
+// Buying, changing and cancelling the subscription: billing:manage, OWNER and ADMIN only.
+MANAGE.push("startCheckout", "openBillingPortal", "changeSeats", "cancelSubscription");
 
 async function expectForbidden(names: string[], token: string) {
   const before = await snapshot();

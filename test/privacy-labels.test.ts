@@ -71,6 +71,8 @@ const PERSONAL_TYPES: Record<string, Record<string, string>> = {
     filedById: "who filed it, by id",
   },
   ConsentRecord: { id: "identifier", actorType: "operational", actorId: "who recorded it, by id", createdAt: "operational timestamp" },
+  BillingDetails: { address: "link, labelled on BillingAddress" },
+  BillingAddress: {},
 };
 
 describe("personal data labels", () => {

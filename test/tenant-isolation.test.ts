@@ -118,6 +118,28 @@ const aWebhookState = async () =>
     )
   ).data;
 
+/** A's billing account with its details, written directly (this app runs without Stripe), and A's view of it. */
+let aBilled = false;
+async function aBilling() {
+  if (!aBilled) {
+    await app.database.prisma.billingAccount.create({
+      data: {
+        tenantId: A.id,
+        customerId: "cus_A",
+        subscriptionId: "sub_A",
+        plan: "TEAM",
+        status: "ACTIVE",
+        seats: 5,
+        companyName: "A secret GmbH",
+        address: { line1: "A secret street 1", postalCode: "10115", city: "Berlin", country: "DE" },
+        vatNumber: "DE123456789",
+      },
+    });
+    aBilled = true;
+  }
+  return (await app.gql(`{ billing { status seatsUsed details { companyName vatNumber address { line1 } } } }`, {}, A.ownerToken)).data;
+}
+
 /** Runs `op` as B and asserts NOT_FOUND, and that `probe` reads the same from A's side before and after. */
 async function refused(query: string, variables: Record<string, unknown>, probe: () => Promise<unknown>, code = "NOT_FOUND") {
   const before = json(await probe());
@@ -284,6 +306,12 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect(await list(B, a.contact2)).toEqual({ totalCount: 0, edges: [] });
       expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id }, B.ownerToken)).data.node).toBeNull();
     },
+    billing: async () => {
+      expect((await aBilling()).billing.details.companyName).toBe("A secret GmbH");
+      const r = await app.gql(`{ billing { status seatsUsed details { companyName vatNumber } } }`, {}, B.ownerToken);
+      expect(r.data.billing.details).toBeNull();
+      expect(json(r)).not.toMatch(/A secret|DE123456789/);
+    },
     personalDataScan: async () => {
       const scan = async (t: TestTenant, email: string, name: string) =>
         (await app.gql(`query($e: String, $n: String) { personalDataScan(email: $e, name: $n) { total } }`, { e: email, n: name }, t.ownerToken)).data.personalDataScan.total;
@@ -438,6 +466,12 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       refused(`mutation($id: ID!) { extendDataSubjectRequest(id: $id, reason: "x") { id } }`, { id: await aRequest() }, aRequests),
     refuseDataSubjectRequest: async () =>
       refused(`mutation($id: ID!) { refuseDataSubjectRequest(id: $id, reason: "x") { id } }`, { id: await aRequest() }, aRequests),
+    // This app runs without Stripe: each is BILLING_DISABLED and A's account stays as it is.
+    // With billing on, plugins/stripe-billing/stripe-billing.test.ts tries them across tenants too.
+    startCheckout: () => refused(`mutation { startCheckout(plan: "TEAM", seats: 2) { url } }`, {}, aBilling, "BILLING_DISABLED"),
+    openBillingPortal: () => refused(`mutation { openBillingPortal { url } }`, {}, aBilling, "BILLING_DISABLED"),
+    changeSeats: () => refused(`mutation { changeSeats(seats: 9) { seats } }`, {}, aBilling, "BILLING_DISABLED"),
+    cancelSubscription: () => refused(`mutation { cancelSubscription { status } }`, {}, aBilling, "BILLING_DISABLED"),
     completeDataSubjectRequest: async () =>
       refused(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id receipt } }`, { id: await aRequest() }, aRequests),
   },

@@ -1,5 +1,6 @@
 import { hashPassword, verifyPassword } from "../auth/passwords.js";
 import { hashToken, newToken } from "../auth/tokens.js";
+import { assertSeatsAvailable } from "../billing/limits.js";
 import { AppError, forbidden, notFound } from "../errors.js";
 import type { AgentRole } from "../generated/prisma/enums.js";
 import type { Context } from "../graphql/context.js";
@@ -46,8 +47,12 @@ export async function inviteAgent(ctx: Context, input: { email: string; name: st
   const existing = await ctx.db.agent.findFirst({ where: { email: input.email } });
   if (existing) throw new AppError("CONFLICT", "An agent with this email already exists", { field: ["input", "email"] });
   const { token, hash } = newToken("dgi");
-  const agent = await ctx.db.agent.create({
-    data: { tenantId: viewer.tenantId, email: input.email, name: input.name, role: input.role, inviteHash: hash },
+  const agent = await ctx.db.$transaction(async (tx) => {
+    // An invited agent holds a seat from the invitation on: they can accept at any time.
+    await assertSeatsAvailable(ctx, tx);
+    return tx.agent.create({
+      data: { tenantId: viewer.tenantId, email: input.email, name: input.name, role: input.role, inviteHash: hash },
+    });
   });
   return { agent, invitationToken: token };
 }
@@ -89,6 +94,7 @@ export async function setAgentDisabled(ctx: Context, id: string, disabled: boole
   if (agent.role === "OWNER" && !(viewer.kind === "agent" && viewer.role === "OWNER")) throw forbidden("Only an owner can disable or enable an owner");
   if (disabled && agent.role === "OWNER") await assertKeepsAnOwner(ctx, id);
   return ctx.db.$transaction(async (tx) => {
+    if (!disabled && agent.disabled) await assertSeatsAvailable(ctx, tx);
     if (disabled) await tx.session.updateMany({ where: { agentId: id, revokedAt: null }, data: { revokedAt: new Date() } });
     return tx.agent.update({ where: { id }, data: { disabled } });
   });

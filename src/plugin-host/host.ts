@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { BillingHost } from "../billing/host.js";
 import type { Database } from "../db/database.js";
 import type { PluginRegistry } from "./registry.js";
 import type { SecretBox } from "./secrets.js";
@@ -9,4 +10,6 @@ export interface PluginHost {
   secrets: SecretBox;
   database: Database;
   log: Logger;
+  /** Operator billing (a plugin with billing hooks and Stripe configured); absent: billing is off. */
+  billing?: BillingHost;
 }

@@ -1,4 +1,5 @@
 import { recordAuditIn } from "../audit/service.js";
+import { assertPluginInPlan } from "../billing/limits.js";
 import { AppError } from "../errors.js";
 import type { PluginInstall } from "../generated/prisma/client.js";
 import type { Context } from "../graphql/context.js";
@@ -8,7 +9,8 @@ import { transferStatus, transfersOutsideEea } from "./transfer.js";
 
 export function pluginOrThrow(ctx: Context, pluginId: string): PluginDefinition {
   const def = ctx.plugins.registry.get(pluginId);
-  if (!def) throw new AppError("NOT_FOUND", `No plugin "${pluginId}"`);
+  // Operator plugins (billing) are the operator's, run from its configuration: nothing a tenant installs.
+  if (!def || def.manifest.operatorManaged) throw new AppError("NOT_FOUND", `No plugin "${pluginId}"`);
   return def;
 }
 
@@ -65,6 +67,8 @@ export async function configurePlugin(ctx: Context, pluginId: string, changes: {
 export async function enablePlugin(ctx: Context, pluginId: string, acceptTransfer: boolean) {
   const viewer = requireViewer(ctx);
   const def = pluginOrThrow(ctx, pluginId);
+  // Before anything else: configuring it would not help when the plan does not include it.
+  await assertPluginInPlan(ctx, pluginId);
   const tenant = await ctx.db.tenant.findUniqueOrThrow({ where: { id: viewer.tenantId } });
   const install = await installOf(ctx, pluginId);
   const missing = missingSettings(def, install);

@@ -32,6 +32,11 @@ export const ManifestSchema = z
     ),
     /** True when the plugin or its vendor keeps personal data: it must then provide an erase hook. */
     storesData: z.boolean(),
+    /**
+     * Configured by the operator from the environment and used for every tenant
+     * (billing): tenants neither configure nor enable it, and it is not in their plugin list.
+     */
+    operatorManaged: z.boolean().optional(),
   })
   .superRefine((m, ctx) => {
     const outside = m.processingLocations.filter((c) => !EEA_CODES.has(c));

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
+import type { BillingPluginHooks } from "../billing/provider.js";
 import type { Context } from "../graphql/context.js";
 import type { DataCategory, PurposeName } from "../privacy/taxonomy.js";
 import type { PluginManifest } from "./manifest.js";
@@ -68,4 +69,9 @@ export interface PluginDefinition {
    * then keeps serving, so switching backends never interrupts searching.
    */
   searchBackend?(runtime: PluginRuntime): Promise<SearchBackend | null>;
+  /**
+   * Operator billing (manifest.operatorManaged): builds the provider the core's
+   * billing uses, from the operator's configuration. Never installed per tenant.
+   */
+  billing?: BillingPluginHooks;
 }

@@ -14,6 +14,8 @@ const CORE: Record<PurposeName, { subjects: string[]; categories: DataCategory[]
   analytics: { subjects: ["customers (contacts)"], categories: ["user.content.message"] },
   "ai.assistance": { subjects: [], categories: [] },
   "sms.messaging": { subjects: [], categories: [] },
+  // Only with a billing plugin in use for this tenant (operatorProcessors below).
+  billing: { subjects: ["the tenant's staff named in its billing details"], categories: [] },
   marketing: { subjects: [], categories: [] },
 };
 
@@ -84,6 +86,21 @@ export async function enabledPlugins(database: Database, registry: PluginRegistr
   });
 }
 
+/**
+ * Operator plugins (billing) that process this tenant's data: Stripe once the
+ * tenant has a Stripe customer. They are in the record of processing, not in
+ * the public subprocessor list, which is about the tenant's contacts' data:
+ * billing never sends any of it.
+ */
+async function operatorProcessors(database: Database, registry: PluginRegistry, tenantId: string) {
+  const billed = await database.forTenant(tenantId).billingAccount.findFirst({ where: { customerId: { not: null } } });
+  if (!billed) return [];
+  return registry
+    .list()
+    .filter((d) => d.manifest.operatorManaged && d.billing)
+    .map((d) => ({ manifest: d.manifest, since: billed.createdAt }));
+}
+
 /** GDPR art. 30, generated from the taxonomy, the core's own processing, the enabled plugins and the retention rules. */
 export async function buildRecordOfProcessing(
   database: Database,
@@ -93,7 +110,7 @@ export async function buildRecordOfProcessing(
 ): Promise<RecordOfProcessing> {
   const db = database.forTenant(tenantId);
   const tenant = await db.tenant.findUniqueOrThrow({ where: { id: tenantId } });
-  const plugins = await enabledPlugins(database, registry, tenantId);
+  const plugins = [...(await enabledPlugins(database, registry, tenantId)), ...(await operatorProcessors(database, registry, tenantId))];
   const rules = await db.retentionRule.findMany({ orderBy: { target: "asc" } });
 
   const activities = (Object.keys(PURPOSES) as PurposeName[]).flatMap((purpose) => {

@@ -109,7 +109,13 @@ builder.queryField("plugins", (t) =>
     type: [Plugin],
     description: "Every plugin this server ships, with its manifest and its state in your tenant.",
     authScopes: { permission: "plugins:manage" },
-    resolve: (_r, _a, ctx) => Promise.all(ctx.plugins.registry.list().map((d) => shape(ctx, d.manifest.id))),
+    resolve: (_r, _a, ctx) =>
+      Promise.all(
+        ctx.plugins.registry
+          .list()
+          .filter((d) => !d.manifest.operatorManaged)
+          .map((d) => shape(ctx, d.manifest.id)),
+      ),
   }),
 );
 

@@ -62,6 +62,11 @@ export const PURPOSES = {
     legalBasis: "CONSENT",
     objectable: true,
   },
+  billing: {
+    description: "Billing a tenant for the service: its subscription, invoices and billing details",
+    legalBasis: "CONTRACT",
+    objectable: false,
+  },
   marketing: {
     description: "Product news and offers",
     legalBasis: "CONSENT",

@@ -1,0 +1,39 @@
+import type { TenantClient } from "../db/tenant-scope.js";
+import { AppError } from "../errors.js";
+import type { Context } from "../graphql/context.js";
+import { allowsPlugin } from "./plans.js";
+import { accountOf, entitlement } from "./state.js";
+
+type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
+
+/**
+ * SEAT_LIMIT when `adding` more active agents would exceed the paid seats.
+ * Without billing (self-hosted) there is no limit. Call it inside the
+ * transaction that adds the agent: it locks the tenant's row (as the audit
+ * log does), so two invitations at once cannot both take the last seat.
+ */
+export async function assertSeatsAvailable(ctx: Context, tx: Tx, adding = 1): Promise<void> {
+  const host = ctx.plugins.billing;
+  if (!host) return;
+  await tx.$queryRaw`SELECT 1 FROM "Tenant" WHERE "id" = ${ctx.viewer!.tenantId}::uuid FOR NO KEY UPDATE`;
+  const account = await tx.billingAccount.findFirst();
+  const used = await tx.agent.count({ where: { disabled: false } });
+  const { plan, seats } = entitlement(host, account);
+  if (used + adding > seats) {
+    throw new AppError("SEAT_LIMIT", `All ${seats} seats of the ${plan.name} plan are in use: add seats (changeSeats) or disable an agent first`, {
+      seats,
+      seatsUsed: used,
+      plan: plan.id,
+    });
+  }
+}
+
+/** PLAN_LIMIT when the tenant's plan does not include the plugin. Without billing every plugin is allowed. */
+export async function assertPluginInPlan(ctx: Context, pluginId: string): Promise<void> {
+  const host = ctx.plugins.billing;
+  if (!host) return;
+  const { plan } = entitlement(host, await accountOf(ctx.db));
+  if (!allowsPlugin(plan, pluginId)) {
+    throw new AppError("PLAN_LIMIT", `The ${plan.name} plan does not include the plugin ${pluginId}`, { plan: plan.id, pluginId });
+  }
+}

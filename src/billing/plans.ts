@@ -1,0 +1,81 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+/**
+ * Plans are configuration, not code: the operator lists them in a JSON file
+ * (BILLING_PLANS_FILE, see config/plans.example.json) with their Stripe price
+ * ids, seats and the plugins each allows. Changing a price or a limit is an
+ * edit and a restart, never a release.
+ */
+const PlanSchema = z
+  .object({
+    id: z.string().regex(/^[A-Z][A-Z0-9_]{0,39}$/, "must be upper-case letters, digits and underscores, such as TEAM"),
+    name: z.string().min(1).max(80),
+    description: z.string().max(500).optional(),
+    /** The recurring per-seat Stripe price; absent for the free plan (which cannot be bought). */
+    priceId: z.string().regex(/^price_\w+$/, "must be a Stripe price id (price_…)").optional(),
+    /** Seats of a plan without a price; ignored on paid plans, where the tenant buys a number of seats. */
+    seats: z.number().int().positive().optional(),
+    minSeats: z.number().int().positive().default(1),
+    maxSeats: z.number().int().positive().optional(),
+    /** Plugin ids a tenant on this plan may enable, or "*" for all. */
+    plugins: z.union([z.literal("*"), z.array(z.string().min(1))]),
+    /** The API rate tier, for the operator's gateway (see README): a name, not enforced here. */
+    rateTier: z.string().min(1).max(40),
+  })
+  .superRefine((p, ctx) => {
+    if (!p.priceId && !p.seats) ctx.addIssue({ code: "custom", path: ["seats"], message: "a plan without priceId needs seats" });
+    if (p.maxSeats && p.maxSeats < p.minSeats) ctx.addIssue({ code: "custom", path: ["maxSeats"], message: "must be at least minSeats" });
+  });
+
+const CatalogSchema = z
+  .object({
+    /** The plan of a tenant without a (live) subscription. */
+    defaultPlan: z.string(),
+    plans: z.array(PlanSchema).min(1),
+  })
+  .superRefine((c, ctx) => {
+    const ids = c.plans.map((p) => p.id);
+    ids.forEach((id, i) => ids.indexOf(id) !== i && ctx.addIssue({ code: "custom", path: ["plans", i, "id"], message: `duplicate plan ${id}` }));
+    const prices = c.plans.flatMap((p) => (p.priceId ? [p.priceId] : []));
+    prices.forEach((id, i) => prices.indexOf(id) !== i && ctx.addIssue({ code: "custom", path: ["plans"], message: `two plans use ${id}` }));
+    const fallback = c.plans.find((p) => p.id === c.defaultPlan);
+    if (!fallback) ctx.addIssue({ code: "custom", path: ["defaultPlan"], message: `no plan ${c.defaultPlan}` });
+    else if (fallback.priceId) ctx.addIssue({ code: "custom", path: ["defaultPlan"], message: "the default plan must be free (no priceId)" });
+  });
+
+export type Plan = z.infer<typeof PlanSchema>;
+
+export class PlanCatalog {
+  readonly plans: Plan[];
+  readonly defaultPlan: Plan;
+
+  constructor(raw: unknown) {
+    const c = CatalogSchema.parse(raw);
+    this.plans = c.plans;
+    this.defaultPlan = c.plans.find((p) => p.id === c.defaultPlan)!;
+  }
+
+  get(id: string | null | undefined): Plan | undefined {
+    return id ? this.plans.find((p) => p.id === id) : undefined;
+  }
+
+  byPrice(priceId: string | null | undefined): Plan | undefined {
+    return priceId ? this.plans.find((p) => p.priceId === priceId) : undefined;
+  }
+}
+
+export const allowsPlugin = (plan: Plan, pluginId: string) => plan.plugins === "*" || plan.plugins.includes(pluginId);
+
+/** Reads and checks a plans file; the message names the file and each problem. */
+export function loadPlans(file: string): PlanCatalog {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const parsed = CatalogSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return new PlanCatalog(parsed.data);
+}

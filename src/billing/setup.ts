@@ -1,0 +1,16 @@
+import type { Config } from "../config.js";
+import type { PluginRegistry } from "../plugin-host/registry.js";
+import type { BillingHost } from "./host.js";
+
+/**
+ * Billing is on when the operator configured Stripe and a plugin provides
+ * billing (plugins/stripe-billing). A configured key without such a plugin is
+ * a deployment mistake worth stopping for.
+ */
+export function createBillingHost(config: Config, registry: PluginRegistry): BillingHost | undefined {
+  if (!config.billing) return undefined;
+  const def = registry.list().find((d) => d.billing);
+  if (!def?.billing) throw new Error("STRIPE_SECRET_KEY is set but no billing plugin is loaded (plugins/stripe-billing)");
+  const { secretKey, webhookSecret, apiUrl } = config.billing.stripe;
+  return { pluginId: def.manifest.id, provider: def.billing.createProvider({ secretKey, webhookSecret, apiUrl }), config: config.billing };
+}
