@@ -1,5 +1,6 @@
 import type { PluginDefinition } from "../src/plugin-host/plugin.js";
+import { elasticsearch } from "./elasticsearch/index.js";
 import { twilioSms } from "./twilio-sms/index.js";
 
 /** The plugins this distribution ships. Each lives in plugins/<id>/. */
-export const shippedPlugins: PluginDefinition[] = [twilioSms];
+export const shippedPlugins: PluginDefinition[] = [elasticsearch, twilioSms];

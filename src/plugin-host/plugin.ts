@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
-import type { Context } from "../graphql/context.js";
+import type { Context, ContextInput } from "../graphql/context.js";
 import type { DataCategory, PurposeName } from "../privacy/taxonomy.js";
 import type { PluginManifest } from "./manifest.js";
 import type { SearchBackend } from "../search/contract.js";
@@ -53,6 +53,14 @@ export interface MessageCreatedEvent {
   ticketId: string;
 }
 
+/** What a plugin's background work receives: the services the core's own workers use. */
+export type PluginServices = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins" | "realtime">;
+
+/** Background work a plugin runs for all tenants, started and stopped with the server. */
+export interface PluginWorker {
+  stop(): Promise<void>;
+}
+
 /** A plugin: its manifest and the code the host calls. */
 export interface PluginDefinition {
   manifest: PluginManifest;
@@ -68,4 +76,6 @@ export interface PluginDefinition {
    * then keeps serving, so switching backends never interrupts searching.
    */
   searchBackend?(runtime: PluginRuntime): Promise<SearchBackend | null>;
+  /** Starts the plugin's background work (say, sending queued changes to an index); the server stops it on close. */
+  start?(services: PluginServices): PluginWorker;
 }

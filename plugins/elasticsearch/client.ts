@@ -1,0 +1,54 @@
+import { createHash } from "node:crypto";
+import { Client, errors, type BaseConnection } from "@elastic/elasticsearch";
+
+export interface ElasticsearchSettings {
+  node?: string;
+  apiKey?: string;
+  indexPrefix?: string;
+}
+
+/**
+ * Where the official client sends its requests. Production passes nothing (the
+ * client's own HTTP connection); tests pass @elastic/elasticsearch-mock's
+ * Connection, which answers in-process, so the code under test is the same.
+ */
+export type ConnectionClass = typeof BaseConnection;
+
+/** One client (one keep-alive pool) per cluster and key, per plugin instance. */
+export function clientFactory(Connection?: ConnectionClass) {
+  const clients = new Map<string, Client>();
+  return (settings: ElasticsearchSettings): Client => {
+    const { node, apiKey } = settings;
+    if (!node || !apiKey) throw Object.assign(new Error("Elasticsearch is not configured"), { code: "PLUGIN_NOT_CONFIGURED" });
+    const key = `${node}|${createHash("sha256").update(apiKey).digest("hex")}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = new Client({
+        node,
+        auth: { apiKey },
+        // One retry: the outbox retries with backoff, and a search should fail fast.
+        maxRetries: 1,
+        requestTimeout: 30_000,
+        ...(Connection ? { Connection } : {}),
+      });
+      if (clients.size > 500) clients.clear();
+      clients.set(key, client);
+    }
+    return client;
+  };
+}
+
+export type ClientFor = ReturnType<typeof clientFactory>;
+
+/**
+ * A stable code for a failed call, without the cluster's text (which can quote
+ * documents): ES_HTTP_<status>, ES_UNREACHABLE, or the gateway's code.
+ */
+export function failureCode(err: unknown): string {
+  const e = err as { extensions?: { code?: unknown }; code?: unknown };
+  if (typeof e?.extensions?.code === "string") return e.extensions.code;
+  if (err instanceof errors.ResponseError) return `ES_HTTP_${err.meta.statusCode ?? "?"}`;
+  if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError || err instanceof errors.NoLivingConnectionsError) return "ES_UNREACHABLE";
+  if (typeof e?.code === "string" && /^[A-Z_]+$/.test(e.code)) return e.code;
+  return "ES_ERROR";
+}

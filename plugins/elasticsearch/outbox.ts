@@ -1,0 +1,201 @@
+import type { PluginDefinition, PluginServices, PluginWorker } from "../../src/plugin-host/plugin.js";
+import { runtimeFor } from "../../src/plugin-host/runtime.js";
+import type { SearchKind } from "../../src/search/contract.js";
+import { readVersioned, sendBulk } from "./bulk.js";
+import { failureCode, type ClientFor } from "./client.js";
+import { docKey, type DocRef } from "./documents.js";
+import { ELASTICSEARCH } from "./manifest.js";
+import { BuildRunningError, reindexTenant } from "./reindex.js";
+import { currentState, isReady, writeTargets } from "./state.js";
+
+export interface OutboxWorkerOptions {
+  pollMs: number;
+  /** Rows taken per pass. */
+  batch?: number;
+  /** Build a tenant's first index by itself when the plugin is enabled (default true). */
+  autoBuild?: boolean;
+  retryBaseMs?: number;
+  retryCapMs?: number;
+}
+
+interface Leased {
+  id: bigint;
+  tenantId: string;
+  kind: SearchKind;
+  docId: string;
+  attempts: number;
+}
+
+/** A lease outlives a bulk request's timeout; then another instance may take the rows. */
+const LEASE_MS = 60_000;
+
+/** Full jitter, capped: an unreachable cluster is asked less and less often, never given up on. */
+export function backoff(attempts: number, baseMs: number, capMs: number): number {
+  return Math.floor(Math.random() * Math.min(capMs, baseMs * 2 ** Math.max(0, attempts - 1)));
+}
+
+/**
+ * Sends queued changes to the tenants' indices. Rows are leased in id order
+ * with FOR UPDATE SKIP LOCKED (two instances never take the same row); repeats
+ * of one document in a batch collapse into one send of its current state. A
+ * row is deleted only once every target index took its document; otherwise it
+ * stays, with its attempts counted and its next attempt pushed back, so a
+ * change made while the cluster is away is sent when it returns.
+ *
+ * It also starts a tenant's first full index when the plugin has just been
+ * enabled (one build at a time per instance; the claim in reindex.ts keeps
+ * instances from building the same tenant twice).
+ */
+export class OutboxWorker implements PluginWorker {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private building?: Promise<void>;
+  /** Tenants whose automatic build failed: not before this time. */
+  private readonly buildNotBefore = new Map<string, { at: number; failures: number }>();
+
+  constructor(
+    private readonly services: PluginServices,
+    private readonly def: PluginDefinition,
+    private readonly clientFor: ClientFor,
+    private readonly options: OutboxWorkerOptions,
+  ) {}
+
+  start(): this {
+    this.schedule(0);
+    return this;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.kick(), ms);
+    this.timer.unref();
+  }
+
+  /** Runs passes until the queue has nothing due; returns when done (tests await it). */
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.running ??= (async () => {
+      try {
+        while (!this.stopped && (await this.pass()) > 0);
+        if (this.options.autoBuild !== false) await this.startBuilds();
+      } catch (err) {
+        this.services.log.warn({ err, pluginId: ELASTICSEARCH }, "search outbox pass failed; will retry");
+      } finally {
+        this.running = undefined;
+        this.schedule(this.options.pollMs);
+      }
+    })();
+    return this.running;
+  }
+
+  /** One batch: returns how many rows were leased. */
+  async pass(): Promise<number> {
+    const rows = await this.lease(this.options.batch ?? 500);
+    const byTenant = new Map<string, Leased[]>();
+    for (const r of rows) byTenant.set(r.tenantId, [...(byTenant.get(r.tenantId) ?? []), r]);
+    for (const [tenantId, leased] of byTenant) {
+      try {
+        await this.sendTenant(tenantId, leased);
+      } catch (err) {
+        await this.retry(leased, failureCode(err));
+      }
+    }
+    return rows.length;
+  }
+
+  private async lease(limit: number): Promise<Leased[]> {
+    const { prisma } = this.services.database;
+    const now = new Date();
+    const until = new Date(now.getTime() + LEASE_MS);
+    const rows = await prisma.$queryRaw<Leased[]>`
+      UPDATE "SearchIndexOutbox" AS o
+      SET "attempts" = o."attempts" + 1, "nextAttemptAt" = ${until.toISOString()}::timestamp
+      FROM (
+        SELECT "id" FROM "SearchIndexOutbox"
+        WHERE "nextAttemptAt" <= ${now.toISOString()}::timestamp
+        ORDER BY "id"
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      ) AS due
+      WHERE o."id" = due."id"
+      RETURNING o."id", o."tenantId", o."kind", o."docId", o."attempts"`;
+    return rows.map((r) => ({ ...r, attempts: Number(r.attempts) })).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  private async sendTenant(tenantId: string, leased: Leased[]): Promise<void> {
+    const runtime = await runtimeFor(this.services, tenantId, this.def);
+    const targets = runtime ? writeTargets(await currentState(runtime)) : [];
+    // Disabled, or no index yet: the first build reads everything as it is then.
+    if (!runtime || !targets.length) return this.remove(leased);
+
+    const refs = new Map<string, DocRef>();
+    for (const r of leased) refs.set(docKey({ kind: r.kind, id: r.docId }), { kind: r.kind, id: r.docId });
+    const { version, ops } = await readVersioned(runtime.core.db, tenantId, [...refs.values()]);
+    const outcome = await sendBulk(runtime, this.clientFor(runtime.settings), targets, version, ops);
+    const key = (r: Leased) => docKey({ kind: r.kind, id: r.docId });
+    await this.remove(leased.filter((r) => outcome.done.has(key(r))));
+    const failed = leased.filter((r) => !outcome.done.has(key(r)));
+    if (failed.length) await this.retry(failed, [...new Set(failed.map((r) => outcome.failed.get(key(r)) ?? "ES_ERROR"))].join("; "));
+  }
+
+  private async remove(rows: Leased[]): Promise<void> {
+    if (!rows.length) return;
+    await this.services.database.prisma.searchIndexOutbox.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
+  }
+
+  /** Rows stay, with the reason (a code, never the cluster's text) and their next attempt later. */
+  private async retry(rows: Leased[], error: string): Promise<void> {
+    const { prisma } = this.services.database;
+    const base = this.options.retryBaseMs ?? 1000;
+    const cap = this.options.retryCapMs ?? 5 * 60_000;
+    for (const attempts of new Set(rows.map((r) => r.attempts))) {
+      await prisma.searchIndexOutbox.updateMany({
+        where: { id: { in: rows.filter((r) => r.attempts === attempts).map((r) => r.id) } },
+        data: { lastError: error.slice(0, 500), nextAttemptAt: new Date(Date.now() + backoff(attempts, base, cap)) },
+      });
+    }
+  }
+
+  /** Starts the first index of a tenant that enabled the plugin and has none (in the background). */
+  private async startBuilds(): Promise<void> {
+    if (this.building) return;
+    const installs = await this.services.database.prisma.pluginInstall.findMany({ where: { pluginId: ELASTICSEARCH, enabled: true }, select: { tenantId: true } });
+    for (const { tenantId } of installs) {
+      const wait = this.buildNotBefore.get(tenantId);
+      if (wait && wait.at > Date.now()) continue;
+      const runtime = await runtimeFor(this.services, tenantId, this.def);
+      if (!runtime) continue;
+      const state = await currentState(runtime);
+      if (isReady(state) || state?.buildingIndex) continue;
+      const log = runtime.log.child({ pluginId: ELASTICSEARCH });
+      this.building = reindexTenant(runtime, this.clientFor(runtime.settings), { progress: (line) => log.info(line) })
+        .then((r) => {
+          this.buildNotBefore.delete(tenantId);
+          log.info({ index: r.index, indexed: r.indexed }, "search index built; searching uses Elasticsearch now");
+        })
+        .catch((err) => {
+          if (err instanceof BuildRunningError) return;
+          const failures = (this.buildNotBefore.get(tenantId)?.failures ?? 0) + 1;
+          this.buildNotBefore.set(tenantId, { at: Date.now() + Math.min(30 * 60_000, 5000 * 2 ** failures), failures });
+          log.warn({ err: failureCode(err) }, "building the search index failed; PostgreSQL search keeps serving, will retry");
+        })
+        .finally(() => (this.building = undefined));
+      return;
+    }
+  }
+
+  /** Waits for a running build (tests). */
+  async idle(): Promise<void> {
+    await this.running;
+    await this.building;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.building?.catch(() => {});
+  }
+}
