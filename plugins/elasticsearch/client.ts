@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Client, errors, type BaseConnection } from "@elastic/elasticsearch";
+import { Client, type BaseConnection } from "@elastic/elasticsearch";
 
 export interface ElasticsearchSettings {
   node?: string;
@@ -44,11 +44,13 @@ export type ClientFor = ReturnType<typeof clientFactory>;
  * A stable code for a failed call, without the cluster's text (which can quote
  * documents): ES_HTTP_<status>, ES_UNREACHABLE, or the gateway's code.
  */
+// By name, not instanceof: the package ships an ESM and a CommonJS build whose
+// error classes differ, and a Connection from the other build throws its own.
 export function failureCode(err: unknown): string {
-  const e = err as { extensions?: { code?: unknown }; code?: unknown };
+  const e = err as { extensions?: { code?: unknown }; code?: unknown; name?: unknown; meta?: { statusCode?: number } };
   if (typeof e?.extensions?.code === "string") return e.extensions.code;
-  if (err instanceof errors.ResponseError) return `ES_HTTP_${err.meta.statusCode ?? "?"}`;
-  if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError || err instanceof errors.NoLivingConnectionsError) return "ES_UNREACHABLE";
+  if (e?.name === "ResponseError") return `ES_HTTP_${e.meta?.statusCode ?? "?"}`;
+  if (e?.name === "ConnectionError" || e?.name === "TimeoutError" || e?.name === "NoLivingConnectionsError") return "ES_UNREACHABLE";
   if (typeof e?.code === "string" && /^[A-Z_]+$/.test(e.code)) return e.code;
   return "ES_ERROR";
 }

@@ -51,6 +51,7 @@ export class OutboxWorker implements PluginWorker {
   private running?: Promise<void>;
   private stopped = false;
   private building?: Promise<void>;
+  private readonly shutdown = new AbortController();
   /** Tenants whose automatic build failed: not before this time. */
   private readonly buildNotBefore = new Map<string, { at: number; failures: number }>();
 
@@ -78,7 +79,13 @@ export class OutboxWorker implements PluginWorker {
     if (this.stopped) return Promise.resolve();
     this.running ??= (async () => {
       try {
-        while (!this.stopped && (await this.pass()) > 0);
+        // Another pass only while full batches go out: rows that failed wait for their backoff.
+        const batch = this.options.batch ?? 500;
+        for (;;) {
+          if (this.stopped) break;
+          const { leased, sent } = await this.pass();
+          if (leased < batch || sent === 0) break;
+        }
         if (this.options.autoBuild !== false) await this.startBuilds();
       } catch (err) {
         this.services.log.warn({ err, pluginId: ELASTICSEARCH }, "search outbox pass failed; will retry");
@@ -90,19 +97,25 @@ export class OutboxWorker implements PluginWorker {
     return this.running;
   }
 
-  /** One batch: returns how many rows were leased. */
-  async pass(): Promise<number> {
+  /** One batch: how many rows were leased, and how many of them are done. */
+  async pass(): Promise<{ leased: number; sent: number }> {
     const rows = await this.lease(this.options.batch ?? 500);
     const byTenant = new Map<string, Leased[]>();
     for (const r of rows) byTenant.set(r.tenantId, [...(byTenant.get(r.tenantId) ?? []), r]);
+    let sent = 0;
     for (const [tenantId, leased] of byTenant) {
       try {
-        await this.sendTenant(tenantId, leased);
+        sent += await this.sendTenant(tenantId, leased);
       } catch (err) {
         await this.retry(leased, failureCode(err));
       }
     }
-    return rows.length;
+    return { leased: rows.length, sent };
+  }
+
+  /** The plugin's runtime in a tenant, null unless enabled there. */
+  runtimeFor(tenantId: string) {
+    return runtimeFor(this.services, tenantId, this.def);
   }
 
   private async lease(limit: number): Promise<Leased[]> {
@@ -124,11 +137,15 @@ export class OutboxWorker implements PluginWorker {
     return rows.map((r) => ({ ...r, attempts: Number(r.attempts) })).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  private async sendTenant(tenantId: string, leased: Leased[]): Promise<void> {
+  /** Sends one tenant's rows; returns how many are done. */
+  private async sendTenant(tenantId: string, leased: Leased[]): Promise<number> {
     const runtime = await runtimeFor(this.services, tenantId, this.def);
     const targets = runtime ? writeTargets(await currentState(runtime)) : [];
     // Disabled, or no index yet: the first build reads everything as it is then.
-    if (!runtime || !targets.length) return this.remove(leased);
+    if (!runtime || !targets.length) {
+      await this.remove(leased);
+      return leased.length;
+    }
 
     const refs = new Map<string, DocRef>();
     for (const r of leased) refs.set(docKey({ kind: r.kind, id: r.docId }), { kind: r.kind, id: r.docId });
@@ -138,6 +155,7 @@ export class OutboxWorker implements PluginWorker {
     await this.remove(leased.filter((r) => outcome.done.has(key(r))));
     const failed = leased.filter((r) => !outcome.done.has(key(r)));
     if (failed.length) await this.retry(failed, [...new Set(failed.map((r) => outcome.failed.get(key(r)) ?? "ES_ERROR"))].join("; "));
+    return leased.length - failed.length;
   }
 
   private async remove(rows: Leased[]): Promise<void> {
@@ -170,13 +188,13 @@ export class OutboxWorker implements PluginWorker {
       const state = await currentState(runtime);
       if (isReady(state) || state?.buildingIndex) continue;
       const log = runtime.log.child({ pluginId: ELASTICSEARCH });
-      this.building = reindexTenant(runtime, this.clientFor(runtime.settings), { progress: (line) => log.info(line) })
+      this.building = reindexTenant(runtime, this.clientFor(runtime.settings), { progress: (line) => log.info(line), signal: this.shutdown.signal })
         .then((r) => {
           this.buildNotBefore.delete(tenantId);
           log.info({ index: r.index, indexed: r.indexed }, "search index built; searching uses Elasticsearch now");
         })
         .catch((err) => {
-          if (err instanceof BuildRunningError) return;
+          if (err instanceof BuildRunningError || this.stopped) return;
           const failures = (this.buildNotBefore.get(tenantId)?.failures ?? 0) + 1;
           this.buildNotBefore.set(tenantId, { at: Date.now() + Math.min(30 * 60_000, 5000 * 2 ** failures), failures });
           log.warn({ err: failureCode(err) }, "building the search index failed; PostgreSQL search keeps serving, will retry");
@@ -194,6 +212,7 @@ export class OutboxWorker implements PluginWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.shutdown.abort();
     clearTimeout(this.timer);
     await this.running;
     await this.building?.catch(() => {});

@@ -7,8 +7,10 @@ import { BUILD_STALE_MS, stateOf } from "./state.js";
 
 export interface ReindexOptions {
   batch?: number;
-  /** Receives a progress line after every batch. */
-  progress?: (line: string) => void;
+  /** Receives a progress line after every batch (awaited: output can be flushed). */
+  progress?: (line: string) => void | Promise<void>;
+  /** Stops the build between batches (server shutdown); the half-built index is dropped. */
+  signal?: AbortSignal;
   now?: () => number;
 }
 
@@ -87,7 +89,8 @@ export async function reindexTenant(runtime: PluginRuntime, client: Client, opti
         removed += ops.length - toIndex.length;
         done += rows.length;
         await heartbeat();
-        options.progress?.(progressLine(done, Math.max(total, done), now() - started));
+        await options.progress?.(progressLine(done, Math.max(total, done), now() - started));
+        options.signal?.throwIfAborted();
         if (rows.length < batch) break;
       }
     }
