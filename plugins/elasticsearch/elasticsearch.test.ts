@@ -10,6 +10,7 @@ import { analyzerFor, indexBody } from "./mappings.js";
 import type { OutboxWorker } from "./outbox.js";
 import { progressLine, reindexTenant } from "./reindex.js";
 import { clientFactory } from "./client.js";
+import { runReindexCommand } from "./cli.js";
 
 let app: TestApp;
 let cluster: MockCluster;
@@ -374,6 +375,27 @@ describe("rebuild", () => {
     expect(cluster.docs(alias(t)).find((d) => d.id === during!.id)).toMatchObject({ subject: "Made during the rebuild" });
     expect(cluster.docs(alias(t)).filter((d) => d.kind === "TICKET")).toHaveLength(4);
     expect(progressLine(120000, 1000000, 14_117)).toBe("indexed 120000/1000000 (12%) 8,500 docs/s");
+  });
+
+  it("runs as a command: npm run search:reindex -- --tenant <slug> [--batch n]", async () => {
+    const t = await app.tenant();
+    await ticket(t, "Command line", "rebuilt from the command line");
+    const lines: string[] = [];
+    const run = (args: string[]) => runReindexCommand(worker.services, args, (l) => lines.push(l), cluster.Connection);
+    expect(await run(["--tenant", t.slug])).toBe(1);
+    expect(lines.pop()).toMatch(/not enabled for/);
+    expect(await run(["--batch", "5"])).toBe(2);
+    expect(await run(["--tenant", t.slug, "--batch", "0"])).toBe(2);
+    await enable(t);
+    await drain();
+    lines.length = 0;
+    expect(await run(["--tenant", t.slug, "--batch", "1"])).toBe(0);
+    expect(lines.filter((l) => l.startsWith("indexed "))).toEqual([
+      expect.stringMatching(/^indexed 1\/3 \(33%\)/),
+      expect.stringMatching(/^indexed 2\/3 \(66%\)/),
+      expect.stringMatching(/^indexed 3\/3 \(100%\)/),
+    ]);
+    expect(lines.at(-1)).toMatch(new RegExp(`^Done: 3 documents in ${alias(t)}-v\\d+; alias ${alias(t)} switched, ${alias(t)}-v\\d+ deleted\\.$`));
   });
 
   it("falls back at once when disabled, and builds afresh when enabled again", async () => {

@@ -56,7 +56,7 @@ export class OutboxWorker implements PluginWorker {
   private readonly buildNotBefore = new Map<string, { at: number; failures: number }>();
 
   constructor(
-    private readonly services: PluginServices,
+    readonly services: PluginServices,
     private readonly def: PluginDefinition,
     private readonly clientFor: ClientFor,
     private readonly options: OutboxWorkerOptions,
