@@ -49,7 +49,7 @@ export function buildManifest(env: ElasticsearchEnv = readEnv()): PluginManifest
     version: "1.0.0",
     description:
       "Search tickets, messages and contacts in your own Elasticsearch cluster, with per-language analysis and typo tolerance. Changes reach the index through a durable queue; the built-in PostgreSQL search serves until the first index is complete.",
-    vendor: { legalName: "Your Elasticsearch cluster (self-hosted or Elastic Cloud)", country: region },
+    vendor: { legalName: "Operator-run Elasticsearch cluster (self-hosted or Elastic Cloud)", country: region },
     processingLocations: [region],
     transferMechanism: isEea(region) ? "EEA" : "SCC",
     dataCategories: ["user.name", "user.contact.email", "user.contact.phone", "user.content.message"],
