@@ -270,6 +270,18 @@ describe("outbox", () => {
     });
   }
 
+  it("leases rows so that two workers at once never take the same change", async () => {
+    await drain();
+    await ticket(t, "Leased once", "only one worker sends this");
+    const waiting = (await outboxRows(t)).length;
+    expect(waiting).toBe(3);
+    const since = cluster.requests.length;
+    const [a, b] = await Promise.all([worker.pass(), worker.pass()]);
+    expect(a.leased + b.leased).toBe(waiting);
+    expect(a.sent + b.sent).toBe(waiting);
+    expect(bulkOps(since).filter((op) => op.index)).toHaveLength(3);
+  });
+
   it("lets an older state lose to a newer one, whatever the arrival order (external versions)", async () => {
     const x = await ticket(t, "Fresh state", "body");
     await drain();
@@ -396,6 +408,20 @@ describe("rebuild", () => {
       expect.stringMatching(/^indexed 3\/3 \(100%\)/),
     ]);
     expect(lines.at(-1)).toMatch(new RegExp(`^Done: 3 documents in ${alias(t)}-v\\d+; alias ${alias(t)} switched, ${alias(t)}-v\\d+ deleted\\.$`));
+  });
+
+  it("builds on the new cluster before searching there when the node setting changes", async () => {
+    const t = await app.tenant();
+    await ticket(t, "Moving clusters", "same data, new cluster");
+    await enable(t);
+    await drain();
+    expect(await backend(t)).not.toBeNull();
+    const s = [{ key: "node", value: "https://other-cluster.example.test:9200" }];
+    await app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "elasticsearch", settings: $s) { id } }`, { s }, t.ownerToken);
+    expect(await backend(t)).toBeNull();
+    await drain();
+    expect(await backend(t)).not.toBeNull();
+    expect((await app.database.prisma.searchIndexState.findUnique({ where: { tenantId: t.id } }))!.node).toBe("https://other-cluster.example.test:9200");
   });
 
   it("falls back at once when disabled, and builds afresh when enabled again", async () => {

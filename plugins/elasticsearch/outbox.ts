@@ -6,7 +6,7 @@ import { failureCode, type ClientFor } from "./client.js";
 import { docKey, type DocRef } from "./documents.js";
 import { ELASTICSEARCH } from "./manifest.js";
 import { BuildRunningError, reindexTenant } from "./reindex.js";
-import { currentState, isReady, writeTargets } from "./state.js";
+import { BUILD_STALE_MS, currentState, isReady, writeTargets } from "./state.js";
 
 export interface OutboxWorkerOptions {
   pollMs: number;
@@ -179,14 +179,25 @@ export class OutboxWorker implements PluginWorker {
   /** Starts the first index of a tenant that enabled the plugin and has none (in the background). */
   private async startBuilds(): Promise<void> {
     if (this.building) return;
-    const installs = await this.services.database.prisma.pluginInstall.findMany({ where: { pluginId: ELASTICSEARCH, enabled: true }, select: { tenantId: true } });
-    for (const { tenantId } of installs) {
+    // One statement for all tenants: only those that may need a build are looked at
+    // closer (no state, not ready, moved to another cluster, or a build gone silent).
+    const stale = new Date(Date.now() - BUILD_STALE_MS).toISOString();
+    const candidates = await this.services.database.prisma.$queryRaw<{ tenantId: string }[]>`
+      SELECT i."tenantId" FROM "PluginInstall" i
+      LEFT JOIN "SearchIndexState" s ON s."tenantId" = i."tenantId"
+      WHERE i."pluginId" = ${ELASTICSEARCH} AND i."enabled"
+        AND (s."tenantId" IS NULL OR s."readyAt" IS NULL OR s."activeIndex" IS NULL OR s."node" IS DISTINCT FROM i."config"->>'node'
+             OR s."alias" IS DISTINCT FROM (lower(coalesce(nullif(trim(i."config"->>'indexPrefix'), ''), 'deskgraph')) || '-' || i."tenantId"::text))
+        AND (s."buildingIndex" IS NULL OR s."buildHeartbeat" < ${stale}::timestamp)
+      ORDER BY i."tenantId"`;
+    for (const { tenantId } of candidates) {
       const wait = this.buildNotBefore.get(tenantId);
       if (wait && wait.at > Date.now()) continue;
       const runtime = await runtimeFor(this.services, tenantId, this.def);
       if (!runtime) continue;
       const state = await currentState(runtime);
-      if (isReady(state) || state?.buildingIndex) continue;
+      const buildAlive = !!state?.buildingIndex && !!state.buildHeartbeat && state.buildHeartbeat.getTime() >= Date.now() - BUILD_STALE_MS;
+      if (isReady(state) || buildAlive) continue;
       const log = runtime.log.child({ pluginId: ELASTICSEARCH });
       this.building = reindexTenant(runtime, this.clientFor(runtime.settings), { progress: (line) => log.info(line), signal: this.shutdown.signal })
         .then((r) => {
