@@ -14,7 +14,12 @@ export interface ElasticsearchSettings {
  */
 export type ConnectionClass = typeof BaseConnection;
 
-/** One client (one keep-alive pool) per cluster and key, per plugin instance. */
+/**
+ * One client (one keep-alive pool) per cluster and key, per plugin instance.
+ * The client is 8.19 on purpose: it sends `compatible-with=8`, which 8.x
+ * clusters and (through REST API compatibility) 9.x clusters both accept,
+ * while a 9.x client only talks to 9.x. Operators run both.
+ */
 export function clientFactory(Connection?: ConnectionClass) {
   const clients = new Map<string, Client>();
   return (settings: ElasticsearchSettings): Client => {
