@@ -1,6 +1,7 @@
 import type { Client, estypes } from "@elastic/elasticsearch";
 import type { TenantClient } from "../../src/db/tenant-scope.js";
 import type { PluginRuntime } from "../../src/plugin-host/plugin.js";
+import { decideMany } from "../../src/privacy/consent.js";
 import type { DataCategory } from "../../src/privacy/taxonomy.js";
 import { docKey, esId, loadDocuments, type DocOp, type DocRef } from "./documents.js";
 
@@ -18,9 +19,24 @@ export async function readVersioned(db: TenantClient, tenantId: string, refs: Do
     async (tx) => {
       const [row] = await tx.$queryRaw<{ v: bigint }[]>`SELECT nextval(pg_get_serial_sequence('"SearchIndexOutbox"', 'id')) AS v`;
       const ops = await loadDocuments(tx as unknown as TenantClient, tenantId, refs);
-      return { version: Number(row!.v), ops };
+      return { version: Number(row!.v), ops: await onlyAllowed(tx as unknown as TenantClient, ops) };
     },
     { isolationLevel: "RepeatableRead" },
+  );
+}
+
+/**
+ * The gateway refuses a call when any subject in it may not be processed for
+ * `support`. Restriction is already handled by loadDocuments; this asks the
+ * gateway's own rule (consent, objection) beforehand, so that one person's
+ * objection turns their documents into deletes instead of failing everybody's batch.
+ */
+async function onlyAllowed(db: TenantClient, ops: DocOp[]): Promise<DocOp[]> {
+  const subjects = [...new Set(ops.flatMap((op) => (op.action === "index" ? op.subjectIds : [])))];
+  if (!subjects.length) return ops;
+  const decisions = await decideMany(db, subjects, "support");
+  return ops.map((op) =>
+    op.action === "index" && op.subjectIds.some((id) => decisions.get(id) !== "ALLOWED") ? { action: "delete", ref: op.ref, reason: "restricted" } : op,
   );
 }
 

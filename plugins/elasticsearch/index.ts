@@ -36,4 +36,4 @@ export function elasticsearchPlugin(options: ElasticsearchPluginOptions = {}): P
 }
 
 export const elasticsearch = elasticsearchPlugin();
-export { clientFactory };
+
