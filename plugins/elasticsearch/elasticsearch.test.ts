@@ -270,9 +270,20 @@ describe("outbox", () => {
     });
   }
 
+  it("sends a change as soon as its transaction's events are published, without waiting for the timer", async () => {
+    await drain();
+    const x = await ticket(t, "Prompt delivery", "no kick needed");
+    // The timer is an hour away here: only the committed event can have woken the worker.
+    await expect.poll(() => cluster.docs(alias(t)).find((d) => d.id === x.id)?.subject, { timeout: 5000 }).toBe("Prompt delivery");
+  });
+
   it("leases rows so that two workers at once never take the same change", async () => {
     await drain();
+    // Kept waiting (the commit wakes the worker at once) until both passes start.
+    cluster.setDown(503);
     await ticket(t, "Leased once", "only one worker sends this");
+    await drain();
+    cluster.setDown(null);
     const waiting = (await outboxRows(t)).length;
     expect(waiting).toBe(3);
     const since = cluster.requests.length;

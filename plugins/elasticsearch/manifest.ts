@@ -14,7 +14,8 @@ const Env = z.object({
     .string()
     .regex(/^[A-Z]{2}$/, "ELASTICSEARCH_REGION must be an ISO 3166-1 alpha-2 country code such as DE")
     .default("DE"),
-  ELASTICSEARCH_OUTBOX_POLL_MS: z.coerce.number().int().positive().default(2000),
+  // A safety net: committed events wake the worker at once.
+  ELASTICSEARCH_OUTBOX_POLL_MS: z.coerce.number().int().positive().default(5000),
 });
 export type ElasticsearchEnv = z.infer<typeof Env>;
 

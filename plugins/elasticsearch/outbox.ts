@@ -28,6 +28,8 @@ interface Leased {
 
 /** A lease outlives a bulk request's timeout; then another instance may take the rows. */
 const LEASE_MS = 60_000;
+/** How often the timer looks for tenants whose first index is due (enabling the plugin starts one within this). */
+const BUILD_CHECK_MS = 30_000;
 
 /** Full jitter, capped: an unreachable cluster is asked less and less often, never given up on. */
 export function backoff(attempts: number, baseMs: number, capMs: number): number {
@@ -52,6 +54,9 @@ export class OutboxWorker implements PluginWorker {
   private stopped = false;
   private building?: Promise<void>;
   private readonly shutdown = new AbortController();
+  private lastBuildCheck = 0;
+  private again = false;
+  private readonly unsubscribe: () => void;
   /** Tenants whose automatic build failed: not before this time. */
   private readonly buildNotBefore = new Map<string, { at: number; failures: number }>();
 
@@ -60,7 +65,11 @@ export class OutboxWorker implements PluginWorker {
     private readonly def: PluginDefinition,
     private readonly clientFor: ClientFor,
     private readonly options: OutboxWorkerOptions,
-  ) {}
+  ) {
+    // Committed events (new tickets, messages…) are the moment to look: their
+    // changes are queued in the same transactions. The timer is the safety net.
+    this.unsubscribe = services.realtime.bus.subscribe(() => void this.kick({ builds: false }));
+  }
 
   start(): this {
     this.schedule(0);
@@ -70,23 +79,38 @@ export class OutboxWorker implements PluginWorker {
   private schedule(ms: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.kick(), ms);
+    this.timer = setTimeout(() => void this.kick({ builds: false }), ms);
     this.timer.unref();
   }
 
-  /** Runs passes until the queue has nothing due; returns when done (tests await it). */
-  kick(): Promise<void> {
+  /**
+   * Sends what is due, then (when asked, or every BUILD_CHECK_MS) starts a first
+   * build that is due. A kick during a run makes it run once more.
+   * Returns when done (tests await it).
+   */
+  kick(options: { builds?: boolean } = {}): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    this.running ??= (async () => {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
       try {
-        // Another pass only while full batches go out: rows that failed wait for their backoff.
-        const batch = this.options.batch ?? 500;
-        for (;;) {
-          if (this.stopped) break;
-          const { leased, sent } = await this.pass();
-          if (leased < batch || sent === 0) break;
+        do {
+          this.again = false;
+          // Another pass only while full batches go out: rows that failed wait for their backoff.
+          const batch = this.options.batch ?? 500;
+          for (;;) {
+            if (this.stopped) break;
+            const { leased, sent } = await this.pass();
+            if (leased < batch || sent === 0) break;
+          }
+        } while (this.again && !this.stopped);
+        const buildsDue = options.builds !== false || Date.now() - this.lastBuildCheck >= BUILD_CHECK_MS;
+        if (this.options.autoBuild !== false && buildsDue && !this.stopped) {
+          this.lastBuildCheck = Date.now();
+          await this.startBuilds();
         }
-        if (this.options.autoBuild !== false) await this.startBuilds();
       } catch (err) {
         this.services.log.warn({ err, pluginId: ELASTICSEARCH }, "search outbox pass failed; will retry");
       } finally {
@@ -223,6 +247,7 @@ export class OutboxWorker implements PluginWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe();
     this.shutdown.abort();
     clearTimeout(this.timer);
     await this.running;
