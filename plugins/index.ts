@@ -1,6 +1,7 @@
 import type { PluginDefinition } from "../src/plugin-host/plugin.js";
+import { elasticsearch } from "./elasticsearch/index.js";
 import { stripeBilling } from "./stripe-billing/index.js";
 import { twilioSms } from "./twilio-sms/index.js";
 
 /** The plugins this distribution ships. Each lives in plugins/<id>/. */
-export const shippedPlugins: PluginDefinition[] = [stripeBilling, twilioSms];
+export const shippedPlugins: PluginDefinition[] = [elasticsearch, stripeBilling, twilioSms];

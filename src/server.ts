@@ -165,6 +165,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   });
   const ws = serveWebSockets(http, yoga, database);
   const webhooks = startWebhookWorker({ ...services, schema });
+  const pluginWorkers = plugins.registry.list().flatMap((def) => (def.start ? [def.start(services)] : []));
   const { port } = http.address() as AddressInfo;
   const retention = scheduleRetentionSweeps(database, log, { intervalMs: config.retentionSweepMinutes * 60_000 });
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -177,6 +178,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await retention.stop();
       await ws.close();
       await webhooks.stop();
+      await Promise.all(pluginWorkers.map((w) => w.stop()));
       await realtime.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());

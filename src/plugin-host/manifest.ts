@@ -19,7 +19,16 @@ export const ManifestSchema = z
     transferMechanism: z.enum(["EEA", "ADEQUACY", "SCC"]),
     dataCategories: z.array(category).min(1),
     purposes: z.array(z.object({ purpose, legalBasis: z.enum(["CONTRACT", "LEGAL_OBLIGATION", "LEGITIMATE_INTEREST", "CONSENT"]) })).min(1),
-    retention: z.union([z.object({ kind: z.literal("TRANSIENT") }), z.object({ kind: z.literal("DAYS"), days: z.number().int().positive() })]),
+    /**
+     * How long the vendor keeps the data: not at all, a number of days, or
+     * AS_SOURCE for a copy kept in sync with the helpdesk's own data (a search
+     * index): it goes when the source goes, by the retention rules or erasure.
+     */
+    retention: z.union([
+      z.object({ kind: z.literal("TRANSIENT") }),
+      z.object({ kind: z.literal("DAYS"), days: z.number().int().positive() }),
+      z.object({ kind: z.literal("AS_SOURCE") }),
+    ]),
     dpaUrl: z.string().url(),
     config: z.array(
       z.object({

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
 import type { BillingPluginHooks } from "../billing/provider.js";
-import type { Context } from "../graphql/context.js";
+import type { Context, ContextInput } from "../graphql/context.js";
 import type { DataCategory, PurposeName } from "../privacy/taxonomy.js";
 import type { PluginManifest } from "./manifest.js";
 import type { SearchBackend } from "../search/contract.js";
@@ -54,6 +54,14 @@ export interface MessageCreatedEvent {
   ticketId: string;
 }
 
+/** What a plugin's background work receives: the services the core's own workers use. */
+export type PluginServices = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins" | "realtime">;
+
+/** Background work a plugin runs for all tenants, started and stopped with the server. */
+export interface PluginWorker {
+  stop(): Promise<void>;
+}
+
 /** A plugin: its manifest and the code the host calls. */
 export interface PluginDefinition {
   manifest: PluginManifest;
@@ -74,4 +82,6 @@ export interface PluginDefinition {
    * billing uses, from the operator's configuration. Never installed per tenant.
    */
   billing?: BillingPluginHooks;
+  /** Starts the plugin's background work (say, sending queued changes to an index); the server stops it on close. */
+  start?(services: PluginServices): PluginWorker;
 }

@@ -60,7 +60,12 @@ export interface RecordOfProcessing {
   securityMeasures: string[];
 }
 
-const retentionText = (m: PluginManifest) => (m.retention.kind === "TRANSIENT" ? "transient (not stored by the vendor)" : `${m.retention.days} days at the vendor`);
+const retentionText = (m: PluginManifest) =>
+  m.retention.kind === "TRANSIENT"
+    ? "transient (not stored by the vendor)"
+    : m.retention.kind === "AS_SOURCE"
+      ? "as long as the source data in the helpdesk (a copy kept in sync)"
+      : `${m.retention.days} days at the vendor`;
 
 export function subprocessorEntry(m: PluginManifest, enabledSince: Date | null): ProcessorEntry {
   return {

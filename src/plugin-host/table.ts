@@ -6,7 +6,7 @@ export const TABLE_END = "<!-- shipped-plugins:end -->";
 /** The README's table of shipped plugins, generated from their manifests. */
 export function pluginsTable(plugins: PluginDefinition[]): string {
   const rows = plugins.map(({ manifest: m }) => {
-    const retention = m.retention.kind === "TRANSIENT" ? "transient" : `${m.retention.days} days`;
+    const retention = m.retention.kind === "TRANSIENT" ? "transient" : m.retention.kind === "AS_SOURCE" ? "as long as the source data" : `${m.retention.days} days`;
     return `| \`${m.id}\` | ${m.name} | ${m.vendor.legalName} (${m.vendor.country}) | ${m.processingLocations.join(", ")} | ${m.transferMechanism} | ${m.dataCategories.join(", ")} | ${m.purposes.map((p) => p.purpose).join(", ")} | ${retention} |`;
   });
   return [

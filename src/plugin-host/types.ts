@@ -84,7 +84,7 @@ const Plugin = builder.objectRef<PluginShape>("Plugin").implement({
     purposes: t.field({ type: [PluginPurpose], resolve: (p) => p.manifest.purposes }),
     retentionDays: t.int({
       nullable: true,
-      description: "How long the vendor keeps the data; null when transient",
+      description: "How long the vendor keeps the data; null when transient or when it keeps a copy only as long as the source data (a search index)",
       resolve: (p) => (p.manifest.retention.kind === "DAYS" ? p.manifest.retention.days : null),
     }),
     transient: t.boolean({ description: "The vendor does not keep the data", resolve: (p) => p.manifest.retention.kind === "TRANSIENT" }),

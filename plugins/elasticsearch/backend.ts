@@ -1,0 +1,29 @@
+import type { PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { SearchBackend, SearchKind } from "../../src/search/contract.js";
+import type { ClientFor } from "./client.js";
+import { searchParams, toResultPage } from "./query.js";
+import { currentState, isReady } from "./state.js";
+
+/**
+ * The tenant's Elasticsearch search, or null while there is no complete index
+ * on the configured cluster (just enabled, first build running, cluster
+ * changed): the core then keeps using PostgreSQL, so searching never stops.
+ * Every search is a call through the gateway (recorded); it names no data
+ * subject, as a search carries only the caller's query.
+ */
+export async function searchBackendFor(runtime: PluginRuntime, clientFor: ClientFor): Promise<SearchBackend | null> {
+  const state = await currentState(runtime);
+  if (!state || !isReady(state)) return null;
+  const client = clientFor(runtime.settings);
+  return {
+    name: "elasticsearch",
+    async search(request) {
+      if (request.scope.tenantId !== runtime.tenantId) throw new Error("A search for another tenant reached this tenant's index");
+      if (!request.scope.kinds.length) return { hits: [], total: 0 };
+      const response = await runtime.call({ operation: "search", purpose: "support", categories: ["user.content.message"], subjectIds: [] }, () =>
+        client.search<{ kind: SearchKind; id: string }>(searchParams(state.alias, request)),
+      );
+      return toResultPage(response);
+    },
+  };
+}

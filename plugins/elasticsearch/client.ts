@@ -1,0 +1,61 @@
+import { createHash } from "node:crypto";
+import { Client, type BaseConnection } from "@elastic/elasticsearch";
+
+export interface ElasticsearchSettings {
+  node?: string;
+  apiKey?: string;
+  indexPrefix?: string;
+}
+
+/**
+ * Where the official client sends its requests. Production passes nothing (the
+ * client's own HTTP connection); tests pass @elastic/elasticsearch-mock's
+ * Connection, which answers in-process, so the code under test is the same.
+ */
+export type ConnectionClass = typeof BaseConnection;
+
+/**
+ * One client (one keep-alive pool) per cluster and key, per plugin instance.
+ * The client is 8.19 on purpose: it sends `compatible-with=8`, which 8.x
+ * clusters and (through REST API compatibility) 9.x clusters both accept,
+ * while a 9.x client only talks to 9.x. Operators run both.
+ */
+export function clientFactory(Connection?: ConnectionClass) {
+  const clients = new Map<string, Client>();
+  return (settings: ElasticsearchSettings): Client => {
+    const { node, apiKey } = settings;
+    if (!node || !apiKey) throw Object.assign(new Error("Elasticsearch is not configured"), { code: "PLUGIN_NOT_CONFIGURED" });
+    const key = `${node}|${createHash("sha256").update(apiKey).digest("hex")}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = new Client({
+        node,
+        auth: { apiKey },
+        // One retry: the outbox retries with backoff, and a search should fail fast.
+        maxRetries: 1,
+        requestTimeout: 30_000,
+        ...(Connection ? { Connection } : {}),
+      });
+      if (clients.size > 500) clients.clear();
+      clients.set(key, client);
+    }
+    return client;
+  };
+}
+
+export type ClientFor = ReturnType<typeof clientFactory>;
+
+/**
+ * A stable code for a failed call, without the cluster's text (which can quote
+ * documents): ES_HTTP_<status>, ES_UNREACHABLE, or the gateway's code.
+ */
+// By name, not instanceof: the package ships an ESM and a CommonJS build whose
+// error classes differ, and a Connection from the other build throws its own.
+export function failureCode(err: unknown): string {
+  const e = err as { extensions?: { code?: unknown }; code?: unknown; name?: unknown; meta?: { statusCode?: number } };
+  if (typeof e?.extensions?.code === "string") return e.extensions.code;
+  if (e?.name === "ResponseError") return `ES_HTTP_${e.meta?.statusCode ?? "?"}`;
+  if (e?.name === "ConnectionError" || e?.name === "TimeoutError" || e?.name === "NoLivingConnectionsError") return "ES_UNREACHABLE";
+  if (typeof e?.code === "string" && /^[A-Z_]+$/.test(e.code)) return e.code;
+  return "ES_ERROR";
+}

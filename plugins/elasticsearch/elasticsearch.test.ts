@@ -1,0 +1,455 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PluginRegistry } from "../../src/plugin-host/registry.js";
+import type { PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { SearchRequest, SearchTerm } from "../../src/search/contract.js";
+import { startApp, type TestApp, type TestTenant } from "../../test/support/app.js";
+import { startMockCluster, type MockCluster } from "./es-mock-cluster.js";
+import { elasticsearchPlugin } from "./index.js";
+import { buildManifest, readEnv } from "./manifest.js";
+import { analyzerFor, indexBody } from "./mappings.js";
+import type { OutboxWorker } from "./outbox.js";
+import { progressLine, reindexTenant } from "./reindex.js";
+import { clientFactory } from "./client.js";
+import { runReindexCommand } from "./cli.js";
+
+let app: TestApp;
+let cluster: MockCluster;
+let worker: OutboxWorker;
+const plugin = () =>
+  elasticsearchPlugin({
+    Connection: cluster.Connection,
+    // The tests drive the worker; retries are due at once.
+    pollMs: 3_600_000,
+    retryBaseMs: 1,
+    retryCapMs: 1,
+    onWorker: (w) => (worker = w),
+  });
+
+beforeAll(async () => {
+  cluster = startMockCluster();
+  app = await startApp({}, { plugins: [plugin()] });
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+const rawId = (globalId: string) => Buffer.from(globalId, "base64").toString("utf8").split(":")[1]!;
+const NODE = "https://search.example.test:9200";
+
+/** Lets the worker send everything due, and finish a build it started. */
+async function drain() {
+  await worker.idle();
+  await worker.kick();
+  await worker.idle();
+}
+
+async function enable(t: TestTenant, extra: { key: string; value: string }[] = []) {
+  const s = [{ key: "node", value: NODE }, { key: "apiKey", value: "a2V5OnNlY3JldA==" }, ...extra];
+  const configured = await app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "elasticsearch", settings: $s) { id } }`, { s }, t.ownerToken);
+  expect(configured.errors).toBeUndefined();
+  const enabled = await app.gql(`mutation { enablePlugin(id: "elasticsearch") { enabled } }`, {}, t.ownerToken);
+  expect(enabled.errors).toBeUndefined();
+}
+
+async function ticket(t: TestTenant, subject: string, body: string, requester = { name: "Rhea Requester", email: `rhea-${Math.random().toString(36).slice(2, 8)}@example.com` }) {
+  const r = await app.gql(
+    `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } messages { edges { node { id } } } } }`,
+    { i: { subject, body, requester } },
+    t.ownerToken,
+  );
+  expect(r.errors).toBeUndefined();
+  return { id: rawId(r.data.createTicket.id), gid: r.data.createTicket.id as string, contactId: rawId(r.data.createTicket.requester.id), contactGid: r.data.createTicket.requester.id as string, email: requester.email };
+}
+
+async function say(t: TestTenant, ticketGid: string, body: string, internal = false) {
+  const r = await app.gql(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId: ticketGid, body, internal } }, t.ownerToken);
+  expect(r.errors).toBeUndefined();
+  return rawId(r.data.addMessage.id);
+}
+
+const runtime = async (t: TestTenant) => (await worker.runtimeFor(t.id))!;
+const backend = async (t: TestTenant) => {
+  const rt = await worker.runtimeFor(t.id);
+  return rt ? plugin().searchBackend!(rt) : null;
+};
+const alias = (t: TestTenant) => `deskgraph-${t.id}`;
+const word = (text: string, negated = false): SearchTerm => ({ kind: "WORD", text, negated });
+const phrase = (text: string, negated = false): SearchTerm => ({ kind: "PHRASE", text, negated });
+const request = (t: TestTenant, text: SearchTerm[][], scope: Partial<SearchRequest["scope"]> = {}, filters: SearchRequest["query"]["filters"] = {}): SearchRequest => ({
+  query: { text, filters },
+  scope: { tenantId: t.id, kinds: ["TICKET", "MESSAGE", "CONTACT"], notes: true, ...scope },
+  language: "english",
+  offset: 0,
+  limit: 20,
+});
+const lastSearch = () => cluster.requests.filter((r) => r.path.endsWith("/_search")).at(-1)!;
+const outboxRows = (t: TestTenant) => app.database.prisma.searchIndexOutbox.findMany({ where: { tenantId: t.id }, orderBy: { id: "asc" } });
+const bulkOps = (since: number) =>
+  cluster.requests
+    .slice(since)
+    .filter((r) => r.path === "/_bulk")
+    .flatMap((r) => r.body as any[]);
+
+describe("manifest", () => {
+  it("takes the processing location from ELASTICSEARCH_REGION: EEA inside it, SCC outside", () => {
+    const de = buildManifest(readEnv({}));
+    expect(de).toMatchObject({ processingLocations: ["DE"], transferMechanism: "EEA", retention: { kind: "AS_SOURCE" }, storesData: true });
+    expect(de.purposes).toEqual([{ purpose: "support", legalBasis: "CONTRACT" }]);
+    const us = buildManifest(readEnv({ ELASTICSEARCH_REGION: "US" }));
+    expect(us).toMatchObject({ processingLocations: ["US"], transferMechanism: "SCC", vendor: { country: "US" } });
+    // Both pass the host's validation (an invalid one stops the server).
+    expect(() => new PluginRegistry([{ ...plugin(), manifest: us }])).not.toThrow();
+    expect(() => readEnv({ ELASTICSEARCH_REGION: "Germany" })).toThrow(/ISO 3166-1/);
+  });
+});
+
+describe("mappings", () => {
+  it("analyse text with the tenant's language, keep ids as keywords, and require routing", () => {
+    expect(["en", "fr-CA", "de", "sv", "nl", "german", "pt", null].map(analyzerFor)).toEqual([
+      "english",
+      "french",
+      "german",
+      "swedish",
+      "dutch",
+      "german",
+      "standard",
+      "standard",
+    ]);
+    const body = indexBody("fr");
+    expect(body.settings.analysis!.analyzer!.dg_text).toEqual({ type: "french" });
+    expect(body.mappings).toMatchObject({
+      dynamic: "strict",
+      _routing: { required: true },
+      properties: { tenantId: { type: "keyword" }, internal: { type: "boolean" }, createdAt: { type: "date" }, subject: { type: "text", analyzer: "dg_text" }, body: { type: "text", analyzer: "dg_text" } },
+    });
+  });
+});
+
+describe("switching a tenant to Elasticsearch", () => {
+  let t: TestTenant;
+  let first: Awaited<ReturnType<typeof ticket>>;
+  let noteId: string;
+
+  beforeAll(async () => {
+    t = await app.tenant();
+    await app.database.prisma.tenant.update({ where: { id: t.id }, data: { defaultLocale: "de" } });
+    first = await ticket(t, "Drucker druckt nicht", "Der Drucker im zweiten Stock zeigt Papierstau");
+    noteId = await say(t, first.gid, "Interne Notiz: Techniker bestellt", true);
+  });
+
+  it("queues nothing for a tenant without the plugin", async () => {
+    expect(await outboxRows(t)).toEqual([]);
+  });
+
+  it("keeps PostgreSQL serving (no backend) until the first full index is built, then switches", async () => {
+    const since = cluster.requests.length;
+    await enable(t);
+    expect(await backend(t)).toBeNull();
+    await drain();
+    const created = cluster.requests.slice(since).find((r) => r.method === "PUT");
+    expect(created?.path).toMatch(new RegExp(`^/deskgraph-${t.id}-v\\d+$`));
+    // The tenant's locale (de) decides the analyzer.
+    expect(created!.body.settings.analysis.analyzer.dg_text).toEqual({ type: "german" });
+    expect(created!.body.mappings._routing).toEqual({ required: true });
+    const swap = cluster.requests.slice(since).find((r) => r.path === "/_aliases");
+    expect(swap!.body.actions).toEqual([{ add: { index: created!.path.slice(1), alias: alias(t), is_write_index: true } }]);
+    expect(cluster.docs(alias(t)).map((d) => d.kind).sort()).toEqual(["CONTACT", "MESSAGE", "MESSAGE", "TICKET"]);
+    // Every write routes by tenant.
+    expect(bulkOps(since).filter((op) => op.index).every((op) => op.index.routing === t.id && op.index.version_type === "external")).toBe(true);
+    const b = await backend(t);
+    expect(b?.name).toBe("elasticsearch");
+  });
+
+  it("translates the parsed query: AND of groups, OR within one, phrases, exclusions, filters", async () => {
+    const b = (await backend(t))!;
+    await b.search(
+      request(t, [[word("drucker")], [phrase("zweiten Stock"), word("keller")], [word("toner", true)]], {}, {
+        status: ["NEW", "OPEN"],
+        tags: ["hardware", "urgent"],
+        assigneeIds: ["a1", null],
+        fromEmails: ["Rhea@Example.com"],
+        createdAfter: new Date("2026-01-01T00:00:00Z"),
+        createdBefore: new Date("2027-01-01T00:00:00Z"),
+      }),
+    );
+    const { body, querystring } = lastSearch();
+    expect(querystring.routing).toBe(t.id);
+    expect(body.track_total_hits).toBe(true);
+    expect(body.highlight).toMatchObject({ encoder: "html", pre_tags: ["<mark>"], post_tags: ["</mark>"] });
+    const bool = body.query.bool;
+    expect(bool.must[0]).toEqual({ multi_match: { query: "drucker", type: "best_fields", fields: ["subject^2", "body", "name^2", "email", "phone"], fuzziness: "AUTO", operator: "and" } });
+    expect(bool.must[1].bool.minimum_should_match).toBe(1);
+    expect(bool.must[1].bool.should[0]).toEqual({ multi_match: { query: "zweiten Stock", type: "phrase", fields: ["subject^2", "body", "name^2", "email", "phone"] } });
+    expect(bool.must_not[0].multi_match.query).toBe("toner");
+    expect(bool.filter).toEqual([
+      { term: { tenantId: t.id } },
+      // Ticket filters leave contacts out.
+      { terms: { kind: ["TICKET", "MESSAGE"] } },
+      { terms: { status: ["NEW", "OPEN"] } },
+      { term: { tags: "hardware" } },
+      { term: { tags: "urgent" } },
+      { bool: { should: [{ terms: { assigneeId: ["a1"] } }, { bool: { must_not: [{ exists: { field: "assigneeId" } }] } }], minimum_should_match: 1 } },
+      { terms: { fromEmail: ["rhea@example.com"] } },
+      { range: { createdAt: { gte: "2026-01-01T00:00:00.000Z", lt: "2027-01-01T00:00:00.000Z" } } },
+    ]);
+  });
+
+  it("finds internal notes only for callers who may read notes, and answers in the contract's shape", async () => {
+    const b = (await backend(t))!;
+    const withNotes = await b.search(request(t, [[word("techniker")]], { notes: true }));
+    expect(withNotes).toEqual({ total: 1, hits: [{ kind: "MESSAGE", id: noteId, score: 1, highlights: [{ field: "body", snippet: "Interne Notiz: <mark>Techniker</mark> bestellt" }] }] });
+    const without = await b.search(request(t, [[word("techniker")]], { notes: false }));
+    expect(lastSearch().body.query.bool.filter).toContainEqual({ term: { internal: false } });
+    expect(without).toEqual({ total: 0, hits: [] });
+  });
+
+  it("gives a contact on the portal only their own tickets and public messages, never contacts", async () => {
+    const other = await ticket(t, "Drucker im Keller", "Auch der Drucker im Keller");
+    await drain();
+    const b = (await backend(t))!;
+    const mine = await b.search(request(t, [[word("drucker")]], { notes: false, contactId: first.contactId, kinds: ["TICKET", "MESSAGE", "CONTACT"] }));
+    const filter = lastSearch().body.query.bool.filter;
+    expect(filter).toContainEqual({ term: { contactId: first.contactId } });
+    expect(filter).toContainEqual({ terms: { kind: ["TICKET", "MESSAGE"] } });
+    expect(filter).toContainEqual({ term: { tenantId: t.id } });
+    expect(mine.hits.map((h) => h.kind).sort()).toEqual(["MESSAGE", "TICKET"]);
+    expect(mine.hits.map((h) => h.id)).not.toContain(other.id);
+  });
+
+  it("never answers for another tenant: separate indices, and a foreign scope is refused", async () => {
+    const u = await app.tenant();
+    await ticket(u, "Drucker woanders", "Drucker eines anderen Mandanten");
+    await enable(u);
+    await drain();
+    const bt = (await backend(t))!;
+    const bu = (await backend(u))!;
+    const found = await bu.search(request(u, [[word("drucker")]]));
+    expect(lastSearch().path).toBe(`/${alias(u)}/_search`);
+    expect(found.total).toBe(2);
+    expect(cluster.docs(alias(u)).every((d) => d.tenantId === u.id)).toBe(true);
+    await expect(bt.search(request(u, [[word("drucker")]]))).rejects.toThrow(/another tenant/);
+  });
+});
+
+describe("outbox", () => {
+  let t: TestTenant;
+  beforeAll(async () => {
+    t = await app.tenant();
+    await enable(t);
+    await drain();
+    expect(await backend(t)).not.toBeNull();
+  });
+
+  for (const outage of ["unreachable", 503] as const) {
+    it(`keeps changes made while the cluster is ${outage === 503 ? "answering 503" : "unreachable"} and sends their latest state when it is back`, async () => {
+      cluster.setDown(outage);
+      const x = await ticket(t, "Version one", "Original body");
+      await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "Version two" }) { id } }`, { id: x.gid }, t.ownerToken);
+      await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "Version three", tags: ["later"] }) { id } }`, { id: x.gid }, t.ownerToken);
+      await drain();
+      await drain();
+      const waiting = await outboxRows(t);
+      expect(waiting.filter((r) => r.docId === x.id && r.kind === "TICKET").length).toBeGreaterThanOrEqual(3);
+      expect(waiting.every((r) => r.attempts >= 2 && r.lastError === (outage === 503 ? "ES_HTTP_503" : "ES_UNREACHABLE"))).toBe(true);
+      expect(cluster.docs(alias(t)).find((d) => d.id === x.id)).toBeUndefined();
+      const calls = await app.database.prisma.pluginCall.findMany({ where: { tenantId: t.id, operation: "index", outcome: "FAILED" } });
+      expect(calls.length).toBeGreaterThan(0);
+
+      cluster.setDown(null);
+      const since = cluster.requests.length;
+      await drain();
+      expect(await outboxRows(t)).toEqual([]);
+      // Collapsed: one send per document, carrying what it is now.
+      const ops = bulkOps(since);
+      const forTicket = ops.flatMap((op, i) => (op.index?._id === `ticket-${x.id}` ? [ops[i + 1]] : []));
+      expect(forTicket).toHaveLength(1);
+      expect(forTicket[0]).toMatchObject({ subject: "Version three", tags: ["later"] });
+      expect(cluster.docs(alias(t)).find((d) => d.id === x.id)).toMatchObject({ subject: "Version three" });
+      // The message carries its ticket's tags too.
+      expect(cluster.docs(alias(t)).find((d) => d.kind === "MESSAGE" && d.ticketId === x.id)).toMatchObject({ body: "Original body", tags: ["later"] });
+    });
+  }
+
+  it("sends a change as soon as its transaction's events are published, without waiting for the timer", async () => {
+    await drain();
+    const x = await ticket(t, "Prompt delivery", "no kick needed");
+    // The timer is an hour away here: only the committed event can have woken the worker.
+    await expect.poll(() => cluster.docs(alias(t)).find((d) => d.id === x.id)?.subject, { timeout: 5000 }).toBe("Prompt delivery");
+  });
+
+  it("leases rows so that two workers at once never take the same change", async () => {
+    await drain();
+    // Kept waiting (the commit wakes the worker at once) until both passes start.
+    cluster.setDown(503);
+    await ticket(t, "Leased once", "only one worker sends this");
+    await drain();
+    cluster.setDown(null);
+    const waiting = (await outboxRows(t)).length;
+    expect(waiting).toBe(3);
+    const since = cluster.requests.length;
+    const [a, b] = await Promise.all([worker.pass(), worker.pass()]);
+    expect(a.leased + b.leased).toBe(waiting);
+    expect(a.sent + b.sent).toBe(waiting);
+    expect(bulkOps(since).filter((op) => op.index)).toHaveLength(3);
+  });
+
+  it("lets an older state lose to a newer one, whatever the arrival order (external versions)", async () => {
+    const x = await ticket(t, "Fresh state", "body");
+    await drain();
+    const doc = [...cluster.indices.get([...cluster.aliases.get(alias(t))!][0]!)!.docs.entries()].find(([id]) => id === `ticket-${x.id}`)![1];
+    const client = clientFactory(cluster.Connection)({ node: NODE, apiKey: "k" });
+    const r = await client.bulk({ operations: [{ index: { _index: alias(t), _id: `ticket-${x.id}`, routing: t.id, version: doc.version - 1, version_type: "external" } }, { ...doc.source, subject: "Stale state" }] });
+    expect(r.items[0]!.index!.status).toBe(409);
+    expect(cluster.docs(alias(t)).find((d) => d.id === x.id)).toMatchObject({ subject: "Fresh state" });
+  });
+
+  it("sends nothing of a restricted contact: their documents are deleted, and come back when it is lifted", async () => {
+    const x = await ticket(t, "Restricted topic", "Secret restricted words");
+    await drain();
+    expect(cluster.docs(alias(t)).filter((d) => d.subjectIds.includes(x.contactId))).toHaveLength(3);
+    const since = cluster.requests.length;
+    const restrictedAt = new Date();
+    const r = await app.gql(`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "accuracy contested") { id } }`, { c: x.contactGid }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    await drain();
+    const ops = bulkOps(since);
+    const deleted = ops.filter((op) => op.delete).map((op) => op.delete._id);
+    expect(deleted).toHaveLength(3);
+    expect(deleted).toEqual(expect.arrayContaining([`contact-${x.contactId}`, `ticket-${x.id}`, expect.stringMatching(/^message-/)]));
+    expect(JSON.stringify(ops)).not.toContain("Secret restricted words");
+    expect(cluster.docs(alias(t)).filter((d) => d.subjectIds.includes(x.contactId))).toEqual([]);
+    // The calls since name no restricted subject, and none was refused for them.
+    const calls = await app.database.prisma.pluginCall.findMany({ where: { tenantId: t.id, at: { gte: restrictedAt } } });
+    expect(calls.map((c) => [c.operation, c.outcome])).toContainEqual(["index", "OK"]);
+    expect(calls.filter((c) => c.subjectIds.includes(x.contactId) || c.outcome !== "OK")).toEqual([]);
+
+    await app.gql(`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: x.contactGid }, t.ownerToken);
+    await drain();
+    expect(cluster.docs(alias(t)).filter((d) => d.subjectIds.includes(x.contactId))).toHaveLength(3);
+  });
+});
+
+describe("erasure", () => {
+  it("deletes the subject's documents, reports them in the receipt, and the erased text is not found afterwards", async () => {
+    const t = await app.tenant();
+    await enable(t);
+    await drain();
+    const x = await ticket(t, "Quokka sighting", "My quokka ate the router", { name: "Quinn Quokka", email: "quinn@example.com" });
+    const other = await ticket(t, "Another ticket", "Please ask quinn@example.com about it");
+    await drain();
+    const b = (await backend(t))!;
+    expect((await b.search(request(t, [[word("quokka")]]))).total).toBe(3);
+
+    const filed = await app.gql(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, { i: { contactId: x.contactGid, type: "ERASURE" } }, t.ownerToken);
+    const since = cluster.requests.length;
+    const done = await app.gql(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status receipt } }`, { id: filed.data.fileDataSubjectRequest.id }, t.ownerToken);
+    expect(done.errors).toBeUndefined();
+    const byQuery = cluster.requests.slice(since).find((r) => r.path.endsWith("/_delete_by_query"))!;
+    expect(byQuery.querystring).toMatchObject({ routing: t.id, refresh: "true" });
+    expect(byQuery.body.query.bool.filter).toEqual([{ term: { tenantId: t.id } }]);
+    const entry = done.data.completeDataSubjectRequest.receipt.plugins.find((p: any) => p.pluginId === "elasticsearch");
+    // Ticket, message, contact, and the other ticket's message quoting the email.
+    expect(entry).toEqual({ pluginId: "elasticsearch", ok: true, store: `Elasticsearch index ${alias(t)}`, deleted: 4 });
+
+    await drain();
+    for (const text of ["quokka", "quinn@example.com", "Quinn"]) {
+      expect((await b.search(request(t, [[word(text)]]))).total).toBe(0);
+      expect(JSON.stringify(cluster.docs(alias(t))).toLowerCase()).not.toContain(text.toLowerCase());
+    }
+    // The other person's ticket is back, scrubbed of the mention.
+    expect(cluster.docs(alias(t)).find((d) => d.kind === "MESSAGE" && d.ticketId === other.id)).toBeDefined();
+  });
+});
+
+describe("rebuild", () => {
+  it("builds a new index with progress lines, keeps changes made meanwhile, switches the alias atomically and drops the old index", async () => {
+    const t = await app.tenant();
+    for (let i = 0; i < 3; i++) await ticket(t, `Rebuild ${i}`, `Body ${i}`);
+    await enable(t);
+    await drain();
+    const before = [...cluster.aliases.get(alias(t))!];
+    expect(before).toHaveLength(1);
+
+    const rt = await runtime(t);
+    const lines: string[] = [];
+    let during: Awaited<ReturnType<typeof ticket>> | undefined;
+    const since = cluster.requests.length;
+    const result = await reindexTenant(rt as PluginRuntime, clientFactory(cluster.Connection)(rt.settings), {
+      batch: 2,
+      progress: async (line) => {
+        lines.push(line);
+        if (lines.length === 1) {
+          // A change while the build runs: the worker writes it to both indices.
+          during = await ticket(t, "Made during the rebuild", "while building");
+          await drain();
+          expect(await backend(t)).not.toBeNull();
+        }
+      },
+    });
+    expect(lines[0]).toMatch(/^indexed 2\/9 \(22%\) [\d,]+ docs\/s$/);
+    // Rows made meanwhile are read too when their ids sort after the pages already read (uuids: either way).
+    expect(lines.at(-1)).toMatch(/^indexed (\d+)\/\1 \(100%\) [\d,]+ docs\/s$/);
+    expect(result).toMatchObject({ alias: alias(t), replaced: before });
+    const swap = cluster.requests.slice(since).find((r) => r.path === "/_aliases")!;
+    expect(swap.body.actions).toEqual([{ remove: { index: before[0], alias: alias(t) } }, { add: { index: result.index, alias: alias(t), is_write_index: true } }]);
+    expect(cluster.requests.slice(since).find((r) => r.method === "DELETE")?.path).toBe(`/${before[0]}`);
+    expect([...cluster.aliases.get(alias(t))!]).toEqual([result.index]);
+    expect(cluster.indices.has(before[0]!)).toBe(false);
+    expect(cluster.docs(alias(t)).find((d) => d.id === during!.id)).toMatchObject({ subject: "Made during the rebuild" });
+    expect(cluster.docs(alias(t)).filter((d) => d.kind === "TICKET")).toHaveLength(4);
+    expect(progressLine(120000, 1000000, 14_117)).toBe("indexed 120000/1000000 (12%) 8,500 docs/s");
+  });
+
+  it("runs as a command: npm run search:reindex -- --tenant <slug> [--batch n]", async () => {
+    const t = await app.tenant();
+    await ticket(t, "Command line", "rebuilt from the command line");
+    const lines: string[] = [];
+    const run = (args: string[]) => runReindexCommand(worker.services, args, (l) => lines.push(l), cluster.Connection);
+    expect(await run(["--tenant", t.slug])).toBe(1);
+    expect(lines.pop()).toMatch(/not enabled for/);
+    expect(await run(["--batch", "5"])).toBe(2);
+    expect(await run(["--tenant", t.slug, "--batch", "0"])).toBe(2);
+    await enable(t);
+    await drain();
+    lines.length = 0;
+    expect(await run(["--tenant", t.slug, "--batch", "1"])).toBe(0);
+    expect(lines.filter((l) => l.startsWith("indexed "))).toEqual([
+      expect.stringMatching(/^indexed 1\/3 \(33%\)/),
+      expect.stringMatching(/^indexed 2\/3 \(66%\)/),
+      expect.stringMatching(/^indexed 3\/3 \(100%\)/),
+    ]);
+    expect(lines.at(-1)).toMatch(new RegExp(`^Done: 3 documents in ${alias(t)}-v\\d+; alias ${alias(t)} switched, ${alias(t)}-v\\d+ deleted\\.$`));
+  });
+
+  it("builds on the new cluster before searching there when the node setting changes", async () => {
+    const t = await app.tenant();
+    await ticket(t, "Moving clusters", "same data, new cluster");
+    await enable(t);
+    await drain();
+    expect(await backend(t)).not.toBeNull();
+    const s = [{ key: "node", value: "https://other-cluster.example.test:9200" }];
+    await app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "elasticsearch", settings: $s) { id } }`, { s }, t.ownerToken);
+    expect(await backend(t)).toBeNull();
+    await drain();
+    expect(await backend(t)).not.toBeNull();
+    expect((await app.database.prisma.searchIndexState.findUnique({ where: { tenantId: t.id } }))!.node).toBe("https://other-cluster.example.test:9200");
+  });
+
+  it("falls back at once when disabled, and builds afresh when enabled again", async () => {
+    const t = await app.tenant();
+    await enable(t);
+    await drain();
+    expect(await backend(t)).not.toBeNull();
+    const off = await app.gql(`mutation { disablePlugin(id: "elasticsearch") { enabled } }`, {}, t.ownerToken);
+    expect(off.errors).toBeUndefined();
+    expect(await worker.runtimeFor(t.id)).toBeNull();
+    await ticket(t, "While disabled", "nobody indexes this");
+    expect(await outboxRows(t)).toEqual([]);
+    expect((await app.database.prisma.searchIndexState.findUnique({ where: { tenantId: t.id } }))!.readyAt).toBeNull();
+    await app.gql(`mutation { enablePlugin(id: "elasticsearch") { enabled } }`, {}, t.ownerToken);
+    expect(await backend(t)).toBeNull();
+    await drain();
+    expect(await backend(t)).not.toBeNull();
+    expect(cluster.docs(alias(t)).find((d) => d.subject === "While disabled")).toBeDefined();
+  });
+});
