@@ -9,7 +9,9 @@ import { shippedPlugins } from "../plugins/index.js";
 import { loadConfig } from "../src/config.js";
 import { printRecordOfProcessing, rotateSecrets } from "../src/plugin-host/cli.js";
 import { ManifestError } from "../src/plugin-host/manifest.js";
+import { throughGateway } from "../src/plugin-host/gateway.js";
 import { PluginRegistry } from "../src/plugin-host/registry.js";
+import { systemContext } from "../src/plugin-host/runtime.js";
 import { SecretBox } from "../src/plugin-host/secrets.js";
 import { pluginsTable, replaceTable } from "../src/plugin-host/table.js";
 import { createServer } from "../src/server.js";
@@ -183,6 +185,26 @@ describe("the gateway", () => {
     expect(await again.text()).toBe("echo ping");
   });
 
+  it("lets a disabled plugin only delete at its vendor, never send data about someone", async () => {
+    await app.gql(`mutation { disablePlugin(id: "test-echo") { enabled } }`, {}, t.ownerToken);
+    const config = loadConfig({ DATA_DIR: "memory://", ENCRYPTION_KEY: KEY, LOG_LEVEL: "silent" });
+    const plugins = { registry: new PluginRegistry([echoPlugin()]), secrets: new SecretBox(config.encryptionKey), database: app.database, log: app.server.log };
+    const ctx = systemContext({ config, database: app.database, log: app.server.log, plugins } as never, t.id, "test-echo");
+    const before = vendor.received.length;
+    const erase = { operation: "erase", purpose: "ai.assistance" as const, categories: ["user.content.message" as const], subjectIds: [], deletesOnly: true };
+    await throughGateway(ctx, "test-echo", erase, async () => void (await fetch(`${vendor.url}/erase`, { method: "POST", body: "{}" })));
+    expect(vendor.received.length).toBe(before + 1);
+    // Naming a subject is sending data about them: refused like any other call of a disabled plugin would be.
+    const named = throughGateway(ctx, "test-echo", { ...erase, subjectIds: [rawContactId(contactId)!] }, async () => fetch(`${vendor.url}/erase`));
+    await expect(named).rejects.toMatchObject({ extensions: { code: "PLUGIN_UNDECLARED_PROCESSING" } });
+    expect(vendor.received.length).toBe(before + 1);
+    expect((await calls()).slice(0, 2)).toMatchObject([
+      { operation: "erase", outcome: "REFUSED", errorCode: "PLUGIN_UNDECLARED_PROCESSING" },
+      { operation: "erase", outcome: "OK" },
+    ]);
+    await enable(t.ownerToken, true);
+  });
+
   it("asks for a new acceptance when the manifest adds a location, and refuses calls until then", async () => {
     const changed = echoPlugin({ version: "1.1.0", processingLocations: ["US", "IN"] });
     const second = await createServer(loadConfig({ PORT: "0", DATA_DIR: "memory://", LOG_LEVEL: "silent", ENCRYPTION_KEY: KEY }), { database: app.database, plugins: [changed] });
@@ -215,7 +237,7 @@ describe("the audit log", () => {
     expect(entries.filter((e: any) => e.action === "plugin.configured").at(-1).details).toEqual({ pluginId: "test-echo", settings: ["endpoint", "apiKey"] });
     const firstAcceptance = entries.filter((e: any) => e.action === "plugin.enabled" && e.details.transferAccepted).at(-1);
     expect(firstAcceptance.details).toMatchObject({ pluginId: "test-echo", manifestVersion: "1.0.0", locations: ["US"], transferMechanism: "SCC" });
-    const call = entries.find((e: any) => e.action === "plugin.call" && e.details.outcome === "OK");
+    const call = entries.find((e: any) => e.action === "plugin.call" && e.details.operation === "assist" && e.details.outcome === "OK");
     expect(call).toMatchObject({ subjectId: rawContactId(contactId), categories: ["user.content.message"], details: { pluginId: "test-echo", purpose: "ai.assistance" } });
     expect(JSON.stringify(entries)).not.toMatch(/sk-very-secret-value|secret project/);
   });

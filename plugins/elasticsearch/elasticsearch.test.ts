@@ -435,17 +435,24 @@ describe("rebuild", () => {
     expect((await app.database.prisma.searchIndexState.findUnique({ where: { tenantId: t.id } }))!.node).toBe("https://other-cluster.example.test:9200");
   });
 
-  it("falls back at once when disabled, and builds afresh when enabled again", async () => {
+  it("falls back at once when disabled, deletes the index, and builds afresh when enabled again", async () => {
     const t = await app.tenant();
+    await ticket(t, "Before disabling", "indexed, then dropped with the index");
     await enable(t);
     await drain();
     expect(await backend(t)).not.toBeNull();
+    expect(cluster.docs(alias(t)).length).toBeGreaterThan(0);
     const off = await app.gql(`mutation { disablePlugin(id: "elasticsearch") { enabled } }`, {}, t.ownerToken);
     expect(off.errors).toBeUndefined();
     expect(await worker.runtimeFor(t.id)).toBeNull();
+    // The index would go stale (and out of step with redactions): it is deleted, and the audit log says so.
+    expect(cluster.docs(alias(t))).toEqual([]);
+    expect([...cluster.indices.keys()].filter((i) => i.startsWith(alias(t)))).toEqual([]);
+    const audit = await app.gql(`{ auditLog(first: 5, filter: { action: "plugin.cleanedUp" }) { edges { node { details } } } }`, {}, t.ownerToken);
+    expect(audit.data.auditLog.edges[0].node.details).toMatchObject({ pluginId: "elasticsearch", ok: true, deleted: 1 });
     await ticket(t, "While disabled", "nobody indexes this");
     expect(await outboxRows(t)).toEqual([]);
-    expect((await app.database.prisma.searchIndexState.findUnique({ where: { tenantId: t.id } }))!.readyAt).toBeNull();
+    expect(await app.database.prisma.searchIndexState.findUnique({ where: { tenantId: t.id } })).toBeNull();
     await app.gql(`mutation { enablePlugin(id: "elasticsearch") { enabled } }`, {}, t.ownerToken);
     expect(await backend(t)).toBeNull();
     await drain();

@@ -33,7 +33,7 @@ export async function eraseFromIndex(
   ];
   const client = clientFor(runtime.settings);
   let deleted = 0;
-  await runtime.call({ operation: "erase", purpose: "support", categories: [], subjectIds: [] }, async () => {
+  await runtime.call({ operation: "erase", purpose: "support", categories: [], subjectIds: [], deletesOnly: true }, async () => {
     for (const index of indices) {
       const r = await client.deleteByQuery({
         index,

@@ -1,6 +1,7 @@
 import type { PluginDefinition } from "../../src/plugin-host/plugin.js";
 import { searchBackendFor } from "./backend.js";
 import { clientFactory, type ConnectionClass } from "./client.js";
+import { dropIndexOnDisable } from "./disable.js";
 import { eraseFromIndex } from "./erase.js";
 import { buildManifest, readEnv } from "./manifest.js";
 import { OutboxWorker, type OutboxWorkerOptions } from "./outbox.js";
@@ -26,6 +27,7 @@ export function elasticsearchPlugin(options: ElasticsearchPluginOptions = {}): P
     manifest: buildManifest(env),
     searchBackend: (runtime) => searchBackendFor(runtime, clientFor),
     erase: (runtime, subject) => eraseFromIndex(runtime, clientFor, subject),
+    onDisable: (runtime) => dropIndexOnDisable(runtime, clientFor),
     start(services) {
       const worker = new OutboxWorker(services, def, clientFor, { pollMs: options.pollMs ?? env.ELASTICSEARCH_OUTBOX_POLL_MS, ...options }).start();
       options.onWorker?.(worker);

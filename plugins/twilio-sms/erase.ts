@@ -21,7 +21,7 @@ export async function eraseAtTwilio(runtime: PluginRuntime, subject: { contactId
   let gone = 0;
   const failed: string[] = [];
   if (sids.length) {
-    await runtime.call({ operation: "erase", purpose: "sms.messaging", categories: ["user.content.message"], subjectIds: [] }, async () => {
+    await runtime.call({ operation: "erase", purpose: "sms.messaging", categories: ["user.content.message"], subjectIds: [], deletesOnly: true }, async () => {
       const client = twilioClient(runtime.settings);
       for (const sid of sids) {
         try {

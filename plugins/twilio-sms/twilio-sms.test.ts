@@ -459,4 +459,22 @@ describe("erasure", () => {
     expect(api.messages.has(otherSid)).toBe(true);
     expect((await calls(s))[0]).toMatchObject({ operation: "erase", purpose: "sms.messaging", subjectIds: [], outcome: "OK" });
   });
+
+  it("still reaches Twilio after the plugin was disabled: what Twilio kept is still there", async () => {
+    const s = await smsTenant();
+    const sid = newSid();
+    api.hold(sid);
+    await sms(s, "+33611223344", "Forget me later", sid);
+    const [mine] = await tickets(s);
+    const off = await app.gql(`mutation { disablePlugin(id: "twilio-sms") { enabled } }`, {}, s.t.ownerToken);
+    expect(off.data.disablePlugin.enabled).toBe(false);
+
+    const filed = await app.gql(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, { i: { contactId: mine.requester.id, type: "ERASURE" } }, s.t.ownerToken);
+    const done = await app.gql(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`, { id: filed.data.fileDataSubjectRequest.id }, s.t.ownerToken);
+    expect(done.errors).toBeUndefined();
+    expect(done.data.completeDataSubjectRequest.receipt.plugins).toContainEqual({ pluginId: "twilio-sms", ok: true, store: "Twilio (message logs)", deleted: 1 });
+    expect(api.messages.has(sid)).toBe(false);
+    // Only deleting passes a disabled plugin's gateway: a reply is still refused.
+    expect((await calls(s)).map((c: any) => [c.operation, c.outcome])).toContainEqual(["erase", "OK"]);
+  });
 });

@@ -3,8 +3,10 @@ import type { ErasureResult } from "./plugin.js";
 import { runtimeFor } from "./runtime.js";
 
 /**
- * Asks every plugin enabled in the tenant that keeps data to erase a data
- * subject, for the erasure receipt. A plugin that fails is reported as such,
+ * Asks every plugin installed in the tenant that keeps data to erase a data
+ * subject, for the erasure receipt: a disabled one too, since what its vendor
+ * kept while it was enabled is still there (erase calls only delete, and the
+ * gateway lets them through). A plugin that fails is reported as such,
  * so the receipt never claims more than happened.
  */
 export async function eraseAtPlugins(
@@ -15,7 +17,7 @@ export async function eraseAtPlugins(
   const results = [];
   for (const def of ctx.plugins.registry.list()) {
     if (!def.erase || !def.manifest.storesData) continue;
-    const runtime = await runtimeFor(ctx, tenantId, def, ctx.requestId).catch(() => null);
+    const runtime = await runtimeFor(ctx, tenantId, def, ctx.requestId, { evenIfDisabled: true }).catch(() => null);
     if (!runtime) continue;
     try {
       results.push({ pluginId: def.manifest.id, ok: true, ...(await def.erase(runtime, subject)) });

@@ -57,6 +57,13 @@ export async function throughGateway<T>(ctx: Context, pluginId: string, call: Ou
 async function check(ctx: Context, pluginId: string, call: OutboundCall): Promise<void> {
   const def = ctx.plugins.registry.get(pluginId);
   const install = def ? await installOf(ctx, pluginId) : null;
+  // Deleting at the vendor moves nothing out: allowed for any installed plugin, whatever its state or the subject's choices.
+  if (call.deletesOnly && install) {
+    if (call.subjectIds.length || call.categories.some((c) => !def!.manifest.dataCategories.includes(c))) {
+      throw new AppError("PLUGIN_UNDECLARED_PROCESSING", `${pluginId} sent data in a call declared as deleting only`, { pluginId });
+    }
+    return;
+  }
   if (!def || !install?.enabled) throw new AppError("PLUGIN_DISABLED", `The plugin ${pluginId} is not enabled for this tenant`, { pluginId });
 
   const m = def.manifest;

@@ -1,10 +1,11 @@
-import { recordAuditIn } from "../audit/service.js";
+import { recordAudit, recordAuditIn } from "../audit/service.js";
 import { assertPluginInPlan } from "../billing/limits.js";
 import { AppError } from "../errors.js";
 import type { PluginInstall } from "../generated/prisma/client.js";
 import type { Context } from "../graphql/context.js";
 import { requireViewer } from "../graphql/context.js";
 import type { PluginDefinition } from "./plugin.js";
+import { runtimeFor } from "./runtime.js";
 import { transferStatus, transfersOutsideEea } from "./transfer.js";
 
 export function pluginOrThrow(ctx: Context, pluginId: string): PluginDefinition {
@@ -114,12 +115,34 @@ export async function enablePlugin(ctx: Context, pluginId: string, acceptTransfe
 }
 
 export async function disablePlugin(ctx: Context, pluginId: string) {
-  pluginOrThrow(ctx, pluginId);
+  const def = pluginOrThrow(ctx, pluginId);
   const install = await installOf(ctx, pluginId);
   if (!install?.enabled) throw new AppError("CONFLICT", `${pluginId} is not enabled`);
-  return ctx.db.$transaction(async (tx) => {
+  const disabled = await ctx.db.$transaction(async (tx) => {
     const disabled = await tx.pluginInstall.update({ where: { id: install.id }, data: { enabled: false } });
     await recordAuditIn(tx, ctx, { action: "plugin.disabled", details: { pluginId } });
     return disabled;
   });
+  if (def.onDisable) await cleanUpAfterDisable(ctx, def);
+  return disabled;
+}
+
+/**
+ * Lets a plugin delete at its vendor what nothing will use any more, once it
+ * is off (so no worker of ours writes there again). The outcome, good or bad,
+ * is an audit entry; a vendor that cannot be reached never undoes the disabling.
+ */
+async function cleanUpAfterDisable(ctx: Context, def: PluginDefinition) {
+  const pluginId = def.manifest.id;
+  const tenantId = requireViewer(ctx).tenantId;
+  let details: Record<string, string | number | boolean>;
+  try {
+    const runtime = await runtimeFor(ctx, tenantId, def, ctx.requestId, { evenIfDisabled: true });
+    const result = runtime ? await def.onDisable!(runtime) : null;
+    details = { pluginId, ok: true, ...result };
+  } catch (err) {
+    ctx.log.error({ err, pluginId }, "plugin clean-up after disabling failed");
+    details = { pluginId, ok: false, errorCode: (err as { extensions?: { code?: string } }).extensions?.code ?? "VENDOR_ERROR" };
+  }
+  await recordAudit(ctx, { action: "plugin.cleanedUp", details }).catch((err) => ctx.log.error({ err, pluginId }, "could not audit a plugin clean-up"));
 }

@@ -25,6 +25,13 @@ export interface OutboundCall {
   categories: DataCategory[];
   /** Contacts whose data the call carries. */
   subjectIds: string[];
+  /**
+   * The call only deletes what the vendor keeps and carries no personal data
+   * out (ids the vendor already has): the gateway lets it through even when the
+   * plugin is disabled or its transfer no longer accepted, so that switching a
+   * plugin off never puts data at the vendor beyond the reach of erasure.
+   */
+  deletesOnly?: boolean;
 }
 
 export interface PluginHttpRequest {
@@ -69,7 +76,10 @@ export interface PluginDefinition {
   handleHttp?(runtime: PluginRuntime, request: PluginHttpRequest): Promise<PluginHttpResponse>;
   /** Called after a message is committed, for every tenant that enabled the plugin. */
   onMessageCreated?(runtime: PluginRuntime, event: MessageCreatedEvent): Promise<void>;
-  /** Deletes what the plugin (or its vendor) keeps about a data subject. Required when manifest.storesData. */
+  /**
+   * Deletes what the plugin (or its vendor) keeps about a data subject. Required when manifest.storesData.
+   * Called for every tenant that installed the plugin, enabled or not: its calls must be `deletesOnly`.
+   */
   erase?(runtime: PluginRuntime, subject: { contactId: string; email: string | null; phone: string | null }): Promise<ErasureResult>;
   /**
    * An external search index for the tenant, or null while it is not ready to
@@ -77,6 +87,13 @@ export interface PluginDefinition {
    * then keeps serving, so switching backends never interrupts searching.
    */
   searchBackend?(runtime: PluginRuntime): Promise<SearchBackend | null>;
+  /**
+   * Called right after a tenant disabled the plugin: deletes what the vendor
+   * keeps that nothing will use or update any more (a search index would
+   * otherwise go stale, out of step with redactions). Its calls must be
+   * `deletesOnly`. The outcome is audited; a failure never undoes the disabling.
+   */
+  onDisable?(runtime: PluginRuntime): Promise<ErasureResult>;
   /**
    * Operator billing (manifest.operatorManaged): builds the provider the core's
    * billing uses, from the operator's configuration. Never installed per tenant.
