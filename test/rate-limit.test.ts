@@ -182,7 +182,37 @@ describe("without billing", () => {
       const refused = await app.gql(VIEWER, {}, a.ownerToken);
       expect(codes(refused)).toEqual(["RATE_LIMITED"]);
       expect(refused.headers.get("retry-after")).toBe(String(refused.errors![0]!.extensions!.retryAfterSeconds));
+      // A subscription over server-sent events is refused at its start, with the same status and headers.
+      const sse = await fetch(app.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${a.ownerToken}` },
+        body: JSON.stringify({ query: `subscription { ticketEvents { seq } }` }),
+      });
+      expect(sse.status).toBe(429);
+      expect(sse.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(sse.headers.get("ratelimit-remaining")).toBe("0");
+      expect(await sse.text()).toMatch(/event: next\ndata: .*"code":"RATE_LIMITED"[\s\S]*event: complete/);
       expect(codes(await app.gql(VIEWER, {}, b.ownerToken))).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("never throttles a plugin vendor's webhook", async () => {
+    const app = await startApp({ API_RATE_LIMIT_PER_MINUTE: "3" });
+    try {
+      const t = await app.tenant();
+      const settings = [{ key: "endpoint", value: "https://echo.example" }, { key: "apiKey", value: "k" }];
+      expect(codes(await app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "test-echo", settings: $s) { id } }`, { s: settings }, t.ownerToken))).toEqual([]);
+      expect(codes(await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { enabled } }`, {}, t.ownerToken))).toEqual([]);
+      expect(codes(await app.gql(VIEWER, {}, t.ownerToken))).toEqual([]);
+      expect(codes(await app.gql(VIEWER, {}, t.ownerToken))).toEqual(["RATE_LIMITED"]);
+      for (let i = 0; i < 3; i++) {
+        const hook = await fetch(app.url.replace("/graphql", `/plugins/test-echo/${t.slug}/ping`), { method: "POST" });
+        expect(hook.status).toBe(200);
+        expect(await hook.text()).toBe("echo ping");
+        expect(hook.headers.get("ratelimit-limit")).toBeNull();
+      }
     } finally {
       await app.close();
     }
