@@ -58,6 +58,8 @@ const EnvSchema = z.object({
   BILLING_PLANS_FILE: z.string().min(1).optional(),
   BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(90).default(14),
   BILLING_RETURN_URL: z.string().url().optional(),
+  // Without billing there is no plan and so no rate tier: this optional limit applies to every tenant.
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().max(1_000_000).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -101,6 +103,11 @@ export interface Config {
   exportLinkTtlHours: number;
   /** The operator's Stripe account, plans and grace period; undefined: billing is off (self-hosted). */
   billing?: BillingConfig;
+  /**
+   * GraphQL operations per minute each tenant may send when billing is off
+   * (with billing, the plan's rate tier decides); undefined: no limit.
+   */
+  apiRateLimitPerMinute?: number;
 }
 
 export interface BillingConfig {
@@ -163,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retentionSweepMinutes: e.RETENTION_SWEEP_MINUTES,
     exportLinkTtlHours: e.EXPORT_LINK_TTL_HOURS,
     billing: resolveBilling(e),
+    apiRateLimitPerMinute: resolveApiRateLimit(e),
   };
 }
 
@@ -192,6 +200,14 @@ function resolveBilling(e: Env): BillingConfig | undefined {
     graceDays: e.BILLING_GRACE_DAYS,
     returnUrl: e.BILLING_RETURN_URL,
   };
+}
+
+/** With billing on, the plans' rate tiers set the limits: a second, global number would contradict them. */
+function resolveApiRateLimit(e: Env): number | undefined {
+  if (e.API_RATE_LIMIT_PER_MINUTE !== undefined && e.STRIPE_SECRET_KEY) {
+    throw new ConfigError(["API_RATE_LIMIT_PER_MINUTE: with billing on, each plan's rateTier in BILLING_PLANS_FILE sets the limit; unset this"]);
+  }
+  return e.API_RATE_LIMIT_PER_MINUTE;
 }
 
 /**

@@ -9,6 +9,8 @@ import { startWebhookWorker } from "./webhooks/worker.js";
 import type { Logger } from "pino";
 import { SignInLimiter } from "./agents/sign-in-limiter.js";
 import { auditPlugin } from "./audit/plugin.js";
+import { ApiRateLimiter } from "./billing/api-rate.js";
+import { apiRateLimit } from "./billing/api-rate-plugin.js";
 import { readOnlyGuard } from "./billing/read-only.js";
 import { createBillingHost } from "./billing/setup.js";
 import { BILLING_WEBHOOK_PATH, handleBillingWebhook } from "./billing/webhook.js";
@@ -72,6 +74,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     log,
     billing: createBillingHost(config, registry),
   };
+  const apiRate = new ApiRateLimiter({ config, database, log, billing: plugins.billing });
   const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs, config.eventRetentionDays);
   const services = { config, database, log, signInLimiter, plugins, realtime };
   const requestIds = new WeakMap<Request, string>();
@@ -91,6 +94,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     },
     plugins: [
       errorsPlugin(log),
+      // Before everything that works for an operation (audit, publishing): a refused one costs a counter only.
+      apiRateLimit(apiRate),
       {
         // A mutation may have committed events to the outbox: publish them now. Placed before
         // auditPlugin, whose onExecuteDone awaits the audit append: events need not wait for it.
@@ -180,6 +185,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await webhooks.stop();
       await Promise.all(pluginWorkers.map((w) => w.stop()));
       await realtime.close();
+      apiRate.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();

@@ -4,9 +4,15 @@ import { z } from "zod";
 /**
  * Plans are configuration, not code: the operator lists them in a JSON file
  * (BILLING_PLANS_FILE, see config/plans.example.json) with their Stripe price
- * ids, seats and the plugins each allows. Changing a price or a limit is an
- * edit and a restart, never a release.
+ * ids, seats, the plugins each allows and its API rate tier. Changing a
+ * price or a limit is an edit and a restart, never a release.
  */
+
+/** An API rate tier: how many GraphQL operations a tenant's callers may send together per minute. */
+const RateTierSchema = z.object({
+  requestsPerMinute: z.number().int().positive().max(1_000_000),
+}).strict();
+
 const PlanSchema = z
   .object({
     id: z.string().regex(/^[A-Z][A-Z0-9_]{0,39}$/, "must be upper-case letters, digits and underscores, such as TEAM"),
@@ -20,7 +26,7 @@ const PlanSchema = z
     maxSeats: z.number().int().positive().optional(),
     /** Plugin ids a tenant on this plan may enable, or "*" for all. */
     plugins: z.union([z.literal("*"), z.array(z.string().min(1))]),
-    /** The API rate tier, for the operator's gateway (see README): a name, not enforced here. */
+    /** The API rate tier: the name of one of the file's rateTiers, enforced per tenant. */
     rateTier: z.string().min(1).max(40),
   })
   .superRefine((p, ctx) => {
@@ -32,6 +38,8 @@ const CatalogSchema = z
   .object({
     /** The plan of a tenant without a (live) subscription. */
     defaultPlan: z.string(),
+    /** The API rate tiers plans refer to by name: { "basic": { "requestsPerMinute": 300 }, … }. */
+    rateTiers: z.record(z.string().min(1).max(40), RateTierSchema).refine((t) => Object.keys(t).length > 0, "define at least one tier"),
     plans: z.array(PlanSchema).min(1),
   })
   .superRefine((c, ctx) => {
@@ -39,21 +47,35 @@ const CatalogSchema = z
     ids.forEach((id, i) => ids.indexOf(id) !== i && ctx.addIssue({ code: "custom", path: ["plans", i, "id"], message: `duplicate plan ${id}` }));
     const prices = c.plans.flatMap((p) => (p.priceId ? [p.priceId] : []));
     prices.forEach((id, i) => prices.indexOf(id) !== i && ctx.addIssue({ code: "custom", path: ["plans"], message: `two plans use ${id}` }));
+    const tiers = Object.keys(c.rateTiers);
+    c.plans.forEach((p, i) => {
+      if (!Object.hasOwn(c.rateTiers, p.rateTier)) {
+        ctx.addIssue({ code: "custom", path: ["plans", i, "rateTier"], message: `no rate tier "${p.rateTier}" in rateTiers (${tiers.join(", ")})` });
+      }
+    });
     const fallback = c.plans.find((p) => p.id === c.defaultPlan);
     if (!fallback) ctx.addIssue({ code: "custom", path: ["defaultPlan"], message: `no plan ${c.defaultPlan}` });
     else if (fallback.priceId) ctx.addIssue({ code: "custom", path: ["defaultPlan"], message: "the default plan must be free (no priceId)" });
   });
 
 export type Plan = z.infer<typeof PlanSchema>;
+export type RateTier = z.infer<typeof RateTierSchema>;
 
 export class PlanCatalog {
   readonly plans: Plan[];
   readonly defaultPlan: Plan;
+  readonly rateTiers: Record<string, RateTier>;
 
   constructor(raw: unknown) {
     const c = CatalogSchema.parse(raw);
     this.plans = c.plans;
     this.defaultPlan = c.plans.find((p) => p.id === c.defaultPlan)!;
+    this.rateTiers = c.rateTiers;
+  }
+
+  /** The plan's rate tier; the file was checked at start, so every plan's tier exists. */
+  rateTierOf(plan: Plan): RateTier {
+    return this.rateTiers[plan.rateTier]!;
   }
 
   get(id: string | null | undefined): Plan | undefined {

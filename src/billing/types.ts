@@ -22,7 +22,7 @@ const BillingStatus = builder.enumType("BillingStatus", {
 });
 
 const BillingPlan = builder.objectRef<Plan>("BillingPlan").implement({
-  description: "A plan from the operator's plans file: price, seats and the plugins it includes.",
+  description: "A plan from the operator's plans file: price, seats, the plugins it includes and its API rate.",
   fields: (t) => ({
     id: t.exposeString("id", { description: "Pass it to startCheckout" }),
     name: t.exposeString("name", { description: "Its display name" }),
@@ -32,7 +32,12 @@ const BillingPlan = builder.objectRef<Plan>("BillingPlan").implement({
     minSeats: t.exposeInt("minSeats", { description: "The fewest seats you can buy" }),
     maxSeats: t.int({ nullable: true, description: "The most seats you can buy; null: no maximum", resolve: (p) => p.maxSeats ?? null }),
     plugins: t.stringList({ nullable: true, description: "Plugin ids you may enable on this plan; null: all of them", resolve: (p) => (p.plugins === "*" ? null : p.plugins) }),
-    rateTier: t.exposeString("rateTier", { description: "The API rate tier of the plan" }),
+    rateTier: t.exposeString("rateTier", { description: "The API rate tier of the plan, a name from the plans file (basic, standard…)" }),
+    requestsPerMinute: t.int({
+      description:
+        "GraphQL operations per minute of the rate tier, shared by all of the tenant's agents, API keys and portal contacts; beyond it operations fail with RATE_LIMITED",
+      resolve: (p, _args, ctx) => ctx.plugins.billing!.config.plans.rateTierOf(p).requestsPerMinute,
+    }),
   }),
 });
 

@@ -21,6 +21,12 @@ export interface EventBus {
 
 const TOPIC = "deskgraph:events";
 
+// Redis going away must not take the API with it: errors are logged, ioredis reconnects,
+// and no command's promise is left to reject unhandled.
+export const redisOptions = { lazyConnect: false, maxRetriesPerRequest: null, retryStrategy: (n: number) => Math.min(n * 200, 2000) };
+/** For commands a request waits on: refused at once while Redis is away, and never more than 2 s. */
+export const failFastRedisOptions = { ...redisOptions, enableOfflineQueue: false, commandTimeout: 2000 };
+
 /** In memory for one instance; through Redis when REDIS_URL is set, so instances share it. */
 export function createEventBus(redisUrl: string | undefined, log: Logger): EventBus {
   if (!redisUrl) {
@@ -40,13 +46,10 @@ export function createEventBus(redisUrl: string | undefined, log: Logger): Event
       async close() {},
     };
   }
-  // Redis going away must not take the API with it: errors are logged, ioredis reconnects,
-  // and no command's promise is left to reject unhandled.
-  const common = { lazyConnect: false, maxRetriesPerRequest: null, retryStrategy: (n: number) => Math.min(n * 200, 2000) };
   // Publishing fails fast while Redis is away: the events stay in the outbox until it is back.
-  const publishClient = new Redis(redisUrl, { ...common, enableOfflineQueue: false, commandTimeout: 2000 });
+  const publishClient = new Redis(redisUrl, failFastRedisOptions);
   // SUBSCRIBE waits for the connection (at start and after an outage ioredis subscribes again).
-  const subscribeClient = new Redis(redisUrl, { ...common, enableOfflineQueue: true });
+  const subscribeClient = new Redis(redisUrl, { ...redisOptions, enableOfflineQueue: true });
   const resumeListeners = new Set<() => void>();
   // Once both connections are back after an outage, say so: the relay publishes what waited.
   let connectedOnce = false;
