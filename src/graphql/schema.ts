@@ -19,6 +19,7 @@ import "../webhooks/types.js";
 import "../retention/types.js";
 import "../policies/types.js";
 import "../audit/types.js";
+import "../search/types.js";
 
 export const schema = builder.toSchema({ directives: [personalDataDirective, consentDirective] });
 

@@ -1,0 +1,212 @@
+import { Prisma } from "../generated/prisma/client.js";
+import type { TenantClient } from "../db/tenant-scope.js";
+import type { SearchBackend, SearchHighlight, SearchHitRef, SearchKind, SearchRequest, SearchResultPage, SearchTerm } from "./contract.js";
+
+/**
+ * The built-in backend: PostgreSQL full-text search over the `searchVector`
+ * columns that the triggers of migration 0007_search keep current. The same
+ * SQL runs on PGlite and on a PostgreSQL server.
+ *
+ * Safety: user text only ever reaches SQL as a bound parameter of
+ * plainto_tsquery/phraseto_tsquery, which cannot fail on any input; the tsquery
+ * operators (&&, ||, !!) that combine them come from the parsed structure.
+ * Raw SQL passes the Prisma tenant scope by, so every branch names the tenant.
+ */
+
+const sql = Prisma.sql;
+const join = Prisma.join;
+
+/** At most this many similar words stand in for a word the tenant's texts do not contain. */
+const TYPO_ALTERNATIVES = 3;
+
+type Scope = SearchRequest["scope"];
+
+/** Words the vocabulary could hold (see deskgraph_vocabulary): worth a typo lookup. */
+const VOCABULARY_WORD = /^[^\d@./:]{3,32}$/u;
+
+export class PostgresSearchBackend implements SearchBackend {
+  readonly name = "postgres";
+
+  constructor(private readonly db: TenantClient) {}
+
+  async search(request: SearchRequest): Promise<SearchResultPage> {
+    const { scope, query } = request;
+    const kinds = this.kinds(request);
+    if (!kinds.length) return { hits: [], total: 0 };
+    const alternatives = await this.typoAlternatives(scope.tenantId, query.text);
+    const tsquery = this.tsquery(request, alternatives);
+    const branches = kinds.map((kind) => this.branch(kind, request, tsquery));
+    const rows = await this.db.$queryRaw<{ kind: SearchKind; id: string; score: number; total: number }[]>(sql`
+      SELECT kind, id, score, (count(*) OVER ())::int AS total
+      FROM (${join(branches, " UNION ALL ")}) AS hits
+      ORDER BY score DESC, "createdAt" DESC, id
+      LIMIT ${request.limit} OFFSET ${request.offset}`);
+    const total = rows[0]?.total ?? (request.offset > 0 ? await this.count(branches) : 0);
+    const highlights = tsquery ? await this.highlights(request, tsquery, rows) : new Map<string, SearchHighlight[]>();
+    const hits: SearchHitRef[] = rows.map((r) => ({ kind: r.kind, id: r.id, score: Number(r.score), highlights: highlights.get(r.id) ?? [] }));
+    return { hits, total };
+  }
+
+  /** Kinds the caller may see, narrowed by type: and by filters that only tickets and messages have. */
+  private kinds({ scope, query }: SearchRequest): SearchKind[] {
+    const f = query.filters;
+    const ticketOnly = !!(f.status?.length || f.priority?.length || f.tags?.length || f.assigneeIds?.length);
+    return scope.kinds.filter((k) => (!f.kinds?.length || f.kinds.includes(k)) && !(k === "CONTACT" && (ticketOnly || scope.contactId)));
+  }
+
+  /** A page past the end still reports the total. */
+  private async count(branches: Prisma.Sql[]): Promise<number> {
+    const [row] = await this.db.$queryRaw<{ n: number }[]>(sql`SELECT count(*)::int AS n FROM (${join(branches, " UNION ALL ")}) AS hits`);
+    return row?.n ?? 0;
+  }
+
+  /**
+   * For each query word the tenant's texts do not contain, up to three similar
+   * words from the vocabulary (trigram similarity ≥ pg_trgm's threshold, 0.3),
+   * most similar first. One round trip for all words.
+   */
+  private async typoAlternatives(tenantId: string, text: SearchTerm[][]): Promise<Map<string, string[]>> {
+    const words = [
+      ...new Set(
+        text
+          .flat()
+          .filter((t) => t.kind === "WORD" && !t.negated)
+          .map((t) => t.text.toLowerCase())
+          .filter((w) => VOCABULARY_WORD.test(w)),
+      ),
+    ];
+    const found = new Map<string, string[]>();
+    if (!words.length) return found;
+    const rows = await this.db.$queryRaw<{ word: string; alt: string }[]>(sql`
+      SELECT q.word, s.word AS alt
+      FROM unnest(${words}::text[]) AS q(word)
+      CROSS JOIN LATERAL (
+        SELECT w."word" FROM "SearchWord" w
+        WHERE w."tenantId" = ${tenantId}::uuid AND w."word" % q.word AND w."word" <> q.word
+        ORDER BY similarity(w."word", q.word) DESC, w."word"
+        LIMIT ${TYPO_ALTERNATIVES}
+      ) s
+      WHERE NOT EXISTS (SELECT 1 FROM "SearchWord" e WHERE e."tenantId" = ${tenantId}::uuid AND e."word" = q.word)`);
+    for (const r of rows) found.set(r.word, [...(found.get(r.word) ?? []), r.alt]);
+    return found;
+  }
+
+  /** The free text as one tsquery expression, or null when the query has only filters. */
+  private tsquery({ query, language }: SearchRequest, alternatives: Map<string, string[]>): Prisma.Sql | null {
+    if (!query.text.length) return null;
+    const cfg = sql`${language}::regconfig`;
+    const term = (t: SearchTerm): Prisma.Sql => {
+      if (t.kind === "PHRASE") return sql`phraseto_tsquery(${cfg}, ${t.text})`;
+      const alts = t.negated ? [] : (alternatives.get(t.text.toLowerCase()) ?? []);
+      const words = [t.text, ...alts].map((w) => sql`plainto_tsquery(${cfg}, ${w})`);
+      return words.length === 1 ? words[0]! : sql`(${join(words, " || ")})`;
+    };
+    const groups = query.text.map((group) => {
+      if (group.length === 1 && group[0]!.negated) return sql`!!${term(group[0]!)}`;
+      return sql`(${join(group.map(term), " || ")})`;
+    });
+    return sql`(${join(groups, " && ")})`;
+  }
+
+  /** One kind's matches with the scope and filters applied, as (kind, id, score, createdAt). */
+  private branch(kind: SearchKind, { scope, query }: SearchRequest, tsquery: Prisma.Sql | null): Prisma.Sql {
+    const f = query.filters;
+    const alias = kind === "TICKET" ? sql`t` : kind === "MESSAGE" ? sql`m` : sql`c`;
+    const where: Prisma.Sql[] = [sql`${alias}."tenantId" = ${scope.tenantId}::uuid`];
+    const score = tsquery ? sql`ts_rank_cd(${alias}."searchVector", ${tsquery})` : sql`0::real`;
+    if (tsquery) where.push(sql`${alias}."searchVector" @@ ${tsquery}`);
+    if (f.createdAfter) where.push(sql`${alias}."createdAt" >= ${timestamp(f.createdAfter)}::timestamp`);
+    if (f.createdBefore) where.push(sql`${alias}."createdAt" < ${timestamp(f.createdBefore)}::timestamp`);
+
+    if (kind === "CONTACT") {
+      if (f.fromEmails?.length) where.push(sql`lower(c."email") = ANY(${f.fromEmails}::text[])`);
+      return sql`SELECT 'CONTACT' AS kind, c."id", ${score} AS score, c."createdAt" FROM "Contact" c WHERE ${join(where, " AND ")}`;
+    }
+
+    // Ticket conditions: on the ticket itself, or on the message's ticket.
+    where.push(...ticketConditions(scope, f));
+    if (kind === "TICKET") {
+      if (f.fromEmails?.length) {
+        where.push(sql`EXISTS (SELECT 1 FROM "Contact" r WHERE r."id" = t."requesterId" AND lower(r."email") = ANY(${f.fromEmails}::text[]))`);
+      }
+      return sql`SELECT 'TICKET' AS kind, t."id", ${score} AS score, t."createdAt" FROM "Ticket" t WHERE ${join(where, " AND ")}`;
+    }
+    // Internal notes never match for a caller who may not read them.
+    if (!scope.notes || scope.contactId) where.push(sql`m."internal" = false`);
+    if (f.fromEmails?.length) {
+      where.push(sql`(EXISTS (SELECT 1 FROM "Contact" a WHERE a."id" = m."authorContactId" AND lower(a."email") = ANY(${f.fromEmails}::text[]))
+        OR EXISTS (SELECT 1 FROM "Agent" g WHERE g."id" = m."authorAgentId" AND lower(g."email") = ANY(${f.fromEmails}::text[])))`);
+    }
+    return sql`SELECT 'MESSAGE' AS kind, m."id", ${score} AS score, m."createdAt"
+      FROM "Message" m JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"
+      WHERE ${join(where, " AND ")}`;
+  }
+
+  /**
+   * Snippets for the page's hits only (ts_headline re-parses the text: cheap
+   * for 20 rows, not for thousands). The text is HTML-escaped first, so the
+   * only markup in a snippet is our <mark>; fields without a match are left out.
+   */
+  private async highlights(request: SearchRequest, tsquery: Prisma.Sql, rows: { kind: SearchKind; id: string }[]): Promise<Map<string, SearchHighlight[]>> {
+    const out = new Map<string, SearchHighlight[]>();
+    const ids = (kind: SearchKind) => rows.filter((r) => r.kind === kind).map((r) => r.id);
+    const cfg = sql`${request.language}::regconfig`;
+    const opts = "StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \"";
+    const headline = (column: Prisma.Sql, config = cfg) => sql`ts_headline(${config}, ${escapeHtml(column)}, ${tsquery}, ${opts})`;
+    const tenant = request.scope.tenantId;
+    const queries: Promise<{ id: string; field: string; snippet: string | null }[]>[] = [];
+    const tickets = ids("TICKET");
+    if (tickets.length) {
+      queries.push(this.db.$queryRaw(sql`SELECT t."id", 'subject' AS field, ${headline(sql`t."subject"`)} AS snippet
+        FROM "Ticket" t WHERE t."tenantId" = ${tenant}::uuid AND t."id" = ANY(${tickets}::uuid[])`));
+    }
+    const messages = ids("MESSAGE");
+    if (messages.length) {
+      queries.push(this.db.$queryRaw(sql`SELECT m."id", 'body' AS field, ${headline(sql`m."body"`)} AS snippet
+        FROM "Message" m WHERE m."tenantId" = ${tenant}::uuid AND m."id" = ANY(${messages}::uuid[])`));
+    }
+    const contacts = ids("CONTACT");
+    if (contacts.length) {
+      const simple = sql`'simple'::regconfig`;
+      queries.push(this.db.$queryRaw(sql`
+        SELECT c."id", f.field, f.snippet FROM "Contact" c,
+        LATERAL (VALUES ('name', ${headline(sql`c."name"`)}),
+                        ('email', CASE WHEN c."email" IS NULL THEN NULL ELSE ${headline(sql`c."email"`, simple)} END),
+                        ('phone', CASE WHEN c."phone" IS NULL THEN NULL ELSE ${headline(sql`c."phone"`, simple)} END)) AS f(field, snippet)
+        WHERE c."tenantId" = ${tenant}::uuid AND c."id" = ANY(${contacts}::uuid[])`));
+    }
+    for (const result of await Promise.all(queries)) {
+      for (const r of result) {
+        if (!r.snippet?.includes("<mark>")) continue;
+        out.set(r.id, [...(out.get(r.id) ?? []), { field: r.field, snippet: r.snippet }]);
+      }
+    }
+    return out;
+  }
+}
+
+/** Conditions on the ticket `t` (the hit itself or the message's ticket): portal scope and ticket filters. */
+function ticketConditions(scope: Scope, f: SearchRequest["query"]["filters"]): Prisma.Sql[] {
+  const where: Prisma.Sql[] = [];
+  // A data subject on the portal finds their own tickets only.
+  if (scope.contactId) where.push(sql`t."requesterId" = ${scope.contactId}::uuid`);
+  if (f.status?.length) where.push(sql`t."status"::text = ANY(${f.status}::text[])`);
+  if (f.priority?.length) where.push(sql`t."priority"::text = ANY(${f.priority}::text[])`);
+  for (const tag of f.tags ?? []) {
+    where.push(sql`EXISTS (SELECT 1 FROM "TicketTag" tt JOIN "Tag" g ON g."id" = tt."tagId" WHERE tt."ticketId" = t."id" AND g."name" = ${tag})`);
+  }
+  if (f.assigneeIds?.length) {
+    const ids = f.assigneeIds.filter((id): id is string => id !== null);
+    const none = f.assigneeIds.includes(null);
+    const parts = [...(ids.length ? [sql`t."assigneeId" = ANY(${ids}::uuid[])`] : []), ...(none ? [sql`t."assigneeId" IS NULL`] : [])];
+    where.push(sql`(${join(parts, " OR ")})`);
+  }
+  return where;
+}
+
+/** The columns are timestamp without time zone holding UTC (Prisma's convention). */
+const timestamp = (d: Date) => d.toISOString().replace("Z", "");
+
+/** HTML-escapes a column in SQL, before ts_headline adds the only markup. */
+const escapeHtml = (column: Prisma.Sql) =>
+  sql`replace(replace(replace(replace(replace(${column}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')`;
