@@ -172,7 +172,7 @@ export class PostgresSearchBackend implements SearchBackend {
         SELECT c."id", f.field, f.snippet FROM "Contact" c,
         LATERAL (VALUES ('name', ${headline(sql`c."name"`)}),
                         ('email', CASE WHEN c."email" IS NULL THEN NULL ELSE ${headline(sql`c."email"`, simple)} END),
-                        ('phone', CASE WHEN c."phone" IS NULL THEN NULL ELSE ${headline(sql`c."phone"`, simple)} END)) AS f(field, snippet)
+                        ('phone', CASE WHEN c."phone" IS NULL THEN NULL ELSE ${headline(sql`translate(c."phone", '+', '')`, simple)} END)) AS f(field, snippet)
         WHERE c."tenantId" = ${tenant}::uuid AND c."id" = ANY(${contacts}::uuid[])`));
     }
     for (const result of await Promise.all(queries)) {

@@ -101,11 +101,12 @@ BEGIN
   RETURN NEW;
 END $$;
 
--- Email and phone are identifiers, not language: the 'simple' configuration keeps them whole.
+-- Email and phone are identifiers, not language: the 'simple' configuration keeps
+-- them whole. The phone without its '+', as the query parser reads "+33…" as digits.
 CREATE FUNCTION deskgraph_contact_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW."searchVector" := setweight(to_tsvector(deskgraph_tenant_search_config(NEW."tenantId"), NEW."name"), 'A')
-    || setweight(to_tsvector('simple', concat_ws(' ', NEW."email", NEW."phone")), 'B');
+    || setweight(to_tsvector('simple', concat_ws(' ', NEW."email", translate(NEW."phone", '+', ''))), 'B');
   RETURN NEW;
 END $$;
 
