@@ -103,7 +103,7 @@ const SHARES: [string, number][] = [["en", 0.6], ["fr", 0.1], ["de", 0.1], ["sv"
 const sqlArray = (values: string[]) => `ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]::text[]`;
 /** n words from the list in $words, skewed towards its front (a rough Zipf), different for every row `i`. */
 const sentence = (minWords: number, spread: number) =>
-  `(SELECT string_agg(w[1 + floor(power(random(), 2) * array_length(w, 1))::int], ' ') FROM generate_series(1, ${minWords} + (i * 7919) % ${spread}) g, (SELECT $words AS w) x WHERE i > 0)`;
+  `(SELECT string_agg(w[1 + floor(power(random(), 2) * array_length(w, 1))::int], ' ') FROM generate_series(1, ${minWords} + ((i::bigint * 7919) % ${spread})::int) g, (SELECT $words AS w) x WHERE i > 0)`;
 
 interface TenantData {
   id: string;
