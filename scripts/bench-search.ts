@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     backend: { type: "string" },
     runs: { type: "string" },
     "max-minutes": { type: "string" },
+    keep: { type: "boolean" },
+    reuse: { type: "string" },
     help: { type: "boolean" },
   },
 });
@@ -43,7 +45,9 @@ if (args.help) {
   --tickets <n>       tickets in all (default messages / 5)
   --backend <name>    postgres (server, default) or pglite (embedded, in memory)
   --runs <n>          measured runs of each query (default 30), after one warm-up run
-  --max-minutes <n>   stop (and clean up) after this long (default 45)`);
+  --max-minutes <n>   stop (and clean up) after this long (default 45)
+  --keep              keep the server database (prints its URL) to run the queries again with --reuse
+  --reuse <url>       run the queries on a database kept by --keep, without seeding`);
   process.exit(0);
 }
 const messages = intOption(args.messages, "messages", 100_000, 1000, 2_000_000);
@@ -189,6 +193,73 @@ async function seedTenant(db: Database, lang: string, tickets: number, messageCo
   return { tenant: { id: t, lang, tickets, messages: messageCount }, messageMs, ticketMs, contactMs, contacts };
 }
 
+
+interface SeedResult {
+  tenants: TenantData[];
+  messageMs: number;
+  ticketMs: number;
+  contactMs: number;
+  contacts: number;
+  single: number;
+  singleMs: number;
+}
+
+/** The tenants of a database seeded by an earlier run (--keep); no indexing figures. */
+async function existing(db: Database): Promise<SeedResult> {
+  const rows = await db.prisma.$queryRawUnsafe<{ id: string; lang: string; tickets: number; messages: number; contacts: number }[]>(
+    `SELECT t."id", t."defaultLocale" AS lang,
+            (SELECT count(*)::int FROM "Ticket" WHERE "tenantId" = t."id") AS tickets,
+            (SELECT count(*)::int FROM "Message" WHERE "tenantId" = t."id") AS messages,
+            (SELECT count(*)::int FROM "Contact" WHERE "tenantId" = t."id") AS contacts
+     FROM "Tenant" t WHERE t."slug" LIKE 'bench-%'`,
+  );
+  return {
+    tenants: rows.map(({ contacts: _c, ...t }) => t),
+    messageMs: NaN,
+    ticketMs: NaN,
+    contactMs: NaN,
+    contacts: rows.reduce((s, r) => s + r.contacts, 0),
+    single: 0,
+    singleMs: NaN,
+  };
+}
+
+async function seed(db: Database): Promise<SeedResult> {
+  console.log(`Seeding ${options.messages} messages in ${options.tickets} tickets over 5 tenants (en 60 %, fr/de/sv/nl 10 % each)…`);
+  const tenants: TenantData[] = [];
+  let messageMs = 0;
+  let ticketMs = 0;
+  let contactMs = 0;
+  let contacts = 0;
+  for (const [lang, share] of SHARES) {
+    const r = await seedTenant(db, lang, Math.max(100, Math.round(options.tickets * share)), Math.max(500, Math.round(options.messages * share)));
+    tenants.push(r.tenant);
+    messageMs += r.messageMs;
+    ticketMs += r.ticketMs;
+    contactMs += r.contactMs;
+    contacts += r.contacts;
+    console.log(`  ${lang}: ${r.tenant.messages} messages in ${(r.messageMs / 1000).toFixed(1)} s, ${r.tenant.tickets} tickets in ${(r.ticketMs / 1000).toFixed(1)} s`);
+  }
+
+  // One message at a time, as the API writes them: each statement pays the row trigger and the vocabulary trigger.
+  const en = tenants.find((t) => t.lang === "en")!;
+  const single = 500;
+  const [ticket] = await db.prisma.$queryRawUnsafe<{ id: string }[]>(`SELECT "id" FROM "Ticket" WHERE "tenantId" = $1::uuid LIMIT 1`, en.id);
+  let started = performance.now();
+  for (let i = 0; i < single; i++) {
+    await db.prisma.$executeRawUnsafe(
+      `INSERT INTO "Message" ("id", "tenantId", "ticketId", "authorType", "body", "channel") VALUES (gen_random_uuid(), $1::uuid, $2::uuid, 'AGENT', $3, 'EMAIL')`,
+      en.id,
+      ticket!.id,
+      `Single insert ${i}: the customer asks again about invoice ${i} and the refund for order ${i * 7}, unusualword${i}`,
+    );
+  }
+  const singleMs = performance.now() - started;
+  // Steady state: statistics for the planner and the visibility map, as autovacuum keeps them.
+  await db.prisma.$executeRawUnsafe("VACUUM ANALYZE");
+  return { tenants, messageMs, ticketMs, contactMs, contacts, single, singleMs };
+}
+
 // ---- the queries ----
 
 interface BenchQuery {
@@ -228,12 +299,19 @@ async function main() {
   const cpus = os.cpus();
   console.log(`Machine: ${os.availableParallelism()} CPUs (${cpus[0]?.model.trim() ?? "?"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(" / ")}`);
   let databaseUrl: string | undefined;
-  if (options.backend === "postgres") {
+  if (args.reuse) {
+    databaseUrl = args.reuse;
+    console.log(`Reusing ${new URL(databaseUrl).pathname.slice(1)}`);
+  } else if (options.backend === "postgres") {
     const serverUrl = process.env.DATABASE_URL || DEFAULT_SERVER_URL;
     const target = await createBenchDatabase(serverUrl, "deskgraph_search_bench", cleanups);
     if ("unreachable" in target) throw new Error(`PostgreSQL at ${new URL(serverUrl).host} is unreachable: ${target.unreachable}`);
     console.log(`PostgreSQL ${target.version} at ${new URL(serverUrl).host}`);
     databaseUrl = target.url;
+    if (args.keep) {
+      cleanups.splice(0); // the drop registered by createBenchDatabase
+      console.log(`Keeping the database: --reuse ${databaseUrl}`);
+    }
   } else {
     console.log("PGlite, in memory");
   }
@@ -241,39 +319,11 @@ async function main() {
   cleanups.push(() => db.close());
   await db.migrate();
 
-  console.log(`Seeding ${options.messages} messages in ${options.tickets} tickets over 5 tenants (en 60 %, fr/de/sv/nl 10 % each)…`);
-  const tenants: TenantData[] = [];
-  let messageMs = 0;
-  let ticketMs = 0;
-  let contactMs = 0;
-  let contacts = 0;
-  for (const [lang, share] of SHARES) {
-    const r = await seedTenant(db, lang, Math.max(100, Math.round(options.tickets * share)), Math.max(500, Math.round(options.messages * share)));
-    tenants.push(r.tenant);
-    messageMs += r.messageMs;
-    ticketMs += r.ticketMs;
-    contactMs += r.contactMs;
-    contacts += r.contacts;
-    console.log(`  ${lang}: ${r.tenant.messages} messages in ${(r.messageMs / 1000).toFixed(1)} s, ${r.tenant.tickets} tickets in ${(r.ticketMs / 1000).toFixed(1)} s`);
-  }
+  const seeded = args.reuse ? await existing(db) : await seed(db);
+  const { tenants, messageMs, ticketMs, contactMs, contacts, single, singleMs } = seeded;
   const totalMessages = tenants.reduce((s, t) => s + t.messages, 0);
   const totalTickets = tenants.reduce((s, t) => s + t.tickets, 0);
-
-  // One message at a time, as the API writes them: each statement pays the row trigger and the vocabulary trigger.
   const en = tenants.find((t) => t.lang === "en")!;
-  const single = 500;
-  const [ticket] = await db.prisma.$queryRawUnsafe<{ id: string }[]>(`SELECT "id" FROM "Ticket" WHERE "tenantId" = $1::uuid LIMIT 1`, en.id);
-  let started = performance.now();
-  for (let i = 0; i < single; i++) {
-    await db.prisma.$executeRawUnsafe(
-      `INSERT INTO "Message" ("id", "tenantId", "ticketId", "authorType", "body", "channel") VALUES (gen_random_uuid(), $1::uuid, $2::uuid, 'AGENT', $3, 'EMAIL')`,
-      en.id,
-      ticket!.id,
-      `Single insert ${i}: the customer asks again about invoice ${i} and the refund for order ${i * 7}, unusualword${i}`,
-    );
-  }
-  const singleMs = performance.now() - started;
-  await db.prisma.$executeRawUnsafe("ANALYZE");
   const [vocabulary] = await db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM "SearchWord"`);
 
   const [someone] = await db.prisma.$queryRawUnsafe<{ email: string }[]>(`SELECT "email" FROM "Contact" WHERE "tenantId" = $1::uuid ORDER BY "email" LIMIT 1 OFFSET 10`, en.id);
@@ -309,8 +359,8 @@ async function main() {
 
   console.log("");
   console.log(`backend: ${options.backend}; ${totalMessages} messages, ${totalTickets} tickets, ${contacts} contacts; vocabulary ${vocabulary!.n} words`);
-  console.log(`indexing, bulk (INSERT … SELECT through the triggers): messages ${Math.round(totalMessages / (messageMs / 1000))} rows/s, tickets ${Math.round(totalTickets / (ticketMs / 1000))} rows/s, contacts ${Math.round(contacts / (contactMs / 1000))} rows/s`);
-  console.log(`indexing, one message per statement: ${Math.round(single / (singleMs / 1000))} rows/s (${(singleMs / single).toFixed(2)} ms each)`);
+  if (!args.reuse) console.log(`indexing, bulk (INSERT … SELECT through the triggers): messages ${Math.round(totalMessages / (messageMs / 1000))} rows/s, tickets ${Math.round(totalTickets / (ticketMs / 1000))} rows/s, contacts ${Math.round(contacts / (contactMs / 1000))} rows/s`);
+  if (!args.reuse) console.log(`indexing, one message per statement: ${Math.round(single / (singleMs / 1000))} rows/s (${(singleMs / single).toFixed(2)} ms each)`);
   console.log("");
   const header = ["lang", "query", "matches", "p50 ms", "p95 ms", "p99 ms"];
   const body = rows.map((r) => [r.lang, r.query, String(r.total), r.p50.toFixed(1), r.p95.toFixed(1), r.p99.toFixed(1)]);

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eraseContact } from "../src/privacy/requests/erasure.js";
 import { createTenant } from "../src/tenants/service.js";
 import { searchLanguage } from "../src/search/language.js";
+import { PostgresSearchBackend } from "../src/search/postgres-backend.js";
+import { parseQuery } from "../src/search/query.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
 
 /**
@@ -12,7 +14,7 @@ import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js
 let app: TestApp;
 let t: TestTenant;
 let other: TestTenant;
-const ids: Record<string, string> = {};
+const ids: Record<string, string> = {} as Record<string, string>;
 let agent: { token: string; id: string };
 
 const CREATE = `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } messages { edges { node { id } } } } }`;
@@ -30,7 +32,7 @@ const SEARCH = `query($q: String!, $f: SearchFilter, $first: Int, $after: String
   }
 }`;
 
-const raw = (globalId: string) => Buffer.from(globalId, "base64").toString().split(":")[1]!;
+const raw = (globalId: string | undefined) => Buffer.from(globalId!, "base64").toString().split(":")[1]!;
 
 async function run(q: string, token = t.ownerToken, variables: Record<string, unknown> = {}) {
   const r = await app.gql(SEARCH, { q, ...variables }, token);
@@ -206,6 +208,39 @@ describe("search: the query language", () => {
     // Pages hold at most 100 (larger pages are cut, within the complexity limit).
     expect((await run("type:message", t.ownerToken, { first: 101 })).edges).toHaveLength(5);
     expect(await run("type:message", t.ownerToken, { first: 0 })).toMatchObject({ totalCount: 5, edges: [] });
+  });
+
+  it("ranks up to a limit of matches, lists more newest first, and counts up to a limit", async () => {
+    const request = (q: string, offset = 0, limit = 20) => {
+      const parsed = parseQuery(q);
+      return {
+        query: { text: parsed.text, filters: parsed.filters },
+        language: "english",
+        offset,
+        limit,
+      };
+    };
+    const scope = { tenantId: t.id, kinds: ["TICKET", "MESSAGE", "CONTACT"] as ("TICKET" | "MESSAGE" | "CONTACT")[], notes: true };
+    // Within the limits: ranked, exact total.
+    const ranked = await new PostgresSearchBackend(app.database.forTenant(t.id)).search({ ...request("password OR reset OR refund"), scope });
+    expect(ranked.totalIsLowerBound).toBe(false);
+    expect(ranked.hits[0]!.score).toBeGreaterThanOrEqual(ranked.hits.at(-1)!.score);
+    // Over the rank limit: newest first, every match reachable page by page.
+    const small = new PostgresSearchBackend(app.database.forTenant(t.id), { rankLimit: 2, countLimit: 4 });
+    const page = (offset: number, limit: number) => small.search({ ...request("type:message", offset, limit), scope });
+    const first = await page(0, 3);
+    expect(first.total).toBe(4);
+    expect(first.totalIsLowerBound).toBe(true);
+    expect(first.hits.map((h) => h.id)).toEqual([ids.refundFirst, ids.passwordFirst, ids.note].map((x) => raw(x)));
+    // The count stopped at 4; paging goes on to the fifth.
+    expect((await page(3, 3)).hits.map((h) => h.id)).toEqual([raw(ids.reply), raw(ids.invoiceFirst)]);
+    const words = await small.search({ ...request("refund OR password OR invoices OR reset", 0, 4), scope });
+    expect(words.total).toBe(4);
+    expect(words.totalIsLowerBound).toBe(true);
+    // A ticket and its first message share a creation time: compare the newest four as a set.
+    expect(words.hits.map((h) => h.id).sort()).toEqual([ids.refundTicket, ids.refundFirst, ids.passwordTicket, ids.passwordFirst].map((x) => raw(x)).sort());
+    expect(words.hits.find((h) => h.id === raw(ids.refundTicket))!.highlights).toEqual([{ field: "subject", snippet: expect.stringContaining("<mark>Refund</mark>") }]);
+    expect((await small.search({ ...request("refund OR password OR invoices OR reset", 4, 4), scope })).hits.map((h) => h.id)).toEqual([raw(ids.invoiceTicket)]);
   });
 
   it("escapes the text of snippets so only <mark> is markup", async () => {

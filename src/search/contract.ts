@@ -86,6 +86,11 @@ export interface SearchResultPage {
   hits: SearchHitRef[];
   /** All matches, not just this page. */
   total: number;
+  /**
+   * True when the backend stopped counting at a limit: there are at least
+   * `total` matches (Elasticsearch's `hits.total.relation: "gte"`). Absent means exact.
+   */
+  totalIsLowerBound?: boolean;
 }
 
 export interface SearchBackend {

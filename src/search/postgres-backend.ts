@@ -18,33 +18,84 @@ const join = Prisma.join;
 
 /** At most this many similar words stand in for a word the tenant's texts do not contain. */
 const TYPO_ALTERNATIVES = 3;
+/**
+ * Up to this many matches are ranked by relevance. Ranking needs every match's
+ * vector, read from the table: at 1,000 that takes a few milliseconds, at
+ * 150,000 (a common word in a large tenant) hundreds. Beyond it, results come
+ * newest first, read along the (tenantId, createdAt) indexes, which stops at
+ * the page; a helpdesk's common words are best served by recency anyway.
+ */
+export const RANK_LIMIT = 1000;
+/** Matches are counted up to this many; more is reported as a lower bound. */
+export const COUNT_LIMIT = 10_000;
 
 type Scope = SearchRequest["scope"];
 
 /** Words the vocabulary could hold (see deskgraph_vocabulary): worth a typo lookup. */
 const VOCABULARY_WORD = /^[^\d@./:]{3,32}$/u;
 
+/** One kind's matches: the FROM and WHERE clauses, and the alias of the matched row. */
+interface Branch {
+  kind: SearchKind;
+  alias: Prisma.Sql;
+  from: Prisma.Sql;
+}
+
 export class PostgresSearchBackend implements SearchBackend {
   readonly name = "postgres";
 
-  constructor(private readonly db: TenantClient) {}
+  private readonly rankLimit: number;
+  private readonly countLimit: number;
+
+  /** The limits are options for tests; the defaults are what the API uses. */
+  constructor(
+    private readonly db: TenantClient,
+    limits: { rankLimit?: number; countLimit?: number } = {},
+  ) {
+    this.rankLimit = limits.rankLimit ?? RANK_LIMIT;
+    this.countLimit = limits.countLimit ?? COUNT_LIMIT;
+  }
 
   async search(request: SearchRequest): Promise<SearchResultPage> {
-    const { scope, query } = request;
     const kinds = this.kinds(request);
     if (!kinds.length) return { hits: [], total: 0 };
-    const alternatives = await this.typoAlternatives(scope.tenantId, query.text);
+    const alternatives = await this.typoAlternatives(request.scope.tenantId, request.query.text);
     const tsquery = this.tsquery(request, alternatives);
-    const branches = kinds.map((kind) => this.branch(kind, request, tsquery));
-    const rows = await this.db.$queryRaw<{ kind: SearchKind; id: string; score: number; total: number }[]>(sql`
-      SELECT kind, id, score, (count(*) OVER ())::int AS total
-      FROM (${join(branches, " UNION ALL ")}) AS hits
-      ORDER BY score DESC, "createdAt" DESC, id
-      LIMIT ${request.limit} OFFSET ${request.offset}`);
-    const total = rows[0]?.total ?? (request.offset > 0 ? await this.count(branches) : 0);
+    const authors = await this.authors(request);
+    const branches = kinds.map((kind) => this.branch(kind, request, tsquery, authors));
+
+    // Counting stops at the limit in each kind: a bitmap or index scan that ends early.
+    const counts = await this.db.$queryRaw<{ n: number }[]>(sql`
+      ${join(branches.map((b) => sql`SELECT count(*)::int AS n FROM (SELECT 1 ${b.from} LIMIT ${this.countLimit + 1}) AS x`), " UNION ALL ")}`);
+    const matches = counts.reduce((sum, r) => sum + r.n, 0);
+    const total = Math.min(matches, this.countLimit);
+    const totalIsLowerBound = matches > this.countLimit;
+    if (request.offset >= total && !totalIsLowerBound) return { hits: [], total, totalIsLowerBound };
+
+    const score = (b: Branch) => (tsquery ? sql`ts_rank_cd(${b.alias}."searchVector", ${tsquery})` : sql`0::real`);
+    const ranked = tsquery !== null && matches <= this.rankLimit;
+    const rows = ranked
+      ? await this.db.$queryRaw<{ kind: SearchKind; id: string; score: number }[]>(sql`
+          SELECT kind, id, score FROM (
+            ${join(branches.map((b) => sql`SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from}`), " UNION ALL ")}
+          ) AS hits
+          ORDER BY score DESC, "createdAt" DESC, id
+          LIMIT ${request.limit} OFFSET ${request.offset}`)
+      : await this.db.$queryRaw<{ kind: SearchKind; id: string; score: number }[]>(sql`
+          SELECT kind, id, score FROM (
+            ${join(
+              branches.map(
+                (b) => sql`(SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from}
+                  ORDER BY ${b.alias}."createdAt" DESC, ${b.alias}."id" DESC LIMIT ${request.offset + request.limit})`,
+              ),
+              " UNION ALL ",
+            )}
+          ) AS hits
+          ORDER BY "createdAt" DESC, id DESC
+          LIMIT ${request.limit} OFFSET ${request.offset}`);
     const highlights = tsquery ? await this.highlights(request, tsquery, rows) : new Map<string, SearchHighlight[]>();
     const hits: SearchHitRef[] = rows.map((r) => ({ kind: r.kind, id: r.id, score: Number(r.score), highlights: highlights.get(r.id) ?? [] }));
-    return { hits, total };
+    return { hits, total, totalIsLowerBound };
   }
 
   /** Kinds the caller may see, narrowed by type: and by filters that only tickets and messages have. */
@@ -54,10 +105,18 @@ export class PostgresSearchBackend implements SearchBackend {
     return scope.kinds.filter((k) => (!f.kinds?.length || f.kinds.includes(k)) && !(k === "CONTACT" && (ticketOnly || scope.contactId)));
   }
 
-  /** A page past the end still reports the total. */
-  private async count(branches: Prisma.Sql[]): Promise<number> {
-    const [row] = await this.db.$queryRaw<{ n: number }[]>(sql`SELECT count(*)::int AS n FROM (${join(branches, " UNION ALL ")}) AS hits`);
-    return row?.n ?? 0;
+  /**
+   * from: → the contacts and agents with these emails, looked up once, so that
+   * each branch compares ids along its indexes. Emails are stored in lower case.
+   */
+  private async authors({ scope, query }: SearchRequest): Promise<{ contacts: string[]; agents: string[] } | null> {
+    const emails = query.filters.fromEmails;
+    if (!emails?.length) return null;
+    const rows = await this.db.$queryRaw<{ kind: string; id: string }[]>(sql`
+      SELECT 'contact' AS kind, "id" FROM "Contact" WHERE "tenantId" = ${scope.tenantId}::uuid AND "email" = ANY(${emails}::text[])
+      UNION ALL
+      SELECT 'agent', "id" FROM "Agent" WHERE "tenantId" = ${scope.tenantId}::uuid AND lower("email") = ANY(${emails}::text[])`);
+    return { contacts: rows.filter((r) => r.kind === "contact").map((r) => r.id), agents: rows.filter((r) => r.kind === "agent").map((r) => r.id) };
   }
 
   /**
@@ -108,38 +167,38 @@ export class PostgresSearchBackend implements SearchBackend {
     return sql`(${join(groups, " && ")})`;
   }
 
-  /** One kind's matches with the scope and filters applied, as (kind, id, score, createdAt). */
-  private branch(kind: SearchKind, { scope, query }: SearchRequest, tsquery: Prisma.Sql | null): Prisma.Sql {
+  /** One kind's matches with the caller's scope and the query's filters applied. */
+  private branch(kind: SearchKind, { scope, query }: SearchRequest, tsquery: Prisma.Sql | null, authors: { contacts: string[]; agents: string[] } | null): Branch {
     const f = query.filters;
     const alias = kind === "TICKET" ? sql`t` : kind === "MESSAGE" ? sql`m` : sql`c`;
     const where: Prisma.Sql[] = [sql`${alias}."tenantId" = ${scope.tenantId}::uuid`];
-    const score = tsquery ? sql`ts_rank_cd(${alias}."searchVector", ${tsquery})` : sql`0::real`;
     if (tsquery) where.push(sql`${alias}."searchVector" @@ ${tsquery}`);
     if (f.createdAfter) where.push(sql`${alias}."createdAt" >= ${timestamp(f.createdAfter)}::timestamp`);
     if (f.createdBefore) where.push(sql`${alias}."createdAt" < ${timestamp(f.createdBefore)}::timestamp`);
 
     if (kind === "CONTACT") {
-      if (f.fromEmails?.length) where.push(sql`lower(c."email") = ANY(${f.fromEmails}::text[])`);
-      return sql`SELECT 'CONTACT' AS kind, c."id", ${score} AS score, c."createdAt" FROM "Contact" c WHERE ${join(where, " AND ")}`;
+      if (authors) where.push(sql`c."id" = ANY(${authors.contacts}::uuid[])`);
+      return { kind, alias, from: sql`FROM "Contact" c WHERE ${join(where, " AND ")}` };
     }
-
     // Ticket conditions: on the ticket itself, or on the message's ticket.
-    where.push(...ticketConditions(scope, f));
+    const onTicket = ticketConditions(scope, f);
     if (kind === "TICKET") {
-      if (f.fromEmails?.length) {
-        where.push(sql`EXISTS (SELECT 1 FROM "Contact" r WHERE r."id" = t."requesterId" AND lower(r."email") = ANY(${f.fromEmails}::text[]))`);
-      }
-      return sql`SELECT 'TICKET' AS kind, t."id", ${score} AS score, t."createdAt" FROM "Ticket" t WHERE ${join(where, " AND ")}`;
+      if (authors) where.push(sql`t."requesterId" = ANY(${authors.contacts}::uuid[])`);
+      return { kind, alias, from: sql`FROM "Ticket" t WHERE ${join([...where, ...onTicket], " AND ")}` };
     }
     // Internal notes never match for a caller who may not read them.
     if (!scope.notes || scope.contactId) where.push(sql`m."internal" = false`);
-    if (f.fromEmails?.length) {
-      where.push(sql`(EXISTS (SELECT 1 FROM "Contact" a WHERE a."id" = m."authorContactId" AND lower(a."email") = ANY(${f.fromEmails}::text[]))
-        OR EXISTS (SELECT 1 FROM "Agent" g WHERE g."id" = m."authorAgentId" AND lower(g."email") = ANY(${f.fromEmails}::text[])))`);
+    if (authors) {
+      const byContact = sql`m."authorContactId" = ANY(${authors.contacts}::uuid[])`;
+      where.push(authors.agents.length ? sql`(${byContact} OR m."authorAgentId" = ANY(${authors.agents}::uuid[]))` : byContact);
     }
-    return sql`SELECT 'MESSAGE' AS kind, m."id", ${score} AS score, m."createdAt"
-      FROM "Message" m JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"
-      WHERE ${join(where, " AND ")}`;
+    // The ticket is joined only when a condition needs it.
+    if (!onTicket.length) return { kind, alias, from: sql`FROM "Message" m WHERE ${join(where, " AND ")}` };
+    return {
+      kind,
+      alias,
+      from: sql`FROM "Message" m JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId" WHERE ${join([...where, ...onTicket], " AND ")}`,
+    };
   }
 
   /**

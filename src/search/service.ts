@@ -37,6 +37,7 @@ export interface LoadedHit {
 export interface SearchPage {
   hits: LoadedHit[];
   total: number;
+  totalIsLowerBound: boolean;
   backend: string;
   hasNextPage: boolean;
   hasPreviousPage: boolean;
@@ -130,7 +131,7 @@ export async function search(ctx: Context, args: SearchArgs): Promise<SearchPage
   if (args.types?.length) {
     parsed.filters.kinds = parsed.filters.kinds ? parsed.filters.kinds.filter((k) => args.types!.includes(k)) : [...args.types];
     // type:ticket with types: [CONTACT] asks for nothing.
-    if (!parsed.filters.kinds.length) return { hits: [], total: 0, backend: "none", hasNextPage: false, hasPreviousPage: false };
+    if (!parsed.filters.kinds.length) return { hits: [], total: 0, totalIsLowerBound: false, backend: "none", hasNextPage: false, hasPreviousPage: false };
   }
   await resolveAssignees(ctx, parsed);
   if (args.first != null && args.first < 0) {
@@ -146,7 +147,7 @@ export async function search(ctx: Context, args: SearchArgs): Promise<SearchPage
   const request = { query: { text: parsed.text, filters: parsed.filters }, scope, language: searchLanguage(tenant.defaultLocale), offset };
   // first: 0 asks for the total only.
   const answer = await backend.search({ ...request, limit: Math.max(limit, 1) });
-  const page = limit === 0 ? { hits: [], total: answer.total } : answer;
+  const page = limit === 0 ? { ...answer, hits: [] } : answer;
   const total = page.total;
 
   const objects = await loadObjects(ctx, page.hits);
@@ -160,8 +161,10 @@ export async function search(ctx: Context, args: SearchArgs): Promise<SearchPage
   return {
     hits,
     total,
+    totalIsLowerBound: page.totalIsLowerBound ?? false,
     backend: backend.name,
-    hasNextPage: offset + page.hits.length < total,
+    // Past an uncounted total, a full page means there may be more.
+    hasNextPage: page.totalIsLowerBound ? page.hits.length === limit && limit > 0 : offset + page.hits.length < total,
     hasPreviousPage: offset > 0,
   };
 }

@@ -28,6 +28,9 @@ CREATE INDEX "Contact_searchVector_idx" ON "Contact" USING GIN ("searchVector");
 CREATE INDEX "Ticket_searchVector_idx" ON "Ticket" USING GIN ("searchVector");
 
 -- CreateIndex
+CREATE INDEX "Message_tenantId_createdAt_idx" ON "Message"("tenantId", "createdAt");
+
+-- CreateIndex
 CREATE INDEX "Message_searchVector_idx" ON "Message" USING GIN ("searchVector");
 
 -- AddForeignKey
