@@ -97,7 +97,7 @@ const SearchConnection = builder.objectRef<SearchPage>("SearchConnection").imple
     "A page of search results: best match first when the query matches up to 1,000 objects, newest first beyond that (or when it has only filters).",
   fields: (t) => ({
     totalCount: t.int({
-      description: "Matches of the whole query the caller may see, not just this page; counting stops at 10,000 on the built-in backend (see totalCountExact)",
+      description: "Matches of the whole query the caller may see, not just this page; counting stops at 1,000 on the built-in backend (see totalCountExact)",
       resolve: (p) => p.total,
     }),
     totalCountExact: t.boolean({ description: "False when there are more matches than totalCount says", resolve: (p) => !p.totalIsLowerBound }),
@@ -118,7 +118,7 @@ const SearchConnection = builder.objectRef<SearchPage>("SearchConnection").imple
 builder.queryField("search", (t) =>
   t.field({
     type: SearchConnection,
-    description: `Full-text search over tickets (subject), messages (body) and contacts (name, email, phone). Best match first when the query matches up to 1,000 objects; beyond that, and for queries of filters only, newest first. totalCount is exact up to 10,000 (totalCountExact).
+    description: `Full-text search over tickets (subject), messages (body) and contacts (name, email, phone). Best match first when the query matches up to 1,000 objects; beyond that, and for queries of filters only, newest first. totalCount is exact up to 1,000 (totalCountExact).
 
 Query syntax:
 - \`refund card\`: every word must match, in any form the tenant's language knows (stemming: "invoices" finds "invoice"; stop words are ignored)
