@@ -44,6 +44,8 @@ interface Branch {
   kind: SearchKind;
   alias: Prisma.Sql;
   from: Prisma.Sql;
+  /** The same, with the text condition written so that the text index cannot serve it (see `search`). */
+  fromWalking: Prisma.Sql;
 }
 
 export class PostgresSearchBackend implements SearchBackend {
@@ -70,47 +72,72 @@ export class PostgresSearchBackend implements SearchBackend {
     const branches = kinds.map((kind) => this.branch(kind, request, tsquery, authors, tagIds));
 
     // Counting stops at the limit in each kind.
-    const countQuery = this.db.$queryRaw<{ n: number }[]>(sql`
-      ${join(branches.map((b) => sql`SELECT count(*)::int AS n FROM (SELECT 1 ${b.from} LIMIT ${this.countLimit + 1}) AS x`), " UNION ALL ")}`);
-    // With a LIMIT, the planner likes to scan the table (or walk an index) hoping to
-    // meet enough matches early. For phrases it overestimates how many rows match (it
-    // knows each word's frequency, not how often they are adjacent), and such a scan can
-    // read the whole tenant (400 ms at 600,000 messages). A bitmap scan of the text index
-    // costs what the words' candidates cost: phrase counts use one. For words the
-    // planner's choice is right and cheaper (a common word is met early).
+    const countQuery = this.db.$queryRaw<{ kind: SearchKind; n: number }[]>(sql`
+      ${join(branches.map((b) => sql`SELECT ${b.kind}::text AS kind, count(*)::int AS n FROM (SELECT 1 ${b.from} LIMIT ${this.countLimit + 1}) AS x`), " UNION ALL ")}`);
+    // With a LIMIT, the planner likes to scan the table hoping to meet enough matches
+    // early. For phrases it overestimates how many rows match (it knows each word's
+    // frequency, not how often they are adjacent), and such a scan can read the whole
+    // tenant (400 ms at 600,000 messages). A bitmap scan of the text index costs what the
+    // words' candidates cost: phrase counts use one. For words the planner's choice is
+    // right and cheaper (a common word is met early).
     const hasPhrase = request.query.text.some((g) => g.some((term) => term.kind === "PHRASE" && !term.negated));
-    const counts = hasPhrase
-      ? (await this.db.$transaction([this.db.$executeRaw`SET LOCAL enable_seqscan = off`, this.db.$executeRaw`SET LOCAL enable_indexscan = off`, countQuery]))[2]
-      : await countQuery;
+    const counts = hasPhrase ? await this.steered(countQuery, { indexScan: false }) : await countQuery;
+    const many = new Set(counts.filter((r) => r.n > this.countLimit).map((r) => r.kind));
     const matches = counts.reduce((sum, r) => sum + r.n, 0);
     const total = Math.min(matches, this.countLimit);
     const totalIsLowerBound = matches > this.countLimit;
     if (request.offset >= total && !totalIsLowerBound) return { hits: [], total, totalIsLowerBound };
 
     const score = (b: Branch) => (tsquery ? sql`ts_rank_cd(${b.alias}."searchVector", ${tsquery})` : sql`0::real`);
-    const ranked = tsquery !== null && matches <= this.rankLimit;
-    const rows = ranked
-      ? await this.db.$queryRaw<{ kind: SearchKind; id: string; score: number }[]>(sql`
+    type Row = { kind: SearchKind; id: string; score: number };
+    let rows: Row[];
+    if (tsquery !== null && matches <= this.rankLimit) {
+      // Few matches: all of them ranked, read through the text index.
+      rows = await this.steered(
+        this.db.$queryRaw<Row[]>(sql`
           SELECT kind, id, score FROM (
             ${join(branches.map((b) => sql`SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from}`), " UNION ALL ")}
           ) AS hits
           ORDER BY score DESC, "createdAt" DESC, id
-          LIMIT ${request.limit} OFFSET ${request.offset}`)
-      : await this.db.$queryRaw<{ kind: SearchKind; id: string; score: number }[]>(sql`
-          SELECT kind, id, score FROM (
-            ${join(
-              branches.map(
-                (b) => sql`(SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from}
-                  ORDER BY ${b.alias}."createdAt" DESC, ${b.alias}."id" DESC LIMIT ${request.offset + request.limit})`,
-              ),
-              " UNION ALL ",
-            )}
-          ) AS hits
-          ORDER BY "createdAt" DESC, id DESC
-          LIMIT ${request.limit} OFFSET ${request.offset}`);
+          LIMIT ${request.limit} OFFSET ${request.offset}`),
+      );
+    } else {
+      // Many matches: newest first. The counts say which kinds have many; the planner only
+      // guesses (it assumes a tenant's words are spread over all tenants, and that words
+      // occur independently), and a wrong guess costs 100 ms either way. So it is told:
+      // a kind with many matches is read newest first along (tenantId, createdAt) and
+      // stops at the page (its text condition is written so the text index cannot serve
+      // it); a kind with few is read through the text index and sorted (its sort key is
+      // written so the date index cannot serve it).
+      const page = request.offset + request.limit;
+      const selects = branches.map((b) =>
+        many.has(b.kind) || !tsquery
+          ? sql`(SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.fromWalking}
+              ORDER BY ${b.alias}."createdAt" DESC, ${b.alias}."id" DESC LIMIT ${page})`
+          : sql`(SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from}
+              ORDER BY ${b.alias}."createdAt" + interval '0 seconds' DESC, ${b.alias}."id" DESC LIMIT ${page})`,
+      );
+      const query = this.db.$queryRaw<Row[]>(sql`
+        SELECT kind, id, score FROM (${join(selects, " UNION ALL ")}) AS hits
+        ORDER BY "createdAt" DESC, id DESC
+        LIMIT ${request.limit} OFFSET ${request.offset}`);
+      rows = tsquery ? await this.steered(query) : await query;
+    }
     const highlights = tsquery ? await this.highlights(request, tsquery, rows) : new Map<string, SearchHighlight[]>();
     const hits: SearchHitRef[] = rows.map((r) => ({ kind: r.kind, id: r.id, score: Number(r.score), highlights: highlights.get(r.id) ?? [] }));
     return { hits, total, totalIsLowerBound };
+  }
+
+  /**
+   * Runs a query with sequential scans (and, if asked, plain index scans) priced out, in
+   * a transaction of its own: SET LOCAL ends with it. The query's shape then decides the
+   * plan (see `search`).
+   */
+  private async steered<T>(query: Prisma.PrismaPromise<T>, opts: { indexScan?: boolean } = {}): Promise<T> {
+    const settings = [this.db.$executeRaw`SET LOCAL enable_seqscan = off`];
+    if (opts.indexScan === false) settings.push(this.db.$executeRaw`SET LOCAL enable_indexscan = off`);
+    const results = await this.db.$transaction([...settings, query] as Prisma.PrismaPromise<unknown>[]);
+    return results.at(-1) as T;
   }
 
   /** Kinds the caller may see, narrowed by type: and by filters that only tickets and messages have. */
@@ -203,19 +230,20 @@ export class PostgresSearchBackend implements SearchBackend {
     const f = query.filters;
     const alias = kind === "TICKET" ? sql`t` : kind === "MESSAGE" ? sql`m` : sql`c`;
     const where: Prisma.Sql[] = [sql`${alias}."tenantId" = ${scope.tenantId}::uuid`];
-    if (tsquery) where.push(sql`${alias}."searchVector" @@ ${tsquery}`);
+    // The text condition comes first; `walking` swaps it for one the text index cannot serve.
+    where.push(tsquery ? sql`${alias}."searchVector" @@ ${tsquery}` : sql`true`);
     if (f.createdAfter) where.push(sql`${alias}."createdAt" >= ${timestamp(f.createdAfter)}::timestamp`);
     if (f.createdBefore) where.push(sql`${alias}."createdAt" < ${timestamp(f.createdBefore)}::timestamp`);
 
     if (kind === "CONTACT") {
       if (authors) where.push(sql`c."id" = ANY(${authors.contacts}::uuid[])`);
-      return { kind, alias, from: sql`FROM "Contact" c WHERE ${join(where, " AND ")}` };
+      return this.froms(kind, alias, sql`FROM "Contact" c`, where, tsquery);
     }
     // Ticket conditions: on the ticket itself, or on the message's ticket.
     const onTicket = ticketConditions(scope, f, tagIds ?? []);
     if (kind === "TICKET") {
       if (authors) where.push(sql`t."requesterId" = ANY(${authors.contacts}::uuid[])`);
-      return { kind, alias, from: sql`FROM "Ticket" t WHERE ${join([...where, ...onTicket], " AND ")}` };
+      return this.froms(kind, alias, sql`FROM "Ticket" t`, [...where, ...onTicket], tsquery);
     }
     // Internal notes never match for a caller who may not read them.
     if (!scope.notes || scope.contactId) where.push(sql`m."internal" = false`);
@@ -224,12 +252,14 @@ export class PostgresSearchBackend implements SearchBackend {
       where.push(authors.agents.length ? sql`(${byContact} OR m."authorAgentId" = ANY(${authors.agents}::uuid[]))` : byContact);
     }
     // The ticket is joined only when a condition needs it.
-    if (!onTicket.length) return { kind, alias, from: sql`FROM "Message" m WHERE ${join(where, " AND ")}` };
-    return {
-      kind,
-      alias,
-      from: sql`FROM "Message" m JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId" WHERE ${join([...where, ...onTicket], " AND ")}`,
-    };
+    if (!onTicket.length) return this.froms(kind, alias, sql`FROM "Message" m`, where, tsquery);
+    return this.froms(kind, alias, sql`FROM "Message" m JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`, [...where, ...onTicket], tsquery);
+  }
+
+  private froms(kind: SearchKind, alias: Prisma.Sql, from: Prisma.Sql, where: Prisma.Sql[], tsquery: Prisma.Sql | null): Branch {
+    const [, , ...rest] = where;
+    const walking = [where[0]!, tsquery ? sql`coalesce(${alias}."searchVector", ''::tsvector) @@ ${tsquery}` : sql`true`, ...rest];
+    return { kind, alias, from: sql`${from} WHERE ${join(where, " AND ")}`, fromWalking: sql`${from} WHERE ${join(walking, " AND ")}` };
   }
 
   /**
