@@ -104,24 +104,23 @@ export class PostgresSearchBackend implements SearchBackend {
     } else {
       // Many matches: newest first. The counts say which kinds have many; the planner only
       // guesses (it assumes a tenant's words are spread over all tenants, and that words
-      // occur independently), and a wrong guess costs 100 ms either way. So it is told:
-      // a kind with many matches is read newest first along (tenantId, createdAt) and
-      // stops at the page (its text condition is written so the text index cannot serve
-      // it); a kind with few is read through the text index and sorted (its sort key is
-      // written so the date index cannot serve it).
+      // occur independently), and a wrong guess costs 100 ms or more either way. So it is
+      // told, one kind per statement: a kind with many matches is read newest first along
+      // (tenantId, createdAt), which stops at the page (its text condition is written so
+      // that the text index cannot serve it, and bitmap scans are priced out); a kind with
+      // few is read through the text index and sorted (plain index scans priced out).
       const page = request.offset + request.limit;
-      const selects = branches.map((b) =>
-        many.has(b.kind) || !tsquery
-          ? sql`(SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.fromWalking}
-              ORDER BY ${b.alias}."createdAt" DESC, ${b.alias}."id" DESC LIMIT ${page})`
-          : sql`(SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from}
-              ORDER BY ${b.alias}."createdAt" + interval '0 seconds' DESC, ${b.alias}."id" DESC LIMIT ${page})`,
-      );
-      const query = this.db.$queryRaw<Row[]>(sql`
-        SELECT kind, id, score FROM (${join(selects, " UNION ALL ")}) AS hits
-        ORDER BY "createdAt" DESC, id DESC
-        LIMIT ${request.limit} OFFSET ${request.offset}`);
-      rows = tsquery ? await this.steered(query) : await query;
+      const walk = (b: Branch) => many.has(b.kind) || !tsquery;
+      const statements = branches.flatMap((b) => [
+        this.db.$executeRaw`SELECT set_config('enable_bitmapscan', ${walk(b) ? "off" : "on"}, true), set_config('enable_indexscan', ${walk(b) ? "on" : "off"}, true)`,
+        this.db.$queryRaw<(Row & { createdAt: Date })[]>(sql`
+          SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${walk(b) ? b.fromWalking : b.from}
+          ORDER BY ${b.alias}."createdAt" DESC, ${b.alias}."id" DESC LIMIT ${page}`),
+      ]);
+      const results = (await this.db.$transaction([this.db.$executeRaw`SET LOCAL enable_seqscan = off`, ...statements] as Prisma.PrismaPromise<unknown>[])) as unknown[];
+      const all = results.filter(Array.isArray).flat() as (Row & { createdAt: Date })[];
+      all.sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (y.id < x.id ? -1 : y.id > x.id ? 1 : 0));
+      rows = all.slice(request.offset, page);
     }
     const highlights = tsquery ? await this.highlights(request, tsquery, rows) : new Map<string, SearchHighlight[]>();
     const hits: SearchHitRef[] = rows.map((r) => ({ kind: r.kind, id: r.id, score: Number(r.score), highlights: highlights.get(r.id) ?? [] }));
