@@ -20,7 +20,7 @@ for (const s of statements) {
   const r = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${s.query}`, params);
   const ms = performance.now() - t0;
   console.log(`---- ${ms.toFixed(1)} ms: ${s.query.replace(/\s+/g, " ").slice(0, 160)}`);
-  await client.query("COMMIT").catch(() => {});
+
   if (process.argv[5]) console.log(r.rows.map((x: any) => x["QUERY PLAN"]).join("\n"));
 }
 await client.end(); await db.close();

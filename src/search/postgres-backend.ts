@@ -44,8 +44,10 @@ interface Branch {
   kind: SearchKind;
   alias: Prisma.Sql;
   from: Prisma.Sql;
-  /** The same, with the text condition written so that the text index cannot serve it (see `search`). */
-  fromWalking: Prisma.Sql;
+  /** FROM … WHERE over one window of the tenant's rows, newest first (see `search`). */
+  window(offset: number, size: number): Prisma.Sql;
+  /** The window's rows themselves, unfiltered. */
+  windowRows(offset: number, size: number): Prisma.Sql;
 }
 
 export class PostgresSearchBackend implements SearchBackend {
@@ -100,25 +102,50 @@ export class PostgresSearchBackend implements SearchBackend {
           ) AS hits
           ORDER BY score DESC, "createdAt" DESC, id
           LIMIT ${request.limit} OFFSET ${request.offset}`),
+        { indexScan: false },
       );
     } else {
       // Many matches: newest first. The counts say which kinds have many; the planner only
       // guesses (it assumes a tenant's words are spread over all tenants, and that words
-      // occur independently), and a wrong guess costs 100 ms or more either way. So it is
-      // told, one kind per statement: a kind with many matches is read newest first along
-      // (tenantId, createdAt), which stops at the page (its text condition is written so
-      // that the text index cannot serve it, and bitmap scans are priced out); a kind with
-      // few is read through the text index and sorted (plain index scans priced out).
+      // occur independently), and a wrong guess costs 100 ms or more either way. So:
+      // - a kind with few matches is read through the text index and sorted (plain index
+      //   and sequential scans priced out);
+      // - a kind with many is read newest first in windows of
+      //   the (tenantId, createdAt) index, 5,000 rows, then 20,000, 80,000…, each filtered,
+      //   until the page is full. A LIMIT in a subquery is a fence the planner respects:
+      //   it cannot trade the walk for a scan of every match. With more than 1,000 matches
+      //   in the tenant, the first window or two fill a page.
       const page = request.offset + request.limit;
-      const walk = (b: Branch) => many.has(b.kind) || !tsquery;
-      const statements = branches.flatMap((b) => [
-        this.db.$executeRaw`SELECT set_config('enable_bitmapscan', ${walk(b) ? "off" : "on"}, true), set_config('enable_indexscan', ${walk(b) ? "on" : "off"}, true)`,
-        this.db.$queryRaw<(Row & { createdAt: Date })[]>(sql`
-          SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${walk(b) ? b.fromWalking : b.from}
-          ORDER BY ${b.alias}."createdAt" DESC, ${b.alias}."id" DESC LIMIT ${page}`),
-      ]);
-      const results = (await this.db.$transaction([this.db.$executeRaw`SET LOCAL enable_seqscan = off`, ...statements] as Prisma.PrismaPromise<unknown>[])) as unknown[];
-      const all = results.filter(Array.isArray).flat() as (Row & { createdAt: Date })[];
+      const walking = branches.filter((b) => many.has(b.kind));
+      const sorted = branches.filter((b) => !walking.includes(b));
+      type Dated = Row & { createdAt: Date };
+      const all: Dated[] = [];
+      if (sorted.length) {
+        const query = this.db.$queryRaw<Dated[]>(sql`${join(
+          sorted.map(
+            (b) => sql`(SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from}
+              ORDER BY ${b.alias}."createdAt" DESC, ${b.alias}."id" DESC LIMIT ${page})`,
+          ),
+          " UNION ALL ",
+        )}`);
+        // Filters alone (from:, a rare tag) are served by their own indexes: no steering.
+        all.push(...(tsquery ? await this.steered(query, { indexScan: false }) : await query));
+      }
+      for (const b of walking) {
+        let found = 0;
+        for (let offset = 0, size = 5000; ; offset += size, size *= 4) {
+          const window = await this.db.$queryRaw<Dated[]>(sql`
+            SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt"
+            ${b.window(offset, size)}
+            ORDER BY ${b.alias}."createdAt" DESC, ${b.alias}."id" DESC LIMIT ${page - found}`);
+          all.push(...window);
+          found += window.length;
+          if (found >= page) break;
+          // Past the tenant's oldest row: nothing more to find.
+          const [next] = await this.db.$queryRaw<{ n: number }[]>(sql`SELECT count(*)::int AS n FROM (${b.windowRows(offset + size, 1)}) AS x`);
+          if (!next?.n) break;
+        }
+      }
       all.sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (y.id < x.id ? -1 : y.id > x.id ? 1 : 0));
       rows = all.slice(request.offset, page);
     }
@@ -133,6 +160,7 @@ export class PostgresSearchBackend implements SearchBackend {
    * plan (see `search`).
    */
   private async steered<T>(query: Prisma.PrismaPromise<T>, opts: { indexScan?: boolean } = {}): Promise<T> {
+    // Only the text index (a bitmap scan) is left at its price.
     const settings = [this.db.$executeRaw`SET LOCAL enable_seqscan = off`];
     if (opts.indexScan === false) settings.push(this.db.$executeRaw`SET LOCAL enable_indexscan = off`);
     const results = await this.db.$transaction([...settings, query] as Prisma.PrismaPromise<unknown>[]);
@@ -229,20 +257,19 @@ export class PostgresSearchBackend implements SearchBackend {
     const f = query.filters;
     const alias = kind === "TICKET" ? sql`t` : kind === "MESSAGE" ? sql`m` : sql`c`;
     const where: Prisma.Sql[] = [sql`${alias}."tenantId" = ${scope.tenantId}::uuid`];
-    // The text condition comes first; `walking` swaps it for one the text index cannot serve.
-    where.push(tsquery ? sql`${alias}."searchVector" @@ ${tsquery}` : sql`true`);
+    if (tsquery) where.push(sql`${alias}."searchVector" @@ ${tsquery}`);
     if (f.createdAfter) where.push(sql`${alias}."createdAt" >= ${timestamp(f.createdAfter)}::timestamp`);
     if (f.createdBefore) where.push(sql`${alias}."createdAt" < ${timestamp(f.createdBefore)}::timestamp`);
 
     if (kind === "CONTACT") {
       if (authors) where.push(sql`c."id" = ANY(${authors.contacts}::uuid[])`);
-      return this.froms(kind, alias, sql`FROM "Contact" c`, where, tsquery);
+      return this.froms(kind, alias, sql`"Contact"`, sql``, where, scope.tenantId);
     }
     // Ticket conditions: on the ticket itself, or on the message's ticket.
     const onTicket = ticketConditions(scope, f, tagIds ?? []);
     if (kind === "TICKET") {
       if (authors) where.push(sql`t."requesterId" = ANY(${authors.contacts}::uuid[])`);
-      return this.froms(kind, alias, sql`FROM "Ticket" t`, [...where, ...onTicket], tsquery);
+      return this.froms(kind, alias, sql`"Ticket"`, sql``, [...where, ...onTicket], scope.tenantId);
     }
     // Internal notes never match for a caller who may not read them.
     if (!scope.notes || scope.contactId) where.push(sql`m."internal" = false`);
@@ -251,14 +278,20 @@ export class PostgresSearchBackend implements SearchBackend {
       where.push(authors.agents.length ? sql`(${byContact} OR m."authorAgentId" = ANY(${authors.agents}::uuid[]))` : byContact);
     }
     // The ticket is joined only when a condition needs it.
-    if (!onTicket.length) return this.froms(kind, alias, sql`FROM "Message" m`, where, tsquery);
-    return this.froms(kind, alias, sql`FROM "Message" m JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`, [...where, ...onTicket], tsquery);
+    if (!onTicket.length) return this.froms(kind, alias, sql`"Message"`, sql``, where, scope.tenantId);
+    return this.froms(kind, alias, sql`"Message"`, sql`JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`, [...where, ...onTicket], scope.tenantId);
   }
 
-  private froms(kind: SearchKind, alias: Prisma.Sql, from: Prisma.Sql, where: Prisma.Sql[], tsquery: Prisma.Sql | null): Branch {
-    const [, , ...rest] = where;
-    const walking = [where[0]!, tsquery ? sql`coalesce(${alias}."searchVector", ''::tsvector) @@ ${tsquery}` : sql`true`, ...rest];
-    return { kind, alias, from: sql`${from} WHERE ${join(where, " AND ")}`, fromWalking: sql`${from} WHERE ${join(walking, " AND ")}` };
+  private froms(kind: SearchKind, alias: Prisma.Sql, table: Prisma.Sql, join_: Prisma.Sql, where: Prisma.Sql[], tenantId: string): Branch {
+    const windowRows = (offset: number, size: number) =>
+      sql`SELECT * FROM ${table} WHERE "tenantId" = ${tenantId}::uuid ORDER BY "createdAt" DESC, "id" DESC LIMIT ${size} OFFSET ${offset}`;
+    return {
+      kind,
+      alias,
+      from: sql`FROM ${table} ${alias} ${join_} WHERE ${join(where, " AND ")}`,
+      window: (offset, size) => sql`FROM (${windowRows(offset, size)}) AS ${alias} ${join_} WHERE ${join(where, " AND ")}`,
+      windowRows,
+    };
   }
 
   /**
