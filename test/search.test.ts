@@ -243,6 +243,13 @@ describe("search: the query language", () => {
     expect(words.hits.map((h) => h.id).sort()).toEqual([ids.refundTicket, ids.refundFirst, ids.passwordTicket, ids.passwordFirst].map((x) => raw(x)).sort());
     expect(words.hits.find((h) => h.id === raw(ids.refundTicket))!.highlights).toEqual([{ field: "subject", snippet: expect.stringContaining("<mark>Refund</mark>") }]);
     expect((await small.search({ ...request("refund OR password OR invoices OR reset", 4, 4), scope })).hits.map((h) => h.id)).toEqual([raw(ids.invoiceTicket)]);
+    // A kind with more matches than the count limit is read newest first, window by window.
+    const tiny = new PostgresSearchBackend(app.database.forTenant(t.id), { rankLimit: 1, countLimit: 1 });
+    const walked = await tiny.search({ ...request("refund OR reset OR credit type:message", 0, 2), scope });
+    expect(walked).toMatchObject({ total: 1, totalIsLowerBound: true });
+    expect(walked.hits.map((h) => h.id)).toEqual([raw(ids.refundFirst), raw(ids.passwordFirst)]);
+    expect(walked.hits[0]!.highlights).toEqual([{ field: "body", snippet: "Please <mark>refund</mark> my paypal payment" }]);
+    expect((await tiny.search({ ...request("refund OR reset OR credit type:message", 2, 2), scope })).hits.map((h) => h.id)).toEqual([raw(ids.reply)]);
   });
 
   it("escapes the text of snippets so only <mark> is markup", async () => {

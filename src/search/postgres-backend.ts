@@ -46,8 +46,8 @@ interface Branch {
   from: Prisma.Sql;
   /** FROM … WHERE over one window of the tenant's rows, newest first (see `search`). */
   window(offset: number, size: number): Prisma.Sql;
-  /** The window's rows themselves, unfiltered. */
-  windowRows(offset: number, size: number): Prisma.Sql;
+  /** A row of the tenant at this position, if it has that many (in any order: an index-only scan). */
+  rowAt(offset: number): Prisma.Sql;
 }
 
 export class PostgresSearchBackend implements SearchBackend {
@@ -142,7 +142,7 @@ export class PostgresSearchBackend implements SearchBackend {
           found += window.length;
           if (found >= page) break;
           // Past the tenant's oldest row: nothing more to find.
-          const [next] = await this.db.$queryRaw<{ n: number }[]>(sql`SELECT count(*)::int AS n FROM (${b.windowRows(offset + size, 1)}) AS x`);
+          const [next] = await this.db.$queryRaw<{ n: number }[]>(sql`SELECT count(*)::int AS n FROM (${b.rowAt(offset + size)}) AS x`);
           if (!next?.n) break;
         }
       }
@@ -290,7 +290,7 @@ export class PostgresSearchBackend implements SearchBackend {
       alias,
       from: sql`FROM ${table} ${alias} ${join_} WHERE ${join(where, " AND ")}`,
       window: (offset, size) => sql`FROM (${windowRows(offset, size)}) AS ${alias} ${join_} WHERE ${join(where, " AND ")}`,
-      windowRows,
+      rowAt: (offset) => sql`SELECT 1 FROM ${table} WHERE "tenantId" = ${tenantId}::uuid LIMIT 1 OFFSET ${offset}`,
     };
   }
 
