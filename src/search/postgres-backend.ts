@@ -61,8 +61,9 @@ export class PostgresSearchBackend implements SearchBackend {
     private readonly db: TenantClient,
     limits: { rankLimit?: number; countLimit?: number } = {},
   ) {
-    this.rankLimit = limits.rankLimit ?? RANK_LIMIT;
     this.countLimit = limits.countLimit ?? COUNT_LIMIT;
+    // Ranking needs every match, so it cannot reach past the count.
+    this.rankLimit = Math.min(limits.rankLimit ?? RANK_LIMIT, this.countLimit);
   }
 
   async search(request: SearchRequest): Promise<SearchResultPage> {
@@ -73,82 +74,64 @@ export class PostgresSearchBackend implements SearchBackend {
     const [authors, tagIds] = await Promise.all([this.authors(request), this.tagIds(request)]);
     const branches = kinds.map((kind) => this.branch(kind, request, tsquery, authors, tagIds));
 
-    // Counting stops at the limit in each kind.
-    const countQuery = this.db.$queryRaw<{ kind: SearchKind; n: number }[]>(sql`
-      ${join(branches.map((b) => sql`SELECT ${b.kind}::text AS kind, count(*)::int AS n FROM (SELECT 1 ${b.from} LIMIT ${this.countLimit + 1}) AS x`), " UNION ALL ")}`);
+    // One pass finds the matches of each kind, up to the count limit: their ids, dates and
+    // scores. A kind with no more than that is then complete: counted, ranked or sorted
+    // here, without reading it again. Only a kind with more is read a second time.
+    const score = (b: Branch) => (tsquery ? sql`ts_rank_cd(${b.alias}."searchVector", ${tsquery})` : sql`0::real`);
+    type Dated = { kind: SearchKind; id: string; score: number; createdAt: Date };
+    const firstPass = this.db.$queryRaw<Dated[]>(sql`${join(
+      branches.map(
+        (b) => sql`(SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from} LIMIT ${this.countLimit + 1})`,
+      ),
+      " UNION ALL ",
+    )}`);
     // With a LIMIT, the planner likes to scan the table hoping to meet enough matches
     // early. For phrases it overestimates how many rows match (it knows each word's
     // frequency, not how often they are adjacent), and such a scan can read the whole
     // tenant (400 ms at 600,000 messages). A bitmap scan of the text index costs what the
-    // words' candidates cost: phrase counts use one. For words the planner's choice is
-    // right and cheaper (a common word is met early).
+    // words' candidates cost: phrases use one. For words the planner's choice is right
+    // and cheaper (a common word is met early).
     const hasPhrase = request.query.text.some((g) => g.some((term) => term.kind === "PHRASE" && !term.negated));
-    const counts = hasPhrase ? await this.steered(countQuery, { indexScan: false }) : await countQuery;
-    const many = new Set(counts.filter((r) => r.n > this.countLimit).map((r) => r.kind));
-    const matches = counts.reduce((sum, r) => sum + r.n, 0);
+    const found = hasPhrase ? await this.steered(firstPass, { indexScan: false }) : await firstPass;
+    const perKind = new Map<SearchKind, number>();
+    for (const r of found) perKind.set(r.kind, (perKind.get(r.kind) ?? 0) + 1);
+    const many = new Set([...perKind].filter(([, n]) => n > this.countLimit).map(([k]) => k));
+    const matches = found.length;
     const total = Math.min(matches, this.countLimit);
     const totalIsLowerBound = matches > this.countLimit;
-    if (request.offset >= total && !totalIsLowerBound) return { hits: [], total, totalIsLowerBound };
+    const page = request.offset + request.limit;
 
-    const score = (b: Branch) => (tsquery ? sql`ts_rank_cd(${b.alias}."searchVector", ${tsquery})` : sql`0::real`);
-    type Row = { kind: SearchKind; id: string; score: number };
-    let rows: Row[];
+    let rows: Dated[];
     if (tsquery !== null && matches <= this.rankLimit) {
-      // Few matches: all of them ranked, read through the text index.
-      rows = await this.steered(
-        this.db.$queryRaw<Row[]>(sql`
-          SELECT kind, id, score FROM (
-            ${join(branches.map((b) => sql`SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from}`), " UNION ALL ")}
-          ) AS hits
-          ORDER BY score DESC, "createdAt" DESC, id
-          LIMIT ${request.limit} OFFSET ${request.offset}`),
-        { indexScan: false },
-      );
+      // Few matches: all of them, best first.
+      rows = found.sort((x, y) => y.score - x.score || y.createdAt.getTime() - x.createdAt.getTime() || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
     } else {
-      // Many matches: newest first. The counts say which kinds have many; the planner only
-      // guesses (it assumes a tenant's words are spread over all tenants, and that words
-      // occur independently), and a wrong guess costs 100 ms or more either way. So:
-      // - a kind with few matches is read through the text index and sorted (plain index
-      //   and sequential scans priced out);
-      // - a kind with many is read newest first in windows of
-      //   the (tenantId, createdAt) index, 5,000 rows, then 20,000, 80,000…, each filtered,
-      //   until the page is full. A LIMIT in a subquery is a fence the planner respects:
-      //   it cannot trade the walk for a scan of every match. With more than 1,000 matches
-      //   in the tenant, the first window or two fill a page.
-      const page = request.offset + request.limit;
-      const walking = branches.filter((b) => many.has(b.kind));
-      const sorted = branches.filter((b) => !walking.includes(b));
-      type Dated = Row & { createdAt: Date };
-      const all: Dated[] = [];
-      if (sorted.length) {
-        const query = this.db.$queryRaw<Dated[]>(sql`${join(
-          sorted.map(
-            (b) => sql`(SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from}
-              ORDER BY ${b.alias}."createdAt" DESC, ${b.alias}."id" DESC LIMIT ${page})`,
-          ),
-          " UNION ALL ",
-        )}`);
-        // Filters alone (from:, a rare tag) are served by their own indexes: no steering.
-        all.push(...(tsquery ? await this.steered(query, { indexScan: false }) : await query));
-      }
-      for (const b of walking) {
-        let found = 0;
+      // Many matches: newest first. A kind with few is complete from the first pass. A
+      // kind with many is read newest first in windows of its (tenantId, createdAt) index,
+      // 5,000 rows, then 20,000, 80,000…, each filtered, until the page is full. A LIMIT
+      // in a subquery is a fence the planner respects: it cannot trade the walk for a scan
+      // of every match, which it would otherwise choose whenever it underestimates how
+      // common the words are in this tenant (it sees word frequencies over all tenants).
+      // With more than 1,000 matches in the tenant, the first window or two fill a page.
+      rows = found.filter((r) => !many.has(r.kind));
+      for (const b of branches.filter((x) => many.has(x.kind))) {
+        let got = 0;
         for (let offset = 0, size = 5000; ; offset += size, size *= 4) {
           const window = await this.db.$queryRaw<Dated[]>(sql`
             SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt"
             ${b.window(offset, size)}
-            ORDER BY ${b.alias}."createdAt" DESC, ${b.alias}."id" DESC LIMIT ${page - found}`);
-          all.push(...window);
-          found += window.length;
-          if (found >= page) break;
+            ORDER BY ${b.alias}."createdAt" DESC, ${b.alias}."id" DESC LIMIT ${page - got}`);
+          rows.push(...window);
+          got += window.length;
+          if (got >= page) break;
           // Past the tenant's oldest row: nothing more to find.
           const [next] = await this.db.$queryRaw<{ n: number }[]>(sql`SELECT count(*)::int AS n FROM (${b.rowAt(offset + size)}) AS x`);
           if (!next?.n) break;
         }
       }
-      all.sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (y.id < x.id ? -1 : y.id > x.id ? 1 : 0));
-      rows = all.slice(request.offset, page);
+      rows.sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (y.id < x.id ? -1 : y.id > x.id ? 1 : 0));
     }
+    rows = rows.slice(request.offset, page);
     const highlights = tsquery ? await this.highlights(request, tsquery, rows) : new Map<string, SearchHighlight[]>();
     const hits: SearchHitRef[] = rows.map((r) => ({ kind: r.kind, id: r.id, score: Number(r.score), highlights: highlights.get(r.id) ?? [] }));
     return { hits, total, totalIsLowerBound };
