@@ -38,7 +38,7 @@ export interface SearchFilters {
   /** Half-open interval on the object's creation time. */
   createdAfter?: Date;
   createdBefore?: Date;
-  /** Only these kinds (`type:ticket`); intersected with the API's filter. */
+  /** Only these kinds (`type:ticket`); intersected with the API's filter, so an empty list finds nothing. */
   kinds?: SearchKind[];
 }
 

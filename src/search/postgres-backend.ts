@@ -154,7 +154,7 @@ export class PostgresSearchBackend implements SearchBackend {
   private kinds({ scope, query }: SearchRequest): SearchKind[] {
     const f = query.filters;
     const ticketOnly = !!(f.status?.length || f.priority?.length || f.tags?.length || f.assigneeIds?.length);
-    return scope.kinds.filter((k) => (!f.kinds?.length || f.kinds.includes(k)) && !(k === "CONTACT" && (ticketOnly || scope.contactId)));
+    return scope.kinds.filter((k) => (!f.kinds || f.kinds.includes(k)) && !(k === "CONTACT" && (ticketOnly || scope.contactId)));
   }
 
   /**

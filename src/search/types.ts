@@ -88,7 +88,7 @@ const SearchEdge = builder.objectRef<LoadedHit>("SearchEdge").implement({
   description: "A result and its cursor.",
   fields: (t) => ({
     cursor: t.exposeString("cursor", { description: "Pass as `after` to continue after this result" }),
-    node: t.field({ type: SearchHit, resolve: (h) => h }),
+    node: t.field({ type: SearchHit, description: "The result, its score and highlights", resolve: (h) => h }),
   }),
 });
 
@@ -103,6 +103,7 @@ const SearchConnection = builder.objectRef<SearchPage>("SearchConnection").imple
     totalCountExact: t.boolean({ description: "False when there are more matches than totalCount says", resolve: (p) => !p.totalIsLowerBound }),
     pageInfo: t.field({
       type: builder.pageInfoRef(),
+      description: "Whether there are more results, and the cursors to page on",
       resolve: (p) => ({
         hasNextPage: p.hasNextPage,
         hasPreviousPage: p.hasPreviousPage,
@@ -110,7 +111,7 @@ const SearchConnection = builder.objectRef<SearchPage>("SearchConnection").imple
         endCursor: p.hits.at(-1)?.cursor ?? null,
       }),
     }),
-    edges: t.field({ type: [SearchEdge], resolve: (p) => p.hits }),
+    edges: t.field({ type: [SearchEdge], description: "This page's results, in order", resolve: (p) => p.hits }),
     backend: t.exposeString("backend", { description: "Which search answered: postgres (built in) or a plugin's, e.g. elasticsearch" }),
   }),
 });
