@@ -44,6 +44,8 @@ interface Branch {
   kind: SearchKind;
   alias: Prisma.Sql;
   from: Prisma.Sql;
+  /** Conditions on the ticket apply (status, priority, tags, assignee, or the portal's requester). */
+  ticketFiltered: boolean;
   /** FROM … WHERE over one window of the tenant's rows, newest first (see `search`). */
   window(offset: number, size: number): Prisma.Sql;
   /** A row of the tenant at this position, if it has that many (in any order: an index-only scan). */
@@ -92,7 +94,13 @@ export class PostgresSearchBackend implements SearchBackend {
     // words' candidates cost: phrases use one. For words the planner's choice is right
     // and cheaper (a common word is met early).
     const hasPhrase = request.query.text.some((g) => g.some((term) => term.kind === "PHRASE" && !term.negated));
-    const found = hasPhrase ? await this.steered(firstPass, { indexScan: false }) : await firstPass;
+    // Likewise with conditions on the ticket (a tag, a status): the planner tends to read
+    // every ticket that has the tag and join; led by the text index, each match is checked
+    // against its ticket by primary key instead, and the pass stops at the count limit.
+    // Not for a contact on the portal: their own few tickets are the better place to start.
+    const ticketFiltered = tsquery !== null && !request.scope.contactId && branches.some((b) => b.ticketFiltered);
+    const found =
+      hasPhrase || ticketFiltered ? await this.steered(firstPass, { indexScan: false, joins: !ticketFiltered }) : await firstPass;
     const perKind = new Map<SearchKind, number>();
     for (const r of found) perKind.set(r.kind, (perKind.get(r.kind) ?? 0) + 1);
     const many = new Set([...perKind].filter(([, n]) => n > this.countLimit).map(([k]) => k));
@@ -142,10 +150,11 @@ export class PostgresSearchBackend implements SearchBackend {
    * a transaction of its own: SET LOCAL ends with it. The query's shape then decides the
    * plan (see `search`).
    */
-  private async steered<T>(query: Prisma.PrismaPromise<T>, opts: { indexScan?: boolean } = {}): Promise<T> {
+  private async steered<T>(query: Prisma.PrismaPromise<T>, opts: { indexScan?: boolean; joins?: boolean } = {}): Promise<T> {
     // Only the text index (a bitmap scan) is left at its price.
     const settings = [this.db.$executeRaw`SET LOCAL enable_seqscan = off`];
     if (opts.indexScan === false) settings.push(this.db.$executeRaw`SET LOCAL enable_indexscan = off`);
+    if (opts.joins === false) settings.push(this.db.$executeRaw`SET LOCAL enable_hashjoin = off`, this.db.$executeRaw`SET LOCAL enable_mergejoin = off`);
     const results = await this.db.$transaction([...settings, query] as Prisma.PrismaPromise<unknown>[]);
     return results.at(-1) as T;
   }
@@ -252,7 +261,7 @@ export class PostgresSearchBackend implements SearchBackend {
     const onTicket = ticketConditions(scope, f, tagIds ?? []);
     if (kind === "TICKET") {
       if (authors) where.push(sql`t."requesterId" = ANY(${authors.contacts}::uuid[])`);
-      return this.froms(kind, alias, sql`"Ticket"`, sql``, [...where, ...onTicket], scope.tenantId);
+      return this.froms(kind, alias, sql`"Ticket"`, sql``, [...where, ...onTicket], scope.tenantId, onTicket.length > 0);
     }
     // Internal notes never match for a caller who may not read them.
     if (!scope.notes || scope.contactId) where.push(sql`m."internal" = false`);
@@ -262,15 +271,16 @@ export class PostgresSearchBackend implements SearchBackend {
     }
     // The ticket is joined only when a condition needs it.
     if (!onTicket.length) return this.froms(kind, alias, sql`"Message"`, sql``, where, scope.tenantId);
-    return this.froms(kind, alias, sql`"Message"`, sql`JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`, [...where, ...onTicket], scope.tenantId);
+    return this.froms(kind, alias, sql`"Message"`, sql`JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`, [...where, ...onTicket], scope.tenantId, true);
   }
 
-  private froms(kind: SearchKind, alias: Prisma.Sql, table: Prisma.Sql, join_: Prisma.Sql, where: Prisma.Sql[], tenantId: string): Branch {
+  private froms(kind: SearchKind, alias: Prisma.Sql, table: Prisma.Sql, join_: Prisma.Sql, where: Prisma.Sql[], tenantId: string, ticketFiltered = false): Branch {
     const windowRows = (offset: number, size: number) =>
       sql`SELECT * FROM ${table} WHERE "tenantId" = ${tenantId}::uuid ORDER BY "createdAt" DESC, "id" DESC LIMIT ${size} OFFSET ${offset}`;
     return {
       kind,
       alias,
+      ticketFiltered,
       from: sql`FROM ${table} ${alias} ${join_} WHERE ${join(where, " AND ")}`,
       window: (offset, size) => sql`FROM (${windowRows(offset, size)}) AS ${alias} ${join_} WHERE ${join(where, " AND ")}`,
       rowAt: (offset) => sql`SELECT 1 FROM ${table} WHERE "tenantId" = ${tenantId}::uuid LIMIT 1 OFFSET ${offset}`,
