@@ -343,6 +343,7 @@ describe("callers without valid credentials", () => {
       tags: [`{ tags { name } }`],
       contact: [`query($id: ID!) { contact(id: $id) { name email } }`, { id: ids.contact }],
       contacts: [`{ contacts { totalCount edges { node { name email } } } }`],
+      search: [`{ search(query: "target") { totalCount edges { node { result { ... on Contact { name email } } } } } }`],
       organizations: [`{ organizations { totalCount edges { node { name } } } }`],
       agents: [`{ agents { totalCount edges { node { name email } } } }`],
       apiKeys: [`{ apiKeys { totalCount edges { node { prefix } } } }`],

@@ -70,6 +70,7 @@ const PERSONAL_TYPES: Record<string, Record<string, string>> = {
     filedByType: "operational",
     filedById: "who filed it, by id",
   },
+  SearchHighlight: { field: "the name of the matched field" },
   ConsentRecord: { id: "identifier", actorType: "operational", actorId: "who recorded it, by id", createdAt: "operational timestamp" },
   BillingDetails: { address: "link, labelled on BillingAddress" },
   BillingAddress: {},

@@ -174,6 +174,21 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       const filtered = await app.gql(`query($c: ID!) { tickets(filter: { requesterId: $c }) { totalCount } }`, { c: a.contact }, B.ownerToken);
       expect(filtered.data.tickets.totalCount).toBe(0);
     },
+    search: async () => {
+      // The same words are in both tenants: B finds its own objects only, and counts only them.
+      const r = await app.gql(
+        `{ search(query: "secret OR internal OR person OR other@b.example", first: 100) { totalCount edges { node { highlights { snippet } result { ... on Node { id } } } } } }`,
+        {},
+        B.ownerToken,
+      );
+      const found = r.data.search.edges.map((e: any) => e.node.result.id);
+      expect(found.filter((id: string) => Object.values(a).includes(id))).toEqual([]);
+      expect(found).toEqual(expect.arrayContaining([b.ticket, b.contact, b.contact2, b.message]));
+      expect(r.data.search.totalCount).toBe(found.length);
+      expect(json(r)).not.toContain("A secret");
+      const typo = await app.gql(`{ search(query: "secrte") { totalCount edges { node { result { ... on Node { id } } } } } }`, {}, B.ownerToken);
+      expect(typo.data.search.edges.map((e: any) => e.node.result.id).filter((id: string) => Object.values(a).includes(id))).toEqual([]);
+    },
     contacts: async () => {
       const r = await app.gql(`{ contacts(first: 100) { totalCount edges { node { id name } } } }`, {}, B.ownerToken);
       expect(r.data.contacts.edges.map((e: any) => e.node.id).sort()).toEqual([b.contact, b.contact2].sort());

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -12,11 +13,14 @@ export interface DatabaseTarget {
   dataDir: string;
 }
 
+/** Extensions the migrations create: PGlite must load their code when it starts (pg_trgm: typo-tolerant search). */
+const EXTENSIONS = { pg_trgm };
+
 export function openEmbedded(dataDir: string): PGlite {
-  if (dataDir.startsWith("memory://")) return new PGlite(dataDir);
+  if (dataDir.startsWith("memory://")) return new PGlite(dataDir, { extensions: EXTENSIONS });
   const dir = path.resolve(dataDir, "pglite");
   mkdirSync(dir, { recursive: true });
-  return new PGlite(dir);
+  return new PGlite(dir, { extensions: EXTENSIONS });
 }
 
 /** A Prisma driver adapter factory for the configured database. */

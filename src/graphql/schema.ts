@@ -20,6 +20,7 @@ import "../retention/types.js";
 import "../policies/types.js";
 import "../audit/types.js";
 import "../billing/types.js";
+import "../search/types.js";
 
 export const schema = builder.toSchema({ directives: [personalDataDirective, consentDirective] });
 

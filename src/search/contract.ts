@@ -38,7 +38,7 @@ export interface SearchFilters {
   /** Half-open interval on the object's creation time. */
   createdAfter?: Date;
   createdBefore?: Date;
-  /** Only these kinds (`type:ticket`); intersected with the API's filter. */
+  /** Only these kinds (`type:ticket`); intersected with the API's filter, so an empty list finds nothing. */
   kinds?: SearchKind[];
 }
 
@@ -86,6 +86,11 @@ export interface SearchResultPage {
   hits: SearchHitRef[];
   /** All matches, not just this page. */
   total: number;
+  /**
+   * True when the backend stopped counting at a limit: there are at least
+   * `total` matches (Elasticsearch's `hits.total.relation: "gte"`). Absent means exact.
+   */
+  totalIsLowerBound?: boolean;
 }
 
 export interface SearchBackend {
