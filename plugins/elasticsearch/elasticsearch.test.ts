@@ -231,6 +231,45 @@ describe("switching a tenant to Elasticsearch", () => {
   });
 });
 
+describe("the search API on Elasticsearch", () => {
+  const SEARCH = `query($q: String!) { search(query: $q, first: 10) { backend totalCount edges { node { highlights { field snippet } result { __typename ... on Ticket { id subject } ... on Message { id internal } } } } } }`;
+
+  it("answers `search` from the index once it is ready, with the caller's permissions, and from PostgreSQL while the cluster is down", async () => {
+    const t = await app.tenant();
+    const x = await ticket(t, "Waschmaschine defekt", "Die Waschmaschine pumpt nicht ab");
+    await say(t, x.gid, "Interne Notiz: Waschmaschine ersetzen", true);
+    const before = await app.gql(SEARCH, { q: "waschmaschine" }, t.ownerToken);
+    expect(before.data.search.backend).toBe("postgres");
+
+    await enable(t);
+    await drain();
+    const owner = await app.gql(SEARCH, { q: "waschmaschine" }, t.ownerToken);
+    expect(owner.errors).toBeUndefined();
+    expect(owner.data.search.backend).toBe("elasticsearch");
+    expect(lastSearch().path).toBe(`/${alias(t)}/_search`);
+    expect(owner.data.search.totalCount).toBe(3);
+    expect(owner.data.search.edges.map((e: any) => e.node.result.__typename).sort()).toEqual(["Message", "Message", "Ticket"]);
+    expect(owner.data.search.edges.find((e: any) => e.node.result.__typename === "Ticket").node.highlights).toContainEqual({ field: "subject", snippet: "<mark>Waschmaschine</mark> defekt" });
+
+    // A key that may not read notes: the note is not in the index's answer at all.
+    const key = await app.apiKey(t, ["TICKETS_READ"]);
+    const partner = await app.gql(SEARCH, { q: "waschmaschine" }, key);
+    expect(partner.data.search.backend).toBe("elasticsearch");
+    expect(lastSearch().body.query.bool.filter).toContainEqual({ term: { internal: false } });
+    expect(partner.data.search.totalCount).toBe(2);
+    expect(partner.data.search.edges.every((e: any) => e.node.result.internal !== true)).toBe(true);
+
+    cluster.setDown("unreachable");
+    try {
+      const down = await app.gql(SEARCH, { q: "waschmaschine" }, t.ownerToken);
+      expect(down.errors).toBeUndefined();
+      expect(down.data.search).toMatchObject({ backend: "postgres", totalCount: 3 });
+    } finally {
+      cluster.setDown(null);
+    }
+  });
+});
+
 describe("outbox", () => {
   let t: TestTenant;
   beforeAll(async () => {

@@ -142,10 +142,20 @@ export async function search(ctx: Context, args: SearchArgs): Promise<SearchPage
     throw new AppError("VALIDATION", `Search results can be paged up to ${MAX_OFFSET}; narrow the query`, { fields: [{ path: ["after"], message: "too deep" }] });
   }
   const tenant = await ctx.db.tenant.findFirstOrThrow({ select: { defaultLocale: true } });
-  const backend = await backendFor(ctx, scope.tenantId);
-  const request = { query: { text: parsed.text, filters: parsed.filters }, scope, language: searchLanguage(tenant.defaultLocale), offset };
+  let backend = await backendFor(ctx, scope.tenantId);
+  const request = { query: { text: parsed.text, filters: parsed.filters }, scope, language: searchLanguage(tenant.defaultLocale), offset, limit: Math.max(limit, 1) };
   // first: 0 asks for the total only.
-  const answer = await backend.search({ ...request, limit: Math.max(limit, 1) });
+  let answer;
+  try {
+    answer = await backend.search(request);
+  } catch (err) {
+    if (backend instanceof PostgresSearchBackend) throw err;
+    // An external index that is down must not stop agents from searching: the
+    // database holds the same text, current to the last commit. The answer says which backend served it.
+    ctx.log.warn({ err, backend: backend.name }, "external search failed; answered by the built-in search");
+    backend = new PostgresSearchBackend(ctx.db);
+    answer = await backend.search(request);
+  }
   const page = limit === 0 ? { ...answer, hits: [] } : answer;
   const total = page.total;
 
