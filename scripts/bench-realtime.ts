@@ -21,6 +21,7 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import type { ServerReady, ServerSpec } from "./bench/realtime-server.js";
 import type { Collected, SubscribersCommand, SubscribersSpec, SubscribersStatus } from "./bench/realtime-subscribers.js";
+import { benchLifecycle } from "./bench/lifecycle.js";
 
 const DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres";
 const DEFAULT_REDIS = "redis://127.0.0.1:6379";
@@ -64,20 +65,8 @@ for (const s of options.scenarios) {
 
 // ---- the overall time bound and clean-up ----
 
-const cleanups: (() => Promise<void>)[] = [];
-async function cleanUp() {
-  for (const fn of cleanups.splice(0).reverse()) {
-    await Promise.race([fn().catch((e) => console.error("clean-up failed:", e)), new Promise((r) => setTimeout(r, 10_000))]);
-  }
-}
-async function abort(reason: string, code: number) {
-  console.error(`\n${reason}; cleaning up and exiting.`);
-  await cleanUp();
-  process.exit(code);
-}
 const boundSeconds = 60 + options.scenarios.length * (120 + Math.ceil(options.events / 10));
-setTimeout(() => void abort(`The bench exceeded its bound of ${boundSeconds}s`, 1), boundSeconds * 1000).unref();
-process.once("SIGINT", () => void abort("Interrupted", 130));
+const { cleanups, cleanUp, abort } = benchLifecycle({ ms: boundSeconds * 1000, label: `${boundSeconds}s` });
 
 // ---- threads ----
 

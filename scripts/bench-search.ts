@@ -24,6 +24,7 @@ import { PostgresSearchBackend } from "../src/search/postgres-backend.js";
 import type { SearchKind } from "../src/search/contract.js";
 import { createBenchDatabase } from "./bench/database.js";
 import { intOption } from "./bench/options.js";
+import { benchLifecycle } from "./bench/lifecycle.js";
 
 const DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -63,19 +64,7 @@ if (!["postgres", "pglite"].includes(options.backend)) {
   process.exit(2);
 }
 
-const cleanups: (() => Promise<void>)[] = [];
-async function cleanUp() {
-  for (const fn of cleanups.splice(0).reverse()) {
-    await Promise.race([fn().catch((e) => console.error("clean-up failed:", e)), new Promise((r) => setTimeout(r, 10_000))]);
-  }
-}
-async function abort(reason: string, code: number) {
-  console.error(`\n${reason}; cleaning up and exiting.`);
-  await cleanUp();
-  process.exit(code);
-}
-setTimeout(() => void abort(`The bench exceeded its bound of ${options.maxMinutes} min`, 1), options.maxMinutes * 60_000).unref();
-process.once("SIGINT", () => void abort("Interrupted", 130));
+const { cleanups, run } = benchLifecycle({ ms: options.maxMinutes * 60_000, label: `${options.maxMinutes} min` });
 
 // ---- the data ----
 
@@ -388,13 +377,4 @@ async function main() {
   console.log(`\nload average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(" / ")}`);
 }
 
-main()
-  .then(async () => {
-    await cleanUp();
-    process.exit(0);
-  })
-  .catch(async (err) => {
-    console.error(err);
-    await cleanUp();
-    process.exit(1);
-  });
+run(main);

@@ -19,6 +19,7 @@ import { createServer } from "../src/server.js";
 import { runLoad, type LoadResult } from "./bench/load.js";
 import { createTicketBody, ticketsPageBody, type Operation } from "./bench/operations.js";
 import { seedBenchTenant } from "./bench/seed.js";
+import { benchLifecycle } from "./bench/lifecycle.js";
 
 const DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -58,22 +59,9 @@ const OPERATIONS: Operation[] = ["tickets", "createTicket"];
 
 // ---- the overall time bound and clean-up ----
 
-const cleanups: (() => Promise<void>)[] = [];
-async function cleanUp() {
-  const pending = cleanups.splice(0).reverse();
-  for (const fn of pending) {
-    await Promise.race([fn().catch((e) => console.error("clean-up failed:", e)), new Promise((r) => setTimeout(r, 10_000))]);
-  }
-}
-async function abort(reason: string, code: number) {
-  console.error(`\n${reason}; cleaning up and exiting.`);
-  await cleanUp();
-  process.exit(code);
-}
 // Seeding and setup get two minutes; every measurement its warm-up, duration and slack.
 const boundSeconds = 120 + options.backends.length * OPERATIONS.length * (options.warmup + options.duration + 20);
-setTimeout(() => void abort(`The bench exceeded its bound of ${boundSeconds}s`, 1), boundSeconds * 1000).unref();
-process.once("SIGINT", () => void abort("Interrupted", 130));
+const { cleanups, cleanUp, run } = benchLifecycle({ ms: boundSeconds * 1000, label: `${boundSeconds}s` });
 
 // ---- server PostgreSQL: a fresh database per run ----
 
@@ -229,13 +217,4 @@ async function main() {
   console.log("gql errors: HTTP 2xx responses carrying a GraphQL errors array; SQL/req: statements one request sends.");
 }
 
-main()
-  .then(async () => {
-    await cleanUp();
-    process.exit(0);
-  })
-  .catch(async (err) => {
-    console.error(err);
-    await cleanUp();
-    process.exit(1);
-  });
+run(main);
