@@ -52,6 +52,15 @@ interface Branch {
   rowAt(offset: number): Prisma.Sql;
 }
 
+/** For each group of the query made of phrases only: the adjacent word pairs of its phrases (see `phrasePairs`). */
+type PhrasePairs = string[][];
+
+/** In the first pass, the text condition `match` is replaced by the conditions `by` (see `branch`). */
+interface FirstPass {
+  match: Prisma.Sql;
+  by: Prisma.Sql[];
+}
+
 export class PostgresSearchBackend implements SearchBackend {
   readonly name = "postgres";
 
@@ -73,8 +82,8 @@ export class PostgresSearchBackend implements SearchBackend {
     if (!kinds.length) return { hits: [], total: 0 };
     const alternatives = await this.typoAlternatives(request.scope.tenantId, request.query.text);
     const tsquery = this.tsquery(request, alternatives);
-    const [authors, tagIds] = await Promise.all([this.authors(request), this.tagIds(request)]);
-    const branches = kinds.map((kind) => this.branch(kind, request, tsquery, authors, tagIds));
+    const [authors, tagIds, pairs] = await Promise.all([this.authors(request), this.tagIds(request), this.phrasePairs(request)]);
+    const branches = kinds.map((kind) => this.branch(kind, request, tsquery, authors, tagIds, pairs));
 
     // One pass finds the matches of each kind, up to the count limit: their ids, dates and
     // scores. A kind with no more than that is then complete: counted, ranked or sorted
@@ -191,6 +200,33 @@ export class PostgresSearchBackend implements SearchBackend {
   }
 
   /**
+   * Phrases are found through the indexes of adjacent word pairs (migration
+   * 0010_search_phrases): a row matches a phrase only if it holds one of the
+   * phrase's pairs, taken from the phrase parsed as the rows are (same
+   * configuration, same positions). For each group whose terms are all phrases,
+   * their pairs; none for a group with a word or an exclusion, or with a phrase
+   * of one word (or of words apart, stop words between): the group then adds no
+   * condition. One round trip, in parallel with the other look-ups.
+   */
+  private async phrasePairs({ query, language }: SearchRequest): Promise<PhrasePairs> {
+    const groups = query.text.filter((g) => g.length && g.every((t) => t.kind === "PHRASE" && !t.negated));
+    if (!groups.length) return [];
+    const texts = groups.flat().map((t) => t.text);
+    const rows = await this.db.$queryRaw<{ i: bigint | number; pairs: string[] }[]>(sql`
+      SELECT x.i, deskgraph_search_pairs(to_tsvector(${language}::regconfig, x.t)) AS pairs
+      FROM unnest(${texts}::text[]) WITH ORDINALITY AS x(t, i)`);
+    const byText = new Map<number, string[]>(rows.map((r) => [Number(r.i) - 1, r.pairs]));
+    const out: PhrasePairs = [];
+    let i = 0;
+    for (const g of groups) {
+      const each = g.map(() => byText.get(i++) ?? []);
+      // A phrase without a pair could match a row with none of the others' pairs.
+      if (each.every((p) => p.length)) out.push([...new Set(each.flat())]);
+    }
+    return out;
+  }
+
+  /**
    * For each query word the tenant's texts do not contain, up to three similar
    * words from the vocabulary (trigram similarity ≥ pg_trgm's threshold, 0.3),
    * most similar first. One round trip for all words.
@@ -245,23 +281,38 @@ export class PostgresSearchBackend implements SearchBackend {
     tsquery: Prisma.Sql | null,
     authors: { contacts: string[]; agents: string[] } | null,
     tagIds: string[] | null,
+    pairs: PhrasePairs,
   ): Branch {
     const f = query.filters;
     const alias = kind === "TICKET" ? sql`t` : kind === "MESSAGE" ? sql`m` : sql`c`;
     const where: Prisma.Sql[] = [sql`${alias}."tenantId" = ${scope.tenantId}::uuid`];
-    if (tsquery) where.push(sql`${alias}."searchVector" @@ ${tsquery}`);
+    let first: FirstPass | undefined;
+    if (tsquery) {
+      const match = sql`${alias}."searchVector" @@ ${tsquery}`;
+      where.push(match);
+      // The first pass finds a phrase's rows through the pairs index alone; the text is then
+      // matched on each, written as a function call, which the planner cannot also answer
+      // from the words' index (their candidates, tens of thousands for two common words,
+      // would be intersected with the pairs' for nothing, and every one of them rechecked).
+      if (pairs.length) {
+        first = {
+          match,
+          by: [...pairs.map((p) => sql`deskgraph_search_pairs(${alias}."searchVector") && ${p}::text[]`), sql`ts_match_vq(${alias}."searchVector", ${tsquery})`],
+        };
+      }
+    }
     if (f.createdAfter) where.push(sql`${alias}."createdAt" >= ${timestamp(f.createdAfter)}::timestamp`);
     if (f.createdBefore) where.push(sql`${alias}."createdAt" < ${timestamp(f.createdBefore)}::timestamp`);
 
     if (kind === "CONTACT") {
       if (authors) where.push(sql`c."id" = ANY(${authors.contacts}::uuid[])`);
-      return this.froms(kind, alias, sql`"Contact"`, sql``, where, scope.tenantId);
+      return this.froms(kind, alias, sql`"Contact"`, sql``, where, scope.tenantId, false, first);
     }
     // Ticket conditions: on the ticket itself, or on the message's ticket.
     const onTicket = ticketConditions(scope, f, tagIds ?? []);
     if (kind === "TICKET") {
       if (authors) where.push(sql`t."requesterId" = ANY(${authors.contacts}::uuid[])`);
-      return this.froms(kind, alias, sql`"Ticket"`, sql``, [...where, ...onTicket], scope.tenantId, onTicket.length > 0);
+      return this.froms(kind, alias, sql`"Ticket"`, sql``, [...where, ...onTicket], scope.tenantId, onTicket.length > 0, first);
     }
     // Internal notes never match for a caller who may not read them.
     if (!scope.notes || scope.contactId) where.push(sql`m."internal" = false`);
@@ -270,18 +321,18 @@ export class PostgresSearchBackend implements SearchBackend {
       where.push(authors.agents.length ? sql`(${byContact} OR m."authorAgentId" = ANY(${authors.agents}::uuid[]))` : byContact);
     }
     // The ticket is joined only when a condition needs it.
-    if (!onTicket.length) return this.froms(kind, alias, sql`"Message"`, sql``, where, scope.tenantId);
-    return this.froms(kind, alias, sql`"Message"`, sql`JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`, [...where, ...onTicket], scope.tenantId, true);
+    if (!onTicket.length) return this.froms(kind, alias, sql`"Message"`, sql``, where, scope.tenantId, false, first);
+    return this.froms(kind, alias, sql`"Message"`, sql`JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`, [...where, ...onTicket], scope.tenantId, true, first);
   }
 
-  private froms(kind: SearchKind, alias: Prisma.Sql, table: Prisma.Sql, join_: Prisma.Sql, where: Prisma.Sql[], tenantId: string, ticketFiltered = false): Branch {
+  private froms(kind: SearchKind, alias: Prisma.Sql, table: Prisma.Sql, join_: Prisma.Sql, where: Prisma.Sql[], tenantId: string, ticketFiltered = false, first?: FirstPass): Branch {
     const windowRows = (offset: number, size: number) =>
       sql`SELECT * FROM ${table} WHERE "tenantId" = ${tenantId}::uuid ORDER BY "createdAt" DESC, "id" DESC LIMIT ${size} OFFSET ${offset}`;
     return {
       kind,
       alias,
       ticketFiltered,
-      from: sql`FROM ${table} ${alias} ${join_} WHERE ${join(where, " AND ")}`,
+      from: sql`FROM ${table} ${alias} ${join_} WHERE ${join(first ? where.flatMap((w) => (w === first.match ? first.by : [w])) : where, " AND ")}`,
       window: (offset, size) => sql`FROM (${windowRows(offset, size)}) AS ${alias} ${join_} WHERE ${join(where, " AND ")}`,
       rowAt: (offset) => sql`SELECT 1 FROM ${table} WHERE "tenantId" = ${tenantId}::uuid LIMIT 1 OFFSET ${offset}`,
     };
