@@ -33,6 +33,13 @@ export const RANK_LIMIT = 1000;
  * a common word cost 30 to 200 ms at a million messages, 1,000 a tenth of that.
  */
 export const COUNT_LIMIT = 1000;
+/**
+ * A phrase found through the pairs index (see `phrasePairs`) with more matches
+ * than the count limit but no more than this many has them all read from that
+ * index and sorted, newest first: a few milliseconds, where the newest-first
+ * walk reads tens of thousands of rows to meet a page of a rare phrase.
+ */
+const PHRASE_SORT_LIMIT = 5000;
 
 type Scope = SearchRequest["scope"];
 
@@ -46,6 +53,8 @@ interface Branch {
   from: Prisma.Sql;
   /** Conditions on the ticket apply (status, priority, tags, assignee, or the portal's requester). */
   ticketFiltered: boolean;
+  /** `from` is led by the pairs index of the query's phrases. */
+  pairLed: boolean;
   /** FROM … WHERE over one window of the tenant's rows, newest first (see `search`). */
   window(offset: number, size: number): Prisma.Sql;
   /** A row of the tenant at this position, if it has that many (in any order: an index-only scan). */
@@ -132,6 +141,23 @@ export class PostgresSearchBackend implements SearchBackend {
       // With more than 1,000 matches in the tenant, the first window or two fill a page.
       rows = found.filter((r) => !many.has(r.kind));
       for (const b of branches.filter((x) => many.has(x.kind))) {
+        if (b.pairLed) {
+          // All of a phrase's matches, if not too many, sorted newest first (fenced as the first pass).
+          const all = await this.steered(
+            this.db.$queryRaw<(Dated & { n: bigint | number })[]>(sql`
+              SELECT x.kind, x."id", x.score, x."createdAt", x.n FROM (
+                SELECT c.*, count(*) OVER () AS n FROM (
+                  SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from} LIMIT ${PHRASE_SORT_LIMIT + 1}
+                ) AS c
+              ) AS x
+              ORDER BY x."createdAt" DESC, x."id" DESC LIMIT ${page}`),
+            { indexScan: false, joins: !ticketFiltered },
+          );
+          if (Number(all[0]?.n ?? 0) <= PHRASE_SORT_LIMIT) {
+            rows.push(...all.map(({ n: _n, ...r }) => r));
+            continue;
+          }
+        }
         let got = 0;
         for (let offset = 0, size = 5000; ; offset += size, size *= 4) {
           const window = await this.db.$queryRaw<Dated[]>(sql`
@@ -332,6 +358,7 @@ export class PostgresSearchBackend implements SearchBackend {
       kind,
       alias,
       ticketFiltered,
+      pairLed: !!first,
       from: sql`FROM ${table} ${alias} ${join_} WHERE ${join(first ? where.flatMap((w) => (w === first.match ? first.by : [w])) : where, " AND ")}`,
       window: (offset, size) => sql`FROM (${windowRows(offset, size)}) AS ${alias} ${join_} WHERE ${join(where, " AND ")}`,
       rowAt: (offset) => sql`SELECT 1 FROM ${table} WHERE "tenantId" = ${tenantId}::uuid LIMIT 1 OFFSET ${offset}`,
