@@ -117,6 +117,19 @@ describe("search: the query language", () => {
   it("matches phrases in order only", async () => {
     expect(await found(`"credit card"`)).toEqual(set("reply"));
     expect(await found(`"card credit"`)).toEqual([]);
+    // Found through the index of adjacent word pairs; the phrase is still checked word by word.
+    expect(await found(`"try the credit card page"`)).toEqual(set("reply"));
+    expect(await found(`"try credit card"`)).toEqual([]);
+    expect(await found(`"the credit cards"`)).toEqual(set("reply"));
+    // Words apart (a stop word between) or a single word: no pair to look up.
+    expect(await found(`"try the credit"`)).toEqual(set("reply"));
+    expect(await found(`"try credit"`)).toEqual([]);
+    expect(await found(`"refund"`)).toEqual(set("refundTicket", "refundFirst"));
+    // Phrases on either side of OR, or with words.
+    expect(await found(`"credit card" OR "paypal payment"`)).toEqual(set("reply", "refundFirst"));
+    expect(await found(`"credit card" OR refund type:message`)).toEqual(set("reply", "refundFirst"));
+    expect(await found(`"credit card" page`)).toEqual(set("reply"));
+    expect(await found(`"credit card" -page`)).toEqual([]);
   });
 
   it("excludes -words and -\"phrases\"", async () => {
@@ -250,6 +263,11 @@ describe("search: the query language", () => {
     expect(walked.hits.map((h) => h.id)).toEqual([raw(ids.refundFirst), raw(ids.passwordFirst)]);
     expect(walked.hits[0]!.highlights).toEqual([{ field: "body", snippet: "Please <mark>refund</mark> my paypal payment" }]);
     expect((await tiny.search({ ...request("refund OR reset OR credit type:message", 2, 2), scope })).hits.map((h) => h.id)).toEqual([raw(ids.reply)]);
+    // A phrase over the count limit: all its matches, read from the pairs index, newest first.
+    const phrases = await tiny.search({ ...request(`"paypal payment" OR "credit card" OR "reset email" type:message`, 0, 2), scope });
+    expect(phrases).toMatchObject({ total: 1, totalIsLowerBound: true });
+    expect(phrases.hits.map((h) => h.id)).toEqual([raw(ids.refundFirst), raw(ids.passwordFirst)]);
+    expect((await tiny.search({ ...request(`"paypal payment" OR "credit card" OR "reset email" type:message`, 2, 2), scope })).hits.map((h) => h.id)).toEqual([raw(ids.reply)]);
   });
 
   it("escapes the text of snippets so only <mark> is markup", async () => {

@@ -33,6 +33,13 @@ export const RANK_LIMIT = 1000;
  * a common word cost 30 to 200 ms at a million messages, 1,000 a tenth of that.
  */
 export const COUNT_LIMIT = 1000;
+/**
+ * A phrase found through the pairs index (see `phrasePairs`) with more matches
+ * than the count limit but no more than this many has them all read from that
+ * index and sorted, newest first: a few milliseconds, where the newest-first
+ * walk reads tens of thousands of rows to meet a page of a rare phrase.
+ */
+const PHRASE_SORT_LIMIT = 5000;
 
 type Scope = SearchRequest["scope"];
 
@@ -46,10 +53,21 @@ interface Branch {
   from: Prisma.Sql;
   /** Conditions on the ticket apply (status, priority, tags, assignee, or the portal's requester). */
   ticketFiltered: boolean;
+  /** `from` is led by the pairs index of the query's phrases. */
+  pairLed: boolean;
   /** FROM … WHERE over one window of the tenant's rows, newest first (see `search`). */
   window(offset: number, size: number): Prisma.Sql;
   /** A row of the tenant at this position, if it has that many (in any order: an index-only scan). */
   rowAt(offset: number): Prisma.Sql;
+}
+
+/** For each group of the query made of phrases only: the adjacent word pairs of its phrases (see `phrasePairs`). */
+type PhrasePairs = string[][];
+
+/** In the first pass, the text condition `match` is replaced by the conditions `by` (see `branch`). */
+interface FirstPass {
+  match: Prisma.Sql;
+  by: Prisma.Sql[];
 }
 
 export class PostgresSearchBackend implements SearchBackend {
@@ -73,8 +91,8 @@ export class PostgresSearchBackend implements SearchBackend {
     if (!kinds.length) return { hits: [], total: 0 };
     const alternatives = await this.typoAlternatives(request.scope.tenantId, request.query.text);
     const tsquery = this.tsquery(request, alternatives);
-    const [authors, tagIds] = await Promise.all([this.authors(request), this.tagIds(request)]);
-    const branches = kinds.map((kind) => this.branch(kind, request, tsquery, authors, tagIds));
+    const [authors, tagIds, pairs] = await Promise.all([this.authors(request), this.tagIds(request), this.phrasePairs(request)]);
+    const branches = kinds.map((kind) => this.branch(kind, request, tsquery, authors, tagIds, pairs));
 
     // One pass finds the matches of each kind, up to the count limit: their ids, dates and
     // scores. A kind with no more than that is then complete: counted, ranked or sorted
@@ -123,6 +141,23 @@ export class PostgresSearchBackend implements SearchBackend {
       // With more than 1,000 matches in the tenant, the first window or two fill a page.
       rows = found.filter((r) => !many.has(r.kind));
       for (const b of branches.filter((x) => many.has(x.kind))) {
+        if (b.pairLed) {
+          // All of a phrase's matches, if not too many, sorted newest first (fenced as the first pass).
+          const all = await this.steered(
+            this.db.$queryRaw<(Dated & { n: bigint | number })[]>(sql`
+              SELECT x.kind, x."id", x.score, x."createdAt", x.n FROM (
+                SELECT c.*, count(*) OVER () AS n FROM (
+                  SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from} LIMIT ${PHRASE_SORT_LIMIT + 1}
+                ) AS c
+              ) AS x
+              ORDER BY x."createdAt" DESC, x."id" DESC LIMIT ${page}`),
+            { indexScan: false, joins: !ticketFiltered },
+          );
+          if (Number(all[0]?.n ?? 0) <= PHRASE_SORT_LIMIT) {
+            rows.push(...all.map(({ n: _n, ...r }) => r));
+            continue;
+          }
+        }
         let got = 0;
         for (let offset = 0, size = 5000; ; offset += size, size *= 4) {
           const window = await this.db.$queryRaw<Dated[]>(sql`
@@ -191,6 +226,33 @@ export class PostgresSearchBackend implements SearchBackend {
   }
 
   /**
+   * Phrases are found through the indexes of adjacent word pairs (migration
+   * 0010_search_phrases): a row matches a phrase only if it holds one of the
+   * phrase's pairs, taken from the phrase parsed as the rows are (same
+   * configuration, same positions). For each group whose terms are all phrases,
+   * their pairs; none for a group with a word or an exclusion, or with a phrase
+   * of one word (or of words apart, stop words between): the group then adds no
+   * condition. One round trip, in parallel with the other look-ups.
+   */
+  private async phrasePairs({ query, language }: SearchRequest): Promise<PhrasePairs> {
+    const groups = query.text.filter((g) => g.length && g.every((t) => t.kind === "PHRASE" && !t.negated));
+    if (!groups.length) return [];
+    const texts = groups.flat().map((t) => t.text);
+    const rows = await this.db.$queryRaw<{ i: bigint | number; pairs: string[] }[]>(sql`
+      SELECT x.i, deskgraph_search_pairs(to_tsvector(${language}::regconfig, x.t)) AS pairs
+      FROM unnest(${texts}::text[]) WITH ORDINALITY AS x(t, i)`);
+    const byText = new Map<number, string[]>(rows.map((r) => [Number(r.i) - 1, r.pairs]));
+    const out: PhrasePairs = [];
+    let i = 0;
+    for (const g of groups) {
+      const each = g.map(() => byText.get(i++) ?? []);
+      // A phrase without a pair could match a row with none of the others' pairs.
+      if (each.every((p) => p.length)) out.push([...new Set(each.flat())]);
+    }
+    return out;
+  }
+
+  /**
    * For each query word the tenant's texts do not contain, up to three similar
    * words from the vocabulary (trigram similarity ≥ pg_trgm's threshold, 0.3),
    * most similar first. One round trip for all words.
@@ -245,23 +307,38 @@ export class PostgresSearchBackend implements SearchBackend {
     tsquery: Prisma.Sql | null,
     authors: { contacts: string[]; agents: string[] } | null,
     tagIds: string[] | null,
+    pairs: PhrasePairs,
   ): Branch {
     const f = query.filters;
     const alias = kind === "TICKET" ? sql`t` : kind === "MESSAGE" ? sql`m` : sql`c`;
     const where: Prisma.Sql[] = [sql`${alias}."tenantId" = ${scope.tenantId}::uuid`];
-    if (tsquery) where.push(sql`${alias}."searchVector" @@ ${tsquery}`);
+    let first: FirstPass | undefined;
+    if (tsquery) {
+      const match = sql`${alias}."searchVector" @@ ${tsquery}`;
+      where.push(match);
+      // The first pass finds a phrase's rows through the pairs index alone; the text is then
+      // matched on each, written as a function call, which the planner cannot also answer
+      // from the words' index (their candidates, tens of thousands for two common words,
+      // would be intersected with the pairs' for nothing, and every one of them rechecked).
+      if (pairs.length) {
+        first = {
+          match,
+          by: [...pairs.map((p) => sql`deskgraph_search_pairs(${alias}."searchVector") && ${p}::text[]`), sql`ts_match_vq(${alias}."searchVector", ${tsquery})`],
+        };
+      }
+    }
     if (f.createdAfter) where.push(sql`${alias}."createdAt" >= ${timestamp(f.createdAfter)}::timestamp`);
     if (f.createdBefore) where.push(sql`${alias}."createdAt" < ${timestamp(f.createdBefore)}::timestamp`);
 
     if (kind === "CONTACT") {
       if (authors) where.push(sql`c."id" = ANY(${authors.contacts}::uuid[])`);
-      return this.froms(kind, alias, sql`"Contact"`, sql``, where, scope.tenantId);
+      return this.froms(kind, alias, sql`"Contact"`, sql``, where, scope.tenantId, false, first);
     }
     // Ticket conditions: on the ticket itself, or on the message's ticket.
     const onTicket = ticketConditions(scope, f, tagIds ?? []);
     if (kind === "TICKET") {
       if (authors) where.push(sql`t."requesterId" = ANY(${authors.contacts}::uuid[])`);
-      return this.froms(kind, alias, sql`"Ticket"`, sql``, [...where, ...onTicket], scope.tenantId, onTicket.length > 0);
+      return this.froms(kind, alias, sql`"Ticket"`, sql``, [...where, ...onTicket], scope.tenantId, onTicket.length > 0, first);
     }
     // Internal notes never match for a caller who may not read them.
     if (!scope.notes || scope.contactId) where.push(sql`m."internal" = false`);
@@ -270,18 +347,19 @@ export class PostgresSearchBackend implements SearchBackend {
       where.push(authors.agents.length ? sql`(${byContact} OR m."authorAgentId" = ANY(${authors.agents}::uuid[]))` : byContact);
     }
     // The ticket is joined only when a condition needs it.
-    if (!onTicket.length) return this.froms(kind, alias, sql`"Message"`, sql``, where, scope.tenantId);
-    return this.froms(kind, alias, sql`"Message"`, sql`JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`, [...where, ...onTicket], scope.tenantId, true);
+    if (!onTicket.length) return this.froms(kind, alias, sql`"Message"`, sql``, where, scope.tenantId, false, first);
+    return this.froms(kind, alias, sql`"Message"`, sql`JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`, [...where, ...onTicket], scope.tenantId, true, first);
   }
 
-  private froms(kind: SearchKind, alias: Prisma.Sql, table: Prisma.Sql, join_: Prisma.Sql, where: Prisma.Sql[], tenantId: string, ticketFiltered = false): Branch {
+  private froms(kind: SearchKind, alias: Prisma.Sql, table: Prisma.Sql, join_: Prisma.Sql, where: Prisma.Sql[], tenantId: string, ticketFiltered = false, first?: FirstPass): Branch {
     const windowRows = (offset: number, size: number) =>
       sql`SELECT * FROM ${table} WHERE "tenantId" = ${tenantId}::uuid ORDER BY "createdAt" DESC, "id" DESC LIMIT ${size} OFFSET ${offset}`;
     return {
       kind,
       alias,
       ticketFiltered,
-      from: sql`FROM ${table} ${alias} ${join_} WHERE ${join(where, " AND ")}`,
+      pairLed: !!first,
+      from: sql`FROM ${table} ${alias} ${join_} WHERE ${join(first ? where.flatMap((w) => (w === first.match ? first.by : [w])) : where, " AND ")}`,
       window: (offset, size) => sql`FROM (${windowRows(offset, size)}) AS ${alias} ${join_} WHERE ${join(where, " AND ")}`,
       rowAt: (offset) => sql`SELECT 1 FROM ${table} WHERE "tenantId" = ${tenantId}::uuid LIMIT 1 OFFSET ${offset}`,
     };
