@@ -156,6 +156,37 @@ describe("search: the query language", () => {
     expect(await found("status:new type:contact")).toEqual([]);
   });
 
+  it("applies a ticket's later status, priority, assignee and tag changes to its messages", async () => {
+    // The messages carry copies of these fields (migration 0011_search_ticket_fields), kept by triggers.
+    const x = await app.tenant();
+    const helper = await app.agent(x, "AGENT");
+    const created = await app.gql(
+      CREATE,
+      { i: { subject: "Thermostat keeps rebooting", body: "The thermostat reboots every night.", requester: { name: "Ann Heat", email: "ann@example.com" }, tags: ["hardware"] } },
+      x.ownerToken,
+    );
+    const ticketId = created.data.createTicket.id as string;
+    const first = created.data.createTicket.messages.edges[0].node.id as string;
+    const msgs = (q: string) => found(`thermostat ${q} type:message`, x.ownerToken);
+    expect(await msgs("tag:hardware")).toEqual([first]);
+    expect(await msgs("tag:hardware tag:firmware")).toEqual([]);
+    expect(await msgs("status:new priority:normal assignee:none")).toEqual([first]);
+    const UPDATE = `mutation($id: ID!, $i: UpdateTicketInput!) { updateTicket(id: $id, input: $i) { id } }`;
+    const updated = await app.gql(UPDATE, { id: ticketId, i: { status: "PENDING", priority: "URGENT", tags: ["firmware"], assigneeId: helper.id } }, x.ownerToken);
+    expect(updated.errors).toBeUndefined();
+    expect(await msgs("tag:hardware")).toEqual([]);
+    expect(await msgs("tag:firmware")).toEqual([first]);
+    expect(await msgs("status:new")).toEqual([]);
+    expect(await msgs("status:pending priority:urgent")).toEqual([first]);
+    expect(await msgs("assignee:none")).toEqual([]);
+    expect(await found("thermostat assignee:me type:message", helper.token)).toEqual([first]);
+    // A message added later takes the ticket's current fields.
+    const later = (await app.gql(ADD, { i: { ticketId, body: "Still a thermostat problem." } }, x.ownerToken)).data.addMessage.id as string;
+    expect(await msgs("tag:firmware priority:urgent")).toEqual([first, later].sort());
+    expect(await found("thermostat tag:firmware type:ticket", x.ownerToken)).toEqual([ticketId]);
+    expect(await found("thermostat tag:hardware type:ticket", x.ownerToken)).toEqual([]);
+  });
+
   it("filters by assignee: me, none or an agent's email", async () => {
     expect(await found("assignee:me type:ticket", agent.token)).toEqual(set("passwordTicket"));
     expect(await found("assignee:me type:ticket")).toEqual([]);

@@ -114,7 +114,8 @@ export class PostgresSearchBackend implements SearchBackend {
     const hasPhrase = request.query.text.some((g) => g.some((term) => term.kind === "PHRASE" && !term.negated));
     // Likewise with conditions on the ticket (a tag, a status): the planner tends to read
     // every ticket that has the tag and join; led by the text index, each match is checked
-    // against its ticket by primary key instead, and the pass stops at the count limit.
+    // in its own row instead (a message carries its ticket's fields, see `branch`), and the
+    // pass stops at the count limit.
     // Not for a contact on the portal: their own few tickets are the better place to start.
     const ticketFiltered = tsquery !== null && !request.scope.contactId && branches.some((b) => b.ticketFiltered);
     const found =
@@ -215,7 +216,7 @@ export class PostgresSearchBackend implements SearchBackend {
     return { contacts: rows.filter((r) => r.kind === "contact").map((r) => r.id), agents: rows.filter((r) => r.kind === "agent").map((r) => r.id) };
   }
 
-  /** tag: → tag ids (one per name, in order), so each ticket is checked against its primary key. */
+  /** tag: → tag ids (one per name, in order), compared with the tag ids each ticket and message carries. */
   private async tagIds({ scope, query }: SearchRequest): Promise<string[] | null> {
     const names = query.filters.tags;
     if (!names?.length) return null;
@@ -335,7 +336,7 @@ export class PostgresSearchBackend implements SearchBackend {
       return this.froms(kind, alias, sql`"Contact"`, sql``, where, scope.tenantId, false, first);
     }
     // Ticket conditions: on the ticket itself, or on the message's ticket.
-    const onTicket = ticketConditions(scope, f, tagIds ?? []);
+    const onTicket = ticketConditions(scope, f, tagIds ?? [], tsquery !== null);
     if (kind === "TICKET") {
       if (authors) where.push(sql`t."requesterId" = ANY(${authors.contacts}::uuid[])`);
       return this.froms(kind, alias, sql`"Ticket"`, sql``, [...where, ...onTicket], scope.tenantId, onTicket.length > 0, first);
@@ -346,8 +347,20 @@ export class PostgresSearchBackend implements SearchBackend {
       const byContact = sql`m."authorContactId" = ANY(${authors.contacts}::uuid[])`;
       where.push(authors.agents.length ? sql`(${byContact} OR m."authorAgentId" = ANY(${authors.agents}::uuid[]))` : byContact);
     }
-    // The ticket is joined only when a condition needs it.
     if (!onTicket.length) return this.froms(kind, alias, sql`"Message"`, sql``, where, scope.tenantId, false, first);
+    // The ticket's status, priority, assignee and tags are copied onto its messages
+    // (migration 0011_search_ticket_fields): each match is checked in its own row, with no
+    // look-up of its ticket. With words in the query, the first pass is led by the text index
+    // alone (see `search`), and the tenant is checked in the row too, written so that no
+    // index answers it (a bitmap of the tenant's 600,000 rows, ANDed with the words', cost
+    // more than the whole pass). With filters only, a rare one (an assignee's few tickets)
+    // is best found from the ticket's indexes; and the portal's requester needs the ticket.
+    if (tsquery && !scope.contactId) {
+      const fenced = [sql`(${where[0]!}) IS TRUE`, ...where.slice(1)];
+      const inRow = messageTicketConditions(f, tagIds ?? []);
+      const branch = this.froms(kind, alias, sql`"Message"`, sql``, [...where, ...inRow], scope.tenantId, true, first);
+      return { ...branch, from: this.froms(kind, alias, sql`"Message"`, sql``, [...fenced, ...inRow], scope.tenantId, true, first).from };
+    }
     return this.froms(kind, alias, sql`"Message"`, sql`JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`, [...where, ...onTicket], scope.tenantId, true, first);
   }
 
@@ -409,7 +422,7 @@ export class PostgresSearchBackend implements SearchBackend {
 }
 
 /** Conditions on the ticket `t` (the hit itself or the message's ticket): portal scope and ticket filters. */
-function ticketConditions(scope: Scope, f: SearchRequest["query"]["filters"], tagIds: string[]): Prisma.Sql[] {
+function ticketConditions(scope: Scope, f: SearchRequest["query"]["filters"], tagIds: string[], inRowTags: boolean): Prisma.Sql[] {
   const where: Prisma.Sql[] = [];
   // A data subject on the portal finds their own tickets only.
   if (scope.contactId) where.push(sql`t."requesterId" = ${scope.contactId}::uuid`);
@@ -418,13 +431,33 @@ function ticketConditions(scope: Scope, f: SearchRequest["query"]["filters"], ta
   // Only the enums' own names are ever written (the parser admits nothing else; checked again here).
   if (f.status?.length) where.push(sql`t."status" IN (${enumLiterals(f.status, STATUSES, "TicketStatus")})`);
   if (f.priority?.length) where.push(sql`t."priority" IN (${enumLiterals(f.priority, PRIORITIES, "TicketPriority")})`);
-  for (const tagId of tagIds) {
-    where.push(sql`EXISTS (SELECT 1 FROM "TicketTag" tt WHERE tt."ticketId" = t."id" AND tt."tagId" = ${tagId}::uuid)`);
+  // With words, the text index leads and each match has its tags checked in its row (the
+  // copy of migration 0011_search_ticket_fields); with filters only, "TicketTag" leads.
+  if (tagIds.length && inRowTags) where.push(sql`t."tagIds" @> ${tagIds}::uuid[]`);
+  else {
+    for (const tagId of tagIds) {
+      where.push(sql`EXISTS (SELECT 1 FROM "TicketTag" tt WHERE tt."ticketId" = t."id" AND tt."tagId" = ${tagId}::uuid)`);
+    }
   }
   if (f.assigneeIds?.length) {
     const ids = f.assigneeIds.filter((id): id is string => id !== null);
     const none = f.assigneeIds.includes(null);
     const parts = [...(ids.length ? [sql`t."assigneeId" = ANY(${ids}::uuid[])`] : []), ...(none ? [sql`t."assigneeId" IS NULL`] : [])];
+    where.push(sql`(${join(parts, " OR ")})`);
+  }
+  return where;
+}
+
+/** The same filters on the copies of the ticket's fields that each message `m` carries. */
+function messageTicketConditions(f: SearchRequest["query"]["filters"], tagIds: string[]): Prisma.Sql[] {
+  const where: Prisma.Sql[] = [];
+  if (f.status?.length) where.push(sql`m."ticketStatus" IN (${enumLiterals(f.status, STATUSES, "TicketStatus")})`);
+  if (f.priority?.length) where.push(sql`m."ticketPriority" IN (${enumLiterals(f.priority, PRIORITIES, "TicketPriority")})`);
+  if (tagIds.length) where.push(sql`m."ticketTagIds" @> ${tagIds}::uuid[]`);
+  if (f.assigneeIds?.length) {
+    const ids = f.assigneeIds.filter((id): id is string => id !== null);
+    const none = f.assigneeIds.includes(null);
+    const parts = [...(ids.length ? [sql`m."ticketAssigneeId" = ANY(${ids}::uuid[])`] : []), ...(none ? [sql`m."ticketAssigneeId" IS NULL`] : [])];
     where.push(sql`(${join(parts, " OR ")})`);
   }
   return where;
