@@ -4,7 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { recordEvents } from "../src/events/outbox.js";
-import { retryDelay } from "../src/webhooks/worker.js";
+import { retryDelay } from "../src/retry.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
 import { startPeer } from "./support/peer.js";
 import { sleep, startReceiver, until, verifyStandardWebhook, type Receiver } from "./support/webhooks.js";

@@ -7,6 +7,7 @@ import { docKey, type DocRef } from "./documents.js";
 import { ELASTICSEARCH } from "./manifest.js";
 import { BuildRunningError, reindexTenant } from "./reindex.js";
 import { BUILD_STALE_MS, currentState, isReady, writeTargets } from "./state.js";
+import { retryDelay } from "../../src/retry.js";
 
 export interface OutboxWorkerOptions {
   pollMs: number;
@@ -31,10 +32,6 @@ const LEASE_MS = 60_000;
 /** How often the timer looks for tenants whose first index is due (enabling the plugin starts one within this). */
 const BUILD_CHECK_MS = 30_000;
 
-/** Full jitter, capped: an unreachable cluster is asked less and less often, never given up on. */
-export function backoff(attempts: number, baseMs: number, capMs: number): number {
-  return Math.floor(Math.random() * Math.min(capMs, baseMs * 2 ** Math.max(0, attempts - 1)));
-}
 
 /**
  * Sends queued changes to the tenants' indices. Rows are leased in id order
@@ -195,7 +192,7 @@ export class OutboxWorker implements PluginWorker {
     for (const attempts of new Set(rows.map((r) => r.attempts))) {
       await prisma.searchIndexOutbox.updateMany({
         where: { id: { in: rows.filter((r) => r.attempts === attempts).map((r) => r.id) } },
-        data: { lastError: error.slice(0, 500), nextAttemptAt: new Date(Date.now() + backoff(attempts, base, cap)) },
+        data: { lastError: error.slice(0, 500), nextAttemptAt: new Date(Date.now() + retryDelay(attempts, base, cap)) },
       });
     }
   }

@@ -15,6 +15,7 @@ import type { PluginHost } from "../plugin-host/host.js";
 import { parseSelection } from "./selection.js";
 import { WebhookSender, type SendResult } from "./send.js";
 import { liveSecrets, signatureHeader, storedSecrets, webhookIdOf } from "./signature.js";
+import { retryDelay } from "../retry.js";
 
 export interface WebhookWorkerDeps {
   config: Config;
@@ -44,11 +45,6 @@ interface Leased {
   eventSeq: number;
   /** Attempts including the one leased now. */
   attempts: number;
-}
-
-/** Full jitter: anywhere between now and the exponential step, so that failing receivers are not hit in waves. */
-export function retryDelay(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
-  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1)));
 }
 
 /**
