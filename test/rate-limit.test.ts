@@ -3,12 +3,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createClient } from "graphql-ws";
-import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { loadConfig } from "../src/config.js";
 import type { RunningServer } from "../src/server.js";
-import { startStripeApi } from "../plugins/stripe-billing/stripe-api-stand-in.js";
+import { startBillingApp, type BillingTestApp } from "../plugins/stripe-billing/test-app.js";
 import { codes, startApp, type GraphQLResponse, type TestApp } from "./support/app.js";
 import { startPeer } from "./support/peer.js";
 import { startRedis, type RedisProcess } from "./support/redis.js";
@@ -40,35 +39,21 @@ const headersOf = (r: GraphQLResponse) => ({
 });
 
 describe("with billing: the plan's rate tier", () => {
+  let billingApp: BillingTestApp;
   let app: TestApp;
-  let api: Awaited<ReturnType<typeof startStripeApi>>;
-  const sdk = new Stripe("sk_test_unused");
+  let api: BillingTestApp["api"];
+  const deliver = async (event: object) => (await billingApp.deliver(event)).status;
 
   beforeAll(async () => {
-    api = await startStripeApi(SECRET_KEY);
-    app = await startApp({
-      STRIPE_SECRET_KEY: SECRET_KEY,
-      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      STRIPE_API_URL: api.url,
-      BILLING_PLANS_FILE: plansFile(PLANS),
-      BILLING_RETURN_URL: "https://desk.example.test/billing",
-    });
+    billingApp = await startBillingApp(
+      { secretKey: SECRET_KEY, webhookSecret: WEBHOOK_SECRET },
+      { BILLING_PLANS_FILE: plansFile(PLANS), BILLING_RETURN_URL: "https://desk.example.test/billing" },
+    );
+    ({ app, api } = billingApp);
   });
   afterAll(async () => {
-    await app?.close();
-    await api?.close();
+    await billingApp?.close();
   });
-
-  async function deliver(event: object) {
-    const payload = JSON.stringify(event);
-    const signature = sdk.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
-    const res = await fetch(app.url.replace(/\/graphql$/, "/billing/stripe/webhook"), {
-      method: "POST",
-      headers: { "content-type": "application/json", "stripe-signature": signature },
-      body: payload,
-    });
-    return res.status;
-  }
 
   it("refuses the tenant's operations beyond its tier with RATE_LIMITED, 429 and Retry-After; other tenants are unaffected", async () => {
     const t = await app.tenant();

@@ -1,40 +1,31 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runReconcileCommand } from "../../src/billing/cli.js";
 import { loadConfig } from "../../src/config.js";
 import { codes, startApp, type TestApp, type TestTenant } from "../../test/support/app.js";
-import { startStripeApi } from "./stripe-api-stand-in.js";
+import { startBillingApp, type BillingTestApp } from "./test-app.js";
 
 const SECRET_KEY = `sk_test_${randomBytes(12).toString("hex")}`;
 const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString("hex")}`;
 const PLANS_FILE = path.resolve("config/plans.example.json");
 const RETURN_URL = "https://desk.example.test/settings/billing";
 
+let billingApp: BillingTestApp;
 let app: TestApp;
-let api: Awaited<ReturnType<typeof startStripeApi>>;
-let origin: string;
-// Only for its webhook helpers: never sends a request.
-const sdk = new Stripe("sk_test_unused");
+let api: BillingTestApp["api"];
+let deliver: BillingTestApp["deliver"];
 
 beforeAll(async () => {
-  api = await startStripeApi(SECRET_KEY);
-  app = await startApp({
-    STRIPE_SECRET_KEY: SECRET_KEY,
-    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    STRIPE_API_URL: api.url,
-    STRIPE_TAX: "true",
-    BILLING_PLANS_FILE: PLANS_FILE,
-    BILLING_GRACE_DAYS: "7",
-    BILLING_RETURN_URL: RETURN_URL,
-  });
-  origin = app.url.replace(/\/graphql$/, "");
+  billingApp = await startBillingApp(
+    { secretKey: SECRET_KEY, webhookSecret: WEBHOOK_SECRET },
+    { STRIPE_TAX: "true", BILLING_PLANS_FILE: PLANS_FILE, BILLING_GRACE_DAYS: "7", BILLING_RETURN_URL: RETURN_URL },
+  );
+  ({ app, api, deliver } = billingApp);
 });
 afterAll(async () => {
-  await app?.close();
-  await api?.close();
+  await billingApp?.close();
 });
 
 const BILLING = `{ billing { enabled plan status seats seatsUsed currentPeriodEnd cancelAtPeriodEnd paymentFailedAt graceEndsAt readOnly } }`;
@@ -46,19 +37,6 @@ async function billing(t: TestTenant) {
 
 const DETAILS = { companyName: "Muster GmbH", address: { line1: "Hauptstr. 1", postalCode: "10115", city: "Berlin", country: "DE" }, vatNumber: "DE 123 456 789" };
 const CHECKOUT = `mutation($plan: String!, $seats: Int!, $details: BillingDetailsInput) { startCheckout(plan: $plan, seats: $seats, details: $details) { id url } }`;
-
-/** Posts an event to the webhook as Stripe does: signed with the SDK's test-header helper (or as told). */
-async function deliver(event: object, opts: { secret?: string; timestamp?: number; signature?: string | null } = {}) {
-  const payload = JSON.stringify(event);
-  const signature =
-    opts.signature !== undefined ? opts.signature : sdk.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? WEBHOOK_SECRET, timestamp: opts.timestamp });
-  const res = await fetch(`${origin}/billing/stripe/webhook`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(signature ? { "stripe-signature": signature } : {}) },
-    body: payload,
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
 
 const lastOf = <T>(list: T[], test: (x: T) => boolean) => [...list].reverse().find(test);
 const eventCount = () => app.database.prisma.billingEvent.count();

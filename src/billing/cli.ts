@@ -9,17 +9,14 @@ import { PluginRegistry } from "../plugin-host/registry.js";
 import type { BillingHost } from "./host.js";
 import { reconcile, reconcileTable } from "./reconcile.js";
 import { createBillingHost } from "./setup.js";
+import { tenantIdForSlug } from "../tenants/service.js";
 
 /** Runs one reconciliation and prints a table; exit code 1 when a tenant failed, 2 for an unknown tenant. */
 export async function runReconcileCommand(host: BillingHost, database: Database, slug: string | undefined, print: (line: string) => void): Promise<number> {
-  let tenantId: string | undefined;
-  if (slug) {
-    const tenant = await database.prisma.tenant.findUnique({ where: { slug } });
-    if (!tenant) {
-      print(`No tenant "${slug}".`);
-      return 2;
-    }
-    tenantId = tenant.id;
+  const tenantId = await tenantIdForSlug(database, slug);
+  if (tenantId === null) {
+    print(`No tenant "${slug}".`);
+    return 2;
   }
   const results = await reconcile(host, database, createLogger("silent"), { tenantId });
   print(results.length ? reconcileTable(results) : "No tenant has a Stripe customer yet.");

@@ -1,5 +1,6 @@
 import type { Database } from "../db/database.js";
 import { sweep, type SweepOptions, type TenantSweep } from "./sweep.js";
+import { tenantIdForSlug } from "../tenants/service.js";
 
 /** Reads `--tenant <slug>` (or `--tenant=<slug>`) from the command's arguments. */
 export function tenantArgument(args: string[]): string | undefined {
@@ -31,14 +32,10 @@ export function sweepTable(results: TenantSweep[]): string {
  */
 export async function runSweepCommand(database: Database, args: string[], print: (line: string) => void, options: SweepOptions = {}): Promise<number> {
   const slug = tenantArgument(args);
-  let tenantId: string | undefined;
-  if (slug) {
-    const tenant = await database.prisma.tenant.findUnique({ where: { slug } });
-    if (!tenant) {
-      print(`No tenant "${slug}".`);
-      return 2;
-    }
-    tenantId = tenant.id;
+  const tenantId = await tenantIdForSlug(database, slug);
+  if (tenantId === null) {
+    print(`No tenant "${slug}".`);
+    return 2;
   }
   const results = await sweep(database, { ...options, tenantId });
   if (!results.length) {

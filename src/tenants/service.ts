@@ -28,3 +28,9 @@ export async function createTenant(database: Database, input: NewTenant) {
     return { tenant, owner };
   });
 }
+
+/** A command's `--tenant <slug>`: undefined without one (every tenant), null when no tenant has that slug. */
+export async function tenantIdForSlug(database: Database, slug: string | undefined): Promise<string | null | undefined> {
+  if (!slug) return undefined;
+  return (await database.prisma.tenant.findUnique({ where: { slug }, select: { id: true } }))?.id ?? null;
+}
