@@ -5,6 +5,7 @@ import { API_KEY_SCOPES } from "../src/auth/permissions.js";
 import { newToken } from "../src/auth/tokens.js";
 import type { Database } from "../src/db/database.js";
 import { createTenant } from "../src/tenants/service.js";
+import { setTicketCounter } from "../src/tickets/counter.js";
 
 export interface DemoCredentials {
   tenant: string;
@@ -83,7 +84,7 @@ export async function seedDemo(database: Database, dataDir: string): Promise<Dem
     }
     if (spec.tags.length) await db.ticketTag.createMany({ data: spec.tags.map((tag) => ({ ...t, ticketId: ticket.id, tagId: tag.id })) });
   }
-  await database.prisma.tenant.update({ where: { id: tenant.id }, data: { ticketSeq: tickets.length } });
+  await setTicketCounter(database.prisma, tenant.id, tickets.length);
 
   const credentials = { tenant: "demo", email: owner.email, password, apiKey: apiKey.token };
   if (database.kind === "embedded" && !dataDir.startsWith("memory://")) {

@@ -20,6 +20,7 @@ import { loadConfig } from "../src/config.js";
 import { openDatabase, type Database } from "../src/db/database.js";
 import { createServer } from "../src/server.js";
 import { createTenant } from "../src/tenants/service.js";
+import { setTicketCounter } from "../src/tickets/counter.js";
 
 const DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -112,7 +113,7 @@ async function seed(database: Database) {
   }));
   for (let i = 0; i < tickets.length; i += 1000) await db.ticket.createMany({ data: tickets.slice(i, i + 1000) });
   const other = await db.ticket.create({ data: { tenantId: tenant.id, number: TICKETS + 1, subject: "Bruno's question", requesterId: bystander.id } });
-  await db.tenant.update({ where: { id: tenant.id }, data: { ticketSeq: TICKETS + 1 } });
+  await setTicketCounter(db, tenant.id, TICKETS + 1);
 
   const perTicket = Math.floor(MESSAGES / TICKETS);
   const messages = [];

@@ -34,6 +34,7 @@ const EnvSchema = z.object({
     .optional(),
   PUBLIC_URL: z.string().url().optional(),
   EVENT_POLL_MS: z.coerce.number().int().min(100).default(2000),
+  SEQUENCER_POLL_MS: z.coerce.number().int().min(50).default(1000),
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
   WEBHOOKS_ALLOW_PRIVATE: flag.default(false),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
@@ -81,6 +82,8 @@ export interface Config {
   seedDemo: boolean;
   /** How often a subscription looks for events even without a notice (a lost notice costs at most this). */
   eventPollMs: number;
+  /** How often the sequencer looks for unsealed rows it was not told of (other processes, a crash). */
+  sequencerPollMs: number;
   /** How long events stay replayable (ticketEvents(after:), events). */
   eventRetentionDays: number;
   /** Partner webhooks: see src/webhooks/. */
@@ -155,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL?.replace(/\/$/, ""),
     seedDemo: e.SEED_DEMO,
     eventPollMs: e.EVENT_POLL_MS,
+    sequencerPollMs: e.SEQUENCER_POLL_MS,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     webhooks: {
       allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE,

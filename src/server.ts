@@ -34,6 +34,11 @@ export interface RunningServer {
   url: string;
   database: Database;
   log: Logger;
+  /**
+   * Resolves once the audit entries and events committed so far (of one tenant,
+   * or of all) are numbered: for tools and tests that read them directly.
+   */
+  sequenced(tenantId?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,7 +80,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     billing: createBillingHost(config, registry),
   };
   const apiRate = new ApiRateLimiter({ config, database, log, billing: plugins.billing });
-  const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs, config.eventRetentionDays);
+  const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs, config.eventRetentionDays, config.sequencerPollMs);
   const services = { config, database, log, signInLimiter, plugins, realtime };
   const requestIds = new WeakMap<Request, string>();
 
@@ -97,11 +102,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       // Before everything that works for an operation (audit, publishing): a refused one costs a counter only.
       apiRateLimit(apiRate),
       {
-        // A mutation may have committed events to the outbox: publish them now. Placed before
-        // auditPlugin, whose onExecuteDone awaits the audit append: events need not wait for it.
-        onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null } }) {
+        // A mutation may have committed events: have them numbered now. Placed before auditPlugin,
+        // whose onExecuteDone awaits the audit append: events need not wait for it.
+        onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null; contextValue: unknown } }) {
           if (getOperationAST(args.document, args.operationName)?.operation !== "mutation") return;
-          return { onExecuteDone: () => void realtime.relay.kick() };
+          const tenantId = (args.contextValue as Context).viewer?.tenantId;
+          return { onExecuteDone: () => void (tenantId && database.appended(tenantId)) };
         },
       },
       auditPlugin(),
@@ -179,6 +185,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     url: `http://${host}:${port}/graphql`,
     database,
     log,
+    sequenced: (tenantId) => (tenantId ? realtime.sequencer.kick(tenantId) : realtime.sequencer.sweep()),
     async close() {
       await retention.stop();
       await ws.close();

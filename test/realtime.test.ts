@@ -447,7 +447,7 @@ describe("a Redis outage", () => {
     await redis?.kill();
   });
 
-  it("keeps the API up and the events in the outbox, then delivers them when Redis is back", async () => {
+  it("keeps the API up and numbers events meanwhile, then delivers them when Redis is back", async () => {
     const sub = collect(connect(two.url, A.ownerToken), EVENTS);
     await settle();
     await createTicket(one, A, "before the outage");
@@ -458,7 +458,9 @@ describe("a Redis outage", () => {
     const during = await createTicket(one, A, "during the outage");
     expect(during.id).toBeTruthy();
     await addMessage(one, A, during.id, "still during the outage");
-    const waiting = await one.database.prisma.event.findMany({ where: { tenantId: A.id, publishedAt: null }, orderBy: { seq: "asc" } });
+    // The database is there: the events are numbered; only the notices to the other instance wait.
+    await one.sequenced(A);
+    const waiting = await one.database.prisma.event.findMany({ where: { tenantId: A.id, seq: { gt: 2 } }, orderBy: { seq: "asc" } });
     expect(waiting.map((e) => e.type)).toEqual(["TICKET_CREATED", "MESSAGE_ADDED", "MESSAGE_ADDED", "TICKET_STATUS_CHANGED"]);
     await sleep(1000);
     expect(sub.received).toHaveLength(2);
@@ -467,8 +469,6 @@ describe("a Redis outage", () => {
     await until(() => sub.received.length >= 6, 10_000, "the events from the outbox");
     expect(seqs(sub.received)).toEqual(contiguous(1, 6));
     expect(sub.received[2].ticketEvents.ticket.subject).toBe("during the outage");
-    // The relay published what waited in the outbox.
-    await until(async () => (await one.database.prisma.event.count({ where: { tenantId: A.id, publishedAt: null } })) === 0, 5000, "the outbox to empty");
 
     // Live again through Redis.
     await createTicket(one, A, "after the outage");

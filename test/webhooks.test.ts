@@ -4,6 +4,8 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { recordEvents } from "../src/events/outbox.js";
+import { sealEvents } from "../src/events/seal.js";
+import { asSequencer } from "../src/sequencer/lock.js";
 import { retryDelay } from "../src/retry.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
 import { startPeer } from "./support/peer.js";
@@ -475,16 +477,21 @@ describe("reliability", () => {
     const r = await receiver();
     const ep = await endpoint(A, { url: r.url, eventTypes: ["TICKET_STATUS_CHANGED"], selection: "seq type" });
     const endpointId = Buffer.from(ep.id, "base64").toString().split(":")[1]!;
-    const { eventSeq } = await app.database.prisma.tenant.findUniqueOrThrow({ where: { id: A.id }, select: { eventSeq: true } });
-    await app.database.forTenant(A.id).$transaction((tx) =>
-      recordEvents(tx, A.id, [
+    // Two events numbered, and both deliveries leased by a sender that died, in one transaction (so that no
+    // live sender sees them in between): one lease has run out, the other has not.
+    const eventSeq = await asSequencer(app.database, A.id, async (tx, heads) => {
+      const start = heads.eventSeq;
+      await recordEvents(tx, A.id, [
         { type: "TICKET_STATUS_CHANGED", data: { from: "NEW", to: "OPEN" } },
         { type: "TICKET_STATUS_CHANGED", data: { from: "OPEN", to: "PENDING" } },
-      ]),
-    );
-    // Both were leased by a sender that died: one lease has run out, the other has not.
-    await app.database.prisma.webhookDelivery.updateMany({ where: { endpointId, eventSeq: eventSeq + 1 }, data: { attempts: 1, nextAttemptAt: new Date(Date.now() - 1000) } });
-    await app.database.prisma.webhookDelivery.updateMany({ where: { endpointId, eventSeq: eventSeq + 2 }, data: { attempts: 1, nextAttemptAt: new Date(Date.now() + 3000) } });
+      ]);
+      await sealEvents(tx, A.id, heads);
+      await tx.webhookDelivery.updateMany({ where: { endpointId, eventSeq: start + 1 }, data: { attempts: 1, nextAttemptAt: new Date(Date.now() - 1000) } });
+      await tx.webhookDelivery.updateMany({ where: { endpointId, eventSeq: start + 2 }, data: { attempts: 1, nextAttemptAt: new Date(Date.now() + 3000) } });
+      return start;
+    });
+    // Other activity's notice wakes the worker, which finds the run-out lease due.
+    await app.gql(`mutation { createTicket(input: { subject: "wake", body: "b", requester: { name: "Waker" } }) { id } }`, {}, A.ownerToken);
     await until(() => r.received.length >= 1);
     await sleep(1000);
     expect(r.received.map((x) => x.json.data.seq)).toEqual([eventSeq + 1]);

@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { createContact } from "../../src/contacts/service.js";
 import { recordEvents, type NewEvent } from "../../src/events/outbox.js";
+import { nextTicketNumber } from "../../src/tickets/counter.js";
 import type { Contact } from "../../src/generated/prisma/client.js";
 import type { PluginHttpResponse, PluginRuntime } from "../../src/plugin-host/plugin.js";
 import { announceMessageCreated } from "../../src/plugin-host/runtime.js";
@@ -89,17 +90,19 @@ async function storeMessage(runtime: PluginRuntime, contact: Contact, sid: strin
   const db = runtime.core.db;
   const tenantId = runtime.tenantId;
   try {
+    const open = await db.ticket.findFirst({
+      where: { requesterId: contact.id, channel: "SMS", status: { in: ["NEW", "OPEN", "PENDING"] } },
+      orderBy: [{ lastMessageAt: "desc" }, { createdAt: "desc" }],
+    });
+    // Taken before the transaction, in a statement of its own: see nextTicketNumber.
+    const number = open ? null : await nextTicketNumber(db, tenantId);
     return await db.$transaction(async (tx) => {
-      const open = await tx.ticket.findFirst({
-        where: { requesterId: contact.id, channel: "SMS", status: { in: ["NEW", "OPEN", "PENDING"] } },
-        orderBy: [{ lastMessageAt: "desc" }, { createdAt: "desc" }],
-      });
       const ticket =
         open ??
         (await tx.ticket.create({
           data: {
             tenantId,
-            number: (await tx.tenant.update({ where: { id: tenantId }, data: { ticketSeq: { increment: 1 } } })).ticketSeq,
+            number: number!,
             subject: subjectOf(body, contact),
             channel: "SMS",
             requesterId: contact.id,

@@ -6,6 +6,7 @@ import { newToken } from "../../src/auth/tokens.js";
 import type { Database } from "../../src/db/database.js";
 import type { AgentRole, AuthorType, Channel, TicketPriority, TicketStatus } from "../../src/generated/prisma/enums.js";
 import { createTenant } from "../../src/tenants/service.js";
+import { setTicketCounter } from "../../src/tickets/counter.js";
 
 export interface SeedSize {
   tickets: number;
@@ -185,7 +186,7 @@ export async function seedBenchTenant(database: Database, size: SeedSize): Promi
   await inBatches(tickets, (data) => db.ticket.createMany({ data }));
   await inBatches(messages, (data) => db.message.createMany({ data }));
   await inBatches(ticketTags, (data) => db.ticketTag.createMany({ data }));
-  await database.prisma.tenant.update({ where: { id: tenantId }, data: { ticketSeq: size.tickets } });
+  await setTicketCounter(database.prisma, tenantId, size.tickets);
 
   return { tenantId, apiKey: key.token, tickets: tickets.length, messages: messages.length, ms: Date.now() - started };
 }

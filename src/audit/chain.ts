@@ -9,6 +9,8 @@ export interface HashedFields {
   action: string;
   subjectType: string | null;
   subjectId: string | null;
+  /** Every subject of a personalData.read entry; hashed only when not empty, so older entries verify as before. */
+  subjectIds?: string[];
   categories: string[];
   details: unknown;
   requestId: string | null;
@@ -45,6 +47,7 @@ export function entryHash(prevHash: string, e: HashedFields): string {
     action: e.action,
     subjectType: e.subjectType,
     subjectId: e.subjectId,
+    ...(e.subjectIds?.length ? { subjectIds: e.subjectIds } : {}),
     categories: e.categories,
     details: e.details ?? null,
     requestId: e.requestId,

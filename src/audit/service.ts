@@ -6,7 +6,9 @@ import type { Context } from "../graphql/context.js";
 import { requireViewer } from "../graphql/context.js";
 import { actorOf } from "../privacy/actor.js";
 import { isDataCategory } from "../privacy/taxonomy.js";
-import { entryHash, PRUNED_ACTION } from "./chain.js";
+import { PRUNED_ACTION } from "./chain.js";
+import { sealAudit } from "./seal.js";
+import { asSequencer } from "../sequencer/lock.js";
 
 export { verifyAuditChain, type ChainVerification } from "./verify.js";
 
@@ -22,6 +24,8 @@ export interface AuditInput {
   action: string;
   subjectType?: string | null;
   subjectId?: string | null;
+  /** personalData.read: every subject the request read. */
+  subjectIds?: string[];
   /** Data categories from src/privacy/taxonomy.ts. */
   categories?: string[];
   details?: Prisma.InputJsonObject | null;
@@ -31,35 +35,13 @@ export interface AuditInput {
 /** The parts a caller with a GraphQL context gives; actor and request id come from the context. */
 export type AuditFields = Omit<AuditInput, "actorType" | "actorId" | "requestId">;
 
-export interface AuditHead {
-  seq: number;
-  hash: string;
-}
-
 /**
- * What appending needs of a transaction: the unscoped client's or a
+ * What appending needs of a client or transaction: the unscoped client's or a
  * tenant-scoped one's (`ctx.db.$transaction`), so that a service can audit
  * inside its own transaction.
  */
 export interface AuditTx {
-  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
-  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>;
   auditEntry: { createMany(args: { data: Prisma.AuditEntryCreateManyInput[] }): PromiseLike<unknown> };
-}
-
-// Appends wait for each other on the tenant's row; under load that can take a while.
-const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
-
-/**
- * Locks the tenant's audit head until the transaction ends. NO KEY UPDATE, so
- * that rows referencing the tenant can still be inserted meanwhile.
- */
-async function lockHead(tx: AuditTx, tenantId: string): Promise<AuditHead> {
-  const rows = await tx.$queryRaw<{ auditSeq: number; auditHeadHash: string }[]>`
-    SELECT "auditSeq", "auditHeadHash" FROM "Tenant" WHERE "id" = ${tenantId}::uuid FOR NO KEY UPDATE`;
-  const row = rows[0];
-  if (!row) throw new AppError("NOT_FOUND", "Tenant not found");
-  return { seq: Number(row.auditSeq), hash: row.auditHeadHash };
 }
 
 function checked(input: AuditInput) {
@@ -73,44 +55,37 @@ function checked(input: AuditInput) {
     action: input.action,
     subjectType: input.subjectType ?? null,
     subjectId: input.subjectId ?? null,
+    subjectIds: [...new Set(input.subjectIds ?? [])].sort(),
     categories,
-    // Stored as jsonb and hashed as read back: a JSON round trip drops undefined values first.
-    details: input.details == null ? null : (JSON.parse(JSON.stringify(input.details)) as Prisma.InputJsonObject),
     requestId: input.requestId ?? null,
+    ...(input.details == null ? {} : { details: input.details }),
   };
 }
 
-/** Writes entries after `head` (which the caller has locked) and moves the head. */
-async function writeAfter(tx: AuditTx, tenantId: string, head: AuditHead, inputs: AuditInput[]): Promise<AuditHead> {
+/** The rows an append writes: unsealed, in the order given (the sequencer keeps it). */
+export function auditRows(tenantId: string, inputs: AuditInput[]): Prisma.AuditEntryCreateManyInput[] {
   const at = new Date();
-  let { seq, hash } = head;
-  const rows: Prisma.AuditEntryCreateManyInput[] = inputs.map((input) => {
-    const fields = { ...checked(input), seq: seq + 1, at };
-    const prevHash = hash;
-    seq = fields.seq;
-    hash = entryHash(prevHash, fields);
-    const { details, ...rest } = fields;
-    return { ...rest, ...(details === null ? {} : { details }), tenantId, prevHash, hash };
-  });
-  await tx.auditEntry.createMany({ data: rows });
-  await tx.$executeRaw`UPDATE "Tenant" SET "auditSeq" = ${seq}, "auditHeadHash" = ${hash} WHERE "id" = ${tenantId}::uuid`;
-  return { seq, hash };
-}
-
-/** Appends inside the caller's transaction: the entries commit or roll back with it. */
-export async function appendAuditIn(tx: AuditTx, tenantId: string, entries: AuditInput[]): Promise<AuditHead | null> {
-  if (!entries.length) return null;
-  return writeAfter(tx, tenantId, await lockHead(tx, tenantId), entries);
+  return inputs.map((input) => ({ ...checked(input), tenantId, at }));
 }
 
 /**
- * Appends entries atomically, numbered gap-free after the tenant's head and
- * each chained to the one before. Concurrent appends queue on the tenant's row.
- * Returns the new head.
+ * Appends inside the caller's transaction with one INSERT and no lock: the
+ * entries commit or roll back with it. The tenant's sequencer numbers and
+ * chains them once committed (src/sequencer/).
  */
-export async function appendAudit(database: Database, tenantId: string, entries: AuditInput[]): Promise<AuditHead | null> {
-  if (!entries.length) return null;
-  return database.prisma.$transaction((tx) => appendAuditIn(tx, tenantId, entries), TX_OPTIONS);
+export async function appendAuditIn(tx: AuditTx, tenantId: string, entries: AuditInput[]): Promise<void> {
+  if (!entries.length) return;
+  await tx.auditEntry.createMany({ data: auditRows(tenantId, entries) });
+}
+
+/**
+ * Appends entries on their own (one statement, committed at once) and tells
+ * the sequencer. Concurrent appends never wait for each other.
+ */
+export async function appendAudit(database: Database, tenantId: string, entries: AuditInput[]): Promise<void> {
+  if (!entries.length) return;
+  await database.prisma.auditEntry.createMany({ data: auditRows(tenantId, entries) });
+  database.appended(tenantId);
 }
 
 /** An entry with the context's actor and request id. */
@@ -120,22 +95,23 @@ export function auditFromContext(ctx: Context, fields: AuditFields): AuditInput 
 }
 
 /** Appends entries for the signed-in caller, in the caller's tenant. */
-export async function recordAudit(ctx: Context, ...fields: AuditFields[]): Promise<AuditHead | null> {
+export async function recordAudit(ctx: Context, ...fields: AuditFields[]): Promise<void> {
   const viewer = requireViewer(ctx);
   return appendAudit(ctx.database, viewer.tenantId, fields.map((f) => auditFromContext(ctx, f)));
 }
 
 /** Like recordAudit, inside the caller's transaction. */
-export async function recordAuditIn(tx: AuditTx, ctx: Context, ...fields: AuditFields[]): Promise<AuditHead | null> {
+export async function recordAuditIn(tx: AuditTx, ctx: Context, ...fields: AuditFields[]): Promise<void> {
   const viewer = requireViewer(ctx);
   return appendAuditIn(tx, viewer.tenantId, fields.map((f) => auditFromContext(ctx, f)));
 }
 
 /**
  * Deletes the oldest entries, through `throughSeq`, so that the rest still
- * verifies: first appends an `audit.pruned` entry naming the last deleted
- * entry and its hash, which the first remaining entry links to. Returns how
- * many entries were deleted (0 when they already were).
+ * verifies: under the tenant's sequencer lock, seals what is pending, appends
+ * an `audit.pruned` entry naming the last deleted entry and its hash, which the
+ * first remaining entry links to, and deletes. Returns how many entries were
+ * deleted (0 when they already were).
  */
 export async function pruneAudit(
   database: Database,
@@ -143,23 +119,25 @@ export async function pruneAudit(
   throughSeq: number,
   actor: { type: ActorType; id: string | null } = { type: "SYSTEM", id: null },
 ): Promise<number> {
-  return database.prisma.$transaction(async (tx) => {
-    const head = await lockHead(tx, tenantId);
-    if (!Number.isInteger(throughSeq) || throughSeq < 1 || throughSeq > head.seq) {
-      throw new AppError("VALIDATION", `throughSeq must be an entry of the log (1–${head.seq})`);
+  return asSequencer(database, tenantId, async (tx, head) => {
+    if (!Number.isInteger(throughSeq) || throughSeq < 1 || throughSeq > head.audit.seq) {
+      throw new AppError("VALIDATION", `throughSeq must be an entry of the log (1–${head.audit.seq})`);
     }
     const last = await tx.auditEntry.findUnique({ where: { tenantId_seq: { tenantId, seq: throughSeq } }, select: { hash: true } });
     if (!last) return 0;
     const doomed = { tenantId, seq: { lte: throughSeq } };
     const count = await tx.auditEntry.count({ where: doomed });
-    await writeAfter(tx, tenantId, head, [
-      {
-        actorType: actor.type,
-        actorId: actor.id,
-        action: PRUNED_ACTION,
-        details: { throughSeq, hashAtThroughSeq: last.hash, deletedEntries: count },
-      },
-    ]);
+    await tx.auditEntry.createMany({
+      data: auditRows(tenantId, [
+        {
+          actorType: actor.type,
+          actorId: actor.id,
+          action: PRUNED_ACTION,
+          details: { throughSeq, hashAtThroughSeq: last.hash!, deletedEntries: count },
+        },
+      ]),
+    });
+    await sealAudit(tx, tenantId, head);
     return (await tx.auditEntry.deleteMany({ where: doomed })).count;
-  }, TX_OPTIONS);
+  });
 }

@@ -14,7 +14,10 @@ export const AuditEntry = builder.prismaNode("AuditEntry", {
     "One entry of the tenant's append-only, hash-chained audit log. Names the actor and the data subject by id; never holds personal data.",
   authScopes: { permission: "privacy:manage" },
   fields: (t) => ({
-    seq: t.exposeInt("seq", { description: "Position in the tenant's log: 1, 2, 3… without gaps (the oldest may have been pruned)" }),
+    seq: t.int({
+      description: "Position in the tenant's log: 1, 2, 3… without gaps (the oldest may have been pruned), in commit order",
+      resolve: (e) => e.seq!,
+    }),
     at: t.expose("at", { type: "DateTime" }),
     actorType: t.expose("actorType", { type: ActorType }),
     actorId: t.exposeString("actorId", { nullable: true, description: "The agent's, API key's or contact's raw id; plugin:<id> for plugins; null for the system" }),
@@ -23,16 +26,20 @@ export const AuditEntry = builder.prismaNode("AuditEntry", {
     }),
     subjectType: t.exposeString("subjectType", { nullable: true, description: "Contact when the entry concerns a data subject" }),
     subjectId: t.exposeString("subjectId", { nullable: true, description: "The data subject's raw id" }),
+    subjectIds: t.exposeStringList("subjectIds", {
+      description: "personalData.read: the raw ids of every data subject the request read (details.subjects has the categories of each); empty otherwise",
+    }),
     categories: t.exposeStringList("categories", { description: "Data categories concerned (personalData.read: the ones read), sorted" }),
     details: t.field({
       type: "JSON",
       nullable: true,
-      description: "Ids, codes and outcomes, never personal data. Mutations: { outcome, errorCode, ids: [{ type, id }] }",
+      description:
+        "Ids, codes and outcomes, never personal data. Mutations: { outcome, errorCode, ids: [{ type, id }] }; personalData.read: { rootFields, subjects: { <id>: { type, categories } } }",
       resolve: (e) => e.details,
     }),
     requestId: t.exposeString("requestId", { nullable: true, description: "The x-request-id of the request that caused it" }),
-    prevHash: t.exposeString("prevHash", { description: "The hash of the entry before it (empty for the first)" }),
-    hash: t.exposeString("hash", { description: "sha256 of prevHash and the entry's canonical JSON" }),
+    prevHash: t.string({ description: "The hash of the entry before it (empty for the first)", resolve: (e) => e.prevHash! }),
+    hash: t.string({ description: "sha256 of prevHash and the entry's canonical JSON", resolve: (e) => e.hash! }),
   }),
 });
 
@@ -63,14 +70,15 @@ interface AuditFilterArgs {
   until?: Date | null;
 }
 
+/** Sealed entries only: numbered and chained by the sequencer. */
 function auditWhere(f: AuditFilterArgs | null | undefined) {
-  if (!f) return {};
-  const and: object[] = [];
+  const and: object[] = [{ seq: { not: null } }];
+  if (!f) return { AND: and };
   if (f.action) and.push({ action: f.action });
   if (f.actionPrefix) and.push({ action: { startsWith: f.actionPrefix } });
   if (f.actorType) and.push({ actorType: f.actorType });
   if (f.actorId) and.push({ actorType: ACTOR_OF_TYPE[f.actorId.typename], actorId: f.actorId.id });
-  if (f.subjectId) and.push({ subjectType: "Contact", subjectId: f.subjectId.id });
+  if (f.subjectId) and.push({ OR: [{ subjectType: "Contact", subjectId: f.subjectId.id }, { subjectIds: { has: f.subjectId.id } }] });
   if (f.requestId) and.push({ requestId: f.requestId });
   if (f.since) and.push({ at: { gte: f.since } });
   if (f.until) and.push({ at: { lt: f.until } });
@@ -82,11 +90,14 @@ builder.queryField("auditLog", (t) =>
     type: "AuditEntry",
     cursor: "id",
     description:
-      "The audit log, newest first: every mutation, every read of personal data (one entry per request and data subject), and what services record, such as data-subject request steps and audit.pruned.",
+      "The audit log, newest first: every mutation, every read of personal data (one entry per request, naming every subject read), and what services record, such as data-subject request steps and audit.pruned. Entries are numbered and chained shortly after their request commits; this query first waits for everything committed before it to be numbered.",
     authScopes: { permission: "privacy:manage" },
     args: { filter: t.arg({ type: AuditFilter }) },
     totalCount: (_p, args, ctx) => ctx.db.auditEntry.count({ where: auditWhere(args.filter) }),
-    resolve: (query, _p, args, ctx) => ctx.db.auditEntry.findMany({ ...query, where: auditWhere(args.filter), orderBy: { seq: "desc" } }),
+    resolve: async (query, _p, args, ctx) => {
+      await ctx.realtime.sequencer.kick(requireViewer(ctx).tenantId);
+      return ctx.db.auditEntry.findMany({ ...query, where: auditWhere(args.filter), orderBy: { seq: "desc" } });
+    },
   }),
 );
 
@@ -105,8 +116,13 @@ const AuditChainVerification = builder.objectRef<ChainVerification>("AuditChainV
 builder.queryField("verifyAuditChain", (t) =>
   t.field({
     type: AuditChainVerification,
-    description: "Checks that the audit log is intact: every entry's hash, every link, and the head.",
+    description:
+      "Checks that the audit log is intact: every entry's hash, every link, and the head. First waits for everything committed before it to be numbered.",
     authScopes: { permission: "privacy:manage" },
-    resolve: (_r, _a, ctx) => verifyAuditChain(ctx.database, requireViewer(ctx).tenantId),
+    resolve: async (_r, _a, ctx) => {
+      const { tenantId } = requireViewer(ctx);
+      await ctx.realtime.sequencer.kick(tenantId);
+      return verifyAuditChain(ctx.database, tenantId);
+    },
   }),
 );

@@ -24,6 +24,7 @@ const SELECT = {
   action: true,
   subjectType: true,
   subjectId: true,
+  subjectIds: true,
   categories: true,
   details: true,
   requestId: true,
@@ -43,7 +44,7 @@ async function checkStart(database: Database, tenantId: string, first: Row, head
     where: { tenantId, action: PRUNED_ACTION, seq: { lte: headSeq } },
     orderBy: { seq: "desc" },
     select: { seq: true, details: true },
-  });
+  }) as { seq: number; details: unknown } | null;
   if (!pruned) return [1, `${missing(1, first.seq - 1)} and no ${PRUNED_ACTION} entry accounts for them`];
   const d = pruned.details as { throughSeq?: unknown; hashAtThroughSeq?: unknown } | null;
   if (typeof d?.throughSeq !== "number" || typeof d.hashAtThroughSeq !== "string") {
@@ -85,12 +86,12 @@ export async function verifyAuditChain(database: Database, tenantId: string, opt
 
   let prev: { seq: number; hash: string } | null = null;
   for (;;) {
-    const batch: Row[] = await prisma.auditEntry.findMany({
+    const batch = (await prisma.auditEntry.findMany({
       where: { tenantId, seq: prev ? { gt: prev.seq, lte: headSeq } : { lte: headSeq } },
       orderBy: { seq: "asc" },
       take: batchSize,
       select: SELECT,
-    });
+    })) as Row[];
     for (const e of batch) {
       if (!prev) {
         const problem = await checkStart(database, tenantId, e, headSeq);
@@ -116,7 +117,7 @@ export async function verifyAuditChain(database: Database, tenantId: string, opt
   } else if (prev.hash !== head.auditHeadHash) {
     return result([prev.seq, "The last entry's hash does not match the tenant's audit head"]);
   }
-  // appendAudit moves the head with the entries it writes: anything past the head came another way.
+  // The sequencer moves the head with the entries it seals: anything past the head came another way.
   // Reading the highest seq before the head again keeps a concurrent append from looking like that.
   const highest = await prisma.auditEntry.aggregate({ where: { tenantId }, _max: { seq: true } });
   const now = await prisma.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { auditSeq: true } });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
@@ -15,8 +16,18 @@ export interface Database {
   /** A tenant's client narrowed to what one data subject may see of themselves. */
   forContact(tenantId: string, contactId: string): TenantClient;
   migrate(): Promise<string[]>;
-  /** Number of SQL statements sent so far (tests use it to catch N+1 queries). */
+  /**
+   * Says that unsealed rows (audit entries, events) of the tenant were committed:
+   * the sequencer listening here numbers them soon.
+   */
+  appended(tenantId: string): void;
+  onAppended(listener: (tenantId: string) => void): () => void;
+  /** Number of SQL statements sent so far by requests and commands, not by background work (tests use it to catch N+1 queries). */
   readonly queryCount: number;
+  /** Number of SQL statements sent so far by background work (see `background`). */
+  readonly backgroundQueryCount: number;
+  /** Runs `work` as background work: its statements count in backgroundQueryCount, not in queryCount. */
+  background<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -68,8 +79,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     log: [{ emit: "event", level: "query" }],
   });
   let queryCount = 0;
+  let backgroundQueryCount = 0;
+  // The query event fires in the async context of the call that sent the statement.
+  const backgroundWork = new AsyncLocalStorage<true>();
   (prisma as unknown as { $on(e: "query", cb: () => void): void }).$on("query", () => {
-    queryCount++;
+    if (backgroundWork.getStore()) backgroundQueryCount++;
+    else queryCount++;
   });
 
   const scoped = new Map<string, TenantClient>();
@@ -81,8 +96,16 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     }
     return client;
   };
+  const appendListeners = new Set<(tenantId: string) => void>();
   return {
     kind: embedded ? "embedded" : "server",
+    appended: (tenantId) => {
+      for (const listener of appendListeners) listener(tenantId);
+    },
+    onAppended(listener) {
+      appendListeners.add(listener);
+      return () => appendListeners.delete(listener);
+    },
     prisma,
     forTenant,
     forContact: (tenantId, contactId) => confineToContact(forTenant(tenantId), contactId),
@@ -90,6 +113,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     get queryCount() {
       return queryCount;
     },
+    get backgroundQueryCount() {
+      return backgroundQueryCount;
+    },
+    background: (work) => backgroundWork.run(true, work),
     async close() {
       await prisma.$disconnect();
       await closeRaw();

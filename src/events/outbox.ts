@@ -1,7 +1,9 @@
-import type { TenantClient } from "../db/tenant-scope.js";
-import { queueDeliveries } from "../webhooks/fanout.js";
+import type { Event, Prisma } from "../generated/prisma/client.js";
 
-type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
+/** What recording needs of a transaction: a tenant-scoped one's or the unscoped client's. */
+export interface EventTx {
+  event: { createMany(args: { data: Prisma.EventCreateManyInput[] }): PromiseLike<unknown> };
+}
 
 export const EVENT_TYPES = [
   "TICKET_CREATED",
@@ -15,6 +17,9 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** An event the sequencer has numbered: the only kind the feed, subscriptions and webhooks read. */
+export type SealedEvent = Event & { seq: number };
+
 export interface NewEvent {
   type: EventType;
   ticketId?: string;
@@ -25,19 +30,17 @@ export interface NewEvent {
 }
 
 /**
- * Writes events in the transaction of the change they announce (the outbox):
- * if the change rolls back, so do they, and nothing is ever announced. The
- * tenant row lock taken by the counter numbers events in commit order.
- * Partners' webhook deliveries are queued in the same transaction.
+ * Writes events in the transaction of the change they announce (the outbox),
+ * with one INSERT and no lock: if the change rolls back, so do they, and
+ * nothing is ever announced. Once committed, the tenant's sequencer numbers
+ * them in commit order and queues partners' webhook deliveries
+ * (src/sequencer/).
  */
-export async function recordEvents(tx: Tx, tenantId: string, events: NewEvent[]): Promise<void> {
+export async function recordEvents(tx: EventTx, tenantId: string, events: NewEvent[]): Promise<void> {
   if (!events.length) return;
-  const { eventSeq } = await tx.tenant.update({ where: { id: tenantId }, data: { eventSeq: { increment: events.length } } });
-  const first = eventSeq - events.length + 1;
   await tx.event.createMany({
-    data: events.map((e, i) => ({
+    data: events.map((e) => ({
       tenantId,
-      seq: first + i,
       type: e.type,
       ticketId: e.ticketId ?? null,
       messageId: e.messageId ?? null,
@@ -45,9 +48,4 @@ export async function recordEvents(tx: Tx, tenantId: string, events: NewEvent[])
       data: (e.data ?? {}) as object,
     })),
   });
-  await queueDeliveries(
-    tx,
-    tenantId,
-    events.map((e, i) => ({ seq: first + i, type: e.type, internal: e.internal ?? false })),
-  );
 }

@@ -7,6 +7,6 @@ import type { Database } from "../db/database.js";
  */
 export async function pruneEvents(database: Database, keepDays: number, now = new Date()): Promise<number> {
   const before = new Date(now.getTime() - keepDays * 86_400_000);
-  const { count } = await database.prisma.event.deleteMany({ where: { createdAt: { lt: before }, publishedAt: { not: null } } });
+  const { count } = await database.prisma.event.deleteMany({ where: { createdAt: { lt: before }, seq: { not: null } } });
   return count;
 }

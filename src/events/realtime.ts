@@ -4,29 +4,37 @@ import { createEventBus, type EventBus } from "./bus.js";
 import { CredentialRecheck } from "./credentials.js";
 import { EventFeed } from "./feed.js";
 import { pruneEvents } from "./prune.js";
-import { EventRelay } from "./relay.js";
+import { Sequencer } from "../sequencer/sequencer.js";
 
-/** The event machinery of one instance: the bus between instances, the outbox relay, the feed subscribers read. */
+/** The event machinery of one instance: the bus between instances, the sequencer, the feed subscribers read. */
 export interface Realtime {
   bus: EventBus;
-  relay: EventRelay;
+  /** Numbers committed audit entries and events; `kick(tenantId)` resolves once what committed before is sealed. */
+  sequencer: Sequencer;
   feed: EventFeed;
   /** Re-checks the credentials of open subscriptions, shared between them. */
   credentials: CredentialRecheck;
   close(): Promise<void>;
 }
 
-export function startRealtime(database: Database, redisUrl: string | undefined, log: Logger, pollMs = 2000, keepDays = 7): Realtime {
+export function startRealtime(
+  database: Database,
+  redisUrl: string | undefined,
+  log: Logger,
+  pollMs = 2000,
+  keepDays = 7,
+  sequencerPollMs = 1000,
+): Realtime {
   const bus = createEventBus(redisUrl, log);
-  // The relay's timer is only a safety net (commits kick it): it runs as often as subscribers poll.
-  const relay = new EventRelay(database, bus, log, pollMs);
+  // The sequencer's timer is only a safety net (appends kick it).
+  const sequencer = new Sequencer(database, bus, log, sequencerPollMs);
   const feed = new EventFeed(database, bus, pollMs);
-  // Back from an outage: publish what waited in the outbox, and look for what this instance missed.
+  // Back from an outage: publish the notices that waited, and look for what this instance missed.
   const stopResume = bus.onResume(() => {
-    void relay.kick();
+    sequencer.retryPublishing();
     setTimeout(() => feed.pollAll(), 200).unref();
   });
-  relay.start();
+  sequencer.start();
   // Once an hour, events older than the replay window go.
   const pruning = setInterval(() => {
     pruneEvents(database, keepDays).catch((err) => log.warn({ err }, "event pruning failed"));
@@ -34,14 +42,14 @@ export function startRealtime(database: Database, redisUrl: string | undefined, 
   pruning.unref();
   return {
     bus,
-    relay,
+    sequencer,
     feed,
     credentials: new CredentialRecheck(database),
     async close() {
       clearInterval(pruning);
       stopResume();
       feed.close();
-      await relay.stop();
+      await sequencer.stop();
       await bus.close();
     },
   };

@@ -3,7 +3,7 @@ import { AppError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
 import type { Context } from "../graphql/context.js";
 import { requireViewer } from "../graphql/context.js";
-import type { Event } from "../generated/prisma/client.js";
+import type { SealedEvent as Event } from "./outbox.js";
 import { Ticket } from "../tickets/types.js";
 import { EVENT_TYPES } from "./outbox.js";
 

@@ -36,8 +36,8 @@ export async function handlePluginHttp(services: Services, req: IncomingMessage,
       rawBody: Buffer.concat(chunks).toString("utf8"),
     });
     send(res, out.status, out.contentType ?? "text/plain", out.body ?? "");
-    // A webhook may have committed events (an inbound SMS): publish them now.
-    void services.realtime.relay.kick();
+    // A webhook may have committed events (an inbound SMS): have them numbered now.
+    services.database.appended(runtime.tenantId);
   } catch (err) {
     runtime.log.error({ err }, "plugin webhook failed");
     send(res, 500, "application/json", JSON.stringify({ code: "INTERNAL_SERVER_ERROR" }));

@@ -302,8 +302,11 @@ const sessions: RetentionTarget = {
 
 // ---- the audit log ----
 
-/** Older than keepDays, and older than the sweep: the audit.pruned entries it writes never count (not even on a test's future clock). */
-const expiredAudit = (s: SweepScope) => ({ at: { lt: new Date(Math.min(s.cutoff.getTime(), s.sweepStartedAt.getTime())) } });
+/**
+ * Sealed, older than keepDays, and older than the sweep: the audit.pruned entries it writes never count (not even on a
+ * test's future clock), and an entry not yet numbered waits for the next sweep.
+ */
+const expiredAudit = (s: SweepScope) => ({ seq: { not: null }, at: { lt: new Date(Math.min(s.cutoff.getTime(), s.sweepStartedAt.getTime())) } });
 
 /**
  * Audit entries go oldest first, through the audit service, so that what is

@@ -7,6 +7,7 @@ import { requireViewer } from "../graphql/context.js";
 import { recordEvents, type NewEvent } from "../events/outbox.js";
 import { assertContactProcessable, assertNotRestricted } from "../privacy/restriction.js";
 import { assertNotClosed, statusChange } from "./status.js";
+import { nextTicketNumber } from "./counter.js";
 
 type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
 
@@ -44,7 +45,7 @@ export async function findTicket(db: TenantClient | Tx, id: string) {
   return ticket;
 }
 
-async function assertAssignable(tx: Tx, agentId: string) {
+async function assertAssignable(tx: TenantClient | Tx, agentId: string) {
   const agent = await tx.agent.findUnique({ where: { id: agentId } });
   if (!agent) throw notFound("Agent");
   if (agent.disabled) {
@@ -80,17 +81,18 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
     });
   }
   if (input.requester && !ctx.can("contacts:write")) throw forbidden("Creating a requester needs contacts:write");
+  // What can be checked by reading is checked before a number is taken, so that bad input uses none.
+  const existing = input.requesterId ? await findContact(ctx.db, input.requesterId) : null;
+  if (existing) assertNotRestricted(existing);
+  if (input.assigneeId) await assertAssignable(ctx.db, input.assigneeId);
+  // Taken before the transaction, in a statement of its own: see nextTicketNumber.
+  const number = await nextTicketNumber(ctx.db, viewer.tenantId);
   return ctx.db.$transaction(async (tx) => {
-    const requester = input.requesterId
-      ? await findContact(tx, input.requesterId)
-      : await createContactIn(tx, viewer.tenantId, input.requester!);
-    assertNotRestricted(requester);
-    if (input.assigneeId) await assertAssignable(tx, input.assigneeId);
-    const { ticketSeq } = await tx.tenant.update({ where: { id: viewer.tenantId }, data: { ticketSeq: { increment: 1 } } });
+    const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!));
     const ticket = await tx.ticket.create({
       data: {
         tenantId: viewer.tenantId,
-        number: ticketSeq,
+        number,
         subject: input.subject,
         priority: input.priority,
         channel: input.channel,

@@ -1,3 +1,4 @@
+import type { SealedEvent } from "../events/outbox.js";
 import { execute, type DocumentNode, type GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { SignInLimiter } from "../agents/sign-in-limiter.js";
@@ -187,7 +188,7 @@ export class WebhookWorker {
       await this.stopEndpoint(endpoint, "The endpoint's API key was revoked: deliveries stopped and the endpoint was disabled");
       return;
     }
-    const event = await prisma.event.findUnique({ where: { tenantId_seq: { tenantId: d.tenantId, seq: d.eventSeq } } });
+    const event = (await prisma.event.findUnique({ where: { tenantId_seq: { tenantId: d.tenantId, seq: d.eventSeq } } })) as SealedEvent | null;
     if (!event) {
       await this.finish(d, { status: "FAILED", lastError: "The event is no longer kept" });
       return;

@@ -60,6 +60,8 @@ export interface TestApp {
   signIn(tenant: string, email: string, password: string): Promise<string>;
   /** Invites an agent with a role, accepts the invitation, returns a session token and the agent's global ID. */
   agent(t: TestTenant, role: "OWNER" | "ADMIN" | "AGENT" | "VIEWER"): Promise<{ token: string; id: string }>;
+  /** Resolves once what was committed so far is numbered: audit entries and events (of one tenant, or all). */
+  sequenced(t?: { id: string }): Promise<void>;
   /** Creates an API key with scopes (ApiScope enum values) and returns its secret. */
   apiKey(t: TestTenant, scopes: string[]): Promise<string>;
   close(): Promise<void>;
@@ -136,6 +138,7 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
     url: server.url,
     gql,
     signIn,
+    sequenced: (t) => server.sequenced(t?.id),
     async tenant(slug = `t${++tenants}-${randomBytes(3).toString("hex")}`) {
       const password = "correct horse battery staple";
       const ownerEmail = `owner@${slug}.test`;

@@ -239,15 +239,21 @@ export async function buildExport(
     pages((c) =>
       db.auditEntry.findMany({
         ...c,
-        where: { subjectId: contactId },
+        where: { OR: [{ subjectId: contactId }, { subjectIds: { has: contactId } }] },
         orderBy: { seq: "asc" },
         take: BATCH,
-        select: { id: true, actorType: true, actorId: true, action: true, categories: true, at: true },
+        select: { id: true, actorType: true, actorId: true, action: true, categories: true, details: true, at: true },
       }),
     ),
-    (e) => ({ actorType: e.actorType, actorId: e.actorId, action: e.action, categories: e.categories, at: e.at }),
+    // A read of several subjects lists each one's categories in details.subjects: give this subject's own.
+    (e) => ({ actorType: e.actorType, actorId: e.actorId, action: e.action, categories: categoriesOf(e, contactId), at: e.at }),
   );
 
   await out.write("\n}\n");
   return { content: await out.end(), counts };
+}
+
+function categoriesOf(entry: { categories: string[]; details: unknown }, contactId: string): string[] {
+  const own = (entry.details as { subjects?: Record<string, { categories?: string[] }> } | null)?.subjects?.[contactId]?.categories;
+  return Array.isArray(own) ? own : entry.categories;
 }

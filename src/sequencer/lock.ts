@@ -1,0 +1,41 @@
+import type { Database } from "../db/database.js";
+import { AppError } from "../errors.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+
+/** An unscoped transaction: the sequencer works across the tables of one tenant it names itself. */
+export type SequencerTx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+
+/** The tenant's chain heads as the sequencer keeps them on the tenant row. */
+export interface Heads {
+  audit: { seq: number; hash: string };
+  eventSeq: number;
+}
+
+// Sealing a large backlog (after an outage) may take a while; nothing else waits for it.
+const TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 };
+
+/**
+ * Runs `work` as the tenant's sequencer: in one transaction holding the
+ * tenant's advisory lock, so that at any moment one transaction in the whole
+ * deployment numbers its rows, whichever instance runs it. The lock is taken
+ * before the heads are read (each statement sees what committed before it),
+ * and the heads `work` moved are written back before commit. Requests never
+ * take this lock.
+ */
+export async function asSequencer<T>(database: Database, tenantId: string, work: (tx: SequencerTx, heads: Heads) => Promise<T>): Promise<T> {
+  return database.prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`deskgraph.sequencer:${tenantId}`}, 0))`;
+    const rows = await tx.$queryRaw<{ auditSeq: number; auditHeadHash: string; eventSeq: number }[]>`
+      SELECT "auditSeq", "auditHeadHash", "eventSeq" FROM "Tenant" WHERE "id" = ${tenantId}::uuid`;
+    const row = rows[0];
+    if (!row) throw new AppError("NOT_FOUND", "Tenant not found");
+    const before: Heads = { audit: { seq: Number(row.auditSeq), hash: row.auditHeadHash }, eventSeq: Number(row.eventSeq) };
+    const heads: Heads = { audit: { ...before.audit }, eventSeq: before.eventSeq };
+    const result = await work(tx, heads);
+    if (heads.audit.seq !== before.audit.seq || heads.eventSeq !== before.eventSeq) {
+      await tx.$executeRaw`UPDATE "Tenant" SET "auditSeq" = ${heads.audit.seq}, "auditHeadHash" = ${heads.audit.hash}, "eventSeq" = ${heads.eventSeq}
+        WHERE "id" = ${tenantId}::uuid`;
+    }
+    return result;
+  }, TX_OPTIONS);
+}

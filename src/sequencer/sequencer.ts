@@ -1,0 +1,134 @@
+import type { Logger } from "pino";
+import { sealAudit } from "../audit/seal.js";
+import type { Database } from "../db/database.js";
+import type { EventBus } from "../events/bus.js";
+import { sealEvents } from "../events/seal.js";
+import { asSequencer } from "./lock.js";
+
+/** Tenants sealed at once by one instance: each holds a connection for its transaction. */
+const CONCURRENCY = 2;
+/** After a failed run, the tenant is tried again this much later. */
+const RETRY_MS = 1000;
+
+/**
+ * Numbers and chains what requests appended unsealed (audit entries, events),
+ * per tenant, shortly after commit and in commit order (src/sequencer/lock.ts
+ * makes one transaction at a time the tenant's sequencer, across instances).
+ *
+ * Runs when this instance appended something (`database.appended`), and on a
+ * timer as a safety net that also picks up rows appended by other processes or
+ * left unsealed by a crash. Kicks that arrive while a tenant is being sealed
+ * are folded into one more run. After events were numbered, a notice on the
+ * bus wakes subscribers on every instance.
+ */
+export class Sequencer {
+  private readonly queued = new Set<string>();
+  private readonly active = new Set<string>();
+  /** Per tenant, callers waiting for the next run to finish. */
+  private readonly waiting = new Map<string, (() => void)[]>();
+  /** Notices the bus could not take yet, per tenant: the highest seq. */
+  private readonly unpublished = new Map<string, number>();
+  private readonly unlisten: () => void;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+    private readonly pollMs = 1000,
+  ) {
+    this.unlisten = database.onAppended((tenantId) => void this.kick(tenantId));
+  }
+
+  /** Seals what crashed or stopped instances left, then keeps looking every pollMs. */
+  start(): void {
+    void this.sweep();
+    this.timer = setInterval(() => void this.sweep(), this.pollMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Seals the tenant's committed rows soon. Resolves when a run that started
+   * after this call has finished: everything committed before the call is
+   * then sealed (unless the run failed; it is retried).
+   */
+  kick(tenantId: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const done = new Promise<void>((resolve) => {
+      const list = this.waiting.get(tenantId);
+      if (list) list.push(resolve);
+      else this.waiting.set(tenantId, [resolve]);
+    });
+    this.queued.add(tenantId);
+    this.pump();
+    return done;
+  }
+
+  /** Seals every tenant that has unsealed rows now. */
+  async sweep(): Promise<void> {
+    try {
+      this.retryPublishing();
+      const tenants = await this.database.background(
+        () => this.database.prisma.$queryRaw<{ tenantId: string }[]>`
+          SELECT DISTINCT "tenantId" FROM "AuditEntry" WHERE "seq" IS NULL
+          UNION SELECT DISTINCT "tenantId" FROM "Event" WHERE "seq" IS NULL`,
+      );
+      await Promise.all(tenants.map((t) => this.kick(t.tenantId)));
+    } catch (err) {
+      this.log.warn({ err }, "sequencer could not look for unsealed rows; will retry");
+    }
+  }
+
+  private pump(): void {
+    for (const tenantId of this.queued) {
+      if (this.active.size >= CONCURRENCY) return;
+      if (this.active.has(tenantId)) continue;
+      this.queued.delete(tenantId);
+      this.active.add(tenantId);
+      const waiters = this.waiting.get(tenantId) ?? [];
+      this.waiting.delete(tenantId);
+      void this.seal(tenantId).finally(() => {
+        this.active.delete(tenantId);
+        for (const resolve of waiters) resolve();
+        this.pump();
+      });
+    }
+  }
+
+  private async seal(tenantId: string): Promise<void> {
+    try {
+      const { events, eventSeq } = await this.database.background(() =>
+        asSequencer(this.database, tenantId, async (tx, heads) => {
+          await sealAudit(tx, tenantId, heads);
+          return { events: await sealEvents(tx, tenantId, heads), eventSeq: heads.eventSeq };
+        }),
+      );
+      if (events) await this.publish(tenantId, eventSeq);
+    } catch (err) {
+      if (this.stopped) return;
+      this.log.warn({ err, tenantId }, "sequencer run failed; will retry");
+      setTimeout(() => void this.kick(tenantId), RETRY_MS).unref();
+    }
+  }
+
+  private async publish(tenantId: string, seq: number): Promise<void> {
+    if (await this.bus.publish({ tenantId, seq })) this.unpublished.delete(tenantId);
+    else this.unpublished.set(tenantId, Math.max(seq, this.unpublished.get(tenantId) ?? 0));
+  }
+
+  /** Notices that failed while the bus was away go out now. */
+  retryPublishing(): void {
+    for (const [tenantId, seq] of this.unpublished) void this.publish(tenantId, seq);
+  }
+
+  /** Waits for the runs under way; rows still unsealed are picked up by the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.unlisten();
+    while (this.active.size) await new Promise((r) => setTimeout(r, 10));
+    for (const list of this.waiting.values()) for (const resolve of list) resolve();
+    this.waiting.clear();
+  }
+}

@@ -1,0 +1,26 @@
+/** What taking a number needs: any client that runs raw SQL (not a transaction: see below). */
+export interface CounterClient {
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
+}
+
+/**
+ * The tenant's next ticket number, in a statement of its own, committed at
+ * once: the counter row is locked only while this one statement runs, so
+ * concurrent creates never queue behind each other's transactions. A create
+ * that fails afterwards leaves a gap in the numbers; they are unique and
+ * increasing, not gap-free.
+ */
+export async function nextTicketNumber(client: CounterClient, tenantId: string): Promise<number> {
+  const rows = await client.$queryRaw<{ last: number }[]>`
+    INSERT INTO "TicketCounter" ("tenantId", "last") VALUES (${tenantId}::uuid, 1)
+    ON CONFLICT ("tenantId") DO UPDATE SET "last" = "TicketCounter"."last" + 1
+    RETURNING "last"`;
+  return Number(rows[0]!.last);
+}
+
+/** Sets the counter (seeding, imports): the next ticket gets `last + 1`. */
+export async function setTicketCounter(client: CounterClient, tenantId: string, last: number): Promise<void> {
+  await client.$queryRaw`
+    INSERT INTO "TicketCounter" ("tenantId", "last") VALUES (${tenantId}::uuid, ${last})
+    ON CONFLICT ("tenantId") DO UPDATE SET "last" = EXCLUDED."last" RETURNING "last"`;
+}
