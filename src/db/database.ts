@@ -1,8 +1,10 @@
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
+import type { Logger } from "pino";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { createAdapter, openEmbedded } from "./adapter.js";
 import { applyMigrations, type SqlConnection } from "./migrate.js";
+import { listenOnEmbedded, listenOnServer, type ListenOptions, type NotificationHandlers, type NotificationListener } from "./notifications.js";
 import { confineToContact } from "./contact-scope.js";
 import { scopeToTenant, type TenantClient } from "./tenant-scope.js";
 
@@ -15,6 +17,8 @@ export interface Database {
   /** A tenant's client narrowed to what one data subject may see of themselves. */
   forContact(tenantId: string, contactId: string): TenantClient;
   migrate(): Promise<string[]>;
+  /** LISTENs on a channel: over a connection of its own on a server, in process when embedded. */
+  listen(channel: string, handlers: NotificationHandlers, log: Logger, options?: ListenOptions): Promise<NotificationListener>;
   /** Number of SQL statements sent so far (tests use it to catch N+1 queries). */
   readonly queryCount: number;
   close(): Promise<void>;
@@ -87,6 +91,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     forTenant,
     forContact: (tenantId, contactId) => confineToContact(forTenant(tenantId), contactId),
     migrate: () => applyMigrations(raw),
+    listen: (channel, handlers, log, options) =>
+      embedded ? listenOnEmbedded(embedded, channel, handlers) : listenOnServer(opts.databaseUrl!, channel, handlers, log, options),
     get queryCount() {
       return queryCount;
     },
