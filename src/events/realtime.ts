@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { AuthenticateOptions } from "../auth/viewer.js";
 import type { Database } from "../db/database.js";
 import { createEventBus, type EventBus } from "./bus.js";
 import { CredentialRecheck } from "./credentials.js";
@@ -16,7 +17,14 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
-export function startRealtime(database: Database, redisUrl: string | undefined, log: Logger, pollMs = 2000, keepDays = 7): Realtime {
+export function startRealtime(
+  database: Database,
+  redisUrl: string | undefined,
+  log: Logger,
+  pollMs = 2000,
+  keepDays = 7,
+  auth: AuthenticateOptions = { log },
+): Realtime {
   const bus = createEventBus(redisUrl, log);
   // The relay's timer is only a safety net (commits kick it): it runs as often as subscribers poll.
   const relay = new EventRelay(database, bus, log, pollMs);
@@ -36,7 +44,7 @@ export function startRealtime(database: Database, redisUrl: string | undefined, 
     bus,
     relay,
     feed,
-    credentials: new CredentialRecheck(database),
+    credentials: new CredentialRecheck(database, auth),
     async close() {
       clearInterval(pruning);
       stopResume();
