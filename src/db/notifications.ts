@@ -111,6 +111,7 @@ export async function listenOnServer(
       return;
     }
     if (client !== c || closed) return;
+    if (retryMs > 250) log.info({ channel }, "notification listener back");
     listening = true;
     retryMs = 250;
     handlers.up();
