@@ -44,6 +44,8 @@ const EnvSchema = z.object({
   WEBHOOK_SECRET_GRACE_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
   SEED_DEMO: flag.default(true),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
+  CREDENTIAL_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  CREDENTIAL_CACHE_ENTRIES: z.coerce.number().int().positive().max(10_000_000).default(10_000),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
   MAX_QUERY_BREADTH: z.coerce.number().int().positive().default(300),
   MAX_QUERY_COMPLEXITY: z.coerce.number().int().positive().default(5000),
@@ -98,6 +100,11 @@ export interface Config {
     secretGraceMs: number;
   };
   sessionTtlMs: number;
+  /**
+   * Working credentials kept in memory per instance (see src/auth/credential-cache.ts):
+   * for at most ttlMs (0: no cache), at most maxEntries of them.
+   */
+  credentialCache: { ttlMs: number; maxEntries: number };
   limits: { depth: number; breadth: number; complexity: number };
   signIn: { maxAttempts: number; windowSeconds: number };
   /** Minutes between background retention sweeps; 0 disables them. */
@@ -169,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secretGraceMs: e.WEBHOOK_SECRET_GRACE_HOURS * 3600_000,
     },
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
+    credentialCache: { ttlMs: e.CREDENTIAL_CACHE_SECONDS * 1000, maxEntries: e.CREDENTIAL_CACHE_ENTRIES },
     limits: { depth: e.MAX_QUERY_DEPTH, breadth: e.MAX_QUERY_BREADTH, complexity: e.MAX_QUERY_COMPLEXITY },
     signIn: { maxAttempts: e.SIGNIN_MAX_ATTEMPTS, windowSeconds: e.SIGNIN_WINDOW_SECONDS },
     retentionSweepMinutes: e.RETENTION_SWEEP_MINUTES,

@@ -14,6 +14,7 @@ import { apiRateLimit } from "./billing/api-rate-plugin.js";
 import { readOnlyGuard } from "./billing/read-only.js";
 import { createBillingHost } from "./billing/setup.js";
 import { BILLING_WEBHOOK_PATH, handleBillingWebhook } from "./billing/webhook.js";
+import { startCredentialCache } from "./auth/credential-cache.js";
 import { authenticate } from "./auth/viewer.js";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -80,7 +81,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     billing: createBillingHost(config, registry),
   };
   const apiRate = new ApiRateLimiter({ config, database, log, billing: plugins.billing });
-  const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs, config.eventRetentionDays, config.sequencerPollMs);
+  const credentials = await startCredentialCache(database, config.credentialCache, log);
+  const auth = { cache: credentials, log };
+  const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs, config.eventRetentionDays, auth, config.sequencerPollMs);
   const services = { config, database, log, signInLimiter, plugins, realtime };
   const requestIds = new WeakMap<Request, string>();
 
@@ -129,19 +132,20 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       const { request, req, connectionParams } = initial as typeof initial & { connectionParams?: Record<string, unknown> };
       const requestId = (request && requestIds.get(request)) ?? randomUUID();
       const authorization = request?.headers.get("authorization") ?? authorizationOf(connectionParams);
-      const auth = await authenticate(database, authorization);
+      const { viewer, failure } = await authenticate(database, authorization, auth);
       return createContext({
         requestId,
         config,
         database,
         log: log.child({ requestId }),
         clientIp: req?.socket?.remoteAddress ?? "unknown",
-        viewer: auth.viewer,
-        authFailure: auth.failure,
+        viewer,
+        authFailure: failure,
         signInLimiter,
         plugins,
         realtime,
         authorization,
+        credentials,
       });
     },
   });
@@ -174,7 +178,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     http.once("error", reject);
     http.listen(config.port, config.host, resolve);
   });
-  const ws = serveWebSockets(http, yoga, database);
+  const ws = serveWebSockets(http, yoga, database, auth);
   const webhooks = startWebhookWorker({ ...services, schema });
   const pluginWorkers = plugins.registry.list().flatMap((def) => (def.start ? [def.start(services)] : []));
   const { port } = http.address() as AddressInfo;
@@ -192,6 +196,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await webhooks.stop();
       await Promise.all(pluginWorkers.map((w) => w.stop()));
       await realtime.close();
+      await credentials?.close();
       apiRate.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());

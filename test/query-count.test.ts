@@ -57,7 +57,7 @@ describe("a page of tickets with requester, assignee, tags and last message", ()
     const five = await statementsFor(5);
     const fifty = await statementsFor(50);
     expect(fifty).toBe(five);
-    // session lookup, tickets, count, requesters, organizations, assignees, ticket tags, tags, last messages, their authors,
+    // (the session is served from the credential cache: no look-up) tickets, count, requesters, organizations, assignees, ticket tags, tags, last messages, their authors,
     // and one audit append for the requesters' data read (lock the head, insert, move the head, commit)
     expect(fifty).toBeLessThanOrEqual(16);
   });

@@ -36,6 +36,8 @@ export async function signOut(ctx: Context): Promise<boolean> {
   const viewer = requireViewer(ctx);
   if (viewer.kind !== "agent") throw forbidden("Only agent sessions can sign out; revoke an API key instead");
   await ctx.db.session.update({ where: { id: viewer.sessionId }, data: { revokedAt: new Date() } });
+  // Signed out means refused on the very next request, whichever instance takes it.
+  await ctx.credentials?.settle();
   return true;
 }
 
@@ -84,7 +86,10 @@ export async function updateAgentRole(ctx: Context, id: string, role: AgentRole)
   const isOwner = viewer.kind === "agent" && viewer.role === "OWNER";
   if ((role === "OWNER" || agent.role === "OWNER") && !isOwner) throw forbidden("Only an owner can grant or remove the owner role");
   if (agent.role === "OWNER" && role !== "OWNER") await assertKeepsAnOwner(ctx, id);
-  return ctx.db.agent.update({ where: { id }, data: { role } });
+  const updated = await ctx.db.agent.update({ where: { id }, data: { role } });
+  // The agent's open sessions carry the new role from their next request on.
+  await ctx.credentials?.settle();
+  return updated;
 }
 
 export async function setAgentDisabled(ctx: Context, id: string, disabled: boolean) {
@@ -93,9 +98,11 @@ export async function setAgentDisabled(ctx: Context, id: string, disabled: boole
   if (disabled && viewer.kind === "agent" && viewer.agentId === id) throw new AppError("CONFLICT", "You cannot disable yourself");
   if (agent.role === "OWNER" && !(viewer.kind === "agent" && viewer.role === "OWNER")) throw forbidden("Only an owner can disable or enable an owner");
   if (disabled && agent.role === "OWNER") await assertKeepsAnOwner(ctx, id);
-  return ctx.db.$transaction(async (tx) => {
+  const updated = await ctx.db.$transaction(async (tx) => {
     if (!disabled && agent.disabled) await assertSeatsAvailable(ctx, tx);
     if (disabled) await tx.session.updateMany({ where: { agentId: id, revokedAt: null }, data: { revokedAt: new Date() } });
     return tx.agent.update({ where: { id }, data: { disabled } });
   });
+  await ctx.credentials?.settle();
+  return updated;
 }

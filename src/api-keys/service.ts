@@ -24,5 +24,8 @@ export async function revokeApiKey(ctx: Context, id: string) {
   const key = await ctx.db.apiKey.findUnique({ where: { id } });
   if (!key) throw notFound("API key");
   if (key.revokedAt) throw new AppError("CONFLICT", "This API key is already revoked");
-  return ctx.db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+  const revoked = await ctx.db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+  // Revoked means refused on the very next request, whichever instance takes it.
+  await ctx.credentials?.settle();
+  return revoked;
 }

@@ -83,7 +83,7 @@ export async function mergeContacts(ctx: Context, sourceId: string, targetId: st
       fields: [{ path: ["targetId"], message: "must differ from sourceId" }],
     });
   }
-  return ctx.db.$transaction(async (tx) => {
+  const merged = await ctx.db.$transaction(async (tx) => {
     const source = await findContact(tx, sourceId);
     const target = await findContact(tx, targetId);
     assertNotRestricted(source);
@@ -101,6 +101,9 @@ export async function mergeContacts(ctx: Context, sourceId: string, targetId: st
       },
     });
   });
+  // The source's portal links went with it (cascade): they stop working at once.
+  await ctx.credentials?.settle();
+  return merged;
 }
 
 export async function createOrganization(ctx: Context, input: { name: string; domain?: string | null }) {

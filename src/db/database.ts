@@ -1,9 +1,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
+import type { Logger } from "pino";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { createAdapter, openEmbedded } from "./adapter.js";
 import { applyMigrations, type SqlConnection } from "./migrate.js";
+import { listenOnEmbedded, listenOnServer, type ListenOptions, type NotificationHandlers, type NotificationListener } from "./notifications.js";
 import { confineToContact } from "./contact-scope.js";
 import { scopeToTenant, type TenantClient } from "./tenant-scope.js";
 
@@ -22,6 +24,8 @@ export interface Database {
    */
   appended(tenantId: string): void;
   onAppended(listener: (tenantId: string) => void): () => void;
+  /** LISTENs on a channel: over a connection of its own on a server, in process when embedded. */
+  listen(channel: string, handlers: NotificationHandlers, log: Logger, options?: ListenOptions): Promise<NotificationListener>;
   /** Number of SQL statements sent so far by requests and commands, not by background work (tests use it to catch N+1 queries). */
   readonly queryCount: number;
   /** Number of SQL statements sent so far by background work (see `background`). */
@@ -110,6 +114,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     forTenant,
     forContact: (tenantId, contactId) => confineToContact(forTenant(tenantId), contactId),
     migrate: () => applyMigrations(raw),
+    listen: (channel, handlers, log, options) =>
+      embedded ? listenOnEmbedded(embedded, channel, handlers) : listenOnServer(opts.databaseUrl!, channel, handlers, log, options),
     get queryCount() {
       return queryCount;
     },

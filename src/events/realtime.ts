@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { AuthenticateOptions } from "../auth/viewer.js";
 import type { Database } from "../db/database.js";
 import { createEventBus, type EventBus } from "./bus.js";
 import { CredentialRecheck } from "./credentials.js";
@@ -23,6 +24,7 @@ export function startRealtime(
   log: Logger,
   pollMs = 2000,
   keepDays = 7,
+  auth: AuthenticateOptions = { log },
   sequencerPollMs = 1000,
 ): Realtime {
   const bus = createEventBus(redisUrl, log);
@@ -44,7 +46,7 @@ export function startRealtime(
     bus,
     sequencer,
     feed,
-    credentials: new CredentialRecheck(database),
+    credentials: new CredentialRecheck(database, auth),
     async close() {
       clearInterval(pruning);
       stopResume();

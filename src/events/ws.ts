@@ -4,6 +4,7 @@ import { useServer } from "graphql-ws/use/ws";
 import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { Database } from "../db/database.js";
+import type { AuthenticateOptions } from "../auth/viewer.js";
 import { CredentialRecheck } from "./credentials.js";
 
 const RECHECK_MS = 2000;
@@ -22,10 +23,10 @@ export const authorizationOf = (params: Record<string, unknown> | undefined | nu
  * is checked again every two seconds; once revoked (key revoked, agent
  * disabled, token expired) the socket closes with 4403 "Credentials revoked".
  */
-export function serveWebSockets(http: Server, yoga: YogaServerInstance<any, any>, database: Database) {
+export function serveWebSockets(http: Server, yoga: YogaServerInstance<any, any>, database: Database, auth: AuthenticateOptions = {}) {
   const wss = new WebSocketServer({ server: http, path: "/graphql" });
   const timers = new Set<NodeJS.Timeout>();
-  const credentials = new CredentialRecheck(database);
+  const credentials = new CredentialRecheck(database, auth);
   const server = useServer<Record<string, unknown>, { timer?: NodeJS.Timeout }>(
     {
       onConnect: async (ctx) => {

@@ -9,6 +9,7 @@ import { AppError } from "../errors.js";
 import { PersonalDataReads } from "../privacy/reads.js";
 import type { PluginHost } from "../plugin-host/host.js";
 import type { Realtime } from "../events/realtime.js";
+import type { CredentialCache } from "../auth/credential-cache.js";
 
 /** What every resolver and service receives. Nothing reads globals. */
 export interface Context {
@@ -24,6 +25,8 @@ export interface Context {
   realtime: Realtime;
   /** The raw Authorization value, to check again while a subscription is open. Never logged. */
   authorization?: string | null;
+  /** This instance's credential cache: a request that revokes a credential awaits its settle(). */
+  credentials?: CredentialCache;
   /** Personal data this request has read, for the audit log. */
   privacy: PersonalDataReads;
   /** Set by signIn and acceptInvitation: the agent whose session this request started. */
@@ -45,6 +48,7 @@ export interface ContextInput {
   plugins: PluginHost;
   realtime: Realtime;
   authorization?: string | null;
+  credentials?: CredentialCache;
 }
 
 // Anonymous callers reach only sign-in mutations; should anything else read

@@ -20,5 +20,6 @@ export async function revokePortalTokens(ctx: Context, contactId: string): Promi
   const contact = await ctx.db.contact.findUnique({ where: { id: contactId } });
   if (!contact) throw notFound("Contact");
   const { count } = await ctx.db.portalToken.updateMany({ where: { contactId, revokedAt: null }, data: { revokedAt: new Date() } });
+  await ctx.credentials?.settle();
   return count;
 }

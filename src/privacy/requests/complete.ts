@@ -126,5 +126,7 @@ async function completeErasure(ctx: Context, request: DataSubjectRequest, contac
   const receipt = await eraseContact(ctx.database, viewer.tenantId, request.contactId, {
     eraseAtPlugins: (subject) => eraseAtPlugins(ctx, viewer.tenantId, subject),
   });
+  // The person's portal links are gone: refused from the next request on, on every instance.
+  await ctx.credentials?.settle();
   await ctx.db.$transaction((tx) => finish(tx, ctx, request, receipt, ERASED));
 }
