@@ -3,7 +3,7 @@ import type { Database } from "../db/database.js";
 import type { NotificationListener } from "../db/notifications.js";
 import type { Credential, CredentialLookup } from "./viewer.js";
 
-/** Where migration 0012_credential_notices announces changes: "<kind>:<row id>". */
+/** Where migration 0013_credential_notices announces changes: "<kind>:<row id>". */
 export const CREDENTIALS_CHANNEL = "deskgraph_credentials";
 
 interface Entry {

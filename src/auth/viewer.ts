@@ -48,7 +48,7 @@ export interface Credential {
   viewer: Readonly<Viewer>;
   /**
    * The rows whose change can revoke or alter it, as the database announces
-   * them (migration 0012_credential_notices): "session:<id>", "agent:<id>"…
+   * them (migration 0013_credential_notices): "session:<id>", "agent:<id>"…
    */
   subjects: string[];
   /** When it stops working by itself (sessions, portal links), in ms since the epoch. */
