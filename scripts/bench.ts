@@ -110,9 +110,9 @@ async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[
     console.log(`[${backend}] ${operation}: ${options.warmup}s warm-up, ${options.duration}s measured, ${options.connections} connections…`);
     const result = await runLoad({
       url: server.url,
+      label: operation,
       token,
-      operation,
-      requesterIds,
+      request: operation === "tickets" ? { body: ticketsPageBody() } : { createTicket: requesterIds },
       connections: options.connections,
       warmupSeconds: options.warmup,
       durationSeconds: options.duration,
