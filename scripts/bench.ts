@@ -8,16 +8,17 @@
 // autocannon runs on a worker thread (scripts/bench/load.ts). Server PostgreSQL is
 // DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres; the bench creates a
 // database of its own there and drops it at the end.
+import { benchConfig } from "./bench/config.js";
 import { createBenchDatabase } from "./bench/database.js";
 import { intOption } from "./bench/options.js";
-import { randomBytes } from "node:crypto";
-import os from "node:os";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/database.js";
 import { createServer } from "../src/server.js";
+import { post, requesterIds as requesterIdsOf } from "./bench/http.js";
 import { runLoad, type LoadResult } from "./bench/load.js";
 import { createTicketBody, ticketsPageBody, type Operation } from "./bench/operations.js";
+import { quiesce } from "./bench/quiesce.js";
+import { machineLine, printTable } from "./bench/report.js";
 import { seedBenchTenant } from "./bench/seed.js";
 import { benchLifecycle } from "./bench/lifecycle.js";
 
@@ -75,45 +76,8 @@ interface Row extends LoadResult {
   statements: number;
 }
 
-async function post(url: string, token: string, body: string) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const json = (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
-  if (res.status !== 200 || json.errors) {
-    throw new Error(`HTTP ${res.status}: ${JSON.stringify(json.errors ?? json).slice(0, 500)}`);
-  }
-  return json.data;
-}
-
-/**
- * autocannon stops with requests still in flight; the server finishes them after
- * the sockets are gone. Waits until no SQL has run for half a second (at most
- * 15 s), so that one measurement does not spill into the next, nor into close
- * and DROP DATABASE.
- */
-async function quiesce(database: { readonly queryCount: number }) {
-  const until = Date.now() + 15_000;
-  let last = database.queryCount;
-  while (Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 500));
-    if (database.queryCount === last) return;
-    last = database.queryCount;
-  }
-}
-
 async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[]> {
-  const config = loadConfig({
-    PORT: "0",
-    HOST: "127.0.0.1",
-    DATA_DIR: "memory://",
-    LOG_LEVEL: "silent",
-    ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-  });
+  const config = benchConfig(databaseUrl);
   const database = await openDatabase(config);
   cleanups.push(() => database.close());
   await database.migrate();
@@ -137,8 +101,7 @@ async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[
     return database.queryCount - before;
   };
   const pageStatements = await statementsOf(ticketsPageBody());
-  const contacts = await post(server.url, token, JSON.stringify({ query: "{ contacts(first: 20) { edges { node { id } } } }" }));
-  const requesterIds: string[] = contacts.contacts.edges.map((e: { node: { id: string } }) => e.node.id);
+  const requesterIds = await requesterIdsOf(server.url, token);
   const createStatements = await statementsOf(createTicketBody(0, requesterIds));
   console.log(`[${backend}] one tickets(first: 50) page costs ${pageStatements} SQL statements; one createTicket ${createStatements}`);
 
@@ -147,14 +110,14 @@ async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[
     console.log(`[${backend}] ${operation}: ${options.warmup}s warm-up, ${options.duration}s measured, ${options.connections} connections…`);
     const result = await runLoad({
       url: server.url,
+      label: operation,
       token,
-      operation,
-      requesterIds,
+      request: operation === "tickets" ? { body: ticketsPageBody() } : { createTicket: requesterIds },
       connections: options.connections,
       warmupSeconds: options.warmup,
       durationSeconds: options.duration,
     });
-    await quiesce(database);
+    await quiesce(() => database.queryCount);
     for (const sample of result.samples) console.log(`[${backend}] ${operation} error: ${sample}`);
     rows.push({ backend, operation, statements: operation === "tickets" ? pageStatements : createStatements, ...result });
   }
@@ -164,7 +127,7 @@ async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[
 
 // ---- report ----
 
-function printTable(rows: Row[]) {
+function printRows(rows: Row[]) {
   const header = ["backend", "operation", "req/s", "p50 ms", "p99 ms", "requests", "errors", "non-2xx", "gql errors", "SQL/req"];
   const body = rows.map((r) => [
     r.backend,
@@ -178,22 +141,11 @@ function printTable(rows: Row[]) {
     String(r.graphqlErrors),
     String(r.statements),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  console.log(line(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const row of body) console.log(line(row));
+  printTable(header, body, 2);
 }
 
-// Other processes on the machine skew the numbers; the load average says whether there were any.
-const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(" / ");
-
 async function main() {
-  const cpus = os.cpus();
-  console.log(
-    `Machine: ${os.availableParallelism()} CPUs (${cpus[0]?.model.trim() ?? "?"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ` +
-      `load average ${loadAverage()} (1/5/15 min) at start`,
-  );
+  console.log(machineLine());
   console.log(
     `Settings: ${options.duration}s per run after ${options.warmup}s warm-up, ${options.connections} connections, ` +
       `${options.tickets} tickets, ${options.contacts} contacts per backend`,
@@ -212,7 +164,7 @@ async function main() {
     }
   }
   console.log("");
-  printTable(rows);
+  printRows(rows);
   console.log("\nreq/s: completed requests / measured seconds; errors: socket errors and timeouts;");
   console.log("gql errors: HTTP 2xx responses carrying a GraphQL errors array; SQL/req: statements one request sends.");
 }

@@ -2,8 +2,8 @@
 // the event loop of the server it measures. Started by load.ts.
 import { parentPort, workerData } from "node:worker_threads";
 import autocannon from "autocannon";
-import { createTicketBody, ticketsPageBody } from "./operations.js";
-import type { LoadResult, LoadSpec } from "./load.js";
+import { createTicketBody } from "./operations.js";
+import type { LoadResult, LoadSpec, WorkerMessage } from "./load.js";
 
 const spec = workerData as LoadSpec;
 const MAX_SAMPLES = 3;
@@ -40,6 +40,14 @@ const { aggregateResult } = autocannon as unknown as {
   aggregateResult(results: RawResult[], opts: { url: string }): autocannon.Result;
 };
 
+const { request } = spec;
+const body = "createTicket" in request ? createTicketBody(0, request.createTicket) : request.body;
+const headers: Record<string, string> = {
+  accept: "application/json",
+  ...(body === null ? {} : { "content-type": "application/json" }),
+  ...(spec.token ? { authorization: `Bearer ${spec.token}` } : {}),
+};
+
 function run(seconds: number) {
   return new Promise<RawResult>((resolve, reject) => {
     let backstop: NodeJS.Timeout | undefined;
@@ -51,11 +59,10 @@ function run(seconds: number) {
         timeout: 10,
         requests: [
           {
-            method: "POST",
-            headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${spec.token}` },
-            body: ticketsPageBody(),
-            setupRequest: (req) =>
-              spec.operation === "createTicket" ? { ...req, body: createTicketBody(sent++, spec.requesterIds) } : req,
+            method: body === null ? "GET" : "POST",
+            headers,
+            ...(body === null ? {} : { body }),
+            setupRequest: (req) => ("createTicket" in request ? { ...req, body: createTicketBody(sent++, request.createTicket) } : req),
             onResponse,
           },
         ],
@@ -71,9 +78,14 @@ function run(seconds: number) {
   });
 }
 
+const post = (message: WorkerMessage) => parentPort!.postMessage(message);
+
 if (spec.warmupSeconds > 0) await run(spec.warmupSeconds);
 graphqlErrors = 0;
 samples.clear();
+// The parent may want to take readings (e.g. the server's CPU time) right before the measured run.
+post({ type: "warmed" });
+await new Promise((resolve) => parentPort!.once("message", resolve));
 const raw = await run(spec.durationSeconds);
 const r = aggregateResult([raw], { url: spec.url });
 
@@ -89,4 +101,4 @@ const result: LoadResult = {
   graphqlErrors,
   samples: [...samples],
 };
-parentPort!.postMessage(result);
+post({ type: "result", result });

@@ -1,12 +1,18 @@
 import { Worker } from "node:worker_threads";
-import type { Operation } from "./operations.js";
+/**
+ * What every request sends: the same body each time (null: a GET without one),
+ * or createTicket bodies that vary subject, text and requester (global IDs of
+ * contacts to rotate through).
+ */
+export type LoadRequest = { body: string | null } | { createTicket: string[] };
 
 export interface LoadSpec {
   url: string;
-  token: string;
-  operation: Operation;
-  /** Global IDs of contacts that createTicket rotates through. */
-  requesterIds: string[];
+  /** What is being loaded, for messages. */
+  label: string;
+  /** Sent as `Authorization: Bearer <token>`; no header without it. */
+  token?: string;
+  request: LoadRequest;
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;
@@ -29,33 +35,37 @@ export interface LoadResult {
   samples: string[];
 }
 
+export type WorkerMessage = { type: "warmed" } | { type: "result"; result: LoadResult };
+
 const WORKER = new URL("./load-worker.ts", import.meta.url).href;
 
 /**
  * Runs autocannon in a worker thread. The worker is TypeScript too: it loads
  * through tsx's programmatic API, since tsx's loader does not reach workers on Node 20.
+ * `beforeMeasure` runs between the warm-up and the measured run, which waits for it.
  */
-export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+export function runLoad(spec: LoadSpec, beforeMeasure?: () => Promise<void>): Promise<LoadResult> {
   const boot = `import("tsx/esm/api").then(({ tsImport }) => tsImport(${JSON.stringify(WORKER)}, ${JSON.stringify(import.meta.url)}))`;
   const worker = new Worker(boot, { eval: true, workerData: spec });
   const limitMs = (spec.warmupSeconds + spec.durationSeconds + 60) * 1000;
   return new Promise<LoadResult>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void worker.terminate();
-      reject(new Error(`load worker for ${spec.operation} did not finish within ${limitMs / 1000}s`));
-    }, limitMs);
-    worker.once("message", (result: LoadResult) => {
+    const finish = (settle: () => void) => {
       clearTimeout(timer);
       void worker.terminate();
-      resolve(result);
+      settle();
+    };
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`load worker for ${spec.label} did not finish within ${limitMs / 1000}s`))),
+      limitMs,
+    );
+    worker.on("message", (message: WorkerMessage) => {
+      if (message.type === "result") return finish(() => resolve(message.result));
+      Promise.resolve(beforeMeasure?.()).then(
+        () => worker.postMessage("measure"),
+        (err) => finish(() => reject(err)),
+      );
     });
-    worker.once("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    worker.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`load worker exited with code ${code} before reporting`));
-    });
+    worker.once("error", (err) => finish(() => reject(err)));
+    worker.once("exit", (code) => finish(() => reject(new Error(`load worker exited with code ${code} before reporting`))));
   });
 }

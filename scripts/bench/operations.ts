@@ -1,4 +1,4 @@
-// The two GraphQL operations the benchmark sends, shared by the script and its load worker.
+// The GraphQL operations the benchmarks send, shared by the scripts and their load worker.
 
 export type Operation = "tickets" | "createTicket";
 
@@ -40,3 +40,31 @@ export function createTicketBody(n: number, requesterIds: readonly string[]): st
 }
 
 export const ticketsPageBody = () => JSON.stringify({ query: TICKETS_PAGE });
+
+/** The cheapest operation there is: what a request costs before any resolver runs. */
+export const typenameBody = () => JSON.stringify({ query: "{ __typename }" });
+
+/**
+ * TICKETS_PAGE as PostGraphile 5's Amber preset can ask it of the same tables
+ * (bench:compare). What differs, because its schema allows no closer:
+ * - the tenant is a condition in the query, not taken from a credential;
+ * - tags come through the join table, ordered by the join table's key rather
+ *   than by tag name, and as { nodes { tagByTagId { name } } };
+ * - the latest message is a one-row connection ordered newest first, not a field;
+ * - relation fields carry PostGraphile's names (aliased to Deskgraph's here).
+ */
+export const POSTGRAPHILE_TICKETS_PAGE = `query PostGraphileTickets($tenantId: UUID!) {
+  tickets: allTickets(first: 50, condition: { tenantId: $tenantId }, orderBy: [UPDATED_AT_DESC, ROW_ID_ASC]) {
+    totalCount
+    edges { node {
+      id number subject status priority
+      requester: contactByRequesterId { name email }
+      assignee: agentByAssigneeId { name }
+      tags: ticketTagsByTicketId { nodes { tagByTagId { name } } }
+      lastMessage: messagesByTicketId(first: 1, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) { nodes { body } }
+    } }
+  }
+}`;
+
+export const postgraphileTicketsPageBody = (tenantId: string) =>
+  JSON.stringify({ query: POSTGRAPHILE_TICKETS_PAGE, variables: { tenantId } });

@@ -13,12 +13,20 @@ export interface SeedSize {
   contacts: number;
   agents: number;
   tags: number;
+  /**
+   * Every ticket assigned and carrying exactly this many tags, so that each row
+   * of a page joins the same relations (bench:compare). Without it, a realistic
+   * mix: most new tickets unassigned, 0-3 tags.
+   */
+  tagsOnEveryTicket?: number;
 }
 
 export interface Seeded {
   tenantId: string;
   /** An API key holding every scope a key can have. */
   apiKey: string;
+  /** A session token of an agent with the AGENT role, as signIn would hand out. */
+  agentSession: string;
   tickets: number;
   messages: number;
   ms: number;
@@ -78,6 +86,17 @@ async function inBatches<T>(rows: T[], write: (batch: T[]) => Promise<unknown>) 
   for (let i = 0; i < rows.length; i += BATCH) await write(rows.slice(i, i + BATCH));
 }
 
+/** A ticket's tags: exactly `count` distinct ones when given, else 0-3 by weight. */
+function pickTags<T>(rnd: ReturnType<typeof prng>, tags: T[], count?: number): Set<T> {
+  if (!tags.length) return new Set();
+  if (count !== undefined) {
+    const first = rnd.int(tags.length);
+    return new Set(Array.from({ length: Math.min(count, tags.length) }, (_, i) => tags[(first + i) % tags.length]!));
+  }
+  const n = rnd.weighted([[0, 30], [1, 40], [2, 20], [3, 10]]);
+  return new Set(Array.from({ length: n }, () => rnd.pick(tags)));
+}
+
 export async function seedBenchTenant(database: Database, size: SeedSize): Promise<Seeded> {
   const started = Date.now();
   const rnd = prng(42);
@@ -105,6 +124,11 @@ export async function seedBenchTenant(database: Database, size: SeedSize): Promi
   }));
   await db.agent.createMany({ data: agents });
   const agentIds = [owner.id, ...agents.map((a) => a.id)];
+
+  // A session row is all that signIn adds; creating it directly skips the password hash.
+  const session = newToken("dgs");
+  const agentId = agents.find((a) => a.role === "AGENT")?.id ?? owner.id;
+  await db.session.create({ data: { tenantId, agentId, tokenHash: session.hash, expiresAt: new Date(now + DAY) } });
 
   const organizations = Array.from({ length: Math.max(1, Math.floor(size.contacts / 15)) }, (_, i) => ({
     id: randomUUID(),
@@ -141,7 +165,8 @@ export async function seedBenchTenant(database: Database, size: SeedSize): Promi
     const requester = rnd.pick(contacts);
     const status = rnd.weighted<TicketStatus>([["NEW", 10], ["OPEN", 25], ["PENDING", 15], ["SOLVED", 30], ["CLOSED", 20]]);
     const channel = rnd.weighted<Channel>([["EMAIL", 50], ["WEB", 25], ["CHAT", 15], ["API", 5], ["PHONE", 3], ["SMS", 2]]);
-    const assigneeId = status === "NEW" && rnd.next() < 0.8 ? null : rnd.pick(agentIds);
+    const uniform = size.tagsOnEveryTicket !== undefined;
+    const assigneeId = !uniform && status === "NEW" && rnd.next() < 0.8 ? null : rnd.pick(agentIds);
     const createdAt = now - rnd.int(180 * DAY);
     let at = createdAt;
     let lastAt = new Date(createdAt);
@@ -178,15 +203,12 @@ export async function seedBenchTenant(database: Database, size: SeedSize): Promi
       lastMessageAt: lastAt,
       solvedAt: status === "SOLVED" || status === "CLOSED" ? lastAt : null,
     });
-    const tagCount = tags.length ? rnd.weighted([[0, 30], [1, 40], [2, 20], [3, 10]]) : 0;
-    for (const tag of new Set(Array.from({ length: tagCount }, () => rnd.pick(tags)))) {
-      ticketTags.push({ tenantId, ticketId: id, tagId: tag.id });
-    }
+    for (const tag of pickTags(rnd, tags, size.tagsOnEveryTicket)) ticketTags.push({ tenantId, ticketId: id, tagId: tag.id });
   }
   await inBatches(tickets, (data) => db.ticket.createMany({ data }));
   await inBatches(messages, (data) => db.message.createMany({ data }));
   await inBatches(ticketTags, (data) => db.ticketTag.createMany({ data }));
   await setTicketCounter(database.prisma, tenantId, size.tickets);
 
-  return { tenantId, apiKey: key.token, tickets: tickets.length, messages: messages.length, ms: Date.now() - started };
+  return { tenantId, apiKey: key.token, agentSession: session.token, tickets: tickets.length, messages: messages.length, ms: Date.now() - started };
 }

@@ -1,0 +1,69 @@
+// The side of a server under test that runs in its own process (started by
+// child.ts): it says where it listens, answers for the CPU time and the SQL
+// statements it has used so far, and closes when asked.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ChildReady<Extra = unknown> {
+  type: "ready";
+  url: string;
+  /** Whatever else the parent needs from this server, e.g. the credentials it seeded. */
+  extra: Extra;
+}
+
+export interface ChildStats {
+  type: "stats";
+  /** User + system CPU time of this whole process (every thread), in microseconds. */
+  cpuMicros: number;
+  /** SQL statements sent since the process started. */
+  statements: number;
+}
+
+export type ChildCommand = { type: "stats" } | { type: "close" };
+
+export interface ServedByChild {
+  url: string;
+  statements(): number;
+  close(): Promise<void>;
+}
+
+/** The JSON the parent passed as the first argument. */
+export const childSpec = <T>(): T => JSON.parse(process.argv[2] ?? "{}") as T;
+
+export function reportReady<Extra>(server: ServedByChild, extra: Extra) {
+  const send = (message: ChildReady<Extra> | ChildStats) => process.send!(message);
+  process.on("message", async (command: ChildCommand) => {
+    if (command.type === "stats") {
+      const { user, system } = process.cpuUsage();
+      send({ type: "stats", cpuMicros: user + system, statements: server.statements() });
+    } else if (command.type === "close") {
+      await server.close();
+      process.exit(0);
+    }
+  });
+  // The parent gone (killed, crashed) closes the channel: a server under test must not outlive it.
+  process.on("disconnect", () => process.exit(0));
+  send({ type: "ready", url: server.url, extra });
+}
+
+/**
+ * For a plain node:http server: listens on 127.0.0.1 and an ephemeral port,
+ * then reports ready with the URL of `path`. Closing drops open connections
+ * (load generators leave keep-alive sockets behind) and then calls `release`.
+ */
+export async function listenAndReport(server: Server, path: string, statements: () => number, release: () => Promise<void>) {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  reportReady(
+    {
+      url: `http://127.0.0.1:${port}${path}`,
+      statements,
+      async close() {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await release();
+      },
+    },
+    null,
+  );
+}

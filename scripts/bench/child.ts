@@ -1,0 +1,97 @@
+// Starts a server under test in a process of its own (node + tsx), so that the
+// CPU time it uses can be told apart from the load generator's and from other
+// servers'. The child reports through child-report.ts over the IPC channel.
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { ChildCommand, ChildReady, ChildStats } from "./child-report.js";
+
+export interface ServerChild<Extra> {
+  name: string;
+  url: string;
+  extra: Extra;
+  stats(): Promise<ChildStats>;
+  /** Asks the child to close, and kills it if it has not exited within 10 s. */
+  close(): Promise<void>;
+}
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The next message of a type from the child; rejects when it exits or stays silent. */
+function next<T extends { type: string }>(child: ChildProcess, type: T["type"], ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+    };
+    const onMessage = (m: { type?: string }) => {
+      if (m?.type !== type) return;
+      done();
+      resolve(m as T);
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      done();
+      reject(new Error(`${what}: the process exited (${signal ?? `code ${code}`})`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${what}: no answer within ${ms / 1000}s`));
+    }, ms);
+    child.on("message", onMessage);
+    child.once("exit", onExit);
+  });
+}
+
+const exited = (child: ChildProcess, ms: number) =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(true)
+    : new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+
+/**
+ * Forks `file` (relative to scripts/bench/) with its spec as JSON in argv[2],
+ * and waits for it to listen. Its clean-up is registered before it starts, so
+ * it is killed however the bench ends.
+ */
+export async function startServerChild<Extra>(
+  name: string,
+  file: string,
+  spec: unknown,
+  cleanups: (() => Promise<void>)[],
+  startMs = 180_000,
+): Promise<ServerChild<Extra>> {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [JSON.stringify(spec)], {
+    cwd: ROOT,
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const send = (command: ChildCommand) => child.connected && child.send(command);
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      send({ type: "close" });
+      if (!(await exited(child, 10_000))) {
+        child.kill("SIGKILL");
+        await exited(child, 5_000);
+      }
+    })());
+  cleanups.push(close);
+
+  const ready = await next<ChildReady<Extra>>(child, "ready", startMs, `${name} start`);
+  return {
+    name,
+    url: ready.url,
+    extra: ready.extra,
+    async stats() {
+      const answer = next<ChildStats>(child, "stats", 10_000, `${name} stats`);
+      send({ type: "stats" });
+      return answer;
+    },
+    close,
+  };
+}
