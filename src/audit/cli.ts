@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config.js";
 import { openDatabase, type Database } from "../db/database.js";
+import { sealTenant } from "../sequencer/seal.js";
 import { verifyAuditChain } from "./verify.js";
 
 export async function runAuditVerifyCommand(database: Database, args: string[], print: (line: string) => void): Promise<number> {
@@ -21,6 +22,8 @@ export async function runAuditVerifyCommand(database: Database, args: string[], 
     print(`No tenant "${slug}".`);
     return 2;
   }
+  // What servers committed and not yet numbered (or a stopped server left) is numbered first.
+  await sealTenant(database, tenant.id);
   const r = await verifyAuditChain(database, tenant.id);
   if (r.valid) {
     print(`Audit log of "${slug}": valid.`);

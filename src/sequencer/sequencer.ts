@@ -1,9 +1,7 @@
 import type { Logger } from "pino";
-import { sealAudit } from "../audit/seal.js";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/bus.js";
-import { sealEvents } from "../events/seal.js";
-import { asSequencer } from "./lock.js";
+import { sealTenant } from "./seal.js";
 
 /** Tenants sealed at once by one instance: each holds a connection for its transaction. */
 const CONCURRENCY = 2;
@@ -13,7 +11,8 @@ const RETRY_MS = 1000;
 /**
  * Numbers and chains what requests appended unsealed (audit entries, events),
  * per tenant, shortly after commit and in commit order (src/sequencer/lock.ts
- * makes one transaction at a time the tenant's sequencer, across instances).
+ * makes one transaction at a time the tenant's sequencer, across instances,
+ * so a command such as audit:verify may run one too).
  *
  * Runs when this instance appended something (`database.appended`), and on a
  * timer as a safety net that also picks up rows appended by other processes or
@@ -98,12 +97,7 @@ export class Sequencer {
 
   private async seal(tenantId: string): Promise<void> {
     try {
-      const { events, eventSeq } = await this.database.background(() =>
-        asSequencer(this.database, tenantId, async (tx, heads) => {
-          await sealAudit(tx, tenantId, heads);
-          return { events: await sealEvents(tx, tenantId, heads), eventSeq: heads.eventSeq };
-        }),
-      );
+      const { events, eventSeq } = await this.database.background(() => sealTenant(this.database, tenantId));
       if (events) await this.publish(tenantId, eventSeq);
     } catch (err) {
       if (this.stopped) return;
