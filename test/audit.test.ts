@@ -469,6 +469,7 @@ describe("verification", () => {
 describe("appendAudit", () => {
   it("numbers concurrent appends without gaps and chains them", async () => {
     const t = await app.tenant();
+    await app.sequenced(t);
     const start = (await app.database.prisma.tenant.findUniqueOrThrow({ where: { id: t.id } })).auditSeq;
     const sizes = Array.from({ length: 20 }, (_, i) => (i % 3) + 1);
     await Promise.all(

@@ -82,8 +82,11 @@ async function createTicket(app: TestApp, t: TestTenant, subject: string, extra:
 const addMessage = (app: TestApp, t: TestTenant, ticketId: string, body: string, internal = false) =>
   app.gql(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId, body, internal } }, t.ownerToken);
 
-const head = async (app: TestApp, t: TestTenant) =>
-  (await app.database.prisma.tenant.findUniqueOrThrow({ where: { id: t.id }, select: { eventSeq: true } })).eventSeq;
+/** The tenant's last event number, once what was committed so far is numbered. */
+const head = async (app: TestApp, t: TestTenant) => {
+  await app.sequenced(t);
+  return (await app.database.prisma.tenant.findUniqueOrThrow({ where: { id: t.id }, select: { eventSeq: true } })).eventSeq;
+};
 
 /** Gives a fresh subscription a moment to reach the feed (subscriptions start at the head). */
 const settle = () => sleep(300);

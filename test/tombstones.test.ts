@@ -20,6 +20,7 @@ describe("erasure on the event stream", () => {
     const filed = await app.gql(`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ERASURE }) { id } }`, { c: contactId }, t.ownerToken);
     const done = await app.gql(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status } }`, { id: filed.data.fileDataSubjectRequest.id }, t.ownerToken);
     expect(done.data.completeDataSubjectRequest.status).toBe("COMPLETED");
+    await app.sequenced(t);
 
     const r = await app.gql(`{ events(first: 50, filter: { types: [TICKET_ERASED] }) { edges { node { type ticketId changes } } } }`, {}, t.ownerToken);
     const tombstones = r.data.events.edges.map((e: any) => e.node);

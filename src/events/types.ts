@@ -163,7 +163,8 @@ builder.subscriptionField("ticketMessages", (t) =>
 builder.queryField("events", (t) =>
   t.connection({
     type: TicketEvent,
-    description: "The same feed as ticketEvents, for polling: events after a cursor, oldest first, including tombstones.",
+    description:
+      "The same feed as ticketEvents, for polling: events after a cursor, oldest first, including tombstones. Events are numbered a few milliseconds after their change commits: the events of a mutation that has just returned may appear on the next poll.",
     authScopes: { anyPermission: ["tickets:read", "portal:self"] },
     args: { filter: t.arg({ type: TicketEventFilter }) },
     resolve: async (_r, args, ctx) => {
