@@ -17,8 +17,17 @@ export interface Database {
   migrate(): Promise<string[]>;
   /** Number of SQL statements sent so far (tests use it to catch N+1 queries). */
   readonly queryCount: number;
+  /**
+   * The texts of the statements sent since statement number `since` (a `queryCount`
+   * read earlier), oldest first; only the latest RECENT_STATEMENTS are kept. Tests use
+   * it to see which tables one request touched.
+   */
+  statementsSince(since: number): string[];
   close(): Promise<void>;
 }
+
+/** How many statement texts `statementsSince` can go back. */
+const RECENT_STATEMENTS = 500;
 
 export interface DatabaseOptions {
   databaseUrl?: string;
@@ -68,7 +77,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     log: [{ emit: "event", level: "query" }],
   });
   let queryCount = 0;
-  (prisma as unknown as { $on(e: "query", cb: () => void): void }).$on("query", () => {
+  // A ring of the latest texts: statement n sits at n % RECENT_STATEMENTS.
+  const recent: string[] = [];
+  (prisma as unknown as { $on(e: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) => {
+    recent[queryCount % RECENT_STATEMENTS] = e.query;
     queryCount++;
   });
 
@@ -89,6 +101,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     migrate: () => applyMigrations(raw),
     get queryCount() {
       return queryCount;
+    },
+    statementsSince(since) {
+      const from = Math.max(since, queryCount - RECENT_STATEMENTS, 0);
+      const texts: string[] = [];
+      for (let n = from; n < queryCount; n++) texts.push(recent[n % RECENT_STATEMENTS]!);
+      return texts;
     },
     async close() {
       await prisma.$disconnect();
