@@ -518,6 +518,29 @@ describe("tenant isolation", () => {
     }
   }
 
+  it("lists nested in a page hold only the caller's rows, even where a foreign key points across tenants", async () => {
+    // Rows the services never write: B's message and B's tag linked to A's ticket by foreign key.
+    const raw = (id: string | undefined) => Buffer.from(id!, "base64").toString().split(":")[1]!;
+    const db = app.database.prisma;
+    const message = await db.message.create({
+      data: { tenantId: B.id, ticketId: raw(a.ticket), authorType: "SYSTEM", body: "b's stray message", channel: "API", createdAt: new Date(Date.now() + 60_000) },
+    });
+    await db.ticketTag.create({ data: { tenantId: B.id, ticketId: raw(a.ticket), tagId: raw(b.tag) } });
+    try {
+      const page = `{ tickets(first: 10) { edges { node { id lastMessage { body } messages(first: 10) { totalCount edges { node { body } } } tags { name } } } } }`;
+      const r = await app.gql(page, {}, A.ownerToken);
+      expect(r.errors).toBeUndefined();
+      const node = r.data.tickets.edges.map((e: any) => e.node).find((n: any) => n.id === a.ticket);
+      expect(node.lastMessage.body).not.toContain("stray");
+      expect(json(node.messages)).not.toContain("stray");
+      expect(node.messages.totalCount).toBe(node.messages.edges.length);
+      expect(node.tags).toEqual([{ name: "a-tag" }]);
+    } finally {
+      await db.ticketTag.delete({ where: { ticketId_tagId: { ticketId: raw(a.ticket), tagId: raw(b.tag) } } });
+      await db.message.delete({ where: { id: message.id } });
+    }
+  });
+
   it("has a case for every root query and mutation in the schema", () => {
     for (const root of ["Query", "Mutation"] as const) {
       const type = root === "Query" ? schema.getQueryType()! : schema.getMutationType()!;

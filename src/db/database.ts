@@ -32,8 +32,17 @@ export interface Database {
   readonly backgroundQueryCount: number;
   /** Runs `work` as background work: its statements count in backgroundQueryCount, not in queryCount. */
   background<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * The texts of the statements sent since statement number `since` (a `queryCount`
+   * read earlier; background work's statements are not among them), oldest first; only the latest RECENT_STATEMENTS are kept. Tests use
+   * it to see which tables one request touched.
+   */
+  statementsSince(since: number): string[];
   close(): Promise<void>;
 }
+
+/** How many statement texts `statementsSince` can go back. */
+const RECENT_STATEMENTS = 500;
 
 export interface DatabaseOptions {
   databaseUrl?: string;
@@ -86,9 +95,15 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let backgroundQueryCount = 0;
   // The query event fires in the async context of the call that sent the statement.
   const backgroundWork = new AsyncLocalStorage<true>();
-  (prisma as unknown as { $on(e: "query", cb: () => void): void }).$on("query", () => {
-    if (backgroundWork.getStore()) backgroundQueryCount++;
-    else queryCount++;
+  // A ring of the latest texts: statement n sits at n % RECENT_STATEMENTS.
+  const recent: string[] = [];
+  (prisma as unknown as { $on(e: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) => {
+    if (backgroundWork.getStore()) {
+      backgroundQueryCount++;
+      return;
+    }
+    recent[queryCount % RECENT_STATEMENTS] = e.query;
+    queryCount++;
   });
 
   const scoped = new Map<string, TenantClient>();
@@ -123,6 +138,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       return backgroundQueryCount;
     },
     background: (work) => backgroundWork.run(true, work),
+    statementsSince(since) {
+      const from = Math.max(since, queryCount - RECENT_STATEMENTS, 0);
+      const texts: string[] = [];
+      for (let n = from; n < queryCount; n++) texts.push(recent[n % RECENT_STATEMENTS]!);
+      return texts;
+    },
     async close() {
       await prisma.$disconnect();
       await closeRaw();

@@ -1,12 +1,5 @@
 import type { PrismaClient } from "../generated/prisma/client.js";
-import { getDatamodel } from "../generated/pothos-prisma-types.js";
-
-/** Models that carry a tenantId column, read from the generated datamodel. */
-const TENANT_MODELS = new Set(
-  Object.entries(getDatamodel().datamodel.models)
-    .filter(([, m]) => m.fields.some((f) => f.name === "tenantId"))
-    .map(([name]) => name),
-);
+import { scopeNested, TENANT_MODELS } from "./nested-scope.js";
 
 const UNIQUE_WHERE = new Set(["findUnique", "findUniqueOrThrow", "update", "delete", "upsert"]);
 const MANY_WHERE = new Set([
@@ -27,6 +20,7 @@ type AnyArgs = Record<string, any>;
  * The one place where tenancy is enforced: every query through the returned
  * client is confined to `tenantId`, reads and writes alike. A row of another
  * tenant is simply not there, so it looks exactly like a missing one.
+ * Lists read inside `include`/`select` get the tenant as well (see scopeNested).
  */
 export function scopeToTenant(prisma: PrismaClient, tenantId: string) {
   return prisma.$extends({
@@ -34,7 +28,7 @@ export function scopeToTenant(prisma: PrismaClient, tenantId: string) {
     query: {
       $allModels: {
         async $allOperations({ model, operation, args, query }) {
-          const a = { ...(args as AnyArgs) };
+          const a = scopeNested(model, { ...(args as AnyArgs) }, tenantId);
           if (model === "Tenant") {
             if (operation.startsWith("create") || operation.startsWith("delete") || operation === "upsert") {
               throw new Error(`Tenant ${operation} is not allowed on a tenant-scoped client`);

@@ -5,7 +5,6 @@ import { builder, SortDirection } from "../graphql/builder.js";
 import type { Context } from "../graphql/context.js";
 import { notFound } from "../errors.js";
 import { bodySchema, LIMITS, subjectSchema, tagSchema, tagsSchema } from "../validation.js";
-import { lastMessageLoader } from "./last-message.js";
 import { personal } from "../privacy/labels.js";
 import { announceMessageCreated } from "../plugin-host/runtime.js";
 import * as tickets from "./service.js";
@@ -90,10 +89,16 @@ export const Ticket = builder.prismaNode("Ticket", {
       description: "Oldest first. Internal notes only for callers with notes:read.",
       query: (_args, ctx) => ({ where: visibleMessages(ctx), orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
     }),
+    // Loaded with the ticket, in the same statement under relationJoins (a LATERAL
+    // subquery): the newest visible message, with whatever the client asks of it.
+    // If the same request also pages `messages`, one of the two loads on its own.
     lastMessage: t.field({
       type: Message,
       nullable: true,
-      resolve: (ticket, _a, ctx) => lastMessageLoader(ctx).load(ticket.id),
+      select: (_args, ctx, nestedSelection) => ({
+        messages: nestedSelection({ where: visibleMessages(ctx), orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 1 }),
+      }),
+      resolve: (ticket) => ticket.messages[0] ?? null,
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
