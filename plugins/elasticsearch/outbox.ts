@@ -99,14 +99,14 @@ export class OutboxWorker implements PluginWorker {
           const batch = this.options.batch ?? 500;
           for (;;) {
             if (this.stopped) break;
-            const { leased, sent } = await this.pass();
+            const { leased, sent } = await this.services.database.background(() => this.pass());
             if (leased < batch || sent === 0) break;
           }
         } while (this.again && !this.stopped);
         const buildsDue = options.builds !== false || Date.now() - this.lastBuildCheck >= BUILD_CHECK_MS;
         if (this.options.autoBuild !== false && buildsDue && !this.stopped) {
           this.lastBuildCheck = Date.now();
-          await this.startBuilds();
+          await this.services.database.background(() => this.startBuilds());
         }
       } catch (err) {
         this.services.log.warn({ err, pluginId: ELASTICSEARCH }, "search outbox pass failed; will retry");

@@ -136,7 +136,7 @@ export class EventFeed {
 
   private async poll(tenantId: string): Promise<void> {
     try {
-      this.wake(tenantId, await this.head(tenantId));
+      this.wake(tenantId, await this.database.background(() => this.head(tenantId)));
     } catch {
       // The database is away; the next poll tries again.
     }

@@ -42,7 +42,7 @@ export function scheduleRetentionSweeps(database: Database, log: Logger, options
 
   const run = async () => {
     try {
-      const results = await sweep(database, { ...options.sweepOptions, signal: abort.signal, log });
+      const results = await database.background(() => sweep(database, { ...options.sweepOptions, signal: abort.signal, log }));
       const processed = results.reduce((n, r) => n + Object.values(r.counts).reduce((m, c) => m + (c?.processed ?? 0), 0), 0);
       if (results.length) log.info({ tenants: results.length, processed }, "retention sweep done");
     } catch (err) {

@@ -93,7 +93,8 @@ export class WebhookWorker {
       do {
         this.again = false;
         try {
-          wait = await this.pass();
+          // Deliveries started here inherit the background mark: their statements are not a request's.
+          wait = await this.deps.database.background(() => this.pass());
         } catch (err) {
           this.deps.log.warn({ err }, "webhook worker pass failed; will retry");
         }
