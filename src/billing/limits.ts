@@ -9,13 +9,14 @@ type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
 /**
  * SEAT_LIMIT when `adding` more active agents would exceed the paid seats.
  * Without billing (self-hosted) there is no limit. Call it inside the
- * transaction that adds the agent: it locks the tenant's row (as the audit
- * log does), so two invitations at once cannot both take the last seat.
+ * transaction that adds the agent: it takes the tenant's seat lock (an
+ * advisory lock, not the tenant's row, which the sequencer updates), so two
+ * invitations at once cannot both take the last seat.
  */
 export async function assertSeatsAvailable(ctx: Context, tx: Tx, adding = 1): Promise<void> {
   const host = ctx.plugins.billing;
   if (!host) return;
-  await tx.$queryRaw`SELECT 1 FROM "Tenant" WHERE "id" = ${ctx.viewer!.tenantId}::uuid FOR NO KEY UPDATE`;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`deskgraph.seats:${ctx.viewer!.tenantId}`}, 0))`;
   const account = await tx.billingAccount.findFirst();
   const used = await tx.agent.count({ where: { disabled: false } });
   const { plan, seats } = entitlement(host, account);
