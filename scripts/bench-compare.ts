@@ -11,6 +11,8 @@
 // serves the same page, and loads it with autocannon (scripts/bench/load.ts).
 // CPU ms/request is the server process's CPU time over the measured window
 // divided by the requests completed in it. PGlite gets the same seed in memory.
+// After each createTicket window on Deskgraph, the events it wrote are read
+// back once numbered: commit → sequenced latency (scripts/bench/sequenced.ts).
 // Everything listens on 127.0.0.1; the run is bounded in time and cleans up
 // (children killed, database dropped) however it ends.
 import { readFileSync } from "node:fs";
@@ -27,8 +29,9 @@ import { intOption } from "./bench/options.js";
 import { deskgraphPage, pageDifference, postgraphilePage, type DeskgraphPageData, type Page } from "./bench/page-shape.js";
 import { backendMicrosBetween, openBackendCpu, type BackendCpu, type BackendTimes } from "./bench/postgres-cpu.js";
 import { quiesce } from "./bench/quiesce.js";
-import { machineLine, printTable } from "./bench/report.js";
+import { judge, machineLine, printTable } from "./bench/report.js";
 import { seedBenchTenant, type Seeded, type SeedSize } from "./bench/seed.js";
+import { printSequenced, SEQUENCED_WAIT_SECONDS, sequencedProbe, type SequencedLatency, type SequencedProbe } from "./bench/sequenced.js";
 
 const DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const SYSTEMS = ["deskgraph", "postgraphile", "raw", "pglite"] as const;
@@ -79,7 +82,9 @@ const runs = (system: System) => options.systems.includes(system);
 // Seeding gets three minutes, each server a minute to start, each measurement its warm-up, duration and slack.
 const MEASUREMENTS = { deskgraph: 5, postgraphile: 1, raw: 1, pglite: 2 };
 const measurements = options.systems.reduce((n, s) => n + MEASUREMENTS[s], 0) * options.connections.length;
-const boundSeconds = 180 + options.systems.length * 60 + measurements * (options.warmup + options.duration + 30);
+// Each createTicket window on Deskgraph may also wait for its events to be numbered.
+const sequencedWaits = (["deskgraph", "pglite"] as const).filter(runs).length * options.connections.length * SEQUENCED_WAIT_SECONDS;
+const boundSeconds = 180 + options.systems.length * 60 + measurements * (options.warmup + options.duration + 30) + sequencedWaits;
 const { cleanups, cleanUp, run } = benchLifecycle({ ms: boundSeconds * 1000, label: `${boundSeconds}s` });
 
 // ---- measuring one operation on one server ----
@@ -94,6 +99,8 @@ interface Row extends LoadResult {
   dbCpuMs: number | null;
   /** SQL statements one request sends, as the server process counts them. */
   statements: number;
+  /** createTicket on Deskgraph: how long the window's events waited to be numbered. */
+  sequenced?: SequencedLatency;
 }
 
 interface Operation {
@@ -102,6 +109,8 @@ interface Operation {
   request: LoadRequest;
   /** Sends one request as the load does. */
   once(): Promise<unknown>;
+  /** Where the operation writes events: reads their commit → sequenced latency around each window. */
+  sequenced?: SequencedProbe;
 }
 
 /** SQL statements one request costs, from the server's own count (after a first request has warmed it). */
@@ -120,6 +129,7 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
     console.log(`[${system}] ${op.operation}: ${options.warmup}s warm-up, ${options.duration}s measured, ${connections} connections…`);
     let cpuBefore = 0;
     let dbBefore: BackendTimes = new Map();
+    let mark: string | undefined;
     const result = await runLoad(
       {
         url: child.url,
@@ -133,6 +143,8 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
       // Between warm-up and measurement: let the warm-up's last requests finish, then read the clocks.
       async () => {
         await quiesce(async () => (await child.stats()).statements);
+        // Every warm-up request has finished: events appended after this mark are the window's.
+        mark = await op.sequenced?.mark();
         dbBefore = (await backends?.read()) ?? new Map();
         cpuBefore = (await child.stats()).cpuMicros;
       },
@@ -140,6 +152,8 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
     const cpuAfter = (await child.stats()).cpuMicros;
     const dbAfter = await backends?.read();
     await quiesce(async () => (await child.stats()).statements);
+    // Read once the window's last requests have committed (quiesce): their events are the window's too.
+    const sequenced = op.sequenced && mark !== undefined ? await op.sequenced.read(mark) : undefined;
     for (const sample of result.samples) console.log(`[${system}] ${op.operation} error: ${sample}`);
     const perRequest = (micros: number) => micros / 1000 / Math.max(1, result.requests);
     rows.push({
@@ -150,6 +164,7 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
       dbCpuMs: dbAfter ? perRequest(backendMicrosBetween(dbBefore, dbAfter)) : null,
       statements,
       ...result,
+      ...(sequenced ? { sequenced } : {}),
     });
   }
   return rows;
@@ -234,6 +249,7 @@ async function benchDeskgraph(system: string, spec: DeskgraphSpec, given: Seeded
     token: seeded.apiKey,
     request: { createTicket: requesters },
     once: () => post(url, seeded.apiKey, createTicketBody(n++, requesters)),
+    sequenced: sequencedProbe(child, seeded.tenantId),
   };
   // Reads first, on the data the peers read: the tickets createTicket adds go to the top of the page.
   const operations = spec.databaseUrl
@@ -295,8 +311,6 @@ function printRows(rows: Row[]) {
 
 /** The targets set for a 2-core machine, audit and authorization on: PASS or MISS, or n/a when not measured. */
 function printTargets(rows: Row[]) {
-  const judge = (what: string, value: number | undefined, pass: boolean, shown: string) =>
-    console.log(value === undefined ? `n/a   ${what}: not measured` : `${pass ? "PASS" : "MISS"}  ${what}: ${shown}`);
   const rate = (what: string, row: Row | undefined, min: number) => judge(what, row?.rps, (row?.rps ?? 0) >= min, `${row?.rps.toFixed(0)}/s`);
   const ratio = (what: string, row: Row | undefined, peer: Row | undefined, min: number) => {
     const v = row && peer ? row.rps / peer.rps : undefined;
@@ -362,6 +376,8 @@ async function main() {
   );
   console.log("");
   printTargets(rows);
+  console.log("");
+  printSequenced(rows.flatMap(({ system, connections, sequenced }) => (sequenced ? [{ system, connections, sequenced }] : [])));
 }
 
 run(main);
