@@ -11,13 +11,17 @@
 // serves the same page, and loads it with autocannon (scripts/bench/load.ts).
 // CPU ms/request is the server process's CPU time over the measured window
 // divided by the requests completed in it. PGlite gets the same seed in memory.
+// After each createTicket window on Deskgraph, the events it wrote are read
+// back once numbered: commit → sequenced latency (scripts/bench/sequenced.ts).
+// Last, a second tenant's latency alone and beside a noisy first one
+// (scripts/bench/fairness.ts).
 // Everything listens on 127.0.0.1; the run is bounded in time and cleans up
 // (children killed, database dropped) however it ends.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { openDatabase } from "../src/db/database.js";
 import { startServerChild, type ServerChild } from "./bench/child.js";
 import { createBenchDatabase } from "./bench/database.js";
+import { benchFairness, printFairness, type FairnessResult } from "./bench/fairness.js";
 import type { DeskgraphExtra, DeskgraphSpec } from "./bench/deskgraph-server.js";
 import { post, requesterIds } from "./bench/http.js";
 import { benchLifecycle } from "./bench/lifecycle.js";
@@ -27,11 +31,12 @@ import { intOption } from "./bench/options.js";
 import { deskgraphPage, pageDifference, postgraphilePage, type DeskgraphPageData, type Page } from "./bench/page-shape.js";
 import { backendMicrosBetween, openBackendCpu, type BackendCpu, type BackendTimes } from "./bench/postgres-cpu.js";
 import { quiesce } from "./bench/quiesce.js";
-import { machineLine, printTable } from "./bench/report.js";
-import { seedBenchTenant, type Seeded, type SeedSize } from "./bench/seed.js";
+import { judge, machineLine, printTable } from "./bench/report.js";
+import { seedOnServer, type Seeded, type SeedSize } from "./bench/seed.js";
+import { printSequenced, SEQUENCED_WAIT_SECONDS, sequencedProbe, type SequencedLatency, type SequencedProbe } from "./bench/sequenced.js";
 
 const DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres";
-const SYSTEMS = ["deskgraph", "postgraphile", "raw", "pglite"] as const;
+const SYSTEMS = ["deskgraph", "postgraphile", "raw", "pglite", "fairness"] as const;
 type System = (typeof SYSTEMS)[number];
 
 // ---- options ----
@@ -54,7 +59,8 @@ if (args.help) {
   --connections <list>  concurrent connections, e.g. 10,50: every measurement at each (default 10)
   --tickets <n>         tickets seeded (default 2000)
   --contacts <n>        contacts seeded (default 300)
-  --systems <list>      ${SYSTEMS.join(",")} (default all)`);
+  --systems <list>      ${SYSTEMS.join(",")} (default all); fairness: a second tenant's
+                        tickets page alone and while the first one creates tickets`);
   process.exit(0);
 }
 const options = {
@@ -77,9 +83,11 @@ const runs = (system: System) => options.systems.includes(system);
 // ---- the overall time bound and clean-up ----
 
 // Seeding gets three minutes, each server a minute to start, each measurement its warm-up, duration and slack.
-const MEASUREMENTS = { deskgraph: 5, postgraphile: 1, raw: 1, pglite: 2 };
+const MEASUREMENTS = { deskgraph: 5, postgraphile: 1, raw: 1, pglite: 2, fairness: 2 };
 const measurements = options.systems.reduce((n, s) => n + MEASUREMENTS[s], 0) * options.connections.length;
-const boundSeconds = 180 + options.systems.length * 60 + measurements * (options.warmup + options.duration + 30);
+// Each createTicket window on Deskgraph may also wait for its events to be numbered.
+const sequencedWaits = (["deskgraph", "pglite"] as const).filter(runs).length * options.connections.length * SEQUENCED_WAIT_SECONDS;
+const boundSeconds = 180 + options.systems.length * 60 + measurements * (options.warmup + options.duration + 30) + sequencedWaits;
 const { cleanups, cleanUp, run } = benchLifecycle({ ms: boundSeconds * 1000, label: `${boundSeconds}s` });
 
 // ---- measuring one operation on one server ----
@@ -94,6 +102,8 @@ interface Row extends LoadResult {
   dbCpuMs: number | null;
   /** SQL statements one request sends, as the server process counts them. */
   statements: number;
+  /** createTicket on Deskgraph: how long the window's events waited to be numbered. */
+  sequenced?: SequencedLatency;
 }
 
 interface Operation {
@@ -102,6 +112,8 @@ interface Operation {
   request: LoadRequest;
   /** Sends one request as the load does. */
   once(): Promise<unknown>;
+  /** Where the operation writes events: reads their commit → sequenced latency around each window. */
+  sequenced?: SequencedProbe;
 }
 
 /** SQL statements one request costs, from the server's own count (after a first request has warmed it). */
@@ -120,6 +132,7 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
     console.log(`[${system}] ${op.operation}: ${options.warmup}s warm-up, ${options.duration}s measured, ${connections} connections…`);
     let cpuBefore = 0;
     let dbBefore: BackendTimes = new Map();
+    let mark: string | undefined;
     const result = await runLoad(
       {
         url: child.url,
@@ -133,6 +146,8 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
       // Between warm-up and measurement: let the warm-up's last requests finish, then read the clocks.
       async () => {
         await quiesce(async () => (await child.stats()).statements);
+        // Every warm-up request has finished: events appended after this mark are the window's.
+        mark = await op.sequenced?.mark();
         dbBefore = (await backends?.read()) ?? new Map();
         cpuBefore = (await child.stats()).cpuMicros;
       },
@@ -140,6 +155,8 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
     const cpuAfter = (await child.stats()).cpuMicros;
     const dbAfter = await backends?.read();
     await quiesce(async () => (await child.stats()).statements);
+    // Read once the window's last requests have committed (quiesce): their events are the window's too.
+    const sequenced = op.sequenced && mark !== undefined ? await op.sequenced.read(mark) : undefined;
     for (const sample of result.samples) console.log(`[${system}] ${op.operation} error: ${sample}`);
     const perRequest = (micros: number) => micros / 1000 / Math.max(1, result.requests);
     rows.push({
@@ -150,6 +167,7 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
       dbCpuMs: dbAfter ? perRequest(backendMicrosBetween(dbBefore, dbAfter)) : null,
       statements,
       ...result,
+      ...(sequenced ? { sequenced } : {}),
     });
   }
   return rows;
@@ -234,6 +252,7 @@ async function benchDeskgraph(system: string, spec: DeskgraphSpec, given: Seeded
     token: seeded.apiKey,
     request: { createTicket: requesters },
     once: () => post(url, seeded.apiKey, createTicketBody(n++, requesters)),
+    sequenced: sequencedProbe(child, seeded.tenantId),
   };
   // Reads first, on the data the peers read: the tickets createTicket adds go to the top of the page.
   const operations = spec.databaseUrl
@@ -252,15 +271,9 @@ async function benchDeskgraph(system: string, spec: DeskgraphSpec, given: Seeded
 }
 
 async function seedServer(databaseUrl: string): Promise<Seeded> {
-  const database = await openDatabase({ databaseUrl, dataDir: "memory://" });
-  try {
-    await database.migrate();
-    const seeded = await seedBenchTenant(database, seedSize);
-    console.log(`[PostgreSQL] seeded ${seeded.tickets} tickets, ${seeded.messages} messages, ${options.contacts} contacts in ${seeded.ms} ms`);
-    return seeded;
-  } finally {
-    await database.close();
-  }
+  const seeded = await seedOnServer(databaseUrl, seedSize);
+  console.log(`[PostgreSQL] seeded ${seeded.tickets} tickets, ${seeded.messages} messages, ${options.contacts} contacts in ${seeded.ms} ms`);
+  return seeded;
 }
 
 // ---- report ----
@@ -295,8 +308,6 @@ function printRows(rows: Row[]) {
 
 /** The targets set for a 2-core machine, audit and authorization on: PASS or MISS, or n/a when not measured. */
 function printTargets(rows: Row[]) {
-  const judge = (what: string, value: number | undefined, pass: boolean, shown: string) =>
-    console.log(value === undefined ? `n/a   ${what}: not measured` : `${pass ? "PASS" : "MISS"}  ${what}: ${shown}`);
   const rate = (what: string, row: Row | undefined, min: number) => judge(what, row?.rps, (row?.rps ?? 0) >= min, `${row?.rps.toFixed(0)}/s`);
   const ratio = (what: string, row: Row | undefined, peer: Row | undefined, min: number) => {
     const v = row && peer ? row.rps / peer.rps : undefined;
@@ -328,6 +339,7 @@ async function main() {
       `${options.tickets} tickets (each with a requester, an assignee, 2 tags), ${options.contacts} contacts`,
   );
   const rows: Row[] = [];
+  let fairness: FairnessResult | undefined;
   if (options.systems.some((s) => s !== "pglite")) {
     const serverUrl = process.env.DATABASE_URL || DEFAULT_SERVER_URL;
     const shown = new URL(serverUrl).host;
@@ -343,25 +355,42 @@ async function main() {
       if (runs("postgraphile")) rows.push(...(await benchPostGraphile(target.url, seeded, backends)));
       if (runs("raw")) rows.push(...(await benchRaw(target.url, seeded, backends)));
       if (runs("deskgraph")) rows.push(...(await benchDeskgraph(DESKGRAPH_PG, { databaseUrl: target.url }, seeded, backends)));
+      // After the others: its tenant A's new tickets would change the page they compare.
+      if (runs("fairness")) {
+        fairness = await benchFairness({
+          databaseUrl: target.url,
+          tenantA: seeded,
+          warmupSeconds: options.warmup,
+          durationSeconds: options.duration,
+          cleanups,
+        });
+      }
     }
   }
   if (runs("pglite")) rows.push(...(await benchDeskgraph(DESKGRAPH_PGLITE, { seed: seedSize }, null, null)));
   await cleanUp();
 
+  // Run alone, fairness has no rows for the table and the targets above.
+  if (rows.length) {
+    console.log("");
+    printRows(rows);
+    console.log(
+      [
+        "",
+        "req/s: completed requests / measured seconds. CPU ms/req: the server process's CPU time (all its threads) over",
+        "the measured window / requests; for PGlite that includes the database. DB CPU ms/req: the PostgreSQL backends",
+        "serving the bench database over the same window (– for PGlite). SQL/req: statements one request sends, counted by",
+        "the server process (Prisma's query events for Deskgraph, node-postgres calls for the others). ÷ PostGraphile,",
+        "÷ raw: req/s over their tickets page's at the same connections. errors: socket errors, non-2xx and GraphQL errors.",
+      ].join("\n"),
+    );
+    console.log("");
+    printTargets(rows);
+    console.log("");
+    printSequenced(rows.flatMap(({ system, connections, sequenced }) => (sequenced ? [{ system, connections, sequenced }] : [])));
+  }
   console.log("");
-  printRows(rows);
-  console.log(
-    [
-      "",
-      "req/s: completed requests / measured seconds. CPU ms/req: the server process's CPU time (all its threads) over",
-      "the measured window / requests; for PGlite that includes the database. DB CPU ms/req: the PostgreSQL backends",
-      "serving the bench database over the same window (– for PGlite). SQL/req: statements one request sends, counted by",
-      "the server process (Prisma's query events for Deskgraph, node-postgres calls for the others). ÷ PostGraphile,",
-      "÷ raw: req/s over their tickets page's at the same connections. errors: socket errors, non-2xx and GraphQL errors.",
-    ].join("\n"),
-  );
-  console.log("");
-  printTargets(rows);
+  printFairness(fairness);
 }
 
 run(main);

@@ -1,6 +1,7 @@
 // The side of a server under test that runs in its own process (started by
 // child.ts): it says where it listens, answers for the CPU time and the SQL
-// statements it has used so far, and closes when asked.
+// statements it has used so far, answers the questions its server takes (e.g.
+// readings from a database only it holds), and closes when asked.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -19,11 +20,16 @@ export interface ChildStats {
   statements: number;
 }
 
-export type ChildCommand = { type: "stats" } | { type: "close" };
+/** The answer to an `ask`: what the server's `answer` returned, or why it threw. */
+export type ChildAnswer = { type: "answer"; answer: unknown } | { type: "answer"; error: string };
+
+export type ChildCommand = { type: "stats" } | { type: "ask"; question: unknown } | { type: "close" };
 
 export interface ServedByChild {
   url: string;
   statements(): number;
+  /** Answers the parent's questions beyond CPU time and statements; without it, every question is an error. */
+  answer?(question: unknown): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -31,11 +37,18 @@ export interface ServedByChild {
 export const childSpec = <T>(): T => JSON.parse(process.argv[2] ?? "{}") as T;
 
 export function reportReady<Extra>(server: ServedByChild, extra: Extra) {
-  const send = (message: ChildReady<Extra> | ChildStats) => process.send!(message);
+  const send = (message: ChildReady<Extra> | ChildStats | ChildAnswer) => process.send!(message);
   process.on("message", async (command: ChildCommand) => {
     if (command.type === "stats") {
       const { user, system } = process.cpuUsage();
       send({ type: "stats", cpuMicros: user + system, statements: server.statements() });
+    } else if (command.type === "ask") {
+      try {
+        if (!server.answer) throw new Error("this server takes no questions");
+        send({ type: "answer", answer: await server.answer(command.question) });
+      } catch (err) {
+        send({ type: "answer", error: (err as Error).message || String(err) });
+      }
     } else if (command.type === "close") {
       await server.close();
       process.exit(0);

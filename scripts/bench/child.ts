@@ -3,13 +3,15 @@
 // servers'. The child reports through child-report.ts over the IPC channel.
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { ChildCommand, ChildReady, ChildStats } from "./child-report.js";
+import type { ChildAnswer, ChildCommand, ChildReady, ChildStats } from "./child-report.js";
 
 export interface ServerChild<Extra> {
   name: string;
   url: string;
   extra: Extra;
   stats(): Promise<ChildStats>;
+  /** Asks the server's own `answer` (child-report.ts), one question at a time; its error is thrown here. */
+  ask<T>(question: unknown, ms?: number): Promise<T>;
   /** Asks the child to close, and kills it if it has not exited within 10 s. */
   close(): Promise<void>;
 }
@@ -91,6 +93,13 @@ export async function startServerChild<Extra>(
       const answer = next<ChildStats>(child, "stats", 10_000, `${name} stats`);
       send({ type: "stats" });
       return answer;
+    },
+    async ask<T>(question: unknown, ms = 60_000) {
+      const reply = next<ChildAnswer>(child, "answer", ms, `${name} answer`);
+      send({ type: "ask", question });
+      const answered = await reply;
+      if ("error" in answered) throw new Error(`${name}: ${answered.error}`);
+      return answered.answer as T;
     },
     close,
   };

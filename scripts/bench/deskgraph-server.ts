@@ -1,12 +1,14 @@
 // Deskgraph as a server under test, in a process of its own (bench:compare).
 // On server PostgreSQL it serves a database the parent has seeded; on PGlite,
 // whose in-memory database lives in this process, it seeds the tenant itself
-// and hands the credentials back.
+// and hands the credentials back. Either way it answers the bench's questions
+// about the events it numbered (sequenced.ts).
 import { openDatabase } from "../../src/db/database.js";
 import { createServer } from "../../src/server.js";
 import { childSpec, reportReady } from "./child-report.js";
 import { benchConfig } from "./config.js";
 import { seedBenchTenant, type Seeded, type SeedSize } from "./seed.js";
+import { answerSequenced, type SequencedQuestion } from "./sequenced.js";
 
 export interface DeskgraphSpec {
   /** Server PostgreSQL; without it, PGlite in memory. */
@@ -29,6 +31,7 @@ reportReady<DeskgraphExtra>(
   {
     url: server.url,
     statements: () => database.queryCount,
+    answer: (question) => answerSequenced(database, question as SequencedQuestion),
     async close() {
       await server.close();
       await database.close();

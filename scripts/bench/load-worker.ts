@@ -55,6 +55,7 @@ function run(seconds: number) {
       {
         url: spec.url,
         connections: spec.connections,
+        ...(spec.rate ? { overallRate: spec.rate } : {}),
         duration: seconds,
         timeout: 10,
         requests: [

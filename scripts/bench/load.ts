@@ -14,6 +14,8 @@ export interface LoadSpec {
   token?: string;
   request: LoadRequest;
   connections: number;
+  /** Requests per second over all connections (a probe at a steady rate); without it, as many as they can send. */
+  rate?: number;
   warmupSeconds: number;
   durationSeconds: number;
 }

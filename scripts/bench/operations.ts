@@ -2,12 +2,15 @@
 
 export type Operation = "tickets" | "createTicket";
 
-export const TICKETS_PAGE = `query BenchTickets {
-  tickets(first: 50) {
+/** A page of tickets with what an agent desk lists beside each: the shape every system serves. */
+const ticketsPage = (first: number) => `query BenchTickets {
+  tickets(first: ${first}) {
     totalCount
     edges { node { id number subject status priority requester { name email } assignee { name } tags { name } lastMessage { body } } }
   }
 }`;
+
+export const TICKETS_PAGE = ticketsPage(50);
 
 export const CREATE_TICKET = `mutation BenchCreateTicket($i: CreateTicketInput!) {
   createTicket(input: $i) { id number subject status priority requester { name } }
@@ -39,7 +42,7 @@ export function createTicketBody(n: number, requesterIds: readonly string[]): st
   });
 }
 
-export const ticketsPageBody = () => JSON.stringify({ query: TICKETS_PAGE });
+export const ticketsPageBody = (first = 50) => JSON.stringify({ query: ticketsPage(first) });
 
 /** The cheapest operation there is: what a request costs before any resolver runs. */
 export const typenameBody = () => JSON.stringify({ query: "{ __typename }" });

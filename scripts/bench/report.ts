@@ -21,3 +21,8 @@ export function printTable(header: string[], rows: string[][], textColumns: numb
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of rows) console.log(line(row));
 }
+
+/** A target's line: PASS or MISS with the figure as shown, or n/a when it was not measured (no value). */
+export function judge(what: string, value: number | undefined, pass: boolean, shown: string) {
+  console.log(value === undefined ? `n/a   ${what}: not measured` : `${pass ? "PASS" : "MISS"}  ${what}: ${shown}`);
+}

@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { API_KEY_SCOPES } from "../../src/auth/permissions.js";
 import { newToken } from "../../src/auth/tokens.js";
-import type { Database } from "../../src/db/database.js";
+import { openDatabase, type Database } from "../../src/db/database.js";
 import type { AgentRole, AuthorType, Channel, TicketPriority, TicketStatus } from "../../src/generated/prisma/enums.js";
 import { createTenant } from "../../src/tenants/service.js";
 import { setTicketCounter } from "../../src/tickets/counter.js";
@@ -211,4 +211,15 @@ export async function seedBenchTenant(database: Database, size: SeedSize): Promi
   await setTicketCounter(database.prisma, tenantId, size.tickets);
 
   return { tenantId, apiKey: key.token, agentSession: session.token, tickets: tickets.length, messages: messages.length, ms: Date.now() - started };
+}
+
+/** Brings a server database up to date and seeds one more tenant there, over a connection of its own. */
+export async function seedOnServer(databaseUrl: string, size: SeedSize): Promise<Seeded> {
+  const database = await openDatabase({ databaseUrl, dataDir: "memory://" });
+  try {
+    await database.migrate();
+    return await seedBenchTenant(database, size);
+  } finally {
+    await database.close();
+  }
 }
