@@ -17,6 +17,7 @@ import { BILLING_WEBHOOK_PATH, handleBillingWebhook } from "./billing/webhook.js
 import { authenticate } from "./auth/viewer.js";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
+import { migrateWhenReachable } from "./db/migrate.js";
 import { createContext, type Context } from "./graphql/context.js";
 import { errorsPlugin } from "./graphql/errors-plugin.js";
 import { schema } from "./graphql/schema.js";
@@ -59,9 +60,17 @@ query FirstQuery {
 
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
-  const database = options.database ?? (await openDatabase(config));
+  const database = options.database ?? (await openDatabase({ ...config, log }));
   if (!options.database) {
-    const ran = await database.migrate();
+    // A database that is not up yet (containers starting together, a restart) is waited for, within a bound.
+    const ran = await migrateWhenReachable(() => database.migrate(), {
+      waitMs: config.databaseStartupWaitMs,
+      onRetry: ({ attempt, reason, delayMs, remainingMs }) =>
+        log.warn({ attempt, reason, retryInMs: delayMs, givingUpInMs: remainingMs }, "database not reachable yet; retrying"),
+    }).catch(async (err) => {
+      await database.close();
+      throw err;
+    });
     if (ran.length) log.info({ migrations: ran }, "applied migrations");
   }
   const signInLimiter = new SignInLimiter(config.signIn.maxAttempts, config.signIn.windowSeconds);
