@@ -19,6 +19,8 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(5),
+  DATABASE_STARTUP_WAIT_SECONDS: z.coerce.number().min(0).max(86_400).default(60),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   ENCRYPTION_KEY: z
@@ -73,6 +75,10 @@ export interface Config {
   dataDir: string;
   /** Server PostgreSQL; undefined means the embedded database under dataDir. */
   databaseUrl?: string;
+  /** How long opening one server connection may take, or waiting for a free one in the pool. */
+  databaseConnectTimeoutMs: number;
+  /** How long start-up keeps trying a database it cannot reach before giving up; 0: one attempt. */
+  databaseStartupWaitMs: number;
   redisUrl?: string;
   logLevel: (typeof LOG_LEVELS)[number];
   /** AES-256 key for secrets at rest. */
@@ -155,6 +161,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
+    databaseConnectTimeoutMs: Math.round(e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000),
+    databaseStartupWaitMs: Math.round(e.DATABASE_STARTUP_WAIT_SECONDS * 1000),
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     encryptionKey: resolveEncryptionKey(e),

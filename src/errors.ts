@@ -24,7 +24,8 @@ export type ErrorCode =
   | "PLAN_LIMIT"
   | "TENANT_READ_ONLY"
   | "BILLING_DISABLED"
-  | "BILLING_PROVIDER_ERROR";
+  | "BILLING_PROVIDER_ERROR"
+  | "SERVICE_UNAVAILABLE";
 
 export interface FieldProblem {
   /** Path of the offending input, e.g. ["input", "requester", "email"]. */
@@ -50,4 +51,22 @@ export const forbidden = (message = "You are not allowed to do this") => new App
 export function validationError(problems: FieldProblem[]): AppError {
   const summary = problems.map((p) => `${p.path.join(".")}: ${p.message}`).join("; ");
   return new AppError("VALIDATION", `Invalid input: ${summary}`, { fields: problems });
+}
+
+/**
+ * How long a client is asked to wait when the database is away. The server
+ * looks for it again at least every second, so a short wait is not wasted.
+ */
+export const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * The database cannot be reached: HTTP 503 with Retry-After (yoga reads
+ * `extensions.http` and leaves it out of the response), and
+ * `extensions.retryAfterSeconds` for WebSocket clients, which have no headers.
+ */
+export function serviceUnavailable(message = "The service is temporarily unavailable (its database cannot be reached); try again shortly"): AppError {
+  return new AppError("SERVICE_UNAVAILABLE", message, {
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
+    http: { status: 503, headers: { "Retry-After": String(RETRY_AFTER_SECONDS) } },
+  });
 }

@@ -1,6 +1,7 @@
 import { seedDemo } from "../prisma/seed.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { openDatabase } from "./db/database.js";
+import { openDatabase, type Database } from "./db/database.js";
+import { DatabaseUnreachableError, migrateWhenReachable } from "./db/migrate.js";
 import { runSweepCommand } from "./retention/command.js";
 import { createServer } from "./server.js";
 
@@ -9,6 +10,15 @@ const USAGE = `Usage: tsx src/main.ts <command>
   migrate   apply pending migrations and exit
   seed      create the demo tenant if it does not exist
   sweep     apply the retention rules now and print what was done [--tenant <slug>]`;
+
+/** Applies pending migrations, waiting up to DATABASE_STARTUP_WAIT_SECONDS for a database that is not up yet. */
+function migrateOnStart(db: Database, waitMs: number): Promise<string[]> {
+  return migrateWhenReachable(() => db.migrate(), {
+    waitMs,
+    onRetry: ({ reason, delayMs, remainingMs }) =>
+      console.error(`Database not reachable yet (${reason}); retrying in ${(delayMs / 1000).toFixed(1)} s, giving up in ${Math.ceil(remainingMs / 1000)} s`),
+  });
+}
 
 async function main(command = "serve") {
   const config = loadConfig();
@@ -34,14 +44,14 @@ async function main(command = "serve") {
     }
     case "migrate": {
       const db = await openDatabase(config);
-      const ran = await db.migrate();
+      const ran = await migrateOnStart(db, config.databaseStartupWaitMs);
       console.log(ran.length ? `Applied: ${ran.join(", ")}` : "Database is up to date.");
       await db.close();
       return;
     }
     case "seed": {
       const db = await openDatabase(config);
-      await db.migrate();
+      await migrateOnStart(db, config.databaseStartupWaitMs);
       const demo = await seedDemo(db, config.dataDir);
       console.log(demo ? `Demo tenant ready: ${JSON.stringify(demo)}` : "Demo tenant exists; its credentials were not kept.");
       await db.close();
@@ -49,7 +59,7 @@ async function main(command = "serve") {
     }
     case "sweep": {
       const db = await openDatabase(config);
-      await db.migrate();
+      await migrateOnStart(db, config.databaseStartupWaitMs);
       process.exitCode = await runSweepCommand(db, process.argv.slice(3), console.log);
       await db.close();
       return;
@@ -61,6 +71,7 @@ async function main(command = "serve") {
 }
 
 main(process.argv[2]).catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  // Expected failures get their message alone; anything else its stack too.
+  console.error(err instanceof ConfigError || err instanceof DatabaseUnreachableError ? err.message : err);
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer as createHttpServer, type IncomingMessage } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getOperationAST, type DocumentNode } from "graphql";
 import { createYoga } from "graphql-yoga";
@@ -18,8 +18,11 @@ import { startCredentialCache } from "./auth/credential-cache.js";
 import { authenticate } from "./auth/viewer.js";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
+import { migrateWhenReachable } from "./db/migrate.js";
+import { RETRY_AFTER_SECONDS, serviceUnavailable } from "./errors.js";
 import { createContext, type Context } from "./graphql/context.js";
-import { errorsPlugin } from "./graphql/errors-plugin.js";
+import { errorsPlugin, maskDatabaseOutage } from "./graphql/errors-plugin.js";
+import { readinessCheck } from "./readiness.js";
 import { schema } from "./graphql/schema.js";
 import { createLogger } from "./logger.js";
 import { scheduleRetentionSweeps } from "./retention/schedule.js";
@@ -65,9 +68,17 @@ query FirstQuery {
 
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
-  const database = options.database ?? (await openDatabase(config));
+  const database = options.database ?? (await openDatabase({ ...config, log }));
   if (!options.database) {
-    const ran = await database.migrate();
+    // A database that is not up yet (containers starting together, a restart) is waited for, within a bound.
+    const ran = await migrateWhenReachable(() => database.migrate(), {
+      waitMs: config.databaseStartupWaitMs,
+      onRetry: ({ attempt, reason, delayMs, remainingMs }) =>
+        log.warn({ attempt, reason, retryInMs: delayMs, givingUpInMs: remainingMs }, "database not reachable yet; retrying"),
+    }).catch(async (err) => {
+      await database.close();
+      throw err;
+    });
     if (ran.length) log.info({ migrations: ran }, "applied migrations");
   }
   const signInLimiter = new SignInLimiter(config.signIn.maxAttempts, config.signIn.windowSeconds);
@@ -92,8 +103,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     graphqlEndpoint: "/graphql",
     landingPage: false,
     graphiql: { title: "Deskgraph", defaultQuery: DEFAULT_QUERY },
-    // Masking happens in errorsPlugin, which knows the request id.
-    maskedErrors: false,
+    // Masking happens in errorsPlugin, which knows the request id. Only an outage of the
+    // database is translated here, for errors raised outside execution (plugin hooks).
+    maskedErrors: { maskError: maskDatabaseOutage(database.health) },
     logging: {
       debug: (...a) => log.debug(a.map(String).join(" ")),
       info: (...a) => log.info(a.map(String).join(" ")),
@@ -101,6 +113,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       error: (...a) => log.error(a.map(String).join(" ")),
     },
     plugins: [
+      readinessCheck(database, realtime.bus),
       errorsPlugin(log),
       // Before everything that works for an operation (audit, publishing): a refused one costs a counter only.
       apiRateLimit(apiRate),
@@ -132,7 +145,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       const { request, req, connectionParams } = initial as typeof initial & { connectionParams?: Record<string, unknown> };
       const requestId = (request && requestIds.get(request)) ?? randomUUID();
       const authorization = request?.headers.get("authorization") ?? authorizationOf(connectionParams);
-      const { viewer, failure } = await authenticate(database, authorization, auth);
+      // While the database is known to be away, refuse at once instead of waiting for a query to fail.
+      if (!database.health.available) throw serviceUnavailable();
+      const { viewer, failure } = await authenticate(database, authorization, auth).catch((err: unknown) => {
+        throw database.health.isOutage(err) ? serviceUnavailable() : err;
+      });
       return createContext({
         requestId,
         config,
@@ -150,26 +167,28 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     },
   });
 
+  // Routes outside GraphQL: a database outage is a 503 with Retry-After there too (vendors and
+  // browsers retry on it), anything else a logged 500.
+  const failed = (res: ServerResponse, what: string) => (err: unknown) => {
+    if (database.health.isOutage(err)) {
+      log.warn({ route: what }, "database unavailable during a request");
+      if (!res.headersSent) res.writeHead(503, { "retry-after": String(RETRY_AFTER_SECONDS) }).end();
+      return;
+    }
+    log.error({ err }, `${what} failed`);
+    if (!res.headersSent) res.writeHead(500).end();
+  };
   const http = createHttpServer((req, res) => {
     if (req.url?.startsWith("/exports/")) {
-      handleExportDownload(services, req, res).catch((err) => {
-        log.error({ err }, "export download failed");
-        if (!res.headersSent) res.writeHead(500).end();
-      });
+      handleExportDownload(services, req, res).catch(failed(res, "export download"));
       return;
     }
     if (req.url?.split("?")[0] === BILLING_WEBHOOK_PATH) {
-      handleBillingWebhook(services, req, res).catch((err) => {
-        log.error({ err }, "billing webhook failed");
-        if (!res.headersSent) res.writeHead(500).end();
-      });
+      handleBillingWebhook(services, req, res).catch(failed(res, "billing webhook"));
       return;
     }
     if (req.url?.startsWith("/plugins/")) {
-      handlePluginHttp(services, req, res).catch((err) => {
-        log.error({ err }, "plugin route failed");
-        if (!res.headersSent) res.writeHead(500).end();
-      });
+      handlePluginHttp(services, req, res).catch(failed(res, "plugin route"));
       return;
     }
     yoga(req, res);

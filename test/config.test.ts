@@ -31,6 +31,17 @@ describe("configuration from the environment", () => {
     }
   });
 
+  it("reads the database connection timeout and the start-up wait, and refuses nonsense", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "deskgraph-"));
+    expect(loadConfig({ DATA_DIR: dir })).toMatchObject({ databaseConnectTimeoutMs: 5000, databaseStartupWaitMs: 60_000 });
+    expect(loadConfig({ DATA_DIR: dir, DATABASE_CONNECT_TIMEOUT_SECONDS: "2.5", DATABASE_STARTUP_WAIT_SECONDS: "0" })).toMatchObject({
+      databaseConnectTimeoutMs: 2500,
+      databaseStartupWaitMs: 0,
+    });
+    expect(() => loadConfig({ DATA_DIR: dir, DATABASE_CONNECT_TIMEOUT_SECONDS: "0" })).toThrow(/DATABASE_CONNECT_TIMEOUT_SECONDS/);
+    expect(() => loadConfig({ DATA_DIR: dir, DATABASE_STARTUP_WAIT_SECONDS: "-1" })).toThrow(/DATABASE_STARTUP_WAIT_SECONDS/);
+  });
+
   it("requires an encryption key with a PostgreSQL server", () => {
     expect(() => loadConfig({ DATABASE_URL: "postgres://localhost/x" })).toThrow(/ENCRYPTION_KEY/);
   });

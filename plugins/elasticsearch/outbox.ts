@@ -8,6 +8,7 @@ import { ELASTICSEARCH } from "./manifest.js";
 import { BuildRunningError, reindexTenant } from "./reindex.js";
 import { BUILD_STALE_MS, currentState, isReady, writeTargets } from "./state.js";
 import { retryDelay } from "../../src/retry.js";
+import { BackgroundLoop } from "../../src/background/loop.js";
 
 export interface OutboxWorkerOptions {
   pollMs: number;
@@ -46,13 +47,13 @@ const BUILD_CHECK_MS = 30_000;
  * instances from building the same tenant twice).
  */
 export class OutboxWorker implements PluginWorker {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly loop: BackgroundLoop;
   private stopped = false;
   private building?: Promise<void>;
   private readonly shutdown = new AbortController();
   private lastBuildCheck = 0;
-  private again = false;
+  /** A kick asked for the first-build check (not only the timer's every BUILD_CHECK_MS). */
+  private buildsWanted = false;
   private readonly unsubscribe: () => void;
   /** Tenants whose automatic build failed: not before this time. */
   private readonly buildNotBefore = new Map<string, { at: number; failures: number }>();
@@ -63,21 +64,23 @@ export class OutboxWorker implements PluginWorker {
     private readonly clientFor: ClientFor,
     private readonly options: OutboxWorkerOptions,
   ) {
+    // While the database is away the loop waits for it (leased rows come back when their lease ends);
+    // an unreachable cluster is the rows' own backoff, below.
+    this.loop = new BackgroundLoop({
+      name: "search outbox",
+      log: services.log.child({ pluginId: ELASTICSEARCH }),
+      health: services.database.health,
+      idleMs: options.pollMs,
+      run: () => services.database.background(() => this.run()),
+    });
     // Committed events (new tickets, messages…) are the moment to look: their
     // changes are queued in the same transactions. The timer is the safety net.
     this.unsubscribe = services.realtime.bus.subscribe(() => void this.kick({ builds: false }));
   }
 
   start(): this {
-    this.schedule(0);
+    this.loop.start(0);
     return this;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.kick({ builds: false }), ms);
-    this.timer.unref();
   }
 
   /**
@@ -86,36 +89,24 @@ export class OutboxWorker implements PluginWorker {
    * Returns when done (tests await it).
    */
   kick(options: { builds?: boolean } = {}): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
+    if (options.builds !== false) this.buildsWanted = true;
+    return this.loop.kick();
+  }
+
+  private async run(): Promise<void> {
+    // Another pass only while full batches go out: rows that failed wait for their backoff.
+    const batch = this.options.batch ?? 500;
+    for (;;) {
+      if (this.stopped) break;
+      const { leased, sent } = await this.pass();
+      if (leased < batch || sent === 0) break;
     }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          // Another pass only while full batches go out: rows that failed wait for their backoff.
-          const batch = this.options.batch ?? 500;
-          for (;;) {
-            if (this.stopped) break;
-            const { leased, sent } = await this.services.database.background(() => this.pass());
-            if (leased < batch || sent === 0) break;
-          }
-        } while (this.again && !this.stopped);
-        const buildsDue = options.builds !== false || Date.now() - this.lastBuildCheck >= BUILD_CHECK_MS;
-        if (this.options.autoBuild !== false && buildsDue && !this.stopped) {
-          this.lastBuildCheck = Date.now();
-          await this.services.database.background(() => this.startBuilds());
-        }
-      } catch (err) {
-        this.services.log.warn({ err, pluginId: ELASTICSEARCH }, "search outbox pass failed; will retry");
-      } finally {
-        this.running = undefined;
-        this.schedule(this.options.pollMs);
-      }
-    })();
-    return this.running;
+    const buildsDue = this.buildsWanted || Date.now() - this.lastBuildCheck >= BUILD_CHECK_MS;
+    this.buildsWanted = false;
+    if (this.options.autoBuild !== false && buildsDue && !this.stopped) {
+      this.lastBuildCheck = Date.now();
+      await this.startBuilds();
+    }
   }
 
   /** One batch: how many rows were leased, and how many of them are done. */
@@ -238,7 +229,7 @@ export class OutboxWorker implements PluginWorker {
 
   /** Waits for a running build (tests). */
   async idle(): Promise<void> {
-    await this.running;
+    await this.loop.idle();
     await this.building;
   }
 
@@ -246,8 +237,7 @@ export class OutboxWorker implements PluginWorker {
     this.stopped = true;
     this.unsubscribe();
     this.shutdown.abort();
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     await this.building?.catch(() => {});
   }
 }

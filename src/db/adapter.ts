@@ -4,6 +4,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 
 export interface DatabaseTarget {
@@ -11,7 +12,14 @@ export interface DatabaseTarget {
   databaseUrl?: string;
   /** Where the embedded database keeps its files; "memory://" keeps nothing. */
   dataDir: string;
+  /** How long opening one server connection may take (and waiting for a free one in the pool). */
+  databaseConnectTimeoutMs?: number;
 }
+
+/** Told about every error of a query or a server connection (the health probe decides what it means). */
+export type ErrorObserver = (err: unknown) => void;
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /** Extensions the migrations create: PGlite must load their code when it starts (pg_trgm: typo-tolerant search). */
 const EXTENSIONS = { pg_trgm };
@@ -23,9 +31,41 @@ export function openEmbedded(dataDir: string): PGlite {
   return new PGlite(dir, { extensions: EXTENSIONS });
 }
 
+/** Connection settings shared by the pool, dedicated connections and probes. */
+export function connectionConfig(target: DatabaseTarget & { databaseUrl: string }): pg.ClientConfig {
+  return {
+    connectionString: target.databaseUrl,
+    // Without it a connection attempt to a server that drops packets waits for the OS (minutes).
+    connectionTimeoutMillis: target.databaseConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    // A peer that vanished without closing (host down, network cut) gets TCP keepalive probes after
+    // 10 s of silence, so the connection is eventually dropped instead of waiting forever.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
+}
+
+/**
+ * The pool Prisma queries through on a server. A PostgreSQL restart
+ * terminates every connection: each one's 'error' event must have a listener,
+ * or Node turns it into an uncaught exception that ends the process.
+ */
+export function createServerPool(target: DatabaseTarget & { databaseUrl: string }, onError: ErrorObserver): pg.Pool {
+  // Waiting for a free connection is bounded like opening one: a request fails fast rather than hang.
+  const pool = new pg.Pool(connectionConfig(target));
+  // An idle connection that dies is reported by the pool, which drops it.
+  pool.on("error", onError);
+  // pg-pool detaches its own listener while a connection is checked out (between two queries of a
+  // transaction, say); this one stays for the connection's whole life.
+  pool.on("connect", (client) => client.on("error", onError));
+  return pool;
+}
+
 /** A Prisma driver adapter factory for the configured database. */
-export function createAdapter(target: DatabaseTarget, embedded?: PGlite): SqlMigrationAwareDriverAdapterFactory {
-  if (target.databaseUrl) return new PrismaPg({ connectionString: target.databaseUrl });
+export function createAdapter(target: DatabaseTarget, embedded?: PGlite, onError: ErrorObserver = () => {}): SqlMigrationAwareDriverAdapterFactory {
+  if (target.databaseUrl) {
+    const pool = createServerPool({ ...target, databaseUrl: target.databaseUrl }, onError);
+    return observeErrors(new PrismaPg(pool, { disposeExternalPool: true }), onError);
+  }
   // The adapter is typed against an older driver-adapter-utils; the runtime contract is the same
   // but for bytes arguments, which this client sends base64-encoded (see withBytesArguments).
   const factory = new PrismaPGlite(embedded ?? openEmbedded(target.dataDir)) as unknown as SqlMigrationAwareDriverAdapterFactory;
@@ -59,6 +99,77 @@ function withBytesArguments(factory: SqlMigrationAwareDriverAdapterFactory): Sql
     const adapter = patchQueries((await connect()) as unknown as Queryable & { startTransaction(...a: unknown[]): Promise<Queryable> });
     const startTransaction = adapter.startTransaction.bind(adapter);
     adapter.startTransaction = async (...a: unknown[]) => patchQueries(await startTransaction(...a));
+    return adapter as never;
+  };
+  return factory;
+}
+
+type Transaction = Queryable & { commit(): Promise<void>; rollback(): Promise<void> };
+type Observed = Queryable & { startTransaction(...a: unknown[]): Promise<Transaction> };
+
+/** Calls `onError` with whatever a method rejects with, then rejects as before. */
+function reportFailures<T extends object>(target: T, names: (keyof T)[], onError: ErrorObserver): void {
+  for (const name of names) {
+    const method = (target[name] as (...a: unknown[]) => Promise<unknown>).bind(target);
+    (target as Record<keyof T, unknown>)[name] = (...a: unknown[]) =>
+      method(...a).catch((err: unknown) => {
+        onError(err);
+        throw err;
+      });
+  }
+}
+
+/**
+ * Prisma's transaction manager gives a transaction's connection back to the
+ * pool (commit()/rollback() of the adapter) only after its COMMIT or ROLLBACK
+ * statement succeeded. When that statement fails — the connection died with
+ * the server — the connection stayed checked out for good: each restart under
+ * load leaked a few, until the pool had none left and every query timed out.
+ * Here a failed COMMIT or ROLLBACK releases it (the pool drops a dead one),
+ * and a second release is ignored.
+ */
+function releaseOnFailedEnd(tx: Transaction): Transaction {
+  const commit = tx.commit.bind(tx);
+  const rollback = tx.rollback.bind(tx);
+  const executeRaw = tx.executeRaw.bind(tx);
+  let released = false;
+  const once = async (release: () => Promise<void>) => {
+    if (released) return;
+    released = true;
+    await release();
+  };
+  tx.commit = () => once(commit);
+  tx.rollback = () => once(rollback);
+  tx.executeRaw = async (q) => {
+    try {
+      return await executeRaw(q);
+    } catch (err) {
+      if (/^\s*(COMMIT|ROLLBACK)\s*$/i.test((q as { sql?: string }).sql ?? "")) await once(rollback).catch(() => {});
+      throw err;
+    }
+  };
+  return tx;
+}
+
+/** Every failed query, in a transaction or not, is also told to `onError` (then fails as before). */
+function observeErrors(factory: SqlMigrationAwareDriverAdapterFactory, onError: ErrorObserver): SqlMigrationAwareDriverAdapterFactory {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = (await connect()) as unknown as Observed;
+    reportFailures(adapter, ["queryRaw", "executeRaw"], onError);
+    const startTransaction = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (...a: unknown[]) => {
+      let tx: Transaction;
+      try {
+        tx = await startTransaction(...a);
+      } catch (err) {
+        onError(err);
+        throw err;
+      }
+      releaseOnFailedEnd(tx);
+      reportFailures(tx, ["queryRaw", "executeRaw"], onError);
+      return tx;
+    };
     return adapter as never;
   };
   return factory;

@@ -3,7 +3,8 @@ import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import type { Logger } from "pino";
 import { PrismaClient } from "../generated/prisma/client.js";
-import { createAdapter, openEmbedded } from "./adapter.js";
+import { connectionConfig, createAdapter, openEmbedded, type DatabaseTarget } from "./adapter.js";
+import { DatabaseHealth } from "./health.js";
 import { applyMigrations, type SqlConnection } from "./migrate.js";
 import { listenOnEmbedded, listenOnServer, type ListenOptions, type NotificationHandlers, type NotificationListener } from "./notifications.js";
 import { confineToContact } from "./contact-scope.js";
@@ -26,6 +27,8 @@ export interface Database {
   onAppended(listener: (tenantId: string) => void): () => void;
   /** LISTENs on a channel: over a connection of its own on a server, in process when embedded. */
   listen(channel: string, handlers: NotificationHandlers, log: Logger, options?: ListenOptions): Promise<NotificationListener>;
+  /** Whether the database answers; requests and background loops consult it (see health.ts). */
+  health: DatabaseHealth;
   /** Number of SQL statements sent so far by requests and commands, not by background work (tests use it to catch N+1 queries). */
   readonly queryCount: number;
   /** Number of SQL statements sent so far by background work (see `background`). */
@@ -44,39 +47,58 @@ export interface Database {
 /** How many statement texts `statementsSince` can go back. */
 const RECENT_STATEMENTS = 500;
 
-export interface DatabaseOptions {
-  databaseUrl?: string;
-  dataDir: string;
+export interface DatabaseOptions extends DatabaseTarget {
+  /** Where the health of the database is logged (it goes away, it is back). */
+  log?: Logger;
+}
+
+/** A short-lived server connection: opened, used, closed; its errors never go unhandled. */
+async function withServerConnection<T>(
+  target: DatabaseTarget & { databaseUrl: string },
+  use: (client: pg.Client) => Promise<T>,
+  queryTimeoutMs?: number,
+): Promise<T> {
+  const client = new pg.Client({ ...connectionConfig(target), query_timeout: queryTimeoutMs });
+  let lost: unknown;
+  // A server restart while it is open shows up here; the query in flight fails with it.
+  client.on("error", (err) => (lost = err));
+  try {
+    await client.connect();
+    return await use(client);
+  } catch (err) {
+    throw lost && err !== lost ? new Error((err as Error).message, { cause: lost }) : err;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let embedded: PGlite | undefined;
-  let raw: SqlConnection;
+  let migrate: () => Promise<string[]>;
   let closeRaw: () => Promise<void>;
 
   if (opts.databaseUrl) {
+    const target = { ...opts, databaseUrl: opts.databaseUrl };
     // Migrations use a connection of their own so that the advisory lock and
-    // each migration's transaction share one session.
-    const client = new pg.Client({ connectionString: opts.databaseUrl });
-    let connected: Promise<void> | undefined;
-    const ready = () => (connected ??= client.connect().then(() => undefined));
-    raw = {
-      async exec(sql) {
-        await ready();
-        await client.query(sql);
-      },
-      async query(sql, params) {
-        await ready();
-        return (await client.query(sql, params as unknown[])).rows;
-      },
-    };
-    closeRaw = async () => {
-      if (connected) await client.end();
-    };
+    // each migration's transaction share one session. It is closed afterwards:
+    // an idle connection kept open for nothing is one more to lose in a restart.
+    migrate = () =>
+      withServerConnection(target, (client) => {
+        const raw: SqlConnection = {
+          async exec(sql) {
+            await client.query(sql);
+          },
+          async query(sql, params) {
+            return (await client.query(sql, params as unknown[])).rows;
+          },
+        };
+        return applyMigrations(raw);
+      });
+    closeRaw = async () => {};
   } else {
     const db = openEmbedded(opts.dataDir);
     embedded = db;
-    raw = {
+    const raw: SqlConnection = {
       async exec(sql) {
         await db.exec(sql);
       },
@@ -84,13 +106,26 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         return (await db.query(sql, params)).rows as any[];
       },
     };
+    migrate = () => applyMigrations(raw);
     closeRaw = () => db.close();
   }
 
   const prisma = new PrismaClient({
-    adapter: createAdapter(opts, embedded),
+    // Every failed query and every connection error is shown to the health (declared below).
+    adapter: createAdapter(opts, embedded, (err) => health.report(err)),
     log: [{ emit: "event", level: "query" }],
   });
+  // On a server, the probe opens a connection of its own (the pool may be busy, or hold connections
+  // that died with the server) and gives the query as long as the connection. PGlite lives in this
+  // process and goes away only with it.
+  const url = opts.databaseUrl;
+  const probe = url
+    ? () => {
+        const target = { ...opts, databaseUrl: url };
+        return withServerConnection(target, async (client) => void (await client.query("SELECT 1")), connectionConfig(target).connectionTimeoutMillis);
+      }
+    : async () => void (await prisma.$queryRaw`SELECT 1`);
+  const health = new DatabaseHealth(probe, { log: opts.log });
   let queryCount = 0;
   let backgroundQueryCount = 0;
   // The query event fires in the async context of the call that sent the statement.
@@ -128,7 +163,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     prisma,
     forTenant,
     forContact: (tenantId, contactId) => confineToContact(forTenant(tenantId), contactId),
-    migrate: () => applyMigrations(raw),
+    migrate,
+    health,
     listen: (channel, handlers, log, options) =>
       embedded ? listenOnEmbedded(embedded, channel, handlers) : listenOnServer(opts.databaseUrl!, channel, handlers, log, options),
     get queryCount() {
@@ -145,6 +181,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       return texts;
     },
     async close() {
+      health.close();
       await prisma.$disconnect();
       await closeRaw();
     },

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { describeOutage, isDatabaseUnavailable } from "./unavailable.js";
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 
@@ -63,12 +64,60 @@ export async function applyMigrations(conn: SqlConnection, dir = MIGRATIONS_DIR)
          VALUES ('${randomUUID()}', '${m.checksum}', '${m.name.replace(/'/g, "''")}', now(), 1);\nCOMMIT;`,
       ).catch(async (err) => {
         await conn.exec("ROLLBACK").catch(() => {});
-        throw new Error(`Migration ${m.name} failed: ${(err as Error).message}`);
+        // The cause stays attached: a connection lost mid-migration is an outage, not a broken migration.
+        throw new Error(`Migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
       });
       ran.push(m.name);
     }
     return ran;
   } finally {
     await conn.query("SELECT pg_advisory_unlock(72707369)");
+  }
+}
+
+/** The database did not answer within the start-up window. */
+export class DatabaseUnreachableError extends Error {
+  constructor(
+    readonly waitedMs: number,
+    readonly reason: string,
+  ) {
+    super(
+      `The database could not be reached${waitedMs ? ` in ${Math.round(waitedMs / 1000)} s of trying` : ""} (${reason}). ` +
+        "Check DATABASE_URL and that PostgreSQL is running; DATABASE_STARTUP_WAIT_SECONDS sets how long to wait for it.",
+    );
+    this.name = "DatabaseUnreachableError";
+  }
+}
+
+export interface StartupOptions {
+  /** How long to keep trying while the database cannot be reached; 0: one attempt. */
+  waitMs: number;
+  /** Told before each new attempt. */
+  onRetry?: (info: { attempt: number; reason: string; delayMs: number; remainingMs: number }) => void;
+  /** First wait between attempts (doubles up to 5 s). */
+  retryBaseMs?: number;
+}
+
+/**
+ * Applies pending migrations at start, waiting for a database that is not up
+ * yet (containers starting together, a restart in progress) for up to
+ * `waitMs`. Only "cannot reach the database" is retried: a broken migration or
+ * a wrong password fails at once. A migration interrupted by a lost connection
+ * rolled back in the server and is run again.
+ */
+export async function migrateWhenReachable(migrate: () => Promise<string[]>, options: StartupOptions): Promise<string[]> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrate();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      const reason = describeOutage(err);
+      const remainingMs = options.waitMs - (Date.now() - started);
+      if (remainingMs <= 0) throw new DatabaseUnreachableError(Date.now() - started, reason);
+      const delayMs = Math.min(remainingMs, 5000, (options.retryBaseMs ?? 250) * 2 ** (attempt - 1));
+      options.onRetry?.({ attempt, reason, delayMs, remainingMs });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
 }

@@ -6,6 +6,7 @@ import { requireViewer } from "../graphql/context.js";
 import type { SealedEvent as Event } from "./outbox.js";
 import { Ticket } from "../tickets/types.js";
 import { EVENT_TYPES } from "./outbox.js";
+import { resumingStream } from "./resume.js";
 
 export const TicketEventType = builder.enumType("TicketEventType", {
   values: Object.fromEntries(EVENT_TYPES.map((t) => [t, { value: t }])) as Record<(typeof EVENT_TYPES)[number], { value: string }>,
@@ -100,12 +101,19 @@ async function eventsFor(ctx: Context, after: string | null | undefined, filter:
   const viewer = requireViewer(ctx);
   const from = await startingPoint(ctx, after);
   const check = credentialCheck(ctx);
-  return untilReturned(async function* (signal) {
-    for await (const e of ctx.realtime.feed.stream(viewer.tenantId, from, signal)) {
-      await check();
-      if (await visible(ctx, e, filter)) yield e;
-    }
-  });
+  // The stream stays open across a database outage and reads on from its last event when it is back.
+  return untilReturned((signal) =>
+    resumingStream({
+      from,
+      read: (after) => ctx.realtime.feed.stream(viewer.tenantId, after, signal),
+      accept: async (e) => {
+        await check();
+        return visible(ctx, e, filter);
+      },
+      health: ctx.database.health,
+      signal,
+    }),
+  );
 }
 
 /**

@@ -1,13 +1,22 @@
 import type { Server } from "node:http";
-import type { ExecutionArgs } from "graphql";
+import { GraphQLError, type ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { Database } from "../db/database.js";
 import type { AuthenticateOptions } from "../auth/viewer.js";
+import { serviceUnavailable } from "../errors.js";
 import { CredentialRecheck } from "./credentials.js";
 
 const RECHECK_MS = 2000;
+/** RFC 6455 "Try Again Later": graphql-ws clients reconnect on it (4500 would make them give up). */
+const TRY_AGAIN_LATER = 1013;
+
+/** The error as a WebSocket client sees it: no HTTP status or headers to carry. */
+function forSocket(err: GraphQLError): GraphQLError {
+  const { http: _http, ...extensions } = err.extensions ?? {};
+  return new GraphQLError(err.message, { extensions });
+}
 
 /** The credential a graphql-ws client sends in its connection_init payload. */
 export const authorizationOf = (params: Record<string, unknown> | undefined | null): string | null => {
@@ -22,6 +31,8 @@ export const authorizationOf = (params: Record<string, unknown> | undefined | nu
  * unknown credentials close the socket with 4403. While open, the credential
  * is checked again every two seconds; once revoked (key revoked, agent
  * disabled, token expired) the socket closes with 4403 "Credentials revoked".
+ * While the database is away a new socket closes with 1013 (try again later)
+ * and a new operation fails with SERVICE_UNAVAILABLE; open subscriptions stay.
  */
 export function serveWebSockets(http: Server, yoga: YogaServerInstance<any, any>, database: Database, auth: AuthenticateOptions = {}) {
   const wss = new WebSocketServer({ server: http, path: "/graphql" });
@@ -31,7 +42,18 @@ export function serveWebSockets(http: Server, yoga: YogaServerInstance<any, any>
     {
       onConnect: async (ctx) => {
         const header = authorizationOf(ctx.connectionParams);
-        if (!(await credentials.check(header)).viewer) return false;
+        // The credential cannot be checked while the database is away: that is no refusal (4403).
+        const unavailable = () => {
+          ctx.extra.socket.close(TRY_AGAIN_LATER, "Database unavailable; try again later");
+          return false;
+        };
+        if (!database.health.available) return unavailable();
+        const checked = await credentials.check(header).catch((err: unknown) => {
+          if (database.health.isOutage(err)) return null;
+          throw err;
+        });
+        if (!checked) return unavailable();
+        if (!checked.viewer) return false;
         const timer = setInterval(async () => {
           // A database hiccup is not a revocation.
           const again = await credentials.check(header).catch(() => ({ viewer: "unknown" as const }));
@@ -57,12 +79,22 @@ export function serveWebSockets(http: Server, yoga: YogaServerInstance<any, any>
           socket: ctx.extra.socket,
           params: payload,
         });
+        let contextValue: unknown;
+        try {
+          contextValue = await contextFactory();
+        } catch (err) {
+          // The database is away: this operation fails with SERVICE_UNAVAILABLE; the socket and the
+          // subscriptions already open on it stay (those resume by themselves when it is back).
+          if (err instanceof GraphQLError) return [forSocket(err)];
+          if (database.health.isOutage(err)) return [forSocket(serviceUnavailable())];
+          throw err;
+        }
         const args = {
           schema,
           operationName: payload.operationName,
           document: parse(payload.query),
           variableValues: payload.variables,
-          contextValue: await contextFactory(),
+          contextValue,
           rootValue: { execute, subscribe },
         };
         const errors = validate(args.schema, args.document);

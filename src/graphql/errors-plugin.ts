@@ -2,6 +2,9 @@ import { GraphQLError } from "graphql";
 import { handleStreamOrSingleExecutionResult, type Plugin } from "graphql-yoga";
 import type { Logger } from "pino";
 import { PothosValidationError } from "@pothos/core";
+import { serviceUnavailable } from "../errors.js";
+import type { DatabaseHealth } from "../db/health.js";
+import { describeOutage, isDatabaseUnavailable } from "../db/unavailable.js";
 import type { Context } from "./context.js";
 
 const withCode = (err: GraphQLError, code: string, extra: Record<string, unknown> = {}) =>
@@ -25,7 +28,7 @@ function fromDatabase(original: unknown): [string, string] | null {
  * Gives every error a stable `extensions.code`, and masks unexpected ones:
  * the client sees a reference, the log has the cause.
  */
-export function presentError(err: GraphQLError, requestId: string, log: Logger): GraphQLError {
+export function presentError(err: GraphQLError, requestId: string, log: Logger, health?: DatabaseHealth): GraphQLError {
   const original = err.originalError;
   if (err.extensions?.code && (!original || original instanceof GraphQLError)) return err;
   // Variable coercion: a wrong type or an unknown enum value in the variables.
@@ -35,6 +38,12 @@ export function presentError(err: GraphQLError, requestId: string, log: Logger):
   if (!original) return withCode(err, "GRAPHQL_VALIDATION_FAILED");
   const known = fromDatabase(original);
   if (known) return new GraphQLError(known[1], { nodes: err.nodes, path: err.path, extensions: { code: known[0] } });
+  // Not a bug: the database went away during the request. The client is told to come back, not given a reference.
+  if (health ? health.isOutage(original) : isDatabaseUnavailable(original)) {
+    log.warn({ requestId, path: err.path?.join("."), reason: describeOutage(original) }, "database unavailable during a request");
+    const unavailable = serviceUnavailable();
+    return new GraphQLError(unavailable.message, { nodes: err.nodes, path: err.path, extensions: unavailable.extensions });
+  }
   log.error({ err: original, requestId, path: err.path?.join(".") }, "unexpected error");
   return new GraphQLError(`Unexpected error (reference ${requestId})`, {
     nodes: err.nodes,
@@ -61,7 +70,7 @@ export function errorsPlugin(log: Logger): Plugin<Context> {
         onExecuteDone(payload) {
           return handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
             if (result.errors?.length) {
-              setResult({ ...result, errors: result.errors.map((e) => presentError(e, ctx.requestId, log)) });
+              setResult({ ...result, errors: result.errors.map((e) => presentError(e, ctx.requestId, log, ctx.database.health)) });
             }
           });
         },
@@ -69,15 +78,37 @@ export function errorsPlugin(log: Logger): Plugin<Context> {
     },
     onSubscribe({ args }) {
       const ctx = args.contextValue as Context;
+      // Over a WebSocket there is no HTTP response: its status and headers have no place in the error.
+      const overSocket = !(ctx as Context & { request?: Request }).request;
+      const present = (e: GraphQLError) => {
+        const presented = presentError(e, ctx.requestId, log, ctx.database.health);
+        if (!overSocket || !presented.extensions?.http) return presented;
+        const { http: _http, ...extensions } = presented.extensions;
+        return new GraphQLError(presented.message, { nodes: presented.nodes, path: presented.path, extensions });
+      };
       return {
         onSubscribeResult(payload) {
           return handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
             if (result.errors?.length) {
-              setResult({ ...result, errors: result.errors.map((e) => presentError(e, ctx.requestId, log)) });
+              setResult({ ...result, errors: result.errors.map(present) });
             }
           });
         },
       };
     },
+  };
+}
+
+/**
+ * For yoga's maskedErrors.maskError: an error that escapes a plugin hook or the
+ * context factory (outside execution, where presentError does not see it)
+ * becomes SERVICE_UNAVAILABLE when the database is away; any other error is
+ * returned as it is, for presentError to deal with.
+ */
+export function maskDatabaseOutage(health: DatabaseHealth): (error: unknown) => Error {
+  return (error) => {
+    if (!health.isOutage(error)) return error as Error;
+    const code = (error as GraphQLError | undefined)?.extensions?.code;
+    return code === "SERVICE_UNAVAILABLE" ? (error as Error) : serviceUnavailable();
   };
 }

@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import type { Database } from "../db/database.js";
+import { BackgroundLoop } from "../background/loop.js";
+import { DatabaseUnavailableError } from "../db/unavailable.js";
 import { sweep, type SweepOptions } from "./sweep.js";
 
 export interface RetentionSchedule {
@@ -19,43 +21,30 @@ export interface ScheduleOptions {
 /**
  * Sweeps in the background. The next sweep is scheduled only when the
  * previous one has ended, so two never overlap; a failure is logged and the
- * schedule goes on.
+ * schedule goes on. When the database goes away during a sweep, the schedule
+ * waits for it and sweeps again as soon as it is back (a sweep picks up where
+ * an unfinished one stopped), not an interval later.
  */
 export function scheduleRetentionSweeps(database: Database, log: Logger, options: ScheduleOptions): RetentionSchedule {
   const { intervalMs, firstDelayMs = 10_000 } = options;
   if (intervalMs <= 0) return { stop: async () => {} };
-  const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-
-  const next = (delay: number) => {
-    if (abort.signal.aborted) return;
-    timer = setTimeout(() => {
-      running = run().finally(() => {
-        running = undefined;
-        next(intervalMs);
-      });
-    }, delay);
-    // Never keeps the process alive on its own.
-    timer.unref();
-  };
-
-  const run = async () => {
-    try {
-      const results = await database.background(() => sweep(database, { ...options.sweepOptions, signal: abort.signal, log }));
+  const loop = new BackgroundLoop({
+    name: "retention sweep",
+    log,
+    health: database.health,
+    idleMs: intervalMs,
+    async run(signal) {
+      const results = await database.background(() => sweep(database, { ...options.sweepOptions, signal, log }));
+      // A tenant that failed is logged by the sweep and left for the next one; if the cause was the
+      // database going away, the loop waits for it rather than for the interval.
+      if (!signal.aborted && results.some((r) => r.error) && !(await database.health.check())) {
+        throw new DatabaseUnavailableError("The database went away during the retention sweep");
+      }
       const processed = results.reduce((n, r) => n + Object.values(r.counts).reduce((m, c) => m + (c?.processed ?? 0), 0), 0);
       if (results.length) log.info({ tenants: results.length, processed }, "retention sweep done");
-    } catch (err) {
-      if (!abort.signal.aborted) log.error({ err }, "retention sweep failed; trying again at the next interval");
-    }
-  };
-
-  next(Math.min(firstDelayMs, intervalMs));
-  return {
-    async stop() {
-      abort.abort();
-      clearTimeout(timer);
-      await running;
     },
-  };
+  });
+  // Soon after start, so that frequent restarts do not postpone it forever.
+  loop.start(Math.min(firstDelayMs, intervalMs));
+  return { stop: () => loop.stop() };
 }

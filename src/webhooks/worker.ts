@@ -17,6 +17,8 @@ import { parseSelection } from "./selection.js";
 import { WebhookSender, type SendResult } from "./send.js";
 import { liveSecrets, signatureHeader, storedSecrets, webhookIdOf } from "./signature.js";
 import { retryDelay } from "../retry.js";
+import { BackgroundLoop } from "../background/loop.js";
+import { describeOutage } from "../db/unavailable.js";
 
 export interface WebhookWorkerDeps {
   config: Config;
@@ -58,10 +60,7 @@ interface Leased {
  * never an erased person's data, never a note without notes:read.
  */
 export class WebhookWorker {
-  private timer?: NodeJS.Timeout;
-  private wakeAt = 0;
-  private running?: Promise<void>;
-  private again = false;
+  private readonly loop: BackgroundLoop;
   private stopped = false;
   private readonly shutdown = new AbortController();
   private readonly sender: WebhookSender;
@@ -73,49 +72,31 @@ export class WebhookWorker {
 
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.sender = new WebhookSender({ allowPrivate: deps.config.webhooks.allowPrivate, timeoutMs: deps.config.webhooks.timeoutMs });
+    // While the database is away the loop waits for it; leases taken before the outage run out and are taken again.
+    this.loop = new BackgroundLoop({
+      name: "webhook worker",
+      log: deps.log,
+      health: deps.database.health,
+      idleMs: IDLE_POLL_MS,
+      // Deliveries started in a pass inherit the background mark: their statements are not a request's.
+      run: () => deps.database.background(() => this.pass()),
+    });
     // New events come with their deliveries: a notice is the moment to look.
     this.unsubscribe = deps.realtime.bus.subscribe(() => void this.kick());
   }
 
   start(): void {
-    this.schedule(0);
+    this.loop.start(0);
   }
 
   /** Runs a pass soon; calls during a pass fold into one more pass. */
   kick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      let wait = IDLE_POLL_MS;
-      do {
-        this.again = false;
-        try {
-          // Deliveries started here inherit the background mark: their statements are not a request's.
-          wait = await this.deps.database.background(() => this.pass());
-        } catch (err) {
-          this.deps.log.warn({ err }, "webhook worker pass failed; will retry");
-        }
-      } while (this.again && !this.stopped);
-      this.schedule(wait);
-    })().finally(() => (this.running = undefined));
-    return this.running;
+    return this.loop.kick();
   }
 
   /** Wakes the worker in `ms`, unless it is already due to wake sooner. */
   private schedule(ms: number): void {
-    if (this.stopped) return;
-    const at = Date.now() + ms;
-    if (this.timer && this.wakeAt <= at) return;
-    clearTimeout(this.timer);
-    this.wakeAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.kick();
-    }, ms);
-    this.timer.unref();
+    this.loop.wakeIn(ms);
   }
 
   /**
@@ -231,6 +212,18 @@ export class WebhookWorker {
   /** A bug or an outage, not the receiver's doing: logged, and the attempt still counts towards the bound. */
   private async crashed(d: Leased, err: unknown): Promise<void> {
     const reference = `webhook-${d.id}-${d.attempts}`;
+    if (this.deps.database.health.isOutage(err)) {
+      // Not the delivery's fault either: once the database answers again the attempt is given back and
+      // the delivery is due at once, rather than held by its lease for up to a minute. (If the partner
+      // already had it, it gets it again under the same webhook-id.)
+      const { health } = this.deps.database;
+      this.deps.log.warn({ deliveryId: d.id, reason: describeOutage(err) }, "webhook delivery interrupted: the database is unavailable; it is sent again when the database is back");
+      await health.whenAnswering(this.shutdown.signal);
+      if (this.shutdown.signal.aborted) return;
+      await this.finish(d, { status: "PENDING", attempts: d.attempts - 1, lastError: "Interrupted: the database was unavailable; will be sent again" }).catch(() => {});
+      void this.kick();
+      return;
+    }
     this.deps.log.error({ err, deliveryId: d.id, reference }, "webhook delivery failed unexpectedly");
     await this.retryOrGiveUp(d, { error: `Internal error (reference ${reference})`, sent: false }).catch(() => {});
   }
@@ -281,7 +274,7 @@ export class WebhookWorker {
     const { schema } = this.deps;
     const result = await execute({ schema, document: this.document(schema, selection), rootValue: event, contextValue: ctx });
     // As for any response: expected errors keep their code, unexpected ones are masked (and logged).
-    const errors = result.errors?.map((e) => presentError(e, ctx.requestId, ctx.log)).map((e) => ({ message: e.message, path: e.path, code: e.extensions?.code }));
+    const errors = result.errors?.map((e) => presentError(e, ctx.requestId, ctx.log, this.deps.database.health)).map((e) => ({ message: e.message, path: e.path, code: e.extensions?.code }));
     const data = (result.data as { ticketEvents?: unknown } | null | undefined)?.ticketEvents;
     if (data == null) throw new Error((errors ?? []).map((e) => `${e.code}: ${e.message}`).join("; ") || "no data");
     return JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data, ...(errors?.length ? { errors } : {}) });
@@ -320,10 +313,8 @@ export class WebhookWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe();
-    clearTimeout(this.timer);
-    this.timer = undefined;
     this.shutdown.abort();
-    await this.running;
+    await this.loop.stop();
     await Promise.all(this.inFlight);
     this.sender.close();
   }
