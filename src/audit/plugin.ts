@@ -194,7 +194,9 @@ export function auditPlugin(): Plugin<Context> {
               entries.map((e) => ({ ...e, ...who.actor, requestId: ctx.requestId })),
             );
           } catch (err) {
-            ctx.log.error({ err, requestId: ctx.requestId }, "could not write the audit log");
+            // During a database outage the request itself failed (SERVICE_UNAVAILABLE): nothing it did committed.
+            if (ctx.database.health.isOutage(err)) ctx.log.warn({ requestId: ctx.requestId }, "audit entry not written: the database is away");
+            else ctx.log.error({ err, requestId: ctx.requestId }, "could not write the audit log");
           }
         },
       };

@@ -37,7 +37,13 @@ export class Sequencer {
     private readonly log: Logger,
     private readonly pollMs = 1000,
   ) {
-    this.unlisten = database.onAppended((tenantId) => void this.kick(tenantId));
+    const unlistenAppends = database.onAppended((tenantId) => void this.kick(tenantId));
+    // Back from an outage: what committed before it (or on other instances meanwhile) is numbered now.
+    const unlistenHealth = database.health.onChange((available) => available && void this.sweep());
+    this.unlisten = () => {
+      unlistenAppends();
+      unlistenHealth();
+    };
   }
 
   /** Seals what crashed or stopped instances left, then keeps looking every pollMs. */
@@ -66,6 +72,7 @@ export class Sequencer {
 
   /** Seals every tenant that has unsealed rows now. */
   async sweep(): Promise<void> {
+    if (!this.database.health.available) return; // its return sweeps
     try {
       this.retryPublishing();
       const tenants = await this.database.background(
@@ -75,7 +82,7 @@ export class Sequencer {
       );
       await Promise.all(tenants.map((t) => this.kick(t.tenantId)));
     } catch (err) {
-      this.log.warn({ err }, "sequencer could not look for unsealed rows; will retry");
+      if (!this.database.health.isOutage(err)) this.log.warn({ err }, "sequencer could not look for unsealed rows; will retry");
     }
   }
 
@@ -101,6 +108,8 @@ export class Sequencer {
       if (events) await this.publish(tenantId, eventSeq);
     } catch (err) {
       if (this.stopped) return;
+      // While the database is away nothing is lost: the rows wait, and its return sweeps every tenant.
+      if (this.database.health.isOutage(err)) return;
       this.log.warn({ err, tenantId }, "sequencer run failed; will retry");
       setTimeout(() => void this.kick(tenantId), RETRY_MS).unref();
     }
