@@ -194,7 +194,7 @@ export function auditPlugin(): Plugin<Context> {
               entries.map((e) => ({ ...e, ...who.actor, requestId: ctx.requestId })),
             );
           } catch (err) {
-            // During a database outage the request itself failed (SERVICE_UNAVAILABLE): nothing it did committed.
+            // An outage is logged without a stack: the health probe already reports it, once.
             if (ctx.database.health.isOutage(err)) ctx.log.warn({ requestId: ctx.requestId }, "audit entry not written: the database is away");
             else ctx.log.error({ err, requestId: ctx.requestId }, "could not write the audit log");
           }
