@@ -26,6 +26,7 @@ import { readinessCheck } from "./readiness.js";
 import { schema } from "./graphql/schema.js";
 import { createLogger } from "./logger.js";
 import { scheduleRetentionSweeps } from "./retention/schedule.js";
+import { keepStatisticsCurrent } from "./db/statistics.js";
 import { shippedPlugins } from "../plugins/index.js";
 import type { PluginHost } from "./plugin-host/host.js";
 import { handlePluginHttp } from "./plugin-host/http.js";
@@ -202,6 +203,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const pluginWorkers = plugins.registry.list().flatMap((def) => (def.start ? [def.start(services)] : []));
   const { port } = http.address() as AddressInfo;
   const retention = scheduleRetentionSweeps(database, log, { intervalMs: config.retentionSweepMinutes * 60_000 });
+  const statistics = keepStatisticsCurrent(database, log);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
 
   return {
@@ -211,6 +213,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     sequenced: (tenantId) => (tenantId ? realtime.sequencer.kick(tenantId) : realtime.sequencer.sweep()),
     async close() {
       await retention.stop();
+      await statistics.stop();
       await ws.close();
       await webhooks.stop();
       await Promise.all(pluginWorkers.map((w) => w.stop()));
