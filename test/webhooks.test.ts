@@ -4,7 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { recordEvents } from "../src/events/outbox.js";
-import { sealEvents } from "../src/events/seal.js";
+import { sealIn } from "../src/sequencer/seal.js";
 import { asSequencer } from "../src/sequencer/lock.js";
 import { retryDelay } from "../src/retry.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
@@ -479,13 +479,13 @@ describe("reliability", () => {
     const endpointId = Buffer.from(ep.id, "base64").toString().split(":")[1]!;
     // Two events numbered, and both deliveries leased by a sender that died, in one transaction (so that no
     // live sender sees them in between): one lease has run out, the other has not.
-    const eventSeq = await asSequencer(app.database, A.id, async (tx, heads) => {
+    const eventSeq = await asSequencer(app.database, A.id, async (tx, heads, stored) => {
       const start = heads.eventSeq;
       await recordEvents(tx, A.id, [
         { type: "TICKET_STATUS_CHANGED", data: { from: "NEW", to: "OPEN" } },
         { type: "TICKET_STATUS_CHANGED", data: { from: "OPEN", to: "PENDING" } },
       ]);
-      await sealEvents(tx, A.id, heads);
+      await sealIn(tx, A.id, heads, stored);
       await tx.webhookDelivery.updateMany({ where: { endpointId, eventSeq: start + 1 }, data: { attempts: 1, nextAttemptAt: new Date(Date.now() - 1000) } });
       await tx.webhookDelivery.updateMany({ where: { endpointId, eventSeq: start + 2 }, data: { attempts: 1, nextAttemptAt: new Date(Date.now() + 3000) } });
       return start;

@@ -1,54 +1,72 @@
+import { Prisma } from "../generated/prisma/client.js";
 import type { Heads, SequencerTx } from "../sequencer/lock.js";
 import { entryHash } from "./chain.js";
 
 /** The most entries one statement seals. */
-const BATCH = 1000;
+export const AUDIT_BATCH = 1000;
+
+/** A batch of entries chained in memory, to be stored by `update`. */
+export interface ChainedBatch {
+  count: number;
+  /** The UPDATE that stores their seq, prevHash and hash (a no-op for an empty batch). */
+  update: Prisma.Sql;
+}
 
 /**
- * Numbers and chains the tenant's committed, unsealed entries after the head,
- * in the order they were appended, and moves `heads.audit`. The hash covers
- * the entry as stored (read back here), exactly as verification reads it.
- * Returns how many entries it sealed.
+ * Reads the tenant's next committed, unsealed entries (at most AUDIT_BATCH, in
+ * the order they were appended), numbers and chains them after `heads.audit`
+ * and moves it. The hash covers the entry as stored (read back here), exactly
+ * as verification reads it. Storing is the caller's: `update` runs alone or as
+ * a step of the sequencer's statement.
  */
+export async function chainNextBatch(tx: SequencerTx, tenantId: string, heads: Heads): Promise<ChainedBatch> {
+  const rows = await tx.auditEntry.findMany({
+    where: { tenantId, seq: null },
+    orderBy: { appendOrder: "asc" },
+    take: AUDIT_BATCH,
+    select: {
+      id: true,
+      at: true,
+      actorType: true,
+      actorId: true,
+      action: true,
+      subjectType: true,
+      subjectId: true,
+      subjectIds: true,
+      categories: true,
+      details: true,
+      requestId: true,
+    },
+  });
+  let { seq, hash } = heads.audit;
+  const seqs: number[] = [];
+  const prevHashes: string[] = [];
+  const hashes: string[] = [];
+  for (const row of rows) {
+    prevHashes.push(hash);
+    seq += 1;
+    hash = entryHash(hash, { ...row, seq });
+    seqs.push(seq);
+    hashes.push(hash);
+  }
+  heads.audit = { seq, hash };
+  return {
+    count: rows.length,
+    update: Prisma.sql`
+      UPDATE "AuditEntry" a SET "seq" = u.seq, "prevHash" = u.prev, "hash" = u.hash
+      FROM unnest(${rows.map((r) => r.id)}::uuid[], ${seqs}::int[], ${prevHashes}::text[], ${hashes}::text[]) AS u(id, seq, prev, hash)
+      WHERE a."id" = u.id`,
+  };
+}
+
+/** Seals every committed, unsealed entry of the tenant, a batch per statement; returns how many. */
 export async function sealAudit(tx: SequencerTx, tenantId: string, heads: Heads): Promise<number> {
   let sealed = 0;
   for (;;) {
-    const rows = await tx.auditEntry.findMany({
-      where: { tenantId, seq: null },
-      orderBy: { appendOrder: "asc" },
-      take: BATCH,
-      select: {
-        id: true,
-        at: true,
-        actorType: true,
-        actorId: true,
-        action: true,
-        subjectType: true,
-        subjectId: true,
-        subjectIds: true,
-        categories: true,
-        details: true,
-        requestId: true,
-      },
-    });
-    if (!rows.length) return sealed;
-    let { seq, hash } = heads.audit;
-    const seqs: number[] = [];
-    const prevHashes: string[] = [];
-    const hashes: string[] = [];
-    for (const row of rows) {
-      prevHashes.push(hash);
-      seq += 1;
-      hash = entryHash(hash, { ...row, seq });
-      seqs.push(seq);
-      hashes.push(hash);
-    }
-    await tx.$executeRaw`
-      UPDATE "AuditEntry" a SET "seq" = u.seq, "prevHash" = u.prev, "hash" = u.hash
-      FROM unnest(${rows.map((r) => r.id)}::uuid[], ${seqs}::int[], ${prevHashes}::text[], ${hashes}::text[]) AS u(id, seq, prev, hash)
-      WHERE a."id" = u.id`;
-    heads.audit = { seq, hash };
-    sealed += rows.length;
-    if (rows.length < BATCH) return sealed;
+    const batch = await chainNextBatch(tx, tenantId, heads);
+    if (!batch.count) return sealed;
+    await tx.$executeRaw(batch.update);
+    sealed += batch.count;
+    if (batch.count < AUDIT_BATCH) return sealed;
   }
 }

@@ -1,34 +1,23 @@
-import type { Heads, SequencerTx } from "../sequencer/lock.js";
-import { queueDeliveries } from "../webhooks/fanout.js";
+import { Prisma } from "../generated/prisma/client.js";
 
 /** The most events one statement numbers. */
-const BATCH = 1000;
+export const EVENT_BATCH = 1000;
 
 /**
- * Numbers the tenant's committed, unnumbered events after the head, in the
- * order they were written (a transaction's events stay in its order), moves
- * `heads.eventSeq` and queues partners' webhook deliveries for them in the
- * same transaction: a delivery exists exactly for each numbered event.
- * Returns how many events it numbered.
+ * The UPDATE that numbers the tenant's committed, unnumbered events after
+ * `eventSeq`, in the order they were written (a transaction's events stay in
+ * its order), at most EVENT_BATCH, returning seq, type and internal: a step
+ * of the sequencer's statement (src/sequencer/seal.ts), which also queues
+ * their webhook deliveries and moves the head.
  */
-export async function sealEvents(tx: SequencerTx, tenantId: string, heads: Heads): Promise<number> {
-  let sealed = 0;
-  for (;;) {
-    const now = new Date().toISOString();
-    const rows = await tx.$queryRaw<{ seq: number; type: string; internal: boolean }[]>`
-      WITH todo AS (
-        SELECT "id", row_number() OVER (ORDER BY "appendOrder") AS n
-        FROM "Event" WHERE "tenantId" = ${tenantId}::uuid AND "seq" IS NULL
-        ORDER BY "appendOrder" LIMIT ${BATCH}
-      )
-      UPDATE "Event" e SET "seq" = ${heads.eventSeq}::int + todo.n::int, "publishedAt" = ${now}::timestamp
-      FROM todo WHERE e."id" = todo."id"
-      RETURNING e."seq", e."type", e."internal"`;
-    if (!rows.length) return sealed;
-    rows.sort((a, b) => a.seq - b.seq);
-    await queueDeliveries(tx, tenantId, rows);
-    heads.eventSeq = rows[rows.length - 1]!.seq;
-    sealed += rows.length;
-    if (rows.length < BATCH) return sealed;
-  }
+export function numberEvents(tenantId: string, eventSeq: number): Prisma.Sql {
+  return Prisma.sql`
+    UPDATE "Event" e SET "seq" = ${eventSeq}::int + todo.n::int, "publishedAt" = ${new Date().toISOString()}::timestamp
+    FROM (
+      SELECT "id", row_number() OVER (ORDER BY "appendOrder") AS n
+      FROM "Event" WHERE "tenantId" = ${tenantId}::uuid AND "seq" IS NULL
+      ORDER BY "appendOrder" LIMIT ${EVENT_BATCH}
+    ) AS todo
+    WHERE e."id" = todo."id"
+    RETURNING e."seq", e."type", e."internal"`;
 }

@@ -1,6 +1,6 @@
 import type { Database } from "../db/database.js";
 import { AppError } from "../errors.js";
-import type { PrismaClient } from "../generated/prisma/client.js";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 
 /** An unscoped transaction: the sequencer works across the tables of one tenant it names itself. */
 export type SequencerTx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
@@ -14,28 +14,38 @@ export interface Heads {
 // Sealing a large backlog (after an outage) may take a while; nothing else waits for it.
 const TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 };
 
+const same = (a: Heads, b: Heads) => a.audit.seq === b.audit.seq && a.audit.hash === b.audit.hash && a.eventSeq === b.eventSeq;
+
+/** The UPDATE that stores the heads on the tenant row; a statement of its own, or a step of a larger one. */
+export function writeHeads(tenantId: string, heads: Heads): Prisma.Sql {
+  return Prisma.sql`UPDATE "Tenant" SET "auditSeq" = ${heads.audit.seq}, "auditHeadHash" = ${heads.audit.hash}, "eventSeq" = ${heads.eventSeq}
+    WHERE "id" = ${tenantId}::uuid`;
+}
+
 /**
  * Runs `work` as the tenant's sequencer: in one transaction holding the
  * tenant's advisory lock, so that at any moment one transaction in the whole
  * deployment numbers its rows, whichever instance runs it. The lock is taken
- * before the heads are read (each statement sees what committed before it),
- * and the heads `work` moved are written back before commit. Requests never
- * take this lock.
+ * before the heads are read (each statement sees what committed before it).
+ * Heads that `work` moved are written back before commit, unless `work`
+ * reported them stored (`stored(heads)`) in a statement of its own. Requests
+ * never take this lock.
  */
-export async function asSequencer<T>(database: Database, tenantId: string, work: (tx: SequencerTx, heads: Heads) => Promise<T>): Promise<T> {
+export async function asSequencer<T>(
+  database: Database,
+  tenantId: string,
+  work: (tx: SequencerTx, heads: Heads, stored: (heads: Heads) => void) => Promise<T>,
+): Promise<T> {
   return database.prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`deskgraph.sequencer:${tenantId}`}, 0))`;
     const rows = await tx.$queryRaw<{ auditSeq: number; auditHeadHash: string; eventSeq: number }[]>`
       SELECT "auditSeq", "auditHeadHash", "eventSeq" FROM "Tenant" WHERE "id" = ${tenantId}::uuid`;
     const row = rows[0];
     if (!row) throw new AppError("NOT_FOUND", "Tenant not found");
-    const before: Heads = { audit: { seq: Number(row.auditSeq), hash: row.auditHeadHash }, eventSeq: Number(row.eventSeq) };
-    const heads: Heads = { audit: { ...before.audit }, eventSeq: before.eventSeq };
-    const result = await work(tx, heads);
-    if (heads.audit.seq !== before.audit.seq || heads.eventSeq !== before.eventSeq) {
-      await tx.$executeRaw`UPDATE "Tenant" SET "auditSeq" = ${heads.audit.seq}, "auditHeadHash" = ${heads.audit.hash}, "eventSeq" = ${heads.eventSeq}
-        WHERE "id" = ${tenantId}::uuid`;
-    }
+    let saved: Heads = { audit: { seq: Number(row.auditSeq), hash: row.auditHeadHash }, eventSeq: Number(row.eventSeq) };
+    const heads: Heads = { audit: { ...saved.audit }, eventSeq: saved.eventSeq };
+    const result = await work(tx, heads, (h) => (saved = { audit: { ...h.audit }, eventSeq: h.eventSeq }));
+    if (!same(heads, saved)) await tx.$executeRaw(writeHeads(tenantId, heads));
     return result;
   }, TX_OPTIONS);
 }

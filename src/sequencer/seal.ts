@@ -1,16 +1,42 @@
-import { sealAudit } from "../audit/seal.js";
+import { AUDIT_BATCH, chainNextBatch } from "../audit/seal.js";
 import type { Database } from "../db/database.js";
-import { sealEvents } from "../events/seal.js";
-import { asSequencer } from "./lock.js";
+import { EVENT_BATCH, numberEvents } from "../events/seal.js";
+import { Prisma } from "../generated/prisma/client.js";
+import { queueDeliveriesFor } from "../webhooks/fanout.js";
+import { asSequencer, type Heads, type SequencerTx } from "./lock.js";
 
 /**
  * One sequencer run for one tenant: numbers its committed audit entries and
- * events. Returns how many events it numbered and the event head, for the
- * notice that wakes subscribers.
+ * events. Each batch is one read (the audit entries to hash) and one
+ * statement that stores the chain, numbers the events, queues their webhook
+ * deliveries and moves the heads: few round trips, so that a run is short
+ * even when the server is busy. Returns how many events it numbered and the
+ * event head, for the notice that wakes subscribers.
  */
 export function sealTenant(database: Database, tenantId: string): Promise<{ events: number; eventSeq: number }> {
-  return asSequencer(database, tenantId, async (tx, heads) => {
-    await sealAudit(tx, tenantId, heads);
-    return { events: await sealEvents(tx, tenantId, heads), eventSeq: heads.eventSeq };
-  });
+  return asSequencer(database, tenantId, (tx, heads, stored) => sealIn(tx, tenantId, heads, stored));
+}
+
+/** The run itself, inside a transaction that holds the tenant's sequencer lock (see asSequencer). */
+export async function sealIn(tx: SequencerTx, tenantId: string, heads: Heads, stored: (heads: Heads) => void): Promise<{ events: number; eventSeq: number }> {
+  let events = 0;
+  for (;;) {
+    const audit = await chainNextBatch(tx, tenantId, heads);
+    const rows = await tx.$queryRaw<{ numbered: number; eventSeq: number | null }[]>(Prisma.sql`
+      WITH sealed_audit AS (${audit.update}),
+           numbered AS (${numberEvents(tenantId, heads.eventSeq)}),
+           deliveries AS (${queueDeliveriesFor(tenantId, Prisma.sql`numbered`)}),
+           head AS (
+             UPDATE "Tenant" SET "auditSeq" = ${heads.audit.seq}, "auditHeadHash" = ${heads.audit.hash},
+                    "eventSeq" = COALESCE((SELECT max("seq") FROM numbered), ${heads.eventSeq}::int)
+             WHERE "id" = ${tenantId}::uuid AND (${audit.count}::int > 0 OR EXISTS (SELECT 1 FROM numbered))
+             RETURNING "eventSeq"
+           )
+      SELECT (SELECT count(*) FROM numbered)::int AS numbered, (SELECT "eventSeq" FROM head) AS "eventSeq"`);
+    const numbered = Number(rows[0]?.numbered ?? 0);
+    heads.eventSeq = Number(rows[0]?.eventSeq ?? heads.eventSeq);
+    stored(heads);
+    events += numbered;
+    if (audit.count < AUDIT_BATCH && numbered < EVENT_BATCH) return { events, eventSeq: heads.eventSeq };
+  }
 }

@@ -1,31 +1,23 @@
-/** What queueing deliveries needs of a transaction (a tenant-scoped one, in practice). */
-export interface FanoutTx {
-  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>;
-}
-
-export interface QueuedEvent {
-  seq: number;
-  type: string;
-  internal: boolean;
-}
+import { Prisma } from "../generated/prisma/client.js";
 
 /**
- * Queues one delivery per enabled endpoint that wants each event, in the
- * transaction that records the events: a change that rolls back queues
- * nothing, one that commits cannot lose its deliveries across a restart, and
- * (endpoint, event) is unique, so nothing is queued twice. An internal note is
- * not queued for an endpoint whose API key may not read notes.
+ * The INSERT that queues one delivery per enabled endpoint that wants each of
+ * `events` (a relation with columns seq, type, internal: the events the
+ * sequencer has just numbered, in the same statement). Queued in the
+ * transaction that numbers the events, a delivery exists exactly for each
+ * numbered event, none is lost across a restart, and (endpoint, event) is
+ * unique, so nothing is queued twice. An internal note is not queued for an
+ * endpoint whose API key may not read notes.
  */
-export async function queueDeliveries(tx: FanoutTx, tenantId: string, events: QueuedEvent[]): Promise<void> {
-  if (!events.length) return;
+export function queueDeliveriesFor(tenantId: string, events: Prisma.Sql): Prisma.Sql {
   // Timestamps as the application writes them (UTC, from its clock), like every Prisma-written column.
   const now = new Date().toISOString();
-  await tx.$executeRaw`
+  return Prisma.sql`
     INSERT INTO "WebhookDelivery" ("id", "tenantId", "endpointId", "eventSeq", "eventType", "status", "attempts", "nextAttemptAt", "createdAt")
     SELECT gen_random_uuid(), e."tenantId", e."id", ev.seq, ev.type, 'PENDING', 0, ${now}::timestamp, ${now}::timestamp
     FROM "WebhookEndpoint" e
     JOIN "ApiKey" k ON k."id" = e."apiKeyId" AND k."tenantId" = e."tenantId"
-    CROSS JOIN unnest(${events.map((e) => e.seq)}::int[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.internal)}::boolean[]) AS ev(seq, type, internal)
+    CROSS JOIN ${events} AS ev
     WHERE e."tenantId" = ${tenantId}::uuid
       AND e."enabled"
       AND ev.type = ANY(e."eventTypes")
