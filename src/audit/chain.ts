@@ -16,6 +16,20 @@ export interface HashedFields {
   requestId: string | null;
 }
 
+/** The columns an entry's hash covers besides seq, as a Prisma select: sealing and verification read the same. */
+export const HASHED_COLUMNS = {
+  at: true,
+  actorType: true,
+  actorId: true,
+  action: true,
+  subjectType: true,
+  subjectId: true,
+  subjectIds: true,
+  categories: true,
+  details: true,
+  requestId: true,
+} as const;
+
 /** The entry that accounts for deleted oldest entries: details { throughSeq, hashAtThroughSeq }. */
 export const PRUNED_ACTION = "audit.pruned";
 

@@ -1,6 +1,6 @@
 import { Prisma } from "../generated/prisma/client.js";
 import type { Heads, SequencerTx } from "../sequencer/lock.js";
-import { entryHash } from "./chain.js";
+import { entryHash, HASHED_COLUMNS } from "./chain.js";
 
 /** The most entries one statement seals. */
 export const AUDIT_BATCH = 1000;
@@ -24,19 +24,7 @@ export async function chainNextBatch(tx: SequencerTx, tenantId: string, heads: H
     where: { tenantId, seq: null },
     orderBy: { appendOrder: "asc" },
     take: AUDIT_BATCH,
-    select: {
-      id: true,
-      at: true,
-      actorType: true,
-      actorId: true,
-      action: true,
-      subjectType: true,
-      subjectId: true,
-      subjectIds: true,
-      categories: true,
-      details: true,
-      requestId: true,
-    },
+    select: { ...HASHED_COLUMNS, id: true },
   });
   let { seq, hash } = heads.audit;
   const seqs: number[] = [];

@@ -1,6 +1,6 @@
 import type { Database } from "../db/database.js";
 import { AppError } from "../errors.js";
-import { entryHash, GENESIS_HASH, PRUNED_ACTION, type HashedFields } from "./chain.js";
+import { entryHash, GENESIS_HASH, HASHED_COLUMNS, PRUNED_ACTION, type HashedFields } from "./chain.js";
 
 export interface ChainVerification {
   valid: boolean;
@@ -16,21 +16,7 @@ export interface ChainVerification {
 type Row = HashedFields & { prevHash: string; hash: string };
 type Problem = [seq: number, reason: string];
 
-const SELECT = {
-  seq: true,
-  at: true,
-  actorType: true,
-  actorId: true,
-  action: true,
-  subjectType: true,
-  subjectId: true,
-  subjectIds: true,
-  categories: true,
-  details: true,
-  requestId: true,
-  prevHash: true,
-  hash: true,
-} as const;
+const SELECT = { ...HASHED_COLUMNS, seq: true, prevHash: true, hash: true } as const;
 
 const missing = (from: number, to: number) => (from === to ? `Entry ${from} is missing` : `Entries ${from}–${to} are missing`);
 
