@@ -65,6 +65,7 @@ const EnvSchema = z.object({
   BILLING_RETURN_URL: z.string().url().optional(),
   // Without billing there is no plan and so no rate tier: this optional limit applies to every tenant.
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().max(1_000_000).optional(),
+  TENANT_MAX_CONCURRENT_OPERATIONS: z.coerce.number().int().min(0).max(10_000).default(4),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -92,6 +93,8 @@ export interface Config {
   eventPollMs: number;
   /** How often the sequencer looks for unsealed rows it was not told of (other processes, a crash). */
   sequencerPollMs: number;
+  /** Queries and mutations of one tenant that execute at once on an instance; the rest wait their turn (0: no limit). */
+  tenantMaxConcurrentOperations: number;
   /** How long events stay replayable (ticketEvents(after:), events). */
   eventRetentionDays: number;
   /** Partner webhooks: see src/webhooks/. */
@@ -174,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     seedDemo: e.SEED_DEMO,
     eventPollMs: e.EVENT_POLL_MS,
     sequencerPollMs: e.SEQUENCER_POLL_MS,
+    tenantMaxConcurrentOperations: e.TENANT_MAX_CONCURRENT_OPERATIONS,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     webhooks: {
       allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE,

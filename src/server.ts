@@ -11,6 +11,7 @@ import { SignInLimiter } from "./agents/sign-in-limiter.js";
 import { auditPlugin } from "./audit/plugin.js";
 import { ApiRateLimiter } from "./billing/api-rate.js";
 import { apiRateLimit } from "./billing/api-rate-plugin.js";
+import { tenantFairShare } from "./tenants/fair-share.js";
 import { readOnlyGuard } from "./billing/read-only.js";
 import { createBillingHost } from "./billing/setup.js";
 import { BILLING_WEBHOOK_PATH, handleBillingWebhook } from "./billing/webhook.js";
@@ -118,6 +119,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       errorsPlugin(log),
       // Before everything that works for an operation (audit, publishing): a refused one costs a counter only.
       apiRateLimit(apiRate),
+      // After the rate check (a refused operation takes no turn), before everything that does the work.
+      tenantFairShare(config.tenantMaxConcurrentOperations),
       {
         // A mutation may have committed events: have them numbered now. Placed before auditPlugin,
         // whose onExecuteDone awaits the audit append: events need not wait for it.

@@ -17,5 +17,7 @@ export function benchConfig(databaseUrl?: string): Config {
     // nothing a bench seeds is old enough for it to remove.
     RETENTION_SWEEP_MINUTES: "0",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    // The per-tenant share of the server can be compared: TENANT_MAX_CONCURRENT_OPERATIONS=0 npm run bench:compare
+    ...(process.env.TENANT_MAX_CONCURRENT_OPERATIONS ? { TENANT_MAX_CONCURRENT_OPERATIONS: process.env.TENANT_MAX_CONCURRENT_OPERATIONS } : {}),
   });
 }

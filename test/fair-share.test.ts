@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { tenantFairShare } from "../src/tenants/fair-share.js";
+import { codes, startApp } from "./support/app.js";
+
+type Exec = (args: unknown) => Promise<unknown>;
+
+/** Runs an operation of `tenantId` through the plugin as yoga would, with `work` as the execution. */
+function operation(plugin: ReturnType<typeof tenantFairShare>, tenantId: string, work: () => Promise<unknown>): Promise<unknown> {
+  let execute: Exec = () => work();
+  (plugin.onExecute as (p: unknown) => void)({
+    args: { contextValue: { viewer: { tenantId } } },
+    executeFn: execute,
+    setExecuteFn: (fn: Exec) => (execute = fn),
+  });
+  return execute({});
+}
+
+function deferred() {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe("each tenant's share of an instance", () => {
+  it("runs at most `limit` operations of a tenant at once, the next in arrival order, and never holds up another tenant", async () => {
+    const plugin = tenantFairShare(2);
+    const started: string[] = [];
+    const gates = new Map<string, ReturnType<typeof deferred>>();
+    const op = (tenant: string, name: string) => {
+      const gate = deferred();
+      gates.set(name, gate);
+      return operation(plugin, tenant, async () => {
+        started.push(name);
+        await gate.promise;
+        return name;
+      });
+    };
+    const running = [op("A", "a1"), op("A", "a2"), op("A", "a3"), op("A", "a4"), op("B", "b1")];
+    await tick();
+    expect(started).toEqual(["a1", "a2", "b1"]);
+
+    gates.get("a2")!.resolve();
+    await tick();
+    expect(started).toEqual(["a1", "a2", "b1", "a3"]);
+
+    // An execution that fails gives its turn back too.
+    gates.get("a1")!.reject(new Error("boom"));
+    await expect(running[0]).rejects.toThrow("boom");
+    await tick();
+    expect(started).toEqual(["a1", "a2", "b1", "a3", "a4"]);
+    for (const name of ["a3", "a4", "b1"]) gates.get(name)!.resolve();
+    expect(await Promise.all(running.slice(1))).toEqual(["a2", "a3", "a4", "b1"]);
+  });
+
+  it("serves every request of a tenant sending many at once, one at a time, errors included", async () => {
+    const app = await startApp({ TENANT_MAX_CONCURRENT_OPERATIONS: "1" });
+    try {
+      const t = await app.tenant();
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          i % 4 === 3
+            ? app.gql(`mutation { createTicket(input: { subject: "", body: "b", requester: { name: "X" } }) { id } }`, {}, t.ownerToken)
+            : app.gql(`mutation($s: String!) { createTicket(input: { subject: $s, body: "b", requester: { name: "P" } }) { number } }`, { s: `T${i}` }, t.ownerToken),
+        ),
+      );
+      expect(results.filter((r) => r.data?.createTicket?.number).length).toBe(9);
+      expect(results.filter((r) => codes(r).includes("VALIDATION")).length).toBe(3);
+      const after = await app.gql(`{ tickets(first: 1) { totalCount } }`, {}, t.ownerToken);
+      expect(after.data.tickets.totalCount).toBe(9);
+    } finally {
+      await app.close();
+    }
+  });
+});
