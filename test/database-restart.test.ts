@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +12,7 @@ import WebSocket from "ws";
 import { listenOnServer } from "../src/db/notifications.js";
 import { privatePostgresUnavailable, startPrivatePostgres, type PrivatePostgres } from "./support/private-postgres.js";
 import { startReceiver, until, sleep, type Receiver } from "./support/webhooks.js";
+import { freePort } from "./support/free-port.js";
 
 /**
  * An operator's view of a database outage: Deskgraph runs as its own process
@@ -67,14 +67,6 @@ async function stopProcess(p: ServerProcess | undefined): Promise<void> {
   p.child.kill("SIGTERM");
   const stopped = await Promise.race([p.exited.then(() => true), sleep(15_000).then(() => false)]);
   if (!stopped) p.child.kill("SIGKILL");
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const find = (lines: string[], pattern: RegExp) => lines.map((l) => pattern.exec(l)).find(Boolean) ?? null;

@@ -1,8 +1,8 @@
 import { execFile, spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "./free-port.js";
 
 /**
  * A PostgreSQL server of the test's own, in a temporary directory on a free
@@ -53,14 +53,6 @@ export function privatePostgresUnavailable(): string | null {
   if (isRoot() && !postgresAccount()) return "running as root and there is no `postgres` account to run initdb as";
   if (isRoot() && spawnSync("runuser", ["--help"]).error) return "running as root without runuser to switch to the postgres account";
   return null;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
