@@ -16,8 +16,8 @@ const TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 };
 
 const same = (a: Heads, b: Heads) => a.audit.seq === b.audit.seq && a.audit.hash === b.audit.hash && a.eventSeq === b.eventSeq;
 
-/** The UPDATE that stores the heads on the tenant row; a statement of its own, or a step of a larger one. */
-export function writeHeads(tenantId: string, heads: Heads): Prisma.Sql {
+/** The UPDATE that stores the heads on the tenant row. */
+function writeHeads(tenantId: string, heads: Heads): Prisma.Sql {
   return Prisma.sql`UPDATE "Tenant" SET "auditSeq" = ${heads.audit.seq}, "auditHeadHash" = ${heads.audit.hash}, "eventSeq" = ${heads.eventSeq}
     WHERE "id" = ${tenantId}::uuid`;
 }

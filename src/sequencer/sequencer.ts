@@ -22,7 +22,8 @@ const RETRY_MS = 1000;
  */
 export class Sequencer {
   private readonly queued = new Set<string>();
-  private readonly active = new Set<string>();
+  /** Per tenant, the run under way. */
+  private readonly active = new Map<string, Promise<void>>();
   /** Per tenant, callers waiting for the next run to finish. */
   private readonly waiting = new Map<string, (() => void)[]>();
   /** Notices the bus could not take yet, per tenant: the highest seq. */
@@ -91,14 +92,14 @@ export class Sequencer {
       if (this.active.size >= CONCURRENCY) return;
       if (this.active.has(tenantId)) continue;
       this.queued.delete(tenantId);
-      this.active.add(tenantId);
       const waiters = this.waiting.get(tenantId) ?? [];
       this.waiting.delete(tenantId);
-      void this.seal(tenantId).finally(() => {
+      const run = this.seal(tenantId).finally(() => {
         this.active.delete(tenantId);
         for (const resolve of waiters) resolve();
         this.pump();
       });
+      this.active.set(tenantId, run);
     }
   }
 
@@ -130,7 +131,7 @@ export class Sequencer {
     this.stopped = true;
     clearInterval(this.timer);
     this.unlisten();
-    while (this.active.size) await new Promise((r) => setTimeout(r, 10));
+    await Promise.all(this.active.values());
     for (const list of this.waiting.values()) for (const resolve of list) resolve();
     this.waiting.clear();
   }
