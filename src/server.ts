@@ -25,6 +25,7 @@ import { createContext, type Context } from "./graphql/context.js";
 import { errorsPlugin, maskDatabaseOutage } from "./graphql/errors-plugin.js";
 import { readinessCheck } from "./readiness.js";
 import { schema } from "./graphql/schema.js";
+import { shutDownInOrder } from "./shutdown.js";
 import { createLogger } from "./logger.js";
 import { scheduleRetentionSweeps } from "./retention/schedule.js";
 import { keepStatisticsCurrent } from "./db/statistics.js";
@@ -197,6 +198,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     }
     yoga(req, res);
   });
+  // Longer than the idle timeout of the clients and proxies in front (often 60 s): a kept-alive
+  // connection is never closed here at the moment a client sends the next request on it.
+  http.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(config.port, config.host, resolve);
@@ -215,19 +219,25 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     log,
     sequenced: (tenantId) => (tenantId ? realtime.sequencer.kick(tenantId) : realtime.sequencer.sweep()),
     async close() {
-      await retention.stop();
-      await statistics.stop();
-      await ws.close();
-      await webhooks.stop();
-      await Promise.all(pluginWorkers.map((w) => w.stop()));
-      await realtime.close();
-      await credentials?.close();
-      apiRate.close();
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
-      if (!options.database) await database.close();
+      await shutDownInOrder(log, [
+        ["retention sweeps", () => retention.stop()],
+        ["planner statistics", () => statistics.stop()],
+        ["websockets", () => ws.close()],
+        ["webhook worker", () => webhooks.stop()],
+        ["plugin workers", () => Promise.all(pluginWorkers.map((w) => w.stop()))],
+        ["event machinery and sequencer", () => realtime.close()],
+        ["credential cache", () => credentials?.close()],
+        ["rate limiter", () => apiRate.close()],
+        [
+          "http server",
+          () =>
+            new Promise<void>((resolve) => {
+              http.close(() => resolve());
+              http.closeAllConnections();
+            }),
+        ],
+        ["database", () => !options.database && database.close()],
+      ]);
     },
   };
 }

@@ -7,6 +7,8 @@ import { sealTenant } from "./seal.js";
 const CONCURRENCY = 2;
 /** After a failed run, the tenant is tried again this much later. */
 const RETRY_MS = 1000;
+/** How long stop() waits for the runs under way. */
+const STOP_WAIT_MS = 10_000;
 
 /**
  * Numbers and chains what requests appended unsealed (audit entries, events),
@@ -126,12 +128,22 @@ export class Sequencer {
     for (const [tenantId, seq] of this.unpublished) void this.publish(tenantId, seq);
   }
 
-  /** Waits for the runs under way; rows still unsealed are picked up by the next start. */
+  /**
+   * Waits for the runs under way, for STOP_WAIT_MS at most (a run waiting for
+   * a connection that does not come must not hold up a shutdown); rows still
+   * unsealed are picked up by the next start.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     this.unlisten();
-    await Promise.all(this.active.values());
+    let bound: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(this.active.values()).then(() => false),
+      new Promise<boolean>((resolve) => (bound = setTimeout(() => resolve(true), STOP_WAIT_MS))),
+    ]);
+    clearTimeout(bound);
+    if (timedOut) this.log.warn({ tenants: [...this.active.keys()] }, "sequencer stopped with runs still under way; the next start seals what they leave");
     for (const list of this.waiting.values()) for (const resolve of list) resolve();
     this.waiting.clear();
   }
