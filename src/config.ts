@@ -48,6 +48,7 @@ const EnvSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
   CREDENTIAL_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   CREDENTIAL_CACHE_ENTRIES: z.coerce.number().int().positive().max(10_000_000).default(10_000),
+  QUERY_PLAN_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100_000).default(500),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
   MAX_QUERY_BREADTH: z.coerce.number().int().positive().default(300),
   MAX_QUERY_COMPLEXITY: z.coerce.number().int().positive().default(5000),
@@ -78,6 +79,8 @@ export interface Config {
   databaseUrl?: string;
   /** How long opening one server connection may take, or waiting for a free one in the pool. */
   databaseConnectTimeoutMs: number;
+  /** Read requests whose compiled query plans are kept; 0 turns the cache off. */
+  queryPlanCacheEntries: number;
   /** How long start-up keeps trying a database it cannot reach before giving up; 0: one attempt. */
   databaseStartupWaitMs: number;
   redisUrl?: string;
@@ -166,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     databaseConnectTimeoutMs: Math.round(e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000),
     databaseStartupWaitMs: Math.round(e.DATABASE_STARTUP_WAIT_SECONDS * 1000),
+    queryPlanCacheEntries: e.QUERY_PLAN_CACHE_ENTRIES,
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     encryptionKey: resolveEncryptionKey(e),

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { configurePlanCache } from "./plan-cache.js";
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import type { Logger } from "pino";
@@ -50,6 +51,8 @@ const RECENT_STATEMENTS = 500;
 export interface DatabaseOptions extends DatabaseTarget {
   /** Where the health of the database is logged (it goes away, it is back). */
   log?: Logger;
+  /** Read requests whose compiled query plans the process keeps (src/db/plan-cache.ts); 0: none; unset: as it is. */
+  queryPlanCacheEntries?: number;
 }
 
 /** A short-lived server connection: opened, used, closed; its errors never go unhandled. */
@@ -110,6 +113,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     closeRaw = () => db.close();
   }
 
+  if (opts.queryPlanCacheEntries !== undefined) configurePlanCache(opts.queryPlanCacheEntries);
   const prisma = new PrismaClient({
     // Every failed query and every connection error is shown to the health (declared below).
     adapter: createAdapter(opts, embedded, (err) => health.report(err)),
