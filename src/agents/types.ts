@@ -15,6 +15,8 @@ export const AgentRole = builder.enumType("AgentRole", {
 
 export const Agent = builder.prismaNode("Agent", {
   id: { field: "id" },
+  // Only the columns the query asks for are read (never the password or invitation hashes for a name).
+  select: { id: true },
   description: "A member of the support team.",
   // Everyone may see themselves, including right after signing in.
   authScopes: (agent, ctx) =>
@@ -27,7 +29,7 @@ export const Agent = builder.prismaNode("Agent", {
     email: t.exposeString("email", { nullable: true, authScopes: { permission: "agents:read" }, ...personal("user.contact.email") }),
     role: t.expose("role", { type: AgentRole, ...personal("user.account") }),
     disabled: t.exposeBoolean("disabled", personal("user.account")),
-    invitationPending: t.boolean({ ...personal("user.account"), resolve: (a) => a.inviteHash !== null && a.passwordHash === null }),
+    invitationPending: t.boolean({ ...personal("user.account"), select: { inviteHash: true, passwordHash: true }, resolve: (a) => a.inviteHash !== null && a.passwordHash === null }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });

@@ -24,6 +24,8 @@ export const Organization = builder.prismaNode("Organization", {
 
 export const Contact = builder.prismaNode("Contact", {
   id: { field: "id" },
+  // Only the columns the query asks for are read: a list shows a name, not the whole record.
+  select: { id: true },
   description: "An end customer: the data subject whose personal data the helpdesk processes.",
   authScopes: { anyPermission: ["contacts:read", "tickets:read", "portal:self"] },
   fields: (t) => ({
@@ -41,7 +43,7 @@ export const Contact = builder.prismaNode("Contact", {
     }),
     locale: t.exposeString("locale", { nullable: true, ...personal("user.preference.locale") }),
     organization: t.relation("organization", { nullable: true, ...personal("user.organization") }),
-    erased: t.boolean({ description: "The person's data was erased; this is an anonymous shell", resolve: (c) => c.erasedAt !== null }),
+    erased: t.boolean({ description: "The person's data was erased; this is an anonymous shell", select: { erasedAt: true }, resolve: (c) => c.erasedAt !== null }),
     tickets: t.relatedConnection("requestedTickets", {
       cursor: "id",
       totalCount: true,

@@ -123,6 +123,7 @@ builder.prismaObjectFields("Contact", (t) => ({
     description: "The current state of every processing purpose for this person.",
     authScopes: { anyPermission: ["contacts:read", "portal:self"] },
     ...personal("user.consent"),
+    select: { restrictedAt: true },
     resolve: async (contact, _a, ctx) =>
       (await statesOf(ctx.db, contact.id)).map((s) => ({
         purpose: s.purpose,
@@ -142,6 +143,7 @@ builder.prismaObjectFields("Contact", (t) => ({
   restricted: t.boolean({
     description: "Processing is restricted (GDPR art. 18): the data is kept, nothing else happens to it.",
     ...personal("user.consent"),
+    select: { restrictedAt: true },
     resolve: (c) => c.restrictedAt !== null,
   }),
   restrictedAt: t.expose("restrictedAt", { type: "DateTime", nullable: true, ...personal("user.consent") }),
@@ -153,6 +155,7 @@ builder.prismaObjectFields("Contact", (t) => ({
   legalHold: t.boolean({
     description: "A legal hold blocks erasure and retention deletes.",
     authScopes: { anyPermission: ["privacy:manage", "contacts:read"] },
+    select: { legalHoldAt: true },
     resolve: (c) => c.legalHoldAt !== null,
   }),
   legalHoldReason: t.exposeString("legalHoldReason", { nullable: true, authScopes: { permission: "privacy:manage" } }),
