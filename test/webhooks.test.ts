@@ -245,7 +245,7 @@ describe("deliveries", () => {
     expect(hook.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
     expect(Math.abs(Number(hook.headers["webhook-timestamp"]) - Date.now() / 1000)).toBeLessThan(30);
 
-    await until(async () => (await deliveries(A, ep.id))[0]?.status === "SUCCEEDED", 5000, "the delivery log");
+    await until(async () => (await deliveries(A, ep.id))[0]?.status === "SUCCEEDED", 20_000, "the delivery log");
     const log = await deliveries(A, ep.id);
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ status: "SUCCEEDED", attempts: 1, lastStatusCode: 200, lastError: null, nextAttemptAt: null, eventType: "TICKET_CREATED" });
@@ -398,7 +398,7 @@ describe("deliveries", () => {
     expect(resent.data.resendWebhookDelivery).toMatchObject({ id: first.id, status: "PENDING", attempts: 0 });
     expect(codes(await app.gql(`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: first.id }, A.ownerToken))).toEqual(["CONFLICT"]);
     release();
-    await until(() => r.received.length >= 2, 5000, "the re-sent delivery");
+    await until(() => r.received.length >= 2, 20_000, "the re-sent delivery");
     expect(r.received[1]!.headers["webhook-id"]).toBe(first.webhookId);
     expect(r.received[1]!.json.data).toEqual(r.received[0]!.json.data);
     expect(verifyStandardWebhook(ep.secret, r.received[1]!.headers, r.received[1]!.body)).toBe(true);
