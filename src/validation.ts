@@ -15,12 +15,14 @@ export const LIMITS = {
 } as const;
 
 export const nameSchema = z.string().trim().min(1, "must not be empty").max(LIMITS.name);
+/** How contacts' emails are stored and compared: trimmed, lower case. */
+export const normalizeEmail = (v: string) => v.trim().toLowerCase();
 export const emailSchema = z
   .string()
   .trim()
   .max(LIMITS.email)
   .email("must be a valid email address")
-  .transform((v) => v.toLowerCase());
+  .transform(normalizeEmail);
 export const localeSchema = z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, "must be a locale such as en or fr-BE");
 export const subjectSchema = z.string().trim().min(1, "must not be empty").max(LIMITS.subject);
 export const bodySchema = z.string().trim().min(1, "must not be empty").max(LIMITS.body);

@@ -449,9 +449,16 @@ describe("ERASURE", () => {
       subjectsScrubbed: 1,
       bodiesScrubbed: 3,
       filenamesScrubbed: 1,
+      // The note's file says "file call-notes-Eve Erasmus.txt": its contents are redacted too.
+      attachmentContentsScrubbed: 1,
+      unsearchableAttachmentsDeleted: 0,
       requestDetailsScrubbed: 1,
     });
-    expect(done.receipt.verification).toMatchObject({ leftovers: 0, scannedStores: expect.arrayContaining(["Contact", "Ticket.subject", "Message.body", "Attachment.filename"]) });
+    expect(done.receipt.verification).toMatchObject({
+      leftovers: 0,
+      unverifiable: 0,
+      scannedStores: expect.arrayContaining(["Contact", "Ticket.subject", "Message.body", "Attachment.filename", "Attachment.content"]),
+    });
     expect(done.receipt.stores.find((s: any) => s.store === "ConsentEvent")).toMatchObject({ action: "kept", count: 1 });
     expect(JSON.stringify(done.receipt)).not.toMatch(/\bEve\b|Erasmus|33612345678|example\.com/);
 

@@ -3,6 +3,7 @@ import type { Context } from "../graphql/context.js";
 import { requireViewer } from "../graphql/context.js";
 import { assertContactProcessable } from "../privacy/restriction.js";
 import { findTicket } from "../tickets/service.js";
+import { isVisible } from "../tickets/visibility.js";
 
 /** Attachments are stored in the database, so erasure and export see them like any other row. */
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
@@ -27,7 +28,7 @@ export async function addAttachment(ctx: Context, input: NewAttachment) {
   }
   return ctx.db.$transaction(async (tx) => {
     const message = await tx.message.findUnique({ where: { id: input.messageId } });
-    if (!message || (message.internal && !ctx.can("notes:read"))) throw new AppError("NOT_FOUND", "Message not found");
+    if (!message || !isVisible(ctx, message)) throw new AppError("NOT_FOUND", "Message not found");
     if (message.internal ? !ctx.can("notes:write") : !ctx.can("tickets:write")) throw forbidden();
     const ticket = await findTicket(tx, message.ticketId);
     await assertContactProcessable(tx, ticket.requesterId);

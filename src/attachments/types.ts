@@ -2,12 +2,15 @@ import { z } from "zod";
 import { builder } from "../graphql/builder.js";
 import { personal } from "../privacy/labels.js";
 import { Message } from "../tickets/types.js";
+import { visibleAttachments } from "../tickets/visibility.js";
 import * as attachments from "./service.js";
 
 export const Attachment = builder.prismaNode("Attachment", {
   id: { field: "id" },
-  description: "A file on a message. Visible to whoever can see the message.",
+  description: "A file on a message. Visible to whoever can see the message: a note's files only with notes:read.",
   authScopes: { anyPermission: ["tickets:read", "portal:self"] },
+  // node(id:) and nodes(ids:) load through here: the file follows its message's visibility.
+  findUnique: (id, ctx) => ({ id, ...visibleAttachments(ctx) }),
   select: { id: true },
   fields: (t) => ({
     filename: t.exposeString("filename", personal("user.content.attachment")),
@@ -25,7 +28,8 @@ export const Attachment = builder.prismaNode("Attachment", {
 
 builder.prismaObjectField("Message", "attachments", (t) =>
   // Attachment selects its columns per query, so file contents load only when asked for.
-  t.relation("attachments", { query: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] } }),
+  // The message was visible to get here; the where is a second wall for the note rule.
+  t.relation("attachments", { query: (_args, ctx) => ({ where: visibleAttachments(ctx), orderBy: [{ createdAt: "asc" }, { id: "asc" }] }) }),
 );
 
 const AddAttachmentInput = builder.inputType("AddAttachmentInput", {

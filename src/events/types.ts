@@ -7,6 +7,7 @@ import type { SealedEvent as Event } from "./outbox.js";
 import { Ticket } from "../tickets/types.js";
 import { EVENT_TYPES } from "./outbox.js";
 import { resumingStream } from "./resume.js";
+import { isVisible, visibleMessages } from "../tickets/visibility.js";
 
 export const TicketEventType = builder.enumType("TicketEventType", {
   values: Object.fromEntries(EVENT_TYPES.map((t) => [t, { value: t }])) as Record<(typeof EVENT_TYPES)[number], { value: string }>,
@@ -38,7 +39,8 @@ export const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
       type: "Message",
       nullable: true,
       description: "For MESSAGE_ADDED",
-      resolve: (q, e, _a, ctx) => (e.messageId ? ctx.db.message.findUnique({ ...q, where: { id: e.messageId } }) : null),
+      // The event was already filtered by the same rule; the where is a second wall.
+      resolve: (q, e, _a, ctx) => (e.messageId ? ctx.db.message.findUnique({ ...q, where: { id: e.messageId, ...visibleMessages(ctx) } }) : null),
     }),
     changes: t.field({ type: "JSON", description: "What changed: field names, statuses; never content", resolve: (e) => e.data }),
   }),
@@ -57,7 +59,7 @@ export type Filter = { types?: readonly string[] | null; ticketId?: { id: string
 export async function visible(ctx: Context, e: Event, filter: Filter): Promise<boolean> {
   if (filter?.types?.length && !filter.types.includes(e.type)) return false;
   if (filter?.ticketId && e.ticketId !== filter.ticketId.id) return false;
-  if (e.internal && !ctx.can("notes:read")) return false;
+  if (!isVisible(ctx, e)) return false;
   // A contact sees events of their own tickets only; the confined client answers that.
   if (ctx.viewer?.kind === "contact" && e.ticketId) return (await ctx.db.ticket.findUnique({ where: { id: e.ticketId }, select: { id: true } })) !== null;
   return true;
@@ -164,7 +166,7 @@ builder.subscriptionField("ticketMessages", (t) =>
       if (!(await ctx.db.ticket.findUnique({ where: { id: args.ticketId.id }, select: { id: true } }))) throw new AppError("NOT_FOUND", "Ticket not found");
       return eventsFor(ctx, null, { types: ["MESSAGE_ADDED"], ticketId: args.ticketId }) as unknown as AsyncIterable<never>;
     },
-    resolve: async (query, e, _a, ctx) => ctx.db.message.findUniqueOrThrow({ ...query, where: { id: (e as unknown as Event).messageId! } }),
+    resolve: async (query, e, _a, ctx) => ctx.db.message.findUniqueOrThrow({ ...query, where: { id: (e as unknown as Event).messageId!, ...visibleMessages(ctx) } }),
   }),
 );
 

@@ -2,7 +2,7 @@ import { AppError, forbidden } from "../errors.js";
 import type { Context } from "../graphql/context.js";
 import { requireViewer } from "../graphql/context.js";
 import { runtimeFor } from "../plugin-host/runtime.js";
-import { visibleMessages } from "../tickets/types.js";
+import { mayReadNotes, visibleMessages } from "../tickets/visibility.js";
 import { subjectOf } from "../privacy/subjects.js";
 import type { SearchBackend, SearchHighlight, SearchKind, SearchScope } from "./contract.js";
 import { searchLanguage } from "./language.js";
@@ -58,7 +58,7 @@ export function scopeFor(ctx: Context): SearchScope {
   if (ctx.can("tickets:read")) kinds.push("TICKET", "MESSAGE");
   if (ctx.can("contacts:read")) kinds.push("CONTACT");
   if (!kinds.length) throw forbidden("Searching needs tickets:read or contacts:read");
-  return { tenantId: viewer.tenantId, kinds, notes: ctx.can("tickets:read") && ctx.can("notes:read") };
+  return { tenantId: viewer.tenantId, kinds, notes: ctx.can("tickets:read") && mayReadNotes(ctx) };
 }
 
 const encodeCursor = (offset: number) => Buffer.from(`search:${offset}`).toString("base64");

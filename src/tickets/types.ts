@@ -8,6 +8,7 @@ import { bodySchema, LIMITS, subjectSchema, tagSchema, tagsSchema } from "../val
 import { personal } from "../privacy/labels.js";
 import { announceMessageCreated } from "../plugin-host/runtime.js";
 import * as tickets from "./service.js";
+import { visibleMessages } from "./visibility.js";
 
 export const TicketStatus = builder.enumType("TicketStatus", {
   description: "NEW → OPEN ⇄ PENDING → SOLVED → CLOSED. CLOSED is final; a requester's reply reopens SOLVED.",
@@ -29,8 +30,8 @@ export const DeliveryStatus = builder.enumType("DeliveryStatus", {
 });
 const isDeliveryStatus = (s: string | null): s is (typeof DELIVERY_STATUSES)[number] => (DELIVERY_STATUSES as readonly (string | null)[]).includes(s);
 
-/** Internal notes exist only for callers who may read them. */
-export const visibleMessages = (ctx: Context) => (ctx.can("notes:read") ? {} : { internal: false });
+// Internal notes exist only for callers who may read them: the rule lives in visibility.ts.
+export { visibleMessages } from "./visibility.js";
 
 export const Tag = builder.prismaNode("Tag", {
   id: { field: "id" },

@@ -1,4 +1,5 @@
 import { Prisma } from "../generated/prisma/client.js";
+import { NOTES_READ } from "../tickets/visibility.js";
 
 /**
  * The INSERT that queues one delivery per enabled endpoint that wants each of
@@ -21,6 +22,6 @@ export function queueDeliveriesFor(tenantId: string, events: Prisma.Sql): Prisma
     WHERE e."tenantId" = ${tenantId}::uuid
       AND e."enabled"
       AND ev.type = ANY(e."eventTypes")
-      AND (NOT ev.internal OR 'notes:read' = ANY(k."scopes"))
+      AND (NOT ev.internal OR ${NOTES_READ} = ANY(k."scopes"))
     ON CONFLICT ("endpointId", "eventSeq") DO NOTHING`;
 }

@@ -2,10 +2,12 @@ import { recordEvents } from "../../events/outbox.js";
 import type { Database } from "../../db/database.js";
 import type { TenantClient } from "../../db/tenant-scope.js";
 import { notFound } from "../../errors.js";
-import { Prisma } from "../../generated/prisma/client.js";
+import { bytesOf } from "../../attachments/text.js";
 import { assertNoLegalHold } from "../restriction.js";
-import { matcherFor, REDACTED, scrub, candidateFilter, type Identifiers } from "./identifiers.js";
+import { attachmentFiles } from "./attachment-contents.js";
+import { matcherFor, REDACTED, scrub, type Identifiers } from "./identifiers.js";
 import { scanForIdentifiers, SCANNED_STORES, type ScannedStore } from "./scan.js";
+import { candidateRows, TEXT_COLUMNS, type TextColumn } from "./text-columns.js";
 
 /**
  * GDPR art. 17: erases one contact's personal data and keeps an anonymous shell,
@@ -44,6 +46,10 @@ export interface ErasureCounts {
   subjectsScrubbed: number;
   bodiesScrubbed: number;
   filenamesScrubbed: number;
+  /** Text files (on anyone's messages) whose contents mentioned the person, redacted. */
+  attachmentContentsScrubbed: number;
+  /** Files on the person's tickets that cannot be searched (not text), deleted. */
+  unsearchableAttachmentsDeleted: number;
   requestDetailsScrubbed: number;
 }
 
@@ -59,6 +65,11 @@ export interface ErasureReceipt {
     scannedStores: ScannedStore[];
     leftovers: number;
     byStore: Record<string, number>;
+    /**
+     * Files elsewhere (on other people's tickets) that cannot be searched (not
+     * text): kept, and not verified. Never folded into a silent `leftovers: 0`.
+     */
+    unverifiable: number;
     /** Other contacts with the same name: not counted as leftovers. */
     namesakes: number;
   };
@@ -79,21 +90,14 @@ async function inBatches(db: TenantClient, next: (tx: Tx) => Promise<string[]>, 
   }
 }
 
-/** The text columns that can hold someone else's mention of the person. Names are fixed here, never taken from input. */
-const COLUMNS = {
-  "Ticket.subject": { table: Prisma.raw(`"Ticket"`), column: Prisma.raw(`"subject"`) },
-  "Message.body": { table: Prisma.raw(`"Message"`), column: Prisma.raw(`"body"`) },
-  "Attachment.filename": { table: Prisma.raw(`"Attachment"`), column: Prisma.raw(`"filename"`) },
-};
-
 /**
  * Writes a batch of new texts in one statement (a row at a time costs a round
  * trip each: thousands of mentions took seconds). Raw SQL passes the tenant
  * scope by, so the tenant is in the WHERE clause here.
  */
-async function writeTexts(tx: Tx, tenantId: string, target: keyof typeof COLUMNS, rows: { id: string; text: string }[]): Promise<void> {
+async function writeTexts(tx: Tx, tenantId: string, target: TextColumn, rows: { id: string; text: string }[]): Promise<void> {
   if (!rows.length) return;
-  const { table, column } = COLUMNS[target];
+  const { table, column } = TEXT_COLUMNS[target];
   await tx.$executeRaw`UPDATE ${table} AS t SET ${column} = v.text
     FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.text)}::text[]) AS v(id, text)
     WHERE t."id" = v.id AND t."tenantId" = ${tenantId}::uuid`;
@@ -105,8 +109,7 @@ async function scrubColumn(
   tenantId: string,
   ids: Identifiers,
   batch: number,
-  target: keyof typeof COLUMNS,
-  read: (tx: Tx, afterId: string | undefined) => Promise<{ id: string; text: string }[]>,
+  target: TextColumn,
 ): Promise<number> {
   const matcher = matcherFor(ids);
   if (!matcher) return 0;
@@ -114,7 +117,7 @@ async function scrubColumn(
   let after: string | undefined;
   for (;;) {
     const rows = await db.$transaction(async (tx) => {
-      const rows = await read(tx, after);
+      const rows = await candidateRows(tx, tenantId, target, ids, after, batch);
       const scrubbed = rows.map((r) => ({ id: r.id, ...scrub(matcher, r.text) })).filter((r) => r.count > 0);
       await writeTexts(tx, tenantId, target, scrubbed);
       changed += scrubbed.length;
@@ -134,12 +137,6 @@ export async function eraseContact(database: Database, tenantId: string, contact
   const alreadyErased = contact.erasedAt !== null;
   // Held in memory for this run only; after the last step no copy is left anywhere.
   const ids: Identifiers = alreadyErased ? {} : { name: contact.name, email: contact.email, phone: contact.phone };
-  // Keyset pages: rows changed by a batch may stop matching, so the position is kept by id, not by offset.
-  const page = <F extends string>(afterId: string | undefined, field: F) => ({
-    orderBy: { id: "asc" as const },
-    take: batch,
-    where: { AND: [afterId ? { id: { gt: afterId } } : {}, candidateFilter(field, ids)] },
-  });
 
   // Credentials and copies first: nobody can act as the person or download their data meanwhile.
   const portalTokensDeleted = (await db.portalToken.deleteMany({ where: { contactId } })).count;
@@ -158,15 +155,11 @@ export async function eraseContact(database: Database, tenantId: string, contact
   );
 
   // Other people's words stay; only the person's identifiers are taken out of them.
-  const subjectsScrubbed = await scrubColumn(db, tenantId, ids, batch, "Ticket.subject", async (tx, a) =>
-    (await tx.ticket.findMany({ ...page(a, "subject"), select: { id: true, subject: true } })).map((t) => ({ id: t.id, text: t.subject })),
-  );
-  const bodiesScrubbed = await scrubColumn(db, tenantId, ids, batch, "Message.body", async (tx, a) =>
-    (await tx.message.findMany({ ...page(a, "body"), select: { id: true, body: true } })).map((m) => ({ id: m.id, text: m.body })),
-  );
-  const filenamesScrubbed = await scrubColumn(db, tenantId, ids, batch, "Attachment.filename", async (tx, a) =>
-    (await tx.attachment.findMany({ ...page(a, "filename"), select: { id: true, filename: true } })).map((x) => ({ id: x.id, text: x.filename })),
-  );
+  // Keyset pages (scrubColumn): rows changed by a batch stop matching, so the position is kept by id, not by offset.
+  const subjectsScrubbed = await scrubColumn(db, tenantId, ids, batch, "Ticket.subject");
+  const bodiesScrubbed = await scrubColumn(db, tenantId, ids, batch, "Message.body");
+  const filenamesScrubbed = await scrubColumn(db, tenantId, ids, batch, "Attachment.filename");
+  const files = alreadyErased ? { scrubbed: 0, deleted: 0 } : await scrubAttachmentContents(db, ids, contactId, batch);
   const requestDetailsScrubbed = await scrubRequestDetails(db, contactId);
 
   // Integrations are asked while the email and phone they may key on are still known.
@@ -198,7 +191,7 @@ export async function eraseContact(database: Database, tenantId: string, contact
     return { contacts: 1, late };
   });
 
-  const scan = await scanForIdentifiers(db, ids, { nameOnlyOn: contactId });
+  const scan = await scanForIdentifiers(db, tenantId, ids, { nameOnlyOn: contactId });
   // Same name, other person: their rows are not leftovers, but their texts were scrubbed too (exact matches cannot tell).
   const namesakes = ids.name ? await db.contact.count({ where: { id: { not: contactId }, name: { equals: ids.name, mode: "insensitive" } } }) : 0;
   const consentEvents = await db.consentEvent.count({ where: { contactId } });
@@ -212,6 +205,8 @@ export async function eraseContact(database: Database, tenantId: string, contact
     subjectsScrubbed,
     bodiesScrubbed,
     filenamesScrubbed,
+    attachmentContentsScrubbed: files.scrubbed,
+    unsearchableAttachmentsDeleted: files.deleted,
     requestDetailsScrubbed,
   };
   return {
@@ -228,6 +223,22 @@ export async function eraseContact(database: Database, tenantId: string, contact
       { store: "Ticket.subject", action: "the person's name, email and phone replaced by [redacted]", count: subjectsScrubbed },
       { store: "Message.body", action: "the person's name, email and phone replaced by [redacted] in other people's messages", count: bodiesScrubbed },
       { store: "Attachment.filename", action: "the person's name, email and phone replaced by [redacted]", count: filenamesScrubbed },
+      {
+        store: "Attachment.content",
+        action: "the person's name, email and phone replaced by [redacted] in text files on other people's messages",
+        count: files.scrubbed,
+      },
+      {
+        store: "Attachment.unsearchable",
+        action: "files on the person's tickets that cannot be searched (not text) deleted",
+        count: files.deleted,
+      },
+      {
+        store: "Attachment.unverified",
+        action: "kept, not verified",
+        count: scan.unsearchable,
+        note: "Files on other people's tickets that cannot be searched (not text, such as PDFs and images) may still mention the person; review them by hand.",
+      },
       { store: "DataSubjectRequest.details", action: "corrected values removed, field names kept", count: requestDetailsScrubbed },
       {
         store: "ConsentEvent",
@@ -247,9 +258,42 @@ export async function eraseContact(database: Database, tenantId: string, contact
       scannedStores: [...SCANNED_STORES],
       leftovers: scan.total,
       byStore: Object.fromEntries(scan.stores.map((s) => [s.store, s.matches])),
+      unverifiable: scan.unsearchable,
       namesakes,
     },
   };
+}
+
+/**
+ * Attachment contents: text files mentioning the person are redacted like
+ * message bodies, wherever they are (agents' replies, notes, other contacts'
+ * messages). Files that cannot be searched are deleted when they sit on the
+ * person's own tickets (exchanged with or about them); elsewhere they are kept
+ * and the receipt lists them as unverified.
+ */
+async function scrubAttachmentContents(db: TenantClient, ids: Identifiers, contactId: string, batch: number): Promise<{ scrubbed: number; deleted: number }> {
+  const matcher = matcherFor(ids);
+  let scrubbed = 0;
+  const unsearchable: string[] = [];
+  for await (const files of attachmentFiles(db, batch)) {
+    for (const f of files) {
+      if (f.text === null) {
+        if (f.requesterId === contactId) unsearchable.push(f.id);
+        continue;
+      }
+      if (!matcher) continue;
+      const result = scrub(matcher, f.text);
+      if (!result.count) continue;
+      const content = bytesOf(result.text);
+      await db.attachment.update({ where: { id: f.id }, data: { content, size: content.length } });
+      scrubbed++;
+    }
+  }
+  let deleted = 0;
+  for (let i = 0; i < unsearchable.length; i += batch) {
+    deleted += (await db.attachment.deleteMany({ where: { id: { in: unsearchable.slice(i, i + batch) } } })).count;
+  }
+  return { scrubbed, deleted };
 }
 
 /** A rectification request keeps the corrected values while open; once the person is erased, only the field names stay. */

@@ -87,8 +87,9 @@ export async function buildExport(
     await out.write("\n]");
   }
 
-  // What the person can see of their tickets: public replies on them, and whatever they wrote anywhere.
-  const theirMessages = { OR: [{ authorContactId: contactId }, { internal: false, ticket: { requesterId: contactId } }] };
+  // What the person can see on the portal: public replies on their tickets, and what they wrote anywhere.
+  // Never a note (nor a note's files), even one recorded as theirs: the person sees no notes anywhere.
+  const theirMessages = { internal: false, OR: [{ authorContactId: contactId }, { ticket: { requesterId: contactId } }] };
   counts.internalNotesNotIncluded = await db.message.count({ where: { internal: true, ticket: { requesterId: contactId } } });
   const states = await statesOf(db, contactId);
 

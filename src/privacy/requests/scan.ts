@@ -1,21 +1,25 @@
 import type { TenantClient } from "../../db/tenant-scope.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { candidateFilter, contains, matcherFor, valuesOf, type Identifiers } from "./identifiers.js";
+import { attachmentFiles } from "./attachment-contents.js";
+import { candidateFilter, contains, matcherFor, valuesOf, type Identifiers, type Matcher } from "./identifiers.js";
+import { candidateRows, type TextColumn } from "./text-columns.js";
 
 /** Where personal identifiers can be written down: the stores erasure cleans and the scan checks. */
-export const SCANNED_STORES = ["Contact", "Ticket.subject", "Message.body", "Attachment.filename", "DataSubjectRequest.details"] as const;
+export const SCANNED_STORES = ["Contact", "Ticket.subject", "Message.body", "Attachment.filename", "Attachment.content", "DataSubjectRequest.details"] as const;
 export type ScannedStore = (typeof SCANNED_STORES)[number];
 
 export interface ScanResult {
   stores: { store: ScannedStore; matches: number }[];
   total: number;
+  /** Attachments that cannot be searched (not text): they may hold the identifiers, nobody can tell. */
+  unsearchable: number;
 }
 
 const BATCH = 500;
 type Row = { id: string; text: string };
 
 /** Counts rows whose text holds an identifier, reading candidates in batches by id. */
-async function count(matcher: RegExp, page: (afterId: string | undefined) => Promise<Row[]>): Promise<number> {
+async function count(matcher: Matcher, page: (afterId: string | undefined) => Promise<Row[]>): Promise<number> {
   let n = 0;
   let after: string | undefined;
   for (;;) {
@@ -29,19 +33,30 @@ async function count(matcher: RegExp, page: (afterId: string | undefined) => Pro
 const after = (id: string | undefined) => (id ? { id: { gt: id } } : {});
 
 /**
- * Counts, per store, the rows in which any of the identifiers still appears.
- * Counts only: the scan never returns the text it found. With `nameOnlyOn`, the
- * name is looked for on that contact's row only.
+ * Counts, per store, the rows in which any of the identifiers still appears,
+ * and the attachments that could not be searched. Counts only: the scan never
+ * returns the text it found. With `nameOnlyOn`, the name is looked for on that
+ * contact's row only.
  */
-export async function scanForIdentifiers(db: TenantClient, ids: Identifiers, opts: { nameOnlyOn?: string } = {}): Promise<ScanResult> {
+export async function scanForIdentifiers(db: TenantClient, tenantId: string, ids: Identifiers, opts: { nameOnlyOn?: string } = {}): Promise<ScanResult> {
   const matcher = matcherFor(ids);
-  if (!matcher) return { stores: SCANNED_STORES.map((store) => ({ store, matches: 0 })), total: 0 };
+  if (!matcher) return { stores: SCANNED_STORES.map((store) => ({ store, matches: 0 })), total: 0, unsearchable: 0 };
   const page = { orderBy: { id: "asc" as const }, take: BATCH };
+  const column = (target: TextColumn) => count(matcher, (a) => candidateRows(db, tenantId, target, ids, a, BATCH));
+  let contents = 0;
+  let unsearchable = 0;
+  for await (const files of attachmentFiles(db, BATCH)) {
+    for (const f of files) {
+      if (f.text === null) unsearchable++;
+      else if (contains(matcher, f.text)) contents++;
+    }
+  }
   const counts: Record<ScannedStore, number> = {
     Contact: await count(matcher, async (a) =>
       (
         await db.contact.findMany({
           ...page,
+          // Contacts hold the email and phone as stored (normalised, E.164): a substring finds them.
           where: { AND: [after(a), { OR: [candidateFilter("name", ids), candidateFilter("email", ids), candidateFilter("phone", ids)] }] },
           select: { id: true, name: true, email: true, phone: true },
         })
@@ -51,22 +66,10 @@ export async function scanForIdentifiers(db: TenantClient, ids: Identifiers, opt
         text: [opts.nameOnlyOn && c.id !== opts.nameOnlyOn ? null : c.name, c.email, c.phone].filter(Boolean).join("\n"),
       })),
     ),
-    "Ticket.subject": await count(matcher, async (a) =>
-      (await db.ticket.findMany({ ...page, where: { AND: [after(a), candidateFilter("subject", ids)] }, select: { id: true, subject: true } })).map(
-        (t) => ({ id: t.id, text: t.subject }),
-      ),
-    ),
-    "Message.body": await count(matcher, async (a) =>
-      (await db.message.findMany({ ...page, where: { AND: [after(a), candidateFilter("body", ids)] }, select: { id: true, body: true } })).map((m) => ({
-        id: m.id,
-        text: m.body,
-      })),
-    ),
-    "Attachment.filename": await count(matcher, async (a) =>
-      (
-        await db.attachment.findMany({ ...page, where: { AND: [after(a), candidateFilter("filename", ids)] }, select: { id: true, filename: true } })
-      ).map((x) => ({ id: x.id, text: x.filename })),
-    ),
+    "Ticket.subject": await column("Ticket.subject"),
+    "Message.body": await column("Message.body"),
+    "Attachment.filename": await column("Attachment.filename"),
+    "Attachment.content": contents,
     // JSON cannot be searched as text through Prisma; requests are few, so every one with details is read.
     "DataSubjectRequest.details": await count(matcher, async (a) =>
       (
@@ -79,7 +82,7 @@ export async function scanForIdentifiers(db: TenantClient, ids: Identifiers, opt
     ),
   };
   const stores = SCANNED_STORES.map((store) => ({ store, matches: counts[store] }));
-  return { stores, total: stores.reduce((s, x) => s + x.matches, 0) };
+  return { stores, total: stores.reduce((s, x) => s + x.matches, 0), unsearchable };
 }
 
 export const hasIdentifiers = (ids: Identifiers) => valuesOf(ids).length > 0;

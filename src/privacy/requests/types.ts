@@ -9,6 +9,7 @@ import { emailSchema, localeSchema, nameSchema, phoneSchema } from "../../valida
 import { personal } from "../labels.js";
 import { ActorType } from "../types.js";
 import { completeRequest } from "./complete.js";
+import { requireViewer } from "../../graphql/context.js";
 import { scanForIdentifiers, hasIdentifiers } from "./scan.js";
 import * as requests from "./service.js";
 import { signedExportUrl } from "./signed-url.js";
@@ -177,11 +178,14 @@ const StoreMatches = builder.objectRef<{ store: string; matches: number }>("Stor
     matches: t.exposeInt("matches", { description: "Rows in which one of the identifiers appears" }),
   }),
 });
-const PersonalDataScan = builder.objectRef<{ stores: { store: string; matches: number }[]; total: number }>("PersonalDataScan").implement({
+const PersonalDataScan = builder.objectRef<{ stores: { store: string; matches: number }[]; total: number; unsearchable: number }>("PersonalDataScan").implement({
   description: "Where identifiers still appear. Counts only: the scan never returns what it found.",
   fields: (t) => ({
     stores: t.field({ type: [StoreMatches], resolve: (s) => s.stores }),
     total: t.exposeInt("total"),
+    unsearchable: t.exposeInt("unsearchable", {
+      description: "Attachments that could not be searched (not text, such as PDFs and images): they may hold the identifiers; not counted in total",
+    }),
   }),
 });
 
@@ -189,8 +193,10 @@ builder.queryField("personalDataScan", (t) =>
   t.field({
     type: PersonalDataScan,
     description:
-      "Looks for exact occurrences (any case; the name as a whole word) of the identifiers you give in contacts, ticket subjects, message bodies, " +
-      "attachment file names and request details, e.g. to check an erasure long after. The identifiers are not stored, not even in the audit log.",
+      "Looks for the identifiers you give in contacts, ticket subjects, message bodies, attachment file names, the contents of text attachments " +
+      "and request details, e.g. to check an erasure long after. The name matches as a whole word in any case, the email in any case, the phone " +
+      "number in any spelling of the same number (+31 6 1234 5678, 06-12345678, 0031612345678; national spellings in the region of the number given). " +
+      "The identifiers are not stored, not even in the audit log.",
     authScopes: { permission: "privacy:manage" },
     args: {
       email: t.arg.string({ validate: emailSchema }),
@@ -199,7 +205,7 @@ builder.queryField("personalDataScan", (t) =>
     },
     resolve: async (_r, args, ctx) => {
       if (!hasIdentifiers(args)) throw validationError([{ path: ["email"], message: "give an email, a phone number or a name" }]);
-      const result = await scanForIdentifiers(ctx.db, args);
+      const result = await scanForIdentifiers(ctx.db, requireViewer(ctx).tenantId, args);
       await recordAudit(ctx, {
         action: "privacy.scan",
         details: { given: (["email", "phone", "name"] as const).filter((k) => args[k]), total: result.total },
