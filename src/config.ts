@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { z } from "zod";
 import { loadPlans, type PlanCatalog } from "./billing/plans.js";
+import { parseAllowList, type AllowedNetwork } from "./outbound/allow-list.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -38,7 +39,21 @@ const EnvSchema = z.object({
   EVENT_POLL_MS: z.coerce.number().int().min(100).default(2000),
   SEQUENCER_POLL_MS: z.coerce.number().int().min(50).default(1000),
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
-  WEBHOOKS_ALLOW_PRIVATE: flag.default(false),
+  // Networks the server may call on a tenant's behalf although they are not public (see src/outbound/).
+  OUTBOUND_ALLOW_PRIVATE: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseAllowList(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    })
+    .optional(),
+  // Replaced by OUTBOUND_ALLOW_PRIVATE: refused rather than silently ignored.
+  WEBHOOKS_ALLOW_PRIVATE: z
+    .never({ message: "replaced by OUTBOUND_ALLOW_PRIVATE, a list of the networks you trust (such as 127.0.0.1/32,::1)" })
+    .optional(),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
   WEBHOOK_RETRY_CAP_MS: z.coerce.number().int().min(1).default(10 * 60_000),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
@@ -100,10 +115,13 @@ export interface Config {
   tenantMaxConcurrentOperations: number;
   /** How long events stay replayable (ticketEvents(after:), events). */
   eventRetentionDays: number;
+  /** Calls made on a tenant's behalf (webhooks, plugin URLs): see src/outbound/. */
+  outbound: {
+    /** Networks that are not public but which the operator trusts (tests, on-premises services); empty by default. */
+    allowPrivate: AllowedNetwork[];
+  };
   /** Partner webhooks: see src/webhooks/. */
   webhooks: {
-    /** Allow endpoints on loopback and private addresses (tests, on-premises partners). */
-    allowPrivate: boolean;
     retryBaseMs: number;
     retryCapMs: number;
     maxAttempts: number;
@@ -183,8 +201,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sequencerPollMs: e.SEQUENCER_POLL_MS,
     tenantMaxConcurrentOperations: e.TENANT_MAX_CONCURRENT_OPERATIONS,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
+    outbound: { allowPrivate: parseAllowList(e.OUTBOUND_ALLOW_PRIVATE) },
     webhooks: {
-      allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       retryCapMs: e.WEBHOOK_RETRY_CAP_MS,
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,

@@ -25,7 +25,8 @@ export type ErrorCode =
   | "TENANT_READ_ONLY"
   | "BILLING_DISABLED"
   | "BILLING_PROVIDER_ERROR"
-  | "SERVICE_UNAVAILABLE";
+  | "SERVICE_UNAVAILABLE"
+  | "ADDRESS_NOT_ALLOWED";
 
 export interface FieldProblem {
   /** Path of the offending input, e.g. ["input", "requester", "email"]. */

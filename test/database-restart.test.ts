@@ -119,7 +119,7 @@ describe.skipIf(unavailable)("a PostgreSQL outage under load", () => {
       ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       LOG_LEVEL: "info",
       EVENT_POLL_MS: "200",
-      WEBHOOKS_ALLOW_PRIVATE: "true",
+      OUTBOUND_ALLOW_PRIVATE: "127.0.0.1/32,::1",
       WEBHOOK_RETRY_BASE_MS: "200",
       WEBHOOK_RETRY_CAP_MS: "2000",
       WEBHOOK_TIMEOUT_MS: "5000",

@@ -17,6 +17,7 @@ import { pluginsTable, replaceTable } from "../src/plugin-host/table.js";
 import { createServer } from "../src/server.js";
 import { echoPlugin, startVendor } from "./support/echo-plugin.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
+import { ALLOW_EVERYTHING, REFUSED_URLS } from "./support/refused-addresses.js";
 
 const KEY = randomBytes(32).toString("base64");
 let app: TestApp;
@@ -133,6 +134,49 @@ describe("per-tenant configuration", () => {
     const r = await enable(other.ownerToken, true);
     expect(codes(r)).toEqual(["VALIDATION"]);
     expect(r.errors![0]!.extensions!.fields.map((f: any) => f.path)).toEqual([["settings", "endpoint"], ["settings", "apiKey"]]);
+  });
+});
+
+describe("URL settings", () => {
+  // Every setting that names a place the server calls: a tenant admin must not aim it at the server's own network.
+  const urlSettings = shippedPlugins.flatMap((p) => p.manifest.config.filter((f) => f.type === "url").map((f) => ({ plugin: p.manifest.id, key: f.key })));
+  const save = (server: TestApp, token: string, plugin: string, key: string, value: string) =>
+    server.gql(`mutation($p: String!, $s: [PluginSettingInput!]!) { configurePlugin(id: $p, settings: $s) { settings { key value } } }`, { p: plugin, s: [{ key, value }] }, token);
+
+  it("are declared by the shipped plugins that call a tenant-chosen address", () => {
+    expect(urlSettings).toEqual([
+      { plugin: "elasticsearch", key: "node" },
+      { plugin: "twilio-sms", key: "apiBaseUrl" },
+    ]);
+  });
+
+  it("refuse every spelling of a loopback, private, link-local, multicast or reserved address, naming the setting, and save nothing", async () => {
+    for (const { plugin, key } of urlSettings) {
+      for (const url of REFUSED_URLS) {
+        const r = await save(app, t.ownerToken, plugin, key, url);
+        expect(codes(r), `${plugin}.${key} = ${url}`).toEqual(["ADDRESS_NOT_ALLOWED"]);
+        expect(r.errors![0]!.extensions!.fields, url).toEqual([{ path: ["settings", key], message: expect.stringMatching(/ address: not allowed for outbound calls$/) }]);
+      }
+      for (const url of ["ftp://example.com/", "not a url", "file:///etc/passwd"]) {
+        const r = await save(app, t.ownerToken, plugin, key, url);
+        expect(codes(r), url).toEqual(["VALIDATION"]);
+        expect(r.errors![0]!.extensions!.fields[0].path).toEqual(["settings", key]);
+      }
+      const stored = await app.database.prisma.pluginInstall.findFirst({ where: { tenantId: t.id, pluginId: plugin } });
+      expect((stored?.config as Record<string, string> | undefined)?.[key]).toBeUndefined();
+    }
+  });
+
+  it("are accepted once the operator lists the networks, never through a tenant setting", async () => {
+    const open = await startApp({ OUTBOUND_ALLOW_PRIVATE: ALLOW_EVERYTHING });
+    try {
+      const o = await open.tenant();
+      for (const { plugin, key } of urlSettings) {
+        for (const url of REFUSED_URLS) expect(codes(await save(open, o.ownerToken, plugin, key, url)), `${plugin}.${key} = ${url}`).toEqual([]);
+      }
+    } finally {
+      await open.close();
+    }
   });
 });
 

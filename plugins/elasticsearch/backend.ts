@@ -3,6 +3,7 @@ import type { SearchBackend, SearchKind } from "../../src/search/contract.js";
 import type { ClientFor } from "./client.js";
 import { searchParams, toResultPage } from "./query.js";
 import { currentState, isReady } from "./state.js";
+import { outboundGuard } from "../../src/outbound/guard.js";
 
 /**
  * The tenant's Elasticsearch search, or null while there is no complete index
@@ -14,7 +15,7 @@ import { currentState, isReady } from "./state.js";
 export async function searchBackendFor(runtime: PluginRuntime, clientFor: ClientFor): Promise<SearchBackend | null> {
   const state = await currentState(runtime);
   if (!state || !isReady(state)) return null;
-  const client = clientFor(runtime.settings);
+  const client = clientFor(runtime.settings, outboundGuard(runtime.core.config));
   return {
     name: "elasticsearch",
     async search(request) {

@@ -15,6 +15,7 @@ import { shippedPlugins } from "../index.js";
 import { clientFactory, failureCode, type ConnectionClass } from "./client.js";
 import { ELASTICSEARCH } from "./manifest.js";
 import { reindexTenant } from "./reindex.js";
+import { outboundGuard } from "../../src/outbound/guard.js";
 
 const USAGE = "Usage: npm run search:reindex -- --tenant <slug> [--batch 1000]";
 
@@ -50,7 +51,7 @@ export async function runReindexCommand(
   }
   print(`Rebuilding the search index of ${tenant.slug} on ${runtime.settings.node}; searching continues on the current index (or PostgreSQL) meanwhile.`);
   try {
-    const result = await reindexTenant(runtime, clientFactory(Connection)(runtime.settings), { batch, progress: print });
+    const result = await reindexTenant(runtime, clientFactory(Connection)(runtime.settings, outboundGuard(runtime.core.config)), { batch, progress: print });
     print(
       `Done: ${result.indexed} documents in ${result.index}` +
         (result.removed ? ` (${result.removed} left out: restricted or erased subjects, redacted messages)` : "") +

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { Client, type BaseConnection } from "@elastic/elasticsearch";
+import { Client, HttpConnection, type BaseConnection } from "@elastic/elasticsearch";
+import { isAddressRefusal, type OutboundGuard } from "../../src/outbound/guard.js";
 
 export interface ElasticsearchSettings {
   node?: string;
@@ -15,17 +16,25 @@ export interface ElasticsearchSettings {
 export type ConnectionClass = typeof BaseConnection;
 
 /**
- * One client (one keep-alive pool) per cluster and key, per plugin instance.
+ * One client (one keep-alive pool) per cluster and key, per plugin instance and guard.
  * The client is 8.19 on purpose: it sends `compatible-with=8`, which 8.x
  * clusters and (through REST API compatibility) 9.x clusters both accept,
  * while a 9.x client only talks to 9.x. Operators run both.
+ *
+ * The cluster URL is a tenant's setting, so the client connects through the
+ * outbound guard's agents (its HttpConnection takes an agent; the default
+ * undici connection offers no place to check the address it connects to), and
+ * an IP literal is checked again before the client is built.
  */
 export function clientFactory(Connection?: ConnectionClass) {
-  const clients = new Map<string, Client>();
-  return (settings: ElasticsearchSettings): Client => {
+  const clientsByGuard = new WeakMap<OutboundGuard, Map<string, Client>>();
+  return (settings: ElasticsearchSettings, guard: OutboundGuard): Client => {
     const { node, apiKey } = settings;
     if (!node || !apiKey) throw Object.assign(new Error("Elasticsearch is not configured"), { code: "PLUGIN_NOT_CONFIGURED" });
+    const url = guard.checkUrlNow(node);
     const key = `${node}|${createHash("sha256").update(apiKey).digest("hex")}`;
+    let clients = clientsByGuard.get(guard);
+    if (!clients) clientsByGuard.set(guard, (clients = new Map()));
     let client = clients.get(key);
     if (!client) {
       client = new Client({
@@ -34,7 +43,9 @@ export function clientFactory(Connection?: ConnectionClass) {
         // One retry: the outbox retries with backoff, and a search should fail fast.
         maxRetries: 1,
         requestTimeout: 30_000,
-        ...(Connection ? { Connection } : {}),
+        ...(Connection
+          ? { Connection }
+          : { Connection: HttpConnection, agent: () => (url.protocol === "https:" ? guard.httpsAgent({ keepAlive: true }) : guard.httpAgent({ keepAlive: true })) }),
       });
       if (clients.size > 500) clients.clear();
       clients.set(key, client);
@@ -54,6 +65,7 @@ export type ClientFor = ReturnType<typeof clientFactory>;
 export function failureCode(err: unknown): string {
   const e = err as { extensions?: { code?: unknown }; code?: unknown; name?: unknown; meta?: { statusCode?: number } };
   if (typeof e?.extensions?.code === "string") return e.extensions.code;
+  if (isAddressRefusal(err)) return "ADDRESS_NOT_ALLOWED";
   if (e?.name === "ResponseError") return `ES_HTTP_${e.meta?.statusCode ?? "?"}`;
   if (e?.name === "ConnectionError" || e?.name === "TimeoutError" || e?.name === "NoLivingConnectionsError") return "ES_UNREACHABLE";
   if (typeof e?.code === "string" && /^[A-Z_]+$/.test(e.code)) return e.code;

@@ -1,6 +1,7 @@
 import type { ErasureResult, PluginRuntime } from "../../src/plugin-host/plugin.js";
 import type { ClientFor } from "./client.js";
 import { stateOf } from "./state.js";
+import { outboundGuard } from "../../src/outbound/guard.js";
 
 /**
  * Once the plugin is off, nothing keeps the tenant's index in step with the
@@ -13,7 +14,7 @@ export async function dropIndexOnDisable(runtime: PluginRuntime, clientFor: Clie
   const indices = [state?.activeIndex, state?.buildingIndex].filter((i): i is string => !!i);
   const store = `Elasticsearch index ${state?.alias ?? "(none built)"}`;
   if (!indices.length) return { store, deleted: 0, note: "no index built" };
-  const client = clientFor(runtime.settings);
+  const client = clientFor(runtime.settings, outboundGuard(runtime.core.config));
   await runtime.call({ operation: "deleteIndex", purpose: "support", categories: [], subjectIds: [], deletesOnly: true }, () =>
     client.indices.delete({ index: indices, ignore_unavailable: true }),
   );

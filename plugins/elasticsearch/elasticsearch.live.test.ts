@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SearchRequest, SearchTerm } from "../../src/search/contract.js";
 import { startApp, type TestApp, type TestTenant } from "../../test/support/app.js";
+import { parseAllowList } from "../../src/outbound/allow-list.js";
+import { OutboundGuard } from "../../src/outbound/guard.js";
 import { clientFactory } from "./client.js";
 import { elasticsearchPlugin } from "./index.js";
 import type { OutboxWorker } from "./outbox.js";
@@ -11,7 +13,10 @@ import type { OutboxWorker } from "./outbox.js";
  * ELASTICSEARCH_API_KEY, unless security is off): what the mock cannot show,
  * the analysis. Indices get a random prefix and are deleted afterwards.
  *   ELASTICSEARCH_URL=http://127.0.0.1:9200 npx vitest run plugins/elasticsearch/elasticsearch.live.test.ts
+ * A cluster on a private address must be allowed by OUTBOUND_ALLOW_PRIVATE
+ * (loopback is, unless that variable says otherwise).
  */
+const ALLOW = process.env.OUTBOUND_ALLOW_PRIVATE ?? "127.0.0.0/8,::1";
 const URL = process.env.ELASTICSEARCH_URL;
 const API_KEY = process.env.ELASTICSEARCH_API_KEY ?? "dW51c2VkOnVudXNlZA==";
 const PREFIX = `deskgraph-live-${randomBytes(4).toString("hex")}`;
@@ -21,7 +26,7 @@ describe.skipIf(!URL)("Elasticsearch (live cluster)", () => {
   let worker: OutboxWorker;
   let t: TestTenant;
   const plugin = elasticsearchPlugin({ pollMs: 3_600_000, retryBaseMs: 1, retryCapMs: 1, onWorker: (w) => (worker = w) });
-  const client = () => clientFactory()({ node: URL, apiKey: API_KEY });
+  const client = () => clientFactory()({ node: URL, apiKey: API_KEY }, new OutboundGuard(parseAllowList(ALLOW)));
   const word = (text: string): SearchTerm => ({ kind: "WORD", text, negated: false });
   const request = (text: SearchTerm[][], notes = true): SearchRequest => ({
     query: { text, filters: {} },
@@ -44,7 +49,7 @@ describe.skipIf(!URL)("Elasticsearch (live cluster)", () => {
   };
 
   beforeAll(async () => {
-    app = await startApp({}, { plugins: [plugin] });
+    app = await startApp({ OUTBOUND_ALLOW_PRIVATE: ALLOW }, { plugins: [plugin] });
     t = await app.tenant();
   });
   afterAll(async () => {

@@ -9,9 +9,14 @@ import { buildManifest, readEnv } from "./manifest.js";
 import { analyzerFor, indexBody } from "./mappings.js";
 import type { OutboxWorker } from "./outbox.js";
 import { progressLine, reindexTenant } from "./reindex.js";
-import { clientFactory } from "./client.js";
+import { clientFactory, failureCode } from "./client.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { OutboundGuard, outboundGuard } from "../../src/outbound/guard.js";
+import { parseAllowList } from "../../src/outbound/allow-list.js";
 import { runReindexCommand } from "./cli.js";
 
+const ALLOW = "127.0.0.0/8";
 let app: TestApp;
 let cluster: MockCluster;
 let worker: OutboxWorker;
@@ -27,14 +32,15 @@ const plugin = () =>
 
 beforeAll(async () => {
   cluster = startMockCluster();
-  app = await startApp({}, { plugins: [plugin()] });
+  // The mock cluster answers in-process; the cluster URLs are loopback, which the operator allows here.
+  app = await startApp({ OUTBOUND_ALLOW_PRIVATE: ALLOW }, { plugins: [plugin()] });
 });
 afterAll(async () => {
   await app?.close();
 });
 
 const rawId = (globalId: string) => Buffer.from(globalId, "base64").toString("utf8").split(":")[1]!;
-const NODE = "https://search.example.test:9200";
+const NODE = "https://127.0.0.1:9200";
 
 /** Lets the worker send everything due, and finish a build it started. */
 async function drain() {
@@ -89,6 +95,32 @@ const bulkOps = (since: number) =>
     .slice(since)
     .filter((r) => r.path === "/_bulk")
     .flatMap((r) => r.body as any[]);
+
+describe("the cluster URL", () => {
+  it("is reached only through the outbound guard: a loopback cluster is refused when connecting, by number or name, until the operator allows it", async () => {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.writeHead(200, { "content-type": "application/json", "x-elastic-product": "Elasticsearch" }).end(JSON.stringify({ name: "n", cluster_name: "c", version: { number: "8.19.0" }, tagline: "You Know, for Search" }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      // The client's own HTTP connection, as in production: no mock.
+      const clientFor = clientFactory();
+      const strict = new OutboundGuard();
+      expect(() => clientFor({ node: `http://127.0.0.1:${port}`, apiKey: "k" }, strict)).toThrow(/127\.0\.0\.1 is a loopback address: not allowed for outbound calls/);
+      const byName = await clientFor({ node: `http://localhost:${port}`, apiKey: "k" }, strict).info().catch((e: unknown) => e);
+      expect(failureCode(byName)).toBe("ADDRESS_NOT_ALLOWED");
+      expect(requests).toBe(0);
+      const info = await clientFor({ node: `http://127.0.0.1:${port}`, apiKey: "k" }, new OutboundGuard(parseAllowList("127.0.0.1/32"))).info();
+      expect(info.cluster_name).toBe("c");
+      expect(requests).toBe(1);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
 
 describe("manifest", () => {
   it("takes the processing location from ELASTICSEARCH_REGION: EEA inside it, SCC outside", () => {
@@ -336,7 +368,7 @@ describe("outbox", () => {
     const x = await ticket(t, "Fresh state", "body");
     await drain();
     const doc = [...cluster.indices.get([...cluster.aliases.get(alias(t))!][0]!)!.docs.entries()].find(([id]) => id === `ticket-${x.id}`)![1];
-    const client = clientFactory(cluster.Connection)({ node: NODE, apiKey: "k" });
+    const client = clientFactory(cluster.Connection)({ node: NODE, apiKey: "k" }, new OutboundGuard(parseAllowList(ALLOW)));
     const r = await client.bulk({ operations: [{ index: { _index: alias(t), _id: `ticket-${x.id}`, routing: t.id, version: doc.version - 1, version_type: "external" } }, { ...doc.source, subject: "Stale state" }] });
     expect(r.items[0]!.index!.status).toBe(409);
     expect(cluster.docs(alias(t)).find((d) => d.id === x.id)).toMatchObject({ subject: "Fresh state" });
@@ -413,7 +445,7 @@ describe("rebuild", () => {
     const lines: string[] = [];
     let during: Awaited<ReturnType<typeof ticket>> | undefined;
     const since = cluster.requests.length;
-    const result = await reindexTenant(rt as PluginRuntime, clientFactory(cluster.Connection)(rt.settings), {
+    const result = await reindexTenant(rt as PluginRuntime, clientFactory(cluster.Connection)(rt.settings, outboundGuard(rt.core.config)), {
       batch: 2,
       progress: async (line) => {
         lines.push(line);
@@ -466,12 +498,12 @@ describe("rebuild", () => {
     await enable(t);
     await drain();
     expect(await backend(t)).not.toBeNull();
-    const s = [{ key: "node", value: "https://other-cluster.example.test:9200" }];
+    const s = [{ key: "node", value: "https://127.0.0.2:9200" }];
     await app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "elasticsearch", settings: $s) { id } }`, { s }, t.ownerToken);
     expect(await backend(t)).toBeNull();
     await drain();
     expect(await backend(t)).not.toBeNull();
-    expect((await app.database.prisma.searchIndexState.findUnique({ where: { tenantId: t.id } }))!.node).toBe("https://other-cluster.example.test:9200");
+    expect((await app.database.prisma.searchIndexState.findUnique({ where: { tenantId: t.id } }))!.node).toBe("https://127.0.0.2:9200");
   });
 
   it("falls back at once when disabled, deletes the index, and builds afresh when enabled again", async () => {

@@ -1,6 +1,7 @@
 import type { ErasureResult, PluginRuntime } from "../../src/plugin-host/plugin.js";
 import type { ClientFor } from "./client.js";
 import { currentState } from "./state.js";
+import { outboundGuard } from "../../src/outbound/guard.js";
 
 /**
  * Deletes a data subject's documents from the tenant's index (and from one
@@ -31,7 +32,7 @@ export async function eraseFromIndex(
       ? [{ term: { fromEmail: email } }, { match_phrase: { body: email } }, { match_phrase: { subject: email } }, { match_phrase: { email } }]
       : []),
   ];
-  const client = clientFor(runtime.settings);
+  const client = clientFor(runtime.settings, outboundGuard(runtime.core.config));
   let deleted = 0;
   await runtime.call({ operation: "erase", purpose: "support", categories: [], subjectIds: [], deletesOnly: true }, async () => {
     for (const index of indices) {

@@ -1,15 +1,24 @@
 import { createHash } from "node:crypto";
 import twilio from "twilio";
 import type RequestClient from "twilio/lib/base/RequestClient.js";
+import { isAddressRefusal, type OutboundGuard } from "../../src/outbound/guard.js";
 
 /**
  * The SDK's own RequestClient, sending what it would send to *.twilio.com to
  * another base URL instead: the documented `httpClient` option of the Twilio
- * client. Used when a tenant sets apiBaseUrl (tests, an egress proxy).
+ * client. Used when a tenant sets apiBaseUrl (tests, an egress proxy). The
+ * base is the tenant's choice, so every connection to it passes the outbound
+ * guard: the SDK's axios instance gets the guard's agents.
  */
 class RebasedRequestClient extends twilio.RequestClient {
-  constructor(private readonly base: string) {
+  constructor(
+    private readonly base: string,
+    guard: OutboundGuard,
+  ) {
     super();
+    const axios = (this as unknown as { axios: { defaults: { httpAgent?: unknown; httpsAgent?: unknown } } }).axios;
+    axios.defaults.httpAgent = guard.httpAgent({ keepAlive: true });
+    axios.defaults.httpsAgent = guard.httpsAgent({ keepAlive: true });
   }
 
   override request<TData>(opts: RequestClient.RequestOptions<TData>) {
@@ -28,18 +37,25 @@ export interface TwilioSettings {
   apiBaseUrl?: string;
 }
 
-// One SDK client (and so one pool of keep-alive connections) per account and target.
-const clients = new Map<string, twilio.Twilio>();
+// One SDK client (and so one pool of keep-alive connections) per account and target, per guard.
+const clientsByGuard = new WeakMap<OutboundGuard, Map<string, twilio.Twilio>>();
 
-/** The official SDK's client for a tenant's settings. */
-export function twilioClient(settings: TwilioSettings): twilio.Twilio {
+/**
+ * The official SDK's client for a tenant's settings. An apiBaseUrl was
+ * checked when it was saved; it is checked again here (an IP literal the
+ * operator no longer allows) and on every connection (names).
+ */
+export function twilioClient(settings: TwilioSettings, guard: OutboundGuard): twilio.Twilio {
   const { accountSid, authToken } = settings;
   if (!accountSid || !authToken) throw Object.assign(new Error("Twilio is not configured"), { code: "PLUGIN_NOT_CONFIGURED" });
   const base = settings.apiBaseUrl?.replace(/\/+$/, "") || null;
+  if (base) guard.checkUrlNow(base);
   const key = [accountSid, base ?? "", createHash("sha256").update(authToken).digest("hex")].join("|");
+  let clients = clientsByGuard.get(guard);
+  if (!clients) clientsByGuard.set(guard, (clients = new Map()));
   let client = clients.get(key);
   if (!client) {
-    client = twilio(accountSid, authToken, base ? { httpClient: new RebasedRequestClient(base) } : {});
+    client = twilio(accountSid, authToken, base ? { httpClient: new RebasedRequestClient(base, guard) } : {});
     if (clients.size > 500) clients.clear();
     clients.set(key, client);
   }
@@ -55,6 +71,7 @@ export function twilioClient(settings: TwilioSettings): twilio.Twilio {
 export function failureCode(err: unknown): string {
   const e = err as { extensions?: { code?: unknown }; code?: unknown; status?: unknown };
   if (typeof e?.extensions?.code === "string") return e.extensions.code;
+  if (isAddressRefusal(err)) return "ADDRESS_NOT_ALLOWED";
   if (err instanceof twilio.RestException) return e.code ? `TWILIO_${String(e.code)}` : `TWILIO_HTTP_${String(e.status)}`;
   if (typeof e?.code === "string" && /^(E[A-Z]+|ERR_[A-Z_]+)$/.test(e.code)) return "VENDOR_UNREACHABLE";
   if (typeof e?.code === "string" && /^[A-Z_]+$/.test(e.code)) return e.code;

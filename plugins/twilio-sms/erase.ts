@@ -1,4 +1,5 @@
 import type { ErasureResult, PluginRuntime } from "../../src/plugin-host/plugin.js";
+import { outboundGuard } from "../../src/outbound/guard.js";
 import { failureCode, twilioClient } from "./client.js";
 
 /**
@@ -22,7 +23,7 @@ export async function eraseAtTwilio(runtime: PluginRuntime, subject: { contactId
   const failed: string[] = [];
   if (sids.length) {
     await runtime.call({ operation: "erase", purpose: "sms.messaging", categories: ["user.content.message"], subjectIds: [], deletesOnly: true }, async () => {
-      const client = twilioClient(runtime.settings);
+      const client = twilioClient(runtime.settings, outboundGuard(runtime.core.config));
       for (const sid of sids) {
         try {
           await client.messages(sid).remove();

@@ -44,6 +44,7 @@ export const manifest: PluginManifest = {
       label: "API base URL",
       secret: false,
       required: false,
+      type: "url",
       description: "Leave empty. Only for tests or an egress proxy: where the Twilio SDK sends requests instead of https://api.twilio.com",
     },
   ],

@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import type { MessageCreatedEvent, PluginRuntime } from "../../src/plugin-host/plugin.js";
+import { outboundGuard } from "../../src/outbound/guard.js";
 import { failureCode, twilioClient } from "./client.js";
 import { TWILIO_SMS } from "./manifest.js";
 import { advanceDelivery, deliveryStatusOf } from "./status.js";
@@ -29,7 +30,7 @@ export async function sendReply(runtime: PluginRuntime, event: MessageCreatedEve
     const sent = await runtime.call(
       { operation: "send", purpose: "sms.messaging", categories: ["user.contact.phone", "user.content.message"], subjectIds: [requester.id] },
       () =>
-        twilioClient(runtime.settings).messages.create({
+        twilioClient(runtime.settings, outboundGuard(runtime.core.config)).messages.create({
           to: requester.phone!,
           from: sender(runtime.settings.fromNumber),
           body: message.body,

@@ -8,6 +8,9 @@ import { eraseAtPlugins } from "../../src/plugin-host/erasure.js";
 import { PluginRegistry } from "../../src/plugin-host/registry.js";
 import { SecretBox } from "../../src/plugin-host/secrets.js";
 import { codes, startApp, type TestApp, type TestTenant } from "../../test/support/app.js";
+import { parseAllowList } from "../../src/outbound/allow-list.js";
+import { OutboundGuard } from "../../src/outbound/guard.js";
+import { failureCode, twilioClient } from "./client.js";
 import { twilioSms } from "./index.js";
 import { keywordOf } from "./keywords.js";
 import { startTwilioApi } from "./twilio-api-stand-in.js";
@@ -24,7 +27,8 @@ let origin: string;
 beforeAll(async () => {
   api = await startTwilioApi();
   // The default plugin set: what the distribution ships (twilio-sms among them) plus the test echo plugin.
-  app = await startApp({ PUBLIC_URL, ENCRYPTION_KEY: KEY });
+  // The Twilio stand-in listens on loopback: the operator allows it, as tenants cannot.
+  app = await startApp({ PUBLIC_URL, ENCRYPTION_KEY: KEY, OUTBOUND_ALLOW_PRIVATE: "127.0.0.1/32" });
   origin = app.url.replace(/\/graphql$/, "");
 });
 afterAll(async () => {
@@ -135,6 +139,27 @@ const calls = async (s: SmsTenant) =>
 /** What reached the Twilio stand-in for this tenant's account. */
 const requestsOf = (s: SmsTenant) => api.received.filter((r) => r.path.includes(s.accountSid));
 const rawId = (globalId: string) => Buffer.from(globalId, "base64").toString().split(":")[1]!;
+
+describe("the API base URL", () => {
+  it("is reached only through the outbound guard: a loopback base is refused when connecting, by number or name, until the operator allows it", async () => {
+    const accountSid = `AC${randomBytes(16).toString("hex")}`;
+    const authToken = randomBytes(16).toString("hex");
+    api.account(accountSid, authToken);
+    const send = (apiBaseUrl: string, guard: OutboundGuard) =>
+      (async () => twilioClient({ accountSid, authToken, apiBaseUrl }, guard).messages.create({ to: "+14155550111", from: "+14155550100", body: "hello" }))();
+    const before = api.received.length;
+    // As if saved while the operator allowed it, or resolving elsewhere now than when it was saved.
+    const strict = new OutboundGuard();
+    for (const base of [api.url, api.url.replace("127.0.0.1", "localhost")]) {
+      const err = await send(base, strict).catch((e: unknown) => e);
+      expect(failureCode(err), base).toBe("ADDRESS_NOT_ALLOWED");
+    }
+    expect(api.received.length).toBe(before);
+    const sent = await send(api.url, new OutboundGuard(parseAllowList("127.0.0.1/32")));
+    expect(sent.sid).toMatch(/^SM/);
+    expect(api.received.length).toBe(before + 1);
+  });
+});
 
 describe("inbound SMS", () => {
   it("refuses a missing or wrong signature with 403 and stores nothing", async () => {
@@ -434,7 +459,7 @@ describe("erasure", () => {
     api.hold(otherSid);
     await sms(s, "+33650607080", "I stay", otherSid);
 
-    const config = loadConfig({ DATA_DIR: "memory://", ENCRYPTION_KEY: KEY, PUBLIC_URL, LOG_LEVEL: "silent" });
+    const config = loadConfig({ DATA_DIR: "memory://", ENCRYPTION_KEY: KEY, PUBLIC_URL, LOG_LEVEL: "silent", OUTBOUND_ALLOW_PRIVATE: "127.0.0.1/32" });
     // The context an erasure request runs in (erasure itself needs no realtime machinery).
     const ctx = createContext({
       requestId: randomUUID(),

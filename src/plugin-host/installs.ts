@@ -4,6 +4,8 @@ import { AppError } from "../errors.js";
 import type { PluginInstall } from "../generated/prisma/client.js";
 import type { Context } from "../graphql/context.js";
 import { requireViewer } from "../graphql/context.js";
+import { outboundGuard } from "../outbound/guard.js";
+import { checkOutboundUrl } from "../outbound/url.js";
 import type { PluginDefinition } from "./plugin.js";
 import { runtimeFor } from "./runtime.js";
 import { transferStatus, transfersOutsideEea } from "./transfer.js";
@@ -39,6 +41,10 @@ export async function configurePlugin(ctx: Context, pluginId: string, changes: {
     throw new AppError("VALIDATION", `Unknown settings for ${pluginId}: ${unknown.map((c) => c.key).join(", ")}`, {
       fields: unknown.map((c) => ({ path: ["settings", c.key], message: "unknown setting" })),
     });
+  }
+  // A URL the server will call must point where the operator lets it go, whoever saves it.
+  for (const { key, value } of changes) {
+    if (fields.get(key)!.type === "url" && value) await checkOutboundUrl(outboundGuard(ctx.config), value, ["settings", key]);
   }
   const current = await installOf(ctx, pluginId);
   const config = { ...((current?.config ?? {}) as Record<string, string>) };

@@ -37,6 +37,11 @@ export const ManifestSchema = z
         secret: z.boolean().default(false),
         required: z.boolean().default(true),
         description: z.string().optional(),
+        /**
+         * "url": a place the server will call (a vendor's API base, a cluster). Saving it and
+         * every connection to it pass the outbound address guard (src/outbound/).
+         */
+        type: z.enum(["text", "url"]).optional(),
       }),
     ),
     /** True when the plugin or its vendor keeps personal data: it must then provide an erase hook. */

@@ -1,6 +1,6 @@
 import http from "node:http";
 import https from "node:https";
-import { AddressRefused, guardedLookup, isIpLiteral, resolveEndpoint } from "./addresses.js";
+import { ADDRESS_NOT_ALLOWED, type OutboundGuard } from "../outbound/guard.js";
 
 export interface SendResult {
   /** The HTTP status, when the endpoint answered. */
@@ -16,27 +16,25 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 /**
  * POSTs one webhook. The address is checked again here (the name may resolve
  * elsewhere now than at registration), on the very answer the socket
- * connects to. Redirects are not followed; anything but 2xx is a failure.
+ * connects to: the agents are the outbound guard's. Redirects are not
+ * followed; anything but 2xx is a failure.
  */
 export class WebhookSender {
-  private readonly agents = {
-    "http:": new http.Agent({ keepAlive: true, maxSockets: 8 }),
-    "https:": new https.Agent({ keepAlive: true, maxSockets: 8 }),
-  };
+  private readonly agents: { "http:": http.Agent; "https:": https.Agent };
 
   constructor(
-    private readonly options: { allowPrivate: boolean; timeoutMs: number },
-  ) {}
+    guard: OutboundGuard,
+    private readonly options: { timeoutMs: number },
+  ) {
+    this.agents = {
+      "http:": guard.httpAgent({ keepAlive: true, maxSockets: 8 }),
+      "https:": guard.httpsAgent({ keepAlive: true, maxSockets: 8 }),
+    };
+  }
 
   async send(endpoint: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<SendResult> {
     const url = new URL(endpoint);
     if (url.protocol !== "http:" && url.protocol !== "https:") return { error: `Unsupported scheme ${url.protocol}`, sent: false };
-    try {
-      // Sockets do not look up an IP literal, so check it here.
-      if (isIpLiteral(url)) await resolveEndpoint(url, this.options.allowPrivate);
-    } catch (err) {
-      return { error: (err as Error).message, sent: false };
-    }
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const abort = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const client = url.protocol === "https:" ? https : http;
@@ -47,7 +45,6 @@ export class WebhookSender {
         {
           method: "POST",
           agent: this.agents[url.protocol as "http:" | "https:"],
-          lookup: guardedLookup(this.options.allowPrivate) as never,
           signal: abort,
           headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body), "user-agent": "Deskgraph-Webhooks/1" },
         },
@@ -71,7 +68,7 @@ export class WebhookSender {
       req.on("error", (err: NodeJS.ErrnoException) => {
         if (timeout.aborted) resolve({ error: `No answer within ${this.options.timeoutMs} ms` });
         else if (signal?.aborted) resolve({ error: "Interrupted: the server is shutting down" });
-        else if (err instanceof AddressRefused || err.code === "EADDRNOTALLOWED") resolve({ error: err.message });
+        else if (err.code === ADDRESS_NOT_ALLOWED) resolve({ error: err.message });
         else resolve({ error: err.code ? `${err.code}: ${err.message}` : err.message });
       });
       req.on("finish", () => (sent = true));

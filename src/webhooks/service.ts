@@ -2,7 +2,8 @@ import type { GraphQLSchema } from "graphql";
 import { AppError, notFound, validationError } from "../errors.js";
 import type { Context } from "../graphql/context.js";
 import { requireViewer } from "../graphql/context.js";
-import { resolveEndpoint } from "./addresses.js";
+import { outboundGuard } from "../outbound/guard.js";
+import { checkOutboundUrl } from "../outbound/url.js";
 import { parseSelection } from "./selection.js";
 import { generateSecret, liveSecrets, storedSecrets, type StoredSecret } from "./signature.js";
 
@@ -16,31 +17,17 @@ export interface EndpointInput {
 
 export const DELIVERY_STATUSES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
 
-const MAX_URL_LENGTH = 2000;
-
 /**
- * An endpoint must be http(s), carry no credentials, and (unless the server
- * allows private addresses) resolve only to public addresses. Delivery checks
- * the address again.
+ * An endpoint must be http(s), carry no credentials, and resolve only to
+ * addresses the outbound guard allows (public ones, and what the operator
+ * listed in OUTBOUND_ALLOW_PRIVATE). Delivery checks the address again.
  */
 async function checkUrl(ctx: Context, raw: string): Promise<string> {
-  const problem = (message: string) => validationError([{ path: ["input", "url"], message }]);
-  if (raw.length > MAX_URL_LENGTH) throw problem(`at most ${MAX_URL_LENGTH} characters`);
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw problem("not a URL");
+  const url = await checkOutboundUrl(outboundGuard(ctx.config), raw, ["input", "url"]);
+  if (url.username || url.password) {
+    throw validationError([{ path: ["input", "url"], message: "must not carry credentials; the signature authenticates us" }]);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw problem("must be an http or https URL");
-  if (url.username || url.password) throw problem("must not carry credentials; the signature authenticates us");
   url.hash = "";
-  try {
-    await resolveEndpoint(url, ctx.config.webhooks.allowPrivate);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw problem(code === "ENOTFOUND" || code === "EAI_AGAIN" ? `${url.hostname} does not resolve` : (err as Error).message);
-  }
   return url.toString();
 }
 

@@ -19,6 +19,7 @@ import { liveSecrets, signatureHeader, storedSecrets, webhookIdOf } from "./sign
 import { retryDelay } from "../retry.js";
 import { BackgroundLoop } from "../background/loop.js";
 import { describeOutage } from "../db/unavailable.js";
+import { outboundGuard } from "../outbound/guard.js";
 
 export interface WebhookWorkerDeps {
   config: Config;
@@ -71,7 +72,7 @@ export class WebhookWorker {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: WebhookWorkerDeps) {
-    this.sender = new WebhookSender({ allowPrivate: deps.config.webhooks.allowPrivate, timeoutMs: deps.config.webhooks.timeoutMs });
+    this.sender = new WebhookSender(outboundGuard(deps.config), { timeoutMs: deps.config.webhooks.timeoutMs });
     // While the database is away the loop waits for it; leases taken before the outage run out and are taken again.
     this.loop = new BackgroundLoop({
       name: "webhook worker",
