@@ -32,7 +32,8 @@ beforeAll(async () => {
     startApp({ DESKGRAPH_MODE: "production", GRAPHIQL: "true", INTROSPECTION: "true" }),
   ]);
   [devTenant, prodTenant] = await Promise.all([dev.tenant(), prod.tenant()]);
-});
+  // Three servers with a database each: slow to start on a busy machine.
+}, 180_000);
 afterAll(() => Promise.all([dev?.close(), prod?.close(), open?.close()]));
 
 const post = (app: TestApp, body: BodyInit, headers: Record<string, string> = {}) =>
@@ -241,6 +242,22 @@ describe("production mode", () => {
     const byKey = await prod.gql(`{ __type(name: "Ticket") { name } }`, {}, key);
     expect(byKey.data.__type.name).toBe("Ticket");
     expect((await prod.gql(`{ __typename }`)).data.__typename).toBe("Query");
+  });
+
+  it("refuses introspection to a portal contact", async () => {
+    const created = await prod.gql(
+      `mutation { createTicket(input: { subject: "Portal", body: "hello", requester: { name: "Pia", email: "pia@example.com" } }) { requester { id } } }`,
+      {},
+      prodTenant.ownerToken,
+    );
+    const issued = await prod.gql(
+      `mutation($c: ID!) { issuePortalToken(contactId: $c, validForDays: 1) { token } }`,
+      { c: created.data.createTicket.requester.id },
+      prodTenant.ownerToken,
+    );
+    const contactToken = issued.data.issuePortalToken.token;
+    expect((await prod.gql(`{ viewer { kind } }`, {}, contactToken)).data.viewer.kind).toBe("CONTACT");
+    expect(codes(await prod.gql(`{ __schema { queryType { name } } }`, {}, contactToken))).toEqual(["FORBIDDEN"]);
   });
 
   it("lets everyone introspect with INTROSPECTION=true, and in development", async () => {
