@@ -22,7 +22,7 @@ export function graphqlOverHttpOnly(): Plugin {
       throw new AppError(
         "UNSUPPORTED_MEDIA_TYPE",
         `POST /graphql takes a JSON body (Content-Type: application/json)${type ? `, not ${type.split(";")[0]}` : ""}`,
-        { http: { status: 415, headers: { accept: "application/json" } } },
+        { http: { status: 415 } },
       );
     },
     onParse() {
