@@ -133,7 +133,7 @@ describe("only GraphQL over HTTP runs operations", () => {
     expect(await res.json()).toEqual({ data: { __typename: "Query" } });
   });
 
-  it("runs a query over GET, and refuses a mutation over GET with 405", async () => {
+  it("runs a query over GET, and refuses a mutation or subscription over GET with 405", async () => {
     const query = await fetch(`${dev.url}?query=${encodeURIComponent("{ __typename }")}`);
     expect(query.status).toBe(200);
     const mutation = await fetch(`${dev.url}?query=${encodeURIComponent(CREATE_TICKET)}`, {
@@ -142,6 +142,13 @@ describe("only GraphQL over HTTP runs operations", () => {
     expect(mutation.status).toBe(405);
     expect(mutation.headers.get("allow")).toBe("POST");
     expect(await errorCode(mutation)).toBe("METHOD_NOT_ALLOWED");
+    const subscribe = `${dev.url}?query=${encodeURIComponent("subscription { ticketEvents { __typename } }")}`;
+    const subscription = await fetch(subscribe, { headers: { authorization: `Bearer ${devTenant.ownerToken}` } });
+    expect(subscription.status).toBe(405);
+    expect(await errorCode(subscription)).toBe("METHOD_NOT_ALLOWED");
+    // Asked for as server-sent events, the refusal comes as the stream's one event.
+    const sse = await fetch(subscribe, { headers: { accept: "text/event-stream", authorization: `Bearer ${devTenant.ownerToken}` } });
+    expect(await sse.text()).toContain('"code":"METHOD_NOT_ALLOWED"');
   });
 });
 
