@@ -82,6 +82,16 @@ const EnvSchema = z.object({
   // Without billing there is no plan and so no rate tier: this optional limit applies to every tenant.
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().max(1_000_000).optional(),
   TENANT_MAX_CONCURRENT_OPERATIONS: z.coerce.number().int().min(0).max(10_000).default(4),
+  // Production mode and the HTTP face of /graphql (README: Production mode).
+  NODE_ENV: z.string().optional(),
+  DESKGRAPH_MODE: z.enum(["production", "development"]).optional(),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(1024 ** 2),
+  CORS_ORIGINS: z.string().optional(),
+  GRAPHIQL: flag.optional(),
+  INTROSPECTION: flag.optional(),
+  MAX_QUERY_TOKENS: z.coerce.number().int().positive().default(2000),
+  MAX_QUERY_ALIASES: z.coerce.number().int().min(0).default(30),
+  MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(0).default(50),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -135,7 +145,11 @@ export interface Config {
    * for at most ttlMs (0: no cache), at most maxEntries of them.
    */
   credentialCache: { ttlMs: number; maxEntries: number };
-  limits: { depth: number; breadth: number; complexity: number };
+  /** Depth, breadth and complexity: the complexity plugin; tokens, aliases, directives and depth again: src/graphql/query-limits.ts. */
+  limits: { depth: number; breadth: number; complexity: number; tokens: number; aliases: number; directives: number };
+  /** NODE_ENV=production or DESKGRAPH_MODE=production: the defaults below are the safe ones. */
+  production: boolean;
+  http: HttpConfig;
   signIn: { maxAttempts: number; windowSeconds: number };
   /** Minutes between background retention sweeps; 0 disables them. */
   retentionSweepMinutes: number;
@@ -148,6 +162,16 @@ export interface Config {
    * (with billing, the plan's rate tier decides); undefined: no limit.
    */
   apiRateLimitPerMinute?: number;
+}
+
+export interface HttpConfig {
+  /** Largest POST body /graphql reads (413 beyond). */
+  maxBodyBytes: number;
+  /** Origins browsers may call the API from: exact origins, "*" for any (never with credentials), [] for none. */
+  corsOrigins: string[] | "*";
+  graphiql: boolean;
+  /** Introspection for everyone; false: only signed-in agents and API keys, and no "Did you mean" hints. */
+  introspection: boolean;
 }
 
 export interface BillingConfig {
@@ -211,13 +235,62 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     credentialCache: { ttlMs: e.CREDENTIAL_CACHE_SECONDS * 1000, maxEntries: e.CREDENTIAL_CACHE_ENTRIES },
-    limits: { depth: e.MAX_QUERY_DEPTH, breadth: e.MAX_QUERY_BREADTH, complexity: e.MAX_QUERY_COMPLEXITY },
+    limits: {
+      depth: e.MAX_QUERY_DEPTH,
+      breadth: e.MAX_QUERY_BREADTH,
+      complexity: e.MAX_QUERY_COMPLEXITY,
+      tokens: e.MAX_QUERY_TOKENS,
+      aliases: e.MAX_QUERY_ALIASES,
+      directives: e.MAX_QUERY_DIRECTIVES,
+    },
+    production: isProduction(e),
+    http: resolveHttp(e),
     signIn: { maxAttempts: e.SIGNIN_MAX_ATTEMPTS, windowSeconds: e.SIGNIN_WINDOW_SECONDS },
     retentionSweepMinutes: e.RETENTION_SWEEP_MINUTES,
     exportLinkTtlHours: e.EXPORT_LINK_TTL_HOURS,
     billing: resolveBilling(e),
     apiRateLimitPerMinute: resolveApiRateLimit(e),
   };
+}
+
+/** The one place that decides the mode: DESKGRAPH_MODE when set, else NODE_ENV. */
+function isProduction(e: Env): boolean {
+  return e.DESKGRAPH_MODE ? e.DESKGRAPH_MODE === "production" : e.NODE_ENV === "production";
+}
+
+/**
+ * In production GraphiQL, open introspection and CORS are off unless asked for.
+ * In development any origin may call, as `*`: the API authenticates with a bearer
+ * header, never a cookie, so no origin is ever told it may send credentials.
+ */
+function resolveHttp(e: Env): HttpConfig {
+  const production = isProduction(e);
+  return {
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    corsOrigins: e.CORS_ORIGINS === undefined ? (production ? [] : "*") : parseOrigins(e.CORS_ORIGINS),
+    graphiql: e.GRAPHIQL ?? !production,
+    introspection: e.INTROSPECTION ?? !production,
+  };
+}
+
+function parseOrigins(value: string): string[] | "*" {
+  const list = value.split(",").map((o) => o.trim()).filter(Boolean);
+  if (list.includes("*")) {
+    if (list.length > 1) throw new ConfigError(["CORS_ORIGINS: `*` allows every origin and cannot be combined with others"]);
+    return "*";
+  }
+  const bad = list.filter((o) => {
+    try {
+      const url = new URL(o);
+      return (url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== o;
+    } catch {
+      return true;
+    }
+  });
+  if (bad.length) {
+    throw new ConfigError([`CORS_ORIGINS: ${bad.join(", ")}: each must be an exact origin, scheme://host[:port] without a path or a trailing slash`]);
+  }
+  return list;
 }
 
 /** Stripe is all or nothing: a key without its webhook secret or plans would half-work. */

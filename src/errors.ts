@@ -26,7 +26,11 @@ export type ErrorCode =
   | "BILLING_DISABLED"
   | "BILLING_PROVIDER_ERROR"
   | "SERVICE_UNAVAILABLE"
-  | "ADDRESS_NOT_ALLOWED";
+  | "ADDRESS_NOT_ALLOWED"
+  // Refused at the HTTP level, before any GraphQL runs (src/http/). A body over
+  // MAX_BODY_BYTES is refused by yoga itself, with HTTP 413 and REQUEST_ENTITY_TOO_LARGE.
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "METHOD_NOT_ALLOWED";
 
 export interface FieldProblem {
   /** Path of the offending input, e.g. ["input", "requester", "email"]. */

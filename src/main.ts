@@ -28,7 +28,7 @@ async function main(command = "serve") {
       const demo = config.seedDemo ? await seedDemo(server.database, config.dataDir) : null;
       const where = config.databaseUrl ? "PostgreSQL server" : `embedded PostgreSQL in ${config.dataDir}`;
       console.log(`\nDeskgraph is running on the ${where}.`);
-      console.log(`  GraphQL + GraphiQL: ${server.url}`);
+      console.log(config.http.graphiql ? `  GraphQL + GraphiQL: ${server.url}` : `  GraphQL: ${server.url} (GraphiQL is off; GRAPHIQL=true turns it on)`);
       if (demo) {
         console.log(`  Demo tenant "${demo.tenant}": sign in as ${demo.email} / ${demo.password}`);
         console.log(`  Demo API key (all scopes): ${demo.apiKey}`);

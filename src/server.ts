@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from "node:net";
 import { getOperationAST, type DocumentNode } from "graphql";
 import { createYoga } from "graphql-yoga";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { startRealtime } from "./events/realtime.js";
 import { authorizationOf, serveWebSockets } from "./events/ws.js";
 import { startWebhookWorker } from "./webhooks/worker.js";
@@ -23,6 +24,10 @@ import { migrateWhenReachable } from "./db/migrate.js";
 import { RETRY_AFTER_SECONDS, serviceUnavailable } from "./errors.js";
 import { createContext, type Context } from "./graphql/context.js";
 import { errorsPlugin, maskDatabaseOutage } from "./graphql/errors-plugin.js";
+import { introspectionGuard } from "./graphql/introspection.js";
+import { queryLimits } from "./graphql/query-limits.js";
+import { corsPolicy } from "./http/cors.js";
+import { graphqlOverHttpOnly } from "./http/content-types.js";
 import { readinessCheck } from "./readiness.js";
 import { schema } from "./graphql/schema.js";
 import { shutDownInOrder } from "./shutdown.js";
@@ -105,7 +110,16 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
-    graphiql: { title: "Deskgraph", defaultQuery: DEFAULT_QUERY },
+    // Off in production unless GRAPHIQL=true. Rendered with its assets inlined from
+    // @graphql-yoga/render-graphiql: yoga's own page loads them from a CDN.
+    graphiql: config.http.graphiql && { title: "Deskgraph", defaultQuery: DEFAULT_QUERY },
+    renderGraphiQL,
+    // Refused with 413 from Content-Length, or once the streamed body passes the limit.
+    maxRequestBodySize: config.http.maxBodyBytes,
+    // Yoga's default echoes any origin and allows credentials; corsPolicy below replaces it.
+    cors: false,
+    // Uploads come back with a CSRF guard of their own; until then only JSON bodies (graphqlOverHttpOnly).
+    multipart: false,
     // Masking happens in errorsPlugin, which knows the request id. Only an outage of the
     // database is translated here, for errors raised outside execution (plugin hooks).
     maskedErrors: { maskError: maskDatabaseOutage(database.health) },
@@ -116,8 +130,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       error: (...a) => log.error(a.map(String).join(" ")),
     },
     plugins: [
+      corsPolicy(config.http.corsOrigins),
+      graphqlOverHttpOnly(),
       readinessCheck(database, realtime.bus),
-      errorsPlugin(log),
+      errorsPlugin(log, { suggestions: config.http.introspection }),
+      queryLimits(config.limits),
+      introspectionGuard(config.http.introspection),
       // Before everything that works for an operation (audit, publishing): a refused one costs a counter only.
       apiRateLimit(apiRate),
       // After the rate check (a refused operation takes no turn), before everything that does the work.

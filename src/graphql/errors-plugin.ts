@@ -52,16 +52,42 @@ export function presentError(err: GraphQLError, requestId: string, log: Logger, 
   });
 }
 
-export function errorsPlugin(log: Logger): Plugin<Context> {
+/** graphql-js's hints ("Did you mean \"email\"?") name fields and values the caller may not know of. */
+const SUGGESTION = /\s*Did you mean .*\?$/;
+
+function withoutSuggestion(err: GraphQLError): GraphQLError {
+  if (!SUGGESTION.test(err.message)) return err;
+  return new GraphQLError(err.message.replace(SUGGESTION, ""), {
+    nodes: err.nodes,
+    source: err.source,
+    positions: err.positions,
+    path: err.path,
+    originalError: err.originalError,
+    extensions: err.extensions,
+  });
+}
+
+export interface ErrorsOptions {
+  /** Keep "Did you mean …" hints in error messages (off where introspection is closed). */
+  suggestions?: boolean;
+}
+
+export function errorsPlugin(log: Logger, options: ErrorsOptions = {}): Plugin<Context> {
+  const hints = options.suggestions ?? true;
+  const scrub = hints ? (e: GraphQLError) => e : withoutSuggestion;
+  const present = (err: GraphQLError, ctx: Context) => scrub(presentError(err, ctx.requestId, log, ctx.database.health));
   return {
     onParse() {
       return ({ result, replaceParseResult }) => {
-        if (result instanceof GraphQLError) replaceParseResult(withCode(result, "GRAPHQL_PARSE_FAILED", { http: { status: 400 } }));
+        // A parse refused by a limit (query-limits.ts) keeps its own code.
+        if (result instanceof GraphQLError && !result.extensions?.code) {
+          replaceParseResult(withCode(result, "GRAPHQL_PARSE_FAILED", { http: { status: 400 } }));
+        }
       };
     },
     onValidate() {
       return ({ result, setResult }) => {
-        if (result.length > 0) setResult(result.map((e) => withCode(e, e.extensions?.code as string ?? "GRAPHQL_VALIDATION_FAILED")));
+        if (result.length > 0) setResult(result.map((e) => scrub(withCode(e, e.extensions?.code as string ?? "GRAPHQL_VALIDATION_FAILED"))));
       };
     },
     onExecute({ args }) {
@@ -70,7 +96,7 @@ export function errorsPlugin(log: Logger): Plugin<Context> {
         onExecuteDone(payload) {
           return handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
             if (result.errors?.length) {
-              setResult({ ...result, errors: result.errors.map((e) => presentError(e, ctx.requestId, log, ctx.database.health)) });
+              setResult({ ...result, errors: result.errors.map((e) => present(e, ctx)) });
             }
           });
         },
@@ -80,8 +106,8 @@ export function errorsPlugin(log: Logger): Plugin<Context> {
       const ctx = args.contextValue as Context;
       // Over a WebSocket there is no HTTP response: its status and headers have no place in the error.
       const overSocket = !(ctx as Context & { request?: Request }).request;
-      const present = (e: GraphQLError) => {
-        const presented = presentError(e, ctx.requestId, log, ctx.database.health);
+      const presentOverSocket = (e: GraphQLError) => {
+        const presented = present(e, ctx);
         if (!overSocket || !presented.extensions?.http) return presented;
         const { http: _http, ...extensions } = presented.extensions;
         return new GraphQLError(presented.message, { nodes: presented.nodes, path: presented.path, extensions });
@@ -90,7 +116,7 @@ export function errorsPlugin(log: Logger): Plugin<Context> {
         onSubscribeResult(payload) {
           return handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
             if (result.errors?.length) {
-              setResult({ ...result, errors: result.errors.map(present) });
+              setResult({ ...result, errors: result.errors.map(presentOverSocket) });
             }
           });
         },

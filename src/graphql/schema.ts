@@ -1,4 +1,4 @@
-import { lexicographicSortSchema } from "graphql";
+import { lexicographicSortSchema, specifiedDirectives } from "graphql";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { builder } from "./builder.js";
 import { consentDirective, personalDataDirective } from "../privacy/labels.js";
@@ -22,7 +22,9 @@ import "../audit/types.js";
 import "../billing/types.js";
 import "../search/types.js";
 
-export const schema = builder.toSchema({ directives: [personalDataDirective, consentDirective] });
+// Naming directives replaces graphql-js's default list: @include, @skip, @deprecated,
+// @specifiedBy and @oneOf must be named too, or documents using them fail validation.
+export const schema = builder.toSchema({ directives: [...specifiedDirectives, personalDataDirective, consentDirective] });
 
 /** The SDL as published in schema/schema.graphql: sorted, so diffs stay readable. */
 export const printedSchema = () => printSchemaWithDirectives(lexicographicSortSchema(schema));
