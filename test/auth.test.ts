@@ -255,6 +255,7 @@ describe("invitations", () => {
     expect(codes(await app.gql(ACCEPT, { t: "dgi_not-a-real-token", p: "a long enough password" }))).toEqual(["NOT_FOUND"]);
     const again = await app.gql(INVITE, { i: { email: t.ownerEmail, name: "Twin", role: "AGENT" } }, t.ownerToken);
     expect(codes(again)).toEqual(["CONFLICT"]);
+    expect(again.errors![0]!.extensions).toMatchObject({ fields: [{ path: ["input", "email"] }], existingAgentId: await ownerId(t) });
   });
 });
 

@@ -155,13 +155,47 @@ describe("emails and phone numbers", () => {
     const sameEmail = await app.gql(CREATE_CONTACT, { i: { name: "Second", email: existing.email.toUpperCase() } }, t.ownerToken);
     expect(codes(sameEmail)).toEqual(["CONFLICT"]);
     expect(fieldPaths(sameEmail)).toEqual([["input", "email"]]);
+    // The existing contact comes back by its global ID, which node(id:) takes.
+    expect(sameEmail.errors![0]!.extensions!.existingContactId).toBe(existing.id);
     const samePhone = await app.gql(CREATE_CONTACT, { i: { name: "Second", phone: "+33698765432" } }, t.ownerToken);
     expect(codes(samePhone)).toEqual(["CONFLICT"]);
+    expect(fieldPaths(samePhone)).toEqual([["input", "phone"]]);
 
     const other = await contact({ name: "Other" });
     const update = await app.gql(UPDATE_CONTACT, { id: other.id, i: { email: existing.email } }, t.ownerToken);
     expect(codes(update)).toEqual(["CONFLICT"]);
+    expect(fieldPaths(update)).toEqual([["input", "email"]]);
     expect((await app.gql(CONTACT, { id: other.id }, t.ownerToken)).data.contact.email).toBeNull();
+  });
+});
+
+describe("conflicts", () => {
+  it("a ticket's new requester whose email and phone exist points at input.requester and names the contact by global ID", async () => {
+    const existing = await contact({ name: "Known", email: `known-${unique()}@example.com`, phone: "+33 6 55 44 33 22" });
+    const r = await app.gql(
+      CREATE_TICKET,
+      { i: { subject: "s", body: "b", requester: { name: "Known again", email: existing.email, phone: "+33655443322" } } },
+      t.ownerToken,
+    );
+    expect(codes(r)).toEqual(["CONFLICT"]);
+    expect(fieldPaths(r)).toEqual([
+      ["input", "requester", "email"],
+      ["input", "requester", "phone"],
+    ]);
+    const id = r.errors![0]!.extensions!.existingContactId;
+    expect(id).toBe(existing.id);
+    const node = await app.gql(`query($id: ID!) { node(id: $id) { ... on Contact { name } } }`, { id }, t.ownerToken);
+    expect(node.data.node).toEqual({ name: "Known" });
+  });
+
+  it("an organization name already in use names the organization by global ID", async () => {
+    const ORG = `mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }`;
+    const name = `Org ${unique()}`;
+    const first = await app.gql(ORG, { i: { name } }, t.ownerToken);
+    const again = await app.gql(ORG, { i: { name } }, t.ownerToken);
+    expect(codes(again)).toEqual(["CONFLICT"]);
+    expect(fieldPaths(again)).toEqual([["input", "name"]]);
+    expect(again.errors![0]!.extensions!.existingOrganizationId).toBe(first.data.createOrganization.id);
   });
 });
 
