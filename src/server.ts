@@ -89,7 +89,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     });
     if (ran.length) log.info({ migrations: ran }, "applied migrations");
   }
-  const signInLimiter = new SignInLimiter(config.signIn.maxAttempts, config.signIn.windowSeconds);
+  const signInLimiter = new SignInLimiter({ ...config.signIn, redisUrl: config.redisUrl, log });
   // A broken manifest stops the server here, with a message naming the plugin and the problem.
   const registry = new PluginRegistry(options.plugins ?? shippedPlugins);
   const plugins: PluginHost = {
@@ -246,6 +246,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         ["event machinery and sequencer", () => realtime.close()],
         ["credential cache", () => credentials?.close()],
         ["rate limiter", () => apiRate.close()],
+        ["sign-in limiter", () => signInLimiter.close()],
         [
           "http server",
           () =>

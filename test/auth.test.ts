@@ -1,6 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../src/graphql/schema.js";
-import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
+import type { RunningServer } from "../src/server.js";
+import { codes, startApp, type GraphQLResponse, type TestApp, type TestTenant } from "./support/app.js";
+import { startPeer } from "./support/peer.js";
+import { redisAnswers, startRedis, type RedisProcess } from "./support/redis.js";
 
 let app: TestApp;
 let t: TestTenant;
@@ -77,7 +81,10 @@ describe("sign-in rate limiting", () => {
     try {
       const lt = await limited.tenant();
       for (let i = 0; i < 3; i++) {
-        expect(codes(await signIn(limited, lt.slug, lt.ownerEmail, `wrong ${i}`))).toEqual(["UNAUTHENTICATED"]);
+        const r = await signIn(limited, lt.slug, lt.ownerEmail, `wrong ${i}`);
+        expect(codes(r)).toEqual(["UNAUTHENTICATED"]);
+        expect(r.status).toBe(200);
+        expect(r.headers.get("retry-after")).toBeNull();
       }
       for (const password of ["wrong again", lt.password]) {
         const r = await signIn(limited, lt.slug, lt.ownerEmail, password);
@@ -85,6 +92,10 @@ describe("sign-in rate limiting", () => {
         const retry = r.errors![0]!.extensions!.retryAfterSeconds;
         expect(retry).toBeGreaterThan(0);
         expect(retry).toBeLessThanOrEqual(60);
+        // HTTP clients and proxies see the lockout without reading the body.
+        expect(r.status).toBe(429);
+        expect(r.headers.get("retry-after")).toBe(String(retry));
+        expect(r.errors![0]!.extensions!.http).toBeUndefined();
       }
       // Another account on the same address is not affected.
       const other = await limited.tenant();
@@ -128,8 +139,70 @@ describe("sign-in rate limiting", () => {
       expect(codes(r)).toEqual(["RATE_LIMITED"]);
       expect(r.errors![0]!.extensions!.retryAfterSeconds).toBeGreaterThan(0);
       expect(r.errors![0]!.extensions!.retryAfterSeconds).toBeLessThanOrEqual(60);
+      expect(r.status).toBe(429);
+      expect(r.headers.get("retry-after")).toBe(String(r.errors![0]!.extensions!.retryAfterSeconds));
     } finally {
       await limited.close();
+    }
+  });
+});
+
+describe("sign-in rate limiting across instances", () => {
+  let redis: RedisProcess | undefined;
+  afterAll(async () => {
+    await redis?.kill();
+  });
+
+  const signInAt = async (server: RunningServer, tenant: string, email: string, password: string): Promise<GraphQLResponse> => {
+    const res = await fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: SIGN_IN, variables: { t: tenant, e: email, p: password } }),
+    });
+    const body = (await res.json()) as { errors?: any[] };
+    return { status: res.status, errors: body.errors, headers: res.headers };
+  };
+
+  /** CI's server run sets REDIS_URL; elsewhere the test brings its own redis-server. Without either it says so and skips. */
+  async function redisUrl(): Promise<string | null> {
+    const given = process.env.REDIS_URL;
+    if (given) {
+      if (await redisAnswers(given)) return given;
+      console.warn(`SKIPPED: REDIS_URL=${given} does not answer; the shared sign-in lockout is not tested`);
+      return null;
+    }
+    try {
+      return (redis = await startRedis()).url;
+    } catch (err) {
+      console.warn(`SKIPPED: no REDIS_URL and no redis-server to start (${(err as Error).message}); the shared sign-in lockout is not tested`);
+      return null;
+    }
+  }
+
+  it("share one count through Redis: failures on either instance lock the account on both", async (ctx) => {
+    const url = await redisUrl();
+    if (!url) return ctx.skip();
+    const env = { REDIS_URL: url, SIGNIN_MAX_ATTEMPTS: "3", SIGNIN_WINDOW_SECONDS: "60", ENCRYPTION_KEY: randomBytes(32).toString("base64") };
+    const one = await startApp(env);
+    const two = await startPeer(one.database, env);
+    try {
+      const lt = await one.tenant();
+      // Three failures, spread over the instances: neither saw three by itself.
+      for (const server of [one.server, two, one.server]) {
+        expect(codes(await signInAt(server, lt.slug, lt.ownerEmail, "wrong"))).toEqual(["UNAUTHENTICATED"]);
+      }
+      for (const server of [two, one.server]) {
+        const r = await signInAt(server, lt.slug, lt.ownerEmail, lt.password);
+        expect(codes(r)).toEqual(["RATE_LIMITED"]);
+        expect(r.status).toBe(429);
+        expect(Number(r.headers.get("retry-after"))).toBe(r.errors![0]!.extensions!.retryAfterSeconds);
+      }
+      // Another account is not affected, on either instance.
+      const other = await one.tenant();
+      expect(codes(await signInAt(two, other.slug, other.ownerEmail, other.password))).toEqual([]);
+    } finally {
+      await two.close();
+      await one.close();
     }
   });
 });
@@ -182,6 +255,7 @@ describe("invitations", () => {
     expect(codes(await app.gql(ACCEPT, { t: "dgi_not-a-real-token", p: "a long enough password" }))).toEqual(["NOT_FOUND"]);
     const again = await app.gql(INVITE, { i: { email: t.ownerEmail, name: "Twin", role: "AGENT" } }, t.ownerToken);
     expect(codes(again)).toEqual(["CONFLICT"]);
+    expect(again.errors![0]!.extensions).toMatchObject({ fields: [{ path: ["input", "email"] }], existingAgentId: await ownerId(t) });
   });
 });
 

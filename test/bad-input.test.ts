@@ -155,13 +155,82 @@ describe("emails and phone numbers", () => {
     const sameEmail = await app.gql(CREATE_CONTACT, { i: { name: "Second", email: existing.email.toUpperCase() } }, t.ownerToken);
     expect(codes(sameEmail)).toEqual(["CONFLICT"]);
     expect(fieldPaths(sameEmail)).toEqual([["input", "email"]]);
+    // The existing contact comes back by its global ID, which node(id:) takes.
+    expect(sameEmail.errors![0]!.extensions!.existingContactId).toBe(existing.id);
     const samePhone = await app.gql(CREATE_CONTACT, { i: { name: "Second", phone: "+33698765432" } }, t.ownerToken);
     expect(codes(samePhone)).toEqual(["CONFLICT"]);
+    expect(fieldPaths(samePhone)).toEqual([["input", "phone"]]);
 
     const other = await contact({ name: "Other" });
     const update = await app.gql(UPDATE_CONTACT, { id: other.id, i: { email: existing.email } }, t.ownerToken);
     expect(codes(update)).toEqual(["CONFLICT"]);
+    expect(fieldPaths(update)).toEqual([["input", "email"]]);
     expect((await app.gql(CONTACT, { id: other.id }, t.ownerToken)).data.contact.email).toBeNull();
+  });
+});
+
+describe("every invalid field at once", () => {
+  it("a contact's invalid name, email, phone and locale are reported in one error", async () => {
+    const r = await app.gql(CREATE_CONTACT, { i: { name: "n".repeat(201), email: "nope", phone: "12", locale: "English" } }, t.ownerToken);
+    expect(codes(r)).toEqual(["VALIDATION"]);
+    expect(fieldPaths(r)).toEqual([["input", "name"], ["input", "email"], ["input", "phone"], ["input", "locale"]]);
+    // The message names them all too.
+    for (const field of ["name", "email", "phone", "locale"]) expect(r.errors![0]!.message).toContain(`input.${field}`);
+  });
+
+  it("createTicket reports its own fields, its new requester's and each bad tag", async () => {
+    const r = await app.gql(
+      CREATE_TICKET,
+      { i: { subject: " ", body: "b".repeat(65_537), requester: { name: "", email: "a@b" }, tags: ["ok", "not ok!", "fine", "bad tag"] } },
+      t.ownerToken,
+    );
+    expect(codes(r)).toEqual(["VALIDATION"]);
+    expect(new Set(fieldPaths(r).map((p: string[]) => p.join(".")))).toEqual(
+      new Set(["input.subject", "input.body", "input.requester.name", "input.requester.email", "input.tags.1", "input.tags.3"]),
+    );
+  });
+
+  it("separate arguments are reported together", async () => {
+    const r = await app.gql(`mutation { signIn(tenant: "", email: "not an email", password: "") { token } }`, {});
+    expect(codes(r)).toEqual(["VALIDATION"]);
+    expect(fieldPaths(r)).toEqual([["tenant"], ["email"], ["password"]]);
+  });
+
+  it("valid input still reaches the mutation, transformed", async () => {
+    const r = await app.gql(CREATE_CONTACT, { i: { name: " Trim Me ", email: ` All-${unique()}@Example.COM `, phone: "+33 6 12 00 00 01" } }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.createContact).toMatchObject({ name: "Trim Me", phone: "+33612000001" });
+    expect(r.data.createContact.email).toMatch(/^all-[a-z0-9]+@example\.com$/);
+  });
+});
+
+describe("conflicts", () => {
+  it("a ticket's new requester whose email and phone exist points at input.requester and names the contact by global ID", async () => {
+    const existing = await contact({ name: "Known", email: `known-${unique()}@example.com`, phone: "+33 6 55 44 33 22" });
+    const r = await app.gql(
+      CREATE_TICKET,
+      { i: { subject: "s", body: "b", requester: { name: "Known again", email: existing.email, phone: "+33655443322" } } },
+      t.ownerToken,
+    );
+    expect(codes(r)).toEqual(["CONFLICT"]);
+    expect(fieldPaths(r)).toEqual([
+      ["input", "requester", "email"],
+      ["input", "requester", "phone"],
+    ]);
+    const id = r.errors![0]!.extensions!.existingContactId;
+    expect(id).toBe(existing.id);
+    const node = await app.gql(`query($id: ID!) { node(id: $id) { ... on Contact { name } } }`, { id }, t.ownerToken);
+    expect(node.data.node).toEqual({ name: "Known" });
+  });
+
+  it("an organization name already in use names the organization by global ID", async () => {
+    const ORG = `mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }`;
+    const name = `Org ${unique()}`;
+    const first = await app.gql(ORG, { i: { name } }, t.ownerToken);
+    const again = await app.gql(ORG, { i: { name } }, t.ownerToken);
+    expect(codes(again)).toEqual(["CONFLICT"]);
+    expect(fieldPaths(again)).toEqual([["input", "name"]]);
+    expect(again.errors![0]!.extensions!.existingOrganizationId).toBe(first.data.createOrganization.id);
   });
 });
 

@@ -126,7 +126,8 @@ describe("filing and handling", () => {
     const first = await file({ contactId: p.contactId, type: "ERASURE" });
     const again = await app.gql(FILE, { i: { contactId: p.contactId, type: "ERASURE" } }, t.ownerToken);
     expect(codes(again)).toEqual(["CONFLICT"]);
-    expect(again.errors![0]!.extensions!.existingRequestId).toBe(rawId(first.id));
+    // The open request by its global ID, as node(id:) takes it.
+    expect(again.errors![0]!.extensions!.existingRequestId).toBe(first.id);
     // Another type is fine, and so is the same type once the first is closed.
     await file({ contactId: p.contactId, type: "ACCESS" });
     await app.gql(REFUSE, { id: first.id, r: "Identity could not be verified" }, t.ownerToken);
@@ -358,6 +359,7 @@ describe("RECTIFICATION", () => {
     const req = await file({ contactId: p.contactId, type: "RECTIFICATION", corrections: { email: taken.email, name: "Carl Changed" } });
     const r = await app.gql(COMPLETE, { id: req.id }, t.ownerToken);
     expect(codes(r)).toEqual(["CONFLICT"]);
+    expect(r.errors![0]!.extensions).toMatchObject({ fields: [{ path: ["corrections", "email"] }], existingContactId: taken.contactId });
     const contact = await app.gql(`query($c: ID!) { contact(id: $c) { name email } }`, { c: p.contactId }, t.ownerToken);
     expect(contact.data.contact).toEqual({ name: "Carl Clash", email: p.email });
     const status = await app.gql(`query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { status receipt } } }`, { id: req.id }, t.ownerToken);

@@ -33,6 +33,7 @@ describe("privacy policy versions", () => {
 
     const again = await app.gql(PUBLISH, { i: { version: "2026-01", url: "https://example.com/other" } }, tenant.ownerToken);
     expect(codes(again)).toEqual(["CONFLICT"]);
+    expect(again.errors![0]!.extensions).toMatchObject({ fields: [{ path: ["input", "version"] }], existingPolicyVersionId: first.id });
     const list = await app.gql(`{ policyVersions { version } }`, {}, tenant.ownerToken);
     expect(list.data.policyVersions.map((p: any) => p.version)).toEqual(["2026-02", "2026-01"]);
   });

@@ -75,7 +75,7 @@ async function main() {
     database,
     log,
     realtime,
-    signInLimiter: new SignInLimiter(config.signIn.maxAttempts, config.signIn.windowSeconds),
+    signInLimiter: new SignInLimiter(config.signIn),
     plugins: { registry: new PluginRegistry(shippedPlugins), secrets: new SecretBox(config.encryptionKey, config.previousEncryptionKeys), database, log },
   };
   try {

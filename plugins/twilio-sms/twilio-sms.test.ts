@@ -468,7 +468,7 @@ describe("erasure", () => {
       log: app.server.log,
       clientIp: "test",
       viewer: null,
-      signInLimiter: new SignInLimiter(5, 60),
+      signInLimiter: new SignInLimiter({ maxAttempts: 5, windowSeconds: 60 }),
       plugins: { registry: new PluginRegistry([twilioSms]), secrets: new SecretBox(config.encryptionKey), database: app.database, log: app.server.log },
     } as Parameters<typeof createContext>[0]);
     const results = await eraseAtPlugins(ctx, s.t.id, { contactId: rawId(mine.requester.id), email: null, phone: "+33610203040" });

@@ -1,3 +1,4 @@
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { hashPassword, verifyPassword } from "../auth/passwords.js";
 import { hashToken, newToken } from "../auth/tokens.js";
 import { assertSeatsAvailable } from "../billing/limits.js";
@@ -46,8 +47,13 @@ export async function inviteAgent(ctx: Context, input: { email: string; name: st
   if (input.role === "OWNER" && !(viewer.kind === "agent" && viewer.role === "OWNER")) {
     throw forbidden("Only an owner can invite another owner");
   }
-  const existing = await ctx.db.agent.findFirst({ where: { email: input.email } });
-  if (existing) throw new AppError("CONFLICT", "An agent with this email already exists", { field: ["input", "email"] });
+  const existing = await ctx.db.agent.findFirst({ where: { email: input.email }, select: { id: true } });
+  if (existing) {
+    throw new AppError("CONFLICT", "An agent with this email already exists", {
+      fields: [{ path: ["input", "email"], message: "already in use by another agent" }],
+      existingAgentId: encodeGlobalID("Agent", existing.id),
+    });
+  }
   const { token, hash } = newToken("dgi");
   const agent = await ctx.db.$transaction(async (tx) => {
     // An invited agent holds a seat from the invitation on: they can accept at any time.

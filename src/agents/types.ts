@@ -97,7 +97,7 @@ const SignInPayload = builder
 builder.mutationField("signIn", (t) =>
   t.field({
     type: SignInPayload,
-    description: "Signs an agent in. Failed attempts are rate-limited per account and per address (RATE_LIMITED).",
+    description: "Signs an agent in. Failed attempts are counted per account and per client address, across instances with Redis; beyond the limit: RATE_LIMITED (HTTP 429 with Retry-After, extensions.retryAfterSeconds).",
     args: {
       tenant: t.arg.string({ required: true, description: "The tenant's slug", validate: z.string().min(1).max(100) }),
       email: t.arg.string({ required: true, validate: emailSchema }),

@@ -1,4 +1,5 @@
-import { AppError, notFound } from "../errors.js";
+import { encodeGlobalID } from "@pothos/plugin-relay";
+import { AppError, notFound, type FieldProblem } from "../errors.js";
 import type { Context } from "../graphql/context.js";
 import { requireViewer } from "../graphql/context.js";
 import type { TenantClient } from "../db/tenant-scope.js";
@@ -12,30 +13,40 @@ export interface ContactInput {
   organizationId?: string | null;
 }
 
+/** Where a contact's fields sit in the caller's input, for error paths. */
+export type InputPath = FieldProblem["path"];
+
 type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
 
-async function assertUnique(db: TenantClient | Tx, input: ContactInput, exceptId?: string) {
+/**
+ * Email and phone are unique per tenant. A clash names every clashing field at
+ * the path the caller wrote it (`at`: ["input"] for createContact,
+ * ["input", "requester"] for a ticket's new requester…) and the existing
+ * contact by its global ID, the one `node(id:)` takes.
+ */
+async function assertUnique(db: TenantClient | Tx, input: ContactInput, at: InputPath, exceptId?: string) {
+  const clashes: { field: "email" | "phone"; id: string }[] = [];
   for (const field of ["email", "phone"] as const) {
     const value = input[field];
     if (!value) continue;
-    const clash = await db.contact.findFirst({ where: { [field]: value, ...(exceptId ? { id: { not: exceptId } } : {}) } });
-    if (clash) {
-      throw new AppError("CONFLICT", `Another contact already has this ${field}`, {
-        fields: [{ path: ["input", field], message: "already in use" }],
-        existingContactId: clash.id,
-      });
-    }
+    const clash = await db.contact.findFirst({ where: { [field]: value, ...(exceptId ? { id: { not: exceptId } } : {}) }, select: { id: true } });
+    if (clash) clashes.push({ field, id: clash.id });
   }
+  if (!clashes.length) return;
+  throw new AppError("CONFLICT", `Another contact already has this ${clashes.map((c) => c.field).join(" and ")}`, {
+    fields: clashes.map((c) => ({ path: [...at, c.field], message: "already in use by another contact" })),
+    existingContactId: encodeGlobalID("Contact", clashes[0]!.id),
+  });
 }
 
 async function assertOrganization(db: TenantClient | Tx, id: string | null | undefined) {
   if (id && !(await db.organization.findUnique({ where: { id } }))) throw notFound("Organization");
 }
 
-/** Creates a contact inside an open transaction (tickets create requesters this way). */
-export async function createContactIn(tx: Tx, tenantId: string, input: ContactInput & { name: string }) {
+/** Creates a contact inside an open transaction (tickets create requesters this way, at `input.requester`). */
+export async function createContactIn(tx: Tx, tenantId: string, input: ContactInput & { name: string }, at: InputPath = ["input"]) {
   await assertOrganization(tx, input.organizationId);
-  await assertUnique(tx, input);
+  await assertUnique(tx, input, at);
   return tx.contact.create({
     data: {
       tenantId,
@@ -64,10 +75,10 @@ export async function updateContact(ctx: Context, id: string, input: ContactInpu
 }
 
 /** Updates a contact inside an open transaction (rectification requests commit it with the request). */
-export async function updateContactIn(tx: Tx, id: string, input: ContactInput) {
+export async function updateContactIn(tx: Tx, id: string, input: ContactInput, at: InputPath = ["input"]) {
   assertNotRestricted(await findContact(tx, id));
   await assertOrganization(tx, input.organizationId);
-  await assertUnique(tx, input, id);
+  await assertUnique(tx, input, at, id);
   // `undefined` leaves a field as it is; `null` clears it (name cannot be cleared).
   const data = Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && !(k === "name" && v === null)));
   return tx.contact.update({ where: { id }, data });
@@ -108,9 +119,11 @@ export async function mergeContacts(ctx: Context, sourceId: string, targetId: st
 
 export async function createOrganization(ctx: Context, input: { name: string; domain?: string | null }) {
   const viewer = requireViewer(ctx);
-  if (await ctx.db.organization.findFirst({ where: { name: input.name } })) {
+  const existing = await ctx.db.organization.findFirst({ where: { name: input.name }, select: { id: true } });
+  if (existing) {
     throw new AppError("CONFLICT", "An organization with this name already exists", {
       fields: [{ path: ["input", "name"], message: "already in use" }],
+      existingOrganizationId: encodeGlobalID("Organization", existing.id),
     });
   }
   return ctx.db.organization.create({ data: { tenantId: viewer.tenantId, name: input.name, domain: input.domain ?? null } });

@@ -4,13 +4,14 @@ import DirectivesPlugin from "@pothos/plugin-directives";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
-import ValidationPlugin from "@pothos/plugin-validation";
+import "@pothos/plugin-validation";
 import { getNullableType, isListType } from "graphql";
 import type PrismaTypes from "../generated/pothos-prisma-types.js";
 import { getDatamodel } from "../generated/pothos-prisma-types.js";
 import type { Permission } from "../auth/permissions.js";
 import PrivacyPlugin from "../privacy/plugin.js";
 import { AppError, validationError } from "../errors.js";
+import { validationAllIssues } from "./validation-plugin.js";
 import type { Context } from "./context.js";
 
 /** Pothos's page size when a connection gets neither `first` nor `last`. */
@@ -43,7 +44,8 @@ export const builder = new SchemaBuilder<{
   plugins: [
     ScopeAuthPlugin,
     DirectivesPlugin,
-    ValidationPlugin,
+    // Pothos's validation plugin, reporting every invalid field at once instead of the first.
+    validationAllIssues,
     ComplexityPlugin,
     RelayPlugin,
     PrismaPlugin,

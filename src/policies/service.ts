@@ -1,3 +1,4 @@
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { Viewer } from "../auth/viewer.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import { AppError, forbidden, notFound } from "../errors.js";
@@ -18,8 +19,12 @@ export interface PublishInput {
 export async function publishPolicyVersion(ctx: Context, input: PublishInput): Promise<PolicyVersion> {
   const { tenantId } = requireViewer(ctx);
   return ctx.db.$transaction(async (tx) => {
-    if (await tx.policyVersion.findFirst({ where: { version: input.version }, select: { id: true } })) {
-      throw new AppError("CONFLICT", `Version ${input.version} is already published`, { fields: [{ path: ["input", "version"], message: "already published" }] });
+    const existing = await tx.policyVersion.findFirst({ where: { version: input.version }, select: { id: true } });
+    if (existing) {
+      throw new AppError("CONFLICT", `Version ${input.version} is already published`, {
+        fields: [{ path: ["input", "version"], message: "already published" }],
+        existingPolicyVersionId: encodeGlobalID("PolicyVersion", existing.id),
+      });
     }
     return tx.policyVersion.create({
       data: { tenantId, version: input.version, url: input.url ?? null, summary: input.summary ?? null, publishedAt: new Date() },

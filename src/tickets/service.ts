@@ -88,7 +88,7 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
   // Taken before the transaction, in a statement of its own: see nextTicketNumber.
   const number = await nextTicketNumber(ctx.db, viewer.tenantId);
   return ctx.db.$transaction(async (tx) => {
-    const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!));
+    const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!, ["input", "requester"]));
     const ticket = await tx.ticket.create({
       data: {
         tenantId: viewer.tenantId,

@@ -11,9 +11,9 @@ export interface RedisProcess {
   restart(): Promise<void>;
 }
 
-const ping = (port: number) =>
+const ping = (port: number, host = "127.0.0.1") =>
   new Promise<boolean>((resolve) => {
-    const socket = connect(port, "127.0.0.1");
+    const socket = connect(port, host);
     socket.setTimeout(500, () => {
       socket.destroy();
       resolve(false);
@@ -25,6 +25,12 @@ const ping = (port: number) =>
       resolve(d.toString().startsWith("+PONG"));
     });
   });
+
+/** Whether a Redis server answers PING at this redis:// URL. */
+export function redisAnswers(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return ping(Number(port || 6379), hostname || "127.0.0.1");
+}
 
 /** A private redis-server on a free port of 127.0.0.1, no persistence: the test owns it and may kill it. */
 export async function startRedis(): Promise<RedisProcess> {

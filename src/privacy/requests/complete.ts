@@ -67,7 +67,8 @@ export async function completeRequest(ctx: Context, id: string): Promise<void> {
     case "RECTIFICATION":
       return ctx.db.$transaction(async (tx) => {
         const corrections = details.corrections ?? {};
-        await updateContactIn(tx, request.contactId, corrections);
+        // A clash points at the corrections as they were filed (completion itself takes only the id).
+        await updateContactIn(tx, request.contactId, corrections, ["corrections"]);
         const fields = Object.keys(corrections) as (keyof Corrections)[];
         // The receipt names the fields, not the values: it outlives an erasure.
         await finish(tx, ctx, request, { correctedFields: fields }, fields.map((f) => CORRECTED[f]));

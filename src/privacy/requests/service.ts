@@ -1,3 +1,4 @@
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { recordAuditIn } from "../../audit/service.js";
 import type { TenantClient } from "../../db/tenant-scope.js";
 import { AppError, notFound, validationError, type FieldProblem } from "../../errors.js";
@@ -93,7 +94,7 @@ export async function fileRequest(ctx: Context, input: FileInput) {
     if (!contact || contact.erasedAt) throw notFound("Contact");
     const open = await tx.dataSubjectRequest.findFirst({ where: { contactId, type: input.type, status: "RECEIVED" }, select: { id: true } });
     if (open) {
-      throw new AppError("CONFLICT", `A ${input.type} request for this person is already open`, { existingRequestId: open.id });
+      throw new AppError("CONFLICT", `A ${input.type} request for this person is already open`, { existingRequestId: encodeGlobalID("DataSubjectRequest", open.id) });
     }
     const receivedAt = new Date();
     const request = await tx.dataSubjectRequest.create({
