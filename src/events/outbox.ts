@@ -1,4 +1,4 @@
-import type { Event, Prisma } from "../generated/prisma/client.js";
+import { Prisma, type Event } from "../generated/prisma/client.js";
 
 /** What recording needs of a transaction: a tenant-scoped one's or the unscoped client's. */
 export interface EventTx {
@@ -48,4 +48,15 @@ export async function recordEvents(tx: EventTx, tenantId: string, events: NewEve
       data: (e.data ?? {}) as object,
     })),
   });
+}
+
+/**
+ * recordEvents as one step of a larger statement (a data-modifying WITH):
+ * `rows` is SQL yielding ("type", "ticketId", "messageId", "internal", "data",
+ * "ord") rows, written in "ord" order (the order the sequencer numbers them in).
+ */
+export function insertEventsFrom(tenantId: string, rows: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`INSERT INTO "Event" ("id", "tenantId", "type", "ticketId", "messageId", "internal", "data")
+    SELECT gen_random_uuid(), ${tenantId}::uuid, r."type", r."ticketId", r."messageId", r."internal", r."data"
+    FROM (${rows}) AS r ORDER BY r."ord"`;
 }

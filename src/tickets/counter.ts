@@ -1,6 +1,8 @@
+import { Prisma } from "../generated/prisma/client.js";
+
 /** What taking a number needs: any client that runs raw SQL (not a transaction: see below). */
 export interface CounterClient {
-  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
+  $queryRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): PromiseLike<T>;
 }
 
 /**
@@ -11,11 +13,16 @@ export interface CounterClient {
  * increasing, not gap-free.
  */
 export async function nextTicketNumber(client: CounterClient, tenantId: string): Promise<number> {
-  const rows = await client.$queryRaw<{ last: number }[]>`
+  const rows = await client.$queryRaw<{ last: number }[]>(nextNumberSql(tenantId));
+  return Number(rows[0]!.last);
+}
+
+/** The statement that bumps the counter and returns the number taken ("last"); also a step of insertTicket's. */
+export function nextNumberSql(tenantId: string): Prisma.Sql {
+  return Prisma.sql`
     INSERT INTO "TicketCounter" ("tenantId", "last") VALUES (${tenantId}::uuid, 1)
     ON CONFLICT ("tenantId") DO UPDATE SET "last" = "TicketCounter"."last" + 1
     RETURNING "last"`;
-  return Number(rows[0]!.last);
 }
 
 /** Sets the counter (seeding, imports): the next ticket gets `last + 1`. */

@@ -8,6 +8,7 @@ import { recordEvents, type NewEvent } from "../events/outbox.js";
 import { assertContactProcessable, assertNotRestricted } from "../privacy/restriction.js";
 import { assertNotClosed, statusChange } from "./status.js";
 import { nextTicketNumber } from "./counter.js";
+import { insertTicket, type NewTicket } from "./insert.js";
 
 type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
 
@@ -85,37 +86,27 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
   const existing = input.requesterId ? await findContact(ctx.db, input.requesterId) : null;
   if (existing) assertNotRestricted(existing);
   if (input.assigneeId) await assertAssignable(ctx.db, input.assigneeId);
-  // Taken before the transaction, in a statement of its own: see nextTicketNumber.
+  const ticket = (requesterId: string, number?: number): NewTicket => ({
+    tenantId: viewer.tenantId,
+    number,
+    subject: input.subject,
+    priority: input.priority,
+    channel: input.channel,
+    requesterId,
+    assigneeId: input.assigneeId ?? null,
+    body: input.body,
+    author: authorOf(ctx, input.firstMessageFrom, requesterId),
+  });
+  // The common case is one statement and no transaction: the ticket, its first message, their events, its number.
+  if (existing && !input.tags?.length) return insertTicket(ctx.db, ticket(existing.id));
+  // A new requester or tags take a transaction; the number is taken before it, in a statement of its
+  // own, so that the counter row is not locked for the whole transaction (see nextTicketNumber).
   const number = await nextTicketNumber(ctx.db, viewer.tenantId);
   return ctx.db.$transaction(async (tx) => {
-    const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!, ["input", "requester"]));
-    const ticket = await tx.ticket.create({
-      data: {
-        tenantId: viewer.tenantId,
-        number,
-        subject: input.subject,
-        priority: input.priority,
-        channel: input.channel,
-        requesterId: requester.id,
-        assigneeId: input.assigneeId ?? null,
-      },
-    });
-    const first = await tx.message.create({
-      data: {
-        tenantId: viewer.tenantId,
-        ticketId: ticket.id,
-        body: input.body,
-        channel: input.channel,
-        internal: false,
-        ...authorOf(ctx, input.firstMessageFrom, requester.id),
-      },
-    });
-    if (input.tags?.length) await setTags(tx, viewer.tenantId, ticket.id, input.tags);
-    await recordEvents(tx, viewer.tenantId, [
-      { type: "TICKET_CREATED", ticketId: ticket.id, data: { status: ticket.status } },
-      { type: "MESSAGE_ADDED", ticketId: ticket.id, messageId: first.id },
-    ]);
-    return ticket;
+    const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!));
+    const created = await insertTicket(tx, ticket(requester.id, number));
+    if (input.tags?.length) await setTags(tx, viewer.tenantId, created.id, input.tags);
+    return created;
   });
 }
 
