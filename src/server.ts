@@ -74,6 +74,16 @@ query FirstQuery {
 }
 `;
 
+/** The page is megabytes of inlined assets: built once per set of options, not on every load. */
+function renderedOnce<O>(render: (opts?: O) => string): (opts?: O) => string {
+  let last: { key: string; html: string } | undefined;
+  return (opts) => {
+    const key = JSON.stringify(opts ?? null);
+    if (last?.key !== key) last = { key, html: render(opts) };
+    return last.html;
+  };
+}
+
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
   const database = options.database ?? (await openDatabase({ ...config, log }));
@@ -113,7 +123,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     // Off in production unless GRAPHIQL=true. Rendered with its assets inlined from
     // @graphql-yoga/render-graphiql: yoga's own page loads them from a CDN.
     graphiql: config.http.graphiql && { title: "Deskgraph", defaultQuery: DEFAULT_QUERY },
-    renderGraphiQL,
+    renderGraphiQL: renderedOnce(renderGraphiQL),
     // Refused with 413 from Content-Length, or once the streamed body passes the limit.
     maxRequestBodySize: config.http.maxBodyBytes,
     // Yoga's default echoes any origin and allows credentials; corsPolicy below replaces it.
