@@ -5,7 +5,7 @@ import type { TicketStatus } from "../generated/prisma/enums.js";
  * The ticket lifecycle. CLOSED is final; SOLVED can be reopened (a requester's
  * reply does it automatically); nothing goes back to NEW.
  */
-const NEXT: Record<TicketStatus, TicketStatus[]> = {
+export const NEXT: Readonly<Record<TicketStatus, readonly TicketStatus[]>> = {
   NEW: ["OPEN", "PENDING", "SOLVED", "CLOSED"],
   OPEN: ["PENDING", "SOLVED", "CLOSED"],
   PENDING: ["OPEN", "SOLVED", "CLOSED"],

@@ -11,7 +11,8 @@ import * as tickets from "./service.js";
 import { visibleMessages } from "./visibility.js";
 
 export const TicketStatus = builder.enumType("TicketStatus", {
-  description: "NEW → OPEN ⇄ PENDING → SOLVED → CLOSED. CLOSED is final; a requester's reply reopens SOLVED.",
+  description:
+    "NEW → OPEN ⇄ PENDING → SOLVED → CLOSED. NEW may also become PENDING, SOLVED or CLOSED; OPEN and PENDING may be CLOSED; SOLVED may be reopened (OPEN) or CLOSED. CLOSED is final; nothing goes back to NEW. A requester's reply reopens SOLVED and PENDING.",
   values: ["NEW", "OPEN", "PENDING", "SOLVED", "CLOSED"] as const,
 });
 export const TicketPriority = builder.enumType("TicketPriority", { values: ["LOW", "NORMAL", "HIGH", "URGENT"] as const });
