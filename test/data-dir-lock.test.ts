@@ -56,7 +56,7 @@ describe("the embedded database lock", () => {
     expect(existsSync(path.join(dataDir, LOCK_FILE))).toBe(false);
     const again = await openDatabase({ dataDir });
     await again.close();
-  }, 60_000);
+  }, 120_000);
 
   it("takes over the lock of a process that is gone, and an unreadable one", async () => {
     const dataDir = tempDir();
@@ -121,6 +121,6 @@ describe("the embedded database lock", () => {
       const after = await cli(["sweep"], env);
       expect(after, after.err).toEqual({ code: 0, out: "No tenant has retention rules.", err: "" });
       expect(existsSync(path.join(dataDir, LOCK_FILE))).toBe(false);
-    }, 180_000);
+    }, 300_000);
   });
 });
