@@ -12,6 +12,10 @@ export default defineConfig({
   experimental: { adapter: true },
   async adapter() {
     const { createAdapter } = await import("./src/db/adapter.js");
-    return createAdapter({ databaseUrl: serverUrl, dataDir: process.env.DATA_DIR ?? "./data" });
+    const dataDir = process.env.DATA_DIR ?? "./data";
+    // The Prisma CLI opens the embedded database like any process: not while a server holds it
+    // (src/db/lock.ts). The lock goes when the CLI exits.
+    if (!serverUrl && !dataDir.startsWith("memory://")) (await import("./src/db/lock.js")).lockDataDir(dataDir, "prisma CLI");
+    return createAdapter({ databaseUrl: serverUrl, dataDir });
   },
 });

@@ -314,7 +314,7 @@ describe("record of processing and subprocessors", () => {
     const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: "silent", DATABASE_URL: "" };
     const run = promisify(execFile);
     await run("npx", ["tsx", "src/main.ts", "seed"], { env });
-    const { stdout } = await run("npx", ["tsx", "src/plugin-host/cli.ts", "ropa", "--tenant", "demo", "--format", "json"], { env });
+    const { stdout } = await run("npx", ["tsx", "src/cli/main.ts", "ropa", "--tenant", "demo", "--format", "json"], { env });
     expect(JSON.parse(stdout).controller).toEqual({ name: "Demo Support", slug: "demo", dataResidency: "EU" });
   }, 60_000);
 });

@@ -1,23 +1,15 @@
 // Rebuilds a tenant's Elasticsearch index without interrupting search:
-//   npm run search:reindex -- --tenant <slug> [--batch 1000]
+//   deskgraph search:reindex --tenant <slug> [--batch 1000] (src/cli/search-reindex.ts)
 // Prints a progress line per batch, then switches the alias to the new index.
 import { parseArgs } from "node:util";
-import { SignInLimiter } from "../../src/agents/sign-in-limiter.js";
-import { ConfigError, loadConfig } from "../../src/config.js";
-import { openDatabase } from "../../src/db/database.js";
-import { startRealtime } from "../../src/events/realtime.js";
-import { createLogger } from "../../src/logger.js";
 import type { PluginServices } from "../../src/plugin-host/plugin.js";
-import { PluginRegistry } from "../../src/plugin-host/registry.js";
 import { runtimeFor } from "../../src/plugin-host/runtime.js";
-import { SecretBox } from "../../src/plugin-host/secrets.js";
-import { shippedPlugins } from "../index.js";
 import { clientFactory, failureCode, type ConnectionClass } from "./client.js";
 import { ELASTICSEARCH } from "./manifest.js";
 import { reindexTenant } from "./reindex.js";
 import { outboundGuard } from "../../src/outbound/guard.js";
 
-const USAGE = "Usage: npm run search:reindex -- --tenant <slug> [--batch 1000]";
+const USAGE = "Usage: deskgraph search:reindex --tenant <slug> [--batch 1000]";
 
 /** The command itself; returns the exit code. */
 export async function runReindexCommand(
@@ -62,33 +54,4 @@ export async function runReindexCommand(
     print(`Rebuild failed (${failureCode(err)}): ${(err as Error).message}. The previous index (or PostgreSQL) keeps serving.`);
     return 1;
   }
-}
-
-async function main() {
-  const config = loadConfig();
-  const log = createLogger(config.logLevel);
-  const database = await openDatabase(config);
-  await database.migrate();
-  const realtime = startRealtime(database, config.redisUrl, log);
-  const services: PluginServices = {
-    config,
-    database,
-    log,
-    realtime,
-    signInLimiter: new SignInLimiter(config.signIn),
-    plugins: { registry: new PluginRegistry(shippedPlugins), secrets: new SecretBox(config.encryptionKey, config.previousEncryptionKeys), database, log },
-  };
-  try {
-    process.exitCode = await runReindexCommand(services, process.argv.slice(2), (line) => console.log(line));
-  } finally {
-    await realtime.close();
-    await database.close();
-  }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err) => {
-    console.error(err instanceof ConfigError ? err.message : (err as Error).message);
-    process.exit(1);
-  });
 }

@@ -408,11 +408,11 @@ describe("reconciliation", () => {
     expect(await runReconcileCommand(billingHost, app.database, "no-such-tenant", () => {})).toBe(2);
   });
 
-  it("runs as npm run billing:reconcile, from the environment", async () => {
+  it("runs as deskgraph billing:reconcile (npm run billing:reconcile), from the environment", async () => {
     const env = { ...process.env, DATA_DIR: "memory://", DATABASE_URL: "", LOG_LEVEL: "silent", STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_URL: api.url, BILLING_PLANS_FILE: PLANS_FILE };
     const run = (args: string[], extra: Record<string, string> = {}) =>
       new Promise<{ code: number; out: string }>((resolve) =>
-        execFile(process.execPath, ["--import", "tsx", "src/billing/cli.ts", ...args], { env: { ...env, ...extra } }, (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: stdout + stderr })),
+        execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "billing:reconcile", ...args], { env: { ...env, ...extra } }, (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: stdout + stderr })),
       );
     expect(await run([])).toEqual({ code: 0, out: "No tenant has a Stripe customer yet.\n" });
     expect(await run(["--tenant", "nobody"])).toEqual({ code: 2, out: 'No tenant "nobody".\n' });

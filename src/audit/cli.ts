@@ -1,8 +1,7 @@
-// npm run audit:verify -- --tenant <slug>
+// deskgraph audit:verify --tenant <slug> (src/cli/audit-verify.ts)
 //   Recomputes the tenant's audit chain; exit code 0 when intact, 1 when not, 2 for bad usage.
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../config.js";
-import { openDatabase, type Database } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import { sealTenant } from "../sequencer/seal.js";
 import { verifyAuditChain } from "./verify.js";
 
@@ -14,7 +13,7 @@ export async function runAuditVerifyCommand(database: Database, args: string[], 
     print((err as Error).message);
   }
   if (!slug) {
-    print("Usage: npm run audit:verify -- --tenant <slug>");
+    print("Usage: deskgraph audit:verify --tenant <slug>");
     return 2;
   }
   const tenant = await database.prisma.tenant.findUnique({ where: { slug }, select: { id: true } });
@@ -34,22 +33,4 @@ export async function runAuditVerifyCommand(database: Database, args: string[], 
   print(`  ${r.reason}`);
   print(`  ${r.checkedEntries} entries verified before it; head at seq ${r.headSeq}, hash ${r.headHash || "(none)"}`);
   return 1;
-}
-
-async function main() {
-  const config = loadConfig();
-  const database = await openDatabase(config);
-  try {
-    await database.migrate();
-    process.exitCode = await runAuditVerifyCommand(database, process.argv.slice(2), console.log);
-  } finally {
-    await database.close();
-  }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err) => {
-    console.error(err instanceof ConfigError ? err.message : (err as Error).message);
-    process.exit(1);
-  });
 }

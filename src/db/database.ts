@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { connectionConfig, createAdapter, openEmbedded, type DatabaseTarget } from "./adapter.js";
 import { DatabaseHealth } from "./health.js";
+import { lockDataDir } from "./lock.js";
 import { applyMigrations, type SqlConnection } from "./migrate.js";
 import { listenOnEmbedded, listenOnServer, type ListenOptions, type NotificationHandlers, type NotificationListener } from "./notifications.js";
 import { confineToContact } from "./contact-scope.js";
@@ -53,6 +54,8 @@ export interface DatabaseOptions extends DatabaseTarget {
   log?: Logger;
   /** Read requests whose compiled query plans the process keeps (src/db/plan-cache.ts); 0: none; unset: as it is. */
   queryPlanCacheEntries?: number;
+  /** Who opens an embedded data directory, as its lock names it to a refused process (default: the command line). */
+  holder?: string;
 }
 
 /** A short-lived server connection: opened, used, closed; its errors never go unhandled. */
@@ -99,7 +102,15 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       });
     closeRaw = async () => {};
   } else {
-    const db = openEmbedded(opts.dataDir);
+    // Before PGlite reads anything: a directory another process holds is refused (src/db/lock.ts).
+    const lock = opts.dataDir.startsWith("memory://") ? undefined : lockDataDir(opts.dataDir, opts.holder);
+    let db: PGlite;
+    try {
+      db = openEmbedded(opts.dataDir);
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
     embedded = db;
     const raw: SqlConnection = {
       async exec(sql) {
@@ -110,7 +121,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       },
     };
     migrate = () => applyMigrations(raw);
-    closeRaw = () => db.close();
+    closeRaw = async () => {
+      try {
+        await db.close();
+      } finally {
+        lock?.release();
+      }
+    };
   }
 
   if (opts.queryPlanCacheEntries !== undefined) configurePlanCache(opts.queryPlanCacheEntries);

@@ -1,0 +1,25 @@
+// Every `deskgraph <command>`, in the order `deskgraph --help` lists them.
+// A new command is a file in this folder exporting a Command, added here.
+import { auditVerify } from "./audit-verify.js";
+import { billingReconcile } from "./billing-reconcile.js";
+import type { Command } from "./command.js";
+import { migrate } from "./migrate.js";
+import { ropa } from "./ropa.js";
+import { searchReindex } from "./search-reindex.js";
+import { secretsRotate } from "./secrets-rotate.js";
+import { seed } from "./seed.js";
+import { serve } from "./serve.js";
+import { sweep } from "./sweep.js";
+
+export const commands: Command[] = [
+  serve,
+  migrate,
+  seed,
+  // Operator commands on tenants (tenant create|close|list) go here.
+  sweep,
+  ropa,
+  auditVerify,
+  secretsRotate,
+  billingReconcile,
+  searchReindex,
+];

@@ -1,0 +1,31 @@
+import type { Command } from "./command.js";
+
+export const serve: Command = {
+  name: "serve",
+  summary: "start the API (applies pending migrations; seeds the demo tenant on first run)",
+  description:
+    "Starts the GraphQL API on HOST:PORT with its background work (sequencer, webhooks, retention sweeps). " +
+    "Applies pending migrations first and, with SEED_DEMO, creates the demo tenant on the first run and prints its credentials. " +
+    "Runs until SIGINT or SIGTERM. On the embedded database it holds DATA_DIR: other commands are refused while it runs.",
+  options: {},
+  async run({ config, io }) {
+    const [{ createServer }, { seedDemo }] = await Promise.all([import("../server.js"), import("../../prisma/seed.js")]);
+    const server = await createServer(config);
+    const demo = config.seedDemo ? await seedDemo(server.database, config.dataDir) : null;
+    const where = config.databaseUrl ? "PostgreSQL server" : `embedded PostgreSQL in ${config.dataDir}`;
+    io.out(`\nDeskgraph is running on the ${where}.`);
+    io.out(config.http.graphiql ? `  GraphQL + GraphiQL: ${server.url}` : `  GraphQL: ${server.url} (GraphiQL is off; GRAPHIQL=true turns it on)`);
+    if (demo) {
+      io.out(`  Demo tenant "${demo.tenant}": sign in as ${demo.email} / ${demo.password}`);
+      io.out(`  Demo API key (all scopes): ${demo.apiKey}`);
+      io.out(`  In GraphiQL, set the header {"Authorization": "Bearer ${demo.apiKey}"}\n`);
+    }
+    const stop = async () => {
+      await server.close();
+      process.exit(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    return 0;
+  },
+};
