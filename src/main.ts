@@ -4,12 +4,14 @@ import { openDatabase, type Database } from "./db/database.js";
 import { DatabaseUnreachableError, migrateWhenReachable } from "./db/migrate.js";
 import { runSweepCommand } from "./retention/command.js";
 import { createServer } from "./server.js";
+import { runTenantCommand } from "./tenants/cli.js";
 
 const USAGE = `Usage: tsx src/main.ts <command>
   serve     start the API (applies pending migrations; seeds the demo tenant on first run)
   migrate   apply pending migrations and exit
   seed      create the demo tenant if it does not exist
-  sweep     apply the retention rules now and print what was done [--tenant <slug>]`;
+  sweep     apply the retention rules now and print what was done [--tenant <slug>]
+  tenant    create, close, reopen or list tenants (tenant --help)`;
 
 /** Applies pending migrations, waiting up to DATABASE_STARTUP_WAIT_SECONDS for a database that is not up yet. */
 function migrateOnStart(db: Database, waitMs: number): Promise<string[]> {
@@ -62,6 +64,15 @@ async function main(command = "serve") {
       await migrateOnStart(db, config.databaseStartupWaitMs);
       process.exitCode = await runSweepCommand(db, process.argv.slice(3), console.log);
       await db.close();
+      return;
+    }
+    case "tenant": {
+      const open = async () => {
+        const db = await openDatabase(config);
+        await migrateOnStart(db, config.databaseStartupWaitMs);
+        return { database: db, deletionDays: config.tenantDeletionDays, close: () => db.close() };
+      };
+      process.exitCode = await runTenantCommand(process.argv.slice(3), open, console.log);
       return;
     }
     default:
