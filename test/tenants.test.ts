@@ -19,7 +19,7 @@ const NEW_TICKET = `mutation { createTicket(input: { subject: "Help", body: "ple
 /** Rows of a tenant in every table that has a tenantId column, as the catalogue lists them now. */
 async function rowsPerTable(tenantId: string): Promise<Record<string, number>> {
   const tables = await app.database.prisma.$queryRawUnsafe<{ table_name: string }[]>(
-    `SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'tenantId'`,
+    `SELECT table_name::text AS table_name FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'tenantId'`,
   );
   const counts: Record<string, number> = {};
   for (const { table_name } of tables) {

@@ -22,7 +22,7 @@ export interface ClosureReceipt {
 /** Every table holding tenant rows, read from the catalogue so that a table added later is covered without a change here. */
 export async function tablesWithTenantId(database: Database): Promise<string[]> {
   const rows = await database.prisma.$queryRawUnsafe<{ table_name: string }[]>(
-    `SELECT c.table_name FROM information_schema.columns c
+    `SELECT c.table_name::text AS table_name FROM information_schema.columns c
        JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
       WHERE c.table_schema = current_schema() AND c.column_name = 'tenantId'
       ORDER BY c.table_name`,
