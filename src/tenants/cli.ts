@@ -98,7 +98,9 @@ export async function runTenantCommand(args: string[], open: () => Promise<{ dat
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     await audit(database, action, slug, "FAILURE", err.code);
-    const fields = (err.extensions.fields as { path: string[]; message: string }[] | undefined)?.map((f) => `  --${f.path.join("-").replace(/([A-Z])/g, "-$1").toLowerCase()}: ${f.message}`);
+    // A field's path as the option that set it: ["input", "ownerEmail"] is --owner-email.
+    const option = (path: string[]) => `--${path.filter((p) => p !== "input").join("-").replace(/([A-Z])/g, "-$1").toLowerCase()}`;
+    const fields = (err.extensions.fields as { path: string[]; message: string }[] | undefined)?.map((f) => `  ${option(f.path)}: ${f.message}`);
     print([`${err.code}: ${err.message}`, ...(fields ?? [])].join("\n"));
     return 1;
   } finally {
