@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authenticateOperator } from "../src/tenants/operator-auth.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
 import { startVendor } from "./support/echo-plugin.js";
+import { freePort } from "./support/free-port.js";
 
 const KEY = randomBytes(32).toString("base64url");
 const DAY_MS = 86_400_000;
@@ -188,5 +189,30 @@ describe("closure", () => {
     // Its credentials are gone with it.
     expect(codes(await app.gql(`{ tickets { totalCount } }`, {}, closing.ownerToken))).toEqual(["UNAUTHENTICATED"]);
     expect(codes(await op(REOPEN, { s: closing.slug }))).toEqual(["NOT_FOUND"]);
+  });
+
+  it("keeps every row while a plugin cannot erase at its vendor, says why, and deletes at the next sweep once it can", async () => {
+    const t = await app.tenant();
+    const configure = (endpoint: string) =>
+      app.gql(`mutation($e: String!) { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: $e }, { key: "apiKey", value: "k" }]) { id } }`, { e: endpoint }, t.ownerToken);
+    await configure(`http://127.0.0.1:${await freePort()}`); // nothing listens there
+    await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`, {}, t.ownerToken);
+    await app.gql(NEW_TICKET, {}, t.ownerToken);
+    const closed = await op(CLOSE, { s: t.slug });
+    const due = new Date(Date.parse(closed.data.operatorCloseTenant.deletionDueAt));
+
+    expect(await app.server.deleteClosedTenants(due)).toEqual([]);
+    expect((await rowsPerTable(t.id)).Ticket).toBe(1);
+    const listed = await op(`{ operatorTenants(first: 100) { edges { node { slug deletionError } } } }`);
+    const mine = listed.data.operatorTenants.edges.map((e: any) => e.node).find((n: any) => n.slug === t.slug);
+    expect(mine.deletionError).toMatch(/^plugin test-echo could not erase/);
+
+    // The vendor is reachable again (the tenant is reopened to change the setting, then closed again).
+    await op(REOPEN, { s: t.slug });
+    await configure(vendor.url);
+    const again = await op(CLOSE, { s: t.slug });
+    const [receipt] = await app.server.deleteClosedTenants(new Date(Date.parse(again.data.operatorCloseTenant.deletionDueAt)));
+    expect(receipt!.slug).toBe(t.slug);
+    expect(Object.values(await rowsPerTable(t.id)).every((n) => n === 0)).toBe(true);
   });
 });
