@@ -38,9 +38,10 @@ const countRows = async (tx: Raw, table: string, tenantId: string) =>
 
 /**
  * Asks every plugin installed in the tenant (enabled or not: its vendor may
- * still hold what it got while enabled) to delete what it keeps: the erase
- * hook for each contact, then onDisable for what is kept per tenant (an
- * index). Runs before the rows go, since the hooks find the vendor's ids in
+ * still hold what it got while enabled) to delete what it keeps: onDisable
+ * first, for what is kept per tenant (a search index goes in one call, and
+ * the erase calls after it find nothing left there), then the erase hook for
+ * each contact, then onDisable again for anything rebuilt meanwhile. Runs before the rows go, since the hooks find the vendor's ids in
  * them. Throws on the first failure, so that the rows stay for the next try.
  */
 async function eraseAtPlugins(services: PluginServices, tenantId: string): Promise<PluginErasure[]> {
@@ -52,7 +53,14 @@ async function eraseAtPlugins(services: PluginServices, tenantId: string): Promi
     const pluginId = def.manifest.id;
     const total: PluginErasure = { pluginId, store: def.manifest.name, deleted: 0 };
     const notes: string[] = [];
+    const dropAll = async () => {
+      if (!def.onDisable) return;
+      const r = await def.onDisable(runtime);
+      total.deleted += r.deleted;
+      if (r.note && r.deleted) notes.push(r.note);
+    };
     try {
+      await dropAll();
       if (def.erase) {
         const contacts = await runtime.core.db.contact.findMany({ select: { id: true, email: true, phone: true } });
         for (const c of contacts) {
@@ -62,11 +70,8 @@ async function eraseAtPlugins(services: PluginServices, tenantId: string): Promi
           if (r.note) notes.push(r.note);
         }
       }
-      if (def.onDisable) {
-        const r = await def.onDisable(runtime);
-        total.deleted += r.deleted;
-        if (r.note) notes.push(r.note);
-      }
+      // Still enabled until its rows go, a plugin may have started building again meanwhile (a search index).
+      await dropAll();
     } catch (err) {
       throw new Error(`plugin ${pluginId} could not erase: ${(err as Error).message}`, { cause: err });
     }
