@@ -71,6 +71,9 @@ const EnvSchema = z.object({
   SIGNIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(15 * 60),
   RETENTION_SWEEP_MINUTES: z.coerce.number().int().min(0).default(60),
   EXPORT_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24 * 7),
+  // Unset: the operator API is off. Long enough that guessing it is hopeless.
+  OPERATOR_KEY: z.string().min(32, "must be at least 32 characters (openssl rand -base64 32)").optional(),
+  TENANT_DELETION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   // Billing: the operator's Stripe account. Unset: billing is off and no plan limits apply.
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, "must be a Stripe secret or restricted key (sk_live_…, rk_live_…)").optional(),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "must be a webhook signing secret (whsec_…)").optional(),
@@ -153,6 +156,10 @@ export interface Config {
   signIn: { maxAttempts: number; windowSeconds: number };
   /** Minutes between background retention sweeps; 0 disables them. */
   retentionSweepMinutes: number;
+  /** The operator API's key (Authorization: Operator <key>); undefined: the operator API is off. */
+  operatorKey?: string;
+  /** Days between closing a tenant and deleting its data. */
+  tenantDeletionDays: number;
   /** How long a data export's signed download link works. */
   exportLinkTtlHours: number;
   /** The operator's Stripe account, plans and grace period; undefined: billing is off (self-hosted). */
@@ -247,6 +254,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: resolveHttp(e),
     signIn: { maxAttempts: e.SIGNIN_MAX_ATTEMPTS, windowSeconds: e.SIGNIN_WINDOW_SECONDS },
     retentionSweepMinutes: e.RETENTION_SWEEP_MINUTES,
+    operatorKey: e.OPERATOR_KEY,
+    tenantDeletionDays: e.TENANT_DELETION_DAYS,
     exportLinkTtlHours: e.EXPORT_LINK_TTL_HOURS,
     billing: resolveBilling(e),
     apiRateLimitPerMinute: resolveApiRateLimit(e),

@@ -13,6 +13,8 @@ import { auditPlugin } from "./audit/plugin.js";
 import { ApiRateLimiter } from "./billing/api-rate.js";
 import { apiRateLimit } from "./billing/api-rate-plugin.js";
 import { tenantFairShare } from "./tenants/fair-share.js";
+import { deleteDueTenants, type ClosureReceipt } from "./tenants/closure.js";
+import { authenticateOperator } from "./tenants/operator-auth.js";
 import { readOnlyGuard } from "./billing/read-only.js";
 import { createBillingHost } from "./billing/setup.js";
 import { BILLING_WEBHOOK_PATH, handleBillingWebhook } from "./billing/webhook.js";
@@ -51,6 +53,8 @@ export interface RunningServer {
    * or of all) are numbered: for tools and tests that read them directly.
    */
   sequenced(tenantId?: string): Promise<void>;
+  /** Deletes the closed tenants whose period is over, as the retention schedule does (tests move `now`). */
+  deleteClosedTenants(now?: Date): Promise<ClosureReceipt[]>;
   close(): Promise<void>;
 }
 
@@ -180,9 +184,14 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       const authorization = request?.headers.get("authorization") ?? authorizationOf(connectionParams);
       // While the database is known to be away, refuse at once instead of waiting for a query to fail.
       if (!database.health.available) throw serviceUnavailable();
-      const { viewer, failure } = await authenticate(database, authorization, auth).catch((err: unknown) => {
-        throw database.health.isOutage(err) ? serviceUnavailable() : err;
-      });
+      // `Operator <key>`: the operator, who is never a tenant's viewer.
+      const operator = authenticateOperator(config.operatorKey, authorization);
+      if (operator && !operator.operator) log.warn({ requestId, clientIp: req?.socket?.remoteAddress }, "operator key refused");
+      const { viewer, failure } = operator
+        ? { viewer: null, failure: operator.operator ? undefined : operator.failure }
+        : await authenticate(database, authorization, auth).catch((err: unknown) => {
+            throw database.health.isOutage(err) ? serviceUnavailable() : err;
+          });
       return createContext({
         requestId,
         config,
@@ -191,6 +200,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         clientIp: req?.socket?.remoteAddress ?? "unknown",
         viewer,
         authFailure: failure,
+        operator: operator?.operator === true,
         signInLimiter,
         plugins,
         realtime,
@@ -237,7 +247,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const webhooks = startWebhookWorker({ ...services, schema });
   const pluginWorkers = plugins.registry.list().flatMap((def) => (def.start ? [def.start(services)] : []));
   const { port } = http.address() as AddressInfo;
-  const retention = scheduleRetentionSweeps(database, log, { intervalMs: config.retentionSweepMinutes * 60_000 });
+  const retention = scheduleRetentionSweeps(database, log, {
+    intervalMs: config.retentionSweepMinutes * 60_000,
+    afterSweep: () => deleteDueTenants(services),
+  });
   const statistics = keepStatisticsCurrent(database, log);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
 
@@ -246,6 +259,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     database,
     log,
     sequenced: (tenantId) => (tenantId ? realtime.sequencer.kick(tenantId) : realtime.sequencer.sweep()),
+    deleteClosedTenants: (now) => deleteDueTenants(services, now),
     async close() {
       await shutDownInOrder(log, [
         ["retention sweeps", () => retention.stop()],

@@ -129,7 +129,21 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   openBillingPortal: [`mutation { openBillingPortal(returnUrl: "https://desk.example.com/billing") { url } }`, {}],
   changeSeats: [`mutation { changeSeats(seats: 4) { seats } }`, {}],
   cancelSubscription: [`mutation { cancelSubscription { status } }`, {}],
+  operatorCreateTenant: [
+    `mutation { operatorCreateTenant(input: { name: "Sneaky", slug: "sneaky", ownerEmail: "me@sneaky.example", ownerName: "Me" }) { invitationToken } }`,
+    {},
+  ],
+  operatorCloseTenant: [`mutation($s: String!) { operatorCloseTenant(slug: $s) { closedAt } }`, { s: t.slug }],
+  operatorReopenTenant: [`mutation($s: String!) { operatorReopenTenant(slug: $s) { closedAt } }`, { s: t.slug }],
 });
+
+/** The operator API's fields: for OPERATOR_KEY only, never a tenant's credential. */
+const OPERATOR_MUTATIONS = ["operatorCreateTenant", "operatorCloseTenant", "operatorReopenTenant"];
+const OPERATOR_QUERIES = [
+  `{ operatorTenants(first: 5) { edges { node { slug closedAt } } } }`,
+  `{ operatorClosureReceipts { slug counts } }`,
+  `{ operatorAuditLog(first: 5) { action } }`,
+];
 
 /** Managing people, keys and privacy: OWNER and ADMIN only, never a key. */
 const MANAGE = ["inviteAgent", "createApiKey", "revokeApiKey", "updateAgentRole", "disableAgent", "enableAgent", "restrictProcessing", "liftRestriction", "placeLegalHold", "releaseLegalHold", "setRetentionRule", "removeRetentionRule", "publishPolicyVersion", "fileDataSubjectRequest", "extendDataSubjectRequest", "refuseDataSubjectRequest", "completeDataSubjectRequest"];
@@ -137,6 +151,8 @@ const MANAGE = ["inviteAgent", "createApiKey", "revokeApiKey", "updateAgentRole"
 MANAGE.push("createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret", "resendWebhookDelivery");
 // Buying, changing and cancelling the subscription: billing:manage, OWNER and ADMIN only.
 MANAGE.push("startCheckout", "openBillingPortal", "changeSeats", "cancelSubscription");
+// Creating and closing tenants: the operator's, never a tenant's (see "operator API" below).
+MANAGE.push(...OPERATOR_MUTATIONS);
 
 async function expectForbidden(names: string[], token: string) {
   const before = await snapshot();
@@ -170,6 +186,36 @@ describe("roles", () => {
     expect(codes(await app.gql(`{ apiKeys { totalCount } }`, {}, agent.token))).toEqual(["FORBIDDEN"]);
     const [query, variables] = mutations().createOrganization!;
     expect(codes(await app.gql(query, variables, agent.token))).toEqual([]);
+  });
+});
+
+describe("operator API", () => {
+  it("has a case here for every operator root field", () => {
+    const roots = [schema.getQueryType()!, schema.getMutationType()!].flatMap((type) => Object.keys(type.getFields()));
+    const covered = [...OPERATOR_MUTATIONS, ...OPERATOR_QUERIES.map((q) => /\{ (\w+)/.exec(q)![1]!)];
+    expect(roots.filter((f) => f.startsWith("operator")).sort()).toEqual(covered.sort());
+  });
+
+  it("is refused to agents of every role, API keys and portal contacts", async () => {
+    const portal = await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: ids.contact }, t.ownerToken);
+    const callers: Record<string, string> = {
+      OWNER: t.ownerToken,
+      ADMIN: (await app.agent(t, "ADMIN")).token,
+      AGENT: (await app.agent(t, "AGENT")).token,
+      VIEWER: (await app.agent(t, "VIEWER")).token,
+      "API key": await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "NOTES_READ", "NOTES_WRITE", "CONTACTS_READ", "CONTACTS_WRITE", "AGENTS_READ"]),
+      "portal contact": portal.data.issuePortalToken.token,
+    };
+    const tenantsBefore = await app.database.prisma.tenant.findMany({ select: { slug: true, closedAt: true }, orderBy: { slug: "asc" } });
+    for (const [who, token] of Object.entries(callers)) {
+      for (const query of OPERATOR_QUERIES) {
+        const r = await app.gql(query, {}, token);
+        expect(codes(r), `${who}: ${query}`).toEqual(["FORBIDDEN"]);
+        expect(r.data, `${who}: ${query}`).toBeNull();
+      }
+      await expectForbidden(OPERATOR_MUTATIONS, token);
+    }
+    expect(await app.database.prisma.tenant.findMany({ select: { slug: true, closedAt: true }, orderBy: { slug: "asc" } })).toEqual(tenantsBefore);
   });
 });
 

@@ -149,8 +149,14 @@ async function refused(query: string, variables: Record<string, unknown>, probe:
   expect(json(await probe())).toBe(before);
 }
 
+/** Every tenant's slug and closure state, straight from the database. */
+const tenantRows = () => app.database.prisma.tenant.findMany({ select: { slug: true, closedAt: true, deletionDueAt: true }, orderBy: { slug: "asc" } });
+
 const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> = {
   Query: {
+    operatorTenants: () => refused(`{ operatorTenants { edges { node { slug name } } } }`, {}, tenantRows, "FORBIDDEN"),
+    operatorClosureReceipts: () => refused(`{ operatorClosureReceipts { slug counts } }`, {}, tenantRows, "FORBIDDEN"),
+    operatorAuditLog: () => refused(`{ operatorAuditLog { action tenantSlug } }`, {}, tenantRows, "FORBIDDEN"),
     viewer: async () => {
       const r = await app.gql(`{ viewer { tenant { id slug } } }`, {}, B.ownerToken);
       expect(r.data.viewer.tenant.slug).toBe(B.slug);
@@ -487,6 +493,11 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     openBillingPortal: () => refused(`mutation { openBillingPortal { url } }`, {}, aBilling, "BILLING_DISABLED"),
     changeSeats: () => refused(`mutation { changeSeats(seats: 9) { seats } }`, {}, aBilling, "BILLING_DISABLED"),
     cancelSubscription: () => refused(`mutation { cancelSubscription { status } }`, {}, aBilling, "BILLING_DISABLED"),
+    // The operator API: refused to every tenant credential, so B can neither close nor reopen A.
+    operatorCreateTenant: () =>
+      refused(`mutation { operatorCreateTenant(input: { name: "A copy", slug: "a-copy", ownerEmail: "b@b.example", ownerName: "B" }) { invitationToken } }`, {}, tenantRows, "FORBIDDEN"),
+    operatorCloseTenant: () => refused(`mutation($s: String!) { operatorCloseTenant(slug: $s) { slug } }`, { s: A.slug }, tenantRows, "FORBIDDEN"),
+    operatorReopenTenant: () => refused(`mutation($s: String!) { operatorReopenTenant(slug: $s) { slug } }`, { s: A.slug }, tenantRows, "FORBIDDEN"),
     completeDataSubjectRequest: async () =>
       refused(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id receipt } }`, { id: await aRequest() }, aRequests),
   },

@@ -531,3 +531,20 @@ describe("rebuild", () => {
     expect(cluster.docs(alias(t)).find((d) => d.subject === "While disabled")).toBeDefined();
   });
 });
+
+describe("a closed tenant", () => {
+  it("loses its index with its data, and the receipt says so", async () => {
+    const { closeTenant } = await import("../../src/tenants/service.js");
+    const t = await app.tenant();
+    await ticket(t, "Closing soon", "indexed, then deleted with the tenant");
+    await enable(t);
+    await drain();
+    expect(cluster.docs(alias(t)).length).toBeGreaterThan(0);
+    const closed = await closeTenant(app.database, t.slug, 30);
+    const [receipt] = await app.server.deleteClosedTenants(closed.deletionDueAt!);
+    expect(receipt!.slug).toBe(t.slug);
+    expect([...cluster.indices.keys()].filter((i) => i.startsWith(alias(t)))).toEqual([]);
+    expect(receipt!.plugins).toEqual([expect.objectContaining({ pluginId: "elasticsearch", deleted: 1 })]);
+    expect(await app.database.prisma.searchIndexState.findUnique({ where: { tenantId: t.id } })).toBeNull();
+  });
+});

@@ -1,6 +1,7 @@
 import { getOperationAST, GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../graphql/context.js";
+import { closureOf } from "../tenants/service.js";
 import { accountOf, isReadOnly } from "./state.js";
 
 /**
@@ -55,21 +56,42 @@ function rootFieldNames(set: SelectionSetNode, fragments: Map<string, FragmentDe
 }
 
 /**
+ * A closed tenant (src/tenants/) is read-only the same way, except that paying
+ * no longer lifts it: only the operator reopens it.
+ */
+const ALLOWED_WHILE_CLOSED = new Set(Object.keys(ALLOWED_WHILE_READ_ONLY).filter((name) => ALLOWED_WHILE_READ_ONLY[name] !== "billing"));
+
+/**
  * Refuses a whole mutation operation, before anything runs, when the tenant is
- * read-only and the operation holds a mutation not in the list above. One
- * check per mutation (billing on only); queries and subscriptions pass.
+ * read-only (unpaid, or closed by the operator) and the operation holds a
+ * mutation not in the lists above. One or two indexed reads per such
+ * mutation; queries and subscriptions pass.
  */
 export function readOnlyGuard(): Plugin<Context> {
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue as Context;
-      if (!ctx.plugins.billing || !ctx.viewer) return;
+      if (!ctx.viewer) return;
       const operation = getOperationAST(args.document as DocumentNode, args.operationName);
       if (operation?.operation !== "mutation") return;
       const document = args.document as DocumentNode;
       const fragments = new Map<string, FragmentDefinitionNode>();
       for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-      const blocked = rootFieldNames(operation.selectionSet, fragments).find((f) => !Object.hasOwn(ALLOWED_WHILE_READ_ONLY, f.name) && f.name !== "__typename");
+      const fields = rootFieldNames(operation.selectionSet, fragments).filter((f) => f.name !== "__typename");
+      const closedBlocks = fields.find((f) => !ALLOWED_WHILE_CLOSED.has(f.name));
+      if (closedBlocks) {
+        const closure = await closureOf(ctx.database, ctx.viewer.tenantId);
+        if (closure?.closedAt) {
+          const error = new GraphQLError(
+            `This tenant was closed on ${closure.closedAt.toISOString()}: reading, exports and privacy requests still work until its data is deleted on ${closure.deletionDueAt?.toISOString()}`,
+            { path: [closedBlocks.key], extensions: { code: "TENANT_CLOSED", closedAt: closure.closedAt.toISOString(), deletionDueAt: closure.deletionDueAt?.toISOString() } },
+          );
+          setResultAndStopExecution({ data: null, errors: [error] });
+          return;
+        }
+      }
+      if (!ctx.plugins.billing) return;
+      const blocked = fields.find((f) => !Object.hasOwn(ALLOWED_WHILE_READ_ONLY, f.name));
       if (!blocked) return;
       if (!isReadOnly(ctx.plugins.billing, await accountOf(ctx.db))) return;
       // At the first refused field's path, so that the audit log records that mutation as refused.

@@ -10,12 +10,13 @@ import { secretsRotate } from "./secrets-rotate.js";
 import { seed } from "./seed.js";
 import { serve } from "./serve.js";
 import { sweep } from "./sweep.js";
+import { tenant } from "./tenant.js";
 
 export const commands: Command[] = [
   serve,
   migrate,
   seed,
-  // Operator commands on tenants (tenant create|close|list) go here.
+  tenant,
   sweep,
   ropa,
   auditVerify,

@@ -27,6 +27,7 @@ export const builder = new SchemaBuilder<{
     agent: boolean;
     permission: Permission;
     anyPermission: Permission[];
+    operator: boolean;
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -57,6 +58,7 @@ export const builder = new SchemaBuilder<{
       agent: ctx.viewer?.kind === "agent",
       permission: (p) => ctx.can(p),
       anyPermission: (ps) => ps.some((p) => ctx.can(p)),
+      operator: ctx.operator === true,
     }),
     unauthorizedError: (_parent, ctx, info, result) =>
       ctx.viewer

@@ -20,6 +20,8 @@ export interface Context {
   clientIp: string;
   viewer: Viewer | null;
   authFailure?: string;
+  /** The operator, authenticated by OPERATOR_KEY (src/tenants/operator-auth.ts): never a tenant's viewer. */
+  operator?: boolean;
   signInLimiter: SignInLimiter;
   plugins: PluginHost;
   realtime: Realtime;
@@ -44,6 +46,7 @@ export interface ContextInput {
   clientIp: string;
   viewer: Viewer | null;
   authFailure?: string;
+  operator?: boolean;
   signInLimiter: SignInLimiter;
   plugins: PluginHost;
   realtime: Realtime;

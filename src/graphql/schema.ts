@@ -4,6 +4,7 @@ import { builder } from "./builder.js";
 import { consentDirective, personalDataDirective } from "../privacy/labels.js";
 // Each domain registers its types, queries and mutations on import.
 import "../tenants/types.js";
+import "../tenants/operator-types.js";
 import "../agents/types.js";
 import "../api-keys/types.js";
 import "../contacts/types.js";

@@ -16,6 +16,8 @@ export interface ScheduleOptions {
   firstDelayMs?: number;
   /** Passed to every sweep (tests). */
   sweepOptions?: Omit<SweepOptions, "signal" | "log">;
+  /** More storage limitation after each sweep: deleting closed tenants whose period is over (src/tenants/closure.ts). */
+  afterSweep?: () => Promise<unknown>;
 }
 
 /**
@@ -35,6 +37,7 @@ export function scheduleRetentionSweeps(database: Database, log: Logger, options
     idleMs: intervalMs,
     async run(signal) {
       const results = await database.background(() => sweep(database, { ...options.sweepOptions, signal, log }));
+      if (options.afterSweep && !signal.aborted) await database.background(options.afterSweep);
       // A tenant that failed is logged by the sweep and left for the next one; if the cause was the
       // database going away, the loop waits for it rather than for the interval.
       if (!signal.aborted && results.some((r) => r.error) && !(await database.health.check())) {
