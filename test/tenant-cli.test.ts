@@ -70,15 +70,6 @@ describe("npm run tenant", () => {
       { action: "cli.reopen", outcome: "FAILURE", errorCode: "NOT_FOUND" },
     ]);
   });
-
-  it("is wired into the command line: --help exits 0, an unknown option non-zero", async () => {
-    const run = promisify(execFile);
-    const env = { ...process.env, DATA_DIR: "memory://", LOG_LEVEL: "silent" };
-    const help = await run("npx", ["tsx", "src/main.ts", "tenant", "--help"], { env });
-    expect(help.stdout).toContain("Usage: npm run tenant");
-    const wrong = await run("npx", ["tsx", "src/main.ts", "tenant", "list", "--bogus"], { env }).catch((err: { code: number; stdout: string }) => err);
-    expect(wrong).toMatchObject({ code: 2, stdout: expect.stringContaining("Unknown option '--bogus'") });
-  });
 });
 
 describe("operator settings", () => {

@@ -5,6 +5,9 @@ import type { CredentialCache } from "./credential-cache.js";
 import { hashToken } from "./tokens.js";
 import { CONTACT_PERMISSIONS, permissionsForRole, type Permission } from "./permissions.js";
 
+/** A closed tenant is read-only until its deletion (src/tenants/); null while it is open. */
+export type TenantClosure = { closedAt: Date; deletionDueAt: Date | null } | null;
+
 export type Viewer =
   | {
       kind: "agent";
@@ -13,12 +16,16 @@ export type Viewer =
       role: AgentRole;
       sessionId: string;
       permissions: Set<Permission>;
+      /** The tenant's closure as of the credential's look-up (kept current by notices). */
+      closure?: TenantClosure;
     }
   | {
       kind: "apiKey";
       tenantId: string;
       apiKeyId: string;
       permissions: Set<Permission>;
+      /** The tenant's closure as of the credential's look-up (kept current by notices). */
+      closure?: TenantClosure;
     }
   | {
       /** A plugin acting on its own, e.g. storing an inbound SMS. Never reached over HTTP. */
@@ -34,6 +41,8 @@ export type Viewer =
       contactId: string;
       portalTokenId: string;
       permissions: ReadonlySet<Permission>;
+      /** The tenant's closure as of the credential's look-up (kept current by notices). */
+      closure?: TenantClosure;
     };
 
 export interface Authentication {
@@ -68,6 +77,10 @@ export interface AuthenticateOptions {
 // Last-used times are informative; writing them once a minute per key is enough.
 const LAST_USED_GRANULARITY_MS = 60_000;
 
+const CLOSURE = { closedAt: true, deletionDueAt: true } as const;
+const closureOf = (tenant: { closedAt: Date | null; deletionDueAt: Date | null }): TenantClosure =>
+  tenant.closedAt ? { closedAt: tenant.closedAt, deletionDueAt: tenant.deletionDueAt } : null;
+
 /** Reads `Authorization: Bearer <session token | API key | portal token>` and checks it. */
 export async function authenticate(database: Database, header: string | null, options: AuthenticateOptions = {}): Promise<Authentication> {
   if (!header) return { viewer: null };
@@ -100,7 +113,7 @@ function noteUse(credential: Credential, log?: Logger) {
 export async function lookUpCredential(database: Database, token: string, digest: string): Promise<CredentialLookup> {
   const { prisma } = database;
   if (token.startsWith("dgs_")) {
-    const session = await prisma.session.findUnique({ where: { tokenHash: digest }, include: { agent: true } });
+    const session = await prisma.session.findUnique({ where: { tokenHash: digest }, include: { agent: true, tenant: { select: CLOSURE } } });
     if (!session || session.revokedAt || session.expiresAt < new Date() || session.agent.disabled) {
       return { failure: "Session expired or signed out" };
     }
@@ -111,23 +124,30 @@ export async function lookUpCredential(database: Database, token: string, digest
       role: session.agent.role,
       sessionId: session.id,
       permissions: permissionsForRole(session.agent.role),
+      closure: closureOf(session.tenant),
     };
     return {
       credential: {
         viewer: Object.freeze(viewer),
-        subjects: [`session:${session.id}`, `agent:${session.agentId}`],
+        subjects: [`session:${session.id}`, `agent:${session.agentId}`, `tenant:${session.tenantId}`],
         expiresAt: session.expiresAt.getTime(),
       },
     };
   }
   if (token.startsWith("dgk_")) {
-    const key = await prisma.apiKey.findUnique({ where: { secretHash: digest } });
+    const key = await prisma.apiKey.findUnique({ where: { secretHash: digest }, include: { tenant: { select: CLOSURE } } });
     if (!key || key.revokedAt) return { failure: "API key unknown or revoked" };
-    const viewer: Viewer = { kind: "apiKey", tenantId: key.tenantId, apiKeyId: key.id, permissions: new Set(key.scopes as Permission[]) };
+    const viewer: Viewer = {
+      kind: "apiKey",
+      tenantId: key.tenantId,
+      apiKeyId: key.id,
+      permissions: new Set(key.scopes as Permission[]),
+      closure: closureOf(key.tenant),
+    };
     return {
       credential: {
         viewer: Object.freeze(viewer),
-        subjects: [`apiKey:${key.id}`],
+        subjects: [`apiKey:${key.id}`, `tenant:${key.tenantId}`],
         lastUsed: {
           at: key.lastUsedAt?.getTime() ?? null,
           write: (at) => prisma.apiKey.updateMany({ where: { id: key.id }, data: { lastUsedAt: at } }),
@@ -135,15 +155,22 @@ export async function lookUpCredential(database: Database, token: string, digest
       },
     };
   }
-  const portal = await prisma.portalToken.findUnique({ where: { tokenHash: digest }, include: { contact: true } });
+  const portal = await prisma.portalToken.findUnique({ where: { tokenHash: digest }, include: { contact: true, tenant: { select: CLOSURE } } });
   if (!portal || portal.revokedAt || portal.expiresAt < new Date() || portal.contact.erasedAt) {
     return { failure: "Portal link expired or revoked" };
   }
-  const viewer: Viewer = { kind: "contact", tenantId: portal.tenantId, contactId: portal.contactId, portalTokenId: portal.id, permissions: CONTACT_PERMISSIONS };
+  const viewer: Viewer = {
+    kind: "contact",
+    tenantId: portal.tenantId,
+    contactId: portal.contactId,
+    portalTokenId: portal.id,
+    permissions: CONTACT_PERMISSIONS,
+    closure: closureOf(portal.tenant),
+  };
   return {
     credential: {
       viewer: Object.freeze(viewer),
-      subjects: [`portalToken:${portal.id}`, `contact:${portal.contactId}`],
+      subjects: [`portalToken:${portal.id}`, `contact:${portal.contactId}`, `tenant:${portal.tenantId}`],
       expiresAt: portal.expiresAt.getTime(),
       lastUsed: {
         at: portal.lastUsedAt?.getTime() ?? null,

@@ -37,6 +37,8 @@ export interface Command {
   options: Record<string, OptionSpec>;
   /** Positional arguments it takes, as shown in usage (e.g. "<create|close|list>"); none when unset. */
   positionals?: string;
+  /** What is wrong with the arguments beyond the options' own checks (a missing sub-command…); null if nothing. Runs before anything is read or opened. */
+  usageProblem?(input: Pick<CommandInput, "values" | "positionals">): string | null;
   /** Returns the exit code: 0 done, 1 failed, 2 bad usage. */
   run(input: CommandInput): Promise<number>;
 }

@@ -60,6 +60,12 @@ export async function runCli(argv: string[], io: CommandIO = processIO, commands
     }
   }
 
+  const problem = command.usageProblem?.({ values, positionals });
+  if (problem) {
+    io.err(`${problem}\n${usageLine(command)}`);
+    return USAGE_EXIT;
+  }
+
   try {
     const config = loadConfig(io.env);
     return await command.run({ values, positionals, args, config, io });

@@ -14,6 +14,17 @@ export const tenant: Command = {
     "owner-email": { type: "string", value: "<email>", description: "create: the owner's email" },
     "owner-name": { type: "string", value: "<name>", description: "create: the owner's name" },
   },
+  usageProblem: ({ values, positionals }) => {
+    const [sub, ...rest] = positionals;
+    if (sub === "list") return rest.length ? "list takes no argument" : null;
+    if (sub === "close" || sub === "reopen") return rest.length === 1 ? null : `${sub} takes one tenant slug`;
+    if (sub === "create") {
+      if (rest.length) return "create takes options only";
+      const missing = ["name", "slug", "owner-email"].filter((o) => typeof values[o] !== "string");
+      return missing.length ? `create needs ${missing.map((o) => `--${o}`).join(", ")}` : null;
+    }
+    return sub === undefined ? "a sub-command is required: create, close, reopen or list" : `unknown sub-command "${sub}"`;
+  },
   run: async ({ config, io, args }) => {
     const { runTenantCommand } = await import("../tenants/cli.js");
     return runTenantCommand(

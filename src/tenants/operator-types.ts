@@ -144,7 +144,12 @@ builder.mutationField("operatorCloseTenant", (t) =>
       "Operator only: closes a tenant. It is read-only at once (TENANT_CLOSED); reads, exports and privacy requests keep working until deletionDueAt, when the retention sweep deletes all of its data and leaves a TenantClosureReceipt.",
     authScopes: operator,
     args: { slug: t.arg.string({ required: true }) },
-    resolve: (_r, { slug }, ctx) => asOperator(ctx, "operatorCloseTenant", slug, () => tenants.closeTenant(ctx.database, slug, ctx.config.tenantDeletionDays)),
+    resolve: (_r, { slug }, ctx) => asOperator(ctx, "operatorCloseTenant", slug, async () => {
+      const closed = await tenants.closeTenant(ctx.database, slug, ctx.config.tenantDeletionDays);
+      // This instance drops the tenant's cached credentials before the operator hears "closed".
+      await ctx.credentials?.settle();
+      return closed;
+    }),
   }),
 );
 
@@ -154,6 +159,10 @@ builder.mutationField("operatorReopenTenant", (t) =>
     description: "Operator only: undoes a closure before its data is deleted.",
     authScopes: operator,
     args: { slug: t.arg.string({ required: true }) },
-    resolve: (_r, { slug }, ctx) => asOperator(ctx, "operatorReopenTenant", slug, () => tenants.reopenTenant(ctx.database, slug)),
+    resolve: (_r, { slug }, ctx) => asOperator(ctx, "operatorReopenTenant", slug, async () => {
+      const reopened = await tenants.reopenTenant(ctx.database, slug);
+      await ctx.credentials?.settle();
+      return reopened;
+    }),
   }),
 );
