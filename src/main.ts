@@ -1,4 +1,4 @@
-import { seedDemo } from "../prisma/seed.js";
+import { seedDemo, type DemoCredentials } from "../prisma/seed.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { DatabaseUnreachableError, migrateWhenReachable } from "./db/migrate.js";
@@ -24,8 +24,13 @@ async function main(command = "serve") {
   const config = loadConfig();
   switch (command) {
     case "serve": {
-      const server = await createServer(config);
-      const demo = config.seedDemo ? await seedDemo(server.database, config.dataDir) : null;
+      // Seeded before the server listens, so that its first answer already sees the demo tenant.
+      let demo = null as DemoCredentials | null;
+      const server = await createServer(config, {
+        prepare: async (database) => {
+          if (config.seedDemo) demo = await seedDemo(database, config.dataDir);
+        },
+      });
       const where = config.databaseUrl ? "PostgreSQL server" : `embedded PostgreSQL in ${config.dataDir}`;
       console.log(`\nDeskgraph is running on the ${where}.`);
       console.log(config.http.graphiql ? `  GraphQL + GraphiQL: ${server.url}` : `  GraphQL: ${server.url} (GraphiQL is off; GRAPHIQL=true turns it on)`);
