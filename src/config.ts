@@ -99,6 +99,9 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+/** The names of all of the above: test/readme-tables.test.ts holds the README's settings table to them. */
+export const SETTING_NAMES = Object.keys(EnvSchema.shape) as (keyof Env)[];
+
 export interface Config {
   port: number;
   host: string;

@@ -64,6 +64,11 @@ export interface ServerOptions {
   log?: Logger;
   /** The plugins to load instead of the shipped ones (tests). */
   plugins?: PluginDefinition[];
+  /**
+   * Runs after migrations and before the server listens: data the first request
+   * must find (the demo tenant) exists before anyone can ask.
+   */
+  prepare?: (database: Database) => Promise<void>;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -103,6 +108,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     });
     if (ran.length) log.info({ migrations: ran }, "applied migrations");
   }
+  await options.prepare?.(database).catch(async (err) => {
+    if (!options.database) await database.close();
+    throw err;
+  });
   const signInLimiter = new SignInLimiter({ ...config.signIn, redisUrl: config.redisUrl, log });
   // A broken manifest stops the server here, with a message naming the plugin and the problem.
   const registry = new PluginRegistry(options.plugins ?? shippedPlugins);

@@ -18,6 +18,8 @@ const Env = z.object({
   ELASTICSEARCH_OUTBOX_POLL_MS: z.coerce.number().int().positive().default(5000),
 });
 export type ElasticsearchEnv = z.infer<typeof Env>;
+/** The variables above by name (test/deployment-files.test.ts checks compose.yaml against them). */
+export const OPERATOR_SETTINGS = Object.keys(Env.shape);
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): ElasticsearchEnv {
   const parsed = Env.safeParse(env);

@@ -1,3 +1,4 @@
+import type { DemoCredentials } from "../../prisma/seed.js";
 import type { Command } from "./command.js";
 
 export const serve: Command = {
@@ -10,8 +11,13 @@ export const serve: Command = {
   options: {},
   async run({ config, io }) {
     const [{ createServer }, { seedDemo }] = await Promise.all([import("../server.js"), import("../../prisma/seed.js")]);
-    const server = await createServer(config);
-    const demo = config.seedDemo ? await seedDemo(server.database, config.dataDir) : null;
+    // Seeded before the server listens, so that its first answer already sees the demo tenant.
+    let demo = null as DemoCredentials | null;
+    const server = await createServer(config, {
+      prepare: async (database) => {
+        if (config.seedDemo) demo = await seedDemo(database, config.dataDir);
+      },
+    });
     const where = config.databaseUrl ? "PostgreSQL server" : `embedded PostgreSQL in ${config.dataDir}`;
     io.out(`\nDeskgraph is running on the ${where}.`);
     io.out(config.http.graphiql ? `  GraphQL + GraphiQL: ${server.url}` : `  GraphQL: ${server.url} (GraphiQL is off; GRAPHIQL=true turns it on)`);

@@ -1,0 +1,115 @@
+// The README's reference tables against the code they describe: every error
+// code, permission and setting that exists has a row, and every row names one
+// that exists. Each missing or extra entry is reported by name, with where to
+// fix it, all at once.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { API_KEY_SCOPES, PERMISSIONS, permissionsForRole, type Permission } from "../src/auth/permissions.js";
+import { SETTING_NAMES } from "../src/config.js";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+/**
+ * Codes the GraphQL layer itself produces (graphql-js, yoga, the masking in
+ * src/graphql/errors-plugin.ts) rather than an AppError: documented, so clients
+ * can switch on them, but not part of the ErrorCode union.
+ */
+const GRAPHQL_LAYER_CODES = ["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "INTERNAL_SERVER_ERROR", "REQUEST_ENTITY_TOO_LARGE"];
+
+/** The rows (as cells) of the first table under the heading `title`, header and separator left out. */
+function tableUnder(title: string): string[][] {
+  const lines = README.split("\n");
+  const start = lines.findIndex((l) => /^#{1,6} /.test(l) && l.replace(/^#+ /, "").trim() === title);
+  if (start < 0) throw new Error(`README.md has no heading "${title}"`);
+  const level = /^#+/.exec(lines[start]!)![0].length;
+  const rows: string[][] = [];
+  for (const line of lines.slice(start + 1)) {
+    const heading = /^(#+) /.exec(line);
+    if (heading && heading[1]!.length <= level) break;
+    if (line.startsWith("|")) {
+      rows.push(
+        line
+          .replace(/^\||\|$/g, "")
+          .split(/(?<!\\)\|/)
+          .map((c) => c.trim()),
+      );
+    } else if (rows.length) break; // the first table has ended
+  }
+  if (rows.length < 2) throw new Error(`README.md has no table under "${title}"`);
+  return rows.slice(2);
+}
+
+/** `CODE` tokens in a cell (a row may name several: `INVALID_TRANSITION` / `TICKET_CLOSED`). */
+const namesIn = (cell: string | undefined) => [...(cell ?? "").matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+
+/** The members of `export type ErrorCode = | "A" | "B" …;` in src/errors.ts, comments left out. */
+function errorCodeUnion(): string[] {
+  const source = readFileSync(path.join(ROOT, "src/errors.ts"), "utf8").replace(/\/\/.*$/gm, "").replace(/\/\*[\s\S]*?\*\//g, "");
+  const union = /export type ErrorCode\s*=([^;]*);/.exec(source);
+  if (!union) throw new Error("src/errors.ts no longer declares `export type ErrorCode = …;`");
+  return [...union[1]!.matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]!);
+}
+
+/** One message per name in `actual` but not `expected` and the other way round. */
+function differences(actual: string[], expected: string[], missing: (name: string) => string, extra: (name: string) => string): string[] {
+  return [...expected.filter((n) => !actual.includes(n)).map(missing), ...actual.filter((n) => !expected.includes(n)).map(extra)];
+}
+
+describe("README tables match the code", () => {
+  it("the error table (Errors) lists every ErrorCode in src/errors.ts and nothing else", () => {
+    const documented = tableUnder("Errors").flatMap((row) => namesIn(row[0]));
+    const codes = errorCodeUnion();
+    expect(codes.length).toBeGreaterThan(0);
+    const problems = differences(
+      documented,
+      [...codes, ...GRAPHQL_LAYER_CODES],
+      (code) => `README.md, Errors: no row for ${code} (${codes.includes(code) ? "an ErrorCode in src/errors.ts" : "produced by the GraphQL layer"})`,
+      (code) => `README.md, Errors: row for ${code}, which is not an ErrorCode in src/errors.ts nor a GraphQL-layer code`,
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it("the permission table (Who may do what) lists every permission with the roles and API-key scope that grant it", () => {
+    const rows = tableUnder("Who may do what");
+    const documented = rows.map((row) => namesIn(row[0])[0] ?? `(a row without a permission: ${row[0]})`);
+    const permissions = Object.keys(PERMISSIONS);
+    const problems = differences(
+      documented,
+      permissions,
+      (p) => `README.md, Who may do what: no row for ${p} (in PERMISSIONS, src/auth/permissions.ts)`,
+      (p) => `README.md, Who may do what: row for ${p}, which is not in PERMISSIONS (src/auth/permissions.ts)`,
+    );
+    const header = README.split("\n").find((l) => /^\| permission \|/.test(l));
+    const columns = header!.replace(/^\||\|$/g, "").split("|").map((c) => c.trim());
+    const roles = ["OWNER", "ADMIN", "AGENT", "VIEWER"] as const;
+    for (const row of rows) {
+      const permission = namesIn(row[0])[0] as Permission | undefined;
+      if (!permission || !permissions.includes(permission)) continue;
+      for (const role of roles) {
+        const marked = row[columns.indexOf(role)] === "✓";
+        const granted = permissionsForRole(role).has(permission);
+        if (marked !== granted) problems.push(`README.md, Who may do what: ${permission} is ${granted ? "" : "not "}granted to ${role}, but the table ${marked ? "ticks" : "leaves out"} it`);
+      }
+      const keyCell = row[columns.indexOf("API key scope")] ?? "";
+      // API-key scopes are the GraphQL enum values of the permissions keys may hold.
+      const scope = permission.toUpperCase().replace(":", "_");
+      const keyable = (API_KEY_SCOPES as readonly Permission[]).includes(permission);
+      if (keyable && !namesIn(keyCell).includes(scope)) problems.push(`README.md, Who may do what: ${permission} is an API-key scope, so its row names \`${scope}\``);
+      if (!keyable && namesIn(keyCell).length) problems.push(`README.md, Who may do what: ${permission} can never be held by an API key, but its row names ${keyCell}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("the settings table (Configuration) lists every variable src/config.ts reads and nothing else", () => {
+    const documented = tableUnder("Configuration").map((row) => namesIn(row[0])[0] ?? `(a row without a variable: ${row[0]})`);
+    const problems = differences(
+      documented,
+      SETTING_NAMES,
+      (name) => `README.md, Configuration: no row for ${name} (read by src/config.ts)`,
+      (name) => `README.md, Configuration: row for ${name}, which src/config.ts does not read`,
+    );
+    expect(problems).toEqual([]);
+  });
+});
