@@ -4,6 +4,7 @@ import { openDatabase, type Database } from "./db/database.js";
 import { DatabaseUnreachableError, migrateWhenReachable } from "./db/migrate.js";
 import { runSweepCommand } from "./retention/command.js";
 import { createServer } from "./server.js";
+import { onStopRequest } from "./stop-signals.js";
 
 const USAGE = `Usage: tsx src/main.ts <command>
   serve     start the API (applies pending migrations; seeds the demo tenant on first run)
@@ -34,12 +35,19 @@ async function main(command = "serve") {
         console.log(`  Demo API key (all scopes): ${demo.apiKey}`);
         console.log(`  In GraphiQL, set the header {"Authorization": "Bearer ${demo.apiKey}"}\n`);
       }
-      const stop = async () => {
-        await server.close();
-        process.exit(0);
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+      onStopRequest(server.log, (reason) => {
+        server.log.info({ reason, graceSeconds: config.operations.shutdownGraceMs / 1000 }, `shutting down (${reason})`);
+        server.close().then(
+          () => {
+            server.log.info("shutdown complete");
+            process.exit(0);
+          },
+          (err: unknown) => {
+            server.log.error({ err }, "shutdown failed");
+            process.exit(1);
+          },
+        );
+      });
       return;
     }
     case "migrate": {
