@@ -9,7 +9,8 @@ let app: TestApp;
 let base: string;
 let t: TestTenant;
 beforeAll(async () => {
-  app = await startApp({ METRICS_TOKEN: TOKEN });
+  // The sequencer's safety-net sweep is slowed down: a row written behind its back stays unnumbered.
+  app = await startApp({ METRICS_TOKEN: TOKEN, SEQUENCER_POLL_MS: "3600000" });
   base = app.url.replace(/\/graphql$/, "");
   t = await app.tenant();
 }, 120_000);
@@ -30,10 +31,11 @@ const sample = (text: string, series: string) => {
 
 describe("probes", () => {
   it("/health answers 200 without touching the database", async () => {
-    const before = app.database.queryCount + app.database.backgroundQueryCount;
+    // Background loops keep querying meanwhile; statements of requests are counted apart.
+    const before = app.database.queryCount;
     const res = await fetch(`${base}/health`);
     expect(res.status).toBe(200);
-    expect(app.database.queryCount + app.database.backgroundQueryCount).toBe(before);
+    expect(app.database.queryCount).toBe(before);
   });
 
   it("/ready reports the database, migrations and the sequencer", async () => {
