@@ -95,6 +95,12 @@ const EnvSchema = z.object({
   MAX_QUERY_TOKENS: z.coerce.number().int().positive().default(2000),
   MAX_QUERY_ALIASES: z.coerce.number().int().min(0).default(30),
   MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(0).default(50),
+  // Operations (README: Operations): metrics, readiness, shutdown, persisted operations.
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters (openssl rand -hex 32)").optional(),
+  READY_SEQUENCER_LAG_SECONDS: z.coerce.number().int().min(1).default(60),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
+  PERSISTED_OPERATIONS: z.enum(["off", "allow", "require"]).default("off"),
+  PERSISTED_OPERATIONS_FILE: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -172,6 +178,19 @@ export interface Config {
    * (with billing, the plan's rate tier decides); undefined: no limit.
    */
   apiRateLimitPerMinute?: number;
+  operations: OperationsConfig;
+}
+
+export interface OperationsConfig {
+  /** Bearer token that may read /metrics; undefined: /metrics is off (404). */
+  metricsToken?: string;
+  /** /ready fails while a committed row has waited longer than this for the sequencer. */
+  readySequencerLagSeconds: number;
+  /** How long a shutdown waits for requests under way before cutting them off. */
+  shutdownGraceMs: number;
+  /** off: documents only; allow: ids from the manifest too; require: ids only (see src/graphql/persisted-operations.ts). */
+  persistedOperations: "off" | "allow" | "require";
+  persistedOperationsFile?: string;
 }
 
 export interface HttpConfig {
@@ -262,6 +281,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     exportLinkTtlHours: e.EXPORT_LINK_TTL_HOURS,
     billing: resolveBilling(e),
     apiRateLimitPerMinute: resolveApiRateLimit(e),
+    operations: resolveOperations(e),
   };
 }
 
@@ -330,6 +350,19 @@ function resolveBilling(e: Env): BillingConfig | undefined {
     plans: plans!,
     graceDays: e.BILLING_GRACE_DAYS,
     returnUrl: e.BILLING_RETURN_URL,
+  };
+}
+
+function resolveOperations(e: Env): OperationsConfig {
+  if (e.PERSISTED_OPERATIONS !== "off" && !e.PERSISTED_OPERATIONS_FILE) {
+    throw new ConfigError([`PERSISTED_OPERATIONS: ${e.PERSISTED_OPERATIONS} needs PERSISTED_OPERATIONS_FILE (the JSON manifest of your operations)`]);
+  }
+  return {
+    metricsToken: e.METRICS_TOKEN,
+    readySequencerLagSeconds: e.READY_SEQUENCER_LAG_SECONDS,
+    shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
+    persistedOperations: e.PERSISTED_OPERATIONS,
+    persistedOperationsFile: e.PERSISTED_OPERATIONS_FILE,
   };
 }
 

@@ -28,6 +28,9 @@ export type ErrorCode =
   | "BILLING_PROVIDER_ERROR"
   | "SERVICE_UNAVAILABLE"
   | "ADDRESS_NOT_ALLOWED"
+  // PERSISTED_OPERATIONS (src/graphql/persisted-operations.ts): an id not in the manifest; a document where only ids run.
+  | "PERSISTED_QUERY_NOT_FOUND"
+  | "PERSISTED_QUERY_REQUIRED"
   // Refused at the HTTP level, before any GraphQL runs (src/http/). A body over
   // MAX_BODY_BYTES is refused by yoga itself, with HTTP 413 and REQUEST_ENTITY_TOO_LARGE.
   | "UNSUPPORTED_MEDIA_TYPE"

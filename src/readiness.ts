@@ -1,27 +1,89 @@
 import { useReadinessCheck, type Plugin } from "graphql-yoga";
 import type { Database } from "./db/database.js";
+import { pendingMigrations } from "./db/pending-migrations.js";
 import { RETRY_AFTER_SECONDS } from "./errors.js";
 import type { EventBus } from "./events/bus.js";
+import { sequencerLag } from "./sequencer/lag.js";
 
 /** A load balancer may poll often: an answer this recent counts without a new probe. */
 const PROBE_MAX_AGE_MS = 2000;
 
+export interface ReadinessOptions {
+  /** A committed row unnumbered for longer than this means the sequencer is stuck. */
+  sequencerLagSeconds: number;
+}
+
+interface Report {
+  status: "ready" | "unavailable";
+  database: "up" | "down";
+  eventBus: "up" | "down";
+  migrations: "applied" | "pending" | "unknown";
+  sequencer: "up" | "stalled" | "unknown";
+  /** What keeps the instance from serving, by the names above. */
+  notReady?: string[];
+  pendingMigrations?: string[];
+  sequencerLag?: { unsealed: number; oldestSeconds: number };
+}
+
 /**
- * GET /ready: 200 when this instance can serve, 503 (with Retry-After) while
- * its database cannot be reached, so a load balancer sends the traffic
- * elsewhere. Redis is reported but does not decide: without it the API keeps
- * working and events wait in the outbox. Liveness is yoga's own GET /health,
- * which answers 200 as long as the process does.
+ * GET /ready: 200 when this instance can serve; 503 (with Retry-After and a
+ * body naming what is not ready) while its database cannot be reached, while
+ * migrations this build ships are not applied, or while committed rows wait
+ * for the sequencer longer than `sequencerLagSeconds` (audit verification,
+ * the event feed, subscriptions and webhooks would all stand still). Redis is
+ * reported but does not decide: without it the API keeps working and events
+ * wait in the outbox. Liveness is yoga's own GET /health, which answers 200
+ * as long as the process does and touches nothing.
  */
-export function readinessCheck(database: Database, bus: EventBus): Plugin {
+export function readinessCheck(database: Database, bus: EventBus, options: ReadinessOptions): Plugin {
+  // Applied migrations are not un-applied: once all are there, they are not looked up again.
+  let migrated = false;
+
+  async function probe(): Promise<Report> {
+    const up = await database.health.check(PROBE_MAX_AGE_MS);
+    const report: Report = {
+      status: "ready",
+      database: up ? "up" : "down",
+      eventBus: bus.ready ? "up" : "down",
+      migrations: "unknown",
+      sequencer: "unknown",
+    };
+    const notReady: string[] = up ? [] : ["database"];
+    if (up) {
+      try {
+        const pending = migrated ? [] : await database.background(() => pendingMigrations(database.prisma));
+        migrated = pending.length === 0;
+        report.migrations = migrated ? "applied" : "pending";
+        if (!migrated) {
+          notReady.push("migrations");
+          report.pendingMigrations = pending;
+        }
+        const lag = await sequencerLag(database);
+        report.sequencer = lag.oldestSeconds > options.sequencerLagSeconds ? "stalled" : "up";
+        if (report.sequencer === "stalled") notReady.push("sequencer");
+        report.sequencerLag = lag;
+      } catch (err) {
+        // The database went away between the probe and these reads.
+        if (!database.health.isOutage(err)) throw err;
+        report.database = "down";
+        notReady.push("database");
+      }
+    }
+    if (notReady.length) {
+      report.status = "unavailable";
+      report.notReady = notReady;
+    }
+    return report;
+  }
+
   return useReadinessCheck({
     endpoint: "/ready",
     async check({ fetchAPI }) {
-      const up = await database.health.check(PROBE_MAX_AGE_MS);
-      const body = { status: up ? "ready" : "unavailable", database: up ? "up" : "down", eventBus: bus.ready ? "up" : "down" };
-      return new fetchAPI.Response(JSON.stringify(body), {
-        status: up ? 200 : 503,
-        headers: { "content-type": "application/json", "cache-control": "no-store", ...(up ? {} : { "retry-after": String(RETRY_AFTER_SECONDS) }) },
+      const report = await probe();
+      const ready = report.status === "ready";
+      return new fetchAPI.Response(JSON.stringify(report), {
+        status: ready ? 200 : 503,
+        headers: { "content-type": "application/json", "cache-control": "no-store", ...(ready ? {} : { "retry-after": String(RETRY_AFTER_SECONDS) }) },
       });
     },
   });

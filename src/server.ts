@@ -31,6 +31,11 @@ import { queryLimits } from "./graphql/query-limits.js";
 import { corsPolicy } from "./http/cors.js";
 import { graphqlOverHttpOnly } from "./http/content-types.js";
 import { readinessCheck } from "./readiness.js";
+import { createMetrics } from "./observability/metrics.js";
+import { handleMetrics, METRICS_PATH } from "./observability/metrics-route.js";
+import { logAccess } from "./observability/access-log.js";
+import { loadManifest, persistedOperations, socketDocument } from "./graphql/persisted-operations.js";
+import { drainRequests } from "./http/drain.js";
 import { schema } from "./graphql/schema.js";
 import { shutDownInOrder } from "./shutdown.js";
 import { createLogger } from "./logger.js";
@@ -128,6 +133,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs, config.eventRetentionDays, auth, config.sequencerPollMs);
   const services = { config, database, log, signInLimiter, plugins, realtime };
   const requestIds = new WeakMap<Request, string>();
+  // Off without METRICS_TOKEN: nothing is counted that nobody may read.
+  const metrics = config.operations.metricsToken ? createMetrics(database, log) : undefined;
+  const persisted = config.operations.persistedOperations;
+  const manifest = persisted !== "off" ? loadManifest(config.operations.persistedOperationsFile!) : undefined;
+  // With PERSISTED_OPERATIONS=require, documents of their own only for signed-in agents in development (GraphiQL).
+  const agentInDevelopment = async (authorization: string | null) =>
+    !config.production && (await authenticate(database, authorization, auth).catch(() => ({ viewer: null }))).viewer?.kind === "agent";
 
   const yoga = createYoga<{ req: IncomingMessage }, Context>({
     schema,
@@ -139,6 +151,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     renderGraphiQL: renderedOnce(renderGraphiQL),
     // Refused with 413 from Content-Length, or once the streamed body passes the limit.
     maxRequestBodySize: config.http.maxBodyBytes,
+    // A persisted operation is named by its documentId instead of a query.
+    extraParamNames: persisted !== "off" ? ["documentId"] : [],
     // Yoga's default echoes any origin and allows credentials; corsPolicy below replaces it.
     cors: false,
     // Uploads come back with a CSRF guard of their own; until then only JSON bodies (graphqlOverHttpOnly).
@@ -155,7 +169,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     plugins: [
       corsPolicy(config.http.corsOrigins),
       graphqlOverHttpOnly(),
-      readinessCheck(database, realtime.bus),
+      readinessCheck(database, realtime.bus, { sequencerLagSeconds: config.operations.readySequencerLagSeconds }),
+      ...(metrics ? [metrics.plugin()] : []),
+      ...(manifest && persisted !== "off"
+        ? [persistedOperations({ mode: persisted, manifest, mayRunDocuments: (request) => agentInDevelopment(request.headers.get("authorization")) })]
+        : []),
       errorsPlugin(log, { suggestions: config.http.introspection }),
       queryLimits(config.limits),
       introspectionGuard(config.http.introspection),
@@ -230,7 +248,24 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     log.error({ err }, `${what} failed`);
     if (!res.headersSent) res.writeHead(500).end();
   };
+  // Requests under way, so that a shutdown can wait for them (src/http/drain.ts).
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
   const http = createHttpServer((req, res) => {
+    // One request id for every route: in the access log, the response header and yoga's context.
+    const given = req.headers["x-request-id"];
+    const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    req.headers["x-request-id"] = requestId;
+    res.setHeader("x-request-id", requestId);
+    logAccess(log, req, res, requestId);
+    inFlight.add(res);
+    res.once("close", () => inFlight.delete(res));
+    // Shutting down: this connection is not kept for another request.
+    if (draining) res.setHeader("connection", "close");
+    if (req.url?.split("?")[0] === METRICS_PATH) {
+      handleMetrics(metrics, config.operations.metricsToken, req, res).catch(failed(res, "metrics"));
+      return;
+    }
     if (req.url?.startsWith("/exports/")) {
       handleExportDownload(services, req, res).catch(failed(res, "export download"));
       return;
@@ -252,7 +287,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     http.once("error", reject);
     http.listen(config.port, config.host, resolve);
   });
-  const ws = serveWebSockets(http, yoga, database, auth);
+  const ws = serveWebSockets(http, yoga, database, auth, (payload, contextValue) => {
+    if (!manifest || persisted === "off") return payload.query ?? "";
+    const viewer = (contextValue as Context).viewer;
+    return socketDocument({ mode: persisted, manifest, mayRunDocuments: !config.production && viewer?.kind === "agent" }, payload);
+  });
   const webhooks = startWebhookWorker({ ...services, schema });
   const pluginWorkers = plugins.registry.list().flatMap((def) => (def.start ? [def.start(services)] : []));
   const { port } = http.address() as AddressInfo;
@@ -270,24 +309,37 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     sequenced: (tenantId) => (tenantId ? realtime.sequencer.kick(tenantId) : realtime.sequencer.sweep()),
     deleteClosedTenants: (now) => deleteDueTenants(services, now),
     async close() {
+      let listening: Promise<void> = Promise.resolve();
       await shutDownInOrder(log, [
+        [
+          "stop accepting connections",
+          () => {
+            draining = true;
+            // Requests under way are answered, on connections that are not kept for another.
+            for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
+            listening = new Promise<void>((resolve) => http.close(() => resolve()));
+            http.closeIdleConnections();
+          },
+        ],
         ["retention sweeps", () => retention.stop()],
         ["planner statistics", () => statistics.stop()],
-        ["websockets", () => ws.close()],
+        ["websockets (closed with 1001 going away)", () => ws.close()],
+        // Subscriptions over server-sent events complete, and their responses end.
+        ["subscription streams", () => realtime.feed.close()],
+        [
+          "requests under way",
+          async () => {
+            const cut = await drainRequests(http, inFlight, config.operations.shutdownGraceMs);
+            if (cut) log.warn({ requests: cut, graceMs: config.operations.shutdownGraceMs }, "shutdown grace period over: requests cut off");
+            await listening;
+          },
+        ],
         ["webhook worker", () => webhooks.stop()],
         ["plugin workers", () => Promise.all(pluginWorkers.map((w) => w.stop()))],
         ["event machinery and sequencer", () => realtime.close()],
         ["credential cache", () => credentials?.close()],
         ["rate limiter", () => apiRate.close()],
         ["sign-in limiter", () => signInLimiter.close()],
-        [
-          "http server",
-          () =>
-            new Promise<void>((resolve) => {
-              http.close(() => resolve());
-              http.closeAllConnections();
-            }),
-        ],
         ["database", () => !options.database && database.close()],
       ]);
     },

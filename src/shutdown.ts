@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 const SLOW_STEP_MS = 5000;
 
 /**
- * Runs the steps of a shutdown one after another. A step that takes longer
+ * Runs the steps of a shutdown one after another, logging each as it ends. A step that takes longer
  * than SLOW_STEP_MS is named in the log and as a process warning (seen on
  * stderr even when logging is off), so that a shutdown that hangs says what it
  * waits for instead of hanging silently.
@@ -24,6 +24,7 @@ export async function shutDownInOrder(log: Logger, steps: [name: string, step: (
       clearTimeout(slow);
       const took = Date.now() - started;
       if (took >= SLOW_STEP_MS) log.warn({ step: name, ms: took }, `shutdown step done after ${took} ms: ${name}`);
+      else log.info({ step: name, ms: took }, `shutdown step done: ${name}`);
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { DemoCredentials } from "../../prisma/seed.js";
+import { onStopRequest } from "../stop-signals.js";
 import type { Command } from "./command.js";
 
 export const serve: Command = {
@@ -26,12 +27,19 @@ export const serve: Command = {
       io.out(`  Demo API key (all scopes): ${demo.apiKey}`);
       io.out(`  In GraphiQL, set the header {"Authorization": "Bearer ${demo.apiKey}"}\n`);
     }
-    const stop = async () => {
-      await server.close();
-      process.exit(0);
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    onStopRequest(server.log, (reason) => {
+      server.log.info({ reason, graceSeconds: config.operations.shutdownGraceMs / 1000 }, `shutting down (${reason})`);
+      server.close().then(
+        () => {
+          server.log.info("shutdown complete");
+          process.exit(0);
+        },
+        (err: unknown) => {
+          server.log.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    });
     return 0;
   },
 };

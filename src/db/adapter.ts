@@ -61,9 +61,15 @@ export function createServerPool(target: DatabaseTarget & { databaseUrl: string 
 }
 
 /** A Prisma driver adapter factory for the configured database. */
-export function createAdapter(target: DatabaseTarget, embedded?: PGlite, onError: ErrorObserver = () => {}): SqlMigrationAwareDriverAdapterFactory {
+export function createAdapter(
+  target: DatabaseTarget,
+  embedded?: PGlite,
+  onError: ErrorObserver = () => {},
+  onPool: (pool: pg.Pool) => void = () => {},
+): SqlMigrationAwareDriverAdapterFactory {
   if (target.databaseUrl) {
     const pool = createServerPool({ ...target, databaseUrl: target.databaseUrl }, onError);
+    onPool(pool);
     return observeErrors(new PrismaPg(pool, { disposeExternalPool: true }), onError);
   }
   // The adapter is typed against an older driver-adapter-utils; the runtime contract is the same

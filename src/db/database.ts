@@ -43,6 +43,8 @@ export interface Database {
    * it to see which tables one request touched.
    */
   statementsSince(since: number): string[];
+  /** Connections of the server pool (metrics); null for the embedded database, which has none. */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
 
@@ -131,9 +133,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
 
   if (opts.queryPlanCacheEntries !== undefined) configurePlanCache(opts.queryPlanCacheEntries);
+  let pool: pg.Pool | undefined;
   const prisma = new PrismaClient({
     // Every failed query and every connection error is shown to the health (declared below).
-    adapter: createAdapter(opts, embedded, (err) => health.report(err)),
+    adapter: createAdapter(opts, embedded, (err) => health.report(err), (p) => (pool = p)),
     log: [{ emit: "event", level: "query" }],
   });
   // On a server, the probe opens a connection of its own (the pool may be busy, or hold connections
@@ -201,6 +204,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       for (let n = from; n < queryCount; n++) texts.push(recent[n % RECENT_STATEMENTS]!);
       return texts;
     },
+    poolStats: () => (pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : null),
     async close() {
       health.close();
       await prisma.$disconnect();

@@ -144,6 +144,7 @@ export class EventFeed {
 
   /** Ends every stream: each finishes the event it is on and returns. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
     for (const timer of this.polls.values()) clearInterval(timer);

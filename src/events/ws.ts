@@ -11,6 +11,8 @@ import { CredentialRecheck } from "./credentials.js";
 const RECHECK_MS = 2000;
 /** RFC 6455 "Try Again Later": graphql-ws clients reconnect on it (4500 would make them give up). */
 const TRY_AGAIN_LATER = 1013;
+/** At shutdown, how long clients have to answer the closing handshake before their sockets are cut. */
+const CLOSE_HANDSHAKE_MS = 2000;
 
 /** The error as a WebSocket client sees it: no HTTP status or headers to carry. */
 function forSocket(err: GraphQLError): GraphQLError {
@@ -34,7 +36,16 @@ export const authorizationOf = (params: Record<string, unknown> | undefined | nu
  * While the database is away a new socket closes with 1013 (try again later)
  * and a new operation fails with SERVICE_UNAVAILABLE; open subscriptions stay.
  */
-export function serveWebSockets(http: Server, yoga: YogaServerInstance<any, any>, database: Database, auth: AuthenticateOptions = {}) {
+/** Which document an operation runs (persisted operations), or why it may not: see src/graphql/persisted-operations.ts. */
+export type SocketDocument = (payload: { query?: string; extensions?: Record<string, unknown> | null }, contextValue: unknown) => string | GraphQLError;
+
+export function serveWebSockets(
+  http: Server,
+  yoga: YogaServerInstance<any, any>,
+  database: Database,
+  auth: AuthenticateOptions = {},
+  documentOf: SocketDocument = (payload) => payload.query ?? "",
+) {
   const wss = new WebSocketServer({ server: http, path: "/graphql" });
   const timers = new Set<NodeJS.Timeout>();
   const credentials = new CredentialRecheck(database, auth);
@@ -89,10 +100,12 @@ export function serveWebSockets(http: Server, yoga: YogaServerInstance<any, any>
           if (database.health.isOutage(err)) return [forSocket(serviceUnavailable())];
           throw err;
         }
+        const query = documentOf(payload, contextValue);
+        if (query instanceof GraphQLError) return [forSocket(query)];
         const args = {
           schema,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document: parse(query),
           variableValues: payload.variables,
           contextValue,
           rootValue: { execute, subscribe },
@@ -104,11 +117,20 @@ export function serveWebSockets(http: Server, yoga: YogaServerInstance<any, any>
     wss,
   );
   return {
+    /**
+     * Closes every socket with 1001 (going away), which graphql-ws clients take as a
+     * reason to reconnect (to another instance, behind a load balancer), and stops
+     * taking new ones. A client that does not answer the closing handshake is cut off.
+     */
     async close() {
       for (const t of timers) clearInterval(t);
-      for (const client of wss.clients) client.terminate();
-      await server.dispose();
-      await new Promise<void>((r) => wss.close(() => r()));
+      const disposed = server.dispose();
+      const cutOff = setTimeout(() => {
+        for (const client of wss.clients) client.terminate();
+      }, CLOSE_HANDSHAKE_MS);
+      cutOff.unref();
+      await disposed;
+      clearTimeout(cutOff);
     },
   };
 }

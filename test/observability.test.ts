@@ -1,0 +1,113 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApp, type TestApp, type TestTenant } from "./support/app.js";
+
+/** Probes, metrics and access logs, as an operator's load balancer and Prometheus see them. */
+const TOKEN = "metrics-token-0123456789";
+
+let app: TestApp;
+let base: string;
+let t: TestTenant;
+beforeAll(async () => {
+  // The sequencer's safety-net sweep is slowed down: a row written behind its back stays unnumbered.
+  app = await startApp({ METRICS_TOKEN: TOKEN, SEQUENCER_POLL_MS: "3600000" });
+  base = app.url.replace(/\/graphql$/, "");
+  t = await app.tenant();
+}, 120_000);
+afterAll(() => app?.close());
+
+const scrape = async () => {
+  const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  return res.text();
+};
+
+/** The value of one sample, by metric name and labels as printed. */
+const sample = (text: string, series: string) => {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe("probes", () => {
+  it("/health answers 200 without touching the database", async () => {
+    // Background loops keep querying meanwhile; statements of requests are counted apart.
+    const before = app.database.queryCount;
+    const res = await fetch(`${base}/health`);
+    expect(res.status).toBe(200);
+    expect(app.database.queryCount).toBe(before);
+  });
+
+  it("/ready reports the database, migrations and the sequencer", async () => {
+    const res = await fetch(`${base}/ready`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "ready", database: "up", migrations: "applied", sequencer: "up" });
+  });
+
+  it("/ready is 503 naming the sequencer while a committed row waits for it too long", async () => {
+    // A committed event that no sequencer numbered, written as if ten minutes ago (a stuck sequencer).
+    const id = randomUUID();
+    await app.database.prisma.$executeRaw`
+      INSERT INTO "Event" ("id", "tenantId", "type", "createdAt") VALUES (${id}::uuid, ${t.id}::uuid, 'ticket.stuck', (now() AT TIME ZONE 'UTC') - interval '10 minutes')`;
+    try {
+      const res = await fetch(`${base}/ready`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
+      const body = await res.json();
+      expect(body).toMatchObject({ status: "unavailable", database: "up", sequencer: "stalled", notReady: ["sequencer"] });
+      expect(body.sequencerLag.oldestSeconds).toBeGreaterThan(60);
+      expect(sample(await scrape(), "deskgraph_sequencer_unsealed_rows")).toBeGreaterThanOrEqual(1);
+    } finally {
+      await app.database.prisma.$executeRaw`DELETE FROM "Event" WHERE "id" = ${id}::uuid`;
+    }
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+  });
+});
+
+describe("/metrics", () => {
+  it("is refused without the operator's token", async () => {
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${t.ownerToken}` } })).status).toBe(401);
+  });
+
+  it("counts and times operations by type and name, and errors by code", async () => {
+    await app.gql(`query TicketCount { tickets(first: 1) { totalCount } }`, {}, t.ownerToken);
+    await app.gql(`{ tickets(first: 1) { totalCount } }`, {}, t.ownerToken);
+    await app.gql(`query Unauthenticated { tickets(first: 1) { totalCount } }`);
+    const text = await scrape();
+    expect(sample(text, 'deskgraph_graphql_requests_total{operation_type="query",operation_name="TicketCount",status="200"}')).toBe(1);
+    expect(sample(text, 'deskgraph_graphql_request_duration_seconds_count{operation_type="query",operation_name="TicketCount"}')).toBe(1);
+    expect(sample(text, 'deskgraph_graphql_request_duration_seconds_count{operation_type="query",operation_name="anonymous"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'deskgraph_graphql_errors_total{code="UNAUTHENTICATED"}')).toBeGreaterThanOrEqual(1);
+    // No query text and no tenant in any label.
+    expect(text).not.toContain("totalCount");
+    expect(text).not.toContain(t.slug);
+  });
+
+  it("reports queue depths, sequencer lag, the database and process metrics", async () => {
+    const text = await scrape();
+    for (const name of [
+      "deskgraph_database_up",
+      "deskgraph_webhook_deliveries_pending",
+      "deskgraph_search_outbox_depth",
+      "deskgraph_sequencer_unsealed_rows",
+      "deskgraph_sequencer_oldest_unsealed_seconds",
+      "process_cpu_user_seconds_total",
+      "nodejs_eventloop_lag_seconds",
+    ]) {
+      expect(sample(text, name), name).toBeTypeOf("number");
+    }
+    expect(sample(text, "deskgraph_database_up")).toBe(1);
+    if (app.database.kind === "server") expect(text).toMatch(/deskgraph_db_pool_connections\{state="in_use"\} \d+/);
+  });
+
+  it("does not exist without METRICS_TOKEN", async () => {
+    const other = await startApp();
+    try {
+      expect((await fetch(other.url.replace(/\/graphql$/, "/metrics"))).status).toBe(404);
+    } finally {
+      await other.close();
+    }
+  }, 120_000);
+});
