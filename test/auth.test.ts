@@ -439,6 +439,9 @@ describe("callers without valid credentials", () => {
       subprocessors: null,
       events: [`{ events { edges { node { type } } } }`],
       webhookEndpoints: [`{ webhookEndpoints { totalCount edges { node { url } } } }`],
+      operatorTenants: [`{ operatorTenants(first: 5) { edges { node { slug } } } }`],
+      operatorClosureReceipts: [`{ operatorClosureReceipts(slug: "x") { closedAt } }`],
+      operatorAuditLog: [`{ operatorAuditLog(first: 5) { action } }`],
       webhookDeliveries: [`{ webhookDeliveries { totalCount edges { node { status } } } }`],
       dataSubjectRequests: [`{ dataSubjectRequests { totalCount edges { node { type details } } } }`],
       personalDataScan: [`{ personalDataScan(email: "target@example.com") { total } }`],
@@ -501,6 +504,9 @@ describe("callers without valid credentials", () => {
       openBillingPortal: [`mutation { openBillingPortal { url } }`],
       changeSeats: [`mutation { changeSeats(seats: 4) { seats } }`],
       cancelSubscription: [`mutation { cancelSubscription { status } }`],
+      operatorCreateTenant: [`mutation { operatorCreateTenant(input: { name: "X", slug: "x-co", ownerEmail: "o@x.io", ownerName: "O" }) { invitationToken } }`],
+      operatorCloseTenant: [`mutation { operatorCloseTenant(slug: "x") { slug } }`],
+      operatorReopenTenant: [`mutation { operatorReopenTenant(slug: "x") { slug } }`],
     },
   });
 

@@ -38,7 +38,7 @@ async function ok(query: string, variables: Record<string, unknown>, token: stri
 const WEBHOOK_SELECTION = "type message { id } ticket { messages { edges { node { internal attachments { filename contentBase64 } } } } }";
 
 beforeAll(async () => {
-  app = await startApp({ WEBHOOKS_ALLOW_PRIVATE: "true" });
+  app = await startApp({ OUTBOUND_ALLOW_PRIVATE: "127.0.0.1/32,::1" });
   t = await app.tenant();
   receiverWithNotes = await startReceiver();
   receiverWithout = await startReceiver();

@@ -103,7 +103,7 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
   // own, so that the counter row is not locked for the whole transaction (see nextTicketNumber).
   const number = await nextTicketNumber(ctx.db, viewer.tenantId);
   return ctx.db.$transaction(async (tx) => {
-    const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!));
+    const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!, ["input", "requester"]));
     const created = await insertTicket(tx, ticket(requester.id, number));
     if (input.tags?.length) await setTags(tx, viewer.tenantId, created.id, input.tags);
     return created;
