@@ -8,7 +8,7 @@ export default defineConfig({
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    hookTimeout: 120_000,
     env: { LOG_LEVEL: "silent", NODE_ENV: "test" },
   },
 });

@@ -104,6 +104,8 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     RETENTION_SWEEP_MINUTES: "0",
+    // Requests a test leaves open are cut off at close after this, not after the production default.
+    SHUTDOWN_GRACE_SECONDS: "1",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...env,
   });
@@ -163,9 +165,18 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
       return r.data.createApiKey.secret;
     },
     async close() {
-      await server.close();
-      await database.close();
-      await dropDatabase();
+      // A close that hangs says what it waits on, before the hook's timeout hides it.
+      const slow = setTimeout(
+        () => console.error(`[test app] close has taken 20 s; still active: ${process.getActiveResourcesInfo().join(", ")}`),
+        20_000,
+      );
+      try {
+        await server.close();
+        await database.close();
+        await dropDatabase();
+      } finally {
+        clearTimeout(slow);
+      }
     },
   };
   return app;
