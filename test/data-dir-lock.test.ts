@@ -1,39 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CommandIO } from "../src/cli/command.js";
-import { runCli } from "../src/cli/run.js";
+import { cli, embeddedEnv, ROOT, tempDirs } from "./support/cli.js";
 import { openDatabase } from "../src/db/database.js";
 import { DatabaseLockedError, LOCK_FILE, lockDataDir } from "../src/db/lock.js";
 import { freePort } from "./support/free-port.js";
 
-const ROOT = path.resolve(import.meta.dirname, "..");
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "deskgraph-lock-"));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
-/** The environment of a command on an embedded database in `dataDir`, whatever the suite runs on. */
-function embeddedEnv(dataDir: string): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: "silent", SEED_DEMO: "false" };
-  delete env.DATABASE_URL;
-  delete env.REDIS_URL;
-  return env;
-}
-
-/** Runs `deskgraph <argv>` in this process and collects what it prints. */
-async function cli(argv: string[], env: Record<string, string | undefined>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIO = { env, out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await runCli(argv, io);
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const tempDir = tempDirs("deskgraph-lock-");
 
 describe("the embedded database lock", () => {
   /** A process id that no process has now: one of a process that has exited. */
