@@ -13,7 +13,7 @@ const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
 
 /**
  * Codes the GraphQL layer itself produces (graphql-js, yoga, the masking in
- * src/graphql/errors-plugin.ts) rather than an AppError: documented, so clients
+ * src/graphql/errors-envelop.ts) rather than an AppError: documented, so clients
  * can switch on them, but not part of the ErrorCode union.
  */
 const GRAPHQL_LAYER_CODES = ["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "INTERNAL_SERVER_ERROR", "REQUEST_ENTITY_TOO_LARGE"];

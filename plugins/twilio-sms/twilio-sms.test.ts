@@ -3,7 +3,7 @@ import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SignInLimiter } from "../../src/agents/sign-in-limiter.js";
 import { loadConfig } from "../../src/config.js";
-import { createContext } from "../../src/graphql/context.js";
+import { createContext } from "../../src/context.js";
 import { eraseAtPlugins } from "../../src/plugin-host/erasure.js";
 import { PluginRegistry } from "../../src/plugin-host/registry.js";
 import { SecretBox } from "../../src/plugin-host/secrets.js";

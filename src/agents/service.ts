@@ -4,8 +4,8 @@ import { hashToken, newToken } from "../auth/tokens.js";
 import { assertSeatsAvailable } from "../billing/limits.js";
 import { AppError, forbidden, notFound } from "../errors.js";
 import type { AgentRole } from "../generated/prisma/enums.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 
 async function startSession(ctx: Context, tenantId: string, agentId: string) {
   const { token, hash } = newToken("dgs");

@@ -1,8 +1,8 @@
 import { newToken } from "../auth/tokens.js";
 import type { Permission } from "../auth/permissions.js";
 import { AppError, notFound } from "../errors.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 
 export async function createApiKey(ctx: Context, input: { name: string; scopes: Permission[] }) {
   const viewer = requireViewer(ctx);

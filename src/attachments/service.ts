@@ -1,6 +1,6 @@
 import { AppError, forbidden } from "../errors.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 import { assertContactProcessable } from "../privacy/restriction.js";
 import { findTicket } from "../tickets/service.js";
 import { isVisible } from "../tickets/visibility.js";

@@ -7,6 +7,7 @@ import { callProvider, type CallScope } from "./calls.js";
 import type { BillingHost } from "./host.js";
 import { isLive } from "./state.js";
 import type { ProviderEvent, SubscriptionSnapshot } from "./provider.js";
+import { type RootTx as Tx } from "../db/tx.js";
 
 export type EventOutcome = "APPLIED" | "STALE" | "ENDED" | "UNKNOWN_TENANT" | "IGNORED" | "DUPLICATE";
 
@@ -75,7 +76,6 @@ export async function applyEvent(deps: Deps, event: ProviderEvent): Promise<Even
   }
 }
 
-type Tx = Parameters<Parameters<Database["prisma"]["$transaction"]>[0]>[0];
 
 async function applyIn(tx: Tx, deps: Deps, event: ProviderEvent, tenantId: string | null, snap: SubscriptionSnapshot | null, authoritative: boolean): Promise<EventOutcome> {
   if (!tenantId) {

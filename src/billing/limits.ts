@@ -1,10 +1,9 @@
-import type { TenantClient } from "../db/tenant-scope.js";
 import { AppError } from "../errors.js";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 import { allowsPlugin } from "./plans.js";
 import { accountOf, entitlement } from "./state.js";
+import { type Tx } from "../db/tx.js";
 
-type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
 
 /**
  * SEAT_LIMIT when `adding` more active agents would exceed the paid seats.

@@ -1,6 +1,6 @@
 import { getOperationAST, GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 import { closureOf } from "../tenants/service.js";
 import { accountOf, isReadOnly } from "./state.js";
 

@@ -1,8 +1,8 @@
 import { recordAuditIn } from "../audit/service.js";
 import { AppError, validationError, type FieldProblem } from "../errors.js";
 import type { BillingAccount, Prisma } from "../generated/prisma/client.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 import { planUpdate } from "./apply.js";
 import { callProvider, scopeOf } from "./calls.js";
 import type { BillingHost } from "./host.js";

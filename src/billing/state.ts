@@ -2,8 +2,8 @@ import type { BillingAccount } from "../generated/prisma/client.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import type { BillingHost } from "./host.js";
 import type { Plan } from "./plans.js";
+import { DAY_MS } from "../constants.js";
 
-const DAY_MS = 86_400_000;
 
 /** Statuses in which the subscription's plan and paid seats apply. */
 const LIVE = new Set(["TRIALING", "ACTIVE", "PAST_DUE", "UNPAID", "PAUSED"]);

@@ -1,9 +1,10 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { AppError, notFound, type FieldProblem } from "../errors.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import { assertNotRestricted } from "../privacy/restriction.js";
+import { type Tx } from "../db/tx.js";
 
 export interface ContactInput {
   name?: string | null;
@@ -16,7 +17,6 @@ export interface ContactInput {
 /** Where a contact's fields sit in the caller's input, for error paths. */
 export type InputPath = FieldProblem["path"];
 
-type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
 
 /**
  * Email and phone are unique per tenant. A clash names every clashing field at

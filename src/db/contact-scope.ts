@@ -1,6 +1,6 @@
 import type { TenantClient } from "./tenant-scope.js";
+import { NIL_UUID as NOBODY } from "../constants.js";
 
-const NOBODY = "00000000-0000-0000-0000-000000000000";
 
 /**
  * What a data subject signed in through the portal may touch: their own

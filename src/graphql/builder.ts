@@ -9,14 +9,14 @@ import { getNullableType, isListType } from "graphql";
 import type PrismaTypes from "../generated/pothos-prisma-types.js";
 import { getDatamodel } from "../generated/pothos-prisma-types.js";
 import type { Permission } from "../auth/permissions.js";
-import PrivacyPlugin from "../privacy/plugin.js";
+import PrivacyPlugin from "../privacy/privacy-pothos.js";
 import { AppError, validationError } from "../errors.js";
-import { validationAllIssues } from "./validation-plugin.js";
-import type { Context } from "./context.js";
+import { validationAllIssues } from "./validation-pothos.js";
+import type { Context } from "../context.js";
+import { UUID_PATTERN } from "../constants.js";
 
 /** Pothos's page size when a connection gets neither `first` nor `last`. */
 const DEFAULT_PAGE_SIZE = 20;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -107,7 +107,7 @@ export const builder = new SchemaBuilder<{
     // Every node's id is a UUID column: anything else is bad input, not a database error.
     decodeGlobalID: (globalID) => {
       const decoded = decodeGlobalID(globalID);
-      if (!UUID.test(decoded.id)) throw new AppError("VALIDATION", `Invalid global ID: ${globalID}`);
+      if (!UUID_PATTERN.test(decoded.id)) throw new AppError("VALIDATION", `Invalid global ID: ${globalID}`);
       return decoded;
     },
   },

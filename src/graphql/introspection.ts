@@ -1,7 +1,7 @@
 import { BREAK, visit, type DocumentNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { AppError } from "../errors.js";
-import type { Context } from "./context.js";
+import type { Context } from "../context.js";
 
 function asksForSchema(document: DocumentNode): boolean {
   let found = false;

@@ -3,25 +3,25 @@ import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { builder } from "./builder.js";
 import { consentDirective, personalDataDirective } from "../privacy/labels.js";
 // Each domain registers its types, queries and mutations on import.
-import "../tenants/types.js";
-import "../tenants/operator-types.js";
-import "../agents/types.js";
-import "../api-keys/types.js";
-import "../contacts/types.js";
-import "../tickets/types.js";
-import "../viewer/types.js";
-import "../privacy/types.js";
-import "../privacy/requests/types.js";
-import "../portal/types.js";
-import "../attachments/types.js";
-import "../plugin-host/types.js";
-import "../events/types.js";
-import "../webhooks/types.js";
-import "../retention/types.js";
-import "../policies/types.js";
-import "../audit/types.js";
-import "../billing/types.js";
-import "../search/types.js";
+import "../tenants/schema.js";
+import "../tenants/operator-schema.js";
+import "../agents/schema.js";
+import "../api-keys/schema.js";
+import "../contacts/schema.js";
+import "../tickets/schema.js";
+import "../viewer/schema.js";
+import "../privacy/schema.js";
+import "../privacy/requests/schema.js";
+import "../portal/schema.js";
+import "../attachments/schema.js";
+import "../plugin-host/schema.js";
+import "../events/schema.js";
+import "../webhooks/schema.js";
+import "../retention/schema.js";
+import "../policies/schema.js";
+import "../audit/schema.js";
+import "../billing/schema.js";
+import "../search/schema.js";
 
 // Naming directives replaces graphql-js's default list: @include, @skip, @deprecated,
 // @specifiedBy and @oneOf must be named too, or documents using them fail validation.

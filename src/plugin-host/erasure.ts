@@ -1,4 +1,4 @@
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 import type { ErasureResult } from "./plugin.js";
 import { runtimeFor } from "./runtime.js";
 

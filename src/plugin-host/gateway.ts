@@ -1,6 +1,6 @@
 import { recordAudit } from "../audit/service.js";
 import { AppError } from "../errors.js";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 import { decideMany, decisionError } from "../privacy/consent.js";
 import { installOf } from "./installs.js";
 import type { OutboundCall } from "./plugin.js";

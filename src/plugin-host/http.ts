@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ContextInput } from "../graphql/context.js";
+import type { ContextInput } from "../context.js";
 import { runtimeFor } from "./runtime.js";
 
 type Services = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins" | "realtime">;

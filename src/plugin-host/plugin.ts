@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
 import type { BillingPluginHooks } from "../billing/provider.js";
-import type { Context, ContextInput } from "../graphql/context.js";
+import type { Context, ContextInput } from "../context.js";
 import type { DataCategory, PurposeName } from "../privacy/taxonomy.js";
 import type { PluginManifest } from "./manifest.js";
 import type { SearchBackend } from "../search/contract.js";

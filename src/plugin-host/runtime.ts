@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Permission } from "../auth/permissions.js";
-import { createContext, type Context, type ContextInput } from "../graphql/context.js";
+import { createContext, type Context, type ContextInput } from "../context.js";
 import { installOf, openSettings } from "./installs.js";
 import { throughGateway } from "./gateway.js";
 import type { PluginDefinition, PluginRuntime } from "./plugin.js";

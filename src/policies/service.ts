@@ -3,8 +3,8 @@ import type { Viewer } from "../auth/viewer.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import { AppError, forbidden, notFound } from "../errors.js";
 import type { PolicyVersion } from "../generated/prisma/client.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 
 /** Newest first; the first one is the policy in force. Ties (same millisecond) go to the later version name. */
 const NEWEST_FIRST = [{ publishedAt: "desc" as const }, { version: "desc" as const }];

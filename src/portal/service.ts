@@ -1,6 +1,7 @@
 import { newToken } from "../auth/tokens.js";
 import { notFound } from "../errors.js";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { DAY_MS } from "../constants.js";
 
 /**
  * A portal token lets a data subject use the API for themselves (CONTACT role):
@@ -11,7 +12,7 @@ export async function issuePortalToken(ctx: Context, contactId: string, validFor
   const contact = await ctx.db.contact.findUnique({ where: { id: contactId } });
   if (!contact || contact.erasedAt) throw notFound("Contact");
   const { token, hash } = newToken("dgp");
-  const expiresAt = new Date(Date.now() + validForDays * 86_400_000);
+  const expiresAt = new Date(Date.now() + validForDays * DAY_MS);
   await ctx.db.portalToken.create({ data: { tenantId: contact.tenantId, contactId, tokenHash: hash, expiresAt } });
   return { token, expiresAt, contactId };
 }

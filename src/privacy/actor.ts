@@ -1,5 +1,5 @@
 import type { ActorType } from "../generated/prisma/enums.js";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 
 /** Who is acting, as audit entries and consent records name them: by id only. */
 export function actorOf(ctx: Context): { type: ActorType; id: string | null } {

@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import type { TenantClient } from "../db/tenant-scope.js";
 import { AppError, notFound } from "../errors.js";
 import type { ConsentAction, ConsentEvent, ConsentMethod } from "../generated/prisma/client.js";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 import { actorOf } from "./actor.js";
 import { PURPOSES, isPurpose, type PurposeName } from "./taxonomy.js";
 

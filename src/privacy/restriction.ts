@@ -1,6 +1,6 @@
 import { AppError, notFound } from "../errors.js";
 import type { TenantClient } from "../db/tenant-scope.js";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 
 type Db = Pick<TenantClient, "contact">;
 

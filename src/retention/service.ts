@@ -1,7 +1,7 @@
 import { AppError, validationError } from "../errors.js";
 import type { RetentionAction, RetentionRule } from "../generated/prisma/client.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 import { TARGET_NAMES, TARGETS, type TargetName } from "./targets.js";
 
 export const MAX_KEEP_DAYS = 36_500;

@@ -6,6 +6,8 @@ import type { DataCategory } from "../privacy/taxonomy.js";
 import { appendAudit, pruneAudit } from "../audit/service.js";
 import { AppError } from "../errors.js";
 import { eraseContact } from "../privacy/requests/erasure.js";
+import { type Tx } from "../db/tx.js";
+import { DAY_MS, REDACTED } from "../constants.js";
 
 /**
  * What a tenant can put a retention period on. Each target names the rows it
@@ -31,7 +33,7 @@ export type TargetName = (typeof TARGET_NAMES)[number];
 
 export const isTargetName = (v: string): v is TargetName => (TARGET_NAMES as readonly string[]).includes(v);
 
-export type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
+export type { Tx };
 
 /** What one step of a sweep works with. */
 export interface SweepScope {
@@ -86,7 +88,6 @@ export interface RetentionTarget {
   applier: Applier;
 }
 
-const DAY_MS = 86_400_000;
 export const cutoffFor = (now: Date, keepDays: number) => new Date(now.getTime() - keepDays * DAY_MS);
 
 const HELD = { not: null } as const;
@@ -119,7 +120,7 @@ const messageFree: Prisma.MessageWhereInput = {
   OR: [{ authorContactId: null }, { authorContact: { legalHoldAt: null } }],
 };
 
-export const REDACTED = "[redacted]";
+export { REDACTED };
 
 const solvedTicketMessages: RetentionTarget = {
   name: "SOLVED_TICKET_MESSAGES",

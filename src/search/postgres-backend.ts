@@ -1,6 +1,7 @@
 import { Prisma } from "../generated/prisma/client.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import type { SearchBackend, SearchHighlight, SearchHitRef, SearchKind, SearchRequest, SearchResultPage, SearchTerm } from "./contract.js";
+import { NIL_UUID as NOBODY } from "../constants.js";
 
 /**
  * The built-in backend: PostgreSQL full-text search over the `searchVector`
@@ -14,7 +15,6 @@ import type { SearchBackend, SearchHighlight, SearchHitRef, SearchKind, SearchRe
  */
 
 const sql = Prisma.sql;
-const NOBODY = "00000000-0000-0000-0000-000000000000";
 const join = Prisma.join;
 
 /** At most this many similar words stand in for a word the tenant's texts do not contain. */

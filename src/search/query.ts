@@ -1,5 +1,6 @@
 import { AppError } from "../errors.js";
 import type { ParsedQuery, SearchFilters, SearchKind, SearchTerm } from "./contract.js";
+import { DAY_MS } from "../constants.js";
 
 /**
  * The query language users type into a search box:
@@ -135,7 +136,6 @@ function parseDate(value: string, pos: number): Date {
   return date;
 }
 
-const DAY = 86_400_000;
 
 function applyFilter(tok: Extract<Token, { type: "filter" }>, filters: SearchFilters, out: ParsedSearch): void {
   const { field, op, value, pos } = tok;
@@ -194,8 +194,8 @@ function applyFilter(tok: Extract<Token, { type: "filter" }>, filters: SearchFil
       if (values.length !== 1) throw queryError("created takes one date", pos);
       const day = parseDate(values[0]!, pos);
       // Whole UTC days, half-open: created>2026-01-01 starts on 2 January, created<=2026-01-31 ends before 1 February.
-      const after = op === ">" ? new Date(day.getTime() + DAY) : op === ">=" ? day : null;
-      const before = op === "<" ? day : op === "<=" ? new Date(day.getTime() + DAY) : null;
+      const after = op === ">" ? new Date(day.getTime() + DAY_MS) : op === ">=" ? day : null;
+      const before = op === "<" ? day : op === "<=" ? new Date(day.getTime() + DAY_MS) : null;
       if (after && (!filters.createdAfter || after > filters.createdAfter)) filters.createdAfter = after;
       if (before && (!filters.createdBefore || before < filters.createdBefore)) filters.createdBefore = before;
       return;

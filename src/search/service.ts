@@ -1,6 +1,6 @@
 import { AppError, forbidden } from "../errors.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 import { runtimeFor } from "../plugin-host/runtime.js";
 import { mayReadNotes, visibleMessages } from "../tickets/visibility.js";
 import { subjectOf } from "../privacy/subjects.js";
@@ -8,13 +8,13 @@ import type { SearchBackend, SearchHighlight, SearchKind, SearchScope } from "./
 import { searchLanguage } from "./language.js";
 import { PostgresSearchBackend } from "./postgres-backend.js";
 import { parseQuery } from "./query.js";
+import { NIL_UUID as NOBODY } from "../constants.js";
 
 /** Like every other connection: 20 by default, larger pages cut to 100. */
 export const DEFAULT_PAGE = 20;
 export const MAX_PAGE = 100;
 /** Deep offsets cost the database the whole prefix; nobody reads page 500 of a search. */
 export const MAX_OFFSET = 10_000;
-const NOBODY = "00000000-0000-0000-0000-000000000000";
 
 export interface SearchArgs {
   query: string;

@@ -1,5 +1,5 @@
 import type { Plugin } from "graphql-yoga";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 
 /**
  * At most `limit` operations (queries and mutations) of one tenant execute at

@@ -1,4 +1,4 @@
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 
 /**
  * Runs one operator call and records it, successful or not, in the operator's

@@ -6,8 +6,8 @@ import type { Database } from "../db/database.js";
 import { AppError, notFound, validationError } from "../errors.js";
 import type { DataResidency } from "../generated/prisma/enums.js";
 import { emailSchema, nameSchema } from "../validation.js";
+import { DAY_MS } from "../constants.js";
 
-const DAY_MS = 86_400_000;
 
 export interface NewTenant {
   name: string;

@@ -2,15 +2,15 @@ import { createContactIn, findContact, type ContactInput } from "../contacts/ser
 import type { TenantClient } from "../db/tenant-scope.js";
 import { AppError, forbidden, notFound } from "../errors.js";
 import type { Channel, TicketPriority, TicketStatus } from "../generated/prisma/enums.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 import { recordEvents, type NewEvent } from "../events/outbox.js";
 import { assertContactProcessable, assertNotRestricted } from "../privacy/restriction.js";
 import { assertNotClosed, statusChange } from "./status.js";
 import { nextTicketNumber } from "./counter.js";
 import { insertTicket, type NewTicket } from "./insert.js";
+import { type Tx } from "../db/tx.js";
 
-type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
 
 export interface CreateTicketInput {
   subject: string;

@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from "graphql";
 import { AppError, notFound, validationError } from "../errors.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 import { outboundGuard } from "../outbound/guard.js";
 import { checkOutboundUrl } from "../outbound/url.js";
 import { parseSelection } from "./selection.js";

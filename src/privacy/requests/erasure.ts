@@ -8,6 +8,7 @@ import { attachmentFiles } from "./attachment-contents.js";
 import { matcherFor, REDACTED, scrub, type Identifiers } from "./identifiers.js";
 import { scanForIdentifiers, SCANNED_STORES, type ScannedStore } from "./scan.js";
 import { candidateRows, TEXT_COLUMNS, type TextColumn } from "./text-columns.js";
+import { type Tx } from "../../db/tx.js";
 
 /**
  * GDPR art. 17: erases one contact's personal data and keeps an anonymous shell,
@@ -75,7 +76,6 @@ export interface ErasureReceipt {
   };
 }
 
-type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
 
 /** Runs `step` on batches of ids until `next` finds none; returns the total `step` reported. */
 async function inBatches(db: TenantClient, next: (tx: Tx) => Promise<string[]>, step: (tx: Tx, ids: string[]) => Promise<number>): Promise<number> {

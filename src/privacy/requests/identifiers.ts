@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
 import { normalizeEmail } from "../../validation.js";
+import { REDACTED } from "../../constants.js";
 
 /**
  * The identifiers of one person (name, email, phone) as erasure and the scan
@@ -18,7 +19,7 @@ export interface Identifiers {
   phone?: string | null;
 }
 
-export const REDACTED = "[redacted]";
+export { REDACTED };
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 

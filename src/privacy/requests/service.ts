@@ -3,13 +3,14 @@ import { recordAuditIn } from "../../audit/service.js";
 import type { TenantClient } from "../../db/tenant-scope.js";
 import { AppError, notFound, validationError, type FieldProblem } from "../../errors.js";
 import type { DataSubjectRequestStatus, DataSubjectRequestType, Prisma } from "../../generated/prisma/client.js";
-import type { Context } from "../../graphql/context.js";
-import { requireViewer } from "../../graphql/context.js";
+import type { Context } from "../../context.js";
+import { requireViewer } from "../../context.js";
 import { actorOf } from "../actor.js";
 import { isPurpose, PURPOSES } from "../taxonomy.js";
 import { dueDate, extendedDueDate } from "./deadlines.js";
+import { type Tx } from "../../db/tx.js";
 
-export type Tx = Parameters<Parameters<TenantClient["$transaction"]>[0]>[0];
+export type { Tx };
 
 export interface Corrections {
   name?: string | null;

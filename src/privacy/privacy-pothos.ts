@@ -1,6 +1,6 @@
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from "@pothos/core";
 import type { GraphQLFieldResolver } from "graphql";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 import { decisionError, decisionLoader } from "./consent.js";
 import { labelsOf } from "./labels.js";
 import { subjectOf } from "./subjects.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { builder } from "../graphql/builder.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 import { AppError } from "../errors.js";
 import type { PluginInstall } from "../generated/prisma/client.js";
 import * as installs from "./installs.js";

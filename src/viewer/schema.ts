@@ -1,7 +1,7 @@
 import { PERMISSIONS, type Permission } from "../auth/permissions.js";
 import type { Viewer as ViewerShape } from "../auth/viewer.js";
 import { builder } from "../graphql/builder.js";
-import { requireViewer } from "../graphql/context.js";
+import { requireViewer } from "../context.js";
 
 const ViewerKind = builder.enumType("ViewerKind", { values: ["AGENT", "API_KEY", "CONTACT", "SYSTEM"] as const });
 const KIND = { agent: "AGENT", apiKey: "API_KEY", contact: "CONTACT", system: "SYSTEM" } as const;

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { Contact } from "../contacts/types.js";
+import { Contact } from "../contacts/schema.js";
 import { AppError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 import type { ConsentAction as Action } from "../generated/prisma/enums.js";
 import { decide, recordConsent, statesOf } from "./consent.js";
 import { personal, personalWithConsent } from "./labels.js";

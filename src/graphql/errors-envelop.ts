@@ -5,7 +5,7 @@ import { PothosValidationError } from "@pothos/core";
 import { serviceUnavailable } from "../errors.js";
 import type { DatabaseHealth } from "../db/health.js";
 import { describeOutage, isDatabaseUnavailable } from "../db/unavailable.js";
-import type { Context } from "./context.js";
+import type { Context } from "../context.js";
 
 const withCode = (err: GraphQLError, code: string, extra: Record<string, unknown> = {}) =>
   new GraphQLError(err.message, {

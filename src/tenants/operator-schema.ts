@@ -4,7 +4,7 @@ import { builder } from "../graphql/builder.js";
 import { closureReceipts } from "./closure.js";
 import { asOperator } from "./operator-audit.js";
 import * as tenants from "./service.js";
-import { DataResidency } from "./types.js";
+import { DataResidency } from "./schema.js";
 
 // The operator API: for whoever runs this server, authenticated with
 // `Authorization: Operator <OPERATOR_KEY>`. No tenant credential reaches it.

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { Agent } from "../agents/types.js";
-import { ApiKey } from "../api-keys/types.js";
-import { Contact } from "../contacts/types.js";
+import { Agent } from "../agents/schema.js";
+import { ApiKey } from "../api-keys/schema.js";
+import { Contact } from "../contacts/schema.js";
 import { builder } from "../graphql/builder.js";
-import { requireViewer } from "../graphql/context.js";
+import { requireViewer } from "../context.js";
 import type { ActorType as Actor } from "../generated/prisma/enums.js";
-import { ActorType } from "../privacy/types.js";
+import { ActorType } from "../privacy/schema.js";
 import { verifyAuditChain, type ChainVerification } from "./verify.js";
 
 export const AuditEntry = builder.prismaNode("AuditEntry", {

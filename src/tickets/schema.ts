@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { Agent } from "../agents/types.js";
-import { Contact, ContactInput, Organization } from "../contacts/types.js";
+import { Agent } from "../agents/schema.js";
+import { Contact, ContactInput, Organization } from "../contacts/schema.js";
 import { builder, SortDirection } from "../graphql/builder.js";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 import { notFound } from "../errors.js";
 import { bodySchema, LIMITS, subjectSchema, tagSchema, tagsSchema } from "../validation.js";
 import { personal } from "../privacy/labels.js";

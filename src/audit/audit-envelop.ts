@@ -20,11 +20,11 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 import { actorOf } from "../privacy/actor.js";
 import { appendAudit, type AuditFields, type AuditInput } from "./service.js";
+import { UUID_PATTERN } from "../constants.js";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface NodeId {
   type: string;
@@ -61,7 +61,7 @@ function decodeNodeId(schema: GraphQLSchema, value: unknown): NodeId | null {
   if (typeof value !== "string") return null;
   try {
     const { typename, id } = decodeGlobalID(value);
-    return isObjectType(schema.getType(typename)) && UUID.test(id) ? { type: typename, id } : null;
+    return isObjectType(schema.getType(typename)) && UUID_PATTERN.test(id) ? { type: typename, id } : null;
   } catch {
     return null;
   }

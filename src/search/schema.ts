@@ -1,6 +1,6 @@
 import { builder } from "../graphql/builder.js";
-import { Contact } from "../contacts/types.js";
-import { Message, Ticket } from "../tickets/types.js";
+import { Contact } from "../contacts/schema.js";
+import { Message, Ticket } from "../tickets/schema.js";
 import { personal } from "../privacy/labels.js";
 import type { DataCategory } from "../privacy/taxonomy.js";
 import type { SearchKind } from "./contract.js";

@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { Context } from "../graphql/context.js";
+import type { Context } from "../context.js";
 import type { ApiRateLimiter, RateState } from "./api-rate.js";
 
 /**

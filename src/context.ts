@@ -1,15 +1,16 @@
 import type { Logger } from "pino";
-import type { Config } from "../config.js";
-import type { Database } from "../db/database.js";
-import type { TenantClient } from "../db/tenant-scope.js";
-import type { Viewer } from "../auth/viewer.js";
-import type { Permission } from "../auth/permissions.js";
-import type { SignInLimiter } from "../agents/sign-in-limiter.js";
-import { AppError } from "../errors.js";
-import { PersonalDataReads } from "../privacy/reads.js";
-import type { PluginHost } from "../plugin-host/host.js";
-import type { Realtime } from "../events/realtime.js";
-import type { CredentialCache } from "../auth/credential-cache.js";
+import type { Config } from "./config.js";
+import type { Database } from "./db/database.js";
+import type { TenantClient } from "./db/tenant-scope.js";
+import type { Viewer } from "./auth/viewer.js";
+import type { Permission } from "./auth/permissions.js";
+import type { SignInLimiter } from "./agents/sign-in-limiter.js";
+import { AppError } from "./errors.js";
+import { PersonalDataReads } from "./privacy/reads.js";
+import type { PluginHost } from "./plugin-host/host.js";
+import type { Realtime } from "./events/realtime.js";
+import type { CredentialCache } from "./auth/credential-cache.js";
+import { NIL_UUID } from "./constants.js";
 
 /** What every resolver and service receives. Nothing reads globals. */
 export interface Context {
@@ -56,7 +57,6 @@ export interface ContextInput {
 
 // Anonymous callers reach only sign-in mutations; should anything else read
 // through ctx.db for them, it finds a tenant that has no rows.
-const NO_TENANT = "00000000-0000-0000-0000-000000000000";
 
 export function createContext(input: ContextInput): Context {
   let contactClient: TenantClient | undefined;
@@ -66,7 +66,7 @@ export function createContext(input: ContextInput): Context {
     get db() {
       const v = input.viewer;
       if (v?.kind === "contact") return (contactClient ??= input.database.forContact(v.tenantId, v.contactId));
-      return input.database.forTenant(v?.tenantId ?? NO_TENANT);
+      return input.database.forTenant(v?.tenantId ?? NIL_UUID);
     },
     can: (permission) => input.viewer?.permissions.has(permission) ?? false,
   };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { builder } from "../graphql/builder.js";
 import { personal } from "../privacy/labels.js";
-import { Message } from "../tickets/types.js";
+import { Message } from "../tickets/schema.js";
 import { visibleAttachments } from "../tickets/visibility.js";
 import * as attachments from "./service.js";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Contact } from "../contacts/types.js";
+import { Contact } from "../contacts/schema.js";
 import { builder } from "../graphql/builder.js";
 import * as portal from "./service.js";
 

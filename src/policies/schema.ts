@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { builder } from "../graphql/builder.js";
 import { personal } from "../privacy/labels.js";
-import { Viewer } from "../viewer/types.js";
+import { Viewer } from "../viewer/schema.js";
 import * as policies from "./service.js";
 
 export const PolicyVersion = builder.prismaNode("PolicyVersion", {

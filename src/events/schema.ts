@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { AppError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
-import type { Context } from "../graphql/context.js";
-import { requireViewer } from "../graphql/context.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
 import type { SealedEvent as Event } from "./outbox.js";
-import { Ticket } from "../tickets/types.js";
+import { Ticket } from "../tickets/schema.js";
 import { EVENT_TYPES } from "./outbox.js";
 import { resumingStream } from "./resume.js";
 import { isVisible, visibleMessages } from "../tickets/visibility.js";

@@ -1,8 +1,8 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
-import { ApiKey } from "../api-keys/types.js";
+import { ApiKey } from "../api-keys/schema.js";
 import { builder } from "../graphql/builder.js";
-import { TicketEventType } from "../events/types.js";
+import { TicketEventType } from "../events/schema.js";
 import * as webhooks from "./service.js";
 import { storedSecrets, webhookIdOf } from "./signature.js";
 
