@@ -55,6 +55,7 @@ describe("manifests", () => {
       echoPlugin({ dataCategories: ["user.shoe.size" as never] }),
       echoPlugin({ transferMechanism: "EEA" }),
       { ...echoPlugin(), erase: undefined },
+      echoPlugin({ processingLocations: ["IN"], transferMechanism: "ADEQUACY" }),
     ];
     const messages = broken.map((def) => {
       try {
@@ -69,6 +70,9 @@ describe("manifests", () => {
     expect(messages[1]).toMatch(/dataCategories\.0/);
     expect(messages[2]).toMatch(/processes in US: EEA is not a valid transfer mechanism/);
     expect(messages[3]).toMatch(/storesData but has no erase hook/);
+    expect(messages[4]).toMatch(/processes in IN, which has no EU adequacy decision: ADEQUACY is not a valid transfer mechanism/);
+    // A country with an adequacy decision may rely on it.
+    expect(() => new PluginRegistry([echoPlugin({ processingLocations: ["JP"], transferMechanism: "ADEQUACY" })])).not.toThrow();
     await expect(createServer(loadConfig({ PORT: "0", DATA_DIR: "memory://", LOG_LEVEL: "silent" }), { database: app.database, plugins: [broken[0]!] })).rejects.toThrow(ManifestError);
   });
 

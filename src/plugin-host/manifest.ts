@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DATA_CATEGORIES, PURPOSES } from "../privacy/taxonomy.js";
-import { EEA as EEA_CODES } from "./regions.js";
+import { ADEQUATE, EEA as EEA_CODES } from "./regions.js";
 
 const country = z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 country code such as DE or US");
 const category = z.enum(Object.keys(DATA_CATEGORIES) as [string, ...string[]], { message: "must be a category of src/privacy/taxonomy.ts" });
@@ -56,6 +56,15 @@ export const ManifestSchema = z
     const outside = m.processingLocations.filter((c) => !EEA_CODES.has(c));
     if (m.transferMechanism === "EEA" && outside.length) {
       ctx.addIssue({ code: "custom", path: ["transferMechanism"], message: `processes in ${outside.join(", ")}: EEA is not a valid transfer mechanism` });
+    }
+    // An adequacy decision covers named countries only: anywhere else needs SCCs (art. 46).
+    const notAdequate = outside.filter((c) => !ADEQUATE.has(c));
+    if (m.transferMechanism === "ADEQUACY" && notAdequate.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["transferMechanism"],
+        message: `processes in ${notAdequate.join(", ")}, which has no EU adequacy decision: ADEQUACY is not a valid transfer mechanism`,
+      });
     }
   });
 
