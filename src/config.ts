@@ -11,7 +11,7 @@ const flag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
-/** Every setting the server reads, with its default. The README lists them. */
+/** Every setting the server reads, with its default. docs/configuration.md lists them. */
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -85,7 +85,7 @@ const EnvSchema = z.object({
   // Without billing there is no plan and so no rate tier: this optional limit applies to every tenant.
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().max(1_000_000).optional(),
   TENANT_MAX_CONCURRENT_OPERATIONS: z.coerce.number().int().min(0).max(10_000).default(4),
-  // Production mode and the HTTP face of /graphql (README: Production mode).
+  // Production mode and the HTTP face of /graphql (docs/configuration.md: Production mode).
   NODE_ENV: z.string().optional(),
   DESKGRAPH_MODE: z.enum(["production", "development"]).optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(1024 ** 2),
@@ -95,7 +95,7 @@ const EnvSchema = z.object({
   MAX_QUERY_TOKENS: z.coerce.number().int().positive().default(2000),
   MAX_QUERY_ALIASES: z.coerce.number().int().min(0).default(30),
   MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(0).default(50),
-  // Operations (README: Operations): metrics, readiness, shutdown, persisted operations.
+  // Operations (docs/operations.md): metrics, readiness, shutdown, persisted operations.
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters (openssl rand -hex 32)").optional(),
   READY_SEQUENCER_LAG_SECONDS: z.coerce.number().int().min(1).default(60),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
@@ -105,7 +105,7 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-/** The names of all of the above: test/readme-tables.test.ts holds the README's settings table to them. */
+/** The names of all of the above: test/docs-tables.test.ts holds the settings table of docs/configuration.md to them. */
 export const SETTING_NAMES = Object.keys(EnvSchema.shape) as (keyof Env)[];
 
 export interface Config {

@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 
-/** Stable codes clients can switch on; documented in the README. */
+/** Stable codes clients can switch on; documented in docs/api.md (Errors). */
 export type ErrorCode =
   | "UNAUTHENTICATED"
   | "FORBIDDEN"

@@ -1,5 +1,5 @@
 import { request as httpRequest } from "node:http";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { getIntrospectionQuery, parse, print, validate, type DocumentNode } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
@@ -321,7 +321,9 @@ describe("query limits", () => {
   it("the defaults pass GraphiQL's introspection query, the README's operations and the test operations", () => {
     const { limits } = loadConfig({ DATA_DIR: "memory://" });
     const rule = queryShapeRule(limits);
-    const readme = [...readFileSync(new URL("../README.md", import.meta.url), "utf8").matchAll(/```graphql\n([\s\S]*?)```/g)]
+    const docs = ["README.md", ...readdirSync(new URL("../docs/", import.meta.url)).map((f) => `docs/${f}`)];
+    const readme = docs
+      .flatMap((file) => [...readFileSync(new URL(`../${file}`, import.meta.url), "utf8").matchAll(/```graphql\n([\s\S]*?)```/g)])
       .map((m) => m[1]!)
       .filter((text) => /^\s*(query|mutation|subscription|\{)/.test(text));
     const introspection = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });

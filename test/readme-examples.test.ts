@@ -1,15 +1,17 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo, type DemoCredentials } from "../prisma/seed.js";
 import { codes, startApp, type TestApp } from "./support/app.js";
 
-// The README's examples, run as a new user runs them: pasted into GraphiQL on a fresh `npm start`,
-// that is against the demo tenant, with the demo API key.
-const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-const graphqlBlocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
+// The examples of the README and docs/, run as a new user runs them: pasted into GraphiQL on a
+// fresh `npm start`, that is against the demo tenant, with the demo API key.
+const pages = ["README.md", ...readdirSync(new URL("../docs/", import.meta.url)).map((f) => `docs/${f}`)];
+const graphqlBlocks = pages.flatMap((page) =>
+  [...readFileSync(new URL(`../${page}`, import.meta.url), "utf8").matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!),
+);
 const block = (start: RegExp) => {
   const found = graphqlBlocks.find((b) => start.test(b));
-  if (!found) throw new Error(`README has no graphql block matching ${start}`);
+  if (!found) throw new Error(`no graphql block in README.md or docs/ matches ${start}`);
   return found;
 };
 
@@ -22,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-describe("the README's first steps, on the demo data", () => {
+describe("the documented first steps, on the demo data", () => {
   it("the first query lists the demo tickets", async () => {
     const r = await app.gql(block(/^query FirstQuery/), {}, demo.apiKey);
     expect(r.errors).toBeUndefined();

@@ -15,7 +15,7 @@ export const TWILIO_SMS = "twilio-sms";
  * Messages API shows them for 400 days (13 months) and older records stay
  * available in Twilio's archive ("Message Records Data Access and Backup" in
  * the Console, adjustable from 7 to 400 days, archive on or off). We declare
- * 400 days: the default window, and the README tells admins to switch the
+ * 400 days: the default window, and docs/plugins.md tells admins to switch the
  * archive off so that nothing outlives it. Deleted bodies may persist up to
  * 30 days in Twilio's backups. Erasure requests delete the subject's messages
  * at Twilio at once (the erase hook).

@@ -31,6 +31,6 @@ export function overallHelp(commands: Command[]): string {
     "Commands:",
     ...pad(commands.map((c) => [c.name, c.summary])),
     "",
-    "Run deskgraph <command> --help for a command's options. Settings come from the environment (see the README's Configuration).",
+    "Run deskgraph <command> --help for a command's options. Settings come from the environment (see docs/configuration.md).",
   ].join("\n");
 }

@@ -3,7 +3,7 @@ import type { PluginDefinition } from "./plugin.js";
 export const TABLE_START = "<!-- shipped-plugins:start -->";
 export const TABLE_END = "<!-- shipped-plugins:end -->";
 
-/** The README's table of shipped plugins, generated from their manifests. */
+/** The table of shipped plugins in docs/plugins.md, generated from their manifests. */
 export function pluginsTable(plugins: PluginDefinition[]): string {
   const rows = plugins.map(({ manifest: m }) => {
     const retention = m.retention.kind === "TRANSIENT" ? "transient" : m.retention.kind === "AS_SOURCE" ? "as long as the source data" : `${m.retention.days} days`;
@@ -21,6 +21,6 @@ export function pluginsTable(plugins: PluginDefinition[]): string {
 export function replaceTable(readme: string, table: string): string {
   const start = readme.indexOf(TABLE_START);
   const end = readme.indexOf(TABLE_END);
-  if (start < 0 || end < 0) throw new Error(`README.md needs the markers ${TABLE_START} and ${TABLE_END}`);
+  if (start < 0 || end < 0) throw new Error(`docs/plugins.md needs the markers ${TABLE_START} and ${TABLE_END}`);
   return readme.slice(0, start) + table + readme.slice(end + TABLE_END.length);
 }

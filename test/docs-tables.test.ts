@@ -1,15 +1,18 @@
-// The README's reference tables against the code they describe: every error
+// The reference tables in docs/ against the code they describe: every error
 // code, permission and setting that exists has a row, and every row names one
 // that exists. Each missing or extra entry is reported by name, with where to
 // fix it, all at once.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { API_KEY_SCOPES, PERMISSIONS, permissionsForRole, type Permission } from "../src/auth/permissions.js";
 import { SETTING_NAMES } from "../src/config.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
+/** The README and every page of docs/, one after the other: each page opens with its own H1, which ends the table before it. */
+const DOCS = ["README.md", ...readdirSync(path.join(ROOT, "docs")).map((f) => `docs/${f}`)]
+  .map((file) => readFileSync(path.join(ROOT, file), "utf8"))
+  .join("\n");
 
 /**
  * Codes the GraphQL layer itself produces (graphql-js, yoga, the masking in
@@ -20,9 +23,9 @@ const GRAPHQL_LAYER_CODES = ["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"
 
 /** The rows (as cells) of the first table under the heading `title`, header and separator left out. */
 function tableUnder(title: string): string[][] {
-  const lines = README.split("\n");
+  const lines = DOCS.split("\n");
   const start = lines.findIndex((l) => /^#{1,6} /.test(l) && l.replace(/^#+ /, "").trim() === title);
-  if (start < 0) throw new Error(`README.md has no heading "${title}"`);
+  if (start < 0) throw new Error(`no page of docs/ has a heading "${title}"`);
   const level = /^#+/.exec(lines[start]!)![0].length;
   const rows: string[][] = [];
   for (const line of lines.slice(start + 1)) {
@@ -37,7 +40,7 @@ function tableUnder(title: string): string[][] {
       );
     } else if (rows.length) break; // the first table has ended
   }
-  if (rows.length < 2) throw new Error(`README.md has no table under "${title}"`);
+  if (rows.length < 2) throw new Error(`docs/ has no table under "${title}"`);
   return rows.slice(2);
 }
 
@@ -57,7 +60,7 @@ function differences(actual: string[], expected: string[], missing: (name: strin
   return [...expected.filter((n) => !actual.includes(n)).map(missing), ...actual.filter((n) => !expected.includes(n)).map(extra)];
 }
 
-describe("README tables match the code", () => {
+describe("the reference tables in docs/ match the code", () => {
   it("the error table (Errors) lists every ErrorCode in src/errors.ts and nothing else", () => {
     const documented = tableUnder("Errors").flatMap((row) => namesIn(row[0]));
     const codes = errorCodeUnion();
@@ -65,8 +68,8 @@ describe("README tables match the code", () => {
     const problems = differences(
       documented,
       [...codes, ...GRAPHQL_LAYER_CODES],
-      (code) => `README.md, Errors: no row for ${code} (${codes.includes(code) ? "an ErrorCode in src/errors.ts" : "produced by the GraphQL layer"})`,
-      (code) => `README.md, Errors: row for ${code}, which is not an ErrorCode in src/errors.ts nor a GraphQL-layer code`,
+      (code) => `docs/api.md, Errors: no row for ${code} (${codes.includes(code) ? "an ErrorCode in src/errors.ts" : "produced by the GraphQL layer"})`,
+      (code) => `docs/api.md, Errors: row for ${code}, which is not an ErrorCode in src/errors.ts nor a GraphQL-layer code`,
     );
     expect(problems).toEqual([]);
   });
@@ -78,10 +81,10 @@ describe("README tables match the code", () => {
     const problems = differences(
       documented,
       permissions,
-      (p) => `README.md, Who may do what: no row for ${p} (in PERMISSIONS, src/auth/permissions.ts)`,
-      (p) => `README.md, Who may do what: row for ${p}, which is not in PERMISSIONS (src/auth/permissions.ts)`,
+      (p) => `docs/api.md, Who may do what: no row for ${p} (in PERMISSIONS, src/auth/permissions.ts)`,
+      (p) => `docs/api.md, Who may do what: row for ${p}, which is not in PERMISSIONS (src/auth/permissions.ts)`,
     );
-    const header = README.split("\n").find((l) => /^\| permission \|/.test(l));
+    const header = DOCS.split("\n").find((l) => /^\| permission \|/.test(l));
     const columns = header!.replace(/^\||\|$/g, "").split("|").map((c) => c.trim());
     const roles = ["OWNER", "ADMIN", "AGENT", "VIEWER"] as const;
     for (const row of rows) {
@@ -90,14 +93,14 @@ describe("README tables match the code", () => {
       for (const role of roles) {
         const marked = row[columns.indexOf(role)] === "✓";
         const granted = permissionsForRole(role).has(permission);
-        if (marked !== granted) problems.push(`README.md, Who may do what: ${permission} is ${granted ? "" : "not "}granted to ${role}, but the table ${marked ? "ticks" : "leaves out"} it`);
+        if (marked !== granted) problems.push(`docs/api.md, Who may do what: ${permission} is ${granted ? "" : "not "}granted to ${role}, but the table ${marked ? "ticks" : "leaves out"} it`);
       }
       const keyCell = row[columns.indexOf("API key scope")] ?? "";
       // API-key scopes are the GraphQL enum values of the permissions keys may hold.
       const scope = permission.toUpperCase().replace(":", "_");
       const keyable = (API_KEY_SCOPES as readonly Permission[]).includes(permission);
-      if (keyable && !namesIn(keyCell).includes(scope)) problems.push(`README.md, Who may do what: ${permission} is an API-key scope, so its row names \`${scope}\``);
-      if (!keyable && namesIn(keyCell).length) problems.push(`README.md, Who may do what: ${permission} can never be held by an API key, but its row names ${keyCell}`);
+      if (keyable && !namesIn(keyCell).includes(scope)) problems.push(`docs/api.md, Who may do what: ${permission} is an API-key scope, so its row names \`${scope}\``);
+      if (!keyable && namesIn(keyCell).length) problems.push(`docs/api.md, Who may do what: ${permission} can never be held by an API key, but its row names ${keyCell}`);
     }
     expect(problems).toEqual([]);
   });
@@ -107,8 +110,8 @@ describe("README tables match the code", () => {
     const problems = differences(
       documented,
       SETTING_NAMES,
-      (name) => `README.md, Configuration: no row for ${name} (read by src/config.ts)`,
-      (name) => `README.md, Configuration: row for ${name}, which src/config.ts does not read`,
+      (name) => `docs/configuration.md, Configuration: no row for ${name} (read by src/config.ts)`,
+      (name) => `docs/configuration.md, Configuration: row for ${name}, which src/config.ts does not read`,
     );
     expect(problems).toEqual([]);
   });
