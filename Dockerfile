@@ -35,6 +35,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=runtime-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# `deskgraph <command>` (tenant, migrate, sweep …) runs the compiled build here: docker exec <container> ./bin/deskgraph.js tenant list
+COPY bin ./bin
 # "type": "module": dist/ is ESM.
 COPY package.json ./
 # The embedded database and its generated encryption key live in DATA_DIR (unused with DATABASE_URL).
