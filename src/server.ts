@@ -291,7 +291,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     if (!manifest || persisted === "off") return payload.query ?? "";
     const viewer = (contextValue as Context).viewer;
     return socketDocument({ mode: persisted, manifest, mayRunDocuments: !config.production && viewer?.kind === "agent" }, payload);
-  });
+  }, metrics?.sockets);
   const webhooks = startWebhookWorker({ ...services, schema });
   const pluginWorkers = plugins.registry.list().flatMap((def) => (def.start ? [def.start(services)] : []));
   const { port } = http.address() as AddressInfo;

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { until } from "./support/webhooks.js";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
 
 /** Probes, metrics and access logs, as an operator's load balancer and Prometheus see them. */
@@ -83,6 +86,43 @@ describe("/metrics", () => {
     // No query text and no tenant in any label.
     expect(text).not.toContain("totalCount");
     expect(text).not.toContain(t.slug);
+  });
+
+  it("counts WebSocket connections, the operations on them and the subscriptions open", async () => {
+    const client = createClient({
+      url: app.url.replace("http://", "ws://"),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${t.ownerToken}` },
+      retryAttempts: 0,
+      lazy: false,
+    });
+    const open = 'deskgraph_subscriptions_active';
+    const connections = "deskgraph_websocket_connections";
+    try {
+      const answer = await new Promise<any>((resolve, reject) => {
+        let last: any;
+        client.subscribe({ query: "query SocketCount { tickets(first: 1) { totalCount } }" }, { next: (r) => (last = r), error: reject, complete: () => resolve(last) });
+      });
+      expect(answer.data.tickets.totalCount).toBeTypeOf("number");
+      let received = 0;
+      const stop = client.subscribe({ query: "subscription Watch { ticketEvents { type } }" }, { next: () => received++, error: () => {}, complete: () => {} });
+      await until(async () => sample(await scrape(), open) === 1, 20_000, "the subscription to be counted");
+      const text = await scrape();
+      expect(sample(text, connections)).toBe(1);
+      expect(sample(text, 'deskgraph_websocket_operations_total{operation_type="query",operation_name="SocketCount"}')).toBe(1);
+      expect(sample(text, 'deskgraph_websocket_operations_total{operation_type="subscription",operation_name="Watch"}')).toBe(1);
+      stop();
+      await until(async () => sample(await scrape(), open) === 0, 20_000, "the completed subscription to be uncounted");
+      // A socket that closes with a subscription still open leaves no count behind.
+      client.subscribe({ query: "subscription Again { ticketEvents { type } }" }, { next: () => received++, error: () => {}, complete: () => {} });
+      await until(async () => sample(await scrape(), open) === 1, 20_000, "the second subscription to be counted");
+    } finally {
+      await client.dispose();
+    }
+    await until(async () => {
+      const text = await scrape();
+      return sample(text, open) === 0 && sample(text, connections) === 0;
+    }, 20_000, "the closed socket to be uncounted");
   });
 
   it("reports queue depths, sequencer lag, the database and process metrics", async () => {

@@ -5,6 +5,7 @@ import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { Database } from "../db/database.js";
 import type { AuthenticateOptions } from "../auth/viewer.js";
+import type { SocketObserver } from "../observability/metrics.js";
 import { serviceUnavailable } from "../errors.js";
 import { CredentialRecheck } from "./credentials.js";
 
@@ -45,11 +46,13 @@ export function serveWebSockets(
   database: Database,
   auth: AuthenticateOptions = {},
   documentOf: SocketDocument = (payload) => payload.query ?? "",
+  observe?: SocketObserver,
 ) {
   const wss = new WebSocketServer({ server: http, path: "/graphql" });
   const timers = new Set<NodeJS.Timeout>();
   const credentials = new CredentialRecheck(database, auth);
-  const server = useServer<Record<string, unknown>, { timer?: NodeJS.Timeout }>(
+  // Per socket: what ends each operation under way (by graphql-ws id), for the metrics.
+  const server = useServer<Record<string, unknown>, { timer?: NodeJS.Timeout; operations?: Map<string, () => void> }>(
     {
       onConnect: async (ctx) => {
         const header = authorizationOf(ctx.connectionParams);
@@ -73,6 +76,8 @@ export function serveWebSockets(
         timer.unref();
         timers.add(timer);
         ctx.extra.timer = timer;
+        ctx.extra.operations = new Map();
+        observe?.opened();
         return true;
       },
       onClose: (ctx) => {
@@ -80,10 +85,18 @@ export function serveWebSockets(
           clearInterval(ctx.extra.timer);
           timers.delete(ctx.extra.timer);
         }
+        if (ctx.extra.operations) {
+          for (const end of ctx.extra.operations.values()) end();
+          observe?.closed();
+        }
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.operations?.get(id)?.();
+        ctx.extra.operations?.delete(id);
       },
       execute: (args) => (args.rootValue as { execute(a: ExecutionArgs): unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe(a: ExecutionArgs): unknown }).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -111,7 +124,9 @@ export function serveWebSockets(
           rootValue: { execute, subscribe },
         };
         const errors = validate(args.schema, args.document);
-        return errors.length ? errors : args;
+        if (errors.length) return errors;
+        if (observe) ctx.extra.operations?.set(id, observe.operation(args.document, args.operationName));
+        return args;
       },
     },
     wss,

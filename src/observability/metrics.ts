@@ -17,6 +17,16 @@ export interface Metrics {
   registry: Registry;
   /** Counts and times GraphQL requests over HTTP, and counts errors by code. */
   plugin(): Plugin;
+  /** What the WebSocket endpoint reports (src/events/ws.ts). */
+  sockets: SocketObserver;
+}
+
+/** Told by the WebSocket endpoint about connections and the operations on them. */
+export interface SocketObserver {
+  opened(): void;
+  closed(): void;
+  /** An operation starts on a socket; the function returned is called once when it ends. */
+  operation(document: DocumentNode, operationName?: string | null): () => void;
 }
 
 /** Gauges read in one scrape share one reading of the database. */
@@ -125,9 +135,41 @@ export function createMetrics(database: Database, log: Logger): Metrics {
     },
   });
 
+  const sockets = new Gauge({
+    name: "deskgraph_websocket_connections",
+    help: "Open GraphQL WebSocket connections whose credentials were accepted",
+    registers: [registry],
+  });
+  const socketOperations = new Counter({
+    name: "deskgraph_websocket_operations_total",
+    help: "Operations started over WebSocket (subscriptions, and queries or mutations sent on a socket), by type and name",
+    labelNames: ["operation_type", "operation_name"] as const,
+    registers: [registry],
+  });
+  const subscriptions = new Gauge({
+    name: "deskgraph_subscriptions_active",
+    help: "Subscriptions open over WebSocket",
+    registers: [registry],
+  });
+
   const names = new Set<string>();
   return {
     registry,
+    sockets: {
+      opened: () => sockets.inc(),
+      closed: () => sockets.dec(),
+      operation(document, operationName) {
+        const type = getOperationAST(document, operationName)?.operation ?? "unknown";
+        socketOperations.inc({ operation_type: type, operation_name: nameLabel(names, getOperationAST(document, operationName)?.name?.value) });
+        if (type !== "subscription") return () => {};
+        subscriptions.inc();
+        let open = true;
+        return () => {
+          if (open) subscriptions.dec();
+          open = false;
+        };
+      },
+    },
     plugin(): Plugin {
       const timings = new WeakMap<Request, Timing>();
       // The operation is known once it is parsed; requests refused before (body, parse errors) stay "unknown".
