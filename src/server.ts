@@ -43,7 +43,7 @@ import { shutDownInOrder } from "./shutdown.js";
 import { createLogger } from "./logger.js";
 import { scheduleRetentionSweeps } from "./retention/schedule.js";
 import { keepStatisticsCurrent } from "./db/statistics.js";
-import { shippedPlugins } from "../plugins/index.js";
+import { shippedPlugins } from "./plugin-host/shipped.js";
 import type { PluginHost } from "./plugin-host/host.js";
 import { handlePluginHttp } from "./plugin-host/http.js";
 import { handleExportDownload } from "./privacy/requests/download.js";

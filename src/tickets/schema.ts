@@ -7,7 +7,7 @@ import { notFound } from "../errors.js";
 import { bodySchema, LIMITS, subjectSchema, tagSchema, tagsSchema } from "../validation.js";
 import { personal } from "../privacy/labels.js";
 import * as tickets from "./service.js";
-import { visibleMessages } from "./visibility.js";
+import { visibleMessages } from "../auth/visibility.js";
 
 export const TicketStatus = builder.enumType("TicketStatus", {
   description:
@@ -31,7 +31,7 @@ export const DeliveryStatus = builder.enumType("DeliveryStatus", {
 const isDeliveryStatus = (s: string | null): s is (typeof DELIVERY_STATUSES)[number] => (DELIVERY_STATUSES as readonly (string | null)[]).includes(s);
 
 // Internal notes exist only for callers who may read them: the rule lives in visibility.ts.
-export { visibleMessages } from "./visibility.js";
+export { visibleMessages } from "../auth/visibility.js";
 
 export const Tag = builder.prismaNode("Tag", {
   id: { field: "id" },

@@ -1,7 +1,7 @@
 import type { EventConsumer } from "../events/consumers/consumer.js";
 import { EVENT_TYPES } from "../events/outbox.js";
 import { Prisma } from "../generated/prisma/client.js";
-import { NOTES_READ } from "../tickets/visibility.js";
+import { NOTES_READ } from "../auth/visibility.js";
 
 /**
  * The consumer that turns committed events into webhook deliveries: one per

@@ -8,7 +8,7 @@ import type { Viewer } from "../auth/viewer.js";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { Realtime } from "../events/realtime.js";
-import { visible } from "../events/schema.js";
+import { visible } from "../tickets/events-schema.js";
 import type { Event, WebhookEndpoint } from "../generated/prisma/client.js";
 import { createContext, type Context } from "../context.js";
 import { presentError } from "../graphql/errors-envelop.js";
