@@ -67,12 +67,16 @@ export class LeaseLostError extends Error {
   }
 }
 
-/** Moves the cursor to `position` and clears the failures; with `release`, gives the lease up. */
-export async function advance(db: Sql, consumer: string, tenantId: string, token: string, position: number, release: boolean): Promise<void> {
+/**
+ * Moves the cursor to `position` and clears the failures; then gives the
+ * lease up, or (with `renewMs`, more to do) keeps it that much longer.
+ */
+export async function advance(db: Sql, consumer: string, tenantId: string, token: string, position: number, renewMs: number | null): Promise<void> {
+  const now = new Date();
+  const lease = renewMs === null ? Prisma.sql`NULL, "leaseUntil" = NULL` : Prisma.sql`"leaseToken", "leaseUntil" = ${at(new Date(now.getTime() + renewMs))}::timestamp`;
   const count = await db.$executeRaw`
     UPDATE "EventConsumerCursor" SET "position" = ${position}::int, "attempts" = 0, "lastError" = NULL,
-      "nextAttemptAt" = ${at(new Date())}::timestamp, "updatedAt" = ${at(new Date())}::timestamp
-      ${release ? Prisma.sql`, "leaseToken" = NULL, "leaseUntil" = NULL` : Prisma.empty}
+      "nextAttemptAt" = ${at(now)}::timestamp, "updatedAt" = ${at(now)}::timestamp, "leaseToken" = ${lease}
     WHERE "consumer" = ${consumer} AND "tenantId" = ${tenantId}::uuid AND "leaseToken" = ${token}::uuid`;
   if (count !== 1) throw new LeaseLostError(consumer, tenantId);
 }

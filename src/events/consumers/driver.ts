@@ -121,17 +121,18 @@ export class ConsumerDriver {
         const events = await nextEvents(prisma, cursor.tenantId, consumer.types, position, cursor.head, batchSize);
         // A short page reaches the head: the events in between are of other types.
         const upTo = events.length === batchSize ? events.at(-1)!.seq : cursor.head;
-        const release = upTo === cursor.head;
+        // The last batch gives the lease up; a long catch-up keeps it while it moves.
+        const renew = upTo === cursor.head ? null : LEASE_MS;
         if (!events.length) {
-          await advance(prisma, consumer.name, cursor.tenantId, token, upTo, release);
+          await advance(prisma, consumer.name, cursor.tenantId, token, upTo, renew);
         } else if (consumer.transactional) {
           await prisma.$transaction(async (tx) => {
             await consumer.handle({ tenantId: cursor.tenantId, events, tx });
-            await advance(tx, consumer.name, cursor.tenantId, token, upTo, release);
+            await advance(tx, consumer.name, cursor.tenantId, token, upTo, renew);
           });
         } else {
           await consumer.handle({ tenantId: cursor.tenantId, events });
-          await advance(prisma, consumer.name, cursor.tenantId, token, upTo, release);
+          await advance(prisma, consumer.name, cursor.tenantId, token, upTo, renew);
         }
         position = upTo;
         this.positions.set(key(consumer.name, cursor.tenantId), position);
