@@ -5,3 +5,6 @@ import { twilioSms } from "./twilio-sms/index.js";
 
 /** The plugins this distribution ships. Each lives in plugins/<id>/. */
 export const shippedPlugins: PluginDefinition[] = [elasticsearch, stripeBilling, twilioSms];
+
+/** The search:reindex command's work (src/cli/search-reindex.ts), loaded only when that command runs. */
+export const loadSearchReindex = () => import("./elasticsearch/cli.js");

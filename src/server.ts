@@ -7,6 +7,8 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { startRealtime } from "./events/realtime.js";
 import { authorizationOf, serveWebSockets } from "./events/ws.js";
 import { startWebhookWorker } from "./webhooks/worker.js";
+import { webhookFanout } from "./webhooks/fanout.js";
+import { messageHookConsumers } from "./plugin-host/message-hook.js";
 import type { Logger } from "pino";
 import { SignInLimiter } from "./agents/sign-in-limiter.js";
 import { auditPlugin } from "./audit/audit-envelop.js";
@@ -41,7 +43,7 @@ import { shutDownInOrder } from "./shutdown.js";
 import { createLogger } from "./logger.js";
 import { scheduleRetentionSweeps } from "./retention/schedule.js";
 import { keepStatisticsCurrent } from "./db/statistics.js";
-import { shippedPlugins } from "../plugins/index.js";
+import { shippedPlugins } from "./plugin-host/shipped.js";
 import type { PluginHost } from "./plugin-host/host.js";
 import { handlePluginHttp } from "./plugin-host/http.js";
 import { handleExportDownload } from "./privacy/requests/download.js";
@@ -58,6 +60,12 @@ export interface RunningServer {
    * or of all) are numbered: for tools and tests that read them directly.
    */
   sequenced(tenantId?: string): Promise<void>;
+  /**
+   * Numbers what was committed so far (of one tenant, or of all), then runs a
+   * pass of every event consumer on this instance: what they could do with
+   * those events is done when it resolves (one in its retry delay waits).
+   */
+  consumed(tenantId?: string): Promise<void>;
   /** Deletes the closed tenants whose period is over, as the retention schedule does (tests move `now`). */
   deleteClosedTenants(now?: Date): Promise<ClosureReceipt[]>;
   close(): Promise<void>;
@@ -293,6 +301,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     return socketDocument({ mode: persisted, manifest, mayRunDocuments: !config.production && viewer?.kind === "agent" }, payload);
   }, metrics?.sockets);
   const webhooks = startWebhookWorker({ ...services, schema });
+  // The work that follows committed events: each a consumer with its own cursor (src/events/consumers/).
+  realtime.consumers.register(webhookFanout(() => void webhooks.kick()));
+  for (const consumer of messageHookConsumers(services)) realtime.consumers.register(consumer);
+  realtime.consumers.start();
   const pluginWorkers = plugins.registry.list().flatMap((def) => (def.start ? [def.start(services)] : []));
   const { port } = http.address() as AddressInfo;
   const retention = scheduleRetentionSweeps(database, log, {
@@ -307,6 +319,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     database,
     log,
     sequenced: (tenantId) => (tenantId ? realtime.sequencer.kick(tenantId) : realtime.sequencer.sweep()),
+    async consumed(tenantId) {
+      await (tenantId ? realtime.sequencer.kick(tenantId) : realtime.sequencer.sweep());
+      await realtime.consumers.kick();
+    },
     deleteClosedTenants: (now) => deleteDueTenants(services, now),
     async close() {
       let listening: Promise<void> = Promise.resolve();

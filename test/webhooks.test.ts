@@ -3,7 +3,8 @@ import { createClient } from "graphql-ws";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { recordEvents } from "../src/events/outbox.js";
+import { recordEvents, type SealedEvent } from "../src/events/outbox.js";
+import { webhookFanout } from "../src/webhooks/fanout.js";
 import { sealIn } from "../src/sequencer/seal.js";
 import { asSequencer } from "../src/sequencer/lock.js";
 import { retryDelay } from "../src/retry.js";
@@ -496,8 +497,9 @@ describe("reliability", () => {
     const r = await receiver();
     const ep = await endpoint(A, { url: r.url, eventTypes: ["TICKET_STATUS_CHANGED"], selection: "seq type" });
     const endpointId = Buffer.from(ep.id, "base64").toString().split(":")[1]!;
-    // Two events numbered, and both deliveries leased by a sender that died, in one transaction (so that no
-    // live sender sees them in between): one lease has run out, the other has not.
+    // Two events numbered, fanned out, and both deliveries leased by a sender that died, in one transaction
+    // (so that no live sender sees them in between): one lease has run out, the other has not. The fan-out
+    // consumer takes the same events again later and queues nothing twice.
     const eventSeq = await asSequencer(app.database, A.id, async (tx, heads, stored) => {
       const start = heads.eventSeq;
       await recordEvents(tx, A.id, [
@@ -505,6 +507,8 @@ describe("reliability", () => {
         { type: "TICKET_STATUS_CHANGED", data: { from: "OPEN", to: "PENDING" } },
       ]);
       await sealIn(tx, A.id, heads, stored);
+      const events = (await tx.event.findMany({ where: { tenantId: A.id, seq: { gt: start } }, orderBy: { seq: "asc" } })) as SealedEvent[];
+      await webhookFanout(() => {}).handle({ tenantId: A.id, events, tx });
       await tx.webhookDelivery.updateMany({ where: { endpointId, eventSeq: start + 1 }, data: { attempts: 1, nextAttemptAt: new Date(Date.now() - 1000) } });
       await tx.webhookDelivery.updateMany({ where: { endpointId, eventSeq: start + 2 }, data: { attempts: 1, nextAttemptAt: new Date(Date.now() + 3000) } });
       return start;

@@ -4,7 +4,6 @@ import { recordEvents, type NewEvent } from "../../src/events/outbox.js";
 import { nextTicketNumber } from "../../src/tickets/counter.js";
 import type { Contact } from "../../src/generated/prisma/client.js";
 import type { PluginHttpResponse, PluginRuntime } from "../../src/plugin-host/plugin.js";
-import { announceMessageCreated } from "../../src/plugin-host/runtime.js";
 import { recordConsent } from "../../src/privacy/consent.js";
 import { statusChange } from "../../src/tickets/status.js";
 import { keywordOf } from "./keywords.js";
@@ -32,8 +31,8 @@ export async function receiveSms(runtime: PluginRuntime, params: WebhookParams):
   // Consent first: a STOP must hold even if storing the message then fails.
   await applyConsent(runtime, contact, keyword);
 
-  const stored = await storeMessage(runtime, contact, sid, body || "(empty message)");
-  if (stored && !contact.restrictedAt) await announceMessageCreated(runtime.core, stored);
+  // Other plugins hear of the message from its MESSAGE_ADDED event (none for a restricted contact).
+  await storeMessage(runtime, contact, sid, body || "(empty message)");
   return emptyTwiml();
 }
 

@@ -427,6 +427,35 @@ describe("replies by SMS", () => {
     expect(requestsOf(s)).toEqual([]);
   });
 
+  it("send the first message of a ticket an agent opens on SMS, and never a requester's own first message", async () => {
+    const s = await smsTenant();
+    const contact = await app.gql(`mutation { createContact(input: { name: "Robin", phone: "+33 6 11 22 33 44" }) { id } }`, {}, s.t.ownerToken);
+    const contactId = contact.data.createContact.id;
+    const consent = await app.gql(`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "sms.messaging" }) { id } }`, { c: contactId }, s.t.ownerToken);
+    expect(consent.errors).toBeUndefined();
+    const open = (from: "ME" | "REQUESTER", body: string) =>
+      app.gql(
+        `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id messages(first: 1) { edges { node { id } } } } }`,
+        { i: { subject: "Your parcel", body, channel: "SMS", requesterId: contactId, firstMessageFrom: from } },
+        s.t.ownerToken,
+      );
+
+    const byAgent = await open("ME", "Your parcel is waiting at the depot");
+    expect(byAgent.errors).toBeUndefined();
+    await app.consumed(s.t);
+    const requests = requestsOf(s);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.form).toMatchObject({ To: "+33611223344", From: FROM, Body: "Your parcel is waiting at the depot" });
+    const [first] = (await tickets(s))[0].messages;
+    expect(first).toMatchObject({ authorType: "AGENT", deliveryStatus: "QUEUED", externalId: expect.stringMatching(/^SM[0-9a-f]{32}$/) });
+    expect((await calls(s))[0]).toMatchObject({ operation: "send", outcome: "OK", subjectIds: [rawId(contactId)] });
+
+    // Written down for the requester (a call taken on the phone): theirs already, nothing to send back.
+    expect((await open("REQUESTER", "Caller asked where the parcel is")).errors).toBeUndefined();
+    await app.consumed(s.t);
+    expect(requestsOf(s)).toHaveLength(1);
+  });
+
   it("go nowhere while the plugin is disabled, and say so", async () => {
     const s = await smsTenant();
     const ticket = await conversation(s, "+33699001122");

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { builder } from "../graphql/builder.js";
 import { personal } from "../privacy/labels.js";
 import { Message } from "../tickets/schema.js";
-import { visibleAttachments } from "../tickets/visibility.js";
+import { visibleAttachments } from "../auth/visibility.js";
 import * as attachments from "./service.js";
 
 export const Attachment = builder.prismaNode("Attachment", {

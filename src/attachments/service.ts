@@ -3,7 +3,7 @@ import type { Context } from "../context.js";
 import { requireViewer } from "../context.js";
 import { assertContactProcessable } from "../privacy/restriction.js";
 import { findTicket } from "../tickets/service.js";
-import { isVisible } from "../tickets/visibility.js";
+import { isVisible } from "../auth/visibility.js";
 
 /** Attachments are stored in the database, so erasure and export see them like any other row. */
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;

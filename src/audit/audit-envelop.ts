@@ -21,7 +21,7 @@ import {
 import type { Plugin } from "graphql-yoga";
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import type { Context } from "../context.js";
-import { actorOf } from "../privacy/actor.js";
+import { actorOf } from "../auth/actor.js";
 import { appendAudit, type AuditFields, type AuditInput } from "./service.js";
 import { UUID_PATTERN } from "../constants.js";
 

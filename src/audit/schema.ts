@@ -5,8 +5,10 @@ import { Contact } from "../contacts/schema.js";
 import { builder } from "../graphql/builder.js";
 import { requireViewer } from "../context.js";
 import type { ActorType as Actor } from "../generated/prisma/enums.js";
-import { ActorType } from "../privacy/schema.js";
 import { verifyAuditChain, type ChainVerification } from "./verify.js";
+
+/** Who acted, in audit entries, consent records and data-subject requests. */
+export const ActorType = builder.enumType("ActorType", { values: ["AGENT", "API_KEY", "CONTACT", "SYSTEM"] as const });
 
 export const AuditEntry = builder.prismaNode("AuditEntry", {
   id: { field: "id" },

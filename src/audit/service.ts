@@ -4,7 +4,7 @@ import type { Prisma } from "../generated/prisma/client.js";
 import type { ActorType } from "../generated/prisma/enums.js";
 import type { Context } from "../context.js";
 import { requireViewer } from "../context.js";
-import { actorOf } from "../privacy/actor.js";
+import { actorOf } from "../auth/actor.js";
 import { isDataCategory } from "../privacy/taxonomy.js";
 import { PRUNED_ACTION } from "./chain.js";
 import { sealAudit } from "./seal.js";

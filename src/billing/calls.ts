@@ -2,7 +2,7 @@ import { appendAudit, type AuditInput } from "../audit/service.js";
 import type { Database } from "../db/database.js";
 import { AppError } from "../errors.js";
 import type { Context } from "../context.js";
-import { actorOf } from "../privacy/actor.js";
+import { actorOf } from "../auth/actor.js";
 import type { DataCategory } from "../privacy/taxonomy.js";
 import type { BillingHost } from "./host.js";
 import { ProviderError } from "./provider.js";

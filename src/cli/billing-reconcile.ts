@@ -13,7 +13,7 @@ export const billingReconcile: Command = {
       import("../billing/cli.js"),
       import("../billing/setup.js"),
       import("../plugin-host/registry.js"),
-      import("../../plugins/index.js"),
+      import("../plugin-host/shipped.js"),
     ]);
     const host = createBillingHost(config, new PluginRegistry(shippedPlugins));
     if (!host) {

@@ -14,7 +14,7 @@ export const ropa: Command = {
       const [{ printRecordOfProcessing }, { PluginRegistry }, { shippedPlugins }] = await Promise.all([
         import("../plugin-host/cli.js"),
         import("../plugin-host/registry.js"),
-        import("../../plugins/index.js"),
+        import("../plugin-host/shipped.js"),
       ]);
       const { tenantIdForSlug } = await import("../tenants/service.js");
       if ((await tenantIdForSlug(database, values.tenant as string)) === null) {

@@ -13,15 +13,15 @@ export const searchReindex: Command = {
   },
   run: ({ config, io, args }) =>
     withDatabase(config, io, "search:reindex", async (database) => {
-      const [{ runReindexCommand }, { SignInLimiter }, { startRealtime }, { createLogger }, { PluginRegistry }, { SecretBox }, { shippedPlugins }] = await Promise.all([
-        import("../../plugins/elasticsearch/cli.js"),
+      const [{ SignInLimiter }, { startRealtime }, { createLogger }, { PluginRegistry }, { SecretBox }, { loadSearchReindex, shippedPlugins }] = await Promise.all([
         import("../agents/sign-in-limiter.js"),
         import("../events/realtime.js"),
         import("../logger.js"),
         import("../plugin-host/registry.js"),
         import("../plugin-host/secrets.js"),
-        import("../../plugins/index.js"),
+        import("../plugin-host/shipped.js"),
       ]);
+      const { runReindexCommand } = await loadSearchReindex();
       const log = createLogger(config.logLevel);
       const realtime = startRealtime(database, config.redisUrl, log);
       try {

@@ -33,8 +33,8 @@ export interface NewEvent {
  * Writes events in the transaction of the change they announce (the outbox),
  * with one INSERT and no lock: if the change rolls back, so do they, and
  * nothing is ever announced. Once committed, the tenant's sequencer numbers
- * them in commit order and queues partners' webhook deliveries
- * (src/sequencer/).
+ * them in commit order (src/sequencer/), and then their consumers act on them
+ * (src/events/consumers/: webhook deliveries, plugins' hooks).
  */
 export async function recordEvents(tx: EventTx, tenantId: string, events: NewEvent[]): Promise<void> {
   if (!events.length) return;

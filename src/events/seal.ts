@@ -7,8 +7,8 @@ export const EVENT_BATCH = 1000;
  * The UPDATE that numbers the tenant's committed, unnumbered events after
  * `eventSeq`, in the order they were written (a transaction's events stay in
  * its order), at most EVENT_BATCH, returning seq, type and internal: a step
- * of the sequencer's statement (src/sequencer/seal.ts), which also queues
- * their webhook deliveries and moves the head.
+ * of the sequencer's statement (src/sequencer/seal.ts), which also moves the
+ * head.
  */
 export function numberEvents(tenantId: string, eventSeq: number): Prisma.Sql {
   return Prisma.sql`

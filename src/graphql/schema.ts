@@ -15,7 +15,7 @@ import "../privacy/requests/schema.js";
 import "../portal/schema.js";
 import "../attachments/schema.js";
 import "../plugin-host/schema.js";
-import "../events/schema.js";
+import "../tickets/events-schema.js";
 import "../webhooks/schema.js";
 import "../retention/schema.js";
 import "../policies/schema.js";

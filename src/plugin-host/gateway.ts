@@ -2,7 +2,7 @@ import { recordAudit } from "../audit/service.js";
 import { AppError } from "../errors.js";
 import type { Context } from "../context.js";
 import { decideMany, decisionError } from "../privacy/consent.js";
-import { installOf } from "./installs.js";
+import { installOf } from "./install.js";
 import type { OutboundCall } from "./plugin.js";
 import { transferStatus } from "./transfer.js";
 

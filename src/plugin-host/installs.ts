@@ -6,6 +6,7 @@ import type { Context } from "../context.js";
 import { requireViewer } from "../context.js";
 import { outboundGuard } from "../outbound/guard.js";
 import { checkOutboundUrl } from "../outbound/url.js";
+import { installOf } from "./install.js";
 import type { PluginDefinition } from "./plugin.js";
 import { runtimeFor } from "./runtime.js";
 import { transferStatus, transfersOutsideEea } from "./transfer.js";
@@ -15,15 +16,6 @@ export function pluginOrThrow(ctx: Context, pluginId: string): PluginDefinition 
   // Operator plugins (billing) are the operator's, run from its configuration: nothing a tenant installs.
   if (!def || def.manifest.operatorManaged) throw new AppError("NOT_FOUND", `No plugin "${pluginId}"`);
   return def;
-}
-
-export const installOf = (ctx: Context, pluginId: string) => ctx.db.pluginInstall.findFirst({ where: { pluginId } });
-
-/** Settings as the plugin receives them: plain values and opened secrets. */
-export function openSettings(ctx: Pick<Context, "plugins">, install: Pick<PluginInstall, "config" | "secrets">): Record<string, string> {
-  const plain = (install.config ?? {}) as Record<string, string>;
-  const sealed = (install.secrets ?? {}) as Record<string, string>;
-  return { ...plain, ...Object.fromEntries(Object.entries(sealed).map(([k, v]) => [k, ctx.plugins.secrets.open(v)])) };
 }
 
 export function missingSettings(def: PluginDefinition, install: Pick<PluginInstall, "config" | "secrets"> | null): string[] {

@@ -74,7 +74,12 @@ export interface PluginDefinition {
   manifest: PluginManifest;
   /** Webhooks from the vendor, served at /plugins/<id>/<tenant-slug>/<path>. */
   handleHttp?(runtime: PluginRuntime, request: PluginHttpRequest): Promise<PluginHttpResponse>;
-  /** Called after a message is committed, for every tenant that enabled the plugin. */
+  /**
+   * Called for every committed message (its MESSAGE_ADDED event) in each tenant
+   * that installed the plugin, shortly after the commit, by the plugin's event
+   * consumer (src/plugin-host/message-hook.ts). May be called twice for one
+   * message after a crash; a throw is logged, not retried.
+   */
   onMessageCreated?(runtime: PluginRuntime, event: MessageCreatedEvent): Promise<void>;
   /**
    * Deletes what the plugin (or its vendor) keeps about a data subject. Required when manifest.storesData.

@@ -1,11 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Permission } from "../auth/permissions.js";
-import { createContext, type Context, type ContextInput } from "../context.js";
-import { installOf, openSettings } from "./installs.js";
+import { createContext, type Context } from "../context.js";
+import { installOf, openSettings } from "./install.js";
 import { throughGateway } from "./gateway.js";
-import type { PluginDefinition, PluginRuntime } from "./plugin.js";
-
-type Services = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins" | "realtime">;
+import type { PluginDefinition, PluginRuntime, PluginServices as Services } from "./plugin.js";
 
 /** What a plugin may do in the core on its own: work tickets and contacts, nothing about the team. */
 const PLUGIN_PERMISSIONS: ReadonlySet<Permission> = new Set([
@@ -52,25 +50,4 @@ export async function runtimeFor(
     log: core.log,
     call: (request, fn) => throughGateway(core, pluginId, request, fn),
   };
-}
-
-/**
- * Tells every plugin installed in the tenant that a message was committed. A
- * disabled one hears of it too, so that a channel (SMS) can mark a reply as not
- * sent instead of it silently going nowhere: whatever it tries is refused by
- * the gateway with PLUGIN_DISABLED, and recorded. A plugin's failure is logged, not thrown.
- */
-export async function announceMessageCreated(ctx: Context, event: { messageId: string; ticketId: string }): Promise<void> {
-  const tenantId = ctx.viewer?.tenantId;
-  if (!tenantId) return;
-  for (const def of ctx.plugins.registry.list()) {
-    if (!def.onMessageCreated) continue;
-    // The message is committed: whatever a plugin does (or fails to do) cannot undo or fail it.
-    try {
-      const runtime = await runtimeFor(ctx, tenantId, def, ctx.requestId, { evenIfDisabled: true });
-      if (runtime) await def.onMessageCreated(runtime, event);
-    } catch (err) {
-      ctx.log.error({ err, pluginId: def.manifest.id }, "plugin failed on messageCreated");
-    }
-  }
 }

@@ -5,6 +5,7 @@ import { requireViewer } from "../context.js";
 import { AppError } from "../errors.js";
 import type { PluginInstall } from "../generated/prisma/client.js";
 import * as installs from "./installs.js";
+import { installOf } from "./install.js";
 import type { PluginManifest } from "./manifest.js";
 import { buildRecordOfProcessing, enabledPlugins, renderMarkdown, subprocessorEntry, type ProcessorEntry } from "./ropa.js";
 import { transferStatus } from "./transfer.js";
@@ -100,7 +101,7 @@ const Plugin = builder.objectRef<PluginShape>("Plugin").implement({
 async function shape(ctx: Context, pluginId: string): Promise<PluginShape> {
   const def = installs.pluginOrThrow(ctx, pluginId);
   const viewer = requireViewer(ctx);
-  const [install, tenant] = await Promise.all([installs.installOf(ctx, pluginId), ctx.db.tenant.findUniqueOrThrow({ where: { id: viewer.tenantId } })]);
+  const [install, tenant] = await Promise.all([installOf(ctx, pluginId), ctx.db.tenant.findUniqueOrThrow({ where: { id: viewer.tenantId } })]);
   return { manifest: def.manifest, install, residency: tenant.dataResidency };
 }
 

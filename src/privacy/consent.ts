@@ -3,7 +3,7 @@ import type { TenantClient } from "../db/tenant-scope.js";
 import { AppError, notFound } from "../errors.js";
 import type { ConsentAction, ConsentEvent, ConsentMethod } from "../generated/prisma/client.js";
 import type { Context } from "../context.js";
-import { actorOf } from "./actor.js";
+import { actorOf } from "../auth/actor.js";
 import { PURPOSES, isPurpose, type PurposeName } from "./taxonomy.js";
 
 /** Where a purpose stands for one person, derived from the append-only history. */

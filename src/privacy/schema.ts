@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ActorType } from "../audit/schema.js";
 import { Contact } from "../contacts/schema.js";
 import { AppError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
@@ -25,7 +26,6 @@ const ConsentMethod = builder.enumType("ConsentMethod", {
     INBOUND_SMS: { description: "By texting in first: the person asked to be answered by SMS" },
   } as const,
 });
-export const ActorType = builder.enumType("ActorType", { values: ["AGENT", "API_KEY", "CONTACT", "SYSTEM"] as const });
 const ConsentStatus = builder.enumType("ConsentStatus", {
   values: {
     GRANTED: { description: "Consent given and not withdrawn" },

@@ -2,7 +2,7 @@ import { AppError, forbidden } from "../errors.js";
 import type { Context } from "../context.js";
 import { requireViewer } from "../context.js";
 import { runtimeFor } from "../plugin-host/runtime.js";
-import { mayReadNotes, visibleMessages } from "../tickets/visibility.js";
+import { mayReadNotes, visibleMessages } from "../auth/visibility.js";
 import { subjectOf } from "../privacy/subjects.js";
 import type { SearchBackend, SearchHighlight, SearchKind, SearchScope } from "./contract.js";
 import { searchLanguage } from "./language.js";

@@ -2,16 +2,17 @@ import { AUDIT_BATCH, chainNextBatch } from "../audit/seal.js";
 import type { Database } from "../db/database.js";
 import { EVENT_BATCH, numberEvents } from "../events/seal.js";
 import { Prisma } from "../generated/prisma/client.js";
-import { queueDeliveriesFor } from "../webhooks/fanout.js";
 import { asSequencer, type Heads, type SequencerTx } from "./lock.js";
 
 /**
  * One sequencer run for one tenant: numbers its committed audit entries and
  * events. Each batch is one read (the audit entries to hash) and one
- * statement that stores the chain, numbers the events, queues their webhook
- * deliveries and moves the heads: few round trips, so that a run is short
- * even when the server is busy. Returns how many events it numbered and the
- * event head, for the notice that wakes subscribers.
+ * statement that stores the chain, numbers the events and moves the heads:
+ * few round trips, so that a run is short even when the server is busy. What
+ * follows from the events (webhook deliveries, plugins' hooks) is the work of
+ * their consumers (src/events/consumers/), after this commits. Returns how
+ * many events it numbered and the event head, for the notice that wakes
+ * subscribers.
  */
 export function sealTenant(database: Database, tenantId: string): Promise<{ events: number; eventSeq: number }> {
   return asSequencer(database, tenantId, (tx, heads, stored) => sealIn(tx, tenantId, heads, stored));
@@ -25,7 +26,6 @@ export async function sealIn(tx: SequencerTx, tenantId: string, heads: Heads, st
     const rows = await tx.$queryRaw<{ numbered: number; eventSeq: number | null }[]>(Prisma.sql`
       WITH sealed_audit AS (${audit.update}),
            numbered AS (${numberEvents(tenantId, heads.eventSeq)}),
-           deliveries AS (${queueDeliveriesFor(tenantId, Prisma.sql`numbered`)}),
            head AS (
              UPDATE "Tenant" SET "auditSeq" = ${heads.audit.seq}, "auditHeadHash" = ${heads.audit.hash},
                     "eventSeq" = COALESCE((SELECT max("seq") FROM numbered), ${heads.eventSeq}::int)

@@ -20,7 +20,8 @@ const STOP_WAIT_MS = 10_000;
  * timer as a safety net that also picks up rows appended by other processes or
  * left unsealed by a crash. Kicks that arrive while a tenant is being sealed
  * are folded into one more run. After events were numbered, a notice on the
- * bus wakes subscribers on every instance.
+ * bus wakes subscribers on every instance, and the listeners of onNumbered
+ * (the consumers of committed events, src/events/consumers/) are told.
  */
 export class Sequencer {
   private readonly queued = new Set<string>();
@@ -30,6 +31,9 @@ export class Sequencer {
   private readonly waiting = new Map<string, (() => void)[]>();
   /** Notices the bus could not take yet, per tenant: the highest seq. */
   private readonly unpublished = new Map<string, number>();
+  /** Per tenant, the event head as this instance's last run left it. */
+  private readonly heads = new Map<string, number>();
+  private readonly numbered = new Set<(tenantId: string) => void>();
   private readonly unlisten: () => void;
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -73,6 +77,17 @@ export class Sequencer {
     return done;
   }
 
+  /** The tenant's event head as the last run on this instance saw it (after kick() resolves: at least what committed before the kick). */
+  headOf(tenantId: string): number | undefined {
+    return this.heads.get(tenantId);
+  }
+
+  /** Calls `listener` after a run of this instance numbered events of a tenant. */
+  onNumbered(listener: (tenantId: string) => void): () => void {
+    this.numbered.add(listener);
+    return () => this.numbered.delete(listener);
+  }
+
   /** Seals every tenant that has unsealed rows now. */
   async sweep(): Promise<void> {
     if (!this.database.health.available) return; // its return sweeps
@@ -108,7 +123,10 @@ export class Sequencer {
   private async seal(tenantId: string): Promise<void> {
     try {
       const { events, eventSeq } = await this.database.background(() => sealTenant(this.database, tenantId));
-      if (events) await this.publish(tenantId, eventSeq);
+      this.heads.set(tenantId, eventSeq);
+      if (!events) return;
+      for (const listener of this.numbered) listener(tenantId);
+      await this.publish(tenantId, eventSeq);
     } catch (err) {
       if (this.stopped) return;
       // While the database is away nothing is lost: the rows wait, and its return sweeps every tenant.

@@ -2,13 +2,12 @@ import { z } from "zod";
 import { Agent } from "../agents/schema.js";
 import { Contact, ContactInput, Organization } from "../contacts/schema.js";
 import { builder, SortDirection } from "../graphql/builder.js";
-import type { Context } from "../context.js";
+import { requireViewer, type Context } from "../context.js";
 import { notFound } from "../errors.js";
 import { bodySchema, LIMITS, subjectSchema, tagSchema, tagsSchema } from "../validation.js";
 import { personal } from "../privacy/labels.js";
-import { announceMessageCreated } from "../plugin-host/runtime.js";
 import * as tickets from "./service.js";
-import { visibleMessages } from "./visibility.js";
+import { visibleMessages } from "../auth/visibility.js";
 
 export const TicketStatus = builder.enumType("TicketStatus", {
   description:
@@ -32,7 +31,7 @@ export const DeliveryStatus = builder.enumType("DeliveryStatus", {
 const isDeliveryStatus = (s: string | null): s is (typeof DELIVERY_STATUSES)[number] => (DELIVERY_STATUSES as readonly (string | null)[]).includes(s);
 
 // Internal notes exist only for callers who may read them: the rule lives in visibility.ts.
-export { visibleMessages } from "./visibility.js";
+export { visibleMessages } from "../auth/visibility.js";
 
 export const Tag = builder.prismaNode("Tag", {
   id: { field: "id" },
@@ -315,7 +314,8 @@ builder.mutationField("addMessage", (t) =>
   t.prismaField({
     type: "Message",
     description:
-      "A public reply (needs tickets:write) or an internal note (needs notes:write). A contact on the portal replies to their own tickets as the requester.",
+      "A public reply (needs tickets:write) or an internal note (needs notes:write). A contact on the portal replies to their own tickets as the requester. " +
+      "Plugins hear of the message after the commit; the answer waits for them (5 s at most), so that what a channel records, such as an SMS reply's deliveryStatus, is in it.",
     authScopes: { anyPermission: ["tickets:write", "notes:write", "portal:self"] },
     args: { input: t.arg({ type: AddMessageInput, required: true }) },
     resolve: async (query, _r, { input }, ctx) => {
@@ -325,8 +325,9 @@ builder.mutationField("addMessage", (t) =>
         internal: input.internal ?? false,
         from: input.from ?? "ME",
       });
-      // After the commit: plugins (an SMS channel, an assistant) learn of the new message.
-      await announceMessageCreated(ctx, { messageId: id, ticketId: input.ticketId.id });
+      // Plugins (an SMS channel, an assistant) hear of the message from its event, after the
+      // commit; waiting for them (briefly) puts what they record, a reply's delivery status, in the answer.
+      await ctx.realtime.settle(requireViewer(ctx).tenantId);
       return ctx.db.message.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),

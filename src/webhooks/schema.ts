@@ -2,7 +2,7 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { ApiKey } from "../api-keys/schema.js";
 import { builder } from "../graphql/builder.js";
-import { TicketEventType } from "../events/schema.js";
+import { TicketEventType } from "../tickets/events-schema.js";
 import * as webhooks from "./service.js";
 import { storedSecrets, webhookIdOf } from "./signature.js";
 

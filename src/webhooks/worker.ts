@@ -8,7 +8,7 @@ import type { Viewer } from "../auth/viewer.js";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { Realtime } from "../events/realtime.js";
-import { visible } from "../events/schema.js";
+import { visible } from "../tickets/events-schema.js";
 import type { Event, WebhookEndpoint } from "../generated/prisma/client.js";
 import { createContext, type Context } from "../context.js";
 import { presentError } from "../graphql/errors-envelop.js";
@@ -34,9 +34,10 @@ export interface WebhookWorkerDeps {
 /** How many deliveries an instance sends at once. */
 const MAX_IN_FLIGHT = 16;
 /**
- * How often to look when nothing says to sooner. New deliveries come with a
- * bus notice (their events'), re-sends send one too, and the worker times
- * itself to the next retry due; this is only the safety net.
+ * How often to look when nothing says to sooner. The fan-out consumer wakes
+ * the worker of its instance once it has queued deliveries, re-sends send a
+ * bus notice, and the worker times itself to the next retry due; this is only
+ * the safety net.
  */
 const IDLE_POLL_MS = 5000;
 /** A lease outlives the HTTP timeout by this much; then another instance may try. */
@@ -52,7 +53,7 @@ interface Leased {
 }
 
 /**
- * Sends queued webhook deliveries (queued with their events, see fanout.ts).
+ * Sends queued webhook deliveries (queued by the consumer in fanout.ts).
  * A delivery is leased before it is sent: one statement, FOR UPDATE SKIP
  * LOCKED, moves its next attempt past the HTTP timeout, so no two workers
  * (instances) send it at once, and one that dies mid-send leaves it to be
@@ -82,7 +83,7 @@ export class WebhookWorker {
       // Deliveries started in a pass inherit the background mark: their statements are not a request's.
       run: () => deps.database.background(() => this.pass()),
     });
-    // New events come with their deliveries: a notice is the moment to look.
+    // A re-send on any instance publishes a notice: the moment to look.
     this.unsubscribe = deps.realtime.bus.subscribe(() => void this.kick());
   }
 

@@ -62,6 +62,8 @@ export interface TestApp {
   agent(t: TestTenant, role: "OWNER" | "ADMIN" | "AGENT" | "VIEWER"): Promise<{ token: string; id: string }>;
   /** Resolves once what was committed so far is numbered: audit entries and events (of one tenant, or all). */
   sequenced(t?: { id: string }): Promise<void>;
+  /** Resolves once what was committed so far is numbered and the event consumers (webhook fan-out, plugins' hooks) had a pass at it. */
+  consumed(t?: { id: string }): Promise<void>;
   /** Creates an API key with scopes (ApiScope enum values) and returns its secret. */
   apiKey(t: TestTenant, scopes: string[]): Promise<string>;
   close(): Promise<void>;
@@ -141,6 +143,7 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
     gql,
     signIn,
     sequenced: (t) => server.sequenced(t?.id),
+    consumed: (t) => server.consumed(t?.id),
     async tenant(slug = `t${++tenants}-${randomBytes(3).toString("hex")}`) {
       const password = "correct horse battery staple";
       const ownerEmail = `owner@${slug}.test`;

@@ -7,7 +7,7 @@ import type { Context } from "../../context.js";
 import { validationError } from "../../errors.js";
 import { emailSchema, localeSchema, nameSchema, phoneSchema } from "../../validation.js";
 import { personal } from "../labels.js";
-import { ActorType } from "../schema.js";
+import { ActorType } from "../../audit/schema.js";
 import { completeRequest } from "./complete.js";
 import { requireViewer } from "../../context.js";
 import { scanForIdentifiers, hasIdentifiers } from "./scan.js";

@@ -5,7 +5,7 @@ import { AppError, notFound, validationError, type FieldProblem } from "../../er
 import type { DataSubjectRequestStatus, DataSubjectRequestType, Prisma } from "../../generated/prisma/client.js";
 import type { Context } from "../../context.js";
 import { requireViewer } from "../../context.js";
-import { actorOf } from "../actor.js";
+import { actorOf } from "../../auth/actor.js";
 import { isPurpose, PURPOSES } from "../taxonomy.js";
 import { dueDate, extendedDueDate } from "./deadlines.js";
 import { type Tx } from "../../db/tx.js";

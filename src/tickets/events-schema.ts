@@ -3,11 +3,11 @@ import { AppError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
 import type { Context } from "../context.js";
 import { requireViewer } from "../context.js";
-import type { SealedEvent as Event } from "./outbox.js";
-import { Ticket } from "../tickets/schema.js";
-import { EVENT_TYPES } from "./outbox.js";
-import { resumingStream } from "./resume.js";
-import { isVisible, visibleMessages } from "../tickets/visibility.js";
+import type { SealedEvent as Event } from "../events/outbox.js";
+import { Ticket } from "./schema.js";
+import { EVENT_TYPES } from "../events/outbox.js";
+import { resumingStream } from "../events/resume.js";
+import { isVisible, visibleMessages } from "../auth/visibility.js";
 
 export const TicketEventType = builder.enumType("TicketEventType", {
   values: Object.fromEntries(EVENT_TYPES.map((t) => [t, { value: t }])) as Record<(typeof EVENT_TYPES)[number], { value: string }>,

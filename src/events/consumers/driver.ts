@@ -1,0 +1,166 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import { BackgroundLoop } from "../../background/loop.js";
+import type { Database } from "../../db/database.js";
+import { retryDelay } from "../../retry.js";
+import type { EventConsumer } from "./consumer.js";
+import { advance, claim, ensureCursors, fail, LeaseLostError, nextEvents, type Claimed } from "./cursor.js";
+
+/** A lease outlives a batch by far; after it, another instance may take the tenant over. */
+const LEASE_MS = 30_000;
+/** Tenants leased per statement. */
+const CLAIM_LIMIT = 20;
+const DEFAULT_BATCH = 200;
+
+export interface ConsumerDriverOptions {
+  /** The safety net: how often each consumer looks for work when nothing kicked it (default 5 s). */
+  pollMs?: number;
+}
+
+/**
+ * Runs every registered consumer of committed events. Each consumer has a
+ * loop of its own (src/background/loop.ts): kicked when the sequencer has
+ * numbered events (on this instance or, through the bus, on another), and on
+ * a timer as the safety net. A pass leases the consumer's cursors that are
+ * behind, hands each tenant's new events to the consumer in batches, and moves
+ * the cursor after each batch. A tenant whose batch fails keeps its cursor and
+ * is retried later with growing delays; the consumer goes on with the other
+ * tenants, and the other consumers never notice.
+ */
+export class ConsumerDriver {
+  private readonly consumers = new Map<string, { consumer: EventConsumer; loop: BackgroundLoop }>();
+  /** Where this instance last moved each cursor ("consumer\0tenant" → seq). */
+  private readonly positions = new Map<string, number>();
+  private started = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly log: Logger,
+    private readonly options: ConsumerDriverOptions = {},
+  ) {}
+
+  /** Adds a consumer; before start() only. */
+  register(consumer: EventConsumer): this {
+    if (this.started) throw new Error(`Consumer ${consumer.name} registered after the driver started`);
+    if (this.consumers.has(consumer.name)) throw new Error(`Two event consumers are named ${consumer.name}`);
+    if (!consumer.types.length) throw new Error(`Event consumer ${consumer.name} wants no event type`);
+    const loop = new BackgroundLoop({
+      name: `event consumer ${consumer.name}`,
+      log: this.log,
+      health: this.database.health,
+      idleMs: this.options.pollMs ?? 5000,
+      // Passes are background work wherever they are kicked from (a request may wait for one).
+      run: (signal) => this.database.background(() => this.pass(consumer, signal)),
+    });
+    this.consumers.set(consumer.name, { consumer, loop });
+    return this;
+  }
+
+  list(): EventConsumer[] {
+    return [...this.consumers.values()].map((c) => c.consumer);
+  }
+
+  start(): void {
+    this.started = true;
+    for (const { loop } of this.consumers.values()) loop.start(0);
+  }
+
+  /** Runs a pass of every consumer now (or one more after the pass under way); resolves when they are done. */
+  async kick(): Promise<void> {
+    await Promise.all([...this.consumers.values()].map(({ loop }) => loop.kick()));
+  }
+
+  /**
+   * Resolves once the consumers that requests wait for have handled the
+   * tenant's events up to `head` on this instance, or cannot get there now
+   * (failing and waiting to retry, or leased by another instance). Callers
+   * bound the wait (Realtime.settle).
+   */
+  async caughtUp(tenantId: string, head: number): Promise<void> {
+    const awaited = [...this.consumers.values()].filter(({ consumer }) => consumer.beforeResponse);
+    await Promise.all(
+      awaited.map(async ({ consumer, loop }) => {
+        const reached = () => (this.positions.get(key(consumer.name, tenantId)) ?? -1) >= head;
+        // The pass the sequencer kicked may be under way and get there: no second one then.
+        if (reached()) return;
+        await loop.idle();
+        if (!reached()) await loop.kick();
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.consumers.values()].map(({ loop }) => loop.stop()));
+  }
+
+  /** One pass of one consumer over every tenant it is behind in; returns when the next is due. */
+  private async pass(consumer: EventConsumer, signal: AbortSignal): Promise<number | void> {
+    const { prisma } = this.database;
+    await ensureCursors(prisma, consumer.name);
+    let nextRetry: number | undefined;
+    for (;;) {
+      const token = randomUUID();
+      const claimed = await claim(prisma, consumer.name, token, CLAIM_LIMIT, LEASE_MS);
+      for (const cursor of claimed) {
+        if (signal.aborted) return;
+        const retryIn = await this.catchUp(consumer, cursor, token);
+        if (retryIn !== undefined) nextRetry = Math.min(nextRetry ?? retryIn, retryIn);
+      }
+      if (claimed.length < CLAIM_LIMIT || signal.aborted) break;
+    }
+    return nextRetry === undefined ? undefined : Math.min(nextRetry, this.options.pollMs ?? 5000);
+  }
+
+  /** Hands the tenant's events up to the claimed head to the consumer; on failure, returns when to retry. */
+  private async catchUp(consumer: EventConsumer, cursor: Claimed, token: string): Promise<number | undefined> {
+    const { prisma } = this.database;
+    const batchSize = consumer.batchSize ?? DEFAULT_BATCH;
+    let position = cursor.position;
+    try {
+      while (position < cursor.head) {
+        const events = await nextEvents(prisma, cursor.tenantId, consumer.types, position, cursor.head, batchSize);
+        // A short page reaches the head: the events in between are of other types.
+        const upTo = events.length === batchSize ? events.at(-1)!.seq : cursor.head;
+        // The last batch gives the lease up; a long catch-up keeps it while it moves.
+        const renew = upTo === cursor.head ? null : LEASE_MS;
+        if (!events.length) {
+          await advance(prisma, consumer.name, cursor.tenantId, token, upTo, renew);
+        } else if (consumer.transactional) {
+          await prisma.$transaction(async (tx) => {
+            await consumer.handle({ tenantId: cursor.tenantId, events, tx });
+            await advance(tx, consumer.name, cursor.tenantId, token, upTo, renew);
+          });
+        } else {
+          await consumer.handle({ tenantId: cursor.tenantId, events });
+          await advance(prisma, consumer.name, cursor.tenantId, token, upTo, renew);
+        }
+        position = upTo;
+        this.positions.set(key(consumer.name, cursor.tenantId), position);
+        if (events.length) consumer.afterCommit?.(cursor.tenantId);
+      }
+      return undefined;
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        this.log.warn({ consumer: consumer.name, tenantId: cursor.tenantId }, "event consumer lost its lease to another instance; it carries on");
+        return undefined;
+      }
+      // While the database is away the loop pauses; the lease runs out and the batch is taken again.
+      if (this.database.health.isOutage(err)) throw err;
+      const attempts = cursor.attempts + 1;
+      const delay = retryDelay(attempts, consumer.retryBaseMs ?? 1000, consumer.retryCapMs ?? 300_000);
+      this.log.warn({ err, consumer: consumer.name, tenantId: cursor.tenantId, after: position, attempts, retryInMs: delay }, "event consumer failed; will retry");
+      await fail(prisma, consumer.name, cursor.tenantId, token, errorCode(err), delay);
+      return delay;
+    }
+  }
+}
+
+const key = (consumer: string, tenantId: string) => `${consumer}\0${tenantId}`;
+
+/** What the cursor row keeps of an error: its code, or its message's first line. */
+function errorCode(err: unknown): string {
+  const e = err as { extensions?: { code?: unknown }; code?: unknown; message?: unknown };
+  const code = e?.extensions?.code ?? e?.code;
+  if (typeof code === "string" || typeof code === "number") return String(code);
+  return String(e?.message ?? err).split("\n")[0]!;
+}

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pino from "pino";
+import { ConsumerDriver } from "../src/events/consumers/driver.js";
+import type { EventConsumer } from "../src/events/consumers/consumer.js";
+import { startApp, type TestApp, type TestTenant } from "./support/app.js";
+import { until } from "./support/webhooks.js";
+
+let app: TestApp;
+let t: TestTenant;
+const log = pino({ level: "silent" });
+
+beforeAll(async () => {
+  app = await startApp();
+  t = await app.tenant();
+});
+afterAll(() => app?.close());
+
+const createTicket = async (subject: string) => {
+  const r = await app.gql(`mutation($s: String!) { createTicket(input: { subject: $s, body: "b", requester: { name: "P" } }) { id } }`, { s: subject }, t.ownerToken);
+  expect(r.errors).toBeUndefined();
+};
+
+/** A consumer that records the seqs it handled, and fails its first `failures` calls. */
+function recorder(name: string, failures = 0) {
+  const handled: number[] = [];
+  let calls = 0;
+  const consumer: EventConsumer = {
+    name,
+    types: ["TICKET_CREATED"],
+    retryBaseMs: 50,
+    retryCapMs: 100,
+    async handle({ tenantId, events }) {
+      expect(tenantId).toBe(t.id);
+      if (++calls <= failures) throw Object.assign(new Error("the downstream system is away"), { code: "DOWNSTREAM_AWAY" });
+      handled.push(...events.map((e) => e.seq));
+    },
+  };
+  return { consumer, handled, calls: () => calls };
+}
+
+const cursor = (consumer: string) => app.database.prisma.eventConsumerCursor.findUnique({ where: { consumer_tenantId: { consumer, tenantId: t.id } } });
+const ticketCreatedSeqs = async () =>
+  (await app.database.prisma.event.findMany({ where: { tenantId: t.id, type: "TICKET_CREATED", seq: { not: null } }, orderBy: { seq: "asc" } })).map((e) => e.seq!);
+
+describe("event consumers", () => {
+  it("retry a failing consumer with backoff, without holding up the others, and hand each event over once", async () => {
+    const failing = recorder("test.failing", 2);
+    const healthy = recorder("test.healthy");
+    // Kicked by hand only (its timer is far off): each kick is one pass of each consumer.
+    const driver = new ConsumerDriver(app.database, log, { pollMs: 600_000 }).register(failing.consumer).register(healthy.consumer);
+    driver.start();
+    try {
+      for (let i = 0; i < 3; i++) await createTicket(`Consumed ${i}`);
+      await app.sequenced(t);
+      await driver.kick();
+      const seqs = await ticketCreatedSeqs();
+      expect(seqs.length).toBeGreaterThanOrEqual(3);
+      // The healthy consumer is through; the failing one is where it was, with its failure recorded.
+      expect(healthy.handled).toEqual(seqs);
+      expect(failing.handled).toEqual([]);
+      expect(await cursor("test.failing")).toMatchObject({ position: 0, attempts: 1, lastError: "DOWNSTREAM_AWAY", leaseToken: null });
+      const healthyCursor = await cursor("test.healthy");
+      expect(healthyCursor!.position).toBeGreaterThanOrEqual(seqs.at(-1)!);
+
+      // Its retries come by themselves (the loop wakes when the next attempt is due), and then it is through too.
+      await until(() => failing.handled.length > 0, 5000, "the failing consumer to get through");
+      expect(failing.calls()).toBe(3);
+      expect(failing.handled).toEqual(seqs);
+      expect(await cursor("test.failing")).toMatchObject({ attempts: 0, lastError: null });
+
+      // More events: each consumer gets only the new ones, never one twice.
+      await createTicket("Consumed later");
+      await app.sequenced(t);
+      await driver.kick();
+      const after = await ticketCreatedSeqs();
+      expect(healthy.handled).toEqual(after);
+      expect(failing.handled).toEqual(after);
+    } finally {
+      await driver.stop();
+    }
+  });
+
+  it("resume after a restart where their cursor is, and share the work across instances without doing any twice", async () => {
+    const first = recorder("test.resumed");
+    const one = new ConsumerDriver(app.database, log, { pollMs: 600_000 }).register(first.consumer);
+    one.start();
+    await createTicket("Before the restart");
+    await app.sequenced(t);
+    await one.kick();
+    await one.stop();
+    const seen = await ticketCreatedSeqs();
+    expect(first.handled).toEqual(seen);
+
+    // Two instances of the same consumer (same name, same cursor) after a restart: together they hand
+    // over exactly the events committed since, each once.
+    const a = recorder("test.resumed");
+    const b = recorder("test.resumed");
+    const instances = [a, b].map((r) => new ConsumerDriver(app.database, log, { pollMs: 600_000 }).register(r.consumer));
+    for (const d of instances) d.start();
+    try {
+      for (let i = 0; i < 4; i++) {
+        await createTicket(`After the restart ${i}`);
+        await app.sequenced(t);
+        await Promise.all(instances.map((d) => d.kick()));
+      }
+      const now = await ticketCreatedSeqs();
+      const fresh = now.filter((seq) => !seen.includes(seq));
+      expect(fresh).toHaveLength(4);
+      expect([...a.handled, ...b.handled].sort((x, y) => x - y)).toEqual(fresh);
+    } finally {
+      await Promise.all(instances.map((d) => d.stop()));
+    }
+  });
+
+  it("refuse two consumers with one name and one that wants nothing", () => {
+    const driver = new ConsumerDriver(app.database, log).register(recorder("test.twice").consumer);
+    expect(() => driver.register(recorder("test.twice").consumer)).toThrow(/Two event consumers are named test.twice/);
+    expect(() => driver.register({ ...recorder("test.nothing").consumer, types: [] })).toThrow(/wants no event type/);
+  });
+});
