@@ -13,3 +13,6 @@ export const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 export const REDACTED = "[redacted]";
 
 export const DAY_MS = 86_400_000;
+
+/** The name an erased contact's anonymous shell keeps. */
+export const ERASED_NAME = "Erased contact";

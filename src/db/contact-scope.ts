@@ -1,34 +1,19 @@
 import type { TenantClient } from "./tenant-scope.js";
 import { NIL_UUID as NOBODY } from "../constants.js";
+import { storeOf } from "../privacy/stores/index.js";
 
+/** Shared by everyone in the tenant and about no one: the portal reads them whole. */
+const SHARED = new Set(["Tenant", "PolicyVersion"]);
 
 /**
- * What a data subject signed in through the portal may touch: their own
- * contact, tickets they requested, the public messages on them, and their
- * own privacy records. Everything else reads as empty.
+ * What a data subject signed in through the portal may touch: what each
+ * personal-data store allows them (src/privacy/stores/: their own contact,
+ * tickets they requested, the public messages on them, their own privacy
+ * records), and the tenant's shared rows. Everything else reads as empty.
  */
 function filterFor(model: string, contactId: string): object {
-  switch (model) {
-    case "Tenant":
-    case "PolicyVersion":
-      return {};
-    case "Contact":
-      return { id: contactId };
-    case "Ticket":
-      return { requesterId: contactId };
-    case "Message":
-      return { internal: false, ticket: { requesterId: contactId } };
-    case "Attachment":
-      return { message: { internal: false, ticket: { requesterId: contactId } } };
-    case "ConsentEvent":
-    case "DataSubjectRequest":
-    case "DataExport":
-    case "PortalToken":
-    case "PolicyAcceptance":
-      return { contactId };
-    default:
-      return { tenantId: NOBODY };
-  }
+  if (SHARED.has(model)) return {};
+  return storeOf(model)?.portal?.(contactId) ?? { tenantId: NOBODY };
 }
 
 const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);

@@ -1,3 +1,5 @@
+import { STORES } from "./stores/index.js";
+
 /** Whose personal data an object of a GraphQL type holds: a contact, by id. */
 export interface Subject {
   type: "Contact";
@@ -6,15 +8,12 @@ export interface Subject {
 
 type Row = Record<string, unknown>;
 
-const SUBJECT_OF: Record<string, (row: Row) => string | null | undefined> = {
-  Contact: (c) => c.id as string,
-  Ticket: (t) => t.requesterId as string,
-  Message: (m) => (m.authorType === "CONTACT" ? (m.authorContactId as string | null) : null),
-  ConsentRecord: (c) => c.contactId as string,
-  DataSubjectRequest: (r) => r.contactId as string,
-};
+/** Per GraphQL type, as each store declares it (src/privacy/stores/). */
+const SUBJECT_OF = new Map<string, (row: Row) => string | null | undefined>(
+  STORES.flatMap((s) => (s.subject ? [[s.subject.graphqlType, s.subject.of] as const] : [])),
+);
 
 export function subjectOf(typeName: string, row: unknown): Subject | null {
-  const id = SUBJECT_OF[typeName]?.(row as Row);
+  const id = SUBJECT_OF.get(typeName)?.(row as Row);
   return id ? { type: "Contact", id } : null;
 }

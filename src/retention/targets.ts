@@ -6,13 +6,15 @@ import type { DataCategory } from "../privacy/taxonomy.js";
 import { appendAudit, pruneAudit } from "../audit/service.js";
 import { AppError } from "../errors.js";
 import { eraseContact } from "../privacy/requests/erasure.js";
+import { erasedCategories, retainedCategories } from "../privacy/stores/index.js";
 import { type Tx } from "../db/tx.js";
 import { DAY_MS, REDACTED } from "../constants.js";
 
 /**
  * What a tenant can put a retention period on. Each target names the rows it
- * covers, their data categories, what may happen to them and how to find the
- * expired ones. Nothing is swept until the tenant configures a rule (a
+ * covers, what may happen to them and how to find the expired ones; their data
+ * categories are those of the personal-data stores that name the target
+ * (src/privacy/stores/). Nothing is swept until the tenant configures a rule (a
  * RetentionRule row); `suggested` is what the API offers as a starting point.
  *
  * Expired rows are found by condition, never by remembering what was done: a
@@ -128,7 +130,7 @@ const solvedTicketMessages: RetentionTarget = {
     "Messages and internal notes of tickets solved or closed for longer than keepDays. DELETE removes them with their attachments; " +
     `ANONYMIZE replaces each body with "${REDACTED}", marks it redacted and removes its attachments. Tickets stay, with their subject.`,
   category: "user.content.message",
-  categories: ["user.content.message", "user.content.attachment"],
+  categories: retainedCategories("SOLVED_TICKET_MESSAGES"),
   actions: ["DELETE", "ANONYMIZE"],
   suggested: { keepDays: 7 * 365, action: "ANONYMIZE", why: "communication data is commonly kept for 7 years (support tickets, chat messages)" },
   respectsLegalHold: true,
@@ -178,7 +180,8 @@ const inactiveContactsTarget: RetentionTarget = {
     "Contacts with no ticket activity, no message and no change for longer than keepDays. ANONYMIZE erases their personal data exactly as " +
     "an erasure request does and keeps an anonymous shell so tickets stay countable. Restricted contacts are kept, like held ones.",
   category: "user.name",
-  categories: ["user.name", "user.contact.email", "user.contact.phone", "user.preference.locale", "user.organization", "user.content.message"],
+  // It runs the erasure: whatever an erasure removes anywhere, not only the contact row.
+  categories: erasedCategories(),
   actions: ["ANONYMIZE"],
   suggested: { keepDays: 3 * 365, action: "ANONYMIZE", why: "customer data is commonly kept for 3 years after the last interaction" },
   respectsLegalHold: true,
@@ -228,7 +231,7 @@ const portalTokens: RetentionTarget = {
   name: "PORTAL_TOKENS",
   description: "Portal tokens that expired or were revoked, and any issued more than keepDays ago (so keepDays is also their longest life).",
   category: "system.operations",
-  categories: ["system.operations"],
+  categories: retainedCategories("PORTAL_TOKENS"),
   actions: ["DELETE"],
   suggested: { keepDays: 90, action: "DELETE", why: "a link handed over by email should not work for long" },
   respectsLegalHold: true,
@@ -256,7 +259,7 @@ const dataExports: RetentionTarget = {
   name: "DATA_EXPORTS",
   description: "Copies made for access and portability requests, once their download link expired or keepDays after they were made.",
   category: "user.content.message",
-  categories: ["user.name", "user.contact.email", "user.contact.phone", "user.content.message", "user.content.attachment", "user.consent"],
+  categories: retainedCategories("DATA_EXPORTS"),
   actions: ["DELETE"],
   suggested: { keepDays: 30, action: "DELETE", why: "an export is a full copy of someone's data; it only needs to live until it is downloaded" },
   respectsLegalHold: true,
@@ -319,7 +322,7 @@ const auditEntries: RetentionTarget = {
   name: "AUDIT_ENTRIES",
   description: "Audit log entries older than keepDays, oldest first, so that the remaining log still verifies.",
   category: "system.operations",
-  categories: ["system.operations", "user.consent"],
+  categories: retainedCategories("AUDIT_ENTRIES"),
   actions: ["DELETE"],
   suggested: { keepDays: 7 * 365, action: "DELETE", why: "system logs are commonly kept for 7 years" },
   respectsLegalHold: false,

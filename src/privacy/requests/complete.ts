@@ -9,21 +9,14 @@ import { eraseAtPlugins } from "../../plugin-host/erasure.js";
 import { recordConsent } from "../consent.js";
 import { assertNoLegalHold, restrictProcessing } from "../restriction.js";
 import type { DataCategory } from "../taxonomy.js";
+import { erasedCategories, exportedCategories } from "../stores/index.js";
 import { eraseContact } from "./erasure.js";
 import { buildExport, EXPORT_FORMAT, EXPORT_VERSION } from "./export.js";
 import { closeOpen, openRequest, type Corrections, type RequestDetails, type Tx } from "./service.js";
 
-const EXPORTED: DataCategory[] = [
-  "user.name",
-  "user.contact.email",
-  "user.contact.phone",
-  "user.preference.locale",
-  "user.organization",
-  "user.content.message",
-  "user.content.attachment",
-  "user.consent",
-];
-const ERASED: DataCategory[] = EXPORTED.filter((c) => c !== "user.consent");
+// What an export holds, and what an erasure removes somewhere: as the stores declare (src/privacy/stores/).
+const EXPORTED = exportedCategories();
+const ERASED = erasedCategories();
 const CORRECTED: Record<keyof Corrections, DataCategory> = {
   name: "user.name",
   email: "user.contact.email",

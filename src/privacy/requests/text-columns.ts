@@ -1,13 +1,25 @@
 import { Prisma } from "../../generated/prisma/client.js";
+import { markedColumns } from "../stores/annotations.js";
 import { phoneTarget, valuesOf, type Identifiers } from "./identifiers.js";
 
-/** The text columns that can hold someone else's mention of the person. Names are fixed here, never taken from input. */
-export const TEXT_COLUMNS = {
-  "Ticket.subject": { table: Prisma.raw(`"Ticket"`), column: Prisma.raw(`"subject"`) },
-  "Message.body": { table: Prisma.raw(`"Message"`), column: Prisma.raw(`"body"`) },
-  "Attachment.filename": { table: Prisma.raw(`"Attachment"`), column: Prisma.raw(`"filename"`) },
-};
-export type TextColumn = keyof typeof TEXT_COLUMNS;
+/**
+ * A text column that can hold someone else's mention of the person: "Model.column",
+ * one of the String columns marked `/// @personal` in the schema. The SQL names
+ * come from the schema's marks, never from input; anything else is refused.
+ */
+export type TextColumn = `${string}.${string}`;
+
+const MARKED_TEXT = new Map(
+  markedColumns()
+    .filter((c) => c.type === "String")
+    .map((c) => [`${c.model}.${c.column}`, { table: Prisma.raw(`"${c.model}"`), column: Prisma.raw(`"${c.column}"`) }]),
+);
+
+export function sqlNames(target: TextColumn): { table: Prisma.Sql; column: Prisma.Sql } {
+  const names = MARKED_TEXT.get(target);
+  if (!names) throw new Error(`${target} is not a text column marked @personal in the schema`);
+  return names;
+}
 
 type Raw = { $queryRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Prisma.PrismaPromise<T> };
 
@@ -26,7 +38,7 @@ export async function candidateRows(
   afterId: string | undefined,
   take: number,
 ): Promise<{ id: string; text: string }[]> {
-  const { table, column } = TEXT_COLUMNS[target];
+  const { table, column } = sqlNames(target);
   const phone = phoneTarget(ids.phone);
   const conditions = valuesOf(ids)
     .filter((v) => !phone || v !== ids.phone?.trim())

@@ -1,0 +1,141 @@
+import { bytesOf } from "../../attachments/text.js";
+import type { TenantClient } from "../../db/tenant-scope.js";
+import { attachmentFiles } from "../requests/attachment-contents.js";
+import { inBatches, scrubColumn } from "../requests/batches.js";
+import { base64, EXPORT_BATCH, pages } from "../requests/export-writer.js";
+import { contains, matcherFor, scrub, type Identifiers } from "../requests/identifiers.js";
+import { countInColumn, SCAN_BATCH } from "../requests/scan-count.js";
+import { exportedMessages } from "./message.js";
+import type { PersonalDataStore } from "./store.js";
+
+/**
+ * Files on messages: their names and their contents. Both can mention the
+ * person wherever they are, so erasure and the scan read the contents of every
+ * text file of the tenant, not only the person's own.
+ */
+export const attachmentStore: PersonalDataStore = {
+  model: "Attachment",
+  categories: ["user.content.attachment"],
+  columns: {
+    filename: { erasedBy: "Attachment.filename", scannedAs: "Attachment.filename" },
+    content: { erasedBy: "Attachment.content", scannedAs: "Attachment.content" },
+  },
+  rowsOf: (contactId) => ({ message: { OR: [{ authorContactId: contactId }, { ticket: { requesterId: contactId } }] } }),
+  portal: (contactId) => ({ message: { internal: false, ticket: { requesterId: contactId } } }),
+  export: {
+    key: "attachments",
+    about: "Files attached to those messages (base64)",
+    counts: ["attachments"],
+    write: ({ db, contactId, out }) =>
+      out.array(
+        "attachments",
+        "attachments",
+        pages((c) =>
+          db.attachment.findMany({
+            ...c,
+            where: { message: exportedMessages(contactId) },
+            orderBy: { id: "asc" },
+            take: EXPORT_BATCH,
+            select: { id: true, messageId: true, filename: true, contentType: true, size: true, createdAt: true },
+          }),
+        ),
+        // Contents one at a time: a file may be large, a batch of them would not be.
+        async (a) => ({
+          ...a,
+          contentBase64: base64((await db.attachment.findUniqueOrThrow({ where: { id: a.id }, select: { content: true } })).content),
+        }),
+      ),
+  },
+  erasure: {
+    lines: [
+      { store: "Attachment", action: "files on the person's own messages deleted", countsAs: "attachmentsDeleted" },
+      { store: "Attachment.filename", action: "the person's name, email and phone replaced by [redacted]", countsAs: "filenamesScrubbed" },
+      {
+        store: "Attachment.content",
+        action: "the person's name, email and phone replaced by [redacted] in text files on other people's messages",
+        countsAs: "attachmentContentsScrubbed",
+      },
+      {
+        store: "Attachment.unsearchable",
+        action: "files on the person's tickets that cannot be searched (not text) deleted",
+        countsAs: "unsearchableAttachmentsDeleted",
+      },
+      {
+        store: "Attachment.unverified",
+        action: "kept, not verified",
+        note: "Files on other people's tickets that cannot be searched (not text, such as PDFs and images) may still mention the person; review them by hand.",
+      },
+    ],
+    steps: [
+      {
+        phase: "own",
+        run: async (e) => ({
+          Attachment: await inBatches(
+            e.db,
+            async (tx) => (await tx.attachment.findMany({ where: { message: { authorContactId: e.contactId } }, select: { id: true }, take: e.batch })).map((a) => a.id),
+            async (tx, ids) => (await tx.attachment.deleteMany({ where: { id: { in: ids } } })).count,
+          ),
+        }),
+      },
+      { phase: "mentions", run: async (e) => ({ "Attachment.filename": await scrubColumn(e.db, e.tenantId, e.ids, e.batch, "Attachment.filename") }) },
+      {
+        phase: "mentions",
+        async run(e) {
+          const files = e.alreadyErased ? { scrubbed: 0, deleted: 0 } : await scrubContents(e.db, e.ids, e.contactId, e.batch);
+          return { "Attachment.content": files.scrubbed, "Attachment.unsearchable": files.deleted };
+        },
+      },
+    ],
+    report: async (_e, scan) => ({ "Attachment.unverified": scan.unsearchable }),
+  },
+  scan: [
+    { store: "Attachment.filename", count: async (s) => ({ matches: await countInColumn(s, "Attachment.filename") }) },
+    {
+      store: "Attachment.content",
+      async count(s) {
+        let matches = 0;
+        let unsearchable = 0;
+        for await (const files of attachmentFiles(s.db, SCAN_BATCH)) {
+          for (const f of files) {
+            if (f.text === null) unsearchable++;
+            else if (contains(s.matcher, f.text)) matches++;
+          }
+        }
+        return { matches, unsearchable };
+      },
+    },
+  ],
+  retention: { target: "SOLVED_TICKET_MESSAGES" },
+};
+
+/**
+ * Attachment contents: text files mentioning the person are redacted like
+ * message bodies, wherever they are (agents' replies, notes, other contacts'
+ * messages). Files that cannot be searched are deleted when they sit on the
+ * person's own tickets (exchanged with or about them); elsewhere they are kept
+ * and the receipt lists them as unverified.
+ */
+async function scrubContents(db: TenantClient, ids: Identifiers, contactId: string, batch: number): Promise<{ scrubbed: number; deleted: number }> {
+  const matcher = matcherFor(ids);
+  let scrubbed = 0;
+  const unsearchable: string[] = [];
+  for await (const files of attachmentFiles(db, batch)) {
+    for (const f of files) {
+      if (f.text === null) {
+        if (f.requesterId === contactId) unsearchable.push(f.id);
+        continue;
+      }
+      if (!matcher) continue;
+      const result = scrub(matcher, f.text);
+      if (!result.count) continue;
+      const content = bytesOf(result.text);
+      await db.attachment.update({ where: { id: f.id }, data: { content, size: content.length } });
+      scrubbed++;
+    }
+  }
+  let deleted = 0;
+  for (let i = 0; i < unsearchable.length; i += batch) {
+    deleted += (await db.attachment.deleteMany({ where: { id: { in: unsearchable.slice(i, i + batch) } } })).count;
+  }
+  return { scrubbed, deleted };
+}

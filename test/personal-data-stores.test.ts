@@ -1,0 +1,173 @@
+import { gunzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { matcherFor, contains } from "../src/privacy/requests/identifiers.js";
+import { eraseContact, type ErasureReceipt } from "../src/privacy/requests/erasure.js";
+import { buildExport } from "../src/privacy/requests/export.js";
+import { markedColumns, modelsReferencingContact } from "../src/privacy/stores/annotations.js";
+import { coverageProblems } from "../src/privacy/stores/coverage.js";
+import { exportedCategories, isExported, storeOf, STORES, type PersonalDataStore } from "../src/privacy/stores/index.js";
+import { TARGETS } from "../src/retention/targets.js";
+import { startApp, type TestApp, type TestTenant } from "./support/app.js";
+
+/**
+ * The registry of personal-data stores (src/privacy/stores/) against the
+ * `/// @personal` marks of prisma/schema.prisma, and against the database: one
+ * row in every store for one person, then an export that has every store's
+ * section and an erasure after which no marked column anywhere still holds an
+ * identifier (read column by column here, not through the stores' own scans).
+ */
+
+const marked = markedColumns();
+const referencing = modelsReferencingContact();
+
+describe("the registry and the schema's @personal marks", () => {
+  it("agree: every marked column is handled, every model pointing at a contact has a store", () => {
+    expect(marked.length).toBeGreaterThan(10);
+    expect(coverageProblems(STORES, marked, referencing)).toEqual([]);
+  });
+
+  it("would have caught attachment contents that no store erased or scanned", () => {
+    // The registry as it was before contents were handled: file names only.
+    const attachment = storeOf("Attachment")!;
+    const { content: _content, ...namesOnly } = attachment.columns;
+    const before: PersonalDataStore = {
+      ...attachment,
+      columns: namesOnly,
+      erasure: { ...attachment.erasure, lines: attachment.erasure.lines.filter((l) => l.store !== "Attachment.content") },
+      scan: attachment.scan.filter((p) => p.store !== "Attachment.content"),
+    };
+    const registry = STORES.map((s) => (s === attachment ? before : s));
+    expect(coverageProblems(registry, marked, referencing)).toEqual([
+      "Attachment.content: marked @personal, but the Attachment store does not say how it is erased and scanned",
+    ]);
+    // Declared, but pointing at a receipt line and a scan that do not exist: caught as well.
+    const pretending = { ...before, columns: attachment.columns };
+    expect(coverageProblems(STORES.map((s) => (s === attachment ? pretending : s)), marked, referencing)).toEqual([
+      `Attachment.content: erased by "Attachment.content", which is not a receipt line of the store`,
+      `Attachment.content: scanned as "Attachment.content", which is not a scan of the store`,
+    ]);
+  });
+
+  it("catches a new model that points at a contact, and a store whose categories drift from its marks", () => {
+    expect(coverageProblems(STORES, marked, [...referencing, "Survey"])).toEqual(["Survey: its rows belong to a contact, but it has no store in src/privacy/stores/"]);
+    const ticket = storeOf("Ticket")!;
+    const drifted = STORES.map((s) => (s === ticket ? { ...ticket, categories: ["user.name" as const] } : s));
+    expect(coverageProblems(drifted, marked, referencing)).toEqual([
+      "Ticket: categories differ from its marks (missing user.content.message; not marked user.name)",
+    ]);
+  });
+
+  it("names a retention target for each store that covers the store's categories, or says why there is none", () => {
+    for (const s of STORES) {
+      if ("none" in s.retention) expect(s.retention.none.length, s.model).toBeGreaterThan(10);
+      else expect(TARGETS[s.retention.target].categories, s.model).toEqual(expect.arrayContaining(s.categories));
+    }
+  });
+
+  it("says what an export is a copy of: the categories of every exported store", () => {
+    expect(new Set(storeOf("DataExport")!.categories)).toEqual(new Set(exportedCategories()));
+    for (const s of STORES) if (!isExported(s)) expect((s.export as { omitted: string }).omitted.length, s.model).toBeGreaterThan(10);
+  });
+});
+
+describe("every store, for one person", () => {
+  let app: TestApp;
+  let t: TestTenant;
+  const sam = { name: "Sam Seeded", email: "sam.seeded@example.org", phone: "+44 20 7946 0958" };
+  const ids = { name: sam.name, email: sam.email, phone: "+442079460958" };
+  let contactId: string;
+  let receipt: ErasureReceipt;
+  let exported: Record<string, any>;
+  let exportCounts: Record<string, number>;
+  const rowsBefore: Record<string, number> = {};
+
+  const rawId = (globalId: string) => Buffer.from(globalId, "base64").toString("utf8").split(":")[1]!;
+  async function ok(query: string, variables: Record<string, unknown> = {}, token = t.ownerToken) {
+    const r = await app.gql(query, variables, token);
+    expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+    return r.data;
+  }
+  const ticket = async (requester: Record<string, unknown>, subject: string, body: string) =>
+    (await ok(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }`, { i: { subject, body, requester } })).createTicket;
+  const say = async (ticketId: string, body: string, extra: Record<string, unknown> = {}) =>
+    (await ok(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId, body, ...extra } })).addMessage.id as string;
+  const attach = (messageId: string, filename: string, text: string) =>
+    ok(`mutation($i: AddAttachmentInput!) { addAttachment(input: $i) { id } }`, {
+      i: { messageId, filename, contentType: "text/plain", contentBase64: Buffer.from(text).toString("base64") },
+    });
+  const delegate = (model: string) => (app.database.forTenant(t.id) as any)[model[0]!.toLowerCase() + model.slice(1)];
+  const fileAndComplete = async (input: Record<string, unknown>) => {
+    const filed = await ok(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, { i: input });
+    return (await ok(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`, { id: filed.fileDataSubjectRequest.id })).completeDataSubjectRequest;
+  };
+
+  beforeAll(async () => {
+    app = await startApp();
+    t = await app.tenant();
+    // Their own ticket, message and file.
+    const own = await ticket(sam, "Order for Sam Seeded", "Where is my order?");
+    contactId = own.requester.id;
+    const mine = await say(own.id, "Here is my receipt.", { from: "REQUESTER" });
+    await attach(mine, "receipt.txt", "order 1234");
+    // Others write about them: a subject, an agent's note, a file name and a file's contents.
+    const other = await ticket({ name: "Olga Other", email: "olga@example.org" }, "About Sam Seeded", "My neighbour Sam ordered too.");
+    const note = await say(other.id, `Sam's address is ${sam.email}, call 020 7946 0958.`, { internal: true });
+    await attach(note, "Sam Seeded call.txt", `Called ${sam.name} on +44 20 7946 0958.`);
+    // Privacy records: consent, a rectification (its details hold the corrected value), an export, a portal token, an accepted policy.
+    await ok(`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: contactId });
+    await ok(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, {
+      i: { contactId, type: "RECTIFICATION", corrections: { name: `${sam.name} Jr` } },
+    });
+    await fileAndComplete({ contactId, type: "ACCESS" });
+    const portal = (await ok(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: contactId })).issuePortalToken.token;
+    const policy = (await ok(`mutation { publishPolicyVersion(input: { version: "2026-01" }) { id } }`)).publishPolicyVersion.id;
+    await ok(`mutation($id: ID!) { acceptPolicyVersion(id: $id) { id } }`, { id: policy }, portal);
+    // Reads of their data are in the audit log; a call to an integration about them is recorded by the gateway.
+    await ok(`query($c: ID!) { contact(id: $c) { email phone } }`, { c: contactId });
+    await app.database.forTenant(t.id).pluginCall.create({
+      data: { tenantId: t.id, pluginId: "test-echo", operation: "suggest", purpose: "ai.assistance", categories: ["user.content.message"], subjectIds: [rawId(contactId)], outcome: "OK", durationMs: 1 },
+    });
+    await app.sequenced(t);
+
+    for (const s of STORES) rowsBefore[s.model] = await delegate(s.model).count({ where: s.rowsOf(rawId(contactId)) });
+    const built = await buildExport(app.database.forTenant(t.id), rawId(contactId), { id: rawId(contactId), type: "ACCESS" });
+    exported = JSON.parse(gunzipSync(built.content).toString("utf8"));
+    exportCounts = built.counts;
+    receipt = await eraseContact(app.database, t.id, rawId(contactId));
+  });
+  afterAll(() => app?.close());
+
+  it("has rows in every registered store before the erasure", () => {
+    const empty = STORES.filter((s) => !(rowsBefore[s.model]! > 0)).map((s) => s.model);
+    expect(empty).toEqual([]);
+  });
+
+  it("exports every exported store's section, with its rows counted", () => {
+    for (const s of STORES.filter(isExported)) {
+      expect(exported, s.model).toHaveProperty(s.export.key);
+      expect(exported.about.categories[s.export.key], s.model).toBe(s.export.about);
+      for (const key of s.export.counts) expect(exportCounts[key], `${s.model} ${key}`).toBeGreaterThan(0);
+    }
+    expect(exported.policyAcceptances).toEqual([{ version: "2026-01", url: null, acceptedAt: expect.any(String) }]);
+  });
+
+  it("erases: each marked column's receipt line handled rows, and the scan finds nothing", () => {
+    const count = Object.fromEntries(receipt.stores.map((l) => [l.store, l.count]));
+    for (const s of STORES) {
+      for (const [column, handling] of Object.entries(s.columns)) expect(count[handling.erasedBy], `${s.model}.${column}`).toBeGreaterThan(0);
+    }
+    expect(receipt.verification).toMatchObject({ leftovers: 0, unverifiable: 0, namesakes: 0 });
+    expect(Object.keys(receipt.verification.byStore)).toEqual(STORES.flatMap((s) => s.scan.map((p) => p.store)));
+  });
+
+  it("leaves no identifier in any marked column of any row of the tenant", async () => {
+    const matcher = matcherFor(ids)!;
+    const asText = (v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString("utf8") : typeof v === "string" ? v : JSON.stringify(v));
+    const found: string[] = [];
+    for (const m of marked) {
+      const rows: Record<string, unknown>[] = await delegate(m.model).findMany({ select: { [m.column]: true } });
+      for (const row of rows) if (contains(matcher, asText(row[m.column]))) found.push(`${m.model}.${m.column}`);
+    }
+    expect(found).toEqual([]);
+  });
+});
