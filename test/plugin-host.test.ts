@@ -291,6 +291,28 @@ describe("the audit log", () => {
   });
 });
 
+describe("a call about several people", () => {
+  it("is in the audit log of each of them", async () => {
+    const second = await app.gql(`mutation { createContact(input: { name: "Second Person", email: "second@example.org" }) { id } }`, {}, t.ownerToken);
+    const secondId = second.data.createContact.id;
+    const config = loadConfig({ DATA_DIR: "memory://", ENCRYPTION_KEY: KEY, LOG_LEVEL: "silent" });
+    const plugins = { registry: new PluginRegistry([echoPlugin()]), secrets: new SecretBox(config.encryptionKey), database: app.database, log: app.server.log };
+    const ctx = systemContext({ config, database: app.database, log: app.server.log, plugins } as never, t.id, "test-echo");
+    const both = [rawContactId(contactId)!, rawContactId(secondId)!];
+    await throughGateway(ctx, "test-echo", { operation: "digest", purpose: "ai.assistance", categories: ["user.content.message"], subjectIds: both }, async () => null);
+    await app.server.sequenced(t.id);
+    for (const id of [contactId, secondId]) {
+      const r = await app.gql(
+        `query($id: ID!) { auditLog(first: 5, filter: { subjectId: $id, actionPrefix: "plugin.call" }) { edges { node { subjectIds details } } } }`,
+        { id },
+        t.ownerToken,
+      );
+      const digest = r.data.auditLog.edges.map((e: any) => e.node).find((n: any) => n.details.operation === "digest");
+      expect(digest?.subjectIds).toEqual([...both].sort());
+    }
+  });
+});
+
 describe("record of processing and subprocessors", () => {
   it("list the enabled plugin with its transfer, retention and safeguard", async () => {
     const r = await app.gql(`{ recordOfProcessing { markdown json } }`, {}, t.ownerToken);

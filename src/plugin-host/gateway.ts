@@ -48,6 +48,8 @@ export async function throughGateway<T>(ctx: Context, pluginId: string, call: Ou
       action: "plugin.call",
       subjectType: call.subjectIds.length === 1 ? "Contact" : null,
       subjectId: call.subjectIds.length === 1 ? call.subjectIds[0] : null,
+      // Every person the call carried, so that each one's access log and auditLog(filter: { subjectId }) find it.
+      subjectIds: call.subjectIds,
       categories: call.categories,
       details: { pluginId, operation: call.operation, purpose: call.purpose, outcome, errorCode, subjectIds: call.subjectIds },
     }).catch((err) => ctx.log.error({ err, pluginId }, "could not audit a plugin call"));
