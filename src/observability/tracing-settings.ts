@@ -14,7 +14,7 @@ export const SAMPLERS = [
   "parentbased_always_off",
   "parentbased_traceidratio",
 ] as const;
-export type SamplerName = (typeof SAMPLERS)[number];
+type SamplerName = (typeof SAMPLERS)[number];
 
 export interface TracingSettings {
   /** Where spans are POSTed (OTLP/HTTP, JSON). */
