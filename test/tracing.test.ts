@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
 import { embeddedEnv, ROOT, tempDirs } from "./support/cli.js";
+import { startVendor } from "./support/echo-plugin.js";
 import { startOtlpCollector, type ExportedSpan, type OtlpCollector } from "./support/otlp-collector.js";
 import { startReceiver, type Receiver } from "./support/webhooks.js";
 
@@ -59,6 +60,7 @@ const ENV = {
 describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
   let collector: OtlpCollector;
   let partner: Receiver;
+  let vendor: Awaited<ReturnType<typeof startVendor>>;
   let app: TestApp | undefined;
   let t: TestTenant;
   let spans: ExportedSpan[];
@@ -77,12 +79,32 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
   beforeAll(async () => {
     collector = await startOtlpCollector();
     partner = await startReceiver();
+    vendor = await startVendor();
     app = await startApp({ ...ENV, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
     t = await app.tenant();
     await webhookEndpoint(app, t, partner.url);
+    // The test plugin sends each new message to its vendor, through the gateway.
+    const settings = [
+      { key: "endpoint", value: vendor.url },
+      { key: "apiKey", value: "echo-key" },
+    ];
+    expect(
+      (
+        await app.gql(
+          `mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "test-echo", settings: $s) { settings { key } } }`,
+          { s: settings },
+          t.ownerToken,
+        )
+      ).errors,
+    ).toBeUndefined();
+    expect(
+      (await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { enabled } }`, {}, t.ownerToken)).errors,
+    ).toBeUndefined();
     const res = await app.gql(MUTATION, { requester: person, body }, t.ownerToken, { traceparent: `00-${traceId}-${callerSpanId}-01` });
     expect(res.errors).toBeUndefined();
     requestId = res.headers.get("x-request-id");
+    // The ticket's first message reaches the plugin's hook after the commit.
+    await until("the vendor call", () => vendor.received.length > 0);
     // Probes, as a load balancer sends them; /ready reads the database.
     const base = app.url.replace(/\/graphql$/, "");
     for (const probe of ["/health", "/ready"])
@@ -96,6 +118,7 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
   afterAll(async () => {
     await app?.close();
     await partner?.close();
+    await vendor?.close();
     await collector?.close();
   });
 
@@ -179,6 +202,25 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     });
     expect(partner.received[0]!.headers.traceparent).toBeUndefined();
     expect(partner.received[0]!.headers.tracestate).toBeUndefined();
+  });
+
+  it("spans a vendor call through the plugin gateway, with its bookkeeping statements under it, and sends the vendor no trace context", () => {
+    const calls = spans.filter((s) => s.name === "plugin test-echo assist");
+    expect(calls).toHaveLength(vendor.received.length);
+    const call = calls[0]!;
+    expect(call.kind).toBe(CLIENT);
+    expect(call.attributes).toEqual({
+      "deskgraph.plugin.id": "test-echo",
+      "deskgraph.plugin.operation": "assist",
+      "deskgraph.plugin.purpose": "ai.assistance",
+      "deskgraph.plugin.categories": ["user.content.message"],
+      "deskgraph.plugin.outcome": "OK",
+      "deskgraph.tenant.id": t.id,
+    });
+    // The call's record (PluginCall) is written inside its span.
+    const statements = spans.filter((s) => s.name === "prisma:client:db_query" && ancestors(spans, s).includes(call));
+    expect(statements.map((s) => String(s.attributes["db.query.text"])).some((q) => q.includes('"PluginCall"'))).toBe(true);
+    for (const r of vendor.received) expect(r.headers.traceparent).toBeUndefined();
   });
 
   it("leaves probes out and starts no trace for background statements", () => {
