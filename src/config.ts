@@ -4,12 +4,26 @@ import path from "node:path";
 import { z } from "zod";
 import { loadPlans, type PlanCatalog } from "./billing/plans.js";
 import { parseAllowList, type AllowedNetwork } from "./outbound/allow-list.js";
+import { parseOtlpHeaders, SAMPLERS, tracingSettings, type TracingSettings } from "./observability/tracing-settings.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const flag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/** A string `parse` accepts; what it throws is the variable's problem. */
+function parsedBy(parse: (value: string) => unknown) {
+  return z.string().superRefine((v, ctx) => {
+    try {
+      parse(v);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+    }
+  });
+}
+
+const otlpUrl = z.string().regex(/^https?:\/\/[^/]/, "must be an http:// or https:// URL (OTLP over HTTP)");
 
 /** Every setting the server reads, with its default. docs/configuration.md lists them. */
 const EnvSchema = z.object({
@@ -40,16 +54,7 @@ const EnvSchema = z.object({
   SEQUENCER_POLL_MS: z.coerce.number().int().min(50).default(1000),
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
   // Networks the server may call on a tenant's behalf although they are not public (see src/outbound/).
-  OUTBOUND_ALLOW_PRIVATE: z
-    .string()
-    .superRefine((v, ctx) => {
-      try {
-        parseAllowList(v);
-      } catch (err) {
-        ctx.addIssue({ code: "custom", message: (err as Error).message });
-      }
-    })
-    .optional(),
+  OUTBOUND_ALLOW_PRIVATE: parsedBy(parseAllowList).optional(),
   // Replaced by OUTBOUND_ALLOW_PRIVATE: refused rather than silently ignored.
   WEBHOOKS_ALLOW_PRIVATE: z
     .never({ message: "replaced by OUTBOUND_ALLOW_PRIVATE, a list of the networks you trust (such as 127.0.0.1/32,::1)" })
@@ -59,6 +64,8 @@ const EnvSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   WEBHOOK_SECRET_GRACE_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
+  // Off: a partner learns nothing of this server's traces (docs/operations.md: Tracing).
+  WEBHOOK_TRACE_CONTEXT: flag.default(false),
   SEED_DEMO: flag.default(true),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
   CREDENTIAL_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
@@ -101,6 +108,17 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
   PERSISTED_OPERATIONS: z.enum(["off", "allow", "require"]).default("off"),
   PERSISTED_OPERATIONS_FILE: z.string().min(1).optional(),
+  // Tracing (docs/operations.md: Tracing): OpenTelemetry's standard variables; no endpoint, no tracing.
+  OTEL_SDK_DISABLED: flag.default(false),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: parsedBy(parseOtlpHeaders).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z
+    .enum(["http/json"], { message: "only http/json: spans are sent as OTLP/HTTP with JSON bodies, which an OpenTelemetry Collector accepts on port 4318" })
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default("deskgraph"),
+  OTEL_TRACES_SAMPLER: z.enum(SAMPLERS).default("parentbased_always_on"),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -150,6 +168,8 @@ export interface Config {
     timeoutMs: number;
     /** How long a rotated-out signing secret keeps signing alongside the new one. */
     secretGraceMs: number;
+    /** Send the delivery span's W3C trace context (traceparent) to the endpoint; off by default. */
+    traceContext: boolean;
   };
   sessionTtlMs: number;
   /**
@@ -191,6 +211,8 @@ export interface OperationsConfig {
   /** off: documents only; allow: ids from the manifest too; require: ids only (see src/graphql/persisted-operations.ts). */
   persistedOperations: "off" | "allow" | "require";
   persistedOperationsFile?: string;
+  /** Where spans go and how they are sampled; undefined: tracing is off and its SDK never loaded. */
+  tracing?: TracingSettings;
 }
 
 export interface HttpConfig {
@@ -261,6 +283,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       secretGraceMs: e.WEBHOOK_SECRET_GRACE_HOURS * 3600_000,
+      traceContext: e.WEBHOOK_TRACE_CONTEXT,
     },
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     credentialCache: { ttlMs: e.CREDENTIAL_CACHE_SECONDS * 1000, maxEntries: e.CREDENTIAL_CACHE_ENTRIES },
@@ -363,6 +386,7 @@ function resolveOperations(e: Env): OperationsConfig {
     shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
     persistedOperations: e.PERSISTED_OPERATIONS,
     persistedOperationsFile: e.PERSISTED_OPERATIONS_FILE,
+    tracing: tracingSettings(e),
   };
 }
 

@@ -11,6 +11,7 @@ import type { PluginHost } from "./plugin-host/host.js";
 import type { Realtime } from "./events/realtime.js";
 import type { CredentialCache } from "./auth/credential-cache.js";
 import { NIL_UUID } from "./constants.js";
+import type { Tracing } from "./observability/tracing.js";
 
 /** What every resolver and service receives. Nothing reads globals. */
 export interface Context {
@@ -30,6 +31,8 @@ export interface Context {
   authorization?: string | null;
   /** This instance's credential cache: a request that revokes a credential awaits its settle(). */
   credentials?: CredentialCache;
+  /** OpenTelemetry tracing; undefined while it is off (no OTLP endpoint set). */
+  tracing?: Tracing;
   /** Personal data this request has read, for the audit log. */
   privacy: PersonalDataReads;
   /** Set by signIn and acceptInvitation: the agent whose session this request started. */
@@ -53,6 +56,7 @@ export interface ContextInput {
   realtime: Realtime;
   authorization?: string | null;
   credentials?: CredentialCache;
+  tracing?: Tracing;
 }
 
 // Anonymous callers reach only sign-in mutations; should anything else read

@@ -36,6 +36,7 @@ import { readinessCheck } from "./readiness.js";
 import { createMetrics } from "./observability/metrics.js";
 import { handleMetrics, METRICS_PATH } from "./observability/metrics-route.js";
 import { logAccess } from "./observability/access-log.js";
+import { startTracing } from "./observability/tracing.js";
 import { loadManifest, persistedOperations, socketDocument } from "./graphql/persisted-operations.js";
 import { drainRequests } from "./http/drain.js";
 import { schema } from "./graphql/schema.js";
@@ -125,6 +126,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     if (!options.database) await database.close();
     throw err;
   });
+  // Off without an OTLP endpoint: then the SDK is not even loaded.
+  const tracing = await startTracing(config.operations.tracing, log);
   const signInLimiter = new SignInLimiter({ ...config.signIn, redisUrl: config.redisUrl, log });
   // A broken manifest stops the server here, with a message naming the plugin and the problem.
   const registry = new PluginRegistry(options.plugins ?? shippedPlugins);
@@ -139,7 +142,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const credentials = await startCredentialCache(database, config.credentialCache, log);
   const auth = { cache: credentials, log };
   const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs, config.eventRetentionDays, auth, config.sequencerPollMs);
-  const services = { config, database, log, signInLimiter, plugins, realtime };
+  const services = { config, database, log, signInLimiter, plugins, realtime, tracing };
   const requestIds = new WeakMap<Request, string>();
   // Off without METRICS_TOKEN: nothing is counted that nobody may read.
   const metrics = config.operations.metricsToken ? createMetrics(database, log) : undefined;
@@ -182,6 +185,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       ...(manifest && persisted !== "off"
         ? [persistedOperations({ mode: persisted, manifest, mayRunDocuments: (request) => agentInDevelopment(request.headers.get("authorization")) })]
         : []),
+      // After persisted operations, which put the manifest's document into the params the span hashes.
+      ...(tracing ? [tracing.plugin()] : []),
       errorsPlugin(log, { suggestions: config.http.introspection }),
       queryLimits(config.limits),
       introspectionGuard(config.http.introspection),
@@ -241,6 +246,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         realtime,
         authorization,
         credentials,
+        tracing,
       });
     },
   });
@@ -259,7 +265,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // Requests under way, so that a shutdown can wait for them (src/http/drain.ts).
   const inFlight = new Set<ServerResponse>();
   let draining = false;
-  const http = createHttpServer((req, res) => {
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     // One request id for every route: in the access log, the response header and yoga's context.
     const given = req.headers["x-request-id"];
     const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
@@ -287,7 +293,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       return;
     }
     yoga(req, res);
-  });
+  };
+  // With tracing on, each request runs in its span (continuing the caller's trace); off, nothing is in the way.
+  const http = createHttpServer(tracing ? (req, res) => tracing.serve(req, res, () => route(req, res)) : route);
   // Longer than the idle timeout of the clients and proxies in front (often 60 s): a kept-alive
   // connection is never closed here at the moment a client sends the next request on it.
   http.keepAliveTimeout = 65_000;
@@ -357,6 +365,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         ["rate limiter", () => apiRate.close()],
         ["sign-in limiter", () => signInLimiter.close()],
         ["database", () => !options.database && database.close()],
+        // Last, so that the spans of everything above are sent too.
+        ...(tracing ? [["traces (sent to the collector)", () => tracing.shutdown()] satisfies [string, () => Promise<void>]] : []),
       ]);
     },
   };

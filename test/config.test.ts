@@ -45,4 +45,53 @@ describe("configuration from the environment", () => {
   it("requires an encryption key with a PostgreSQL server", () => {
     expect(() => loadConfig({ DATABASE_URL: "postgres://localhost/x" })).toThrow(/ENCRYPTION_KEY/);
   });
+
+  it("turns tracing on with an OTLP endpoint only, as OpenTelemetry's variables say", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "deskgraph-"));
+    expect(loadConfig({ DATA_DIR: dir }).operations.tracing).toBeUndefined();
+    expect(loadConfig({ DATA_DIR: dir }).webhooks.traceContext).toBe(false);
+    expect(loadConfig({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }).operations.tracing).toEqual({
+      tracesUrl: "http://collector:4318/v1/traces",
+      headers: {},
+      serviceName: "deskgraph",
+      sampler: "parentbased_always_on",
+      ratio: 1,
+    });
+    const configured = loadConfig({
+      DATA_DIR: dir,
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://traces.example.com/otlp",
+      OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Basic%20dXNlcjpwdw==, x-tenant=ops",
+      OTEL_SERVICE_NAME: "desk-eu-1",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.25",
+    }).operations.tracing;
+    expect(configured).toEqual({
+      tracesUrl: "https://traces.example.com/otlp",
+      headers: { authorization: "Basic dXNlcjpwdw==", "x-tenant": "ops" },
+      serviceName: "desk-eu-1",
+      sampler: "parentbased_traceidratio",
+      ratio: 0.25,
+    });
+    expect(loadConfig({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }).operations.tracing).toBeUndefined();
+  });
+
+  it("refuses tracing settings it cannot honour, without echoing header values", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "deskgraph-"));
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", ...env });
+      } catch (err) {
+        return (err as ConfigError).problems.join("\n");
+      }
+      throw new Error(`accepted ${JSON.stringify(env)}`);
+    };
+    expect(problems({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toMatch(/OTEL_EXPORTER_OTLP_PROTOCOL: only http\/json/);
+    expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4317" })).toMatch(/OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
+    expect(problems({ OTEL_TRACES_SAMPLER: "jaeger_remote" })).toMatch(/OTEL_TRACES_SAMPLER/);
+    expect(problems({ OTEL_TRACES_SAMPLER_ARG: "2" })).toMatch(/OTEL_TRACES_SAMPLER_ARG/);
+    const headers = problems({ OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=fine,topsecretvalue" });
+    expect(headers).toMatch(/OTEL_EXPORTER_OTLP_HEADERS: entry 2 is not name=value/);
+    expect(headers).not.toContain("topsecretvalue");
+  });
 });

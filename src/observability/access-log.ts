@@ -28,10 +28,11 @@ export function logAccess(log: Logger, req: IncomingMessage, res: ServerResponse
   });
 }
 
-const PROBES = new Set(["/health", "/ready", "/metrics"]);
+/** Probes and scrapes: polled every few seconds, quiet in logs and traces. */
+export const PROBES = new Set(["/health", "/ready", "/metrics"]);
 
 /** The path without its query string; a data export's download path carries its signed token, which is left out. */
-function pathOf(url = "/"): string {
+export function pathOf(url = "/"): string {
   const path = url.split("?")[0]!;
   return path.startsWith("/exports/") ? "/exports/…" : path;
 }

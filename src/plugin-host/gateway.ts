@@ -1,6 +1,7 @@
 import { recordAudit } from "../audit/service.js";
 import { AppError } from "../errors.js";
 import type { Context } from "../context.js";
+import { traced, type SpanHandle } from "../observability/tracing.js";
 import { decideMany, decisionError } from "../privacy/consent.js";
 import { installOf } from "./install.js";
 import type { OutboundCall } from "./plugin.js";
@@ -13,8 +14,25 @@ import { transferStatus } from "./transfer.js";
  * (consent, objection, restriction). Then it makes the call and records it:
  * plugin, operation, purpose, categories, subject ids, duration, outcome;
  * never the payload.
+ *
+ * With tracing on, the whole of it is a CLIENT span named after the plugin
+ * and operation, with the purpose, categories, tenant and outcome: not the
+ * subjects (they are people) and not the payload. No trace context goes to
+ * the vendor: its SDK makes the request, and a subprocessor has no business
+ * with the operator's traces.
  */
-export async function throughGateway<T>(ctx: Context, pluginId: string, call: OutboundCall, send: () => Promise<T>): Promise<T> {
+export function throughGateway<T>(ctx: Context, pluginId: string, call: OutboundCall, send: () => Promise<T>): Promise<T> {
+  const attributes = {
+    "deskgraph.plugin.id": pluginId,
+    "deskgraph.plugin.operation": call.operation,
+    "deskgraph.plugin.purpose": call.purpose,
+    "deskgraph.plugin.categories": call.categories,
+    "deskgraph.tenant.id": ctx.viewer?.tenantId,
+  };
+  return traced(ctx.tracing, `plugin ${pluginId} ${call.operation}`, { kind: "client", attributes }, (span) => gatewayCall(ctx, pluginId, call, send, span));
+}
+
+async function gatewayCall<T>(ctx: Context, pluginId: string, call: OutboundCall, send: () => Promise<T>, span: SpanHandle): Promise<T> {
   const started = Date.now();
   let outcome: "OK" | "REFUSED" | "FAILED" = "OK";
   let errorCode: string | null = null;
@@ -29,6 +47,8 @@ export async function throughGateway<T>(ctx: Context, pluginId: string, call: Ou
     errorCode = (err as { extensions?: { code?: string } }).extensions?.code ?? (err as { code?: string }).code?.toString() ?? "VENDOR_ERROR";
     throw err;
   } finally {
+    span.set({ "deskgraph.plugin.outcome": outcome });
+    if (errorCode) span.fail(errorCode);
     await ctx.db.pluginCall
       .create({
         data: {

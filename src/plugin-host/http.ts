@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ContextInput } from "../context.js";
 import { runtimeFor } from "./runtime.js";
 
-type Services = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins" | "realtime">;
+type Services = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins" | "realtime" | "tracing">;
 
 const MAX_BODY = 1024 * 1024;
 

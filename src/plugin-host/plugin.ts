@@ -62,7 +62,7 @@ export interface MessageCreatedEvent {
 }
 
 /** What a plugin's background work receives: the services the core's own workers use. */
-export type PluginServices = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins" | "realtime">;
+export type PluginServices = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins" | "realtime" | "tracing">;
 
 /** Background work a plugin runs for all tenants, started and stopped with the server. */
 export interface PluginWorker {

@@ -20,6 +20,7 @@ import { retryDelay } from "../retry.js";
 import { BackgroundLoop } from "../background/loop.js";
 import { describeOutage } from "../db/unavailable.js";
 import { outboundGuard } from "../outbound/guard.js";
+import { traced, type Tracing } from "../observability/tracing.js";
 
 export interface WebhookWorkerDeps {
   config: Config;
@@ -29,6 +30,7 @@ export interface WebhookWorkerDeps {
   plugins: PluginHost;
   realtime: Realtime;
   schema: GraphQLSchema;
+  tracing?: Tracing;
 }
 
 /** How many deliveries an instance sends at once. */
@@ -159,7 +161,21 @@ export class WebhookWorker {
     });
   }
 
-  private async deliver(d: Leased): Promise<void> {
+  /**
+   * One attempt, in a trace of its own (even when a request's commit woke the
+   * worker): its statements and its POST are the span's children.
+   */
+  private deliver(d: Leased): Promise<void> {
+    const attributes = {
+      "deskgraph.tenant.id": d.tenantId,
+      "deskgraph.webhook.endpoint_id": d.endpointId,
+      "deskgraph.webhook.delivery_id": d.id,
+      "deskgraph.webhook.attempt": d.attempts,
+    };
+    return traced(this.deps.tracing, "webhook delivery", { kind: "internal", root: true, attributes }, () => this.attempt(d));
+  }
+
+  private async attempt(d: Leased): Promise<void> {
     const { prisma } = this.deps.database;
     const endpoint = await prisma.webhookEndpoint.findUnique({ where: { id: d.endpointId } });
     if (!endpoint) return; // deleted meanwhile, and its deliveries with it
@@ -199,7 +215,7 @@ export class WebhookWorker {
       "webhook-timestamp": String(timestamp),
       "webhook-signature": signatureHeader(secrets, webhookId, timestamp, body),
     };
-    const result = await this.sender.send(endpoint.url, headers, body, this.shutdown.signal);
+    const result = await this.post(endpoint.url, headers, body);
     if (result.sent) await this.auditReads(ctx, endpoint, d);
     if (!result.error) {
       await this.finish(d, { status: "SUCCEEDED", lastStatusCode: result.status ?? null, lastError: null });
@@ -209,6 +225,28 @@ export class WebhookWorker {
     } else {
       await this.retryOrGiveUp(d, result);
     }
+  }
+
+  /**
+   * Sends in a CLIENT span naming the receiver's host, not its whole URL (a
+   * query string can hold a partner's token). The span's traceparent goes
+   * along only with WEBHOOK_TRACE_CONTEXT: by default a partner learns
+   * nothing of this server's traces.
+   */
+  private post(endpoint: string, headers: Record<string, string>, body: string): Promise<SendResult> {
+    const url = new URL(endpoint);
+    const attributes = {
+      "http.request.method": "POST",
+      "server.address": url.hostname,
+      "server.port": Number(url.port) || (url.protocol === "https:" ? 443 : 80),
+    };
+    return traced(this.deps.tracing, "POST", { kind: "client", attributes }, async (span) => {
+      const traceContext = this.deps.config.webhooks.traceContext ? span.traceHeaders() : {};
+      const result = await this.sender.send(endpoint, { ...headers, ...traceContext }, body, this.shutdown.signal);
+      span.set({ "http.response.status_code": result.status });
+      if (result.error) span.fail(result.status ? String(result.status) : "no_response");
+      return result;
+    });
   }
 
   /** A bug or an outage, not the receiver's doing: logged, and the attempt still counts towards the bound. */
@@ -261,9 +299,9 @@ export class WebhookWorker {
   }
 
   private context(viewer: Viewer, d: Leased): Context {
-    const { config, database, log, signInLimiter, plugins, realtime } = this.deps;
+    const { config, database, log, signInLimiter, plugins, realtime, tracing } = this.deps;
     const requestId = `webhook-${d.id}-${d.attempts}`;
-    return createContext({ requestId, config, database, log: log.child({ requestId }), clientIp: "webhook", viewer, signInLimiter, plugins, realtime });
+    return createContext({ requestId, config, database, log: log.child({ requestId }), clientIp: "webhook", viewer, signInLimiter, plugins, realtime, tracing });
   }
 
   /**

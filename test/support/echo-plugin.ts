@@ -4,12 +4,17 @@ import type { PluginDefinition } from "../../src/plugin-host/plugin.js";
 
 /** A vendor API on 127.0.0.1 that records what it receives. */
 export async function startVendor() {
-  const received: { path: string; body: any; authorization?: string }[] = [];
+  const received: { path: string; body: any; authorization?: string; headers: IncomingMessage["headers"] }[] = [];
   let failNext = 0;
   const server = createServer(async (req: IncomingMessage, res) => {
     let raw = "";
     for await (const chunk of req) raw += chunk;
-    received.push({ path: req.url ?? "", body: raw ? JSON.parse(raw) : null, authorization: req.headers.authorization });
+    received.push({
+      path: req.url ?? "",
+      body: raw ? JSON.parse(raw) : null,
+      authorization: req.headers.authorization,
+      headers: req.headers,
+    });
     if (failNext > 0) {
       failNext--;
       res.writeHead(503).end("unavailable");
