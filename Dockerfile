@@ -17,7 +17,7 @@ COPY prisma.config.ts tsconfig.json tsconfig.build.json ./
 COPY prisma ./prisma
 COPY src ./src
 COPY plugins ./plugins
-COPY scripts/copy-build-assets.mjs ./scripts/
+COPY scripts/copy-build-assets.mjs scripts/build-snapshot.mjs ./scripts/
 RUN npx prisma generate && npm run build
 
 # 2. Production dependencies only.
@@ -37,6 +37,8 @@ COPY --from=runtime-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # `deskgraph <command>` (tenant, migrate, sweep …) runs the compiled build here: docker exec <container> ./bin/deskgraph.js tenant list
 COPY bin ./bin
+# The migrated empty database a new DATA_DIR starts from (made by the build; src/db/snapshot.ts).
+COPY --from=build /app/node_modules/.cache/deskgraph ./node_modules/.cache/deskgraph
 # "type": "module": dist/ is ESM.
 COPY package.json ./
 # The embedded database and its generated encryption key live in DATA_DIR (unused with DATABASE_URL).

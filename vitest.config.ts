@@ -5,6 +5,8 @@ export default defineConfig({
   resolve: { alias: { graphql: "graphql/index.js" } },
   test: {
     include: ["test/**/*.test.ts", "plugins/**/*.test.ts"],
+    // The migrated database snapshot each embedded test database is loaded from.
+    globalSetup: ["test/support/global-setup.ts"],
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 30_000,

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { API_KEY_SCOPES } from "../src/auth/permissions.js";
@@ -36,19 +36,21 @@ export async function seedDemo(database: Database, dataDir: string): Promise<Dem
   const db = database.forTenant(tenant.id);
   const t = { tenantId: tenant.id };
 
-  const agent = await db.agent.create({ data: { ...t, email: "alex@demo.test", name: "Alex Agent", role: "AGENT" } });
+  // Set-based: one statement per table (IDs made here), not one per row — the seed is part of a first start.
+  const agent = { ...t, id: randomUUID(), email: "alex@demo.test", name: "Alex Agent", role: "AGENT" as const };
+  await db.agent.create({ data: agent });
   await db.apiKey.create({
     data: { ...t, name: "Demo integration", scopes: API_KEY_SCOPES, prefix: apiKey.token.slice(0, 12), secretHash: apiKey.hash, createdById: owner.id },
   });
   const acme = await db.organization.create({ data: { ...t, name: "Acme GmbH", domain: "acme.example" } });
-  const contacts = await Promise.all(
-    [
-      { name: "Jonas Weber", email: "jonas@acme.example", phone: "+4930901820", locale: "de", organizationId: acme.id },
-      { name: "Camille Martin", email: "camille@example.fr", phone: "+33612345678", locale: "fr" },
-      { name: "Sanne de Vries", email: "sanne@example.nl", locale: "nl" },
-    ].map((c) => db.contact.create({ data: { ...t, ...c } })),
-  );
-  const [billing, bug] = await Promise.all(["billing", "bug"].map((name) => db.tag.create({ data: { ...t, name } })));
+  const contacts = [
+    { name: "Jonas Weber", email: "jonas@acme.example", phone: "+4930901820", locale: "de", organizationId: acme.id },
+    { name: "Camille Martin", email: "camille@example.fr", phone: "+33612345678", locale: "fr" },
+    { name: "Sanne de Vries", email: "sanne@example.nl", locale: "nl" },
+  ].map((c) => ({ ...t, id: randomUUID(), ...c }));
+  await db.contact.createMany({ data: contacts });
+  const [billing, bug] = ["billing", "bug"].map((name) => ({ ...t, id: randomUUID(), name }));
+  await db.tag.createMany({ data: [billing!, bug!] });
 
   const tickets = [
     { subject: "Invoice shows the wrong VAT number", status: "OPEN", priority: "HIGH", channel: "EMAIL", tags: [billing!], from: 0 },
@@ -56,34 +58,44 @@ export async function seedDemo(database: Database, dataDir: string): Promise<Dem
     { subject: "How do I add a second mailbox?", status: "PENDING", priority: "LOW", channel: "CHAT", tags: [], from: 2 },
     { subject: "Refund for the duplicate charge", status: "SOLVED", priority: "NORMAL", channel: "EMAIL", tags: [billing!], from: 0 },
   ] as const;
-  for (const [i, spec] of tickets.entries()) {
-    const requester = contacts[spec.from]!;
-    const ticket = await db.ticket.create({
-      data: {
-        ...t,
-        number: i + 1,
-        subject: spec.subject,
-        status: spec.status,
-        priority: spec.priority,
-        channel: spec.channel,
-        requesterId: requester.id,
-        assigneeId: spec.status === "NEW" ? null : agent.id,
-        solvedAt: spec.status === "SOLVED" ? new Date() : null,
-      },
-    });
-    await db.message.create({
-      data: { ...t, ticketId: ticket.id, authorType: "CONTACT", authorContactId: requester.id, body: `Hello, ${spec.subject.toLowerCase()}. Can you help?`, channel: spec.channel },
-    });
-    if (spec.status !== "NEW") {
-      await db.message.create({
-        data: { ...t, ticketId: ticket.id, authorType: "AGENT", authorAgentId: agent.id, internal: true, body: "Checked the account; looks like a known issue.", channel: spec.channel },
-      });
-      await db.message.create({
-        data: { ...t, ticketId: ticket.id, authorType: "AGENT", authorAgentId: agent.id, body: "Thanks for reaching out, we are on it.", channel: spec.channel },
-      });
-    }
-    if (spec.tags.length) await db.ticketTag.createMany({ data: spec.tags.map((tag) => ({ ...t, ticketId: ticket.id, tagId: tag.id })) });
-  }
+  // A conversation reads in order: each message a minute after the one before, the last a minute ago.
+  const minute = 60_000;
+  const start = Date.now() - tickets.length * 3 * minute;
+  const at = (ticket: number, message: number) => new Date(start + (ticket * 3 + message) * minute);
+  const rows = tickets.map((spec, i) => ({ spec, id: randomUUID(), number: i + 1, requester: contacts[spec.from]! }));
+  await db.ticket.createMany({
+    data: rows.map(({ spec, id, number, requester }) => ({
+      ...t,
+      id,
+      number,
+      subject: spec.subject,
+      status: spec.status,
+      priority: spec.priority,
+      channel: spec.channel,
+      requesterId: requester.id,
+      assigneeId: spec.status === "NEW" ? null : agent.id,
+      solvedAt: spec.status === "SOLVED" ? new Date() : null,
+      createdAt: at(number - 1, 0),
+      // As the ticket service keeps it: the time of the last message the requester saw.
+      lastMessageAt: at(number - 1, spec.status === "NEW" ? 0 : 2),
+    })),
+  });
+  await db.message.createMany({
+    data: rows.flatMap(({ spec, id: ticketId, requester }, i) => {
+      const question = { ...t, ticketId, authorType: "CONTACT" as const, authorContactId: requester.id, channel: spec.channel, createdAt: at(i, 0) };
+      const answers = { ...t, ticketId, authorType: "AGENT" as const, authorAgentId: agent.id, channel: spec.channel };
+      return [
+        { ...question, body: `Hello, ${spec.subject.toLowerCase()}. Can you help?` },
+        ...(spec.status === "NEW"
+          ? []
+          : [
+              { ...answers, internal: true, body: "Checked the account; looks like a known issue.", createdAt: at(i, 1) },
+              { ...answers, body: "Thanks for reaching out, we are on it.", createdAt: at(i, 2) },
+            ]),
+      ];
+    }),
+  });
+  await db.ticketTag.createMany({ data: rows.flatMap(({ spec, id: ticketId }) => spec.tags.map((tag) => ({ ...t, ticketId, tagId: tag.id }))) });
   await setTicketCounter(database.prisma, tenant.id, tickets.length);
 
   const credentials = { tenant: "demo", email: owner.email, password, apiKey: apiKey.token };

@@ -15,7 +15,7 @@ import { outboundGuard } from "../../src/outbound/guard.js";
 export async function searchBackendFor(runtime: PluginRuntime, clientFor: ClientFor): Promise<SearchBackend | null> {
   const state = await currentState(runtime);
   if (!state || !isReady(state)) return null;
-  const client = clientFor(runtime.settings, outboundGuard(runtime.core.config));
+  const client = await clientFor(runtime.settings, outboundGuard(runtime.core.config));
   return {
     name: "elasticsearch",
     async search(request) {

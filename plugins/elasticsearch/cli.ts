@@ -43,7 +43,7 @@ export async function runReindexCommand(
   }
   print(`Rebuilding the search index of ${tenant.slug} on ${runtime.settings.node}; searching continues on the current index (or PostgreSQL) meanwhile.`);
   try {
-    const result = await reindexTenant(runtime, clientFactory(Connection)(runtime.settings, outboundGuard(runtime.core.config)), { batch, progress: print });
+    const result = await reindexTenant(runtime, await clientFactory(Connection)(runtime.settings, outboundGuard(runtime.core.config)), { batch, progress: print });
     print(
       `Done: ${result.indexed} documents in ${result.index}` +
         (result.removed ? ` (${result.removed} left out: restricted or erased subjects, redacted messages)` : "") +

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Client, HttpConnection, type BaseConnection } from "@elastic/elasticsearch";
+import type { BaseConnection, Client } from "@elastic/elasticsearch";
 import { isAddressRefusal, type OutboundGuard } from "../../src/outbound/guard.js";
 
 export interface ElasticsearchSettings {
@@ -25,10 +25,13 @@ export type ConnectionClass = typeof BaseConnection;
  * outbound guard's agents (its HttpConnection takes an agent; the default
  * undici connection offers no place to check the address it connects to), and
  * an IP literal is checked again before the client is built.
+ *
+ * The SDK (and the HTTP, Arrow and tracing libraries it brings, a fifth of the
+ * modules a server would load) is loaded with the first client, not with the server.
  */
 export function clientFactory(Connection?: ConnectionClass) {
   const clientsByGuard = new WeakMap<OutboundGuard, Map<string, Client>>();
-  return (settings: ElasticsearchSettings, guard: OutboundGuard): Client => {
+  return async (settings: ElasticsearchSettings, guard: OutboundGuard): Promise<Client> => {
     const { node, apiKey } = settings;
     if (!node || !apiKey) throw Object.assign(new Error("Elasticsearch is not configured"), { code: "PLUGIN_NOT_CONFIGURED" });
     const url = guard.checkUrlNow(node);
@@ -37,6 +40,10 @@ export function clientFactory(Connection?: ConnectionClass) {
     if (!clients) clientsByGuard.set(guard, (clients = new Map()));
     let client = clients.get(key);
     if (!client) {
+      const { Client, HttpConnection } = await import("@elastic/elasticsearch");
+      // Looked up again: another call may have built it while the module loaded.
+      client = clients.get(key);
+      if (client) return client;
       client = new Client({
         node,
         auth: { apiKey },

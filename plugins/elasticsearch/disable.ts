@@ -14,7 +14,7 @@ export async function dropIndexOnDisable(runtime: PluginRuntime, clientFor: Clie
   const indices = [state?.activeIndex, state?.buildingIndex].filter((i): i is string => !!i);
   const store = `Elasticsearch index ${state?.alias ?? "(none built)"}`;
   if (!indices.length) return { store, deleted: 0, note: "no index built" };
-  const client = clientFor(runtime.settings, outboundGuard(runtime.core.config));
+  const client = await clientFor(runtime.settings, outboundGuard(runtime.core.config));
   await runtime.call({ operation: "deleteIndex", purpose: "support", categories: [], subjectIds: [], deletesOnly: true }, () =>
     client.indices.delete({ index: indices, ignore_unavailable: true }),
   );

@@ -39,7 +39,7 @@ describe.skipIf(!URL)("Elasticsearch (live cluster)", () => {
     await worker.idle();
     await worker.kick();
     await worker.idle();
-    await client().indices.refresh({ index: `${PREFIX}-${t.id}` });
+    await (await client()).indices.refresh({ index: `${PREFIX}-${t.id}` });
   };
   const search = async (text: SearchTerm[][], notes = true) => {
     const runtime = (await worker.runtimeFor(t.id))!;
@@ -53,7 +53,7 @@ describe.skipIf(!URL)("Elasticsearch (live cluster)", () => {
     t = await app.tenant();
   });
   afterAll(async () => {
-    await client().indices.delete({ index: `${PREFIX}-*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => {});
+    await client().then((c) => c.indices.delete({ index: `${PREFIX}-*`, ignore_unavailable: true, allow_no_indices: true })).catch(() => {});
     await app?.close();
   });
 

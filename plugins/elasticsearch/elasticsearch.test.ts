@@ -109,11 +109,11 @@ describe("the cluster URL", () => {
       // The client's own HTTP connection, as in production: no mock.
       const clientFor = clientFactory();
       const strict = new OutboundGuard();
-      expect(() => clientFor({ node: `http://127.0.0.1:${port}`, apiKey: "k" }, strict)).toThrow(/127\.0\.0\.1 is a loopback address: not allowed for outbound calls/);
-      const byName = await clientFor({ node: `http://localhost:${port}`, apiKey: "k" }, strict).info().catch((e: unknown) => e);
+      await expect(clientFor({ node: `http://127.0.0.1:${port}`, apiKey: "k" }, strict)).rejects.toThrow(/127\.0\.0\.1 is a loopback address: not allowed for outbound calls/);
+      const byName = await (await clientFor({ node: `http://localhost:${port}`, apiKey: "k" }, strict)).info().catch((e: unknown) => e);
       expect(failureCode(byName)).toBe("ADDRESS_NOT_ALLOWED");
       expect(requests).toBe(0);
-      const info = await clientFor({ node: `http://127.0.0.1:${port}`, apiKey: "k" }, new OutboundGuard(parseAllowList("127.0.0.1/32"))).info();
+      const info = await (await clientFor({ node: `http://127.0.0.1:${port}`, apiKey: "k" }, new OutboundGuard(parseAllowList("127.0.0.1/32")))).info();
       expect(info.cluster_name).toBe("c");
       expect(requests).toBe(1);
     } finally {
@@ -368,7 +368,7 @@ describe("outbox", () => {
     const x = await ticket(t, "Fresh state", "body");
     await drain();
     const doc = [...cluster.indices.get([...cluster.aliases.get(alias(t))!][0]!)!.docs.entries()].find(([id]) => id === `ticket-${x.id}`)![1];
-    const client = clientFactory(cluster.Connection)({ node: NODE, apiKey: "k" }, new OutboundGuard(parseAllowList(ALLOW)));
+    const client = await clientFactory(cluster.Connection)({ node: NODE, apiKey: "k" }, new OutboundGuard(parseAllowList(ALLOW)));
     const r = await client.bulk({ operations: [{ index: { _index: alias(t), _id: `ticket-${x.id}`, routing: t.id, version: doc.version - 1, version_type: "external" } }, { ...doc.source, subject: "Stale state" }] });
     expect(r.items[0]!.index!.status).toBe(409);
     expect(cluster.docs(alias(t)).find((d) => d.id === x.id)).toMatchObject({ subject: "Fresh state" });
@@ -445,7 +445,7 @@ describe("rebuild", () => {
     const lines: string[] = [];
     let during: Awaited<ReturnType<typeof ticket>> | undefined;
     const since = cluster.requests.length;
-    const result = await reindexTenant(rt as PluginRuntime, clientFactory(cluster.Connection)(rt.settings, outboundGuard(rt.core.config)), {
+    const result = await reindexTenant(rt as PluginRuntime, await clientFactory(cluster.Connection)(rt.settings, outboundGuard(rt.core.config)), {
       batch: 2,
       progress: async (line) => {
         lines.push(line);

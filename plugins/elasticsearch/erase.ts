@@ -32,7 +32,7 @@ export async function eraseFromIndex(
       ? [{ term: { fromEmail: email } }, { match_phrase: { body: email } }, { match_phrase: { subject: email } }, { match_phrase: { email } }]
       : []),
   ];
-  const client = clientFor(runtime.settings, outboundGuard(runtime.core.config));
+  const client = await clientFor(runtime.settings, outboundGuard(runtime.core.config));
   let deleted = 0;
   await runtime.call({ operation: "erase", purpose: "support", categories: [], subjectIds: [], deletesOnly: true }, async () => {
     for (const index of indices) {

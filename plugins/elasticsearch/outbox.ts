@@ -163,7 +163,7 @@ export class OutboxWorker implements PluginWorker {
     const refs = new Map<string, DocRef>();
     for (const r of leased) refs.set(docKey({ kind: r.kind, id: r.docId }), { kind: r.kind, id: r.docId });
     const { version, ops } = await readVersioned(runtime.core.db, tenantId, [...refs.values()]);
-    const outcome = await sendBulk(runtime, this.clientFor(runtime.settings, outboundGuard(runtime.core.config)), targets, version, ops);
+    const outcome = await sendBulk(runtime, await this.clientFor(runtime.settings, outboundGuard(runtime.core.config)), targets, version, ops);
     const key = (r: Leased) => docKey({ kind: r.kind, id: r.docId });
     await this.remove(leased.filter((r) => outcome.done.has(key(r))));
     const failed = leased.filter((r) => !outcome.done.has(key(r)));
@@ -212,7 +212,8 @@ export class OutboxWorker implements PluginWorker {
       const buildAlive = !!state?.buildingIndex && !!state.buildHeartbeat && state.buildHeartbeat.getTime() >= Date.now() - BUILD_STALE_MS;
       if (isReady(state) || buildAlive) continue;
       const log = runtime.log.child({ pluginId: ELASTICSEARCH });
-      this.building = reindexTenant(runtime, this.clientFor(runtime.settings, outboundGuard(runtime.core.config)), { progress: (line) => log.info(line), signal: this.shutdown.signal })
+      this.building = this.clientFor(runtime.settings, outboundGuard(runtime.core.config))
+        .then((client) => reindexTenant(runtime, client, { progress: (line) => log.info(line), signal: this.shutdown.signal }))
         .then((r) => {
           this.buildNotBefore.delete(tenantId);
           log.info({ index: r.index, indexed: r.indexed }, "search index built; searching uses Elasticsearch now");

@@ -1,6 +1,5 @@
 import type { PluginDefinition } from "../../src/plugin-host/plugin.js";
 import { manifest } from "./manifest.js";
-import { createStripeProvider } from "./provider.js";
 
 /**
  * Stripe Billing: the operator bills its tenants. Configured from the
@@ -10,7 +9,8 @@ import { createStripeProvider } from "./provider.js";
  */
 export const stripeBilling: PluginDefinition = {
   manifest,
-  billing: { createProvider: createStripeProvider },
+  // The provider's module, and with it the Stripe SDK, is loaded only where billing is configured.
+  billing: { createProvider: async (options) => (await import("./provider.js")).createStripeProvider(options) },
   // Stripe holds the tenants' billing records, never data of their contacts.
   erase: async () => ({ store: "Stripe", deleted: 0, note: "Stripe holds billing data of the tenant only, none of its contacts" }),
 };

@@ -393,7 +393,7 @@ describe("reconciliation", () => {
     const { PluginRegistry } = await import("../../src/plugin-host/registry.js");
     const { shippedPlugins } = await import("../index.js");
     const config = loadConfig({ DATA_DIR: "memory://", STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_URL: api.url, BILLING_PLANS_FILE: PLANS_FILE });
-    const billingHost = createBillingHost(config, new PluginRegistry(shippedPlugins))!;
+    const billingHost = (await createBillingHost(config, new PluginRegistry(shippedPlugins)))!;
     expect(await runReconcileCommand(billingHost, app.database, t.slug, (l) => lines.push(l))).toBe(0);
     expect(lines.join("\n")).toMatch(new RegExp(`${t.slug}\\s+TEAM ACTIVE seats=2\\s+TEAM PAST_DUE seats=8 payment-failed\\s+REPAIRED`));
     expect(await billing(t)).toMatchObject({ seats: 8, status: "PAST_DUE", readOnly: false });

@@ -82,7 +82,8 @@ export interface BillingProvider {
 
 /** What a billing plugin contributes: a provider built from the operator's configuration. */
 export interface BillingPluginHooks {
-  createProvider(options: { secretKey: string; webhookSecret: string; apiUrl?: string }): BillingProvider;
+  /** Asynchronous, so that a plugin loads its SDK only where billing is configured. */
+  createProvider(options: { secretKey: string; webhookSecret: string; apiUrl?: string }): Promise<BillingProvider>;
 }
 
 /** A refusal or failure reported by the provider, with its stable code (e.g. card_declined). */

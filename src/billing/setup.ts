@@ -12,10 +12,10 @@ interface Plugins {
  * billing (plugins/stripe-billing). A configured key without such a plugin is
  * a deployment mistake worth stopping for.
  */
-export function createBillingHost(config: Config, registry: Plugins): BillingHost | undefined {
+export async function createBillingHost(config: Config, registry: Plugins): Promise<BillingHost | undefined> {
   if (!config.billing) return undefined;
   const def = registry.list().find((d) => d.billing);
   if (!def?.billing) throw new Error("STRIPE_SECRET_KEY is set but no billing plugin is loaded (plugins/stripe-billing)");
   const { secretKey, webhookSecret, apiUrl } = config.billing.stripe;
-  return { pluginId: def.manifest.id, provider: def.billing.createProvider({ secretKey, webhookSecret, apiUrl }), config: config.billing };
+  return { pluginId: def.manifest.id, provider: await def.billing.createProvider({ secretKey, webhookSecret, apiUrl }), config: config.billing };
 }

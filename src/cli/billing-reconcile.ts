@@ -15,7 +15,7 @@ export const billingReconcile: Command = {
       import("../plugin-host/registry.js"),
       import("../plugin-host/shipped.js"),
     ]);
-    const host = createBillingHost(config, new PluginRegistry(shippedPlugins));
+    const host = await createBillingHost(config, new PluginRegistry(shippedPlugins));
     if (!host) {
       io.err("Billing is off: set STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and BILLING_PLANS_FILE.");
       return 1;

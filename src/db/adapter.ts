@@ -1,11 +1,12 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import { EXTENSIONS } from "./extensions.js";
+import { extractSnapshot, readSnapshot, SNAPSHOT_DIR } from "./snapshot.js";
 
 export interface DatabaseTarget {
   /** postgres://… for a server; undefined for the embedded database. */
@@ -14,6 +15,8 @@ export interface DatabaseTarget {
   dataDir: string;
   /** How long opening one server connection may take (and waiting for a free one in the pool). */
   databaseConnectTimeoutMs?: number;
+  /** Where a new embedded database looks for its migrated snapshot (src/db/snapshot.ts); tests point it elsewhere. */
+  snapshotDir?: string;
 }
 
 /** Told about every error of a query or a server connection (the health probe decides what it means). */
@@ -21,14 +24,34 @@ export type ErrorObserver = (err: unknown) => void;
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
-/** Extensions the migrations create: PGlite must load their code when it starts (pg_trgm: typo-tolerant search). */
-const EXTENSIONS = { pg_trgm };
+export interface EmbeddedDatabase {
+  db: PGlite;
+  /** The migrations a new database got from the snapshot, oldest first; empty when it was not new or there was none. */
+  fromSnapshot: string[];
+}
 
-export function openEmbedded(dataDir: string): PGlite {
-  if (dataDir.startsWith("memory://")) return new PGlite(dataDir, { extensions: EXTENSIONS });
+/**
+ * Opens the embedded database. A new one (in memory, or an empty directory)
+ * starts from the migrated snapshot when there is one for the current
+ * migrations, instead of running initdb and every migration.
+ */
+export function openEmbedded(dataDir: string, snapshotDir = SNAPSHOT_DIR): EmbeddedDatabase {
+  if (dataDir.startsWith("memory://")) {
+    const snapshot = readSnapshot(snapshotDir);
+    const loadDataDir = snapshot ? new Blob([snapshot.tarball]) : undefined;
+    return { db: new PGlite(dataDir, { extensions: EXTENSIONS, loadDataDir }), fromSnapshot: snapshot?.migrations ?? [] };
+  }
   const dir = path.resolve(dataDir, "pglite");
+  let fromSnapshot: string[] = [];
+  if (!existsSync(dir) || readdirSync(dir).length === 0) {
+    const snapshot = readSnapshot(snapshotDir);
+    if (snapshot) {
+      extractSnapshot(snapshot.tarball, dir);
+      fromSnapshot = snapshot.migrations;
+    }
+  }
   mkdirSync(dir, { recursive: true });
-  return new PGlite(dir, { extensions: EXTENSIONS });
+  return { db: new PGlite(dir, { extensions: EXTENSIONS }), fromSnapshot };
 }
 
 /** Connection settings shared by the pool, dedicated connections and probes. */
@@ -74,7 +97,7 @@ export function createAdapter(
   }
   // The adapter is typed against an older driver-adapter-utils; the runtime contract is the same
   // but for bytes arguments, which this client sends base64-encoded (see withBytesArguments).
-  const factory = new PrismaPGlite(embedded ?? openEmbedded(target.dataDir)) as unknown as SqlMigrationAwareDriverAdapterFactory;
+  const factory = new PrismaPGlite(embedded ?? openEmbedded(target.dataDir, target.snapshotDir).db) as unknown as SqlMigrationAwareDriverAdapterFactory;
   return withBytesArguments(factory);
 }
 

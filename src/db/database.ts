@@ -107,8 +107,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // Before PGlite reads anything: a directory another process holds is refused (src/db/lock.ts).
     const lock = opts.dataDir.startsWith("memory://") ? undefined : lockDataDir(opts.dataDir, opts.holder);
     let db: PGlite;
+    let fromSnapshot: string[];
     try {
-      db = openEmbedded(opts.dataDir);
+      ({ db, fromSnapshot } = openEmbedded(opts.dataDir, opts.snapshotDir));
     } catch (err) {
       lock?.release();
       throw err;
@@ -122,7 +123,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         return (await db.query(sql, params)).rows as any[];
       },
     };
-    migrate = () => applyMigrations(raw);
+    // A database made from the snapshot reports the migrations it came with as applied, once,
+    // as if they had just run: the same answer as without a snapshot.
+    migrate = async () => {
+      const ran = [...fromSnapshot, ...(await applyMigrations(raw))];
+      fromSnapshot = [];
+      return ran;
+    };
     closeRaw = async () => {
       try {
         await db.close();
