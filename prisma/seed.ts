@@ -101,7 +101,7 @@ export async function seedDemo(database: Database, dataDir: string): Promise<Dem
   const credentials = { tenant: "demo", email: owner.email, password, apiKey: apiKey.token };
   if (database.kind === "embedded" && !dataDir.startsWith("memory://")) {
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(credentials, null, 2) + "\n", { mode: 0o600 });
+    writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   }
   return credentials;
 }

@@ -289,7 +289,7 @@ const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!
 const fmt = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
 console.log();
 console.log(fmt(header));
-console.log(`|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|")}|`);
+console.log(`|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
 for (const l of lines) console.log(fmt(l));
 console.log("\nLatency: from the event's recording in its transaction (occurredAt) to its arrival at the subscriber.");
 process.exit(rows.every((r) => r.delivered === r.expected) ? 0 : 1);

@@ -412,6 +412,6 @@ function resolveEncryptionKey(e: Env): Buffer {
   if (existsSync(file)) return Buffer.from(readFileSync(file, "utf8").trim(), "base64");
   mkdirSync(path.dirname(file), { recursive: true });
   const key = randomBytes(32);
-  writeFileSync(file, key.toString("base64") + "\n", { mode: 0o600 });
+  writeFileSync(file, `${key.toString("base64")}\n`, { mode: 0o600 });
   return key;
 }

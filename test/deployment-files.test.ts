@@ -32,7 +32,7 @@ function dockerfileStages(text: string): Stage[] {
     const start = i + 1;
     let line = lines[i]!.trim();
     if (!line || line.startsWith("#")) continue;
-    while (line.endsWith("\\") && i + 1 < lines.length) line = line.slice(0, -1) + " " + lines[++i]!.trim();
+    while (line.endsWith("\\") && i + 1 < lines.length) line = `${line.slice(0, -1)} ${lines[++i]!.trim()}`;
     const [, keyword = "", args = ""] = /^(\w+)\s+(.*)$/s.exec(line) ?? [];
     const instruction = { keyword: keyword.toUpperCase(), args: args.trim(), line: start };
     if (instruction.keyword === "FROM") {

@@ -18,7 +18,10 @@ function operation(plugin: ReturnType<typeof tenantFairShare>, tenantId: string,
 function deferred() {
   let resolve!: () => void;
   let reject!: (e: Error) => void;
-  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 

@@ -202,7 +202,7 @@ describe("search: the query language", () => {
   it("filters by author or requester email (from:)", async () => {
     expect(await found("from:MARIE@example.fr")).toEqual(set("invoiceTicket", "invoiceFirst", "refundTicket", "refundFirst", "marie"));
     expect(await found("from:marie@example.fr type:message")).toEqual(set("invoiceFirst", "refundFirst"));
-    expect(await found("from:owner@" + t.slug + ".test type:message")).toEqual(set("reply", "note"));
+    expect(await found(`from:owner@${t.slug}.test type:message`)).toEqual(set("reply", "note"));
   });
 
   it("filters by creation date", async () => {

@@ -162,7 +162,10 @@ describe("graceful shutdown", () => {
       // No new connection is taken any more.
       const refused = await new Promise<string>((resolve) => {
         const probe = connect(port, "127.0.0.1");
-        probe.once("connect", () => (probe.destroy(), resolve("connected")));
+        probe.once("connect", () => {
+          probe.destroy();
+          resolve("connected");
+        });
         probe.once("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? "error"));
       });
       expect(refused).toBe("ECONNREFUSED");

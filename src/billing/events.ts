@@ -7,7 +7,7 @@ import { callProvider, type CallScope } from "./calls.js";
 import type { BillingHost } from "./host.js";
 import { isLive } from "./state.js";
 import type { ProviderEvent, SubscriptionSnapshot } from "./provider.js";
-import { type RootTx as Tx } from "../db/tx.js";
+import type { RootTx as Tx } from "../db/tx.js";
 
 export type EventOutcome = "APPLIED" | "STALE" | "ENDED" | "UNKNOWN_TENANT" | "IGNORED" | "DUPLICATE";
 

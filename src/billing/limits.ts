@@ -2,7 +2,7 @@ import { AppError } from "../errors.js";
 import type { Context } from "../context.js";
 import { allowsPlugin } from "./plans.js";
 import { accountOf, entitlement } from "./state.js";
-import { type Tx } from "../db/tx.js";
+import type { Tx } from "../db/tx.js";
 
 
 /**

@@ -44,9 +44,13 @@ const CatalogSchema = z
   })
   .superRefine((c, ctx) => {
     const ids = c.plans.map((p) => p.id);
-    ids.forEach((id, i) => ids.indexOf(id) !== i && ctx.addIssue({ code: "custom", path: ["plans", i, "id"], message: `duplicate plan ${id}` }));
+    for (const [i, id] of ids.entries()) {
+      if (ids.indexOf(id) !== i) ctx.addIssue({ code: "custom", path: ["plans", i, "id"], message: `duplicate plan ${id}` });
+    }
     const prices = c.plans.flatMap((p) => (p.priceId ? [p.priceId] : []));
-    prices.forEach((id, i) => prices.indexOf(id) !== i && ctx.addIssue({ code: "custom", path: ["plans"], message: `two plans use ${id}` }));
+    for (const [i, id] of prices.entries()) {
+      if (prices.indexOf(id) !== i) ctx.addIssue({ code: "custom", path: ["plans"], message: `two plans use ${id}` });
+    }
     const tiers = Object.keys(c.rateTiers);
     c.plans.forEach((p, i) => {
       if (!Object.hasOwn(c.rateTiers, p.rateTier)) {

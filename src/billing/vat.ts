@@ -17,7 +17,7 @@ const EU_VAT_PREFIX: Record<string, string> = Object.fromEntries(
 export function checkVatNumber(raw: string, country: string, path: (string | number)[]): { value: string } | { problem: FieldProblem } {
   const prefix = EU_VAT_PREFIX[country.toUpperCase()];
   if (!prefix) return { problem: { path, message: `only EU VAT numbers are collected; the address is in ${country}` } };
-  let value = raw.replace(/[\s.\-]/g, "").toUpperCase();
+  let value = raw.replace(/[\s.-]/g, "").toUpperCase();
   if (!/^[A-Z]{2}/.test(value)) value = prefix + value;
   if (!value.startsWith(prefix)) return { problem: { path, message: `must be a VAT number of the address's country (${prefix}…)` } };
   const result = checkVAT(value, countries);

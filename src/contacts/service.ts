@@ -4,7 +4,7 @@ import type { Context } from "../context.js";
 import { requireViewer } from "../context.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import { assertNotRestricted } from "../privacy/restriction.js";
-import { type Tx } from "../db/tx.js";
+import type { Tx } from "../db/tx.js";
 
 export interface ContactInput {
   name?: string | null;

@@ -7,7 +7,7 @@ import { appendAudit, pruneAudit } from "../audit/service.js";
 import { AppError } from "../errors.js";
 import { eraseContact } from "../privacy/requests/erasure.js";
 import { erasedCategories, retainedCategories } from "../privacy/stores/index.js";
-import { type Tx } from "../db/tx.js";
+import type { Tx } from "../db/tx.js";
 import { DAY_MS, REDACTED } from "../constants.js";
 
 /**

@@ -9,7 +9,7 @@ import { assertContactProcessable, assertNotRestricted } from "../privacy/restri
 import { assertNotClosed, statusChange } from "./status.js";
 import { nextTicketNumber } from "./counter.js";
 import { insertTicket, type NewTicket } from "./insert.js";
-import { type Tx } from "../db/tx.js";
+import type { Tx } from "../db/tx.js";
 
 
 export interface CreateTicketInput {

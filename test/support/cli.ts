@@ -11,7 +11,9 @@ export const ROOT = path.resolve(import.meta.dirname, "../..");
 /** A fresh temporary directory, removed after the file's tests (call at module level or in tests). */
 export function tempDirs(prefix: string): () => string {
   const dirs: string[] = [];
-  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
   return () => {
     const dir = mkdtempSync(path.join(tmpdir(), prefix));
     dirs.push(dir);

@@ -1,5 +1,5 @@
 import type { TenantClient } from "../../db/tenant-scope.js";
-import { type Tx } from "../../db/tx.js";
+import type { Tx } from "../../db/tx.js";
 import { matcherFor, scrub, type Identifiers } from "./identifiers.js";
 import { candidateRows, sqlNames, type TextColumn } from "./text-columns.js";
 

@@ -3,7 +3,7 @@ import { notFound } from "../../errors.js";
 import { assertNoLegalHold } from "../restriction.js";
 import { ERASURE_PHASES, type ErasureRun, type LineCounts } from "../stores/store.js";
 import { STORES } from "../stores/index.js";
-import { type Identifiers } from "./identifiers.js";
+import type { Identifiers } from "./identifiers.js";
 import { scanForIdentifiers, SCANNED_STORES, type ScannedStore } from "./scan.js";
 import { ERASED_NAME } from "../../constants.js";
 

@@ -21,7 +21,7 @@ export interface Identifiers {
 
 export { REDACTED };
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The non-empty identifiers, trimmed (the email normalised), longest first (so a longer one wins where they overlap). */
 export function valuesOf(ids: Identifiers): string[] {
@@ -52,7 +52,7 @@ export interface Matcher {
 }
 
 // A run of digits with the separators people write numbers with: "+31 (0)6 12-34.56/78".
-const PHONE_RUN = /\+?\(?\d[\d() \t\u00a0.\/-]*\d/g;
+const PHONE_RUN = /\+?\(?\d[\d() \t\u00a0./-]*\d/g;
 // No phone number has more digits than this (E.164: 15, plus an international prefix).
 const MAX_DIGITS = 18;
 
@@ -101,7 +101,7 @@ export function matcherFor(ids: Identifiers): Matcher | null {
   for (const v of valuesOf(ids)) {
     if (phone && v === ids.phone?.trim()) continue; // found as a number below
     // Whole words for the name; emails (and a phone we could not parse) are distinctive on their own.
-    parts.push(v === name ? `(?<![\\p{L}\\p{N}])${escape(v)}(?![\\p{L}\\p{N}])` : escape(v));
+    parts.push(v === name ? `(?<![\\p{L}\\p{N}])${escapeRegExp(v)}(?![\\p{L}\\p{N}])` : escapeRegExp(v));
   }
   if (!parts.length && !phone) return null;
   const regex = parts.length ? new RegExp(parts.join("|"), "giu") : null;

@@ -8,7 +8,7 @@ import { requireViewer } from "../../context.js";
 import { actorOf } from "../../auth/actor.js";
 import { isPurpose, PURPOSES } from "../taxonomy.js";
 import { dueDate, extendedDueDate } from "./deadlines.js";
-import { type Tx } from "../../db/tx.js";
+import type { Tx } from "../../db/tx.js";
 
 export type { Tx };
 
