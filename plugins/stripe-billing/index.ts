@@ -1,16 +1,18 @@
 import type { PluginDefinition } from "../../src/plugin-host/plugin.js";
 import { manifest } from "./manifest.js";
+import { options, type StripeOptions } from "./options.js";
 import { createStripeProvider } from "./provider.js";
 
 /**
  * Stripe Billing: the operator bills its tenants. Configured from the
- * environment (STRIPE_SECRET_KEY…), not per tenant; the core's billing
- * (src/billing/) uses the provider built here, and Stripe's webhooks arrive
- * at /billing/stripe/webhook.
+ * environment (options.ts), not per tenant; the core's billing (src/billing/)
+ * uses the provider built here, and Stripe's webhooks arrive at
+ * /billing/stripe/webhook.
  */
-export const stripeBilling: PluginDefinition = {
+export const stripeBilling: PluginDefinition<Record<string, never>, StripeOptions | null> = {
   manifest,
-  billing: { createProvider: createStripeProvider },
+  options,
+  provides: { billingProvider: (stripe) => (stripe ? createStripeProvider(stripe) : null) },
   // Stripe holds the tenants' billing records, never data of their contacts.
   erase: async () => ({ store: "Stripe", deleted: 0, note: "Stripe holds billing data of the tenant only, none of its contacts" }),
 };

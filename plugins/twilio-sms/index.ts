@@ -2,6 +2,7 @@ import type { PluginDefinition } from "../../src/plugin-host/plugin.js";
 import { eraseAtTwilio } from "./erase.js";
 import { receiveSms } from "./inbound.js";
 import { manifest } from "./manifest.js";
+import type { TwilioSettings } from "./options.js";
 import { sendReply } from "./outbound.js";
 import { receiveStatus } from "./status.js";
 import { formParams, forbidden, signedByTwilio } from "./webhook.js";
@@ -11,7 +12,7 @@ import { formParams, forbidden, signedByTwilio } from "./webhook.js";
  * replies on SMS tickets go out by SMS, delivery reports come back.
  * Webhooks: /plugins/twilio-sms/<tenant>/sms and …/status.
  */
-export const twilioSms: PluginDefinition = {
+export const twilioSms: PluginDefinition<TwilioSettings, undefined> = {
   manifest,
 
   async handleHttp(runtime, request) {
