@@ -21,8 +21,21 @@ export const manifest = ({ region }: ElasticsearchOptions) =>
     retention: { kind: "AS_SOURCE" },
     dpaUrl: "https://www.elastic.co/legal/dpa",
     config: [
-      { key: "node", label: "Cluster URL", secret: false, required: true, type: "url", description: "https://search.example.com:9200 or your Elastic Cloud endpoint" },
-      { key: "apiKey", label: "API key", secret: true, required: true, description: "An Elasticsearch API key (base64 id:key) allowed to manage and write the index prefix" },
+      {
+        key: "node",
+        label: "Cluster URL",
+        secret: false,
+        required: true,
+        type: "url",
+        description: "https://search.example.com:9200 or your Elastic Cloud endpoint",
+      },
+      {
+        key: "apiKey",
+        label: "API key",
+        secret: true,
+        required: true,
+        description: "An Elasticsearch API key (base64 id:key) allowed to manage and write the index prefix",
+      },
       {
         key: "indexPrefix",
         label: "Index prefix",

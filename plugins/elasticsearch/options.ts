@@ -10,7 +10,10 @@ import type { manifest } from "./manifest.js";
  */
 export const options = envOptions(
   {
-    ELASTICSEARCH_REGION: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 country code such as DE").default("DE"),
+    ELASTICSEARCH_REGION: z
+      .string()
+      .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 country code such as DE")
+      .default("DE"),
     // A safety net: committed events wake the worker at once.
     ELASTICSEARCH_OUTBOX_POLL_MS: z.coerce.number().int().positive().default(5000),
   },

@@ -17,9 +17,27 @@ export const manifest = defineManifest({
   retention: { kind: "DAYS", days: 400 },
   dpaUrl: "https://www.twilio.com/en-us/legal/data-protection-addendum",
   config: [
-    { key: "accountSid", label: "Account SID", secret: false, required: true, description: "Starts with AC; on the Twilio Console's home page" },
-    { key: "authToken", label: "Auth token", secret: true, required: true, description: "Also used to check the signature of Twilio's webhooks" },
-    { key: "fromNumber", label: "Twilio phone number", secret: false, required: true, description: "The number replies are sent from, in E.164 (+14155550100)" },
+    {
+      key: "accountSid",
+      label: "Account SID",
+      secret: false,
+      required: true,
+      description: "Starts with AC; on the Twilio Console's home page",
+    },
+    {
+      key: "authToken",
+      label: "Auth token",
+      secret: true,
+      required: true,
+      description: "Also used to check the signature of Twilio's webhooks",
+    },
+    {
+      key: "fromNumber",
+      label: "Twilio phone number",
+      secret: false,
+      required: true,
+      description: "The number replies are sent from, in E.164 (+14155550100)",
+    },
     {
       key: "apiBaseUrl",
       label: "API base URL",

@@ -12,7 +12,10 @@ import type { BillingProvider } from "./provider.js";
  */
 export function createBillingHost(config: Config, provided: { pluginId: string; value: BillingProvider } | null): BillingHost | undefined {
   if (!config.billing && !provided) return undefined;
-  if (!provided) throw new ConfigError(["BILLING_PLANS_FILE: set, but no billing provider plugin is configured (plugins/stripe-billing: STRIPE_SECRET_KEY)"]);
+  if (!provided)
+    throw new ConfigError([
+      "BILLING_PLANS_FILE: set, but no billing provider plugin is configured (plugins/stripe-billing: STRIPE_SECRET_KEY)",
+    ]);
   if (!config.billing) throw new ConfigError([`BILLING_PLANS_FILE: required with the billing provider of ${provided.pluginId}`]);
   return { pluginId: provided.pluginId, provider: provided.value, config: config.billing };
 }

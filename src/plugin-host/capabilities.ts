@@ -28,7 +28,9 @@ export type OperatorCapability = KindsOf<"operator">;
  * built): the core then uses its own. An operator capability is built from
  * the plugin's options and is null when the operator did not configure it.
  */
-export type Provides<S, O> = { [K in TenantCapability]?: (runtime: PluginRuntime<S, O>) => Promise<CapabilityKinds[K]["contract"] | null> } & {
+export type Provides<S, O> = {
+  [K in TenantCapability]?: (runtime: PluginRuntime<S, O>) => Promise<CapabilityKinds[K]["contract"] | null>;
+} & {
   [K in OperatorCapability]?: (options: O) => CapabilityKinds[K]["contract"] | null;
 };
 

@@ -23,7 +23,10 @@ export interface PluginOptions<O> {
  * settings (`NAME: message`). `resolve` turns the parsed variables into what
  * the plugin uses, and may throw ConfigError for rules across variables.
  */
-export function envOptions<S extends z.ZodRawShape, O>(shape: S, resolve: (values: z.output<z.ZodObject<S>>, env: Environment) => O): PluginOptions<O> {
+export function envOptions<S extends z.ZodRawShape, O>(
+  shape: S,
+  resolve: (values: z.output<z.ZodObject<S>>, env: Environment) => O,
+): PluginOptions<O> {
   const schema = z.object(shape);
   return {
     variables: Object.keys(shape),
