@@ -17,10 +17,10 @@ export interface CapabilityKinds {
   billingProvider: { scope: "operator"; contract: BillingProvider };
 }
 
-export type CapabilityKind = keyof CapabilityKinds;
+type CapabilityKind = keyof CapabilityKinds;
 type KindsOf<Scope> = { [K in CapabilityKind]: CapabilityKinds[K]["scope"] extends Scope ? K : never }[CapabilityKind];
-export type TenantCapability = KindsOf<"tenant">;
-export type OperatorCapability = KindsOf<"operator">;
+type TenantCapability = KindsOf<"tenant">;
+type OperatorCapability = KindsOf<"operator">;
 
 /**
  * What a plugin declares in `provides`. A tenant capability is built from the
@@ -35,7 +35,7 @@ export type Provides<S, O> = {
 };
 
 /** A capability and the plugin it comes from (for the call log, the record of processing). */
-export interface Provided<K extends CapabilityKind> {
+interface Provided<K extends CapabilityKind> {
   pluginId: string;
   value: CapabilityKinds[K]["contract"];
 }

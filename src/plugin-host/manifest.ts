@@ -83,7 +83,7 @@ export function validateManifest(raw: unknown, source: string): PluginManifest {
 }
 
 /** One per-tenant setting a manifest declares. */
-export type SettingField = PluginManifest["config"][number];
+type SettingField = PluginManifest["config"][number];
 
 /**
  * A manifest whose settings keep their keys as literal types, so that the
