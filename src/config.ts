@@ -8,7 +8,8 @@ import { parseOtlpHeaders, SAMPLERS, tracingSettings, type TracingSettings } fro
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-const flag = z
+/** A yes/no variable; exported for plugins' options (src/plugin-host/options.ts). */
+export const flag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
@@ -25,7 +26,10 @@ function parsedBy(parse: (value: string) => unknown) {
 
 const otlpUrl = z.string().regex(/^https?:\/\/[^/]/, "must be an http:// or https:// URL (OTLP over HTTP)");
 
-/** Every setting the server reads, with its default. docs/configuration.md lists them. */
+/**
+ * Every setting the core reads, with its default. docs/configuration.md lists
+ * them, with the options of the shipped plugins (each plugin's options.ts).
+ */
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -81,11 +85,7 @@ const EnvSchema = z.object({
   // Unset: the operator API is off. Long enough that guessing it is hopeless.
   OPERATOR_KEY: z.string().min(32, "must be at least 32 characters (openssl rand -base64 32)").optional(),
   TENANT_DELETION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  // Billing: the operator's Stripe account. Unset: billing is off and no plan limits apply.
-  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, "must be a Stripe secret or restricted key (sk_live_…, rk_live_…)").optional(),
-  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "must be a webhook signing secret (whsec_…)").optional(),
-  STRIPE_API_URL: z.string().url().optional(),
-  STRIPE_TAX: flag.default(false),
+  // Billing: the plans a billing provider plugin sells (plugins/stripe-billing reads the operator's Stripe account).
   BILLING_PLANS_FILE: z.string().min(1).optional(),
   BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(90).default(14),
   BILLING_RETURN_URL: z.string().url().optional(),
@@ -123,10 +123,12 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-/** The names of all of the above: test/docs-tables.test.ts holds the settings table of docs/configuration.md to them. */
+/** The names of all of the above: test/docs-tables.test.ts holds the settings table of docs/configuration.md to them and the plugins' options. */
 export const SETTING_NAMES = Object.keys(EnvSchema.shape) as (keyof Env)[];
 
 export interface Config {
+  /** The variables that were set, as read: each plugin parses its own options from them when the registry loads it. */
+  environment: Readonly<Record<string, string>>;
   port: number;
   host: string;
   dataDir: string;
@@ -191,7 +193,10 @@ export interface Config {
   tenantDeletionDays: number;
   /** How long a data export's signed download link works. */
   exportLinkTtlHours: number;
-  /** The operator's Stripe account, plans and grace period; undefined: billing is off (self-hosted). */
+  /**
+   * The plans and grace period billing uses with the billing provider a plugin
+   * offers (plugins/stripe-billing); undefined: billing is off (self-hosted).
+   */
   billing?: BillingConfig;
   /**
    * GraphQL operations per minute each tenant may send when billing is off
@@ -226,14 +231,6 @@ export interface HttpConfig {
 }
 
 export interface BillingConfig {
-  stripe: {
-    secretKey: string;
-    webhookSecret: string;
-    /** Where the SDK sends requests instead of https://api.stripe.com (tests, an egress proxy). */
-    apiUrl?: string;
-    /** Let Stripe Tax compute tax on checkouts. */
-    tax: boolean;
-  };
   plans: PlanCatalog;
   /** Days a tenant keeps full use after a failed payment, before it becomes read-only. */
   graceDays: number;
@@ -256,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   return {
+    environment: Object.freeze(present) as Record<string, string>,
     port: e.PORT,
     host: e.HOST,
     dataDir: e.DATA_DIR,
@@ -348,32 +346,20 @@ function parseOrigins(value: string): string[] | "*" {
   return list;
 }
 
-/** Stripe is all or nothing: a key without its webhook secret or plans would half-work. */
+/**
+ * The plans file turns billing on, together with a billing provider plugin
+ * configured by its own options (plugins/stripe-billing/options.ts checks that
+ * the two come together).
+ */
 function resolveBilling(e: Env): BillingConfig | undefined {
-  const stripeVars = ["STRIPE_WEBHOOK_SECRET", "STRIPE_API_URL", "BILLING_PLANS_FILE"] as const;
-  if (!e.STRIPE_SECRET_KEY) {
-    const stray = stripeVars.filter((k) => e[k]);
-    if (stray.length) throw new ConfigError(stray.map((k) => `${k}: set STRIPE_SECRET_KEY too, or unset it (billing is off without a Stripe key)`));
-    return undefined;
+  if (!e.BILLING_PLANS_FILE) return undefined;
+  let plans: PlanCatalog;
+  try {
+    plans = loadPlans(e.BILLING_PLANS_FILE);
+  } catch (err) {
+    throw new ConfigError([`BILLING_PLANS_FILE: ${(err as Error).message}`]);
   }
-  const problems: string[] = [];
-  if (!e.STRIPE_WEBHOOK_SECRET) problems.push("STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY (the endpoint's signing secret, whsec_…)");
-  if (!e.BILLING_PLANS_FILE) problems.push("BILLING_PLANS_FILE: required with STRIPE_SECRET_KEY (your plans and their Stripe price ids; see config/plans.example.json)");
-  let plans: PlanCatalog | undefined;
-  if (e.BILLING_PLANS_FILE) {
-    try {
-      plans = loadPlans(e.BILLING_PLANS_FILE);
-    } catch (err) {
-      problems.push(`BILLING_PLANS_FILE: ${(err as Error).message}`);
-    }
-  }
-  if (problems.length) throw new ConfigError(problems);
-  return {
-    stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET!, apiUrl: e.STRIPE_API_URL, tax: e.STRIPE_TAX },
-    plans: plans!,
-    graceDays: e.BILLING_GRACE_DAYS,
-    returnUrl: e.BILLING_RETURN_URL,
-  };
+  return { plans, graceDays: e.BILLING_GRACE_DAYS, returnUrl: e.BILLING_RETURN_URL };
 }
 
 function resolveOperations(e: Env): OperationsConfig {
@@ -392,7 +378,7 @@ function resolveOperations(e: Env): OperationsConfig {
 
 /** With billing on, the plans' rate tiers set the limits: a second, global number would contradict them. */
 function resolveApiRateLimit(e: Env): number | undefined {
-  if (e.API_RATE_LIMIT_PER_MINUTE !== undefined && e.STRIPE_SECRET_KEY) {
+  if (e.API_RATE_LIMIT_PER_MINUTE !== undefined && e.BILLING_PLANS_FILE) {
     throw new ConfigError(["API_RATE_LIMIT_PER_MINUTE: with billing on, each plan's rateTier in BILLING_PLANS_FILE sets the limit; unset this"]);
   }
   return e.API_RATE_LIMIT_PER_MINUTE;

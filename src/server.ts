@@ -47,8 +47,9 @@ import { shippedPlugins } from "./plugin-host/shipped.js";
 import type { PluginHost } from "./plugin-host/host.js";
 import { handlePluginHttp } from "./plugin-host/http.js";
 import { handleExportDownload } from "./privacy/requests/download.js";
-import type { PluginDefinition } from "./plugin-host/plugin.js";
+import type { AnyPlugin } from "./plugin-host/plugin.js";
 import { PluginRegistry } from "./plugin-host/registry.js";
+import { operatorCapability } from "./plugin-host/capabilities.js";
 import { SecretBox } from "./plugin-host/secrets.js";
 
 export interface RunningServer {
@@ -76,7 +77,7 @@ export interface ServerOptions {
   database?: Database;
   log?: Logger;
   /** The plugins to load instead of the shipped ones (tests). */
-  plugins?: PluginDefinition[];
+  plugins?: AnyPlugin[];
   /**
    * Runs after migrations and before the server listens: data the first request
    * must find (the demo tenant) exists before anyone can ask.
@@ -110,6 +111,9 @@ function renderedOnce(): (opts: GraphiQLOptions) => Promise<string> {
 }
 
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  // Before anything opens: a bad plugin option stops the server with a ConfigError naming the
+  // variable, a broken manifest with a message naming the plugin and the problem.
+  const registry = new PluginRegistry(options.plugins ?? shippedPlugins, config.environment);
   const log = options.log ?? createLogger(config.logLevel);
   const database = options.database ?? (await openDatabase({ ...config, log }));
   if (!options.database) {
@@ -131,14 +135,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // Off without an OTLP endpoint: then the SDK is not even loaded.
   const tracing = await startTracing(config.operations.tracing, log);
   const signInLimiter = new SignInLimiter({ ...config.signIn, redisUrl: config.redisUrl, log });
-  // A broken manifest stops the server here, with a message naming the plugin and the problem.
-  const registry = new PluginRegistry(options.plugins ?? shippedPlugins);
   const plugins: PluginHost = {
     registry,
     secrets: new SecretBox(config.encryptionKey, config.previousEncryptionKeys),
     database,
     log,
-    billing: await createBillingHost(config, registry),
+    billing: createBillingHost(config, await operatorCapability(registry, "billingProvider")),
   };
   const apiRate = new ApiRateLimiter({ config, database, log, billing: plugins.billing });
   const credentials = await startCredentialCache(database, config.credentialCache, log);
@@ -315,7 +317,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   realtime.consumers.register(webhookFanout(() => void webhooks.kick()));
   for (const consumer of messageHookConsumers(services)) realtime.consumers.register(consumer);
   realtime.consumers.start();
-  const pluginWorkers = plugins.registry.list().flatMap((def) => (def.start ? [def.start(services)] : []));
+  const pluginWorkers = plugins.registry.list().flatMap((def) => (def.start ? [def.start(services, plugins.registry.optionsOf(def.manifest.id))] : []));
   const { port } = http.address() as AddressInfo;
   const retention = scheduleRetentionSweeps(database, log, {
     intervalMs: config.retentionSweepMinutes * 60_000,

@@ -3,11 +3,12 @@
 // checked is what silently rots when the code moves on: scripts, entry points,
 // settings and files the deployment names.
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadConfig, SETTING_NAMES } from "../src/config.js";
+import { shippedPlugins } from "../plugins/index.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
@@ -51,14 +52,7 @@ const words = (args: string): string[] => (args.startsWith("[") ? (JSON.parse(ar
 
 /** Variables the server and the shipped plugins read: the only ones a deployment may set for Deskgraph. */
 async function knownSettings(): Promise<Set<string>> {
-  const names = new Set<string>(SETTING_NAMES);
-  for (const dir of readdirSync(path.join(ROOT, "plugins"), { withFileTypes: true })) {
-    const manifest = path.join(ROOT, "plugins", dir.name, "manifest.ts");
-    if (!dir.isDirectory() || !existsSync(manifest)) continue;
-    const { OPERATOR_SETTINGS } = (await import(manifest)) as { OPERATOR_SETTINGS?: string[] };
-    for (const name of OPERATOR_SETTINGS ?? []) names.add(name);
-  }
-  return names;
+  return new Set<string>([...SETTING_NAMES, ...shippedPlugins.flatMap((p) => p.options?.variables ?? [])]);
 }
 
 describe("Dockerfile", () => {

@@ -7,6 +7,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { API_KEY_SCOPES, PERMISSIONS, permissionsForRole, type Permission } from "../src/auth/permissions.js";
 import { SETTING_NAMES } from "../src/config.js";
+import { shippedPlugins } from "../plugins/index.js";
+import { PluginRegistry } from "../src/plugin-host/registry.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 /** The README and every page of docs/, one after the other: each page opens with its own H1, which ends the table before it. */
@@ -105,13 +107,19 @@ describe("the reference tables in docs/ match the code", () => {
     expect(problems).toEqual([]);
   });
 
-  it("the settings table (Configuration) lists every variable src/config.ts reads and nothing else", () => {
+  it("the settings table (Configuration) lists every variable src/config.ts and the shipped plugins' options read, and nothing else", () => {
     const documented = tableUnder("Configuration").map((row) => namesIn(row[0])[0] ?? `(a row without a variable: ${row[0]})`);
+    // Each variable with who reads it: the core, or a plugin's options.ts.
+    const readers = new Map<string, string>(SETTING_NAMES.map((name) => [name, "src/config.ts"]));
+    for (const plugin of new PluginRegistry(shippedPlugins).list()) {
+      for (const name of plugin.options?.variables ?? []) readers.set(name, `plugins/${plugin.manifest.id}/options.ts`);
+    }
+    expect([...readers.values()]).toContain("plugins/stripe-billing/options.ts");
     const problems = differences(
       documented,
-      SETTING_NAMES,
-      (name) => `docs/configuration.md, Configuration: no row for ${name} (read by src/config.ts)`,
-      (name) => `docs/configuration.md, Configuration: row for ${name}, which src/config.ts does not read`,
+      [...readers.keys()],
+      (name) => `docs/configuration.md, Configuration: no row for ${name} (read by ${readers.get(name)})`,
+      (name) => `docs/configuration.md, Configuration: row for ${name}, which neither src/config.ts nor a shipped plugin's options.ts reads`,
     );
     expect(problems).toEqual([]);
   });

@@ -143,7 +143,7 @@ describe("per-tenant configuration", () => {
 
 describe("URL settings", () => {
   // Every setting that names a place the server calls: a tenant admin must not aim it at the server's own network.
-  const urlSettings = shippedPlugins.flatMap((p) => p.manifest.config.filter((f) => f.type === "url").map((f) => ({ plugin: p.manifest.id, key: f.key })));
+  const urlSettings = new PluginRegistry(shippedPlugins).list().flatMap((p) => p.manifest.config.filter((f) => f.type === "url").map((f) => ({ plugin: p.manifest.id, key: f.key })));
   const save = (server: TestApp, token: string, plugin: string, key: string, value: string) =>
     server.gql(`mutation($p: String!, $s: [PluginSettingInput!]!) { configurePlugin(id: $p, settings: $s) { settings { key value } } }`, { p: plugin, s: [{ key, value }] }, token);
 

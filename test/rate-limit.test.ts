@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { loadConfig } from "../src/config.js";
 import type { RunningServer } from "../src/server.js";
-import { startBillingApp, type BillingTestApp } from "../plugins/stripe-billing/test-app.js";
+import { startBillingApp, type BillingTestApp } from "../plugins/stripe-billing/test/test-app.js";
 import { codes, startApp, type GraphQLResponse, type TestApp } from "./support/app.js";
 import { startPeer } from "./support/peer.js";
 import { startRedis, type RedisProcess } from "./support/redis.js";

@@ -1,4 +1,4 @@
-import type { PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { ElasticsearchRuntime } from "./options.js";
 import type { SearchBackend, SearchKind } from "../../src/search/contract.js";
 import type { ClientFor } from "./client.js";
 import { searchParams, toResultPage } from "./query.js";
@@ -12,7 +12,7 @@ import { outboundGuard } from "../../src/outbound/guard.js";
  * Every search is a call through the gateway (recorded); it names no data
  * subject, as a search carries only the caller's query.
  */
-export async function searchBackendFor(runtime: PluginRuntime, clientFor: ClientFor): Promise<SearchBackend | null> {
+export async function searchBackendFor(runtime: ElasticsearchRuntime, clientFor: ClientFor): Promise<SearchBackend | null> {
   const state = await currentState(runtime);
   if (!state || !isReady(state)) return null;
   const client = await clientFor(runtime.settings, outboundGuard(runtime.core.config));

@@ -1,6 +1,6 @@
 import type { Client, estypes } from "@elastic/elasticsearch";
 import type { TenantClient } from "../../src/db/tenant-scope.js";
-import type { PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { ElasticsearchRuntime } from "./options.js";
 import { decideMany } from "../../src/privacy/consent.js";
 import type { DataCategory } from "../../src/privacy/taxonomy.js";
 import { docKey, esId, loadDocuments, type DocOp, type DocRef } from "./documents.js";
@@ -56,7 +56,7 @@ export interface BulkOutcome {
  * state, and a delete of a missing document has nothing to do: both count as done.
  */
 export async function sendBulk(
-  runtime: PluginRuntime,
+  runtime: ElasticsearchRuntime,
   client: Client,
   indices: string[],
   version: number,

@@ -1,12 +1,7 @@
 import { createHash } from "node:crypto";
 import type { BaseConnection, Client } from "@elastic/elasticsearch";
 import { isAddressRefusal, type OutboundGuard } from "../../src/outbound/guard.js";
-
-export interface ElasticsearchSettings {
-  node?: string;
-  apiKey?: string;
-  indexPrefix?: string;
-}
+import type { ElasticsearchSettings } from "./options.js";
 
 /**
  * Where the official client sends its requests. Production passes nothing (the

@@ -1,4 +1,5 @@
-import type { ErasureResult, PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { ErasureResult } from "../../src/plugin-host/plugin.js";
+import type { ElasticsearchRuntime } from "./options.js";
 import type { ClientFor } from "./client.js";
 import { stateOf } from "./state.js";
 import { outboundGuard } from "../../src/outbound/guard.js";
@@ -9,7 +10,7 @@ import { outboundGuard } from "../../src/outbound/guard.js";
  * enabling again builds a fresh one anyway: so the index goes. Its state stays
  * if the cluster cannot be reached, so that a later erasure still finds it.
  */
-export async function dropIndexOnDisable(runtime: PluginRuntime, clientFor: ClientFor): Promise<ErasureResult> {
+export async function dropIndexOnDisable(runtime: ElasticsearchRuntime, clientFor: ClientFor): Promise<ErasureResult> {
   const state = await stateOf(runtime);
   const indices = [state?.activeIndex, state?.buildingIndex].filter((i): i is string => !!i);
   const store = `Elasticsearch index ${state?.alias ?? "(none built)"}`;

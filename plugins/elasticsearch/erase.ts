@@ -1,4 +1,5 @@
-import type { ErasureResult, PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { ErasureResult } from "../../src/plugin-host/plugin.js";
+import type { ElasticsearchRuntime } from "./options.js";
 import type { ClientFor } from "./client.js";
 import { currentState } from "./state.js";
 import { outboundGuard } from "../../src/outbound/guard.js";
@@ -16,7 +17,7 @@ import { outboundGuard } from "../../src/outbound/guard.js";
  * someone whose processing is restricted.
  */
 export async function eraseFromIndex(
-  runtime: PluginRuntime,
+  runtime: ElasticsearchRuntime,
   clientFor: ClientFor,
   subject: { contactId: string; email: string | null },
 ): Promise<ErasureResult> {

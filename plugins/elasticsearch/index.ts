@@ -3,10 +3,12 @@ import { searchBackendFor } from "./backend.js";
 import { clientFactory, type ConnectionClass } from "./client.js";
 import { dropIndexOnDisable } from "./disable.js";
 import { eraseFromIndex } from "./erase.js";
-import { buildManifest, readEnv } from "./manifest.js";
+import { ELASTICSEARCH, manifest } from "./manifest.js";
+import { options, type ElasticsearchOptions, type ElasticsearchSettings } from "./options.js";
 import { OutboxWorker, type OutboxWorkerOptions } from "./outbox.js";
 
-export interface ElasticsearchPluginOptions extends Partial<OutboxWorkerOptions> {
+/** How tests connect and drive the plugin; production passes nothing. */
+export interface ElasticsearchWiring extends Partial<OutboxWorkerOptions> {
   /** The client's Connection class; tests pass @elastic/elasticsearch-mock's. */
   Connection?: ConnectionClass;
   /** Called with the started worker (tests drive it). */
@@ -20,22 +22,22 @@ export interface ElasticsearchPluginOptions extends Partial<OutboxWorkerOptions>
  * index is built by that worker when the plugin is enabled, and rebuilt with
  * `npm run search:reindex -- --tenant <slug>`.
  */
-export function elasticsearchPlugin(options: ElasticsearchPluginOptions = {}): PluginDefinition {
-  const env = readEnv();
-  const clientFor = clientFactory(options.Connection);
-  const def: PluginDefinition = {
-    manifest: buildManifest(env),
-    searchBackend: (runtime) => searchBackendFor(runtime, clientFor),
+export function elasticsearchPlugin(wiring: ElasticsearchWiring = {}): PluginDefinition<ElasticsearchSettings, ElasticsearchOptions> {
+  const clientFor = clientFactory(wiring.Connection);
+  return {
+    manifest,
+    options,
+    provides: { searchBackend: (runtime) => searchBackendFor(runtime, clientFor) },
     erase: (runtime, subject) => eraseFromIndex(runtime, clientFor, subject),
     onDisable: (runtime) => dropIndexOnDisable(runtime, clientFor),
-    start(services) {
-      const worker = new OutboxWorker(services, def, clientFor, { pollMs: options.pollMs ?? env.ELASTICSEARCH_OUTBOX_POLL_MS, ...options }).start();
-      options.onWorker?.(worker);
+    start(services, operator) {
+      // The plugin as the registry loaded it (its manifest resolved from the options), for its runtimes.
+      const loaded = services.plugins.registry.get(ELASTICSEARCH)!;
+      const worker = new OutboxWorker(services, loaded, clientFor, { pollMs: wiring.pollMs ?? operator.outboxPollMs, ...wiring }).start();
+      wiring.onWorker?.(worker);
       return worker;
     },
   };
-  return def;
 }
 
 export const elasticsearch = elasticsearchPlugin();
-

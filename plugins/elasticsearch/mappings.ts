@@ -1,5 +1,5 @@
 import type { estypes } from "@elastic/elasticsearch";
-import type { ElasticsearchSettings } from "./client.js";
+import type { ElasticsearchSettings } from "./options.js";
 
 /**
  * One index per tenant, behind an alias: searches and writes use the alias

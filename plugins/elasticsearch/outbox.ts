@@ -1,4 +1,6 @@
-import type { PluginDefinition, PluginServices, PluginWorker } from "../../src/plugin-host/plugin.js";
+import type { PluginServices, PluginWorker } from "../../src/plugin-host/plugin.js";
+import type { LoadedPlugin } from "../../src/plugin-host/registry.js";
+import type { ElasticsearchRuntime } from "./options.js";
 import { runtimeFor } from "../../src/plugin-host/runtime.js";
 import type { SearchKind } from "../../src/search/contract.js";
 import { readVersioned, sendBulk } from "./bulk.js";
@@ -61,7 +63,7 @@ export class OutboxWorker implements PluginWorker {
 
   constructor(
     readonly services: PluginServices,
-    private readonly def: PluginDefinition,
+    private readonly def: LoadedPlugin,
     private readonly clientFor: ClientFor,
     private readonly options: OutboxWorkerOptions,
   ) {
@@ -127,7 +129,7 @@ export class OutboxWorker implements PluginWorker {
   }
 
   /** The plugin's runtime in a tenant, null unless enabled there. */
-  runtimeFor(tenantId: string) {
+  runtimeFor(tenantId: string): Promise<ElasticsearchRuntime | null> {
     return runtimeFor(this.services, tenantId, this.def);
   }
 

@@ -1,5 +1,5 @@
 import type { Client } from "@elastic/elasticsearch";
-import type { PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { ElasticsearchRuntime } from "./options.js";
 import type { SearchKind } from "../../src/search/contract.js";
 import { readVersioned, sendBulk } from "./bulk.js";
 import { aliasFor, indexBody, versionedIndex } from "./mappings.js";
@@ -48,7 +48,7 @@ export function progressLine(done: number, total: number, elapsedMs: number): st
  * Until the first build completes the plugin's searchBackend is null, so the
  * tenant keeps searching PostgreSQL; during a rebuild the old index serves.
  */
-export async function reindexTenant(runtime: PluginRuntime, client: Client, options: ReindexOptions = {}): Promise<ReindexResult> {
+export async function reindexTenant(runtime: ElasticsearchRuntime, client: Client, options: ReindexOptions = {}): Promise<ReindexResult> {
   const batch = Math.max(1, Math.min(options.batch ?? 1000, 10_000));
   const now = options.now ?? Date.now;
   const db = runtime.core.db;
@@ -129,7 +129,7 @@ export async function reindexTenant(runtime: PluginRuntime, client: Client, opti
 }
 
 /** Records the build, unless another one is alive for the tenant. Moving to another cluster or prefix starts over. */
-async function claimBuild(runtime: PluginRuntime, alias: string, index: string, now: () => number): Promise<void> {
+async function claimBuild(runtime: ElasticsearchRuntime, alias: string, index: string, now: () => number): Promise<void> {
   const db = runtime.core.db;
   const node = runtime.settings.node!;
   const at = new Date(now());

@@ -1,4 +1,4 @@
-import type { PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { ElasticsearchRuntime } from "./options.js";
 import { aliasFor } from "./mappings.js";
 
 export type IndexState = NonNullable<Awaited<ReturnType<typeof stateOf>>>;
@@ -6,14 +6,14 @@ export type IndexState = NonNullable<Awaited<ReturnType<typeof stateOf>>>;
 /** How long a build may go without a heartbeat before another instance may take it over. */
 export const BUILD_STALE_MS = 10 * 60_000;
 
-export const stateOf = (runtime: PluginRuntime) => runtime.core.db.searchIndexState.findUnique({ where: { tenantId: runtime.tenantId } });
+export const stateOf = (runtime: ElasticsearchRuntime) => runtime.core.db.searchIndexState.findUnique({ where: { tenantId: runtime.tenantId } });
 
 /**
  * The state, if it describes the cluster and alias the tenant's settings name
  * now: pointing the plugin at another cluster (or prefix) means that cluster
  * has no index yet, so it is not ready there.
  */
-export async function currentState(runtime: PluginRuntime): Promise<IndexState | null> {
+export async function currentState(runtime: ElasticsearchRuntime): Promise<IndexState | null> {
   const state = await stateOf(runtime);
   if (!state || state.node !== runtime.settings.node || state.alias !== aliasFor(runtime.settings, runtime.tenantId)) return null;
   return state;

@@ -2,6 +2,7 @@ import Stripe from "stripe";
 import { ProviderError, WebhookSignatureError, type BillingDetails, type BillingProvider } from "../../src/billing/provider.js";
 import { stripeClient } from "./client.js";
 import { toProviderEvent } from "./events.js";
+import type { StripeOptions } from "./options.js";
 import { invoiceOf, snapshotOf } from "./snapshot.js";
 
 /** Stripe's default: a signature older than five minutes is refused (replays). */
@@ -30,7 +31,7 @@ async function stripe<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /** The billing provider on the official SDK; every write carries the core's idempotency key. */
-export function createStripeProvider(options: { secretKey: string; webhookSecret: string; apiUrl?: string }): BillingProvider {
+export function createStripeProvider(options: StripeOptions): BillingProvider {
   const client = stripeClient(options);
   return {
     createCustomer: ({ tenantId, email, details }, idempotencyKey) =>
@@ -68,9 +69,9 @@ export function createStripeProvider(options: { secretKey: string; webhookSecret
             cancel_url: input.cancelUrl,
             metadata: { tenantId: input.tenantId, plan: input.plan },
             subscription_data: { metadata: { tenantId: input.tenantId, plan: input.plan } },
-            automatic_tax: { enabled: input.automaticTax },
+            automatic_tax: { enabled: options.tax },
             // Stripe Tax needs the address on the customer; let Checkout update it.
-            ...(input.automaticTax ? { customer_update: { address: "auto", name: "auto" }, tax_id_collection: { enabled: true } } : {}),
+            ...(options.tax ? { customer_update: { address: "auto", name: "auto" }, tax_id_collection: { enabled: true } } : {}),
           },
           { idempotencyKey },
         );

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import twilio from "twilio";
 import type RequestClient from "twilio/lib/base/RequestClient.js";
 import { isAddressRefusal, type OutboundGuard } from "../../src/outbound/guard.js";
+import type { TwilioSettings } from "./options.js";
 
 /**
  * The SDK's own RequestClient, sending what it would send to *.twilio.com to
@@ -28,13 +29,6 @@ class RebasedRequestClient extends twilio.RequestClient {
     }
     return super.request(opts);
   }
-}
-
-export interface TwilioSettings {
-  accountSid?: string;
-  authToken?: string;
-  fromNumber?: string;
-  apiBaseUrl?: string;
 }
 
 // One SDK client (and so one pool of keep-alive connections) per account and target, per guard.

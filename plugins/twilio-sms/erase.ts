@@ -1,4 +1,5 @@
-import type { ErasureResult, PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { ErasureResult } from "../../src/plugin-host/plugin.js";
+import type { TwilioRuntime } from "./options.js";
 import { outboundGuard } from "../../src/outbound/guard.js";
 import { failureCode, twilioClient } from "./client.js";
 
@@ -8,7 +9,7 @@ import { failureCode, twilioClient } from "./client.js";
  * keep a body up to 30 days longer. The call names no subject: an erasure must
  * go through even for someone who withdrew consent or restricted processing.
  */
-export async function eraseAtTwilio(runtime: PluginRuntime, subject: { contactId: string }): Promise<ErasureResult> {
+export async function eraseAtTwilio(runtime: TwilioRuntime, subject: { contactId: string }): Promise<ErasureResult> {
   const messages = await runtime.core.db.message.findMany({
     where: {
       channel: "SMS",

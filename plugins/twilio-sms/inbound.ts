@@ -3,7 +3,8 @@ import { createContact } from "../../src/contacts/service.js";
 import { recordEvents, type NewEvent } from "../../src/events/outbox.js";
 import { nextTicketNumber } from "../../src/tickets/counter.js";
 import type { Contact } from "../../src/generated/prisma/client.js";
-import type { PluginHttpResponse, PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { PluginHttpResponse } from "../../src/plugin-host/plugin.js";
+import type { TwilioRuntime } from "./options.js";
 import { recordConsent } from "../../src/privacy/consent.js";
 import { statusChange } from "../../src/tickets/status.js";
 import { keywordOf } from "./keywords.js";
@@ -17,7 +18,7 @@ const SUBJECT_LENGTH = 80;
  * ticket or opens one. The same MessageSid delivered twice is stored once.
  * A restricted contact's message is stored and nothing else happens.
  */
-export async function receiveSms(runtime: PluginRuntime, params: WebhookParams): Promise<PluginHttpResponse> {
+export async function receiveSms(runtime: TwilioRuntime, params: WebhookParams): Promise<PluginHttpResponse> {
   const sid = params.MessageSid ?? params.SmsSid;
   const phone = e164(params.From);
   if (!sid) return badRequest("MessageSid is missing");
@@ -42,7 +43,7 @@ function e164(from: string | undefined): string | null {
   return number?.isPossible() ? number.number : null;
 }
 
-async function contactFor(runtime: PluginRuntime, phone: string): Promise<Contact> {
+async function contactFor(runtime: TwilioRuntime, phone: string): Promise<Contact> {
   const db = runtime.core.db;
   const existing = await db.contact.findFirst({ where: { phone } });
   if (existing) return existing;
@@ -64,7 +65,7 @@ async function contactFor(runtime: PluginRuntime, phone: string): Promise<Contac
  * texting in (INBOUND_SMS). A restricted contact's withdrawal is still
  * recorded (it only ever stops processing); nothing is granted for them.
  */
-async function applyConsent(runtime: PluginRuntime, contact: Contact, keyword: ReturnType<typeof keywordOf>): Promise<void> {
+async function applyConsent(runtime: TwilioRuntime, contact: Contact, keyword: ReturnType<typeof keywordOf>): Promise<void> {
   const base = { contactId: contact.id, purpose: "sms.messaging" };
   if (keyword === "OPT_OUT") {
     await recordConsent(runtime.core, { ...base, action: "WITHDRAWN", method: "SMS_KEYWORD" });
@@ -85,7 +86,7 @@ async function applyConsent(runtime: PluginRuntime, contact: Contact, keyword: R
  * message trips the unique (tenantId, externalId) index: then nothing is kept
  * and null is returned.
  */
-async function storeMessage(runtime: PluginRuntime, contact: Contact, sid: string, body: string) {
+async function storeMessage(runtime: TwilioRuntime, contact: Contact, sid: string, body: string) {
   const db = runtime.core.db;
   const tenantId = runtime.tenantId;
   try {

@@ -1,5 +1,6 @@
 import type { PluginDefinition } from "../../src/plugin-host/plugin.js";
 import { manifest } from "./manifest.js";
+import type { TwilioSettings } from "./options.js";
 
 /**
  * Twilio SMS: texts to the tenant's Twilio number become tickets, agents'
@@ -9,7 +10,7 @@ import { manifest } from "./manifest.js";
  * The hooks load their modules, and with them the Twilio SDK, on first use:
  * a server where no tenant uses Twilio does not pay for loading it at start.
  */
-export const twilioSms: PluginDefinition = {
+export const twilioSms: PluginDefinition<TwilioSettings, undefined> = {
   manifest,
   handleHttp: async (runtime, request) => (await import("./http.js")).handleHttp(runtime, request),
   onMessageCreated: async (runtime, event) => (await import("./outbound.js")).sendReply(runtime, event),

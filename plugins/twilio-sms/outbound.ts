@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js";
-import type { MessageCreatedEvent, PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { MessageCreatedEvent } from "../../src/plugin-host/plugin.js";
+import type { TwilioRuntime } from "./options.js";
 import { outboundGuard } from "../../src/outbound/guard.js";
 import { failureCode, twilioClient } from "./client.js";
 import { TWILIO_SMS } from "./manifest.js";
@@ -11,7 +12,7 @@ import { advanceDelivery, deliveryStatusOf } from "./status.js";
  * CONSENT_REQUIRED, PROCESSING_RESTRICTED, PLUGIN_DISABLED, or Twilio's own
  * error) ends up on the message as deliveryStatus FAILED with a deliveryError.
  */
-export async function sendReply(runtime: PluginRuntime, event: MessageCreatedEvent): Promise<void> {
+export async function sendReply(runtime: TwilioRuntime, event: MessageCreatedEvent): Promise<void> {
   const db = runtime.core.db;
   const message = await db.message.findUnique({ where: { id: event.messageId }, include: { ticket: { include: { requester: true } } } });
   if (!message || message.internal || message.authorType === "CONTACT" || message.ticket.channel !== "SMS") return;
@@ -53,7 +54,7 @@ export async function sendReply(runtime: PluginRuntime, event: MessageCreatedEve
  * Without PUBLIC_URL Twilio cannot reach us, so no callback is asked for and
  * the status stays at what the send returned (QUEUED).
  */
-async function statusCallbackUrl(runtime: PluginRuntime, messageId: string): Promise<string | null> {
+async function statusCallbackUrl(runtime: TwilioRuntime, messageId: string): Promise<string | null> {
   const base = runtime.core.config.publicUrl;
   if (!base) {
     runtime.log.warn("PUBLIC_URL is not set: SMS delivery status will not be updated");

@@ -1,4 +1,5 @@
-import type { PluginHttpResponse, PluginRuntime } from "../../src/plugin-host/plugin.js";
+import type { PluginHttpResponse } from "../../src/plugin-host/plugin.js";
+import type { TwilioRuntime } from "./options.js";
 import type { WebhookParams } from "./webhook.js";
 
 export type DeliveryStatus = "QUEUED" | "SENT" | "DELIVERED" | "FAILED" | "UNDELIVERED";
@@ -28,7 +29,7 @@ const below = (status: DeliveryStatus) => (Object.keys(RANK) as DeliveryStatus[]
  * two callbacks racing cannot move it back. Returns how many rows moved.
  */
 export async function advanceDelivery(
-  runtime: PluginRuntime,
+  runtime: TwilioRuntime,
   where: Record<string, unknown>,
   status: DeliveryStatus,
   extra: { deliveryError?: string | null; externalId?: string } = {},
@@ -45,7 +46,7 @@ export async function advanceDelivery(
  * MessageSid; the ?message=<id> we put in the callback URL also finds it when
  * the callback overtakes our own write of the MessageSid.
  */
-export async function receiveStatus(runtime: PluginRuntime, url: string, params: WebhookParams): Promise<PluginHttpResponse> {
+export async function receiveStatus(runtime: TwilioRuntime, url: string, params: WebhookParams): Promise<PluginHttpResponse> {
   const sid = params.MessageSid ?? params.SmsSid;
   const status = deliveryStatusOf(params.MessageStatus ?? params.SmsStatus);
   if (!sid || !status) return { status: 204 };

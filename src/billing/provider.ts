@@ -66,7 +66,7 @@ export interface BillingProvider {
   createCustomer(input: { tenantId: string; email: string | null; details: BillingDetails }, idempotencyKey: string): Promise<string>;
   updateCustomer(customerId: string, details: BillingDetails, addVat: boolean, idempotencyKey: string): Promise<void>;
   createCheckout(
-    input: { tenantId: string; customerId: string; plan: string; priceId: string; seats: number; successUrl: string; cancelUrl: string; automaticTax: boolean },
+    input: { tenantId: string; customerId: string; plan: string; priceId: string; seats: number; successUrl: string; cancelUrl: string },
     idempotencyKey: string,
   ): Promise<{ id: string; url: string }>;
   createPortal(input: { customerId: string; returnUrl: string }, idempotencyKey: string): Promise<{ url: string }>;
@@ -78,12 +78,6 @@ export interface BillingProvider {
   listInvoices(customerId: string, page: { limit: number; startingAfter?: string }): Promise<{ invoices: Invoice[]; hasMore: boolean }>;
   /** Checks the signature (and its age) and reads the event; WebhookSignatureError when it does not hold. */
   parseWebhook(rawBody: Buffer, signature: string | undefined): ProviderEvent;
-}
-
-/** What a billing plugin contributes: a provider built from the operator's configuration. */
-export interface BillingPluginHooks {
-  /** Asynchronous, so that a plugin loads its SDK only where billing is configured. */
-  createProvider(options: { secretKey: string; webhookSecret: string; apiUrl?: string }): Promise<BillingProvider>;
 }
 
 /** A refusal or failure reported by the provider, with its stable code (e.g. card_declined). */

@@ -154,7 +154,6 @@ export async function startCheckout(ctx: Context, input: { plan: string; seats: 
         seats: input.seats,
         successUrl: `${returnUrl}${separator}checkout=success`,
         cancelUrl: `${returnUrl}${separator}checkout=cancel`,
-        automaticTax: host.config.stripe.tax,
       },
       // The same plan, seats and account revision: the same session, never a second one.
       idempotencyKey(viewer.tenantId, "checkout.sessions.create", customerId, account!.revision, plan.id, input.seats, returnUrl),

@@ -1,21 +1,21 @@
-import type { Config } from "../config.js";
+import { ConfigError, type Config } from "../config.js";
 import type { BillingHost } from "./host.js";
-import type { BillingPluginHooks } from "./provider.js";
-
-/** What billing needs of the plugin registry (src/plugin-host/registry.ts): billing knows no more of the plugin host. */
-interface Plugins {
-  list(): { manifest: { id: string }; billing?: BillingPluginHooks }[];
-}
+import type { BillingProvider } from "./provider.js";
 
 /**
- * Billing is on when the operator configured Stripe and a plugin provides
- * billing (plugins/stripe-billing). A configured key without such a plugin is
- * a deployment mistake worth stopping for.
+ * Billing is on when the operator gave both halves: the plans
+ * (BILLING_PLANS_FILE) and a billing provider, the capability a plugin offers
+ * once its own options configure it (plugins/stripe-billing). One without the
+ * other is a deployment mistake worth stopping for. The provider comes from
+ * the plugin registry's capabilities (src/plugin-host/capabilities.ts);
+ * billing knows no more of the plugin host.
  */
-export async function createBillingHost(config: Config, registry: Plugins): Promise<BillingHost | undefined> {
-  if (!config.billing) return undefined;
-  const def = registry.list().find((d) => d.billing);
-  if (!def?.billing) throw new Error("STRIPE_SECRET_KEY is set but no billing plugin is loaded (plugins/stripe-billing)");
-  const { secretKey, webhookSecret, apiUrl } = config.billing.stripe;
-  return { pluginId: def.manifest.id, provider: await def.billing.createProvider({ secretKey, webhookSecret, apiUrl }), config: config.billing };
+export function createBillingHost(config: Config, provided: { pluginId: string; value: BillingProvider } | null): BillingHost | undefined {
+  if (!config.billing && !provided) return undefined;
+  if (!provided)
+    throw new ConfigError([
+      "BILLING_PLANS_FILE: set, but no billing provider plugin is configured (plugins/stripe-billing: STRIPE_SECRET_KEY)",
+    ]);
+  if (!config.billing) throw new ConfigError([`BILLING_PLANS_FILE: required with the billing provider of ${provided.pluginId}`]);
+  return { pluginId: provided.pluginId, provider: provided.value, config: config.billing };
 }

@@ -21,7 +21,7 @@ export const ropa: Command = {
         io.err(`No tenant "${values.tenant}".`);
         return 2;
       }
-      const registry = new PluginRegistry(shippedPlugins);
+      const registry = new PluginRegistry(shippedPlugins, config.environment);
       io.out(await printRecordOfProcessing(database, registry, values.tenant as string, values.format as "md" | "json"));
       return 0;
     }),

@@ -31,7 +31,7 @@ export const searchReindex: Command = {
           log,
           realtime,
           signInLimiter: new SignInLimiter(config.signIn),
-          plugins: { registry: new PluginRegistry(shippedPlugins), secrets: new SecretBox(config.encryptionKey, config.previousEncryptionKeys), database, log },
+          plugins: { registry: new PluginRegistry(shippedPlugins, config.environment), secrets: new SecretBox(config.encryptionKey, config.previousEncryptionKeys), database, log },
         };
         return await runReindexCommand(services, args, io.out);
       } finally {

@@ -7,18 +7,18 @@ import { requireViewer } from "../context.js";
 import { outboundGuard } from "../outbound/guard.js";
 import { checkOutboundUrl } from "../outbound/url.js";
 import { installOf } from "./install.js";
-import type { PluginDefinition } from "./plugin.js";
+import type { LoadedPlugin } from "./registry.js";
 import { runtimeFor } from "./runtime.js";
 import { transferStatus, transfersOutsideEea } from "./transfer.js";
 
-export function pluginOrThrow(ctx: Context, pluginId: string): PluginDefinition {
+export function pluginOrThrow(ctx: Context, pluginId: string): LoadedPlugin {
   const def = ctx.plugins.registry.get(pluginId);
   // Operator plugins (billing) are the operator's, run from its configuration: nothing a tenant installs.
   if (!def || def.manifest.operatorManaged) throw new AppError("NOT_FOUND", `No plugin "${pluginId}"`);
   return def;
 }
 
-export function missingSettings(def: PluginDefinition, install: Pick<PluginInstall, "config" | "secrets"> | null): string[] {
+export function missingSettings(def: LoadedPlugin, install: Pick<PluginInstall, "config" | "secrets"> | null): string[] {
   const present = new Set([...Object.keys((install?.config ?? {}) as object), ...Object.keys((install?.secrets ?? {}) as object)]);
   return def.manifest.config.filter((f) => f.required && !present.has(f.key)).map((f) => f.key);
 }
@@ -130,7 +130,7 @@ export async function disablePlugin(ctx: Context, pluginId: string) {
  * is off (so no worker of ours writes there again). The outcome, good or bad,
  * is an audit entry; a vendor that cannot be reached never undoes the disabling.
  */
-async function cleanUpAfterDisable(ctx: Context, def: PluginDefinition) {
+async function cleanUpAfterDisable(ctx: Context, def: LoadedPlugin) {
   const pluginId = def.manifest.id;
   const tenantId = requireViewer(ctx).tenantId;
   let details: Record<string, string | number | boolean>;

@@ -81,3 +81,16 @@ export function validateManifest(raw: unknown, source: string): PluginManifest {
   }
   return parsed.data;
 }
+
+/** One per-tenant setting a manifest declares. */
+type SettingField = PluginManifest["config"][number];
+
+/**
+ * A manifest whose settings keep their keys as literal types, so that the
+ * plugin's code reads `runtime.settings.accountSid` typed
+ * (SettingsOf<typeof manifest>, src/plugin-host/plugin.ts). Data only: the
+ * registry still validates it at start.
+ */
+export function defineManifest<const C extends readonly SettingField[]>(manifest: Omit<PluginManifest, "config"> & { config: C }): PluginManifest & { config: C } {
+  return manifest as PluginManifest & { config: C };
+}

@@ -1,5 +1,6 @@
 import type { EventConsumer } from "../events/consumers/consumer.js";
-import type { PluginDefinition, PluginServices } from "./plugin.js";
+import type { PluginServices } from "./plugin.js";
+import type { LoadedPlugin } from "./registry.js";
 import { runtimeFor } from "./runtime.js";
 
 /**
@@ -25,7 +26,7 @@ export function messageHookConsumers(services: PluginServices): EventConsumer[] 
     .map((def) => messageHookConsumer(services, def));
 }
 
-function messageHookConsumer(services: PluginServices, def: PluginDefinition): EventConsumer {
+function messageHookConsumer(services: PluginServices, def: LoadedPlugin): EventConsumer {
   const pluginId = def.manifest.id;
   return {
     name: `plugin:${pluginId}`,

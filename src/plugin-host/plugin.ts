@@ -1,16 +1,29 @@
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
-import type { BillingPluginHooks } from "../billing/provider.js";
 import type { Context, ContextInput } from "../context.js";
 import type { DataCategory, PurposeName } from "../privacy/taxonomy.js";
+import type { Provides } from "./capabilities.js";
 import type { PluginManifest } from "./manifest.js";
-import type { SearchBackend } from "../search/contract.js";
+import type { PluginOptions } from "./options.js";
 
-/** What a plugin's code receives for one tenant: its settings (secrets opened) and a core context. */
-export interface PluginRuntime {
+/** Per-tenant settings as a plugin receives them when it does not name their type. */
+export type Settings = Record<string, string | undefined>;
+
+/**
+ * A plugin's per-tenant settings, typed from its manifest's `config` (declared
+ * with `as const`): `SettingsOf<typeof manifest>` has one key per setting.
+ * Every value may be missing, required or not: an admin can clear a setting of
+ * an enabled plugin, and an erasure reaches installs that were never completed.
+ */
+export type SettingsOf<M extends { config: readonly { key: string }[] }> = { [K in M["config"][number]["key"]]?: string };
+
+/** What a plugin's code receives for one tenant: its settings (secrets opened), its operator options and a core context. */
+export interface PluginRuntime<S = Settings, O = unknown> {
   tenantId: string;
   pluginId: string;
-  settings: Record<string, string>;
+  settings: S;
+  /** What its options.ts parsed from the environment at start (undefined without options). */
+  options: O;
   /** Acts as the system on the plugin's behalf: core services, tenant-scoped database. */
   core: Context;
   log: Logger;
@@ -69,41 +82,42 @@ export interface PluginWorker {
   stop(): Promise<void>;
 }
 
-/** A plugin: its manifest and the code the host calls. */
-export interface PluginDefinition {
-  manifest: PluginManifest;
+/**
+ * A plugin: its manifest, its operator options, the capabilities it offers the
+ * core and the hooks the host calls. S is its settings' type
+ * (SettingsOf<typeof manifest>), O its options' type.
+ */
+export interface PluginDefinition<S = Settings, O = unknown> {
+  /** Data; a function of the options when they decide something in it (where an operator's cluster runs). */
+  manifest: PluginManifest | ((options: O) => PluginManifest);
+  /** Variables the operator sets for the whole server, parsed by the plugin (its options.ts). */
+  options?: PluginOptions<O>;
+  /** What it offers the core (a search backend, a billing provider…): see capabilities.ts. */
+  provides?: Provides<S, O>;
   /** Webhooks from the vendor, served at /plugins/<id>/<tenant-slug>/<path>. */
-  handleHttp?(runtime: PluginRuntime, request: PluginHttpRequest): Promise<PluginHttpResponse>;
+  handleHttp?(runtime: PluginRuntime<S, O>, request: PluginHttpRequest): Promise<PluginHttpResponse>;
   /**
    * Called for every committed message (its MESSAGE_ADDED event) in each tenant
    * that installed the plugin, shortly after the commit, by the plugin's event
    * consumer (src/plugin-host/message-hook.ts). May be called twice for one
    * message after a crash; a throw is logged, not retried.
    */
-  onMessageCreated?(runtime: PluginRuntime, event: MessageCreatedEvent): Promise<void>;
+  onMessageCreated?(runtime: PluginRuntime<S, O>, event: MessageCreatedEvent): Promise<void>;
   /**
    * Deletes what the plugin (or its vendor) keeps about a data subject. Required when manifest.storesData.
    * Called for every tenant that installed the plugin, enabled or not: its calls must be `deletesOnly`.
    */
-  erase?(runtime: PluginRuntime, subject: { contactId: string; email: string | null; phone: string | null }): Promise<ErasureResult>;
-  /**
-   * An external search index for the tenant, or null while it is not ready to
-   * answer (say, during its first bulk index): the built-in PostgreSQL search
-   * then keeps serving, so switching backends never interrupts searching.
-   */
-  searchBackend?(runtime: PluginRuntime): Promise<SearchBackend | null>;
+  erase?(runtime: PluginRuntime<S, O>, subject: { contactId: string; email: string | null; phone: string | null }): Promise<ErasureResult>;
   /**
    * Called right after a tenant disabled the plugin: deletes what the vendor
    * keeps that nothing will use or update any more (a search index would
    * otherwise go stale, out of step with redactions). Its calls must be
    * `deletesOnly`. The outcome is audited; a failure never undoes the disabling.
    */
-  onDisable?(runtime: PluginRuntime): Promise<ErasureResult>;
-  /**
-   * Operator billing (manifest.operatorManaged): builds the provider the core's
-   * billing uses, from the operator's configuration. Never installed per tenant.
-   */
-  billing?: BillingPluginHooks;
+  onDisable?(runtime: PluginRuntime<S, O>): Promise<ErasureResult>;
   /** Starts the plugin's background work (say, sending queued changes to an index); the server stops it on close. */
-  start?(services: PluginServices): PluginWorker;
+  start?(services: PluginServices, options: O): PluginWorker;
 }
+
+/** Any plugin, whatever its settings and options: what the registry holds. */
+export type AnyPlugin = PluginDefinition<any, any>;

@@ -102,7 +102,7 @@ async function operatorProcessors(database: Database, registry: PluginRegistry, 
   if (!billed) return [];
   return registry
     .list()
-    .filter((d) => d.manifest.operatorManaged && d.billing)
+    .filter((d) => d.manifest.operatorManaged && d.provides?.billingProvider)
     .map((d) => ({ manifest: d.manifest, since: billed.createdAt }));
 }
 

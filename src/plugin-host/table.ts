@@ -1,11 +1,16 @@
-import type { PluginDefinition } from "./plugin.js";
+import type { AnyPlugin } from "./plugin.js";
+import { PluginRegistry } from "./registry.js";
 
 export const TABLE_START = "<!-- shipped-plugins:start -->";
 export const TABLE_END = "<!-- shipped-plugins:end -->";
 
-/** The table of shipped plugins in docs/plugins.md, generated from their manifests. */
-export function pluginsTable(plugins: PluginDefinition[]): string {
-  const rows = plugins.map(({ manifest: m }) => {
+/**
+ * The table of shipped plugins in docs/plugins.md, generated from their
+ * manifests as an unconfigured server loads them (default options), so the
+ * table does not depend on who runs it.
+ */
+export function pluginsTable(plugins: AnyPlugin[]): string {
+  const rows = new PluginRegistry(plugins).list().map(({ manifest: m }) => {
     const retention = m.retention.kind === "TRANSIENT" ? "transient" : m.retention.kind === "AS_SOURCE" ? "as long as the source data" : `${m.retention.days} days`;
     return `| \`${m.id}\` | ${m.name} | ${m.vendor.legalName} (${m.vendor.country}) | ${m.processingLocations.join(", ")} | ${m.transferMechanism} | ${m.dataCategories.join(", ")} | ${m.purposes.map((p) => p.purpose).join(", ")} | ${retention} |`;
   });

@@ -3,7 +3,8 @@
  * answers (already narrowed to what the caller may see) and the hits it
  * returns. The service parses, authorizes and loads the objects; a backend
  * only finds ids. PostgreSQL full-text search is the built-in backend; a
- * plugin (Elasticsearch) can provide another through `PluginDefinition.searchBackend`.
+ * plugin (Elasticsearch) can provide another as its `searchBackend` capability
+ * (src/plugin-host/capabilities.ts).
  */
 
 /** What can be found. */

@@ -1,7 +1,7 @@
 import { AppError, forbidden } from "../errors.js";
 import type { Context } from "../context.js";
 import { requireViewer } from "../context.js";
-import { runtimeFor } from "../plugin-host/runtime.js";
+import { capability } from "../plugin-host/capabilities.js";
 import { mayReadNotes, visibleMessages } from "../auth/visibility.js";
 import { subjectOf } from "../privacy/subjects.js";
 import type { SearchBackend, SearchHighlight, SearchKind, SearchScope } from "./contract.js";
@@ -69,23 +69,9 @@ function decodeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-/**
- * The tenant's search backend: an enabled plugin that offers one and is ready
- * (searchBackend returns non-null) wins; otherwise the built-in PostgreSQL one.
- */
+/** The tenant's search backend: a plugin's that is ready (the searchBackend capability), otherwise the built-in PostgreSQL one. */
 async function backendFor(ctx: Context, tenantId: string): Promise<SearchBackend> {
-  for (const def of ctx.plugins.registry.list()) {
-    if (!def.searchBackend) continue;
-    try {
-      const runtime = await runtimeFor(ctx, tenantId, def, ctx.requestId);
-      const backend = runtime ? await def.searchBackend(runtime) : null;
-      if (backend) return backend;
-    } catch (err) {
-      // An external index that cannot answer must not take search down with it.
-      ctx.log.error({ err, pluginId: def.manifest.id }, "search backend of plugin failed; using the built-in search");
-    }
-  }
-  return new PostgresSearchBackend(ctx.db);
+  return (await capability(ctx, "searchBackend", tenantId))?.value ?? new PostgresSearchBackend(ctx.db);
 }
 
 async function resolveAssignees(ctx: Context, parsed: ReturnType<typeof parseQuery>): Promise<void> {

@@ -8,7 +8,7 @@ import { createServer, type RunningServer } from "../../src/server.js";
 import { createTenant } from "../../src/tenants/service.js";
 import { graphql } from "../gql/index.js";
 import { shippedPlugins } from "../../plugins/index.js";
-import type { PluginDefinition } from "../../src/plugin-host/plugin.js";
+import type { AnyPlugin } from "../../src/plugin-host/plugin.js";
 import { echoPlugin } from "./echo-plugin.js";
 import type { ApiScope } from "../gql/graphql.js";
 
@@ -76,7 +76,7 @@ export interface TestApp {
  */
 export interface StartOptions {
   /** Plugins to load; by default the shipped ones plus the test echo plugin. */
-  plugins?: PluginDefinition[];
+  plugins?: AnyPlugin[];
 }
 
 export async function startApp(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestApp> {

@@ -2,14 +2,19 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runReconcileCommand } from "../../src/billing/cli.js";
-import { loadConfig } from "../../src/config.js";
-import { codes, startApp, type TestApp, type TestTenant } from "../../test/support/app.js";
+import { runReconcileCommand } from "../../../src/billing/cli.js";
+import { loadConfig } from "../../../src/config.js";
+import type { Environment } from "../../../src/plugin-host/options.js";
+import { PluginRegistry } from "../../../src/plugin-host/registry.js";
+import { shippedPlugins } from "../../index.js";
+import { codes, startApp, type TestApp, type TestTenant } from "../../../test/support/app.js";
 import { startBillingApp, type BillingTestApp } from "./test-app.js";
 
 const SECRET_KEY = `sk_test_${randomBytes(12).toString("hex")}`;
 const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString("hex")}`;
 const PLANS_FILE = path.resolve("config/plans.example.json");
+/** The shipped plugins loaded as the server loads them, each parsing its options from the environment. */
+const loaded = (environment: Environment) => new PluginRegistry(shippedPlugins, environment);
 const RETURN_URL = "https://desk.example.test/settings/billing";
 
 let billingApp: BillingTestApp;
@@ -389,11 +394,10 @@ describe("reconciliation", () => {
     sub.items.data[0].quantity = 8;
     sub.status = "past_due";
     const lines: string[] = [];
-    const { createBillingHost } = await import("../../src/billing/setup.js");
-    const { PluginRegistry } = await import("../../src/plugin-host/registry.js");
-    const { shippedPlugins } = await import("../index.js");
+    const { createBillingHost } = await import("../../../src/billing/setup.js");
+    const { operatorCapability } = await import("../../../src/plugin-host/capabilities.js");
     const config = loadConfig({ DATA_DIR: "memory://", STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_URL: api.url, BILLING_PLANS_FILE: PLANS_FILE });
-    const billingHost = (await createBillingHost(config, new PluginRegistry(shippedPlugins)))!;
+    const billingHost = createBillingHost(config, await operatorCapability(loaded(config.environment), "billingProvider"))!;
     expect(await runReconcileCommand(billingHost, app.database, t.slug, (l) => lines.push(l))).toBe(0);
     expect(lines.join("\n")).toMatch(new RegExp(`${t.slug}\\s+TEAM ACTIVE seats=2\\s+TEAM PAST_DUE seats=8 payment-failed\\s+REPAIRED`));
     expect(await billing(t)).toMatchObject({ seats: 8, status: "PAST_DUE", readOnly: false });
@@ -468,9 +472,19 @@ describe("without Stripe configured", () => {
     }
   });
 
-  it("refuses half a Stripe configuration at start", () => {
-    expect(() => loadConfig({ DATA_DIR: "memory://", STRIPE_SECRET_KEY: SECRET_KEY })).toThrow(/STRIPE_WEBHOOK_SECRET: required[\s\S]*BILLING_PLANS_FILE: required/);
-    expect(() => loadConfig({ DATA_DIR: "memory://", STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET })).toThrow(/set STRIPE_SECRET_KEY too/);
-    expect(() => loadConfig({ DATA_DIR: "memory://", STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BILLING_PLANS_FILE: "package.json" })).toThrow(/BILLING_PLANS_FILE: .*defaultPlan/);
+  it("refuses half a Stripe configuration at start", async () => {
+    // What the server does first: the core's settings, then each plugin's options.
+    const start = (env: Record<string, string>) => () => loaded(loadConfig({ DATA_DIR: "memory://", ...env }).environment);
+    expect(start({ STRIPE_SECRET_KEY: SECRET_KEY })).toThrow(/STRIPE_WEBHOOK_SECRET: required[\s\S]*BILLING_PLANS_FILE: required/);
+    expect(start({ STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET })).toThrow(/set STRIPE_SECRET_KEY too/);
+    expect(start({ BILLING_PLANS_FILE: PLANS_FILE })).toThrow(/BILLING_PLANS_FILE: set STRIPE_SECRET_KEY too/);
+    expect(start({ STRIPE_SECRET_KEY: "pk_test_abc", STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BILLING_PLANS_FILE: PLANS_FILE })).toThrow(/STRIPE_SECRET_KEY: must be a Stripe secret/);
+    expect(start({ STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BILLING_PLANS_FILE: "package.json" })).toThrow(/BILLING_PLANS_FILE: .*defaultPlan/);
+    expect(start({ STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BILLING_PLANS_FILE: PLANS_FILE, API_RATE_LIMIT_PER_MINUTE: "60" })).toThrow(
+      /API_RATE_LIMIT_PER_MINUTE: with billing on/,
+    );
+    // The server itself stops with the same error, before it opens a database.
+    const { createServer } = await import("../../../src/server.js");
+    await expect(createServer(loadConfig({ DATA_DIR: "memory://", LOG_LEVEL: "silent", STRIPE_SECRET_KEY: SECRET_KEY }))).rejects.toThrow(/STRIPE_WEBHOOK_SECRET: required/);
   });
 });

@@ -1,18 +1,18 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SignInLimiter } from "../../src/agents/sign-in-limiter.js";
-import { loadConfig } from "../../src/config.js";
-import { createContext } from "../../src/context.js";
-import { eraseAtPlugins } from "../../src/plugin-host/erasure.js";
-import { PluginRegistry } from "../../src/plugin-host/registry.js";
-import { SecretBox } from "../../src/plugin-host/secrets.js";
-import { codes, startApp, type TestApp, type TestTenant } from "../../test/support/app.js";
-import { parseAllowList } from "../../src/outbound/allow-list.js";
-import { OutboundGuard } from "../../src/outbound/guard.js";
-import { failureCode, twilioClient } from "./client.js";
-import { twilioSms } from "./index.js";
-import { keywordOf } from "./keywords.js";
+import { SignInLimiter } from "../../../src/agents/sign-in-limiter.js";
+import { loadConfig } from "../../../src/config.js";
+import { createContext } from "../../../src/context.js";
+import { eraseAtPlugins } from "../../../src/plugin-host/erasure.js";
+import { PluginRegistry } from "../../../src/plugin-host/registry.js";
+import { SecretBox } from "../../../src/plugin-host/secrets.js";
+import { codes, startApp, type TestApp, type TestTenant } from "../../../test/support/app.js";
+import { parseAllowList } from "../../../src/outbound/allow-list.js";
+import { OutboundGuard } from "../../../src/outbound/guard.js";
+import { failureCode, twilioClient } from "../client.js";
+import { twilioSms } from "../index.js";
+import { keywordOf } from "../keywords.js";
 import { startTwilioApi } from "./twilio-api-stand-in.js";
 
 // As behind a reverse proxy: Twilio calls (and signs) the public URL; the server learns it from PUBLIC_URL.

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type { errors as Errors } from "@elastic/elasticsearch";
-import type { ConnectionClass } from "./client.js";
+import type { ConnectionClass } from "../client.js";
 
 // The mock is CommonJS and checks `instanceof` against the client's CommonJS
 // build: its error classes must come from there too, not from the ESM build.

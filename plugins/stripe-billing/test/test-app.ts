@@ -1,5 +1,5 @@
 import Stripe from "stripe";
-import { startApp, type TestApp } from "../../test/support/app.js";
+import { startApp, type TestApp } from "../../../test/support/app.js";
 import { startStripeApi } from "./stripe-api-stand-in.js";
 
 export interface StripeKeys {

@@ -1,20 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PluginRegistry } from "../../src/plugin-host/registry.js";
-import type { PluginRuntime } from "../../src/plugin-host/plugin.js";
-import type { SearchRequest, SearchTerm } from "../../src/search/contract.js";
-import { startApp, type TestApp, type TestTenant } from "../../test/support/app.js";
+import { PluginRegistry } from "../../../src/plugin-host/registry.js";
+import type { SearchRequest, SearchTerm } from "../../../src/search/contract.js";
+import { startApp, type TestApp, type TestTenant } from "../../../test/support/app.js";
 import { startMockCluster, type MockCluster } from "./es-mock-cluster.js";
-import { elasticsearchPlugin } from "./index.js";
-import { buildManifest, readEnv } from "./manifest.js";
-import { analyzerFor, indexBody } from "./mappings.js";
-import type { OutboxWorker } from "./outbox.js";
-import { progressLine, reindexTenant } from "./reindex.js";
-import { clientFactory, failureCode } from "./client.js";
+import { elasticsearchPlugin } from "../index.js";
+import { analyzerFor, indexBody } from "../mappings.js";
+import type { OutboxWorker } from "../outbox.js";
+import { progressLine, reindexTenant } from "../reindex.js";
+import { clientFactory, failureCode } from "../client.js";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { OutboundGuard, outboundGuard } from "../../src/outbound/guard.js";
-import { parseAllowList } from "../../src/outbound/allow-list.js";
-import { runReindexCommand } from "./cli.js";
+import { OutboundGuard, outboundGuard } from "../../../src/outbound/guard.js";
+import { parseAllowList } from "../../../src/outbound/allow-list.js";
+import { runReindexCommand } from "../cli.js";
 
 const ALLOW = "127.0.0.0/8";
 let app: TestApp;
@@ -76,7 +74,7 @@ async function say(t: TestTenant, ticketGid: string, body: string, internal = fa
 const runtime = async (t: TestTenant) => (await worker.runtimeFor(t.id))!;
 const backend = async (t: TestTenant) => {
   const rt = await worker.runtimeFor(t.id);
-  return rt ? plugin().searchBackend!(rt) : null;
+  return rt ? plugin().provides!.searchBackend!(rt) : null;
 };
 const alias = (t: TestTenant) => `deskgraph-${t.id}`;
 const word = (text: string, negated = false): SearchTerm => ({ kind: "WORD", text, negated });
@@ -124,14 +122,14 @@ describe("the cluster URL", () => {
 
 describe("manifest", () => {
   it("takes the processing location from ELASTICSEARCH_REGION: EEA inside it, SCC outside", () => {
-    const de = buildManifest(readEnv({}));
+    // As the server loads it: options parsed from the environment, the manifest built from them and validated.
+    const loaded = (env: Record<string, string>) => new PluginRegistry([plugin()], env).get("elasticsearch")!.manifest;
+    const de = loaded({});
     expect(de).toMatchObject({ processingLocations: ["DE"], transferMechanism: "EEA", retention: { kind: "AS_SOURCE" }, storesData: true });
     expect(de.purposes).toEqual([{ purpose: "support", legalBasis: "CONTRACT" }]);
-    const us = buildManifest(readEnv({ ELASTICSEARCH_REGION: "US" }));
-    expect(us).toMatchObject({ processingLocations: ["US"], transferMechanism: "SCC", vendor: { country: "US" } });
-    // Both pass the host's validation (an invalid one stops the server).
-    expect(() => new PluginRegistry([{ ...plugin(), manifest: us }])).not.toThrow();
-    expect(() => readEnv({ ELASTICSEARCH_REGION: "Germany" })).toThrow(/ISO 3166-1/);
+    expect(loaded({ ELASTICSEARCH_REGION: "US" })).toMatchObject({ processingLocations: ["US"], transferMechanism: "SCC", vendor: { country: "US" } });
+    expect(() => loaded({ ELASTICSEARCH_REGION: "Germany" })).toThrow(/ELASTICSEARCH_REGION: must be an ISO 3166-1/);
+    expect(() => loaded({ ELASTICSEARCH_OUTBOX_POLL_MS: "soon" })).toThrow(/ELASTICSEARCH_OUTBOX_POLL_MS: /);
   });
 });
 
@@ -445,7 +443,7 @@ describe("rebuild", () => {
     const lines: string[] = [];
     let during: Awaited<ReturnType<typeof ticket>> | undefined;
     const since = cluster.requests.length;
-    const result = await reindexTenant(rt as PluginRuntime, await clientFactory(cluster.Connection)(rt.settings, outboundGuard(rt.core.config)), {
+    const result = await reindexTenant(rt, await clientFactory(cluster.Connection)(rt.settings, outboundGuard(rt.core.config)), {
       batch: 2,
       progress: async (line) => {
         lines.push(line);
@@ -534,7 +532,7 @@ describe("rebuild", () => {
 
 describe("a closed tenant", () => {
   it("loses its index with its data, and the receipt says so", async () => {
-    const { closeTenant } = await import("../../src/tenants/service.js");
+    const { closeTenant } = await import("../../../src/tenants/service.js");
     const t = await app.tenant();
     await ticket(t, "Closing soon", "indexed, then deleted with the tenant");
     await enable(t);

@@ -1,18 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SearchRequest, SearchTerm } from "../../src/search/contract.js";
-import { startApp, type TestApp, type TestTenant } from "../../test/support/app.js";
-import { parseAllowList } from "../../src/outbound/allow-list.js";
-import { OutboundGuard } from "../../src/outbound/guard.js";
-import { clientFactory } from "./client.js";
-import { elasticsearchPlugin } from "./index.js";
-import type { OutboxWorker } from "./outbox.js";
+import type { SearchRequest, SearchTerm } from "../../../src/search/contract.js";
+import { startApp, type TestApp, type TestTenant } from "../../../test/support/app.js";
+import { parseAllowList } from "../../../src/outbound/allow-list.js";
+import { OutboundGuard } from "../../../src/outbound/guard.js";
+import { clientFactory } from "../client.js";
+import { elasticsearchPlugin } from "../index.js";
+import type { OutboxWorker } from "../outbox.js";
 
 /**
  * Against a real cluster, when ELASTICSEARCH_URL is set (and
  * ELASTICSEARCH_API_KEY, unless security is off): what the mock cannot show,
  * the analysis. Indices get a random prefix and are deleted afterwards.
- *   ELASTICSEARCH_URL=http://127.0.0.1:9200 npx vitest run plugins/elasticsearch/elasticsearch.live.test.ts
+ *   ELASTICSEARCH_URL=http://127.0.0.1:9200 npx vitest run plugins/elasticsearch/test/elasticsearch.live.test.ts
  * A cluster on a private address must be allowed by OUTBOUND_ALLOW_PRIVATE
  * (loopback is, unless that variable says otherwise).
  */
@@ -43,7 +43,7 @@ describe.skipIf(!URL)("Elasticsearch (live cluster)", () => {
   };
   const search = async (text: SearchTerm[][], notes = true) => {
     const runtime = (await worker.runtimeFor(t.id))!;
-    const backend = await plugin.searchBackend!(runtime);
+    const backend = await plugin.provides!.searchBackend!(runtime);
     if (!backend) throw new Error("no backend: the index is not ready");
     return backend.search(request(text, notes));
   };

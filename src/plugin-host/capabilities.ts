@@ -1,0 +1,76 @@
+import type { BillingProvider } from "../billing/provider.js";
+import type { SearchBackend } from "../search/contract.js";
+import type { PluginServices, PluginRuntime } from "./plugin.js";
+import type { PluginRegistry } from "./registry.js";
+import { runtimeFor } from "./runtime.js";
+
+/**
+ * Every kind of capability a plugin can offer the core, with its contract.
+ * A "tenant" capability comes from the tenant's enabled install, per request;
+ * an "operator" one from the operator's options, once for the whole server.
+ * A new kind is its contract file and one line here.
+ */
+export interface CapabilityKinds {
+  /** Another search for the tenant (src/search/contract.ts); the built-in PostgreSQL search otherwise. */
+  searchBackend: { scope: "tenant"; contract: SearchBackend };
+  /** Payments for the operator's plans (src/billing/provider.ts); without one, billing is off. */
+  billingProvider: { scope: "operator"; contract: BillingProvider };
+}
+
+type CapabilityKind = keyof CapabilityKinds;
+type KindsOf<Scope> = { [K in CapabilityKind]: CapabilityKinds[K]["scope"] extends Scope ? K : never }[CapabilityKind];
+type TenantCapability = KindsOf<"tenant">;
+type OperatorCapability = KindsOf<"operator">;
+
+/**
+ * What a plugin declares in `provides`. A tenant capability is built from the
+ * tenant's runtime and is null while it cannot serve (an index still being
+ * built): the core then uses its own. An operator capability is built from
+ * the plugin's options and is null when the operator did not configure it.
+ */
+export type Provides<S, O> = {
+  [K in TenantCapability]?: (runtime: PluginRuntime<S, O>) => Promise<CapabilityKinds[K]["contract"] | null>;
+} & {
+  // Asynchronous, so that a plugin loads its SDK only where the operator configured it.
+  [K in OperatorCapability]?: (options: O) => Promise<CapabilityKinds[K]["contract"] | null>;
+};
+
+/** A capability and the plugin it comes from (for the call log, the record of processing). */
+interface Provided<K extends CapabilityKind> {
+  pluginId: string;
+  value: CapabilityKinds[K]["contract"];
+}
+
+/**
+ * The first enabled plugin of the tenant (by id) that offers `kind` and can
+ * serve now, or null: the core then does without (its own search). A plugin
+ * whose capability fails is logged and passed over, so that an external
+ * service that cannot answer never takes the core's feature down with it.
+ */
+export async function capability<K extends TenantCapability>(
+  services: PluginServices & { requestId?: string },
+  kind: K,
+  tenantId: string,
+): Promise<Provided<K> | null> {
+  for (const def of services.plugins.registry.list()) {
+    const build = def.provides?.[kind];
+    if (!build) continue;
+    try {
+      const runtime = await runtimeFor(services, tenantId, def, services.requestId);
+      const value = runtime ? await build(runtime) : null;
+      if (value) return { pluginId: def.manifest.id, value };
+    } catch (err) {
+      services.log.error({ err, pluginId: def.manifest.id, capability: kind }, "a plugin's capability failed; the core does without it");
+    }
+  }
+  return null;
+}
+
+/** The operator capability `kind` of the first plugin (by id) the operator configured for it, or null. */
+export async function operatorCapability<K extends OperatorCapability>(registry: PluginRegistry, kind: K): Promise<Provided<K> | null> {
+  for (const def of registry.list()) {
+    const value = await def.provides?.[kind]?.(registry.optionsOf(def.manifest.id));
+    if (value) return { pluginId: def.manifest.id, value };
+  }
+  return null;
+}
