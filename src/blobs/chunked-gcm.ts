@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
-import { BlobIntegrityError } from "./store.js";
+import { BlobIntegrityError, type Source } from "./store.js";
 
 /**
  * AES-256-GCM over a stream, in chunks (the STREAM construction of Hoang,
@@ -53,7 +53,7 @@ class Pending {
   }
 }
 
-export async function* encryptStream(dataKey: Buffer, name: string, source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+export async function* encryptStream(dataKey: Buffer, name: string, source: Source): AsyncGenerator<Buffer> {
   const salt = randomBytes(SALT);
   const header = Buffer.concat([MAGIC, salt]);
   const key = fileKey(dataKey, salt);
@@ -74,7 +74,7 @@ export async function* encryptStream(dataKey: Buffer, name: string, source: Asyn
   yield seal(pending.take(pending.length), true);
 }
 
-export async function* decryptStream(dataKey: Buffer, name: string, source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+export async function* decryptStream(dataKey: Buffer, name: string, source: Source): AsyncGenerator<Buffer> {
   const pending = new Pending();
   let key: Buffer | undefined;
   let aad: Buffer | undefined;

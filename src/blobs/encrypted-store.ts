@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { decryptStream, encryptStream } from "./chunked-gcm.js";
 import type { TenantDataKeys } from "./data-keys.js";
-import type { BlobBackend, BlobStore } from "./store.js";
+import type { BlobBackend, BlobStore, Source } from "./store.js";
 
 /** The blob store: plaintext in and out, ciphertext under each tenant's data key in the backend. */
 export class EncryptedBlobStore implements BlobStore {
@@ -10,7 +10,7 @@ export class EncryptedBlobStore implements BlobStore {
     private readonly keys: TenantDataKeys,
   ) {}
 
-  async put(tenantId: string, source: AsyncIterable<Uint8Array>): Promise<{ key: string; size: number }> {
+  async put(tenantId: string, source: Source): Promise<{ key: string; size: number }> {
     const key = randomUUID();
     const dataKey = await this.keys.get(tenantId);
     let size = 0;

@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { BlobNotFoundError, type BlobBackend } from "./store.js";
+import { BlobNotFoundError, type BlobBackend, type Source } from "./store.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -30,7 +30,7 @@ export class LocalDiskBackend implements BlobBackend {
     return path.join(this.dir(tenantId), key.slice(0, 2), key);
   }
 
-  async write(tenantId: string, key: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+  async write(tenantId: string, key: string, source: Source): Promise<void> {
     const target = this.file(tenantId, key);
     await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
     const temporary = `${target}.${randomUUID()}.partial`;

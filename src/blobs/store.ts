@@ -11,6 +11,9 @@ import type { Readable } from "node:stream";
  *
  * Everything streams: neither layer holds a whole file in memory.
  */
+/** Bytes to store, as they arrive (a request body) or at hand (a Buffer in an array). */
+export type Source = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
 export interface BlobBackend {
   /** A short name for logs and docs: "local-disk", "s3"… */
   readonly name: string;
@@ -18,7 +21,7 @@ export interface BlobBackend {
    * Stores `source` under (tenantId, key), all or nothing: when `source` fails
    * or ends early, nothing is left under the key.
    */
-  write(tenantId: string, key: string, source: AsyncIterable<Uint8Array>): Promise<void>;
+  write(tenantId: string, key: string, source: Source): Promise<void>;
   /** The bytes under (tenantId, key); a BlobNotFoundError when there are none. */
   read(tenantId: string, key: string): Promise<Readable>;
   /** Deletes one blob; nothing to delete is not an error. */
@@ -30,7 +33,7 @@ export interface BlobBackend {
 /** The plaintext face of the store, keyed per tenant. */
 export interface BlobStore {
   /** Stores a new blob and returns its key and its length in bytes (plaintext). */
-  put(tenantId: string, source: AsyncIterable<Uint8Array>): Promise<{ key: string; size: number }>;
+  put(tenantId: string, source: Source): Promise<{ key: string; size: number }>;
   /**
    * The blob's plaintext. Each chunk is authenticated before it is given out:
    * a changed, reordered or cut-off file fails with a BlobIntegrityError
@@ -44,7 +47,7 @@ export interface BlobStore {
 
 /** One tenant's part of the store: what a tenant-scoped database client hands out as `$blobs`. */
 export interface TenantBlobs {
-  put(source: AsyncIterable<Uint8Array>): Promise<{ key: string; size: number }>;
+  put(source: Source): Promise<{ key: string; size: number }>;
   get(key: string): Promise<AsyncIterable<Buffer>>;
   delete(key: string): Promise<void>;
 }
@@ -67,7 +70,7 @@ export class BlobIntegrityError extends Error {
 }
 
 /** Reads a whole blob into memory: for small files only (text files erasure searches, the deprecated base64 field). */
-export async function readAll(chunks: AsyncIterable<Uint8Array>, limit = Infinity): Promise<Buffer> {
+export async function readAll(chunks: Source, limit = Infinity): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   let length = 0;
   for await (const chunk of chunks) {
