@@ -29,8 +29,9 @@ export async function handleDownload(services: Services, id: string, req: Incomi
   const headers = {
     "content-type": row.contentType,
     "content-length": String(row.size),
-    // RFC 6266 with an RFC 5987 filename* for names that are not plain ASCII; quotes and slashes cannot break out.
-    "content-disposition": contentDisposition(row.filename),
+    // RFC 6266 with an RFC 5987 filename* for names that are not plain ASCII, and an ASCII-only
+    // filename for old clients (header values are not UTF-8); quotes and slashes cannot break out.
+    "content-disposition": contentDisposition(row.filename, { fallback: row.filename.replace(/[^\x20-\x7e]/g, "?") }),
     "x-content-type-options": "nosniff",
     "cache-control": "private, no-store",
     "referrer-policy": "no-referrer",
