@@ -34,6 +34,10 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default("127.0.0.1"),
   DATA_DIR: z.string().min(1).default("./data"),
+  // Attachment files (src/blobs/): default <DATA_DIR>/blobs; a temporary directory with DATA_DIR=memory://.
+  BLOB_DIR: z.string().min(1).optional(),
+  ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(100 * 1024 * 1024),
+  ATTACHMENT_LINK_TTL_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
@@ -132,6 +136,14 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** Where attachment files are kept (BLOB_DIR); undefined: <dataDir>/blobs, or a temporary directory for memory://. */
+  blobDir?: string;
+  attachments: {
+    /** The largest file an upload may declare. */
+    maxBytes: number;
+    /** How long an upload or download link works. */
+    linkTtlMs: number;
+  };
   /** Server PostgreSQL; undefined means the embedded database under dataDir. */
   databaseUrl?: string;
   /** How long opening one server connection may take, or waiting for a free one in the pool. */
@@ -257,6 +269,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     dataDir: e.DATA_DIR,
+    blobDir: e.BLOB_DIR,
+    attachments: { maxBytes: e.ATTACHMENT_MAX_BYTES, linkTtlMs: e.ATTACHMENT_LINK_TTL_MINUTES * 60_000 },
     databaseUrl: e.DATABASE_URL,
     databaseConnectTimeoutMs: Math.round(e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000),
     databaseStartupWaitMs: Math.round(e.DATABASE_STARTUP_WAIT_SECONDS * 1000),

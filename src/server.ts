@@ -48,6 +48,9 @@ import type { PluginHost } from "./plugin-host/host.js";
 import { handlePluginHttp } from "./plugin-host/http.js";
 import { handleExportDownload } from "./privacy/requests/download.js";
 import type { AnyPlugin } from "./plugin-host/plugin.js";
+import { handleAttachmentContent } from "./attachments/routes.js";
+import { drainBlobDeletions } from "./blobs/deletions.js";
+import { moveAttachmentsToStore } from "./attachments/move-to-store.js";
 import { PluginRegistry } from "./plugin-host/registry.js";
 import { operatorCapability } from "./plugin-host/capabilities.js";
 import { SecretBox } from "./plugin-host/secrets.js";
@@ -284,6 +287,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       handleMetrics(metrics, config.operations.metricsToken, req, res).catch(failed(res, "metrics"));
       return;
     }
+    if (req.url?.startsWith("/attachments/")) {
+      handleAttachmentContent(services, req, res).catch(failed(res, "attachment content"));
+      return;
+    }
     if (req.url?.startsWith("/exports/")) {
       handleExportDownload(services, req, res).catch(failed(res, "export download"));
       return;
@@ -321,9 +328,19 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const { port } = http.address() as AddressInfo;
   const retention = scheduleRetentionSweeps(database, log, {
     intervalMs: config.retentionSweepMinutes * 60_000,
-    afterSweep: () => deleteDueTenants(services),
+    afterSweep: async () => {
+      await deleteDueTenants(services);
+      // Files of attachments deleted by the sweep (and by any other path) leave the store.
+      await drainBlobDeletions(database);
+    },
   });
   const statistics = keepStatisticsCurrent(database, log);
+  // Files written before the blob store move into it in the background; until then they are served from their rows.
+  const moving = new AbortController();
+  const moved = database
+    .background(() => moveAttachmentsToStore(database, { signal: moving.signal }))
+    .then((n) => n && log.info({ files: n }, "moved attachment files from the database into the blob store"))
+    .catch((err: unknown) => log.error({ err }, "moving attachment files into the blob store stopped; it continues at the next start"));
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
 
   return {
@@ -350,6 +367,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
           },
         ],
         ["retention sweeps", () => retention.stop()],
+        [
+          "moving attachment files",
+          () => {
+            moving.abort();
+            return moved;
+          },
+        ],
         ["planner statistics", () => statistics.stop()],
         ["websockets (closed with 1001 going away)", () => ws.close()],
         // Subscriptions over server-sent events complete, and their responses end.

@@ -109,6 +109,10 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
     `mutation($m: ID!) { addAttachment(input: { messageId: $m, filename: "a.txt", contentType: "text/plain", contentBase64: "eA==" }) { id } }`,
     { m: ids.note },
   ],
+  createAttachmentUpload: [
+    `mutation($t: ID!) { createAttachmentUpload(input: { ticketId: $t, filename: "a.txt", contentType: "text/plain", size: 1 }) { uploadUrl } }`,
+    { t: ids.ticket },
+  ],
   restrictProcessing: [`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "asked") { id } }`, { c: ids.contact }],
   liftRestriction: [`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: ids.contact }],
   placeLegalHold: [`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "court") { id } }`, { c: ids.contact }],

@@ -411,6 +411,14 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
         attachments,
       );
     },
+    createAttachmentUpload: async () => {
+      const aUploads = () => app.database.prisma.attachment.count({ where: { tenantId: A.id } });
+      await refused(
+        `mutation($t: ID!) { createAttachmentUpload(input: { ticketId: $t, filename: "x.txt", contentType: "text/plain", size: 1 }) { uploadUrl } }`,
+        { t: a.ticket },
+        aUploads,
+      );
+    },
     configurePlugin: async () => {
       const before = json(await aPlugin());
       const r = await app.gql(`mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:9" }]) { settings { key value } } }`, {}, B.ownerToken);

@@ -1,30 +1,13 @@
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../graphql/builder.js";
-import { personal } from "../privacy/labels.js";
-import { Message } from "../tickets/schema.js";
+import { Message, Ticket } from "../tickets/schema.js";
 import { visibleAttachments } from "../auth/visibility.js";
+import { publicBase } from "../http/public-base.js";
+export { Attachment } from "./node.js";
+import { requireViewer } from "../context.js";
+import { attachmentLink } from "./links.js";
 import * as attachments from "./service.js";
-
-export const Attachment = builder.prismaNode("Attachment", {
-  id: { field: "id" },
-  description: "A file on a message. Visible to whoever can see the message: a note's files only with notes:read.",
-  authScopes: { anyPermission: ["tickets:read", "portal:self"] },
-  // node(id:) and nodes(ids:) load through here: the file follows its message's visibility.
-  findUnique: (id, ctx) => ({ id, ...visibleAttachments(ctx) }),
-  select: { id: true },
-  fields: (t) => ({
-    filename: t.exposeString("filename", personal("user.content.attachment")),
-    contentType: t.exposeString("contentType"),
-    size: t.exposeInt("size", { description: "Bytes" }),
-    contentBase64: t.string({
-      description: "The file, base64-encoded. Select it only when you need it.",
-      select: { content: true },
-      ...personal("user.content.attachment"),
-      resolve: (a) => Buffer.from(a.content).toString("base64"),
-    }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-  }),
-});
 
 builder.prismaObjectField("Message", "attachments", (t) =>
   // Attachment selects its columns per query, so file contents load only when asked for.
@@ -32,19 +15,68 @@ builder.prismaObjectField("Message", "attachments", (t) =>
   t.relation("attachments", { query: (_args, ctx) => ({ where: visibleAttachments(ctx), orderBy: [{ createdAt: "asc" }, { id: "asc" }] }) }),
 );
 
+const filename = z.string().trim().min(1).max(255).regex(/^[^/\\\0]+$/, "must be a file name, not a path");
+const contentType = z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, "must be a MIME type such as application/pdf");
+
+const CreateAttachmentUploadInput = builder.inputType("CreateAttachmentUploadInput", {
+  fields: (t) => ({
+    ticketId: t.globalID({ required: true, for: Ticket }),
+    filename: t.string({ required: true, validate: filename }),
+    contentType: t.string({ required: true, validate: contentType, description: "The upload must be sent with this Content-Type" }),
+    size: t.int({ required: true, description: "Bytes, at least 1 and at most ATTACHMENT_MAX_BYTES; the upload must be exactly this long" }),
+    internal: t.boolean({ defaultValue: false, description: "For an internal note (needs notes:write); such a file can go on a note only" }),
+  }),
+});
+
+const AttachmentUpload = builder.objectRef<{ attachmentId: string; uploadUrl: string; expiresAt: Date }>("AttachmentUpload").implement({
+  description: "Where to send a file's bytes. PUT them to uploadUrl once, then pass attachmentId to addMessage(input: { attachmentIds }).",
+  fields: (t) => ({
+    attachmentId: t.exposeID("attachmentId", { description: "The Attachment's id, for addMessage" }),
+    uploadUrl: t.exposeString("uploadUrl", {
+      description:
+        "Send the file here with one PUT: the exact declared size, Content-Type as declared. The link is the credential (no Authorization header). " +
+        "Answers 201 once stored; 400 SIZE_MISMATCH, 409 ALREADY_UPLOADED, 410 EXPIRED, 413 TOO_LARGE, 415 CONTENT_TYPE_MISMATCH otherwise, with nothing stored.",
+    }),
+    expiresAt: t.expose("expiresAt", { type: "DateTime", description: "The upload must start before this" }),
+  }),
+});
+
+builder.mutationField("createAttachmentUpload", (t) =>
+  t.field({
+    type: AttachmentUpload,
+    description:
+      "Starts an upload of a file for a message on the ticket: needs what writing the message needs (tickets:write; notes:write for an internal note; " +
+      "a portal contact on their own ticket). The file is seen by nobody until addMessage attaches it.",
+    authScopes: { anyPermission: ["tickets:write", "notes:write", "portal:self"] },
+    args: { input: t.arg({ type: CreateAttachmentUploadInput, required: true }) },
+    resolve: async (_r, { input }, ctx) => {
+      requireViewer(ctx);
+      const upload = await attachments.createUpload(ctx, { ...input, ticketId: input.ticketId.id, internal: input.internal ?? false });
+      return {
+        attachmentId: encodeGlobalID("Attachment", upload.id),
+        uploadUrl: attachmentLink("upload", publicBase(ctx), ctx.config.encryptionKey, upload.id, upload.expiresAt),
+        expiresAt: upload.expiresAt,
+      };
+    },
+  }),
+);
+
 const AddAttachmentInput = builder.inputType("AddAttachmentInput", {
   fields: (t) => ({
     messageId: t.globalID({ required: true, for: Message }),
-    filename: t.string({ required: true, validate: z.string().trim().min(1).max(255).regex(/^[^/\\\0]+$/, "must be a file name, not a path") }),
-    contentType: t.string({ required: true, validate: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, "must be a MIME type such as application/pdf") }),
-    contentBase64: t.string({ required: true, description: "At most 10 MiB once decoded" }),
+    filename: t.string({ required: true, validate: filename }),
+    contentType: t.string({ required: true, validate: contentType }),
+    contentBase64: t.string({ required: true, description: `At most ${attachments.MAX_BASE64_BYTES} bytes once decoded, and within MAX_BODY_BYTES as base64` }),
   }),
 });
 
 builder.mutationField("addAttachment", (t) =>
   t.prismaField({
     type: "Attachment",
-    description: "Attaches a file to a message (tickets:write; notes:write for an internal note).",
+    description:
+      "Attaches a file sent as base64 in the request to a message (tickets:write; notes:write for an internal note). " +
+      "Deprecated: createAttachmentUpload streams files of any size outside the GraphQL body; this stores into the same encrypted store.",
+    deprecationReason: "Use createAttachmentUpload and addMessage(input: { attachmentIds })",
     authScopes: { anyPermission: ["tickets:write", "notes:write"] },
     args: { input: t.arg({ type: AddAttachmentInput, required: true }) },
     resolve: async (query, _r, { input }, ctx) => {

@@ -1,5 +1,6 @@
 // Every `deskgraph <command>`, in the order `deskgraph --help` lists them.
 // A new command is a file in this folder exporting a Command, added here.
+import { attachmentsMigrate } from "./attachments-migrate.js";
 import { auditVerify } from "./audit-verify.js";
 import { billingReconcile } from "./billing-reconcile.js";
 import type { Command } from "./command.js";
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   ropa,
   auditVerify,
   secretsRotate,
+  attachmentsMigrate,
   billingReconcile,
   searchReindex,
 ];

@@ -11,11 +11,15 @@ import { applyMigrations, type SqlConnection } from "./migrate.js";
 import { listenOnEmbedded, listenOnServer, type ListenOptions, type NotificationHandlers, type NotificationListener } from "./notifications.js";
 import { confineToContact } from "./contact-scope.js";
 import { scopeToTenant, type TenantClient } from "./tenant-scope.js";
+import { openBlobStore, type BlobStoreOptions } from "../blobs/open.js";
+import type { BlobStore } from "../blobs/store.js";
 
 export interface Database {
   kind: "embedded" | "server";
   /** Unscoped: only for sign-in, tenant lookup, migrations and maintenance. */
   prisma: PrismaClient;
+  /** Attachment bytes, encrypted per tenant (src/blobs/); a tenant's client hands out its part as `$blobs`. */
+  blobs: BlobStore;
   /** A client confined to one tenant (cached per tenant). */
   forTenant(tenantId: string): TenantClient;
   /** A tenant's client narrowed to what one data subject may see of themselves. */
@@ -51,7 +55,7 @@ export interface Database {
 /** How many statement texts `statementsSince` can go back. */
 const RECENT_STATEMENTS = 500;
 
-export interface DatabaseOptions extends DatabaseTarget {
+export interface DatabaseOptions extends DatabaseTarget, Omit<BlobStoreOptions, "dataDir"> {
   /** Where the health of the database is logged (it goes away, it is back). */
   log?: Logger;
   /** Read requests whose compiled query plans the process keeps (src/db/plan-cache.ts); 0: none; unset: as it is. */
@@ -172,11 +176,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     queryCount++;
   });
 
+  const blobs = openBlobStore(prisma, opts);
   const scoped = new Map<string, TenantClient>();
   const forTenant = (tenantId: string) => {
     let client = scoped.get(tenantId);
     if (!client) {
-      client = scopeToTenant(prisma, tenantId);
+      client = scopeToTenant(prisma, tenantId, blobs.store);
       scoped.set(tenantId, client);
     }
     return client;
@@ -192,6 +197,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       return () => appendListeners.delete(listener);
     },
     prisma,
+    blobs: blobs.store,
     forTenant,
     forContact: (tenantId, contactId) => confineToContact(forTenant(tenantId), contactId),
     migrate,
@@ -216,6 +222,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       health.close();
       await prisma.$disconnect();
       await closeRaw();
+      blobs.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { scopeNested, TENANT_MODELS } from "./nested-scope.js";
+import { forTenant, type BlobStore, type TenantBlobs } from "../blobs/store.js";
 
 const UNIQUE_WHERE = new Set(["findUnique", "findUniqueOrThrow", "update", "delete", "upsert"]);
 const MANY_WHERE = new Set([
@@ -21,10 +22,13 @@ type AnyArgs = Record<string, any>;
  * client is confined to `tenantId`, reads and writes alike. A row of another
  * tenant is simply not there, so it looks exactly like a missing one.
  * Lists read inside `include`/`select` get the tenant as well (see scopeNested).
+ * The tenant's files come with it: `$blobs` reaches only this tenant's blobs.
  */
-export function scopeToTenant(prisma: PrismaClient, tenantId: string) {
+export function scopeToTenant(prisma: PrismaClient, tenantId: string, blobs: BlobStore) {
+  const tenantBlobs: TenantBlobs = forTenant(blobs, tenantId);
   return prisma.$extends({
     name: "tenant-scope",
+    client: { $blobs: tenantBlobs },
     query: {
       $allModels: {
         async $allOperations({ model, operation, args, query }) {

@@ -138,6 +138,8 @@ export async function deleteDueTenants(services: PluginServices, now = new Date(
       const plugins = await eraseAtPlugins(services, tenant.id);
       const receipt = await deleteTenantRows(database, { ...tenant, closedAt: tenant.closedAt! }, plugins, now);
       if (!receipt) continue;
+      // The data key went with the rows: what is left of the files can no longer be read. Now they go too.
+      await database.blobs.deleteTenant(tenant.id).catch((err: unknown) => log.error({ err, tenant: tenant.slug }, "files of a deleted tenant could not be removed"));
       receipts.push(receipt);
       log.info({ tenant: tenant.slug }, "closed tenant deleted");
     } catch (err) {

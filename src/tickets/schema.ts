@@ -32,6 +32,7 @@ const isDeliveryStatus = (s: string | null): s is (typeof DELIVERY_STATUSES)[num
 
 // Internal notes exist only for callers who may read them: the rule lives in visibility.ts.
 export { visibleMessages } from "../auth/visibility.js";
+import { Attachment } from "../attachments/node.js";
 
 export const Tag = builder.prismaNode("Tag", {
   id: { field: "id" },
@@ -270,6 +271,11 @@ const AddMessageInput = builder.inputType("AddMessageInput", {
     internal: t.boolean({ defaultValue: false, description: "An internal note; needs notes:write" }),
     from: t.field({ type: MessageFrom, defaultValue: "ME" }),
     status: t.field({ type: TicketStatus, description: "Also move the ticket to this status" }),
+    attachmentIds: t.globalIDList({
+      for: Attachment,
+      description:
+        "Files uploaded with createAttachmentUpload (by the same caller, for this ticket, and for a note exactly when this is one) to put on the message",
+    }),
   }),
 });
 
@@ -324,6 +330,7 @@ builder.mutationField("addMessage", (t) =>
         ticketId: input.ticketId.id,
         internal: input.internal ?? false,
         from: input.from ?? "ME",
+        attachmentIds: input.attachmentIds?.map((a) => a.id),
       });
       // Plugins (an SMS channel, an assistant) hear of the message from its event, after the
       // commit; waiting for them (briefly) puts what they record, a reply's delivery status, in the answer.

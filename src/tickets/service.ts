@@ -10,6 +10,8 @@ import { assertNotClosed, statusChange } from "./status.js";
 import { nextTicketNumber } from "./counter.js";
 import { insertTicket, type NewTicket } from "./insert.js";
 import type { Tx } from "../db/tx.js";
+import { assertMayWrite } from "./write-rule.js";
+import { attachUploads, uploaderOf } from "../attachments/attach.js";
 
 
 export interface CreateTicketInput {
@@ -38,6 +40,8 @@ export interface AddMessageInput {
   internal: boolean;
   from: "ME" | "REQUESTER";
   status?: TicketStatus | null;
+  /** Uploaded files (createAttachmentUpload) to attach to the message. */
+  attachmentIds?: string[] | null;
 }
 
 export async function findTicket(db: TenantClient | Tx, id: string) {
@@ -137,16 +141,12 @@ export async function updateTicket(ctx: Context, id: string, input: UpdateTicket
 export async function addMessage(ctx: Context, request: AddMessageInput) {
   const viewer = requireViewer(ctx);
   // A data subject on the portal always writes as the requester, never a note.
-  const asSubject = viewer.kind === "contact";
-  if (asSubject && request.internal) throw forbidden("Internal notes are for the support team");
-  const input = asSubject ? { ...request, from: "REQUESTER" as const } : request;
+  assertMayWrite(ctx, request.internal);
+  const input = viewer.kind === "contact" ? { ...request, from: "REQUESTER" as const } : request;
   if (input.internal && input.from === "REQUESTER") {
     throw new AppError("VALIDATION", "A requester's message cannot be an internal note", {
       fields: [{ path: ["input", "internal"], message: "must be false when from is REQUESTER" }],
     });
-  }
-  if (!asSubject && (input.internal ? !ctx.can("notes:write") : !ctx.can("tickets:write"))) {
-    throw forbidden(input.internal ? "Adding internal notes needs notes:write" : "Replying needs tickets:write");
   }
   return ctx.db.$transaction(async (tx) => {
     const ticket = await findTicket(tx, input.ticketId);
@@ -162,6 +162,7 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
         ...authorOf(ctx, input.from, ticket.requesterId),
       },
     });
+    if (input.attachmentIds?.length) await attachUploads(tx, input.attachmentIds, { ...message, uploadedBy: uploaderOf(viewer) });
     const next = input.status ?? automaticStatus(ticket.status, input);
     const updated = await tx.ticket.update({
       where: { id: ticket.id },

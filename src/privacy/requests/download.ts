@@ -5,15 +5,11 @@ import { appendAuditIn } from "../../audit/service.js";
 import type { Config } from "../../config.js";
 import type { Database } from "../../db/database.js";
 import { verifyExportSignature } from "./signed-url.js";
+import { fail } from "../../http/fail.js";
 
 type Services = { config: Config; database: Database; log: Logger };
 
 const PATH = /^\/exports\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
-
-function fail(res: ServerResponse, status: number, code: string, message: string): void {
-  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
-  res.end(JSON.stringify({ code, message }));
-}
 
 /**
  * GET /exports/<id>?expires=<unix>&signature=<hex>: the link is the credential,

@@ -13,6 +13,7 @@ import { requireViewer } from "../../context.js";
 import { scanForIdentifiers, hasIdentifiers } from "./scan.js";
 import * as requests from "./service.js";
 import { signedExportUrl } from "./signed-url.js";
+import { publicBase } from "../../http/public-base.js";
 
 export const DataSubjectRequestType = builder.enumType("DataSubjectRequestType", {
   description: "The rights of GDPR art. 15–21 a person can exercise.",
@@ -43,12 +44,6 @@ interface ExportRow {
   createdAt: Date;
   expiresAt: Date;
   downloadedAt: Date | null;
-}
-
-/** Where clients reach this server: PUBLIC_URL, else the origin they called (yoga puts the Request on the context). */
-function publicBase(ctx: Context): string {
-  const request = (ctx as Context & { request?: Request }).request;
-  return ctx.config.publicUrl ?? (request ? new URL(request.url).origin : `http://${ctx.config.host}:${ctx.config.port}`);
 }
 
 const DataExportLink = builder.objectRef<ExportRow>("DataExportLink").implement({

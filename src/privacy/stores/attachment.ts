@@ -1,4 +1,6 @@
 import { bytesOf } from "../../attachments/text.js";
+import { wholeFile } from "../../attachments/service.js";
+import { drainTenantBlobDeletions } from "../../blobs/deletions.js";
 import type { TenantClient } from "../../db/tenant-scope.js";
 import { attachmentFiles } from "../requests/attachment-contents.js";
 import { inBatches, scrubColumn } from "../requests/batches.js";
@@ -11,7 +13,10 @@ import type { PersonalDataStore } from "./store.js";
 /**
  * Files on messages: their names and their contents. Both can mention the
  * person wherever they are, so erasure and the scan read the contents of every
- * text file of the tenant, not only the person's own.
+ * text file of the tenant, not only the person's own. The contents are in the
+ * blob store (src/blobs/), or in the `content` column for rows written before
+ * it; erasure replaces a redacted file by a new blob, and the old one leaves
+ * the store before the erasure ends.
  */
 export const attachmentStore: PersonalDataStore = {
   model: "Attachment",
@@ -21,7 +26,13 @@ export const attachmentStore: PersonalDataStore = {
     content: { erasedBy: "Attachment.content", scannedAs: "Attachment.content" },
   },
   rowsOf: (contactId) => ({ message: { OR: [{ authorContactId: contactId }, { ticket: { requesterId: contactId } }] } }),
-  portal: (contactId) => ({ message: { internal: false, ticket: { requesterId: contactId } } }),
+  // Their files on public messages of their tickets, and their own uploads not yet on a message (so that addMessage finds them).
+  portal: (contactId) => ({
+    OR: [
+      { message: { internal: false, ticket: { requesterId: contactId } } },
+      { messageId: null, internal: false, uploadedBy: `contact:${contactId}`, ticket: { requesterId: contactId } },
+    ],
+  }),
   export: {
     key: "attachments",
     about: "Files attached to those messages (base64)",
@@ -36,14 +47,14 @@ export const attachmentStore: PersonalDataStore = {
             where: { message: exportedMessages(contactId) },
             orderBy: { id: "asc" },
             take: EXPORT_BATCH,
-            select: { id: true, messageId: true, filename: true, contentType: true, size: true, createdAt: true },
+            select: { id: true, messageId: true, filename: true, contentType: true, size: true, createdAt: true, blobKey: true },
           }),
         ),
         // Contents one at a time: a file may be large, a batch of them would not be.
-        async (a) => ({
-          ...a,
-          contentBase64: base64((await db.attachment.findUniqueOrThrow({ where: { id: a.id }, select: { content: true } })).content),
-        }),
+        async ({ blobKey, ...a }) => {
+          const content = blobKey ? null : (await db.attachment.findUniqueOrThrow({ where: { id: a.id }, select: { content: true } })).content;
+          return { ...a, contentBase64: base64(await wholeFile(db, { blobKey, content }, Infinity)) };
+        },
       ),
   },
   erasure: {
@@ -72,7 +83,15 @@ export const attachmentStore: PersonalDataStore = {
         run: async (e) => ({
           Attachment: await inBatches(
             e.db,
-            async (tx) => (await tx.attachment.findMany({ where: { message: { authorContactId: e.contactId } }, select: { id: true }, take: e.batch })).map((a) => a.id),
+            async (tx) =>
+              (
+                await tx.attachment.findMany({
+                  // Their files on messages, and their uploads never put on one.
+                  where: { OR: [{ message: { authorContactId: e.contactId } }, { uploadedBy: `contact:${e.contactId}` }] },
+                  select: { id: true },
+                  take: e.batch,
+                })
+              ).map((a) => a.id),
             async (tx, ids) => (await tx.attachment.deleteMany({ where: { id: { in: ids } } })).count,
           ),
         }),
@@ -82,6 +101,8 @@ export const attachmentStore: PersonalDataStore = {
         phase: "mentions",
         async run(e) {
           const files = e.alreadyErased ? { scrubbed: 0, deleted: 0 } : await scrubContents(e.db, e.ids, e.contactId, e.batch);
+          // The files deleted or replaced above leave the store now, not at the next sweep.
+          await drainTenantBlobDeletions(e.db);
           return { "Attachment.content": files.scrubbed, "Attachment.unsearchable": files.deleted };
         },
       },
@@ -128,8 +149,14 @@ async function scrubContents(db: TenantClient, ids: Identifiers, contactId: stri
       if (!matcher) continue;
       const result = scrub(matcher, f.text);
       if (!result.count) continue;
-      const content = bytesOf(result.text);
-      await db.attachment.update({ where: { id: f.id }, data: { content, size: content.length } });
+      // The redacted text is a new blob; the row moves to it, and the trigger queues the old one for deletion.
+      const blob = await db.$blobs.put([bytesOf(result.text)]);
+      try {
+        await db.attachment.update({ where: { id: f.id }, data: { blobKey: blob.key, content: null, size: blob.size } });
+      } catch (err) {
+        await db.$blobs.delete(blob.key);
+        throw err;
+      }
       scrubbed++;
     }
   }
