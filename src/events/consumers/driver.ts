@@ -11,6 +11,13 @@ const LEASE_MS = 30_000;
 /** Tenants leased per statement. */
 const CLAIM_LIMIT = 20;
 const DEFAULT_BATCH = 200;
+/**
+ * Under load the sequencer numbers events many times a second; a pass for each
+ * would cost every consumer its statements (lease, read, move) per request.
+ * Nudged passes start at most this often per consumer and take what came meanwhile
+ * in one batch: at most this much later for a webhook or a plugin's hook.
+ */
+const NUDGE_GAP_MS = 50;
 
 export interface ConsumerDriverOptions {
   /** The safety net: how often each consumer looks for work when nothing kicked it (default 5 s). */
@@ -28,7 +35,7 @@ export interface ConsumerDriverOptions {
  * tenants, and the other consumers never notice.
  */
 export class ConsumerDriver {
-  private readonly consumers = new Map<string, { consumer: EventConsumer; loop: BackgroundLoop }>();
+  private readonly consumers = new Map<string, { consumer: EventConsumer; loop: BackgroundLoop; nudged?: { at: number; timer?: NodeJS.Timeout } }>();
   /** Where this instance last moved each cursor ("consumer\0tenant" → seq). */
   private readonly positions = new Map<string, number>();
   private started = false;
@@ -65,6 +72,30 @@ export class ConsumerDriver {
     for (const { loop } of this.consumers.values()) loop.start(0);
   }
 
+  /**
+   * New events were numbered: every consumer makes a pass soon, at most one per
+   * NUDGE_GAP_MS however often it is nudged (kick() does not wait).
+   */
+  nudge(): void {
+    const now = Date.now();
+    for (const entry of this.consumers.values()) {
+      const last = entry.nudged;
+      if (last?.timer) continue; // a pass is already scheduled and will see these events too
+      const wait = last ? last.at + NUDGE_GAP_MS - now : 0;
+      if (wait <= 0) {
+        entry.nudged = { at: now };
+        void entry.loop.kick();
+        continue;
+      }
+      const timer = setTimeout(() => {
+        entry.nudged = { at: Date.now() };
+        void entry.loop.kick();
+      }, wait);
+      timer.unref();
+      entry.nudged = { at: last!.at, timer };
+    }
+  }
+
   /** Runs a pass of every consumer now (or one more after the pass under way); resolves when they are done. */
   async kick(): Promise<void> {
     await Promise.all([...this.consumers.values()].map(({ loop }) => loop.kick()));
@@ -90,6 +121,7 @@ export class ConsumerDriver {
   }
 
   async stop(): Promise<void> {
+    for (const entry of this.consumers.values()) clearTimeout(entry.nudged?.timer);
     await Promise.all([...this.consumers.values()].map(({ loop }) => loop.stop()));
   }
 
