@@ -218,7 +218,7 @@ export interface Config {
   operations: OperationsConfig;
 }
 
-export interface OperationsConfig {
+interface OperationsConfig {
   /** Bearer token that may read /metrics; undefined: /metrics is off (404). */
   metricsToken?: string;
   /** /ready fails while a committed row has waited longer than this for the sequencer. */
@@ -232,7 +232,7 @@ export interface OperationsConfig {
   tracing?: TracingSettings;
 }
 
-export interface HttpConfig {
+interface HttpConfig {
   /** Largest POST body /graphql reads (413 beyond). */
   maxBodyBytes: number;
   /** Origins browsers may call the API from: exact origins, "*" for any (never with credentials), [] for none. */

@@ -5,7 +5,7 @@ import { decideMany } from "../../src/privacy/consent.js";
 import type { DataCategory } from "../../src/privacy/taxonomy.js";
 import { docKey, esId, loadDocuments, type DocOp, type DocRef } from "./documents.js";
 
-export const CATEGORIES: DataCategory[] = ["user.name", "user.contact.email", "user.contact.phone", "user.content.message"];
+const CATEGORIES: DataCategory[] = ["user.name", "user.contact.email", "user.contact.phone", "user.content.message"];
 
 /**
  * Reads the documents' current state together with a version for it: a value

@@ -2,7 +2,7 @@ import type { TenantClient } from "../../src/db/tenant-scope.js";
 import type { SearchKind } from "../../src/search/contract.js";
 
 /** What one index document holds; see mappings.ts. */
-export interface IndexDocument {
+interface IndexDocument {
   kind: SearchKind;
   id: string;
   tenantId: string;
@@ -29,7 +29,7 @@ export interface DocRef {
 }
 
 /** Why a document must not be (or no longer be) in the index. */
-export type RemovalReason = "gone" | "redacted" | "erased" | "restricted";
+type RemovalReason = "gone" | "redacted" | "erased" | "restricted";
 
 export type DocOp =
   | { action: "index"; ref: DocRef; doc: IndexDocument; subjectIds: string[] }

@@ -19,7 +19,7 @@ const TICKET_KINDS: SearchKind[] = ["TICKET", "MESSAGE"];
  * caller may see. The last part is not optional: the tenant filter, the kinds,
  * notes and the portal's own-tickets rule are always in `filter`.
  */
-export function buildQuery(request: SearchRequest): Query {
+function buildQuery(request: SearchRequest): Query {
   const { query, scope } = request;
   const must: Query[] = [];
   const mustNot: Query[] = [];

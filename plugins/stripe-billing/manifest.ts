@@ -1,6 +1,6 @@
 import { defineManifest } from "../../src/plugin-host/manifest.js";
 
-export const STRIPE_BILLING = "stripe-billing";
+const STRIPE_BILLING = "stripe-billing";
 
 // Why these categories, locations and retention: README.md, "What goes where".
 export const manifest = defineManifest({

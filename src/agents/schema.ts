@@ -4,7 +4,7 @@ import { emailSchema, nameSchema, passwordSchema } from "../validation.js";
 import { personal } from "../privacy/labels.js";
 import * as agents from "./service.js";
 
-export const AgentRole = builder.enumType("AgentRole", {
+const AgentRole = builder.enumType("AgentRole", {
   values: {
     OWNER: { description: "Everything, including managing owners" },
     ADMIN: { description: "Everything except managing owners" },

@@ -14,7 +14,7 @@ export interface SignInLimiterOptions {
 }
 
 /** RATE_LIMITED as HTTP 429 with Retry-After; WebSocket clients read extensions.retryAfterSeconds. */
-export function signInLocked(retryAfterSeconds: number): AppError {
+function signInLocked(retryAfterSeconds: number): AppError {
   return new AppError("RATE_LIMITED", `Too many failed sign-ins; try again in ${retryAfterSeconds} s`, {
     retryAfterSeconds,
     http: { status: 429, headers: { "Retry-After": String(retryAfterSeconds) } },

@@ -5,7 +5,7 @@ import * as apiKeys from "./service.js";
 
 const scopeName = (p: Permission) => p.toUpperCase().replace(":", "_");
 
-export const ApiScope = builder.enumType("ApiScope", {
+const ApiScope = builder.enumType("ApiScope", {
   description: "What an API key may do. The value `TICKETS_READ` stands for the scope `tickets:read`, and so on.",
   values: Object.fromEntries(API_KEY_SCOPES.map((p) => [scopeName(p), { value: p, description: PERMISSIONS[p] }])) as Record<
     string,

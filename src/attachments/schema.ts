@@ -4,7 +4,7 @@ import { builder } from "../graphql/builder.js";
 import { Message, Ticket } from "../tickets/schema.js";
 import { visibleAttachments } from "../auth/visibility.js";
 import { publicBase } from "../http/public-base.js";
-export { Attachment } from "./node.js";
+;
 import { requireViewer } from "../context.js";
 import { attachmentLink } from "./links.js";
 import * as attachments from "./service.js";

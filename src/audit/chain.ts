@@ -40,7 +40,7 @@ export const GENESIS_HASH = "";
  * JSON with object keys sorted and dates as ISO strings: the same value always
  * gives the same text, whatever order the database returns jsonb keys in.
  */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
   if (value !== null && typeof value === "object") {

@@ -10,7 +10,7 @@ import { verifyAuditChain, type ChainVerification } from "./verify.js";
 /** Who acted, in audit entries, consent records and data-subject requests. */
 export const ActorType = builder.enumType("ActorType", { values: ["AGENT", "API_KEY", "CONTACT", "SYSTEM"] as const });
 
-export const AuditEntry = builder.prismaNode("AuditEntry", {
+builder.prismaNode("AuditEntry", {
   id: { field: "id" },
   description:
     "One entry of the tenant's append-only, hash-chained audit log. Names the actor and the data subject by id; never holds personal data.",

@@ -10,7 +10,7 @@ import { PRUNED_ACTION } from "./chain.js";
 import { sealAudit } from "./seal.js";
 import { asSequencer } from "../sequencer/lock.js";
 
-export { verifyAuditChain, type ChainVerification } from "./verify.js";
+export { verifyAuditChain,  } from "./verify.js";
 
 /**
  * One fact for the audit log. Actor and subject are named by id only; `details`
@@ -99,7 +99,7 @@ export async function appendAudit(database: Database, tenantId: string, entries:
 }
 
 /** An entry with the context's actor and request id. */
-export function auditFromContext(ctx: Context, fields: AuditFields): AuditInput {
+function auditFromContext(ctx: Context, fields: AuditFields): AuditInput {
   const actor = actorOf(ctx);
   return { ...fields, actorType: actor.type, actorId: actor.id, requestId: ctx.requestId };
 }

@@ -4,7 +4,7 @@ import type { NotificationListener } from "../db/notifications.js";
 import type { Credential, CredentialLookup } from "./viewer.js";
 
 /** Where migration 0013_credential_notices announces changes: "<kind>:<row id>". */
-export const CREDENTIALS_CHANNEL = "deskgraph_credentials";
+const CREDENTIALS_CHANNEL = "deskgraph_credentials";
 
 interface Entry {
   credential: Credential;

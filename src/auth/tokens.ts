@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /** Credentials are random, shown once, and stored only as a SHA-256 digest. */
 export function newToken(prefix: "dgs" | "dgk" | "dgi" | "dgp"): { token: string; hash: string } {
@@ -10,8 +10,3 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-export function sameDigest(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}

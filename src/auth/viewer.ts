@@ -6,7 +6,7 @@ import { hashToken } from "./tokens.js";
 import { CONTACT_PERMISSIONS, permissionsForRole, type Permission } from "./permissions.js";
 
 /** A closed tenant is read-only until its deletion (src/tenants/); null while it is open. */
-export type TenantClosure = { closedAt: Date; deletionDueAt: Date | null } | null;
+type TenantClosure = { closedAt: Date; deletionDueAt: Date | null } | null;
 
 export type Viewer =
   | {
@@ -110,7 +110,7 @@ function noteUse(credential: Credential, log?: Logger) {
 }
 
 /** One look-up in the database: the credential with its owner (agent, contact), checked. */
-export async function lookUpCredential(database: Database, token: string, digest: string): Promise<CredentialLookup> {
+async function lookUpCredential(database: Database, token: string, digest: string): Promise<CredentialLookup> {
   const { prisma } = database;
   if (token.startsWith("dgs_")) {
     const session = await prisma.session.findUnique({ where: { tokenHash: digest }, include: { agent: true, tenant: { select: CLOSURE } } });

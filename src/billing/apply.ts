@@ -3,7 +3,7 @@ import type { PlanCatalog } from "./plans.js";
 import type { SubscriptionSnapshot } from "./provider.js";
 
 /** Statuses after which a subscription never comes back. */
-export const TERMINAL = new Set(["CANCELED", "INCOMPLETE_EXPIRED"]);
+const TERMINAL = new Set(["CANCELED", "INCOMPLETE_EXPIRED"]);
 
 export type Applied = "APPLIED" | "STALE" | "ENDED";
 

@@ -9,7 +9,7 @@ import { accountOf, isReadOnly } from "./state.js";
  * Everything else that writes fails with TENANT_READ_ONLY; reads keep working
  * and nothing is ever deleted for non-payment.
  */
-export const ALLOWED_WHILE_READ_ONLY: Record<string, string> = {
+const ALLOWED_WHILE_READ_ONLY: Record<string, string> = {
   // Paying is the way out.
   startCheckout: "billing",
   openBillingPortal: "billing",

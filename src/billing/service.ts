@@ -28,7 +28,7 @@ export interface BillingView {
   account: BillingAccount | null;
 }
 
-export function requireBilling(ctx: Context): BillingHost {
+function requireBilling(ctx: Context): BillingHost {
   if (!ctx.plugins.billing) throw new AppError("BILLING_DISABLED", "Billing is not configured on this server: there is nothing to buy and no plan limits apply");
   return ctx.plugins.billing;
 }

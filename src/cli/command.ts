@@ -7,7 +7,7 @@ export interface CommandIO {
   err(line: string): void;
 }
 
-export interface OptionSpec {
+interface OptionSpec {
   type: "string" | "boolean";
   /** How the value is shown in usage, e.g. "<slug>". */
   value?: string;
@@ -18,7 +18,7 @@ export interface OptionSpec {
   choices?: string[];
 }
 
-export interface CommandInput {
+interface CommandInput {
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
   /** The arguments after the command's name, as given (for handlers that take argv). */

@@ -6,7 +6,7 @@ import { USAGE_EXIT, type Command, type CommandIO } from "./command.js";
 import { commands as allCommands } from "./commands.js";
 import { commandHelp, overallHelp, usageLine } from "./help.js";
 
-export const processIO: CommandIO = { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line) };
+const processIO: CommandIO = { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line) };
 
 /** Failures a user can act on from the message alone: no stack trace. */
 const expected = (err: unknown) => err instanceof ConfigError || err instanceof DatabaseUnreachableError || err instanceof DatabaseLockedError;

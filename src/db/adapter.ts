@@ -22,7 +22,7 @@ export interface DatabaseTarget {
 /** Told about every error of a query or a server connection (the health probe decides what it means). */
 export type ErrorObserver = (err: unknown) => void;
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 export interface EmbeddedDatabase {
   db: PGlite;
@@ -72,7 +72,7 @@ export function connectionConfig(target: DatabaseTarget & { databaseUrl: string 
  * terminates every connection: each one's 'error' event must have a listener,
  * or Node turns it into an uncaught exception that ends the process.
  */
-export function createServerPool(target: DatabaseTarget & { databaseUrl: string }, onError: ErrorObserver): pg.Pool {
+function createServerPool(target: DatabaseTarget & { databaseUrl: string }, onError: ErrorObserver): pg.Pool {
   // Waiting for a free connection is bounded like opening one: a request fails fast rather than hang.
   const pool = new pg.Pool(connectionConfig(target));
   // An idle connection that dies is reported by the pool, which drops it.

@@ -28,7 +28,7 @@ export function keepStatisticsCurrent(database: Database, log: Logger): { stop()
 }
 
 /** ANALYZE of every table that grew enough since its last one; returns their names. */
-export async function analyzeChangedTables(database: Database): Promise<string[]> {
+async function analyzeChangedTables(database: Database): Promise<string[]> {
   // relpages is the size ANALYZE last saw (0 before the first one).
   const tables = await database.prisma.$queryRaw<{ relname: string }[]>`
     SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -23,7 +23,7 @@ const TOPIC = "deskgraph:events";
 
 // Redis going away must not take the API with it: errors are logged, ioredis reconnects,
 // and no command's promise is left to reject unhandled.
-export const redisOptions = { lazyConnect: false, maxRetriesPerRequest: null, retryStrategy: (n: number) => Math.min(n * 200, 2000) };
+const redisOptions = { lazyConnect: false, maxRetriesPerRequest: null, retryStrategy: (n: number) => Math.min(n * 200, 2000) };
 /** For commands a request waits on: refused at once while Redis is away, and never more than 2 s. */
 export const failFastRedisOptions = { ...redisOptions, enableOfflineQueue: false, commandTimeout: 2000 };
 

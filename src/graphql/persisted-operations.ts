@@ -5,7 +5,7 @@ import { usePersistedOperations, defaultExtractPersistedOperationId } from "@gra
 import { ConfigError } from "../config.js";
 import { AppError } from "../errors.js";
 
-export type PersistedOperationsMode = "off" | "allow" | "require";
+type PersistedOperationsMode = "off" | "allow" | "require";
 
 /**
  * The operations a deployment's clients were built with, by id: the JSON

@@ -18,7 +18,7 @@ import { PothosValidationPlugin, type StandardSchemaV1 } from "@pothos/plugin-va
  * passes goes on to the plugin as before, which applies the schemas'
  * transformations and the schemas that span several arguments.
  */
-export class AllIssuesValidationPlugin<Types extends SchemaTypes> extends PothosValidationPlugin<Types> {
+class AllIssuesValidationPlugin<Types extends SchemaTypes> extends PothosValidationPlugin<Types> {
   override onOutputFieldConfig(fieldConfig: PothosOutputFieldConfig<Types>): PothosOutputFieldConfig<Types> | null {
     const config = super.onOutputFieldConfig(fieldConfig);
     if (!config || config === fieldConfig || !config.argMappers?.length) return config;

@@ -71,7 +71,7 @@ const ipv4Carriers = IPV4_CARRIERS.map(([net, prefix, name, offset]) => ({ list:
 const globalUnicast = single("2000::", 3, "ipv6");
 
 /** The canonical text of an IPv6 address (the URL standard's serializer: lower-case, compressed, no dotted part). */
-export function canonicalIpv6(address: string): string | null {
+function canonicalIpv6(address: string): string | null {
   try {
     return new URL(`http://[${address}]/`).hostname.slice(1, -1);
   } catch {
@@ -122,4 +122,3 @@ export function refusalOf(address: string): string | null {
   return null;
 }
 
-export const isPublicAddress = (address: string): boolean => refusalOf(address) === null;

@@ -30,7 +30,7 @@ export async function checkOutboundUrl(guard: OutboundGuard, raw: string, path: 
 }
 
 /** ADDRESS_NOT_ALLOWED, with the offending input in `fields` like a VALIDATION error. */
-export function addressNotAllowed(err: AddressNotAllowed, path: (string | number)[]): AppError {
+function addressNotAllowed(err: AddressNotAllowed, path: (string | number)[]): AppError {
   return new AppError("ADDRESS_NOT_ALLOWED", `${path.join(".")}: ${err.message}`, {
     fields: [{ path, message: err.message }],
     address: err.address,

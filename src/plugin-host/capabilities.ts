@@ -10,7 +10,7 @@ import { runtimeFor } from "./runtime.js";
  * an "operator" one from the operator's options, once for the whole server.
  * A new kind is its contract file and one line here.
  */
-export interface CapabilityKinds {
+interface CapabilityKinds {
   /** Another search for the tenant (src/search/contract.ts); the built-in PostgreSQL search otherwise. */
   searchBackend: { scope: "tenant"; contract: SearchBackend };
   /** Payments for the operator's plans (src/billing/provider.ts); without one, billing is off. */

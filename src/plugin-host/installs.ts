@@ -18,7 +18,7 @@ export function pluginOrThrow(ctx: Context, pluginId: string): LoadedPlugin {
   return def;
 }
 
-export function missingSettings(def: LoadedPlugin, install: Pick<PluginInstall, "config" | "secrets"> | null): string[] {
+function missingSettings(def: LoadedPlugin, install: Pick<PluginInstall, "config" | "secrets"> | null): string[] {
   const present = new Set([...Object.keys((install?.config ?? {}) as object), ...Object.keys((install?.secrets ?? {}) as object)]);
   return def.manifest.config.filter((f) => f.required && !present.has(f.key)).map((f) => f.key);
 }

@@ -7,7 +7,7 @@ const category = z.enum(Object.keys(DATA_CATEGORIES) as [string, ...string[]], {
 const purpose = z.enum(Object.keys(PURPOSES) as [string, ...string[]], { message: "must be a purpose of src/privacy/taxonomy.ts" });
 
 /** What a plugin declares about itself. The host refuses to start with a broken one. */
-export const ManifestSchema = z
+const ManifestSchema = z
   .object({
     id: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, "must be lower-case letters, digits and dashes"),
     name: z.string().min(1).max(80),

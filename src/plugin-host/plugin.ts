@@ -7,7 +7,7 @@ import type { PluginManifest } from "./manifest.js";
 import type { PluginOptions } from "./options.js";
 
 /** Per-tenant settings as a plugin receives them when it does not name their type. */
-export type Settings = Record<string, string | undefined>;
+type Settings = Record<string, string | undefined>;
 
 /**
  * A plugin's per-tenant settings, typed from its manifest's `config` (declared

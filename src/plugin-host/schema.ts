@@ -176,7 +176,7 @@ builder.mutationField("disablePlugin", (t) =>
   }),
 );
 
-export const PluginCall = builder.prismaNode("PluginCall", {
+builder.prismaNode("PluginCall", {
   id: { field: "id" },
   description: "One call through the plugin gateway. Never holds the payload.",
   authScopes: { permission: "plugins:manage" },

@@ -1,8 +1,8 @@
 import type { AnyPlugin } from "./plugin.js";
 import { PluginRegistry } from "./registry.js";
 
-export const TABLE_START = "<!-- shipped-plugins:start -->";
-export const TABLE_END = "<!-- shipped-plugins:end -->";
+const TABLE_START = "<!-- shipped-plugins:start -->";
+const TABLE_END = "<!-- shipped-plugins:end -->";
 
 /**
  * The table of shipped plugins in docs/plugins.md, generated from their

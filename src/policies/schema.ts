@@ -4,7 +4,7 @@ import { personal } from "../privacy/labels.js";
 import { Viewer } from "../viewer/schema.js";
 import * as policies from "./service.js";
 
-export const PolicyVersion = builder.prismaNode("PolicyVersion", {
+const PolicyVersion = builder.prismaNode("PolicyVersion", {
   id: { field: "id" },
   description: "A published version of the tenant's privacy policy. The newest one is in force.",
   authScopes: { authenticated: true },

@@ -32,9 +32,7 @@ export async function publishPolicyVersion(ctx: Context, input: PublishInput): P
   });
 }
 
-export const policyVersions = (ctx: Context) => ctx.db.policyVersion.findMany({ orderBy: NEWEST_FIRST });
-
-export const currentPolicy = (db: TenantClient) => db.policyVersion.findFirst({ orderBy: NEWEST_FIRST });
+const currentPolicy = (db: TenantClient) => db.policyVersion.findFirst({ orderBy: NEWEST_FIRST });
 
 /** Who accepts: an agent or a contact. API keys and plugins act for no person. */
 function acceptor(viewer: Viewer): { agentId: string } | { contactId: string } | null {

@@ -7,7 +7,7 @@ import { actorOf } from "../auth/actor.js";
 import { PURPOSES, isPurpose, type PurposeName } from "./taxonomy.js";
 
 /** Where a purpose stands for one person, derived from the append-only history. */
-export type ConsentStatus = "GRANTED" | "WITHDRAWN" | "NOT_GIVEN" | "OBJECTED" | "NOT_OBJECTED" | "NOT_REQUIRED";
+type ConsentStatus = "GRANTED" | "WITHDRAWN" | "NOT_GIVEN" | "OBJECTED" | "NOT_OBJECTED" | "NOT_REQUIRED";
 
 export interface PurposeState {
   purpose: PurposeName;
@@ -19,7 +19,7 @@ export interface PurposeState {
 export type Decision = "ALLOWED" | "CONSENT_REQUIRED" | "PROCESSING_RESTRICTED";
 
 /** The current state of every purpose, from a person's events (oldest first). */
-export function deriveStates(events: ConsentEvent[]): PurposeState[] {
+function deriveStates(events: ConsentEvent[]): PurposeState[] {
   return (Object.keys(PURPOSES) as PurposeName[]).map((purpose) => {
     const { legalBasis } = PURPOSES[purpose];
     const mine = events.filter((e) => e.purpose === purpose);
@@ -82,14 +82,6 @@ export function decisionLoader(ctx: Context, purpose: PurposeName): DataLoader<s
   return loader;
 }
 
-/** Throws CONSENT_REQUIRED or PROCESSING_RESTRICTED unless every subject allows the purpose. */
-export async function assertAllowed(ctx: Context, contactIds: string[], purpose: PurposeName): Promise<void> {
-  const decisions = await decideMany(ctx.db, contactIds, purpose);
-  for (const id of contactIds) {
-    const d = decisions.get(id) ?? "CONSENT_REQUIRED";
-    if (d !== "ALLOWED") throw decisionError(d, purpose);
-  }
-}
 
 const ACTIONS_FOR: Record<"CONSENT" | "OBJECTION", ConsentAction[]> = {
   CONSENT: ["GRANTED", "WITHDRAWN"],

@@ -20,8 +20,6 @@ export const consentDirective = new GraphQLDirective({
   args: { purpose: { type: new GraphQLNonNull(GraphQLString) } },
 });
 
-export type Labels = { name: "personalData"; args: { category: string } } | { name: "consent"; args: { purpose: string } };
-
 /** Field options that label a field, e.g. `t.exposeString("email", { ...personal("user.contact.email") })`. */
 export const personal = (category: DataCategory) => ({
   directives: [{ name: "personalData" as const, args: { category } }],

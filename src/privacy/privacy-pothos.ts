@@ -14,7 +14,7 @@ import { subjectOf } from "./subjects.js";
  *   for the audit log's one-entry-per-subject-per-request record.
  * Labels also show in field descriptions, so introspection reveals them.
  */
-export class PrivacyPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+class PrivacyPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
   override onOutputFieldConfig(fieldConfig: PothosOutputFieldConfig<Types>) {
     const { category, purpose } = labelsOf(fieldConfig);
     if (!category && !purpose) return fieldConfig;

@@ -70,7 +70,7 @@ builder.queryField("processingPurposes", (t) =>
   }),
 );
 
-export const ConsentRecord = builder.prismaNode("ConsentEvent", {
+builder.prismaNode("ConsentEvent", {
   name: "ConsentRecord",
   id: { field: "id" },
   description: "One entry of a person's append-only consent history: the proof of consent (GDPR art. 7(1)).",

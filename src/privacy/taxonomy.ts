@@ -23,7 +23,7 @@ export const DATA_CATEGORIES = {
 
 export type DataCategory = keyof typeof DATA_CATEGORIES;
 
-export type LegalBasis = "CONTRACT" | "LEGAL_OBLIGATION" | "LEGITIMATE_INTEREST" | "CONSENT";
+type LegalBasis = "CONTRACT" | "LEGAL_OBLIGATION" | "LEGITIMATE_INTEREST" | "CONSENT";
 
 export interface Purpose {
   description: string;

@@ -3,7 +3,7 @@ import { sweep, type SweepOptions, type TenantSweep } from "./sweep.js";
 import { tenantIdForSlug } from "../tenants/service.js";
 
 /** Reads `--tenant <slug>` (or `--tenant=<slug>`) from the command's arguments. */
-export function tenantArgument(args: string[]): string | undefined {
+function tenantArgument(args: string[]): string | undefined {
   const i = args.findIndex((a) => a === "--tenant" || a.startsWith("--tenant="));
   if (i < 0) return undefined;
   const value = args[i]!.includes("=") ? args[i]!.slice("--tenant=".length) : args[i + 1];
@@ -12,7 +12,7 @@ export function tenantArgument(args: string[]): string | undefined {
 }
 
 /** One line per tenant and target: what was done and what a legal hold kept. */
-export function sweepTable(results: TenantSweep[]): string {
+function sweepTable(results: TenantSweep[]): string {
   const rows = [["tenant", "target", "action", "keep days", "processed", "kept (hold)", "status"]];
   for (const r of results) {
     const status = r.error ? `stopped: ${r.error}` : "done";

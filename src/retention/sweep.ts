@@ -4,9 +4,9 @@ import type { Database } from "../db/database.js";
 import type { RetentionAction } from "../generated/prisma/enums.js";
 import { TARGET_NAMES, TARGETS, cutoffFor, isTargetName, sweepAudit, type SweepScope, type TargetName } from "./targets.js";
 
-export const DEFAULT_BATCH_SIZE = 500;
+const DEFAULT_BATCH_SIZE = 500;
 /** Finished runs are kept this long, so an hourly schedule does not pile them up forever. */
-export const SWEEP_RUN_KEEP_DAYS = 365;
+const SWEEP_RUN_KEEP_DAYS = 365;
 
 export interface SweepOptions {
   /** The clock retention periods are measured against; tests move it forward. */
@@ -22,7 +22,7 @@ export interface SweepOptions {
   log?: Logger;
 }
 
-export interface TargetCount {
+interface TargetCount {
   action: RetentionAction;
   keepDays: number;
   /** Rows deleted or anonymised. */

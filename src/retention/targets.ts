@@ -35,7 +35,7 @@ export type TargetName = (typeof TARGET_NAMES)[number];
 
 export const isTargetName = (v: string): v is TargetName => (TARGET_NAMES as readonly string[]).includes(v);
 
-export type { Tx };
+;
 
 /** What one step of a sweep works with. */
 export interface SweepScope {
@@ -66,7 +66,7 @@ export const sweepAudit = (s: SweepScope, target: RetentionTarget, count: number
 });
 
 /** How a target applies its action to a batch. */
-export type Applier =
+type Applier =
   /** In the sweep's transaction, together with the SweepRun update: all or nothing. */
   | { kind: "transaction"; apply(tx: Tx, scope: SweepScope, ids: string[]): Promise<number> }
   /** Through another module's service that opens transactions of its own. */
@@ -122,7 +122,7 @@ const messageFree: Prisma.MessageWhereInput = {
   OR: [{ authorContactId: null }, { authorContact: { legalHoldAt: null } }],
 };
 
-export { REDACTED };
+;
 
 const solvedTicketMessages: RetentionTarget = {
   name: "SOLVED_TICKET_MESSAGES",

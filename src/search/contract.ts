@@ -22,7 +22,7 @@ export interface SearchTerm {
  * and a group matches when any of its terms does (`a OR b c` → [[a, b], [c]]).
  * A negated term always stands alone in its group.
  */
-export type SearchText = SearchTerm[][];
+type SearchText = SearchTerm[][];
 
 /** Field filters from the query (`status:open`, `tag:billing`, `created>2026-01-01`…), all ANDed. */
 export interface SearchFilters {

@@ -12,4 +12,3 @@ export function searchLanguage(locale: string | null | undefined): string {
   return CONFIGS[primary] ?? "simple";
 }
 
-export const SUPPORTED_LOCALES = Object.keys(CONFIGS);

@@ -26,13 +26,13 @@ const TYPO_ALTERNATIVES = 3;
  * newest first, read along the (tenantId, createdAt) indexes, which stops at
  * the page; a helpdesk's common words are best served by recency anyway.
  */
-export const RANK_LIMIT = 1000;
+const RANK_LIMIT = 1000;
 /**
  * Matches are counted up to this many; more is reported as a lower bound
  * ("1,000+"). Counting reads every match from the table too: 10,000 matches of
  * a common word cost 30 to 200 ms at a million messages, 1,000 a tenth of that.
  */
-export const COUNT_LIMIT = 1000;
+const COUNT_LIMIT = 1000;
 /**
  * A phrase found through the pairs index (see `phrasePairs`) with more matches
  * than the count limit but no more than this many has them all read from that

@@ -36,7 +36,7 @@ const WORD_CHAR = /[\p{L}\p{M}\p{N}@._'’-]/u;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-export function queryError(message: string, position?: number): AppError {
+function queryError(message: string, position?: number): AppError {
   return new AppError("VALIDATION", `Invalid search query: ${message}`, {
     fields: [{ path: ["query"], message }],
     ...(position === undefined ? {} : { position }),

@@ -11,10 +11,10 @@ import { parseQuery } from "./query.js";
 import { NIL_UUID as NOBODY } from "../constants.js";
 
 /** Like every other connection: 20 by default, larger pages cut to 100. */
-export const DEFAULT_PAGE = 20;
-export const MAX_PAGE = 100;
+const DEFAULT_PAGE = 20;
+const MAX_PAGE = 100;
 /** Deep offsets cost the database the whole prefix; nobody reads page 500 of a search. */
-export const MAX_OFFSET = 10_000;
+const MAX_OFFSET = 10_000;
 
 export interface SearchArgs {
   query: string;
@@ -48,7 +48,7 @@ export interface SearchPage {
  * its query; the objects are then loaded through the caller's own scoped client
  * (a second wall), and the GraphQL types apply their field-level rules as usual.
  */
-export function scopeFor(ctx: Context): SearchScope {
+function scopeFor(ctx: Context): SearchScope {
   const viewer = requireViewer(ctx);
   if (viewer.kind === "contact") {
     // A data subject finds their own tickets and the public replies on them; no contacts, no notes.

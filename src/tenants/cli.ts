@@ -33,7 +33,7 @@ function table(rows: string[][]): string {
 }
 
 /** Reads the arguments; null with the usage printed when they are wrong. Opens nothing. */
-export function parseTenantArgs(args: string[], print: Print) {
+function parseTenantArgs(args: string[], print: Print) {
   try {
     const parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
     return { values: parsed.values, positionals: parsed.positionals };

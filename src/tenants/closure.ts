@@ -3,7 +3,7 @@ import type { PluginServices } from "../plugin-host/plugin.js";
 import { runtimeFor } from "../plugin-host/runtime.js";
 
 /** What a plugin's erase hooks reported for a deleted tenant. */
-export interface PluginErasure {
+interface PluginErasure {
   pluginId: string;
   store: string;
   deleted: number;
@@ -20,7 +20,7 @@ export interface ClosureReceipt {
 }
 
 /** Every table holding tenant rows, read from the catalogue so that a table added later is covered without a change here. */
-export async function tablesWithTenantId(database: Database): Promise<string[]> {
+async function tablesWithTenantId(database: Database): Promise<string[]> {
   const rows = await database.prisma.$queryRawUnsafe<{ table_name: string }[]>(
     `SELECT c.table_name::text AS table_name FROM information_schema.columns c
        JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'

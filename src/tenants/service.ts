@@ -19,7 +19,7 @@ export interface NewTenant {
 }
 
 /** Slugs are typed at sign-in and appear in plugin webhook URLs: lower-case letters, digits and inner hyphens. */
-export const slugSchema = z
+const slugSchema = z
   .string()
   .trim()
   .regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, "must be 1 to 40 lower-case letters, digits or inner hyphens");
@@ -85,7 +85,7 @@ export async function tenantIdForSlug(database: Database, slug: string | undefin
 }
 
 /** What the operator sees of a tenant: no personal data. */
-export const TENANT_SUMMARY = {
+const TENANT_SUMMARY = {
   id: true,
   name: true,
   slug: true,

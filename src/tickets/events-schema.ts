@@ -21,7 +21,7 @@ function decodeCursor(cursor: string | null | undefined): number | null {
   return Number(m[1]);
 }
 
-export const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
+const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
   description:
     "Something that happened to a ticket. Fields resolve with the subscriber's permissions at delivery time. TICKET_ERASED is a tombstone: the requester's personal data was erased, so erase your copies.",
   fields: (t) => ({

@@ -9,16 +9,16 @@ import { personal } from "../privacy/labels.js";
 import * as tickets from "./service.js";
 import { visibleMessages } from "../auth/visibility.js";
 
-export const TicketStatus = builder.enumType("TicketStatus", {
+const TicketStatus = builder.enumType("TicketStatus", {
   description:
     "NEW → OPEN ⇄ PENDING → SOLVED → CLOSED. NEW may also become PENDING, SOLVED or CLOSED; OPEN and PENDING may be CLOSED; SOLVED may be reopened (OPEN) or CLOSED. CLOSED is final; nothing goes back to NEW. A requester's reply reopens SOLVED and PENDING.",
   values: ["NEW", "OPEN", "PENDING", "SOLVED", "CLOSED"] as const,
 });
-export const TicketPriority = builder.enumType("TicketPriority", { values: ["LOW", "NORMAL", "HIGH", "URGENT"] as const });
-export const Channel = builder.enumType("Channel", { values: ["EMAIL", "SMS", "WEB", "API", "PHONE", "CHAT"] as const });
-export const AuthorType = builder.enumType("AuthorType", { values: ["AGENT", "CONTACT", "SYSTEM"] as const });
+const TicketPriority = builder.enumType("TicketPriority", { values: ["LOW", "NORMAL", "HIGH", "URGENT"] as const });
+const Channel = builder.enumType("Channel", { values: ["EMAIL", "SMS", "WEB", "API", "PHONE", "CHAT"] as const });
+const AuthorType = builder.enumType("AuthorType", { values: ["AGENT", "CONTACT", "SYSTEM"] as const });
 const DELIVERY_STATUSES = ["QUEUED", "SENT", "DELIVERED", "FAILED", "UNDELIVERED"] as const;
-export const DeliveryStatus = builder.enumType("DeliveryStatus", {
+const DeliveryStatus = builder.enumType("DeliveryStatus", {
   description: "Where a reply sent through an outbound channel (SMS…) stands, as its vendor reports it.",
   values: {
     QUEUED: { description: "Accepted by the vendor, not yet handed to the carrier" },
@@ -31,10 +31,10 @@ export const DeliveryStatus = builder.enumType("DeliveryStatus", {
 const isDeliveryStatus = (s: string | null): s is (typeof DELIVERY_STATUSES)[number] => (DELIVERY_STATUSES as readonly (string | null)[]).includes(s);
 
 // Internal notes exist only for callers who may read them: the rule lives in visibility.ts.
-export { visibleMessages } from "../auth/visibility.js";
+;
 import { Attachment } from "../attachments/node.js";
 
-export const Tag = builder.prismaNode("Tag", {
+const Tag = builder.prismaNode("Tag", {
   id: { field: "id" },
   authScopes: { permission: "tickets:read" },
   fields: (t) => ({ name: t.exposeString("name") }),

@@ -13,11 +13,11 @@ export const NEXT: Readonly<Record<TicketStatus, readonly TicketStatus[]>> = {
   CLOSED: [],
 };
 
-export function canTransition(from: TicketStatus, to: TicketStatus): boolean {
+function canTransition(from: TicketStatus, to: TicketStatus): boolean {
   return from === to || NEXT[from].includes(to);
 }
 
-export function assertTransition(from: TicketStatus, to: TicketStatus): void {
+function assertTransition(from: TicketStatus, to: TicketStatus): void {
   if (!canTransition(from, to)) {
     throw new AppError("INVALID_TRANSITION", `A ${from} ticket cannot become ${to}`, { from, to, allowed: NEXT[from] });
   }

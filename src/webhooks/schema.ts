@@ -33,7 +33,7 @@ const WebhookSigningSecret = builder.objectRef<{ createdAt: string; expiresAt: s
   }),
 });
 
-export const WebhookEndpoint = builder.prismaNode("WebhookEndpoint", {
+const WebhookEndpoint = builder.prismaNode("WebhookEndpoint", {
   id: { field: "id" },
   description: "A partner's HTTP endpoint that receives ticket events, signed the Standard Webhooks way.",
   authScopes: MANAGE,
@@ -60,7 +60,7 @@ export const WebhookEndpoint = builder.prismaNode("WebhookEndpoint", {
   }),
 });
 
-export const WebhookDelivery = builder.prismaNode("WebhookDelivery", {
+const WebhookDelivery = builder.prismaNode("WebhookDelivery", {
   id: { field: "id" },
   description: "One event for one endpoint, with its attempts. Payloads are built at each attempt and never stored.",
   authScopes: MANAGE,

@@ -8,7 +8,7 @@ const MAX_LENGTH = 4000;
  * TicketEvent, exactly as a `ticketEvents` subscription of the endpoint's API
  * key would receive it.
  */
-export function selectionDocument(selection: string): string {
+function selectionDocument(selection: string): string {
   return `subscription Webhook { ticketEvents { ${selection} } }`;
 }
 

@@ -7,7 +7,7 @@ import { createHmac, randomBytes } from "node:crypto";
  * sent as "v1,<signature>". Several signatures (during a secret rotation) are
  * separated by spaces; a receiver accepts the message if any one verifies.
  */
-export const SECRET_PREFIX = "whsec_";
+const SECRET_PREFIX = "whsec_";
 
 /** The webhook-id of a delivery (Standard Webhooks' message id): the same on every attempt. */
 export const webhookIdOf = (deliveryId: string) => `msg_${deliveryId}`;
@@ -16,7 +16,7 @@ export function generateSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString("base64");
 }
 
-export function sign(secret: string, id: string, timestamp: number, body: string): string {
+function sign(secret: string, id: string, timestamp: number, body: string): string {
   const key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, "base64");
   return `v1,${createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64")}`;
 }

@@ -23,7 +23,7 @@ const Mock = require("@elastic/elasticsearch-mock") as new () => {
  * and what a filter keeps out. Analysis, stemming and typos are for the live suite.
  */
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   querystring: Record<string, string>;

@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
  *   GET  /v1/invoices?customer=&limit=&starting_after=
  * A wrong secret key → 401; an unknown object → 404 resource_missing.
  */
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   idempotencyKey: string | undefined;
@@ -28,7 +28,7 @@ const id = (prefix: string) => `${prefix}_${randomBytes(12).toString("hex")}`;
 const now = () => Math.floor(Date.now() / 1000);
 
 /** Stripe's form encoding (a[b][0][c]=v) back into objects and arrays. */
-export function parseForm(raw: string): Obj {
+function parseForm(raw: string): Obj {
   const out: Obj = {};
   for (const [key, value] of new URLSearchParams(raw)) {
     const parts = key.replace(/\]/g, "").split("[");

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
  *   DELETE /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json  → 204, or 404 (Twilio error 20404)
  * Wrong Basic credentials → 401 (Twilio error 20003).
  */
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   authorization: string | undefined;

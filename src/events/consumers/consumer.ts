@@ -2,10 +2,10 @@ import type { Prisma } from "../../generated/prisma/client.js";
 import type { EventType, SealedEvent } from "../outbox.js";
 
 /** The transaction a transactional consumer's batch runs in (unscoped: name the tenant in every statement). */
-export type ConsumerTx = Prisma.TransactionClient;
+type ConsumerTx = Prisma.TransactionClient;
 
 /** Events of one tenant that a consumer has not handled yet, oldest first. */
-export interface ConsumerBatch {
+interface ConsumerBatch {
   tenantId: string;
   /** Only the types the consumer wants; never empty. */
   events: SealedEvent[];

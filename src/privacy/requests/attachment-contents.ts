@@ -11,7 +11,7 @@ export interface StoredFile {
 }
 
 /** Text files are read whole to be searched: one at a time, and none larger than this (it counts as not searchable). */
-export const MAX_SEARCHED_TEXT_BYTES = 16 * 1024 * 1024;
+const MAX_SEARCHED_TEXT_BYTES = 16 * 1024 * 1024;
 
 /**
  * Every stored file of the tenant (on a message or uploaded for one), page by

@@ -5,7 +5,6 @@ import { ERASURE_PHASES, type ErasureRun, type LineCounts } from "../stores/stor
 import { STORES } from "../stores/index.js";
 import type { Identifiers } from "./identifiers.js";
 import { scanForIdentifiers, SCANNED_STORES, type ScannedStore } from "./scan.js";
-import { ERASED_NAME } from "../../constants.js";
 
 /**
  * GDPR art. 17: erases one contact's personal data and keeps an anonymous shell,
@@ -20,10 +19,10 @@ import { ERASED_NAME } from "../../constants.js";
  * on an erased contact changes nothing.
  */
 
-export { ERASED_NAME };
+;
 const DEFAULT_BATCH = 500;
 
-export interface PluginErasure {
+interface PluginErasure {
   pluginId: string;
   store: string;
   deleted: number;
@@ -43,7 +42,7 @@ export interface EraseOptions {
  * subjectsScrubbed, bodiesScrubbed, filenamesScrubbed, attachmentContentsScrubbed,
  * unsearchableAttachmentsDeleted, requestDetailsScrubbed). Kept rows are not counted here.
  */
-export type ErasureCounts = Record<string, number>;
+type ErasureCounts = Record<string, number>;
 
 export interface ErasureReceipt {
   contactId: string;

@@ -14,7 +14,7 @@ import { ExportWriter } from "./export-writer.js";
 export const EXPORT_FORMAT = "deskgraph.personal-data-export";
 export const EXPORT_VERSION = 1;
 
-export const INTERNAL_NOTES_POLICY =
+const INTERNAL_NOTES_POLICY =
   "Internal notes (written by the support team for each other) are not part of this export: they can hold other people's data " +
   "and the team's own assessments (art. 15(4)). Their number is given here; ask the controller to review them for release.";
 

@@ -19,7 +19,7 @@ export interface Identifiers {
   phone?: string | null;
 }
 
-export { REDACTED };
+;
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 

@@ -15,7 +15,7 @@ import * as requests from "./service.js";
 import { signedExportUrl } from "./signed-url.js";
 import { publicBase } from "../../http/public-base.js";
 
-export const DataSubjectRequestType = builder.enumType("DataSubjectRequestType", {
+const DataSubjectRequestType = builder.enumType("DataSubjectRequestType", {
   description: "The rights of GDPR art. 15–21 a person can exercise.",
   values: {
     ACCESS: { description: "Art. 15: a copy of their data (a signed download link to a JSON export)" },
@@ -83,7 +83,7 @@ function exportLoader(ctx: Context) {
 
 // ---- the request ----
 
-export const DataSubjectRequest = builder.prismaNode("DataSubjectRequest", {
+const DataSubjectRequest = builder.prismaNode("DataSubjectRequest", {
   id: { field: "id" },
   description:
     "A person exercising a GDPR right. Due one calendar month after receipt, extendable once by two months (art. 12(3)). " +

@@ -39,7 +39,7 @@ const PURPOSE_RULE: Partial<Record<DataSubjectRequestType, { basis: string; why:
   CONSENT_WITHDRAWAL: { basis: "CONSENT", why: "only consent can be withdrawn (art. 7(3))" },
 };
 
-export function subjectOf(ctx: Context, contactId: string | null | undefined): string {
+function subjectOf(ctx: Context, contactId: string | null | undefined): string {
   const viewer = requireViewer(ctx);
   if (viewer.kind === "contact") {
     // A global ID of someone else is simply not there for a data subject.
@@ -51,7 +51,7 @@ export function subjectOf(ctx: Context, contactId: string | null | undefined): s
 }
 
 /** Checks that the request names what its type needs and nothing else; returns what to store. */
-export function detailsFor(input: FileInput): RequestDetails | null {
+function detailsFor(input: FileInput): RequestDetails | null {
   const problems: FieldProblem[] = [];
   const rule = PURPOSE_RULE[input.type];
   const purposes = [...new Set(input.purposes ?? [])];
@@ -128,7 +128,7 @@ export async function openRequest(db: TenantClient | Tx, id: string) {
   return request;
 }
 
-export function assertOpen(status: DataSubjectRequestStatus): void {
+function assertOpen(status: DataSubjectRequestStatus): void {
   if (status !== "RECEIVED") {
     throw new AppError("INVALID_TRANSITION", `The request is already ${status.toLowerCase()}`, { status, allowed: [] });
   }

@@ -12,7 +12,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
 const EXPORT_LINKS = "deskgraph/data-export-link/v1";
 
 /** A key of its own per kind of link, so a link signature never reveals anything about the secrets key. */
-export function linkKey(encryptionKey: Buffer, purpose = EXPORT_LINKS): Buffer {
+function linkKey(encryptionKey: Buffer, purpose = EXPORT_LINKS): Buffer {
   return Buffer.from(hkdfSync("sha256", encryptionKey, Buffer.alloc(0), purpose, 32));
 }
 

@@ -42,7 +42,7 @@ export const storeOf = (model: string): PersonalDataStore | undefined => BY_MODE
 export const isExported = (s: PersonalDataStore): s is PersonalDataStore & { export: StoreExport } => "write" in s.export;
 
 /** Whether erasure changes the store's rows (rather than only reporting them as kept). */
-export const isErased = (s: PersonalDataStore) => s.erasure.steps.length > 0 || s.erasure.final !== undefined;
+const isErased = (s: PersonalDataStore) => s.erasure.steps.length > 0 || s.erasure.final !== undefined;
 
 const union = (stores: readonly PersonalDataStore[]): DataCategory[] => [...new Set(stores.flatMap((s) => s.categories))];
 

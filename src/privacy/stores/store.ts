@@ -34,14 +34,14 @@ export interface PersonalDataStore {
   retention: { target: TargetName } | { none: string };
 }
 
-export type ColumnHandling = {
+type ColumnHandling = {
   /** The receipt line (in `erasure.lines`) that covers the column. */
   erasedBy: string;
 } & ({ scannedAs: string } | { notScanned: string });
 
 // ---- export ----
 
-export interface ExportRun {
+interface ExportRun {
   db: TenantClient;
   contactId: string;
   out: ExportWriter;
@@ -67,7 +67,7 @@ export interface StoreExport {
  * what others wrote about them. The contact is anonymised last (`final`).
  */
 export const ERASURE_PHASES = ["credentials", "own", "mentions"] as const;
-export type ErasurePhase = (typeof ERASURE_PHASES)[number];
+type ErasurePhase = (typeof ERASURE_PHASES)[number];
 
 export interface ErasureRun {
   db: TenantClient;
@@ -83,7 +83,7 @@ export interface ErasureRun {
 /** Rows handled, by receipt line. */
 export type LineCounts = Record<string, number>;
 
-export interface ReceiptLine {
+interface ReceiptLine {
   /** Its name in the receipt's `stores`: the model, or Model.column. */
   store: string;
   action: string;
@@ -92,7 +92,7 @@ export interface ReceiptLine {
   countsAs?: string;
 }
 
-export interface StoreErasure {
+interface StoreErasure {
   lines: ReceiptLine[];
   /** Work in batches, each in a transaction of its own, by condition, so that running again finishes the job. */
   steps: { phase: ErasurePhase; run(e: ErasureRun): Promise<LineCounts> }[];
@@ -116,7 +116,7 @@ export interface ScanRun {
   nameOnlyOn?: string;
 }
 
-export interface ScanPart {
+interface ScanPart {
   /** Its name in the scan's `stores`: the model, or Model.column. */
   store: string;
   /** Rows in which an identifier appears; `unsearchable`: rows that cannot be searched at all. */
