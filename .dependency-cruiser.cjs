@@ -31,7 +31,8 @@ module.exports = {
     },
     {
       name: "audit-below-privacy",
-      comment: "Privacy (requests, consent) writes to the audit log; the log knows nothing of privacy but its vocabulary of data categories.",
+      comment:
+        "Privacy (requests, consent) writes to the audit log; the log knows nothing of privacy but its vocabulary of data categories.",
       severity: "error",
       from: { path: "^src/audit/" },
       to: { path: "^src/privacy/", pathNot: "^src/privacy/taxonomy\\.ts$", ...runtime },
@@ -46,7 +47,8 @@ module.exports = {
     },
     {
       name: "billing-below-plugin-host",
-      comment: "The plugin host checks plans (billing); billing defines what a billing plugin provides and imports nothing of the plugin host.",
+      comment:
+        "The plugin host checks plans (billing); billing defines what a billing plugin provides and imports nothing of the plugin host.",
       severity: "error",
       from: { path: "^src/billing/" },
       to: { path: "^src/plugin-host/" },

@@ -40,7 +40,14 @@ export async function seedDemo(database: Database, dataDir: string): Promise<Dem
   const agent = { ...t, id: randomUUID(), email: "alex@demo.test", name: "Alex Agent", role: "AGENT" as const };
   await db.agent.create({ data: agent });
   await db.apiKey.create({
-    data: { ...t, name: "Demo integration", scopes: API_KEY_SCOPES, prefix: apiKey.token.slice(0, 12), secretHash: apiKey.hash, createdById: owner.id },
+    data: {
+      ...t,
+      name: "Demo integration",
+      scopes: API_KEY_SCOPES,
+      prefix: apiKey.token.slice(0, 12),
+      secretHash: apiKey.hash,
+      createdById: owner.id,
+    },
   });
   const acme = await db.organization.create({ data: { ...t, name: "Acme GmbH", domain: "acme.example" } });
   const contacts = [
@@ -82,7 +89,14 @@ export async function seedDemo(database: Database, dataDir: string): Promise<Dem
   });
   await db.message.createMany({
     data: rows.flatMap(({ spec, id: ticketId, requester }, i) => {
-      const question = { ...t, ticketId, authorType: "CONTACT" as const, authorContactId: requester.id, channel: spec.channel, createdAt: at(i, 0) };
+      const question = {
+        ...t,
+        ticketId,
+        authorType: "CONTACT" as const,
+        authorContactId: requester.id,
+        channel: spec.channel,
+        createdAt: at(i, 0),
+      };
       const answers = { ...t, ticketId, authorType: "AGENT" as const, authorAgentId: agent.id, channel: spec.channel };
       return [
         { ...question, body: `Hello, ${spec.subject.toLowerCase()}. Can you help?` },
@@ -95,7 +109,9 @@ export async function seedDemo(database: Database, dataDir: string): Promise<Dem
       ];
     }),
   });
-  await db.ticketTag.createMany({ data: rows.flatMap(({ spec, id: ticketId }) => spec.tags.map((tag) => ({ ...t, ticketId, tagId: tag.id }))) });
+  await db.ticketTag.createMany({
+    data: rows.flatMap(({ spec, id: ticketId }) => spec.tags.map((tag) => ({ ...t, ticketId, tagId: tag.id }))),
+  });
   await setTicketCounter(database.prisma, tenant.id, tickets.length);
 
   const credentials = { tenant: "demo", email: owner.email, password, apiKey: apiKey.token };

@@ -222,7 +222,12 @@ async function benchRaw(databaseUrl: string, seeded: Seeded, backends: BackendCp
     return (await res.json()) as { data: DeskgraphPageData };
   };
   agree(system, deskgraphPage((await get()).data));
-  const rows = await measure(system, child, { operation: "tickets page, API key", token: seeded.apiKey, request: { body: null }, once: get }, backends);
+  const rows = await measure(
+    system,
+    child,
+    { operation: "tickets page, API key", token: seeded.apiKey, request: { body: null }, once: get },
+    backends,
+  );
   await child.close();
   return rows;
 }
@@ -272,7 +277,9 @@ async function benchDeskgraph(system: string, spec: DeskgraphSpec, given: Seeded
 
 async function seedServer(databaseUrl: string): Promise<Seeded> {
   const seeded = await seedOnServer(databaseUrl, seedSize);
-  console.log(`[PostgreSQL] seeded ${seeded.tickets} tickets, ${seeded.messages} messages, ${options.contacts} contacts in ${seeded.ms} ms`);
+  console.log(
+    `[PostgreSQL] seeded ${seeded.tickets} tickets, ${seeded.messages} messages, ${options.contacts} contacts in ${seeded.ms} ms`,
+  );
   return seeded;
 }
 
@@ -288,7 +295,20 @@ const find = (rows: Row[], system: string, operation: string, connections: numbe
 function printRows(rows: Row[]) {
   const ratio = (r: Row, peer: Row | undefined) => (peer ? `${(r.rps / peer.rps).toFixed(2)}×` : "–");
   const ms = (n: number | null) => (n === null ? "–" : n.toFixed(2));
-  const header = ["system", "operation", "conns", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "DB CPU ms/req", "SQL/req", "÷ PostGraphile", "÷ raw", "errors"];
+  const header = [
+    "system",
+    "operation",
+    "conns",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "CPU ms/req",
+    "DB CPU ms/req",
+    "SQL/req",
+    "÷ PostGraphile",
+    "÷ raw",
+    "errors",
+  ];
   const body = rows.map((r) => [
     r.system,
     r.operation,
@@ -314,7 +334,8 @@ const REFERENCE = { rps: 380, p99: 59 };
 
 /** The targets set for a 2-core machine, audit and authorization on: PASS or MISS, or n/a when not measured. */
 function printTargets(rows: Row[]) {
-  const rate = (what: string, row: Row | undefined, min: number) => judge(what, row?.rps, (row?.rps ?? 0) >= min, `${row?.rps.toFixed(0)}/s`);
+  const rate = (what: string, row: Row | undefined, min: number) =>
+    judge(what, row?.rps, (row?.rps ?? 0) >= min, `${row?.rps.toFixed(0)}/s`);
   const ratio = (what: string, row: Row | undefined, peer: Row | undefined, min: number) => {
     const v = row && peer ? row.rps / peer.rps : undefined;
     judge(what, v, (v ?? 0) >= min, `${v?.toFixed(2)}× (${row?.rps.toFixed(0)} vs ${peer?.rps.toFixed(0)} req/s)`);
@@ -325,7 +346,8 @@ function printTargets(rows: Row[]) {
     const pick = (system: string, operation: string) => find(rows, system, operation, c);
     const page = pick(DESKGRAPH_PG, TICKETS_WITH_KEY);
     ratio(`tickets page on PostgreSQL ≥ 0.5× PostGraphile's req/s ${at}`, page, pick("PostGraphile", "tickets page"), 0.5);
-    if (c === 10) judge(`tickets page on PostgreSQL p99 ≤ 100 ms ${at}`, page?.p99, (page?.p99 ?? Infinity) <= 100, `${page?.p99.toFixed(1)} ms`);
+    if (c === 10)
+      judge(`tickets page on PostgreSQL p99 ≤ 100 ms ${at}`, page?.p99, (page?.p99 ?? Infinity) <= 100, `${page?.p99.toFixed(1)} ms`);
     rate(`tickets page on PGlite ≥ 100 req/s ${at}`, pick(DESKGRAPH_PGLITE, TICKETS_WITH_KEY), 100);
     rate(`createTicket on PostgreSQL ≥ 300/s ${at}`, pick(DESKGRAPH_PG, "createTicket"), 300);
     rate(`createTicket on PGlite ≥ 100/s ${at}`, pick(DESKGRAPH_PGLITE, "createTicket"), 100);
@@ -339,7 +361,12 @@ function printTargets(rows: Row[]) {
     if (c === 10) {
       const v = page && peer ? page.p99 / peer.p99 : undefined;
       const max = 100 / REFERENCE.p99;
-      judge(`scaled: tickets page on PostgreSQL p99 ≤ ${max.toFixed(2)}× PostGraphile's p99 ${at}`, v, (v ?? Infinity) <= max, `${v?.toFixed(2)}× (${page?.p99.toFixed(0)} vs ${peer?.p99.toFixed(0)} ms)`);
+      judge(
+        `scaled: tickets page on PostgreSQL p99 ≤ ${max.toFixed(2)}× PostGraphile's p99 ${at}`,
+        v,
+        (v ?? Infinity) <= max,
+        `${v?.toFixed(2)}× (${page?.p99.toFixed(0)} vs ${peer?.p99.toFixed(0)} ms)`,
+      );
     }
     ratio(
       `{ __typename } with an API key ≥ 0.8× without ${at}`,

@@ -98,7 +98,11 @@ const FILLER = "The printer on the third floor shows error 0x3F again after the 
 async function seed(database: Database) {
   const password = "bench password long enough";
   const slug = `bench-${randomBytes(3).toString("hex")}`;
-  const { tenant, owner } = await createTenant(database, { name: "Bench", slug, owner: { email: `owner@${slug}.test`, name: "Owner", password } });
+  const { tenant, owner } = await createTenant(database, {
+    name: "Bench",
+    slug,
+    owner: { email: `owner@${slug}.test`, name: "Owner", password },
+  });
   const db = database.forTenant(tenant.id);
   const contact = await db.contact.create({ data: { tenantId: tenant.id, name: NAME, email: EMAIL, phone: PHONE, locale: "fr" } });
   const bystander = await db.contact.create({ data: { tenantId: tenant.id, name: "Bruno Bystander", email: "bruno@example.com" } });
@@ -112,7 +116,9 @@ async function seed(database: Database) {
     createdAt: new Date(base + i * 3_600_000),
   }));
   for (let i = 0; i < tickets.length; i += 1000) await db.ticket.createMany({ data: tickets.slice(i, i + 1000) });
-  const other = await db.ticket.create({ data: { tenantId: tenant.id, number: TICKETS + 1, subject: "Bruno's question", requesterId: bystander.id } });
+  const other = await db.ticket.create({
+    data: { tenantId: tenant.id, number: TICKETS + 1, subject: "Bruno's question", requesterId: bystander.id },
+  });
   await setTicketCounter(db, tenant.id, TICKETS + 1);
 
   const perTicket = Math.floor(MESSAGES / TICKETS);
@@ -180,26 +186,46 @@ async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[
 
   const t0 = performance.now();
   const s = await seed(database);
-  console.log(`[${backend}] seeded ${TICKETS} tickets and ${MESSAGES} messages for one contact in ${Math.round(performance.now() - t0)} ms`);
-  const signIn = await gql(server.url, null, `mutation($t: String!, $e: String!, $p: String!) { signIn(tenant: $t, email: $e, password: $p) { token } }`, {
-    t: s.slug,
-    e: s.ownerEmail,
-    p: s.password,
-  });
+  console.log(
+    `[${backend}] seeded ${TICKETS} tickets and ${MESSAGES} messages for one contact in ${Math.round(performance.now() - t0)} ms`,
+  );
+  const signIn = await gql(
+    server.url,
+    null,
+    `mutation($t: String!, $e: String!, $p: String!) { signIn(tenant: $t, email: $e, password: $p) { token } }`,
+    {
+      t: s.slug,
+      e: s.ownerEmail,
+      p: s.password,
+    },
+  );
   const token: string = signIn.signIn.token;
   const contact = globalId("Contact", s.contactId);
   const fileAndComplete = async (type: string) => {
-    const filed = await gql(server.url, token, `mutation($c: ID!, $t: DataSubjectRequestType!) { fileDataSubjectRequest(input: { contactId: $c, type: $t }) { id } }`, {
-      c: contact,
-      t: type,
-    });
-    return (await gql(server.url, token, `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt export { url } } }`, { id: filed.fileDataSubjectRequest.id }))
-      .completeDataSubjectRequest;
+    const filed = await gql(
+      server.url,
+      token,
+      `mutation($c: ID!, $t: DataSubjectRequestType!) { fileDataSubjectRequest(input: { contactId: $c, type: $t }) { id } }`,
+      {
+        c: contact,
+        t: type,
+      },
+    );
+    return (
+      await gql(server.url, token, `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt export { url } } }`, {
+        id: filed.fileDataSubjectRequest.id,
+      })
+    ).completeDataSubjectRequest;
   };
 
   const rows: Row[] = [];
   const [access, build] = await measure(() => fileAndComplete("ACCESS"));
-  rows.push({ backend, step: "export: build", m: build, note: `${access.receipt.counts.messages} messages, ${(access.receipt.bytes / 1024).toFixed(0)} KiB gzip` });
+  rows.push({
+    backend,
+    step: "export: build",
+    m: build,
+    note: `${access.receipt.counts.messages} messages, ${(access.receipt.bytes / 1024).toFixed(0)} KiB gzip`,
+  });
 
   const [downloaded, dl] = await measure(async () => {
     const res = await fetch(access.export.url, { headers: { "accept-encoding": "gzip" } });
@@ -222,7 +248,6 @@ async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[
   return rows;
 }
 
-
 // ---- main ----
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
@@ -242,7 +267,9 @@ try {
   await cleanUp();
 }
 
-console.log(`\nOne contact, ${TICKETS} tickets, ${MESSAGES} messages · Node ${process.version} · ${os.cpus()[0]?.model ?? "?"} ×${os.cpus().length}\n`);
+console.log(
+  `\nOne contact, ${TICKETS} tickets, ${MESSAGES} messages · Node ${process.version} · ${os.cpus()[0]?.model ?? "?"} ×${os.cpus().length}\n`,
+);
 console.log("| backend | step | time | peak RSS (start) | peak heap (start) | notes |");
 console.log("| --- | --- | ---: | ---: | ---: | --- |");
 for (const r of all) {

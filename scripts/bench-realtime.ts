@@ -106,7 +106,6 @@ async function startInstance(spec: ServerSpec): Promise<ServerReady> {
 
 // ---- backing services ----
 
-
 const pingRedis = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect(port, "127.0.0.1");
@@ -126,13 +125,16 @@ const pingRedis = (port: number) =>
 async function redisUrl(): Promise<string> {
   const given = process.env.REDIS_URL ?? DEFAULT_REDIS;
   const url = new URL(given);
-  if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) throw new Error("The bench talks to 127.0.0.1 only; REDIS_URL points elsewhere");
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname))
+    throw new Error("The bench talks to 127.0.0.1 only; REDIS_URL points elsewhere");
   if (await pingRedis(Number(url.port || 6379))) return given;
   const probe = createNetServer();
   await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
   const port = (probe.address() as { port: number }).port;
   await new Promise<void>((r) => probe.close(() => r()));
-  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
   cleanups.push(async () => void child.kill("SIGTERM"));
   for (let i = 0; i < 100 && !(await pingRedis(port)); i++) await new Promise((r) => setTimeout(r, 50));
   console.log(`Started redis-server on 127.0.0.1:${port}.`);
@@ -186,7 +188,11 @@ async function runScenario(name: ScenarioName, postgresUrl: string | null, redis
   for (let i = 1; i < scenario.instances; i++) urls.push((await startInstance({ env, seed: false })).url);
   const total = options.subscribers - (options.subscribers % urls.length);
   const targets = urls.map((url) => ({ url, count: total / urls.length }));
-  const subscribers = startWorker("./bench/realtime-subscribers.ts", { targets, apiKey: first.apiKey!, selection: options.selection } satisfies SubscribersSpec);
+  const subscribers = startWorker("./bench/realtime-subscribers.ts", {
+    targets,
+    apiKey: first.apiKey!,
+    selection: options.selection,
+  } satisfies SubscribersSpec);
   cleanups.push(async () => {
     await ask(subscribers, { type: "close" }, 20_000).catch(() => {});
     await subscribers.terminate();
@@ -195,7 +201,10 @@ async function runScenario(name: ScenarioName, postgresUrl: string | null, redis
   const status = () => ask<SubscribersStatus>(subscribers, { type: "status" });
 
   const update = (subject: string) =>
-    post(first.url, first.ownerToken!, `mutation($id: ID!, $s: String!) { updateTicket(id: $id, input: { subject: $s }) { id } }`, { id: first.ticketId, s: subject });
+    post(first.url, first.ownerToken!, `mutation($id: ID!, $s: String!) { updateTicket(id: $id, input: { subject: $s }) { id } }`, {
+      id: first.ticketId,
+      s: subject,
+    });
 
   // Connect, then commit warm-up events until every subscription has seen one.
   const connectBy = Date.now() + 60_000;
@@ -246,7 +255,12 @@ async function runScenario(name: ScenarioName, postgresUrl: string | null, redis
     let after: string | null = null;
     let seq = 0;
     for (;;) {
-      const page: any = await post(instance.url, instance.ownerToken!, `query($a: String) { events(after: $a, first: 200) { edges { node { seq } } pageInfo { hasNextPage endCursor } } }`, { a: after });
+      const page: any = await post(
+        instance.url,
+        instance.ownerToken!,
+        `query($a: String) { events(after: $a, first: 200) { edges { node { seq } } pageInfo { hasNextPage endCursor } } }`,
+        { a: after },
+      );
       seq = page.events.edges.at(-1)?.node.seq ?? seq;
       if (!page.events.pageInfo.hasNextPage) return seq;
       after = page.events.pageInfo.endCursor;
@@ -261,7 +275,8 @@ try {
   const needsPostgres = options.scenarios.some((n) => SCENARIOS[n].postgres);
   const needsRedis = options.scenarios.some((n) => SCENARIOS[n].redis);
   const postgresUrl = needsPostgres ? (process.env.DATABASE_URL ?? DEFAULT_POSTGRES) : null;
-  if (postgresUrl && !["127.0.0.1", "localhost", "[::1]"].includes(new URL(postgresUrl).hostname)) throw new Error("The bench talks to 127.0.0.1 only");
+  if (postgresUrl && !["127.0.0.1", "localhost", "[::1]"].includes(new URL(postgresUrl).hostname))
+    throw new Error("The bench talks to 127.0.0.1 only");
   const redis = needsRedis ? await redisUrl() : null;
   console.log(
     `Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}); ${options.subscribers} subscribers, ${options.events} events, selection "${options.selection}"`,
@@ -272,7 +287,18 @@ try {
 }
 await cleanUp();
 
-const header = ["scenario", "instances", "subscribers", "events", "delivered / expected", "p50 ms", "p99 ms", "max ms", "deliveries/s", "commits/s"];
+const header = [
+  "scenario",
+  "instances",
+  "subscribers",
+  "events",
+  "delivered / expected",
+  "p50 ms",
+  "p99 ms",
+  "max ms",
+  "deliveries/s",
+  "commits/s",
+];
 const lines = rows.map((r) => [
   r.scenario,
   String(r.instances),

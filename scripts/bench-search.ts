@@ -88,10 +88,50 @@ const WORDS: Record<string, string[]> = {
     hulp bedankt probleem fout inloggen wachtwoord levering verzending adres kaart creditcard abonnement opzeggen wijzigen
     downloaden bestand prijs korting vertraging ontbreekt kapot pakket volgen nummer klant antwoord vraag dringend`.split(/\s+/),
 };
-const FIRST = ["Jonas", "Camille", "Sanne", "Lukas", "Marie", "Matteo", "Sofia", "Noah", "Emma", "Elias", "Lea", "Hugo", "Mila", "Finn", "Ines", "Oskar", "Astrid", "Daan"];
-const LAST = ["Weber", "Martin", "Vries", "Rossi", "Novak", "Garcia", "Nielsen", "Kowalski", "Dubois", "Schmidt", "Jansen", "Costa", "Lindqvist", "Bakker"];
+const FIRST = [
+  "Jonas",
+  "Camille",
+  "Sanne",
+  "Lukas",
+  "Marie",
+  "Matteo",
+  "Sofia",
+  "Noah",
+  "Emma",
+  "Elias",
+  "Lea",
+  "Hugo",
+  "Mila",
+  "Finn",
+  "Ines",
+  "Oskar",
+  "Astrid",
+  "Daan",
+];
+const LAST = [
+  "Weber",
+  "Martin",
+  "Vries",
+  "Rossi",
+  "Novak",
+  "Garcia",
+  "Nielsen",
+  "Kowalski",
+  "Dubois",
+  "Schmidt",
+  "Jansen",
+  "Costa",
+  "Lindqvist",
+  "Bakker",
+];
 const TAGS = ["billing", "account", "shipping", "bug", "feature", "refund", "vip", "urgent", "gdpr", "onboarding"];
-const SHARES: [string, number][] = [["en", 0.6], ["fr", 0.1], ["de", 0.1], ["sv", 0.1], ["nl", 0.1]];
+const SHARES: [string, number][] = [
+  ["en", 0.6],
+  ["fr", 0.1],
+  ["de", 0.1],
+  ["sv", 0.1],
+  ["nl", 0.1],
+];
 
 const sqlArray = (values: string[]) => `ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]::text[]`;
 /** n words from the list in $words, skewed towards its front (a rough Zipf), different for every row `i`. */
@@ -109,7 +149,12 @@ async function exec(db: Database, sql: string) {
   await db.prisma.$executeRawUnsafe(sql);
 }
 
-async function seedTenant(db: Database, lang: string, tickets: number, messageCount: number): Promise<{ tenant: TenantData; messageMs: number; ticketMs: number; contactMs: number; contacts: number }> {
+async function seedTenant(
+  db: Database,
+  lang: string,
+  tickets: number,
+  messageCount: number,
+): Promise<{ tenant: TenantData; messageMs: number; ticketMs: number; contactMs: number; contacts: number }> {
   const words = sqlArray(WORDS[lang]!);
   const [tenant] = await db.prisma.$queryRawUnsafe<{ id: string }[]>(
     `INSERT INTO "Tenant" ("id", "name", "slug", "defaultLocale", "ticketSeq", "updatedAt") VALUES (gen_random_uuid(), $1, $1, $2, $3, now()) RETURNING "id"`,
@@ -182,7 +227,6 @@ async function seedTenant(db: Database, lang: string, tickets: number, messageCo
   return { tenant: { id: t, lang, tickets, messages: messageCount }, messageMs, ticketMs, contactMs, contacts };
 }
 
-
 interface SeedResult {
   tenants: TenantData[];
   messageMs: number;
@@ -221,19 +265,29 @@ async function seed(db: Database): Promise<SeedResult> {
   let contactMs = 0;
   let contacts = 0;
   for (const [lang, share] of SHARES) {
-    const r = await seedTenant(db, lang, Math.max(100, Math.round(options.tickets * share)), Math.max(500, Math.round(options.messages * share)));
+    const r = await seedTenant(
+      db,
+      lang,
+      Math.max(100, Math.round(options.tickets * share)),
+      Math.max(500, Math.round(options.messages * share)),
+    );
     tenants.push(r.tenant);
     messageMs += r.messageMs;
     ticketMs += r.ticketMs;
     contactMs += r.contactMs;
     contacts += r.contacts;
-    console.log(`  ${lang}: ${r.tenant.messages} messages in ${(r.messageMs / 1000).toFixed(1)} s, ${r.tenant.tickets} tickets in ${(r.ticketMs / 1000).toFixed(1)} s`);
+    console.log(
+      `  ${lang}: ${r.tenant.messages} messages in ${(r.messageMs / 1000).toFixed(1)} s, ${r.tenant.tickets} tickets in ${(r.ticketMs / 1000).toFixed(1)} s`,
+    );
   }
 
   // One message at a time, as the API writes them: each statement pays the row trigger and the vocabulary trigger.
   const en = tenants.find((t) => t.lang === "en")!;
   const single = 500;
-  const [ticket] = await db.prisma.$queryRawUnsafe<{ id: string }[]>(`SELECT "id" FROM "Ticket" WHERE "tenantId" = $1::uuid LIMIT 1`, en.id);
+  const [ticket] = await db.prisma.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT "id" FROM "Ticket" WHERE "tenantId" = $1::uuid LIMIT 1`,
+    en.id,
+  );
   let started = performance.now();
   for (let i = 0; i < single; i++) {
     await db.prisma.$executeRawUnsafe(
@@ -258,7 +312,9 @@ async function seed(db: Database): Promise<SeedResult> {
   const withoutTriggersMs = performance.now() - started;
   await db.prisma.$executeRawUnsafe(`DELETE FROM "Message" WHERE "searchVector" IS NULL`);
   await db.prisma.$executeRawUnsafe(`ALTER TABLE "Message" ENABLE TRIGGER USER`);
-  console.log(`  trigger cost: 2,000 single-row inserts in ${withTriggersMs.toFixed(0)} ms with the search triggers, ${withoutTriggersMs.toFixed(0)} ms without (${((withTriggersMs - withoutTriggersMs) / 2000).toFixed(3)} ms a message)`);
+  console.log(
+    `  trigger cost: 2,000 single-row inserts in ${withTriggersMs.toFixed(0)} ms with the search triggers, ${withoutTriggersMs.toFixed(0)} ms without (${((withTriggersMs - withoutTriggersMs) / 2000).toFixed(3)} ms a message)`,
+  );
   // Steady state: statistics for the planner and the visibility map, as autovacuum keeps them.
   await db.prisma.$executeRawUnsafe("VACUUM ANALYZE");
   return { tenants, messageMs, ticketMs, contactMs, contacts, single, singleMs };
@@ -301,7 +357,12 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 async function main() {
   const cpus = os.cpus();
-  console.log(`Machine: ${os.availableParallelism()} CPUs (${cpus[0]?.model.trim() ?? "?"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(" / ")}`);
+  console.log(
+    `Machine: ${os.availableParallelism()} CPUs (${cpus[0]?.model.trim() ?? "?"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" / ")}`,
+  );
   let databaseUrl: string | undefined;
   if (args.reuse) {
     databaseUrl = args.reuse;
@@ -330,7 +391,10 @@ async function main() {
   const en = tenants.find((t) => t.lang === "en")!;
   const [vocabulary] = await db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM "SearchWord"`);
 
-  const [someone] = await db.prisma.$queryRawUnsafe<{ email: string }[]>(`SELECT "email" FROM "Contact" WHERE "tenantId" = $1::uuid ORDER BY "email" LIMIT 1 OFFSET 10`, en.id);
+  const [someone] = await db.prisma.$queryRawUnsafe<{ email: string }[]>(
+    `SELECT "email" FROM "Contact" WHERE "tenantId" = $1::uuid ORDER BY "email" LIMIT 1 OFFSET 10`,
+    en.id,
+  );
   const list = queries(someone!.email);
   const kinds: SearchKind[] = ["TICKET", "MESSAGE", "CONTACT"];
   console.log(`Running ${list.length} queries × (1 warm-up + ${options.runs} runs), page of 20, as an OWNER (all kinds, notes included)…`);
@@ -362,19 +426,39 @@ async function main() {
   all.sort((a, b) => a - b);
 
   console.log("");
-  console.log(`backend: ${options.backend}; ${totalMessages} messages, ${totalTickets} tickets, ${contacts} contacts; vocabulary ${vocabulary!.n} words`);
-  if (!args.reuse) console.log(`indexing, bulk (INSERT … SELECT through the triggers): messages ${Math.round(totalMessages / (messageMs / 1000))} rows/s, tickets ${Math.round(totalTickets / (ticketMs / 1000))} rows/s, contacts ${Math.round(contacts / (contactMs / 1000))} rows/s`);
-  if (!args.reuse) console.log(`indexing, one message per statement: ${Math.round(single / (singleMs / 1000))} rows/s (${(singleMs / single).toFixed(2)} ms each)`);
+  console.log(
+    `backend: ${options.backend}; ${totalMessages} messages, ${totalTickets} tickets, ${contacts} contacts; vocabulary ${vocabulary!.n} words`,
+  );
+  if (!args.reuse)
+    console.log(
+      `indexing, bulk (INSERT … SELECT through the triggers): messages ${Math.round(totalMessages / (messageMs / 1000))} rows/s, tickets ${Math.round(totalTickets / (ticketMs / 1000))} rows/s, contacts ${Math.round(contacts / (contactMs / 1000))} rows/s`,
+    );
+  if (!args.reuse)
+    console.log(
+      `indexing, one message per statement: ${Math.round(single / (singleMs / 1000))} rows/s (${(singleMs / single).toFixed(2)} ms each)`,
+    );
   console.log("");
   const header = ["lang", "query", "matches", "p50 ms", "p95 ms", "p99 ms"];
   const body = rows.map((r) => [r.lang, r.query, String(r.total), r.p50.toFixed(1), r.p95.toFixed(1), r.p99.toFixed(1)]);
-  body.push(["all", `${list.length} queries × ${options.runs} runs`, "", percentile(all, 50).toFixed(1), percentile(all, 95).toFixed(1), percentile(all, 99).toFixed(1)]);
+  body.push([
+    "all",
+    `${list.length} queries × ${options.runs} runs`,
+    "",
+    percentile(all, 50).toFixed(1),
+    percentile(all, 95).toFixed(1),
+    percentile(all, 99).toFixed(1),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of body) console.log(line(row));
-  console.log(`\nload average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(" / ")}`);
+  console.log(
+    `\nload average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" / ")}`,
+  );
 }
 
 run(main);

@@ -26,7 +26,6 @@ const DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
 // ---- options ----
 
-
 const { values: args } = parseArgs({
   options: {
     duration: { type: "string" },
@@ -66,7 +65,6 @@ const { cleanups, cleanUp, run } = benchLifecycle({ ms: boundSeconds * 1000, lab
 
 // ---- server PostgreSQL: a fresh database per run ----
 
-
 // ---- one backend ----
 
 interface Row extends LoadResult {
@@ -83,7 +81,9 @@ async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[
   await database.migrate();
 
   const seeded = await seedBenchTenant(database, { tickets: options.tickets, contacts: options.contacts, agents: 12, tags: 15 });
-  console.log(`[${backend}] seeded ${seeded.tickets} tickets, ${seeded.messages} messages, ${options.contacts} contacts in ${seeded.ms} ms`);
+  console.log(
+    `[${backend}] seeded ${seeded.tickets} tickets, ${seeded.messages} messages, ${options.contacts} contacts in ${seeded.ms} ms`,
+  );
 
   const server = await createServer(config, { database });
   cleanups.push(() => server.close());
@@ -107,7 +107,9 @@ async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[
 
   const rows: Row[] = [];
   for (const operation of OPERATIONS) {
-    console.log(`[${backend}] ${operation}: ${options.warmup}s warm-up, ${options.duration}s measured, ${options.connections} connections…`);
+    console.log(
+      `[${backend}] ${operation}: ${options.warmup}s warm-up, ${options.duration}s measured, ${options.connections} connections…`,
+    );
     const result = await runLoad({
       url: server.url,
       label: operation,

@@ -74,7 +74,16 @@ async function startAndMeasure(kind: Run["kind"], dataDir: string): Promise<Run>
   const url = `http://127.0.0.1:${port}/graphql`;
   const started = performance.now();
   const child = spawn(process.execPath, ["--enable-source-maps", ENTRY, "serve"], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", SEED_DEMO: "true", DATABASE_URL: "", REDIS_URL: "" },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      SEED_DEMO: "true",
+      DATABASE_URL: "",
+      REDIS_URL: "",
+    },
     stdio: ["ignore", "ignore", "inherit"],
   });
   try {
@@ -121,11 +130,15 @@ async function main() {
   console.log("\n| run | data | first answer | server CPU until then | demo tickets at first answer |");
   console.log("| --: | --- | --: | --: | --: |");
   for (const [i, r] of results.entries()) {
-    console.log(`| ${Math.floor(i / 2) + 1} | ${r.kind} | ${seconds(r.firstAnswerMs)} | ${seconds(r.cpuMs)} | ${r.demoTickets ?? "missing"} |`);
+    console.log(
+      `| ${Math.floor(i / 2) + 1} | ${r.kind} | ${seconds(r.firstAnswerMs)} | ${seconds(r.cpuMs)} | ${r.demoTickets ?? "missing"} |`,
+    );
   }
   const cold = results.filter((r) => r.kind === "empty database").map((r) => r.firstAnswerMs);
   const worst = Math.max(...cold);
-  console.log(`\nEmpty database, slowest of ${cold.length}: ${(worst / 1000).toFixed(2)} s (budget ${BUDGET_MS / 1000} s${worst > BUDGET_MS ? ", OVER" : ""})`);
+  console.log(
+    `\nEmpty database, slowest of ${cold.length}: ${(worst / 1000).toFixed(2)} s (budget ${BUDGET_MS / 1000} s${worst > BUDGET_MS ? ", OVER" : ""})`,
+  );
 
   const unseeded = results.filter((r) => !r.demoTickets);
   if (unseeded.length) {

@@ -9,9 +9,7 @@ import { parseOtlpHeaders, SAMPLERS, tracingSettings, type TracingSettings } fro
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** A yes/no variable; exported for plugins' options (src/plugin-host/options.ts). */
-export const flag = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
+export const flag = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 
 /** A string `parse` accepts; what it throws is the variable's problem. */
 function parsedBy(parse: (value: string) => unknown) {
@@ -36,15 +34,28 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   // Attachment files (src/blobs/): default <DATA_DIR>/blobs; a temporary directory with DATA_DIR=memory://.
   BLOB_DIR: z.string().min(1).optional(),
-  ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(100 * 1024 * 1024),
-  ATTACHMENT_LINK_TTL_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  ATTACHMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(100 * 1024 * 1024),
+  ATTACHMENT_LINK_TTL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
   DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(5),
   DATABASE_STARTUP_WAIT_SECONDS: z.coerce.number().min(0).max(86_400).default(60),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   ENCRYPTION_KEY: z
     .string()
@@ -68,14 +79,25 @@ const EnvSchema = z.object({
     .never({ message: "replaced by OUTBOUND_ALLOW_PRIVATE, a list of the networks you trust (such as 127.0.0.1/32,::1)" })
     .optional(),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
-  WEBHOOK_RETRY_CAP_MS: z.coerce.number().int().min(1).default(10 * 60_000),
+  WEBHOOK_RETRY_CAP_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10 * 60_000),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  WEBHOOK_SECRET_GRACE_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
+  WEBHOOK_SECRET_GRACE_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 30)
+    .default(24),
   // Off: a partner learns nothing of this server's traces (docs/operations.md: Tracing).
   WEBHOOK_TRACE_CONTEXT: flag.default(false),
   SEED_DEMO: flag.default(true),
-  SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(24 * 14),
   CREDENTIAL_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   CREDENTIAL_CACHE_ENTRIES: z.coerce.number().int().positive().max(10_000_000).default(10_000),
   QUERY_PLAN_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100_000).default(500),
@@ -83,9 +105,18 @@ const EnvSchema = z.object({
   MAX_QUERY_BREADTH: z.coerce.number().int().positive().default(300),
   MAX_QUERY_COMPLEXITY: z.coerce.number().int().positive().default(5000),
   SIGNIN_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
-  SIGNIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(15 * 60),
+  SIGNIN_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60),
   RETENTION_SWEEP_MINUTES: z.coerce.number().int().min(0).default(60),
-  EXPORT_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24 * 7),
+  EXPORT_LINK_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24 * 7),
   // Unset: the operator API is off. Long enough that guessing it is hopeless.
   OPERATOR_KEY: z.string().min(32, "must be at least 32 characters (openssl rand -base64 32)").optional(),
   TENANT_DELETION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -99,7 +130,12 @@ const EnvSchema = z.object({
   // Production mode and the HTTP face of /graphql (docs/configuration.md: Production mode).
   NODE_ENV: z.string().optional(),
   DESKGRAPH_MODE: z.enum(["production", "development"]).optional(),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(1024 ** 2),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 ** 3)
+    .default(1024 ** 2),
   CORS_ORIGINS: z.string().optional(),
   GRAPHIQL: flag.optional(),
   INTROSPECTION: flag.optional(),
@@ -118,7 +154,9 @@ const EnvSchema = z.object({
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
   OTEL_EXPORTER_OTLP_HEADERS: parsedBy(parseOtlpHeaders).optional(),
   OTEL_EXPORTER_OTLP_PROTOCOL: z
-    .enum(["http/json"], { message: "only http/json: spans are sent as OTLP/HTTP with JSON bodies, which an OpenTelemetry Collector accepts on port 4318" })
+    .enum(["http/json"], {
+      message: "only http/json: spans are sent as OTLP/HTTP with JSON bodies, which an OpenTelemetry Collector accepts on port 4318",
+    })
     .optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default("deskgraph"),
   OTEL_TRACES_SAMPLER: z.enum(SAMPLERS).default("parentbased_always_on"),
@@ -341,7 +379,10 @@ function resolveHttp(e: Env): HttpConfig {
 }
 
 function parseOrigins(value: string): string[] | "*" {
-  const list = value.split(",").map((o) => o.trim()).filter(Boolean);
+  const list = value
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
   if (list.includes("*")) {
     if (list.length > 1) throw new ConfigError(["CORS_ORIGINS: `*` allows every origin and cannot be combined with others"]);
     return "*";
@@ -355,7 +396,9 @@ function parseOrigins(value: string): string[] | "*" {
     }
   });
   if (bad.length) {
-    throw new ConfigError([`CORS_ORIGINS: ${bad.join(", ")}: each must be an exact origin, scheme://host[:port] without a path or a trailing slash`]);
+    throw new ConfigError([
+      `CORS_ORIGINS: ${bad.join(", ")}: each must be an exact origin, scheme://host[:port] without a path or a trailing slash`,
+    ]);
   }
   return list;
 }
@@ -378,7 +421,9 @@ function resolveBilling(e: Env): BillingConfig | undefined {
 
 function resolveOperations(e: Env): OperationsConfig {
   if (e.PERSISTED_OPERATIONS !== "off" && !e.PERSISTED_OPERATIONS_FILE) {
-    throw new ConfigError([`PERSISTED_OPERATIONS: ${e.PERSISTED_OPERATIONS} needs PERSISTED_OPERATIONS_FILE (the JSON manifest of your operations)`]);
+    throw new ConfigError([
+      `PERSISTED_OPERATIONS: ${e.PERSISTED_OPERATIONS} needs PERSISTED_OPERATIONS_FILE (the JSON manifest of your operations)`,
+    ]);
   }
   return {
     metricsToken: e.METRICS_TOKEN,
@@ -393,7 +438,9 @@ function resolveOperations(e: Env): OperationsConfig {
 /** With billing on, the plans' rate tiers set the limits: a second, global number would contradict them. */
 function resolveApiRateLimit(e: Env): number | undefined {
   if (e.API_RATE_LIMIT_PER_MINUTE !== undefined && e.BILLING_PLANS_FILE) {
-    throw new ConfigError(["API_RATE_LIMIT_PER_MINUTE: with billing on, each plan's rateTier in BILLING_PLANS_FILE sets the limit; unset this"]);
+    throw new ConfigError([
+      "API_RATE_LIMIT_PER_MINUTE: with billing on, each plan's rateTier in BILLING_PLANS_FILE sets the limit; unset this",
+    ]);
   }
   return e.API_RATE_LIMIT_PER_MINUTE;
 }

@@ -73,7 +73,9 @@ export const RETRY_AFTER_SECONDS = 2;
  * `extensions.http` and leaves it out of the response), and
  * `extensions.retryAfterSeconds` for WebSocket clients, which have no headers.
  */
-export function serviceUnavailable(message = "The service is temporarily unavailable (its database cannot be reached); try again shortly"): AppError {
+export function serviceUnavailable(
+  message = "The service is temporarily unavailable (its database cannot be reached); try again shortly",
+): AppError {
   return new AppError("SERVICE_UNAVAILABLE", message, {
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     http: { status: 503, headers: { "Retry-After": String(RETRY_AFTER_SECONDS) } },

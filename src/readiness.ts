@@ -83,7 +83,11 @@ export function readinessCheck(database: Database, bus: EventBus, options: Readi
       const ready = report.status === "ready";
       return new fetchAPI.Response(JSON.stringify(report), {
         status: ready ? 200 : 503,
-        headers: { "content-type": "application/json", "cache-control": "no-store", ...(ready ? {} : { "retry-after": String(RETRY_AFTER_SECONDS) }) },
+        headers: {
+          "content-type": "application/json",
+          "cache-control": "no-store",
+          ...(ready ? {} : { "retry-after": String(RETRY_AFTER_SECONDS) }),
+        },
       });
     },
   });

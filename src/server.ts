@@ -148,7 +148,15 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const apiRate = new ApiRateLimiter({ config, database, log, billing: plugins.billing });
   const credentials = await startCredentialCache(database, config.credentialCache, log);
   const auth = { cache: credentials, log };
-  const realtime = startRealtime(database, config.redisUrl, log, config.eventPollMs, config.eventRetentionDays, auth, config.sequencerPollMs);
+  const realtime = startRealtime(
+    database,
+    config.redisUrl,
+    log,
+    config.eventPollMs,
+    config.eventRetentionDays,
+    auth,
+    config.sequencerPollMs,
+  );
   const services = { config, database, log, signInLimiter, plugins, realtime, tracing };
   const requestIds = new WeakMap<Request, string>();
   // Off without METRICS_TOKEN: nothing is counted that nobody may read.
@@ -190,7 +198,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       readinessCheck(database, realtime.bus, { sequencerLagSeconds: config.operations.readySequencerLagSeconds }),
       ...(metrics ? [metrics.plugin()] : []),
       ...(manifest && persisted !== "off"
-        ? [persistedOperations({ mode: persisted, manifest, mayRunDocuments: (request) => agentInDevelopment(request.headers.get("authorization")) })]
+        ? [
+            persistedOperations({
+              mode: persisted,
+              manifest,
+              mayRunDocuments: (request) => agentInDevelopment(request.headers.get("authorization")),
+            }),
+          ]
         : []),
       // After persisted operations, which put the manifest's document into the params the span hashes.
       ...(tracing ? [tracing.plugin()] : []),
@@ -314,17 +328,26 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     http.once("error", reject);
     http.listen(config.port, config.host, resolve);
   });
-  const ws = serveWebSockets(http, yoga, database, auth, (payload, contextValue) => {
-    if (!manifest || persisted === "off") return payload.query ?? "";
-    const viewer = (contextValue as Context).viewer;
-    return socketDocument({ mode: persisted, manifest, mayRunDocuments: !config.production && viewer?.kind === "agent" }, payload);
-  }, metrics?.sockets);
+  const ws = serveWebSockets(
+    http,
+    yoga,
+    database,
+    auth,
+    (payload, contextValue) => {
+      if (!manifest || persisted === "off") return payload.query ?? "";
+      const viewer = (contextValue as Context).viewer;
+      return socketDocument({ mode: persisted, manifest, mayRunDocuments: !config.production && viewer?.kind === "agent" }, payload);
+    },
+    metrics?.sockets,
+  );
   const webhooks = startWebhookWorker({ ...services, schema });
   // The work that follows committed events: each a consumer with its own cursor (src/events/consumers/).
   realtime.consumers.register(webhookFanout(() => void webhooks.kick()));
   for (const consumer of messageHookConsumers(services)) realtime.consumers.register(consumer);
   realtime.consumers.start();
-  const pluginWorkers = plugins.registry.list().flatMap((def) => (def.start ? [def.start(services, plugins.registry.optionsOf(def.manifest.id))] : []));
+  const pluginWorkers = plugins.registry
+    .list()
+    .flatMap((def) => (def.start ? [def.start(services, plugins.registry.optionsOf(def.manifest.id))] : []));
   const { port } = http.address() as AddressInfo;
   const retention = scheduleRetentionSweeps(database, log, {
     intervalMs: config.retentionSweepMinutes * 60_000,
@@ -382,7 +405,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
           "requests under way",
           async () => {
             const cut = await drainRequests(http, inFlight, config.operations.shutdownGraceMs);
-            if (cut) log.warn({ requests: cut, graceMs: config.operations.shutdownGraceMs }, "shutdown grace period over: requests cut off");
+            if (cut)
+              log.warn({ requests: cut, graceMs: config.operations.shutdownGraceMs }, "shutdown grace period over: requests cut off");
             await listening;
           },
         ],

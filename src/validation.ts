@@ -17,12 +17,7 @@ export const LIMITS = {
 export const nameSchema = z.string().trim().min(1, "must not be empty").max(LIMITS.name);
 /** How contacts' emails are stored and compared: trimmed, lower case. */
 export const normalizeEmail = (v: string) => v.trim().toLowerCase();
-export const emailSchema = z
-  .string()
-  .trim()
-  .max(LIMITS.email)
-  .email("must be a valid email address")
-  .transform(normalizeEmail);
+export const emailSchema = z.string().trim().max(LIMITS.email).email("must be a valid email address").transform(normalizeEmail);
 export const localeSchema = z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, "must be a locale such as en or fr-BE");
 export const subjectSchema = z.string().trim().min(1, "must not be empty").max(LIMITS.subject);
 export const bodySchema = z.string().trim().min(1, "must not be empty").max(LIMITS.body);
@@ -34,7 +29,10 @@ export const tagSchema = z
   .max(LIMITS.tag)
   .regex(/^[\p{L}\p{N}_:.-]+$/u, "may hold letters, digits, _ : . - only");
 export const tagsSchema = z.array(tagSchema).max(LIMITS.tagsPerTicket);
-export const passwordSchema = z.string().min(LIMITS.password.min, `must be at least ${LIMITS.password.min} characters`).max(LIMITS.password.max);
+export const passwordSchema = z
+  .string()
+  .min(LIMITS.password.min, `must be at least ${LIMITS.password.min} characters`)
+  .max(LIMITS.password.max);
 
 /** Accepts any international notation and normalises it to E.164 (+4930123456). */
 export const phoneSchema = z.string().transform((value, ctx) => {

@@ -26,7 +26,10 @@ let otherTicketId: string;
 let contactId: string;
 
 const raw = (globalId: string) => Buffer.from(globalId, "base64").toString("utf8").split(":")[1]!;
-const blobFiles = () => readdirSync(blobDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+const blobFiles = () =>
+  readdirSync(blobDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 
 async function ok(query: string, variables: Record<string, unknown> = {}, token = t.ownerToken) {
   const r = await app.gql(query, variables, token);
@@ -39,7 +42,8 @@ const ADD = `mutation($i: AddMessageInput!) { addMessage(input: $i) { id interna
 
 type Upload = { attachmentId: string; uploadUrl: string; expiresAt: string };
 async function upload(input: Record<string, unknown>, token = t.ownerToken): Promise<Upload> {
-  return (await ok(CREATE, { i: { ticketId, filename: "a.bin", contentType: "application/octet-stream", ...input } }, token)).createAttachmentUpload;
+  return (await ok(CREATE, { i: { ticketId, filename: "a.bin", contentType: "application/octet-stream", ...input } }, token))
+    .createAttachmentUpload;
 }
 const put = (url: string, body: Uint8Array | ReadableStream, contentType = "application/octet-stream", extra: RequestInit = {}) =>
   fetch(url, { method: "PUT", body, headers: { "content-type": contentType }, duplex: "half", ...extra } as RequestInit);
@@ -60,10 +64,13 @@ beforeAll(async () => {
   app = await startApp({ BLOB_DIR: blobDir, ENCRYPTION_KEY: KEY.toString("base64"), ATTACHMENT_MAX_BYTES: String(MAX) });
   t = await app.tenant();
   other = await app.tenant();
-  const created = await ok(`mutation { createTicket(input: { subject: "Files", body: "see", requester: { name: "Uma Upload", email: "uma@example.com" } }) { id requester { id } } }`);
+  const created = await ok(
+    `mutation { createTicket(input: { subject: "Files", body: "see", requester: { name: "Uma Upload", email: "uma@example.com" } }) { id requester { id } } }`,
+  );
   ticketId = created.createTicket.id;
   contactId = created.createTicket.requester.id;
-  otherTicketId = (await ok(`mutation { createTicket(input: { subject: "Other", body: "x", requester: { name: "Otto" } }) { id } }`)).createTicket.id;
+  otherTicketId = (await ok(`mutation { createTicket(input: { subject: "Other", body: "x", requester: { name: "Otto" } }) { id } }`))
+    .createTicket.id;
 });
 afterAll(() => app?.close());
 
@@ -80,7 +87,9 @@ describe("uploading and downloading", () => {
     expect(readFileSync(file).includes(data.subarray(0, 32))).toBe(false);
 
     const message = (await ok(ADD, { i: { ticketId, body: "Your invoice", attachmentIds: [u.attachmentId] } })).addMessage;
-    expect(message.attachments).toMatchObject([{ id: u.attachmentId, filename: 'Rechnung "März" ü.pdf', contentType: "application/pdf", size: data.length }]);
+    expect(message.attachments).toMatchObject([
+      { id: u.attachmentId, filename: 'Rechnung "März" ü.pdf', contentType: "application/pdf", size: data.length },
+    ]);
 
     const res = await fetch(message.attachments[0].downloadUrl);
     expect(res.status).toBe(200);
@@ -88,7 +97,9 @@ describe("uploading and downloading", () => {
     expect(res.headers.get("content-length")).toBe(String(data.length));
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("cache-control")).toBe("private, no-store");
-    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="Rechnung \\"M?rz\\" ?.pdf"; filename*=UTF-8''Rechnung%20%22M%C3%A4rz%22%20%C3%BC.pdf`);
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="Rechnung \\"M?rz\\" ?.pdf"; filename*=UTF-8''Rechnung%20%22M%C3%A4rz%22%20%C3%BC.pdf`,
+    );
     // Read as it arrives: more than one piece, and the bytes are the file's.
     const reader = res.body!.getReader();
     const got: Uint8Array[] = [];
@@ -103,10 +114,18 @@ describe("uploading and downloading", () => {
   it("refuses bad uploads with a code each, storing nothing and leaving the upload unattachable", async () => {
     const data = Buffer.from("hello world");
     const before = blobFiles().length;
-    expect(codes(await app.gql(CREATE, { i: { ticketId, filename: "a.txt", contentType: "text/plain", size: 0 } }, t.ownerToken))).toEqual(["VALIDATION"]);
-    expect(codes(await app.gql(CREATE, { i: { ticketId, filename: "a.txt", contentType: "text/plain", size: MAX + 1 } }, t.ownerToken))).toEqual(["VALIDATION"]);
-    expect(codes(await app.gql(CREATE, { i: { ticketId, filename: "../a.txt", contentType: "text/plain", size: 1 } }, t.ownerToken))).toEqual(["VALIDATION"]);
-    expect(codes(await app.gql(CREATE, { i: { ticketId, filename: "a.txt", contentType: "no type", size: 1 } }, t.ownerToken))).toEqual(["VALIDATION"]);
+    expect(codes(await app.gql(CREATE, { i: { ticketId, filename: "a.txt", contentType: "text/plain", size: 0 } }, t.ownerToken))).toEqual([
+      "VALIDATION",
+    ]);
+    expect(
+      codes(await app.gql(CREATE, { i: { ticketId, filename: "a.txt", contentType: "text/plain", size: MAX + 1 } }, t.ownerToken)),
+    ).toEqual(["VALIDATION"]);
+    expect(
+      codes(await app.gql(CREATE, { i: { ticketId, filename: "../a.txt", contentType: "text/plain", size: 1 } }, t.ownerToken)),
+    ).toEqual(["VALIDATION"]);
+    expect(codes(await app.gql(CREATE, { i: { ticketId, filename: "a.txt", contentType: "no type", size: 1 } }, t.ownerToken))).toEqual([
+      "VALIDATION",
+    ]);
 
     const u = await upload({ filename: "a.txt", contentType: "text/plain", size: data.length });
     const tampered = u.uploadUrl.replace(/signature=(.)/, (_m, c) => `signature=${c === "a" ? "b" : "a"}`);
@@ -148,7 +167,8 @@ describe("uploading and downloading", () => {
       expect((await put(u.uploadUrl, data)).status).toBe(201);
       return u.attachmentId;
     };
-    const attach = (ids: string[], extra: Record<string, unknown> = {}, token = t.ownerToken) => app.gql(ADD, { i: { ticketId, body: "with files", attachmentIds: ids, ...extra } }, token);
+    const attach = (ids: string[], extra: Record<string, unknown> = {}, token = t.ownerToken) =>
+      app.gql(ADD, { i: { ticketId, body: "with files", attachmentIds: ids, ...extra } }, token);
 
     const forOtherTicket = await uploaded({ ticketId: otherTicketId });
     expect(codes(await attach([forOtherTicket]))).toEqual(["VALIDATION"]);
@@ -159,7 +179,8 @@ describe("uploading and downloading", () => {
     const notAnAttachment = Buffer.from(`Attachment:${raw(ticketId)}`).toString("base64");
     expect(codes(await attach([notAnAttachment]))).toEqual(["NOT_FOUND"]);
     // A failed addMessage adds no message: the files are still free.
-    const count = async () => (await ok(`query($id: ID!) { ticket(id: $id) { messages { totalCount } } }`, { id: ticketId })).ticket.messages.totalCount;
+    const count = async () =>
+      (await ok(`query($id: ID!) { ticket(id: $id) { messages { totalCount } } }`, { id: ticketId })).ticket.messages.totalCount;
     const messages = await count();
     expect(codes(await attach([forNote, forOtherTicket], { internal: true }))).toEqual(["VALIDATION"]);
     expect(await count()).toBe(messages);
@@ -174,7 +195,9 @@ describe("uploading and downloading", () => {
     const repliesOnly = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE"]);
     const readOnly = await app.apiKey(t, ["TICKETS_READ"]);
     const viewer = await app.agent(t, "VIEWER");
-    const input = (extra: Record<string, unknown> = {}) => ({ i: { ticketId, filename: "n.txt", contentType: "text/plain", size: 4, ...extra } });
+    const input = (extra: Record<string, unknown> = {}) => ({
+      i: { ticketId, filename: "n.txt", contentType: "text/plain", size: 4, ...extra },
+    });
     expect(codes(await app.gql(CREATE, input({ internal: true }), repliesOnly))).toEqual(["FORBIDDEN"]);
     expect(codes(await app.gql(CREATE, input(), notesOnly))).toEqual(["FORBIDDEN"]);
     expect(codes(await app.gql(CREATE, input(), readOnly))).toEqual(["FORBIDDEN"]);
@@ -182,11 +205,16 @@ describe("uploading and downloading", () => {
 
     const noteFile = await upload({ filename: "n.txt", contentType: "text/plain", size: 4, internal: true }, notesOnly);
     expect((await put(noteFile.uploadUrl, Buffer.from("note"), "text/plain")).status).toBe(201);
-    const note = (await ok(ADD, { i: { ticketId, body: "a note", internal: true, attachmentIds: [noteFile.attachmentId] } }, notesOnly)).addMessage;
+    const note = (await ok(ADD, { i: { ticketId, body: "a note", internal: true, attachmentIds: [noteFile.attachmentId] } }, notesOnly))
+      .addMessage;
     const link = note.attachments[0].downloadUrl as string;
     expect(await (await fetch(link)).text()).toBe("note");
     // Without notes:read the file is not there, on any path, and no link is handed out.
-    const node = await app.gql(`query($id: ID!) { node(id: $id) { ... on Attachment { downloadUrl } } }`, { id: noteFile.attachmentId }, repliesOnly);
+    const node = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on Attachment { downloadUrl } } }`,
+      { id: noteFile.attachmentId },
+      repliesOnly,
+    );
     expect(node.data.node).toBeNull();
 
     // A portal contact uploads for their own ticket only, never for a note, and downloads their public files.
@@ -197,21 +225,37 @@ describe("uploading and downloading", () => {
     expect((await put(mine.uploadUrl, Buffer.from("hi"), "text/plain")).status).toBe(201);
     const reply = (await ok(ADD, { i: { ticketId, body: "my file", attachmentIds: [mine.attachmentId] } }, portal)).addMessage;
     expect(await (await fetch(reply.attachments[0].downloadUrl)).text()).toBe("hi");
-    const seen = await app.gql(`query($id: ID!) { node(id: $id) { ... on Attachment { filename } } }`, { id: noteFile.attachmentId }, portal);
+    const seen = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on Attachment { filename } } }`,
+      { id: noteFile.attachmentId },
+      portal,
+    );
     expect(seen.data?.node ?? null).toBeNull();
     expect(JSON.stringify(seen)).not.toContain("n.txt");
     // The upload link of someone else's upload does not help the contact attach it.
     const agents = await upload({ size: 1 });
     expect((await put(agents.uploadUrl, Buffer.from("a"))).status).toBe(201);
-    expect(codes(await app.gql(ADD, { i: { ticketId, body: "steal", attachmentIds: [agents.attachmentId] } }, portal))).toEqual(["NOT_FOUND"]);
+    expect(codes(await app.gql(ADD, { i: { ticketId, body: "steal", attachmentIds: [agents.attachmentId] } }, portal))).toEqual([
+      "NOT_FOUND",
+    ]);
   });
 
   it("keeps tenants apart: another tenant's ticket or upload is NOT_FOUND", async () => {
     const mine = await upload({ size: 1 });
     expect((await put(mine.uploadUrl, Buffer.from("m"))).status).toBe(201);
-    expect(codes(await app.gql(CREATE, { i: { ticketId, filename: "x", contentType: "text/plain", size: 1 } }, other.ownerToken))).toEqual(["NOT_FOUND"]);
-    const theirs = (await app.gql(`mutation { createTicket(input: { subject: "B", body: "b", requester: { name: "Bea" } }) { id } }`, {}, other.ownerToken)).data.createTicket.id;
-    expect(codes(await app.gql(ADD, { i: { ticketId: theirs, body: "x", attachmentIds: [mine.attachmentId] } }, other.ownerToken))).toEqual(["NOT_FOUND"]);
+    expect(codes(await app.gql(CREATE, { i: { ticketId, filename: "x", contentType: "text/plain", size: 1 } }, other.ownerToken))).toEqual([
+      "NOT_FOUND",
+    ]);
+    const theirs = (
+      await app.gql(
+        `mutation { createTicket(input: { subject: "B", body: "b", requester: { name: "Bea" } }) { id } }`,
+        {},
+        other.ownerToken,
+      )
+    ).data.createTicket.id;
+    expect(codes(await app.gql(ADD, { i: { ticketId: theirs, body: "x", attachmentIds: [mine.attachmentId] } }, other.ownerToken))).toEqual(
+      ["NOT_FOUND"],
+    );
     expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: mine.attachmentId }, other.ownerToken)).data.node).toBeNull();
   });
 
@@ -222,7 +266,10 @@ describe("uploading and downloading", () => {
       expect((await put(u.uploadUrl, data)).status).toBe(201);
       const m = (await ok(ADD, { i: { ticketId, body: "file", attachmentIds: [u.attachmentId] } })).addMessage;
       const row = await app.database.prisma.attachment.findUniqueOrThrow({ where: { id: raw(u.attachmentId) } });
-      return { link: m.attachments[0].downloadUrl as string, file: path.join(blobDir, row.tenantId, row.blobKey!.slice(0, 2), row.blobKey!) };
+      return {
+        link: m.attachments[0].downloadUrl as string,
+        file: path.join(blobDir, row.tenantId, row.blobKey!.slice(0, 2), row.blobKey!),
+      };
     };
     const flip = (file: string, at: number) => {
       const bytes = readFileSync(file);
@@ -247,7 +294,16 @@ describe("files written before the blob store", () => {
   it("are served from their rows until moved, then moved once, safely again and again", async () => {
     const message = (await ok(ADD, { i: { ticketId, body: "legacy" } })).addMessage;
     const legacy = await app.database.prisma.attachment.create({
-      data: { tenantId: t.id, ticketId: raw(ticketId), messageId: raw(message.id), filename: "old.txt", contentType: "text/plain", size: 9, content: Buffer.from("old bytes"), uploadedAt: new Date() },
+      data: {
+        tenantId: t.id,
+        ticketId: raw(ticketId),
+        messageId: raw(message.id),
+        filename: "old.txt",
+        contentType: "text/plain",
+        size: 9,
+        content: Buffer.from("old bytes"),
+        uploadedAt: new Date(),
+      },
     });
     const id = Buffer.from(`Attachment:${legacy.id}`).toString("base64");
     const read = async () => {
@@ -267,26 +323,55 @@ describe("files written before the blob store", () => {
 describe("deleting", () => {
   it("an erased person's files leave the store, and a deleted tenant's files and data key go with it", async () => {
     const tenant = await app.tenant();
-    const ticket = (await app.gql(`mutation { createTicket(input: { subject: "Bye", body: "b", requester: { name: "Gone Soon", email: "gone@example.com" } }) { id requester { id } } }`, {}, tenant.ownerToken)).data
-      .createTicket;
-    const portal = (await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: ticket.requester.id }, tenant.ownerToken)).data.issuePortalToken.token;
-    const u = (await app.gql(CREATE, { i: { ticketId: ticket.id, filename: "mine.bin", contentType: "application/octet-stream", size: 3 } }, portal)).data.createAttachmentUpload;
+    const ticket = (
+      await app.gql(
+        `mutation { createTicket(input: { subject: "Bye", body: "b", requester: { name: "Gone Soon", email: "gone@example.com" } }) { id requester { id } } }`,
+        {},
+        tenant.ownerToken,
+      )
+    ).data.createTicket;
+    const portal = (
+      await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: ticket.requester.id }, tenant.ownerToken)
+    ).data.issuePortalToken.token;
+    const u = (
+      await app.gql(CREATE, { i: { ticketId: ticket.id, filename: "mine.bin", contentType: "application/octet-stream", size: 3 } }, portal)
+    ).data.createAttachmentUpload;
     expect((await put(u.uploadUrl, Buffer.from("abc"))).status).toBe(201);
     await app.gql(ADD, { i: { ticketId: ticket.id, body: "mine", attachmentIds: [u.attachmentId] } }, portal);
     const tenantFiles = () => blobFiles().filter((f) => f.includes(tenant.id));
     expect(tenantFiles()).toHaveLength(1);
 
-    const filed = await app.gql(`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ERASURE }) { id } }`, { c: ticket.requester.id }, tenant.ownerToken);
-    const done = await app.gql(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`, { id: filed.data.fileDataSubjectRequest.id }, tenant.ownerToken);
+    const filed = await app.gql(
+      `mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ERASURE }) { id } }`,
+      { c: ticket.requester.id },
+      tenant.ownerToken,
+    );
+    const done = await app.gql(
+      `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`,
+      { id: filed.data.fileDataSubjectRequest.id },
+      tenant.ownerToken,
+    );
     expect(done.data.completeDataSubjectRequest.receipt.counts.attachmentsDeleted).toBe(1);
     expect(tenantFiles()).toHaveLength(0);
     expect(await app.database.prisma.blobDeletion.count({ where: { tenantId: tenant.id } })).toBe(0);
 
-    await app.gql(`mutation($i: AddAttachmentInput!) { addAttachment(input: $i) { id } }`, {
-      i: { messageId: (await app.gql(ADD, { i: { ticketId: ticket.id, body: "agent" } }, tenant.ownerToken)).data.addMessage.id, filename: "a.txt", contentType: "text/plain", contentBase64: "eA==" },
-    }, tenant.ownerToken);
+    await app.gql(
+      `mutation($i: AddAttachmentInput!) { addAttachment(input: $i) { id } }`,
+      {
+        i: {
+          messageId: (await app.gql(ADD, { i: { ticketId: ticket.id, body: "agent" } }, tenant.ownerToken)).data.addMessage.id,
+          filename: "a.txt",
+          contentType: "text/plain",
+          contentBase64: "eA==",
+        },
+      },
+      tenant.ownerToken,
+    );
     expect(tenantFiles()).toHaveLength(1);
-    await app.database.prisma.tenant.update({ where: { id: tenant.id }, data: { closedAt: new Date(Date.now() - 60_000), deletionDueAt: new Date(Date.now() - 1000) } });
+    await app.database.prisma.tenant.update({
+      where: { id: tenant.id },
+      data: { closedAt: new Date(Date.now() - 60_000), deletionDueAt: new Date(Date.now() - 1000) },
+    });
     const receipts = await app.server.deleteClosedTenants();
     expect(receipts.map((r) => r.slug)).toContain(tenant.slug);
     expect(tenantFiles()).toHaveLength(0);

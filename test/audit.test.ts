@@ -82,10 +82,14 @@ describe("mutations", () => {
     const secret = hex();
     const email = `zebra-${secret}@audit-secret.example`;
     const name = `Quillon ${secret}`;
-    const created = await app.gql(CREATE_CONTACT, { i: { name, email, phone: "+33 6 12 34 56 78" } }, t.ownerToken, { "x-request-id": "create-1" });
+    const created = await app.gql(CREATE_CONTACT, { i: { name, email, phone: "+33 6 12 34 56 78" } }, t.ownerToken, {
+      "x-request-id": "create-1",
+    });
     expect(created.errors).toBeUndefined();
     const contactId = created.data.createContact.id;
-    const updated = await app.gql(UPDATE_CONTACT, { id: contactId, i: { name: `${name} Jr`, email: `new-${email}` } }, t.ownerToken, { "x-request-id": "update-1" });
+    const updated = await app.gql(UPDATE_CONTACT, { id: contactId, i: { name: `${name} Jr`, email: `new-${email}` } }, t.ownerToken, {
+      "x-request-id": "update-1",
+    });
     expect(updated.errors).toBeUndefined();
     const failed = await app.gql(UPDATE_CONTACT, { id: MISSING_CONTACT, i: { name } }, t.ownerToken, { "x-request-id": "fail-1" });
     expect(codes(failed)).toEqual(["NOT_FOUND"]);
@@ -111,10 +115,15 @@ describe("mutations", () => {
       },
     ]);
     expect(byRequest("fail-1")).toMatchObject([
-      { action: "mutation.updateContact", details: { outcome: "FAILURE", errorCode: "NOT_FOUND", ids: [{ type: "Contact", id: raw(MISSING_CONTACT) }] } },
+      {
+        action: "mutation.updateContact",
+        details: { outcome: "FAILURE", errorCode: "NOT_FOUND", ids: [{ type: "Contact", id: raw(MISSING_CONTACT) }] },
+      },
     ]);
     // Signing in (before there was a viewer) is recorded for the agent who signed in.
-    expect(log.edges.map((e) => e.node)).toContainEqual(expect.objectContaining({ action: "mutation.signIn", actorType: "AGENT", actorId: t.ownerId }));
+    expect(log.edges.map((e) => e.node)).toContainEqual(
+      expect.objectContaining({ action: "mutation.signIn", actorType: "AGENT", actorId: t.ownerId }),
+    );
 
     // The payload read the new contact's name and email: one read entry in that request.
     const reads = await auditLog(t, { f: { action: "personalData.read", requestId: "create-1" } });
@@ -160,7 +169,9 @@ describe("mutations", () => {
     const t = await app.tenant();
     const { prisma } = app.database;
     const before = await entriesOf(t);
-    await prisma.$executeRawUnsafe(`CREATE FUNCTION "audit_test_refuse"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`);
+    await prisma.$executeRawUnsafe(
+      `CREATE FUNCTION "audit_test_refuse"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`,
+    );
     await prisma.$executeRawUnsafe(
       `CREATE TRIGGER "audit_test_refuse" BEFORE INSERT ON "AuditEntry" FOR EACH ROW WHEN (NEW."tenantId" = '${t.id}'::uuid) EXECUTE FUNCTION "audit_test_refuse"()`,
     );
@@ -191,15 +202,25 @@ describe("reads of personal data", () => {
       requesters.push(raw(r.data.createTicket.requester.id));
     }
     // A second ticket of the first requester: still one entry for them.
-    await app.gql(`mutation($c: ID!) { createTicket(input: { subject: "Again", body: "b", requesterId: $c }) { id } }`, {
-      c: Buffer.from(`Contact:${requesters[0]}`).toString("base64"),
-    }, t.ownerToken);
+    await app.gql(
+      `mutation($c: ID!) { createTicket(input: { subject: "Again", body: "b", requesterId: $c }) { id } }`,
+      {
+        c: Buffer.from(`Contact:${requesters[0]}`).toString("base64"),
+      },
+      t.ownerToken,
+    );
 
-    const emails = await app.gql(`{ tickets(first: 10) { edges { node { requester { email } } } } }`, {}, t.ownerToken, { "x-request-id": "read-emails" });
+    const emails = await app.gql(`{ tickets(first: 10) { edges { node { requester { email } } } } }`, {}, t.ownerToken, {
+      "x-request-id": "read-emails",
+    });
     expect(emails.data.tickets.edges).toHaveLength(4);
-    const both = await app.gql(`{ tickets(first: 10) { edges { node { subject requester { email } } } } }`, {}, t.ownerToken, { "x-request-id": "read-both" });
+    const both = await app.gql(`{ tickets(first: 10) { edges { node { subject requester { email } } } } }`, {}, t.ownerToken, {
+      "x-request-id": "read-both",
+    });
     expect(both.errors).toBeUndefined();
-    const none = await app.gql(`{ tickets(first: 10) { edges { node { number status } } } }`, {}, t.ownerToken, { "x-request-id": "read-none" });
+    const none = await app.gql(`{ tickets(first: 10) { edges { node { number status } } } }`, {}, t.ownerToken, {
+      "x-request-id": "read-none",
+    });
     expect(none.errors).toBeUndefined();
 
     const readsOf = async (requestId: string) =>
@@ -214,7 +235,10 @@ describe("reads of personal data", () => {
       categories: ["user.contact.email"],
       actorType: "AGENT",
       actorId: t.ownerId,
-      details: { rootFields: ["tickets"], subjects: Object.fromEntries(sorted.map((id) => [id, { type: "Contact", categories: ["user.contact.email"] }])) },
+      details: {
+        rootFields: ["tickets"],
+        subjects: Object.fromEntries(sorted.map((id) => [id, { type: "Contact", categories: ["user.contact.email"] }])),
+      },
     });
     const bothReads = await readsOf("read-both");
     expect(bothReads).toHaveLength(1);
@@ -223,7 +247,9 @@ describe("reads of personal data", () => {
     expect(await readsOf("read-none")).toEqual([]);
 
     // Asked by subject, the log still finds each person's reads.
-    const bySubject = await auditLog(t, { f: { action: "personalData.read", subjectId: Buffer.from(`Contact:${requesters[1]}`).toString("base64") } });
+    const bySubject = await auditLog(t, {
+      f: { action: "personalData.read", subjectId: Buffer.from(`Contact:${requesters[1]}`).toString("base64") },
+    });
     expect(bySubject.edges.map((e) => e.node.requestId).sort()).toEqual(expect.arrayContaining(["read-both", "read-emails"]));
   });
 
@@ -232,7 +258,10 @@ describe("reads of personal data", () => {
     const before = (await entriesOf(t)).length;
     const r = await app.gql(`query($t: String!) { subprocessors(tenant: $t) { vendor } }`, { t: t.slug });
     expect(r.errors).toBeUndefined();
-    const wrong = await app.gql(`mutation($t: String!) { signIn(tenant: $t, email: "nobody@x.test", password: "wrong password") { token } }`, { t: t.slug });
+    const wrong = await app.gql(
+      `mutation($t: String!) { signIn(tenant: $t, email: "nobody@x.test", password: "wrong password") { token } }`,
+      { t: t.slug },
+    );
     expect(codes(wrong)).toEqual(["UNAUTHENTICATED"]);
     expect((await entriesOf(t)).length).toBe(before);
   });
@@ -293,14 +322,16 @@ describe("auditLog", () => {
     expect((await auditLog(t, { f: { action: "mutation." } })).totalCount).toBe(0);
 
     const byAgent = await auditLog(t, { f: { actorId: agent.id } });
-    expect(byAgent.edges.map((e) => e.node.action).sort()).toEqual(["mutation.acceptInvitation", "mutation.updateContact", "personalData.read"]);
+    expect(byAgent.edges.map((e) => e.node.action).sort()).toEqual([
+      "mutation.acceptInvitation",
+      "mutation.updateContact",
+      "personalData.read",
+    ]);
     expect(byAgent.edges.every((e) => e.node.actorId === raw(agent.id))).toBe(true);
 
     const aboutSecond = await auditLog(t, { f: { subjectId: contacts[1] } });
     expect(aboutSecond.totalCount).toBe(count((e) => e.subjectId === raw(contacts[1]!)));
-    expect(aboutSecond.edges.map((e) => e.node.action)).toEqual(
-      expect.arrayContaining(["mutation.updateContact", "personalData.read"]),
-    );
+    expect(aboutSecond.edges.map((e) => e.node.action)).toEqual(expect.arrayContaining(["mutation.updateContact", "personalData.read"]));
     const combined = await auditLog(t, { f: { subjectId: contacts[1], actorId: agent.id, action: "mutation.updateContact" } });
     expect(combined.totalCount).toBe(1);
 
@@ -313,7 +344,15 @@ describe("auditLog", () => {
 
   it("refuses callers without privacy:manage", async () => {
     const viewer = await app.agent(t, "VIEWER");
-    const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "NOTES_READ", "NOTES_WRITE", "CONTACTS_READ", "CONTACTS_WRITE", "AGENTS_READ"]);
+    const key = await app.apiKey(t, [
+      "TICKETS_READ",
+      "TICKETS_WRITE",
+      "NOTES_READ",
+      "NOTES_WRITE",
+      "CONTACTS_READ",
+      "CONTACTS_WRITE",
+      "AGENTS_READ",
+    ]);
     for (const token of [agent.token, viewer.token, key]) {
       expect(codes(await app.gql(`{ auditLog { totalCount } }`, {}, token))).toEqual(["FORBIDDEN"]);
       expect(codes(await app.gql(VERIFY, {}, token))).toEqual(["FORBIDDEN"]);
@@ -350,7 +389,14 @@ describe("verification", () => {
     const entries = await entriesOf(t);
     const last = entries[entries.length - 1]!;
     expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
-    expect(await verifyOverHttp(t)).toEqual({ valid: true, checkedEntries: entries.length, firstInvalidSeq: null, reason: null, headSeq: last.seq, headHash: last.hash });
+    expect(await verifyOverHttp(t)).toEqual({
+      valid: true,
+      checkedEntries: entries.length,
+      firstInvalidSeq: null,
+      reason: null,
+      headSeq: last.seq,
+      headHash: last.hash,
+    });
     const cli = await command(t);
     expect(cli.code).toBe(0);
     expect(cli.output).toContain("valid");
@@ -365,7 +411,11 @@ describe("verification", () => {
     const n = (await entriesOf(t)).length;
     expect(await verifyAuditChain(app.database, t.id, { batchSize: 2 })).toMatchObject({ valid: true, checkedEntries: n });
     await tamper(`UPDATE "AuditEntry" SET "categories" = ARRAY['user.name'] WHERE "tenantId" = $1::uuid AND "seq" = $2`, t.id, n - 1);
-    expect(await verifyAuditChain(app.database, t.id, { batchSize: 2 })).toMatchObject({ valid: false, firstInvalidSeq: n - 1, checkedEntries: n - 2 });
+    expect(await verifyAuditChain(app.database, t.id, { batchSize: 2 })).toMatchObject({
+      valid: false,
+      firstInvalidSeq: n - 1,
+      checkedEntries: n - 2,
+    });
   });
 
   it("has a table that refuses updates", async () => {
@@ -438,7 +488,11 @@ describe("verification", () => {
     const after = await entriesOf(t);
     expect(after[0]!.seq).toBe(5);
     const pruned = after[after.length - 1]!;
-    expect(pruned).toMatchObject({ action: "audit.pruned", actorType: "SYSTEM", details: { throughSeq: 4, hashAtThroughSeq: before[3]!.hash, deletedEntries: 4 } });
+    expect(pruned).toMatchObject({
+      action: "audit.pruned",
+      actorType: "SYSTEM",
+      details: { throughSeq: 4, hashAtThroughSeq: before[3]!.hash, deletedEntries: 4 },
+    });
     expect(await verifyOverHttp(t)).toMatchObject({ valid: true, checkedEntries: after.length });
 
     // Pruning again, through the first pruning's own entry, and asking for what is gone already.
@@ -477,7 +531,12 @@ describe("appendAudit", () => {
         appendAudit(
           app.database,
           t.id,
-          Array.from({ length: size }, (_, j) => ({ actorType: "SYSTEM" as const, actorId: null, action: "test.parallel", details: { i, j } })),
+          Array.from({ length: size }, (_, j) => ({
+            actorType: "SYSTEM" as const,
+            actorId: null,
+            action: "test.parallel",
+            details: { i, j },
+          })),
         ),
       ),
     );
@@ -488,14 +547,15 @@ describe("appendAudit", () => {
     for (let i = 1; i < entries.length; i++) expect(entries[i]!.prevHash).toBe(entries[i - 1]!.hash);
     // Each append's entries keep the order given (concurrent appends may interleave).
     const parallel = entries.filter((e) => e.action === "test.parallel").map((e) => e.details as { i: number; j: number });
-    for (const [i, size] of sizes.entries()) expect(parallel.filter((p) => p.i === i).map((p) => p.j)).toEqual(Array.from({ length: size }, (_, j) => j));
+    for (const [i, size] of sizes.entries())
+      expect(parallel.filter((p) => p.i === i).map((p) => p.j)).toEqual(Array.from({ length: size }, (_, j) => j));
     expect(await verifyAuditChain(app.database, t.id)).toMatchObject({ valid: true, checkedEntries: start + added });
   });
 
   it("refuses categories outside the taxonomy", async () => {
     const t = await app.tenant();
-    await expect(appendAudit(app.database, t.id, [{ actorType: "SYSTEM", actorId: null, action: "test.bad", categories: ["user.shoe.size"] }])).rejects.toThrow(
-      /Unknown data category/,
-    );
+    await expect(
+      appendAudit(app.database, t.id, [{ actorType: "SYSTEM", actorId: null, action: "test.bad", categories: ["user.shoe.size"] }]),
+    ).rejects.toThrow(/Unknown data category/);
   });
 });

@@ -174,7 +174,9 @@ describe("sign-in rate limiting across instances", () => {
     try {
       return (redis = await startRedis()).url;
     } catch (err) {
-      console.warn(`SKIPPED: no REDIS_URL and no redis-server to start (${(err as Error).message}); the shared sign-in lockout is not tested`);
+      console.warn(
+        `SKIPPED: no REDIS_URL and no redis-server to start (${(err as Error).message}); the shared sign-in lockout is not tested`,
+      );
       return null;
     }
   }
@@ -182,7 +184,12 @@ describe("sign-in rate limiting across instances", () => {
   it("share one count through Redis: failures on either instance lock the account on both", async (ctx) => {
     const url = await redisUrl();
     if (!url) return ctx.skip();
-    const env = { REDIS_URL: url, SIGNIN_MAX_ATTEMPTS: "3", SIGNIN_WINDOW_SECONDS: "60", ENCRYPTION_KEY: randomBytes(32).toString("base64") };
+    const env = {
+      REDIS_URL: url,
+      SIGNIN_MAX_ATTEMPTS: "3",
+      SIGNIN_WINDOW_SECONDS: "60",
+      ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    };
     const one = await startApp(env);
     const two = await startPeer(one.database, env);
     try {
@@ -242,7 +249,11 @@ describe("invitations", () => {
     expect(accepted.data.acceptInvitation.agent).toMatchObject({ id: agent.id, name: "Invitee", role: "AGENT" });
     const me = await app.gql(VIEWER, {}, accepted.data.acceptInvitation.token);
     expect(me.data.viewer.agent).toEqual({ id: agent.id, role: "AGENT" });
-    const listed = await app.gql(`query($id: ID!) { node(id: $id) { ... on Agent { invitationPending } } }`, { id: agent.id }, t.ownerToken);
+    const listed = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on Agent { invitationPending } } }`,
+      { id: agent.id },
+      t.ownerToken,
+    );
     expect(listed.data.node.invitationPending).toBe(false);
 
     // The token is single use.
@@ -263,7 +274,8 @@ describe("disableAgent and enableAgent", () => {
   it("ends every session of the agent at once and blocks sign-in until enabled", async () => {
     const { r, email } = await invite(t, "AGENT");
     const agentId = r.data.inviteAgent.agent.id;
-    const first = (await app.gql(ACCEPT, { t: r.data.inviteAgent.invitationToken, p: "a long enough password" })).data.acceptInvitation.token;
+    const first = (await app.gql(ACCEPT, { t: r.data.inviteAgent.invitationToken, p: "a long enough password" })).data.acceptInvitation
+      .token;
     const second = await app.signIn(t.slug, email, "a long enough password");
     expect((await app.gql(VIEWER, {}, first)).data.viewer.kind).toBe("AGENT");
 
@@ -349,7 +361,11 @@ describe("API keys", () => {
   const REVOKE = `mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`;
 
   it("shows the secret once; the list shows prefix, scopes and last use, never the secret", async () => {
-    const created = await app.gql(CREATE_KEY, { i: { name: "Zapier", scopes: ["TICKETS_READ", "CONTACTS_READ", "TICKETS_READ"] } }, t.ownerToken);
+    const created = await app.gql(
+      CREATE_KEY,
+      { i: { name: "Zapier", scopes: ["TICKETS_READ", "CONTACTS_READ", "TICKETS_READ"] } },
+      t.ownerToken,
+    );
     const { secret, apiKey } = created.data.createApiKey;
     expect(secret).toMatch(/^dgk_.{40,}$/);
     expect(apiKey).toMatchObject({ name: "Zapier", scopes: ["TICKETS_READ", "CONTACTS_READ"], lastUsedAt: null, revokedAt: null });
@@ -358,14 +374,20 @@ describe("API keys", () => {
 
     const listed = await app.gql(LIST, {}, t.ownerToken);
     const node = listed.data.apiKeys.edges.find((e: any) => e.node.id === apiKey.id).node;
-    expect(node).toMatchObject({ prefix: apiKey.prefix, scopes: ["TICKETS_READ", "CONTACTS_READ"], lastUsedAt: null, createdBy: { id: await ownerId(t) } });
+    expect(node).toMatchObject({
+      prefix: apiKey.prefix,
+      scopes: ["TICKETS_READ", "CONTACTS_READ"],
+      lastUsedAt: null,
+      createdBy: { id: await ownerId(t) },
+    });
     expect(JSON.stringify(listed)).not.toContain(secret);
     expect(codes(await app.gql(`{ apiKeys { edges { node { secret } } } }`, {}, t.ownerToken))).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
 
     const me = await app.gql(VIEWER, {}, secret);
     expect(me.data.viewer).toEqual({ kind: "API_KEY", permissions: ["contacts:read", "tickets:read"], agent: null });
     // The last use is written just after the request, which does not wait for it.
-    const lastUsed = async () => (await app.gql(LIST, {}, t.ownerToken)).data.apiKeys.edges.find((e: any) => e.node.id === apiKey.id).node.lastUsedAt;
+    const lastUsed = async () =>
+      (await app.gql(LIST, {}, t.ownerToken)).data.apiKeys.edges.find((e: any) => e.node.id === apiKey.id).node.lastUsedAt;
     const deadline = Date.now() + 2000;
     while (!(await lastUsed()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(Math.abs(new Date(await lastUsed()).getTime() - Date.now())).toBeLessThan(60_000);
@@ -400,7 +422,11 @@ describe("callers without valid credentials", () => {
       {},
       t.ownerToken,
     );
-    const key = await app.gql(`mutation { createApiKey(input: { name: "target", scopes: [TICKETS_READ] }) { apiKey { id } } }`, {}, t.ownerToken);
+    const key = await app.gql(
+      `mutation { createApiKey(input: { name: "target", scopes: [TICKETS_READ] }) { apiKey { id } } }`,
+      {},
+      t.ownerToken,
+    );
     ids = {
       ticket: ticket.data.createTicket.id,
       contact: ticket.data.createTicket.requester.id,
@@ -453,10 +479,22 @@ describe("callers without valid credentials", () => {
         `mutation($k: ID!) { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook", eventTypes: [TICKET_CREATED], selection: "seq", apiKeyId: $k }) { secret } }`,
         { k: ids.apiKey },
       ],
-      updateWebhookEndpoint: [`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { enabled: false }) { id } }`, { id: Buffer.from("WebhookEndpoint:00000000-0000-4000-8000-000000000000").toString("base64") }],
-      deleteWebhookEndpoint: [`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: Buffer.from("WebhookEndpoint:00000000-0000-4000-8000-000000000000").toString("base64") }],
-      rotateWebhookSecret: [`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: Buffer.from("WebhookEndpoint:00000000-0000-4000-8000-000000000000").toString("base64") }],
-      resendWebhookDelivery: [`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: Buffer.from("WebhookDelivery:00000000-0000-4000-8000-000000000000").toString("base64") }],
+      updateWebhookEndpoint: [
+        `mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { enabled: false }) { id } }`,
+        { id: Buffer.from("WebhookEndpoint:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
+      deleteWebhookEndpoint: [
+        `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`,
+        { id: Buffer.from("WebhookEndpoint:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
+      rotateWebhookSecret: [
+        `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`,
+        { id: Buffer.from("WebhookEndpoint:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
+      resendWebhookDelivery: [
+        `mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`,
+        { id: Buffer.from("WebhookDelivery:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
       acceptInvitation: null,
       signOut: [`mutation { signOut }`],
       createTicket: [`mutation($c: ID!) { createTicket(input: { subject: "s", body: "b", requesterId: $c }) { id } }`, { c: ids.contact }],
@@ -474,8 +512,14 @@ describe("callers without valid credentials", () => {
       revokeApiKey: [`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: ids.apiKey }],
       grantConsent: [`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: ids.contact }],
       withdrawConsent: [`mutation($c: ID!) { withdrawConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: ids.contact }],
-      objectToProcessing: [`mutation($c: ID!) { objectToProcessing(input: { contactId: $c, purpose: "analytics" }) { id } }`, { c: ids.contact }],
-      withdrawObjection: [`mutation($c: ID!) { withdrawObjection(input: { contactId: $c, purpose: "analytics" }) { id } }`, { c: ids.contact }],
+      objectToProcessing: [
+        `mutation($c: ID!) { objectToProcessing(input: { contactId: $c, purpose: "analytics" }) { id } }`,
+        { c: ids.contact },
+      ],
+      withdrawObjection: [
+        `mutation($c: ID!) { withdrawObjection(input: { contactId: $c, purpose: "analytics" }) { id } }`,
+        { c: ids.contact },
+      ],
       issuePortalToken: [`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: ids.contact }],
       revokePortalTokens: [`mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c: ids.contact }],
       addAttachment: [
@@ -486,7 +530,9 @@ describe("callers without valid credentials", () => {
       liftRestriction: [`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: ids.contact }],
       placeLegalHold: [`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "x") { id } }`, { c: ids.contact }],
       releaseLegalHold: [`mutation($c: ID!) { releaseLegalHold(contactId: $c) { id } }`, { c: ids.contact }],
-      configurePlugin: [`mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:1" }]) { id } }`],
+      configurePlugin: [
+        `mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:1" }]) { id } }`,
+      ],
       enablePlugin: [`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`],
       disablePlugin: [`mutation { disablePlugin(id: "test-echo") { id } }`],
       setRetentionRule: [`mutation { setRetentionRule(target: SOLVED_TICKET_MESSAGES, keepDays: 1, action: DELETE) { target } }`],
@@ -496,7 +542,10 @@ describe("callers without valid credentials", () => {
         `mutation($id: ID!) { acceptPolicyVersion(id: $id) { id } }`,
         { id: Buffer.from("PolicyVersion:00000000-0000-4000-8000-000000000000").toString("base64") },
       ],
-      fileDataSubjectRequest: [`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ERASURE }) { id } }`, { c: ids.contact }],
+      fileDataSubjectRequest: [
+        `mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ERASURE }) { id } }`,
+        { c: ids.contact },
+      ],
       extendDataSubjectRequest: [`mutation($id: ID!) { extendDataSubjectRequest(id: $id, reason: "x") { id } }`, { id: anonRequestId }],
       refuseDataSubjectRequest: [`mutation($id: ID!) { refuseDataSubjectRequest(id: $id, reason: "x") { id } }`, { id: anonRequestId }],
       completeDataSubjectRequest: [`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id } }`, { id: anonRequestId }],
@@ -504,7 +553,9 @@ describe("callers without valid credentials", () => {
       openBillingPortal: [`mutation { openBillingPortal { url } }`],
       changeSeats: [`mutation { changeSeats(seats: 4) { seats } }`],
       cancelSubscription: [`mutation { cancelSubscription { status } }`],
-      operatorCreateTenant: [`mutation { operatorCreateTenant(input: { name: "X", slug: "x-co", ownerEmail: "o@x.io", ownerName: "O" }) { invitationToken } }`],
+      operatorCreateTenant: [
+        `mutation { operatorCreateTenant(input: { name: "X", slug: "x-co", ownerEmail: "o@x.io", ownerName: "O" }) { invitationToken } }`,
+      ],
       operatorCloseTenant: [`mutation { operatorCloseTenant(slug: "x") { slug } }`],
       operatorReopenTenant: [`mutation { operatorReopenTenant(slug: "x") { slug } }`],
     },
@@ -527,7 +578,9 @@ describe("callers without valid credentials", () => {
   it("has a case for every root field", () => {
     for (const kind of ["Query", "Mutation"] as const) {
       const type = kind === "Query" ? schema.getQueryType()! : schema.getMutationType()!;
-      expect(Object.keys(anonymous()[kind]).sort(), `${kind} fields without an anonymous case`).toEqual(Object.keys(type.getFields()).sort());
+      expect(Object.keys(anonymous()[kind]).sort(), `${kind} fields without an anonymous case`).toEqual(
+        Object.keys(type.getFields()).sort(),
+      );
     }
   });
 

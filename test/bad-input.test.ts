@@ -42,7 +42,11 @@ describe("documents the schema does not accept", () => {
   });
 
   it("an unknown enum value in the variables is VALIDATION", async () => {
-    const r = await app.gql(`query($f: TicketFilter) { tickets(filter: $f) { totalCount } }`, { f: { status: ["OPEN", "MAYBE"] } }, t.ownerToken);
+    const r = await app.gql(
+      `query($f: TicketFilter) { tickets(filter: $f) { totalCount } }`,
+      { f: { status: ["OPEN", "MAYBE"] } },
+      t.ownerToken,
+    );
     expect(codes(r)).toEqual(["VALIDATION"]);
     expect(r.errors![0]!.message).toContain("MAYBE");
   });
@@ -52,7 +56,13 @@ describe("global IDs", () => {
   const TICKET = `query($id: ID!) { ticket(id: $id) { id } }`;
 
   it("a malformed ID is VALIDATION, in arguments and in node()", async () => {
-    for (const id of ["not an id!", "", Buffer.from("no colon").toString("base64"), globalId("Ticket", "42"), globalId("Ticket", "'; drop table")]) {
+    for (const id of [
+      "not an id!",
+      "",
+      Buffer.from("no colon").toString("base64"),
+      globalId("Ticket", "42"),
+      globalId("Ticket", "'; drop table"),
+    ]) {
       expect(codes(await app.gql(TICKET, { id }, t.ownerToken)), id).toEqual(["VALIDATION"]);
       const node = await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id }, t.ownerToken);
       expect(codes(node), id).toEqual(["VALIDATION"]);
@@ -173,7 +183,12 @@ describe("every invalid field at once", () => {
   it("a contact's invalid name, email, phone and locale are reported in one error", async () => {
     const r = await app.gql(CREATE_CONTACT, { i: { name: "n".repeat(201), email: "nope", phone: "12", locale: "English" } }, t.ownerToken);
     expect(codes(r)).toEqual(["VALIDATION"]);
-    expect(fieldPaths(r)).toEqual([["input", "name"], ["input", "email"], ["input", "phone"], ["input", "locale"]]);
+    expect(fieldPaths(r)).toEqual([
+      ["input", "name"],
+      ["input", "email"],
+      ["input", "phone"],
+      ["input", "locale"],
+    ]);
     // The message names them all too.
     for (const field of ["name", "email", "phone", "locale"]) expect(r.errors![0]!.message).toContain(`input.${field}`);
   });
@@ -197,7 +212,11 @@ describe("every invalid field at once", () => {
   });
 
   it("valid input still reaches the mutation, transformed", async () => {
-    const r = await app.gql(CREATE_CONTACT, { i: { name: " Trim Me ", email: ` All-${unique()}@Example.COM `, phone: "+33 6 12 00 00 01" } }, t.ownerToken);
+    const r = await app.gql(
+      CREATE_CONTACT,
+      { i: { name: " Trim Me ", email: ` All-${unique()}@Example.COM `, phone: "+33 6 12 00 00 01" } },
+      t.ownerToken,
+    );
     expect(r.errors).toBeUndefined();
     expect(r.data.createContact).toMatchObject({ name: "Trim Me", phone: "+33612000001" });
     expect(r.data.createContact.email).toMatch(/^all-[a-z0-9]+@example\.com$/);
@@ -275,28 +294,39 @@ describe("query limits", () => {
 describe("failed mutations write nothing", () => {
   it("mergeContacts into a missing target leaves the source and its tickets alone", async () => {
     const source = await contact({ name: "Source", email: `source-${unique()}@example.com` });
-    const ticket = (await app.gql(CREATE_TICKET, { i: { subject: "Mine", body: "b", requesterId: source.id } }, t.ownerToken)).data.createTicket;
+    const ticket = (await app.gql(CREATE_TICKET, { i: { subject: "Mine", body: "b", requesterId: source.id } }, t.ownerToken)).data
+      .createTicket;
     const r = await app.gql(MERGE, { s: source.id, t: globalId("Contact", MISSING_UUID) }, t.ownerToken);
     expect(codes(r)).toEqual(["NOT_FOUND"]);
     const after = await app.gql(CONTACT, { id: source.id }, t.ownerToken);
-    expect(after.data.contact).toMatchObject({ id: source.id, email: source.email, tickets: { totalCount: 1, edges: [{ node: { id: ticket.id } }] } });
+    expect(after.data.contact).toMatchObject({
+      id: source.id,
+      email: source.email,
+      tickets: { totalCount: 1, edges: [{ node: { id: ticket.id } }] },
+    });
   });
 
   it("createTicket with a bad assignee creates no contact and uses no ticket number", async () => {
-    const first = (await app.gql(CREATE_TICKET, { i: { subject: "a", body: "b", requester: { name: `Seq ${unique()}` } } }, t.ownerToken)).data.createTicket;
+    const first = (await app.gql(CREATE_TICKET, { i: { subject: "a", body: "b", requester: { name: `Seq ${unique()}` } } }, t.ownerToken))
+      .data.createTicket;
     const email = `ghost-${unique()}@example.com`;
     const cases: [string, string][] = [
       [globalId("Agent", MISSING_UUID), "NOT_FOUND"],
       [(await disabledAgent()).id, "VALIDATION"],
     ];
     for (const [assigneeId, code] of cases) {
-      const r = await app.gql(CREATE_TICKET, { i: { subject: "x", body: "y", requester: { name: "Ghost", email }, assigneeId } }, t.ownerToken);
+      const r = await app.gql(
+        CREATE_TICKET,
+        { i: { subject: "x", body: "y", requester: { name: "Ghost", email }, assigneeId } },
+        t.ownerToken,
+      );
       expect(codes(r)).toEqual([code]);
       expect(r.data).toBeNull();
     }
     const found = await app.gql(`query($e: String!) { contacts(filter: { email: $e }) { totalCount } }`, { e: email }, t.ownerToken);
     expect(found.data.contacts.totalCount).toBe(0);
-    const next = (await app.gql(CREATE_TICKET, { i: { subject: "c", body: "d", requester: { name: "Ghost", email } } }, t.ownerToken)).data.createTicket;
+    const next = (await app.gql(CREATE_TICKET, { i: { subject: "c", body: "d", requester: { name: "Ghost", email } } }, t.ownerToken)).data
+      .createTicket;
     expect(next.number).toBe(first.number + 1);
   });
 
@@ -336,11 +366,23 @@ describe("contacts", () => {
     const email = `grace-${unique()}@example.com`;
     const created = await contact({ name: "Grace Hopper", email, phone: "+1 202 555 0199", locale: "en" });
     expect(created).toMatchObject({ name: "Grace Hopper", email, phone: "+12025550199", locale: "en" });
-    expect((await app.gql(CONTACT, { id: created.id }, t.ownerToken)).data.contact).toMatchObject({ name: "Grace Hopper", email, tickets: { totalCount: 0 } });
-    const listed = await app.gql(`query($e: String!) { contacts(filter: { text: $e }) { totalCount edges { node { id } } } }`, { e: email.toUpperCase() }, t.ownerToken);
+    expect((await app.gql(CONTACT, { id: created.id }, t.ownerToken)).data.contact).toMatchObject({
+      name: "Grace Hopper",
+      email,
+      tickets: { totalCount: 0 },
+    });
+    const listed = await app.gql(
+      `query($e: String!) { contacts(filter: { text: $e }) { totalCount edges { node { id } } } }`,
+      { e: email.toUpperCase() },
+      t.ownerToken,
+    );
     expect(listed.data.contacts.edges.map((e: any) => e.node.id)).toEqual([created.id]);
 
-    const renamed = await app.gql(UPDATE_CONTACT, { id: created.id, i: { name: "Admiral Hopper", phone: null, locale: "fr-BE" } }, t.ownerToken);
+    const renamed = await app.gql(
+      UPDATE_CONTACT,
+      { id: created.id, i: { name: "Admiral Hopper", phone: null, locale: "fr-BE" } },
+      t.ownerToken,
+    );
     expect(renamed.data.updateContact).toEqual({ id: created.id, name: "Admiral Hopper", email, phone: null, locale: "fr-BE" });
     const bad = await app.gql(UPDATE_CONTACT, { id: created.id, i: { phone: "nope" } }, t.ownerToken);
     expect(fieldPaths(bad)).toEqual([["input", "phone"]]);
@@ -350,13 +392,25 @@ describe("contacts", () => {
     const sourceEmail = `old-${unique()}@example.com`;
     const source = await contact({ name: "Old Me", email: sourceEmail, phone: "+33 6 11 22 33 44", locale: "fr" });
     const target = await contact({ name: "New Me", locale: "en" });
-    const ticket = (await app.gql(CREATE_TICKET, { i: { subject: "Help", body: "from the source", requesterId: source.id } }, t.ownerToken)).data.createTicket;
-    await app.gql(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId: ticket.id, body: "again", from: "REQUESTER" } }, t.ownerToken);
+    const ticket = (await app.gql(CREATE_TICKET, { i: { subject: "Help", body: "from the source", requesterId: source.id } }, t.ownerToken))
+      .data.createTicket;
+    await app.gql(
+      `mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`,
+      { i: { ticketId: ticket.id, body: "again", from: "REQUESTER" } },
+      t.ownerToken,
+    );
 
     const merged = await app.gql(MERGE, { s: source.id, t: target.id }, t.ownerToken);
     expect(merged.errors).toBeUndefined();
     // The target keeps its own name and locale and gains the email and phone it lacked.
-    expect(merged.data.mergeContacts).toEqual({ id: target.id, name: "New Me", email: sourceEmail, phone: "+33611223344", locale: "en", tickets: { totalCount: 1 } });
+    expect(merged.data.mergeContacts).toEqual({
+      id: target.id,
+      name: "New Me",
+      email: sourceEmail,
+      phone: "+33611223344",
+      locale: "en",
+      tickets: { totalCount: 1 },
+    });
 
     const moved = await app.gql(
       `query($id: ID!) { ticket(id: $id) { requester { id } messages { edges { node { authorType authorContact { id } } } } } }`,
@@ -368,7 +422,11 @@ describe("contacts", () => {
 
     expect(codes(await app.gql(CONTACT, { id: source.id }, t.ownerToken))).toEqual(["NOT_FOUND"]);
     expect(codes(await app.gql(MERGE, { s: source.id, t: target.id }, t.ownerToken))).toEqual(["NOT_FOUND"]);
-    const byEmail = await app.gql(`query($e: String!) { contacts(filter: { email: $e }) { edges { node { id } } } }`, { e: sourceEmail }, t.ownerToken);
+    const byEmail = await app.gql(
+      `query($e: String!) { contacts(filter: { email: $e }) { edges { node { id } } } }`,
+      { e: sourceEmail },
+      t.ownerToken,
+    );
     expect(byEmail.data.contacts.edges).toEqual([{ node: { id: target.id } }]);
   });
 

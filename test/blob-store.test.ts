@@ -30,7 +30,9 @@ const read = async (tenantId: string, key: string) => readAll(await store.get(te
 
 beforeAll(async () => {
   blobDir = dirs();
-  database = await openDatabase(loadConfig({ DATA_DIR: "memory://", BLOB_DIR: blobDir, LOG_LEVEL: "silent", ENCRYPTION_KEY: randomBytes(32).toString("base64") }));
+  database = await openDatabase(
+    loadConfig({ DATA_DIR: "memory://", BLOB_DIR: blobDir, LOG_LEVEL: "silent", ENCRYPTION_KEY: randomBytes(32).toString("base64") }),
+  );
   await database.migrate();
   store = database.blobs;
   tenantA = (await database.prisma.tenant.create({ data: { name: "A", slug: "blob-a" } })).id;
@@ -85,7 +87,13 @@ describe("the encrypted blob store", () => {
         t[20 + record + 100]! ^= 1;
         return t;
       },
-      "the first two chunks swapped": (s) => Buffer.concat([s.subarray(0, 20), s.subarray(20 + record, 20 + 2 * record), s.subarray(20, 20 + record), s.subarray(20 + 2 * record)]),
+      "the first two chunks swapped": (s) =>
+        Buffer.concat([
+          s.subarray(0, 20),
+          s.subarray(20 + record, 20 + 2 * record),
+          s.subarray(20, 20 + record),
+          s.subarray(20 + 2 * record),
+        ]),
       "the last chunk cut off": (s) => s.subarray(0, 20 + 2 * record),
       "a few bytes cut off": (s) => s.subarray(0, s.length - 5),
       "bytes appended": (s) => Buffer.concat([s, randomBytes(record)]),

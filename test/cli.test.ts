@@ -26,7 +26,8 @@ describe("deskgraph --help", () => {
     const r = await spawnCli(["--help"], embeddedEnv(dataDir) as NodeJS.ProcessEnv);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Usage: deskgraph <command> \[options\]/);
-    for (const c of commands) expect(r.stdout).toMatch(new RegExp(`^  ${c.name.replace(":", "\\:")}\\s+${c.summary.slice(0, 20).replace(/[()]/g, "\\$&")}`, "m"));
+    for (const c of commands)
+      expect(r.stdout).toMatch(new RegExp(`^  ${c.name.replace(":", "\\:")}\\s+${c.summary.slice(0, 20).replace(/[()]/g, "\\$&")}`, "m"));
     expect(r.stderr).toBe("");
     expect(existsSync(dataDir)).toBe(false);
   }, 60_000);
@@ -72,8 +73,15 @@ describe.each(commands.map((c) => [c.name, c] as const))("deskgraph %s", (name, 
 describe("command arguments", () => {
   it("a missing required option or a value outside its choices exits with 2", async () => {
     const env = embeddedEnv(path.join(tempDir(), "never-created"));
-    expect(await cli(["audit:verify"], env)).toEqual({ code: 2, out: "", err: "--tenant is required\nUsage: deskgraph audit:verify --tenant <slug>" });
-    expect(await cli(["ropa", "--tenant", "demo", "--format", "pdf"], env)).toMatchObject({ code: 2, err: expect.stringMatching(/^--format must be one of md, json/) });
+    expect(await cli(["audit:verify"], env)).toEqual({
+      code: 2,
+      out: "",
+      err: "--tenant is required\nUsage: deskgraph audit:verify --tenant <slug>",
+    });
+    expect(await cli(["ropa", "--tenant", "demo", "--format", "pdf"], env)).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^--format must be one of md, json/),
+    });
     expect(await cli(["sweep", "--tenant"], env)).toMatchObject({ code: 2, err: expect.stringMatching(/--tenant/) });
   });
 });

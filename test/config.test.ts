@@ -73,7 +73,9 @@ describe("configuration from the environment", () => {
       sampler: "parentbased_traceidratio",
       ratio: 0.25,
     });
-    expect(loadConfig({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }).operations.tracing).toBeUndefined();
+    expect(
+      loadConfig({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }).operations.tracing,
+    ).toBeUndefined();
   });
 
   it("refuses tracing settings it cannot honour, without echoing header values", () => {
@@ -87,7 +89,9 @@ describe("configuration from the environment", () => {
       throw new Error(`accepted ${JSON.stringify(env)}`);
     };
     expect(problems({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toMatch(/OTEL_EXPORTER_OTLP_PROTOCOL: only http\/json/);
-    expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4317" })).toMatch(/OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
+    expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4317" })).toMatch(
+      /OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/,
+    );
     expect(problems({ OTEL_TRACES_SAMPLER: "jaeger_remote" })).toMatch(/OTEL_TRACES_SAMPLER/);
     expect(problems({ OTEL_TRACES_SAMPLER_ARG: "2" })).toMatch(/OTEL_TRACES_SAMPLER_ARG/);
     const headers = problems({ OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=fine,topsecretvalue" });

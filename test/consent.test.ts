@@ -20,11 +20,19 @@ async function contactWithTicket(name = "Dana") {
 }
 
 const consentOf = async (contactId: string, purpose: string) => {
-  const r = await app.gql(`query($id: ID!) { contact(id: $id) { consents { purpose status allowed since { action method policyVersion } } } }`, { id: contactId }, t.ownerToken);
+  const r = await app.gql(
+    `query($id: ID!) { contact(id: $id) { consents { purpose status allowed since { action method policyVersion } } } }`,
+    { id: contactId },
+    t.ownerToken,
+  );
   return r.data.contact.consents.find((c: any) => c.purpose === purpose);
 };
 const change = (name: string, contactId: string, purpose: string, extra: Record<string, unknown> = {}) =>
-  app.gql(`mutation($i: ConsentInput!) { ${name}(input: $i) { id action method purpose policyVersion actorType } }`, { i: { contactId, purpose, ...extra } }, t.ownerToken);
+  app.gql(
+    `mutation($i: ConsentInput!) { ${name}(input: $i) { id action method purpose policyVersion actorType } }`,
+    { i: { contactId, purpose, ...extra } },
+    t.ownerToken,
+  );
 
 describe("consent", () => {
   it("derives the current state from an append-only history", async () => {
@@ -32,13 +40,26 @@ describe("consent", () => {
     expect(await consentOf(contactId, "marketing")).toMatchObject({ status: "NOT_GIVEN", allowed: false, since: null });
 
     const granted = await change("grantConsent", contactId, "marketing", { method: "EMAIL_LINK", policyVersion: "2026-01" });
-    expect(granted.data.grantConsent).toMatchObject({ action: "GRANTED", method: "EMAIL_LINK", policyVersion: "2026-01", actorType: "AGENT" });
+    expect(granted.data.grantConsent).toMatchObject({
+      action: "GRANTED",
+      method: "EMAIL_LINK",
+      policyVersion: "2026-01",
+      actorType: "AGENT",
+    });
     expect(await consentOf(contactId, "marketing")).toMatchObject({ status: "GRANTED", allowed: true, since: { action: "GRANTED" } });
 
     await change("withdrawConsent", contactId, "marketing");
-    expect(await consentOf(contactId, "marketing")).toMatchObject({ status: "WITHDRAWN", allowed: false, since: { action: "WITHDRAWN", method: "API" } });
+    expect(await consentOf(contactId, "marketing")).toMatchObject({
+      status: "WITHDRAWN",
+      allowed: false,
+      since: { action: "WITHDRAWN", method: "API" },
+    });
 
-    const history = await app.gql(`query($id: ID!) { contact(id: $id) { consentHistory { totalCount edges { node { action } } } } }`, { id: contactId }, t.ownerToken);
+    const history = await app.gql(
+      `query($id: ID!) { contact(id: $id) { consentHistory { totalCount edges { node { action } } } } }`,
+      { id: contactId },
+      t.ownerToken,
+    );
     expect(history.data.contact.consentHistory.totalCount).toBe(2);
     expect(history.data.contact.consentHistory.edges.map((e: any) => e.node.action)).toEqual(["GRANTED", "WITHDRAWN"]);
   });
@@ -72,7 +93,10 @@ describe("@consent fields", () => {
     const after = await app.gql(SUMMARY, { id: contactId }, t.ownerToken);
     expect(after.data.contact).toEqual({ name: "Olaf", supportSummary: null });
     expect(after.errors).toHaveLength(1);
-    expect(after.errors![0]).toMatchObject({ path: ["contact", "supportSummary"], extensions: { code: "CONSENT_REQUIRED", purpose: "analytics" } });
+    expect(after.errors![0]).toMatchObject({
+      path: ["contact", "supportSummary"],
+      extensions: { code: "CONSENT_REQUIRED", purpose: "analytics" },
+    });
 
     await change("withdrawObjection", contactId, "analytics");
     expect((await app.gql(SUMMARY, { id: contactId }, t.ownerToken)).data.contact.supportSummary.ticketCount).toBe(1);
@@ -96,16 +120,28 @@ describe("@consent fields", () => {
 describe("restriction of processing", () => {
   it("keeps the data, refuses changes to the contact and its tickets, until lifted", async () => {
     const { contactId, ticketId } = await contactWithTicket("Rita");
-    const restricted = await app.gql(`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "accuracy contested") { restricted restrictionReason } }`, { c: contactId }, t.ownerToken);
+    const restricted = await app.gql(
+      `mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "accuracy contested") { restricted restrictionReason } }`,
+      { c: contactId },
+      t.ownerToken,
+    );
     expect(restricted.data.restrictProcessing).toEqual({ restricted: true, restrictionReason: "accuracy contested" });
 
-    const read = await app.gql(`query($id: ID!) { contact(id: $id) { name supportSummary { ticketCount } } }`, { id: contactId }, t.ownerToken);
+    const read = await app.gql(
+      `query($id: ID!) { contact(id: $id) { name supportSummary { ticketCount } } }`,
+      { id: contactId },
+      t.ownerToken,
+    );
     expect(read.data.contact.name).toBe("Rita");
     expect(codes(read)).toEqual(["PROCESSING_RESTRICTED"]);
 
     const refusals = await Promise.all([
       app.gql(`mutation($c: ID!) { updateContact(id: $c, input: { name: "Changed" }) { id } }`, { c: contactId }, t.ownerToken),
-      app.gql(`mutation($c: ID!) { createTicket(input: { subject: "x", body: "y", requesterId: $c }) { id } }`, { c: contactId }, t.ownerToken),
+      app.gql(
+        `mutation($c: ID!) { createTicket(input: { subject: "x", body: "y", requesterId: $c }) { id } }`,
+        { c: contactId },
+        t.ownerToken,
+      ),
       app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { status: SOLVED }) { id } }`, { id: ticketId }, t.ownerToken),
       app.gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "hello" }) { id } }`, { id: ticketId }, t.ownerToken),
     ]);
@@ -115,7 +151,11 @@ describe("restriction of processing", () => {
 
     const lifted = await app.gql(`mutation($c: ID!) { liftRestriction(contactId: $c) { restricted } }`, { c: contactId }, t.ownerToken);
     expect(lifted.data.liftRestriction.restricted).toBe(false);
-    const now = await app.gql(`mutation($c: ID!) { updateContact(id: $c, input: { name: "Changed" }) { name } }`, { c: contactId }, t.ownerToken);
+    const now = await app.gql(
+      `mutation($c: ID!) { updateContact(id: $c, input: { name: "Changed" }) { name } }`,
+      { c: contactId },
+      t.ownerToken,
+    );
     expect(now.data.updateContact.name).toBe("Changed");
   });
 
@@ -129,9 +169,17 @@ describe("restriction of processing", () => {
       expect(codes(await app.gql(op, { c: contactId }, agent.token))).toEqual(["FORBIDDEN"]);
     }
     const admin = await app.agent(t, "ADMIN");
-    const held = await app.gql(`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "litigation 2026-17") { legalHold legalHoldReason } }`, { c: contactId }, admin.token);
+    const held = await app.gql(
+      `mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "litigation 2026-17") { legalHold legalHoldReason } }`,
+      { c: contactId },
+      admin.token,
+    );
     expect(held.data.placeLegalHold).toEqual({ legalHold: true, legalHoldReason: "litigation 2026-17" });
-    expect(codes(await app.gql(`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "again") { id } }`, { c: contactId }, admin.token))).toEqual(["CONFLICT"]);
-    expect(codes(await app.gql(`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "  ") { id } }`, { c: contactId }, admin.token))).toEqual(["VALIDATION"]);
+    expect(
+      codes(await app.gql(`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "again") { id } }`, { c: contactId }, admin.token)),
+    ).toEqual(["CONFLICT"]);
+    expect(
+      codes(await app.gql(`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "  ") { id } }`, { c: contactId }, admin.token)),
+    ).toEqual(["VALIDATION"]);
   });
 });

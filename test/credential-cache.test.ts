@@ -53,7 +53,11 @@ async function until(check: () => Promise<boolean>, ms = 5000, what = "the condi
 }
 
 async function createKey(app: TestApp, t: TestTenant): Promise<{ secret: string; id: string }> {
-  const r = await app.gql(`mutation { createApiKey(input: { name: "cached", scopes: [TICKETS_READ] }) { secret apiKey { id } } }`, {}, t.ownerToken);
+  const r = await app.gql(
+    `mutation { createApiKey(input: { name: "cached", scopes: [TICKETS_READ] }) { secret apiKey { id } } }`,
+    {},
+    t.ownerToken,
+  );
   return { secret: r.data.createApiKey.secret, id: r.data.createApiKey.apiKey.id };
 }
 
@@ -93,7 +97,11 @@ describe("two instances over one database", () => {
     expect(app.database.queryCount - before).toBeGreaterThan(0);
 
     const contact = await app.gql(`mutation { createContact(input: { name: "Cache Portal" }) { id } }`, {}, t.ownerToken);
-    const portal = await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: contact.data.createContact.id }, t.ownerToken);
+    const portal = await app.gql(
+      `mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`,
+      { c: contact.data.createContact.id },
+      t.ownerToken,
+    );
     for (const token of [secret, t.ownerToken, portal.data.issuePortalToken.token]) await cachedOnBoth(token);
   });
 
@@ -136,7 +144,9 @@ describe("two instances over one database", () => {
     const me = await gqlAt(B, VIEWER, {}, agent.token);
     expect(me.data.viewer.agent.role).toBe("VIEWER");
     expect(me.data.viewer.permissions).not.toContain("tickets:write");
-    expect(codes(await gqlAt(B, `mutation { createContact(input: { name: "Not allowed" }) { id } }`, {}, agent.token))).toEqual(["FORBIDDEN"]);
+    expect(codes(await gqlAt(B, `mutation { createContact(input: { name: "Not allowed" }) { id } }`, {}, agent.token))).toEqual([
+      "FORBIDDEN",
+    ]);
   });
 
   it("refuse portal links revoked on the other instance", async () => {
@@ -145,7 +155,9 @@ describe("two instances over one database", () => {
     const issued = await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c }, t.ownerToken);
     const token = issued.data.issuePortalToken.token;
     await cachedOnBoth(token);
-    expect((await gqlAt(B, `mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c }, t.ownerToken)).data).toEqual({ revokePortalTokens: 1 });
+    expect((await gqlAt(B, `mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c }, t.ownerToken)).data).toEqual({
+      revokePortalTokens: 1,
+    });
     expect(await refusedAt(A, token)).toEqual(["UNAUTHENTICATED"]);
     expect(await refusedAt(B, token)).toEqual(["UNAUTHENTICATED"]);
   });
@@ -155,7 +167,11 @@ describe("two instances over one database", () => {
     await cachedOnBoth(secret);
     await app.database.prisma.apiKey.update({ where: { id: rowId(id) }, data: { revokedAt: new Date() } });
     // No request waited for the notice here; it arrives within moments all the same.
-    await until(async () => (await refusedAt(A, secret))[0] === "UNAUTHENTICATED" && (await refusedAt(B, secret))[0] === "UNAUTHENTICATED", 20_000, "the notice");
+    await until(
+      async () => (await refusedAt(A, secret))[0] === "UNAUTHENTICATED" && (await refusedAt(B, secret))[0] === "UNAUTHENTICATED",
+      20_000,
+      "the notice",
+    );
   });
 });
 
@@ -199,7 +215,11 @@ describe.skipIf(!process.env.DATABASE_URL)("while the notice listener is down (P
     expect(killed.rowCount).toBe(2);
 
     // Both instances stop trusting their caches: every request looks its credential up.
-    await until(async () => (await statements(app, app.url, secret)) > 0 && (await statements(app, peer.url, secret)) > 0, 20_000, "the caches to be bypassed");
+    await until(
+      async () => (await statements(app, app.url, secret)) > 0 && (await statements(app, peer.url, secret)) > 0,
+      20_000,
+      "the caches to be bypassed",
+    );
     // A revocation whose notice nobody can hear: refused all the same.
     await app.database.prisma.apiKey.update({ where: { id: rowId(id) }, data: { revokedAt: new Date() } });
     expect(await refusedAt(peer.url, secret)).toEqual(["UNAUTHENTICATED"]);
@@ -208,7 +228,11 @@ describe.skipIf(!process.env.DATABASE_URL)("while the notice listener is down (P
     // Back: the listeners connect again, and the caches serve (and hear revocations) again.
     await connections(true);
     const again = await createKey(app, t);
-    await until(async () => (await statements(app, app.url, again.secret)) === 0 && (await statements(app, peer.url, again.secret)) === 0, 15_000, "the listeners");
+    await until(
+      async () => (await statements(app, app.url, again.secret)) === 0 && (await statements(app, peer.url, again.secret)) === 0,
+      15_000,
+      "the listeners",
+    );
     await gqlAt(app.url, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: again.id }, t.ownerToken);
     expect(await refusedAt(peer.url, again.secret)).toEqual(["UNAUTHENTICATED"]);
   });

@@ -36,7 +36,10 @@ describe("the embedded database lock", () => {
     const dataDir = tempDir();
     const file = path.join(dataDir, LOCK_FILE);
     const pid = await deadPid();
-    writeFileSync(file, JSON.stringify({ pid, hostname: "h", command: "deskgraph serve", since: "2020-01-01T00:00:00.000Z", token: "old" }));
+    writeFileSync(
+      file,
+      JSON.stringify({ pid, hostname: "h", command: "deskgraph serve", since: "2020-01-01T00:00:00.000Z", token: "old" }),
+    );
     const lock = lockDataDir(dataDir, "test");
     expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ pid: process.pid, command: "test" });
     lock.release();
@@ -66,7 +69,11 @@ describe("the embedded database lock", () => {
       const dataDir = tempDir();
       const env = { ...embeddedEnv(dataDir), PORT: String(await freePort()), HOST: "127.0.0.1" };
       // node --import tsx (not the tsx binary, which runs the script in a child): the pid is the server's.
-      server = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+      server = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], {
+        cwd: ROOT,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       const child = server;
       let output = "";
       await new Promise<void>((resolve, reject) => {

@@ -34,7 +34,12 @@ async function person(name: string, extra: Record<string, unknown> = {}, subject
   );
   expect(r.errors).toBeUndefined();
   const ticket = r.data.createTicket;
-  return { contactId: ticket.requester.id as string, ticketId: ticket.id as string, firstMessageId: ticket.messages.edges[0].node.id as string, email };
+  return {
+    contactId: ticket.requester.id as string,
+    ticketId: ticket.id as string,
+    firstMessageId: ticket.messages.edges[0].node.id as string,
+    email,
+  };
 }
 
 async function file(input: Record<string, unknown>, token = t.ownerToken) {
@@ -91,7 +96,14 @@ describe("filing and handling", () => {
   it("files a request due one calendar month after receipt, listed for the tenant and on the contact, and audited", async () => {
     const p = await person("Lena List");
     const req = await file({ contactId: p.contactId, type: "ACCESS" });
-    expect(req).toMatchObject({ type: "ACCESS", status: "RECEIVED", overdue: false, extended: false, contact: { id: p.contactId }, export: null });
+    expect(req).toMatchObject({
+      type: "ACCESS",
+      status: "RECEIVED",
+      overdue: false,
+      extended: false,
+      contact: { id: p.contactId },
+      export: null,
+    });
     expect(new Date(req.dueAt).toISOString()).toBe(addCalendarMonths(new Date(req.receivedAt), 1).toISOString());
 
     const list = await app.gql(
@@ -100,9 +112,17 @@ describe("filing and handling", () => {
       t.ownerToken,
     );
     expect(list.data.dataSubjectRequests).toEqual({ totalCount: 1, edges: [{ node: { id: req.id } }] });
-    const other = await app.gql(`query($c: ID!) { dataSubjectRequests(filter: { contactId: $c, type: ERASURE }) { totalCount } }`, { c: p.contactId }, t.ownerToken);
+    const other = await app.gql(
+      `query($c: ID!) { dataSubjectRequests(filter: { contactId: $c, type: ERASURE }) { totalCount } }`,
+      { c: p.contactId },
+      t.ownerToken,
+    );
     expect(other.data.dataSubjectRequests.totalCount).toBe(0);
-    const onContact = await app.gql(`query($c: ID!) { contact(id: $c) { dataSubjectRequests { totalCount edges { node { id type } } } } }`, { c: p.contactId }, t.ownerToken);
+    const onContact = await app.gql(
+      `query($c: ID!) { contact(id: $c) { dataSubjectRequests { totalCount edges { node { id type } } } } }`,
+      { c: p.contactId },
+      t.ownerToken,
+    );
     expect(onContact.data.contact.dataSubjectRequests).toEqual({ totalCount: 1, edges: [{ node: { id: req.id, type: "ACCESS" } }] });
     expect(await auditActions(p.contactId)).toEqual(["dsr.filed"]);
   });
@@ -110,10 +130,21 @@ describe("filing and handling", () => {
   it("lists overdue requests: open and past their due date", async () => {
     const p = await person("Olga Overdue");
     const req = await file({ contactId: p.contactId, type: "RESTRICTION" });
-    await app.database.prisma.dataSubjectRequest.update({ where: { id: rawId(req.id) }, data: { dueAt: new Date(Date.now() - 86_400_000) } });
-    const overdue = await app.gql(`{ dataSubjectRequests(first: 100, filter: { overdue: true }) { edges { node { id overdue } } } }`, {}, t.ownerToken);
+    await app.database.prisma.dataSubjectRequest.update({
+      where: { id: rawId(req.id) },
+      data: { dueAt: new Date(Date.now() - 86_400_000) },
+    });
+    const overdue = await app.gql(
+      `{ dataSubjectRequests(first: 100, filter: { overdue: true }) { edges { node { id overdue } } } }`,
+      {},
+      t.ownerToken,
+    );
     expect(overdue.data.dataSubjectRequests.edges).toContainEqual({ node: { id: req.id, overdue: true } });
-    const notOverdue = await app.gql(`{ dataSubjectRequests(first: 100, filter: { overdue: false }) { edges { node { id } } } }`, {}, t.ownerToken);
+    const notOverdue = await app.gql(
+      `{ dataSubjectRequests(first: 100, filter: { overdue: false }) { edges { node { id } } } }`,
+      {},
+      t.ownerToken,
+    );
     expect(notOverdue.data.dataSubjectRequests.edges.map((e: any) => e.node.id)).not.toContain(req.id);
   });
 
@@ -132,7 +163,11 @@ describe("filing and handling", () => {
     await file({ contactId: p.contactId, type: "ACCESS" });
     await app.gql(REFUSE, { id: first.id, r: "Identity could not be verified" }, t.ownerToken);
     await file({ contactId: p.contactId, type: "ERASURE" });
-    const count = await app.gql(`query($c: ID!) { contact(id: $c) { dataSubjectRequests { totalCount } } }`, { c: p.contactId }, t.ownerToken);
+    const count = await app.gql(
+      `query($c: ID!) { contact(id: $c) { dataSubjectRequests { totalCount } } }`,
+      { c: p.contactId },
+      t.ownerToken,
+    );
     expect(count.data.contact.dataSubjectRequests.totalCount).toBe(3);
   });
 
@@ -152,9 +187,17 @@ describe("filing and handling", () => {
       expect(codes(r), JSON.stringify(input)).toEqual(["VALIDATION"]);
       expect(r.errors![0]!.extensions!.fields.map((f: any) => f.path)).toContainEqual(path);
     }
-    const badEmail = await app.gql(FILE, { i: { contactId: p.contactId, type: "RECTIFICATION", corrections: { email: "not-an-email" } } }, t.ownerToken);
+    const badEmail = await app.gql(
+      FILE,
+      { i: { contactId: p.contactId, type: "RECTIFICATION", corrections: { email: "not-an-email" } } },
+      t.ownerToken,
+    );
     expect(codes(badEmail)).toEqual(["VALIDATION"]);
-    const none = await app.gql(`query($c: ID!) { contact(id: $c) { dataSubjectRequests { totalCount } } }`, { c: p.contactId }, t.ownerToken);
+    const none = await app.gql(
+      `query($c: ID!) { contact(id: $c) { dataSubjectRequests { totalCount } } }`,
+      { c: p.contactId },
+      t.ownerToken,
+    );
     expect(none.data.contact.dataSubjectRequests.totalCount).toBe(0);
   });
 
@@ -164,12 +207,24 @@ describe("filing and handling", () => {
     expect(codes(await app.gql(EXTEND, { id: req.id, r: "   " }, t.ownerToken))).toEqual(["VALIDATION"]);
     const extended = await app.gql(EXTEND, { id: req.id, r: "Complex request: 14 years of tickets" }, t.ownerToken);
     expect(extended.errors).toBeUndefined();
-    expect(extended.data.extendDataSubjectRequest).toMatchObject({ extended: true, extensionReason: "Complex request: 14 years of tickets" });
-    expect(new Date(extended.data.extendDataSubjectRequest.dueAt).toISOString()).toBe(addCalendarMonths(new Date(req.receivedAt), 3).toISOString());
+    expect(extended.data.extendDataSubjectRequest).toMatchObject({
+      extended: true,
+      extensionReason: "Complex request: 14 years of tickets",
+    });
+    expect(new Date(extended.data.extendDataSubjectRequest.dueAt).toISOString()).toBe(
+      addCalendarMonths(new Date(req.receivedAt), 3).toISOString(),
+    );
     const twice = await app.gql(EXTEND, { id: req.id, r: "Again" }, t.ownerToken);
     expect(codes(twice)).toEqual(["CONFLICT"]);
-    const after = await app.gql(`query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { dueAt extensionReason } } }`, { id: req.id }, t.ownerToken);
-    expect(after.data.node).toEqual({ dueAt: extended.data.extendDataSubjectRequest.dueAt, extensionReason: "Complex request: 14 years of tickets" });
+    const after = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { dueAt extensionReason } } }`,
+      { id: req.id },
+      t.ownerToken,
+    );
+    expect(after.data.node).toEqual({
+      dueAt: extended.data.extendDataSubjectRequest.dueAt,
+      extensionReason: "Complex request: 14 years of tickets",
+    });
     expect(await auditActions(p.contactId)).toEqual(["dsr.extended", "dsr.filed"]);
   });
 
@@ -183,7 +238,10 @@ describe("filing and handling", () => {
     expect(still.data.node.status).toBe("RECEIVED");
 
     const refused = await app.gql(REFUSE, { id: req.id, r: "Tickets must be kept for tax law (art. 17(3)(b))" }, t.ownerToken);
-    expect(refused.data.refuseDataSubjectRequest).toMatchObject({ status: "REFUSED", refusalReason: "Tickets must be kept for tax law (art. 17(3)(b))" });
+    expect(refused.data.refuseDataSubjectRequest).toMatchObject({
+      status: "REFUSED",
+      refusalReason: "Tickets must be kept for tax law (art. 17(3)(b))",
+    });
     expect(refused.data.refuseDataSubjectRequest.completedAt).not.toBeNull();
     expect(codes(await app.gql(COMPLETE, { id: req.id }, t.ownerToken))).toEqual(["INVALID_TRANSITION"]);
     expect(codes(await app.gql(REFUSE, { id: req.id, r: "x" }, t.ownerToken))).toEqual(["INVALID_TRANSITION"]);
@@ -207,10 +265,18 @@ describe("filing and handling", () => {
       [SCAN, { e: p.email }],
     ];
     for (const [op, vars] of ops) expect(codes(await app.gql(op, vars, agent.token)), op).toEqual(["FORBIDDEN"]);
-    const onContact = await app.gql(`query($c: ID!) { contact(id: $c) { name dataSubjectRequests { totalCount } } }`, { c: p.contactId }, agent.token);
+    const onContact = await app.gql(
+      `query($c: ID!) { contact(id: $c) { name dataSubjectRequests { totalCount } } }`,
+      { c: p.contactId },
+      agent.token,
+    );
     expect(onContact.data.contact).toEqual({ name: "Paula Permission", dataSubjectRequests: null });
     expect(codes(onContact)).toEqual(["FORBIDDEN"]);
-    const status = await app.gql(`query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { status } } }`, { id: req.id }, t.ownerToken);
+    const status = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { status } } }`,
+      { id: req.id },
+      t.ownerToken,
+    );
     expect(status.data.node.status).toBe("RECEIVED");
     // An ADMIN may.
     const listed = await app.gql(`{ dataSubjectRequests { totalCount } }`, {}, admin.token);
@@ -229,8 +295,16 @@ describe("ACCESS and PORTABILITY", () => {
     await say(ada.ticketId, "internal: she called twice", { internal: true });
     const mine = await say(ada.ticketId, "Thanks, still broken", { from: "REQUESTER" });
     await attach(mine, "photo.txt");
-    await app.gql(`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: ada.contactId }, t.ownerToken);
-    await app.gql(`mutation($c: ID!) { withdrawConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: ada.contactId }, t.ownerToken);
+    await app.gql(
+      `mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`,
+      { c: ada.contactId },
+      t.ownerToken,
+    );
+    await app.gql(
+      `mutation($c: ID!) { withdrawConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`,
+      { c: ada.contactId },
+      t.ownerToken,
+    );
     // Someone reads Ada's data: the audit log records it, and the export shows it.
     await app.gql(`query($c: ID!) { contact(id: $c) { email phone } }`, { c: ada.contactId }, t.ownerToken);
   });
@@ -239,8 +313,13 @@ describe("ACCESS and PORTABILITY", () => {
     const req = await file({ contactId: ada.contactId, type: "ACCESS" });
     const done = await complete(req.id);
     expect(done.status).toBe("COMPLETED");
-    expect(done.receipt).toMatchObject({ encoding: "gzip", counts: { tickets: 1, messages: 3, internalNotesNotIncluded: 1, attachments: 1, consentEvents: 2 } });
-    expect(done.export.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/exports/${done.receipt.exportId}\\?expires=\\d+&signature=[0-9a-f]{64}$`));
+    expect(done.receipt).toMatchObject({
+      encoding: "gzip",
+      counts: { tickets: 1, messages: 3, internalNotesNotIncluded: 1, attachments: 1, consentEvents: 2 },
+    });
+    expect(done.export.url).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:\\d+/exports/${done.receipt.exportId}\\?expires=\\d+&signature=[0-9a-f]{64}$`),
+    );
     expect(new Date(done.export.expiresAt).getTime() - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
     expect(done.export.downloadedAt).toBeNull();
 
@@ -251,7 +330,13 @@ describe("ACCESS and PORTABILITY", () => {
       expect.arrayContaining(["profile", "tickets", "messages", "attachments", "consents", "dataSubjectRequests", "accessLog", "about"]),
     );
     expect(body.request).toEqual({ id: rawId(req.id), type: "ACCESS" });
-    expect(body.profile).toMatchObject({ id: rawId(ada.contactId), name: "Ada Access", email: ada.email, phone: "+49301234567", locale: "de" });
+    expect(body.profile).toMatchObject({
+      id: rawId(ada.contactId),
+      name: "Ada Access",
+      email: ada.email,
+      phone: "+49301234567",
+      locale: "de",
+    });
     expect(body.tickets.map((x: any) => x.subject)).toEqual(["Printer broken"]);
     expect(body.messages.map((m: any) => [m.from, m.body])).toEqual([
       ["YOU", "Hello, this is Ada Access."],
@@ -273,7 +358,11 @@ describe("ACCESS and PORTABILITY", () => {
     expect(body.accessLog.every((e: any) => e.at && e.actorType)).toBe(true);
 
     // The download is recorded on the export and in the audit log.
-    const after = await app.gql(`query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { export { downloadedAt } } } }`, { id: req.id }, t.ownerToken);
+    const after = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { export { downloadedAt } } } }`,
+      { id: req.id },
+      t.ownerToken,
+    );
     expect(after.data.node.export.downloadedAt).not.toBeNull();
     expect(await auditActions(ada.contactId)).toEqual(["dsr.export.downloaded", "dsr.completed", "dsr.filed"]);
   });
@@ -283,7 +372,12 @@ describe("ACCESS and PORTABILITY", () => {
     const done = await complete(req.id);
     const { status, body } = await download(done.export.url);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ format: "deskgraph.personal-data-export", version: 1, request: { type: "PORTABILITY" }, profile: { name: "Ada Access" } });
+    expect(body).toMatchObject({
+      format: "deskgraph.personal-data-export",
+      version: 1,
+      request: { type: "PORTABILITY" },
+      profile: { name: "Ada Access" },
+    });
     expect(body.messages).toHaveLength(3);
     expect(body.dataSubjectRequests.map((r: any) => r.type).sort()).toEqual(["ACCESS", "PORTABILITY"]);
   });
@@ -310,7 +404,11 @@ describe("ACCESS and PORTABILITY", () => {
     const expired = await download(link.url);
     expect(expired.status).toBe(410);
     expect(expired.body.code).toBe("EXPIRED");
-    const view = await app.gql(`query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { export { url expired } } } }`, { id: req.id }, t.ownerToken);
+    const view = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { export { url expired } } } }`,
+      { id: req.id },
+      t.ownerToken,
+    );
     expect(view.data.node.export).toEqual({ url: null, expired: true });
 
     await app.database.prisma.dataExport.delete({ where: { id: receipt.exportId } });
@@ -345,7 +443,11 @@ describe("ACCESS and PORTABILITY", () => {
 describe("RECTIFICATION", () => {
   it("applies the corrections through the contacts service, and the receipt names the fields only", async () => {
     const p = await person("Rob Wrong");
-    const req = await file({ contactId: p.contactId, type: "RECTIFICATION", corrections: { name: "Rob Right", email: "ROB.RIGHT@Example.com", locale: "fr" } });
+    const req = await file({
+      contactId: p.contactId,
+      type: "RECTIFICATION",
+      corrections: { name: "Rob Right", email: "ROB.RIGHT@Example.com", locale: "fr" },
+    });
     expect(req.details).toEqual({ corrections: { name: "Rob Right", email: "rob.right@example.com", locale: "fr" } });
     const done = await complete(req.id);
     expect(done.receipt).toEqual({ correctedFields: ["name", "email", "locale"] });
@@ -362,7 +464,11 @@ describe("RECTIFICATION", () => {
     expect(r.errors![0]!.extensions).toMatchObject({ fields: [{ path: ["corrections", "email"] }], existingContactId: taken.contactId });
     const contact = await app.gql(`query($c: ID!) { contact(id: $c) { name email } }`, { c: p.contactId }, t.ownerToken);
     expect(contact.data.contact).toEqual({ name: "Carl Clash", email: p.email });
-    const status = await app.gql(`query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { status receipt } } }`, { id: req.id }, t.ownerToken);
+    const status = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { status receipt } } }`,
+      { id: req.id },
+      t.ownerToken,
+    );
     expect(status.data.node).toEqual({ status: "RECEIVED", receipt: null });
     expect(await auditActions(p.contactId)).toEqual(["dsr.filed"]);
   });
@@ -376,14 +482,24 @@ describe("RESTRICTION, OBJECTION and CONSENT_WITHDRAWAL", () => {
     const contact = await app.gql(`query($c: ID!) { contact(id: $c) { restricted restrictionReason } }`, { c: p.contactId }, t.ownerToken);
     expect(contact.data.contact.restricted).toBe(true);
     expect(contact.data.contact.restrictionReason).toContain("Data-subject request");
-    expect(codes(await app.gql(`mutation($c: ID!) { updateContact(id: $c, input: { name: "x" }) { id } }`, { c: p.contactId }, t.ownerToken))).toEqual([
-      "PROCESSING_RESTRICTED",
-    ]);
-    expect(codes(await app.gql(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId: p.ticketId, body: "hi" } }, t.ownerToken))).toEqual([
-      "PROCESSING_RESTRICTED",
-    ]);
+    expect(
+      codes(await app.gql(`mutation($c: ID!) { updateContact(id: $c, input: { name: "x" }) { id } }`, { c: p.contactId }, t.ownerToken)),
+    ).toEqual(["PROCESSING_RESTRICTED"]);
+    expect(
+      codes(
+        await app.gql(
+          `mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`,
+          { i: { ticketId: p.ticketId, body: "hi" } },
+          t.ownerToken,
+        ),
+      ),
+    ).toEqual(["PROCESSING_RESTRICTED"]);
     await app.gql(`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: p.contactId }, t.ownerToken);
-    const ok = await app.gql(`mutation($c: ID!) { updateContact(id: $c, input: { name: "Resi Free" }) { name } }`, { c: p.contactId }, t.ownerToken);
+    const ok = await app.gql(
+      `mutation($c: ID!) { updateContact(id: $c, input: { name: "Resi Free" }) { name } }`,
+      { c: p.contactId },
+      t.ownerToken,
+    );
     expect(ok.data.updateContact.name).toBe("Resi Free");
   });
 
@@ -404,8 +520,16 @@ describe("RESTRICTION, OBJECTION and CONSENT_WITHDRAWAL", () => {
 
   it("CONSENT_WITHDRAWAL: records WITHDRAWN for each purpose", async () => {
     const p = await person("Wanda Withdraw");
-    await app.gql(`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: p.contactId }, t.ownerToken);
-    await app.gql(`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "sms.messaging" }) { id } }`, { c: p.contactId }, t.ownerToken);
+    await app.gql(
+      `mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`,
+      { c: p.contactId },
+      t.ownerToken,
+    );
+    await app.gql(
+      `mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "sms.messaging" }) { id } }`,
+      { c: p.contactId },
+      t.ownerToken,
+    );
     await complete((await file({ contactId: p.contactId, type: "CONSENT_WITHDRAWAL", purposes: ["marketing"] })).id);
     const r = await app.gql(
       `query($c: ID!) { contact(id: $c) { consents { purpose status allowed } consentHistory(last: 1) { edges { node { purpose action method } } } } }`,
@@ -428,7 +552,11 @@ describe("ERASURE", () => {
     const hers = await say(eve.ticketId, "Here is my invoice", { from: "REQUESTER" });
     await attach(hers, "invoice.txt");
     await say(otto.ticketId, "Eve Erasmus called from +33612345678 about it. Nevertheless it works now.");
-    await app.gql(`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: eve.contactId }, t.ownerToken);
+    await app.gql(
+      `mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`,
+      { c: eve.contactId },
+      t.ownerToken,
+    );
     const portal = await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: eve.contactId }, t.ownerToken);
     const portalToken = portal.data.issuePortalToken.token;
     const eveExport = await complete((await file({ contactId: eve.contactId, type: "ACCESS" })).id);
@@ -484,9 +612,15 @@ describe("ERASURE", () => {
     ]);
     expect(messages.edges[2].node.attachments).toEqual([{ filename: "call-notes-[redacted].txt" }]);
     expect(messages.edges[3].node.attachments).toEqual([]);
-    const other = await app.gql(`query($id: ID!) { ticket(id: $id) { subject messages { edges { node { body } } } } }`, { id: otto.ticketId }, t.ownerToken);
+    const other = await app.gql(
+      `query($id: ID!) { ticket(id: $id) { subject messages { edges { node { body } } } } }`,
+      { id: otto.ticketId },
+      t.ownerToken,
+    );
     expect(other.data.ticket.subject).toBe("Otto's question");
-    expect(other.data.ticket.messages.edges.map((e: any) => e.node.body)).toContain("[redacted] called from [redacted] about it. Nevertheless it works now.");
+    expect(other.data.ticket.messages.edges.map((e: any) => e.node.body)).toContain(
+      "[redacted] called from [redacted] about it. Nevertheless it works now.",
+    );
     // Consent history is kept; the rectification request keeps the field name, not the value.
     expect(await app.database.prisma.consentEvent.count({ where: { contactId: rawId(eve.contactId) } })).toBe(1);
     const kept = await app.database.prisma.dataSubjectRequest.findUniqueOrThrow({ where: { id: rawId(rect.id) } });
@@ -512,16 +646,29 @@ describe("ERASURE", () => {
     const vendor = await startVendor();
     try {
       const other = await app.tenant();
-      const settings = [{ key: "endpoint", value: vendor.url }, { key: "apiKey", value: "k" }];
-      await app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "test-echo", settings: $s) { id } }`, { s: settings }, other.ownerToken);
+      const settings = [
+        { key: "endpoint", value: vendor.url },
+        { key: "apiKey", value: "k" },
+      ];
+      await app.gql(
+        `mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "test-echo", settings: $s) { id } }`,
+        { s: settings },
+        other.ownerToken,
+      );
       const enabled = await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { enabled } }`, {}, other.ownerToken);
       expect(enabled.data.enablePlugin.enabled).toBe(true);
-      const created = await app.gql(`mutation { createTicket(input: { subject: "s", body: "b", requester: { name: "Ines Integration" } }) { requester { id } } }`, {}, other.ownerToken);
+      const created = await app.gql(
+        `mutation { createTicket(input: { subject: "s", body: "b", requester: { name: "Ines Integration" } }) { requester { id } } }`,
+        {},
+        other.ownerToken,
+      );
       const contactId = created.data.createTicket.requester.id;
       const req = (await app.gql(FILE, { i: { contactId, type: "ERASURE" } }, other.ownerToken)).data.fileDataSubjectRequest;
       const done = await app.gql(COMPLETE, { id: req.id }, other.ownerToken);
       expect(done.errors).toBeUndefined();
-      expect(done.data.completeDataSubjectRequest.receipt.plugins).toEqual([{ pluginId: "test-echo", ok: true, store: "Echo assistant (vendor)", deleted: 1 }]);
+      expect(done.data.completeDataSubjectRequest.receipt.plugins).toEqual([
+        { pluginId: "test-echo", ok: true, store: "Echo assistant (vendor)", deleted: 1 },
+      ]);
       expect(vendor.received.filter((r) => r.path === "/erase").map((r) => r.body)).toEqual([{ contactId: rawId(contactId) }]);
     } finally {
       await vendor.close();
@@ -550,14 +697,22 @@ describe("ERASURE", () => {
 
   it("is blocked by a legal hold (LEGAL_HOLD with the reason), and nothing is erased", async () => {
     const p = await person("Hal Hold");
-    await app.gql(`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "Litigation 2026-17") { id } }`, { c: p.contactId }, t.ownerToken);
+    await app.gql(
+      `mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "Litigation 2026-17") { id } }`,
+      { c: p.contactId },
+      t.ownerToken,
+    );
     const req = await file({ contactId: p.contactId, type: "ERASURE" });
     const r = await app.gql(COMPLETE, { id: req.id }, t.ownerToken);
     expect(codes(r)).toEqual(["LEGAL_HOLD"]);
     expect(r.errors![0]!.message).toContain("Litigation 2026-17");
     const contact = await app.gql(`query($c: ID!) { contact(id: $c) { name erased } }`, { c: p.contactId }, t.ownerToken);
     expect(contact.data.contact).toEqual({ name: "Hal Hold", erased: false });
-    const status = await app.gql(`query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { status } } }`, { id: req.id }, t.ownerToken);
+    const status = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { status } } }`,
+      { id: req.id },
+      t.ownerToken,
+    );
     expect(status.data.node.status).toBe("RECEIVED");
     const scan = await app.gql(SCAN, { n: "Hal Hold" }, t.ownerToken);
     expect(scan.data.personalDataScan.stores.find((s: any) => s.store === "Contact").matches).toBe(1);
@@ -587,7 +742,11 @@ describe("the portal", () => {
     expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: theirs.id }, token)).data.node).toBeNull();
 
     await complete(mine.data.fileDataSubjectRequest.id);
-    const seen = await app.gql(`{ viewer { contact { dataSubjectRequests { totalCount edges { node { type status export { url } } } } } } }`, {}, token);
+    const seen = await app.gql(
+      `{ viewer { contact { dataSubjectRequests { totalCount edges { node { type status export { url } } } } } } }`,
+      {},
+      token,
+    );
     expect(seen.data.viewer.contact.dataSubjectRequests.totalCount).toBe(1);
     const url = seen.data.viewer.contact.dataSubjectRequests.edges[0].node.export.url;
     const { status, body } = await download(url);
@@ -606,10 +765,12 @@ describe("the portal", () => {
       other.ownerToken,
     );
     const theirContact = theirs.data.createTicket.requester.id;
-    const theirRequest = (await app.gql(FILE, { i: { contactId: theirContact, type: "ACCESS" } }, other.ownerToken)).data.fileDataSubjectRequest;
+    const theirRequest = (await app.gql(FILE, { i: { contactId: theirContact, type: "ACCESS" } }, other.ownerToken)).data
+      .fileDataSubjectRequest;
 
     const p = await person("Ursula Us");
-    const token = (await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: p.contactId }, t.ownerToken)).data.issuePortalToken.token;
+    const token = (await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: p.contactId }, t.ownerToken)).data
+      .issuePortalToken.token;
     await app.gql(FILE, { i: { type: "RESTRICTION" } }, token);
     expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: theirRequest.id }, token)).data.node).toBeNull();
     expect(codes(await app.gql(FILE, { i: { type: "ACCESS", contactId: theirContact } }, token))).toEqual(["NOT_FOUND"]);

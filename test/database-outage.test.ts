@@ -44,17 +44,31 @@ describe("recognising that the database is away", () => {
     const port = await closedPort();
     const url = `postgres://postgres@127.0.0.1:${port}/x`;
     const client = new pg.Client({ connectionString: url });
-    const refused = await client.connect().then(() => null, (err: unknown) => err);
+    const refused = await client.connect().then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(isDatabaseUnavailable(refused)).toBe(true);
 
     const db = await openDatabase({ databaseUrl: url, dataDir: "memory://" });
     try {
-      const model = await db.prisma.tenant.findMany().then(() => null, (err: unknown) => err);
+      const model = await db.prisma.tenant.findMany().then(
+        () => null,
+        (err: unknown) => err,
+      );
       expect((model as { code?: string }).code).toBe("P1001");
       expect(isDatabaseUnavailable(model)).toBe(true);
-      const raw = await db.prisma.$queryRaw`SELECT 1`.then(() => null, (err: unknown) => err);
+      const raw = await db.prisma.$queryRaw`SELECT 1`.then(
+        () => null,
+        (err: unknown) => err,
+      );
       expect(isDatabaseUnavailable(raw)).toBe(true);
-      const tx = await db.prisma.$transaction(async (t) => t.tenant.count()).then(() => null, (err: unknown) => err);
+      const tx = await db.prisma
+        .$transaction(async (t) => t.tenant.count())
+        .then(
+          () => null,
+          (err: unknown) => err,
+        );
       expect(isDatabaseUnavailable(tx)).toBe(true);
       // Wrapped by GraphQL, as a resolver's error reaches the errors plugin.
       expect(isDatabaseUnavailable(new GraphQLError("x", { originalError: model as Error }))).toBe(true);
@@ -74,11 +88,14 @@ describe("recognising that the database is away", () => {
     expect(isDatabaseUnavailable(new Error("Client has encountered a connection error and is not queryable"))).toBe(true);
     expect(isDatabaseUnavailable(new Error("timeout exceeded when trying to connect"))).toBe(true);
     const adapterError = { name: "DriverAdapterError", cause: { kind: "postgres", code: "57P01", originalCode: "57P01" } };
-    expect(isDatabaseUnavailable(Object.assign(new Error("Raw query failed"), { code: "P2010", meta: { driverAdapterError: adapterError } }))).toBe(true);
+    expect(
+      isDatabaseUnavailable(Object.assign(new Error("Raw query failed"), { code: "P2010", meta: { driverAdapterError: adapterError } })),
+    ).toBe(true);
     expect(isDatabaseUnavailable(Object.assign(new Error("Server has closed the connection."), { code: "P1017" }))).toBe(true);
     expect(isDatabaseUnavailable(new Error("migration failed", { cause: pgError("57P01") }))).toBe(true);
 
-    for (const code of ["23505", "40001", "42P01", "28P01", "P2002", "P2025"]) expect(isDatabaseUnavailable(pgError(code)), code).toBe(false);
+    for (const code of ["23505", "40001", "42P01", "28P01", "P2002", "P2025"])
+      expect(isDatabaseUnavailable(pgError(code)), code).toBe(false);
     expect(isDatabaseUnavailable(new Error("boom"))).toBe(false);
     expect(isDatabaseUnavailable(new AppError("NOT_FOUND", "Ticket not found"))).toBe(false);
     expect(isDatabaseUnavailable(undefined)).toBe(false);
@@ -91,7 +108,11 @@ describe("start-up", () => {
     const db = await openDatabase({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/x`, dataDir: "memory://" });
     const retries: string[] = [];
     try {
-      const failure = await migrateWhenReachable(() => db.migrate(), { waitMs: 300, retryBaseMs: 20, onRetry: (r) => retries.push(r.reason) }).catch((e: unknown) => e);
+      const failure = await migrateWhenReachable(() => db.migrate(), {
+        waitMs: 300,
+        retryBaseMs: 20,
+        onRetry: (r) => retries.push(r.reason),
+      }).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(DatabaseUnreachableError);
       expect((failure as Error).message).toMatch(/ECONNREFUSED.*DATABASE_STARTUP_WAIT_SECONDS/);
       expect(retries.length).toBeGreaterThanOrEqual(2);

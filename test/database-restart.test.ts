@@ -38,7 +38,11 @@ interface ServerProcess {
 /** Starts `tsx src/main.ts serve` with this environment (nothing inherited that names a database or Redis). */
 function serve(env: Record<string, string>): ServerProcess {
   const { DATABASE_URL: _d, REDIS_URL: _r, ELASTICSEARCH_URL: _e, ...inherited } = process.env;
-  const child = spawn(TSX, ["src/main.ts", "serve"], { cwd: ROOT, env: { ...inherited, NODE_ENV: "production", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(TSX, ["src/main.ts", "serve"], {
+    cwd: ROOT,
+    env: { ...inherited, NODE_ENV: "production", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
     let rest = "";
@@ -125,11 +129,19 @@ describe.skipIf(unavailable)("a PostgreSQL outage under load", () => {
       WEBHOOK_TIMEOUT_MS: "5000",
     });
     const output = () => server.lines.slice(-30).join("\n");
-    await until(() => server.logged("database not reachable yet; retrying").length >= 2 || server.child.exitCode !== null, 120_000, "start-up retries");
+    await until(
+      () => server.logged("database not reachable yet; retrying").length >= 2 || server.child.exitCode !== null,
+      120_000,
+      "start-up retries",
+    );
     expect(server.child.exitCode, output()).toBeNull();
 
     await pgServer.start();
-    await until(() => !!find(server.lines, /Demo API key \(all scopes\): (dgk_\S+)/) || server.child.exitCode !== null, 120_000, "the server to start");
+    await until(
+      () => !!find(server.lines, /Demo API key \(all scopes\): (dgk_\S+)/) || server.child.exitCode !== null,
+      120_000,
+      "the server to start",
+    );
     expect(server.child.exitCode, output()).toBeNull();
     url = find(server.lines, /GraphQL(?: \+ GraphiQL)?: (http:\S+)/)![1]!;
     apiKey = find(server.lines, /Demo API key \(all scopes\): (dgk_\S+)/)![1]!;
@@ -143,8 +155,17 @@ describe.skipIf(unavailable)("a PostgreSQL outage under load", () => {
     const base = url.replace(/\/graphql$/, "");
 
     // A partner's webhook endpoint for new tickets: the webhook worker must resume too.
-    const token = (await gql(url, `mutation($p: String!) { signIn(tenant: "demo", email: "owner@demo.test", password: $p) { token } }`, { p: ownerPassword })).data.signIn.token;
-    const key = await gql(url, `mutation { createApiKey(input: { name: "partner", scopes: [TICKETS_READ] }) { apiKey { id } } }`, {}, token);
+    const token = (
+      await gql(url, `mutation($p: String!) { signIn(tenant: "demo", email: "owner@demo.test", password: $p) { token } }`, {
+        p: ownerPassword,
+      })
+    ).data.signIn.token;
+    const key = await gql(
+      url,
+      `mutation { createApiKey(input: { name: "partner", scopes: [TICKETS_READ] }) { apiKey { id } } }`,
+      {},
+      token,
+    );
     const endpoint = await gql(
       url,
       `mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }`,
@@ -183,7 +204,10 @@ describe.skipIf(unavailable)("a PostgreSQL outage under load", () => {
       const r = await gql(url, CREATE_TICKET, { i: { subject, body: "b", requester: { name: "R" } } }, apiKey);
       const id = r.data.createTicket.id as string;
       // Not delivered: it was committed before the subscription read its starting point; try another.
-      const delivered = await until(() => events.some((e) => e.ticketId === id), 10_000).then(() => true, () => false);
+      const delivered = await until(() => events.some((e) => e.ticketId === id), 10_000).then(
+        () => true,
+        () => false,
+      );
       if (delivered) first = { id, subject, at: Date.now() };
     }
 
@@ -198,7 +222,8 @@ describe.skipIf(unavailable)("a PostgreSQL outage under load", () => {
         try {
           const r = await gql(url, CREATE_TICKET, { i: { subject, body: `body ${subject}`, requester: { name: `R ${w}` } } }, apiKey);
           if (r.status === 200 && r.data?.createTicket) acked.push({ id: r.data.createTicket.id, subject, at: Date.now() });
-          else if (r.status === 503 && r.errors?.[0]?.extensions?.code === "SERVICE_UNAVAILABLE") refused.push({ at: Date.now(), retryAfter: r.retryAfter });
+          else if (r.status === 503 && r.errors?.[0]?.extensions?.code === "SERVICE_UNAVAILABLE")
+            refused.push({ at: Date.now(), retryAfter: r.retryAfter });
           else other.push({ status: r.status, errors: r.errors });
           // A real client would wait Retry-After; a short wait here measures how soon service returns.
           if (r.status !== 200) await sleep(50);
@@ -262,11 +287,15 @@ describe.skipIf(unavailable)("a PostgreSQL outage under load", () => {
       await until(() => ackedAfter(back) > 0, 60_000, "a successful write after the database is back");
       const firstWrite = acked.find((a) => a.at > back)!.at;
       let readyAt = 0;
-      await until(async () => {
-        const r = await fetch(`${base}/ready`);
-        if (r.status === 200) readyAt = Date.now();
-        return r.status === 200;
-      }, 60_000, "/ready");
+      await until(
+        async () => {
+          const r = await fetch(`${base}/ready`);
+          if (r.status === 200) readyAt = Date.now();
+          return r.status === 200;
+        },
+        60_000,
+        "/ready",
+      );
       await until(() => ackedAfter(back) >= 40, 60_000, "writes after the outage");
       const outage = refused.filter((r) => r.at >= stoppedAt && r.at <= back);
       console.log(
@@ -276,7 +305,9 @@ describe.skipIf(unavailable)("a PostgreSQL outage under load", () => {
       );
     } catch (err) {
       // What the server said is the first thing to read when this fails.
-      throw new Error(`${(err as Error).message}\n--- server output, last 40 lines ---\n${server.lines.slice(-40).join("\n")}`, { cause: err });
+      throw new Error(`${(err as Error).message}\n--- server output, last 40 lines ---\n${server.lines.slice(-40).join("\n")}`, {
+        cause: err,
+      });
     } finally {
       stopping = true;
       await Promise.all(writers);
@@ -291,7 +322,9 @@ describe.skipIf(unavailable)("a PostgreSQL outage under load", () => {
     const db = new pg.Client({ connectionString: pgServer.url() });
     await db.connect();
     try {
-      const { rows } = await db.query<{ subject: string }>(`SELECT "subject" FROM "Ticket" WHERE "subject" = ANY($1)`, [acked.map((a) => a.subject)]);
+      const { rows } = await db.query<{ subject: string }>(`SELECT "subject" FROM "Ticket" WHERE "subject" = ANY($1)`, [
+        acked.map((a) => a.subject),
+      ]);
       expect(new Set(rows.map((r) => r.subject)).size).toBe(acked.length);
     } finally {
       await db.end();

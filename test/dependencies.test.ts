@@ -27,7 +27,10 @@ describe("imports", () => {
   it("are checked by rules that catch a runtime cycle and let a type-only one be", async () => {
     const found = await violations(["test/fixtures/import-cycles"]);
     expect(found.map((v) => v.rule.name)).toEqual(["no-runtime-cycle"]);
-    expect(found[0]!.cycle!.map((c) => c.name).sort()).toEqual(["test/fixtures/import-cycles/runtime-a.ts", "test/fixtures/import-cycles/runtime-b.ts"]);
+    expect(found[0]!.cycle!.map((c) => c.name).sort()).toEqual([
+      "test/fixtures/import-cycles/runtime-a.ts",
+      "test/fixtures/import-cycles/runtime-b.ts",
+    ]);
     expect(JSON.stringify(found)).not.toContain("types-");
   }, 60_000);
 });

@@ -66,14 +66,21 @@ describe("Dockerfile", () => {
     expect(buildStage, "a stage that runs `npm run build`").toBeDefined();
     expect(buildStage, "the build stage must not be the one that runs").not.toBe(runtime);
     expect(packageJson.scripts.build, "package.json has a build script").toBeTruthy();
-    expect(all(runtime, "COPY").some((c) => c.args.includes(`--from=${buildStage!.name}`) && c.args.includes("dist")), "runtime copies dist/ from the build stage").toBe(true);
+    expect(
+      all(runtime, "COPY").some((c) => c.args.includes(`--from=${buildStage!.name}`) && c.args.includes("dist")),
+      "runtime copies dist/ from the build stage",
+    ).toBe(true);
   });
 
   it("runs as a user that is not root, in production mode", () => {
     const users = all(runtime, "USER");
     expect(users.length, "USER in the final stage").toBeGreaterThan(0);
     expect(["root", "0", "0:0"]).not.toContain(users.at(-1)!.args.split(":")[0]);
-    expect(all(runtime, "ENV").map((e) => e.args).join(" ")).toMatch(/\bNODE_ENV=production\b/);
+    expect(
+      all(runtime, "ENV")
+        .map((e) => e.args)
+        .join(" "),
+    ).toMatch(/\bNODE_ENV=production\b/);
   });
 
   it("starts the same compiled entry point as `npm start`, listening beyond localhost", () => {
@@ -82,7 +89,9 @@ describe("Dockerfile", () => {
     // npm start: node [flags] <entry> <command>; the image runs node directly, so signals reach it.
     expect(cmd[0]).toBe("node");
     expect(cmd.filter((w) => !w.startsWith("-"))).toEqual(start.filter((w) => !w.startsWith("-")));
-    const env = all(runtime, "ENV").map((e) => e.args).join(" ");
+    const env = all(runtime, "ENV")
+      .map((e) => e.args)
+      .join(" ");
     expect(env, "HOST=0.0.0.0: the default 127.0.0.1 is unreachable from outside a container").toMatch(/\bHOST=0\.0\.0\.0\b/);
   });
 
@@ -90,15 +99,24 @@ describe("Dockerfile", () => {
     const healthcheck = all(runtime, "HEALTHCHECK");
     expect(healthcheck.length, "HEALTHCHECK in the final stage").toBe(1);
     expect(healthcheck[0]!.args).toMatch(/\/(ready|health)\b/);
-    const dataDir = /\bDATA_DIR=(\S+)/.exec(all(runtime, "ENV").map((e) => e.args).join(" "))?.[1];
+    const dataDir = /\bDATA_DIR=(\S+)/.exec(
+      all(runtime, "ENV")
+        .map((e) => e.args)
+        .join(" "),
+    )?.[1];
     expect(dataDir, "ENV DATA_DIR in the final stage").toBeTruthy();
     expect(all(runtime, "VOLUME").flatMap((v) => words(v.args))).toContain(dataDir);
   });
 
   it("copies only files that exist and that .dockerignore lets through", () => {
-    const ignored = read(".dockerignore").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    const ignored = read(".dockerignore")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
     for (const copy of stages.flatMap((s) => all(s, "COPY")).filter((c) => !c.args.includes("--from="))) {
-      const sources = words(copy.args).filter((w) => !w.startsWith("--")).slice(0, -1);
+      const sources = words(copy.args)
+        .filter((w) => !w.startsWith("--"))
+        .slice(0, -1);
       for (const source of sources) {
         expect(existsSync(path.join(ROOT, source)), `Dockerfile line ${copy.line}: COPY ${source} does not exist`).toBe(true);
         expect(ignored, `Dockerfile line ${copy.line}: ${source} is excluded by .dockerignore`).not.toContain(source.replace(/\/$/, ""));
@@ -111,7 +129,17 @@ describe("Dockerfile", () => {
 
 describe("compose.yaml", () => {
   const compose = parse(read("compose.yaml"), { merge: true }) as {
-    services: Record<string, { build?: unknown; environment?: Record<string, string>; env_file?: { path: string }[]; depends_on?: Record<string, unknown>; ports?: string[]; networks?: unknown }>;
+    services: Record<
+      string,
+      {
+        build?: unknown;
+        environment?: Record<string, string>;
+        env_file?: { path: string }[];
+        depends_on?: Record<string, unknown>;
+        ports?: string[];
+        networks?: unknown;
+      }
+    >;
   };
   const services = compose.services;
   const deskgraph = Object.entries(services).filter(([, s]) => s.build !== undefined);
@@ -120,7 +148,8 @@ describe("compose.yaml", () => {
     expect(deskgraph.map(([name]) => name)).toHaveLength(2);
     for (const name of ["postgres", "redis", "elasticsearch"]) expect(Object.keys(services), `service ${name}`).toContain(name);
     for (const [name, service] of deskgraph) {
-      for (const needed of Object.keys(service.depends_on ?? {})) expect(Object.keys(services), `${name} depends on ${needed}`).toContain(needed);
+      for (const needed of Object.keys(service.depends_on ?? {}))
+        expect(Object.keys(services), `${name} depends on ${needed}`).toContain(needed);
     }
     const hostPorts = deskgraph.flatMap(([, s]) => s.ports ?? []).map((p) => String(p).split(":")[0]);
     expect(new Set(hostPorts).size, "each instance has a host port of its own").toBe(hostPorts.length);
@@ -128,7 +157,10 @@ describe("compose.yaml", () => {
 
   it("sets only variables the server or a plugin reads", async () => {
     const known = await knownSettings();
-    const example = read("deskgraph.env.example").split("\n").filter((l) => /^\w+=/.test(l)).map((l) => l.split("=")[0]!);
+    const example = read("deskgraph.env.example")
+      .split("\n")
+      .filter((l) => /^\w+=/.test(l))
+      .map((l) => l.split("=")[0]!);
     for (const [name, service] of deskgraph) {
       for (const variable of Object.keys(service.environment ?? {})) {
         expect(known.has(variable), `${name} sets ${variable}, which neither src/config.ts nor a plugin manifest reads`).toBe(true);

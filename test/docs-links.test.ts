@@ -47,7 +47,8 @@ describe("documentation links", () => {
         const [file, fragment] = target!.split("#");
         const resolved = file ? path.resolve(path.dirname(path.join(ROOT, page)), file) : path.join(ROOT, page);
         if (!existsSync(resolved)) broken.push(`${page}: ${target} (no such file)`);
-        else if (fragment && resolved.endsWith(".md") && !anchorsIn(resolved).has(fragment)) broken.push(`${page}: ${target} (no such heading)`);
+        else if (fragment && resolved.endsWith(".md") && !anchorsIn(resolved).has(fragment))
+          broken.push(`${page}: ${target} (no such heading)`);
       }
     }
     expect(pages.length).toBeGreaterThan(5);

@@ -51,7 +51,9 @@ const namesIn = (cell: string | undefined) => [...(cell ?? "").matchAll(/`([^`]+
 
 /** The members of `export type ErrorCode = | "A" | "B" …;` in src/errors.ts, comments left out. */
 function errorCodeUnion(): string[] {
-  const source = readFileSync(path.join(ROOT, "src/errors.ts"), "utf8").replace(/\/\/.*$/gm, "").replace(/\/\*[\s\S]*?\*\//g, "");
+  const source = readFileSync(path.join(ROOT, "src/errors.ts"), "utf8")
+    .replace(/\/\/.*$/gm, "")
+    .replace(/\/\*[\s\S]*?\*\//g, "");
   const union = /export type ErrorCode\s*=([^;]*);/.exec(source);
   if (!union) throw new Error("src/errors.ts no longer declares `export type ErrorCode = …;`");
   return [...union[1]!.matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]!);
@@ -70,7 +72,8 @@ describe("the reference tables in docs/ match the code", () => {
     const problems = differences(
       documented,
       [...codes, ...GRAPHQL_LAYER_CODES],
-      (code) => `docs/api.md, Errors: no row for ${code} (${codes.includes(code) ? "an ErrorCode in src/errors.ts" : "produced by the GraphQL layer"})`,
+      (code) =>
+        `docs/api.md, Errors: no row for ${code} (${codes.includes(code) ? "an ErrorCode in src/errors.ts" : "produced by the GraphQL layer"})`,
       (code) => `docs/api.md, Errors: row for ${code}, which is not an ErrorCode in src/errors.ts nor a GraphQL-layer code`,
     );
     expect(problems).toEqual([]);
@@ -87,7 +90,10 @@ describe("the reference tables in docs/ match the code", () => {
       (p) => `docs/api.md, Who may do what: row for ${p}, which is not in PERMISSIONS (src/auth/permissions.ts)`,
     );
     const header = DOCS.split("\n").find((l) => /^\| permission \|/.test(l));
-    const columns = header!.replace(/^\||\|$/g, "").split("|").map((c) => c.trim());
+    const columns = header!
+      .replace(/^\||\|$/g, "")
+      .split("|")
+      .map((c) => c.trim());
     const roles = ["OWNER", "ADMIN", "AGENT", "VIEWER"] as const;
     for (const row of rows) {
       const permission = namesIn(row[0])[0] as Permission | undefined;
@@ -95,14 +101,19 @@ describe("the reference tables in docs/ match the code", () => {
       for (const role of roles) {
         const marked = row[columns.indexOf(role)] === "✓";
         const granted = permissionsForRole(role).has(permission);
-        if (marked !== granted) problems.push(`docs/api.md, Who may do what: ${permission} is ${granted ? "" : "not "}granted to ${role}, but the table ${marked ? "ticks" : "leaves out"} it`);
+        if (marked !== granted)
+          problems.push(
+            `docs/api.md, Who may do what: ${permission} is ${granted ? "" : "not "}granted to ${role}, but the table ${marked ? "ticks" : "leaves out"} it`,
+          );
       }
       const keyCell = row[columns.indexOf("API key scope")] ?? "";
       // API-key scopes are the GraphQL enum values of the permissions keys may hold.
       const scope = permission.toUpperCase().replace(":", "_");
       const keyable = (API_KEY_SCOPES as readonly Permission[]).includes(permission);
-      if (keyable && !namesIn(keyCell).includes(scope)) problems.push(`docs/api.md, Who may do what: ${permission} is an API-key scope, so its row names \`${scope}\``);
-      if (!keyable && namesIn(keyCell).length) problems.push(`docs/api.md, Who may do what: ${permission} can never be held by an API key, but its row names ${keyCell}`);
+      if (keyable && !namesIn(keyCell).includes(scope))
+        problems.push(`docs/api.md, Who may do what: ${permission} is an API-key scope, so its row names \`${scope}\``);
+      if (!keyable && namesIn(keyCell).length)
+        problems.push(`docs/api.md, Who may do what: ${permission} can never be held by an API key, but its row names ${keyCell}`);
     }
     expect(problems).toEqual([]);
   });
@@ -119,7 +130,8 @@ describe("the reference tables in docs/ match the code", () => {
       documented,
       [...readers.keys()],
       (name) => `docs/configuration.md, Configuration: no row for ${name} (read by ${readers.get(name)})`,
-      (name) => `docs/configuration.md, Configuration: row for ${name}, which neither src/config.ts nor a shipped plugin's options.ts reads`,
+      (name) =>
+        `docs/configuration.md, Configuration: row for ${name}, which neither src/config.ts nor a shipped plugin's options.ts reads`,
     );
     expect(problems).toEqual([]);
   });

@@ -24,9 +24,14 @@ async function ok(query: string, variables: Record<string, unknown> = {}) {
 }
 
 const ticket = async (requester: Record<string, unknown>, body: string) =>
-  (await ok(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }`, { i: { subject: "Question", body, requester } })).createTicket;
+  (
+    await ok(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }`, {
+      i: { subject: "Question", body, requester },
+    })
+  ).createTicket;
 const say = async (ticketId: string, body: string, extra: Record<string, unknown> = {}) =>
-  (await ok(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId, body, ...extra } })).addMessage.id as string;
+  (await ok(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId, body, ...extra } })).addMessage
+    .id as string;
 const attach = async (messageId: string, filename: string, contentType: string, content: Buffer | string) =>
   (
     await ok(`mutation($i: AddAttachmentInput!) { addAttachment(input: $i) { id } }`, {
@@ -41,13 +46,17 @@ const contentOf = async (id: string) => {
 };
 const scan = async (args: { email?: string; phone?: string; name?: string }) =>
   (
-    await ok(`query($e: String, $p: String, $n: String) { personalDataScan(email: $e, phone: $p, name: $n) { total unsearchable stores { store matches } } }`, {
-      e: args.email,
-      p: args.phone,
-      n: args.name,
-    })
+    await ok(
+      `query($e: String, $p: String, $n: String) { personalDataScan(email: $e, phone: $p, name: $n) { total unsearchable stores { store matches } } }`,
+      {
+        e: args.email,
+        p: args.phone,
+        n: args.name,
+      },
+    )
   ).personalDataScan;
-const matchesIn = (result: { stores: { store: string; matches: number }[] }, store: string) => result.stores.find((s) => s.store === store)!.matches;
+const matchesIn = (result: { stores: { store: string; matches: number }[] }, store: string) =>
+  result.stores.find((s) => s.store === store)!.matches;
 
 describe("erasure of what others wrote", () => {
   const piet = { name: "Piet Pieters", email: "Piet.P@Example.nl", phone: "+31 6 1234 5678" };
@@ -68,7 +77,12 @@ describe("erasure of what others wrote", () => {
     await say(other.id, "Or try 06-12345678.", { from: "REQUESTER" });
     await say(other.id, "From abroad: 0031612345678. Mail PIET.P@EXAMPLE.NL", { from: "REQUESTER" });
     const greta = await say(other.id, "My list attached.", { from: "REQUESTER" });
-    files.csv = await attach(greta, "neighbours.csv", "text/csv", "name,phone,email\nPiet Pieters,0031 6 12345678,piet.p@example.nl\nAnna Bakker,0612340000,anna@example.nl\n");
+    files.csv = await attach(
+      greta,
+      "neighbours.csv",
+      "text/csv",
+      "name,phone,email\nPiet Pieters,0031 6 12345678,piet.p@example.nl\nAnna Bakker,0612340000,anna@example.nl\n",
+    );
     files.json = await attach(greta, "contact.json", "application/json", JSON.stringify({ who: "neighbour", mail: "PIET.P@EXAMPLE.NL" }));
     files.unrelated = await attach(greta, "unrelated.txt", "text/plain", "Nothing about anyone, phone 0612340000.");
     files.otherPdf = await attach(greta, "photo.pdf", "application/pdf", Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0x01]));
@@ -88,8 +102,12 @@ describe("erasure of what others wrote", () => {
   });
 
   it("redacts them, deletes what cannot be searched on the person's tickets, and the receipt says so", async () => {
-    const filed = await ok(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, { i: { contactId: pietId, type: "ERASURE" } });
-    const done = (await ok(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status receipt } }`, { id: filed.fileDataSubjectRequest.id })).completeDataSubjectRequest;
+    const filed = await ok(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, {
+      i: { contactId: pietId, type: "ERASURE" },
+    });
+    const done = (
+      await ok(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status receipt } }`, { id: filed.fileDataSubjectRequest.id })
+    ).completeDataSubjectRequest;
     expect(done.status).toBe("COMPLETED");
     const { counts, verification, stores } = done.receipt;
     expect(counts).toMatchObject({ bodiesScrubbed: 3, attachmentContentsScrubbed: 3, unsearchableAttachmentsDeleted: 1 });
@@ -99,7 +117,9 @@ describe("erasure of what others wrote", () => {
     expect(stores).toContainEqual(expect.objectContaining({ store: "Attachment.unverified", count: 2 }));
 
     expect(await contentOf(files.agentNotes!)).toMatchObject({ text: "Called [redacted] on [redacted] at 10:00.\nAll fine." });
-    expect((await contentOf(files.csv!))!.text).toBe("name,phone,email\n[redacted],[redacted],[redacted]\nAnna Bakker,0612340000,anna@example.nl\n");
+    expect((await contentOf(files.csv!))!.text).toBe(
+      "name,phone,email\n[redacted],[redacted],[redacted]\nAnna Bakker,0612340000,anna@example.nl\n",
+    );
     expect(JSON.parse((await contentOf(files.json!))!.text)).toEqual({ who: "neighbour", mail: "[redacted]" });
     const notes = await contentOf(files.agentNotes!);
     expect(notes!.size).toBe(Buffer.byteLength(notes!.text));
@@ -109,8 +129,12 @@ describe("erasure of what others wrote", () => {
     expect(await contentOf(files.utf16!)).not.toBeNull();
     expect(await contentOf(files.agentPdf!)).toBeNull();
 
-    const bodies = (await ok(`{ search(query: "type:message", first: 50) { edges { node { result { ... on Message { body } } } } } }`)).search.edges.map((e: any) => e.node.result.body);
-    expect(bodies).toEqual(expect.arrayContaining(["His number is [redacted], I think.", "Or try [redacted].", "From abroad: [redacted]. Mail [redacted]"]));
+    const bodies = (
+      await ok(`{ search(query: "type:message", first: 50) { edges { node { result { ... on Message { body } } } } } }`)
+    ).search.edges.map((e: any) => e.node.result.body);
+    expect(bodies).toEqual(
+      expect.arrayContaining(["His number is [redacted], I think.", "Or try [redacted].", "From abroad: [redacted]. Mail [redacted]"]),
+    );
 
     const after = await scan({ email: "piet.p@example.nl", phone: "+31612345678" });
     expect(after.total).toBe(0);

@@ -16,7 +16,11 @@ beforeAll(async () => {
 afterAll(() => app?.close());
 
 const createTicket = async (subject: string) => {
-  const r = await app.gql(`mutation($s: String!) { createTicket(input: { subject: $s, body: "b", requester: { name: "P" } }) { id } }`, { s: subject }, t.ownerToken);
+  const r = await app.gql(
+    `mutation($s: String!) { createTicket(input: { subject: $s, body: "b", requester: { name: "P" } }) { id } }`,
+    { s: subject },
+    t.ownerToken,
+  );
   expect(r.errors).toBeUndefined();
 };
 
@@ -38,9 +42,15 @@ function recorder(name: string, failures = 0) {
   return { consumer, handled, calls: () => calls };
 }
 
-const cursor = (consumer: string) => app.database.prisma.eventConsumerCursor.findUnique({ where: { consumer_tenantId: { consumer, tenantId: t.id } } });
+const cursor = (consumer: string) =>
+  app.database.prisma.eventConsumerCursor.findUnique({ where: { consumer_tenantId: { consumer, tenantId: t.id } } });
 const ticketCreatedSeqs = async () =>
-  (await app.database.prisma.event.findMany({ where: { tenantId: t.id, type: "TICKET_CREATED", seq: { not: null } }, orderBy: { seq: "asc" } })).map((e) => e.seq!);
+  (
+    await app.database.prisma.event.findMany({
+      where: { tenantId: t.id, type: "TICKET_CREATED", seq: { not: null } },
+      orderBy: { seq: "asc" },
+    })
+  ).map((e) => e.seq!);
 
 describe("event consumers", () => {
   it("retry a failing consumer with backoff, without holding up the others, and hand each event over once", async () => {

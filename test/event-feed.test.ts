@@ -13,8 +13,7 @@ function fixture() {
   const database = {
     prisma: {
       event: {
-        findMany: (args: { where: { seq: { gt: number } } }) =>
-          new Promise((resolve) => reads.push({ after: args.where.seq.gt, resolve })),
+        findMany: (args: { where: { seq: { gt: number } } }) => new Promise((resolve) => reads.push({ after: args.where.seq.gt, resolve })),
       },
       tenant: { findUnique: async () => ({ eventSeq: 0 }) },
     },

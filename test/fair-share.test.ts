@@ -66,7 +66,11 @@ describe("each tenant's share of an instance", () => {
         Array.from({ length: 12 }, (_, i) =>
           i % 4 === 3
             ? app.gql(`mutation { createTicket(input: { subject: "", body: "b", requester: { name: "X" } }) { id } }`, {}, t.ownerToken)
-            : app.gql(`mutation($s: String!) { createTicket(input: { subject: $s, body: "b", requester: { name: "P" } }) { number } }`, { s: `T${i}` }, t.ownerToken),
+            : app.gql(
+                `mutation($s: String!) { createTicket(input: { subject: $s, body: "b", requester: { name: "P" } }) { number } }`,
+                { s: `T${i}` },
+                t.ownerToken,
+              ),
         ),
       );
       expect(results.filter((r) => r.data?.createTicket?.number).length).toBe(9);

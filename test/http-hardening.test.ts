@@ -36,9 +36,9 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => Promise.all([dev?.close(), prod?.close(), open?.close()]));
 
-const post = (app: TestApp, body: BodyInit, headers: Record<string, string> = {}) =>
-  fetch(app.url, { method: "POST", body, headers });
-const errorCode = async (res: Response) => ((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code;
+const post = (app: TestApp, body: BodyInit, headers: Record<string, string> = {}) => fetch(app.url, { method: "POST", body, headers });
+const errorCode = async (res: Response) =>
+  ((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code;
 
 describe("request body limit (MAX_BODY_BYTES)", () => {
   const padded = (bytes: number) => JSON.stringify({ query: "{ __typename }", variables: { pad: "x".repeat(bytes) } });
@@ -63,7 +63,13 @@ describe("request body limit (MAX_BODY_BYTES)", () => {
       let answered = false;
       let written = 0;
       const req = httpRequest(
-        { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+        },
         (res) => {
           answered = true;
           let body = "";
@@ -286,7 +292,9 @@ describe("production mode", () => {
     expect(codes(hiddenEnum)).toEqual(["VALIDATION"]);
     expect(hiddenEnum.errors![0]!.message).not.toMatch(/Did you mean/);
     expect((await open.gql(typo)).errors![0]!.message).toMatch(/Did you mean "totalCount"\?/);
-    expect((await dev.gql(enumTypo, { s: ["OPNE"] }, devTenant.ownerToken)).errors![0]!.message).toMatch(/Did you mean the enum value "OPEN"\?/);
+    expect((await dev.gql(enumTypo, { s: ["OPNE"] }, devTenant.ownerToken)).errors![0]!.message).toMatch(
+      /Did you mean the enum value "OPEN"\?/,
+    );
   });
 });
 
@@ -299,7 +307,11 @@ describe("query limits", () => {
   });
 
   it("refuses more directives than MAX_QUERY_DIRECTIVES", async () => {
-    const r = await prod.gql(`{ __typename @include(if: true) @skip(if: false) a: __typename @include(if: true) }`, {}, prodTenant.ownerToken);
+    const r = await prod.gql(
+      `{ __typename @include(if: true) @skip(if: false) a: __typename @include(if: true) }`,
+      {},
+      prodTenant.ownerToken,
+    );
     expect(codes(r)).toEqual(["QUERY_TOO_COMPLEX"]);
     expect(r.errors![0]!.extensions).toMatchObject({ kind: "DIRECTIVES", actual: 3, max: 2 });
   });
@@ -326,7 +338,13 @@ describe("query limits", () => {
       .flatMap((file) => [...readFileSync(new URL(`../${file}`, import.meta.url), "utf8").matchAll(/```graphql\n([\s\S]*?)```/g)])
       .map((m) => m[1]!)
       .filter((text) => /^\s*(query|mutation|subscription|\{)/.test(text));
-    const introspection = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
+    const introspection = getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+    });
     const codegen = Object.values(operations as Record<string, unknown>)
       .filter((v): v is DocumentNode => (v as DocumentNode | null)?.kind === "Document")
       .map((d) => print(d));
@@ -335,7 +353,10 @@ describe("query limits", () => {
     expect(readme.length).toBeGreaterThan(5);
     for (const text of all) {
       const limitErrors = validate(schema, parse(text, { maxTokens: limits.tokens }), [rule]);
-      expect(limitErrors.map((e) => e.message), text.slice(0, 80)).toEqual([]);
+      expect(
+        limitErrors.map((e) => e.message),
+        text.slice(0, 80),
+      ).toEqual([]);
     }
     // And the rule does measure them: a limit of 1 refuses the introspection query's depth.
     expect(validate(schema, parse(introspection), [queryShapeRule({ ...limits, depth: 1 })])).toHaveLength(1);
@@ -353,7 +374,12 @@ describe("configuration", () => {
   });
 
   it("has safe HTTP defaults in production and open ones in development", () => {
-    expect(loadConfig({ ...base, NODE_ENV: "production" }).http).toEqual({ maxBodyBytes: 1048576, corsOrigins: [], graphiql: false, introspection: false });
+    expect(loadConfig({ ...base, NODE_ENV: "production" }).http).toEqual({
+      maxBodyBytes: 1048576,
+      corsOrigins: [],
+      graphiql: false,
+      introspection: false,
+    });
     expect(loadConfig(base).http).toEqual({ maxBodyBytes: 1048576, corsOrigins: "*", graphiql: true, introspection: true });
   });
 
@@ -364,7 +390,9 @@ describe("configuration", () => {
     ]);
     expect(loadConfig({ ...base, NODE_ENV: "production", CORS_ORIGINS: "*" }).http.corsOrigins).toBe("*");
     expect(() => loadConfig({ ...base, CORS_ORIGINS: "*, https://a.example" })).toThrow(/CORS_ORIGINS.*cannot be combined/);
-    expect(() => loadConfig({ ...base, CORS_ORIGINS: "https://a.example/" })).toThrow(/CORS_ORIGINS: https:\/\/a.example\/: each must be an exact origin/);
+    expect(() => loadConfig({ ...base, CORS_ORIGINS: "https://a.example/" })).toThrow(
+      /CORS_ORIGINS: https:\/\/a.example\/: each must be an exact origin/,
+    );
     expect(() => loadConfig({ ...base, CORS_ORIGINS: "a.example" })).toThrow(/CORS_ORIGINS/);
   });
 });

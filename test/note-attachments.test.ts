@@ -43,8 +43,16 @@ beforeAll(async () => {
   receiverWithNotes = await startReceiver();
   receiverWithout = await startReceiver();
 
-  const keyWith = await app.gql(`mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`, { i: { name: "with notes", scopes: ["TICKETS_READ", "NOTES_READ"] } }, t.ownerToken);
-  const keyWithout = await app.gql(`mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`, { i: { name: "without notes", scopes: ["TICKETS_READ"] } }, t.ownerToken);
+  const keyWith = await app.gql(
+    `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`,
+    { i: { name: "with notes", scopes: ["TICKETS_READ", "NOTES_READ"] } },
+    t.ownerToken,
+  );
+  const keyWithout = await app.gql(
+    `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`,
+    { i: { name: "without notes", scopes: ["TICKETS_READ"] } },
+    t.ownerToken,
+  );
   callers.withNotes = keyWith.data.createApiKey.secret;
   callers.withoutNotes = keyWithout.data.createApiKey.secret;
   for (const [receiver, key] of [
@@ -65,7 +73,13 @@ beforeAll(async () => {
   );
   ticketId = created.createTicket.id;
   contactId = created.createTicket.requester.id;
-  noteId = (await ok(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId, body: `Internal ${NOTE_WORD}, see file`, internal: true } }, t.ownerToken)).addMessage.id;
+  noteId = (
+    await ok(
+      `mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`,
+      { i: { ticketId, body: `Internal ${NOTE_WORD}, see file`, internal: true } },
+      t.ownerToken,
+    )
+  ).addMessage.id;
   attachmentId = (
     await ok(
       `mutation($i: AddAttachmentInput!) { addAttachment(input: $i) { id } }`,
@@ -74,8 +88,16 @@ beforeAll(async () => {
     )
   ).addAttachment.id;
   // A public reply after the file exists: its webhook payload lists the ticket's messages with their files.
-  replyId = (await ok(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId, body: "We are looking into it." } }, t.ownerToken)).addMessage.id;
-  callers.contact = (await ok(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: contactId }, t.ownerToken)).issuePortalToken.token;
+  replyId = (
+    await ok(
+      `mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`,
+      { i: { ticketId, body: "We are looking into it." } },
+      t.ownerToken,
+    )
+  ).addMessage.id;
+  callers.contact = (
+    await ok(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: contactId }, t.ownerToken)
+  ).issuePortalToken.token;
 });
 
 afterAll(async () => {
@@ -86,13 +108,22 @@ afterAll(async () => {
 
 /** Every GraphQL path to a file, as each caller reads it. */
 const PATHS: Record<string, { query: string; variables: () => Record<string, unknown> }> = {
-  "node(id:) of the attachment": { query: `query($id: ID!) { node(id: $id) { id ... on Attachment { filename contentBase64 } } }`, variables: () => ({ id: attachmentId }) },
-  "node(id:) of the note": { query: `query($id: ID!) { node(id: $id) { ... on Message { attachments { filename contentBase64 } } } }`, variables: () => ({ id: noteId }) },
+  "node(id:) of the attachment": {
+    query: `query($id: ID!) { node(id: $id) { id ... on Attachment { filename contentBase64 } } }`,
+    variables: () => ({ id: attachmentId }),
+  },
+  "node(id:) of the note": {
+    query: `query($id: ID!) { node(id: $id) { ... on Message { attachments { filename contentBase64 } } } }`,
+    variables: () => ({ id: noteId }),
+  },
   "ticket messages": {
     query: `query($id: ID!) { ticket(id: $id) { messages { totalCount edges { node { attachments { filename contentBase64 } } } } lastMessage { attachments { filename } } } }`,
     variables: () => ({ id: ticketId }),
   },
-  "tickets list": { query: `{ tickets(first: 10) { edges { node { messages { edges { node { attachments { filename contentBase64 } } } } } } } }`, variables: () => ({}) },
+  "tickets list": {
+    query: `{ tickets(first: 10) { edges { node { messages { edges { node { attachments { filename contentBase64 } } } } } } } }`,
+    variables: () => ({}),
+  },
   search: {
     query: `query($q: String!) { search(query: $q, first: 5) { totalCount edges { node { result { ... on Message { attachments { filename contentBase64 } } ... on Ticket { messages(first: 10) { edges { node { attachments { filename } } } } } } } } } }`,
     variables: () => ({ q: NOTE_WORD }),
@@ -129,7 +160,11 @@ describe("a note's attachment", () => {
 
   it("is in the webhook payloads of a key with notes:read only", async () => {
     const forReply = (r: Receiver) => r.received.find((w) => w.json?.data?.message?.id === replyId);
-    await until(() => forReply(receiverWithNotes) !== undefined && forReply(receiverWithout) !== undefined, 10_000, "the reply's deliveries");
+    await until(
+      () => forReply(receiverWithNotes) !== undefined && forReply(receiverWithout) !== undefined,
+      10_000,
+      "the reply's deliveries",
+    );
     expect(leaks(forReply(receiverWithNotes)!.json)).toBe(true);
     expect(leaks(forReply(receiverWithout)!.json)).toBe(false);
     // The note's own event is never queued for the key without notes:read.
@@ -138,8 +173,16 @@ describe("a note's attachment", () => {
 
   it("is not in the person's data export", async () => {
     const FIELDS = `id receipt export { url }`;
-    const filed = await ok(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { ${FIELDS} } }`, { i: { contactId, type: "ACCESS" } }, t.ownerToken);
-    const done = await ok(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { ${FIELDS} } }`, { id: filed.fileDataSubjectRequest.id }, t.ownerToken);
+    const filed = await ok(
+      `mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { ${FIELDS} } }`,
+      { i: { contactId, type: "ACCESS" } },
+      t.ownerToken,
+    );
+    const done = await ok(
+      `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { ${FIELDS} } }`,
+      { id: filed.fileDataSubjectRequest.id },
+      t.ownerToken,
+    );
     const exported = await (await fetch(done.completeDataSubjectRequest.export.url)).json();
     // The export works and holds the public conversation, but not the note's file.
     expect(JSON.stringify(exported)).toContain("We are looking into it.");

@@ -81,7 +81,9 @@ describe("/metrics", () => {
     const text = await scrape();
     expect(sample(text, 'deskgraph_graphql_requests_total{operation_type="query",operation_name="TicketCount",status="200"}')).toBe(1);
     expect(sample(text, 'deskgraph_graphql_request_duration_seconds_count{operation_type="query",operation_name="TicketCount"}')).toBe(1);
-    expect(sample(text, 'deskgraph_graphql_request_duration_seconds_count{operation_type="query",operation_name="anonymous"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'deskgraph_graphql_request_duration_seconds_count{operation_type="query",operation_name="anonymous"}'),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'deskgraph_graphql_errors_total{code="UNAUTHENTICATED"}')).toBeGreaterThanOrEqual(1);
     // No query text and no tenant in any label.
     expect(text).not.toContain("totalCount");
@@ -96,16 +98,22 @@ describe("/metrics", () => {
       retryAttempts: 0,
       lazy: false,
     });
-    const open = 'deskgraph_subscriptions_active';
+    const open = "deskgraph_subscriptions_active";
     const connections = "deskgraph_websocket_connections";
     try {
       const answer = await new Promise<any>((resolve, reject) => {
         let last: any;
-        client.subscribe({ query: "query SocketCount { tickets(first: 1) { totalCount } }" }, { next: (r) => (last = r), error: reject, complete: () => resolve(last) });
+        client.subscribe(
+          { query: "query SocketCount { tickets(first: 1) { totalCount } }" },
+          { next: (r) => (last = r), error: reject, complete: () => resolve(last) },
+        );
       });
       expect(answer.data.tickets.totalCount).toBeTypeOf("number");
       let received = 0;
-      const stop = client.subscribe({ query: "subscription Watch { ticketEvents { type } }" }, { next: () => received++, error: () => {}, complete: () => {} });
+      const stop = client.subscribe(
+        { query: "subscription Watch { ticketEvents { type } }" },
+        { next: () => received++, error: () => {}, complete: () => {} },
+      );
       await until(async () => sample(await scrape(), open) === 1, 20_000, "the subscription to be counted");
       const text = await scrape();
       expect(sample(text, connections)).toBe(1);
@@ -114,15 +122,22 @@ describe("/metrics", () => {
       stop();
       await until(async () => sample(await scrape(), open) === 0, 20_000, "the completed subscription to be uncounted");
       // A socket that closes with a subscription still open leaves no count behind.
-      client.subscribe({ query: "subscription Again { ticketEvents { type } }" }, { next: () => received++, error: () => {}, complete: () => {} });
+      client.subscribe(
+        { query: "subscription Again { ticketEvents { type } }" },
+        { next: () => received++, error: () => {}, complete: () => {} },
+      );
       await until(async () => sample(await scrape(), open) === 1, 20_000, "the second subscription to be counted");
     } finally {
       await client.dispose();
     }
-    await until(async () => {
-      const text = await scrape();
-      return sample(text, open) === 0 && sample(text, connections) === 0;
-    }, 20_000, "the closed socket to be uncounted");
+    await until(
+      async () => {
+        const text = await scrape();
+        return sample(text, open) === 0 && sample(text, connections) === 0;
+      },
+      20_000,
+      "the closed socket to be uncounted",
+    );
   });
 
   it("reports queue depths, sequencer lag, the database and process metrics", async () => {

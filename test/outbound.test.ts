@@ -9,11 +9,13 @@ import { AddressNotAllowed, OutboundGuard, type Resolve } from "../src/outbound/
 import { REFUSED_URLS } from "./support/refused-addresses.js";
 
 /** A resolver answering from a table, so that names can point anywhere without DNS. */
-const fakeDns = (table: Record<string, string[] | (() => string[])>): Resolve => async (host) => {
-  const entry = table[host];
-  if (!entry) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
-  return typeof entry === "function" ? entry() : entry;
-};
+const fakeDns =
+  (table: Record<string, string[] | (() => string[])>): Resolve =>
+  async (host) => {
+    const entry = table[host];
+    if (!entry) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+    return typeof entry === "function" ? entry() : entry;
+  };
 
 describe("addresses", () => {
   it("refuses every address of the table, whatever its spelling", async () => {
@@ -24,7 +26,15 @@ describe("addresses", () => {
   });
 
   it("lets public addresses through, also inside IPv4-carrying IPv6 forms", () => {
-    for (const address of ["8.8.8.8", "1.1.1.1", "2a00:1450:4001::1", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"]) {
+    for (const address of [
+      "8.8.8.8",
+      "1.1.1.1",
+      "2a00:1450:4001::1",
+      "2606:4700::1111",
+      "::ffff:8.8.8.8",
+      "64:ff9b::808:808",
+      "2002:808:808::1",
+    ]) {
       expect(refusalOf(address), address).toBeNull();
     }
   });
@@ -88,7 +98,9 @@ describe("connections", () => {
     const guard = new OutboundGuard([], fakeDns({ "rebind.example": () => (answers++ === 0 ? ["93.184.215.14"] : ["127.0.0.1"]) }));
     await expect(guard.resolve("rebind.example")).resolves.toEqual(["93.184.215.14"]);
     const before = requests;
-    await expect(get(`http://rebind.example:${port}/`, guard.httpAgent())).rejects.toThrow("rebind.example resolves to 127.0.0.1, a loopback address: not allowed for outbound calls");
+    await expect(get(`http://rebind.example:${port}/`, guard.httpAgent())).rejects.toThrow(
+      "rebind.example resolves to 127.0.0.1, a loopback address: not allowed for outbound calls",
+    );
     expect(requests).toBe(before);
   });
 
@@ -98,7 +110,11 @@ describe("connections", () => {
     for (const url of [`http://127.0.0.1:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`]) {
       await expect(get(url, guard.httpAgent()), url).rejects.toBeInstanceOf(AddressNotAllowed);
     }
-    await expect(new Promise((resolve, reject) => http.get({ socketPath: "/var/run/docker.sock", path: "/", agent: guard.httpAgent() }, resolve).on("error", reject))).rejects.toBeInstanceOf(AddressNotAllowed);
+    await expect(
+      new Promise((resolve, reject) =>
+        http.get({ socketPath: "/var/run/docker.sock", path: "/", agent: guard.httpAgent() }, resolve).on("error", reject),
+      ),
+    ).rejects.toBeInstanceOf(AddressNotAllowed);
     expect(requests).toBe(before);
   });
 
@@ -126,7 +142,9 @@ describe("OUTBOUND_ALLOW_PRIVATE", () => {
   it("stops the server on an entry that is not an address or CIDR, and on the old WEBHOOKS_ALLOW_PRIVATE", () => {
     for (const bad of ["localhost", "127.0.0.1/33", "10.0.0.0/8/1", "::1/129", "2130706433", "127.0.0.1/x"]) {
       expect(() => load({ OUTBOUND_ALLOW_PRIVATE: bad }), bad).toThrow(ConfigError);
-      expect(() => load({ OUTBOUND_ALLOW_PRIVATE: bad }), bad).toThrow(/OUTBOUND_ALLOW_PRIVATE: ".*" is not an IPv4 or IPv6 address or CIDR/);
+      expect(() => load({ OUTBOUND_ALLOW_PRIVATE: bad }), bad).toThrow(
+        /OUTBOUND_ALLOW_PRIVATE: ".*" is not an IPv4 or IPv6 address or CIDR/,
+      );
     }
     expect(() => load({ WEBHOOKS_ALLOW_PRIVATE: "true" })).toThrow(/WEBHOOKS_ALLOW_PRIVATE: replaced by OUTBOUND_ALLOW_PRIVATE/);
   });

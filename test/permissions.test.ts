@@ -20,14 +20,28 @@ beforeAll(async () => {
   t = await app.tenant();
   const created = await app.gql(
     `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }`,
-    { i: { subject: "Refund please", body: "public question", requester: { name: "Ada Lovelace", email: "ada@example.com", phone: "+44 20 7946 0958" } } },
+    {
+      i: {
+        subject: "Refund please",
+        body: "public question",
+        requester: { name: "Ada Lovelace", email: "ada@example.com", phone: "+44 20 7946 0958" },
+      },
+    },
     t.ownerToken,
   );
   const ticket = created.data.createTicket;
   const note = await app.gql(ADD, { i: { ticketId: ticket.id, body: "secret note: customer is a VIP", internal: true } }, t.ownerToken);
   const agent = await app.agent(t, "AGENT");
-  await app.gql(`mutation($id: ID!, $a: ID!) { updateTicket(id: $id, input: { assigneeId: $a }) { id } }`, { id: ticket.id, a: agent.id }, t.ownerToken);
-  const key = await app.gql(`mutation { createApiKey(input: { name: "victim", scopes: [TICKETS_READ] }) { apiKey { id } } }`, {}, t.ownerToken);
+  await app.gql(
+    `mutation($id: ID!, $a: ID!) { updateTicket(id: $id, input: { assigneeId: $a }) { id } }`,
+    { id: ticket.id, a: agent.id },
+    t.ownerToken,
+  );
+  const key = await app.gql(
+    `mutation { createApiKey(input: { name: "victim", scopes: [TICKETS_READ] }) { apiKey { id } } }`,
+    {},
+    t.ownerToken,
+  );
   const other = await app.gql(`mutation { createContact(input: { name: "Bob" }) { id } }`, {}, t.ownerToken);
   ids = {
     ticket: ticket.id,
@@ -43,7 +57,11 @@ afterAll(() => app?.close());
 /** An open RESTRICTION request for the ticket's requester: completing it would show as `restricted` in the snapshot. */
 let requestId = "";
 beforeAll(async () => {
-  const r = await app.gql(`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: RESTRICTION }) { id } }`, { c: ids.contact }, t.ownerToken);
+  const r = await app.gql(
+    `mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: RESTRICTION }) { id } }`,
+    { c: ids.contact },
+    t.ownerToken,
+  );
   requestId = r.data.fileDataSubjectRequest.id;
 });
 
@@ -52,7 +70,15 @@ const webhook = { endpoint: "", delivery: "" };
 beforeAll(async () => {
   const raw = (id: string) => Buffer.from(id, "base64").toString().split(":")[1]!;
   const endpoint = await app.database.prisma.webhookEndpoint.create({
-    data: { tenantId: t.id, url: "http://127.0.0.1:9/hook", eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: raw(ids.apiKey), secrets: [], enabled: false },
+    data: {
+      tenantId: t.id,
+      url: "http://127.0.0.1:9/hook",
+      eventTypes: ["TICKET_CREATED"],
+      selection: "seq",
+      apiKeyId: raw(ids.apiKey),
+      secrets: [],
+      enabled: false,
+    },
   });
   const delivery = await app.database.prisma.webhookDelivery.create({
     data: { tenantId: t.id, endpointId: endpoint.id, eventSeq: 1, eventType: "TICKET_CREATED", status: "FAILED", attempts: 1 },
@@ -85,7 +111,10 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   addNote: [ADD, { i: { ticketId: ids.ticket, body: "a note", internal: true } }],
   createContact: [`mutation { createContact(input: { name: "New Person" }) { id } }`, {}],
   updateContact: [`mutation($id: ID!) { updateContact(id: $id, input: { name: "Renamed" }) { id } }`, { id: ids.contact }],
-  mergeContacts: [`mutation($s: ID!, $t: ID!) { mergeContacts(sourceId: $s, targetId: $t) { id } }`, { s: ids.otherContact, t: ids.contact }],
+  mergeContacts: [
+    `mutation($s: ID!, $t: ID!) { mergeContacts(sourceId: $s, targetId: $t) { id } }`,
+    { s: ids.otherContact, t: ids.contact },
+  ],
   createOrganization: [`mutation { createOrganization(input: { name: "Initech" }) { id } }`, {}],
   inviteAgent: [`mutation { inviteAgent(input: { email: "new@example.com", name: "New" }) { invitationToken } }`, {}],
   createApiKey: [`mutation { createApiKey(input: { name: "k", scopes: [TICKETS_READ] }) { secret } }`, {}],
@@ -95,11 +124,17 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   enableAgent: [`mutation($id: ID!) { enableAgent(id: $id) { id } }`, { id: ids.agent }],
   grantConsent: [`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: ids.contact }],
   withdrawConsent: [`mutation($c: ID!) { withdrawConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: ids.contact }],
-  objectToProcessing: [`mutation($c: ID!) { objectToProcessing(input: { contactId: $c, purpose: "analytics" }) { id } }`, { c: ids.contact }],
+  objectToProcessing: [
+    `mutation($c: ID!) { objectToProcessing(input: { contactId: $c, purpose: "analytics" }) { id } }`,
+    { c: ids.contact },
+  ],
   withdrawObjection: [`mutation($c: ID!) { withdrawObjection(input: { contactId: $c, purpose: "analytics" }) { id } }`, { c: ids.contact }],
   issuePortalToken: [`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: ids.contact }],
   revokePortalTokens: [`mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c: ids.contact }],
-  configurePlugin: [`mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:1" }]) { id } }`, {}],
+  configurePlugin: [
+    `mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:1" }]) { id } }`,
+    {},
+  ],
   enablePlugin: [`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`, {}],
   disablePlugin: [`mutation { disablePlugin(id: "test-echo") { id } }`, {}],
   setRetentionRule: [`mutation { setRetentionRule(target: SOLVED_TICKET_MESSAGES, keepDays: 1, action: DELETE) { target } }`, {}],
@@ -121,11 +156,17 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
     `mutation($k: ID!) { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook", eventTypes: [TICKET_CREATED], selection: "seq", apiKeyId: $k }) { secret } }`,
     { k: ids.apiKey },
   ],
-  updateWebhookEndpoint: [`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { selection: "type" }) { id } }`, { id: webhook.endpoint }],
+  updateWebhookEndpoint: [
+    `mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { selection: "type" }) { id } }`,
+    { id: webhook.endpoint },
+  ],
   deleteWebhookEndpoint: [`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: webhook.endpoint }],
   rotateWebhookSecret: [`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: webhook.endpoint }],
   resendWebhookDelivery: [`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: webhook.delivery }],
-  fileDataSubjectRequest: [`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ACCESS }) { id } }`, { c: ids.contact }],
+  fileDataSubjectRequest: [
+    `mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ACCESS }) { id } }`,
+    { c: ids.contact },
+  ],
   extendDataSubjectRequest: [`mutation($id: ID!) { extendDataSubjectRequest(id: $id, reason: "busy") { id } }`, { id: requestId }],
   refuseDataSubjectRequest: [`mutation($id: ID!) { refuseDataSubjectRequest(id: $id, reason: "no") { id } }`, { id: requestId }],
   completeDataSubjectRequest: [`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id } }`, { id: requestId }],
@@ -150,7 +191,25 @@ const OPERATOR_QUERIES = [
 ];
 
 /** Managing people, keys and privacy: OWNER and ADMIN only, never a key. */
-const MANAGE = ["inviteAgent", "createApiKey", "revokeApiKey", "updateAgentRole", "disableAgent", "enableAgent", "restrictProcessing", "liftRestriction", "placeLegalHold", "releaseLegalHold", "setRetentionRule", "removeRetentionRule", "publishPolicyVersion", "fileDataSubjectRequest", "extendDataSubjectRequest", "refuseDataSubjectRequest", "completeDataSubjectRequest"];
+const MANAGE = [
+  "inviteAgent",
+  "createApiKey",
+  "revokeApiKey",
+  "updateAgentRole",
+  "disableAgent",
+  "enableAgent",
+  "restrictProcessing",
+  "liftRestriction",
+  "placeLegalHold",
+  "releaseLegalHold",
+  "setRetentionRule",
+  "removeRetentionRule",
+  "publishPolicyVersion",
+  "fileDataSubjectRequest",
+  "extendDataSubjectRequest",
+  "refuseDataSubjectRequest",
+  "completeDataSubjectRequest",
+];
 // Webhooks send the tenant's data out under an API key's permissions: managed like the keys.
 MANAGE.push("createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret", "resendWebhookDelivery");
 // Buying, changing and cancelling the subscription: billing:manage, OWNER and ADMIN only.
@@ -207,7 +266,15 @@ describe("operator API", () => {
       ADMIN: (await app.agent(t, "ADMIN")).token,
       AGENT: (await app.agent(t, "AGENT")).token,
       VIEWER: (await app.agent(t, "VIEWER")).token,
-      "API key": await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "NOTES_READ", "NOTES_WRITE", "CONTACTS_READ", "CONTACTS_WRITE", "AGENTS_READ"]),
+      "API key": await app.apiKey(t, [
+        "TICKETS_READ",
+        "TICKETS_WRITE",
+        "NOTES_READ",
+        "NOTES_WRITE",
+        "CONTACTS_READ",
+        "CONTACTS_WRITE",
+        "AGENTS_READ",
+      ]),
       "portal contact": portal.data.issuePortalToken.token,
     };
     const tenantsBefore = await app.database.prisma.tenant.findMany({ select: { slug: true, closedAt: true }, orderBy: { slug: "asc" } });
@@ -219,7 +286,9 @@ describe("operator API", () => {
       }
       await expectForbidden(OPERATOR_MUTATIONS, token);
     }
-    expect(await app.database.prisma.tenant.findMany({ select: { slug: true, closedAt: true }, orderBy: { slug: "asc" } })).toEqual(tenantsBefore);
+    expect(await app.database.prisma.tenant.findMany({ select: { slug: true, closedAt: true }, orderBy: { slug: "asc" } })).toEqual(
+      tenantsBefore,
+    );
   });
 });
 
@@ -266,7 +335,9 @@ describe("internal notes", () => {
     expect(codes(await app.gql(ADD, { i: { ticketId: ids.ticket, body: "reply" } }, notesOnly))).toEqual(["FORBIDDEN"]);
     expect(await count()).toBe(before);
 
-    expect((await app.gql(ADD, { i: { ticketId: ids.ticket, body: "note", internal: true } }, notesOnly)).data.addMessage.internal).toBe(true);
+    expect((await app.gql(ADD, { i: { ticketId: ids.ticket, body: "note", internal: true } }, notesOnly)).data.addMessage.internal).toBe(
+      true,
+    );
     expect((await app.gql(ADD, { i: { ticketId: ids.ticket, body: "reply" } }, repliesOnly)).data.addMessage.internal).toBe(false);
     expect(await count()).toBe(before + 2);
   });
@@ -279,7 +350,11 @@ describe("personal data of contacts and agents", () => {
     const key = await app.apiKey(t, ["TICKETS_READ"]);
     const r = await app.gql(TICKETS, {}, key);
     const node = r.data.tickets.edges[0].node;
-    expect(node).toEqual({ subject: "Refund please", requester: { name: "Ada Lovelace", email: null, phone: null }, assignee: { name: "AGENT person", email: null } });
+    expect(node).toEqual({
+      subject: "Refund please",
+      requester: { name: "Ada Lovelace", email: null, phone: null },
+      assignee: { name: "AGENT person", email: null },
+    });
     const denied = r.errors!.map((e) => [e.extensions!.code, e.path!.slice(-2).join(".")]);
     expect(denied).toEqual([
       ["FORBIDDEN", "requester.email"],
@@ -327,22 +402,42 @@ describe("tickets", () => {
     expect(codes(viaContact)).toEqual(["FORBIDDEN"]);
     expect(JSON.stringify(viaContact)).not.toContain("Refund please");
     // Contacts themselves are readable with this key.
-    expect((await app.gql(`query($id: ID!) { contact(id: $id) { email } }`, { id: ids.contact }, key)).data.contact.email).toBe("ada@example.com");
+    expect((await app.gql(`query($id: ID!) { contact(id: $id) { email } }`, { id: ids.contact }, key)).data.contact.email).toBe(
+      "ada@example.com",
+    );
   });
 });
 
 describe("API key scopes", () => {
   it("offer exactly the API key scopes, never agents:manage", async () => {
     const r = await app.gql(`{ __type(name: "ApiScope") { enumValues { name } } }`, {}, t.ownerToken);
-    expect(r.data.__type.enumValues.map((v: any) => v.name).sort()).toEqual(
-      ["AGENTS_READ", "CONTACTS_READ", "CONTACTS_WRITE", "NOTES_READ", "NOTES_WRITE", "TICKETS_READ", "TICKETS_WRITE"],
+    expect(r.data.__type.enumValues.map((v: any) => v.name).sort()).toEqual([
+      "AGENTS_READ",
+      "CONTACTS_READ",
+      "CONTACTS_WRITE",
+      "NOTES_READ",
+      "NOTES_WRITE",
+      "TICKETS_READ",
+      "TICKETS_WRITE",
+    ]);
+    const manage = await app.gql(
+      `mutation($s: [ApiScope!]!) { createApiKey(input: { name: "k", scopes: $s }) { secret } }`,
+      { s: ["AGENTS_MANAGE"] },
+      t.ownerToken,
     );
-    const manage = await app.gql(`mutation($s: [ApiScope!]!) { createApiKey(input: { name: "k", scopes: $s }) { secret } }`, { s: ["AGENTS_MANAGE"] }, t.ownerToken);
     expect(codes(manage)).toEqual(["VALIDATION"]);
   });
 
   it("a key with every scope still cannot manage agents, keys or privacy holds", async () => {
-    const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "NOTES_READ", "NOTES_WRITE", "CONTACTS_READ", "CONTACTS_WRITE", "AGENTS_READ"]);
+    const key = await app.apiKey(t, [
+      "TICKETS_READ",
+      "TICKETS_WRITE",
+      "NOTES_READ",
+      "NOTES_WRITE",
+      "CONTACTS_READ",
+      "CONTACTS_WRITE",
+      "AGENTS_READ",
+    ]);
     const me = await app.gql(`{ viewer { permissions } }`, {}, key);
     expect(me.data.viewer.permissions).toHaveLength(7);
     expect(me.data.viewer.permissions).not.toContain("agents:manage");

@@ -12,7 +12,8 @@ import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js
 
 /** A manifest as graphql-codegen's client preset writes it (persisted-documents.json): { hash: document }. */
 const TICKET_COUNT = "query TicketCount { tickets(first: 1) { totalCount } }";
-const SIGN_IN = "mutation SignIn($tenant: String!, $email: String!, $password: String!) { signIn(tenant: $tenant, email: $email, password: $password) { token } }";
+const SIGN_IN =
+  "mutation SignIn($tenant: String!, $email: String!, $password: String!) { signIn(tenant: $tenant, email: $email, password: $password) { token } }";
 const hash = (document: string) => createHash("sha256").update(document).digest("hex");
 const ID = hash(TICKET_COUNT);
 const dir = mkdtempSync(path.join(tmpdir(), "deskgraph-persisted-"));
@@ -112,7 +113,10 @@ describe("PERSISTED_OPERATIONS=require", () => {
       const result = (query: string, extensions?: Record<string, unknown>) =>
         new Promise<any>((resolve, reject) => {
           let last: any;
-          client.subscribe({ query, extensions }, { next: (r) => (last = r), error: (e) => resolve({ errors: Array.isArray(e) ? e : [e] }), complete: () => resolve(last) });
+          client.subscribe(
+            { query, extensions },
+            { next: (r) => (last = r), error: (e) => resolve({ errors: Array.isArray(e) ? e : [e] }), complete: () => resolve(last) },
+          );
           setTimeout(() => reject(new Error("no answer")), 20_000).unref();
         });
       const refused = await result(`{ tickets(first: 1) { totalCount } }`);

@@ -42,14 +42,22 @@ describe("the registry and the schema's @personal marks", () => {
     ]);
     // Declared, but pointing at a receipt line and a scan that do not exist: caught as well.
     const pretending = { ...before, columns: attachment.columns };
-    expect(coverageProblems(STORES.map((s) => (s === attachment ? pretending : s)), marked, referencing)).toEqual([
+    expect(
+      coverageProblems(
+        STORES.map((s) => (s === attachment ? pretending : s)),
+        marked,
+        referencing,
+      ),
+    ).toEqual([
       `Attachment.content: erased by "Attachment.content", which is not a receipt line of the store`,
       `Attachment.content: scanned as "Attachment.content", which is not a scan of the store`,
     ]);
   });
 
   it("catches a new model that points at a contact, and a store whose categories drift from its marks", () => {
-    expect(coverageProblems(STORES, marked, [...referencing, "Survey"])).toEqual(["Survey: its rows belong to a contact, but it has no store in src/privacy/stores/"]);
+    expect(coverageProblems(STORES, marked, [...referencing, "Survey"])).toEqual([
+      "Survey: its rows belong to a contact, but it has no store in src/privacy/stores/",
+    ]);
     const ticket = storeOf("Ticket")!;
     const drifted = STORES.map((s) => (s === ticket ? { ...ticket, categories: ["user.name" as const] } : s));
     expect(coverageProblems(drifted, marked, referencing)).toEqual([
@@ -88,9 +96,11 @@ describe("every store, for one person", () => {
     return r.data;
   }
   const ticket = async (requester: Record<string, unknown>, subject: string, body: string) =>
-    (await ok(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }`, { i: { subject, body, requester } })).createTicket;
+    (await ok(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }`, { i: { subject, body, requester } }))
+      .createTicket;
   const say = async (ticketId: string, body: string, extra: Record<string, unknown> = {}) =>
-    (await ok(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId, body, ...extra } })).addMessage.id as string;
+    (await ok(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId, body, ...extra } })).addMessage
+      .id as string;
   const attach = (messageId: string, filename: string, text: string) =>
     ok(`mutation($i: AddAttachmentInput!) { addAttachment(input: $i) { id } }`, {
       i: { messageId, filename, contentType: "text/plain", contentBase64: Buffer.from(text).toString("base64") },
@@ -98,7 +108,8 @@ describe("every store, for one person", () => {
   const delegate = (model: string) => (app.database.forTenant(t.id) as any)[model[0]!.toLowerCase() + model.slice(1)];
   const fileAndComplete = async (input: Record<string, unknown>) => {
     const filed = await ok(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, { i: input });
-    return (await ok(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`, { id: filed.fileDataSubjectRequest.id })).completeDataSubjectRequest;
+    return (await ok(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`, { id: filed.fileDataSubjectRequest.id }))
+      .completeDataSubjectRequest;
   };
 
   beforeAll(async () => {
@@ -125,7 +136,16 @@ describe("every store, for one person", () => {
     // Reads of their data are in the audit log; a call to an integration about them is recorded by the gateway.
     await ok(`query($c: ID!) { contact(id: $c) { email phone } }`, { c: contactId });
     await app.database.forTenant(t.id).pluginCall.create({
-      data: { tenantId: t.id, pluginId: "test-echo", operation: "suggest", purpose: "ai.assistance", categories: ["user.content.message"], subjectIds: [rawId(contactId)], outcome: "OK", durationMs: 1 },
+      data: {
+        tenantId: t.id,
+        pluginId: "test-echo",
+        operation: "suggest",
+        purpose: "ai.assistance",
+        categories: ["user.content.message"],
+        subjectIds: [rawId(contactId)],
+        outcome: "OK",
+        durationMs: 1,
+      },
     });
     await app.sequenced(t);
 
@@ -154,7 +174,8 @@ describe("every store, for one person", () => {
   it("erases: each marked column's receipt line handled rows, and the scan finds nothing", () => {
     const count = Object.fromEntries(receipt.stores.map((l) => [l.store, l.count]));
     for (const s of STORES) {
-      for (const [column, handling] of Object.entries(s.columns)) expect(count[handling.erasedBy], `${s.model}.${column}`).toBeGreaterThan(0);
+      for (const [column, handling] of Object.entries(s.columns))
+        expect(count[handling.erasedBy], `${s.model}.${column}`).toBeGreaterThan(0);
     }
     expect(receipt.verification).toMatchObject({ leftovers: 0, unverifiable: 0, namesakes: 0 });
     expect(Object.keys(receipt.verification.byStore)).toEqual(STORES.flatMap((s) => s.scan.map((p) => p.store)));
@@ -162,7 +183,8 @@ describe("every store, for one person", () => {
 
   it("leaves no identifier in any marked column of any row of the tenant", async () => {
     const matcher = matcherFor(ids)!;
-    const asText = (v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString("utf8") : typeof v === "string" ? v : JSON.stringify(v));
+    const asText = (v: unknown) =>
+      v instanceof Uint8Array ? Buffer.from(v).toString("utf8") : typeof v === "string" ? v : JSON.stringify(v);
     const found: string[] = [];
     for (const m of marked) {
       const rows: Record<string, unknown>[] = await delegate(m.model).findMany({ select: { [m.column]: true } });

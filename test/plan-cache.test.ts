@@ -11,7 +11,11 @@ const CREATE = `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id 
 beforeAll(async () => {
   app = await startApp({ EVENT_POLL_MS: "600000" });
   t = await app.tenant();
-  await app.gql(CREATE, { i: { subject: "First", body: "b", requester: { name: "Ann", email: "ann@example.com" }, tags: ["a"] } }, t.ownerToken);
+  await app.gql(
+    CREATE,
+    { i: { subject: "First", body: "b", requester: { name: "Ann", email: "ann@example.com" }, tags: ["a"] } },
+    t.ownerToken,
+  );
 });
 afterAll(() => app?.close());
 
@@ -28,7 +32,11 @@ describe("query plans of reads", () => {
     expect(after.reused - before.reused).toBeGreaterThanOrEqual(2);
 
     // A cached plan holds no rows: a ticket created since is on the next page, the new tag too.
-    await app.gql(CREATE, { i: { subject: "Second", body: "c", requester: { name: "Bo", email: "bo@example.com" }, tags: ["b"] } }, t.ownerToken);
+    await app.gql(
+      CREATE,
+      { i: { subject: "Second", body: "c", requester: { name: "Bo", email: "bo@example.com" }, tags: ["b"] } },
+      t.ownerToken,
+    );
     const later = await app.gql(PAGE, {}, t.ownerToken);
     expect(later.data.tickets.totalCount).toBe(2);
     expect(later.data.tickets.edges.map((e: any) => [e.node.subject, e.node.requester.name, e.node.tags[0].name]).sort()).toEqual([

@@ -28,18 +28,38 @@ let contactId: string;
 
 const PLUGIN = `{ plugin(id: "test-echo") { enabled transfer settings { key secret isSet value } acceptance { acceptedBy { id } manifestVersion locations dataCategories } } }`;
 const configure = (token: string, settings: { key: string; value: string | null }[]) =>
-  app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "test-echo", settings: $s) { settings { key isSet value } } }`, { s: settings }, token);
+  app.gql(
+    `mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "test-echo", settings: $s) { settings { key isSet value } } }`,
+    { s: settings },
+    token,
+  );
 const enable = (token: string, acceptTransfer?: boolean) =>
   app.gql(`mutation($a: Boolean) { enablePlugin(id: "test-echo", acceptTransfer: $a) { enabled transfer } }`, { a: acceptTransfer }, token);
-const reply = (body: string) => app.gql(`mutation($id: ID!, $b: String!) { addMessage(input: { ticketId: $id, body: $b }) { id } }`, { id: ticketId, b: body }, t.ownerToken);
-const calls = async () => (await app.gql(`{ pluginCalls(first: 50) { edges { node { operation purpose categories subjectIds outcome errorCode } } } }`, {}, t.ownerToken)).data.pluginCalls.edges.map((e: any) => e.node);
+const reply = (body: string) =>
+  app.gql(
+    `mutation($id: ID!, $b: String!) { addMessage(input: { ticketId: $id, body: $b }) { id } }`,
+    { id: ticketId, b: body },
+    t.ownerToken,
+  );
+const calls = async () =>
+  (
+    await app.gql(
+      `{ pluginCalls(first: 50) { edges { node { operation purpose categories subjectIds outcome errorCode } } } }`,
+      {},
+      t.ownerToken,
+    )
+  ).data.pluginCalls.edges.map((e: any) => e.node);
 const rawContactId = (globalId: string) => Buffer.from(globalId, "base64").toString().split(":")[1];
 
 beforeAll(async () => {
   vendor = await startVendor();
   app = await startApp({ ENCRYPTION_KEY: KEY });
   t = await app.tenant();
-  const created = await app.gql(`mutation { createTicket(input: { subject: "Help", body: "first", requester: { name: "Sam", email: "sam@example.com" } }) { id requester { id } } }`, {}, t.ownerToken);
+  const created = await app.gql(
+    `mutation { createTicket(input: { subject: "Help", body: "first", requester: { name: "Sam", email: "sam@example.com" } }) { id requester { id } } }`,
+    {},
+    t.ownerToken,
+  );
   ticketId = created.data.createTicket.id;
   contactId = created.data.createTicket.requester.id;
 });
@@ -73,11 +93,20 @@ describe("manifests", () => {
     expect(messages[4]).toMatch(/processes in IN, which has no EU adequacy decision: ADEQUACY is not a valid transfer mechanism/);
     // A country with an adequacy decision may rely on it.
     expect(() => new PluginRegistry([echoPlugin({ processingLocations: ["JP"], transferMechanism: "ADEQUACY" })])).not.toThrow();
-    await expect(createServer(loadConfig({ PORT: "0", DATA_DIR: "memory://", LOG_LEVEL: "silent" }), { database: app.database, plugins: [broken[0]!] })).rejects.toThrow(ManifestError);
+    await expect(
+      createServer(loadConfig({ PORT: "0", DATA_DIR: "memory://", LOG_LEVEL: "silent" }), {
+        database: app.database,
+        plugins: [broken[0]!],
+      }),
+    ).rejects.toThrow(ManifestError);
   });
 
   it("are listed with everything an admin needs to decide", async () => {
-    const r = await app.gql(`{ plugins { id name vendorLegalName vendorCountry processingLocations transferMechanism dataCategories purposes { purpose legalBasis } retentionDays transient dpaUrl storesData enabled transfer } }`, {}, t.ownerToken);
+    const r = await app.gql(
+      `{ plugins { id name vendorLegalName vendorCountry processingLocations transferMechanism dataCategories purposes { purpose legalBasis } retentionDays transient dpaUrl storesData enabled transfer } }`,
+      {},
+      t.ownerToken,
+    );
     expect(r.data.plugins.find((p: any) => p.id === "test-echo")).toEqual({
       id: "test-echo",
       name: "Echo assistant",
@@ -123,13 +152,21 @@ describe("per-tenant configuration", () => {
     expect((await enable(t.ownerToken, true)).data.enablePlugin).toEqual({ enabled: true, transfer: "ACCEPTED" });
     const state = (await app.gql(PLUGIN, {}, t.ownerToken)).data.plugin;
     const owner = (await app.gql(`{ viewer { agent { id } } }`, {}, t.ownerToken)).data.viewer.agent.id;
-    expect(state.acceptance).toEqual({ acceptedBy: { id: owner }, manifestVersion: "1.0.0", locations: ["US"], dataCategories: ["user.content.message"] });
+    expect(state.acceptance).toEqual({
+      acceptedBy: { id: owner },
+      manifestVersion: "1.0.0",
+      locations: ["US"],
+      dataCategories: ["user.content.message"],
+    });
   });
 
   it("needs no acceptance when the tenant has no residency requirement", async () => {
     const other = await app.tenant();
     await app.database.prisma.tenant.update({ where: { id: other.id }, data: { dataResidency: "ANY" } });
-    await configure(other.ownerToken, [{ key: "endpoint", value: vendor.url }, { key: "apiKey", value: "k" }]);
+    await configure(other.ownerToken, [
+      { key: "endpoint", value: vendor.url },
+      { key: "apiKey", value: "k" },
+    ]);
     expect((await enable(other.ownerToken)).data.enablePlugin).toEqual({ enabled: true, transfer: "NOT_NEEDED" });
   });
 
@@ -137,15 +174,24 @@ describe("per-tenant configuration", () => {
     const other = await app.tenant();
     const r = await enable(other.ownerToken, true);
     expect(codes(r)).toEqual(["VALIDATION"]);
-    expect(r.errors![0]!.extensions!.fields.map((f: any) => f.path)).toEqual([["settings", "endpoint"], ["settings", "apiKey"]]);
+    expect(r.errors![0]!.extensions!.fields.map((f: any) => f.path)).toEqual([
+      ["settings", "endpoint"],
+      ["settings", "apiKey"],
+    ]);
   });
 });
 
 describe("URL settings", () => {
   // Every setting that names a place the server calls: a tenant admin must not aim it at the server's own network.
-  const urlSettings = new PluginRegistry(shippedPlugins).list().flatMap((p) => p.manifest.config.filter((f) => f.type === "url").map((f) => ({ plugin: p.manifest.id, key: f.key })));
+  const urlSettings = new PluginRegistry(shippedPlugins)
+    .list()
+    .flatMap((p) => p.manifest.config.filter((f) => f.type === "url").map((f) => ({ plugin: p.manifest.id, key: f.key })));
   const save = (server: TestApp, token: string, plugin: string, key: string, value: string) =>
-    server.gql(`mutation($p: String!, $s: [PluginSettingInput!]!) { configurePlugin(id: $p, settings: $s) { settings { key value } } }`, { p: plugin, s: [{ key, value }] }, token);
+    server.gql(
+      `mutation($p: String!, $s: [PluginSettingInput!]!) { configurePlugin(id: $p, settings: $s) { settings { key value } } }`,
+      { p: plugin, s: [{ key, value }] },
+      token,
+    );
 
   it("are declared by the shipped plugins that call a tenant-chosen address", () => {
     expect(urlSettings).toEqual([
@@ -159,7 +205,9 @@ describe("URL settings", () => {
       for (const url of REFUSED_URLS) {
         const r = await save(app, t.ownerToken, plugin, key, url);
         expect(codes(r), `${plugin}.${key} = ${url}`).toEqual(["ADDRESS_NOT_ALLOWED"]);
-        expect(r.errors![0]!.extensions!.fields, url).toEqual([{ path: ["settings", key], message: expect.stringMatching(/ address: not allowed for outbound calls$/) }]);
+        expect(r.errors![0]!.extensions!.fields, url).toEqual([
+          { path: ["settings", key], message: expect.stringMatching(/ address: not allowed for outbound calls$/) },
+        ]);
       }
       for (const url of ["ftp://example.com/", "not a url", "file:///etc/passwd"]) {
         const r = await save(app, t.ownerToken, plugin, key, url);
@@ -176,7 +224,8 @@ describe("URL settings", () => {
     try {
       const o = await open.tenant();
       for (const { plugin, key } of urlSettings) {
-        for (const url of REFUSED_URLS) expect(codes(await save(open, o.ownerToken, plugin, key, url)), `${plugin}.${key} = ${url}`).toEqual([]);
+        for (const url of REFUSED_URLS)
+          expect(codes(await save(open, o.ownerToken, plugin, key, url)), `${plugin}.${key} = ${url}`).toEqual([]);
       }
     } finally {
       await open.close();
@@ -190,7 +239,11 @@ describe("the gateway", () => {
     await reply("A reply about the secret project");
     expect(vendor.received.length).toBe(before + 1);
     const sent = vendor.received.at(-1)!;
-    expect(sent).toMatchObject({ path: "/assist", authorization: "Bearer sk-very-secret-value", body: { text: "A reply about the secret project" } });
+    expect(sent).toMatchObject({
+      path: "/assist",
+      authorization: "Bearer sk-very-secret-value",
+      body: { text: "A reply about the secret project" },
+    });
     const last = (await calls())[0];
     expect(last).toEqual({
       operation: "assist",
@@ -211,12 +264,20 @@ describe("the gateway", () => {
   });
 
   it("refuses, before any request leaves, when the data subject objected to the purpose", async () => {
-    await app.gql(`mutation($c: ID!) { objectToProcessing(input: { contactId: $c, purpose: "ai.assistance" }) { id } }`, { c: contactId }, t.ownerToken);
+    await app.gql(
+      `mutation($c: ID!) { objectToProcessing(input: { contactId: $c, purpose: "ai.assistance" }) { id } }`,
+      { c: contactId },
+      t.ownerToken,
+    );
     const before = vendor.received.length;
     await reply("not for the assistant");
     expect(vendor.received.length).toBe(before);
     expect((await calls())[0]).toMatchObject({ outcome: "REFUSED", errorCode: "CONSENT_REQUIRED" });
-    await app.gql(`mutation($c: ID!) { withdrawObjection(input: { contactId: $c, purpose: "ai.assistance" }) { id } }`, { c: contactId }, t.ownerToken);
+    await app.gql(
+      `mutation($c: ID!) { withdrawObjection(input: { contactId: $c, purpose: "ai.assistance" }) { id } }`,
+      { c: contactId },
+      t.ownerToken,
+    );
   });
 
   it("refuses at once when the plugin is disabled", async () => {
@@ -236,14 +297,27 @@ describe("the gateway", () => {
   it("lets a disabled plugin only delete at its vendor, never send data about someone", async () => {
     await app.gql(`mutation { disablePlugin(id: "test-echo") { enabled } }`, {}, t.ownerToken);
     const config = loadConfig({ DATA_DIR: "memory://", ENCRYPTION_KEY: KEY, LOG_LEVEL: "silent" });
-    const plugins = { registry: new PluginRegistry([echoPlugin()]), secrets: new SecretBox(config.encryptionKey), database: app.database, log: app.server.log };
+    const plugins = {
+      registry: new PluginRegistry([echoPlugin()]),
+      secrets: new SecretBox(config.encryptionKey),
+      database: app.database,
+      log: app.server.log,
+    };
     const ctx = systemContext({ config, database: app.database, log: app.server.log, plugins } as never, t.id, "test-echo");
     const before = vendor.received.length;
-    const erase = { operation: "erase", purpose: "ai.assistance" as const, categories: ["user.content.message" as const], subjectIds: [], deletesOnly: true };
+    const erase = {
+      operation: "erase",
+      purpose: "ai.assistance" as const,
+      categories: ["user.content.message" as const],
+      subjectIds: [],
+      deletesOnly: true,
+    };
     await throughGateway(ctx, "test-echo", erase, async () => void (await fetch(`${vendor.url}/erase`, { method: "POST", body: "{}" })));
     expect(vendor.received.length).toBe(before + 1);
     // Naming a subject is sending data about them: refused like any other call of a disabled plugin would be.
-    const named = throughGateway(ctx, "test-echo", { ...erase, subjectIds: [rawContactId(contactId)!] }, async () => fetch(`${vendor.url}/erase`));
+    const named = throughGateway(ctx, "test-echo", { ...erase, subjectIds: [rawContactId(contactId)!] }, async () =>
+      fetch(`${vendor.url}/erase`),
+    );
     await expect(named).rejects.toMatchObject({ extensions: { code: "PLUGIN_UNDECLARED_PROCESSING" } });
     expect(vendor.received.length).toBe(before + 1);
     expect((await calls()).slice(0, 2)).toMatchObject([
@@ -255,21 +329,34 @@ describe("the gateway", () => {
 
   it("asks for a new acceptance when the manifest adds a location, and refuses calls until then", async () => {
     const changed = echoPlugin({ version: "1.1.0", processingLocations: ["US", "IN"] });
-    const second = await createServer(loadConfig({ PORT: "0", DATA_DIR: "memory://", LOG_LEVEL: "silent", ENCRYPTION_KEY: KEY }), { database: app.database, plugins: [changed] });
+    const second = await createServer(loadConfig({ PORT: "0", DATA_DIR: "memory://", LOG_LEVEL: "silent", ENCRYPTION_KEY: KEY }), {
+      database: app.database,
+      plugins: [changed],
+    });
     try {
       const gql = (query: string) =>
-        fetch(second.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${t.ownerToken}` }, body: JSON.stringify({ query }) }).then(
-          (r) => r.json() as Promise<any>,
-        );
-      expect((await gql(`{ plugin(id: "test-echo") { enabled transfer } }`)).data.plugin).toEqual({ enabled: true, transfer: "ACCEPTANCE_REQUIRED" });
+        fetch(second.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${t.ownerToken}` },
+          body: JSON.stringify({ query }),
+        }).then((r) => r.json() as Promise<any>);
+      expect((await gql(`{ plugin(id: "test-echo") { enabled transfer } }`)).data.plugin).toEqual({
+        enabled: true,
+        transfer: "ACCEPTANCE_REQUIRED",
+      });
       const before = vendor.received.length;
       const added = await gql(`mutation { addMessage(input: { ticketId: "${ticketId}", body: "to India?" }) { id } }`);
       expect(added.errors).toBeUndefined();
       expect(vendor.received.length).toBe(before);
       const sent = await gql(`{ pluginCalls(first: 1) { edges { node { outcome errorCode } } } }`);
       expect(sent.data.pluginCalls.edges[0].node).toEqual({ outcome: "REFUSED", errorCode: "TRANSFER_NOT_ACCEPTED" });
-      const accepted = await gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { transfer acceptance { manifestVersion locations } } }`);
-      expect(accepted.data.enablePlugin).toEqual({ transfer: "ACCEPTED", acceptance: { manifestVersion: "1.1.0", locations: ["US", "IN"] } });
+      const accepted = await gql(
+        `mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { transfer acceptance { manifestVersion locations } } }`,
+      );
+      expect(accepted.data.enablePlugin).toEqual({
+        transfer: "ACCEPTED",
+        acceptance: { manifestVersion: "1.1.0", locations: ["US", "IN"] },
+      });
     } finally {
       await second.close();
     }
@@ -278,28 +365,58 @@ describe("the gateway", () => {
 
 describe("the audit log", () => {
   it("records configuration, enabling with the accepted transfer, and every call, without values or payloads", async () => {
-    const r = await app.gql(`{ auditLog(first: 100, filter: { actionPrefix: "plugin." }) { edges { node { action subjectId categories details } } } }`, {}, t.ownerToken);
+    const r = await app.gql(
+      `{ auditLog(first: 100, filter: { actionPrefix: "plugin." }) { edges { node { action subjectId categories details } } } }`,
+      {},
+      t.ownerToken,
+    );
     const entries = r.data.auditLog.edges.map((e: any) => e.node);
     const actions = new Set(entries.map((e: any) => e.action));
     expect([...actions].sort()).toEqual(["plugin.call", "plugin.configured", "plugin.disabled", "plugin.enabled"]);
-    expect(entries.filter((e: any) => e.action === "plugin.configured").at(-1).details).toEqual({ pluginId: "test-echo", settings: ["endpoint", "apiKey"] });
+    expect(entries.filter((e: any) => e.action === "plugin.configured").at(-1).details).toEqual({
+      pluginId: "test-echo",
+      settings: ["endpoint", "apiKey"],
+    });
     const firstAcceptance = entries.filter((e: any) => e.action === "plugin.enabled" && e.details.transferAccepted).at(-1);
-    expect(firstAcceptance.details).toMatchObject({ pluginId: "test-echo", manifestVersion: "1.0.0", locations: ["US"], transferMechanism: "SCC" });
+    expect(firstAcceptance.details).toMatchObject({
+      pluginId: "test-echo",
+      manifestVersion: "1.0.0",
+      locations: ["US"],
+      transferMechanism: "SCC",
+    });
     const call = entries.find((e: any) => e.action === "plugin.call" && e.details.operation === "assist" && e.details.outcome === "OK");
-    expect(call).toMatchObject({ subjectId: rawContactId(contactId), categories: ["user.content.message"], details: { pluginId: "test-echo", purpose: "ai.assistance" } });
+    expect(call).toMatchObject({
+      subjectId: rawContactId(contactId),
+      categories: ["user.content.message"],
+      details: { pluginId: "test-echo", purpose: "ai.assistance" },
+    });
     expect(JSON.stringify(entries)).not.toMatch(/sk-very-secret-value|secret project/);
   });
 });
 
 describe("a call about several people", () => {
   it("is in the audit log of each of them", async () => {
-    const second = await app.gql(`mutation { createContact(input: { name: "Second Person", email: "second@example.org" }) { id } }`, {}, t.ownerToken);
+    const second = await app.gql(
+      `mutation { createContact(input: { name: "Second Person", email: "second@example.org" }) { id } }`,
+      {},
+      t.ownerToken,
+    );
     const secondId = second.data.createContact.id;
     const config = loadConfig({ DATA_DIR: "memory://", ENCRYPTION_KEY: KEY, LOG_LEVEL: "silent" });
-    const plugins = { registry: new PluginRegistry([echoPlugin()]), secrets: new SecretBox(config.encryptionKey), database: app.database, log: app.server.log };
+    const plugins = {
+      registry: new PluginRegistry([echoPlugin()]),
+      secrets: new SecretBox(config.encryptionKey),
+      database: app.database,
+      log: app.server.log,
+    };
     const ctx = systemContext({ config, database: app.database, log: app.server.log, plugins } as never, t.id, "test-echo");
     const both = [rawContactId(contactId)!, rawContactId(secondId)!];
-    await throughGateway(ctx, "test-echo", { operation: "digest", purpose: "ai.assistance", categories: ["user.content.message"], subjectIds: both }, async () => null);
+    await throughGateway(
+      ctx,
+      "test-echo",
+      { operation: "digest", purpose: "ai.assistance", categories: ["user.content.message"], subjectIds: both },
+      async () => null,
+    );
     await app.server.sequenced(t.id);
     for (const id of [contactId, secondId]) {
       const r = await app.gql(
@@ -320,17 +437,40 @@ describe("record of processing and subprocessors", () => {
     const ai = record.activities.find((a: any) => a.purpose === "ai.assistance");
     expect(ai.recipients).toContain("Echo Test Inc. (Echo assistant)");
     expect(ai.transfers).toEqual([{ recipient: "Echo Test Inc.", countries: ["US"], safeguard: "SCC" }]);
-    expect(record.processors.map((p: any) => p.name)).toEqual(expect.arrayContaining([app.database.kind === "embedded" ? "Embedded PostgreSQL database" : "PostgreSQL database", "Backups", "Application logs", "Echo assistant"]));
-    expect(r.data.recordOfProcessing.markdown).toContain("| Echo assistant | Echo Test Inc. | US | US | SCC | user.content.message | 30 days at the vendor |");
+    expect(record.processors.map((p: any) => p.name)).toEqual(
+      expect.arrayContaining([
+        app.database.kind === "embedded" ? "Embedded PostgreSQL database" : "PostgreSQL database",
+        "Backups",
+        "Application logs",
+        "Echo assistant",
+      ]),
+    );
+    expect(r.data.recordOfProcessing.markdown).toContain(
+      "| Echo assistant | Echo Test Inc. | US | US | SCC | user.content.message | 30 days at the vendor |",
+    );
     const md = await printRecordOfProcessing(app.database, new PluginRegistry([echoPlugin()]), t.slug, "md");
     expect(md).toMatch(/^# Record of processing activities — Tenant /);
-    expect(JSON.parse(await printRecordOfProcessing(app.database, new PluginRegistry([echoPlugin()]), t.slug, "json")).controller.slug).toBe(t.slug);
+    expect(
+      JSON.parse(await printRecordOfProcessing(app.database, new PluginRegistry([echoPlugin()]), t.slug, "json")).controller.slug,
+    ).toBe(t.slug);
   });
 
   it("publish the subprocessor list without credentials", async () => {
-    const r = await app.gql(`query($t: String!) { subprocessors(tenant: $t) { name vendor country processingLocations transferMechanism purposes retention dpaUrl } }`, { t: t.slug });
+    const r = await app.gql(
+      `query($t: String!) { subprocessors(tenant: $t) { name vendor country processingLocations transferMechanism purposes retention dpaUrl } }`,
+      { t: t.slug },
+    );
     expect(r.data.subprocessors).toEqual([
-      { name: "Echo assistant", vendor: "Echo Test Inc.", country: "US", processingLocations: ["US"], transferMechanism: "SCC", purposes: ["ai.assistance"], retention: "30 days at the vendor", dpaUrl: "https://echo.example/dpa" },
+      {
+        name: "Echo assistant",
+        vendor: "Echo Test Inc.",
+        country: "US",
+        processingLocations: ["US"],
+        transferMechanism: "SCC",
+        purposes: ["ai.assistance"],
+        retention: "30 days at the vendor",
+        dpaUrl: "https://echo.example/dpa",
+      },
     ]);
     expect(codes(await app.gql(`{ subprocessors(tenant: "no-such-tenant") { name } }`))).toEqual(["NOT_FOUND"]);
   });
@@ -365,7 +505,11 @@ describe("secrets", () => {
     const other = await startApp({ ENCRYPTION_KEY: oldKey.toString("base64") });
     try {
       const owner = await other.tenant();
-      await other.gql(`mutation { configurePlugin(id: "test-echo", settings: [{ key: "apiKey", value: "rotate-me" }]) { id } }`, {}, owner.ownerToken);
+      await other.gql(
+        `mutation { configurePlugin(id: "test-echo", settings: [{ key: "apiKey", value: "rotate-me" }]) { id } }`,
+        {},
+        owner.ownerToken,
+      );
       const newKey = randomBytes(32);
       const box = new SecretBox(newKey, [oldKey]);
       expect(await rotateSecrets(other.database, box)).toBe(1);

@@ -15,7 +15,11 @@ const ACCEPT = `mutation($id: ID!) { acceptPolicyVersion(id: $id) { id version v
 const PENDING = `{ viewer { kind pendingPolicy { id version url } } }`;
 
 async function publish(tenant: TestTenant, version: string, extra: Record<string, unknown> = {}) {
-  const r = await app.gql(PUBLISH, { i: { version, url: `https://example.com/privacy/${version}`, summary: `Changes in ${version}`, ...extra } }, tenant.ownerToken);
+  const r = await app.gql(
+    PUBLISH,
+    { i: { version, url: `https://example.com/privacy/${version}`, summary: `Changes in ${version}`, ...extra } },
+    tenant.ownerToken,
+  );
   expect(r.errors).toBeUndefined();
   return r.data.publishPolicyVersion as { id: string; version: string; url: string; summary: string; publishedAt: string };
 }
@@ -48,7 +52,10 @@ describe("privacy policy versions", () => {
     ] as const) {
       const r = await app.gql(PUBLISH, { i: input }, tenant.ownerToken);
       expect(codes(r), JSON.stringify(input)).toEqual(["VALIDATION"]);
-      expect(r.errors![0]!.extensions!.fields.map((f: any) => f.path), JSON.stringify(input)).toContainEqual(path);
+      expect(
+        r.errors![0]!.extensions!.fields.map((f: any) => f.path),
+        JSON.stringify(input),
+      ).toContainEqual(path);
     }
     const agent = await app.agent(tenant, "AGENT");
     const viewer = await app.agent(tenant, "VIEWER");
@@ -96,8 +103,16 @@ describe("viewer.pendingPolicy", () => {
 
   it("shows a contact on the portal the policy in force until they accept it", async () => {
     const tenant = await app.tenant();
-    const contact = await app.gql(`mutation { createContact(input: { name: "Paula Portal", email: "paula@example.com" }) { id } }`, {}, tenant.ownerToken);
-    const portal = await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: contact.data.createContact.id }, tenant.ownerToken);
+    const contact = await app.gql(
+      `mutation { createContact(input: { name: "Paula Portal", email: "paula@example.com" }) { id } }`,
+      {},
+      tenant.ownerToken,
+    );
+    const portal = await app.gql(
+      `mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`,
+      { c: contact.data.createContact.id },
+      tenant.ownerToken,
+    );
     const token = portal.data.issuePortalToken.token as string;
     expect(await pendingFor(token)).toBeNull();
 
@@ -124,10 +139,14 @@ describe("viewer.pendingPolicy", () => {
     const v = await publish(tenant, "k1");
     const key = await app.apiKey(tenant, ["TICKETS_READ"]);
     expect(await pendingFor(key)).toBeNull();
-    expect((await app.gql(`{ policyVersions { version viewerAcceptedAt } }`, {}, key)).data.policyVersions).toEqual([{ version: "k1", viewerAcceptedAt: null }]);
+    expect((await app.gql(`{ policyVersions { version viewerAcceptedAt } }`, {}, key)).data.policyVersions).toEqual([
+      { version: "k1", viewerAcceptedAt: null },
+    ]);
     const r = await app.gql(ACCEPT, { id: v.id }, key);
     expect(codes(r)).toEqual(["FORBIDDEN"]);
-    expect((await app.gql(`{ policyVersions { acceptanceCount } }`, {}, tenant.ownerToken)).data.policyVersions).toEqual([{ acceptanceCount: 0 }]);
+    expect((await app.gql(`{ policyVersions { acceptanceCount } }`, {}, tenant.ownerToken)).data.policyVersions).toEqual([
+      { acceptanceCount: 0 },
+    ]);
   });
 
   it("accepting an unknown version is NOT_FOUND", async () => {

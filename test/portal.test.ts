@@ -11,14 +11,34 @@ const CREATE = `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id 
 beforeAll(async () => {
   app = await startApp();
   t = await app.tenant();
-  const mine = await app.gql(CREATE, { i: { subject: "My printer", body: "It jams", requester: { name: "Pia Portal", email: "pia@example.com" } } }, t.ownerToken);
-  const other = await app.gql(CREATE, { i: { subject: "Someone else's", body: "private", requester: { name: "Otto Other", email: "otto@example.com" } } }, t.ownerToken);
+  const mine = await app.gql(
+    CREATE,
+    { i: { subject: "My printer", body: "It jams", requester: { name: "Pia Portal", email: "pia@example.com" } } },
+    t.ownerToken,
+  );
+  const other = await app.gql(
+    CREATE,
+    { i: { subject: "Someone else's", body: "private", requester: { name: "Otto Other", email: "otto@example.com" } } },
+    t.ownerToken,
+  );
   otherTicketId = other.data.createTicket.id;
   const ticketId = mine.data.createTicket.id;
-  await app.gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "internal: customer seems annoyed", internal: true }) { id } }`, { id: ticketId }, t.ownerToken);
-  await app.gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "We are looking into it", status: SOLVED }) { id } }`, { id: ticketId }, t.ownerToken);
+  await app.gql(
+    `mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "internal: customer seems annoyed", internal: true }) { id } }`,
+    { id: ticketId },
+    t.ownerToken,
+  );
+  await app.gql(
+    `mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "We are looking into it", status: SOLVED }) { id } }`,
+    { id: ticketId },
+    t.ownerToken,
+  );
   const contactId = mine.data.createTicket.requester.id;
-  const issued = await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c, validForDays: 7) { token expiresAt contact { name } } }`, { c: contactId }, t.ownerToken);
+  const issued = await app.gql(
+    `mutation($c: ID!) { issuePortalToken(contactId: $c, validForDays: 7) { token expiresAt contact { name } } }`,
+    { c: contactId },
+    t.ownerToken,
+  );
   expect(issued.data.issuePortalToken.contact.name).toBe("Pia Portal");
   me = { contactId, ticketId, token: issued.data.issuePortalToken.token };
 });
@@ -27,11 +47,19 @@ afterAll(() => app?.close());
 describe("a contact with a portal token", () => {
   it("is a CONTACT viewer who sees their own profile", async () => {
     const r = await app.gql(`{ viewer { kind permissions contact { id name email } } }`, {}, me.token);
-    expect(r.data.viewer).toEqual({ kind: "CONTACT", permissions: ["portal:self"], contact: { id: me.contactId, name: "Pia Portal", email: "pia@example.com" } });
+    expect(r.data.viewer).toEqual({
+      kind: "CONTACT",
+      permissions: ["portal:self"],
+      contact: { id: me.contactId, name: "Pia Portal", email: "pia@example.com" },
+    });
   });
 
   it("sees only their own tickets and only public replies", async () => {
-    const r = await app.gql(`{ tickets { totalCount edges { node { id subject messages { totalCount edges { node { body internal } } } lastMessage { body } } } } }`, {}, me.token);
+    const r = await app.gql(
+      `{ tickets { totalCount edges { node { id subject messages { totalCount edges { node { body internal } } } lastMessage { body } } } } }`,
+      {},
+      me.token,
+    );
     expect(r.data.tickets.totalCount).toBe(1);
     const ticket = r.data.tickets.edges[0].node;
     expect(ticket.id).toBe(me.ticketId);
@@ -43,7 +71,13 @@ describe("a contact with a portal token", () => {
   });
 
   it("sees nothing else of the tenant", async () => {
-    for (const query of [`{ contacts { totalCount } }`, `{ agents { totalCount } }`, `{ organizations { totalCount } }`, `{ tags { name } }`, `{ apiKeys { totalCount } }`]) {
+    for (const query of [
+      `{ contacts { totalCount } }`,
+      `{ agents { totalCount } }`,
+      `{ organizations { totalCount } }`,
+      `{ tags { name } }`,
+      `{ apiKeys { totalCount } }`,
+    ]) {
       expect(codes(await app.gql(query, {}, me.token)), query).toEqual(["FORBIDDEN"]);
     }
     const other = await app.gql(`{ tickets(first: 50) { edges { node { requester { id } } } } }`, {}, t.ownerToken);
@@ -59,14 +93,34 @@ describe("a contact with a portal token", () => {
   });
 
   it("replies as the requester, which reopens the solved ticket, and cannot write notes or elsewhere", async () => {
-    const reply = await app.gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Still jams" }) { authorType authorContact { id } ticket { status } } }`, { id: me.ticketId }, me.token);
+    const reply = await app.gql(
+      `mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Still jams" }) { authorType authorContact { id } ticket { status } } }`,
+      { id: me.ticketId },
+      me.token,
+    );
     expect(reply.data.addMessage).toEqual({ authorType: "CONTACT", authorContact: { id: me.contactId }, ticket: { status: "OPEN" } });
-    expect(codes(await app.gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "x", internal: true }) { id } }`, { id: me.ticketId }, me.token))).toEqual(["FORBIDDEN"]);
-    expect(codes(await app.gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "x" }) { id } }`, { id: otherTicketId }, me.token))).toEqual(["NOT_FOUND"]);
+    expect(
+      codes(
+        await app.gql(
+          `mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "x", internal: true }) { id } }`,
+          { id: me.ticketId },
+          me.token,
+        ),
+      ),
+    ).toEqual(["FORBIDDEN"]);
+    expect(
+      codes(
+        await app.gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "x" }) { id } }`, { id: otherTicketId }, me.token),
+      ),
+    ).toEqual(["NOT_FOUND"]);
   });
 
   it("manages their own consents, recorded as given on the portal", async () => {
-    const granted = await app.gql(`mutation { grantConsent(input: { purpose: "marketing", policyVersion: "v3" }) { action method actorType } }`, {}, me.token);
+    const granted = await app.gql(
+      `mutation { grantConsent(input: { purpose: "marketing", policyVersion: "v3" }) { action method actorType } }`,
+      {},
+      me.token,
+    );
     expect(granted.data.grantConsent).toEqual({ action: "GRANTED", method: "PORTAL", actorType: "CONTACT" });
     const withdrawn = await app.gql(`mutation { withdrawConsent(input: { purpose: "marketing" }) { action } }`, {}, me.token);
     expect(withdrawn.data.withdrawConsent.action).toBe("WITHDRAWN");
@@ -74,12 +128,20 @@ describe("a contact with a portal token", () => {
     expect(mine.data.viewer.contact.consents).toContainEqual({ purpose: "marketing", status: "WITHDRAWN" });
     const other = await app.gql(`{ tickets(first: 50) { edges { node { requester { id } } } } }`, {}, t.ownerToken);
     const otto = other.data.tickets.edges.map((e: any) => e.node.requester.id).find((id: string) => id !== me.contactId);
-    expect(codes(await app.gql(`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: otto }, me.token))).toEqual(["NOT_FOUND"]);
+    expect(
+      codes(
+        await app.gql(`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: otto }, me.token),
+      ),
+    ).toEqual(["NOT_FOUND"]);
   });
 
   it("cannot reach another tenant", async () => {
     const other = await app.tenant();
-    await app.gql(CREATE, { i: { subject: "Other tenant", body: "b", requester: { name: "Pia Portal", email: "pia@example.com" } } }, other.ownerToken);
+    await app.gql(
+      CREATE,
+      { i: { subject: "Other tenant", body: "b", requester: { name: "Pia Portal", email: "pia@example.com" } } },
+      other.ownerToken,
+    );
     const r = await app.gql(`{ viewer { tenant { slug } } tickets { edges { node { subject } } } }`, {}, me.token);
     expect(r.data.viewer.tenant.slug).toBe(t.slug);
     expect(r.data.tickets.edges.map((e: any) => e.node.subject)).toEqual(["My printer"]);

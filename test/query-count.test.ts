@@ -31,7 +31,11 @@ beforeAll(async () => {
       },
       t.ownerToken,
     );
-    await app.gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "reply" }) { id } }`, { id: created.data.createTicket.id }, t.ownerToken);
+    await app.gql(
+      `mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "reply" }) { id } }`,
+      { id: created.data.createTicket.id },
+      t.ownerToken,
+    );
   }
 });
 afterAll(() => app?.close());
@@ -89,7 +93,8 @@ describe("a page of tickets with requester, assignee, tags and last message", ()
     const [rows, counts] = [page.filter((sql) => !sql.includes("COUNT(")), page.filter((sql) => sql.includes("COUNT("))];
     expect([rows.length, counts.length]).toEqual([1, 1]);
     // Every relation of the page, the last message and its author included, is a join of the rows statement.
-    for (const table of ["Ticket", "Contact", "Organization", "Agent", "TicketTag", "Tag", "Message"]) expect(rows[0]).toContain(`"public"."${table}"`);
+    for (const table of ["Ticket", "Contact", "Organization", "Agent", "TicketTag", "Tag", "Message"])
+      expect(rows[0]).toContain(`"public"."${table}"`);
     expect(counts[0]).toContain(`"public"."Ticket"`);
   });
 
@@ -109,9 +114,12 @@ describe("createTicket", () => {
     const contact = await app.gql(`{ contacts(first: 1) { edges { node { id } } } }`, {}, t.ownerToken);
     const requesterId = contact.data.contacts.edges[0].node.id;
     let n = 0;
-    const sent = await statementsFor(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id number subject status requester { name } } }`, () => ({
-      i: { subject: `Counted ${n++}`, body: "b", requesterId },
-    }));
+    const sent = await statementsFor(
+      `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id number subject status requester { name } } }`,
+      () => ({
+        i: { subject: `Counted ${n++}`, body: "b", requesterId },
+      }),
+    );
     // The requester's read, the one insert, the payload's read-back and the audit entry's insert.
     expect(sent).toHaveLength(4);
     expect(sent.filter((sql) => /^\s*(BEGIN|COMMIT)/.test(sql))).toEqual([]);

@@ -73,7 +73,11 @@ describe("with billing: the plan's rate tier", () => {
     for (const h of seen) expect(Number(h.reset)).toBeGreaterThanOrEqual(1);
     for (const h of seen) expect(Number(h.reset)).toBeLessThanOrEqual(60);
 
-    const refused = await app.gql(`mutation { createTicket(input: { subject: "s", body: "b", requester: { name: "R" } }) { id } }`, {}, t.ownerToken);
+    const refused = await app.gql(
+      `mutation { createTicket(input: { subject: "s", body: "b", requester: { name: "R" } }) { id } }`,
+      {},
+      t.ownerToken,
+    );
     expect(refused.status).toBe(429);
     expect(codes(refused)).toEqual(["RATE_LIMITED"]);
     expect(refused.data).toBeNull();
@@ -105,7 +109,12 @@ describe("with billing: the plan's rate tier", () => {
   it("counts the start of a subscription over WebSocket and refuses it beyond the tier", async () => {
     const t = await app.tenant();
     for (let i = 0; i < 3; i++) expect(codes(await app.gql(VIEWER, {}, t.ownerToken))).toEqual([]);
-    const client = createClient({ url: app.url.replace("http://", "ws://"), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${t.ownerToken}` }, retryAttempts: 0 });
+    const client = createClient({
+      url: app.url.replace("http://", "ws://"),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${t.ownerToken}` },
+      retryAttempts: 0,
+    });
     try {
       const results: any[] = [];
       for await (const r of client.iterate({ query: `subscription { ticketEvents { seq } }` })) results.push(r);
@@ -187,9 +196,22 @@ describe("without billing", () => {
     const app = await startApp({ API_RATE_LIMIT_PER_MINUTE: "3" });
     try {
       const t = await app.tenant();
-      const settings = [{ key: "endpoint", value: "https://echo.example" }, { key: "apiKey", value: "k" }];
-      expect(codes(await app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "test-echo", settings: $s) { id } }`, { s: settings }, t.ownerToken))).toEqual([]);
-      expect(codes(await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { enabled } }`, {}, t.ownerToken))).toEqual([]);
+      const settings = [
+        { key: "endpoint", value: "https://echo.example" },
+        { key: "apiKey", value: "k" },
+      ];
+      expect(
+        codes(
+          await app.gql(
+            `mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "test-echo", settings: $s) { id } }`,
+            { s: settings },
+            t.ownerToken,
+          ),
+        ),
+      ).toEqual([]);
+      expect(
+        codes(await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { enabled } }`, {}, t.ownerToken)),
+      ).toEqual([]);
       expect(codes(await app.gql(VIEWER, {}, t.ownerToken))).toEqual([]);
       expect(codes(await app.gql(VIEWER, {}, t.ownerToken))).toEqual(["RATE_LIMITED"]);
       for (let i = 0; i < 3; i++) {
@@ -211,7 +233,11 @@ describe("several instances", () => {
   });
 
   const gqlAt = async (server: RunningServer, query: string, token: string) => {
-    const res = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+    const res = await fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query }),
+    });
     const body = (await res.json()) as { errors?: any[] };
     return { status: res.status, errors: body.errors, headers: res.headers } as GraphQLResponse;
   };
@@ -256,11 +282,24 @@ describe("several instances", () => {
 });
 
 describe("the plans file", () => {
-  const load = (plans: unknown, extra: Record<string, string> = {}) => () =>
-    loadConfig({ DATA_DIR: "memory://", STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BILLING_PLANS_FILE: plansFile(plans), ...extra });
+  const load =
+    (plans: unknown, extra: Record<string, string> = {}) =>
+    () =>
+      loadConfig({
+        DATA_DIR: "memory://",
+        STRIPE_SECRET_KEY: SECRET_KEY,
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        BILLING_PLANS_FILE: plansFile(plans),
+        ...extra,
+      });
 
   it("accepts the example file, whose plans all name one of its tiers", () => {
-    const config = loadConfig({ DATA_DIR: "memory://", STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BILLING_PLANS_FILE: path.resolve("config/plans.example.json") });
+    const config = loadConfig({
+      DATA_DIR: "memory://",
+      STRIPE_SECRET_KEY: SECRET_KEY,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      BILLING_PLANS_FILE: path.resolve("config/plans.example.json"),
+    });
     const plans = config.billing!.plans;
     expect(plans.plans.map((p) => [p.id, plans.rateTierOf(p).requestsPerMinute])).toEqual([
       ["FREE", 300],
@@ -273,7 +312,9 @@ describe("the plans file", () => {
     expect(load({ ...PLANS, rateTiers: undefined })).toThrow(/BILLING_PLANS_FILE: .*rateTiers/);
     const typo = { ...PLANS, plans: [PLANS.plans[0], { ...PLANS.plans[1], rateTier: "rommy" }] };
     expect(load(typo)).toThrow(/plans\.1\.rateTier: no rate tier "rommy" in rateTiers \(tiny, roomy\)/);
-    expect(load({ ...PLANS, rateTiers: { ...PLANS.rateTiers, tiny: { requestsPerMinute: 0 } } })).toThrow(/rateTiers\.tiny\.requestsPerMinute/);
+    expect(load({ ...PLANS, rateTiers: { ...PLANS.rateTiers, tiny: { requestsPerMinute: 0 } } })).toThrow(
+      /rateTiers\.tiny\.requestsPerMinute/,
+    );
     expect(load({ ...PLANS, rateTiers: { ...PLANS.rateTiers, tiny: { requestsPerMinut: 3 } } })).toThrow(/rateTiers\.tiny/);
   });
 

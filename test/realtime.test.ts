@@ -120,7 +120,9 @@ describe("one instance, in-memory bus", () => {
   it("filters internal notes per event by the subscriber's scopes", async () => {
     const { id: ticket } = await createTicket(app, A, "Notes");
     const withoutNotes = collect(connect(app.url, await app.apiKey(A, ["TICKETS_READ"])), EVENTS, { filter: { types: ["MESSAGE_ADDED"] } });
-    const withNotes = collect(connect(app.url, await app.apiKey(A, ["TICKETS_READ", "NOTES_READ"])), EVENTS, { filter: { types: ["MESSAGE_ADDED"] } });
+    const withNotes = collect(connect(app.url, await app.apiKey(A, ["TICKETS_READ", "NOTES_READ"])), EVENTS, {
+      filter: { types: ["MESSAGE_ADDED"] },
+    });
     await settle();
     await addMessage(app, A, ticket, "internal: customer is difficult", true);
     await addMessage(app, A, ticket, "public: we are on it");
@@ -220,9 +222,16 @@ describe("one instance, in-memory bus", () => {
   });
 
   it("closes the socket with 4403 'Credentials revoked' within seconds of revoking the API key", async () => {
-    const created = await app.gql(`mutation { createApiKey(input: { name: "doomed", scopes: [TICKETS_READ] }) { secret apiKey { id } } }`, {}, A.ownerToken);
+    const created = await app.gql(
+      `mutation { createApiKey(input: { name: "doomed", scopes: [TICKETS_READ] }) { secret apiKey { id } } }`,
+      {},
+      A.ownerToken,
+    );
     let closed: Closed | undefined;
-    const sub = collect(connect(app.url, created.data.createApiKey.secret, (e) => (closed = e)), EVENTS);
+    const sub = collect(
+      connect(app.url, created.data.createApiKey.secret, (e) => (closed = e)),
+      EVENTS,
+    );
     await settle();
     await createTicket(app, A, "Before revocation");
     await until(() => sub.received.length >= 2);
@@ -237,7 +246,10 @@ describe("one instance, in-memory bus", () => {
     expect(sub.received).toHaveLength(count);
     // And it cannot come back.
     let refused: Closed | undefined;
-    const again = collect(connect(app.url, created.data.createApiKey.secret, (e) => (refused = e)), EVENTS);
+    const again = collect(
+      connect(app.url, created.data.createApiKey.secret, (e) => (refused = e)),
+      EVENTS,
+    );
     await until(() => again.ended());
     expect(refused?.code).toBe(4403);
   });
@@ -245,7 +257,10 @@ describe("one instance, in-memory bus", () => {
   it("closes a disabled agent's socket the same way", async () => {
     const agent = await app.agent(A, "AGENT");
     let closed: Closed | undefined;
-    collect(connect(app.url, agent.token, (e) => (closed = e)), EVENTS);
+    collect(
+      connect(app.url, agent.token, (e) => (closed = e)),
+      EVENTS,
+    );
     await settle();
     const disabledAt = Date.now();
     const r = await app.gql(`mutation($id: ID!) { disableAgent(id: $id) { id } }`, { id: agent.id }, A.ownerToken);
@@ -305,10 +320,13 @@ describe("one instance, in-memory bus", () => {
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
-    await app.database.forTenant(A.id).$transaction(async (tx) => {
-      await recordEvents(tx, A.id, [{ type: "TICKET_UPDATED", data: { changed: ["subject"] } }]);
-      throw new Error("boom again");
-    }).catch(() => {});
+    await app.database
+      .forTenant(A.id)
+      .$transaction(async (tx) => {
+        await recordEvents(tx, A.id, [{ type: "TICKET_UPDATED", data: { changed: ["subject"] } }]);
+        throw new Error("boom again");
+      })
+      .catch(() => {});
     await sleep(300);
     expect(await head(app, A)).toBe(before);
     expect(await app.database.prisma.event.count({ where: { tenantId: A.id } })).toBe(events);
@@ -404,8 +422,16 @@ describe("two instances sharing Redis", () => {
     expect(seqs(onTwo.received)).toEqual(seqs(onOne.received));
     // And the other way round.
     const twoGql = async (query: string, variables: Record<string, unknown>) =>
-      (await fetch(two.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${A.ownerToken}` }, body: JSON.stringify({ query, variables }) })).json();
-    await twoGql(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`, { i: { subject: "Back again", body: "b", requester: { name: "R" } } });
+      (
+        await fetch(two.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${A.ownerToken}` },
+          body: JSON.stringify({ query, variables }),
+        })
+      ).json();
+    await twoGql(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`, {
+      i: { subject: "Back again", body: "b", requester: { name: "R" } },
+    });
     await until(() => onOne.received.length >= 4, 20_000, "instance one");
     expect(onOne.received[2].ticketEvents.ticket.subject).toBe("Back again");
     await sleep(500);

@@ -35,12 +35,26 @@ const setRule = async (t: TestTenant, target: string, keepDays: number, action: 
 async function ticket(t: TestTenant, label: string, opts: { solve?: boolean; attach?: boolean } = {}) {
   const created = await app.gql(
     `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }`,
-    { i: { subject: `${label} subject`, body: `${label} first message`, requester: { name: `${label} Person`, email: `${label.toLowerCase()}-${Math.random()}@example.com` } } },
+    {
+      i: {
+        subject: `${label} subject`,
+        body: `${label} first message`,
+        requester: { name: `${label} Person`, email: `${label.toLowerCase()}-${Math.random()}@example.com` },
+      },
+    },
     t.ownerToken,
   );
   const id = created.data.createTicket.id as string;
-  const reply = await app.gql(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId: id, body: `${label} reply` } }, t.ownerToken);
-  await app.gql(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId: id, body: `${label} note`, internal: true } }, t.ownerToken);
+  const reply = await app.gql(
+    `mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`,
+    { i: { ticketId: id, body: `${label} reply` } },
+    t.ownerToken,
+  );
+  await app.gql(
+    `mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`,
+    { i: { ticketId: id, body: `${label} note`, internal: true } },
+    t.ownerToken,
+  );
   if (opts.attach) {
     const a = await app.gql(
       `mutation($m: ID!) { addAttachment(input: { messageId: $m, filename: "invoice.txt", contentType: "text/plain", contentBase64: "aGVsbG8=" }) { id } }`,
@@ -82,7 +96,11 @@ describe("retention of solved tickets' messages", () => {
     expect((await messagesOf(t, solved.id)).messages.edges[0].node.body).toBe("Solved first message");
 
     const late = await sweep(app.database, { tenantId: t.id, now: daysFromNow(31) });
-    expect(late[0]).toMatchObject({ finished: true, skippedForHold: 0, counts: { SOLVED_TICKET_MESSAGES: { action: "ANONYMIZE", keepDays: 30, processed: 3 } } });
+    expect(late[0]).toMatchObject({
+      finished: true,
+      skippedForHold: 0,
+      counts: { SOLVED_TICKET_MESSAGES: { action: "ANONYMIZE", keepDays: 30, processed: 3 } },
+    });
     const after = await messagesOf(t, solved.id);
     expect(after.subject).toBe("Solved subject");
     expect(after.messages.totalCount).toBe(3);
@@ -194,7 +212,11 @@ describe("retention of solved tickets' messages", () => {
       counts: [{ target: "SOLVED_TICKET_MESSAGES", action: "DELETE", keepDays: 1, processed: 5, skippedForHold: 0 }],
     });
     // Paging by cursor.
-    const page = await app.gql(`query($a: String) { sweepRuns(first: 1, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }`, {}, t.ownerToken);
+    const page = await app.gql(
+      `query($a: String) { sweepRuns(first: 1, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }`,
+      {},
+      t.ownerToken,
+    );
     expect(page.data.sweepRuns.edges.map((e: any) => e.node.id)).toEqual([latest.id]);
     expect(page.data.sweepRuns.pageInfo.hasNextPage).toBe(true);
   });
@@ -204,12 +226,23 @@ describe("retention of credentials and exports", () => {
   it("deletes expired portal tokens, data exports and ended sessions, keeping live ones and held contacts'", async () => {
     const t = await app.tenant();
     const db = app.database.forTenant(t.id);
-    for (const [target, days] of [["PORTAL_TOKENS", 30], ["DATA_EXPORTS", 30], ["SESSIONS", 1]] as const) await setRule(t, target, days, "DELETE");
+    for (const [target, days] of [
+      ["PORTAL_TOKENS", 30],
+      ["DATA_EXPORTS", 30],
+      ["SESSIONS", 1],
+    ] as const)
+      await setRule(t, target, days, "DELETE");
     const { contactId } = await ticket(t, "Tokens");
     const held = await ticket(t, "HeldTokens");
 
     const issue = async (c: string, days: number) =>
-      (await app.gql(`mutation($c: ID!, $d: Int) { issuePortalToken(contactId: $c, validForDays: $d) { token } }`, { c, d: days }, t.ownerToken)).data.issuePortalToken.token;
+      (
+        await app.gql(
+          `mutation($c: ID!, $d: Int) { issuePortalToken(contactId: $c, validForDays: $d) { token } }`,
+          { c, d: days },
+          t.ownerToken,
+        )
+      ).data.issuePortalToken.token;
     const shortLived = await issue(contactId, 1);
     const longLived = await issue(contactId, 365);
     await issue(held.contactId, 1);
@@ -219,7 +252,15 @@ describe("retention of credentials and exports", () => {
       const request = await db.dataSubjectRequest.create({
         data: { tenantId: t.id, contactId: rawId(c), type: "ACCESS", status: "COMPLETED", dueAt: daysFromNow(30), filedByType: "SYSTEM" },
       });
-      return db.dataExport.create({ data: { tenantId: t.id, requestId: request.id, contactId: rawId(c), content: Buffer.from("{}"), expiresAt: daysFromNow(expiresInDays) } });
+      return db.dataExport.create({
+        data: {
+          tenantId: t.id,
+          requestId: request.id,
+          contactId: rawId(c),
+          content: Buffer.from("{}"),
+          expiresAt: daysFromNow(expiresInDays),
+        },
+      });
     };
     const expiringExport = await exportFor(contactId, 1);
     const laterExport = await exportFor(contactId, 60);
@@ -268,15 +309,27 @@ describe("retention of inactive contacts", () => {
     const busy = await ticket(t, "Busy");
     const held = await ticket(t, "Held");
     const restricted = await ticket(t, "Restricted");
-    const fresh = await app.gql(`mutation { createContact(input: { name: "Fresh Person", email: "fresh@example.com" }) { id } }`, {}, t.ownerToken);
+    const fresh = await app.gql(
+      `mutation { createContact(input: { name: "Fresh Person", email: "fresh@example.com" }) { id } }`,
+      {},
+      t.ownerToken,
+    );
     await app.gql(`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "litigation") { id } }`, { c: held.contactId }, t.ownerToken);
-    await app.gql(`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "contested") { id } }`, { c: restricted.contactId }, t.ownerToken);
+    await app.gql(
+      `mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "contested") { id } }`,
+      { c: restricted.contactId },
+      t.ownerToken,
+    );
 
     // Everything but Busy's latest message happened 400 days ago.
     const old = new Date(Date.now() - 400 * DAY);
     const ids = [gone, busy, held, restricted].map((x) => rawId(x.contactId));
     await app.database.prisma.$executeRawUnsafe(`UPDATE "Contact" SET "updatedAt" = $1 WHERE id = ANY($2::uuid[])`, old, ids);
-    await app.database.prisma.$executeRawUnsafe(`UPDATE "Ticket" SET "updatedAt" = $1, "lastMessageAt" = $1, "solvedAt" = $1 WHERE "requesterId" = ANY($2::uuid[])`, old, ids);
+    await app.database.prisma.$executeRawUnsafe(
+      `UPDATE "Ticket" SET "updatedAt" = $1, "lastMessageAt" = $1, "solvedAt" = $1 WHERE "requesterId" = ANY($2::uuid[])`,
+      old,
+      ids,
+    );
     await app.database.prisma.$executeRawUnsafe(
       `UPDATE "Message" SET "createdAt" = $1 WHERE "ticketId" IN (SELECT id FROM "Ticket" WHERE "requesterId" = ANY($2::uuid[]))`,
       old,
@@ -285,21 +338,32 @@ describe("retention of inactive contacts", () => {
     await app.database.prisma.$executeRawUnsafe(`UPDATE "Ticket" SET "lastMessageAt" = now() WHERE id = $1::uuid`, rawId(busy.id));
 
     const results = await sweep(app.database, { tenantId: t.id });
-    expect(results[0]).toMatchObject({ finished: true, skippedForHold: 2, counts: { INACTIVE_CONTACTS: { action: "ANONYMIZE", processed: 1, skippedForHold: 2 } } });
+    expect(results[0]).toMatchObject({
+      finished: true,
+      skippedForHold: 2,
+      counts: { INACTIVE_CONTACTS: { action: "ANONYMIZE", processed: 1, skippedForHold: 2 } },
+    });
 
-    const contact = (id: string) => db.contact.findUniqueOrThrow({ where: { id: rawId(id) }, select: { name: true, email: true, erasedAt: true } });
+    const contact = (id: string) =>
+      db.contact.findUniqueOrThrow({ where: { id: rawId(id) }, select: { name: true, email: true, erasedAt: true } });
     expect(await contact(gone.contactId)).toEqual({ name: "Erased contact", email: null, erasedAt: expect.any(Date) });
     for (const kept of [busy.contactId, held.contactId, restricted.contactId, fresh.data.createContact.id]) {
       expect((await contact(kept)).erasedAt, kept).toBeNull();
     }
     // The ticket stays, with the anonymous requester; the person's own words are gone.
-    const goneTicket = await app.gql(`query($id: ID!) { ticket(id: $id) { subject requester { name } messages { edges { node { body } } } } }`, { id: gone.id }, t.ownerToken);
+    const goneTicket = await app.gql(
+      `query($id: ID!) { ticket(id: $id) { subject requester { name } messages { edges { node { body } } } } }`,
+      { id: gone.id },
+      t.ownerToken,
+    );
     expect(goneTicket.errors).toBeUndefined();
     expect(goneTicket.data.ticket.requester.name).toBe("Erased contact");
     expect(JSON.stringify(goneTicket.data)).not.toContain("Gone Person");
 
     const audit = await db.auditEntry.findMany({ where: { action: "retention.anonymized", subjectType: "Contact" } });
-    expect(audit.map((e) => [e.subjectId, e.actorType, (e.details as any).target])).toEqual([[rawId(gone.contactId), "SYSTEM", "INACTIVE_CONTACTS"]]);
+    expect(audit.map((e) => [e.subjectId, e.actorType, (e.details as any).target])).toEqual([
+      [rawId(gone.contactId), "SYSTEM", "INACTIVE_CONTACTS"],
+    ]);
 
     const again = await sweep(app.database, { tenantId: t.id });
     expect(again[0]!.counts.INACTIVE_CONTACTS).toMatchObject({ processed: 0, skippedForHold: 2 });
@@ -337,7 +401,9 @@ describe("retention of the audit log", () => {
     await setRule(t, "SOLVED_TICKET_MESSAGES", 1, "DELETE");
     await ticket(t, "Logged", { solve: true });
     await sweep(app.database, { tenantId: t.id, now: daysFromNow(2) });
-    const entries = await app.database.forTenant(t.id).auditEntry.findMany({ where: { action: "retention.deleted" }, omit: { appendOrder: true } });
+    const entries = await app.database
+      .forTenant(t.id)
+      .auditEntry.findMany({ where: { action: "retention.deleted" }, omit: { appendOrder: true } });
     expect(entries.map((e) => ({ actorType: e.actorType, categories: e.categories, details: e.details }))).toEqual([
       {
         actorType: "SYSTEM",
@@ -367,7 +433,11 @@ describe("retention rules over GraphQL", () => {
       "AUDIT_ENTRIES",
     ]);
     expect(empty.data.retentionPolicy.every((r: any) => r.keepDays === null && r.action === null)).toBe(true);
-    expect(empty.data.retentionPolicy[0]).toMatchObject({ category: "user.content.message", allowedActions: ["DELETE", "ANONYMIZE"], respectsLegalHold: true });
+    expect(empty.data.retentionPolicy[0]).toMatchObject({
+      category: "user.content.message",
+      allowedActions: ["DELETE", "ANONYMIZE"],
+      respectsLegalHold: true,
+    });
     expect(empty.data.retentionPolicy[1]).toMatchObject({ category: "user.name", allowedActions: ["ANONYMIZE"] });
     const categories = (await app.gql(`{ dataCategories { name } }`, {}, t.ownerToken)).data.dataCategories.map((c: any) => c.name);
     for (const r of empty.data.retentionPolicy) for (const c of r.categories) expect(categories).toContain(c);
@@ -379,9 +449,15 @@ describe("retention rules over GraphQL", () => {
     expect(set.data.retentionPolicy[0]).toMatchObject({ keepDays: 730, action: "DELETE" });
     expect(await app.database.forTenant(t.id).retentionRule.count()).toBe(1);
 
-    const removed = await app.gql(`mutation { removeRetentionRule(target: SOLVED_TICKET_MESSAGES) { target keepDays action } }`, {}, t.ownerToken);
+    const removed = await app.gql(
+      `mutation { removeRetentionRule(target: SOLVED_TICKET_MESSAGES) { target keepDays action } }`,
+      {},
+      t.ownerToken,
+    );
     expect(removed.data.removeRetentionRule).toEqual({ target: "SOLVED_TICKET_MESSAGES", keepDays: null, action: null });
-    expect(codes(await app.gql(`mutation { removeRetentionRule(target: SOLVED_TICKET_MESSAGES) { target } }`, {}, t.ownerToken))).toEqual(["NOT_FOUND"]);
+    expect(codes(await app.gql(`mutation { removeRetentionRule(target: SOLVED_TICKET_MESSAGES) { target } }`, {}, t.ownerToken))).toEqual([
+      "NOT_FOUND",
+    ]);
     expect(await sweep(app.database, { tenantId: t.id, now: daysFromNow(1000) })).toEqual([]);
   });
 
@@ -450,7 +526,9 @@ describe("scheduled sweeps", () => {
 
       const old = new Date(Date.now() - 5 * DAY);
       await db.session.create({ data: { tenantId: t.id, agentId: t.ownerId, tokenHash: `old-${t.id}`, createdAt: old, expiresAt: old } });
-      await expect.poll(() => lines.some((l) => l.msg?.includes("retention sweep stopped") && l.level >= 50), { timeout: 10_000 }).toBe(true);
+      await expect
+        .poll(() => lines.some((l) => l.msg?.includes("retention sweep stopped") && l.level >= 50), { timeout: 10_000 })
+        .toBe(true);
       const failedAt = (await runs()).length;
       await expect.poll(async () => (await runs()).length, { timeout: 10_000 }).toBeGreaterThan(failedAt + 1);
       await schedule.stop();
@@ -481,7 +559,11 @@ describe("npm run sweep", () => {
     try {
       const database = await openDatabase({ dataDir });
       await database.migrate();
-      const { tenant, owner } = await createTenant(database, { name: "CLI", slug: "cli", owner: { email: "o@cli.test", name: "O", password: "correct horse battery staple" } });
+      const { tenant, owner } = await createTenant(database, {
+        name: "CLI",
+        slug: "cli",
+        owner: { email: "o@cli.test", name: "O", password: "correct horse battery staple" },
+      });
       const db = database.forTenant(tenant.id);
       await db.retentionRule.create({ data: { tenantId: tenant.id, target: "SESSIONS", keepDays: 3, action: "DELETE" } });
       const old = new Date(Date.now() - 10 * DAY);
@@ -498,7 +580,10 @@ describe("npm run sweep", () => {
       delete env.DATABASE_URL;
       const run = (args: string[]) =>
         new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-          const child = spawn(path.resolve("node_modules/.bin/tsx"), ["src/main.ts", "sweep", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+          const child = spawn(path.resolve("node_modules/.bin/tsx"), ["src/main.ts", "sweep", ...args], {
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+          });
           let out = "";
           child.stdout.on("data", (d) => (out += d));
           child.stderr.on("data", (d) => (out += d));

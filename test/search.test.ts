@@ -72,12 +72,24 @@ beforeAll(async () => {
   ids.invoiceTicket = invoice.data.createTicket.id;
   ids.invoiceFirst = invoice.data.createTicket.messages.edges[0].node.id;
   ids.marie = invoice.data.createTicket.requester.id;
-  ids.reply = (await app.gql(ADD, { i: { ticketId: ids.invoiceTicket, body: "Please try the credit card page again." } }, t.ownerToken)).data.addMessage.id;
-  ids.note = (await app.gql(ADD, { i: { ticketId: ids.invoiceTicket, body: "Customer is a VIP, offer a discount.", internal: true } }, t.ownerToken)).data.addMessage.id;
+  ids.reply = (
+    await app.gql(ADD, { i: { ticketId: ids.invoiceTicket, body: "Please try the credit card page again." } }, t.ownerToken)
+  ).data.addMessage.id;
+  ids.note = (
+    await app.gql(ADD, { i: { ticketId: ids.invoiceTicket, body: "Customer is a VIP, offer a discount.", internal: true } }, t.ownerToken)
+  ).data.addMessage.id;
 
   const password = await app.gql(
     CREATE,
-    { i: { subject: "Password reset not working", body: "I never received the reset email from Stonehill.", requester: { name: "Bob Stone", email: "bob@example.com" }, tags: ["account"], assigneeId: agent.id } },
+    {
+      i: {
+        subject: "Password reset not working",
+        body: "I never received the reset email from Stonehill.",
+        requester: { name: "Bob Stone", email: "bob@example.com" },
+        tags: ["account"],
+        assigneeId: agent.id,
+      },
+    },
     t.ownerToken,
   );
   ids.passwordTicket = password.data.createTicket.id;
@@ -92,10 +104,22 @@ beforeAll(async () => {
   ids.refundTicket = refund.data.createTicket.id;
   ids.refundFirst = refund.data.createTicket.messages.edges[0].node.id;
 
-  ids.greta = (await app.gql(`mutation { createContact(input: { name: "Greta Garbo", email: "greta@example.se" }) { id } }`, {}, t.ownerToken)).data.createContact.id;
+  ids.greta = (
+    await app.gql(`mutation { createContact(input: { name: "Greta Garbo", email: "greta@example.se" }) { id } }`, {}, t.ownerToken)
+  ).data.createContact.id;
 
   // Another tenant with the same words.
-  await app.gql(CREATE, { i: { subject: "Invoice for the other tenant", body: "Password and refund", requester: { name: "Marie Other", email: "marie@example.fr" } } }, other.ownerToken);
+  await app.gql(
+    CREATE,
+    {
+      i: {
+        subject: "Invoice for the other tenant",
+        body: "Password and refund",
+        requester: { name: "Marie Other", email: "marie@example.fr" },
+      },
+    },
+    other.ownerToken,
+  );
 });
 afterAll(() => app?.close());
 
@@ -105,7 +129,13 @@ describe("search: the query language", () => {
     expect(r.backend).toBe("postgres");
     expect(r.totalCount).toBe(1);
     const hit = r.edges[0]!.node;
-    expect(hit.result).toEqual({ __typename: "Ticket", id: ids.invoiceTicket, subject: "Cannot download my invoices", requester: { id: ids.marie }, tags: [{ name: "billing" }] });
+    expect(hit.result).toEqual({
+      __typename: "Ticket",
+      id: ids.invoiceTicket,
+      subject: "Cannot download my invoices",
+      requester: { id: ids.marie },
+      tags: [{ name: "billing" }],
+    });
     expect((await run("download button")).edges[0]!.node.result.ticket).toEqual({ id: ids.invoiceTicket });
     expect(hit.score).toBeGreaterThan(0);
     expect(hit.highlights).toEqual([{ field: "subject", snippet: "Cannot download my <mark>invoices</mark>" }]);
@@ -132,7 +162,7 @@ describe("search: the query language", () => {
     expect(await found(`"credit card" -page`)).toEqual([]);
   });
 
-  it("excludes -words and -\"phrases\"", async () => {
+  it('excludes -words and -"phrases"', async () => {
     expect(await found("refund")).toEqual(set("refundTicket", "refundFirst"));
     expect(await found("refund -paypal")).toEqual(set("refundTicket"));
     expect(await found(`refund -"paypal payment"`)).toEqual(set("refundTicket"));
@@ -162,7 +192,14 @@ describe("search: the query language", () => {
     const helper = await app.agent(x, "AGENT");
     const created = await app.gql(
       CREATE,
-      { i: { subject: "Thermostat keeps rebooting", body: "The thermostat reboots every night.", requester: { name: "Ann Heat", email: "ann@example.com" }, tags: ["hardware"] } },
+      {
+        i: {
+          subject: "Thermostat keeps rebooting",
+          body: "The thermostat reboots every night.",
+          requester: { name: "Ann Heat", email: "ann@example.com" },
+          tags: ["hardware"],
+        },
+      },
       x.ownerToken,
     );
     const ticketId = created.data.createTicket.id as string;
@@ -172,7 +209,11 @@ describe("search: the query language", () => {
     expect(await msgs("tag:hardware tag:firmware")).toEqual([]);
     expect(await msgs("status:new priority:normal assignee:none")).toEqual([first]);
     const UPDATE = `mutation($id: ID!, $i: UpdateTicketInput!) { updateTicket(id: $id, input: $i) { id } }`;
-    const updated = await app.gql(UPDATE, { id: ticketId, i: { status: "PENDING", priority: "URGENT", tags: ["firmware"], assigneeId: helper.id } }, x.ownerToken);
+    const updated = await app.gql(
+      UPDATE,
+      { id: ticketId, i: { status: "PENDING", priority: "URGENT", tags: ["firmware"], assigneeId: helper.id } },
+      x.ownerToken,
+    );
     expect(updated.errors).toBeUndefined();
     expect(await msgs("tag:hardware")).toEqual([]);
     expect(await msgs("tag:firmware")).toEqual([first]);
@@ -191,7 +232,8 @@ describe("search: the query language", () => {
     expect(await found("assignee:me type:ticket", agent.token)).toEqual(set("passwordTicket"));
     expect(await found("assignee:me type:ticket")).toEqual([]);
     expect(await found("assignee:none type:ticket")).toEqual(set("invoiceTicket", "refundTicket"));
-    const email = (await app.gql(`query($id: ID!) { node(id: $id) { ... on Agent { email } } }`, { id: agent.id }, t.ownerToken)).data.node.email;
+    const email = (await app.gql(`query($id: ID!) { node(id: $id) { ... on Agent { email } } }`, { id: agent.id }, t.ownerToken)).data.node
+      .email;
     expect(await found(`assignee:${email.toUpperCase()} type:ticket`)).toEqual(set("passwordTicket"));
     expect(await found(`assignee:nobody@example.com type:ticket`)).toEqual([]);
     const key = await app.apiKey(t, ["TICKETS_READ"]);
@@ -268,7 +310,10 @@ describe("search: the query language", () => {
     };
     const scope = { tenantId: t.id, kinds: ["TICKET", "MESSAGE", "CONTACT"] as ("TICKET" | "MESSAGE" | "CONTACT")[], notes: true };
     // Within the limits: ranked, exact total.
-    const ranked = await new PostgresSearchBackend(app.database.forTenant(t.id)).search({ ...request("password OR reset OR refund"), scope });
+    const ranked = await new PostgresSearchBackend(app.database.forTenant(t.id)).search({
+      ...request("password OR reset OR refund"),
+      scope,
+    });
     expect(ranked.totalIsLowerBound).toBe(false);
     expect(ranked.hits[0]!.score).toBeGreaterThanOrEqual(ranked.hits.at(-1)!.score);
     // Over the rank limit: newest first, every match reachable page by page.
@@ -284,21 +329,33 @@ describe("search: the query language", () => {
     expect(words.total).toBe(4);
     expect(words.totalIsLowerBound).toBe(true);
     // A ticket and its first message share a creation time: compare the newest four as a set.
-    expect(words.hits.map((h) => h.id).sort()).toEqual([ids.refundTicket, ids.refundFirst, ids.passwordTicket, ids.passwordFirst].map((x) => raw(x)).sort());
-    expect(words.hits.find((h) => h.id === raw(ids.refundTicket))!.highlights).toEqual([{ field: "subject", snippet: expect.stringContaining("<mark>Refund</mark>") }]);
-    expect((await small.search({ ...request("refund OR password OR invoices OR reset", 4, 4), scope })).hits.map((h) => h.id)).toEqual([raw(ids.invoiceTicket)]);
+    expect(words.hits.map((h) => h.id).sort()).toEqual(
+      [ids.refundTicket, ids.refundFirst, ids.passwordTicket, ids.passwordFirst].map((x) => raw(x)).sort(),
+    );
+    expect(words.hits.find((h) => h.id === raw(ids.refundTicket))!.highlights).toEqual([
+      { field: "subject", snippet: expect.stringContaining("<mark>Refund</mark>") },
+    ]);
+    expect((await small.search({ ...request("refund OR password OR invoices OR reset", 4, 4), scope })).hits.map((h) => h.id)).toEqual([
+      raw(ids.invoiceTicket),
+    ]);
     // A kind with more matches than the count limit is read newest first, window by window.
     const tiny = new PostgresSearchBackend(app.database.forTenant(t.id), { rankLimit: 1, countLimit: 1 });
     const walked = await tiny.search({ ...request("refund OR reset OR credit type:message", 0, 2), scope });
     expect(walked).toMatchObject({ total: 1, totalIsLowerBound: true });
     expect(walked.hits.map((h) => h.id)).toEqual([raw(ids.refundFirst), raw(ids.passwordFirst)]);
     expect(walked.hits[0]!.highlights).toEqual([{ field: "body", snippet: "Please <mark>refund</mark> my paypal payment" }]);
-    expect((await tiny.search({ ...request("refund OR reset OR credit type:message", 2, 2), scope })).hits.map((h) => h.id)).toEqual([raw(ids.reply)]);
+    expect((await tiny.search({ ...request("refund OR reset OR credit type:message", 2, 2), scope })).hits.map((h) => h.id)).toEqual([
+      raw(ids.reply),
+    ]);
     // A phrase over the count limit: all its matches, read from the pairs index, newest first.
     const phrases = await tiny.search({ ...request(`"paypal payment" OR "credit card" OR "reset email" type:message`, 0, 2), scope });
     expect(phrases).toMatchObject({ total: 1, totalIsLowerBound: true });
     expect(phrases.hits.map((h) => h.id)).toEqual([raw(ids.refundFirst), raw(ids.passwordFirst)]);
-    expect((await tiny.search({ ...request(`"paypal payment" OR "credit card" OR "reset email" type:message`, 2, 2), scope })).hits.map((h) => h.id)).toEqual([raw(ids.reply)]);
+    expect(
+      (await tiny.search({ ...request(`"paypal payment" OR "credit card" OR "reset email" type:message`, 2, 2), scope })).hits.map(
+        (h) => h.id,
+      ),
+    ).toEqual([raw(ids.reply)]);
   });
 
   it("escapes the text of snippets so only <mark> is markup", async () => {
@@ -318,7 +375,16 @@ describe("search: the query language", () => {
   });
 
   it("answers unreadable queries with VALIDATION, never a 500", async () => {
-    for (const q of [`"unbalanced`, `foo:bar`, `created>2026-13-01`, `status:bogus`, ``, `invoice OR`, "x".repeat(501), Array(40).fill("w").join(" ")]) {
+    for (const q of [
+      `"unbalanced`,
+      `foo:bar`,
+      `created>2026-13-01`,
+      `status:bogus`,
+      ``,
+      `invoice OR`,
+      "x".repeat(501),
+      Array(40).fill("w").join(" "),
+    ]) {
       const r = await app.gql(SEARCH, { q }, t.ownerToken);
       expect(r.status, q).toBe(200);
       expect(codes(r), q).toEqual(["VALIDATION"]);
@@ -366,7 +432,10 @@ describe("search: permissions", () => {
     // Counted in SQL, not only filtered when loading: the total is the other tenant's own.
     expect((await run("invoice OR password OR refund OR marie OR greta OR stone", other.ownerToken)).totalCount).toBe(3);
     const mine = new Set(Object.values(ids));
-    const theirs = [...(await found("invoice OR password OR refund OR marie", other.ownerToken)), ...(await found("type:contact", other.ownerToken))];
+    const theirs = [
+      ...(await found("invoice OR password OR refund OR marie", other.ownerToken)),
+      ...(await found("type:contact", other.ownerToken)),
+    ];
     expect(theirs).toHaveLength(4);
     expect(theirs.filter((id) => mine.has(id))).toEqual([]);
     expect(await found("garbo OR stone OR VIP", other.ownerToken)).toEqual([]);
@@ -374,7 +443,11 @@ describe("search: permissions", () => {
 
   it("records snippets of personal data in the audit log", async () => {
     await run("garbo");
-    const log = await app.gql(`query($s: ID!) { auditLog(first: 5, filter: { subjectId: $s, action: "personalData.read" }) { edges { node { categories } } } }`, { s: ids.greta }, t.ownerToken);
+    const log = await app.gql(
+      `query($s: ID!) { auditLog(first: 5, filter: { subjectId: $s, action: "personalData.read" }) { edges { node { categories } } } }`,
+      { s: ids.greta },
+      t.ownerToken,
+    );
     expect(log.data.auditLog.edges[0].node.categories).toEqual(expect.arrayContaining(["user.name"]));
   });
 });
@@ -388,7 +461,9 @@ describe("search: privacy", () => {
 
   it("forgets erased text in every index, vocabulary included", async () => {
     const words = async () =>
-      (await app.database.prisma.$queryRawUnsafe<{ word: string }[]>(`SELECT "word" FROM "SearchWord" WHERE "tenantId" = $1::uuid`, t.id)).map((w) => w.word);
+      (
+        await app.database.prisma.$queryRawUnsafe<{ word: string }[]>(`SELECT "word" FROM "SearchWord" WHERE "tenantId" = $1::uuid`, t.id)
+      ).map((w) => w.word);
     expect(await found("stone")).toEqual(set("bob"));
     expect(await found("received")).toEqual(set("passwordFirst"));
     expect(await words()).toEqual(expect.arrayContaining(["stone", "received", "stonehill"]));
@@ -441,7 +516,12 @@ describe("search: languages", () => {
     await tenantIn("it", "Factures impayées", "x");
     const tenant = await app.database.prisma.tenant.findFirstOrThrow({ where: { slug: { startsWith: "lang-it-" } } });
     const vector = async () =>
-      (await app.database.prisma.$queryRawUnsafe<{ v: string }[]>(`SELECT "searchVector"::text AS v FROM "Ticket" WHERE "tenantId" = $1::uuid`, tenant.id))[0]!.v;
+      (
+        await app.database.prisma.$queryRawUnsafe<{ v: string }[]>(
+          `SELECT "searchVector"::text AS v FROM "Ticket" WHERE "tenantId" = $1::uuid`,
+          tenant.id,
+        )
+      )[0]!.v;
     expect(await vector()).toBe("'factures':1A 'impayées':2A");
     await app.database.prisma.tenant.update({ where: { id: tenant.id }, data: { defaultLocale: "fr" } });
     expect(await vector()).toBe("'factur':1A 'impai':2A");

@@ -29,7 +29,10 @@ async function admin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
 
 /** `npm start` in a child process; resolves with its GraphQL URL once it listens. */
 async function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve"], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -85,7 +88,11 @@ describe.skipIf(!serverUrl)("a server killed between commit and sequencing", () 
 
   it("loses nothing: the next server numbers every committed event and audit entry, gap-free", async () => {
     const password = "correct horse battery staple";
-    const { tenant } = await createTenant(database, { name: "Crash", slug: "crash", owner: { email: "owner@crash.test", name: "Owner", password } });
+    const { tenant } = await createTenant(database, {
+      name: "Crash",
+      slug: "crash",
+      owner: { email: "owner@crash.test", name: "Owner", password },
+    });
 
     // Hold the tenant's sequencer lock, as a sequencer elsewhere would: the child's own waits behind it.
     const holder = new pg.Client({ connectionString: env.DATABASE_URL });
@@ -94,11 +101,19 @@ describe.skipIf(!serverUrl)("a server killed between commit and sequencing", () 
 
     const started = await startChild(env);
     child = started.child;
-    const signIn = await gql(started.url, `mutation { signIn(tenant: "crash", email: "owner@crash.test", password: "${password}") { token } }`);
+    const signIn = await gql(
+      started.url,
+      `mutation { signIn(tenant: "crash", email: "owner@crash.test", password: "${password}") { token } }`,
+    );
     const token = signIn.data.signIn.token as string;
     const created = await Promise.all(
       Array.from({ length: TICKETS }, (_, i) =>
-        gql(started.url, `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id number } }`, { i: { subject: `Crash ${i}`, body: "b", requester: { name: `P${i}` } } }, token),
+        gql(
+          started.url,
+          `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id number } }`,
+          { i: { subject: `Crash ${i}`, body: "b", requester: { name: `P${i}` } } },
+          token,
+        ),
       ),
     );
     expect(created.flatMap((r) => r.errors ?? [])).toEqual([]);

@@ -33,7 +33,11 @@ describe("createServer's prepare hook", () => {
         entered();
         await gate;
         // The migrations have run: the hook can write what the first request must find.
-        await createTenant(database, { name: "Prepared", slug: "prepared", owner: { email: "owner@prepared.test", name: "Owner", password: "correct horse battery" } });
+        await createTenant(database, {
+          name: "Prepared",
+          slug: "prepared",
+          owner: { email: "owner@prepared.test", name: "Owner", password: "correct horse battery" },
+        });
       },
     });
     await inPrepare;

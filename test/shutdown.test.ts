@@ -94,12 +94,16 @@ async function demoKey(p: ServerProcess): Promise<string> {
 /** A graphql-ws connection with one subscription, answered by the server. */
 async function openSubscription(port: number, key: string): Promise<{ closed: Promise<{ code: number; reason: string }> }> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, "graphql-transport-ws");
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   await new Promise<void>((resolve, reject) => {
     socket.once("open", () => resolve());
     socket.once("error", reject);
   });
-  const acked = new Promise<void>((resolve) => socket.on("message", (m) => JSON.parse(m.toString()).type === "connection_ack" && resolve()));
+  const acked = new Promise<void>((resolve) =>
+    socket.on("message", (m) => JSON.parse(m.toString()).type === "connection_ack" && resolve()),
+  );
   socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${key}` } }));
   await acked;
   socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { ticketEvents { type } }" } }));

@@ -34,7 +34,9 @@ describe("the migrated snapshot", () => {
     expect(await db.migrate()).toEqual(ALL);
     expect(await db.migrate()).toEqual([]);
     expect(await tables(db)).toEqual(expect.arrayContaining(["Tenant", "Ticket", "Message", "_prisma_migrations"]));
-    const applied = await db.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM "_prisma_migrations" WHERE finished_at IS NOT NULL`;
+    const applied = await db.prisma.$queryRaw<
+      { n: bigint }[]
+    >`SELECT count(*) AS n FROM "_prisma_migrations" WHERE finished_at IS NOT NULL`;
     expect(Number(applied[0]!.n)).toBe(ALL.length);
   });
 

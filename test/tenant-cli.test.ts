@@ -19,7 +19,9 @@ async function tenant(...args: string[]) {
 }
 
 beforeAll(async () => {
-  database = await openDatabase(loadConfig({ DATA_DIR: "memory://", LOG_LEVEL: "silent", ENCRYPTION_KEY: randomBytes(32).toString("base64") }));
+  database = await openDatabase(
+    loadConfig({ DATA_DIR: "memory://", LOG_LEVEL: "silent", ENCRYPTION_KEY: randomBytes(32).toString("base64") }),
+  );
   await database.migrate();
 });
 afterAll(() => database?.close());
@@ -28,7 +30,15 @@ describe("npm run tenant", () => {
   it("--help prints the usage and touches nothing; wrong usage exits 2 before opening the database", async () => {
     expect(await tenant("--help")).toEqual({ code: 0, out: TENANT_USAGE });
     expect(await tenant("create", "--help")).toEqual({ code: 0, out: TENANT_USAGE });
-    for (const args of [["list", "--bogus"], ["frobnicate"], [], ["close"], ["close", "a", "b"], ["create", "--name", "X"], ["list", "--slug"]]) {
+    for (const args of [
+      ["list", "--bogus"],
+      ["frobnicate"],
+      [],
+      ["close"],
+      ["close", "a", "b"],
+      ["create", "--name", "X"],
+      ["list", "--slug"],
+    ]) {
       const r = await tenant(...args);
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.out, args.join(" ")).toContain("Usage: npm run tenant");
@@ -57,7 +67,10 @@ describe("npm run tenant", () => {
     expect(await tenant("reopen", "nobody")).toMatchObject({ code: 1, out: expect.stringMatching(/^NOT_FOUND/) });
     expect((await database.prisma.tenant.findUniqueOrThrow({ where: { slug: "acme" } })).closedAt).toBeNull();
 
-    const log = await database.prisma.operatorAuditEntry.findMany({ orderBy: { at: "asc" }, select: { action: true, outcome: true, errorCode: true } });
+    const log = await database.prisma.operatorAuditEntry.findMany({
+      orderBy: { at: "asc" },
+      select: { action: true, outcome: true, errorCode: true },
+    });
     expect(log).toEqual([
       { action: "cli.create", outcome: "SUCCESS", errorCode: null },
       { action: "cli.create", outcome: "FAILURE", errorCode: "CONFLICT" },

@@ -17,10 +17,21 @@ let aKey: string;
 const json = (v: unknown) => JSON.stringify(v);
 
 async function seed(t: TestTenant, label: string) {
-  const org = await app.gql(`mutation($n: String!) { createOrganization(input: { name: $n }) { id } }`, { n: "Shared Name Inc" }, t.ownerToken);
+  const org = await app.gql(
+    `mutation($n: String!) { createOrganization(input: { name: $n }) { id } }`,
+    { n: "Shared Name Inc" },
+    t.ownerToken,
+  );
   const ticket = await app.gql(
     `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }`,
-    { i: { subject: `${label} secret subject`, body: `${label} secret body`, requester: { name: `${label} Person`, email: `person@${label}.example`, organizationId: org.data.createOrganization.id }, tags: [`${label}-tag`] } },
+    {
+      i: {
+        subject: `${label} secret subject`,
+        body: `${label} secret body`,
+        requester: { name: `${label} Person`, email: `person@${label}.example`, organizationId: org.data.createOrganization.id },
+        tags: [`${label}-tag`],
+      },
+    },
     t.ownerToken,
   );
   const note = await app.gql(
@@ -28,9 +39,17 @@ async function seed(t: TestTenant, label: string) {
     { i: { ticketId: ticket.data.createTicket.id, body: `${label} internal`, internal: true } },
     t.ownerToken,
   );
-  const second = await app.gql(`mutation($i: ContactInput!) { createContact(input: $i) { id } }`, { i: { name: `${label} Other`, email: `other@${label}.example` } }, t.ownerToken);
+  const second = await app.gql(
+    `mutation($i: ContactInput!) { createContact(input: $i) { id } }`,
+    { i: { name: `${label} Other`, email: `other@${label}.example` } },
+    t.ownerToken,
+  );
   const agent = await app.agent(t, "AGENT");
-  const key = await app.gql(`mutation { createApiKey(input: { name: "k", scopes: [TICKETS_READ] }) { apiKey { id } secret } }`, {}, t.ownerToken);
+  const key = await app.gql(
+    `mutation { createApiKey(input: { name: "k", scopes: [TICKETS_READ] }) { apiKey { id } secret } }`,
+    {},
+    t.ownerToken,
+  );
   const tag = await app.gql(`{ tags { id } }`, {}, t.ownerToken);
   return {
     ids: {
@@ -49,18 +68,38 @@ async function seed(t: TestTenant, label: string) {
 
 /** A's ticket, seen by A, to prove nothing changed. */
 const aTicket = async () =>
-  (await app.gql(`query($id: ID!) { ticket(id: $id) { subject status priority assignee { id } messages { totalCount } tags { name } } }`, { id: a.ticket }, A.ownerToken)).data.ticket;
+  (
+    await app.gql(
+      `query($id: ID!) { ticket(id: $id) { subject status priority assignee { id } messages { totalCount } tags { name } } }`,
+      { id: a.ticket },
+      A.ownerToken,
+    )
+  ).data.ticket;
 const aContact = async (id = a.contact) =>
   (await app.gql(`query($id: ID!) { contact(id: $id) { name email tickets { totalCount } } }`, { id }, A.ownerToken)).data.contact;
-const aAgent = async () => (await app.gql(`query($id: ID!) { node(id: $id) { ... on Agent { role disabled } } }`, { id: a.agent }, A.ownerToken)).data.node;
+const aAgent = async () =>
+  (await app.gql(`query($id: ID!) { node(id: $id) { ... on Agent { role disabled } } }`, { id: a.agent }, A.ownerToken)).data.node;
 
 /** A's echo plugin, configured with a secret and enabled with the transfer accepted. */
 const aPlugin = async () =>
-  (await app.gql(`{ plugin(id: "test-echo") { enabled transfer settings { key value isSet } acceptance { manifestVersion } } }`, {}, A.ownerToken)).data;
+  (
+    await app.gql(
+      `{ plugin(id: "test-echo") { enabled transfer settings { key value isSet } acceptance { manifestVersion } } }`,
+      {},
+      A.ownerToken,
+    )
+  ).data;
 
-const consentOp = (name: string, purpose: string) => `mutation($c: ID!) { ${name}(input: { contactId: $c, purpose: "${purpose}" }) { id } }`;
+const consentOp = (name: string, purpose: string) =>
+  `mutation($c: ID!) { ${name}(input: { contactId: $c, purpose: "${purpose}" }) { id } }`;
 const aConsents = async () =>
-  (await app.gql(`query($id: ID!) { contact(id: $id) { consents { purpose status } consentHistory { totalCount } } }`, { id: a.contact }, A.ownerToken)).data;
+  (
+    await app.gql(
+      `query($id: ID!) { contact(id: $id) { consents { purpose status } consentHistory { totalCount } } }`,
+      { id: a.contact },
+      A.ownerToken,
+    )
+  ).data;
 const aPrivacyState = async () =>
   (await app.gql(`query($id: ID!) { contact(id: $id) { restricted legalHold } }`, { id: a.contact }, A.ownerToken)).data;
 
@@ -73,7 +112,11 @@ async function aPolicyAndRules() {
   if (aPolicyId) return aPolicyId;
   await app.gql(`mutation { setRetentionRule(target: SESSIONS, keepDays: 30, action: DELETE) { target } }`, {}, A.ownerToken);
   await app.gql(`mutation { setRetentionRule(target: DATA_EXPORTS, keepDays: 7, action: DELETE) { target } }`, {}, A.ownerToken);
-  const r = await app.gql(`mutation { publishPolicyVersion(input: { version: "2026-01", url: "https://a.example/privacy" }) { id } }`, {}, A.ownerToken);
+  const r = await app.gql(
+    `mutation { publishPolicyVersion(input: { version: "2026-01", url: "https://a.example/privacy" }) { id } }`,
+    {},
+    A.ownerToken,
+  );
   aPolicyId = r.data.publishPolicyVersion.id as string;
   return aPolicyId;
 }
@@ -81,8 +124,13 @@ async function aPolicyAndRules() {
 /** A's open data-subject request (filed once, for its second contact) and A's view of it. */
 let aRequestId: string | undefined;
 async function aRequest() {
-  aRequestId ??= (await app.gql(`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ACCESS }) { id } }`, { c: a.contact2 }, A.ownerToken)).data
-    .fileDataSubjectRequest.id as string;
+  aRequestId ??= (
+    await app.gql(
+      `mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ACCESS }) { id } }`,
+      { c: a.contact2 },
+      A.ownerToken,
+    )
+  ).data.fileDataSubjectRequest.id as string;
   return aRequestId;
 }
 const aRequests = async () =>
@@ -100,10 +148,26 @@ async function aWebhook() {
   if (aWebhookIds) return aWebhookIds;
   const raw = (id: string) => Buffer.from(id, "base64").toString().split(":")[1]!;
   const endpoint = await app.database.prisma.webhookEndpoint.create({
-    data: { tenantId: A.id, url: "http://127.0.0.1:9/a-hook", eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: raw(a.apiKey!), secrets: [], enabled: false },
+    data: {
+      tenantId: A.id,
+      url: "http://127.0.0.1:9/a-hook",
+      eventTypes: ["TICKET_CREATED"],
+      selection: "seq",
+      apiKeyId: raw(a.apiKey!),
+      secrets: [],
+      enabled: false,
+    },
   });
   const delivery = await app.database.prisma.webhookDelivery.create({
-    data: { tenantId: A.id, endpointId: endpoint.id, eventSeq: 1, eventType: "TICKET_CREATED", status: "FAILED", attempts: 3, lastError: "HTTP 500" },
+    data: {
+      tenantId: A.id,
+      endpointId: endpoint.id,
+      eventSeq: 1,
+      eventType: "TICKET_CREATED",
+      status: "FAILED",
+      attempts: 3,
+      lastError: "HTTP 500",
+    },
   });
   const id = (type: string, uuid: string) => Buffer.from(`${type}:${uuid}`).toString("base64");
   aWebhookIds = { endpoint: id("WebhookEndpoint", endpoint.id), delivery: id("WebhookDelivery", delivery.id) };
@@ -150,7 +214,8 @@ async function refused(query: string, variables: Record<string, unknown>, probe:
 }
 
 /** Every tenant's slug and closure state, straight from the database. */
-const tenantRows = () => app.database.prisma.tenant.findMany({ select: { slug: true, closedAt: true, deletionDueAt: true }, orderBy: { slug: "asc" } });
+const tenantRows = () =>
+  app.database.prisma.tenant.findMany({ select: { slug: true, closedAt: true, deletionDueAt: true }, orderBy: { slug: "asc" } });
 
 const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> = {
   Query: {
@@ -177,7 +242,11 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       const r = await app.gql(`{ tickets(first: 100) { totalCount edges { node { id subject } } } }`, {}, B.ownerToken);
       expect(r.data.tickets.edges.map((e: any) => e.node.id)).toEqual([b.ticket]);
       expect(r.data.tickets.totalCount).toBe(1);
-      const filtered = await app.gql(`query($c: ID!) { tickets(filter: { requesterId: $c }) { totalCount } }`, { c: a.contact }, B.ownerToken);
+      const filtered = await app.gql(
+        `query($c: ID!) { tickets(filter: { requesterId: $c }) { totalCount } }`,
+        { c: a.contact },
+        B.ownerToken,
+      );
       expect(filtered.data.tickets.totalCount).toBe(0);
     },
     search: async () => {
@@ -192,7 +261,11 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect(found).toEqual(expect.arrayContaining([b.ticket, b.contact, b.contact2, b.message]));
       expect(r.data.search.totalCount).toBe(found.length);
       expect(json(r)).not.toContain("A secret");
-      const typo = await app.gql(`{ search(query: "secrte") { totalCount edges { node { result { ... on Node { id } } } } } }`, {}, B.ownerToken);
+      const typo = await app.gql(
+        `{ search(query: "secrte") { totalCount edges { node { result { ... on Node { id } } } } } }`,
+        {},
+        B.ownerToken,
+      );
       expect(typo.data.search.edges.map((e: any) => e.node.result.id).filter((id: string) => Object.values(a).includes(id))).toEqual([]);
     },
     contacts: async () => {
@@ -239,12 +312,19 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     auditLog: async () => {
       const raw = (id: string) => Buffer.from(id, "base64").toString().split(":")[1] ?? "";
       const log = async (t: TestTenant, f: Record<string, unknown> = {}) =>
-        (await app.gql(`query($f: AuditFilter) { auditLog(first: 100, filter: $f) { totalCount edges { node { id actorId action details } } } }`, { f }, t.ownerToken))
-          .data.auditLog;
+        (
+          await app.gql(
+            `query($f: AuditFilter) { auditLog(first: 100, filter: $f) { totalCount edges { node { id actorId action details } } } }`,
+            { f },
+            t.ownerToken,
+          )
+        ).data.auditLog;
       await aContact(); // A reads its contact's name and email: an entry about that subject in A's log
       const ofB = await log(B);
       expect(ofB.totalCount).toBe(await app.database.prisma.auditEntry.count({ where: { tenantId: B.id } }));
-      const ofA = new Set((await app.database.prisma.auditEntry.findMany({ where: { tenantId: A.id }, select: { id: true } })).map((e) => e.id));
+      const ofA = new Set(
+        (await app.database.prisma.auditEntry.findMany({ where: { tenantId: A.id }, select: { id: true } })).map((e) => e.id),
+      );
       expect(ofA.size).toBeGreaterThan(0);
       expect(ofB.edges.filter((e: any) => ofA.has(raw(e.node.id)))).toEqual([]);
       const actorsOfA = [A.ownerId, raw(a.agent!), raw(a.apiKey!)];
@@ -255,10 +335,13 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       for (const e of (await log(B, { subjectId: a.contact })).edges) expect(e.node.details.outcome).toBe("FAILURE");
       const entryOfA = Buffer.from(`AuditEntry:${[...ofA][0]}`).toString("base64");
       expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: entryOfA }, B.ownerToken)).data.node).toBeNull();
-      expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: entryOfA }, A.ownerToken)).data.node).toEqual({ id: entryOfA });
+      expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: entryOfA }, A.ownerToken)).data.node).toEqual({
+        id: entryOfA,
+      });
     },
     verifyAuditChain: async () => {
-      const verify = async (t: TestTenant) => (await app.gql(`{ verifyAuditChain { valid checkedEntries headSeq } }`, {}, t.ownerToken)).data.verifyAuditChain;
+      const verify = async (t: TestTenant) =>
+        (await app.gql(`{ verifyAuditChain { valid checkedEntries headSeq } }`, {}, t.ownerToken)).data.verifyAuditChain;
       const count = (t: TestTenant) => app.database.prisma.auditEntry.count({ where: { tenantId: t.id } });
       await aContact(); // one more entry in A's log than B's
       const ofB = await verify(B);
@@ -287,13 +370,19 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     },
     webhookEndpoints: async () => {
       const { endpoint } = await aWebhook();
-      expect(json((await app.gql(`{ webhookEndpoints { totalCount edges { node { id } } } }`, {}, B.ownerToken)).data)).not.toContain(endpoint);
+      expect(json((await app.gql(`{ webhookEndpoints { totalCount edges { node { id } } } }`, {}, B.ownerToken)).data)).not.toContain(
+        endpoint,
+      );
       expect(json((await app.gql(`{ webhookEndpoints { edges { node { id } } } }`, {}, A.ownerToken)).data)).toContain(endpoint);
     },
     webhookDeliveries: async () => {
       const { endpoint, delivery } = await aWebhook();
-      expect(codes(await app.gql(`query($e: ID!) { webhookDeliveries(endpointId: $e) { totalCount } }`, { e: endpoint }, B.ownerToken))).toEqual(["NOT_FOUND"]);
-      expect(json((await app.gql(`{ webhookDeliveries { totalCount edges { node { id } } } }`, {}, B.ownerToken)).data)).not.toContain(delivery);
+      expect(
+        codes(await app.gql(`query($e: ID!) { webhookDeliveries(endpointId: $e) { totalCount } }`, { e: endpoint }, B.ownerToken)),
+      ).toEqual(["NOT_FOUND"]);
+      expect(json((await app.gql(`{ webhookDeliveries { totalCount edges { node { id } } } }`, {}, B.ownerToken)).data)).not.toContain(
+        delivery,
+      );
       expect((await aWebhookState()).webhookDeliveries.totalCount).toBe(1);
     },
     retentionPolicy: async () => {
@@ -306,7 +395,10 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       await aPolicyAndRules();
       await sweep(app.database);
       expect((await app.gql(`{ sweepRuns { totalCount } }`, {}, A.ownerToken)).data.sweepRuns.totalCount).toBeGreaterThan(0);
-      expect((await app.gql(`{ sweepRuns { totalCount edges { node { id } } } }`, {}, B.ownerToken)).data.sweepRuns).toEqual({ totalCount: 0, edges: [] });
+      expect((await app.gql(`{ sweepRuns { totalCount edges { node { id } } } }`, {}, B.ownerToken)).data.sweepRuns).toEqual({
+        totalCount: 0,
+        edges: [],
+      });
     },
     policyVersions: async () => {
       await aPolicyAndRules();
@@ -320,8 +412,13 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     dataSubjectRequests: async () => {
       const id = await aRequest();
       const list = async (t: TestTenant, c = "") =>
-        (await app.gql(`query($c: ID) { dataSubjectRequests(first: 100, filter: { contactId: $c }) { totalCount edges { node { id } } } }`, { c: c || null }, t.ownerToken)).data
-          .dataSubjectRequests;
+        (
+          await app.gql(
+            `query($c: ID) { dataSubjectRequests(first: 100, filter: { contactId: $c }) { totalCount edges { node { id } } } }`,
+            { c: c || null },
+            t.ownerToken,
+          )
+        ).data.dataSubjectRequests;
       expect((await list(A)).edges.map((e: any) => e.node.id)).toContain(id);
       expect((await list(B)).edges.map((e: any) => e.node.id)).not.toContain(id);
       expect(await list(B, a.contact2)).toEqual({ totalCount: 0, edges: [] });
@@ -335,7 +432,13 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     },
     personalDataScan: async () => {
       const scan = async (t: TestTenant, email: string, name: string) =>
-        (await app.gql(`query($e: String, $n: String) { personalDataScan(email: $e, name: $n) { total } }`, { e: email, n: name }, t.ownerToken)).data.personalDataScan.total;
+        (
+          await app.gql(
+            `query($e: String, $n: String) { personalDataScan(email: $e, name: $n) { total } }`,
+            { e: email, n: name },
+            t.ownerToken,
+          )
+        ).data.personalDataScan.total;
       expect(await scan(A, "person@a.example", "A Person")).toBeGreaterThan(0);
       expect(await scan(B, "person@a.example", "A Person")).toBe(0);
       expect(await scan(B, "person@b.example", "b Person")).toBeGreaterThan(0);
@@ -344,7 +447,11 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
   Mutation: {
     signIn: async () => {
       // B's owner credentials do not open tenant A.
-      const r = await app.gql(`mutation($t: String!, $e: String!, $p: String!) { signIn(tenant: $t, email: $e, password: $p) { token } }`, { t: A.slug, e: B.ownerEmail, p: B.password });
+      const r = await app.gql(`mutation($t: String!, $e: String!, $p: String!) { signIn(tenant: $t, email: $e, password: $p) { token } }`, {
+        t: A.slug,
+        e: B.ownerEmail,
+        p: B.password,
+      });
       expect(codes(r)).toEqual(["UNAUTHENTICATED"]);
     },
     signOut: async () => {
@@ -353,16 +460,27 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect((await app.gql(`{ viewer { kind } }`, {}, A.ownerToken)).data.viewer.kind).toBe("AGENT");
     },
     acceptInvitation: async () => {
-      const invite = await app.gql(`mutation { inviteAgent(input: { email: "new@a.example", name: "New" }) { invitationToken } }`, {}, A.ownerToken);
-      const r = await app.gql(`mutation($t: String!) { acceptInvitation(token: $t, password: "long enough password") { token } }`, { t: invite.data.inviteAgent.invitationToken });
+      const invite = await app.gql(
+        `mutation { inviteAgent(input: { email: "new@a.example", name: "New" }) { invitationToken } }`,
+        {},
+        A.ownerToken,
+      );
+      const r = await app.gql(`mutation($t: String!) { acceptInvitation(token: $t, password: "long enough password") { token } }`, {
+        t: invite.data.inviteAgent.invitationToken,
+      });
       const viewer = await app.gql(`{ viewer { tenant { slug } } }`, {}, r.data.acceptInvitation.token);
       expect(viewer.data.viewer.tenant.slug).toBe(A.slug);
     },
     inviteAgent: async () => {
       // The same email may exist in both tenants without touching A's agent.
-      const emailOfA = (await app.gql(`query($id: ID!) { node(id: $id) { ... on Agent { email } } }`, { id: a.agent }, A.ownerToken)).data.node.email;
+      const emailOfA = (await app.gql(`query($id: ID!) { node(id: $id) { ... on Agent { email } } }`, { id: a.agent }, A.ownerToken)).data
+        .node.email;
       const before = json(await aAgent());
-      const r = await app.gql(`mutation($e: String!) { inviteAgent(input: { email: $e, name: "Twin" }) { agent { id } } }`, { e: emailOfA }, B.ownerToken);
+      const r = await app.gql(
+        `mutation($e: String!) { inviteAgent(input: { email: $e, name: "Twin" }) { agent { id } } }`,
+        { e: emailOfA },
+        B.ownerToken,
+      );
       expect(r.errors).toBeUndefined();
       expect(r.data.inviteAgent.agent.id).not.toBe(a.agent);
       expect(json(await aAgent())).toBe(before);
@@ -371,19 +489,34 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     disableAgent: () => refused(`mutation($id: ID!) { disableAgent(id: $id) { id } }`, { id: a.agent }, aAgent),
     enableAgent: () => refused(`mutation($id: ID!) { enableAgent(id: $id) { id } }`, { id: a.agent }, aAgent),
     createApiKey: async () => {
-      const r = await app.gql(`mutation { createApiKey(input: { name: "b2", scopes: [TICKETS_READ, CONTACTS_READ, NOTES_READ] }) { secret } }`, {}, B.ownerToken);
+      const r = await app.gql(
+        `mutation { createApiKey(input: { name: "b2", scopes: [TICKETS_READ, CONTACTS_READ, NOTES_READ] }) { secret } }`,
+        {},
+        B.ownerToken,
+      );
       const seen = await app.gql(`{ tickets { edges { node { id } } } }`, {}, r.data.createApiKey.secret);
       expect(seen.data.tickets.edges.map((e: any) => e.node.id)).toEqual([b.ticket]);
     },
     revokeApiKey: async () => {
-      await refused(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: a.apiKey }, async () => (await app.gql(`{ viewer { kind } }`, {}, aKey)).data);
+      await refused(
+        `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+        { id: a.apiKey },
+        async () => (await app.gql(`{ viewer { kind } }`, {}, aKey)).data,
+      );
     },
     createContact: () =>
       refused(`mutation($o: ID!) { createContact(input: { name: "X", organizationId: $o }) { id } }`, { o: a.org }, () => aContact()),
-    updateContact: () => refused(`mutation($id: ID!) { updateContact(id: $id, input: { name: "Hijacked" }) { id } }`, { id: a.contact }, () => aContact()),
+    updateContact: () =>
+      refused(`mutation($id: ID!) { updateContact(id: $id, input: { name: "Hijacked" }) { id } }`, { id: a.contact }, () => aContact()),
     mergeContacts: async () => {
-      await refused(`mutation($s: ID!, $t: ID!) { mergeContacts(sourceId: $s, targetId: $t) { id } }`, { s: a.contact, t: b.contact }, () => aContact());
-      await refused(`mutation($s: ID!, $t: ID!) { mergeContacts(sourceId: $s, targetId: $t) { id } }`, { s: b.contact2, t: a.contact }, () => aContact());
+      await refused(`mutation($s: ID!, $t: ID!) { mergeContacts(sourceId: $s, targetId: $t) { id } }`, { s: a.contact, t: b.contact }, () =>
+        aContact(),
+      );
+      await refused(
+        `mutation($s: ID!, $t: ID!) { mergeContacts(sourceId: $s, targetId: $t) { id } }`,
+        { s: b.contact2, t: a.contact },
+        () => aContact(),
+      );
     },
     createOrganization: async () => {
       // Names are unique per tenant only: B may use A's organization name.
@@ -393,18 +526,34 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect(s.errors).toBeUndefined();
     },
     createTicket: async () => {
-      await refused(`mutation($c: ID!) { createTicket(input: { subject: "x", body: "y", requesterId: $c }) { id } }`, { c: a.contact }, () => aContact());
+      await refused(
+        `mutation($c: ID!) { createTicket(input: { subject: "x", body: "y", requesterId: $c }) { id } }`,
+        { c: a.contact },
+        () => aContact(),
+      );
       await refused(
         `mutation($g: ID!, $c: ID!) { createTicket(input: { subject: "x", body: "y", requesterId: $c, assigneeId: $g }) { id } }`,
         { g: a.agent, c: b.contact },
         aAgent,
       );
     },
-    updateTicket: () => refused(`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "Hijacked", status: SOLVED }) { id } }`, { id: a.ticket }, aTicket),
-    addMessage: () => refused(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Hijacked" }) { id } }`, { id: a.ticket }, aTicket),
+    updateTicket: () =>
+      refused(
+        `mutation($id: ID!) { updateTicket(id: $id, input: { subject: "Hijacked", status: SOLVED }) { id } }`,
+        { id: a.ticket },
+        aTicket,
+      ),
+    addMessage: () =>
+      refused(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Hijacked" }) { id } }`, { id: a.ticket }, aTicket),
     addAttachment: async () => {
       const attachments = async () =>
-        (await app.gql(`query($id: ID!) { node(id: $id) { ... on Message { attachments { filename } } } }`, { id: a.message }, A.ownerToken)).data;
+        (
+          await app.gql(
+            `query($id: ID!) { node(id: $id) { ... on Message { attachments { filename } } } }`,
+            { id: a.message },
+            A.ownerToken,
+          )
+        ).data;
       await refused(
         `mutation($m: ID!) { addAttachment(input: { messageId: $m, filename: "x.txt", contentType: "text/plain", contentBase64: "eA==" }) { id } }`,
         { m: a.message },
@@ -421,7 +570,11 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     },
     configurePlugin: async () => {
       const before = json(await aPlugin());
-      const r = await app.gql(`mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:9" }]) { settings { key value } } }`, {}, B.ownerToken);
+      const r = await app.gql(
+        `mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:9" }]) { settings { key value } } }`,
+        {},
+        B.ownerToken,
+      );
       expect(r.errors).toBeUndefined();
       expect(json(await aPlugin())).toBe(before);
     },
@@ -441,15 +594,21 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     withdrawConsent: () => refused(consentOp("withdrawConsent", "marketing"), { c: a.contact }, aConsents),
     objectToProcessing: () => refused(consentOp("objectToProcessing", "analytics"), { c: a.contact }, aConsents),
     withdrawObjection: () => refused(consentOp("withdrawObjection", "analytics"), { c: a.contact }, aConsents),
-    restrictProcessing: () => refused(`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "x") { id } }`, { c: a.contact }, aPrivacyState),
+    restrictProcessing: () =>
+      refused(`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "x") { id } }`, { c: a.contact }, aPrivacyState),
     liftRestriction: () => refused(`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: a.contact }, aPrivacyState),
-    placeLegalHold: () => refused(`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "x") { id } }`, { c: a.contact }, aPrivacyState),
+    placeLegalHold: () =>
+      refused(`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "x") { id } }`, { c: a.contact }, aPrivacyState),
     releaseLegalHold: () => refused(`mutation($c: ID!) { releaseLegalHold(contactId: $c) { id } }`, { c: a.contact }, aPrivacyState),
     issuePortalToken: () => refused(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: a.contact }, aPrivacyState),
     setRetentionRule: async () => {
       await aPolicyAndRules();
       const before = json(await aRetention());
-      const r = await app.gql(`mutation { setRetentionRule(target: SESSIONS, keepDays: 1, action: DELETE) { keepDays } }`, {}, B.ownerToken);
+      const r = await app.gql(
+        `mutation { setRetentionRule(target: SESSIONS, keepDays: 1, action: DELETE) { keepDays } }`,
+        {},
+        B.ownerToken,
+      );
       expect(r.data.setRetentionRule.keepDays).toBe(1);
       expect(json(await aRetention())).toBe(before);
     },
@@ -478,18 +637,33 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       );
     },
     updateWebhookEndpoint: async () =>
-      refused(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { selection: "type", enabled: true }) { id } }`, { id: (await aWebhook()).endpoint }, aWebhookState),
-    deleteWebhookEndpoint: async () => refused(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: (await aWebhook()).endpoint }, aWebhookState),
-    rotateWebhookSecret: async () => refused(`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: (await aWebhook()).endpoint }, aWebhookState),
-    resendWebhookDelivery: async () => refused(`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: (await aWebhook()).delivery }, aWebhookState),
+      refused(
+        `mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { selection: "type", enabled: true }) { id } }`,
+        { id: (await aWebhook()).endpoint },
+        aWebhookState,
+      ),
+    deleteWebhookEndpoint: async () =>
+      refused(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: (await aWebhook()).endpoint }, aWebhookState),
+    rotateWebhookSecret: async () =>
+      refused(`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: (await aWebhook()).endpoint }, aWebhookState),
+    resendWebhookDelivery: async () =>
+      refused(`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: (await aWebhook()).delivery }, aWebhookState),
     revokePortalTokens: async () => {
       const portal = await app.gql(`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: a.contact }, A.ownerToken);
       const token = portal.data.issuePortalToken.token;
-      await refused(`mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c: a.contact }, async () => (await app.gql(`{ viewer { kind } }`, {}, token)).data);
+      await refused(
+        `mutation($c: ID!) { revokePortalTokens(contactId: $c) }`,
+        { c: a.contact },
+        async () => (await app.gql(`{ viewer { kind } }`, {}, token)).data,
+      );
     },
     fileDataSubjectRequest: async () => {
       await aRequest();
-      await refused(`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ERASURE }) { id } }`, { c: a.contact2 }, aRequests);
+      await refused(
+        `mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ERASURE }) { id } }`,
+        { c: a.contact2 },
+        aRequests,
+      );
     },
     extendDataSubjectRequest: async () =>
       refused(`mutation($id: ID!) { extendDataSubjectRequest(id: $id, reason: "x") { id } }`, { id: await aRequest() }, aRequests),
@@ -503,9 +677,16 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     cancelSubscription: () => refused(`mutation { cancelSubscription { status } }`, {}, aBilling, "BILLING_DISABLED"),
     // The operator API: refused to every tenant credential, so B can neither close nor reopen A.
     operatorCreateTenant: () =>
-      refused(`mutation { operatorCreateTenant(input: { name: "A copy", slug: "a-copy", ownerEmail: "b@b.example", ownerName: "B" }) { invitationToken } }`, {}, tenantRows, "FORBIDDEN"),
-    operatorCloseTenant: () => refused(`mutation($s: String!) { operatorCloseTenant(slug: $s) { slug } }`, { s: A.slug }, tenantRows, "FORBIDDEN"),
-    operatorReopenTenant: () => refused(`mutation($s: String!) { operatorReopenTenant(slug: $s) { slug } }`, { s: A.slug }, tenantRows, "FORBIDDEN"),
+      refused(
+        `mutation { operatorCreateTenant(input: { name: "A copy", slug: "a-copy", ownerEmail: "b@b.example", ownerName: "B" }) { invitationToken } }`,
+        {},
+        tenantRows,
+        "FORBIDDEN",
+      ),
+    operatorCloseTenant: () =>
+      refused(`mutation($s: String!) { operatorCloseTenant(slug: $s) { slug } }`, { s: A.slug }, tenantRows, "FORBIDDEN"),
+    operatorReopenTenant: () =>
+      refused(`mutation($s: String!) { operatorReopenTenant(slug: $s) { slug } }`, { s: A.slug }, tenantRows, "FORBIDDEN"),
     completeDataSubjectRequest: async () =>
       refused(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id receipt } }`, { id: await aRequest() }, aRequests),
   },
@@ -526,7 +707,11 @@ beforeAll(async () => {
     A.ownerToken,
   );
   await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`, {}, A.ownerToken);
-  await app.gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "to the assistant" }) { id } }`, { id: a.ticket }, A.ownerToken);
+  await app.gql(
+    `mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "to the assistant" }) { id } }`,
+    { id: a.ticket },
+    A.ownerToken,
+  );
 });
 afterAll(() => app?.close());
 
@@ -542,7 +727,14 @@ describe("tenant isolation", () => {
     const raw = (id: string | undefined) => Buffer.from(id!, "base64").toString().split(":")[1]!;
     const db = app.database.prisma;
     const message = await db.message.create({
-      data: { tenantId: B.id, ticketId: raw(a.ticket), authorType: "SYSTEM", body: "b's stray message", channel: "API", createdAt: new Date(Date.now() + 60_000) },
+      data: {
+        tenantId: B.id,
+        ticketId: raw(a.ticket),
+        authorType: "SYSTEM",
+        body: "b's stray message",
+        channel: "API",
+        createdAt: new Date(Date.now() + 60_000),
+      },
     });
     await db.ticketTag.create({ data: { tenantId: B.id, ticketId: raw(a.ticket), tagId: raw(b.tag) } });
     try {

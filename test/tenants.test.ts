@@ -10,7 +10,8 @@ const DAY_MS = 86_400_000;
 let app: TestApp;
 let vendor: Awaited<ReturnType<typeof startVendor>>;
 
-const op = (query: string, variables: Record<string, unknown> = {}, key = KEY) => app.gql(query, variables, undefined, { authorization: `Operator ${key}` });
+const op = (query: string, variables: Record<string, unknown> = {}, key = KEY) =>
+  app.gql(query, variables, undefined, { authorization: `Operator ${key}` });
 
 const CREATE = `mutation($i: OperatorCreateTenantInput!) { operatorCreateTenant(input: $i) { invitationToken tenant { id slug name closedAt } } }`;
 const CLOSE = `mutation($s: String!) { operatorCloseTenant(slug: $s) { slug closedAt deletionDueAt } }`;
@@ -24,7 +25,10 @@ async function rowsPerTable(tenantId: string): Promise<Record<string, number>> {
   );
   const counts: Record<string, number> = {};
   for (const { table_name } of tables) {
-    const [row] = await app.database.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM "${table_name}" WHERE "tenantId" = $1::uuid`, tenantId);
+    const [row] = await app.database.prisma.$queryRawUnsafe<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM "${table_name}" WHERE "tenantId" = $1::uuid`,
+      tenantId,
+    );
     counts[table_name] = row!.n;
   }
   return counts;
@@ -41,7 +45,10 @@ afterAll(async () => {
 
 describe("operator authentication", () => {
   it("is off without OPERATOR_KEY and compares the key exactly", () => {
-    expect(authenticateOperator(undefined, `Operator ${KEY}`)).toEqual({ operator: false, failure: expect.stringContaining("OPERATOR_KEY is not set") });
+    expect(authenticateOperator(undefined, `Operator ${KEY}`)).toEqual({
+      operator: false,
+      failure: expect.stringContaining("OPERATOR_KEY is not set"),
+    });
     expect(authenticateOperator(KEY, `Operator ${KEY}`)).toEqual({ operator: true });
     expect(authenticateOperator(KEY, `operator   ${KEY}  `)).toEqual({ operator: true });
     expect(authenticateOperator(KEY, `Operator ${KEY}x`)).toMatchObject({ operator: false });
@@ -69,12 +76,18 @@ describe("provisioning", () => {
     expect(r.data.operatorCreateTenant.tenant).toMatchObject({ slug: "acme", name: "Acme GmbH", closedAt: null });
     const token = r.data.operatorCreateTenant.invitationToken as string;
     expect(token).toMatch(/^dgi_/);
-    const accepted = await app.gql(`mutation($t: String!) { acceptInvitation(token: $t, password: "a long enough password") { token } }`, { t: token });
+    const accepted = await app.gql(`mutation($t: String!) { acceptInvitation(token: $t, password: "a long enough password") { token } }`, {
+      t: token,
+    });
     const session = accepted.data.acceptInvitation.token;
     const me = await app.gql(`{ viewer { tenant { slug } agent { role } } }`, {}, session);
     expect(me.data.viewer).toEqual({ tenant: { slug: "acme" }, agent: { role: "OWNER" } });
     // One time only.
-    expect(codes(await app.gql(`mutation($t: String!) { acceptInvitation(token: $t, password: "another long password") { token } }`, { t: token }))).toEqual(["NOT_FOUND"]);
+    expect(
+      codes(
+        await app.gql(`mutation($t: String!) { acceptInvitation(token: $t, password: "another long password") { token } }`, { t: token }),
+      ),
+    ).toEqual(["NOT_FOUND"]);
     expect(await app.signIn("acme", "boss@acme.example", "a long enough password")).toMatch(/^dgs_/);
   });
 
@@ -84,13 +97,19 @@ describe("provisioning", () => {
     expect(taken.errors![0]!.extensions!.fields).toEqual([{ path: ["input", "slug"], message: "is taken" }]);
     const bad = await op(CREATE, { i: { name: " ", slug: "Not A Slug", ownerEmail: "nope", ownerName: "X" } });
     expect(codes(bad)).toEqual(["VALIDATION"]);
-    expect(bad.errors![0]!.extensions!.fields.map((f: any) => f.path)).toEqual([["input", "name"], ["input", "slug"], ["input", "ownerEmail"]]);
+    expect(bad.errors![0]!.extensions!.fields.map((f: any) => f.path)).toEqual([
+      ["input", "name"],
+      ["input", "slug"],
+      ["input", "ownerEmail"],
+    ]);
   });
 
   it("lists tenants page by page and records every operator call", async () => {
     const first = await op(`{ operatorTenants(first: 1) { pageInfo { hasNextPage endCursor } edges { node { slug } } } }`);
     expect(first.data.operatorTenants.pageInfo.hasNextPage).toBe(true);
-    const next = await op(`query($a: String) { operatorTenants(first: 100, after: $a) { edges { node { slug } } } }`, { a: first.data.operatorTenants.pageInfo.endCursor });
+    const next = await op(`query($a: String) { operatorTenants(first: 100, after: $a) { edges { node { slug } } } }`, {
+      a: first.data.operatorTenants.pageInfo.endCursor,
+    });
     const slugs = [first, next].flatMap((r) => r.data.operatorTenants.edges.map((e: any) => e.node.slug));
     expect(slugs).toContain("acme");
     expect(new Set(slugs).size).toBe(slugs.length);
@@ -113,7 +132,11 @@ describe("closure", () => {
     closing = await app.tenant();
     other = await app.tenant();
     // The closing tenant runs a plugin that keeps data at its vendor.
-    await app.gql(`mutation($e: String!) { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: $e }, { key: "apiKey", value: "k" }]) { id } }`, { e: vendor.url }, closing.ownerToken);
+    await app.gql(
+      `mutation($e: String!) { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: $e }, { key: "apiKey", value: "k" }]) { id } }`,
+      { e: vendor.url },
+      closing.ownerToken,
+    );
     await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`, {}, closing.ownerToken);
     for (const t of [closing, other]) {
       const r = await app.gql(NEW_TICKET, {}, t.ownerToken);
@@ -135,8 +158,16 @@ describe("closure", () => {
     expect(write.errors![0]!.extensions!.deletionDueAt).toBe(deletionDueAt);
     expect((await app.gql(`{ tickets { totalCount } }`, {}, closing.ownerToken)).data.tickets.totalCount).toBe(1);
     // A data subject's export is still made and downloadable.
-    const filed = await app.gql(`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ACCESS }) { id } }`, { c: contactId }, closing.ownerToken);
-    const done = await app.gql(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status export { url } } }`, { id: filed.data.fileDataSubjectRequest.id }, closing.ownerToken);
+    const filed = await app.gql(
+      `mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ACCESS }) { id } }`,
+      { c: contactId },
+      closing.ownerToken,
+    );
+    const done = await app.gql(
+      `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status export { url } } }`,
+      { id: filed.data.fileDataSubjectRequest.id },
+      closing.ownerToken,
+    );
     expect(done.data.completeDataSubjectRequest.status).toBe("COMPLETED");
     expect((await fetch(new URL(done.data.completeDataSubjectRequest.export.url, app.url))).status).toBe(200);
     // The other tenant is not affected; the closing tenant's admins see why in their audit log.
@@ -177,7 +208,10 @@ describe("closure", () => {
     // Every contact was erased at the vendor.
     expect(vendor.received.filter((r) => r.path === "/erase").map((r) => r.body.contactId).length).toBe(before.Contact);
 
-    const read = await op(`query($s: String) { operatorClosureReceipts(slug: $s) { slug formerTenantId counts plugins closedAt deletedAt } }`, { s: closing.slug });
+    const read = await op(
+      `query($s: String) { operatorClosureReceipts(slug: $s) { slug formerTenantId counts plugins closedAt deletedAt } }`,
+      { s: closing.slug },
+    );
     const [receipt] = read.data.operatorClosureReceipts;
     expect(receipt.formerTenantId).toBe(closing.id);
     expect(receipt.deletedAt).toBe(new Date(due).toISOString());
@@ -194,7 +228,11 @@ describe("closure", () => {
   it("keeps every row while a plugin cannot erase at its vendor, says why, and deletes at the next sweep once it can", async () => {
     const t = await app.tenant();
     const configure = (endpoint: string) =>
-      app.gql(`mutation($e: String!) { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: $e }, { key: "apiKey", value: "k" }]) { id } }`, { e: endpoint }, t.ownerToken);
+      app.gql(
+        `mutation($e: String!) { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: $e }, { key: "apiKey", value: "k" }]) { id } }`,
+        { e: endpoint },
+        t.ownerToken,
+      );
     await configure(`http://127.0.0.1:${await freePort()}`); // nothing listens there
     await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`, {}, t.ownerToken);
     await app.gql(NEW_TICKET, {}, t.ownerToken);

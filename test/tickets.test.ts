@@ -24,7 +24,14 @@ const ADD = `mutation($i: AddMessageInput!) { addMessage(input: $i) { id body in
 async function newTicket(extra: Record<string, unknown> = {}) {
   const r = await app.gql(
     CREATE,
-    { i: { subject: "Printer on fire", body: "It is on fire.", requester: { name: "Ada", email: `ada${Math.random()}@example.com` }, ...extra } },
+    {
+      i: {
+        subject: "Printer on fire",
+        body: "It is on fire.",
+        requester: { name: "Ada", email: `ada${Math.random()}@example.com` },
+        ...extra,
+      },
+    },
     t.ownerToken,
   );
   expect(r.errors).toBeUndefined();
@@ -38,7 +45,12 @@ describe("createTicket", () => {
     expect(a).toMatchObject({ subject: "Printer on fire", status: "NEW", priority: "HIGH", channel: "EMAIL" });
     expect(a.tags.map((x: any) => x.name)).toEqual(["billing", "urgent"]);
     expect(a.messages.totalCount).toBe(1);
-    expect(a.messages.edges[0].node).toMatchObject({ body: "It is on fire.", internal: false, authorType: "CONTACT", authorContact: { name: "Ada" } });
+    expect(a.messages.edges[0].node).toMatchObject({
+      body: "It is on fire.",
+      internal: false,
+      authorType: "CONTACT",
+      authorContact: { name: "Ada" },
+    });
     expect(b.number).toBe(a.number + 1);
     // Another tenant starts its own numbering.
     const other = await app.tenant();
@@ -64,7 +76,14 @@ describe("createTicket", () => {
     const email = "rollback@example.com";
     const r = await app.gql(
       CREATE,
-      { i: { subject: "x", body: "y", requester: { name: "Rolled Back", email }, assigneeId: "QWdlbnQ6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw" } },
+      {
+        i: {
+          subject: "x",
+          body: "y",
+          requester: { name: "Rolled Back", email },
+          assigneeId: "QWdlbnQ6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
+        },
+      },
       t.ownerToken,
     );
     expect(codes(r)).toEqual(["NOT_FOUND"]);
@@ -123,7 +142,11 @@ describe("updateTicket", () => {
   it("assigns, unassigns, retags and renames", async () => {
     const ticket = await newTicket({ tags: ["a", "b"] });
     const agent = await app.agent(t, "AGENT");
-    const assigned = await app.gql(UPDATE, { id: ticket.id, i: { assigneeId: agent.id, tags: ["b", "c"], subject: "Renamed", priority: "URGENT" } }, t.ownerToken);
+    const assigned = await app.gql(
+      UPDATE,
+      { id: ticket.id, i: { assigneeId: agent.id, tags: ["b", "c"], subject: "Renamed", priority: "URGENT" } },
+      t.ownerToken,
+    );
     expect(assigned.data.updateTicket).toMatchObject({ assignee: { id: agent.id }, subject: "Renamed", priority: "URGENT" });
     expect(assigned.data.updateTicket.tags.map((x: any) => x.name)).toEqual(["b", "c"]);
     const unassigned = await app.gql(UPDATE, { id: ticket.id, i: { assigneeId: null } }, t.ownerToken);
@@ -162,7 +185,10 @@ describe("tickets query", () => {
 
   it("filters by tag, priority, text, organization and updatedSince", async () => {
     expect(subjects(await list({ tag: "billing" }))).toEqual(["beta invoice"]);
-    expect(subjects(await list({ priority: ["LOW", "HIGH"] }, { field: "NUMBER", direction: "ASC" }))).toEqual(["alpha stapler", "gamma login"]);
+    expect(subjects(await list({ priority: ["LOW", "HIGH"] }, { field: "NUMBER", direction: "ASC" }))).toEqual([
+      "alpha stapler",
+      "gamma login",
+    ]);
     expect(subjects(await list({ text: "INVOICE" }))).toEqual(["beta invoice"]);
     expect(subjects(await list({ text: "body of gamma" }))).toEqual(["gamma login"]);
     const orgs = await app.gql(`{ organizations(first: 5) { edges { node { id name } } } }`, {}, own.ownerToken);
@@ -189,7 +215,11 @@ describe("tickets query", () => {
   it("finds a ticket by number or global ID, and NOT_FOUND otherwise", async () => {
     const byNumber = await app.gql(`{ ticket(number: 2) { id subject } }`, {}, own.ownerToken);
     expect(byNumber.data.ticket.subject).toBe("beta invoice");
-    const byId = await app.gql(`query($id: ID!) { ticket(id: $id) { number } node(id: $id) { id } }`, { id: byNumber.data.ticket.id }, own.ownerToken);
+    const byId = await app.gql(
+      `query($id: ID!) { ticket(id: $id) { number } node(id: $id) { id } }`,
+      { id: byNumber.data.ticket.id },
+      own.ownerToken,
+    );
     expect(byId.data.ticket.number).toBe(2);
     expect(byId.data.node.id).toBe(byNumber.data.ticket.id);
     expect(codes(await app.gql(`{ ticket(number: 999) { id } }`, {}, own.ownerToken))).toEqual(["NOT_FOUND"]);

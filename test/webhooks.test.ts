@@ -49,7 +49,11 @@ async function receiver(answer?: Receiver["answer"]) {
 }
 
 async function apiKey(t: TestTenant, scopes: string[]) {
-  const r = await app.gql(`mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`, { i: { name: "partner", scopes } }, t.ownerToken);
+  const r = await app.gql(
+    `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`,
+    { i: { name: "partner", scopes } },
+    t.ownerToken,
+  );
   return { id: r.data.createApiKey.apiKey.id as string, secret: r.data.createApiKey.secret as string };
 }
 
@@ -57,9 +61,16 @@ const CREATE = `mutation($i: CreateWebhookEndpointInput!) {
   createWebhookEndpoint(input: $i) { secret endpoint { id url eventTypes selection enabled signingSecrets { createdAt expiresAt } } }
 }`;
 
-async function endpoint(t: TestTenant, input: { url: string; eventTypes: string[]; selection: string; apiKeyId?: string; scopes?: string[] }) {
+async function endpoint(
+  t: TestTenant,
+  input: { url: string; eventTypes: string[]; selection: string; apiKeyId?: string; scopes?: string[] },
+) {
   const apiKeyId = input.apiKeyId ?? (await apiKey(t, input.scopes ?? ["TICKETS_READ"])).id;
-  const r = await app.gql(CREATE, { i: { url: input.url, eventTypes: input.eventTypes, selection: input.selection, apiKeyId } }, t.ownerToken);
+  const r = await app.gql(
+    CREATE,
+    { i: { url: input.url, eventTypes: input.eventTypes, selection: input.selection, apiKeyId } },
+    t.ownerToken,
+  );
   if (!r.data) throw new Error(JSON.stringify(r.errors));
   return { id: r.data.createWebhookEndpoint.endpoint.id as string, secret: r.data.createWebhookEndpoint.secret as string, apiKeyId };
 }
@@ -76,7 +87,11 @@ const deliveries = async (t: TestTenant, endpointId: string) =>
 let requesters = 0;
 const createTicket = async (t: TestTenant, subject: string) => {
   const requester = { name: "Rita Requester", email: `rita${++requesters}@example.com` };
-  const r = await app.gql(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`, { i: { subject, body: "first message body", requester } }, t.ownerToken);
+  const r = await app.gql(
+    `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`,
+    { i: { subject, body: "first message body", requester } },
+    t.ownerToken,
+  );
   if (!r.data) throw new Error(JSON.stringify(r.errors));
   return r.data.createTicket.id as string;
 };
@@ -85,7 +100,11 @@ describe("registering an endpoint", () => {
   it("returns a Standard Webhooks secret once and never again", async () => {
     const r = await receiver();
     const key = await apiKey(A, ["TICKETS_READ"]);
-    const created = await app.gql(CREATE, { i: { url: r.url, eventTypes: ["TICKET_CREATED"], selection: "seq type", apiKeyId: key.id } }, A.ownerToken);
+    const created = await app.gql(
+      CREATE,
+      { i: { url: r.url, eventTypes: ["TICKET_CREATED"], selection: "seq type", apiKeyId: key.id } },
+      A.ownerToken,
+    );
     expect(created.errors).toBeUndefined();
     const { secret, endpoint: ep } = created.data.createWebhookEndpoint;
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
@@ -94,7 +113,11 @@ describe("registering an endpoint", () => {
     expect(ep.signingSecrets).toHaveLength(1);
     expect(ep.signingSecrets[0].expiresAt).toBeNull();
 
-    const listed = await app.gql(`{ webhookEndpoints { totalCount edges { node { id url apiKey { id } signingSecrets { createdAt } } } } }`, {}, A.ownerToken);
+    const listed = await app.gql(
+      `{ webhookEndpoints { totalCount edges { node { id url apiKey { id } signingSecrets { createdAt } } } } }`,
+      {},
+      A.ownerToken,
+    );
     expect(listed.data.webhookEndpoints.edges.map((e: any) => e.node.id)).toContain(ep.id);
     expect(listed.data.webhookEndpoints.edges.find((e: any) => e.node.id === ep.id).node.apiKey.id).toBe(key.id);
     expect(JSON.stringify(listed)).not.toContain(secret.slice(6));
@@ -105,7 +128,13 @@ describe("registering an endpoint", () => {
 
   it("refuses URLs that are not http(s) or carry credentials", async () => {
     const key = await apiKey(A, ["TICKETS_READ"]);
-    for (const url of ["ftp://127.0.0.1/hook", "javascript:alert(1)", "file:///etc/passwd", "not a url", "http://user:pass@127.0.0.1/hook"]) {
+    for (const url of [
+      "ftp://127.0.0.1/hook",
+      "javascript:alert(1)",
+      "file:///etc/passwd",
+      "not a url",
+      "http://user:pass@127.0.0.1/hook",
+    ]) {
       const r = await app.gql(CREATE, { i: { url, eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: key.id } }, A.ownerToken);
       expect(codes(r), url).toEqual(["VALIDATION"]);
       expect(r.errors![0]!.extensions!.fields[0].path, url).toEqual(["input", "url"]);
@@ -124,12 +153,16 @@ describe("registering an endpoint", () => {
     expect(codes(await attempt("seq ticket {"))).toEqual(["VALIDATION"]);
     expect(codes(await attempt("   "))).toEqual(["VALIDATION"]);
     // Breaking out of the braces, to a second operation or another root field.
-    expect(codes(await attempt("seq } } query Other { tickets { totalCount } } subscription X { ticketEvents { seq"))).toEqual(["VALIDATION"]);
-    expect(codes(await attempt("seq } ticketMessages(ticketId: \"x\") { id"))).toEqual(["VALIDATION"]);
+    expect(codes(await attempt("seq } } query Other { tickets { totalCount } } subscription X { ticketEvents { seq"))).toEqual([
+      "VALIDATION",
+    ]);
+    expect(codes(await attempt('seq } ticketMessages(ticketId: "x") { id'))).toEqual(["VALIDATION"]);
     expect(codes(await attempt("seq message { body(x: 1) }"))).toEqual(["VALIDATION"]);
-    expect((await app.gql(`{ webhookEndpoints { edges { node { url } } } }`, {}, A.ownerToken)).data.webhookEndpoints.edges.map((e: any) => e.node.url)).not.toContain(
-      "http://127.0.0.1:9/hook",
-    );
+    expect(
+      (await app.gql(`{ webhookEndpoints { edges { node { url } } } }`, {}, A.ownerToken)).data.webhookEndpoints.edges.map(
+        (e: any) => e.node.url,
+      ),
+    ).not.toContain("http://127.0.0.1:9/hook");
   });
 
   it("needs a usable API key of the tenant and at least one event type", async () => {
@@ -139,7 +172,8 @@ describe("registering an endpoint", () => {
     await app.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: revoked.id }, A.ownerToken);
     const ofB = await apiKey(B, ["TICKETS_READ"]);
     const fine = await apiKey(A, ["TICKETS_READ"]);
-    const attempt = (apiKeyId: string, eventTypes = ["TICKET_CREATED"]) => app.gql(CREATE, { i: { url, eventTypes, selection: "seq", apiKeyId } }, A.ownerToken);
+    const attempt = (apiKeyId: string, eventTypes = ["TICKET_CREATED"]) =>
+      app.gql(CREATE, { i: { url, eventTypes, selection: "seq", apiKeyId } }, A.ownerToken);
     expect(codes(await attempt(noTickets.id))).toEqual(["VALIDATION"]);
     expect(codes(await attempt(revoked.id))).toEqual(["VALIDATION"]);
     expect(codes(await attempt(ofB.id))).toEqual(["NOT_FOUND"]);
@@ -149,7 +183,11 @@ describe("registering an endpoint", () => {
   it("is for admins only", async () => {
     const agent = await app.agent(A, "AGENT");
     const key = await apiKey(A, ["TICKETS_READ"]);
-    const r = await app.gql(CREATE, { i: { url: "http://127.0.0.1:9/hook", eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: key.id } }, agent.token);
+    const r = await app.gql(
+      CREATE,
+      { i: { url: "http://127.0.0.1:9/hook", eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: key.id } },
+      agent.token,
+    );
     expect(codes(r)).toEqual(["FORBIDDEN"]);
     expect(codes(await app.gql(`{ webhookEndpoints { totalCount } }`, {}, agent.token))).toEqual(["FORBIDDEN"]);
     expect(codes(await app.gql(`{ webhookEndpoints { totalCount } }`, {}, key.secret))).toEqual(["FORBIDDEN"]);
@@ -166,11 +204,15 @@ describe("without OUTBOUND_ALLOW_PRIVATE", () => {
   afterAll(() => strict?.close());
 
   it("refuses every spelling of a loopback, private, link-local, multicast or reserved address, naming the field", async () => {
-    const key = (await strict.gql(`mutation { createApiKey(input: { name: "k", scopes: [TICKETS_READ] }) { apiKey { id } } }`, {}, T.ownerToken)).data.createApiKey.apiKey.id;
+    const key = (
+      await strict.gql(`mutation { createApiKey(input: { name: "k", scopes: [TICKETS_READ] }) { apiKey { id } } }`, {}, T.ownerToken)
+    ).data.createApiKey.apiKey.id;
     for (const url of REFUSED_URLS) {
       const r = await strict.gql(CREATE, { i: { url, eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: key } }, T.ownerToken);
       expect(codes(r), url).toEqual(["ADDRESS_NOT_ALLOWED"]);
-      expect(r.errors![0]!.extensions!.fields, url).toEqual([{ path: ["input", "url"], message: expect.stringMatching(/ address: not allowed for outbound calls$/) }]);
+      expect(r.errors![0]!.extensions!.fields, url).toEqual([
+        { path: ["input", "url"], message: expect.stringMatching(/ address: not allowed for outbound calls$/) },
+      ]);
     }
     expect((await strict.gql(`{ webhookEndpoints { totalCount } }`, {}, T.ownerToken)).data.webhookEndpoints.totalCount).toBe(0);
   });
@@ -181,16 +223,31 @@ describe("without OUTBOUND_ALLOW_PRIVATE", () => {
     try {
       for (const server of [open, loopbackOnly]) {
         const t = await server.tenant();
-        const key = (await server.gql(`mutation { createApiKey(input: { name: "k", scopes: [TICKETS_READ] }) { apiKey { id } } }`, {}, t.ownerToken)).data.createApiKey.apiKey.id;
-        const create = (url: string) => server.gql(CREATE, { i: { url, eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: key } }, t.ownerToken);
+        const key = (
+          await server.gql(`mutation { createApiKey(input: { name: "k", scopes: [TICKETS_READ] }) { apiKey { id } } }`, {}, t.ownerToken)
+        ).data.createApiKey.apiKey.id;
+        const create = (url: string) =>
+          server.gql(CREATE, { i: { url, eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: key } }, t.ownerToken);
         if (server === open) {
           for (const url of REFUSED_URLS) expect(codes(await create(url)), url).toEqual([]);
         } else {
-          for (const url of ["http://127.0.0.1:8080/hook", "http://2130706433/hook", "http://127.1/hook", "http://localhost/hook", "http://[::1]/hook", "http://[::ffff:127.0.0.1]/hook"]) {
+          for (const url of [
+            "http://127.0.0.1:8080/hook",
+            "http://2130706433/hook",
+            "http://127.1/hook",
+            "http://localhost/hook",
+            "http://[::1]/hook",
+            "http://[::ffff:127.0.0.1]/hook",
+          ]) {
             expect(codes(await create(url)), url).toEqual([]);
           }
           // Another loopback address, and the forms that only look alike, stay refused.
-          for (const url of ["http://127.0.0.2/hook", "http://169.254.169.254/", "http://[::7f00:1]/hook", "http://[2002:7f00:1::1]/hook"]) {
+          for (const url of [
+            "http://127.0.0.2/hook",
+            "http://169.254.169.254/",
+            "http://[::7f00:1]/hook",
+            "http://[2002:7f00:1::1]/hook",
+          ]) {
             expect(codes(await create(url)), url).toEqual(["ADDRESS_NOT_ALLOWED"]);
           }
         }
@@ -204,19 +261,28 @@ describe("without OUTBOUND_ALLOW_PRIVATE", () => {
   it("checks the address again at delivery time and sends nothing to a private one", async () => {
     // As if the name had resolved to a public address at registration and to loopback now.
     const r = await receiver();
-    const key = (await strict.gql(`mutation { createApiKey(input: { name: "k", scopes: [TICKETS_READ] }) { apiKey { id } } }`, {}, T.ownerToken)).data.createApiKey.apiKey.id;
+    const key = (
+      await strict.gql(`mutation { createApiKey(input: { name: "k", scopes: [TICKETS_READ] }) { apiKey { id } } }`, {}, T.ownerToken)
+    ).data.createApiKey.apiKey.id;
     const keyId = Buffer.from(key, "base64").toString().split(":")[1]!;
     // By number (sockets skip DNS for it) and by name (checked on the very answer the socket uses).
     const byNumber = r.url;
     const byName = r.url.replace("127.0.0.1", "localhost");
     const endpoints = await Promise.all(
       [byNumber, byName].map((url) =>
-        strict.database.prisma.webhookEndpoint.create({ data: { tenantId: T.id, url, eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: keyId, secrets: [] } }),
+        strict.database.prisma.webhookEndpoint.create({
+          data: { tenantId: T.id, url, eventTypes: ["TICKET_CREATED"], selection: "seq", apiKeyId: keyId, secrets: [] },
+        }),
       ),
     );
     await strict.gql(`mutation { createTicket(input: { subject: "s", body: "b", requester: { name: "R" } }) { id } }`, {}, T.ownerToken);
-    const failed = async (endpointId: string) => strict.database.prisma.webhookDelivery.findFirst({ where: { endpointId, status: "FAILED" } });
-    await until(async () => (await failed(endpoints[0]!.id)) !== null && (await failed(endpoints[1]!.id)) !== null, 10_000, "two failed deliveries");
+    const failed = async (endpointId: string) =>
+      strict.database.prisma.webhookDelivery.findFirst({ where: { endpointId, status: "FAILED" } });
+    await until(
+      async () => (await failed(endpoints[0]!.id)) !== null && (await failed(endpoints[1]!.id)) !== null,
+      10_000,
+      "two failed deliveries",
+    );
     const [number, name] = [(await failed(endpoints[0]!.id))!, (await failed(endpoints[1]!.id))!];
     expect(number.lastError).toMatch(/^127\.0\.0\.1 is a loopback address: not allowed for outbound calls/);
     expect(name.lastError).toMatch(/^localhost resolves to (127\.0\.0\.1|::1), a loopback address: not allowed for outbound calls/);
@@ -235,9 +301,17 @@ describe("deliveries", () => {
 
     // The same key, subscribed with the same selection, for comparison.
     const keySecret = (await apiKey(A, ["TICKETS_READ"])).secret;
-    const ws = createClient({ url: app.url.replace("http", "ws"), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${keySecret}` }, retryAttempts: 0 });
+    const ws = createClient({
+      url: app.url.replace("http", "ws"),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${keySecret}` },
+      retryAttempts: 0,
+    });
     const viaSubscription: any[] = [];
-    const stop = ws.subscribe({ query: `subscription { ticketEvents(filter: { types: [TICKET_CREATED] }) { ${selection} } }` }, { next: (v) => viaSubscription.push(v), error: () => {}, complete: () => {} });
+    const stop = ws.subscribe(
+      { query: `subscription { ticketEvents(filter: { types: [TICKET_CREATED] }) { ${selection} } }` },
+      { next: (v) => viaSubscription.push(v), error: () => {}, complete: () => {} },
+    );
     await sleep(300);
 
     await createTicket(A, "Printer on fire");
@@ -248,10 +322,16 @@ describe("deliveries", () => {
     expect(hook.json.type).toBe("TICKET_CREATED");
     expect(new Date(hook.json.timestamp).getTime()).toBeGreaterThan(Date.now() - 60_000);
     // Only the fields asked for; the email is not for a key without CONTACTS_READ.
-    expect(hook.json.data).toEqual({ seq: expect.any(Number), type: "TICKET_CREATED", ticket: { subject: "Printer on fire", status: "NEW", requester: { name: "Rita Requester", email: null } } });
+    expect(hook.json.data).toEqual({
+      seq: expect.any(Number),
+      type: "TICKET_CREATED",
+      ticket: { subject: "Printer on fire", status: "NEW", requester: { name: "Rita Requester", email: null } },
+    });
     expect(hook.body).not.toContain("@example.com");
     expect(hook.body).not.toContain("first message body");
-    expect(hook.json.errors).toEqual([{ message: expect.any(String), path: ["ticketEvents", "ticket", "requester", "email"], code: "FORBIDDEN" }]);
+    expect(hook.json.errors).toEqual([
+      { message: expect.any(String), path: ["ticketEvents", "ticket", "requester", "email"], code: "FORBIDDEN" },
+    ]);
     expect(hook.json.data).toEqual(viaSubscription[0].data.ticketEvents);
     stop();
     await ws.dispose();
@@ -268,7 +348,14 @@ describe("deliveries", () => {
     await until(async () => (await deliveries(A, ep.id))[0]?.status === "SUCCEEDED", 20_000, "the delivery log");
     const log = await deliveries(A, ep.id);
     expect(log).toHaveLength(1);
-    expect(log[0]).toMatchObject({ status: "SUCCEEDED", attempts: 1, lastStatusCode: 200, lastError: null, nextAttemptAt: null, eventType: "TICKET_CREATED" });
+    expect(log[0]).toMatchObject({
+      status: "SUCCEEDED",
+      attempts: 1,
+      lastStatusCode: 200,
+      lastError: null,
+      nextAttemptAt: null,
+      eventType: "TICKET_CREATED",
+    });
     expect(hook.headers["webhook-id"]).toBe(log[0].webhookId);
   });
 
@@ -395,7 +482,11 @@ describe("deliveries", () => {
     const hangs = await receiver(() => "hang");
     const slow = await endpoint(A, { url: hangs.url, eventTypes: ["TICKET_CREATED"], selection: "seq" });
     await createTicket(A, "Receiver hangs");
-    await until(async () => (await deliveries(A, slow.id))[0]?.attempts >= 1 && (await deliveries(A, slow.id))[0]?.lastError !== null, 10_000, "a timeout");
+    await until(
+      async () => (await deliveries(A, slow.id))[0]?.attempts >= 1 && (await deliveries(A, slow.id))[0]?.lastError !== null,
+      10_000,
+      "a timeout",
+    );
     expect((await deliveries(A, slow.id))[0].lastError).toBe("No answer within 1500 ms");
     await app.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: slow.id }, A.ownerToken);
   });
@@ -413,10 +504,16 @@ describe("deliveries", () => {
     await until(() => r.received.length >= 1);
     await until(async () => (await deliveries(A, ep.id))[0]?.status === "SUCCEEDED");
     const [first] = await deliveries(A, ep.id);
-    const resent = await app.gql(`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id status attempts } }`, { id: first.id }, A.ownerToken);
+    const resent = await app.gql(
+      `mutation($id: ID!) { resendWebhookDelivery(id: $id) { id status attempts } }`,
+      { id: first.id },
+      A.ownerToken,
+    );
     expect(resent.errors).toBeUndefined();
     expect(resent.data.resendWebhookDelivery).toMatchObject({ id: first.id, status: "PENDING", attempts: 0 });
-    expect(codes(await app.gql(`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: first.id }, A.ownerToken))).toEqual(["CONFLICT"]);
+    expect(codes(await app.gql(`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: first.id }, A.ownerToken))).toEqual([
+      "CONFLICT",
+    ]);
     release();
     await until(() => r.received.length >= 2, 20_000, "the re-sent delivery");
     expect(r.received[1]!.headers["webhook-id"]).toBe(first.webhookId);
@@ -444,9 +541,15 @@ describe("deliveries", () => {
     expect(r.received).toHaveLength(sent);
     expect(await deliveries(A, ep.id)).toHaveLength(1);
     // It cannot be switched back on with the revoked key.
-    const again = await app.gql(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { enabled: true }) { enabled } }`, { id: ep.id }, A.ownerToken);
+    const again = await app.gql(
+      `mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { enabled: true }) { enabled } }`,
+      { id: ep.id },
+      A.ownerToken,
+    );
     expect(codes(again)).toEqual(["VALIDATION"]);
-    expect(codes(await app.gql(`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: stopped.id }, A.ownerToken))).toEqual(["VALIDATION"]);
+    expect(codes(await app.gql(`mutation($id: ID!) { resendWebhookDelivery(id: $id) { id } }`, { id: stopped.id }, A.ownerToken))).toEqual([
+      "VALIDATION",
+    ]);
   });
 
   it("are updated and deleted with their endpoint", async () => {
@@ -457,8 +560,15 @@ describe("deliveries", () => {
       { id: ep.id },
       A.ownerToken,
     );
-    expect(updated.data.updateWebhookEndpoint).toEqual({ eventTypes: ["TICKET_CREATED", "TICKET_UPDATED"], selection: "seq type ticket { number }" });
-    const bad = await app.gql(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { selection: "nope" }) { id } }`, { id: ep.id }, A.ownerToken);
+    expect(updated.data.updateWebhookEndpoint).toEqual({
+      eventTypes: ["TICKET_CREATED", "TICKET_UPDATED"],
+      selection: "seq type ticket { number }",
+    });
+    const bad = await app.gql(
+      `mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { selection: "nope" }) { id } }`,
+      { id: ep.id },
+      A.ownerToken,
+    );
     expect(codes(bad)).toEqual(["VALIDATION"]);
     const ticket = await createTicket(A, "Updated endpoint");
     await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { priority: HIGH }) { id } }`, { id: ticket }, A.ownerToken);
@@ -469,7 +579,9 @@ describe("deliveries", () => {
     const deleted = await app.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: ep.id }, A.ownerToken);
     expect(deleted.data.deleteWebhookEndpoint).toBe(ep.id);
     expect(codes(await app.gql(DELIVERIES, { e: ep.id }, A.ownerToken))).toEqual(["NOT_FOUND"]);
-    expect(await app.database.prisma.webhookDelivery.count({ where: { endpointId: Buffer.from(ep.id, "base64").toString().split(":")[1] } })).toBe(0);
+    expect(
+      await app.database.prisma.webhookDelivery.count({ where: { endpointId: Buffer.from(ep.id, "base64").toString().split(":")[1] } }),
+    ).toBe(0);
     await createTicket(A, "After delete");
     await sleep(800);
     expect(r.received).toHaveLength(2);
@@ -509,12 +621,22 @@ describe("reliability", () => {
       await sealIn(tx, A.id, heads, stored);
       const events = (await tx.event.findMany({ where: { tenantId: A.id, seq: { gt: start } }, orderBy: { seq: "asc" } })) as SealedEvent[];
       await webhookFanout(() => {}).handle({ tenantId: A.id, events, tx });
-      await tx.webhookDelivery.updateMany({ where: { endpointId, eventSeq: start + 1 }, data: { attempts: 1, nextAttemptAt: new Date(Date.now() - 1000) } });
-      await tx.webhookDelivery.updateMany({ where: { endpointId, eventSeq: start + 2 }, data: { attempts: 1, nextAttemptAt: new Date(Date.now() + 3000) } });
+      await tx.webhookDelivery.updateMany({
+        where: { endpointId, eventSeq: start + 1 },
+        data: { attempts: 1, nextAttemptAt: new Date(Date.now() - 1000) },
+      });
+      await tx.webhookDelivery.updateMany({
+        where: { endpointId, eventSeq: start + 2 },
+        data: { attempts: 1, nextAttemptAt: new Date(Date.now() + 3000) },
+      });
       return start;
     });
     // Other activity's notice wakes the worker, which finds the run-out lease due.
-    await app.gql(`mutation { createTicket(input: { subject: "wake", body: "b", requester: { name: "Waker" } }) { id } }`, {}, A.ownerToken);
+    await app.gql(
+      `mutation { createTicket(input: { subject: "wake", body: "b", requester: { name: "Waker" } }) { id } }`,
+      {},
+      A.ownerToken,
+    );
     await until(() => r.received.length >= 1);
     await sleep(1000);
     expect(r.received.map((x) => x.json.data.seq)).toEqual([eventSeq + 1]);
@@ -560,7 +682,11 @@ describe("tenant isolation", () => {
     expect(ofA.received.map((x) => x.json.data.ticket.subject)).toEqual(["A's private ticket"]);
 
     const [delivery] = await deliveries(A, a.id);
-    const listed = await app.gql(`{ webhookEndpoints { edges { node { id } } } webhookDeliveries { edges { node { id } } } }`, {}, B.ownerToken);
+    const listed = await app.gql(
+      `{ webhookEndpoints { edges { node { id } } } webhookDeliveries { edges { node { id } } } }`,
+      {},
+      B.ownerToken,
+    );
     expect(JSON.stringify(listed.data)).not.toContain(a.id);
     expect(JSON.stringify(listed.data)).not.toContain(delivery.id);
     expect(listed.data.webhookEndpoints.edges.map((e: any) => e.node.id)).toContain(b.id);
@@ -577,7 +703,11 @@ describe("tenant isolation", () => {
       expect(codes(await app.gql(query, { id }, B.ownerToken)), query).toEqual(["NOT_FOUND"]);
     }
     // A's endpoint is as it was.
-    const still = await app.gql(`query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { url signingSecrets { expiresAt } } } }`, { id: a.id }, A.ownerToken);
+    const still = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { url signingSecrets { expiresAt } } } }`,
+      { id: a.id },
+      A.ownerToken,
+    );
     expect(still.data.node).toEqual({ url: ofA.url, signingSecrets: [{ expiresAt: null }] });
   });
 });

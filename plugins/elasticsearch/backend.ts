@@ -21,8 +21,9 @@ export async function searchBackendFor(runtime: ElasticsearchRuntime, clientFor:
     async search(request) {
       if (request.scope.tenantId !== runtime.tenantId) throw new Error("A search for another tenant reached this tenant's index");
       if (!request.scope.kinds.length) return { hits: [], total: 0 };
-      const response = await runtime.call({ operation: "search", purpose: "support", categories: ["user.content.message"], subjectIds: [] }, () =>
-        client.search<{ kind: SearchKind; id: string }>(searchParams(state.alias, request)),
+      const response = await runtime.call(
+        { operation: "search", purpose: "support", categories: ["user.content.message"], subjectIds: [] },
+        () => client.search<{ kind: SearchKind; id: string }>(searchParams(state.alias, request)),
       );
       return toResultPage(response);
     },

@@ -36,7 +36,9 @@ async function onlyAllowed(db: TenantClient, ops: DocOp[]): Promise<DocOp[]> {
   if (!subjects.length) return ops;
   const decisions = await decideMany(db, subjects, "support");
   return ops.map((op) =>
-    op.action === "index" && op.subjectIds.some((id) => decisions.get(id) !== "ALLOWED") ? { action: "delete", ref: op.ref, reason: "restricted" } : op,
+    op.action === "index" && op.subjectIds.some((id) => decisions.get(id) !== "ALLOWED")
+      ? { action: "delete", ref: op.ref, reason: "restricted" }
+      : op,
   );
 }
 
@@ -81,8 +83,9 @@ export async function sendBulk(
     }
   }
   const subjectIds = [...new Set(ops.flatMap((op) => (op.action === "index" ? op.subjectIds : [])))].sort();
-  const response = await runtime.call({ operation: options.operation, purpose: "support", categories: subjectIds.length ? CATEGORIES : [], subjectIds }, () =>
-    client.bulk({ operations, ...(options.refresh ? { refresh: true } : {}) }),
+  const response = await runtime.call(
+    { operation: options.operation, purpose: "support", categories: subjectIds.length ? CATEGORIES : [], subjectIds },
+    () => client.bulk({ operations, ...(options.refresh ? { refresh: true } : {}) }),
   );
   response.items.forEach((item: Partial<Record<estypes.BulkOperationType, estypes.BulkResponseItem>>, i: number) => {
     const key = order[i]!;

@@ -38,12 +38,19 @@ export async function runReindexCommand(
   }
   const runtime = await runtimeFor(services, tenant.id, def);
   if (!runtime) {
-    print(`Elasticsearch is not enabled for ${tenant.slug}: configure and enable the plugin first (enabling starts the first index by itself).`);
+    print(
+      `Elasticsearch is not enabled for ${tenant.slug}: configure and enable the plugin first (enabling starts the first index by itself).`,
+    );
     return 1;
   }
-  print(`Rebuilding the search index of ${tenant.slug} on ${runtime.settings.node}; searching continues on the current index (or PostgreSQL) meanwhile.`);
+  print(
+    `Rebuilding the search index of ${tenant.slug} on ${runtime.settings.node}; searching continues on the current index (or PostgreSQL) meanwhile.`,
+  );
   try {
-    const result = await reindexTenant(runtime, await clientFactory(Connection)(runtime.settings, outboundGuard(runtime.core.config)), { batch, progress: print });
+    const result = await reindexTenant(runtime, await clientFactory(Connection)(runtime.settings, outboundGuard(runtime.core.config)), {
+      batch,
+      progress: print,
+    });
     print(
       `Done: ${result.indexed} documents in ${result.index}` +
         (result.removed ? ` (${result.removed} left out: restricted or erased subjects, redacted messages)` : "") +

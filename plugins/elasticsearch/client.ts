@@ -47,7 +47,10 @@ export function clientFactory(Connection?: ConnectionClass) {
         requestTimeout: 30_000,
         ...(Connection
           ? { Connection }
-          : { Connection: HttpConnection, agent: () => (url.protocol === "https:" ? guard.httpsAgent({ keepAlive: true }) : guard.httpAgent({ keepAlive: true })) }),
+          : {
+              Connection: HttpConnection,
+              agent: () => (url.protocol === "https:" ? guard.httpsAgent({ keepAlive: true }) : guard.httpAgent({ keepAlive: true })),
+            }),
       });
       if (clients.size > 500) clients.clear();
       clients.set(key, client);

@@ -30,7 +30,12 @@ export async function eraseFromIndex(
     { term: { subjectIds: subject.contactId } },
     { term: { contactId: subject.contactId } },
     ...(email
-      ? [{ term: { fromEmail: email } }, { match_phrase: { body: email } }, { match_phrase: { subject: email } }, { match_phrase: { email } }]
+      ? [
+          { term: { fromEmail: email } },
+          { match_phrase: { body: email } },
+          { match_phrase: { subject: email } },
+          { match_phrase: { email } },
+        ]
       : []),
   ];
   const client = await clientFor(runtime.settings, outboundGuard(runtime.core.config));

@@ -47,7 +47,10 @@ export function analyzerFor(locale: string | null | undefined): string {
  * (fuzziness AUTO), so no n-gram fields are needed. Routing is required: a
  * write without the tenant's routing fails.
  */
-export function indexBody(locale: string | null | undefined): { settings: estypes.IndicesIndexSettings; mappings: estypes.MappingTypeMapping } {
+export function indexBody(locale: string | null | undefined): {
+  settings: estypes.IndicesIndexSettings;
+  mappings: estypes.MappingTypeMapping;
+} {
   const language = analyzerFor(locale);
   const keyword = { type: "keyword" } as const;
   return {

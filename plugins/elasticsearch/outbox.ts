@@ -36,7 +36,6 @@ const LEASE_MS = 60_000;
 /** How often the timer looks for tenants whose first index is due (enabling the plugin starts one within this). */
 const BUILD_CHECK_MS = 30_000;
 
-
 /**
  * Sends queued changes to the tenants' indices. Rows are leased in id order
  * with FOR UPDATE SKIP LOCKED (two instances never take the same row); repeats
@@ -165,7 +164,13 @@ export class OutboxWorker implements PluginWorker {
     const refs = new Map<string, DocRef>();
     for (const r of leased) refs.set(docKey({ kind: r.kind, id: r.docId }), { kind: r.kind, id: r.docId });
     const { version, ops } = await readVersioned(runtime.core.db, tenantId, [...refs.values()]);
-    const outcome = await sendBulk(runtime, await this.clientFor(runtime.settings, outboundGuard(runtime.core.config)), targets, version, ops);
+    const outcome = await sendBulk(
+      runtime,
+      await this.clientFor(runtime.settings, outboundGuard(runtime.core.config)),
+      targets,
+      version,
+      ops,
+    );
     const key = (r: Leased) => docKey({ kind: r.kind, id: r.docId });
     await this.remove(leased.filter((r) => outcome.done.has(key(r))));
     const failed = leased.filter((r) => !outcome.done.has(key(r)));

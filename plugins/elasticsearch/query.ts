@@ -52,7 +52,14 @@ function buildQuery(request: SearchRequest): Query {
   }
   if (f.fromEmails?.length) filter.push({ terms: { fromEmail: f.fromEmails.map((e) => e.toLowerCase()) } });
   if (f.createdAfter || f.createdBefore) {
-    filter.push({ range: { createdAt: { ...(f.createdAfter ? { gte: f.createdAfter.toISOString() } : {}), ...(f.createdBefore ? { lt: f.createdBefore.toISOString() } : {}) } } });
+    filter.push({
+      range: {
+        createdAt: {
+          ...(f.createdAfter ? { gte: f.createdAfter.toISOString() } : {}),
+          ...(f.createdBefore ? { lt: f.createdBefore.toISOString() } : {}),
+        },
+      },
+    });
   }
   return { bool: { must: must.length ? must : [{ match_all: {} }], filter, must_not: mustNot } };
 }

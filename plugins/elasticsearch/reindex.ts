@@ -74,10 +74,19 @@ export async function reindexTenant(runtime: ElasticsearchRuntime, client: Clien
       for (;;) {
         const where = after ? { id: { gt: after } } : {};
         const page = { where, select: { id: true }, orderBy: { id: "asc" as const }, take: batch };
-        const rows = kind === "CONTACT" ? await db.contact.findMany(page) : kind === "TICKET" ? await db.ticket.findMany(page) : await db.message.findMany(page);
+        const rows =
+          kind === "CONTACT"
+            ? await db.contact.findMany(page)
+            : kind === "TICKET"
+              ? await db.ticket.findMany(page)
+              : await db.message.findMany(page);
         if (!rows.length) break;
         after = rows[rows.length - 1]!.id;
-        const { version, ops } = await readVersioned(db, runtime.tenantId, rows.map((r) => ({ kind, id: r.id })));
+        const { version, ops } = await readVersioned(
+          db,
+          runtime.tenantId,
+          rows.map((r) => ({ kind, id: r.id })),
+        );
         // A new index holds nothing to delete: only what may be indexed is sent.
         const toIndex = ops.filter((op) => op.action === "index");
         const outcome = await sendBulk(runtime, client, [index], version, toIndex, { operation: "reindex" });
@@ -113,7 +122,9 @@ export async function reindexTenant(runtime: ElasticsearchRuntime, client: Clien
       data: { activeIndex: index, buildingIndex: null, buildStartedAt: null, buildHeartbeat: null, readyAt: new Date(now()) },
     });
     if (replaced.length) {
-      await runtime.call({ operation: "deleteIndex", purpose: "support", categories: [], subjectIds: [] }, () => client.indices.delete({ index: replaced }));
+      await runtime.call({ operation: "deleteIndex", purpose: "support", categories: [], subjectIds: [] }, () =>
+        client.indices.delete({ index: replaced }),
+      );
     }
     return { index, alias, indexed, removed, total, replaced };
   } catch (err) {
@@ -122,7 +133,9 @@ export async function reindexTenant(runtime: ElasticsearchRuntime, client: Clien
       .updateMany({ where: { buildingIndex: index }, data: { buildingIndex: null, buildStartedAt: null, buildHeartbeat: null } })
       .catch(() => {});
     await runtime
-      .call({ operation: "deleteIndex", purpose: "support", categories: [], subjectIds: [] }, () => client.indices.delete({ index, ignore_unavailable: true }))
+      .call({ operation: "deleteIndex", purpose: "support", categories: [], subjectIds: [] }, () =>
+        client.indices.delete({ index, ignore_unavailable: true }),
+      )
       .catch(() => {});
     throw err;
   }
@@ -136,9 +149,11 @@ async function claimBuild(runtime: ElasticsearchRuntime, alias: string, index: s
   const building = { buildingIndex: index, buildStartedAt: at, buildHeartbeat: at };
   const state = await stateOf(runtime);
   if (!state) {
-    await db.searchIndexState.create({ data: { tenantId: runtime.tenantId, pluginId: runtime.pluginId, node, alias, ...building } }).catch(() => {
-      throw new BuildRunningError("A build of this tenant's index is already running");
-    });
+    await db.searchIndexState
+      .create({ data: { tenantId: runtime.tenantId, pluginId: runtime.pluginId, node, alias, ...building } })
+      .catch(() => {
+        throw new BuildRunningError("A build of this tenant's index is already running");
+      });
     return;
   }
   const sameTarget = state.node === node && state.alias === alias;
@@ -150,5 +165,6 @@ async function claimBuild(runtime: ElasticsearchRuntime, alias: string, index: s
     },
     data: { node, alias, ...building, ...(sameTarget ? {} : { activeIndex: null, readyAt: null }) },
   });
-  if (!claimed.count) throw new BuildRunningError(`A build of this tenant's index is already running (${state.buildingIndex ?? "just started"})`);
+  if (!claimed.count)
+    throw new BuildRunningError(`A build of this tenant's index is already running (${state.buildingIndex ?? "just started"})`);
 }

@@ -6,7 +6,8 @@ export type IndexState = NonNullable<Awaited<ReturnType<typeof stateOf>>>;
 /** How long a build may go without a heartbeat before another instance may take it over. */
 export const BUILD_STALE_MS = 10 * 60_000;
 
-export const stateOf = (runtime: ElasticsearchRuntime) => runtime.core.db.searchIndexState.findUnique({ where: { tenantId: runtime.tenantId } });
+export const stateOf = (runtime: ElasticsearchRuntime) =>
+  runtime.core.db.searchIndexState.findUnique({ where: { tenantId: runtime.tenantId } });
 
 /**
  * The state, if it describes the cluster and alias the tenant's settings name

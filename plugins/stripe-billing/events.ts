@@ -9,7 +9,13 @@ export function toProviderEvent(event: Stripe.Event): ProviderEvent {
     case "checkout.session.completed": {
       const s = event.data.object;
       if (s.mode !== "subscription") return { ...base, type: "other", customerId: idOf(s.customer) };
-      return { ...base, type: "checkout.completed", tenantId: s.client_reference_id ?? s.metadata?.tenantId ?? null, customerId: idOf(s.customer), subscriptionId: idOf(s.subscription) };
+      return {
+        ...base,
+        type: "checkout.completed",
+        tenantId: s.client_reference_id ?? s.metadata?.tenantId ?? null,
+        customerId: idOf(s.customer),
+        subscriptionId: idOf(s.subscription),
+      };
     }
     case "customer.subscription.created":
     case "customer.subscription.updated":

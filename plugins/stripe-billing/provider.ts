@@ -23,7 +23,7 @@ async function stripe<T>(call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (err) {
     if (err instanceof Stripe.errors.StripeError) {
-      const code = err.code ?? (err instanceof Stripe.errors.StripeConnectionError ? "connection_error" : err.rawType ?? err.type);
+      const code = err.code ?? (err instanceof Stripe.errors.StripeConnectionError ? "connection_error" : (err.rawType ?? err.type));
       throw new ProviderError(code, err.message, err.statusCode);
     }
     throw err;
@@ -53,7 +53,11 @@ export function createStripeProvider(options: StripeOptions): BillingProvider {
       stripe(async () => {
         await client.customers.update(customerId, { name: details.companyName, address: address(details) }, { idempotencyKey });
         if (addVat && details.vatNumber) {
-          await client.customers.createTaxId(customerId, { type: "eu_vat", value: details.vatNumber }, { idempotencyKey: `${idempotencyKey}:tax_id` });
+          await client.customers.createTaxId(
+            customerId,
+            { type: "eu_vat", value: details.vatNumber },
+            { idempotencyKey: `${idempotencyKey}:tax_id` },
+          );
         }
       }),
 
@@ -125,7 +129,11 @@ export function createStripeProvider(options: StripeOptions): BillingProvider {
 
     listInvoices: (customerId, { limit, startingAfter }) =>
       stripe(async () => {
-        const page = await client.invoices.list({ customer: customerId, limit, ...(startingAfter ? { starting_after: startingAfter } : {}) });
+        const page = await client.invoices.list({
+          customer: customerId,
+          limit,
+          ...(startingAfter ? { starting_after: startingAfter } : {}),
+        });
         return { invoices: page.data.map(invoiceOf), hasMore: page.has_more };
       }),
 

@@ -23,18 +23,21 @@ export async function eraseAtTwilio(runtime: TwilioRuntime, subject: { contactId
   let gone = 0;
   const failed: string[] = [];
   if (sids.length) {
-    await runtime.call({ operation: "erase", purpose: "sms.messaging", categories: ["user.content.message"], subjectIds: [], deletesOnly: true }, async () => {
-      const client = twilioClient(runtime.settings, outboundGuard(runtime.core.config));
-      for (const sid of sids) {
-        try {
-          await client.messages(sid).remove();
-          deleted++;
-        } catch (err) {
-          if ((err as { status?: number }).status === 404) gone++;
-          else failed.push(failureCode(err));
+    await runtime.call(
+      { operation: "erase", purpose: "sms.messaging", categories: ["user.content.message"], subjectIds: [], deletesOnly: true },
+      async () => {
+        const client = twilioClient(runtime.settings, outboundGuard(runtime.core.config));
+        for (const sid of sids) {
+          try {
+            await client.messages(sid).remove();
+            deleted++;
+          } catch (err) {
+            if ((err as { status?: number }).status === 404) gone++;
+            else failed.push(failureCode(err));
+          }
         }
-      }
-    });
+      },
+    );
   }
   const notes = [
     gone ? `${gone} already deleted at Twilio` : null,

@@ -109,7 +109,16 @@ async function storeMessage(runtime: TwilioRuntime, contact: Contact, sid: strin
           },
         }));
       const message = await tx.message.create({
-        data: { tenantId, ticketId: ticket.id, body, channel: "SMS", internal: false, authorType: "CONTACT", authorContactId: contact.id, externalId: sid },
+        data: {
+          tenantId,
+          ticketId: ticket.id,
+          body,
+          channel: "SMS",
+          internal: false,
+          authorType: "CONTACT",
+          authorContactId: contact.id,
+          externalId: sid,
+        },
       });
       // For a restricted contact: stored, and that is all (no activity, no status, no events).
       if (contact.restrictedAt) return { messageId: message.id, ticketId: ticket.id };
@@ -118,7 +127,10 @@ async function storeMessage(runtime: TwilioRuntime, contact: Contact, sid: strin
       if (open) {
         // Like addMessage(from: REQUESTER): activity, and a PENDING ticket opens again.
         const reopen = open.status === "PENDING";
-        await tx.ticket.update({ where: { id: open.id }, data: { lastMessageAt: message.createdAt, ...(reopen ? statusChange(open.status, "OPEN") : {}) } });
+        await tx.ticket.update({
+          where: { id: open.id },
+          data: { lastMessageAt: message.createdAt, ...(reopen ? statusChange(open.status, "OPEN") : {}) },
+        });
         if (reopen) events.push({ type: "TICKET_STATUS_CHANGED", ticketId: open.id, data: { from: open.status, to: "OPEN" } });
       }
       await recordEvents(tx, tenantId, events);
@@ -137,7 +149,9 @@ async function storeMessage(runtime: TwilioRuntime, contact: Contact, sid: strin
  */
 function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: unknown; cause?: { kind?: unknown; code?: unknown } };
-  return e?.code === "P2002" || e?.cause?.kind === "UniqueConstraintViolation" || (e?.cause?.kind === "postgres" && e.cause.code === "23505");
+  return (
+    e?.code === "P2002" || e?.cause?.kind === "UniqueConstraintViolation" || (e?.cause?.kind === "postgres" && e.cause.code === "23505")
+  );
 }
 
 function subjectOf(body: string, contact: Contact): string {

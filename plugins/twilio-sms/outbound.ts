@@ -29,7 +29,12 @@ export async function sendReply(runtime: TwilioRuntime, event: MessageCreatedEve
   try {
     const statusCallback = await statusCallbackUrl(runtime, message.id);
     const sent = await runtime.call(
-      { operation: "send", purpose: "sms.messaging", categories: ["user.contact.phone", "user.content.message"], subjectIds: [requester.id] },
+      {
+        operation: "send",
+        purpose: "sms.messaging",
+        categories: ["user.contact.phone", "user.content.message"],
+        subjectIds: [requester.id],
+      },
       () =>
         twilioClient(runtime.settings, outboundGuard(runtime.core.config)).messages.create({
           to: requester.phone!,

@@ -18,7 +18,8 @@ const FROM_TWILIO: Record<string, DeliveryStatus> = {
   canceled: "FAILED",
 };
 
-export const deliveryStatusOf = (twilioStatus: string | undefined): DeliveryStatus | null => FROM_TWILIO[twilioStatus?.toLowerCase() ?? ""] ?? null;
+export const deliveryStatusOf = (twilioStatus: string | undefined): DeliveryStatus | null =>
+  FROM_TWILIO[twilioStatus?.toLowerCase() ?? ""] ?? null;
 
 /** Callbacks can arrive out of order: a status only ever moves forward, and a final one stays. */
 const RANK: Record<DeliveryStatus, number> = { QUEUED: 1, SENT: 2, DELIVERED: 3, UNDELIVERED: 3, FAILED: 3 };
@@ -50,12 +51,19 @@ export async function receiveStatus(runtime: TwilioRuntime, url: string, params:
   const sid = params.MessageSid ?? params.SmsSid;
   const status = deliveryStatusOf(params.MessageStatus ?? params.SmsStatus);
   if (!sid || !status) return { status: 204 };
-  const deliveryError = status === "FAILED" || status === "UNDELIVERED" ? (params.ErrorCode ? `TWILIO_${params.ErrorCode}` : null) : undefined;
+  const deliveryError =
+    status === "FAILED" || status === "UNDELIVERED" ? (params.ErrorCode ? `TWILIO_${params.ErrorCode}` : null) : undefined;
   const extra = deliveryError === undefined ? {} : { deliveryError };
   let moved = await advanceDelivery(runtime, { externalId: sid }, status, extra);
   const messageId = new URL(url).searchParams.get("message");
   if (!moved && messageId && /^[0-9a-f-]{36}$/i.test(messageId)) {
-    const reply = { id: messageId, channel: "SMS", internal: false, authorType: { not: "CONTACT" }, OR: [{ externalId: null }, { externalId: sid }] };
+    const reply = {
+      id: messageId,
+      channel: "SMS",
+      internal: false,
+      authorType: { not: "CONTACT" },
+      OR: [{ externalId: null }, { externalId: sid }],
+    };
     moved = await advanceDelivery(runtime, reply, status, { ...extra, externalId: sid });
   }
   runtime.log.debug({ sid, status, moved }, "SMS status callback");

@@ -26,7 +26,11 @@ export const emptyTwiml = (): PluginHttpResponse => ({
   body: new twilio.twiml.MessagingResponse().toString(),
 });
 
-export const forbidden = (): PluginHttpResponse => ({ status: 403, contentType: "application/json", body: JSON.stringify({ code: "FORBIDDEN" }) });
+export const forbidden = (): PluginHttpResponse => ({
+  status: 403,
+  contentType: "application/json",
+  body: JSON.stringify({ code: "FORBIDDEN" }),
+});
 
 export const badRequest = (message: string): PluginHttpResponse => ({
   status: 400,

@@ -18,7 +18,9 @@ export function benchConfig(databaseUrl?: string): Config {
     RETENTION_SWEEP_MINUTES: "0",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     // The per-tenant share of the server can be compared: TENANT_MAX_CONCURRENT_OPERATIONS=0 npm run bench:compare
-    ...(process.env.TENANT_MAX_CONCURRENT_OPERATIONS ? { TENANT_MAX_CONCURRENT_OPERATIONS: process.env.TENANT_MAX_CONCURRENT_OPERATIONS } : {}),
+    ...(process.env.TENANT_MAX_CONCURRENT_OPERATIONS
+      ? { TENANT_MAX_CONCURRENT_OPERATIONS: process.env.TENANT_MAX_CONCURRENT_OPERATIONS }
+      : {}),
     // …and so can the query plan cache: QUERY_PLAN_CACHE_ENTRIES=0 npm run bench:compare
     ...(process.env.QUERY_PLAN_CACHE_ENTRIES ? { QUERY_PLAN_CACHE_ENTRIES: process.env.QUERY_PLAN_CACHE_ENTRIES } : {}),
   });

@@ -69,7 +69,9 @@ export async function benchFairness(spec: FairnessSpec): Promise<FairnessResult>
   const body = ticketsPageBody(PAGE_SIZE);
   const page = deskgraphPage(await post(url, tenantB.apiKey, body));
   if (page.rows.length !== PAGE_SIZE || page.totalCount !== tenantB.tickets) {
-    throw new Error(`[fairness] tenant B's key is served ${page.rows.length} tickets of ${page.totalCount}, not ${PAGE_SIZE} of ${tenantB.tickets}`);
+    throw new Error(
+      `[fairness] tenant B's key is served ${page.rows.length} tickets of ${page.totalCount}, not ${PAGE_SIZE} of ${tenantB.tickets}`,
+    );
   }
   const drained = () => quiesce(async () => (await child.stats()).statements);
   const probe: LoadSpec = {

@@ -16,7 +16,13 @@ export const CREATE_TICKET = `mutation BenchCreateTicket($i: CreateTicketInput!)
   createTicket(input: $i) { id number subject status priority requester { name } }
 }`;
 
-const SUBJECTS = ["Cannot sign in after the update", "Invoice PDF is empty", "Feature request: dark mode", "Data export request", "Payment failed twice"];
+const SUBJECTS = [
+  "Cannot sign in after the update",
+  "Invoice PDF is empty",
+  "Feature request: dark mode",
+  "Data export request",
+  "Payment failed twice",
+];
 const BODIES = [
   "Hello, since this morning none of our agents can sign in. The error says the session expired.",
   "The invoice for last month downloads as an empty PDF. Could you send it again?",

@@ -56,7 +56,14 @@ export function postgraphilePage(data: {
 
 function row(n: Node): Omit<PageRow, "tags" | "lastMessage"> {
   const { number, subject, status, priority, requester, assignee } = n;
-  return { number, subject, status, priority, requester: { name: requester.name, email: requester.email }, assignee: assignee?.name ?? null };
+  return {
+    number,
+    subject,
+    status,
+    priority,
+    requester: { name: requester.name, email: requester.email },
+    assignee: assignee?.name ?? null,
+  };
 }
 
 /** Where two pages first differ, or null when they agree. */

@@ -22,7 +22,14 @@ export interface ServerReady {
 }
 
 const spec = workerData as ServerSpec;
-const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: "memory://", LOG_LEVEL: "silent", RETENTION_SWEEP_MINUTES: "0", ...spec.env });
+const config = loadConfig({
+  PORT: "0",
+  HOST: "127.0.0.1",
+  DATA_DIR: "memory://",
+  LOG_LEVEL: "silent",
+  RETENTION_SWEEP_MINUTES: "0",
+  ...spec.env,
+});
 const database = await openDatabase(config);
 await database.migrate();
 const server = await createServer(config, { database });
@@ -42,8 +49,12 @@ const ready: ServerReady = { url: server.url };
 if (spec.seed) {
   const password = "bench password, long enough";
   await createTenant(database, { name: "Bench", slug: "bench", owner: { email: "owner@bench.test", name: "Owner", password } });
-  ready.ownerToken = (await gql(`mutation($p: String!) { signIn(tenant: "bench", email: "owner@bench.test", password: $p) { token } }`, { p: password })).signIn.token;
-  ready.apiKey = (await gql(`mutation { createApiKey(input: { name: "partner", scopes: [TICKETS_READ] }) { secret } }`, {}, ready.ownerToken)).createApiKey.secret;
+  ready.ownerToken = (
+    await gql(`mutation($p: String!) { signIn(tenant: "bench", email: "owner@bench.test", password: $p) { token } }`, { p: password })
+  ).signIn.token;
+  ready.apiKey = (
+    await gql(`mutation { createApiKey(input: { name: "partner", scopes: [TICKETS_READ] }) { secret } }`, {}, ready.ownerToken)
+  ).createApiKey.secret;
   ready.ticketId = (
     await gql(`mutation { createTicket(input: { subject: "bench 0", body: "b", requester: { name: "R" } }) { id } }`, {}, ready.ownerToken)
   ).createTicket.id;

@@ -41,7 +41,11 @@ let connected = 0;
 
 /** Why a subscription ended: an Error, a CloseEvent, or GraphQL errors. */
 const describe = (err: unknown) =>
-  err instanceof Error ? err.message : typeof (err as { code?: unknown })?.code === "number" ? `closed ${(err as { code: number; reason: string }).code} ${(err as { reason: string }).reason}` : JSON.stringify(err).slice(0, 200);
+  err instanceof Error
+    ? err.message
+    : typeof (err as { code?: unknown })?.code === "number"
+      ? `closed ${(err as { code: number; reason: string }).code} ${(err as { reason: string }).reason}`
+      : JSON.stringify(err).slice(0, 200);
 
 function open(url: string): Promise<void> {
   const index = clients.length;

@@ -1,7 +1,11 @@
 import os from "node:os";
 
 // Other processes on the machine skew the numbers; the load average says whether there were any.
-export const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(" / ");
+export const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ");
 
 /** The first line of a bench's output: what it ran on. */
 export function machineLine(): string {
@@ -16,7 +20,10 @@ export function machineLine(): string {
 export function printTable(header: string[], rows: string[][], textColumns: number) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i < textColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+    cells
+      .map((c, i) => (i < textColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of rows) console.log(line(row));

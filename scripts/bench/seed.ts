@@ -35,7 +35,24 @@ export interface Seeded {
 const BATCH = 500;
 const DAY = 86_400_000;
 
-const FIRST = ["Jonas", "Camille", "Sanne", "Lukas", "Marie", "Matteo", "Sofia", "Noah", "Emma", "Elias", "Lea", "Hugo", "Mila", "Finn", "Ines", "Oskar"];
+const FIRST = [
+  "Jonas",
+  "Camille",
+  "Sanne",
+  "Lukas",
+  "Marie",
+  "Matteo",
+  "Sofia",
+  "Noah",
+  "Emma",
+  "Elias",
+  "Lea",
+  "Hugo",
+  "Mila",
+  "Finn",
+  "Ines",
+  "Oskar",
+];
 const LAST = ["Weber", "Martin", "de Vries", "Rossi", "Novak", "García", "Nielsen", "Kowalski", "Dubois", "Schmidt", "Jansen", "Costa"];
 const SUBJECTS = [
   "Invoice shows the wrong VAT number",
@@ -59,7 +76,23 @@ const BODIES = [
   "Could you tell us when a fix will be available? Our team depends on this.",
   "I have forwarded this to the billing team, they will get back to you within a day.",
 ];
-const TAGS = ["billing", "bug", "feature-request", "gdpr", "onboarding", "urgent", "vip", "login", "export", "api", "mobile", "invoice", "refund", "webhooks", "search"];
+const TAGS = [
+  "billing",
+  "bug",
+  "feature-request",
+  "gdpr",
+  "onboarding",
+  "urgent",
+  "vip",
+  "login",
+  "export",
+  "api",
+  "mobile",
+  "invoice",
+  "refund",
+  "webhooks",
+  "search",
+];
 
 /** Deterministic pseudo-random numbers, so each backend gets the same data set. */
 function prng(seed: number) {
@@ -93,7 +126,12 @@ function pickTags<T>(rnd: ReturnType<typeof prng>, tags: T[], count?: number): S
     const first = rnd.int(tags.length);
     return new Set(Array.from({ length: Math.min(count, tags.length) }, (_, i) => tags[(first + i) % tags.length]!));
   }
-  const n = rnd.weighted([[0, 30], [1, 40], [2, 20], [3, 10]]);
+  const n = rnd.weighted([
+    [0, 30],
+    [1, 40],
+    [2, 20],
+    [3, 10],
+  ]);
   return new Set(Array.from({ length: n }, () => rnd.pick(tags)));
 }
 
@@ -163,8 +201,21 @@ export async function seedBenchTenant(database: Database, size: SeedSize): Promi
   for (let n = 1; n <= size.tickets; n++) {
     const id = randomUUID();
     const requester = rnd.pick(contacts);
-    const status = rnd.weighted<TicketStatus>([["NEW", 10], ["OPEN", 25], ["PENDING", 15], ["SOLVED", 30], ["CLOSED", 20]]);
-    const channel = rnd.weighted<Channel>([["EMAIL", 50], ["WEB", 25], ["CHAT", 15], ["API", 5], ["PHONE", 3], ["SMS", 2]]);
+    const status = rnd.weighted<TicketStatus>([
+      ["NEW", 10],
+      ["OPEN", 25],
+      ["PENDING", 15],
+      ["SOLVED", 30],
+      ["CLOSED", 20],
+    ]);
+    const channel = rnd.weighted<Channel>([
+      ["EMAIL", 50],
+      ["WEB", 25],
+      ["CHAT", 15],
+      ["API", 5],
+      ["PHONE", 3],
+      ["SMS", 2],
+    ]);
     const uniform = size.tagsOnEveryTicket !== undefined;
     const assigneeId = !uniform && status === "NEW" && rnd.next() < 0.8 ? null : rnd.pick(agentIds);
     const createdAt = now - rnd.int(180 * DAY);
@@ -194,7 +245,12 @@ export async function seedBenchTenant(database: Database, size: SeedSize): Promi
       number: n,
       subject: rnd.pick(SUBJECTS),
       status,
-      priority: rnd.weighted<TicketPriority>([["LOW", 20], ["NORMAL", 60], ["HIGH", 15], ["URGENT", 5]]),
+      priority: rnd.weighted<TicketPriority>([
+        ["LOW", 20],
+        ["NORMAL", 60],
+        ["HIGH", 15],
+        ["URGENT", 5],
+      ]),
       channel,
       requesterId: requester.id,
       assigneeId,
@@ -213,7 +269,14 @@ export async function seedBenchTenant(database: Database, size: SeedSize): Promi
   // not the empty ones of tables filled a moment ago.
   await database.prisma.$executeRawUnsafe("ANALYZE");
 
-  return { tenantId, apiKey: key.token, agentSession: session.token, tickets: tickets.length, messages: messages.length, ms: Date.now() - started };
+  return {
+    tenantId,
+    apiKey: key.token,
+    agentSession: session.token,
+    tickets: tickets.length,
+    messages: messages.length,
+    ms: Date.now() - started,
+  };
 }
 
 /** Brings a server database up to date and seeds one more tenant there, over a connection of its own. */

@@ -80,7 +80,8 @@ export interface SequencedProbe {
 
 export const sequencedProbe = (child: ServerChild<unknown>, tenantId: string): SequencedProbe => ({
   mark: () => child.ask<string>({ type: "event mark" } satisfies SequencedQuestion),
-  read: (after) => child.ask<SequencedLatency>({ type: "sequenced latency", tenantId, after } satisfies SequencedQuestion, WAIT_MS + 30_000),
+  read: (after) =>
+    child.ask<SequencedLatency>({ type: "sequenced latency", tenantId, after } satisfies SequencedQuestion, WAIT_MS + 30_000),
 });
 
 /** The target set for a 2-core machine, judged per measured window. */
@@ -94,9 +95,15 @@ export function printSequenced(windows: { system: string; connections: number; s
   console.log("Commit → sequenced: createTicket's events of each measured window, publishedAt − createdAt (an upper bound)");
   printTable(
     ["system", "conns", "events", "unnumbered", "p50 ms", "p99 ms", "max ms"],
-    windows.map(({ system, connections, sequenced: s }) =>
-      [system, String(connections), String(s.events), String(s.unnumbered), s.p50.toFixed(1), s.p99.toFixed(1), s.max.toFixed(1)],
-    ),
+    windows.map(({ system, connections, sequenced: s }) => [
+      system,
+      String(connections),
+      String(s.events),
+      String(s.unnumbered),
+      s.p50.toFixed(1),
+      s.p99.toFixed(1),
+      s.max.toFixed(1),
+    ]),
     1,
   );
   for (const w of windows) {

@@ -29,7 +29,11 @@ export const Agent = builder.prismaNode("Agent", {
     email: t.exposeString("email", { nullable: true, authScopes: { permission: "agents:read" }, ...personal("user.contact.email") }),
     role: t.expose("role", { type: AgentRole, ...personal("user.account") }),
     disabled: t.exposeBoolean("disabled", personal("user.account")),
-    invitationPending: t.boolean({ ...personal("user.account"), select: { inviteHash: true, passwordHash: true }, resolve: (a) => a.inviteHash !== null && a.passwordHash === null }),
+    invitationPending: t.boolean({
+      ...personal("user.account"),
+      select: { inviteHash: true, passwordHash: true },
+      resolve: (a) => a.inviteHash !== null && a.passwordHash === null,
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
@@ -79,25 +83,24 @@ function agentWhere(filter?: { role?: string | null; includeDisabled?: boolean |
 
 // ---- sign-in ----
 
-const SignInPayload = builder
-  .objectRef<{ token: string; expiresAt: Date; agent: { id: string } }>("SignInPayload")
-  .implement({
-    description: "A session for an agent. Send the token as `Authorization: Bearer <token>`.",
-    fields: (t) => ({
-      token: t.exposeString("token", { description: "Shown once; keep it secret" }),
-      expiresAt: t.expose("expiresAt", { type: "DateTime" }),
-      agent: t.prismaField({
-        type: "Agent",
-        // The caller is not authenticated yet, so the agent is loaded without tenant scope.
-        resolve: (query, p, _a, ctx) => ctx.database.prisma.agent.findUniqueOrThrow({ ...query, where: { id: p.agent.id } }),
-      }),
+const SignInPayload = builder.objectRef<{ token: string; expiresAt: Date; agent: { id: string } }>("SignInPayload").implement({
+  description: "A session for an agent. Send the token as `Authorization: Bearer <token>`.",
+  fields: (t) => ({
+    token: t.exposeString("token", { description: "Shown once; keep it secret" }),
+    expiresAt: t.expose("expiresAt", { type: "DateTime" }),
+    agent: t.prismaField({
+      type: "Agent",
+      // The caller is not authenticated yet, so the agent is loaded without tenant scope.
+      resolve: (query, p, _a, ctx) => ctx.database.prisma.agent.findUniqueOrThrow({ ...query, where: { id: p.agent.id } }),
     }),
-  });
+  }),
+});
 
 builder.mutationField("signIn", (t) =>
   t.field({
     type: SignInPayload,
-    description: "Signs an agent in. Failed attempts are counted per account and per client address, across instances with Redis; beyond the limit: RATE_LIMITED (HTTP 429 with Retry-After, extensions.retryAfterSeconds).",
+    description:
+      "Signs an agent in. Failed attempts are counted per account and per client address, across instances with Redis; beyond the limit: RATE_LIMITED (HTTP 429 with Retry-After, extensions.retryAfterSeconds).",
     args: {
       tenant: t.arg.string({ required: true, description: "The tenant's slug", validate: z.string().min(1).max(100) }),
       email: t.arg.string({ required: true, validate: emailSchema }),
@@ -137,16 +140,17 @@ const InviteAgentInput = builder.inputType("InviteAgentInput", {
   }),
 });
 
-const InviteAgentPayload = builder
-  .objectRef<{ agent: { id: string }; invitationToken: string }>("InviteAgentPayload")
-  .implement({
-    fields: (t) => ({
-      agent: t.prismaField({ type: "Agent", resolve: (q, p, _a, ctx) => ctx.db.agent.findUniqueOrThrow({ ...q, where: { id: p.agent.id } }) }),
-      invitationToken: t.exposeString("invitationToken", {
-        description: "Shown once. Hand it to the invitee, who sets a password with acceptInvitation.",
-      }),
+const InviteAgentPayload = builder.objectRef<{ agent: { id: string }; invitationToken: string }>("InviteAgentPayload").implement({
+  fields: (t) => ({
+    agent: t.prismaField({
+      type: "Agent",
+      resolve: (q, p, _a, ctx) => ctx.db.agent.findUniqueOrThrow({ ...q, where: { id: p.agent.id } }),
     }),
-  });
+    invitationToken: t.exposeString("invitationToken", {
+      description: "Shown once. Hand it to the invitee, who sets a password with acceptInvitation.",
+    }),
+  }),
+});
 
 builder.mutationField("inviteAgent", (t) =>
   t.field({

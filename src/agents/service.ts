@@ -21,9 +21,7 @@ export async function signIn(ctx: Context, input: { tenant: string; email: strin
   await ctx.signInLimiter.assertAllowed(account, ctx.clientIp);
   const { prisma } = ctx.database;
   const tenant = await prisma.tenant.findUnique({ where: { slug: input.tenant } });
-  const agent = tenant
-    ? await prisma.agent.findUnique({ where: { tenantId_email: { tenantId: tenant.id, email: input.email } } })
-    : null;
+  const agent = tenant ? await prisma.agent.findUnique({ where: { tenantId_email: { tenantId: tenant.id, email: input.email } } }) : null;
   const ok = await verifyPassword(agent?.passwordHash ?? null, input.password);
   if (!tenant || !agent || !ok || agent.disabled) {
     await ctx.signInLimiter.recordFailure(account, ctx.clientIp);
@@ -102,7 +100,8 @@ export async function setAgentDisabled(ctx: Context, id: string, disabled: boole
   const viewer = requireViewer(ctx);
   const agent = await findAgent(ctx, id);
   if (disabled && viewer.kind === "agent" && viewer.agentId === id) throw new AppError("CONFLICT", "You cannot disable yourself");
-  if (agent.role === "OWNER" && !(viewer.kind === "agent" && viewer.role === "OWNER")) throw forbidden("Only an owner can disable or enable an owner");
+  if (agent.role === "OWNER" && !(viewer.kind === "agent" && viewer.role === "OWNER"))
+    throw forbidden("Only an owner can disable or enable an owner");
   if (disabled && agent.role === "OWNER") await assertKeepsAnOwner(ctx, id);
   const updated = await ctx.db.$transaction(async (tx) => {
     if (!disabled && agent.disabled) await assertSeatsAvailable(ctx, tx);

@@ -85,10 +85,7 @@ export class SignInLimiter {
     this.warnIfRedisAway();
     const [a, b] = await Promise.all([this.byAccount.get(keyOf(account)), this.byAddress.get(keyOf(address))]);
     // A slot frees when the window that holds the failures ends.
-    const blocked = [
-      a && a.consumedPoints >= this.options.maxAttempts ? a : null,
-      b && b.consumedPoints >= this.addressBudget ? b : null,
-    ]
+    const blocked = [a && a.consumedPoints >= this.options.maxAttempts ? a : null, b && b.consumedPoints >= this.addressBudget ? b : null]
       .filter((r): r is RateLimiterRes => r !== null)
       .map((r) => Math.max(1, Math.ceil(r.msBeforeNext / 1000)));
     if (blocked.length > 0) throw signInLocked(Math.max(...blocked));

@@ -51,19 +51,17 @@ const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
   }),
 });
 
-const CreateApiKeyPayload = builder
-  .objectRef<{ apiKey: { id: string }; secret: string }>("CreateApiKeyPayload")
-  .implement({
-    fields: (t) => ({
-      apiKey: t.prismaField({
-        type: "ApiKey",
-        resolve: (q, p, _a, ctx) => ctx.db.apiKey.findUniqueOrThrow({ ...q, where: { id: p.apiKey.id } }),
-      }),
-      secret: t.exposeString("secret", {
-        description: "The key itself, shown only now. Send it as `Authorization: Bearer <secret>`.",
-      }),
+const CreateApiKeyPayload = builder.objectRef<{ apiKey: { id: string }; secret: string }>("CreateApiKeyPayload").implement({
+  fields: (t) => ({
+    apiKey: t.prismaField({
+      type: "ApiKey",
+      resolve: (q, p, _a, ctx) => ctx.db.apiKey.findUniqueOrThrow({ ...q, where: { id: p.apiKey.id } }),
     }),
-  });
+    secret: t.exposeString("secret", {
+      description: "The key itself, shown only now. Send it as `Authorization: Bearer <secret>`.",
+    }),
+  }),
+});
 
 builder.mutationField("createApiKey", (t) =>
   t.field({

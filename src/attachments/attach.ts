@@ -17,7 +17,9 @@ export function uploaderOf(viewer: Viewer): string {
 }
 
 const invalid = (index: number, message: string) =>
-  new AppError("VALIDATION", `attachmentIds[${index}]: ${message}`, { fields: [{ path: ["input", "attachmentIds", String(index)], message }] });
+  new AppError("VALIDATION", `attachmentIds[${index}]: ${message}`, {
+    fields: [{ path: ["input", "attachmentIds", String(index)], message }],
+  });
 
 /**
  * Puts uploaded files on a message just created, in its transaction: each must
@@ -25,7 +27,11 @@ const invalid = (index: number, message: string) =>
  * message, and made for a note exactly when the message is one. Someone
  * else's upload, or another tenant's, is NOT_FOUND like a missing one.
  */
-export async function attachUploads(tx: Tx, attachmentIds: string[], message: { id: string; ticketId: string; internal: boolean; uploadedBy: string }): Promise<void> {
+export async function attachUploads(
+  tx: Tx,
+  attachmentIds: string[],
+  message: { id: string; ticketId: string; internal: boolean; uploadedBy: string },
+): Promise<void> {
   const ids = [...new Set(attachmentIds)];
   const rows = await tx.attachment.findMany({
     where: { id: { in: ids } },
@@ -34,11 +40,15 @@ export async function attachUploads(tx: Tx, attachmentIds: string[], message: { 
   const byId = new Map(rows.map((r) => [r.id, r]));
   ids.forEach((id, index) => {
     const row = byId.get(id);
-    if (!row || row.uploadedBy !== message.uploadedBy) throw new AppError("NOT_FOUND", "Attachment not found", { fields: [{ path: ["input", "attachmentIds", String(index)], message: "not found" }] });
+    if (!row || row.uploadedBy !== message.uploadedBy)
+      throw new AppError("NOT_FOUND", "Attachment not found", {
+        fields: [{ path: ["input", "attachmentIds", String(index)], message: "not found" }],
+      });
     if (row.ticketId !== message.ticketId) throw invalid(index, "was uploaded for another ticket");
     if (row.messageId) throw invalid(index, "is already on a message");
     if (!row.uploadedAt) throw invalid(index, "has not been uploaded yet: PUT the file to its uploadUrl first");
-    if (row.internal !== message.internal) throw invalid(index, row.internal ? "was uploaded for an internal note" : "was uploaded for a public message, not a note");
+    if (row.internal !== message.internal)
+      throw invalid(index, row.internal ? "was uploaded for an internal note" : "was uploaded for a public message, not a note");
   });
   // Conditional: a concurrent addMessage with the same upload attaches it once, and the other fails whole.
   const { count } = await tx.attachment.updateMany({

@@ -55,7 +55,15 @@ export async function handleDownload(services: Services, id: string, req: Incomi
   }
   // Recorded before the bytes leave: the log never misses a download that happened.
   await appendAudit(database, row.tenantId, [
-    { actorType: "SYSTEM", actorId: null, action: "attachment.downloaded", subjectType: "Attachment", subjectId: id, categories: ["user.content.attachment"], details: { via: "download-link" } },
+    {
+      actorType: "SYSTEM",
+      actorId: null,
+      action: "attachment.downloaded",
+      subjectType: "Attachment",
+      subjectId: id,
+      categories: ["user.content.attachment"],
+      details: { via: "download-link" },
+    },
   ]);
   res.writeHead(200, headers);
   async function* rest() {
@@ -68,6 +76,7 @@ export async function handleDownload(services: Services, id: string, req: Incomi
     // A later chunk failed its check (or the client left): the answer breaks off short of
     // Content-Length, so the client cannot take what it got for the whole file.
     if (!res.destroyed) res.destroy(err as Error);
-    if ((err as { code?: string }).code === "BLOB_CORRUPT") log.error({ err, attachmentId: id }, "a stored file failed its integrity check while being sent");
+    if ((err as { code?: string }).code === "BLOB_CORRUPT")
+      log.error({ err, attachmentId: id }, "a stored file failed its integrity check while being sent");
   }
 }

@@ -20,7 +20,8 @@ export async function handleAttachmentContent(services: Services, req: IncomingM
   if (!id) return fail(res, 404, "NOT_FOUND", "No such attachment");
   const kind: LinkKind | null = req.method === "PUT" ? "upload" : req.method === "GET" || req.method === "HEAD" ? "download" : null;
   const close = { connection: "close" };
-  if (!kind) return fail(res, 405, "METHOD_NOT_ALLOWED", "PUT with an upload link, GET with a download link", { allow: "PUT, GET, HEAD", ...close });
+  if (!kind)
+    return fail(res, 405, "METHOD_NOT_ALLOWED", "PUT with an upload link, GET with a download link", { allow: "PUT, GET, HEAD", ...close });
   const expires = Number(url.searchParams.get("expires"));
   const signature = url.searchParams.get("signature") ?? "";
   const keys = [services.config.encryptionKey, ...services.config.previousEncryptionKeys];

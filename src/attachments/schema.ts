@@ -4,7 +4,6 @@ import { builder } from "../graphql/builder.js";
 import { Message, Ticket } from "../tickets/schema.js";
 import { visibleAttachments } from "../auth/visibility.js";
 import { publicBase } from "../http/public-base.js";
-;
 import { requireViewer } from "../context.js";
 import { attachmentLink } from "./links.js";
 import * as attachments from "./service.js";
@@ -12,10 +11,17 @@ import * as attachments from "./service.js";
 builder.prismaObjectField("Message", "attachments", (t) =>
   // Attachment selects its columns per query, so file contents load only when asked for.
   // The message was visible to get here; the where is a second wall for the note rule.
-  t.relation("attachments", { query: (_args, ctx) => ({ where: visibleAttachments(ctx), orderBy: [{ createdAt: "asc" }, { id: "asc" }] }) }),
+  t.relation("attachments", {
+    query: (_args, ctx) => ({ where: visibleAttachments(ctx), orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
+  }),
 );
 
-const filename = z.string().trim().min(1).max(255).regex(/^[^/\\\0]+$/, "must be a file name, not a path");
+const filename = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .regex(/^[^/\\\0]+$/, "must be a file name, not a path");
 const contentType = z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, "must be a MIME type such as application/pdf");
 
 const CreateAttachmentUploadInput = builder.inputType("CreateAttachmentUploadInput", {
@@ -23,8 +29,14 @@ const CreateAttachmentUploadInput = builder.inputType("CreateAttachmentUploadInp
     ticketId: t.globalID({ required: true, for: Ticket }),
     filename: t.string({ required: true, validate: filename }),
     contentType: t.string({ required: true, validate: contentType, description: "The upload must be sent with this Content-Type" }),
-    size: t.int({ required: true, description: "Bytes, at least 1 and at most ATTACHMENT_MAX_BYTES; the upload must be exactly this long" }),
-    internal: t.boolean({ defaultValue: false, description: "For an internal note (needs notes:write); such a file can go on a note only" }),
+    size: t.int({
+      required: true,
+      description: "Bytes, at least 1 and at most ATTACHMENT_MAX_BYTES; the upload must be exactly this long",
+    }),
+    internal: t.boolean({
+      defaultValue: false,
+      description: "For an internal note (needs notes:write); such a file can go on a note only",
+    }),
   }),
 });
 
@@ -66,7 +78,10 @@ const AddAttachmentInput = builder.inputType("AddAttachmentInput", {
     messageId: t.globalID({ required: true, for: Message }),
     filename: t.string({ required: true, validate: filename }),
     contentType: t.string({ required: true, validate: contentType }),
-    contentBase64: t.string({ required: true, description: `At most ${attachments.MAX_BASE64_BYTES} bytes once decoded, and within MAX_BODY_BYTES as base64` }),
+    contentBase64: t.string({
+      required: true,
+      description: `At most ${attachments.MAX_BASE64_BYTES} bytes once decoded, and within MAX_BODY_BYTES as base64`,
+    }),
   }),
 });
 

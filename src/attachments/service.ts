@@ -24,31 +24,21 @@ export interface NewAttachment {
 export async function addAttachment(ctx: Context, input: NewAttachment) {
   const viewer = requireViewer(ctx);
   const content = Buffer.from(input.contentBase64, "base64");
-  if (
-    content.length === 0 ||
-    content.toString("base64").replace(/=+$/, "") !==
-      input.contentBase64.replace(/\s/g, "").replace(/=+$/, "")
-  ) {
+  if (content.length === 0 || content.toString("base64").replace(/=+$/, "") !== input.contentBase64.replace(/\s/g, "").replace(/=+$/, "")) {
     throw new AppError("VALIDATION", "contentBase64 must be non-empty base64", {
       fields: [{ path: ["input", "contentBase64"], message: "not base64" }],
     });
   }
   if (content.length > MAX_BASE64_BYTES) {
-    throw new AppError(
-      "VALIDATION",
-      `Attachments sent as base64 are limited to ${MAX_BASE64_BYTES} bytes; use createAttachmentUpload`,
-      {
-        fields: [{ path: ["input", "contentBase64"], message: "too large" }],
-      },
-    );
+    throw new AppError("VALIDATION", `Attachments sent as base64 are limited to ${MAX_BASE64_BYTES} bytes; use createAttachmentUpload`, {
+      fields: [{ path: ["input", "contentBase64"], message: "too large" }],
+    });
   }
   const message = await ctx.db.message.findUnique({
     where: { id: input.messageId },
   });
-  if (!message || !isVisible(ctx, message))
-    throw new AppError("NOT_FOUND", "Message not found");
-  if (message.internal ? !ctx.can("notes:write") : !ctx.can("tickets:write"))
-    throw forbidden();
+  if (!message || !isVisible(ctx, message)) throw new AppError("NOT_FOUND", "Message not found");
+  if (message.internal ? !ctx.can("notes:write") : !ctx.can("tickets:write")) throw forbidden();
   const ticket = await findTicket(ctx.db, message.ticketId);
   await assertContactProcessable(ctx.db, ticket.requesterId);
   // The file is stored first and its row written after: a row never points at a file that is not there.
@@ -87,18 +77,12 @@ export interface NewUpload {
  * name it), but nobody sees it until it is uploaded and addMessage puts it on
  * a message. Uploading needs what writing the message needs.
  */
-export async function createUpload(
-  ctx: Context,
-  input: NewUpload,
-): Promise<{ id: string; expiresAt: Date }> {
+export async function createUpload(ctx: Context, input: NewUpload): Promise<{ id: string; expiresAt: Date }> {
   const viewer = requireViewer(ctx);
   assertMayWrite(ctx, input.internal);
   const max = ctx.config.attachments.maxBytes;
   if (!Number.isInteger(input.size) || input.size < 1 || input.size > max) {
-    const message =
-      input.size < 1
-        ? "must be at least 1 byte: empty files are not stored"
-        : `must be at most ${max} bytes`;
+    const message = input.size < 1 ? "must be at least 1 byte: empty files are not stored" : `must be at most ${max} bytes`;
     throw new AppError("VALIDATION", `size ${message}`, {
       fields: [{ path: ["input", "size"], message }],
     });

@@ -81,7 +81,13 @@ export async function handleUpload(services: Services, id: string, req: Incoming
     });
     if (count) {
       await appendAuditIn(tx, row.tenantId, [
-        { ...actorOf(row.uploadedBy), action: "attachment.uploaded", subjectType: "Attachment", subjectId: id, details: { via: "upload-link", size: blob.size } },
+        {
+          ...actorOf(row.uploadedBy),
+          action: "attachment.uploaded",
+          subjectType: "Attachment",
+          subjectId: id,
+          details: { via: "upload-link", size: blob.size },
+        },
       ]);
     }
     return count === 1;

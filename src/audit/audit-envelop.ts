@@ -25,7 +25,6 @@ import { actorOf } from "../auth/actor.js";
 import { appendAudit, type AuditFields, type AuditInput } from "./service.js";
 import { UUID_PATTERN } from "../constants.js";
 
-
 interface NodeId {
   type: string;
   id: string;
@@ -131,7 +130,9 @@ function mutationEntries(
  * small insert.
  */
 function readEntries(ctx: Context, fieldNames: string[]): AuditFields[] {
-  const reads = [...ctx.privacy.bySubject.values()].sort((a, b) => (a.subject.id < b.subject.id ? -1 : a.subject.id > b.subject.id ? 1 : 0));
+  const reads = [...ctx.privacy.bySubject.values()].sort((a, b) =>
+    a.subject.id < b.subject.id ? -1 : a.subject.id > b.subject.id ? 1 : 0,
+  );
   if (!reads.length) return [];
   const only = reads.length === 1 ? reads[0]!.subject : null;
   return [
@@ -142,7 +143,9 @@ function readEntries(ctx: Context, fieldNames: string[]): AuditFields[] {
       categories: [...new Set(reads.flatMap((r) => [...r.categories]))],
       details: {
         rootFields: fieldNames,
-        subjects: Object.fromEntries(reads.map(({ subject, categories }) => [subject.id, { type: subject.type, categories: [...categories].sort() }])),
+        subjects: Object.fromEntries(
+          reads.map(({ subject, categories }) => [subject.id, { type: subject.type, categories: [...categories].sort() }]),
+        ),
       },
     },
   ];
@@ -183,7 +186,8 @@ export function auditPlugin(): Plugin<Context> {
             for (const d of args.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
             const fields = rootFields(operation.selectionSet, fragments, variables);
             const entries: AuditFields[] = [];
-            if (operation.operation === "mutation") entries.push(...mutationEntries(args.schema, fields, variables, result as ExecutionResult));
+            if (operation.operation === "mutation")
+              entries.push(...mutationEntries(args.schema, fields, variables, result as ExecutionResult));
             if (ctx.viewer) entries.push(...readEntries(ctx, [...new Set([...fields.values()].map((f) => f.name.value))]));
             if (!entries.length) return;
             const who = await whoActed(ctx);
@@ -195,7 +199,8 @@ export function auditPlugin(): Plugin<Context> {
             );
           } catch (err) {
             // An outage is logged without a stack: the health probe already reports it, once.
-            if (ctx.database.health.isOutage(err)) ctx.log.warn({ requestId: ctx.requestId }, "audit entry not written: the database is away");
+            if (ctx.database.health.isOutage(err))
+              ctx.log.warn({ requestId: ctx.requestId }, "audit entry not written: the database is away");
             else ctx.log.error({ err, requestId: ctx.requestId }, "could not write the audit log");
           }
         },

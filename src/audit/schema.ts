@@ -22,14 +22,18 @@ builder.prismaNode("AuditEntry", {
     }),
     at: t.expose("at", { type: "DateTime" }),
     actorType: t.expose("actorType", { type: ActorType }),
-    actorId: t.exposeString("actorId", { nullable: true, description: "The agent's, API key's or contact's raw id; plugin:<id> for plugins; null for the system" }),
+    actorId: t.exposeString("actorId", {
+      nullable: true,
+      description: "The agent's, API key's or contact's raw id; plugin:<id> for plugins; null for the system",
+    }),
     action: t.exposeString("action", {
       description: "mutation.<field>, personalData.read, audit.pruned, … Dotted, so that actionPrefix can select a family",
     }),
     subjectType: t.exposeString("subjectType", { nullable: true, description: "Contact when the entry concerns a data subject" }),
     subjectId: t.exposeString("subjectId", { nullable: true, description: "The data subject's raw id" }),
     subjectIds: t.exposeStringList("subjectIds", {
-      description: "personalData.read: the raw ids of every data subject the request read (details.subjects has the categories of each); empty otherwise",
+      description:
+        "personalData.read: the raw ids of every data subject the request read (details.subjects has the categories of each); empty otherwise",
     }),
     categories: t.exposeStringList("categories", { description: "Data categories concerned (personalData.read: the ones read), sorted" }),
     details: t.field({

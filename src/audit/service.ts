@@ -10,7 +10,7 @@ import { PRUNED_ACTION } from "./chain.js";
 import { sealAudit } from "./seal.js";
 import { asSequencer } from "../sequencer/lock.js";
 
-export { verifyAuditChain,  } from "./verify.js";
+export { verifyAuditChain } from "./verify.js";
 
 /**
  * One fact for the audit log. Actor and subject are named by id only; `details`
@@ -107,13 +107,21 @@ function auditFromContext(ctx: Context, fields: AuditFields): AuditInput {
 /** Appends entries for the signed-in caller, in the caller's tenant. */
 export async function recordAudit(ctx: Context, ...fields: AuditFields[]): Promise<void> {
   const viewer = requireViewer(ctx);
-  return appendAudit(ctx.database, viewer.tenantId, fields.map((f) => auditFromContext(ctx, f)));
+  return appendAudit(
+    ctx.database,
+    viewer.tenantId,
+    fields.map((f) => auditFromContext(ctx, f)),
+  );
 }
 
 /** Like recordAudit, inside the caller's transaction. */
 export async function recordAuditIn(tx: AuditTx, ctx: Context, ...fields: AuditFields[]): Promise<void> {
   const viewer = requireViewer(ctx);
-  return appendAuditIn(tx, viewer.tenantId, fields.map((f) => auditFromContext(ctx, f)));
+  return appendAuditIn(
+    tx,
+    viewer.tenantId,
+    fields.map((f) => auditFromContext(ctx, f)),
+  );
 }
 
 /**

@@ -25,12 +25,13 @@ const missing = (from: number, to: number) => (from === to ? `Entry ${from} is m
  * `audit.pruned` entry says were deleted, linked to the hash it recorded.
  */
 async function checkStart(database: Database, tenantId: string, first: Row, headSeq: number): Promise<Problem | null> {
-  if (first.seq === 1) return first.prevHash === GENESIS_HASH ? null : [1, "The first entry does not start a chain: its prevHash is not empty"];
-  const pruned = await database.prisma.auditEntry.findFirst({
+  if (first.seq === 1)
+    return first.prevHash === GENESIS_HASH ? null : [1, "The first entry does not start a chain: its prevHash is not empty"];
+  const pruned = (await database.prisma.auditEntry.findFirst({
     where: { tenantId, action: PRUNED_ACTION, seq: { lte: headSeq } },
     orderBy: { seq: "desc" },
     select: { seq: true, details: true },
-  }) as { seq: number; details: unknown } | null;
+  })) as { seq: number; details: unknown } | null;
   if (!pruned) return [1, `${missing(1, first.seq - 1)} and no ${PRUNED_ACTION} entry accounts for them`];
   const d = pruned.details as { throughSeq?: unknown; hashAtThroughSeq?: unknown } | null;
   if (typeof d?.throughSeq !== "number" || typeof d.hashAtThroughSeq !== "string") {
@@ -38,7 +39,10 @@ async function checkStart(database: Database, tenantId: string, first: Row, head
   }
   const through = d.throughSeq;
   if (through + 1 < first.seq) {
-    return [through + 1, `${missing(through + 1, first.seq - 1)}: the latest pruning (entry ${pruned.seq}) deleted entries through ${through} only`];
+    return [
+      through + 1,
+      `${missing(through + 1, first.seq - 1)}: the latest pruning (entry ${pruned.seq}) deleted entries through ${through} only`,
+    ];
   }
   if (through + 1 > first.seq) {
     return [first.seq, `Entry ${first.seq} is still there although the pruning in entry ${pruned.seq} deleted entries through ${through}`];
@@ -54,7 +58,11 @@ async function checkStart(database: Database, tenantId: string, first: Row, head
  * checks each link, the start of the log (entry 1 or a recorded pruning) and
  * the tenant's head. Stops at the first problem.
  */
-export async function verifyAuditChain(database: Database, tenantId: string, options: { batchSize?: number } = {}): Promise<ChainVerification> {
+export async function verifyAuditChain(
+  database: Database,
+  tenantId: string,
+  options: { batchSize?: number } = {},
+): Promise<ChainVerification> {
   const batchSize = options.batchSize ?? 1000;
   const { prisma } = database;
   const head = await prisma.tenant.findUnique({ where: { id: tenantId }, select: { auditSeq: true, auditHeadHash: true } });

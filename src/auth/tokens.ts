@@ -9,4 +9,3 @@ export function newToken(prefix: "dgs" | "dgk" | "dgi" | "dgp"): { token: string
 export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
-

@@ -113,7 +113,10 @@ function noteUse(credential: Credential, log?: Logger) {
 async function lookUpCredential(database: Database, token: string, digest: string): Promise<CredentialLookup> {
   const { prisma } = database;
   if (token.startsWith("dgs_")) {
-    const session = await prisma.session.findUnique({ where: { tokenHash: digest }, include: { agent: true, tenant: { select: CLOSURE } } });
+    const session = await prisma.session.findUnique({
+      where: { tokenHash: digest },
+      include: { agent: true, tenant: { select: CLOSURE } },
+    });
     if (!session || session.revokedAt || session.expiresAt < new Date() || session.agent.disabled) {
       return { failure: "Session expired or signed out" };
     }
@@ -155,7 +158,10 @@ async function lookUpCredential(database: Database, token: string, digest: strin
       },
     };
   }
-  const portal = await prisma.portalToken.findUnique({ where: { tokenHash: digest }, include: { contact: true, tenant: { select: CLOSURE } } });
+  const portal = await prisma.portalToken.findUnique({
+    where: { tokenHash: digest },
+    include: { contact: true, tenant: { select: CLOSURE } },
+  });
   if (!portal || portal.revokedAt || portal.expiresAt < new Date() || portal.contact.erasedAt) {
     return { failure: "Portal link expired or revoked" };
   }

@@ -16,7 +16,8 @@ export const mayReadNotes = (caller: Caller) => caller.can(NOTES_READ);
 export const visibleMessages = (caller: Caller) => (mayReadNotes(caller) ? {} : { internal: false });
 
 /** A Prisma `where` on Attachment: a file is seen exactly when its message is (an upload not yet on a message by nobody). */
-export const visibleAttachments = (caller: Caller) => (mayReadNotes(caller) ? { messageId: { not: null } } : { message: visibleMessages(caller) });
+export const visibleAttachments = (caller: Caller) =>
+  mayReadNotes(caller) ? { messageId: { not: null } } : { message: visibleMessages(caller) };
 
 /** For a row already loaded (a message, an event announcing one). */
 export const isVisible = (caller: Caller, row: { internal: boolean }) => !row.internal || mayReadNotes(caller);

@@ -134,7 +134,10 @@ export class BackgroundLoop {
       if (!(await health.check())) {
         if (!this.paused) {
           this.paused = true;
-          log.warn({ loop: name, reason: describeOutage(err) }, `${name} paused: the database is unavailable; it resumes when the database is back`);
+          log.warn(
+            { loop: name, reason: describeOutage(err) },
+            `${name} paused: the database is unavailable; it resumes when the database is back`,
+          );
         }
         await health.whenAvailable(this.abort.signal);
       }

@@ -29,15 +29,18 @@ export function apiRateLimit(limiter: ApiRateLimiter): Plugin<Context> {
     const request = (ctx as Context & { request?: Request }).request;
     if (request) states.set(request, state);
     if (!state.limited) return null;
-    return new GraphQLError(`This tenant's API rate of ${state.limit} operations per minute is used up; try again in ${state.resetSeconds} s`, {
-      extensions: {
-        code: "RATE_LIMITED",
-        retryAfterSeconds: state.resetSeconds,
-        limit: state.limit,
-        // Yoga turns this into the response status; over WebSocket there is none to set.
-        ...(request ? { http: { status: 429 } } : {}),
+    return new GraphQLError(
+      `This tenant's API rate of ${state.limit} operations per minute is used up; try again in ${state.resetSeconds} s`,
+      {
+        extensions: {
+          code: "RATE_LIMITED",
+          retryAfterSeconds: state.resetSeconds,
+          limit: state.limit,
+          // Yoga turns this into the response status; over WebSocket there is none to set.
+          ...(request ? { http: { status: 429 } } : {}),
+        },
       },
-    });
+    );
   };
 
   return {

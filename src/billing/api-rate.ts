@@ -43,7 +43,13 @@ export class ApiRateLimiter {
       this.redis = new Redis(redisUrl, failFastRedisOptions);
       // Logged by consume when a request meets the outage; ioredis reconnects by itself.
       this.redis.on("error", () => {});
-      this.store = new RateLimiterRedis({ storeClient: this.redis, keyPrefix, points: NEVER_REJECT, duration: WINDOW_SECONDS, rejectIfRedisNotReady: true });
+      this.store = new RateLimiterRedis({
+        storeClient: this.redis,
+        keyPrefix,
+        points: NEVER_REJECT,
+        duration: WINDOW_SECONDS,
+        rejectIfRedisNotReady: true,
+      });
     } else {
       this.store = new RateLimiterMemory({ keyPrefix, points: NEVER_REJECT, duration: WINDOW_SECONDS });
     }
@@ -75,7 +81,8 @@ export class ApiRateLimiter {
     try {
       res = await this.store.consume(tenantId, 1);
     } catch (err) {
-      if (err instanceof RateLimiterRes) res = err; // not expected with NEVER_REJECT, but it is a count all the same
+      if (err instanceof RateLimiterRes)
+        res = err; // not expected with NEVER_REJECT, but it is a count all the same
       else {
         this.warn(err);
         return null;
@@ -93,7 +100,10 @@ export class ApiRateLimiter {
     const now = Date.now();
     if (now - this.lastWarning < WARN_EVERY_MS) return;
     this.lastWarning = now;
-    this.services.log.warn({ err: (err as Error)?.message ?? String(err) }, "API rate limits not enforced: the counter store (Redis) is unreachable; requests pass meanwhile");
+    this.services.log.warn(
+      { err: (err as Error)?.message ?? String(err) },
+      "API rate limits not enforced: the counter store (Redis) is unreachable; requests pass meanwhile",
+    );
   }
 
   close() {

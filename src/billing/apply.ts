@@ -25,7 +25,11 @@ export function planUpdate(
   const current = account.subscriptionId === snap.id;
   // A different subscription than the current live one takes over only when newer.
   if (!current && account.subscriptionId && account.stateAt && at <= account.stateAt) return { outcome: "STALE" };
-  if (current && account.stateAt && (at < account.stateAt || (at.getTime() === account.stateAt.getTime() && !options.authoritative && !ends))) {
+  if (
+    current &&
+    account.stateAt &&
+    (at < account.stateAt || (at.getTime() === account.stateAt.getTime() && !options.authoritative && !ends))
+  ) {
     return { outcome: "STALE" };
   }
   if (ends) {
@@ -33,7 +37,9 @@ export function planUpdate(
     return {
       outcome: "APPLIED",
       data: {
-        ...(current || !account.subscriptionId ? { subscriptionId: null, plan: null, seats: null, currentPeriodEnd: null, cancelAtPeriodEnd: false, paymentFailedAt: null } : {}),
+        ...(current || !account.subscriptionId
+          ? { subscriptionId: null, plan: null, seats: null, currentPeriodEnd: null, cancelAtPeriodEnd: false, paymentFailedAt: null }
+          : {}),
         status: current || !account.subscriptionId ? "CANCELED" : account.status,
         endedSubscriptionIds: { push: snap.id },
         stateAt: at > (account.stateAt ?? at) ? at : (account.stateAt ?? at),

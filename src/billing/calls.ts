@@ -18,7 +18,13 @@ export interface CallScope {
 
 export const scopeOf = (ctx: Context): CallScope => {
   const actor = actorOf(ctx);
-  return { database: ctx.database, tenantId: ctx.viewer!.tenantId, actor: { actorType: actor.type, actorId: actor.id }, requestId: ctx.requestId, log: ctx.log };
+  return {
+    database: ctx.database,
+    tenantId: ctx.viewer!.tenantId,
+    actor: { actorType: actor.type, actorId: actor.id },
+    requestId: ctx.requestId,
+    log: ctx.log,
+  };
 };
 
 /**
@@ -30,7 +36,13 @@ export const scopeOf = (ctx: Context): CallScope => {
  * so there is no tenant install, transfer acceptance or contact consent to
  * check, and no contact's data is ever sent (subjectIds stay empty).
  */
-export async function callProvider<T>(host: BillingHost, scope: CallScope, operation: string, categories: DataCategory[], send: () => Promise<T>): Promise<T> {
+export async function callProvider<T>(
+  host: BillingHost,
+  scope: CallScope,
+  operation: string,
+  categories: DataCategory[],
+  send: () => Promise<T>,
+): Promise<T> {
   const started = Date.now();
   let errorCode: string | null = null;
   try {
@@ -47,11 +59,27 @@ export async function callProvider<T>(host: BillingHost, scope: CallScope, opera
     await scope.database
       .forTenant(scope.tenantId)
       .pluginCall.create({
-        data: { tenantId: scope.tenantId, pluginId: host.pluginId, operation, purpose, categories, subjectIds: [], outcome, errorCode, durationMs: Date.now() - started },
+        data: {
+          tenantId: scope.tenantId,
+          pluginId: host.pluginId,
+          operation,
+          purpose,
+          categories,
+          subjectIds: [],
+          outcome,
+          errorCode,
+          durationMs: Date.now() - started,
+        },
       })
       .catch((err) => scope.log.error({ err }, "could not record a billing call"));
     await appendAudit(scope.database, scope.tenantId, [
-      { ...scope.actor, requestId: scope.requestId, action: "plugin.call", categories, details: { pluginId: host.pluginId, operation, purpose, outcome, errorCode, subjectIds: [] } },
+      {
+        ...scope.actor,
+        requestId: scope.requestId,
+        action: "plugin.call",
+        categories,
+        details: { pluginId: host.pluginId, operation, purpose, outcome, errorCode, subjectIds: [] },
+      },
     ]).catch((err) => scope.log.error({ err }, "could not audit a billing call"));
   }
 }

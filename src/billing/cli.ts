@@ -7,7 +7,12 @@ import { reconcile, reconcileTable } from "./reconcile.js";
 import { tenantIdForSlug } from "../tenants/service.js";
 
 /** Runs one reconciliation and prints a table; exit code 1 when a tenant failed, 2 for an unknown tenant. */
-export async function runReconcileCommand(host: BillingHost, database: Database, slug: string | undefined, print: (line: string) => void): Promise<number> {
+export async function runReconcileCommand(
+  host: BillingHost,
+  database: Database,
+  slug: string | undefined,
+  print: (line: string) => void,
+): Promise<number> {
   const tenantId = await tenantIdForSlug(database, slug);
   if (tenantId === null) {
     print(`No tenant "${slug}".`);

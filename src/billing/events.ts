@@ -46,18 +46,23 @@ export async function applyEvent(deps: Deps, event: ProviderEvent): Promise<Even
   if (await database.prisma.billingEvent.findUnique({ where: { id: event.id } })) return "DUPLICATE";
 
   // What the event says about a subscription, fetched where the event only names it.
-  let snap: SubscriptionSnapshot | null = event.type === "subscription.updated" || event.type === "subscription.deleted" ? event.subscription : null;
+  let snap: SubscriptionSnapshot | null =
+    event.type === "subscription.updated" || event.type === "subscription.deleted" ? event.subscription : null;
   let tenantId = await tenantOf(database, event, snap);
   const scope = (id: string): CallScope => ({ database, tenantId: id, actor: SYSTEM, requestId: event.id, log: deps.log });
   let authoritative = false;
   if (tenantId && event.type === "checkout.completed" && event.subscriptionId) {
-    snap = await callProvider(host, scope(tenantId), "subscriptions.retrieve", ["system.operations"], () => host.provider.getSubscription(event.subscriptionId!));
+    snap = await callProvider(host, scope(tenantId), "subscriptions.retrieve", ["system.operations"], () =>
+      host.provider.getSubscription(event.subscriptionId!),
+    );
     authoritative = true;
   }
   if (tenantId && event.type === "subscription.updated") {
     const account = await database.prisma.billingAccount.findUnique({ where: { tenantId } });
     if (account?.subscriptionId === event.subscription.id && account.stateAt?.getTime() === event.created.getTime()) {
-      const fresh = await callProvider(host, scope(tenantId), "subscriptions.retrieve", ["system.operations"], () => host.provider.getSubscription(event.subscription.id));
+      const fresh = await callProvider(host, scope(tenantId), "subscriptions.retrieve", ["system.operations"], () =>
+        host.provider.getSubscription(event.subscription.id),
+      );
       if (fresh) [snap, authoritative] = [fresh, true];
     }
   }
@@ -71,13 +76,20 @@ export async function applyEvent(deps: Deps, event: ProviderEvent): Promise<Even
     });
   } catch (err) {
     // The same event committed meanwhile by a concurrent delivery (its id is unique).
-    if ((err as { code?: string }).code === "P2002" && (await database.prisma.billingEvent.findUnique({ where: { id: event.id } }))) return "DUPLICATE";
+    if ((err as { code?: string }).code === "P2002" && (await database.prisma.billingEvent.findUnique({ where: { id: event.id } })))
+      return "DUPLICATE";
     throw err;
   }
 }
 
-
-async function applyIn(tx: Tx, deps: Deps, event: ProviderEvent, tenantId: string | null, snap: SubscriptionSnapshot | null, authoritative: boolean): Promise<EventOutcome> {
+async function applyIn(
+  tx: Tx,
+  deps: Deps,
+  event: ProviderEvent,
+  tenantId: string | null,
+  snap: SubscriptionSnapshot | null,
+  authoritative: boolean,
+): Promise<EventOutcome> {
   if (!tenantId) {
     if (event.type !== "other") deps.log.warn({ eventId: event.id, type: event.providerType }, "billing event for no known tenant");
     return event.type === "other" ? "IGNORED" : "UNKNOWN_TENANT";
@@ -87,7 +99,10 @@ async function applyIn(tx: Tx, deps: Deps, event: ProviderEvent, tenantId: strin
   let outcome: EventOutcome = "IGNORED";
 
   if (snap) {
-    const planned = planUpdate(account, snap, event.created, deps.host.config.plans, { deleted: event.type === "subscription.deleted", authoritative });
+    const planned = planUpdate(account, snap, event.created, deps.host.config.plans, {
+      deleted: event.type === "subscription.deleted",
+      authoritative,
+    });
     outcome = planned.outcome;
     data = planned.data;
   } else if (event.type === "invoice.paid" || event.type === "invoice.payment_failed") {
@@ -99,7 +114,11 @@ async function applyIn(tx: Tx, deps: Deps, event: ProviderEvent, tenantId: strin
       data =
         event.type === "invoice.paid"
           ? // Payment succeeded: full use again at once.
-            { paymentFailedAt: null, paymentEventAt: event.created, ...(account.status === "PAST_DUE" || account.status === "UNPAID" ? { status: "ACTIVE" } : {}) }
+            {
+              paymentFailedAt: null,
+              paymentEventAt: event.created,
+              ...(account.status === "PAST_DUE" || account.status === "UNPAID" ? { status: "ACTIVE" } : {}),
+            }
           : {
               // Only a plan in force can lapse: a first payment that fails (INCOMPLETE) leaves the tenant on the free plan, not read-only.
               paymentFailedAt: isLive(account) ? (account.paymentFailedAt ?? event.created) : null,
@@ -116,7 +135,14 @@ async function applyIn(tx: Tx, deps: Deps, event: ProviderEvent, tenantId: strin
         requestId: event.id,
         action: "billing.updated",
         categories: ["system.operations"],
-        details: { eventId: event.id, eventType: event.providerType, status: updated.status, plan: updated.plan, seats: updated.seats, paymentFailed: !!updated.paymentFailedAt },
+        details: {
+          eventId: event.id,
+          eventType: event.providerType,
+          status: updated.status,
+          plan: updated.plan,
+          seats: updated.seats,
+          paymentFailed: !!updated.paymentFailedAt,
+        },
       },
     ]);
   }

@@ -4,7 +4,6 @@ import { allowsPlugin } from "./plans.js";
 import { accountOf, entitlement } from "./state.js";
 import type { Tx } from "../db/tx.js";
 
-
 /**
  * SEAT_LIMIT when `adding` more active agents would exceed the paid seats.
  * Without billing (self-hosted) there is no limit. Call it inside the
@@ -20,11 +19,15 @@ export async function assertSeatsAvailable(ctx: Context, tx: Tx, adding = 1): Pr
   const used = await tx.agent.count({ where: { disabled: false } });
   const { plan, seats } = entitlement(host, account);
   if (used + adding > seats) {
-    throw new AppError("SEAT_LIMIT", `All ${seats} seats of the ${plan.name} plan are in use: add seats (changeSeats) or disable an agent first`, {
-      seats,
-      seatsUsed: used,
-      plan: plan.id,
-    });
+    throw new AppError(
+      "SEAT_LIMIT",
+      `All ${seats} seats of the ${plan.name} plan are in use: add seats (changeSeats) or disable an agent first`,
+      {
+        seats,
+        seatsUsed: used,
+        plan: plan.id,
+      },
+    );
   }
 }
 

@@ -9,9 +9,11 @@ import { z } from "zod";
  */
 
 /** An API rate tier: how many GraphQL operations a tenant's callers may send together per minute. */
-const RateTierSchema = z.object({
-  requestsPerMinute: z.number().int().positive().max(1_000_000),
-}).strict();
+const RateTierSchema = z
+  .object({
+    requestsPerMinute: z.number().int().positive().max(1_000_000),
+  })
+  .strict();
 
 const PlanSchema = z
   .object({
@@ -19,7 +21,10 @@ const PlanSchema = z
     name: z.string().min(1).max(80),
     description: z.string().max(500).optional(),
     /** The recurring per-seat Stripe price; absent for the free plan (which cannot be bought). */
-    priceId: z.string().regex(/^price_\w+$/, "must be a Stripe price id (price_…)").optional(),
+    priceId: z
+      .string()
+      .regex(/^price_\w+$/, "must be a Stripe price id (price_…)")
+      .optional(),
     /** Seats of a plan without a price; ignored on paid plans, where the tenant buys a number of seats. */
     seats: z.number().int().positive().optional(),
     minSeats: z.number().int().positive().default(1),
@@ -54,12 +59,17 @@ const CatalogSchema = z
     const tiers = Object.keys(c.rateTiers);
     c.plans.forEach((p, i) => {
       if (!Object.hasOwn(c.rateTiers, p.rateTier)) {
-        ctx.addIssue({ code: "custom", path: ["plans", i, "rateTier"], message: `no rate tier "${p.rateTier}" in rateTiers (${tiers.join(", ")})` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["plans", i, "rateTier"],
+          message: `no rate tier "${p.rateTier}" in rateTiers (${tiers.join(", ")})`,
+        });
       }
     });
     const fallback = c.plans.find((p) => p.id === c.defaultPlan);
     if (!fallback) ctx.addIssue({ code: "custom", path: ["defaultPlan"], message: `no plan ${c.defaultPlan}` });
-    else if (fallback.priceId) ctx.addIssue({ code: "custom", path: ["defaultPlan"], message: "the default plan must be free (no priceId)" });
+    else if (fallback.priceId)
+      ctx.addIssue({ code: "custom", path: ["defaultPlan"], message: "the default plan must be free (no priceId)" });
   });
 
 export type Plan = z.infer<typeof PlanSchema>;

@@ -5,7 +5,15 @@
  */
 
 /** A subscription's state, in the provider's own names (upper-cased). */
-export type SubscriptionStatus = "INCOMPLETE" | "INCOMPLETE_EXPIRED" | "TRIALING" | "ACTIVE" | "PAST_DUE" | "UNPAID" | "CANCELED" | "PAUSED";
+export type SubscriptionStatus =
+  | "INCOMPLETE"
+  | "INCOMPLETE_EXPIRED"
+  | "TRIALING"
+  | "ACTIVE"
+  | "PAST_DUE"
+  | "UNPAID"
+  | "CANCELED"
+  | "PAUSED";
 
 export interface SubscriptionSnapshot {
   id: string;

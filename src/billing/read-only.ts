@@ -82,11 +82,21 @@ export function readOnlyGuard(): Plugin<Context> {
       const closedBlocks = fields.find((f) => !ALLOWED_WHILE_CLOSED.has(f.name));
       if (closedBlocks) {
         // Credentials carry it (kept current by the tenant's notices); other viewers read it.
-        const closure = "closure" in ctx.viewer && ctx.viewer.closure !== undefined ? ctx.viewer.closure : await closureOf(ctx.database, ctx.viewer.tenantId);
+        const closure =
+          "closure" in ctx.viewer && ctx.viewer.closure !== undefined
+            ? ctx.viewer.closure
+            : await closureOf(ctx.database, ctx.viewer.tenantId);
         if (closure?.closedAt) {
           const error = new GraphQLError(
             `This tenant was closed on ${closure.closedAt.toISOString()}: reading, exports and privacy requests still work until its data is deleted on ${closure.deletionDueAt?.toISOString()}`,
-            { path: [closedBlocks.key], extensions: { code: "TENANT_CLOSED", closedAt: closure.closedAt.toISOString(), deletionDueAt: closure.deletionDueAt?.toISOString() } },
+            {
+              path: [closedBlocks.key],
+              extensions: {
+                code: "TENANT_CLOSED",
+                closedAt: closure.closedAt.toISOString(),
+                deletionDueAt: closure.deletionDueAt?.toISOString(),
+              },
+            },
           );
           setResultAndStopExecution({ data: null, errors: [error] });
           return;
@@ -97,10 +107,13 @@ export function readOnlyGuard(): Plugin<Context> {
       if (!blocked) return;
       if (!isReadOnly(ctx.plugins.billing, await accountOf(ctx.db))) return;
       // At the first refused field's path, so that the audit log records that mutation as refused.
-      const error = new GraphQLError("This tenant is read-only until its overdue payment succeeds: reading, billing and privacy requests still work", {
-        path: [blocked.key],
-        extensions: { code: "TENANT_READ_ONLY" },
-      });
+      const error = new GraphQLError(
+        "This tenant is read-only until its overdue payment succeeds: reading, billing and privacy requests still work",
+        {
+          path: [blocked.key],
+          extensions: { code: "TENANT_READ_ONLY" },
+        },
+      );
       setResultAndStopExecution({ data: null, errors: [error] });
     },
   };

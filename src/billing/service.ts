@@ -29,7 +29,8 @@ export interface BillingView {
 }
 
 function requireBilling(ctx: Context): BillingHost {
-  if (!ctx.plugins.billing) throw new AppError("BILLING_DISABLED", "Billing is not configured on this server: there is nothing to buy and no plan limits apply");
+  if (!ctx.plugins.billing)
+    throw new AppError("BILLING_DISABLED", "Billing is not configured on this server: there is nothing to buy and no plan limits apply");
   return ctx.plugins.billing;
 }
 
@@ -37,7 +38,20 @@ export async function billingView(ctx: Context): Promise<BillingView> {
   const host = ctx.plugins.billing;
   const [account, used] = await Promise.all([accountOf(ctx.db), seatsUsed(ctx.db)]);
   if (!host) {
-    return { enabled: false, plan: null, status: "DISABLED", seats: null, seatsUsed: used, currentPeriodEnd: null, cancelAtPeriodEnd: false, paymentFailedAt: null, graceEndsAt: null, readOnly: false, plans: [], account };
+    return {
+      enabled: false,
+      plan: null,
+      status: "DISABLED",
+      seats: null,
+      seatsUsed: used,
+      currentPeriodEnd: null,
+      cancelAtPeriodEnd: false,
+      paymentFailedAt: null,
+      graceEndsAt: null,
+      readOnly: false,
+      plans: [],
+      account,
+    };
   }
   const { plan, seats } = entitlement(host, account);
   return {
@@ -66,7 +80,8 @@ export interface DetailsInput {
 function checkDetails(input: DetailsInput, path: string[]): BillingDetails {
   const problems: FieldProblem[] = [];
   const country = input.address.country.toUpperCase();
-  if (!/^[A-Z]{2}$/.test(country)) problems.push({ path: [...path, "address", "country"], message: "must be an ISO 3166-1 alpha-2 code such as DE" });
+  if (!/^[A-Z]{2}$/.test(country))
+    problems.push({ path: [...path, "address", "country"], message: "must be an ISO 3166-1 alpha-2 code such as DE" });
   let vatNumber: string | null = null;
   if (input.vatNumber?.trim() && !problems.length) {
     const checked = checkVatNumber(input.vatNumber, country, [...path, "vatNumber"]);
@@ -88,7 +103,11 @@ function sameDetails(a: BillingDetails, account: BillingAccount): boolean {
   );
 }
 
-const detailsData = (d: BillingDetails) => ({ companyName: d.companyName, address: d.address as unknown as Prisma.InputJsonValue, vatNumber: d.vatNumber ?? null });
+const detailsData = (d: BillingDetails) => ({
+  companyName: d.companyName,
+  address: d.address as unknown as Prisma.InputJsonValue,
+  vatNumber: d.vatNumber ?? null,
+});
 
 function returnUrlOf(host: BillingHost, given: string | null | undefined, path: string): string {
   const url = given ?? host.config.returnUrl;
@@ -103,18 +122,31 @@ function returnUrlOf(host: BillingHost, given: string | null | undefined, path: 
  * subscription changes seats or plan instead: a second subscription would
  * charge twice.
  */
-export async function startCheckout(ctx: Context, input: { plan: string; seats: number; details?: DetailsInput | null; returnUrl?: string | null }) {
+export async function startCheckout(
+  ctx: Context,
+  input: { plan: string; seats: number; details?: DetailsInput | null; returnUrl?: string | null },
+) {
   const host = requireBilling(ctx);
   const viewer = requireViewer(ctx);
   const plan = host.config.plans.get(input.plan);
-  if (!plan?.priceId) throw validationError([{ path: ["plan"], message: `not a plan you can buy; one of ${host.config.plans.plans.filter((p) => p.priceId).map((p) => p.id).join(", ")}` }]);
+  if (!plan?.priceId)
+    throw validationError([
+      {
+        path: ["plan"],
+        message: `not a plan you can buy; one of ${host.config.plans.plans
+          .filter((p) => p.priceId)
+          .map((p) => p.id)
+          .join(", ")}`,
+      },
+    ]);
   checkSeatBounds(plan, input.seats);
   const details = input.details ? checkDetails(input.details, ["details"]) : null;
   const returnUrl = returnUrlOf(host, input.returnUrl, "returnUrl");
   const used = await seatsUsed(ctx.db);
   if (input.seats < used) throw seatLimitBelowUsage(input.seats, used);
   let account = await accountOf(ctx.db);
-  if (isLive(account)) throw new AppError("CONFLICT", "This tenant already has a subscription: change seats, or change plan in the billing portal");
+  if (isLive(account))
+    throw new AppError("CONFLICT", "This tenant already has a subscription: change seats, or change plan in the billing portal");
   if (!account?.customerId && !details) throw validationError([{ path: ["details"], message: "required for the first checkout" }]);
 
   const scope = scopeOf(ctx);
@@ -137,7 +169,12 @@ export async function startCheckout(ctx: Context, input: { plan: string; seats: 
     // Updating a customer charges nothing, and the same details may come back later (A, B, A):
     // keyed by the request, so only the SDK's own retries of this request share it.
     await callProvider(host, scope, "customers.update", [...categories], () =>
-      host.provider.updateCustomer(account!.customerId!, details, addVat, idempotencyKey(viewer.tenantId, "customers.update", ctx.requestId)),
+      host.provider.updateCustomer(
+        account!.customerId!,
+        details,
+        addVat,
+        idempotencyKey(viewer.tenantId, "customers.update", ctx.requestId),
+      ),
     );
     account = await ctx.db.billingAccount.update({ where: { id: account.id }, data: detailsData(details) });
   }
@@ -170,18 +207,26 @@ export async function openBillingPortal(ctx: Context, returnUrl?: string | null)
   const url = returnUrlOf(host, returnUrl, "returnUrl");
   // A portal session charges nothing: one per request, keyed by the request id so an SDK retry reuses it.
   return callProvider(host, scopeOf(ctx), "billingPortal.sessions.create", ["user.payment"], () =>
-    host.provider.createPortal({ customerId: account.customerId!, returnUrl: url }, idempotencyKey(viewer.tenantId, "billingPortal.sessions.create", ctx.requestId)),
+    host.provider.createPortal(
+      { customerId: account.customerId!, returnUrl: url },
+      idempotencyKey(viewer.tenantId, "billingPortal.sessions.create", ctx.requestId),
+    ),
   );
 }
 
 function checkSeatBounds(plan: Plan, seats: number) {
   if (seats < plan.minSeats || (plan.maxSeats && seats > plan.maxSeats)) {
-    throw validationError([{ path: ["seats"], message: `the ${plan.name} plan has ${plan.minSeats} to ${plan.maxSeats ?? "any number of"} seats` }]);
+    throw validationError([
+      { path: ["seats"], message: `the ${plan.name} plan has ${plan.minSeats} to ${plan.maxSeats ?? "any number of"} seats` },
+    ]);
   }
 }
 
 const seatLimitBelowUsage = (seats: number, used: number) =>
-  new AppError("SEAT_LIMIT", `${used} agents are active or invited: disable some before going down to ${seats} seats`, { seats, seatsUsed: used });
+  new AppError("SEAT_LIMIT", `${used} agents are active or invited: disable some before going down to ${seats} seats`, {
+    seats,
+    seatsUsed: used,
+  });
 
 async function liveAccount(ctx: Context): Promise<BillingAccount> {
   const account = await accountOf(ctx.db);
@@ -197,7 +242,11 @@ async function applyOwnWrite(ctx: Context, host: BillingHost, account: BillingAc
   if (!planned.data) return;
   await ctx.db.$transaction(async (tx) => {
     const updated = await tx.billingAccount.update({ where: { id: account.id }, data: planned.data! });
-    await recordAuditIn(tx, ctx, { action, categories: ["system.operations"], details: { status: updated.status, plan: updated.plan, seats: updated.seats, cancelAtPeriodEnd: updated.cancelAtPeriodEnd } });
+    await recordAuditIn(tx, ctx, {
+      action,
+      categories: ["system.operations"],
+      details: { status: updated.status, plan: updated.plan, seats: updated.seats, cancelAtPeriodEnd: updated.cancelAtPeriodEnd },
+    });
   });
 }
 
@@ -213,7 +262,11 @@ export async function changeSeats(ctx: Context, seats: number) {
   if (seats === account.seats) return;
   const subscriptionId = account.subscriptionId!;
   const snap = await callProvider(host, scopeOf(ctx), "subscriptions.update", ["user.payment"], () =>
-    host.provider.updateSeats(subscriptionId, seats, idempotencyKey(viewer.tenantId, "subscriptions.update.seats", subscriptionId, account.revision, seats)),
+    host.provider.updateSeats(
+      subscriptionId,
+      seats,
+      idempotencyKey(viewer.tenantId, "subscriptions.update.seats", subscriptionId, account.revision, seats),
+    ),
   );
   await applyOwnWrite(ctx, host, account, snap, "billing.seats.changed");
 }
@@ -224,14 +277,28 @@ export async function cancelSubscription(ctx: Context, atPeriodEnd: boolean) {
   const viewer = requireViewer(ctx);
   const account = await liveAccount(ctx);
   const subscriptionId = account.subscriptionId!;
-  const snap = await callProvider(host, scopeOf(ctx), atPeriodEnd ? "subscriptions.update.cancel" : "subscriptions.cancel", ["user.payment"], () =>
-    host.provider.cancel(subscriptionId, atPeriodEnd, idempotencyKey(viewer.tenantId, "subscriptions.cancel", subscriptionId, account.revision, atPeriodEnd)),
+  const snap = await callProvider(
+    host,
+    scopeOf(ctx),
+    atPeriodEnd ? "subscriptions.update.cancel" : "subscriptions.cancel",
+    ["user.payment"],
+    () =>
+      host.provider.cancel(
+        subscriptionId,
+        atPeriodEnd,
+        idempotencyKey(viewer.tenantId, "subscriptions.cancel", subscriptionId, account.revision, atPeriodEnd),
+      ),
   );
   await applyOwnWrite(ctx, host, account, snap, "billing.subscription.canceled");
 }
 
 /** A page of the tenant's invoices, newest first, read from Stripe. */
-export async function invoicesPage(ctx: Context, account: BillingAccount | null, first: number, after: string | null): Promise<{ invoices: Invoice[]; hasMore: boolean }> {
+export async function invoicesPage(
+  ctx: Context,
+  account: BillingAccount | null,
+  first: number,
+  after: string | null,
+): Promise<{ invoices: Invoice[]; hasMore: boolean }> {
   const host = ctx.plugins.billing;
   if (!host || !account?.customerId) return { invoices: [], hasMore: false };
   return callProvider(host, scopeOf(ctx), "invoices.list", ["user.payment"], () =>

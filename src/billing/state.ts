@@ -4,11 +4,11 @@ import type { BillingHost } from "./host.js";
 import type { Plan } from "./plans.js";
 import { DAY_MS } from "../constants.js";
 
-
 /** Statuses in which the subscription's plan and paid seats apply. */
 const LIVE = new Set(["TRIALING", "ACTIVE", "PAST_DUE", "UNPAID", "PAUSED"]);
 
-export const isLive = (account: Pick<BillingAccount, "status" | "subscriptionId"> | null) => !!account?.subscriptionId && LIVE.has(account.status);
+export const isLive = (account: Pick<BillingAccount, "status" | "subscriptionId"> | null) =>
+  !!account?.subscriptionId && LIVE.has(account.status);
 
 /**
  * The plan and seats that apply: the subscription's while it lives (even
@@ -28,7 +28,11 @@ export function graceEndsAt(host: BillingHost, account: Pick<BillingAccount, "pa
 }
 
 /** Read-only once the grace period after an unpaid invoice is over; a successful payment ends it at once. */
-export function isReadOnly(host: BillingHost | undefined, account: Pick<BillingAccount, "paymentFailedAt"> | null, now = new Date()): boolean {
+export function isReadOnly(
+  host: BillingHost | undefined,
+  account: Pick<BillingAccount, "paymentFailedAt"> | null,
+  now = new Date(),
+): boolean {
   if (!host) return false;
   const end = graceEndsAt(host, account);
   return !!end && now >= end;

@@ -3,7 +3,34 @@ import type { FieldProblem } from "../errors.js";
 
 /** EU member states by ISO code, with the prefix their VAT numbers use (Greece: EL). */
 const EU_VAT_PREFIX: Record<string, string> = Object.fromEntries(
-  ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"]
+  [
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "HR",
+    "HU",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+  ]
     .map((c) => [c, c])
     .concat([["GR", "EL"]]),
 );
@@ -21,6 +48,7 @@ export function checkVatNumber(raw: string, country: string, path: (string | num
   if (!/^[A-Z]{2}/.test(value)) value = prefix + value;
   if (!value.startsWith(prefix)) return { problem: { path, message: `must be a VAT number of the address's country (${prefix}…)` } };
   const result = checkVAT(value, countries);
-  if (!result.isSupportedCountry || !result.isValidFormat) return { problem: { path, message: `is not a valid ${prefix} VAT number format` } };
+  if (!result.isSupportedCountry || !result.isValidFormat)
+    return { problem: { path, message: `is not a valid ${prefix} VAT number format` } };
   return { value };
 }

@@ -17,7 +17,11 @@ export const BILLING_WEBHOOK_PATH = "/billing/stripe/webhook";
  * applied (200, also for a redelivery or an event we do not act on); a failure
  * answers 500 so that Stripe delivers it again: no payment event is lost.
  */
-export async function handleBillingWebhook(services: { database: Database; log: Logger; plugins: { billing?: BillingHost } }, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleBillingWebhook(
+  services: { database: Database; log: Logger; plugins: { billing?: BillingHost } },
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const host = services.plugins.billing;
   if (!host) return send(res, 404, { code: "NOT_FOUND" });
   if (req.method !== "POST") return send(res, 405, { code: "METHOD_NOT_ALLOWED" });

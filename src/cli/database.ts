@@ -14,7 +14,9 @@ export async function openForCommand(config: Config, io: CommandIO, command: str
     const applied = await migrateWhenReachable(() => database.migrate(), {
       waitMs: config.databaseStartupWaitMs,
       onRetry: ({ reason, delayMs, remainingMs }) =>
-        io.err(`Database not reachable yet (${reason}); retrying in ${(delayMs / 1000).toFixed(1)} s, giving up in ${Math.ceil(remainingMs / 1000)} s`),
+        io.err(
+          `Database not reachable yet (${reason}); retrying in ${(delayMs / 1000).toFixed(1)} s, giving up in ${Math.ceil(remainingMs / 1000)} s`,
+        ),
     });
     return { database, applied };
   } catch (err) {
@@ -24,7 +26,12 @@ export async function openForCommand(config: Config, io: CommandIO, command: str
 }
 
 /** Runs `work` on the command's database and closes it afterwards. */
-export async function withDatabase<T>(config: Config, io: CommandIO, command: string, work: (database: Database, applied: string[]) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  config: Config,
+  io: CommandIO,
+  command: string,
+  work: (database: Database, applied: string[]) => Promise<T>,
+): Promise<T> {
   const { database, applied } = await openForCommand(config, io, command);
   try {
     return await work(database, applied);

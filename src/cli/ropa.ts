@@ -4,7 +4,8 @@ import { withDatabase } from "./database.js";
 export const ropa: Command = {
   name: "ropa",
   summary: "print a tenant's record of processing activities (GDPR art. 30)",
-  description: "Prints the record of processing of a tenant: its controller, the enabled plugins (subprocessors), what data they receive, where and for how long.",
+  description:
+    "Prints the record of processing of a tenant: its controller, the enabled plugins (subprocessors), what data they receive, where and for how long.",
   options: {
     tenant: { type: "string", value: "<slug>", description: "the tenant", required: true },
     format: { type: "string", value: "md|json", description: "Markdown or JSON", default: "md", choices: ["md", "json"] },

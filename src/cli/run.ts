@@ -9,7 +9,8 @@ import { commandHelp, overallHelp, usageLine } from "./help.js";
 const processIO: CommandIO = { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line) };
 
 /** Failures a user can act on from the message alone: no stack trace. */
-const expected = (err: unknown) => err instanceof ConfigError || err instanceof DatabaseUnreachableError || err instanceof DatabaseLockedError;
+const expected = (err: unknown) =>
+  err instanceof ConfigError || err instanceof DatabaseUnreachableError || err instanceof DatabaseLockedError;
 
 /**
  * Runs `deskgraph <argv…>` and returns the exit code. `--help` prints usage and does
@@ -33,7 +34,8 @@ export async function runCli(argv: string[], io: CommandIO = processIO, commands
   }
 
   const options: NonNullable<ParseArgsConfig["options"]> = { help: { type: "boolean", short: "h" } };
-  for (const [key, o] of Object.entries(command.options)) options[key] = { type: o.type, ...(o.default !== undefined ? { default: o.default } : {}) };
+  for (const [key, o] of Object.entries(command.options))
+    options[key] = { type: o.type, ...(o.default !== undefined ? { default: o.default } : {}) };
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: command.positionals !== undefined }) as typeof parsed;

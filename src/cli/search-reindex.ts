@@ -13,7 +13,14 @@ export const searchReindex: Command = {
   },
   run: ({ config, io, args }) =>
     withDatabase(config, io, "search:reindex", async (database) => {
-      const [{ SignInLimiter }, { startRealtime }, { createLogger }, { PluginRegistry }, { SecretBox }, { loadSearchReindex, shippedPlugins }] = await Promise.all([
+      const [
+        { SignInLimiter },
+        { startRealtime },
+        { createLogger },
+        { PluginRegistry },
+        { SecretBox },
+        { loadSearchReindex, shippedPlugins },
+      ] = await Promise.all([
         import("../agents/sign-in-limiter.js"),
         import("../events/realtime.js"),
         import("../logger.js"),
@@ -31,7 +38,12 @@ export const searchReindex: Command = {
           log,
           realtime,
           signInLimiter: new SignInLimiter(config.signIn),
-          plugins: { registry: new PluginRegistry(shippedPlugins, config.environment), secrets: new SecretBox(config.encryptionKey, config.previousEncryptionKeys), database, log },
+          plugins: {
+            registry: new PluginRegistry(shippedPlugins, config.environment),
+            secrets: new SecretBox(config.encryptionKey, config.previousEncryptionKeys),
+            database,
+            log,
+          },
         };
         return await runReindexCommand(services, args, io.out);
       } finally {

@@ -4,7 +4,8 @@ import { withDatabase } from "./database.js";
 export const seed: Command = {
   name: "seed",
   summary: "create the demo tenant if it does not exist",
-  description: "Creates the demo tenant, its owner and an API key, and prints their credentials (kept in DATA_DIR for serve to print again).",
+  description:
+    "Creates the demo tenant, its owner and an API key, and prints their credentials (kept in DATA_DIR for serve to print again).",
   options: {},
   run: ({ config, io }) =>
     withDatabase(config, io, "seed", async (database) => {

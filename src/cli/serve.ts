@@ -21,7 +21,11 @@ export const serve: Command = {
     });
     const where = config.databaseUrl ? "PostgreSQL server" : `embedded PostgreSQL in ${config.dataDir}`;
     io.out(`\nDeskgraph is running on the ${where}.`);
-    io.out(config.http.graphiql ? `  GraphQL + GraphiQL: ${server.url}` : `  GraphQL: ${server.url} (GraphiQL is off; GRAPHIQL=true turns it on)`);
+    io.out(
+      config.http.graphiql
+        ? `  GraphQL + GraphiQL: ${server.url}`
+        : `  GraphQL: ${server.url} (GraphiQL is off; GRAPHIQL=true turns it on)`,
+    );
     if (demo) {
       io.out(`  Demo tenant "${demo.tenant}": sign in as ${demo.email} / ${demo.password}`);
       io.out(`  Demo API key (all scopes): ${demo.apiKey}`);

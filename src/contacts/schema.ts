@@ -43,7 +43,11 @@ export const Contact = builder.prismaNode("Contact", {
     }),
     locale: t.exposeString("locale", { nullable: true, ...personal("user.preference.locale") }),
     organization: t.relation("organization", { nullable: true, ...personal("user.organization") }),
-    erased: t.boolean({ description: "The person's data was erased; this is an anonymous shell", select: { erasedAt: true }, resolve: (c) => c.erasedAt !== null }),
+    erased: t.boolean({
+      description: "The person's data was erased; this is an anonymous shell",
+      select: { erasedAt: true },
+      resolve: (c) => c.erasedAt !== null,
+    }),
     tickets: t.relatedConnection("requestedTickets", {
       cursor: "id",
       totalCount: true,
@@ -101,7 +105,12 @@ builder.queryField("contacts", (t) =>
 function contactWhere(filter?: { text?: string | null; email?: string | null; organizationId?: { id: string } | null } | null) {
   return {
     ...(filter?.text
-      ? { OR: [{ name: { contains: filter.text, mode: "insensitive" as const } }, { email: { contains: filter.text, mode: "insensitive" as const } }] }
+      ? {
+          OR: [
+            { name: { contains: filter.text, mode: "insensitive" as const } },
+            { email: { contains: filter.text, mode: "insensitive" as const } },
+          ],
+        }
       : {}),
     ...(filter?.email ? { email: filter.email } : {}),
     ...(filter?.organizationId ? { organizationId: filter.organizationId.id } : {}),
@@ -194,7 +203,12 @@ builder.mutationField("mergeContacts", (t) =>
 const CreateOrganizationInput = builder.inputType("CreateOrganizationInput", {
   fields: (t) => ({
     name: t.string({ required: true, validate: nameSchema }),
-    domain: t.string({ validate: z.string().max(253).regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, "must be a domain such as example.com") }),
+    domain: t.string({
+      validate: z
+        .string()
+        .max(253)
+        .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, "must be a domain such as example.com"),
+    }),
   }),
 });
 

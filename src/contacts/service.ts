@@ -17,7 +17,6 @@ export interface ContactInput {
 /** Where a contact's fields sit in the caller's input, for error paths. */
 export type InputPath = FieldProblem["path"];
 
-
 /**
  * Email and phone are unique per tenant. A clash names every clashing field at
  * the path the caller wrote it (`at`: ["input"] for createContact,
@@ -29,7 +28,10 @@ async function assertUnique(db: TenantClient | Tx, input: ContactInput, at: Inpu
   for (const field of ["email", "phone"] as const) {
     const value = input[field];
     if (!value) continue;
-    const clash = await db.contact.findFirst({ where: { [field]: value, ...(exceptId ? { id: { not: exceptId } } : {}) }, select: { id: true } });
+    const clash = await db.contact.findFirst({
+      where: { [field]: value, ...(exceptId ? { id: { not: exceptId } } : {}) },
+      select: { id: true },
+    });
     if (clash) clashes.push({ field, id: clash.id });
   }
   if (!clashes.length) return;

@@ -97,7 +97,9 @@ export function createAdapter(
   }
   // The adapter is typed against an older driver-adapter-utils; the runtime contract is the same
   // but for bytes arguments, which this client sends base64-encoded (see withBytesArguments).
-  const factory = new PrismaPGlite(embedded ?? openEmbedded(target.dataDir, target.snapshotDir).db) as unknown as SqlMigrationAwareDriverAdapterFactory;
+  const factory = new PrismaPGlite(
+    embedded ?? openEmbedded(target.dataDir, target.snapshotDir).db,
+  ) as unknown as SqlMigrationAwareDriverAdapterFactory;
   return withBytesArguments(factory);
 }
 

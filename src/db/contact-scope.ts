@@ -19,7 +19,17 @@ function filterFor(model: string, contactId: string): object {
 const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 const UNIQUE = new Set(["findUnique", "findUniqueOrThrow", "update", "delete", "upsert"]);
-const MANY = new Set(["findFirst", "findFirstOrThrow", "findMany", "count", "aggregate", "groupBy", "updateMany", "updateManyAndReturn", "deleteMany"]);
+const MANY = new Set([
+  "findFirst",
+  "findFirstOrThrow",
+  "findMany",
+  "count",
+  "aggregate",
+  "groupBy",
+  "updateMany",
+  "updateManyAndReturn",
+  "deleteMany",
+]);
 
 /** Narrows a tenant's client to one contact. Creates are left to the services, which check ownership first. */
 export function confineToContact(client: TenantClient, contactId: string) {

@@ -8,7 +8,13 @@ import { connectionConfig, createAdapter, openEmbedded, type DatabaseTarget } fr
 import { DatabaseHealth } from "./health.js";
 import { lockDataDir } from "./lock.js";
 import { applyMigrations, type SqlConnection } from "./migrate.js";
-import { listenOnEmbedded, listenOnServer, type ListenOptions, type NotificationHandlers, type NotificationListener } from "./notifications.js";
+import {
+  listenOnEmbedded,
+  listenOnServer,
+  type ListenOptions,
+  type NotificationHandlers,
+  type NotificationListener,
+} from "./notifications.js";
 import { confineToContact } from "./contact-scope.js";
 import { scopeToTenant, type TenantClient } from "./tenant-scope.js";
 import { openBlobStore, type BlobStoreOptions } from "../blobs/open.js";
@@ -147,7 +153,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let pool: pg.Pool | undefined;
   const prisma = new PrismaClient({
     // Every failed query and every connection error is shown to the health (declared below).
-    adapter: createAdapter(opts, embedded, (err) => health.report(err), (p) => (pool = p)),
+    adapter: createAdapter(
+      opts,
+      embedded,
+      (err) => health.report(err),
+      (p) => (pool = p),
+    ),
     log: [{ emit: "event", level: "query" }],
   });
   // On a server, the probe opens a connection of its own (the pool may be busy, or hold connections
@@ -157,7 +168,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const probe = url
     ? () => {
         const target = { ...opts, databaseUrl: url };
-        return withServerConnection(target, async (client) => void (await client.query("SELECT 1")), connectionConfig(target).connectionTimeoutMillis);
+        return withServerConnection(
+          target,
+          async (client) => void (await client.query("SELECT 1")),
+          connectionConfig(target).connectionTimeoutMillis,
+        );
       }
     : async () => void (await prisma.$queryRaw`SELECT 1`);
   const health = new DatabaseHealth(probe, { log: opts.log });

@@ -131,7 +131,10 @@ export class DatabaseHealth {
     if (this.up) {
       this.up = false;
       this.changedAt = Date.now();
-      this.options.log?.warn({ reason: describeOutage(err) }, "database unavailable: requests get SERVICE_UNAVAILABLE until it answers again");
+      this.options.log?.warn(
+        { reason: describeOutage(err) },
+        "database unavailable: requests get SERVICE_UNAVAILABLE until it answers again",
+      );
       this.notify(false);
     }
     this.failures++;

@@ -59,14 +59,16 @@ export async function applyMigrations(conn: SqlConnection, dir = MIGRATIONS_DIR)
         if (known !== m.checksum) throw new Error(`Migration ${m.name} was changed after it was applied`);
         continue;
       }
-      await conn.exec(
-        `BEGIN;\n${m.sql}\n;INSERT INTO "_prisma_migrations" (id, checksum, migration_name, finished_at, applied_steps_count)
+      await conn
+        .exec(
+          `BEGIN;\n${m.sql}\n;INSERT INTO "_prisma_migrations" (id, checksum, migration_name, finished_at, applied_steps_count)
          VALUES ('${randomUUID()}', '${m.checksum}', '${m.name.replace(/'/g, "''")}', now(), 1);\nCOMMIT;`,
-      ).catch(async (err) => {
-        await conn.exec("ROLLBACK").catch(() => {});
-        // The cause stays attached: a connection lost mid-migration is an outage, not a broken migration.
-        throw new Error(`Migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
-      });
+        )
+        .catch(async (err) => {
+          await conn.exec("ROLLBACK").catch(() => {});
+          // The cause stays attached: a connection lost mid-migration is an outage, not a broken migration.
+          throw new Error(`Migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
+        });
       ran.push(m.name);
     }
     return ran;

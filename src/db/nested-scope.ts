@@ -48,7 +48,8 @@ export function scopeNested(model: string, args: AnyArgs, tenantId: string): Any
       else if (!relation || !value) scoped[field] = value;
       else {
         const nested: AnyArgs = value === true ? {} : value;
-        const confined = relation.isList && TENANT_MODELS.has(relation.target) ? { ...nested, where: withTenant(nested.where, tenantId) } : nested;
+        const confined =
+          relation.isList && TENANT_MODELS.has(relation.target) ? { ...nested, where: withTenant(nested.where, tenantId) } : nested;
         const result = scopeNested(relation.target, confined, tenantId);
         // A bare `true` on a to-one relation stays as it was.
         scoped[field] = value === true && result === nested ? true : result;

@@ -122,8 +122,15 @@ export async function listenOnServer(
     if (!listening || !c) return false;
     const marker = markers.create();
     try {
-      const sent = c.query("SELECT pg_notify($1, $2)", [channel, marker.payload]).then(() => true, () => false);
-      const back = await within(sent.then((ok) => (ok ? marker.arrived.then(() => true) : false)), timeoutMs, false);
+      const sent = c.query("SELECT pg_notify($1, $2)", [channel, marker.payload]).then(
+        () => true,
+        () => false,
+      );
+      const back = await within(
+        sent.then((ok) => (ok ? marker.arrived.then(() => true) : false)),
+        timeoutMs,
+        false,
+      );
       if (!back) lost(c, "a marker did not come back");
       return back;
     } finally {
@@ -173,7 +180,11 @@ export async function listenOnEmbedded(db: PGlite, channel: string, handlers: No
       const marker = markers.create();
       try {
         await db.query("SELECT pg_notify($1, $2)", [channel, marker.payload]);
-        return await within(marker.arrived.then(() => true), 5_000, false);
+        return await within(
+          marker.arrived.then(() => true),
+          5_000,
+          false,
+        );
       } catch {
         return false;
       } finally {

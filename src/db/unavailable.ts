@@ -19,7 +19,17 @@ export class DatabaseUnavailableError extends Error {
 const SQLSTATES = new Set(["57P01", "57P02", "57P03"]);
 
 /** Socket errors node-postgres passes on as they are. */
-const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ECONNABORTED"]);
+const SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ECONNABORTED",
+]);
 
 /**
  * Prisma's codes for a lost server (P1001 can't reach, P1002 timed out

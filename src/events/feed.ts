@@ -56,7 +56,11 @@ export class EventFeed {
 
   /** The oldest sequence number still stored (older ones fell out of the replay window). */
   async oldest(tenantId: string): Promise<number | null> {
-    const e = await this.database.prisma.event.findFirst({ where: { tenantId, seq: { not: null } }, orderBy: { seq: "asc" }, select: { seq: true } });
+    const e = await this.database.prisma.event.findFirst({
+      where: { tenantId, seq: { not: null } },
+      orderBy: { seq: "asc" },
+      select: { seq: true },
+    });
     return e?.seq ?? null;
   }
 
@@ -70,7 +74,9 @@ export class EventFeed {
     const key = `${tenantId}:${after}:${take}:${known}`;
     let load = this.loads.get(key);
     if (!load) {
-      load = this.database.prisma.event.findMany({ where: { tenantId, seq: { gt: after } }, orderBy: { seq: "asc" }, take }) as Promise<Event[]>;
+      load = this.database.prisma.event.findMany({ where: { tenantId, seq: { gt: after } }, orderBy: { seq: "asc" }, take }) as Promise<
+        Event[]
+      >;
       this.loads.set(key, load);
       const forget = () => {
         if (this.loads.get(key) === load) this.loads.delete(key);

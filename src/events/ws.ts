@@ -38,7 +38,10 @@ export const authorizationOf = (params: Record<string, unknown> | undefined | nu
  * and a new operation fails with SERVICE_UNAVAILABLE; open subscriptions stay.
  */
 /** Which document an operation runs (persisted operations), or why it may not: see src/graphql/persisted-operations.ts. */
-export type SocketDocument = (payload: { query?: string; extensions?: Record<string, unknown> | null }, contextValue: unknown) => string | GraphQLError;
+export type SocketDocument = (
+  payload: { query?: string; extensions?: Record<string, unknown> | null },
+  contextValue: unknown,
+) => string | GraphQLError;
 
 export function serveWebSockets(
   http: Server,

@@ -65,7 +65,9 @@ export const builder = new SchemaBuilder<{
         ? new AppError(
             "FORBIDDEN",
             // The plugin's default names the field ("Not authorized to resolve Query.plugins"); say it plainly.
-            result.message.startsWith("Not authorized") ? `You are not allowed to see or do this: ${info.parentType.name}.${info.fieldName}` : result.message,
+            result.message.startsWith("Not authorized")
+              ? `You are not allowed to see or do this: ${info.parentType.name}.${info.fieldName}`
+              : result.message,
           )
         : new AppError("UNAUTHENTICATED", ctx.authFailure ?? "Sign in or send an API key"),
   },
@@ -102,7 +104,10 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
-    nodeQueryOptions: { authScopes: { authenticated: true }, description: "Any object by its global ID; null when missing or not visible to the caller." },
+    nodeQueryOptions: {
+      authScopes: { authenticated: true },
+      description: "Any object by its global ID; null when missing or not visible to the caller.",
+    },
     nodesQueryOptions: false,
     // Every node's id is a UUID column: anything else is bad input, not a database error.
     decodeGlobalID: (globalID) => {

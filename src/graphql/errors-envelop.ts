@@ -87,7 +87,8 @@ export function errorsPlugin(log: Logger, options: ErrorsOptions = {}): Plugin<C
     },
     onValidate() {
       return ({ result, setResult }) => {
-        if (result.length > 0) setResult(result.map((e) => scrub(withCode(e, e.extensions?.code as string ?? "GRAPHQL_VALIDATION_FAILED"))));
+        if (result.length > 0)
+          setResult(result.map((e) => scrub(withCode(e, (e.extensions?.code as string) ?? "GRAPHQL_VALIDATION_FAILED"))));
       };
     },
     onExecute({ args }) {

@@ -54,7 +54,9 @@ function operationIdOf(params: GraphQLParams & { documentId?: unknown }): string
 }
 
 const notFound = () =>
-  new AppError("PERSISTED_QUERY_NOT_FOUND", "No persisted operation has this id on this server (is the manifest deployed?)", { http: { status: 400 } });
+  new AppError("PERSISTED_QUERY_NOT_FOUND", "No persisted operation has this id on this server (is the manifest deployed?)", {
+    http: { status: 400 },
+  });
 const required = () =>
   new AppError("PERSISTED_QUERY_REQUIRED", "This server runs persisted operations only: send the operation's documentId, not its text", {
     http: { status: 400 },
@@ -88,7 +90,9 @@ export function persistedOperations(options: PersistedOptions): Plugin {
       keyNotFound: () =>
         options.mode === "require"
           ? required()
-          : new GraphQLError("Send a query, or the documentId of a persisted operation", { extensions: { code: "GRAPHQL_PARSE_FAILED", http: { status: 400 } } }),
+          : new GraphQLError("Send a query, or the documentId of a persisted operation", {
+              extensions: { code: "GRAPHQL_PARSE_FAILED", http: { status: 400 } },
+            }),
     },
   });
 }

@@ -57,7 +57,10 @@ interface Measure {
  * non-null at a time, returns one type or null, and a standard introspection
  * query nests it seven deep.
  */
-function measureOperation(operation: OperationDefinitionNode, fragment: (name: string) => FragmentDefinitionNode | null | undefined): Measure {
+function measureOperation(
+  operation: OperationDefinitionNode,
+  fragment: (name: string) => FragmentDefinitionNode | null | undefined,
+): Measure {
   const fragments = new Map<string, Measure>();
   const visiting = new Set<string>();
 

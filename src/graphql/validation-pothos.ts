@@ -27,7 +27,10 @@ class AllIssuesValidationPlugin<Types extends SchemaTypes> extends PothosValidat
       const argSchema = field.kind === "Arg" ? (field.pothosOptions as { validate?: StandardSchemaV1 }).validate : undefined;
       if (argSchema) fieldSchemas.push(argSchema);
       const typeConfig = this.buildCache.getTypeConfig(unwrapInputFieldType(field.type));
-      const typeSchemas = typeConfig.kind === "InputObject" ? (typeConfig.extensions?.["@pothos/plugin-validation"] as { schemas?: StandardSchemaV1[] } | undefined)?.schemas ?? [] : [];
+      const typeSchemas =
+        typeConfig.kind === "InputObject"
+          ? ((typeConfig.extensions?.["@pothos/plugin-validation"] as { schemas?: StandardSchemaV1[] } | undefined)?.schemas ?? [])
+          : [];
       return fieldSchemas.length || typeSchemas.length ? { fieldSchemas, typeSchemas } : null;
     });
     if (!mappings) return config;
@@ -95,7 +98,8 @@ function issuesIn(value: Record<string, unknown>, map: SchemaMap, path: Path): I
     // Nested input objects first, as the plugin does: their own fields, then their type's schemas.
     for (const element of elements) {
       if (element.value === null || element.value === undefined) continue;
-      if (field.kind === "InputObject" && field.fields.map) issues.push(...issuesIn(element.value as Record<string, unknown>, field.fields.map, element.at));
+      if (field.kind === "InputObject" && field.fields.map)
+        issues.push(...issuesIn(element.value as Record<string, unknown>, field.fields.map, element.at));
     }
     if (issues.length > before || !field.value) continue;
     const checked: unknown[] = [];

@@ -14,7 +14,12 @@ const digest = (value: string) => createHash("sha256").update(value).digest();
  * <token>` (Prometheus: `authorization: { credentials: … }`); anything else is
  * a 401. Compared as digests, in constant time.
  */
-export async function handleMetrics(metrics: Metrics | undefined, token: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleMetrics(
+  metrics: Metrics | undefined,
+  token: string | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (!metrics || !token) {
     res.writeHead(404, { "content-type": "text/plain" }).end("Not found\n");
     return;

@@ -119,8 +119,16 @@ export function createMetrics(database: Database, log: Logger): Metrics {
   });
   fromSnapshot("deskgraph_webhook_deliveries_pending", "Webhook deliveries waiting to be sent or retried (all tenants)", (s) => s.webhooks);
   fromSnapshot("deskgraph_search_outbox_depth", "Documents waiting to be sent to an external search index (all tenants)", (s) => s.search);
-  fromSnapshot("deskgraph_sequencer_unsealed_rows", "Committed audit entries and events not yet numbered by the sequencer", (s) => s.lag.unsealed);
-  fromSnapshot("deskgraph_sequencer_oldest_unsealed_seconds", "Age of the oldest committed row waiting for the sequencer (0: none waits)", (s) => s.lag.oldestSeconds);
+  fromSnapshot(
+    "deskgraph_sequencer_unsealed_rows",
+    "Committed audit entries and events not yet numbered by the sequencer",
+    (s) => s.lag.unsealed,
+  );
+  fromSnapshot(
+    "deskgraph_sequencer_oldest_unsealed_seconds",
+    "Age of the oldest committed row waiting for the sequencer (0: none waits)",
+    (s) => s.lag.oldestSeconds,
+  );
   new Gauge({
     name: "deskgraph_db_pool_connections",
     help: "Connections of the PostgreSQL server pool by state (in_use, idle, waiting: requests waiting for one); absent on the embedded database",
@@ -160,7 +168,10 @@ export function createMetrics(database: Database, log: Logger): Metrics {
       closed: () => sockets.dec(),
       operation(document, operationName) {
         const type = getOperationAST(document, operationName)?.operation ?? "unknown";
-        socketOperations.inc({ operation_type: type, operation_name: nameLabel(names, getOperationAST(document, operationName)?.name?.value) });
+        socketOperations.inc({
+          operation_type: type,
+          operation_name: nameLabel(names, getOperationAST(document, operationName)?.name?.value),
+        });
         if (type !== "subscription") return () => {};
         subscriptions.inc();
         let open = true;
@@ -196,7 +207,8 @@ export function createMetrics(database: Database, log: Logger): Metrics {
           // A stream's errors come event by event; counted here are those of single results.
           for (const one of Array.isArray(result) ? result : [result]) {
             const list = (one as { errors?: readonly { extensions?: { code?: unknown } }[] })?.errors;
-            for (const e of list ?? []) errors.inc({ code: typeof e.extensions?.code === "string" ? e.extensions.code : "INTERNAL_SERVER_ERROR" });
+            for (const e of list ?? [])
+              errors.inc({ code: typeof e.extensions?.code === "string" ? e.extensions.code : "INTERNAL_SERVER_ERROR" });
           }
         },
         onResponse({ request, response }) {

@@ -113,7 +113,9 @@ export function refusalOf(address: string): string | null {
   if (named && (named.kind === "unspecified" || named.kind === "loopback")) return a(named.kind);
   const carrier = ipv4Carriers.find((c) => c.list.check(canonical, "ipv6"));
   if (carrier) {
-    const v4 = ipv6Bytes(canonical).slice(carrier.offset, carrier.offset + 4).join(".");
+    const v4 = ipv6Bytes(canonical)
+      .slice(carrier.offset, carrier.offset + 4)
+      .join(".");
     const inner = refusalOf(v4);
     return inner ? `${carrier.name} ${v4}, ${inner}` : null;
   }
@@ -121,4 +123,3 @@ export function refusalOf(address: string): string | null {
   if (!globalUnicast.check(canonical, "ipv6")) return "a reserved IPv6 address";
   return null;
 }
-

@@ -13,7 +13,10 @@ export interface AllowedNetwork {
  * Throws with the offending entry when one is not an address or CIDR.
  */
 export function parseAllowList(raw: string | undefined): AllowedNetwork[] {
-  const entries = (raw ?? "").split(",").map((e) => e.trim()).filter(Boolean);
+  const entries = (raw ?? "")
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean);
   return entries.map((entry) => {
     const [network = "", prefixText, extra] = entry.split("/");
     const version = isIP(network);

@@ -94,7 +94,8 @@ export class OutboundGuard {
     } catch {
       throw Object.assign(new Error("not a URL"), { code: "INVALID_URL" });
     }
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw Object.assign(new Error("not an http or https URL"), { code: "INVALID_URL" });
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      throw Object.assign(new Error("not an http or https URL"), { code: "INVALID_URL" });
     const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
     const reason = isIP(host) ? this.refusal(host) : null;
     if (reason) throw new AddressNotAllowed(host, host, reason);
@@ -106,8 +107,13 @@ export class OutboundGuard {
     this.resolve(hostname).then(
       (addresses) => {
         const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => isIP(a) === options.family) : addresses;
-        if (!wanted.length) return callback(Object.assign(new Error(`${hostname} has no IPv${options.family} address`), { code: "ENOTFOUND" }), []);
-        if (options.all) callback(null, wanted.map((address) => ({ address, family: isIP(address) })));
+        if (!wanted.length)
+          return callback(Object.assign(new Error(`${hostname} has no IPv${options.family} address`), { code: "ENOTFOUND" }), []);
+        if (options.all)
+          callback(
+            null,
+            wanted.map((address) => ({ address, family: isIP(address) })),
+          );
         else callback(null, wanted[0]!, isIP(wanted[0]!));
       },
       (err: NodeJS.ErrnoException) => callback(err, []),

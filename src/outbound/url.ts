@@ -24,7 +24,9 @@ export async function checkOutboundUrl(guard: OutboundGuard, raw: string, path: 
   } catch (err) {
     if (err instanceof AddressNotAllowed) throw addressNotAllowed(err, path);
     const code = (err as NodeJS.ErrnoException).code;
-    throw problem(code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ENODATA" ? `${url.hostname} does not resolve` : (err as Error).message);
+    throw problem(
+      code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ENODATA" ? `${url.hostname} does not resolve` : (err as Error).message,
+    );
   }
   return url;
 }

@@ -6,7 +6,12 @@ import type { PluginRegistry } from "./registry.js";
 import type { SecretBox } from "./secrets.js";
 import { buildRecordOfProcessing, renderMarkdown } from "./ropa.js";
 
-export async function printRecordOfProcessing(database: Database, registry: PluginRegistry, slug: string, format: "md" | "json"): Promise<string> {
+export async function printRecordOfProcessing(
+  database: Database,
+  registry: PluginRegistry,
+  slug: string,
+  format: "md" | "json",
+): Promise<string> {
   const tenant = await database.prisma.tenant.findUnique({ where: { slug } });
   if (!tenant) throw new Error(`No tenant with slug "${slug}"`);
   const record = await buildRecordOfProcessing(database, registry, tenant.id, database.kind);

@@ -23,7 +23,13 @@ export async function eraseAtPlugins(
       results.push({ pluginId: def.manifest.id, ok: true, ...(await def.erase(runtime, subject)) });
     } catch (err) {
       ctx.log.error({ err, pluginId: def.manifest.id }, "plugin erase hook failed");
-      results.push({ pluginId: def.manifest.id, ok: false, store: def.manifest.name, deleted: 0, note: `failed: ${(err as Error).message}` });
+      results.push({
+        pluginId: def.manifest.id,
+        ok: false,
+        store: def.manifest.name,
+        deleted: 0,
+        note: `failed: ${(err as Error).message}`,
+      });
     }
   }
   return results;

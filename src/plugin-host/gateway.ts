@@ -29,7 +29,9 @@ export function throughGateway<T>(ctx: Context, pluginId: string, call: Outbound
     "deskgraph.plugin.categories": call.categories,
     "deskgraph.tenant.id": ctx.viewer?.tenantId,
   };
-  return traced(ctx.tracing, `plugin ${pluginId} ${call.operation}`, { kind: "client", attributes }, (span) => gatewayCall(ctx, pluginId, call, send, span));
+  return traced(ctx.tracing, `plugin ${pluginId} ${call.operation}`, { kind: "client", attributes }, (span) =>
+    gatewayCall(ctx, pluginId, call, send, span),
+  );
 }
 
 async function gatewayCall<T>(ctx: Context, pluginId: string, call: OutboundCall, send: () => Promise<T>, span: SpanHandle): Promise<T> {
@@ -44,7 +46,8 @@ async function gatewayCall<T>(ctx: Context, pluginId: string, call: OutboundCall
     return await send();
   } catch (err) {
     if (outcome === "OK") outcome = "FAILED";
-    errorCode = (err as { extensions?: { code?: string } }).extensions?.code ?? (err as { code?: string }).code?.toString() ?? "VENDOR_ERROR";
+    errorCode =
+      (err as { extensions?: { code?: string } }).extensions?.code ?? (err as { code?: string }).code?.toString() ?? "VENDOR_ERROR";
     throw err;
   } finally {
     span.set({ "deskgraph.plugin.outcome": outcome });
@@ -86,7 +89,8 @@ async function check(ctx: Context, pluginId: string, call: OutboundCall): Promis
     }
     return;
   }
-  if (!def || !install?.enabled) throw new AppError("PLUGIN_DISABLED", `The plugin ${pluginId} is not enabled for this tenant`, { pluginId });
+  if (!def || !install?.enabled)
+    throw new AppError("PLUGIN_DISABLED", `The plugin ${pluginId} is not enabled for this tenant`, { pluginId });
 
   const m = def.manifest;
   const undeclared = call.categories.filter((c) => !m.dataCategories.includes(c));
@@ -100,10 +104,14 @@ async function check(ctx: Context, pluginId: string, call: OutboundCall): Promis
 
   const tenant = await ctx.db.tenant.findUniqueOrThrow({ where: { id: ctx.viewer!.tenantId } });
   if (transferStatus(tenant.dataResidency, m, install) === "ACCEPTANCE_REQUIRED") {
-    throw new AppError("TRANSFER_NOT_ACCEPTED", `${m.name} processes data outside the EEA and the current manifest's transfer has not been accepted`, {
-      pluginId,
-      locations: m.processingLocations,
-    });
+    throw new AppError(
+      "TRANSFER_NOT_ACCEPTED",
+      `${m.name} processes data outside the EEA and the current manifest's transfer has not been accepted`,
+      {
+        pluginId,
+        locations: m.processingLocations,
+      },
+    );
   }
 
   if (call.subjectIds.length) {

@@ -82,7 +82,11 @@ export async function enablePlugin(ctx: Context, pluginId: string, acceptTransfe
       "TRANSFER_ACCEPTANCE_REQUIRED",
       `${def.manifest.name} processes data in ${transfersOutsideEea(def.manifest).join(", ")} under ${def.manifest.transferMechanism}; ` +
         "your tenant requires EU residency, so enable it with acceptTransfer: true to accept this transfer",
-      { locations: def.manifest.processingLocations, transferMechanism: def.manifest.transferMechanism, categories: def.manifest.dataCategories },
+      {
+        locations: def.manifest.processingLocations,
+        transferMechanism: def.manifest.transferMechanism,
+        categories: def.manifest.dataCategories,
+      },
     );
   }
   const acceptance =
@@ -142,5 +146,7 @@ async function cleanUpAfterDisable(ctx: Context, def: LoadedPlugin) {
     ctx.log.error({ err, pluginId }, "plugin clean-up after disabling failed");
     details = { pluginId, ok: false, errorCode: (err as { extensions?: { code?: string } }).extensions?.code ?? "VENDOR_ERROR" };
   }
-  await recordAudit(ctx, { action: "plugin.cleanedUp", details }).catch((err) => ctx.log.error({ err, pluginId }, "could not audit a plugin clean-up"));
+  await recordAudit(ctx, { action: "plugin.cleanedUp", details }).catch((err) =>
+    ctx.log.error({ err, pluginId }, "could not audit a plugin clean-up"),
+  );
 }

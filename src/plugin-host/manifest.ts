@@ -3,7 +3,9 @@ import { DATA_CATEGORIES, PURPOSES } from "../privacy/taxonomy.js";
 import { ADEQUATE, EEA as EEA_CODES } from "./regions.js";
 
 const country = z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 country code such as DE or US");
-const category = z.enum(Object.keys(DATA_CATEGORIES) as [string, ...string[]], { message: "must be a category of src/privacy/taxonomy.ts" });
+const category = z.enum(Object.keys(DATA_CATEGORIES) as [string, ...string[]], {
+  message: "must be a category of src/privacy/taxonomy.ts",
+});
 const purpose = z.enum(Object.keys(PURPOSES) as [string, ...string[]], { message: "must be a purpose of src/privacy/taxonomy.ts" });
 
 /** What a plugin declares about itself. The host refuses to start with a broken one. */
@@ -55,7 +57,11 @@ const ManifestSchema = z
   .superRefine((m, ctx) => {
     const outside = m.processingLocations.filter((c) => !EEA_CODES.has(c));
     if (m.transferMechanism === "EEA" && outside.length) {
-      ctx.addIssue({ code: "custom", path: ["transferMechanism"], message: `processes in ${outside.join(", ")}: EEA is not a valid transfer mechanism` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["transferMechanism"],
+        message: `processes in ${outside.join(", ")}: EEA is not a valid transfer mechanism`,
+      });
     }
     // An adequacy decision covers named countries only: anywhere else needs SCCs (art. 46).
     const notAdequate = outside.filter((c) => !ADEQUATE.has(c));
@@ -91,6 +97,8 @@ type SettingField = PluginManifest["config"][number];
  * (SettingsOf<typeof manifest>, src/plugin-host/plugin.ts). Data only: the
  * registry still validates it at start.
  */
-export function defineManifest<const C extends readonly SettingField[]>(manifest: Omit<PluginManifest, "config"> & { config: C }): PluginManifest & { config: C } {
+export function defineManifest<const C extends readonly SettingField[]>(
+  manifest: Omit<PluginManifest, "config"> & { config: C },
+): PluginManifest & { config: C } {
   return manifest as PluginManifest & { config: C };
 }

@@ -8,7 +8,16 @@ import { transfersOutsideEea } from "./transfer.js";
 const CORE: Record<PurposeName, { subjects: string[]; categories: DataCategory[] }> = {
   support: {
     subjects: ["customers (contacts)", "support staff (agents)"],
-    categories: ["user.name", "user.contact.email", "user.contact.phone", "user.preference.locale", "user.organization", "user.content.message", "user.content.attachment", "user.account"],
+    categories: [
+      "user.name",
+      "user.contact.email",
+      "user.contact.phone",
+      "user.preference.locale",
+      "user.organization",
+      "user.content.message",
+      "user.content.attachment",
+      "user.account",
+    ],
   },
   "legal.compliance": { subjects: ["customers (contacts)", "support staff (agents)"], categories: ["user.consent", "system.operations"] },
   analytics: { subjects: ["customers (contacts)"], categories: ["user.content.message"] },
@@ -131,10 +140,17 @@ export async function buildRecordOfProcessing(
         dataSubjectCanObject: PURPOSES[purpose].objectable,
         dataSubjects: core.subjects.length ? core.subjects : ["customers (contacts)"],
         dataCategories: categories.map((name) => ({ name, description: DATA_CATEGORIES[name] })),
-        recipients: [`${tenant.name} (controller) and its support staff`, ...using.map((p) => `${p.manifest.vendor.legalName} (${p.manifest.name})`)],
+        recipients: [
+          `${tenant.name} (controller) and its support staff`,
+          ...using.map((p) => `${p.manifest.vendor.legalName} (${p.manifest.name})`),
+        ],
         transfers: using
           .filter((p) => transfersOutsideEea(p.manifest).length)
-          .map((p) => ({ recipient: p.manifest.vendor.legalName, countries: transfersOutsideEea(p.manifest), safeguard: p.manifest.transferMechanism })),
+          .map((p) => ({
+            recipient: p.manifest.vendor.legalName,
+            countries: transfersOutsideEea(p.manifest),
+            safeguard: p.manifest.transferMechanism,
+          })),
         retention: rules.length
           ? rules.map((r) => `${r.target}: ${r.action.toLowerCase()} after ${r.keepDays} days`)
           : ["Kept until erased on request or by the tenant's retention rules (none configured)"],
@@ -202,10 +218,11 @@ export function renderMarkdown(r: RecordOfProcessing): string {
     "",
     "| purpose | legal basis | can object | data subjects | categories | recipients | transfers outside the EEA | retention |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ...r.activities.map((a) =>
-      `| ${cell(`${a.purpose}: ${a.description}`)} | ${a.legalBasis} | ${a.dataSubjectCanObject ? "yes" : "no"} | ${cell(a.dataSubjects)} | ${cell(
-        a.dataCategories.map((c) => c.name),
-      )} | ${cell(a.recipients)} | ${cell(a.transfers.map((t) => `${t.recipient}: ${t.countries.join(", ")} (${t.safeguard})`))} | ${cell(a.retention)} |`,
+    ...r.activities.map(
+      (a) =>
+        `| ${cell(`${a.purpose}: ${a.description}`)} | ${a.legalBasis} | ${a.dataSubjectCanObject ? "yes" : "no"} | ${cell(a.dataSubjects)} | ${cell(
+          a.dataCategories.map((c) => c.name),
+        )} | ${cell(a.recipients)} | ${cell(a.transfers.map((t) => `${t.recipient}: ${t.countries.join(", ")} (${t.safeguard})`))} | ${cell(a.retention)} |`,
     ),
     "",
     "## Processors and subprocessors",

@@ -21,7 +21,9 @@ const TransferStatus = builder.enumType("TransferStatus", {
   values: {
     NOT_NEEDED: { description: "No transfer outside the EEA, or the tenant has no residency requirement" },
     ACCEPTED: { description: "An admin accepted the transfer this manifest describes" },
-    ACCEPTANCE_REQUIRED: { description: "Enabling (again) needs acceptTransfer: true, e.g. after the manifest added a location or category" },
+    ACCEPTANCE_REQUIRED: {
+      description: "Enabling (again) needs acceptTransfer: true, e.g. after the manifest added a location or category",
+    },
   },
 });
 
@@ -79,13 +81,17 @@ const Plugin = builder.objectRef<PluginShape>("Plugin").implement({
     description: t.string({ resolve: (p) => p.manifest.description }),
     vendorLegalName: t.string({ resolve: (p) => p.manifest.vendor.legalName }),
     vendorCountry: t.string({ resolve: (p) => p.manifest.vendor.country }),
-    processingLocations: t.stringList({ description: "ISO country codes where the vendor processes data", resolve: (p) => p.manifest.processingLocations }),
+    processingLocations: t.stringList({
+      description: "ISO country codes where the vendor processes data",
+      resolve: (p) => p.manifest.processingLocations,
+    }),
     transferMechanism: t.field({ type: TransferMechanism, resolve: (p) => p.manifest.transferMechanism }),
     dataCategories: t.stringList({ description: "What it receives, in the taxonomy's names", resolve: (p) => p.manifest.dataCategories }),
     purposes: t.field({ type: [PluginPurpose], resolve: (p) => p.manifest.purposes }),
     retentionDays: t.int({
       nullable: true,
-      description: "How long the vendor keeps the data; null when transient or when it keeps a copy only as long as the source data (a search index)",
+      description:
+        "How long the vendor keeps the data; null when transient or when it keeps a copy only as long as the source data (a search index)",
       resolve: (p) => (p.manifest.retention.kind === "DAYS" ? p.manifest.retention.days : null),
     }),
     transient: t.boolean({ description: "The vendor does not keep the data", resolve: (p) => p.manifest.retention.kind === "TRANSIENT" }),
@@ -101,7 +107,10 @@ const Plugin = builder.objectRef<PluginShape>("Plugin").implement({
 async function shape(ctx: Context, pluginId: string): Promise<PluginShape> {
   const def = installs.pluginOrThrow(ctx, pluginId);
   const viewer = requireViewer(ctx);
-  const [install, tenant] = await Promise.all([installOf(ctx, pluginId), ctx.db.tenant.findUniqueOrThrow({ where: { id: viewer.tenantId } })]);
+  const [install, tenant] = await Promise.all([
+    installOf(ctx, pluginId),
+    ctx.db.tenant.findUniqueOrThrow({ where: { id: viewer.tenantId } }),
+  ]);
   return { manifest: def.manifest, install, residency: tenant.dataResidency };
 }
 
@@ -143,7 +152,11 @@ builder.mutationField("configurePlugin", (t) =>
     authScopes: { permission: "plugins:manage" },
     args: { id: t.arg.string({ required: true }), settings: t.arg({ type: [PluginSettingInput], required: true }) },
     resolve: async (_r, args, ctx) => {
-      await installs.configurePlugin(ctx, args.id, args.settings.map((s) => ({ key: s.key, value: s.value ?? null })));
+      await installs.configurePlugin(
+        ctx,
+        args.id,
+        args.settings.map((s) => ({ key: s.key, value: s.value ?? null })),
+      );
       return shape(ctx, args.id);
     },
   }),
@@ -201,7 +214,8 @@ builder.queryField("pluginCalls", (t) =>
     authScopes: { permission: "plugins:manage" },
     args: { pluginId: t.arg.string(), since: t.arg({ type: "DateTime" }) },
     totalCount: (_p, args, ctx) => ctx.db.pluginCall.count({ where: callWhere(args) }),
-    resolve: (query, _p, args, ctx) => ctx.db.pluginCall.findMany({ ...query, where: callWhere(args), orderBy: [{ at: "desc" }, { id: "asc" }] }),
+    resolve: (query, _p, args, ctx) =>
+      ctx.db.pluginCall.findMany({ ...query, where: callWhere(args), orderBy: [{ at: "desc" }, { id: "asc" }] }),
   }),
 );
 
@@ -213,7 +227,8 @@ const callWhere = (a: { pluginId?: string | null; since?: Date | null }) => ({
 // ---- record of processing and the public subprocessor list ----
 
 const RecordOfProcessing = builder.objectRef<{ json: unknown; markdown: string }>("RecordOfProcessing").implement({
-  description: "GDPR art. 30, generated from the plugins' manifests, this tenant's installations, the core's own processing and the retention rules.",
+  description:
+    "GDPR art. 30, generated from the plugins' manifests, this tenant's installations, the core's own processing and the retention rules.",
   fields: (t) => ({
     json: t.field({ type: "JSON", resolve: (r) => r.json }),
     markdown: t.exposeString("markdown"),

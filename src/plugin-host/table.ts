@@ -11,7 +11,12 @@ const TABLE_END = "<!-- shipped-plugins:end -->";
  */
 export function pluginsTable(plugins: AnyPlugin[]): string {
   const rows = new PluginRegistry(plugins).list().map(({ manifest: m }) => {
-    const retention = m.retention.kind === "TRANSIENT" ? "transient" : m.retention.kind === "AS_SOURCE" ? "as long as the source data" : `${m.retention.days} days`;
+    const retention =
+      m.retention.kind === "TRANSIENT"
+        ? "transient"
+        : m.retention.kind === "AS_SOURCE"
+          ? "as long as the source data"
+          : `${m.retention.days} days`;
     return `| \`${m.id}\` | ${m.name} | ${m.vendor.legalName} (${m.vendor.country}) | ${m.processingLocations.join(", ")} | ${m.transferMechanism} | ${m.dataCategories.join(", ")} | ${m.purposes.map((p) => p.purpose).join(", ")} | ${retention} |`;
   });
   return [

@@ -51,8 +51,19 @@ builder.queryField("policyVersions", (t) =>
 
 const PublishPolicyVersionInput = builder.inputType("PublishPolicyVersionInput", {
   fields: (t) => ({
-    version: t.string({ required: true, description: "Unique in the tenant, e.g. 2026-03", validate: z.string().trim().min(1, "must not be empty").max(64) }),
-    url: t.string({ validate: z.string().trim().max(2000).url("must be a URL").regex(/^https?:\/\//, "must be an http(s) URL") }),
+    version: t.string({
+      required: true,
+      description: "Unique in the tenant, e.g. 2026-03",
+      validate: z.string().trim().min(1, "must not be empty").max(64),
+    }),
+    url: t.string({
+      validate: z
+        .string()
+        .trim()
+        .max(2000)
+        .url("must be a URL")
+        .regex(/^https?:\/\//, "must be an http(s) URL"),
+    }),
     summary: t.string({ validate: z.string().trim().max(2000) }),
   }),
 });
@@ -60,11 +71,16 @@ const PublishPolicyVersionInput = builder.inputType("PublishPolicyVersionInput",
 builder.mutationField("publishPolicyVersion", (t) =>
   t.prismaField({
     type: "PolicyVersion",
-    description: "Publishes a new version, which is in force at once: every agent and contact sees it as viewer.pendingPolicy until they accept it. CONFLICT if the version exists.",
+    description:
+      "Publishes a new version, which is in force at once: every agent and contact sees it as viewer.pendingPolicy until they accept it. CONFLICT if the version exists.",
     authScopes: { permission: "privacy:manage" },
     args: { input: t.arg({ type: PublishPolicyVersionInput, required: true }) },
     resolve: async (query, _r, { input }, ctx) => {
-      const { id } = await policies.publishPolicyVersion(ctx, { version: input.version.trim(), url: input.url?.trim(), summary: input.summary?.trim() });
+      const { id } = await policies.publishPolicyVersion(ctx, {
+        version: input.version.trim(),
+        url: input.url?.trim(),
+        summary: input.summary?.trim(),
+      });
       return ctx.db.policyVersion.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
@@ -73,7 +89,8 @@ builder.mutationField("publishPolicyVersion", (t) =>
 builder.mutationField("acceptPolicyVersion", (t) =>
   t.prismaField({
     type: "PolicyVersion",
-    description: "Records that the caller (an agent, or a contact with a portal token) accepted this version. Accepting twice changes nothing.",
+    description:
+      "Records that the caller (an agent, or a contact with a portal token) accepted this version. Accepting twice changes nothing.",
     authScopes: { agent: true, permission: "portal:self" },
     args: { id: t.arg.globalID({ required: true, for: PolicyVersion }) },
     resolve: async (query, _r, args, ctx) => {

@@ -56,7 +56,10 @@ export async function acceptPolicyVersion(ctx: Context, policyVersionId: string)
   if (!version) throw notFound("Policy version");
   if (!(await acceptanceOf(ctx.db, viewer, version.id))) {
     // The unique index settles a race between two tabs: the second insert is skipped.
-    await ctx.db.policyAcceptance.createMany({ data: [{ tenantId: viewer.tenantId, policyVersionId: version.id, ...who }], skipDuplicates: true });
+    await ctx.db.policyAcceptance.createMany({
+      data: [{ tenantId: viewer.tenantId, policyVersionId: version.id, ...who }],
+      skipDuplicates: true,
+    });
   }
   return version;
 }

@@ -3,20 +3,18 @@ import { Contact } from "../contacts/schema.js";
 import { builder } from "../graphql/builder.js";
 import * as portal from "./service.js";
 
-const PortalTokenPayload = builder
-  .objectRef<{ token: string; expiresAt: Date; contactId: string }>("PortalTokenPayload")
-  .implement({
-    fields: (t) => ({
-      token: t.exposeString("token", {
-        description: "Shown once. The contact sends it as `Authorization: Bearer <token>`; put it in an email link to hand it over.",
-      }),
-      expiresAt: t.expose("expiresAt", { type: "DateTime" }),
-      contact: t.prismaField({
-        type: "Contact",
-        resolve: (query, p, _a, ctx) => ctx.db.contact.findUniqueOrThrow({ ...query, where: { id: p.contactId } }),
-      }),
+const PortalTokenPayload = builder.objectRef<{ token: string; expiresAt: Date; contactId: string }>("PortalTokenPayload").implement({
+  fields: (t) => ({
+    token: t.exposeString("token", {
+      description: "Shown once. The contact sends it as `Authorization: Bearer <token>`; put it in an email link to hand it over.",
     }),
-  });
+    expiresAt: t.expose("expiresAt", { type: "DateTime" }),
+    contact: t.prismaField({
+      type: "Contact",
+      resolve: (query, p, _a, ctx) => ctx.db.contact.findUniqueOrThrow({ ...query, where: { id: p.contactId } }),
+    }),
+  }),
+});
 
 builder.mutationField("issuePortalToken", (t) =>
   t.field({

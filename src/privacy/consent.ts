@@ -82,7 +82,6 @@ export function decisionLoader(ctx: Context, purpose: PurposeName): DataLoader<s
   return loader;
 }
 
-
 const ACTIONS_FOR: Record<"CONSENT" | "OBJECTION", ConsentAction[]> = {
   CONSENT: ["GRANTED", "WITHDRAWN"],
   OBJECTION: ["OBJECTED", "OBJECTION_LIFTED"],

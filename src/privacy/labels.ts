@@ -35,10 +35,10 @@ export const personalWithConsent = (category: DataCategory, purpose: PurposeName
 type DirectiveUse = { name: string; args?: Record<string, unknown> };
 
 /** Reads a field's labels from its Pothos options (or, once built, from its extensions). */
-export function labelsOf(field: {
-  extensions?: Record<string, unknown> | null;
-  pothosOptions?: object;
-}): { category?: DataCategory; purpose?: PurposeName } {
+export function labelsOf(field: { extensions?: Record<string, unknown> | null; pothosOptions?: object }): {
+  category?: DataCategory;
+  purpose?: PurposeName;
+} {
   const uses = ((field.pothosOptions as { directives?: unknown } | undefined)?.directives ?? field.extensions?.directives ?? []) as
     | DirectiveUse[]
     | Record<string, Record<string, unknown>>;

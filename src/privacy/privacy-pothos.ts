@@ -62,8 +62,7 @@ declare global {
   }
 }
 
-const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
-  typeof (value as PromiseLike<unknown> | null)?.then === "function";
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === "function";
 
 SchemaBuilder.registerPlugin("privacy", PrivacyPlugin);
 

@@ -167,7 +167,12 @@ builder.prismaObjectFields("Contact", (t) => ({
     ...personalWithConsent("user.content.message", "analytics"),
     resolve: async (contact, _a, ctx) => {
       const [all, open] = await Promise.all([
-        ctx.db.ticket.aggregate({ where: { requesterId: contact.id }, _count: true, _min: { createdAt: true }, _max: { lastMessageAt: true } }),
+        ctx.db.ticket.aggregate({
+          where: { requesterId: contact.id },
+          _count: true,
+          _min: { createdAt: true },
+          _max: { lastMessageAt: true },
+        }),
         ctx.db.ticket.count({ where: { requesterId: contact.id, status: { in: ["NEW", "OPEN", "PENDING"] } } }),
       ]);
       return { ticketCount: all._count, openTicketCount: open, firstContactAt: all._min.createdAt, lastContactAt: all._max.lastMessageAt };
@@ -217,7 +222,11 @@ function consentMutation(name: string, action: Action, description: string) {
 
 consentMutation("grantConsent", "GRANTED", "Records consent for a purpose whose legal basis is CONSENT.");
 consentMutation("withdrawConsent", "WITHDRAWN", "Records the withdrawal of consent; processing for the purpose stops at once.");
-consentMutation("objectToProcessing", "OBJECTED", "Records an objection (art. 21) to a legitimate-interest purpose; processing for it stops.");
+consentMutation(
+  "objectToProcessing",
+  "OBJECTED",
+  "Records an objection (art. 21) to a legitimate-interest purpose; processing for it stops.",
+);
 consentMutation("withdrawObjection", "OBJECTION_LIFTED", "Lifts an earlier objection.");
 
 // ---- restriction and legal hold (OWNER, ADMIN) ----
@@ -227,7 +236,8 @@ const reason = z.string().trim().min(1, "a reason is required").max(1000);
 builder.mutationField("restrictProcessing", (t) =>
   t.prismaField({
     type: "Contact",
-    description: "GDPR art. 18. The data stays; changes to the contact and its tickets are refused (PROCESSING_RESTRICTED), and integrations skip it.",
+    description:
+      "GDPR art. 18. The data stays; changes to the contact and its tickets are refused (PROCESSING_RESTRICTED), and integrations skip it.",
     authScopes: { permission: "privacy:manage" },
     args: { contactId: t.arg.globalID({ required: true, for: Contact }), reason: t.arg.string({ required: true, validate: reason }) },
     resolve: async (query, _r, args, ctx) => {

@@ -23,14 +23,26 @@ function sweepTable(results: TenantSweep[]): string {
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /**
  * `npm run sweep [-- --tenant <slug>]`: one sweep now, a table of counts, and
  * exit code 1 when a tenant's sweep stopped early (the next run resumes it).
  */
-export async function runSweepCommand(database: Database, args: string[], print: (line: string) => void, options: SweepOptions = {}): Promise<number> {
+export async function runSweepCommand(
+  database: Database,
+  args: string[],
+  print: (line: string) => void,
+  options: SweepOptions = {},
+): Promise<number> {
   const slug = tenantArgument(args);
   const tenantId = await tenantIdForSlug(database, slug);
   if (tenantId === null) {

@@ -6,7 +6,10 @@ import { TARGET_NAMES, TARGETS, isTargetName, type TargetName } from "./targets.
 
 const RetentionTarget = builder.enumType("RetentionTarget", {
   description: "What a retention rule can apply to.",
-  values: Object.fromEntries(TARGET_NAMES.map((name) => [name, { description: TARGETS[name].description }])) as Record<TargetName, { description: string }>,
+  values: Object.fromEntries(TARGET_NAMES.map((name) => [name, { description: TARGETS[name].description }])) as Record<
+    TargetName,
+    { description: string }
+  >,
 });
 
 const RetentionAction = builder.enumType("RetentionAction", {
@@ -22,7 +25,10 @@ const RetentionRule = builder.objectRef<PolicyEntry>("RetentionRule").implement(
   fields: (t) => ({
     target: t.field({ type: RetentionTarget, resolve: (e) => e.target }),
     description: t.string({ resolve: (e) => TARGETS[e.target].description }),
-    category: t.string({ description: "The main data category concerned (see dataCategories)", resolve: (e) => TARGETS[e.target].category }),
+    category: t.string({
+      description: "The main data category concerned (see dataCategories)",
+      resolve: (e) => TARGETS[e.target].category,
+    }),
     categories: t.stringList({ description: "Every data category removed with it", resolve: (e) => TARGETS[e.target].categories }),
     allowedActions: t.field({ type: [RetentionAction], resolve: (e) => TARGETS[e.target].actions }),
     respectsLegalHold: t.boolean({
@@ -32,7 +38,10 @@ const RetentionRule = builder.objectRef<PolicyEntry>("RetentionRule").implement(
     keepDays: t.int({ nullable: true, resolve: (e) => e.rule?.keepDays ?? null }),
     action: t.field({ type: RetentionAction, nullable: true, resolve: (e) => e.rule?.action ?? null }),
     updatedAt: t.field({ type: "DateTime", nullable: true, resolve: (e) => e.rule?.updatedAt ?? null }),
-    suggestedKeepDays: t.int({ description: "A starting point; nothing is swept until a rule is set", resolve: (e) => TARGETS[e.target].suggested.keepDays }),
+    suggestedKeepDays: t.int({
+      description: "A starting point; nothing is swept until a rule is set",
+      resolve: (e) => TARGETS[e.target].suggested.keepDays,
+    }),
     suggestedAction: t.field({ type: RetentionAction, resolve: (e) => TARGETS[e.target].suggested.action }),
     suggestionReason: t.string({ resolve: (e) => TARGETS[e.target].suggested.why }),
   }),
@@ -87,7 +96,9 @@ const SweepCount = builder.objectRef<SweepCountShape>("SweepCount").implement({
     action: t.field({ type: RetentionAction, resolve: (c) => c.action }),
     keepDays: t.exposeInt("keepDays", { description: "The rule's period when the sweep ran" }),
     processed: t.exposeInt("processed", { description: "Rows deleted or anonymised" }),
-    skippedForHold: t.exposeInt("skippedForHold", { description: "Expired rows kept because of a legal hold (or, for contacts, a restriction)" }),
+    skippedForHold: t.exposeInt("skippedForHold", {
+      description: "Expired rows kept because of a legal hold (or, for contacts, a restriction)",
+    }),
   }),
 });
 
@@ -98,14 +109,18 @@ const countsOf = (json: unknown): SweepCountShape[] =>
 
 builder.prismaNode("SweepRun", {
   id: { field: "id" },
-  description: "One retention sweep of this tenant. Counts are updated after every batch; a run without finishedAt stopped early and the next sweep completed its work.",
+  description:
+    "One retention sweep of this tenant. Counts are updated after every batch; a run without finishedAt stopped early and the next sweep completed its work.",
   authScopes: { permission: "privacy:manage" },
   fields: (t) => ({
     startedAt: t.expose("startedAt", { type: "DateTime" }),
     finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
     finished: t.boolean({ resolve: (r) => r.finishedAt !== null }),
     counts: t.field({ type: [SweepCount], description: "Per configured target, in sweep order", resolve: (r) => countsOf(r.counts) }),
-    processed: t.int({ description: "Rows deleted or anonymised, all targets", resolve: (r) => countsOf(r.counts).reduce((n, c) => n + c.processed, 0) }),
+    processed: t.int({
+      description: "Rows deleted or anonymised, all targets",
+      resolve: (r) => countsOf(r.counts).reduce((n, c) => n + c.processed, 0),
+    }),
     skippedForHold: t.exposeInt("skippedForHold", { description: "Expired rows kept because of a legal hold, all targets" }),
   }),
 });

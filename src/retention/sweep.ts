@@ -87,7 +87,14 @@ async function sweepTenant(
   const run = await db.sweepRun.create({ data: { tenantId: tenant.id, counts: {} } });
   const sweepStartedAt = new Date();
   let counts: SweepCounts = {};
-  const result = (): TenantSweep => ({ tenantId: tenant.id, slug: tenant.slug, runId: run.id, counts, skippedForHold: totalHeld(counts), finished: false });
+  const result = (): TenantSweep => ({
+    tenantId: tenant.id,
+    slug: tenant.slug,
+    runId: run.id,
+    counts,
+    skippedForHold: totalHeld(counts),
+    finished: false,
+  });
 
   try {
     for (const name of TARGET_NAMES) {
@@ -95,7 +102,10 @@ async function sweepTenant(
       if (!rule) continue;
       const target = TARGETS[name];
       if (!target.actions.includes(rule.action)) {
-        options.log?.warn({ tenantId: tenant.id, target: name, action: rule.action }, "retention rule with an action its target does not allow; skipped");
+        options.log?.warn(
+          { tenantId: tenant.id, target: name, action: rule.action },
+          "retention rule with an action its target does not allow; skipped",
+        );
         continue;
       }
       const scope: SweepScope = {
@@ -138,12 +148,16 @@ async function sweepTenant(
       counts = { ...counts, [name]: { ...counts[name]!, skippedForHold: held } };
       await db.sweepRun.update({ where: { id: run.id }, data: { counts: counts as object, skippedForHold: totalHeld(counts) } });
     }
-    await db.sweepRun.update({ where: { id: run.id }, data: { counts: counts as object, skippedForHold: totalHeld(counts), finishedAt: new Date() } });
+    await db.sweepRun.update({
+      where: { id: run.id },
+      data: { counts: counts as object, skippedForHold: totalHeld(counts), finishedAt: new Date() },
+    });
     await db.sweepRun.deleteMany({ where: { startedAt: { lt: cutoffFor(new Date(), SWEEP_RUN_KEEP_DAYS) } } });
     options.log?.info({ tenantId: tenant.id, runId: run.id, counts }, "retention sweep finished");
     return { ...result(), finished: true };
   } catch (err) {
-    if (options.signal?.aborted) options.log?.info({ tenantId: tenant.id, runId: run.id }, "retention sweep stopped by shutdown; the next sweep resumes it");
+    if (options.signal?.aborted)
+      options.log?.info({ tenantId: tenant.id, runId: run.id }, "retention sweep stopped by shutdown; the next sweep resumes it");
     else options.log?.error({ err, tenantId: tenant.id, runId: run.id }, "retention sweep stopped; the next sweep resumes it");
     return { ...result(), error: err instanceof Error ? err.message : String(err) };
   }

@@ -35,8 +35,6 @@ export type TargetName = (typeof TARGET_NAMES)[number];
 
 export const isTargetName = (v: string): v is TargetName => (TARGET_NAMES as readonly string[]).includes(v);
 
-;
-
 /** What one step of a sweep works with. */
 export interface SweepScope {
   database: Database;
@@ -122,8 +120,6 @@ const messageFree: Prisma.MessageWhereInput = {
   OR: [{ authorContactId: null }, { authorContact: { legalHoldAt: null } }],
 };
 
-;
-
 const solvedTicketMessages: RetentionTarget = {
   name: "SOLVED_TICKET_MESSAGES",
   description:
@@ -132,7 +128,11 @@ const solvedTicketMessages: RetentionTarget = {
   category: "user.content.message",
   categories: retainedCategories("SOLVED_TICKET_MESSAGES"),
   actions: ["DELETE", "ANONYMIZE"],
-  suggested: { keepDays: 7 * 365, action: "ANONYMIZE", why: "communication data is commonly kept for 7 years (support tickets, chat messages)" },
+  suggested: {
+    keepDays: 7 * 365,
+    action: "ANONYMIZE",
+    why: "communication data is commonly kept for 7 years (support tickets, chat messages)",
+  },
   respectsLegalHold: true,
   async nextBatch(s, limit) {
     const rows = await s.db.message.findMany({
@@ -229,7 +229,8 @@ const expiredPortalTokens = (s: SweepScope): Prisma.PortalTokenWhereInput => ({
 
 const portalTokens: RetentionTarget = {
   name: "PORTAL_TOKENS",
-  description: "Portal tokens that expired or were revoked, and any issued more than keepDays ago (so keepDays is also their longest life).",
+  description:
+    "Portal tokens that expired or were revoked, and any issued more than keepDays ago (so keepDays is also their longest life).",
   category: "system.operations",
   categories: retainedCategories("PORTAL_TOKENS"),
   actions: ["DELETE"],
@@ -247,7 +248,8 @@ const portalTokens: RetentionTarget = {
   countHeld: (s) => s.db.portalToken.count({ where: { AND: [expiredPortalTokens(s), contactRowHeld] } }),
   applier: {
     kind: "transaction",
-    apply: async (tx, s, ids) => (await tx.portalToken.deleteMany({ where: { AND: [{ id: { in: ids } }, expiredPortalTokens(s), contactRowFree] } })).count,
+    apply: async (tx, s, ids) =>
+      (await tx.portalToken.deleteMany({ where: { AND: [{ id: { in: ids } }, expiredPortalTokens(s), contactRowFree] } })).count,
   },
 };
 
@@ -261,7 +263,11 @@ const dataExports: RetentionTarget = {
   category: "user.content.message",
   categories: retainedCategories("DATA_EXPORTS"),
   actions: ["DELETE"],
-  suggested: { keepDays: 30, action: "DELETE", why: "an export is a full copy of someone's data; it only needs to live until it is downloaded" },
+  suggested: {
+    keepDays: 30,
+    action: "DELETE",
+    why: "an export is a full copy of someone's data; it only needs to live until it is downloaded",
+  },
   respectsLegalHold: true,
   async nextBatch(s, limit) {
     const rows = await s.db.dataExport.findMany({
@@ -275,7 +281,8 @@ const dataExports: RetentionTarget = {
   countHeld: (s) => s.db.dataExport.count({ where: { AND: [expiredExports(s), contactRowHeld] } }),
   applier: {
     kind: "transaction",
-    apply: async (tx, s, ids) => (await tx.dataExport.deleteMany({ where: { AND: [{ id: { in: ids } }, expiredExports(s), contactRowFree] } })).count,
+    apply: async (tx, s, ids) =>
+      (await tx.dataExport.deleteMany({ where: { AND: [{ id: { in: ids } }, expiredExports(s), contactRowFree] } })).count,
   },
 };
 
@@ -310,7 +317,10 @@ const sessions: RetentionTarget = {
  * Sealed, older than keepDays, and older than the sweep: the audit.pruned entries it writes never count (not even on a
  * test's future clock), and an entry not yet numbered waits for the next sweep.
  */
-const expiredAudit = (s: SweepScope) => ({ seq: { not: null }, at: { lt: new Date(Math.min(s.cutoff.getTime(), s.sweepStartedAt.getTime())) } });
+const expiredAudit = (s: SweepScope) => ({
+  seq: { not: null },
+  at: { lt: new Date(Math.min(s.cutoff.getTime(), s.sweepStartedAt.getTime())) },
+});
 
 /**
  * Audit entries go oldest first, through the audit service, so that what is

@@ -11,4 +11,3 @@ export function searchLanguage(locale: string | null | undefined): string {
   const primary = (locale ?? "").split("-")[0]!.split("_")[0]!.toLowerCase();
   return CONFIGS[primary] ?? "simple";
 }
-

@@ -99,12 +99,15 @@ export class PostgresSearchBackend implements SearchBackend {
     // here, without reading it again. Only a kind with more is read a second time.
     const score = (b: Branch) => (tsquery ? sql`ts_rank_cd(${b.alias}."searchVector", ${tsquery})` : sql`0::real`);
     type Dated = { kind: SearchKind; id: string; score: number; createdAt: Date };
-    const firstPass = this.db.$queryRaw<Dated[]>(sql`${join(
-      branches.map(
-        (b) => sql`(SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from} LIMIT ${this.countLimit + 1})`,
-      ),
-      " UNION ALL ",
-    )}`);
+    const firstPass = this.db.$queryRaw<Dated[]>(
+      sql`${join(
+        branches.map(
+          (b) =>
+            sql`(SELECT ${b.kind}::text AS kind, ${b.alias}."id", ${score(b)} AS score, ${b.alias}."createdAt" ${b.from} LIMIT ${this.countLimit + 1})`,
+        ),
+        " UNION ALL ",
+      )}`,
+    );
     // With a LIMIT, the planner likes to scan the table hoping to meet enough matches
     // early. For phrases it overestimates how many rows match (it knows each word's
     // frequency, not how often they are adjacent), and such a scan can read the whole
@@ -131,7 +134,9 @@ export class PostgresSearchBackend implements SearchBackend {
     let rows: Dated[];
     if (tsquery !== null && matches <= this.rankLimit) {
       // Few matches: all of them, best first.
-      rows = found.sort((x, y) => y.score - x.score || y.createdAt.getTime() - x.createdAt.getTime() || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+      rows = found.sort(
+        (x, y) => y.score - x.score || y.createdAt.getTime() - x.createdAt.getTime() || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
+      );
     } else {
       // Many matches: newest first. A kind with few is complete from the first pass. A
       // kind with many is read newest first in windows of its (tenantId, createdAt) index,
@@ -177,7 +182,12 @@ export class PostgresSearchBackend implements SearchBackend {
     }
     rows = rows.slice(request.offset, page);
     const highlights = tsquery ? await this.highlights(request, tsquery, rows) : new Map<string, SearchHighlight[]>();
-    const hits: SearchHitRef[] = rows.map((r) => ({ kind: r.kind, id: r.id, score: Number(r.score), highlights: highlights.get(r.id) ?? [] }));
+    const hits: SearchHitRef[] = rows.map((r) => ({
+      kind: r.kind,
+      id: r.id,
+      score: Number(r.score),
+      highlights: highlights.get(r.id) ?? [],
+    }));
     return { hits, total, totalIsLowerBound };
   }
 
@@ -190,7 +200,8 @@ export class PostgresSearchBackend implements SearchBackend {
     // Only the text index (a bitmap scan) is left at its price.
     const settings = [this.db.$executeRaw`SET LOCAL enable_seqscan = off`];
     if (opts.indexScan === false) settings.push(this.db.$executeRaw`SET LOCAL enable_indexscan = off`);
-    if (opts.joins === false) settings.push(this.db.$executeRaw`SET LOCAL enable_hashjoin = off`, this.db.$executeRaw`SET LOCAL enable_mergejoin = off`);
+    if (opts.joins === false)
+      settings.push(this.db.$executeRaw`SET LOCAL enable_hashjoin = off`, this.db.$executeRaw`SET LOCAL enable_mergejoin = off`);
     const results = await this.db.$transaction([...settings, query] as Prisma.PrismaPromise<unknown>[]);
     return results.at(-1) as T;
   }
@@ -213,7 +224,10 @@ export class PostgresSearchBackend implements SearchBackend {
       SELECT 'contact' AS kind, "id" FROM "Contact" WHERE "tenantId" = ${scope.tenantId}::uuid AND "email" = ANY(${emails}::text[])
       UNION ALL
       SELECT 'agent', "id" FROM "Agent" WHERE "tenantId" = ${scope.tenantId}::uuid AND lower("email") = ANY(${emails}::text[])`);
-    return { contacts: rows.filter((r) => r.kind === "contact").map((r) => r.id), agents: rows.filter((r) => r.kind === "agent").map((r) => r.id) };
+    return {
+      contacts: rows.filter((r) => r.kind === "contact").map((r) => r.id),
+      agents: rows.filter((r) => r.kind === "agent").map((r) => r.id),
+    };
   }
 
   /** tag: → tag ids (one per name, in order), compared with the tag ids each ticket and message carries. */
@@ -324,7 +338,10 @@ export class PostgresSearchBackend implements SearchBackend {
       if (pairs.length) {
         first = {
           match,
-          by: [...pairs.map((p) => sql`deskgraph_search_pairs(${alias}."searchVector") && ${p}::text[]`), sql`ts_match_vq(${alias}."searchVector", ${tsquery})`],
+          by: [
+            ...pairs.map((p) => sql`deskgraph_search_pairs(${alias}."searchVector") && ${p}::text[]`),
+            sql`ts_match_vq(${alias}."searchVector", ${tsquery})`,
+          ],
         };
       }
     }
@@ -361,10 +378,28 @@ export class PostgresSearchBackend implements SearchBackend {
       const branch = this.froms(kind, alias, sql`"Message"`, sql``, [...where, ...inRow], scope.tenantId, true, first);
       return { ...branch, from: this.froms(kind, alias, sql`"Message"`, sql``, [...fenced, ...inRow], scope.tenantId, true, first).from };
     }
-    return this.froms(kind, alias, sql`"Message"`, sql`JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`, [...where, ...onTicket], scope.tenantId, true, first);
+    return this.froms(
+      kind,
+      alias,
+      sql`"Message"`,
+      sql`JOIN "Ticket" t ON t."id" = m."ticketId" AND t."tenantId" = m."tenantId"`,
+      [...where, ...onTicket],
+      scope.tenantId,
+      true,
+      first,
+    );
   }
 
-  private froms(kind: SearchKind, alias: Prisma.Sql, table: Prisma.Sql, join_: Prisma.Sql, where: Prisma.Sql[], tenantId: string, ticketFiltered = false, first?: FirstPass): Branch {
+  private froms(
+    kind: SearchKind,
+    alias: Prisma.Sql,
+    table: Prisma.Sql,
+    join_: Prisma.Sql,
+    where: Prisma.Sql[],
+    tenantId: string,
+    ticketFiltered = false,
+    first?: FirstPass,
+  ): Branch {
     const windowRows = (offset: number, size: number) =>
       sql`SELECT * FROM ${table} WHERE "tenantId" = ${tenantId}::uuid ORDER BY "createdAt" DESC, "id" DESC LIMIT ${size} OFFSET ${offset}`;
     return {
@@ -383,33 +418,43 @@ export class PostgresSearchBackend implements SearchBackend {
    * for 20 rows, not for thousands). The text is HTML-escaped first, so the
    * only markup in a snippet is our <mark>; fields without a match are left out.
    */
-  private async highlights(request: SearchRequest, tsquery: Prisma.Sql, rows: { kind: SearchKind; id: string }[]): Promise<Map<string, SearchHighlight[]>> {
+  private async highlights(
+    request: SearchRequest,
+    tsquery: Prisma.Sql,
+    rows: { kind: SearchKind; id: string }[],
+  ): Promise<Map<string, SearchHighlight[]>> {
     const out = new Map<string, SearchHighlight[]>();
     const ids = (kind: SearchKind) => rows.filter((r) => r.kind === kind).map((r) => r.id);
     const cfg = sql`${request.language}::regconfig`;
-    const opts = "StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \"";
+    const opts = 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "';
     const headline = (column: Prisma.Sql, config = cfg) => sql`ts_headline(${config}, ${escapeHtml(column)}, ${tsquery}, ${opts})`;
     const tenant = request.scope.tenantId;
     const queries: Promise<{ id: string; field: string; snippet: string | null }[]>[] = [];
     const tickets = ids("TICKET");
     if (tickets.length) {
-      queries.push(this.db.$queryRaw(sql`SELECT t."id", 'subject' AS field, ${headline(sql`t."subject"`)} AS snippet
-        FROM "Ticket" t WHERE t."tenantId" = ${tenant}::uuid AND t."id" = ANY(${tickets}::uuid[])`));
+      queries.push(
+        this.db.$queryRaw(sql`SELECT t."id", 'subject' AS field, ${headline(sql`t."subject"`)} AS snippet
+        FROM "Ticket" t WHERE t."tenantId" = ${tenant}::uuid AND t."id" = ANY(${tickets}::uuid[])`),
+      );
     }
     const messages = ids("MESSAGE");
     if (messages.length) {
-      queries.push(this.db.$queryRaw(sql`SELECT m."id", 'body' AS field, ${headline(sql`m."body"`)} AS snippet
-        FROM "Message" m WHERE m."tenantId" = ${tenant}::uuid AND m."id" = ANY(${messages}::uuid[])`));
+      queries.push(
+        this.db.$queryRaw(sql`SELECT m."id", 'body' AS field, ${headline(sql`m."body"`)} AS snippet
+        FROM "Message" m WHERE m."tenantId" = ${tenant}::uuid AND m."id" = ANY(${messages}::uuid[])`),
+      );
     }
     const contacts = ids("CONTACT");
     if (contacts.length) {
       const simple = sql`'simple'::regconfig`;
-      queries.push(this.db.$queryRaw(sql`
+      queries.push(
+        this.db.$queryRaw(sql`
         SELECT c."id", f.field, f.snippet FROM "Contact" c,
         LATERAL (VALUES ('name', ${headline(sql`c."name"`)}),
                         ('email', CASE WHEN c."email" IS NULL THEN NULL ELSE ${headline(sql`c."email"`, simple)} END),
                         ('phone', CASE WHEN c."phone" IS NULL THEN NULL ELSE ${headline(sql`translate(c."phone", '+', '')`, simple)} END)) AS f(field, snippet)
-        WHERE c."tenantId" = ${tenant}::uuid AND c."id" = ANY(${contacts}::uuid[])`));
+        WHERE c."tenantId" = ${tenant}::uuid AND c."id" = ANY(${contacts}::uuid[])`),
+      );
     }
     for (const result of await Promise.all(queries)) {
       for (const r of result) {
@@ -457,7 +502,10 @@ function messageTicketConditions(f: SearchRequest["query"]["filters"], tagIds: s
   if (f.assigneeIds?.length) {
     const ids = f.assigneeIds.filter((id): id is string => id !== null);
     const none = f.assigneeIds.includes(null);
-    const parts = [...(ids.length ? [sql`m."ticketAssigneeId" = ANY(${ids}::uuid[])`] : []), ...(none ? [sql`m."ticketAssigneeId" IS NULL`] : [])];
+    const parts = [
+      ...(ids.length ? [sql`m."ticketAssigneeId" = ANY(${ids}::uuid[])`] : []),
+      ...(none ? [sql`m."ticketAssigneeId" IS NULL`] : []),
+    ];
     where.push(sql`(${join(parts, " OR ")})`);
   }
   return where;

@@ -19,7 +19,14 @@ export const MAX_QUERY_TERMS = 32;
 
 const STATUSES = ["NEW", "OPEN", "PENDING", "SOLVED", "CLOSED"];
 const PRIORITIES = ["LOW", "NORMAL", "HIGH", "URGENT"];
-const KINDS: Record<string, SearchKind> = { ticket: "TICKET", tickets: "TICKET", message: "MESSAGE", messages: "MESSAGE", contact: "CONTACT", contacts: "CONTACT" };
+const KINDS: Record<string, SearchKind> = {
+  ticket: "TICKET",
+  tickets: "TICKET",
+  message: "MESSAGE",
+  messages: "MESSAGE",
+  contact: "CONTACT",
+  contacts: "CONTACT",
+};
 const FIELDS = ["status", "priority", "tag", "assignee", "from", "created", "type"] as const;
 type Field = (typeof FIELDS)[number];
 
@@ -136,11 +143,13 @@ function parseDate(value: string, pos: number): Date {
   return date;
 }
 
-
 function applyFilter(tok: Extract<Token, { type: "filter" }>, filters: SearchFilters, out: ParsedSearch): void {
   const { field, op, value, pos } = tok;
   if (!(FIELDS as readonly string[]).includes(field)) {
-    throw queryError(`unknown filter "${field}:"; use ${FIELDS.map((f) => (f === "created" ? "created>" : `${f}:`)).join(", ")} (or put it in quotes to search for it)`, pos);
+    throw queryError(
+      `unknown filter "${field}:"; use ${FIELDS.map((f) => (f === "created" ? "created>" : `${f}:`)).join(", ")} (or put it in quotes to search for it)`,
+      pos,
+    );
   }
   if (tok.negated) throw queryError(`a filter cannot be excluded with "-" (-${field}:)`, pos);
   const f = field as Field;
@@ -150,7 +159,10 @@ function applyFilter(tok: Extract<Token, { type: "filter" }>, filters: SearchFil
     throw queryError(`${f} takes "${f}:value", not a comparison`, pos);
   }
   if (!value) throw queryError(`${f}${op} needs a value`, pos);
-  const values = value.split(",").map((v) => v.trim()).filter(Boolean);
+  const values = value
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
   if (!values.length) throw queryError(`${f}${op} needs a value`, pos);
   switch (f) {
     case "status":
@@ -158,7 +170,8 @@ function applyFilter(tok: Extract<Token, { type: "filter" }>, filters: SearchFil
       const allowed = f === "status" ? STATUSES : PRIORITIES;
       const list = values.map((v) => {
         const upper = v.toUpperCase();
-        if (!allowed.includes(upper)) throw queryError(`${f} "${v}" does not exist; use one of ${allowed.map((s) => s.toLowerCase()).join(", ")}`, pos);
+        if (!allowed.includes(upper))
+          throw queryError(`${f} "${v}" does not exist; use one of ${allowed.map((s) => s.toLowerCase()).join(", ")}`, pos);
         return upper;
       });
       // Repeating a filter widens it (status:open status:pending): one status cannot be two at once.
@@ -208,7 +221,7 @@ export function parseQuery(input: string): ParsedSearch {
   if (input.length > MAX_QUERY_LENGTH) throw queryError(`the query is longer than ${MAX_QUERY_LENGTH} characters`, MAX_QUERY_LENGTH);
   const tokens = tokenize(input);
   const out: ParsedSearch = { text: [], filters: {}, assigneeMe: false, assigneeEmails: [] };
-  if (!tokens.length) throw queryError("the query is empty; type a word, a \"phrase\" or a filter such as status:open");
+  if (!tokens.length) throw queryError('the query is empty; type a word, a "phrase" or a filter such as status:open');
   if (tokens.filter((t) => t.type !== "or").length > MAX_QUERY_TERMS) {
     throw queryError(`too many words and filters (at most ${MAX_QUERY_TERMS})`, tokens[MAX_QUERY_TERMS]!.pos);
   }
@@ -219,7 +232,8 @@ export function parseQuery(input: string): ParsedSearch {
       const prev = tokens[k - 1];
       const next = tokens[k + 1];
       if (!prev || prev.type === "or" || !next || next.type === "or") throw queryError("OR needs a word or phrase on each side", tok.pos);
-      if (prev.type === "filter" || next.type === "filter") throw queryError("OR joins words and phrases, not filters (status:open,pending lists values instead)", tok.pos);
+      if (prev.type === "filter" || next.type === "filter")
+        throw queryError("OR joins words and phrases, not filters (status:open,pending lists values instead)", tok.pos);
       if ((prev.type === "term" && prev.term.negated) || (next.type === "term" && next.term.negated)) {
         throw queryError("OR cannot join an excluded term", tok.pos);
       }

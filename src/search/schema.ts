@@ -19,7 +19,10 @@ const SearchResultType = builder.enumType("SearchResultType", {
 const SearchFilter = builder.inputType("SearchFilter", {
   description: "Narrows a search beyond what the query text says.",
   fields: (t) => ({
-    types: t.field({ type: [SearchResultType], description: "Only these kinds of results; with type: in the query, both must allow a kind" }),
+    types: t.field({
+      type: [SearchResultType],
+      description: "Only these kinds of results; with type: in the query, both must allow a kind",
+    }),
   }),
 });
 
@@ -37,7 +40,9 @@ const FIELD_CATEGORY: Record<string, DataCategory> = {
 const SearchHighlight = builder.objectRef<Highlight>("SearchHighlight").implement({
   description: "Why a result matched: a piece of one of its fields with the matching words marked.",
   fields: (t) => ({
-    field: t.exposeString("field", { description: "The field that matched: subject (ticket), body (message), name, email or phone (contact)" }),
+    field: t.exposeString("field", {
+      description: "The field that matched: subject (ticket), body (message), name, email or phone (contact)",
+    }),
     snippet: t.string({
       description:
         "Text around the matches, HTML-escaped, with each match wrapped in <mark>…</mark>: safe to insert as HTML. " +
@@ -67,7 +72,10 @@ const SearchResult = builder.unionType("SearchResult", {
 const SearchHit = builder.objectRef<LoadedHit>("SearchHit").implement({
   description: "One result of a search.",
   fields: (t) => ({
-    score: t.float({ description: "Relevance (ts_rank_cd on the built-in backend); higher is better. 0 when the query has only filters", resolve: (h) => h.score }),
+    score: t.float({
+      description: "Relevance (ts_rank_cd on the built-in backend); higher is better. 0 when the query has only filters",
+      resolve: (h) => h.score,
+    }),
     highlights: t.field({
       type: [SearchHighlight],
       description: "The fields that matched the query's words, with the matches marked; empty when the query has only filters",
@@ -97,10 +105,14 @@ const SearchConnection = builder.objectRef<SearchPage>("SearchConnection").imple
     "A page of search results: best match first when the query matches up to 1,000 objects, newest first beyond that (or when it has only filters).",
   fields: (t) => ({
     totalCount: t.int({
-      description: "Matches of the whole query the caller may see, not just this page; counting stops at 1,000 on the built-in backend (see totalCountExact)",
+      description:
+        "Matches of the whole query the caller may see, not just this page; counting stops at 1,000 on the built-in backend (see totalCountExact)",
       resolve: (p) => p.total,
     }),
-    totalCountExact: t.boolean({ description: "False when there are more matches than totalCount says", resolve: (p) => !p.totalIsLowerBound }),
+    totalCountExact: t.boolean({
+      description: "False when there are more matches than totalCount says",
+      resolve: (p) => !p.totalIsLowerBound,
+    }),
     pageInfo: t.field({
       type: builder.pageInfoRef(),
       description: "Whether there are more results, and the cursors to page on",
@@ -142,6 +154,12 @@ Results follow the caller's permissions: tickets and messages need tickets:read,
       first: t.arg.int({ description: "Page size: 20 by default, at most 100 (larger values are cut to 100)" }),
       after: t.arg.string({ description: "The cursor of the last result of the previous page" }),
     },
-    resolve: (_r, args, ctx) => search(ctx, { query: args.query, types: args.filter?.types as SearchKind[] | null | undefined, first: args.first, after: args.after }),
+    resolve: (_r, args, ctx) =>
+      search(ctx, {
+        query: args.query,
+        types: args.filter?.types as SearchKind[] | null | undefined,
+        first: args.first,
+        after: args.after,
+      }),
   }),
 );

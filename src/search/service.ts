@@ -86,7 +86,10 @@ async function resolveAssignees(ctx: Context, parsed: ReturnType<typeof parseQue
     ids.push(viewer.agentId);
   }
   if (parsed.assigneeEmails.length) {
-    const agents = await ctx.db.agent.findMany({ where: { email: { in: parsed.assigneeEmails, mode: "insensitive" } }, select: { id: true } });
+    const agents = await ctx.db.agent.findMany({
+      where: { email: { in: parsed.assigneeEmails, mode: "insensitive" } },
+      select: { id: true },
+    });
     ids.push(...agents.map((a) => a.id));
     // An unknown email matches no ticket, like any other filter value nothing carries.
     if (!agents.length && !ids.length) ids.push(NOBODY);
@@ -125,11 +128,19 @@ export async function search(ctx: Context, args: SearchArgs): Promise<SearchPage
   const limit = Math.min(args.first ?? DEFAULT_PAGE, MAX_PAGE);
   const offset = args.after ? decodeCursor(args.after) + 1 : 0;
   if (offset > MAX_OFFSET) {
-    throw new AppError("VALIDATION", `Search results can be paged up to ${MAX_OFFSET}; narrow the query`, { fields: [{ path: ["after"], message: "too deep" }] });
+    throw new AppError("VALIDATION", `Search results can be paged up to ${MAX_OFFSET}; narrow the query`, {
+      fields: [{ path: ["after"], message: "too deep" }],
+    });
   }
   const tenant = await ctx.db.tenant.findFirstOrThrow({ select: { defaultLocale: true } });
   let backend = await backendFor(ctx, scope.tenantId);
-  const request = { query: { text: parsed.text, filters: parsed.filters }, scope, language: searchLanguage(tenant.defaultLocale), offset, limit: Math.max(limit, 1) };
+  const request = {
+    query: { text: parsed.text, filters: parsed.filters },
+    scope,
+    language: searchLanguage(tenant.defaultLocale),
+    offset,
+    limit: Math.max(limit, 1),
+  };
   // first: 0 asks for the total only.
   let answer;
   try {
@@ -151,7 +162,13 @@ export async function search(ctx: Context, args: SearchArgs): Promise<SearchPage
     const result = objects.get(`${h.kind}:${h.id}`);
     if (!result) return;
     const subject = subjectOf(TYPE_NAME[h.kind], result);
-    hits.push({ kind: h.kind, result, score: h.score, highlights: h.highlights.map((x) => ({ ...x, subject })), cursor: encodeCursor(offset + i) });
+    hits.push({
+      kind: h.kind,
+      result,
+      score: h.score,
+      highlights: h.highlights.map((x) => ({ ...x, subject })),
+      cursor: encodeCursor(offset + i),
+    });
   });
   return {
     hits,

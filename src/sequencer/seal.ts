@@ -19,7 +19,12 @@ export function sealTenant(database: Database, tenantId: string): Promise<{ even
 }
 
 /** The run itself, inside a transaction that holds the tenant's sequencer lock (see asSequencer). */
-export async function sealIn(tx: SequencerTx, tenantId: string, heads: Heads, stored: (heads: Heads) => void): Promise<{ events: number; eventSeq: number }> {
+export async function sealIn(
+  tx: SequencerTx,
+  tenantId: string,
+  heads: Heads,
+  stored: (heads: Heads) => void,
+): Promise<{ events: number; eventSeq: number }> {
   let events = 0;
   for (;;) {
     const audit = await chainNextBatch(tx, tenantId, heads);

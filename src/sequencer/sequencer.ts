@@ -161,7 +161,11 @@ export class Sequencer {
       new Promise<boolean>((resolve) => (bound = setTimeout(() => resolve(true), STOP_WAIT_MS))),
     ]);
     clearTimeout(bound);
-    if (timedOut) this.log.warn({ tenants: [...this.active.keys()] }, "sequencer stopped with runs still under way; the next start seals what they leave");
+    if (timedOut)
+      this.log.warn(
+        { tenants: [...this.active.keys()] },
+        "sequencer stopped with runs still under way; the next start seals what they leave",
+      );
     for (const list of this.waiting.values()) for (const resolve of list) resolve();
     this.waiting.clear();
   }

@@ -29,7 +29,14 @@ const audit = (database: Database, action: string, tenantSlug: string | null, ou
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /** Reads the arguments; null with the usage printed when they are wrong. Opens nothing. */
@@ -48,7 +55,11 @@ function parseTenantArgs(args: string[], print: Print) {
  * 1 refused (a slug taken, no such tenant…), 2 wrong usage. The database is
  * opened only once the arguments are known to be right (`open`).
  */
-export async function runTenantCommand(args: string[], open: () => Promise<{ database: Database; deletionDays: number; close(): Promise<void> }>, print: Print): Promise<number> {
+export async function runTenantCommand(
+  args: string[],
+  open: () => Promise<{ database: Database; deletionDays: number; close(): Promise<void> }>,
+  print: Print,
+): Promise<number> {
   const parsed = parseTenantArgs(args, print);
   if (!parsed) return 2;
   const { values, positionals } = parsed;
@@ -60,7 +71,9 @@ export async function runTenantCommand(args: string[], open: () => Promise<{ dat
   const needsSlug = command === "close" || command === "reopen";
   const known = command === "create" || command === "list" || needsSlug;
   if (!known || (needsSlug ? rest.length !== 1 : rest.length !== 0)) {
-    print(`${command ? (known ? `Wrong arguments for ${command}` : `Unknown command: ${command}`) : "No command given"}\n\n${TENANT_USAGE}`);
+    print(
+      `${command ? (known ? `Wrong arguments for ${command}` : `Unknown command: ${command}`) : "No command given"}\n\n${TENANT_USAGE}`,
+    );
     return 2;
   }
   if (command === "create" && (!values.name || !values.slug || !values["owner-email"])) {
@@ -79,7 +92,11 @@ export async function runTenantCommand(args: string[], open: () => Promise<{ dat
       print(table(rows));
     } else if (command === "create") {
       const input = tenants.validateNewTenant(
-        { name: values.name!, slug: values.slug!, owner: { email: values["owner-email"]!, name: values["owner-name"] ?? values["owner-email"]! } },
+        {
+          name: values.name!,
+          slug: values.slug!,
+          owner: { email: values["owner-email"]!, name: values["owner-name"] ?? values["owner-email"]! },
+        },
         [],
       );
       const { tenant, invitationToken } = await tenants.createTenant(database, input);
@@ -88,7 +105,9 @@ export async function runTenantCommand(args: string[], open: () => Promise<{ dat
       print(`They accept it with: mutation { acceptInvitation(token: "…", password: "…") { token } }`);
     } else if (command === "close") {
       const t = await tenants.closeTenant(database, slug!, deletionDays);
-      print(`Tenant "${t.slug}" is closed and read-only. All of its data is deleted on ${t.deletionDueAt!.toISOString()}; until then "npm run tenant -- reopen ${t.slug}" undoes this.`);
+      print(
+        `Tenant "${t.slug}" is closed and read-only. All of its data is deleted on ${t.deletionDueAt!.toISOString()}; until then "npm run tenant -- reopen ${t.slug}" undoes this.`,
+      );
     } else {
       await tenants.reopenTenant(database, slug!);
       print(`Tenant "${slug}" is open again.`);
@@ -99,8 +118,15 @@ export async function runTenantCommand(args: string[], open: () => Promise<{ dat
     if (!(err instanceof AppError)) throw err;
     await audit(database, action, slug, "FAILURE", err.code);
     // A field's path as the option that set it: ["input", "ownerEmail"] is --owner-email.
-    const option = (path: string[]) => `--${path.filter((p) => p !== "input").join("-").replace(/([A-Z])/g, "-$1").toLowerCase()}`;
-    const fields = (err.extensions.fields as { path: string[]; message: string }[] | undefined)?.map((f) => `  ${option(f.path)}: ${f.message}`);
+    const option = (path: string[]) =>
+      `--${path
+        .filter((p) => p !== "input")
+        .join("-")
+        .replace(/([A-Z])/g, "-$1")
+        .toLowerCase()}`;
+    const fields = (err.extensions.fields as { path: string[]; message: string }[] | undefined)?.map(
+      (f) => `  ${option(f.path)}: ${f.message}`,
+    );
     print([`${err.code}: ${err.message}`, ...(fields ?? [])].join("\n"));
     return 1;
   } finally {

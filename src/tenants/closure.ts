@@ -34,7 +34,8 @@ const quote = (table: string) => `"${table.replace(/"/g, '""')}"`;
 
 type Raw = Pick<Database["prisma"], "$queryRawUnsafe">;
 const countRows = async (tx: Raw, table: string, tenantId: string) =>
-  (await tx.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${quote(table)} WHERE "tenantId" = $1::uuid`, tenantId))[0]?.n ?? 0;
+  (await tx.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${quote(table)} WHERE "tenantId" = $1::uuid`, tenantId))[0]
+    ?.n ?? 0;
 
 /**
  * Asks every plugin installed in the tenant (enabled or not: its vendor may
@@ -88,7 +89,12 @@ async function eraseAtPlugins(services: PluginServices, tenantId: string): Promi
  * which cascades to the rest, then whatever a table without that cascade (or
  * a trigger) still holds. A table found non-empty at the end rolls it all back.
  */
-async function deleteTenantRows(database: Database, tenant: { id: string; slug: string; name: string; closedAt: Date }, plugins: PluginErasure[], now: Date) {
+async function deleteTenantRows(
+  database: Database,
+  tenant: { id: string; slug: string; name: string; closedAt: Date },
+  plugins: PluginErasure[],
+  now: Date,
+) {
   const tables = await tablesWithTenantId(database);
   return database.prisma.$transaction(
     async (tx) => {
@@ -139,7 +145,9 @@ export async function deleteDueTenants(services: PluginServices, now = new Date(
       const receipt = await deleteTenantRows(database, { ...tenant, closedAt: tenant.closedAt! }, plugins, now);
       if (!receipt) continue;
       // The data key went with the rows: what is left of the files can no longer be read. Now they go too.
-      await database.blobs.deleteTenant(tenant.id).catch((err: unknown) => log.error({ err, tenant: tenant.slug }, "files of a deleted tenant could not be removed"));
+      await database.blobs
+        .deleteTenant(tenant.id)
+        .catch((err: unknown) => log.error({ err, tenant: tenant.slug }, "files of a deleted tenant could not be removed"));
       receipts.push(receipt);
       log.info({ tenant: tenant.slug }, "closed tenant deleted");
     } catch (err) {

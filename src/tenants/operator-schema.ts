@@ -19,26 +19,32 @@ const OperatorTenant = builder.objectRef<TenantSummary>("OperatorTenant").implem
     slug: t.exposeString("slug"),
     dataResidency: t.expose("dataResidency", { type: DataResidency }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
-    closedAt: t.expose("closedAt", { type: "DateTime", nullable: true, description: "Set while closed: the tenant is read-only (TENANT_CLOSED)" }),
+    closedAt: t.expose("closedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "Set while closed: the tenant is read-only (TENANT_CLOSED)",
+    }),
     deletionDueAt: t.expose("deletionDueAt", {
       type: "DateTime",
       nullable: true,
-      description: "When the retention sweep deletes all of its data (TENANT_DELETION_DAYS after closing); reopening before then undoes the closure",
+      description:
+        "When the retention sweep deletes all of its data (TENANT_DELETION_DAYS after closing); reopening before then undoes the closure",
     }),
-    deletionError: t.exposeString("deletionError", { nullable: true, description: "Why the last deletion attempt stopped; the next sweep tries again" }),
+    deletionError: t.exposeString("deletionError", {
+      nullable: true,
+      description: "Why the last deletion attempt stopped; the next sweep tries again",
+    }),
   }),
 });
 
-const OperatorTenantCreated = builder
-  .objectRef<{ tenant: TenantSummary; invitationToken: string }>("OperatorTenantCreated")
-  .implement({
-    fields: (t) => ({
-      tenant: t.field({ type: OperatorTenant, resolve: (p) => p.tenant }),
-      invitationToken: t.exposeString("invitationToken", {
-        description: "Shown once. The owner sets a password with acceptInvitation(token, password) and is signed in.",
-      }),
+const OperatorTenantCreated = builder.objectRef<{ tenant: TenantSummary; invitationToken: string }>("OperatorTenantCreated").implement({
+  fields: (t) => ({
+    tenant: t.field({ type: OperatorTenant, resolve: (p) => p.tenant }),
+    invitationToken: t.exposeString("invitationToken", {
+      description: "Shown once. The owner sets a password with acceptInvitation(token, password) and is signed in.",
     }),
-  });
+  }),
+});
 
 type Receipt = Awaited<ReturnType<typeof closureReceipts>>[number];
 
@@ -51,11 +57,22 @@ const TenantClosureReceipt = builder.objectRef<Receipt>("TenantClosureReceipt").
     closedAt: t.expose("closedAt", { type: "DateTime" }),
     deletedAt: t.expose("deletedAt", { type: "DateTime" }),
     counts: t.expose("counts", { type: "JSON", description: 'Rows deleted per table: { "Ticket": 12, "Message": 40, … }' }),
-    plugins: t.expose("plugins", { type: "JSON", description: "What each installed plugin's erase hooks reported: [{ pluginId, store, deleted, note }]" }),
+    plugins: t.expose("plugins", {
+      type: "JSON",
+      description: "What each installed plugin's erase hooks reported: [{ pluginId, store, deleted, note }]",
+    }),
   }),
 });
 
-type AuditRow = { at: Date; action: string; tenantSlug: string | null; outcome: string; errorCode: string | null; requestId: string; clientIp: string };
+type AuditRow = {
+  at: Date;
+  action: string;
+  tenantSlug: string | null;
+  outcome: string;
+  errorCode: string | null;
+  requestId: string;
+  clientIp: string;
+};
 
 const OperatorAuditEntry = builder.objectRef<AuditRow>("OperatorAuditEntry").implement({
   description: "One call of the operator API.",
@@ -90,7 +107,9 @@ builder.queryField("operatorTenants", (t) =>
     authScopes: operator,
     resolve: (_r, args, ctx) =>
       asOperator(ctx, "operatorTenants", null, () =>
-        resolveOffsetConnection({ args, defaultSize: 20, maxSize: 100 }, ({ limit, offset }) => tenants.listTenants(ctx.database, { skip: offset, take: limit })),
+        resolveOffsetConnection({ args, defaultSize: 20, maxSize: 100 }, ({ limit, offset }) =>
+          tenants.listTenants(ctx.database, { skip: offset, take: limit }),
+        ),
       ),
   }),
 );
@@ -101,7 +120,8 @@ builder.queryField("operatorClosureReceipts", (t) =>
     description: "Operator only: receipts of deleted tenants, newest first (at most 100), optionally of one slug.",
     authScopes: operator,
     args: { slug: t.arg.string() },
-    resolve: (_r, args, ctx) => asOperator(ctx, "operatorClosureReceipts", args.slug ?? null, () => closureReceipts(ctx.database, args.slug ?? undefined)),
+    resolve: (_r, args, ctx) =>
+      asOperator(ctx, "operatorClosureReceipts", args.slug ?? null, () => closureReceipts(ctx.database, args.slug ?? undefined)),
   }),
 );
 
@@ -112,7 +132,9 @@ builder.queryField("operatorAuditLog", (t) =>
     authScopes: operator,
     args: { first: t.arg.int({ defaultValue: 50, validate: z.number().int().min(1).max(500) }) },
     resolve: (_r, args, ctx) =>
-      asOperator(ctx, "operatorAuditLog", null, () => ctx.database.prisma.operatorAuditEntry.findMany({ orderBy: { at: "desc" }, take: args.first ?? 50 })),
+      asOperator(ctx, "operatorAuditLog", null, () =>
+        ctx.database.prisma.operatorAuditEntry.findMany({ orderBy: { at: "desc" }, take: args.first ?? 50 }),
+      ),
   }),
 );
 
@@ -144,12 +166,13 @@ builder.mutationField("operatorCloseTenant", (t) =>
       "Operator only: closes a tenant. It is read-only at once (TENANT_CLOSED); reads, exports and privacy requests keep working until deletionDueAt, when the retention sweep deletes all of its data and leaves a TenantClosureReceipt.",
     authScopes: operator,
     args: { slug: t.arg.string({ required: true }) },
-    resolve: (_r, { slug }, ctx) => asOperator(ctx, "operatorCloseTenant", slug, async () => {
-      const closed = await tenants.closeTenant(ctx.database, slug, ctx.config.tenantDeletionDays);
-      // This instance drops the tenant's cached credentials before the operator hears "closed".
-      await ctx.credentials?.settle();
-      return closed;
-    }),
+    resolve: (_r, { slug }, ctx) =>
+      asOperator(ctx, "operatorCloseTenant", slug, async () => {
+        const closed = await tenants.closeTenant(ctx.database, slug, ctx.config.tenantDeletionDays);
+        // This instance drops the tenant's cached credentials before the operator hears "closed".
+        await ctx.credentials?.settle();
+        return closed;
+      }),
   }),
 );
 
@@ -159,10 +182,11 @@ builder.mutationField("operatorReopenTenant", (t) =>
     description: "Operator only: undoes a closure before its data is deleted.",
     authScopes: operator,
     args: { slug: t.arg.string({ required: true }) },
-    resolve: (_r, { slug }, ctx) => asOperator(ctx, "operatorReopenTenant", slug, async () => {
-      const reopened = await tenants.reopenTenant(ctx.database, slug);
-      await ctx.credentials?.settle();
-      return reopened;
-    }),
+    resolve: (_r, { slug }, ctx) =>
+      asOperator(ctx, "operatorReopenTenant", slug, async () => {
+        const reopened = await tenants.reopenTenant(ctx.database, slug);
+        await ctx.credentials?.settle();
+        return reopened;
+      }),
   }),
 );

@@ -8,7 +8,6 @@ import type { DataResidency } from "../generated/prisma/enums.js";
 import { emailSchema, nameSchema } from "../validation.js";
 import { DAY_MS } from "../constants.js";
 
-
 export interface NewTenant {
   name: string;
   slug: string;
@@ -35,7 +34,8 @@ export function validateNewTenant(input: NewTenant, path: string[] = ["input"]):
   const parsed = NewTenantSchema.safeParse(input);
   if (!parsed.success) {
     // The GraphQL input names the owner's fields ownerEmail and ownerName.
-    const at = (p: PropertyKey[]) => (p[0] === "owner" ? [`owner${String(p[1])[0]!.toUpperCase()}${String(p[1]).slice(1)}`] : p.map(String));
+    const at = (p: PropertyKey[]) =>
+      p[0] === "owner" ? [`owner${String(p[1])[0]!.toUpperCase()}${String(p[1]).slice(1)}`] : p.map(String);
     throw validationError(parsed.error.issues.map((i) => ({ path: [...path, ...at(i.path)], message: i.message })));
   }
   return { ...input, ...parsed.data, owner: { ...input.owner, ...parsed.data.owner } };
@@ -72,7 +72,9 @@ export async function createTenant(database: Database, input: NewTenant) {
     // transaction the driver adapter's error carries PostgreSQL's code; outside it, Prisma's.
     const e = err as { code?: string; cause?: { code?: string } };
     if (e.code === "P2002" || e.cause?.code === "23505") {
-      throw new AppError("CONFLICT", `A tenant with the slug "${input.slug}" exists`, { fields: [{ path: ["input", "slug"], message: "is taken" }] });
+      throw new AppError("CONFLICT", `A tenant with the slug "${input.slug}" exists`, {
+        fields: [{ path: ["input", "slug"], message: "is taken" }],
+      });
     }
     throw err;
   }
@@ -113,13 +115,21 @@ async function tenantBySlug(database: Database, slug: string) {
  */
 export async function closeTenant(database: Database, slug: string, deletionDays: number, now = new Date()) {
   const tenant = await tenantBySlug(database, slug);
-  if (tenant.closedAt) throw new AppError("INVALID_TRANSITION", `Tenant "${slug}" is already closed; its data is deleted at ${tenant.deletionDueAt?.toISOString()}`);
+  if (tenant.closedAt)
+    throw new AppError(
+      "INVALID_TRANSITION",
+      `Tenant "${slug}" is already closed; its data is deleted at ${tenant.deletionDueAt?.toISOString()}`,
+    );
   const deletionDueAt = new Date(now.getTime() + deletionDays * DAY_MS);
   const closed = await database.prisma.$transaction(async (tx) => {
     await appendAuditIn(tx, tenant.id, [
       { actorType: "SYSTEM", actorId: "operator", action: "tenant.closed", details: { deletionDueAt: deletionDueAt.toISOString() } },
     ]);
-    return tx.tenant.update({ where: { id: tenant.id }, data: { closedAt: now, deletionDueAt, deletionError: null }, select: TENANT_SUMMARY });
+    return tx.tenant.update({
+      where: { id: tenant.id },
+      data: { closedAt: now, deletionDueAt, deletionError: null },
+      select: TENANT_SUMMARY,
+    });
   });
   database.appended(tenant.id);
   return closed;
@@ -131,7 +141,11 @@ export async function reopenTenant(database: Database, slug: string) {
   if (!tenant.closedAt) throw new AppError("INVALID_TRANSITION", `Tenant "${slug}" is not closed`);
   const reopened = await database.prisma.$transaction(async (tx) => {
     await appendAuditIn(tx, tenant.id, [{ actorType: "SYSTEM", actorId: "operator", action: "tenant.reopened" }]);
-    return tx.tenant.update({ where: { id: tenant.id }, data: { closedAt: null, deletionDueAt: null, deletionError: null }, select: TENANT_SUMMARY });
+    return tx.tenant.update({
+      where: { id: tenant.id },
+      data: { closedAt: null, deletionDueAt: null, deletionError: null },
+      select: TENANT_SUMMARY,
+    });
   });
   database.appended(tenant.id);
   return reopened;

@@ -25,7 +25,10 @@ const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
   description:
     "Something that happened to a ticket. Fields resolve with the subscriber's permissions at delivery time. TICKET_ERASED is a tombstone: the requester's personal data was erased, so erase your copies.",
   fields: (t) => ({
-    cursor: t.string({ description: "Resume after this event with ticketEvents(after:) or events(after:)", resolve: (e) => encodeCursor(e.seq) }),
+    cursor: t.string({
+      description: "Resume after this event with ticketEvents(after:) or events(after:)",
+      resolve: (e) => encodeCursor(e.seq),
+    }),
     seq: t.exposeInt("seq", { description: "Per-tenant, gap-free, in commit order" }),
     type: t.field({ type: TicketEventType, resolve: (e) => e.type }),
     occurredAt: t.expose("createdAt", { type: "DateTime" }),
@@ -40,7 +43,8 @@ const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
       nullable: true,
       description: "For MESSAGE_ADDED",
       // The event was already filtered by the same rule; the where is a second wall.
-      resolve: (q, e, _a, ctx) => (e.messageId ? ctx.db.message.findUnique({ ...q, where: { id: e.messageId, ...visibleMessages(ctx) } }) : null),
+      resolve: (q, e, _a, ctx) =>
+        e.messageId ? ctx.db.message.findUnique({ ...q, where: { id: e.messageId, ...visibleMessages(ctx) } }) : null,
     }),
     changes: t.field({ type: "JSON", description: "What changed: field names, statuses; never content", resolve: (e) => e.data }),
   }),
@@ -61,7 +65,8 @@ export async function visible(ctx: Context, e: Event, filter: Filter): Promise<b
   if (filter?.ticketId && e.ticketId !== filter.ticketId.id) return false;
   if (!isVisible(ctx, e)) return false;
   // A contact sees events of their own tickets only; the confined client answers that.
-  if (ctx.viewer?.kind === "contact" && e.ticketId) return (await ctx.db.ticket.findUnique({ where: { id: e.ticketId }, select: { id: true } })) !== null;
+  if (ctx.viewer?.kind === "contact" && e.ticketId)
+    return (await ctx.db.ticket.findUnique({ where: { id: e.ticketId }, select: { id: true } })) !== null;
   return true;
 }
 
@@ -94,7 +99,9 @@ async function startingPoint(ctx: Context, after: string | null | undefined): Pr
   const oldest = await feed.oldest(viewer.tenantId);
   const head = await feed.head(viewer.tenantId);
   if (from < head && (oldest === null || from < oldest - 1)) {
-    throw new AppError("CURSOR_EXPIRED", "Events after this cursor are no longer kept; resynchronise with the tickets query", { oldestSeq: oldest });
+    throw new AppError("CURSOR_EXPIRED", "Events after this cursor are no longer kept; resynchronise with the tickets query", {
+      oldestSeq: oldest,
+    });
   }
   return from;
 }
@@ -163,10 +170,12 @@ builder.subscriptionField("ticketMessages", (t) =>
     authScopes: { anyPermission: ["tickets:read", "portal:self"] },
     args: { ticketId: t.arg.globalID({ required: true, for: Ticket }) },
     subscribe: async (_r, args, ctx) => {
-      if (!(await ctx.db.ticket.findUnique({ where: { id: args.ticketId.id }, select: { id: true } }))) throw new AppError("NOT_FOUND", "Ticket not found");
+      if (!(await ctx.db.ticket.findUnique({ where: { id: args.ticketId.id }, select: { id: true } })))
+        throw new AppError("NOT_FOUND", "Ticket not found");
       return eventsFor(ctx, null, { types: ["MESSAGE_ADDED"], ticketId: args.ticketId }) as unknown as AsyncIterable<never>;
     },
-    resolve: async (query, e, _a, ctx) => ctx.db.message.findUniqueOrThrow({ ...query, where: { id: (e as unknown as Event).messageId!, ...visibleMessages(ctx) } }),
+    resolve: async (query, e, _a, ctx) =>
+      ctx.db.message.findUniqueOrThrow({ ...query, where: { id: (e as unknown as Event).messageId!, ...visibleMessages(ctx) } }),
   }),
 );
 

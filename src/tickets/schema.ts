@@ -28,10 +28,9 @@ const DeliveryStatus = builder.enumType("DeliveryStatus", {
     UNDELIVERED: { description: "Sent, but the carrier could not deliver it" },
   },
 });
-const isDeliveryStatus = (s: string | null): s is (typeof DELIVERY_STATUSES)[number] => (DELIVERY_STATUSES as readonly (string | null)[]).includes(s);
-
+const isDeliveryStatus = (s: string | null): s is (typeof DELIVERY_STATUSES)[number] =>
+  (DELIVERY_STATUSES as readonly (string | null)[]).includes(s);
 // Internal notes exist only for callers who may read them: the rule lives in visibility.ts.
-;
 import { Attachment } from "../attachments/node.js";
 
 const Tag = builder.prismaNode("Tag", {
@@ -63,9 +62,13 @@ export const Message = builder.prismaNode("Message", {
     }),
     deliveryError: t.exposeString("deliveryError", {
       nullable: true,
-      description: "Why delivery failed, as a stable code: a gateway refusal (CONSENT_REQUIRED, PROCESSING_RESTRICTED, PLUGIN_DISABLED…) or the vendor's (TWILIO_21610…)",
+      description:
+        "Why delivery failed, as a stable code: a gateway refusal (CONSENT_REQUIRED, PROCESSING_RESTRICTED, PLUGIN_DISABLED…) or the vendor's (TWILIO_21610…)",
     }),
-    externalId: t.exposeString("externalId", { nullable: true, description: "The channel vendor's id for this message, e.g. a Twilio MessageSid" }),
+    externalId: t.exposeString("externalId", {
+      nullable: true,
+      description: "The channel vendor's id for this message, e.g. a Twilio MessageSid",
+    }),
   }),
 });
 
@@ -185,7 +188,13 @@ function ticketWhere(f: TicketFilterArgs | null | undefined, ctx: Context) {
   return { AND: and };
 }
 
-const ORDER_COLUMN = { CREATED_AT: "createdAt", UPDATED_AT: "updatedAt", PRIORITY: "priority", NUMBER: "number", STATUS: "status" } as const;
+const ORDER_COLUMN = {
+  CREATED_AT: "createdAt",
+  UPDATED_AT: "updatedAt",
+  PRIORITY: "priority",
+  NUMBER: "number",
+  STATUS: "status",
+} as const;
 
 builder.queryField("tickets", (t) =>
   t.prismaConnection({
@@ -302,7 +311,8 @@ builder.mutationField("createTicket", (t) =>
 builder.mutationField("updateTicket", (t) =>
   t.prismaField({
     type: "Ticket",
-    description: "Status changes follow TicketStatus's lifecycle (INVALID_TRANSITION otherwise); a CLOSED ticket cannot change (TICKET_CLOSED).",
+    description:
+      "Status changes follow TicketStatus's lifecycle (INVALID_TRANSITION otherwise); a CLOSED ticket cannot change (TICKET_CLOSED).",
     authScopes: { permission: "tickets:write" },
     args: { id: t.arg.globalID({ required: true, for: Ticket }), input: t.arg({ type: UpdateTicketInput, required: true }) },
     resolve: async (query, _r, args, ctx) => {

@@ -13,7 +13,6 @@ import type { Tx } from "../db/tx.js";
 import { assertMayWrite } from "./write-rule.js";
 import { attachUploads, uploaderOf } from "../attachments/attach.js";
 
-
 export interface CreateTicketInput {
   subject: string;
   body: string;
@@ -185,7 +184,8 @@ function changeEvents(before: TicketRow, after: TicketRow, input: UpdateTicketIn
   if (before.status !== after.status) {
     events.push({ type: "TICKET_STATUS_CHANGED", ticketId: after.id, data: { from: before.status, to: after.status } });
   }
-  if (before.assigneeId !== after.assigneeId) events.push({ type: "TICKET_ASSIGNED", ticketId: after.id, data: { assigned: after.assigneeId !== null } });
+  if (before.assigneeId !== after.assigneeId)
+    events.push({ type: "TICKET_ASSIGNED", ticketId: after.id, data: { assigned: after.assigneeId !== null } });
   const changed = (["subject", "priority", "tags"] as const).filter((f) => input[f] !== undefined && input[f] !== null);
   if (changed.length) events.push({ type: "TICKET_UPDATED", ticketId: after.id, data: { changed } });
   return events;

@@ -18,15 +18,13 @@ export const Viewer = builder.objectRef<ViewerShape>("Viewer").implement({
       type: "Agent",
       nullable: true,
       description: "The signed-in agent; null for API keys",
-      resolve: (query, v, _a, ctx) =>
-        v.kind === "agent" ? ctx.db.agent.findUnique({ ...query, where: { id: v.agentId } }) : null,
+      resolve: (query, v, _a, ctx) => (v.kind === "agent" ? ctx.db.agent.findUnique({ ...query, where: { id: v.agentId } }) : null),
     }),
     contact: t.prismaField({
       type: "Contact",
       nullable: true,
       description: "The data subject using a portal token; null for agents and API keys",
-      resolve: (query, v, _a, ctx) =>
-        v.kind === "contact" ? ctx.db.contact.findUnique({ ...query, where: { id: v.contactId } }) : null,
+      resolve: (query, v, _a, ctx) => (v.kind === "contact" ? ctx.db.contact.findUnique({ ...query, where: { id: v.contactId } }) : null),
     }),
     permissions: t.stringList({
       description: `What the caller may do: ${Object.keys(PERMISSIONS).join(", ")}`,

@@ -141,7 +141,11 @@ const CreateWebhookEndpointInput = builder.inputType("CreateWebhookEndpointInput
       validate: selectionArg,
       description: "TicketEvent fields, as in `subscription { ticketEvents { <selection> } }`, e.g. `seq type ticket { id status }`",
     }),
-    apiKeyId: t.globalID({ required: true, for: ApiKey, description: "Payloads carry only what this key may read (it needs TICKETS_READ)" }),
+    apiKeyId: t.globalID({
+      required: true,
+      for: ApiKey,
+      description: "Payloads carry only what this key may read (it needs TICKETS_READ)",
+    }),
   }),
 });
 
@@ -197,7 +201,10 @@ builder.mutationField("updateWebhookEndpoint", (t) =>
   t.prismaField({
     type: "WebhookEndpoint",
     authScopes: MANAGE,
-    args: { id: t.arg.globalID({ required: true, for: WebhookEndpoint }), input: t.arg({ type: UpdateWebhookEndpointInput, required: true }) },
+    args: {
+      id: t.arg.globalID({ required: true, for: WebhookEndpoint }),
+      input: t.arg({ type: UpdateWebhookEndpointInput, required: true }),
+    },
     resolve: async (query, _r, { id, input }, ctx, info) => {
       await webhooks.updateEndpoint(ctx, info.schema, id.id, {
         ...input,

@@ -46,7 +46,12 @@ export class WebhookSender {
           method: "POST",
           agent: this.agents[url.protocol as "http:" | "https:"],
           signal: abort,
-          headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body), "user-agent": "Deskgraph-Webhooks/1" },
+          headers: {
+            ...headers,
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+            "user-agent": "Deskgraph-Webhooks/1",
+          },
         },
         (res) => {
           let received = 0;

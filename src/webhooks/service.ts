@@ -115,7 +115,9 @@ export async function deleteEndpoint(ctx: Context, id: string): Promise<void> {
 export async function rotateSecret(ctx: Context, id: string) {
   return ctx.db.$transaction(async (tx) => {
     // One rotation at a time per endpoint.
-    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "WebhookEndpoint" WHERE "id" = ${id}::uuid AND "tenantId" = ${requireViewer(ctx).tenantId}::uuid FOR UPDATE`;
+    const locked = await tx.$queryRaw<
+      { id: string }[]
+    >`SELECT "id" FROM "WebhookEndpoint" WHERE "id" = ${id}::uuid AND "tenantId" = ${requireViewer(ctx).tenantId}::uuid FOR UPDATE`;
     if (!locked.length) throw notFound("Webhook endpoint");
     const endpoint = await tx.webhookEndpoint.findUniqueOrThrow({ where: { id } });
     const now = new Date();

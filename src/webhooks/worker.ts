@@ -154,7 +154,16 @@ export class WebhookWorker {
   }
 
   /** Records the outcome of the attempt leased, unless the delivery changed meanwhile (re-sent, stopped). */
-  private finish(d: Leased, data: { status: "PENDING" | "SUCCEEDED" | "FAILED"; lastStatusCode?: number | null; lastError: string | null; nextAttemptAt?: Date; attempts?: number }) {
+  private finish(
+    d: Leased,
+    data: {
+      status: "PENDING" | "SUCCEEDED" | "FAILED";
+      lastStatusCode?: number | null;
+      lastError: string | null;
+      nextAttemptAt?: Date;
+      attempts?: number;
+    },
+  ) {
     return this.deps.database.prisma.webhookDelivery.updateMany({
       where: { id: d.id, attempts: d.attempts, status: "PENDING" },
       data: { nextAttemptAt: new Date(), ...data },
@@ -188,7 +197,9 @@ export class WebhookWorker {
       await this.stopEndpoint(endpoint, "The endpoint's API key was revoked: deliveries stopped and the endpoint was disabled");
       return;
     }
-    const event = (await prisma.event.findUnique({ where: { tenantId_seq: { tenantId: d.tenantId, seq: d.eventSeq } } })) as SealedEvent | null;
+    const event = (await prisma.event.findUnique({
+      where: { tenantId_seq: { tenantId: d.tenantId, seq: d.eventSeq } },
+    })) as SealedEvent | null;
     if (!event) {
       await this.finish(d, { status: "FAILED", lastError: "The event is no longer kept" });
       return;
@@ -221,7 +232,11 @@ export class WebhookWorker {
       await this.finish(d, { status: "SUCCEEDED", lastStatusCode: result.status ?? null, lastError: null });
     } else if (this.shutdown.signal.aborted) {
       // Not the receiver's fault: give the attempt back for whichever instance runs next.
-      await this.finish(d, { status: "PENDING", attempts: d.attempts - 1, lastError: "Interrupted by a server shutdown; will be sent again" });
+      await this.finish(d, {
+        status: "PENDING",
+        attempts: d.attempts - 1,
+        lastError: "Interrupted by a server shutdown; will be sent again",
+      });
     } else {
       await this.retryOrGiveUp(d, result);
     }
@@ -257,10 +272,17 @@ export class WebhookWorker {
       // the delivery is due at once, rather than held by its lease for up to a minute. (If the partner
       // already had it, it gets it again under the same webhook-id.)
       const { health } = this.deps.database;
-      this.deps.log.warn({ deliveryId: d.id, reason: describeOutage(err) }, "webhook delivery interrupted: the database is unavailable; it is sent again when the database is back");
+      this.deps.log.warn(
+        { deliveryId: d.id, reason: describeOutage(err) },
+        "webhook delivery interrupted: the database is unavailable; it is sent again when the database is back",
+      );
       await health.whenAnswering(this.shutdown.signal);
       if (this.shutdown.signal.aborted) return;
-      await this.finish(d, { status: "PENDING", attempts: d.attempts - 1, lastError: "Interrupted: the database was unavailable; will be sent again" }).catch(() => {});
+      await this.finish(d, {
+        status: "PENDING",
+        attempts: d.attempts - 1,
+        lastError: "Interrupted: the database was unavailable; will be sent again",
+      }).catch(() => {});
       void this.kick();
       return;
     }
@@ -293,7 +315,10 @@ export class WebhookWorker {
     const { prisma } = this.deps.database;
     await prisma.$transaction([
       prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { enabled: false } }),
-      prisma.webhookDelivery.updateMany({ where: { endpointId: endpoint.id, status: "PENDING" }, data: { status: "FAILED", lastError: reason, nextAttemptAt: new Date() } }),
+      prisma.webhookDelivery.updateMany({
+        where: { endpointId: endpoint.id, status: "PENDING" },
+        data: { status: "FAILED", lastError: reason, nextAttemptAt: new Date() },
+      }),
     ]);
     this.deps.log.info({ endpointId: endpoint.id, tenantId: endpoint.tenantId }, "webhook endpoint stopped: its API key was revoked");
   }
@@ -301,7 +326,18 @@ export class WebhookWorker {
   private context(viewer: Viewer, d: Leased): Context {
     const { config, database, log, signInLimiter, plugins, realtime, tracing } = this.deps;
     const requestId = `webhook-${d.id}-${d.attempts}`;
-    return createContext({ requestId, config, database, log: log.child({ requestId }), clientIp: "webhook", viewer, signInLimiter, plugins, realtime, tracing });
+    return createContext({
+      requestId,
+      config,
+      database,
+      log: log.child({ requestId }),
+      clientIp: "webhook",
+      viewer,
+      signInLimiter,
+      plugins,
+      realtime,
+      tracing,
+    });
   }
 
   /**
@@ -314,7 +350,9 @@ export class WebhookWorker {
     const { schema } = this.deps;
     const result = await execute({ schema, document: this.document(schema, selection), rootValue: event, contextValue: ctx });
     // As for any response: expected errors keep their code, unexpected ones are masked (and logged).
-    const errors = result.errors?.map((e) => presentError(e, ctx.requestId, ctx.log, this.deps.database.health)).map((e) => ({ message: e.message, path: e.path, code: e.extensions?.code }));
+    const errors = result.errors
+      ?.map((e) => presentError(e, ctx.requestId, ctx.log, this.deps.database.health))
+      .map((e) => ({ message: e.message, path: e.path, code: e.extensions?.code }));
     const data = (result.data as { ticketEvents?: unknown } | null | undefined)?.ticketEvents;
     if (data == null) throw new Error((errors ?? []).map((e) => `${e.code}: ${e.message}`).join("; ") || "no data");
     return JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data, ...(errors?.length ? { errors } : {}) });

@@ -72,9 +72,12 @@ export function echoPlugin(overrides: Partial<PluginDefinition["manifest"]> = {}
       );
     },
     async erase(runtime, subject) {
-      await runtime.call({ operation: "erase", purpose: "ai.assistance", categories: ["user.content.message"], subjectIds: [] }, async () => {
-        await fetch(`${runtime.settings.endpoint}/erase`, { method: "POST", body: JSON.stringify({ contactId: subject.contactId }) });
-      });
+      await runtime.call(
+        { operation: "erase", purpose: "ai.assistance", categories: ["user.content.message"], subjectIds: [] },
+        async () => {
+          await fetch(`${runtime.settings.endpoint}/erase`, { method: "POST", body: JSON.stringify({ contactId: subject.contactId }) });
+        },
+      );
       return { store: "Echo assistant (vendor)", deleted: 1 };
     },
     async handleHttp(_runtime, request) {

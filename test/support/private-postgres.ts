@@ -82,7 +82,13 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   let running = false;
   // Should the test process end without destroy(), the server must not outlive it.
   const orphanGuard = () => {
-    if (running) spawnSync(account ? "runuser" : path.join(bin, "pg_ctl"), account ? ["-u", "postgres", "--", path.join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop"] : ["-D", data, "-m", "immediate", "stop"]);
+    if (running)
+      spawnSync(
+        account ? "runuser" : path.join(bin, "pg_ctl"),
+        account
+          ? ["-u", "postgres", "--", path.join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop"]
+          : ["-D", data, "-m", "immediate", "stop"],
+      );
     rmSync(dir, { recursive: true, force: true });
   };
   process.once("exit", orphanGuard);

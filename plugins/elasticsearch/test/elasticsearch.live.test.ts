@@ -53,7 +53,9 @@ describe.skipIf(!URL)("Elasticsearch (live cluster)", () => {
     t = await app.tenant();
   });
   afterAll(async () => {
-    await client().then((c) => c.indices.delete({ index: `${PREFIX}-*`, ignore_unavailable: true, allow_no_indices: true })).catch(() => {});
+    await client()
+      .then((c) => c.indices.delete({ index: `${PREFIX}-*`, ignore_unavailable: true, allow_no_indices: true }))
+      .catch(() => {});
     await app?.close();
   });
 
@@ -61,7 +63,13 @@ describe.skipIf(!URL)("Elasticsearch (live cluster)", () => {
   it("indexes a tenant and finds words by their stem and with a typo, highlighted", async () => {
     const created = await app.gql(
       `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }`,
-      { i: { subject: "All printers are jammed", body: "Walter's printers keep jamming since Monday", requester: { name: "Walter Whitlock", email: "walter@example.com" } } },
+      {
+        i: {
+          subject: "All printers are jammed",
+          body: "Walter's printers keep jamming since Monday",
+          requester: { name: "Walter Whitlock", email: "walter@example.com" },
+        },
+      },
       t.ownerToken,
     );
     expect(created.errors).toBeUndefined();
@@ -71,13 +79,23 @@ describe.skipIf(!URL)("Elasticsearch (live cluster)", () => {
       { key: "apiKey", value: API_KEY },
       { key: "indexPrefix", value: PREFIX },
     ];
-    expect((await app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "elasticsearch", settings: $s) { id } }`, { s }, t.ownerToken)).errors).toBeUndefined();
+    expect(
+      (
+        await app.gql(
+          `mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "elasticsearch", settings: $s) { id } }`,
+          { s },
+          t.ownerToken,
+        )
+      ).errors,
+    ).toBeUndefined();
     expect((await app.gql(`mutation { enablePlugin(id: "elasticsearch") { enabled } }`, {}, t.ownerToken)).errors).toBeUndefined();
     await drain();
 
     const stemmed = await search([[word("printer")], [word("jam")]]);
     expect(stemmed.hits.map((h) => h.kind).sort()).toEqual(["MESSAGE", "TICKET"]);
-    expect(stemmed.hits.find((h) => h.kind === "TICKET")!.highlights).toEqual([{ field: "subject", snippet: "All <mark>printers</mark> are <mark>jammed</mark>" }]);
+    expect(stemmed.hits.find((h) => h.kind === "TICKET")!.highlights).toEqual([
+      { field: "subject", snippet: "All <mark>printers</mark> are <mark>jammed</mark>" },
+    ]);
     const typo = await search([[word("pritners")]]);
     expect(typo.total).toBe(2);
     const name = await search([[word("whitlok")]]);
@@ -85,10 +103,21 @@ describe.skipIf(!URL)("Elasticsearch (live cluster)", () => {
   });
 
   it("finds nothing of an erased person afterwards", async () => {
-    const filed = await app.gql(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, { i: { contactId: contactGid, type: "ERASURE" } }, t.ownerToken);
-    const done = await app.gql(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`, { id: filed.data.fileDataSubjectRequest.id }, t.ownerToken);
+    const filed = await app.gql(
+      `mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`,
+      { i: { contactId: contactGid, type: "ERASURE" } },
+      t.ownerToken,
+    );
+    const done = await app.gql(
+      `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`,
+      { id: filed.data.fileDataSubjectRequest.id },
+      t.ownerToken,
+    );
     expect(done.errors).toBeUndefined();
-    expect(done.data.completeDataSubjectRequest.receipt.plugins.find((p: any) => p.pluginId === "elasticsearch")).toMatchObject({ ok: true, deleted: 3 });
+    expect(done.data.completeDataSubjectRequest.receipt.plugins.find((p: any) => p.pluginId === "elasticsearch")).toMatchObject({
+      ok: true,
+      deleted: 3,
+    });
     await drain();
     for (const text of ["printers", "walter", "Whitlock", "walter@example.com"]) {
       expect((await search([[word(text)]])).total).toBe(0);

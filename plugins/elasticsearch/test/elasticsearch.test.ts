@@ -49,24 +49,43 @@ async function drain() {
 
 async function enable(t: TestTenant, extra: { key: string; value: string }[] = []) {
   const s = [{ key: "node", value: NODE }, { key: "apiKey", value: "a2V5OnNlY3JldA==" }, ...extra];
-  const configured = await app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "elasticsearch", settings: $s) { id } }`, { s }, t.ownerToken);
+  const configured = await app.gql(
+    `mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "elasticsearch", settings: $s) { id } }`,
+    { s },
+    t.ownerToken,
+  );
   expect(configured.errors).toBeUndefined();
   const enabled = await app.gql(`mutation { enablePlugin(id: "elasticsearch") { enabled } }`, {}, t.ownerToken);
   expect(enabled.errors).toBeUndefined();
 }
 
-async function ticket(t: TestTenant, subject: string, body: string, requester = { name: "Rhea Requester", email: `rhea-${Math.random().toString(36).slice(2, 8)}@example.com` }) {
+async function ticket(
+  t: TestTenant,
+  subject: string,
+  body: string,
+  requester = { name: "Rhea Requester", email: `rhea-${Math.random().toString(36).slice(2, 8)}@example.com` },
+) {
   const r = await app.gql(
     `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } messages { edges { node { id } } } } }`,
     { i: { subject, body, requester } },
     t.ownerToken,
   );
   expect(r.errors).toBeUndefined();
-  return { id: rawId(r.data.createTicket.id), gid: r.data.createTicket.id as string, contactId: rawId(r.data.createTicket.requester.id), contactGid: r.data.createTicket.requester.id as string, email: requester.email };
+  return {
+    id: rawId(r.data.createTicket.id),
+    gid: r.data.createTicket.id as string,
+    contactId: rawId(r.data.createTicket.requester.id),
+    contactGid: r.data.createTicket.requester.id as string,
+    email: requester.email,
+  };
 }
 
 async function say(t: TestTenant, ticketGid: string, body: string, internal = false) {
-  const r = await app.gql(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId: ticketGid, body, internal } }, t.ownerToken);
+  const r = await app.gql(
+    `mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`,
+    { i: { ticketId: ticketGid, body, internal } },
+    t.ownerToken,
+  );
   expect(r.errors).toBeUndefined();
   return rawId(r.data.addMessage.id);
 }
@@ -79,7 +98,12 @@ const backend = async (t: TestTenant) => {
 const alias = (t: TestTenant) => `deskgraph-${t.id}`;
 const word = (text: string, negated = false): SearchTerm => ({ kind: "WORD", text, negated });
 const phrase = (text: string, negated = false): SearchTerm => ({ kind: "PHRASE", text, negated });
-const request = (t: TestTenant, text: SearchTerm[][], scope: Partial<SearchRequest["scope"]> = {}, filters: SearchRequest["query"]["filters"] = {}): SearchRequest => ({
+const request = (
+  t: TestTenant,
+  text: SearchTerm[][],
+  scope: Partial<SearchRequest["scope"]> = {},
+  filters: SearchRequest["query"]["filters"] = {},
+): SearchRequest => ({
   query: { text, filters },
   scope: { tenantId: t.id, kinds: ["TICKET", "MESSAGE", "CONTACT"], notes: true, ...scope },
   language: "english",
@@ -99,7 +123,9 @@ describe("the cluster URL", () => {
     let requests = 0;
     const server = createServer((_req, res) => {
       requests++;
-      res.writeHead(200, { "content-type": "application/json", "x-elastic-product": "Elasticsearch" }).end(JSON.stringify({ name: "n", cluster_name: "c", version: { number: "8.19.0" }, tagline: "You Know, for Search" }));
+      res
+        .writeHead(200, { "content-type": "application/json", "x-elastic-product": "Elasticsearch" })
+        .end(JSON.stringify({ name: "n", cluster_name: "c", version: { number: "8.19.0" }, tagline: "You Know, for Search" }));
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as AddressInfo).port;
@@ -107,11 +133,15 @@ describe("the cluster URL", () => {
       // The client's own HTTP connection, as in production: no mock.
       const clientFor = clientFactory();
       const strict = new OutboundGuard();
-      await expect(clientFor({ node: `http://127.0.0.1:${port}`, apiKey: "k" }, strict)).rejects.toThrow(/127\.0\.0\.1 is a loopback address: not allowed for outbound calls/);
+      await expect(clientFor({ node: `http://127.0.0.1:${port}`, apiKey: "k" }, strict)).rejects.toThrow(
+        /127\.0\.0\.1 is a loopback address: not allowed for outbound calls/,
+      );
       const byName = await (await clientFor({ node: `http://localhost:${port}`, apiKey: "k" }, strict)).info().catch((e: unknown) => e);
       expect(failureCode(byName)).toBe("ADDRESS_NOT_ALLOWED");
       expect(requests).toBe(0);
-      const info = await (await clientFor({ node: `http://127.0.0.1:${port}`, apiKey: "k" }, new OutboundGuard(parseAllowList("127.0.0.1/32")))).info();
+      const info = await (
+        await clientFor({ node: `http://127.0.0.1:${port}`, apiKey: "k" }, new OutboundGuard(parseAllowList("127.0.0.1/32")))
+      ).info();
       expect(info.cluster_name).toBe("c");
       expect(requests).toBe(1);
     } finally {
@@ -127,7 +157,11 @@ describe("manifest", () => {
     const de = loaded({});
     expect(de).toMatchObject({ processingLocations: ["DE"], transferMechanism: "EEA", retention: { kind: "AS_SOURCE" }, storesData: true });
     expect(de.purposes).toEqual([{ purpose: "support", legalBasis: "CONTRACT" }]);
-    expect(loaded({ ELASTICSEARCH_REGION: "US" })).toMatchObject({ processingLocations: ["US"], transferMechanism: "SCC", vendor: { country: "US" } });
+    expect(loaded({ ELASTICSEARCH_REGION: "US" })).toMatchObject({
+      processingLocations: ["US"],
+      transferMechanism: "SCC",
+      vendor: { country: "US" },
+    });
     expect(() => loaded({ ELASTICSEARCH_REGION: "Germany" })).toThrow(/ELASTICSEARCH_REGION: must be an ISO 3166-1/);
     expect(() => loaded({ ELASTICSEARCH_OUTBOX_POLL_MS: "soon" })).toThrow(/ELASTICSEARCH_OUTBOX_POLL_MS: /);
   });
@@ -150,7 +184,13 @@ describe("mappings", () => {
     expect(body.mappings).toMatchObject({
       dynamic: "strict",
       _routing: { required: true },
-      properties: { tenantId: { type: "keyword" }, internal: { type: "boolean" }, createdAt: { type: "date" }, subject: { type: "text", analyzer: "dg_text" }, body: { type: "text", analyzer: "dg_text" } },
+      properties: {
+        tenantId: { type: "keyword" },
+        internal: { type: "boolean" },
+        createdAt: { type: "date" },
+        subject: { type: "text", analyzer: "dg_text" },
+        body: { type: "text", analyzer: "dg_text" },
+      },
     });
   });
 });
@@ -183,9 +223,18 @@ describe("switching a tenant to Elasticsearch", () => {
     expect(created!.body.mappings._routing).toEqual({ required: true });
     const swap = cluster.requests.slice(since).find((r) => r.path === "/_aliases");
     expect(swap!.body.actions).toEqual([{ add: { index: created!.path.slice(1), alias: alias(t), is_write_index: true } }]);
-    expect(cluster.docs(alias(t)).map((d) => d.kind).sort()).toEqual(["CONTACT", "MESSAGE", "MESSAGE", "TICKET"]);
+    expect(
+      cluster
+        .docs(alias(t))
+        .map((d) => d.kind)
+        .sort(),
+    ).toEqual(["CONTACT", "MESSAGE", "MESSAGE", "TICKET"]);
     // Every write routes by tenant.
-    expect(bulkOps(since).filter((op) => op.index).every((op) => op.index.routing === t.id && op.index.version_type === "external")).toBe(true);
+    expect(
+      bulkOps(since)
+        .filter((op) => op.index)
+        .every((op) => op.index.routing === t.id && op.index.version_type === "external"),
+    ).toBe(true);
     const b = await backend(t);
     expect(b?.name).toBe("elasticsearch");
   });
@@ -193,23 +242,38 @@ describe("switching a tenant to Elasticsearch", () => {
   it("translates the parsed query: AND of groups, OR within one, phrases, exclusions, filters", async () => {
     const b = (await backend(t))!;
     await b.search(
-      request(t, [[word("drucker")], [phrase("zweiten Stock"), word("keller")], [word("toner", true)]], {}, {
-        status: ["NEW", "OPEN"],
-        tags: ["hardware", "urgent"],
-        assigneeIds: ["a1", null],
-        fromEmails: ["Rhea@Example.com"],
-        createdAfter: new Date("2026-01-01T00:00:00Z"),
-        createdBefore: new Date("2027-01-01T00:00:00Z"),
-      }),
+      request(
+        t,
+        [[word("drucker")], [phrase("zweiten Stock"), word("keller")], [word("toner", true)]],
+        {},
+        {
+          status: ["NEW", "OPEN"],
+          tags: ["hardware", "urgent"],
+          assigneeIds: ["a1", null],
+          fromEmails: ["Rhea@Example.com"],
+          createdAfter: new Date("2026-01-01T00:00:00Z"),
+          createdBefore: new Date("2027-01-01T00:00:00Z"),
+        },
+      ),
     );
     const { body, querystring } = lastSearch();
     expect(querystring.routing).toBe(t.id);
     expect(body.track_total_hits).toBe(true);
     expect(body.highlight).toMatchObject({ encoder: "html", pre_tags: ["<mark>"], post_tags: ["</mark>"] });
     const bool = body.query.bool;
-    expect(bool.must[0]).toEqual({ multi_match: { query: "drucker", type: "best_fields", fields: ["subject^2", "body", "name^2", "email", "phone"], fuzziness: "AUTO", operator: "and" } });
+    expect(bool.must[0]).toEqual({
+      multi_match: {
+        query: "drucker",
+        type: "best_fields",
+        fields: ["subject^2", "body", "name^2", "email", "phone"],
+        fuzziness: "AUTO",
+        operator: "and",
+      },
+    });
     expect(bool.must[1].bool.minimum_should_match).toBe(1);
-    expect(bool.must[1].bool.should[0]).toEqual({ multi_match: { query: "zweiten Stock", type: "phrase", fields: ["subject^2", "body", "name^2", "email", "phone"] } });
+    expect(bool.must[1].bool.should[0]).toEqual({
+      multi_match: { query: "zweiten Stock", type: "phrase", fields: ["subject^2", "body", "name^2", "email", "phone"] },
+    });
     expect(bool.must_not[0].multi_match.query).toBe("toner");
     expect(bool.filter).toEqual([
       { term: { tenantId: t.id } },
@@ -218,7 +282,12 @@ describe("switching a tenant to Elasticsearch", () => {
       { terms: { status: ["NEW", "OPEN"] } },
       { term: { tags: "hardware" } },
       { term: { tags: "urgent" } },
-      { bool: { should: [{ terms: { assigneeId: ["a1"] } }, { bool: { must_not: [{ exists: { field: "assigneeId" } }] } }], minimum_should_match: 1 } },
+      {
+        bool: {
+          should: [{ terms: { assigneeId: ["a1"] } }, { bool: { must_not: [{ exists: { field: "assigneeId" } }] } }],
+          minimum_should_match: 1,
+        },
+      },
       { terms: { fromEmail: ["rhea@example.com"] } },
       { range: { createdAt: { gte: "2026-01-01T00:00:00.000Z", lt: "2027-01-01T00:00:00.000Z" } } },
     ]);
@@ -227,7 +296,17 @@ describe("switching a tenant to Elasticsearch", () => {
   it("finds internal notes only for callers who may read notes, and answers in the contract's shape", async () => {
     const b = (await backend(t))!;
     const withNotes = await b.search(request(t, [[word("techniker")]], { notes: true }));
-    expect(withNotes).toEqual({ total: 1, hits: [{ kind: "MESSAGE", id: noteId, score: 1, highlights: [{ field: "body", snippet: "Interne Notiz: <mark>Techniker</mark> bestellt" }] }] });
+    expect(withNotes).toEqual({
+      total: 1,
+      hits: [
+        {
+          kind: "MESSAGE",
+          id: noteId,
+          score: 1,
+          highlights: [{ field: "body", snippet: "Interne Notiz: <mark>Techniker</mark> bestellt" }],
+        },
+      ],
+    });
     const without = await b.search(request(t, [[word("techniker")]], { notes: false }));
     expect(lastSearch().body.query.bool.filter).toContainEqual({ term: { internal: false } });
     expect(without).toEqual({ total: 0, hits: [] });
@@ -237,7 +316,9 @@ describe("switching a tenant to Elasticsearch", () => {
     const other = await ticket(t, "Drucker im Keller", "Auch der Drucker im Keller");
     await drain();
     const b = (await backend(t))!;
-    const mine = await b.search(request(t, [[word("drucker")]], { notes: false, contactId: first.contactId, kinds: ["TICKET", "MESSAGE", "CONTACT"] }));
+    const mine = await b.search(
+      request(t, [[word("drucker")]], { notes: false, contactId: first.contactId, kinds: ["TICKET", "MESSAGE", "CONTACT"] }),
+    );
     const filter = lastSearch().body.query.bool.filter;
     expect(filter).toContainEqual({ term: { contactId: first.contactId } });
     expect(filter).toContainEqual({ terms: { kind: ["TICKET", "MESSAGE"] } });
@@ -279,7 +360,10 @@ describe("the search API on Elasticsearch", () => {
     expect(lastSearch().path).toBe(`/${alias(t)}/_search`);
     expect(owner.data.search.totalCount).toBe(3);
     expect(owner.data.search.edges.map((e: any) => e.node.result.__typename).sort()).toEqual(["Message", "Message", "Ticket"]);
-    expect(owner.data.search.edges.find((e: any) => e.node.result.__typename === "Ticket").node.highlights).toContainEqual({ field: "subject", snippet: "<mark>Waschmaschine</mark> defekt" });
+    expect(owner.data.search.edges.find((e: any) => e.node.result.__typename === "Ticket").node.highlights).toContainEqual({
+      field: "subject",
+      snippet: "<mark>Waschmaschine</mark> defekt",
+    });
 
     // A key that may not read notes: the note is not in the index's answer at all.
     const key = await app.apiKey(t, ["TICKETS_READ"]);
@@ -314,7 +398,11 @@ describe("outbox", () => {
       cluster.setDown(outage);
       const x = await ticket(t, "Version one", "Original body");
       await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "Version two" }) { id } }`, { id: x.gid }, t.ownerToken);
-      await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "Version three", tags: ["later"] }) { id } }`, { id: x.gid }, t.ownerToken);
+      await app.gql(
+        `mutation($id: ID!) { updateTicket(id: $id, input: { subject: "Version three", tags: ["later"] }) { id } }`,
+        { id: x.gid },
+        t.ownerToken,
+      );
       await drain();
       await drain();
       const waiting = await outboxRows(t);
@@ -335,7 +423,10 @@ describe("outbox", () => {
       expect(forTicket[0]).toMatchObject({ subject: "Version three", tags: ["later"] });
       expect(cluster.docs(alias(t)).find((d) => d.id === x.id)).toMatchObject({ subject: "Version three" });
       // The message carries its ticket's tags too.
-      expect(cluster.docs(alias(t)).find((d) => d.kind === "MESSAGE" && d.ticketId === x.id)).toMatchObject({ body: "Original body", tags: ["later"] });
+      expect(cluster.docs(alias(t)).find((d) => d.kind === "MESSAGE" && d.ticketId === x.id)).toMatchObject({
+        body: "Original body",
+        tags: ["later"],
+      });
     });
   }
 
@@ -365,9 +456,16 @@ describe("outbox", () => {
   it("lets an older state lose to a newer one, whatever the arrival order (external versions)", async () => {
     const x = await ticket(t, "Fresh state", "body");
     await drain();
-    const doc = [...cluster.indices.get([...cluster.aliases.get(alias(t))!][0]!)!.docs.entries()].find(([id]) => id === `ticket-${x.id}`)![1];
+    const doc = [...cluster.indices.get([...cluster.aliases.get(alias(t))!][0]!)!.docs.entries()].find(
+      ([id]) => id === `ticket-${x.id}`,
+    )![1];
     const client = await clientFactory(cluster.Connection)({ node: NODE, apiKey: "k" }, new OutboundGuard(parseAllowList(ALLOW)));
-    const r = await client.bulk({ operations: [{ index: { _index: alias(t), _id: `ticket-${x.id}`, routing: t.id, version: doc.version - 1, version_type: "external" } }, { ...doc.source, subject: "Stale state" }] });
+    const r = await client.bulk({
+      operations: [
+        { index: { _index: alias(t), _id: `ticket-${x.id}`, routing: t.id, version: doc.version - 1, version_type: "external" } },
+        { ...doc.source, subject: "Stale state" },
+      ],
+    });
     expect(r.items[0]!.index!.status).toBe(409);
     expect(cluster.docs(alias(t)).find((d) => d.id === x.id)).toMatchObject({ subject: "Fresh state" });
   });
@@ -378,7 +476,11 @@ describe("outbox", () => {
     expect(cluster.docs(alias(t)).filter((d) => d.subjectIds.includes(x.contactId))).toHaveLength(3);
     const since = cluster.requests.length;
     const restrictedAt = new Date();
-    const r = await app.gql(`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "accuracy contested") { id } }`, { c: x.contactGid }, t.ownerToken);
+    const r = await app.gql(
+      `mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "accuracy contested") { id } }`,
+      { c: x.contactGid },
+      t.ownerToken,
+    );
     expect(r.errors).toBeUndefined();
     await drain();
     const ops = bulkOps(since);
@@ -409,9 +511,17 @@ describe("erasure", () => {
     const b = (await backend(t))!;
     expect((await b.search(request(t, [[word("quokka")]]))).total).toBe(3);
 
-    const filed = await app.gql(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, { i: { contactId: x.contactGid, type: "ERASURE" } }, t.ownerToken);
+    const filed = await app.gql(
+      `mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`,
+      { i: { contactId: x.contactGid, type: "ERASURE" } },
+      t.ownerToken,
+    );
     const since = cluster.requests.length;
-    const done = await app.gql(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status receipt } }`, { id: filed.data.fileDataSubjectRequest.id }, t.ownerToken);
+    const done = await app.gql(
+      `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status receipt } }`,
+      { id: filed.data.fileDataSubjectRequest.id },
+      t.ownerToken,
+    );
     expect(done.errors).toBeUndefined();
     const byQuery = cluster.requests.slice(since).find((r) => r.path.endsWith("/_delete_by_query"))!;
     expect(byQuery.querystring).toMatchObject({ routing: t.id, refresh: "true" });
@@ -460,7 +570,10 @@ describe("rebuild", () => {
     expect(lines.at(-1)).toMatch(/^indexed (\d+)\/\1 \(100%\) [\d,]+ docs\/s$/);
     expect(result).toMatchObject({ alias: alias(t), replaced: before });
     const swap = cluster.requests.slice(since).find((r) => r.path === "/_aliases")!;
-    expect(swap.body.actions).toEqual([{ remove: { index: before[0], alias: alias(t) } }, { add: { index: result.index, alias: alias(t), is_write_index: true } }]);
+    expect(swap.body.actions).toEqual([
+      { remove: { index: before[0], alias: alias(t) } },
+      { add: { index: result.index, alias: alias(t), is_write_index: true } },
+    ]);
     expect(cluster.requests.slice(since).find((r) => r.method === "DELETE")?.path).toBe(`/${before[0]}`);
     expect([...cluster.aliases.get(alias(t))!]).toEqual([result.index]);
     expect(cluster.indices.has(before[0]!)).toBe(false);
@@ -487,7 +600,9 @@ describe("rebuild", () => {
       expect.stringMatching(/^indexed 2\/3 \(66%\)/),
       expect.stringMatching(/^indexed 3\/3 \(100%\)/),
     ]);
-    expect(lines.at(-1)).toMatch(new RegExp(`^Done: 3 documents in ${alias(t)}-v\\d+; alias ${alias(t)} switched, ${alias(t)}-v\\d+ deleted\\.$`));
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^Done: 3 documents in ${alias(t)}-v\\d+; alias ${alias(t)} switched, ${alias(t)}-v\\d+ deleted\\.$`),
+    );
   });
 
   it("builds on the new cluster before searching there when the node setting changes", async () => {
@@ -497,7 +612,11 @@ describe("rebuild", () => {
     await drain();
     expect(await backend(t)).not.toBeNull();
     const s = [{ key: "node", value: "https://127.0.0.2:9200" }];
-    await app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "elasticsearch", settings: $s) { id } }`, { s }, t.ownerToken);
+    await app.gql(
+      `mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "elasticsearch", settings: $s) { id } }`,
+      { s },
+      t.ownerToken,
+    );
     expect(await backend(t)).toBeNull();
     await drain();
     expect(await backend(t)).not.toBeNull();
@@ -517,7 +636,11 @@ describe("rebuild", () => {
     // The index would go stale (and out of step with redactions): it is deleted, and the audit log says so.
     expect(cluster.docs(alias(t))).toEqual([]);
     expect([...cluster.indices.keys()].filter((i) => i.startsWith(alias(t)))).toEqual([]);
-    const audit = await app.gql(`{ auditLog(first: 5, filter: { action: "plugin.cleanedUp" }) { edges { node { details } } } }`, {}, t.ownerToken);
+    const audit = await app.gql(
+      `{ auditLog(first: 5, filter: { action: "plugin.cleanedUp" }) { edges { node { details } } } }`,
+      {},
+      t.ownerToken,
+    );
     expect(audit.data.auditLog.edges[0].node.details).toMatchObject({ pluginId: "elasticsearch", ok: true, deleted: 1 });
     await ticket(t, "While disabled", "nobody indexes this");
     expect(await outboxRows(t)).toEqual([]);

@@ -38,7 +38,10 @@ interface Doc {
 
 type Query = Record<string, any>;
 
-const words = (s: unknown) => String(s ?? "").toLowerCase().match(/[\p{L}\p{N}@._+-]+/gu) ?? [];
+const words = (s: unknown) =>
+  String(s ?? "")
+    .toLowerCase()
+    .match(/[\p{L}\p{N}@._+-]+/gu) ?? [];
 const fieldName = (f: string) => f.replace(/\^.*$/, "");
 
 function matches(q: Query, src: Record<string, any>): boolean {
@@ -96,9 +99,7 @@ export function startMockCluster() {
   let down: null | "unreachable" | 503 = null;
 
   const resolve = (name: string): string[] =>
-    name
-      .split(",")
-      .flatMap((n) => (aliases.has(n) ? [...aliases.get(n)!] : indices.has(n) ? [n] : []));
+    name.split(",").flatMap((n) => (aliases.has(n) ? [...aliases.get(n)!] : indices.has(n) ? [n] : []));
   const notFound = (index: string) =>
     new errors.ResponseError({
       body: { error: { type: "index_not_found_exception", reason: `no such index [${index}]` }, status: 404 },
@@ -112,7 +113,11 @@ export function startMockCluster() {
     const parts = p.path.split("/").filter(Boolean).map(decodeURIComponent);
     const [first, second] = parts;
     if (p.method === "PUT" && parts.length === 1) {
-      if (indices.has(first!)) return new errors.ResponseError({ body: { error: { type: "resource_already_exists_exception" }, status: 400 }, statusCode: 400 } as any);
+      if (indices.has(first!))
+        return new errors.ResponseError({
+          body: { error: { type: "resource_already_exists_exception" }, status: 400 },
+          statusCode: 400,
+        } as any);
       indices.set(first!, { settings: p.body?.settings, mappings: p.body?.mappings, docs: new Map() });
       return { acknowledged: true, shards_acknowledged: true, index: first };
     }
@@ -126,7 +131,8 @@ export function startMockCluster() {
     }
     if (p.method === "GET" && first === "_alias") {
       const set = aliases.get(second!);
-      if (!set?.size) return new errors.ResponseError({ body: { error: `alias [${second}] missing`, status: 404 }, statusCode: 404 } as any);
+      if (!set?.size)
+        return new errors.ResponseError({ body: { error: `alias [${second}] missing`, status: 404 }, statusCode: 404 } as any);
       return Object.fromEntries([...set].map((i) => [i, { aliases: { [second!]: {} } }]));
     }
     if (p.method === "POST" && first === "_aliases") {
@@ -204,12 +210,19 @@ export function startMockCluster() {
         },
       };
     }
-    return new errors.ResponseError({ body: { error: `es-mock-cluster: ${p.method} ${p.path} not supported`, status: 400 }, statusCode: 400 } as any);
+    return new errors.ResponseError({
+      body: { error: `es-mock-cluster: ${p.method} ${p.path} not supported`, status: 400 },
+      statusCode: 400,
+    } as any);
   }
 
   /** `<mark>` around query words found in highlight fields. */
   function highlight(body: any, src: Record<string, any>): Record<string, string[]> | undefined {
-    const wanted = new Set(JSON.stringify(body?.query ?? {}).match(/"query":"([^"]*)"/g)?.flatMap((m) => words(m.slice(9, -1))) ?? []);
+    const wanted = new Set(
+      JSON.stringify(body?.query ?? {})
+        .match(/"query":"([^"]*)"/g)
+        ?.flatMap((m) => words(m.slice(9, -1))) ?? [],
+    );
     const out: Record<string, string[]> = {};
     for (const f of Object.keys(body?.highlight?.fields ?? {})) {
       if (typeof src[f] !== "string") continue;

@@ -66,7 +66,16 @@ export async function startStripeApi(secretKey: string) {
       metadata,
       items: {
         object: "list",
-        data: [{ id: id("si"), object: "subscription_item", price: { id: priceId, object: "price" }, quantity, current_period_start: start, current_period_end: start + 30 * 86400 }],
+        data: [
+          {
+            id: id("si"),
+            object: "subscription_item",
+            price: { id: priceId, object: "price" },
+            quantity,
+            current_period_start: start,
+            current_period_end: start + 30 * 86400,
+          },
+        ],
         has_more: false,
       },
       livemode: false,
@@ -76,7 +85,17 @@ export async function startStripeApi(secretKey: string) {
   function route(method: string, path: string, query: URLSearchParams, form: Obj): [number, unknown] {
     let m: RegExpExecArray | null;
     if (method === "POST" && path === "/v1/customers") {
-      const c = { id: id("cus"), object: "customer", name: form.name, email: form.email ?? null, address: form.address ?? null, metadata: form.metadata ?? {}, tax_ids: form.tax_id_data ?? [], created: now(), livemode: false };
+      const c = {
+        id: id("cus"),
+        object: "customer",
+        name: form.name,
+        email: form.email ?? null,
+        address: form.address ?? null,
+        metadata: form.metadata ?? {},
+        tax_ids: form.tax_id_data ?? [],
+        created: now(),
+        livemode: false,
+      };
       customers.set(c.id, c);
       return [200, c];
     }
@@ -120,18 +139,38 @@ export async function startStripeApi(secretKey: string) {
     }
     if (method === "POST" && path === "/v1/billing_portal/sessions") {
       if (!customers.has(form.customer)) return missing("customer", form.customer);
-      const p = { id: id("bps"), object: "billing_portal.session", customer: form.customer, return_url: form.return_url, url: `https://billing.stripe.com/p/session/${id("test")}`, created: now(), livemode: false };
+      const p = {
+        id: id("bps"),
+        object: "billing_portal.session",
+        customer: form.customer,
+        return_url: form.return_url,
+        url: `https://billing.stripe.com/p/session/${id("test")}`,
+        created: now(),
+        livemode: false,
+      };
       return [200, p];
     }
     if (path === "/v1/subscriptions" && method === "GET") {
-      const data = [...subscriptions.values()].filter((s) => s.customer === query.get("customer") && (query.get("status") === "all" || s.status !== "canceled"));
+      const data = [...subscriptions.values()].filter(
+        (s) => s.customer === query.get("customer") && (query.get("status") === "all" || s.status !== "canceled"),
+      );
       return [200, { object: "list", url: "/v1/subscriptions", has_more: false, data }];
     }
     if ((m = /^\/v1\/subscriptions\/(sub_\w+)$/.exec(path))) {
       const s = subscriptions.get(m[1]!);
       if (!s) return missing("subscription", m[1]!);
       if (method === "GET") return [200, s];
-      if (s.status === "canceled") return [400, { error: { type: "invalid_request_error", code: "resource_missing", message: "A canceled subscription can only update its cancellation_details and metadata." } }];
+      if (s.status === "canceled")
+        return [
+          400,
+          {
+            error: {
+              type: "invalid_request_error",
+              code: "resource_missing",
+              message: "A canceled subscription can only update its cancellation_details and metadata.",
+            },
+          },
+        ];
       if (method === "DELETE") {
         Object.assign(s, { status: "canceled", canceled_at: now() });
         return [200, s];
@@ -216,7 +255,9 @@ export async function startStripeApi(secretKey: string) {
         status: "paid",
         invoice_pdf: `https://pay.stripe.com/invoice/${id("acct")}/pdf`,
         created: now() + invoices.length,
-        parent: subscription ? { type: "subscription_details", subscription_details: { subscription, metadata: {} }, quote_details: null } : null,
+        parent: subscription
+          ? { type: "subscription_details", subscription_details: { subscription, metadata: {} }, quote_details: null }
+          : null,
         livemode: false,
         ...fields,
       };

@@ -40,7 +40,11 @@ async function billing(t: TestTenant) {
   return r.data.billing;
 }
 
-const DETAILS = { companyName: "Muster GmbH", address: { line1: "Hauptstr. 1", postalCode: "10115", city: "Berlin", country: "DE" }, vatNumber: "DE 123 456 789" };
+const DETAILS = {
+  companyName: "Muster GmbH",
+  address: { line1: "Hauptstr. 1", postalCode: "10115", city: "Berlin", country: "DE" },
+  vatNumber: "DE 123 456 789",
+};
 const CHECKOUT = `mutation($plan: String!, $seats: Int!, $details: BillingDetailsInput) { startCheckout(plan: $plan, seats: $seats, details: $details) { id url } }`;
 
 const lastOf = <T>(list: T[], test: (x: T) => boolean) => [...list].reverse().find(test);
@@ -109,9 +113,15 @@ describe("checkout", () => {
     expect(codes(await app.gql(CHECKOUT, { plan: "BUSINESS", seats: 5 }, t.ownerToken))).toEqual(["CONFLICT"]);
 
     // Every call is in the plugin call log, with purpose billing and no contact.
-    const calls = await app.gql(`{ pluginCalls(pluginId: "stripe-billing", first: 20) { edges { node { operation purpose outcome subjectIds } } } }`, {}, t.ownerToken);
+    const calls = await app.gql(
+      `{ pluginCalls(pluginId: "stripe-billing", first: 20) { edges { node { operation purpose outcome subjectIds } } } }`,
+      {},
+      t.ownerToken,
+    );
     const ops = calls.data.pluginCalls.edges.map((e: any) => e.node);
-    expect(ops.map((c: any) => c.operation)).toEqual(expect.arrayContaining(["customers.create", "checkout.sessions.create", "subscriptions.retrieve"]));
+    expect(ops.map((c: any) => c.operation)).toEqual(
+      expect.arrayContaining(["customers.create", "checkout.sessions.create", "subscriptions.retrieve"]),
+    );
     expect(ops.every((c: any) => c.purpose === "billing" && c.subjectIds.length === 0)).toBe(true);
     // And Stripe is in the tenant's record of processing from now on.
     const ropa = await app.gql(`{ recordOfProcessing { markdown } }`, {}, t.ownerToken);
@@ -123,15 +133,24 @@ describe("checkout", () => {
     const before = api.received.length;
     const bad = await app.gql(CHECKOUT, { plan: "TEAM", seats: 2, details: { ...DETAILS, vatNumber: "DE12345" } }, t.ownerToken);
     expect(codes(bad)).toEqual(["VALIDATION"]);
-    expect(bad.errors![0]!.extensions!.fields).toEqual([{ path: ["details", "vatNumber"], message: expect.stringMatching(/DE VAT number/) }]);
+    expect(bad.errors![0]!.extensions!.fields).toEqual([
+      { path: ["details", "vatNumber"], message: expect.stringMatching(/DE VAT number/) },
+    ]);
     const foreign = await app.gql(CHECKOUT, { plan: "TEAM", seats: 2, details: { ...DETAILS, vatNumber: "FR12345678901" } }, t.ownerToken);
     expect(foreign.errors![0]!.extensions!.fields[0].path).toEqual(["details", "vatNumber"]);
     expect(api.received.length).toBe(before);
     expect(await app.database.prisma.billingAccount.count({ where: { tenantId: t.id } })).toBe(0);
     // Greek numbers use EL; French ones may carry letters.
-    const greek = await app.gql(CHECKOUT, { plan: "TEAM", seats: 2, details: { ...DETAILS, address: { ...DETAILS.address, country: "GR" }, vatNumber: "123456789" } }, t.ownerToken);
+    const greek = await app.gql(
+      CHECKOUT,
+      { plan: "TEAM", seats: 2, details: { ...DETAILS, address: { ...DETAILS.address, country: "GR" }, vatNumber: "123456789" } },
+      t.ownerToken,
+    );
     expect(greek.errors).toBeUndefined();
-    expect(api.customers.get((await app.database.prisma.billingAccount.findUniqueOrThrow({ where: { tenantId: t.id } })).customerId!)!.tax_ids[0].value).toBe("EL123456789");
+    expect(
+      api.customers.get((await app.database.prisma.billingAccount.findUniqueOrThrow({ where: { tenantId: t.id } })).customerId!)!.tax_ids[0]
+        .value,
+    ).toBe("EL123456789");
   });
 
   it("passes changed billing details to the Stripe customer, and only changed ones", async () => {
@@ -145,10 +164,16 @@ describe("checkout", () => {
     expect((await app.gql(CHECKOUT, { plan: "TEAM", seats: 2, details: moved }, t.ownerToken)).errors).toBeUndefined();
     expect(updates().length).toBe(before + 1);
     expect(updates().at(-1)!.form.address.line1).toBe("Neue Str. 2");
-    const customer = api.customers.get((await app.database.prisma.billingAccount.findUniqueOrThrow({ where: { tenantId: t.id } })).customerId!)!;
+    const customer = api.customers.get(
+      (await app.database.prisma.billingAccount.findUniqueOrThrow({ where: { tenantId: t.id } })).customerId!,
+    )!;
     expect(customer.tax_ids.map((x: any) => x.value)).toEqual(["DE123456789", "DE987654321"]);
     const shown = await app.gql(`{ billing { details { companyName vatNumber address { line1 country } } } }`, {}, t.ownerToken);
-    expect(shown.data.billing.details).toEqual({ companyName: "Muster GmbH", vatNumber: "DE987654321", address: { line1: "Neue Str. 2", country: "DE" } });
+    expect(shown.data.billing.details).toEqual({
+      companyName: "Muster GmbH",
+      vatNumber: "DE987654321",
+      address: { line1: "Neue Str. 2", country: "DE" },
+    });
   });
 
   it("opens the billing portal and lists invoices from Stripe, page by page", async () => {
@@ -161,10 +186,20 @@ describe("checkout", () => {
     expect(write.idempotencyKey).toMatch(new RegExp(`^deskgraph:${t.id}:billingPortal`));
 
     const page = async (after: string | null) =>
-      (await app.gql(`query($a: String) { billing { invoices(first: 1, after: $a) { pageInfo { hasNextPage endCursor } edges { node { number total currency status pdfUrl } } } } }`, { a: after }, t.ownerToken))
-        .data.billing.invoices;
+      (
+        await app.gql(
+          `query($a: String) { billing { invoices(first: 1, after: $a) { pageInfo { hasNextPage endCursor } edges { node { number total currency status pdfUrl } } } } }`,
+          { a: after },
+          t.ownerToken,
+        )
+      ).data.billing.invoices;
     const first = await page(null);
-    expect(first.edges[0].node).toMatchObject({ total: 9000, currency: "eur", status: "paid", pdfUrl: expect.stringMatching(/^https:\/\/pay\.stripe\.com/) });
+    expect(first.edges[0].node).toMatchObject({
+      total: 9000,
+      currency: "eur",
+      status: "paid",
+      pdfUrl: expect.stringMatching(/^https:\/\/pay\.stripe\.com/),
+    });
     expect(first.pageInfo.hasNextPage).toBe(true);
     const second = await page(first.pageInfo.endCursor);
     expect(second.edges[0].node.total).toBe(4500);
@@ -241,7 +276,8 @@ describe("seats", () => {
 
 describe("plans", () => {
   it("PLAN_LIMIT when enabling a plugin the plan does not include; the plan that includes it allows it", async () => {
-    const enable = (t: TestTenant) => app.gql(`mutation { enablePlugin(id: "twilio-sms", acceptTransfer: true) { enabled } }`, {}, t.ownerToken);
+    const enable = (t: TestTenant) =>
+      app.gql(`mutation { enablePlugin(id: "twilio-sms", acceptTransfer: true) { enabled } }`, {}, t.ownerToken);
     const free = await app.tenant();
     const refused = await enable(free);
     expect(codes(refused)).toEqual(["PLAN_LIMIT"]);
@@ -251,7 +287,9 @@ describe("plans", () => {
     const { t } = await subscribed("TEAM", 2);
     // Past the plan check, the plugin's own rules apply: it is not configured yet.
     expect(codes(await enable(t))).toEqual(["VALIDATION"]);
-    expect(codes(await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { enabled } }`, {}, t.ownerToken))).toEqual(["PLAN_LIMIT"]);
+    expect(codes(await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { enabled } }`, {}, t.ownerToken))).toEqual([
+      "PLAN_LIMIT",
+    ]);
   });
 
   it("is not a plugin tenants install", async () => {
@@ -276,7 +314,10 @@ describe("payment failure", () => {
     expect(codes(await app.gql(ticket, {}, t.ownerToken))).toEqual([]);
 
     // Eight days later (the stored date moves back; nothing sleeps).
-    await app.database.prisma.billingAccount.update({ where: { tenantId: t.id }, data: { paymentFailedAt: new Date(Date.now() - 8 * 86_400_000) } });
+    await app.database.prisma.billingAccount.update({
+      where: { tenantId: t.id },
+      data: { paymentFailedAt: new Date(Date.now() - 8 * 86_400_000) },
+    });
     expect((await billing(t)).readOnly).toBe(true);
     const tickets = async () => (await app.gql(`{ tickets { totalCount } }`, {}, t.ownerToken)).data.tickets.totalCount;
     const count = await tickets();
@@ -288,10 +329,18 @@ describe("payment failure", () => {
     expect((await app.gql(`mutation { openBillingPortal { url } }`, {}, t.ownerToken)).errors).toBeUndefined();
     const token = await app.signIn(t.slug, t.ownerEmail, t.password);
     const contact = (await app.gql(`{ contacts(first: 1) { edges { node { id } } } }`, {}, token)).data.contacts.edges[0].node.id;
-    expect(codes(await app.gql(`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ACCESS }) { id } }`, { c: contact }, token))).toEqual([]);
+    expect(
+      codes(
+        await app.gql(`mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ACCESS }) { id } }`, { c: contact }, token),
+      ),
+    ).toEqual([]);
     expect((await app.gql(`mutation { signOut }`, {}, token)).data.signOut).toBe(true);
     // The refusal is in the audit log.
-    const audit = await app.gql(`{ auditLog(first: 50, filter: { action: "mutation.createTicket" }) { edges { node { details } } } }`, {}, t.ownerToken);
+    const audit = await app.gql(
+      `{ auditLog(first: 50, filter: { action: "mutation.createTicket" }) { edges { node { details } } } }`,
+      {},
+      t.ownerToken,
+    );
     expect(audit.data.auditLog.edges.map((e: any) => e.node.details.errorCode)).toContain("TENANT_READ_ONLY");
 
     // The customer pays: full use again, nothing lost.
@@ -333,7 +382,11 @@ describe("webhook", () => {
 
   it("stores each event by id: a redelivery changes nothing, even when it arrives twice at once", async () => {
     const { t, subscription } = await subscribed("TEAM", 2);
-    const event = api.event("customer.subscription.updated", { ...subscription, items: { ...subscription.items, data: [{ ...subscription.items.data[0], quantity: 7 }] } }, Math.floor(Date.now() / 1000) + 5);
+    const event = api.event(
+      "customer.subscription.updated",
+      { ...subscription, items: { ...subscription.items, data: [{ ...subscription.items.data[0], quantity: 7 }] } },
+      Math.floor(Date.now() / 1000) + 5,
+    );
     const count = await eventCount();
     const [a, b] = await Promise.all([deliver(event), deliver(event)]);
     expect([a.status, b.status]).toEqual([200, 200]);
@@ -341,14 +394,20 @@ describe("webhook", () => {
     expect((await deliver(event)).body.outcome).toBe("DUPLICATE");
     expect(await eventCount()).toBe(count + 1);
     expect((await billing(t)).seats).toBe(7);
-    const audits = await app.database.prisma.auditEntry.count({ where: { tenantId: t.id, action: "billing.updated", details: { path: ["eventId"], equals: event.id } } });
+    const audits = await app.database.prisma.auditEntry.count({
+      where: { tenantId: t.id, action: "billing.updated", details: { path: ["eventId"], equals: event.id } },
+    });
     expect(audits).toBe(1);
   });
 
   it("never moves a subscription back to an older state, and a deleted subscription stays deleted", async () => {
     const { t, subscription } = await subscribed("TEAM", 2);
     const at = Math.floor(Date.now() / 1000);
-    const withSeats = (n: number, extra: object = {}) => ({ ...subscription, ...extra, items: { ...subscription.items, data: [{ ...subscription.items.data[0], quantity: n }] } });
+    const withSeats = (n: number, extra: object = {}) => ({
+      ...subscription,
+      ...extra,
+      items: { ...subscription.items, data: [{ ...subscription.items.data[0], quantity: n }] },
+    });
     const newer = api.event("customer.subscription.updated", withSeats(9), at + 20);
     const older = api.event("customer.subscription.updated", withSeats(3, { status: "past_due" }), at + 10);
     expect((await deliver(newer)).body.outcome).toBe("APPLIED");
@@ -362,8 +421,12 @@ describe("webhook", () => {
     expect((await billing(t)).paymentFailedAt).toBeNull();
 
     // Deleted is terminal for that subscription, whatever comes after.
-    expect((await deliver(api.event("customer.subscription.deleted", withSeats(9, { status: "canceled" }), at + 40))).body.outcome).toBe("APPLIED");
-    expect((await deliver(api.event("customer.subscription.updated", withSeats(9, { status: "active" }), at + 50))).body.outcome).toBe("ENDED");
+    expect((await deliver(api.event("customer.subscription.deleted", withSeats(9, { status: "canceled" }), at + 40))).body.outcome).toBe(
+      "APPLIED",
+    );
+    expect((await deliver(api.event("customer.subscription.updated", withSeats(9, { status: "active" }), at + 50))).body.outcome).toBe(
+      "ENDED",
+    );
     expect(await billing(t)).toMatchObject({ plan: "FREE", status: "CANCELED", seats: 3 });
   });
 
@@ -381,7 +444,9 @@ describe("webhook", () => {
   it("answers 200 to events it does not act on and to unknown customers, so Stripe stops resending", async () => {
     const r = await deliver(api.event("customer.created", { id: "cus_unknown", object: "customer" }));
     expect(r).toEqual({ status: 200, body: { received: true, outcome: "IGNORED" } });
-    const orphan = await deliver(api.event("invoice.paid", { id: "in_x", object: "invoice", customer: "cus_nobody", parent: null, created: 1 }));
+    const orphan = await deliver(
+      api.event("invoice.paid", { id: "in_x", object: "invoice", customer: "cus_nobody", parent: null, created: 1 }),
+    );
     expect(orphan.body.outcome).toBe("UNKNOWN_TENANT");
   });
 });
@@ -396,7 +461,13 @@ describe("reconciliation", () => {
     const lines: string[] = [];
     const { createBillingHost } = await import("../../../src/billing/setup.js");
     const { operatorCapability } = await import("../../../src/plugin-host/capabilities.js");
-    const config = loadConfig({ DATA_DIR: "memory://", STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_URL: api.url, BILLING_PLANS_FILE: PLANS_FILE });
+    const config = loadConfig({
+      DATA_DIR: "memory://",
+      STRIPE_SECRET_KEY: SECRET_KEY,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      STRIPE_API_URL: api.url,
+      BILLING_PLANS_FILE: PLANS_FILE,
+    });
     const billingHost = createBillingHost(config, await operatorCapability(loaded(config.environment), "billingProvider"))!;
     expect(await runReconcileCommand(billingHost, app.database, t.slug, (l) => lines.push(l))).toBe(0);
     expect(lines.join("\n")).toMatch(new RegExp(`${t.slug}\\s+TEAM ACTIVE seats=2\\s+TEAM PAST_DUE seats=8 payment-failed\\s+REPAIRED`));
@@ -413,10 +484,24 @@ describe("reconciliation", () => {
   });
 
   it("runs as deskgraph billing:reconcile (npm run billing:reconcile), from the environment", async () => {
-    const env = { ...process.env, DATA_DIR: "memory://", DATABASE_URL: "", LOG_LEVEL: "silent", STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_URL: api.url, BILLING_PLANS_FILE: PLANS_FILE };
+    const env = {
+      ...process.env,
+      DATA_DIR: "memory://",
+      DATABASE_URL: "",
+      LOG_LEVEL: "silent",
+      STRIPE_SECRET_KEY: SECRET_KEY,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      STRIPE_API_URL: api.url,
+      BILLING_PLANS_FILE: PLANS_FILE,
+    };
     const run = (args: string[], extra: Record<string, string> = {}) =>
       new Promise<{ code: number; out: string }>((resolve) =>
-        execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "billing:reconcile", ...args], { env: { ...env, ...extra } }, (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: stdout + stderr })),
+        execFile(
+          process.execPath,
+          ["--import", "tsx", "src/cli/main.ts", "billing:reconcile", ...args],
+          { env: { ...env, ...extra } },
+          (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: stdout + stderr }),
+        ),
       );
     expect(await run([])).toEqual({ code: 0, out: "No tenant has a Stripe customer yet.\n" });
     expect(await run(["--tenant", "nobody"])).toEqual({ code: 2, out: 'No tenant "nobody".\n' });
@@ -442,14 +527,26 @@ describe("tenants", () => {
   it("keep their billing to themselves", async () => {
     const a = await subscribed("TEAM", 4);
     const b = await app.tenant();
-    const seen = await app.gql(`{ billing { plan seats details { companyName } invoices(first: 5) { edges { node { id } } } } }`, {}, b.ownerToken);
+    const seen = await app.gql(
+      `{ billing { plan seats details { companyName } invoices(first: 5) { edges { node { id } } } } }`,
+      {},
+      b.ownerToken,
+    );
     expect(seen.data.billing).toEqual({ plan: "FREE", seats: 3, details: null, invoices: { edges: [] } });
-    for (const m of [`mutation { changeSeats(seats: 9) { seats } }`, `mutation { cancelSubscription { status } }`, `mutation { openBillingPortal { url } }`]) {
+    for (const m of [
+      `mutation { changeSeats(seats: 9) { seats } }`,
+      `mutation { cancelSubscription { status } }`,
+      `mutation { openBillingPortal { url } }`,
+    ]) {
       expect(codes(await app.gql(m, {}, b.ownerToken))).toEqual(["CONFLICT"]);
     }
     expect(await billing(a.t)).toMatchObject({ plan: "TEAM", seats: 4, cancelAtPeriodEnd: false });
     // An event naming B in its metadata but about A's customer lands on A: the customer decides.
-    const spoof = { ...a.subscription, metadata: { tenantId: b.id }, items: { ...a.subscription.items, data: [{ ...a.subscription.items.data[0], quantity: 6 }] } };
+    const spoof = {
+      ...a.subscription,
+      metadata: { tenantId: b.id },
+      items: { ...a.subscription.items, data: [{ ...a.subscription.items.data[0], quantity: 6 }] },
+    };
     await deliver(api.event("customer.subscription.updated", spoof, Math.floor(Date.now() / 1000) + 5));
     expect((await billing(a.t)).seats).toBe(6);
     expect(await billing(b)).toMatchObject({ plan: "FREE", status: "NONE", seats: 3 });
@@ -463,7 +560,16 @@ describe("without Stripe configured", () => {
       const t = await plain.tenant();
       const r = await plain.gql(`{ billing { enabled plan status seats readOnly plans { id } } }`, {}, t.ownerToken);
       expect(r.data.billing).toEqual({ enabled: false, plan: null, status: "DISABLED", seats: null, readOnly: false, plans: [] });
-      for (let i = 0; i < 4; i++) expect(codes(await plain.gql(`mutation($e: String!) { inviteAgent(input: { email: $e, name: "N" }) { invitationToken } }`, { e: `n${i}@x.test` }, t.ownerToken))).toEqual([]);
+      for (let i = 0; i < 4; i++)
+        expect(
+          codes(
+            await plain.gql(
+              `mutation($e: String!) { inviteAgent(input: { email: $e, name: "N" }) { invitationToken } }`,
+              { e: `n${i}@x.test` },
+              t.ownerToken,
+            ),
+          ),
+        ).toEqual([]);
       expect(codes(await plain.gql(CHECKOUT, { plan: "TEAM", seats: 3, details: DETAILS }, t.ownerToken))).toEqual(["BILLING_DISABLED"]);
       const hook = await fetch(`${plain.url.replace(/\/graphql$/, "")}/billing/stripe/webhook`, { method: "POST", body: "{}" });
       expect(hook.status).toBe(404);
@@ -478,13 +584,24 @@ describe("without Stripe configured", () => {
     expect(start({ STRIPE_SECRET_KEY: SECRET_KEY })).toThrow(/STRIPE_WEBHOOK_SECRET: required[\s\S]*BILLING_PLANS_FILE: required/);
     expect(start({ STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET })).toThrow(/set STRIPE_SECRET_KEY too/);
     expect(start({ BILLING_PLANS_FILE: PLANS_FILE })).toThrow(/BILLING_PLANS_FILE: set STRIPE_SECRET_KEY too/);
-    expect(start({ STRIPE_SECRET_KEY: "pk_test_abc", STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BILLING_PLANS_FILE: PLANS_FILE })).toThrow(/STRIPE_SECRET_KEY: must be a Stripe secret/);
-    expect(start({ STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BILLING_PLANS_FILE: "package.json" })).toThrow(/BILLING_PLANS_FILE: .*defaultPlan/);
-    expect(start({ STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BILLING_PLANS_FILE: PLANS_FILE, API_RATE_LIMIT_PER_MINUTE: "60" })).toThrow(
-      /API_RATE_LIMIT_PER_MINUTE: with billing on/,
+    expect(start({ STRIPE_SECRET_KEY: "pk_test_abc", STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BILLING_PLANS_FILE: PLANS_FILE })).toThrow(
+      /STRIPE_SECRET_KEY: must be a Stripe secret/,
     );
+    expect(start({ STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BILLING_PLANS_FILE: "package.json" })).toThrow(
+      /BILLING_PLANS_FILE: .*defaultPlan/,
+    );
+    expect(
+      start({
+        STRIPE_SECRET_KEY: SECRET_KEY,
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        BILLING_PLANS_FILE: PLANS_FILE,
+        API_RATE_LIMIT_PER_MINUTE: "60",
+      }),
+    ).toThrow(/API_RATE_LIMIT_PER_MINUTE: with billing on/);
     // The server itself stops with the same error, before it opens a database.
     const { createServer } = await import("../../../src/server.js");
-    await expect(createServer(loadConfig({ DATA_DIR: "memory://", LOG_LEVEL: "silent", STRIPE_SECRET_KEY: SECRET_KEY }))).rejects.toThrow(/STRIPE_WEBHOOK_SECRET: required/);
+    await expect(createServer(loadConfig({ DATA_DIR: "memory://", LOG_LEVEL: "silent", STRIPE_SECRET_KEY: SECRET_KEY }))).rejects.toThrow(
+      /STRIPE_WEBHOOK_SECRET: required/,
+    );
   });
 });

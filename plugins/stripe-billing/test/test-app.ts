@@ -22,7 +22,12 @@ const sdk = new Stripe("sk_test_unused");
 /** The real server with billing on, its Stripe SDK pointed at a stand-in on 127.0.0.1. */
 export async function startBillingApp(keys: StripeKeys, env: Record<string, string>): Promise<BillingTestApp> {
   const api = await startStripeApi(keys.secretKey);
-  const app = await startApp({ STRIPE_SECRET_KEY: keys.secretKey, STRIPE_WEBHOOK_SECRET: keys.webhookSecret, STRIPE_API_URL: api.url, ...env });
+  const app = await startApp({
+    STRIPE_SECRET_KEY: keys.secretKey,
+    STRIPE_WEBHOOK_SECRET: keys.webhookSecret,
+    STRIPE_API_URL: api.url,
+    ...env,
+  });
   const webhookUrl = app.url.replace(/\/graphql$/, "/billing/stripe/webhook");
   return {
     app,

@@ -36,7 +36,12 @@ export async function startTwilioApi(accounts: Map<string, string> = new Map()) 
     let raw = "";
     for await (const chunk of req) raw += chunk;
     const path = req.url ?? "";
-    received.push({ method: req.method ?? "", path, authorization: req.headers.authorization, form: Object.fromEntries(new URLSearchParams(raw)) });
+    received.push({
+      method: req.method ?? "",
+      path,
+      authorization: req.headers.authorization,
+      form: Object.fromEntries(new URLSearchParams(raw)),
+    });
 
     const route = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages(?:\/(\w+))?\.json$/.exec(path);
     if (!route) return error(res, { status: 404, code: 20404, message: "The requested resource was not found" });
@@ -83,7 +88,12 @@ export async function startTwilioApi(accounts: Map<string, string> = new Map()) 
       return json(res, 201, message);
     }
     if (req.method === "DELETE" && sid) {
-      if (!messages.delete(sid)) return error(res, { status: 404, code: 20404, message: `The requested resource /2010-04-01/Accounts/${accountSid}/Messages/${sid}.json was not found` });
+      if (!messages.delete(sid))
+        return error(res, {
+          status: 404,
+          code: 20404,
+          message: `The requested resource /2010-04-01/Accounts/${accountSid}/Messages/${sid}.json was not found`,
+        });
       res.writeHead(204).end();
       return;
     }

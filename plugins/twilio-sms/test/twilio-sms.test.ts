@@ -54,7 +54,11 @@ async function smsTenant(): Promise<SmsTenant> {
     { key: "fromNumber", value: "+1 415 555 0100" },
     { key: "apiBaseUrl", value: api.url },
   ];
-  const configured = await app.gql(`mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "twilio-sms", settings: $s) { id } }`, { s: settings }, t.ownerToken);
+  const configured = await app.gql(
+    `mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "twilio-sms", settings: $s) { id } }`,
+    { s: settings },
+    t.ownerToken,
+  );
   expect(configured.errors).toBeUndefined();
   const enabled = await app.gql(`mutation { enablePlugin(id: "twilio-sms", acceptTransfer: true) { enabled } }`, {}, t.ownerToken);
   expect(enabled.data?.enablePlugin.enabled).toBe(true);
@@ -92,8 +96,16 @@ function incoming(s: SmsTenant, from: string, body: string, sid = newSid()): Rec
  * Posts a webhook as Twilio does: form-encoded, with X-Twilio-Signature computed
  * by the SDK over the public URL and the parameters (or the given signature).
  */
-async function post(s: SmsTenant, pathAndQuery: string, params: Record<string, string>, opts: { signWith?: string; signature?: string | null } = {}) {
-  const signature = opts.signature !== undefined ? opts.signature : twilio.getExpectedTwilioSignature(opts.signWith ?? s.authToken, PUBLIC_URL + pathAndQuery, params);
+async function post(
+  s: SmsTenant,
+  pathAndQuery: string,
+  params: Record<string, string>,
+  opts: { signWith?: string; signature?: string | null } = {},
+) {
+  const signature =
+    opts.signature !== undefined
+      ? opts.signature
+      : twilio.getExpectedTwilioSignature(opts.signWith ?? s.authToken, PUBLIC_URL + pathAndQuery, params);
   return fetch(origin + pathAndQuery, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", ...(signature ? { "x-twilio-signature": signature } : {}) },
@@ -106,7 +118,16 @@ const sms = (s: SmsTenant, from: string, body: string, sid?: string) => post(s, 
 /** Twilio's status callback to the URL we gave it with the message. */
 async function statusCallback(s: SmsTenant, url: string, sid: string, status: string, errorCode?: string) {
   expect(url.startsWith(PUBLIC_URL)).toBe(true);
-  const params: Record<string, string> = { SmsSid: sid, SmsStatus: status, MessageStatus: status, To: "+33600000000", MessageSid: sid, AccountSid: s.accountSid, From: FROM, ApiVersion: "2010-04-01" };
+  const params: Record<string, string> = {
+    SmsSid: sid,
+    SmsStatus: status,
+    MessageStatus: status,
+    To: "+33600000000",
+    MessageSid: sid,
+    AccountSid: s.accountSid,
+    From: FROM,
+    ApiVersion: "2010-04-01",
+  };
   if (errorCode) params.ErrorCode = errorCode;
   return post(s, url.slice(PUBLIC_URL.length), params);
 }
@@ -121,10 +142,12 @@ async function tickets(s: SmsTenant) {
   expect(r.errors).toBeUndefined();
   return r.data.tickets.edges.map((e: any) => ({ ...e.node, messages: e.node.messages.edges.map((m: any) => m.node) }));
 }
-const contactCount = async (s: SmsTenant) => (await app.gql(`{ contacts(first: 1) { totalCount } }`, {}, s.t.ownerToken)).data.contacts.totalCount;
+const contactCount = async (s: SmsTenant) =>
+  (await app.gql(`{ contacts(first: 1) { totalCount } }`, {}, s.t.ownerToken)).data.contacts.totalCount;
 
 const REPLY = `mutation($i: AddMessageInput!) { addMessage(input: $i) { id body deliveryStatus deliveryError externalId } }`;
-const reply = (s: SmsTenant, ticketId: string, body: string, extra: Record<string, unknown> = {}) => app.gql(REPLY, { i: { ticketId, body, ...extra } }, s.t.ownerToken);
+const reply = (s: SmsTenant, ticketId: string, body: string, extra: Record<string, unknown> = {}) =>
+  app.gql(REPLY, { i: { ticketId, body, ...extra } }, s.t.ownerToken);
 
 const CONSENT = `query($id: ID!) { contact(id: $id) { consents { purpose status since { action method actorType } } consentHistory(first: 50) { totalCount } } }`;
 async function smsConsent(s: SmsTenant, contactId: string) {
@@ -133,9 +156,13 @@ async function smsConsent(s: SmsTenant, contactId: string) {
 }
 
 const calls = async (s: SmsTenant) =>
-  (await app.gql(`{ pluginCalls(pluginId: "twilio-sms", first: 50) { edges { node { operation purpose categories subjectIds outcome errorCode } } } }`, {}, s.t.ownerToken)).data.pluginCalls.edges.map(
-    (e: any) => e.node,
-  );
+  (
+    await app.gql(
+      `{ pluginCalls(pluginId: "twilio-sms", first: 50) { edges { node { operation purpose categories subjectIds outcome errorCode } } } }`,
+      {},
+      s.t.ownerToken,
+    )
+  ).data.pluginCalls.edges.map((e: any) => e.node);
 /** What reached the Twilio stand-in for this tenant's account. */
 const requestsOf = (s: SmsTenant) => api.received.filter((r) => r.path.includes(s.accountSid));
 const rawId = (globalId: string) => Buffer.from(globalId, "base64").toString().split(":")[1]!;
@@ -146,7 +173,12 @@ describe("the API base URL", () => {
     const authToken = randomBytes(16).toString("hex");
     api.account(accountSid, authToken);
     const send = (apiBaseUrl: string, guard: OutboundGuard) =>
-      (async () => twilioClient({ accountSid, authToken, apiBaseUrl }, guard).messages.create({ to: "+14155550111", from: "+14155550100", body: "hello" }))();
+      (async () =>
+        twilioClient({ accountSid, authToken, apiBaseUrl }, guard).messages.create({
+          to: "+14155550111",
+          from: "+14155550100",
+          body: "hello",
+        }))();
     const before = api.received.length;
     // As if saved while the operator allowed it, or resolving elsewhere now than when it was saved.
     const strict = new OutboundGuard();
@@ -172,7 +204,13 @@ describe("inbound SMS", () => {
     const signature = twilio.getExpectedTwilioSignature(s.authToken, PUBLIC_URL + smsPath(s), params);
     expect((await post(s, smsPath(s), { ...params, Body: "Send the money elsewhere" }, { signature })).status).toBe(403);
     // Signed for another URL (another tenant's webhook).
-    expect((await post(s, smsPath(s), params, { signature: twilio.getExpectedTwilioSignature(s.authToken, `${PUBLIC_URL}/plugins/twilio-sms/other/sms`, params) })).status).toBe(403);
+    expect(
+      (
+        await post(s, smsPath(s), params, {
+          signature: twilio.getExpectedTwilioSignature(s.authToken, `${PUBLIC_URL}/plugins/twilio-sms/other/sms`, params),
+        })
+      ).status,
+    ).toBe(403);
 
     expect(await tickets(s)).toEqual([]);
     expect(await contactCount(s)).toBe(0);
@@ -196,7 +234,13 @@ describe("inbound SMS", () => {
       requester: { name: "SMS +33 6 12 34 56 78", phone: "+33612345678" },
     });
     expect(ticket.messages).toEqual([
-      expect.objectContaining({ body: "My parcel has not arrived", authorType: "CONTACT", channel: "SMS", externalId: sid, deliveryStatus: null }),
+      expect.objectContaining({
+        body: "My parcel has not arrived",
+        authorType: "CONTACT",
+        channel: "SMS",
+        externalId: sid,
+        deliveryStatus: null,
+      }),
     ]);
 
     await sms(s, "+33612345678", "Order 1234");
@@ -238,7 +282,11 @@ describe("inbound SMS", () => {
 
   it("matches the sender to a contact whose number was written in another notation", async () => {
     const s = await smsTenant();
-    const created = await app.gql(`mutation { createContact(input: { name: "Camille", phone: "+33 (0)6 11 22 33 44" }) { id phone } }`, {}, s.t.ownerToken);
+    const created = await app.gql(
+      `mutation { createContact(input: { name: "Camille", phone: "+33 (0)6 11 22 33 44" }) { id phone } }`,
+      {},
+      s.t.ownerToken,
+    );
     expect(created.data.createContact.phone).toBe("+33611223344");
     await sms(s, "+33611223344", "It's Camille");
     const [ticket] = await tickets(s);
@@ -252,10 +300,18 @@ describe("inbound SMS", () => {
     const [before] = await tickets(s);
     expect((await reply(s, before.id, "How can we help?")).data.addMessage.deliveryStatus).toBe("QUEUED");
     await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { status: PENDING }) { id } }`, { id: before.id }, s.t.ownerToken);
-    const restricted = await app.gql(`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "Contests accuracy") { restricted } }`, { c: before.requester.id }, s.t.ownerToken);
+    const restricted = await app.gql(
+      `mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "Contests accuracy") { restricted } }`,
+      { c: before.requester.id },
+      s.t.ownerToken,
+    );
     expect(restricted.data.restrictProcessing.restricted).toBe(true);
     // Another plugin enabled in the tenant must not hear of the message either.
-    await app.gql(`mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:9" }, { key: "apiKey", value: "k" }]) { id } }`, {}, s.t.ownerToken);
+    await app.gql(
+      `mutation { configurePlugin(id: "test-echo", settings: [{ key: "endpoint", value: "http://127.0.0.1:9" }, { key: "apiKey", value: "k" }]) { id } }`,
+      {},
+      s.t.ownerToken,
+    );
     await app.gql(`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { enabled } }`, {}, s.t.ownerToken);
     const [pending] = await tickets(s);
     const consentBefore = await smsConsent(s, before.requester.id);
@@ -295,26 +351,47 @@ describe("SMS consent", () => {
     await sms(s, "+33633445566", "Hello, is my order shipped?");
     const [ticket] = await tickets(s);
     const contactId = ticket.requester.id;
-    expect(await smsConsent(s, contactId)).toMatchObject({ status: "GRANTED", since: { action: "GRANTED", method: "INBOUND_SMS", actorType: "SYSTEM" }, history: 1 });
+    expect(await smsConsent(s, contactId)).toMatchObject({
+      status: "GRANTED",
+      since: { action: "GRANTED", method: "INBOUND_SMS", actorType: "SYSTEM" },
+      history: 1,
+    });
 
     await sms(s, "+33633445566", "  stop ");
-    expect(await smsConsent(s, contactId)).toMatchObject({ status: "WITHDRAWN", since: { action: "WITHDRAWN", method: "SMS_KEYWORD" }, history: 2 });
+    expect(await smsConsent(s, contactId)).toMatchObject({
+      status: "WITHDRAWN",
+      since: { action: "WITHDRAWN", method: "SMS_KEYWORD" },
+      history: 2,
+    });
     // The keyword is still part of the conversation.
     expect((await tickets(s))[0].messages.map((m: any) => m.body)).toContain("  stop ");
 
     const refused = await reply(s, ticket.id, "It ships tomorrow");
     expect(refused.errors).toBeUndefined();
-    expect(refused.data.addMessage).toMatchObject({ body: "It ships tomorrow", deliveryStatus: "FAILED", deliveryError: "CONSENT_REQUIRED", externalId: null });
+    expect(refused.data.addMessage).toMatchObject({
+      body: "It ships tomorrow",
+      deliveryStatus: "FAILED",
+      deliveryError: "CONSENT_REQUIRED",
+      externalId: null,
+    });
     expect(requestsOf(s)).toEqual([]);
 
     // Texting again is no consent once it was withdrawn: START is.
     await sms(s, "+33633445566", "Hello?");
     expect(await smsConsent(s, contactId)).toMatchObject({ status: "WITHDRAWN", history: 2 });
     await sms(s, "+33633445566", "Start");
-    expect(await smsConsent(s, contactId)).toMatchObject({ status: "GRANTED", since: { action: "GRANTED", method: "SMS_KEYWORD" }, history: 3 });
+    expect(await smsConsent(s, contactId)).toMatchObject({
+      status: "GRANTED",
+      since: { action: "GRANTED", method: "SMS_KEYWORD" },
+      history: 3,
+    });
 
     const sent = await reply(s, ticket.id, "It ships tomorrow");
-    expect(sent.data.addMessage).toMatchObject({ deliveryStatus: "QUEUED", deliveryError: null, externalId: expect.stringMatching(/^SM[0-9a-f]{32}$/) });
+    expect(sent.data.addMessage).toMatchObject({
+      deliveryStatus: "QUEUED",
+      deliveryError: null,
+      externalId: expect.stringMatching(/^SM[0-9a-f]{32}$/),
+    });
     const requests = requestsOf(s);
     expect(requests).toHaveLength(1);
     expect(requests[0]).toMatchObject({
@@ -332,8 +409,22 @@ describe("SMS consent", () => {
     // Every attempt is in the call log, with purpose and subject, never the text.
     const log = await calls(s);
     expect(log).toEqual([
-      { operation: "send", purpose: "sms.messaging", categories: ["user.contact.phone", "user.content.message"], subjectIds: [rawId(contactId)], outcome: "OK", errorCode: null },
-      { operation: "send", purpose: "sms.messaging", categories: ["user.contact.phone", "user.content.message"], subjectIds: [rawId(contactId)], outcome: "REFUSED", errorCode: "CONSENT_REQUIRED" },
+      {
+        operation: "send",
+        purpose: "sms.messaging",
+        categories: ["user.contact.phone", "user.content.message"],
+        subjectIds: [rawId(contactId)],
+        outcome: "OK",
+        errorCode: null,
+      },
+      {
+        operation: "send",
+        purpose: "sms.messaging",
+        categories: ["user.contact.phone", "user.content.message"],
+        subjectIds: [rawId(contactId)],
+        outcome: "REFUSED",
+        errorCode: "CONSENT_REQUIRED",
+      },
     ]);
     expect(JSON.stringify(await app.database.prisma.pluginCall.findMany({ where: { tenantId: s.t.id } }))).not.toContain("ships tomorrow");
   });
@@ -342,7 +433,11 @@ describe("SMS consent", () => {
     const s = await smsTenant();
     await sms(s, "+33644556677", "Hi");
     const [ticket] = await tickets(s);
-    await app.gql(`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "Objection pending") { id } }`, { c: ticket.requester.id }, s.t.ownerToken);
+    await app.gql(
+      `mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "Objection pending") { id } }`,
+      { c: ticket.requester.id },
+      s.t.ownerToken,
+    );
     await sms(s, "+33644556677", "START");
     expect(await smsConsent(s, ticket.requester.id)).toMatchObject({ status: "GRANTED", since: { method: "INBOUND_SMS" }, history: 1 });
     await sms(s, "+33644556677", "STOP");
@@ -365,7 +460,12 @@ describe("replies by SMS", () => {
     const status = async () => (await tickets(s))[0].messages.find((m: any) => m.id === sent.id);
 
     // A callback without a valid signature changes nothing.
-    const forged = await post(s, callbackUrl.slice(PUBLIC_URL.length), { MessageSid: sent.externalId, MessageStatus: "failed", ErrorCode: "30008" }, { signature: "Zm9yZ2Vk" });
+    const forged = await post(
+      s,
+      callbackUrl.slice(PUBLIC_URL.length),
+      { MessageSid: sent.externalId, MessageStatus: "failed", ErrorCode: "30008" },
+      { signature: "Zm9yZ2Vk" },
+    );
     expect(forged.status).toBe(403);
     expect((await status()).deliveryStatus).toBe("QUEUED");
 
@@ -429,9 +529,17 @@ describe("replies by SMS", () => {
 
   it("send the first message of a ticket an agent opens on SMS, and never a requester's own first message", async () => {
     const s = await smsTenant();
-    const contact = await app.gql(`mutation { createContact(input: { name: "Robin", phone: "+33 6 11 22 33 44" }) { id } }`, {}, s.t.ownerToken);
+    const contact = await app.gql(
+      `mutation { createContact(input: { name: "Robin", phone: "+33 6 11 22 33 44" }) { id } }`,
+      {},
+      s.t.ownerToken,
+    );
     const contactId = contact.data.createContact.id;
-    const consent = await app.gql(`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "sms.messaging" }) { id } }`, { c: contactId }, s.t.ownerToken);
+    const consent = await app.gql(
+      `mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "sms.messaging" }) { id } }`,
+      { c: contactId },
+      s.t.ownerToken,
+    );
     expect(consent.errors).toBeUndefined();
     const open = (from: "ME" | "REQUESTER", body: string) =>
       app.gql(
@@ -469,7 +577,12 @@ describe("replies by SMS", () => {
     const refused = await reply(s, ticket.id, "Yes, here");
     expect(refused.data.addMessage).toMatchObject({ deliveryStatus: "FAILED", deliveryError: "PLUGIN_DISABLED" });
     expect(requestsOf(s)).toEqual([]);
-    expect((await calls(s))[0]).toMatchObject({ operation: "send", purpose: "sms.messaging", outcome: "REFUSED", errorCode: "PLUGIN_DISABLED" });
+    expect((await calls(s))[0]).toMatchObject({
+      operation: "send",
+      purpose: "sms.messaging",
+      outcome: "REFUSED",
+      errorCode: "PLUGIN_DISABLED",
+    });
   });
 });
 
@@ -488,7 +601,13 @@ describe("erasure", () => {
     api.hold(otherSid);
     await sms(s, "+33650607080", "I stay", otherSid);
 
-    const config = loadConfig({ DATA_DIR: "memory://", ENCRYPTION_KEY: KEY, PUBLIC_URL, LOG_LEVEL: "silent", OUTBOUND_ALLOW_PRIVATE: "127.0.0.1/32" });
+    const config = loadConfig({
+      DATA_DIR: "memory://",
+      ENCRYPTION_KEY: KEY,
+      PUBLIC_URL,
+      LOG_LEVEL: "silent",
+      OUTBOUND_ALLOW_PRIVATE: "127.0.0.1/32",
+    });
     // The context an erasure request runs in (erasure itself needs no realtime machinery).
     const ctx = createContext({
       requestId: randomUUID(),
@@ -498,16 +617,25 @@ describe("erasure", () => {
       clientIp: "test",
       viewer: null,
       signInLimiter: new SignInLimiter({ maxAttempts: 5, windowSeconds: 60 }),
-      plugins: { registry: new PluginRegistry([twilioSms]), secrets: new SecretBox(config.encryptionKey), database: app.database, log: app.server.log },
+      plugins: {
+        registry: new PluginRegistry([twilioSms]),
+        secrets: new SecretBox(config.encryptionKey),
+        database: app.database,
+        log: app.server.log,
+      },
     } as Parameters<typeof createContext>[0]);
     const results = await eraseAtPlugins(ctx, s.t.id, { contactId: rawId(mine.requester.id), email: null, phone: "+33610203040" });
 
-    expect(results).toEqual([{ pluginId: "twilio-sms", ok: true, store: "Twilio (message logs)", deleted: 2, note: "1 already deleted at Twilio" }]);
+    expect(results).toEqual([
+      { pluginId: "twilio-sms", ok: true, store: "Twilio (message logs)", deleted: 2, note: "1 already deleted at Twilio" },
+    ]);
     const deletes = requestsOf(s).filter((r) => r.method === "DELETE");
     expect(deletes.map((r) => r.path).sort()).toEqual(
       [inbound[0], inbound[1], sent].map((sid) => `/2010-04-01/Accounts/${s.accountSid}/Messages/${sid}.json`).sort(),
     );
-    expect(deletes.every((r) => r.authorization === `Basic ${Buffer.from(`${s.accountSid}:${s.authToken}`).toString("base64")}`)).toBe(true);
+    expect(deletes.every((r) => r.authorization === `Basic ${Buffer.from(`${s.accountSid}:${s.authToken}`).toString("base64")}`)).toBe(
+      true,
+    );
     expect(api.messages.has(sent)).toBe(false);
     expect(api.messages.has(inbound[0]!)).toBe(false);
     expect(api.messages.has(otherSid)).toBe(true);
@@ -523,10 +651,23 @@ describe("erasure", () => {
     const off = await app.gql(`mutation { disablePlugin(id: "twilio-sms") { enabled } }`, {}, s.t.ownerToken);
     expect(off.data.disablePlugin.enabled).toBe(false);
 
-    const filed = await app.gql(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, { i: { contactId: mine.requester.id, type: "ERASURE" } }, s.t.ownerToken);
-    const done = await app.gql(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`, { id: filed.data.fileDataSubjectRequest.id }, s.t.ownerToken);
+    const filed = await app.gql(
+      `mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`,
+      { i: { contactId: mine.requester.id, type: "ERASURE" } },
+      s.t.ownerToken,
+    );
+    const done = await app.gql(
+      `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`,
+      { id: filed.data.fileDataSubjectRequest.id },
+      s.t.ownerToken,
+    );
     expect(done.errors).toBeUndefined();
-    expect(done.data.completeDataSubjectRequest.receipt.plugins).toContainEqual({ pluginId: "twilio-sms", ok: true, store: "Twilio (message logs)", deleted: 1 });
+    expect(done.data.completeDataSubjectRequest.receipt.plugins).toContainEqual({
+      pluginId: "twilio-sms",
+      ok: true,
+      store: "Twilio (message logs)",
+      deleted: 1,
+    });
     expect(api.messages.has(sid)).toBe(false);
     // Only deleting passes a disabled plugin's gateway: a reply is still refused.
     expect((await calls(s)).map((c: any) => [c.operation, c.outcome])).toContainEqual(["erase", "OK"]);

@@ -51,7 +51,14 @@ export async function claim(db: Sql, consumer: string, token: string, limit: num
 }
 
 /** The next events after `position`, up to `head`, of the wanted types. */
-export async function nextEvents(db: PrismaClient, tenantId: string, types: readonly EventType[], position: number, head: number, limit: number): Promise<SealedEvent[]> {
+export async function nextEvents(
+  db: PrismaClient,
+  tenantId: string,
+  types: readonly EventType[],
+  position: number,
+  head: number,
+  limit: number,
+): Promise<SealedEvent[]> {
   const rows = await db.event.findMany({
     where: { tenantId, seq: { gt: position, lte: head }, type: { in: [...types] } },
     orderBy: { seq: "asc" },
@@ -71,9 +78,19 @@ export class LeaseLostError extends Error {
  * Moves the cursor to `position` and clears the failures; then gives the
  * lease up, or (with `renewMs`, more to do) keeps it that much longer.
  */
-export async function advance(db: Sql, consumer: string, tenantId: string, token: string, position: number, renewMs: number | null): Promise<void> {
+export async function advance(
+  db: Sql,
+  consumer: string,
+  tenantId: string,
+  token: string,
+  position: number,
+  renewMs: number | null,
+): Promise<void> {
   const now = new Date();
-  const lease = renewMs === null ? Prisma.sql`NULL, "leaseUntil" = NULL` : Prisma.sql`"leaseToken", "leaseUntil" = ${at(new Date(now.getTime() + renewMs))}::timestamp`;
+  const lease =
+    renewMs === null
+      ? Prisma.sql`NULL, "leaseUntil" = NULL`
+      : Prisma.sql`"leaseToken", "leaseUntil" = ${at(new Date(now.getTime() + renewMs))}::timestamp`;
   const count = await db.$executeRaw`
     UPDATE "EventConsumerCursor" SET "position" = ${position}::int, "attempts" = 0, "lastError" = NULL,
       "nextAttemptAt" = ${at(now)}::timestamp, "updatedAt" = ${at(now)}::timestamp, "leaseToken" = ${lease}

@@ -35,7 +35,10 @@ export interface ConsumerDriverOptions {
  * tenants, and the other consumers never notice.
  */
 export class ConsumerDriver {
-  private readonly consumers = new Map<string, { consumer: EventConsumer; loop: BackgroundLoop; nudged?: { at: number; timer?: NodeJS.Timeout } }>();
+  private readonly consumers = new Map<
+    string,
+    { consumer: EventConsumer; loop: BackgroundLoop; nudged?: { at: number; timer?: NodeJS.Timeout } }
+  >();
   /** Where this instance last moved each cursor ("consumer\0tenant" → seq). */
   private readonly positions = new Map<string, number>();
   private started = false;
@@ -173,14 +176,20 @@ export class ConsumerDriver {
       return undefined;
     } catch (err) {
       if (err instanceof LeaseLostError) {
-        this.log.warn({ consumer: consumer.name, tenantId: cursor.tenantId }, "event consumer lost its lease to another instance; it carries on");
+        this.log.warn(
+          { consumer: consumer.name, tenantId: cursor.tenantId },
+          "event consumer lost its lease to another instance; it carries on",
+        );
         return undefined;
       }
       // While the database is away the loop pauses; the lease runs out and the batch is taken again.
       if (this.database.health.isOutage(err)) throw err;
       const attempts = cursor.attempts + 1;
       const delay = retryDelay(attempts, consumer.retryBaseMs ?? 1000, consumer.retryCapMs ?? 300_000);
-      this.log.warn({ err, consumer: consumer.name, tenantId: cursor.tenantId, after: position, attempts, retryInMs: delay }, "event consumer failed; will retry");
+      this.log.warn(
+        { err, consumer: consumer.name, tenantId: cursor.tenantId, after: position, attempts, retryInMs: delay },
+        "event consumer failed; will retry",
+      );
       await fail(prisma, consumer.name, cursor.tenantId, token, errorCode(err), delay);
       return delay;
     }

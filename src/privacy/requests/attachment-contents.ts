@@ -34,7 +34,9 @@ export async function* attachmentFiles(db: TenantClient, batch: number): AsyncGe
       let text: string | null = null;
       if (isTextLikeType(r.contentType) && r.size <= MAX_SEARCHED_TEXT_BYTES) {
         // Rows from before the blob store still hold their bytes: loaded for this one file only.
-        const content = r.blobKey ? null : (await db.attachment.findUniqueOrThrow({ where: { id: r.id }, select: { content: true } })).content;
+        const content = r.blobKey
+          ? null
+          : (await db.attachment.findUniqueOrThrow({ where: { id: r.id }, select: { content: true } })).content;
         text = textOf(r.contentType, await wholeFile(db, { blobKey: r.blobKey, content }, MAX_SEARCHED_TEXT_BYTES));
       }
       files.push({ id: r.id, requesterId: r.ticket.requesterId, text });

@@ -10,7 +10,11 @@ import { candidateRows, sqlNames, type TextColumn } from "./text-columns.js";
  */
 
 /** Runs `step` on batches of ids until `next` finds none; returns the total `step` reported. */
-export async function inBatches(db: TenantClient, next: (tx: Tx) => Promise<string[]>, step: (tx: Tx, ids: string[]) => Promise<number>): Promise<number> {
+export async function inBatches(
+  db: TenantClient,
+  next: (tx: Tx) => Promise<string[]>,
+  step: (tx: Tx, ids: string[]) => Promise<number>,
+): Promise<number> {
   let total = 0;
   for (;;) {
     const done = await db.$transaction(async (tx) => {
@@ -39,7 +43,13 @@ async function writeTexts(tx: Tx, tenantId: string, target: TextColumn, rows: { 
  * Replaces identifiers in one text column, batch by batch; returns the rows changed.
  * Keyset pages: rows changed by a batch stop matching, so the position is kept by id, not by offset.
  */
-export async function scrubColumn(db: TenantClient, tenantId: string, ids: Identifiers, batch: number, target: TextColumn): Promise<number> {
+export async function scrubColumn(
+  db: TenantClient,
+  tenantId: string,
+  ids: Identifiers,
+  batch: number,
+  target: TextColumn,
+): Promise<number> {
   const matcher = matcherFor(ids);
   if (!matcher) return 0;
   let changed = 0;

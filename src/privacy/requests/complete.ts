@@ -64,7 +64,13 @@ export async function completeRequest(ctx: Context, id: string): Promise<void> {
         await updateContactIn(tx, request.contactId, corrections, ["corrections"]);
         const fields = Object.keys(corrections) as (keyof Corrections)[];
         // The receipt names the fields, not the values: it outlives an erasure.
-        await finish(tx, ctx, request, { correctedFields: fields }, fields.map((f) => CORRECTED[f]));
+        await finish(
+          tx,
+          ctx,
+          request,
+          { correctedFields: fields },
+          fields.map((f) => CORRECTED[f]),
+        );
       });
     case "RESTRICTION":
       return ctx.db.$transaction(async (tx) => {
@@ -112,7 +118,11 @@ async function completeWithExport(ctx: Context, request: DataSubjectRequest): Pr
   });
 }
 
-async function completeErasure(ctx: Context, request: DataSubjectRequest, contact: { legalHoldAt: Date | null; legalHoldReason: string | null }) {
+async function completeErasure(
+  ctx: Context,
+  request: DataSubjectRequest,
+  contact: { legalHoldAt: Date | null; legalHoldReason: string | null },
+) {
   const viewer = requireViewer(ctx);
   assertNoLegalHold(contact);
   // Erasure commits batch by batch (see erasure.ts). Should it stop half-way, the request

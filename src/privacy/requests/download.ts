@@ -30,7 +30,10 @@ export async function handleExportDownload(services: Services, req: IncomingMess
   }
 
   const { prisma } = services.database;
-  const row = await prisma.dataExport.findUnique({ where: { id }, select: { id: true, tenantId: true, contactId: true, requestId: true, expiresAt: true } });
+  const row = await prisma.dataExport.findUnique({
+    where: { id },
+    select: { id: true, tenantId: true, contactId: true, requestId: true, expiresAt: true },
+  });
   if (!row) return fail(res, 404, "NOT_FOUND", "The export no longer exists");
   const now = new Date();
   if (expires * 1000 <= now.getTime() || row.expiresAt <= now) {
@@ -61,7 +64,14 @@ export async function handleExportDownload(services: Services, req: IncomingMess
         action: "dsr.export.downloaded",
         subjectType: "Contact",
         subjectId: row.contactId,
-        categories: ["user.name", "user.contact.email", "user.contact.phone", "user.content.message", "user.content.attachment", "user.consent"],
+        categories: [
+          "user.name",
+          "user.contact.email",
+          "user.contact.phone",
+          "user.content.message",
+          "user.content.attachment",
+          "user.consent",
+        ],
         details: { via: "signed-link", exportId: id, dataSubjectRequestId: row.requestId },
       },
     ]);

@@ -5,7 +5,6 @@ import { ERASURE_PHASES, type ErasureRun, type LineCounts } from "../stores/stor
 import { STORES } from "../stores/index.js";
 import type { Identifiers } from "./identifiers.js";
 import { scanForIdentifiers, SCANNED_STORES, type ScannedStore } from "./scan.js";
-
 /**
  * GDPR art. 17: erases one contact's personal data and keeps an anonymous shell,
  * so that tickets stay with the tenant and statistics still add up. What happens
@@ -19,7 +18,6 @@ import { scanForIdentifiers, SCANNED_STORES, type ScannedStore } from "./scan.js
  * on an erased contact changes nothing.
  */
 
-;
 const DEFAULT_BATCH = 500;
 
 interface PluginErasure {
@@ -70,7 +68,12 @@ const add = (total: LineCounts, more: LineCounts) => {
   for (const [line, n] of Object.entries(more)) total[line] = (total[line] ?? 0) + n;
 };
 
-export async function eraseContact(database: Database, tenantId: string, contactId: string, opts: EraseOptions = {}): Promise<ErasureReceipt> {
+export async function eraseContact(
+  database: Database,
+  tenantId: string,
+  contactId: string,
+  opts: EraseOptions = {},
+): Promise<ErasureReceipt> {
   const db = database.forTenant(tenantId);
   const contact = await db.contact.findUnique({ where: { id: contactId } });
   if (!contact) throw notFound("Contact");
@@ -86,7 +89,8 @@ export async function eraseContact(database: Database, tenantId: string, contact
   }
 
   // Integrations are asked while the email and phone they may key on are still known.
-  const plugins = !alreadyErased && opts.eraseAtPlugins ? await opts.eraseAtPlugins({ contactId, email: contact.email, phone: contact.phone }) : [];
+  const plugins =
+    !alreadyErased && opts.eraseAtPlugins ? await opts.eraseAtPlugins({ contactId, email: contact.email, phone: contact.phone }) : [];
 
   await db.$transaction(async (tx) => {
     const current = await tx.contact.findUnique({ where: { id: contactId } });
@@ -98,7 +102,9 @@ export async function eraseContact(database: Database, tenantId: string, contact
 
   const scan = await scanForIdentifiers(db, tenantId, ids, { nameOnlyOn: contactId });
   // Same name, other person: their rows are not leftovers, but their texts were scrubbed too (exact matches cannot tell).
-  const namesakes = ids.name ? await db.contact.count({ where: { id: { not: contactId }, name: { equals: ids.name, mode: "insensitive" } } }) : 0;
+  const namesakes = ids.name
+    ? await db.contact.count({ where: { id: { not: contactId }, name: { equals: ids.name, mode: "insensitive" } } })
+    : 0;
   for (const store of STORES) if (store.erasure.report) add(done, await store.erasure.report(run, scan));
 
   const lines = STORES.flatMap((s) => s.erasure.lines);

@@ -63,7 +63,9 @@ export class ExportWriter {
 export const base64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 
 /** Pages through rows with Prisma's cursor, in a fixed order. */
-export async function* pages<T extends { id: string }>(read: (cursor: { cursor: { id: string }; skip: 1 } | Record<string, never>) => Promise<T[]>): AsyncGenerator<T[]> {
+export async function* pages<T extends { id: string }>(
+  read: (cursor: { cursor: { id: string }; skip: 1 } | Record<string, never>) => Promise<T[]>,
+): AsyncGenerator<T[]> {
   let last: string | undefined;
   for (;;) {
     const rows = await read(last ? { cursor: { id: last }, skip: 1 } : {});

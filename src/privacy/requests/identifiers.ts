@@ -19,8 +19,6 @@ export interface Identifiers {
   phone?: string | null;
 }
 
-;
-
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The non-empty identifiers, trimmed (the email normalised), longest first (so a longer one wins where they overlap). */
@@ -65,7 +63,11 @@ function phoneRanges(text: string, target: PhoneTarget): Range[] {
   if (!text.replace(/\D+/g, "").includes(target.nationalNumber)) return [];
   const out: Range[] = [];
   for (const run of text.matchAll(PHONE_RUN)) {
-    const groups = [...run[0].matchAll(/\d+/g)].map((g) => ({ start: run.index + g.index, end: run.index + g.index + g[0].length, digits: g[0] }));
+    const groups = [...run[0].matchAll(/\d+/g)].map((g) => ({
+      start: run.index + g.index,
+      end: run.index + g.index + g[0].length,
+      digits: g[0],
+    }));
     for (let i = 0; i < groups.length; ) {
       // A leading "+" or "(" belongs to the number: "+31 6…", "(06) 1234…".
       const start = groups[i]!.start - (/[+(]/.test(text[groups[i]!.start - 1] ?? "") ? 1 : 0);
@@ -139,6 +141,13 @@ export function scrub(matcher: Matcher, text: string): { text: string; count: nu
 }
 
 /** A database filter that finds candidates (confirmed afterwards with the matcher): any case, substring. For columns that hold identifiers as stored (Contact). */
-export function candidateFilter<F extends string>(field: F, ids: Identifiers): { OR: Record<F, { contains: string; mode: "insensitive" }>[] } {
-  return { OR: valuesOf(ids).map((v) => ({ [field]: { contains: v, mode: "insensitive" } }) as Record<F, { contains: string; mode: "insensitive" }>) };
+export function candidateFilter<F extends string>(
+  field: F,
+  ids: Identifiers,
+): { OR: Record<F, { contains: string; mode: "insensitive" }>[] } {
+  return {
+    OR: valuesOf(ids).map(
+      (v) => ({ [field]: { contains: v, mode: "insensitive" } }) as Record<F, { contains: string; mode: "insensitive" }>,
+    ),
+  };
 }

@@ -19,7 +19,12 @@ export interface ScanResult {
  * returns the text it found. With `nameOnlyOn`, the name is looked for on that
  * contact's row only.
  */
-export async function scanForIdentifiers(db: TenantClient, tenantId: string, ids: Identifiers, opts: { nameOnlyOn?: string } = {}): Promise<ScanResult> {
+export async function scanForIdentifiers(
+  db: TenantClient,
+  tenantId: string,
+  ids: Identifiers,
+  opts: { nameOnlyOn?: string } = {},
+): Promise<ScanResult> {
   const matcher = matcherFor(ids);
   if (!matcher) return { stores: SCANNED_STORES.map((store) => ({ store, matches: 0 })), total: 0, unsearchable: 0 };
   const run = { db, tenantId, ids, matcher, nameOnlyOn: opts.nameOnlyOn };

@@ -47,13 +47,15 @@ interface ExportRow {
 }
 
 const DataExportLink = builder.objectRef<ExportRow>("DataExportLink").implement({
-  description: "The export made for an ACCESS or PORTABILITY request. The URL is the credential: no Authorization header is needed to download.",
+  description:
+    "The export made for an ACCESS or PORTABILITY request. The URL is the credential: no Authorization header is needed to download.",
   fields: (t) => ({
     url: t.string({
       nullable: true,
       description:
         "GET it for the gzip-compressed JSON export: /exports/<id>?expires=<unix>&signature=<hex> (HMAC-SHA256). Null once expired. Treat it like a password.",
-      resolve: (e, _a, ctx) => (e.expiresAt > new Date() ? signedExportUrl(publicBase(ctx), ctx.config.encryptionKey, e.id, e.expiresAt) : null),
+      resolve: (e, _a, ctx) =>
+        e.expiresAt > new Date() ? signedExportUrl(publicBase(ctx), ctx.config.encryptionKey, e.id, e.expiresAt) : null,
     }),
     expiresAt: t.expose("expiresAt", { type: "DateTime" }),
     expired: t.boolean({ resolve: (e) => e.expiresAt <= new Date() }),
@@ -97,7 +99,10 @@ const DataSubjectRequest = builder.prismaNode("DataSubjectRequest", {
     dueAt: t.expose("dueAt", { type: "DateTime" }),
     overdue: t.boolean({ description: "Still open after dueAt", resolve: (r) => r.status === "RECEIVED" && r.dueAt < new Date() }),
     extended: t.boolean({ resolve: (r) => r.extensionReason !== null }),
-    extensionReason: t.exposeString("extensionReason", { nullable: true, description: "Why the deadline was extended; the person is told" }),
+    extensionReason: t.exposeString("extensionReason", {
+      nullable: true,
+      description: "Why the deadline was extended; the person is told",
+    }),
     refusalReason: t.exposeString("refusalReason", { nullable: true, description: "Why the request was refused; the person is told" }),
     completedAt: t.expose("completedAt", { type: "DateTime", nullable: true, description: "When it was completed or refused" }),
     details: t.field({
@@ -164,7 +169,7 @@ builder.queryField("dataSubjectRequests", (t) =>
   }),
 );
 
-const filterArgs = (f: { contactId?: { id: string } | null } & Omit<requests.RequestFilter, "contactId"> | null | undefined) =>
+const filterArgs = (f: ({ contactId?: { id: string } | null } & Omit<requests.RequestFilter, "contactId">) | null | undefined) =>
   f ? { ...f, contactId: f.contactId?.id } : null;
 
 const StoreMatches = builder.objectRef<{ store: string; matches: number }>("StoreMatches").implement({
@@ -173,16 +178,19 @@ const StoreMatches = builder.objectRef<{ store: string; matches: number }>("Stor
     matches: t.exposeInt("matches", { description: "Rows in which one of the identifiers appears" }),
   }),
 });
-const PersonalDataScan = builder.objectRef<{ stores: { store: string; matches: number }[]; total: number; unsearchable: number }>("PersonalDataScan").implement({
-  description: "Where identifiers still appear. Counts only: the scan never returns what it found.",
-  fields: (t) => ({
-    stores: t.field({ type: [StoreMatches], resolve: (s) => s.stores }),
-    total: t.exposeInt("total"),
-    unsearchable: t.exposeInt("unsearchable", {
-      description: "Attachments that could not be searched (not text, such as PDFs and images): they may hold the identifiers; not counted in total",
+const PersonalDataScan = builder
+  .objectRef<{ stores: { store: string; matches: number }[]; total: number; unsearchable: number }>("PersonalDataScan")
+  .implement({
+    description: "Where identifiers still appear. Counts only: the scan never returns what it found.",
+    fields: (t) => ({
+      stores: t.field({ type: [StoreMatches], resolve: (s) => s.stores }),
+      total: t.exposeInt("total"),
+      unsearchable: t.exposeInt("unsearchable", {
+        description:
+          "Attachments that could not be searched (not text, such as PDFs and images): they may hold the identifiers; not counted in total",
+      }),
     }),
-  }),
-});
+  });
 
 builder.queryField("personalDataScan", (t) =>
   t.field({

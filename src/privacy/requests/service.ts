@@ -55,13 +55,21 @@ function detailsFor(input: FileInput): RequestDetails | null {
   const problems: FieldProblem[] = [];
   const rule = PURPOSE_RULE[input.type];
   const purposes = [...new Set(input.purposes ?? [])];
-  const corrections = Object.fromEntries(Object.entries(input.corrections ?? {}).filter(([, v]) => v !== undefined && v !== null)) as Corrections;
+  const corrections = Object.fromEntries(
+    Object.entries(input.corrections ?? {}).filter(([, v]) => v !== undefined && v !== null),
+  ) as Corrections;
 
   if (rule) {
-    if (!purposes.length) problems.push({ path: ["input", "purposes"], message: `name at least one purpose to ${input.type === "OBJECTION" ? "object to" : "withdraw"}` });
+    if (!purposes.length)
+      problems.push({
+        path: ["input", "purposes"],
+        message: `name at least one purpose to ${input.type === "OBJECTION" ? "object to" : "withdraw"}`,
+      });
     purposes.forEach((p, i) => {
-      if (!isPurpose(p)) problems.push({ path: ["input", "purposes", i], message: `unknown purpose; one of ${Object.keys(PURPOSES).join(", ")}` });
-      else if (PURPOSES[p].legalBasis !== rule.basis || !PURPOSES[p].objectable) problems.push({ path: ["input", "purposes", i], message: rule.why });
+      if (!isPurpose(p))
+        problems.push({ path: ["input", "purposes", i], message: `unknown purpose; one of ${Object.keys(PURPOSES).join(", ")}` });
+      else if (PURPOSES[p].legalBasis !== rule.basis || !PURPOSES[p].objectable)
+        problems.push({ path: ["input", "purposes", i], message: rule.why });
     });
   } else if (input.purposes?.length) {
     problems.push({ path: ["input", "purposes"], message: `only OBJECTION and CONSENT_WITHDRAWAL requests name purposes` });
@@ -93,9 +101,14 @@ export async function fileRequest(ctx: Context, input: FileInput) {
     await lockContact(tx, viewer.tenantId, contactId);
     const contact = await tx.contact.findUnique({ where: { id: contactId } });
     if (!contact || contact.erasedAt) throw notFound("Contact");
-    const open = await tx.dataSubjectRequest.findFirst({ where: { contactId, type: input.type, status: "RECEIVED" }, select: { id: true } });
+    const open = await tx.dataSubjectRequest.findFirst({
+      where: { contactId, type: input.type, status: "RECEIVED" },
+      select: { id: true },
+    });
     if (open) {
-      throw new AppError("CONFLICT", `A ${input.type} request for this person is already open`, { existingRequestId: encodeGlobalID("DataSubjectRequest", open.id) });
+      throw new AppError("CONFLICT", `A ${input.type} request for this person is already open`, {
+        existingRequestId: encodeGlobalID("DataSubjectRequest", open.id),
+      });
     }
     const receivedAt = new Date();
     const request = await tx.dataSubjectRequest.create({

@@ -24,7 +24,10 @@ export function markedColumns(): MarkedColumn[] {
     for (const f of m.fields) {
       const mark = f.documentation ? MARK.exec(f.documentation) : null;
       if (!mark) continue;
-      const names = mark[1]!.split(",").map((c) => c.trim()).filter(Boolean);
+      const names = mark[1]!
+        .split(",")
+        .map((c) => c.trim())
+        .filter(Boolean);
       const unknown = names.filter((c) => !isDataCategory(c));
       // A typo would silently leave a column out of every check: fail loudly instead.
       if (unknown.length) throw new Error(`${model}.${f.name}: @personal names unknown categories ${unknown.join(", ")}`);

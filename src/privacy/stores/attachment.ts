@@ -52,7 +52,9 @@ export const attachmentStore: PersonalDataStore = {
         ),
         // Contents one at a time: a file may be large, a batch of them would not be.
         async ({ blobKey, ...a }) => {
-          const content = blobKey ? null : (await db.attachment.findUniqueOrThrow({ where: { id: a.id }, select: { content: true } })).content;
+          const content = blobKey
+            ? null
+            : (await db.attachment.findUniqueOrThrow({ where: { id: a.id }, select: { content: true } })).content;
           return { ...a, contentBase64: base64(await wholeFile(db, { blobKey, content }, Infinity)) };
         },
       ),
@@ -96,7 +98,10 @@ export const attachmentStore: PersonalDataStore = {
           ),
         }),
       },
-      { phase: "mentions", run: async (e) => ({ "Attachment.filename": await scrubColumn(e.db, e.tenantId, e.ids, e.batch, "Attachment.filename") }) },
+      {
+        phase: "mentions",
+        run: async (e) => ({ "Attachment.filename": await scrubColumn(e.db, e.tenantId, e.ids, e.batch, "Attachment.filename") }),
+      },
       {
         phase: "mentions",
         async run(e) {
@@ -136,7 +141,12 @@ export const attachmentStore: PersonalDataStore = {
  * person's own tickets (exchanged with or about them); elsewhere they are kept
  * and the receipt lists them as unverified.
  */
-async function scrubContents(db: TenantClient, ids: Identifiers, contactId: string, batch: number): Promise<{ scrubbed: number; deleted: number }> {
+async function scrubContents(
+  db: TenantClient,
+  ids: Identifiers,
+  contactId: string,
+  batch: number,
+): Promise<{ scrubbed: number; deleted: number }> {
   const matcher = matcherFor(ids);
   let scrubbed = 0;
   const unsearchable: string[] = [];

@@ -20,8 +20,17 @@ export const consentEventStore: PersonalDataStore = {
       await out.write(`,\n"consents": {\n"current": ${JSON.stringify(current)},\n"history": `);
       await out.list(
         "consentEvents",
-        pages((c) => db.consentEvent.findMany({ ...c, where: { contactId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: EXPORT_BATCH })),
-        (e) => ({ purpose: e.purpose, action: e.action, method: e.method, policyVersion: e.policyVersion, recordedBy: e.actorType, at: e.createdAt }),
+        pages((c) =>
+          db.consentEvent.findMany({ ...c, where: { contactId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: EXPORT_BATCH }),
+        ),
+        (e) => ({
+          purpose: e.purpose,
+          action: e.action,
+          method: e.method,
+          policyVersion: e.policyVersion,
+          recordedBy: e.actorType,
+          at: e.createdAt,
+        }),
       );
       await out.write("}");
     },
@@ -38,5 +47,7 @@ export const consentEventStore: PersonalDataStore = {
     report: async (e) => ({ ConsentEvent: await e.db.consentEvent.count({ where: { contactId: e.contactId } }) }),
   },
   scan: [],
-  retention: { none: "Proof of consent (art. 7(1)): kept as long as the contact's shell; the database refuses to change a recorded event." },
+  retention: {
+    none: "Proof of consent (art. 7(1)): kept as long as the contact's shell; the database refuses to change a recorded event.",
+  },
 };

@@ -23,7 +23,10 @@ export const contactStore: PersonalDataStore = {
     about: "Who you are to us: name, contact details, language, organisation",
     counts: [],
     async write({ db, contactId, out }) {
-      const contact = await db.contact.findUniqueOrThrow({ where: { id: contactId }, include: { organization: { select: { name: true } } } });
+      const contact = await db.contact.findUniqueOrThrow({
+        where: { id: contactId },
+        include: { organization: { select: { name: true } } },
+      });
       await out.value("profile", {
         id: contact.id,
         name: contact.name,
@@ -70,7 +73,12 @@ export const contactStore: PersonalDataStore = {
               orderBy: { id: "asc" },
               take: SCAN_BATCH,
               // Contacts hold the email and phone as stored (normalised, E.164): a substring finds them.
-              where: { AND: [afterId(after), { OR: [candidateFilter("name", s.ids), candidateFilter("email", s.ids), candidateFilter("phone", s.ids)] }] },
+              where: {
+                AND: [
+                  afterId(after),
+                  { OR: [candidateFilter("name", s.ids), candidateFilter("email", s.ids), candidateFilter("phone", s.ids)] },
+                ],
+              },
               select: { id: true, name: true, email: true, phone: true },
             })
           ).map((c) => ({

@@ -8,7 +8,11 @@ import type { PersonalDataStore } from "./store.js";
  * model pointing at Contact without a store: each would let data escape
  * erasure, export or the scan.
  */
-export function coverageProblems(stores: readonly PersonalDataStore[], marked: readonly MarkedColumn[], referencingContact: readonly string[]): string[] {
+export function coverageProblems(
+  stores: readonly PersonalDataStore[],
+  marked: readonly MarkedColumn[],
+  referencingContact: readonly string[],
+): string[] {
   const problems: string[] = [];
   const byModel = new Map<string, PersonalDataStore>();
   for (const s of stores) {
@@ -19,7 +23,8 @@ export function coverageProblems(stores: readonly PersonalDataStore[], marked: r
   for (const m of marked) {
     const store = byModel.get(m.model);
     if (!store) problems.push(`${m.model}.${m.column}: marked @personal, but ${m.model} has no store in src/privacy/stores/`);
-    else if (!store.columns[m.column]) problems.push(`${m.model}.${m.column}: marked @personal, but the ${m.model} store does not say how it is erased and scanned`);
+    else if (!store.columns[m.column])
+      problems.push(`${m.model}.${m.column}: marked @personal, but the ${m.model} store does not say how it is erased and scanned`);
   }
   for (const model of referencingContact) {
     if (!byModel.has(model)) problems.push(`${model}: its rows belong to a contact, but it has no store in src/privacy/stores/`);
@@ -31,8 +36,10 @@ export function coverageProblems(stores: readonly PersonalDataStore[], marked: r
     const lines = new Set(s.erasure.lines.map((l) => l.store));
     const scans = new Set(s.scan.map((p) => p.store));
     for (const [column, handling] of Object.entries(s.columns)) {
-      if (!own.some((m) => m.column === column)) problems.push(`${s.model}.${column}: handled by the store, but not marked @personal in the schema`);
-      if (!lines.has(handling.erasedBy)) problems.push(`${s.model}.${column}: erased by "${handling.erasedBy}", which is not a receipt line of the store`);
+      if (!own.some((m) => m.column === column))
+        problems.push(`${s.model}.${column}: handled by the store, but not marked @personal in the schema`);
+      if (!lines.has(handling.erasedBy))
+        problems.push(`${s.model}.${column}: erased by "${handling.erasedBy}", which is not a receipt line of the store`);
       if ("scannedAs" in handling && !scans.has(handling.scannedAs)) {
         problems.push(`${s.model}.${column}: scanned as "${handling.scannedAs}", which is not a scan of the store`);
       }
@@ -42,7 +49,9 @@ export function coverageProblems(stores: readonly PersonalDataStore[], marked: r
     const missing = [...marks].filter((c) => !declared.has(c));
     const extra = [...declared].filter((c) => !marks.has(c));
     if (missing.length || extra.length) {
-      problems.push(`${s.model}: categories differ from its marks (missing ${missing.join(", ") || "none"}; not marked ${extra.join(", ") || "none"})`);
+      problems.push(
+        `${s.model}: categories differ from its marks (missing ${missing.join(", ") || "none"}; not marked ${extra.join(", ") || "none"})`,
+      );
     }
   }
 

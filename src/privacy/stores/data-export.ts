@@ -23,7 +23,12 @@ export const dataExportStore: PersonalDataStore = {
   export: { omitted: "An export is a copy of the other stores; it is not exported again." },
   erasure: {
     lines: [{ store: "DataExport", action: "deleted", countsAs: "exportsDeleted" }],
-    steps: [{ phase: "credentials", run: async (e) => ({ DataExport: (await e.db.dataExport.deleteMany({ where: { contactId: e.contactId } })).count }) }],
+    steps: [
+      {
+        phase: "credentials",
+        run: async (e) => ({ DataExport: (await e.db.dataExport.deleteMany({ where: { contactId: e.contactId } })).count }),
+      },
+    ],
   },
   scan: [],
   retention: { target: "DATA_EXPORTS" },

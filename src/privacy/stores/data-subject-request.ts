@@ -22,7 +22,14 @@ export const dataSubjectRequestStore: PersonalDataStore = {
       out.array(
         "dataSubjectRequests",
         "dataSubjectRequests",
-        pages((c) => db.dataSubjectRequest.findMany({ ...c, where: { contactId }, orderBy: [{ receivedAt: "asc" }, { id: "asc" }], take: EXPORT_BATCH })),
+        pages((c) =>
+          db.dataSubjectRequest.findMany({
+            ...c,
+            where: { contactId },
+            orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
+            take: EXPORT_BATCH,
+          }),
+        ),
         (r) => ({
           id: r.id,
           type: r.type,
@@ -38,7 +45,9 @@ export const dataSubjectRequestStore: PersonalDataStore = {
       ),
   },
   erasure: {
-    lines: [{ store: "DataSubjectRequest.details", action: "corrected values removed, field names kept", countsAs: "requestDetailsScrubbed" }],
+    lines: [
+      { store: "DataSubjectRequest.details", action: "corrected values removed, field names kept", countsAs: "requestDetailsScrubbed" },
+    ],
     steps: [{ phase: "mentions", run: async (e) => ({ "DataSubjectRequest.details": await scrubRequestDetails(e.db, e.contactId) }) }],
   },
   scan: [
@@ -70,7 +79,10 @@ async function scrubRequestDetails(db: TenantClient, contactId: string): Promise
     const details = r.details as { corrections?: Record<string, unknown> } | null;
     if (!details?.corrections) continue;
     const { corrections, ...rest } = details;
-    await db.dataSubjectRequest.update({ where: { id: r.id }, data: { details: { ...rest, correctedFields: Object.keys(corrections) } as object } });
+    await db.dataSubjectRequest.update({
+      where: { id: r.id },
+      data: { details: { ...rest, correctedFields: Object.keys(corrections) } as object },
+    });
     n++;
   }
   return n;

@@ -53,4 +53,5 @@ export const exportedCategories = () => union(STORES.filter(isExported));
 export const erasedCategories = () => union(STORES.filter(isErased));
 
 /** The categories of the stores a retention target covers. */
-export const retainedCategories = (target: TargetName) => union(STORES.filter((s) => "target" in s.retention && s.retention.target === target));
+export const retainedCategories = (target: TargetName) =>
+  union(STORES.filter((s) => "target" in s.retention && s.retention.target === target));

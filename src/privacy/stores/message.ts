@@ -63,7 +63,11 @@ export const messageStore: PersonalDataStore = {
   erasure: {
     lines: [
       { store: "Message", action: "bodies of the person's own messages replaced by [redacted]", countsAs: "messagesRedacted" },
-      { store: "Message.body", action: "the person's name, email and phone replaced by [redacted] in other people's messages", countsAs: "bodiesScrubbed" },
+      {
+        store: "Message.body",
+        action: "the person's name, email and phone replaced by [redacted] in other people's messages",
+        countsAs: "bodiesScrubbed",
+      },
     ],
     steps: [
       {
@@ -71,8 +75,16 @@ export const messageStore: PersonalDataStore = {
         run: async (e) => ({
           Message: await inBatches(
             e.db,
-            async (tx) => (await tx.message.findMany({ where: { authorContactId: e.contactId, redactedAt: null }, select: { id: true }, take: e.batch })).map((m) => m.id),
-            async (tx, ids) => (await tx.message.updateMany({ where: { id: { in: ids } }, data: { body: REDACTED, redactedAt: e.now } })).count,
+            async (tx) =>
+              (
+                await tx.message.findMany({
+                  where: { authorContactId: e.contactId, redactedAt: null },
+                  select: { id: true },
+                  take: e.batch,
+                })
+              ).map((m) => m.id),
+            async (tx, ids) =>
+              (await tx.message.updateMany({ where: { id: { in: ids } }, data: { body: REDACTED, redactedAt: e.now } })).count,
           ),
         }),
       },
@@ -81,7 +93,12 @@ export const messageStore: PersonalDataStore = {
     ],
     // A message written while the batches ran is redacted with the shell, in the same commit.
     final: async (tx, e) => ({
-      Message: (await tx.message.updateMany({ where: { authorContactId: e.contactId, redactedAt: null }, data: { body: REDACTED, redactedAt: e.now } })).count,
+      Message: (
+        await tx.message.updateMany({
+          where: { authorContactId: e.contactId, redactedAt: null },
+          data: { body: REDACTED, redactedAt: e.now },
+        })
+      ).count,
     }),
   },
   scan: [{ store: "Message.body", count: async (s) => ({ matches: await countInColumn(s, "Message.body") }) }],
@@ -93,4 +110,7 @@ export const messageStore: PersonalDataStore = {
  * what they wrote anywhere. Never a note (nor a note's files), even one
  * recorded as theirs: the person sees no notes anywhere.
  */
-export const exportedMessages = (contactId: string) => ({ internal: false, OR: [{ authorContactId: contactId }, { ticket: { requesterId: contactId } }] });
+export const exportedMessages = (contactId: string) => ({
+  internal: false,
+  OR: [{ authorContactId: contactId }, { ticket: { requesterId: contactId } }],
+});

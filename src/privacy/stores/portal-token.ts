@@ -12,7 +12,12 @@ export const portalTokenStore: PersonalDataStore = {
   export: { omitted: "Credentials (hashes of portal links) are not part of the export." },
   erasure: {
     lines: [{ store: "PortalToken", action: "deleted", countsAs: "portalTokensDeleted" }],
-    steps: [{ phase: "credentials", run: async (e) => ({ PortalToken: (await e.db.portalToken.deleteMany({ where: { contactId: e.contactId } })).count }) }],
+    steps: [
+      {
+        phase: "credentials",
+        run: async (e) => ({ PortalToken: (await e.db.portalToken.deleteMany({ where: { contactId: e.contactId } })).count }),
+      },
+    ],
   },
   scan: [],
   retention: { target: "PORTAL_TOKENS" },

@@ -28,7 +28,17 @@ export const ticketStore: PersonalDataStore = {
             where: { requesterId: contactId },
             orderBy: [{ createdAt: "asc" }, { id: "asc" }],
             take: EXPORT_BATCH,
-            select: { id: true, number: true, subject: true, status: true, priority: true, channel: true, createdAt: true, updatedAt: true, solvedAt: true },
+            select: {
+              id: true,
+              number: true,
+              subject: true,
+              status: true,
+              priority: true,
+              channel: true,
+              createdAt: true,
+              updatedAt: true,
+              solvedAt: true,
+            },
           }),
         ),
         (t) => t,
@@ -39,12 +49,21 @@ export const ticketStore: PersonalDataStore = {
       { store: "Ticket.subject", action: "the person's name, email and phone replaced by [redacted]", countsAs: "subjectsScrubbed" },
       { store: "Ticket", action: "kept", note: "Tickets stay with the tenant; their requester is now the anonymous shell." },
     ],
-    steps: [{ phase: "mentions", run: async (e) => ({ "Ticket.subject": await scrubColumn(e.db, e.tenantId, e.ids, e.batch, "Ticket.subject") }) }],
+    steps: [
+      {
+        phase: "mentions",
+        run: async (e) => ({ "Ticket.subject": await scrubColumn(e.db, e.tenantId, e.ids, e.batch, "Ticket.subject") }),
+      },
+    ],
     // Tombstones in the same commit as the shell: partners on the event stream erase their copies.
     async final(tx, e) {
       if (e.erasedBefore) return {};
       const tickets = await tx.ticket.findMany({ where: { requesterId: e.contactId }, select: { id: true }, orderBy: { id: "asc" } });
-      await recordEvents(tx, e.tenantId, tickets.map((t) => ({ type: "TICKET_ERASED" as const, ticketId: t.id, data: { reason: "requester erased" } })));
+      await recordEvents(
+        tx,
+        e.tenantId,
+        tickets.map((t) => ({ type: "TICKET_ERASED" as const, ticketId: t.id, data: { reason: "requester erased" } })),
+      );
       return {};
     },
     report: async (e) => ({ Ticket: await e.db.ticket.count({ where: { requesterId: e.contactId } }) }),
