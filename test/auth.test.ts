@@ -522,6 +522,10 @@ describe("callers without valid credentials", () => {
       ],
       issuePortalToken: [`mutation($c: ID!) { issuePortalToken(contactId: $c) { token } }`, { c: ids.contact }],
       revokePortalTokens: [`mutation($c: ID!) { revokePortalTokens(contactId: $c) }`, { c: ids.contact }],
+      createAttachmentUpload: [
+        `mutation($t: ID!) { createAttachmentUpload(input: { ticketId: $t, filename: "a.txt", contentType: "text/plain", size: 1 }) { uploadUrl } }`,
+        { t: ids.ticket },
+      ],
       addAttachment: [
         `mutation($m: ID!) { addAttachment(input: { messageId: $m, filename: "a.txt", contentType: "text/plain", contentBase64: "eA==" }) { id } }`,
         { m: Buffer.from("Message:00000000-0000-4000-8000-000000000000").toString("base64") },

@@ -27,6 +27,8 @@ export const Attachment = builder.prismaNode("Attachment", {
         const expiresAt = new Date(Date.now() + ctx.config.attachments.linkTtlMs);
         return attachmentLink("download", publicBase(ctx), ctx.config.encryptionKey, a.id, expiresAt);
       },
+      // The link opens the file: handing it out is reading its contents (audited, like `content`).
+      ...personal("user.content.attachment"),
     }),
     contentBase64: t.string({
       description: `The file, base64-encoded, for files up to ${attachments.MAX_BASE64_BYTES} bytes. Deprecated: download from downloadUrl, which streams any size.`,
