@@ -90,6 +90,29 @@ async function withServerConnection<T>(
   }
 }
 
+/**
+ * How long close waits for connections still busy (a statement waiting on a
+ * lock, say): a shutdown must end, so after this it goes on without them and
+ * says so. The process exiting, or the server, closes them.
+ */
+const DISCONNECT_WAIT_MS = 10_000;
+
+async function disconnectWithin(prisma: { $disconnect(): Promise<void> }, ms: number): Promise<void> {
+  const disconnected = prisma.$disconnect();
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = await Promise.race([
+    disconnected.then(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!gaveUp) return;
+  disconnected.catch(() => {});
+  process.emitWarning(`database connections were still busy ${ms / 1000} s into closing; closing without them`, { code: "DESKGRAPH_SLOW_SHUTDOWN" });
+}
+
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let embedded: PGlite | undefined;
   let migrate: () => Promise<string[]>;
@@ -235,7 +258,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     poolStats: () => (pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : null),
     async close() {
       health.close();
-      await prisma.$disconnect();
+      await disconnectWithin(prisma, DISCONNECT_WAIT_MS);
       await closeRaw();
       blobs.close();
     },

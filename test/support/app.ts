@@ -169,13 +169,16 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
     },
     async close() {
       // A close that hangs says what it waits on, before the hook's timeout hides it.
+      let phase = "server.close";
       const slow = setTimeout(
-        () => console.error(`[test app] close has taken 20 s; still active: ${process.getActiveResourcesInfo().join(", ")}`),
+        () => console.error(`[test app] close has taken 20 s, in ${phase}; still active: ${process.getActiveResourcesInfo().join(", ")}`),
         20_000,
       );
       try {
         await server.close();
+        phase = "database.close";
         await database.close();
+        phase = "dropping the database";
         await dropDatabase();
       } finally {
         clearTimeout(slow);
