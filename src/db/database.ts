@@ -110,7 +110,9 @@ async function disconnectWithin(prisma: { $disconnect(): Promise<void> }, ms: nu
   clearTimeout(timer);
   if (!gaveUp) return;
   disconnected.catch(() => {});
-  process.emitWarning(`database connections were still busy ${ms / 1000} s into closing; closing without them`, { code: "DESKGRAPH_SLOW_SHUTDOWN" });
+  process.emitWarning(`database connections were still busy ${ms / 1000} s into closing; closing without them`, {
+    code: "DESKGRAPH_SLOW_SHUTDOWN",
+  });
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
