@@ -37,6 +37,15 @@ function anchorsIn(file: string): Set<string> {
   return anchors;
 }
 
+describe("docs/architecture.md", () => {
+  it("places every folder of src/ in its layout", () => {
+    const layout = readFileSync(path.join(ROOT, "docs/architecture.md"), "utf8");
+    const folders = readdirSync(path.join(ROOT, "src"), { withFileTypes: true }).filter((d) => d.isDirectory());
+    expect(folders.length).toBeGreaterThan(10);
+    expect(folders.map((d) => d.name).filter((name) => !layout.includes(`${name}/`))).toEqual([]);
+  });
+});
+
 describe("documentation links", () => {
   it("resolve to files and headings that exist", () => {
     const broken: string[] = [];
