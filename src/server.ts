@@ -50,6 +50,7 @@ import { handleExportDownload } from "./privacy/requests/download.js";
 import type { AnyPlugin } from "./plugin-host/plugin.js";
 import { handleAttachmentContent } from "./attachments/routes.js";
 import { drainBlobDeletions } from "./blobs/deletions.js";
+import { deleteAbandonedUploads } from "./attachments/abandoned.js";
 import { moveAttachmentsToStore } from "./attachments/move-to-store.js";
 import { PluginRegistry } from "./plugin-host/registry.js";
 import { operatorCapability } from "./plugin-host/capabilities.js";
@@ -353,6 +354,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     intervalMs: config.retentionSweepMinutes * 60_000,
     afterSweep: async () => {
       await deleteDueTenants(services);
+      const abandoned = await deleteAbandonedUploads(database, config.attachments.linkTtlMs);
+      if (abandoned) log.info({ uploads: abandoned }, "deleted uploads that no message took");
       // Files of attachments deleted by the sweep (and by any other path) leave the store.
       await drainBlobDeletions(database);
     },

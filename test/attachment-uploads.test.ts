@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteAbandonedUploads } from "../src/attachments/abandoned.js";
 import { attachmentLink } from "../src/attachments/links.js";
+import { drainBlobDeletions } from "../src/blobs/deletions.js";
 import { moveAttachmentsToStore } from "../src/attachments/move-to-store.js";
 import { CHUNK_BYTES } from "../src/blobs/chunked-gcm.js";
 import { tempDirs } from "./support/cli.js";
@@ -321,6 +323,31 @@ describe("files written before the blob store", () => {
 });
 
 describe("deleting", () => {
+  it("an upload no message took goes, with its file, a day after its link expired", async () => {
+    const taken = await upload({ size: 3 });
+    expect((await put(taken.uploadUrl, Buffer.from("abc"))).status).toBe(201);
+    await ok(ADD, { i: { ticketId, body: "with a file", attachmentIds: [taken.attachmentId] } });
+    const left = await upload({ size: 4 });
+    expect((await put(left.uploadUrl, Buffer.from("left"))).status).toBe(201);
+    const row = (id: string) => app.database.prisma.attachment.findUniqueOrThrow({ where: { id: raw(id) } });
+    const keys = { taken: (await row(taken.attachmentId)).blobKey!, left: (await row(left.attachmentId)).blobKey! };
+    const stored = (key: string) => blobFiles().some((f) => path.basename(f) === key);
+    expect(stored(keys.taken) && stored(keys.left)).toBe(true);
+    const ttl = 15 * 60_000;
+    const at = (await row(left.attachmentId)).createdAt;
+    // Within the day after the link expired: kept.
+    expect(await deleteAbandonedUploads(app.database, ttl, new Date(at.getTime() + ttl + 60_000))).toBe(0);
+    // Past it: the unattached upload goes, the attached one stays (however old).
+    expect(await deleteAbandonedUploads(app.database, ttl, new Date(at.getTime() + ttl + 86_400_000 + 60_000))).toBeGreaterThanOrEqual(1);
+    await drainBlobDeletions(app.database);
+    const rows = await app.database.prisma.attachment.findMany({
+      where: { id: { in: [raw(taken.attachmentId), raw(left.attachmentId)] } },
+    });
+    expect(rows.map((r) => r.id)).toEqual([raw(taken.attachmentId)]);
+    expect(stored(keys.taken)).toBe(true);
+    expect(stored(keys.left)).toBe(false);
+  });
+
   it("an erased person's files leave the store, and a deleted tenant's files and data key go with it", async () => {
     const tenant = await app.tenant();
     const ticket = (
