@@ -76,6 +76,8 @@ describe("event consumers", () => {
       await until(() => failing.handled.length > 0, 5000, "the failing consumer to get through");
       expect(failing.calls()).toBe(3);
       expect(failing.handled).toEqual(seqs);
+      // The cursor moves right after the handler returns, in a statement of its own.
+      await until(async () => (await cursor("test.failing"))?.attempts === 0, 5000, "the failing consumer's cursor to move");
       expect(await cursor("test.failing")).toMatchObject({ attempts: 0, lastError: null });
 
       // More events: each consumer gets only the new ones, never one twice.
