@@ -4,6 +4,7 @@ import type { Database } from "../db/database.js";
 import { planUpdate } from "./apply.js";
 import { callProvider, type CallScope } from "./calls.js";
 import type { BillingHost } from "./host.js";
+import { textTable } from "../cli/text-table.js";
 
 export interface Reconciled {
   slug: string;
@@ -97,13 +98,5 @@ export function reconcileTable(results: Reconciled[]): string {
     ["tenant", "before", "after", "outcome"],
     ...results.map((r) => [r.slug, r.before, r.after, r.error ? `${r.outcome}: ${r.error}` : r.outcome]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return textTable(rows);
 }

@@ -1,6 +1,7 @@
 import type { Database } from "../db/database.js";
 import { sweep, type SweepOptions, type TenantSweep } from "./sweep.js";
 import { tenantIdForSlug } from "../tenants/service.js";
+import { textTable } from "../cli/text-table.js";
 
 /** Reads `--tenant <slug>` (or `--tenant=<slug>`) from the command's arguments. */
 function tenantArgument(args: string[]): string | undefined {
@@ -22,15 +23,7 @@ function sweepTable(results: TenantSweep[]): string {
       rows.push([r.slug, target, c!.action, String(c!.keepDays), String(c!.processed), String(c!.skippedForHold), status]);
     }
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return textTable(rows);
 }
 
 /**

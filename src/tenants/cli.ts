@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import type { Database } from "../db/database.js";
 import { AppError } from "../errors.js";
 import * as tenants from "./service.js";
+import { textTable } from "../cli/text-table.js";
 
 export const TENANT_USAGE = `Usage: npm run tenant -- <command> [options]
   create --name <name> --slug <slug> --owner-email <email> [--owner-name <name>]
@@ -26,18 +27,6 @@ type Print = (line: string) => void;
 /** What the operator API records for its calls, for the same actions from a shell. */
 const audit = (database: Database, action: string, tenantSlug: string | null, outcome: string, errorCode: string | null = null) =>
   database.prisma.operatorAuditEntry.create({ data: { action, tenantSlug, outcome, errorCode, requestId: "cli", clientIp: "cli" } });
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
 
 /** Reads the arguments; null with the usage printed when they are wrong. Opens nothing. */
 function parseTenantArgs(args: string[], print: Print) {
@@ -89,7 +78,7 @@ export async function runTenantCommand(
       for (const t of await tenants.listTenants(database, { skip: 0, take: 10_000 })) {
         rows.push([t.slug, t.name, t.createdAt.toISOString(), t.closedAt?.toISOString() ?? "—", t.deletionDueAt?.toISOString() ?? "—"]);
       }
-      print(table(rows));
+      print(textTable(rows));
     } else if (command === "create") {
       const input = tenants.validateNewTenant(
         {
