@@ -1,4 +1,4 @@
-import type { TenantClient } from "./tenant-scope.js";
+import { MANY_WHERE, UNIQUE_WHERE, type TenantClient } from "./tenant-scope.js";
 import { NIL_UUID as NOBODY } from "../constants.js";
 import { storeOf } from "../privacy/stores/index.js";
 
@@ -18,19 +18,6 @@ function filterFor(model: string, contactId: string): object {
 
 const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-const UNIQUE = new Set(["findUnique", "findUniqueOrThrow", "update", "delete", "upsert"]);
-const MANY = new Set([
-  "findFirst",
-  "findFirstOrThrow",
-  "findMany",
-  "count",
-  "aggregate",
-  "groupBy",
-  "updateMany",
-  "updateManyAndReturn",
-  "deleteMany",
-]);
-
 /** Narrows a tenant's client to one contact. Creates are left to the services, which check ownership first. */
 export function confineToContact(client: TenantClient, contactId: string) {
   return client.$extends({
@@ -41,8 +28,8 @@ export function confineToContact(client: TenantClient, contactId: string) {
           const a = { ...(args as Record<string, any>) };
           const filter = filterFor(model, contactId);
           // AND, not a spread: a spread would replace the caller's id with the contact's own.
-          if (UNIQUE.has(operation)) a.where = { ...a.where, AND: [...asList(a.where?.AND), filter] };
-          else if (MANY.has(operation)) a.where = a.where ? { AND: [a.where, filter] } : filter;
+          if (UNIQUE_WHERE.has(operation)) a.where = { ...a.where, AND: [...asList(a.where?.AND), filter] };
+          else if (MANY_WHERE.has(operation)) a.where = a.where ? { AND: [a.where, filter] } : filter;
           return query(a);
         },
       },

@@ -2,8 +2,9 @@ import type { PrismaClient } from "../generated/prisma/client.js";
 import { scopeNested, TENANT_MODELS } from "./nested-scope.js";
 import { forTenant, type BlobStore, type TenantBlobs } from "../blobs/store.js";
 
-const UNIQUE_WHERE = new Set(["findUnique", "findUniqueOrThrow", "update", "delete", "upsert"]);
-const MANY_WHERE = new Set([
+/** Prisma operations whose `where` names one row, and those whose `where` filters many: every scope adds its filter to both. */
+export const UNIQUE_WHERE = new Set(["findUnique", "findUniqueOrThrow", "update", "delete", "upsert"]);
+export const MANY_WHERE = new Set([
   "findFirst",
   "findFirstOrThrow",
   "findMany",
