@@ -42,22 +42,8 @@ export interface Context {
   can(permission: Permission): boolean;
 }
 
-export interface ContextInput {
-  requestId: string;
-  config: Config;
-  database: Database;
-  log: Logger;
-  clientIp: string;
-  viewer: Viewer | null;
-  authFailure?: string;
-  operator?: boolean;
-  signInLimiter: SignInLimiter;
-  plugins: PluginHost;
-  realtime: Realtime;
-  authorization?: string | null;
-  credentials?: CredentialCache;
-  tracing?: Tracing;
-}
+/** What a context is made from: everything but what createContext derives and what the request sets later. */
+export type ContextInput = Omit<Context, "privacy" | "signedInAgentId" | "db" | "can">;
 
 // Anonymous callers reach only sign-in mutations; should anything else read
 // through ctx.db for them, it finds a tenant that has no rows.
