@@ -35,6 +35,7 @@ const SECURITY_MEASURES = [
   "Plugin secrets encrypted at rest with AES-256-GCM, write-only in the API, with key rotation",
   "Append-only, hash-chained audit log of mutations, personal-data reads, data-subject requests and plugin calls",
   "Every call to an external service passes one gateway that checks enablement, region, consent and restriction, and logs it without payload",
+  "Attachments encrypted at rest (AES-256-GCM, a key per tenant) and, with scanning required, served only once a malware scanner found them clean",
   "Rate-limited sign-in; unexpected errors masked to clients",
 ];
 
@@ -101,18 +102,32 @@ export async function enabledPlugins(database: Database, registry: PluginRegistr
 }
 
 /**
- * Operator plugins (billing) that process this tenant's data: Stripe once the
- * tenant has a Stripe customer. They are in the record of processing, not in
- * the public subprocessor list, which is about the tenant's contacts' data:
- * billing never sends any of it.
+ * Operator plugins that process this tenant's data: Stripe once the tenant has
+ * a Stripe customer, and the operator's malware scanner (ClamAV) once it
+ * scanned a file of the tenant (its calls are in the plugin call log). They
+ * are in the record of processing, not in the public subprocessor list: billing
+ * never sends the contacts' data, and the scanner runs on the operator's own servers.
  */
 async function operatorProcessors(database: Database, registry: PluginRegistry, tenantId: string) {
-  const billed = await database.forTenant(tenantId).billingAccount.findFirst({ where: { customerId: { not: null } } });
-  if (!billed) return [];
-  return registry
-    .list()
-    .filter((d) => d.manifest.operatorManaged && d.provides?.billingProvider)
-    .map((d) => ({ manifest: d.manifest, since: billed.createdAt }));
+  const db = database.forTenant(tenantId);
+  const operators = registry.list().filter((d) => d.manifest.operatorManaged);
+  const billed = await db.billingAccount.findFirst({ where: { customerId: { not: null } } });
+  const billing = billed
+    ? operators.filter((d) => d.provides?.billingProvider).map((d) => ({ manifest: d.manifest, since: billed.createdAt }))
+    : [];
+  const scanners = await Promise.all(
+    operators
+      .filter((d) => d.provides?.operatorAttachmentScanner)
+      .map(async (d) => {
+        const first = await db.pluginCall.findFirst({
+          where: { pluginId: d.manifest.id },
+          orderBy: { at: "asc" },
+          select: { at: true },
+        });
+        return first ? [{ manifest: d.manifest, since: first.at }] : [];
+      }),
+  );
+  return [...billing, ...scanners.flat()];
 }
 
 /** GDPR art. 30, generated from the taxonomy, the core's own processing, the enabled plugins and the retention rules. */
