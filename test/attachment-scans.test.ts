@@ -12,6 +12,7 @@ import { drainBlobDeletions } from "../src/blobs/deletions.js";
 import { DAY_MS } from "../src/constants.js";
 import { sweep } from "../src/retention/sweep.js";
 import type { RunningServer } from "../src/server.js";
+import { startAttachmentScannerApi } from "../plugins/attachmentscanner/test/attachmentscanner-stand-in.js";
 import { tempDirs } from "./support/cli.js";
 import { EICAR, EICAR_SIGNATURE, clamdOrWarn, relayTo, type Relay } from "./support/clamd.js";
 import { startPeer } from "./support/peer.js";
@@ -276,6 +277,36 @@ describe.skipIf(!clamd)("attachment scans with a real clamd", () => {
     expect(added.addAttachment.scanStatus).toBe("PENDING");
     await untilStatus(added.addAttachment.id, "INFECTED");
     expect((await fileOf(added.addAttachment.id)).contentBase64).toBeNull();
+  });
+
+  it("uses the tenant's own scanner plugin when it enabled one, and the operator's clamd for the others", async () => {
+    const api = await startAttachmentScannerApi("as-token");
+    try {
+      const own = await app.tenant();
+      for (const [query, variables] of [
+        [
+          `mutation($s: [PluginSettingInput!]!) { configurePlugin(id: "attachmentscanner", settings: $s) { id } }`,
+          {
+            s: [
+              { key: "apiToken", value: "as-token" },
+              { key: "apiBaseUrl", value: api.url },
+            ],
+          },
+        ],
+        [`mutation { enablePlugin(id: "attachmentscanner", acceptTransfer: true) { enabled } }`, {}],
+      ] as const)
+        await ok(query, variables, own.ownerToken);
+      const ownTicket = await newTicket(own.ownerToken);
+      const theirs = await attached(Buffer.from("to the tenant's own scanner"), { token: own.ownerToken, ticket: ownTicket });
+      const ours = await attached(Buffer.from("to the operator's clamd"));
+      await untilStatus(theirs, "CLEAN");
+      await untilStatus(ours, "CLEAN");
+      expect((await fileOf(theirs, own.ownerToken)).scannedBy).toBe("attachmentscanner");
+      expect((await fileOf(ours)).scannedBy).toBe("clamav");
+      expect(api.received.map((r) => r.bytes.toString())).toEqual(["to the tenant's own scanner"]);
+    } finally {
+      await api.close();
+    }
   });
 
   it("queues files stored while scanning was off once it is required, and releases waiting ones when it is off", async () => {
