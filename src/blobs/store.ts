@@ -17,6 +17,8 @@ export type Source = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 export interface BlobBackend {
   /** A short name for logs and docs: "local-disk", "s3"… */
   readonly name: string;
+  /** Where the bytes are, for the startup log: a directory, a bucket and prefix. */
+  readonly location: string;
   /**
    * Stores `source` under (tenantId, key), all or nothing: when `source` fails
    * or ends early, nothing is left under the key.
@@ -28,6 +30,10 @@ export interface BlobBackend {
   delete(tenantId: string, key: string): Promise<void>;
   /** Deletes every blob of the tenant. */
   deleteTenant(tenantId: string): Promise<void>;
+  /** Whether (tenantId, key) holds a blob, without reading it (a copy between backends skips those). */
+  has(tenantId: string, key: string): Promise<boolean>;
+  /** Resolves when the backend can be reached now, throws otherwise (readiness). */
+  probe(): Promise<void>;
 }
 
 /** The plaintext face of the store, keyed per tenant. */
