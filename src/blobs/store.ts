@@ -4,8 +4,8 @@ import type { Readable } from "node:stream";
  * Where attachment bytes live. Two layers:
  *
  * - a `BlobBackend` keeps opaque bytes under (tenant, key): the local disk
- *   (./local-disk.ts) by default; an object store such as S3 can be another
- *   backend, offered later by a plugin, without anything above it changing;
+ *   (./local-disk.ts) by default, or an object store offered by an operator
+ *   plugin (plugins/s3-storage) without anything above it changing;
  * - the `BlobStore` (./encrypted-store.ts) encrypts what goes to the backend
  *   under the tenant's data key, so that no backend ever holds plaintext.
  *
@@ -38,6 +38,8 @@ export interface BlobBackend {
 
 /** The plaintext face of the store, keyed per tenant. */
 export interface BlobStore {
+  /** Where the ciphertext goes; null when the store is unavailable (no ENCRYPTION_KEY). */
+  readonly backend: BlobBackend | null;
   /** Stores a new blob and returns its key and its length in bytes (plaintext). */
   put(tenantId: string, source: Source): Promise<{ key: string; size: number }>;
   /**
