@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { access, constants, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { access, constants, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -83,5 +83,23 @@ export class LocalDiskBackend implements BlobBackend {
   async probe(): Promise<void> {
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     await access(this.root, constants.W_OK);
+  }
+
+  /** Every complete blob on the disk, tenant by tenant (temporary files of writes under way are not blobs). */
+  async *blobs(): AsyncGenerator<{ tenantId: string; key: string }> {
+    const entries = (dir: string) =>
+      readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return [];
+        throw err;
+      });
+    for (const tenant of await entries(this.root)) {
+      if (!tenant.isDirectory() || !UUID.test(tenant.name)) continue;
+      for (const shard of await entries(path.join(this.root, tenant.name))) {
+        if (!shard.isDirectory()) continue;
+        for (const file of await entries(path.join(this.root, tenant.name, shard.name))) {
+          if (file.isFile() && UUID.test(file.name)) yield { tenantId: tenant.name, key: file.name };
+        }
+      }
+    }
   }
 }

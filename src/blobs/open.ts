@@ -54,7 +54,7 @@ export function openBlobStore(prisma: PrismaClient, opts: BlobStoreOptions, oper
 }
 
 /** The directory files go to when no plugin takes them: BLOB_DIR, else DATA_DIR/blobs; null for an in-memory database without BLOB_DIR. */
-function localBlobDir(opts: Pick<BlobStoreOptions, "blobDir" | "dataDir">): string | null {
+export function localBlobDir(opts: Pick<BlobStoreOptions, "blobDir" | "dataDir">): string | null {
   if (opts.blobDir) return path.resolve(opts.blobDir);
   return opts.dataDir.startsWith("memory://") ? null : path.resolve(opts.dataDir, "blobs");
 }
