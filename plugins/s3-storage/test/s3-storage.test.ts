@@ -140,6 +140,28 @@ describe("attachments in S3", () => {
     expect(s3.received.at(-1)!.operation).toBe("AbortMultipartUpload");
   });
 
+  it("go into a personal-data export, which is itself kept in the bucket as ciphertext, and served from it", async () => {
+    const data = document(4000);
+    const attachment = await attach(data, t, "application/octet-stream");
+    const before = objectsOf(t.id);
+    const filed = await ok(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, {
+      i: { contactId: attachment.contactId, type: "ACCESS" },
+    });
+    const done = (
+      await ok(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status export { url } } }`, {
+        id: filed.fileDataSubjectRequest.id,
+      })
+    ).completeDataSubjectRequest;
+    expect(done.status).toBe("COMPLETED");
+    const [archive] = objectsOf(t.id).filter((k) => !before.includes(k));
+    expect(archive).toBeDefined();
+    expect(s3.objects.get(archive!)!.body.includes("Mustermann")).toBe(false);
+    const res = await fetch(new URL(done.export.url, app.url));
+    expect(res.status).toBe(200);
+    const zip = Buffer.from(await res.arrayBuffer());
+    expect(zip.subarray(0, 2).toString()).toBe("PK");
+  });
+
   it("leave the bucket when their contact is erased: deleted, or replaced by a redacted copy", async () => {
     const before = objectsOf(t.id);
     const binary = await attach(document(5000), t, "application/octet-stream");
