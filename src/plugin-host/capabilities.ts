@@ -1,5 +1,6 @@
 import type { AttachmentScanner } from "../attachments/scanner.js";
 import type { BillingProvider } from "../billing/provider.js";
+import type { BlobBackend } from "../blobs/store.js";
 import type { SearchBackend } from "../search/contract.js";
 import type { PluginServices, PluginRuntime } from "./plugin.js";
 import type { PluginRegistry } from "./registry.js";
@@ -20,6 +21,8 @@ interface CapabilityKinds {
   attachmentScanner: { scope: "tenant"; contract: AttachmentScanner };
   /** The operator's malware scanner, for the files of every tenant without a scanner of its own. */
   operatorAttachmentScanner: { scope: "operator"; contract: AttachmentScanner };
+  /** Where every tenant's files go (src/blobs/store.ts, ciphertext only); the local disk otherwise. */
+  blobBackend: { scope: "operator"; contract: BlobBackend };
 }
 
 type CapabilityKind = keyof CapabilityKinds;
