@@ -48,6 +48,8 @@ const env = () => ({
   ATTACHMENT_SCANNING: "required",
   CLAMAV_HOST: "127.0.0.1",
   CLAMAV_PORT: String(relay.port),
+  // As the operator sets it: clamd's StreamMaxLength.
+  CLAMAV_STREAM_MAX_BYTES: String(clamd!.streamMaxBytes),
   ATTACHMENT_SCAN_RETRY_BASE_MS: "20",
   ATTACHMENT_SCAN_RETRY_CAP_MS: "100",
   ATTACHMENT_SCAN_MAX_ATTEMPTS: "100",
@@ -239,7 +241,7 @@ describe.skipIf(!clamd)("attachment scans with a real clamd", () => {
     expect(await app.database.prisma.attachmentScan.count({ where: { attachmentId: raw(id) } })).toBe(0);
   });
 
-  it("gives up at once on a file larger than clamd's StreamMaxLength: ERROR, never served", async () => {
+  it("gives up at once on a file larger than clamd takes (its StreamMaxLength): ERROR, never served", async () => {
     const id = await attached(randomBytes(clamd!.streamMaxBytes + 1000));
     await untilStatus(id, "ERROR");
     expect(await fileOf(id)).toMatchObject({

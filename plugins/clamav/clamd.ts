@@ -33,6 +33,7 @@ export async function instream(address: ClamdAddress, file: AsyncIterable<Uint8A
   const reply = readReply(socket);
   const abort = () => socket.destroy(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
   signal.addEventListener("abort", abort, { once: true });
+  let sent = 0;
   try {
     await connected(socket);
     await send(socket, Buffer.from("zINSTREAM\0"));
@@ -40,23 +41,45 @@ export async function instream(address: ClamdAddress, file: AsyncIterable<Uint8A
       // clamd has answered already (its size limit): stop reading the file, the reply says why.
       if (reply.settled) break;
       for (let at = 0; at < piece.length && !reply.settled; at += CHUNK_BYTES) {
+        await pollFirst();
+        if (reply.settled) break;
         const chunk = piece.subarray(at, at + CHUNK_BYTES);
         const length = Buffer.alloc(4);
         length.writeUInt32BE(chunk.length);
         await send(socket, length);
         await send(socket, chunk);
+        sent += chunk.length;
       }
     }
     if (!reply.settled) await send(socket, Buffer.alloc(4));
-    return await reply.text;
+    return await withContext(reply.text, sent);
   } catch (err) {
     signal.throwIfAborted();
     // A write that failed because clamd answered and closed: its answer is the result.
-    if (reply.settled) return await reply.text;
+    if (reply.settled) return await withContext(reply.text, sent);
     throw err;
   } finally {
     signal.removeEventListener("abort", abort);
     socket.destroy();
+  }
+}
+
+/**
+ * The reply, or why there is none. clamd closes a stream past its
+ * StreamMaxLength right after answering, and the reset that follows can
+ * overtake the answer (Node drops what a socket had not read when a write
+ * fails): such a file then counts as not scanned yet, and the error says
+ * what to check.
+ */
+async function withContext(reply: Promise<string>, sent: number): Promise<string> {
+  try {
+    return await reply;
+  } catch (err) {
+    if (!sent) throw err;
+    throw new ClamdUnavailable(
+      `clamd closed the connection after ${sent} bytes of the file without an answer (if it keeps doing so for large files, ` +
+        `its StreamMaxLength is below CLAMAV_STREAM_MAX_BYTES): ${(err as Error).message}`,
+    );
   }
 }
 
@@ -76,6 +99,16 @@ function connected(socket: Socket): Promise<void> {
     socket.once("connect", ok).once("error", done);
   });
 }
+
+/**
+ * Lets the event loop read what arrived before the next write. When clamd has
+ * answered and closed, a write makes the peer reset the connection, and Node
+ * destroys a socket whose write fails without reading what is still buffered:
+ * a write issued straight from the previous write's callback could lose the
+ * reply. setImmediate runs after the loop's I/O poll, so the reply, which
+ * arrives before any reset, is read first.
+ */
+const pollFirst = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Writes with backpressure; resolves early when the socket closes (clamd broke off: the reply decides). */
 function send(socket: Socket, data: Buffer | Uint8Array): Promise<void> {

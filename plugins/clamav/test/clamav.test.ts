@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ScanRefused, type ScanMeta } from "../../../src/attachments/scanner.js";
+import type { ScanMeta, ScanRefused } from "../../../src/attachments/scanner.js";
 import { PluginRegistry } from "../../../src/plugin-host/registry.js";
 import { startApp, type TestApp } from "../../../test/support/app.js";
 import { EICAR, EICAR_SIGNATURE, clamdOrWarn } from "../../../test/support/clamd.js";
@@ -69,16 +69,24 @@ describe.skipIf(!clamd)("clamd's INSTREAM protocol", () => {
     // Far more than clamd takes and than the kernel buffers between us: the reply comes long before the end.
     const size = clamd!.streamMaxBytes * 32;
     const piece = randomBytes(64 * 1024);
-    let read = 0;
-    async function* file() {
-      for (; read < size; read += piece.length) yield piece;
+    const outcomes: string[] = [];
+    // clamd resets the connection right after its answer, and now and then the reset overtakes it: such a
+    // scan is not decided (tried again later), never clean. Over a few tries, the answer is read.
+    for (let i = 0; i < 6; i++) {
+      let read = 0;
+      async function* file() {
+        for (; read < size; read += piece.length) yield piece;
+      }
+      const refused = (await scanner(i % 2 ? tcp() : { socket: clamd!.socket })
+        .scan(file(), meta(size))
+        .catch((err: unknown) => err)) as { name: string; code: string };
+      expect(read).toBeLessThan(size);
+      outcomes.push(`${refused.name}:${refused.code}`);
     }
-    const refused = await scanner(tcp())
-      .scan(file(), meta(size))
-      .catch((err: unknown) => err);
-    expect(refused).toBeInstanceOf(ScanRefused);
-    expect((refused as ScanRefused).code).toBe("FILE_TOO_LARGE_FOR_SCANNER");
-    expect(read).toBeLessThan(size);
+    expect(outcomes).toContain("ScanRefused:FILE_TOO_LARGE_FOR_SCANNER");
+    expect(outcomes.filter((o) => o !== "ScanRefused:FILE_TOO_LARGE_FOR_SCANNER")).toEqual(
+      outcomes.filter((o) => o === "Error:SCANNER_UNAVAILABLE"),
+    );
   });
 
   it("refuses a file over CLAMAV_STREAM_MAX_BYTES before connecting at all", async () => {
