@@ -182,6 +182,34 @@ describe.skipIf(!clamd)("attachment scans with a real clamd", () => {
     expect(ropa.processors.map((p: { name: string }) => p.name)).toContain("ClamAV");
   });
 
+  it("queues a file in the upload's own transaction: one statement more, and the scan is not the request's", async () => {
+    let fewest: string[] | undefined;
+    for (let i = 0; i < 3; i++) {
+      const bytes = Buffer.from(`file ${i}`);
+      const u = (await ok(CREATE, { i: { ticketId, filename: "s.txt", contentType: "text/plain", size: bytes.length } }))
+        .createAttachmentUpload;
+      const before = app.database.queryCount;
+      const res = await fetch(u.uploadUrl, { method: "PUT", body: new Uint8Array(bytes), headers: { "content-type": "text/plain" } });
+      expect(res.status).toBe(201);
+      const sent = app.database.statementsSince(before);
+      if (!fewest || sent.length < fewest.length) fewest = sent;
+    }
+    // The row, the claim, then one transaction: the file stored, its queue row, the audit entry. The scan itself
+    // is background work: no call to a scanner, no call log, no event is the request's.
+    const named = fewest!.map((sql) =>
+      sql.includes('"COMMIT"') ? "COMMIT" : `${/^\s*(\w+)/.exec(sql)![1]} ${/(?:FROM|UPDATE|INTO) "(?:public"\.")?(\w+)"/.exec(sql)![1]}`,
+    );
+    expect(named).toEqual([
+      "SELECT Attachment",
+      "UPDATE Attachment",
+      "COMMIT",
+      "UPDATE Attachment",
+      "INSERT AttachmentScan",
+      "INSERT AuditEntry",
+      "COMMIT",
+    ]);
+  });
+
   it("quarantines the EICAR file: INFECTED on its message, never served, kept encrypted, on the feed", async () => {
     const before = blobFiles().length;
     const id = await attached(Buffer.from(EICAR), { filename: "totally-safe.txt" });
