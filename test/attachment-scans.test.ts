@@ -18,6 +18,9 @@ import { EICAR, EICAR_SIGNATURE, clamdOrWarn, relayTo, type Relay } from "./supp
 import { startPeer } from "./support/peer.js";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
 import { until } from "./support/webhooks.js";
+import { readAll } from "../src/blobs/store.js";
+import { buildExport } from "../src/privacy/requests/export.js";
+import { readExportArchive } from "./support/export-archive.js";
 
 /**
  * Antivirus before availability, against a real clamd started for this file
@@ -243,6 +246,22 @@ describe.skipIf(!clamd)("attachment scans with a real clamd", () => {
       await ok(`query { auditLog(first: 10, filter: { action: "attachment.quarantined" }) { edges { node { subjectId details } } } }`)
     ).auditLog.edges;
     expect(audit.map((e: { node: { subjectId: string } }) => e.node.subjectId)).toContain(raw(id));
+  });
+
+  it("exports the requester's clean files and lists an infected one without its contents", async () => {
+    const ticket = await newTicket();
+    const clean = await attached(Buffer.from("an ordinary invoice"), { ticket, filename: "invoice.txt" });
+    const infected = await attached(Buffer.from(EICAR), { ticket, filename: "virus.txt" });
+    await untilStatus(clean, "CLEAN");
+    await untilStatus(infected, "INFECTED");
+    const { requesterId } = await app.database.prisma.ticket.findUniqueOrThrow({ where: { id: raw(ticket) } });
+    const db = app.database.forTenant(t.id);
+    const built = await buildExport(db, requesterId, { id: requesterId, type: "ACCESS" }, "required");
+    const { document, files } = await readExportArchive(await readAll(await db.$blobs.get(built.blobKey)));
+    const byName = Object.fromEntries(document.attachments.map((a: { filename: string }) => [a.filename, a]));
+    expect(byName["virus.txt"]).toMatchObject({ scanStatus: "INFECTED", file: null });
+    expect(files.get(byName["invoice.txt"].file)?.toString()).toBe("an ordinary invoice");
+    expect([...files.keys()]).toEqual([byName["invoice.txt"].file]);
   });
 
   it("leaves files PENDING while clamd is down, retrying, and scans them once it is back", async () => {
