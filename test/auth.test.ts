@@ -526,6 +526,10 @@ describe("callers without valid credentials", () => {
         `mutation($t: ID!) { createAttachmentUpload(input: { ticketId: $t, filename: "a.txt", contentType: "text/plain", size: 1 }) { uploadUrl } }`,
         { t: ids.ticket },
       ],
+      uploadAttachment: [
+        `mutation($t: ID!, $f: Upload!) { uploadAttachment(input: { ticketId: $t, file: $f }) { id } }`,
+        { t: ids.ticket, f: new File(["x"], "a.txt", { type: "text/plain" }) },
+      ],
       addAttachment: [
         `mutation($m: ID!) { addAttachment(input: { messageId: $m, filename: "a.txt", contentType: "text/plain", contentBase64: "eA==" }) { id } }`,
         { m: Buffer.from("Message:00000000-0000-4000-8000-000000000000").toString("base64") },
