@@ -543,3 +543,22 @@ describe("the boundary between core and vendors", () => {
     expect(replaceTable(readme, pluginsTable(shippedPlugins)), "run npm run plugins:table").toBe(readme);
   });
 });
+
+describe("a plugin without settings", () => {
+  it("is enabled without configuring it first", async () => {
+    const bare = await startApp({}, { plugins: [echoPlugin({ id: "test-bare", config: [] })] });
+    try {
+      const b = await bare.tenant();
+      const r = await bare.gql(
+        `mutation { enablePlugin(id: "test-bare", acceptTransfer: true) { enabled settings { key } } }`,
+        {},
+        b.ownerToken,
+      );
+      expect(r.errors).toBeUndefined();
+      expect(r.data.enablePlugin).toEqual({ enabled: true, settings: [] });
+      expect(await bare.database.forTenant(b.id).pluginInstall.count({ where: { pluginId: "test-bare", enabled: true } })).toBe(1);
+    } finally {
+      await bare.close();
+    }
+  });
+});
