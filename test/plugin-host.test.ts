@@ -93,6 +93,9 @@ describe("manifests", () => {
     expect(messages[4]).toMatch(/processes in IN, which has no EU adequacy decision: ADEQUACY is not a valid transfer mechanism/);
     // A country with an adequacy decision may rely on it.
     expect(() => new PluginRegistry([echoPlugin({ processingLocations: ["JP"], transferMechanism: "ADEQUACY" })])).not.toThrow();
+    // A vendor that is the tenant's own account keeps what the tenant keeps there, and says so.
+    const own = echoPlugin({ retention: { kind: "TENANT_ACCOUNT" } });
+    expect(pluginsTable([own])).toContain("| as long as the tenant keeps it in its own account |");
     await expect(
       createServer(loadConfig({ PORT: "0", DATA_DIR: "memory://", LOG_LEVEL: "silent" }), {
         database: app.database,
