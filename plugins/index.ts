@@ -1,10 +1,14 @@
 import type { AnyPlugin } from "../src/plugin-host/plugin.js";
 import { elasticsearch } from "./elasticsearch/index.js";
+import { email } from "./email/index.js";
 import { stripeBilling } from "./stripe-billing/index.js";
 import { twilioSms } from "./twilio-sms/index.js";
+// The GraphQL a plugin adds to the API (the email channel's mailboxes) registers on the schema
+// builder when its module loads: src/graphql/schema.ts loads this list before it builds the schema.
+import "./email/schema.js";
 
 /** The plugins this distribution ships. Each lives in plugins/<id>/. */
-export const shippedPlugins: AnyPlugin[] = [elasticsearch, stripeBilling, twilioSms];
+export const shippedPlugins: AnyPlugin[] = [elasticsearch, email, stripeBilling, twilioSms];
 
 /** The search:reindex command's work (src/cli/search-reindex.ts), loaded only when that command runs. */
 export const loadSearchReindex = () => import("./elasticsearch/cli.js");
