@@ -50,8 +50,12 @@ import { handleExportDownload } from "./privacy/requests/download.js";
 import type { AnyPlugin } from "./plugin-host/plugin.js";
 import { handleAttachmentContent } from "./attachments/routes.js";
 import { drainBlobDeletions } from "./blobs/deletions.js";
+import { logBlobStorage } from "./blobs/startup-log.js";
 import { deleteAbandonedUploads } from "./attachments/abandoned.js";
 import { moveAttachmentsToStore } from "./attachments/move-to-store.js";
+import { applyScanMode } from "./attachments/scan-mode.js";
+import { ScanWorker } from "./attachments/scan-worker.js";
+import { deleteExpiredQuarantine } from "./attachments/quarantine.js";
 import { PluginRegistry } from "./plugin-host/registry.js";
 import { operatorCapability } from "./plugin-host/capabilities.js";
 import { SecretBox } from "./plugin-host/secrets.js";
@@ -71,6 +75,11 @@ export interface RunningServer {
    * those events is done when it resolves (one in its retry delay waits).
    */
   consumed(tenantId?: string): Promise<void>;
+  /**
+   * Runs the attachment scan worker of this instance now and resolves when the
+   * scans it started are done (a file waiting for its retry still waits).
+   */
+  scanned(): Promise<void>;
   /** Deletes the closed tenants whose period is over, as the retention schedule does (tests move `now`). */
   deleteClosedTenants(now?: Date): Promise<ClosureReceipt[]>;
   close(): Promise<void>;
@@ -136,6 +145,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     if (!options.database) await database.close();
     throw err;
   });
+  logBlobStorage(log, database, registry);
   // Off without an OTLP endpoint: then the SDK is not even loaded.
   const tracing = await startTracing(config.operations.tracing, log);
   const signInLimiter = new SignInLimiter({ ...config.signIn, redisUrl: config.redisUrl, log });
@@ -346,6 +356,28 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   realtime.consumers.register(webhookFanout(() => void webhooks.kick()));
   for (const consumer of messageHookConsumers(services)) realtime.consumers.register(consumer);
   realtime.consumers.start();
+  const scanning = config.attachments.scanning.mode;
+  const operatorScanner = await operatorCapability(registry, "operatorAttachmentScanner");
+  if (scanning === "off") log.warn("ATTACHMENT_SCANNING=off: attachments are served without a malware scan (scanStatus NOT_SCANNED)");
+  else if (!operatorScanner)
+    log.warn(
+      "ATTACHMENT_SCANNING=required but no operator scanner is configured (CLAMAV_SOCKET or CLAMAV_HOST): the files of tenants without a scanner plugin of their own stay PENDING, then ERROR, and are never served",
+    );
+  // Files stored under the other mode are queued, or released, in the background (src/attachments/scan-mode.ts).
+  const scanModeApplied = database
+    .background(() => applyScanMode(database, scanning))
+    .then(
+      (n) =>
+        n &&
+        log.info(
+          { files: n, mode: scanning },
+          scanning === "required" ? "queued unscanned attachments for scanning" : "attachments left unscanned: scanning is off",
+        ),
+    )
+    .catch((err: unknown) =>
+      log.error({ err }, "applying ATTACHMENT_SCANNING to stored attachments failed; it is tried again at the next start"),
+    );
+  const scans = scanning === "required" ? await new ScanWorker(services, operatorScanner).start() : undefined;
   const pluginWorkers = plugins.registry
     .list()
     .flatMap((def) => (def.start ? [def.start(services, plugins.registry.optionsOf(def.manifest.id))] : []));
@@ -356,6 +388,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await deleteDueTenants(services);
       const abandoned = await deleteAbandonedUploads(database, config.attachments.linkTtlMs);
       if (abandoned) log.info({ uploads: abandoned }, "deleted uploads that no message took");
+      const quarantined = await deleteExpiredQuarantine(database, config.attachments.quarantineDays);
+      if (quarantined) log.info({ files: quarantined }, "deleted infected attachments at the end of their quarantine");
       // Files of attachments deleted by the sweep (and by any other path) leave the store.
       await drainBlobDeletions(database);
     },
@@ -377,6 +411,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     async consumed(tenantId) {
       await (tenantId ? realtime.sequencer.kick(tenantId) : realtime.sequencer.sweep());
       await realtime.consumers.kick();
+    },
+    scanned: async () => {
+      await scanModeApplied;
+      await scans?.drained();
     },
     deleteClosedTenants: (now) => deleteDueTenants(services, now),
     async close() {
@@ -414,6 +452,14 @@ export async function createServer(config: Config, options: ServerOptions = {}):
           },
         ],
         ["webhook worker", () => webhooks.stop()],
+        // Scans under way give their attempt back: the file is scanned again by whichever instance runs next.
+        [
+          "attachment scan worker",
+          async () => {
+            await scanModeApplied;
+            await scans?.stop();
+          },
+        ],
         ["plugin workers", () => Promise.all(pluginWorkers.map((w) => w.stop()))],
         ["event machinery and sequencer", () => realtime.close()],
         ["credential cache", () => credentials?.close()],

@@ -432,10 +432,11 @@ describe("retention rules over GraphQL", () => {
       "DATA_EXPORTS",
       "SESSIONS",
       "AUDIT_ENTRIES",
+      "INFECTED_ATTACHMENTS",
       "DISCONNECTED_MAILBOXES",
     ]);
     const chosen = empty.data.retentionPolicy.filter((r: any) => !r.fixed);
-    expect(chosen).toHaveLength(6);
+    expect(chosen).toHaveLength(7);
     expect(chosen.every((r: any) => r.keepDays === null && r.action === null)).toBe(true);
     // A disconnected mailbox's data goes after 30 days: the product's promise, not a rule.
     expect(empty.data.retentionPolicy.at(-1)).toMatchObject({ fixed: true, keepDays: 30, action: "DELETE", respectsLegalHold: true });
@@ -484,7 +485,7 @@ describe("retention rules over GraphQL", () => {
 
   it("is for owners and admins: AGENT, VIEWER and API keys get FORBIDDEN", async () => {
     const admin = await app.agent(t, "ADMIN");
-    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(7);
+    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(8);
     const agent = await app.agent(t, "AGENT");
     const viewer = await app.agent(t, "VIEWER");
     const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "CONTACTS_READ", "CONTACTS_WRITE"]);

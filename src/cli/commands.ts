@@ -3,6 +3,7 @@
 import { attachmentsMigrate } from "./attachments-migrate.js";
 import { auditVerify } from "./audit-verify.js";
 import { billingReconcile } from "./billing-reconcile.js";
+import { blobsCopy } from "./blobs-copy.js";
 import type { Command } from "./command.js";
 import { migrate } from "./migrate.js";
 import { ropa } from "./ropa.js";
@@ -23,6 +24,7 @@ export const commands: Command[] = [
   auditVerify,
   secretsRotate,
   attachmentsMigrate,
+  blobsCopy,
   billingReconcile,
   searchReindex,
 ];
