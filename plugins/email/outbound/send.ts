@@ -1,3 +1,4 @@
+import { isServable } from "../../../src/attachments/scan-status.js";
 import { wholeFile } from "../../../src/attachments/service.js";
 import type { TenantClient } from "../../../src/db/tenant-scope.js";
 import { outboundGuard } from "../../../src/outbound/guard.js";
@@ -53,12 +54,20 @@ export async function sendReply(runtime: EmailRuntime, event: MessageCreatedEven
   const tenant = await db.tenant.findUniqueOrThrow({ where: { id: runtime.tenantId }, select: { name: true } });
   const from = { name: mailbox.displayName || tenant.name, address: mailbox.address };
   const subject = /^re:/i.test(message.ticket.subject) ? message.ticket.subject : `Re: ${message.ticket.subject}`;
+  // Only files a malware scanner let through leave (as with download links); the others are named instead.
+  const mode = runtime.core.config.attachments.scanning.mode;
+  const held = message.attachments.filter((a) => !isServable(a.scanStatus, mode));
+  const text = held.length
+    ? `${message.body}\n\n[Not attached, not cleared by the malware scan yet: ${held.map((a) => a.filename).join(", ")}]`
+    : message.body;
   const files = await Promise.all(
-    message.attachments.map(async (a) => ({
-      filename: a.filename,
-      contentType: a.contentType,
-      content: await wholeFile(db, a, runtime.core.config.attachments.maxBytes),
-    })),
+    message.attachments
+      .filter((a) => isServable(a.scanStatus, mode))
+      .map(async (a) => ({
+        filename: a.filename,
+        contentType: a.contentType,
+        content: await wholeFile(db, a, runtime.core.config.attachments.maxBytes),
+      })),
   );
 
   try {
@@ -84,7 +93,7 @@ export async function sendReply(runtime: EmailRuntime, event: MessageCreatedEven
             from,
             to: { name: requester.name, address: requester.email! },
             subject,
-            text: message.body,
+            text,
             messageId: `<${messageId}>`,
             ...(previous ? { inReplyTo: `<${previous.id}>`, references: references.map((r) => `<${r}>`) } : {}),
             ...(mailbox.plusAddressing ? { replyTo: plusAddress(mailbox.address, replyToken) } : {}),

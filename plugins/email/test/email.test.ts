@@ -452,9 +452,45 @@ describe.skipIf(skipped !== null)("a conversation", () => {
     expect((await tickets(m)).filter((t: any) => /Undelivered/.test(t.subject))).toEqual([]);
   });
 
+  it("attaches a reply's files that the malware scan cleared, and names the others instead", async () => {
+    await dovecot.append(m.address, await mail({ from: "kai@customer.test", to: m.address, subject: "Files", text: "Send me the manual" }));
+    const ticket = (await waitForMessages(m, 11)).find((t: any) => t.subject === "Files");
+    const tdb = db(m);
+    // A reply with two files, as addMessage commits it: one cleared (scanning off: NOT_SCANNED), one still waiting for its scan.
+    const reply = await tdb.message.create({
+      data: { tenantId: m.t.id, ticketId: rawId(ticket.id), body: "Here it is.", channel: "EMAIL", authorType: "SYSTEM" },
+    });
+    for (const [filename, scanStatus] of [
+      ["manual.pdf", "NOT_SCANNED"],
+      ["unchecked.zip", "PENDING"],
+    ] as const) {
+      const blob = await tdb.$blobs.put([Buffer.from(`contents of ${filename}`)]);
+      await tdb.attachment.create({
+        data: {
+          tenantId: m.t.id,
+          ticketId: rawId(ticket.id),
+          messageId: reply.id,
+          filename,
+          contentType: "application/octet-stream",
+          size: blob.size,
+          blobKey: blob.key,
+          uploadedAt: new Date(),
+          uploadedBy: "system:test",
+          scanStatus,
+        },
+      });
+    }
+    await recordEvents(tdb, m.t.id, [{ type: "MESSAGE_ADDED", ticketId: rawId(ticket.id), messageId: reply.id }]);
+    await app.consumed(m.t);
+    const [out] = sentTo("kai@customer.test");
+    expect(out!.parsed.attachments.map((a) => [a.filename, a.content.toString()])).toEqual([["manual.pdf", "contents of manual.pdf"]]);
+    expect(out!.parsed.text!.trim()).toBe("Here it is.\n\n[Not attached, not cleared by the malware scan yet: unchecked.zip]");
+    expect((await tdb.message.findUniqueOrThrow({ where: { id: reply.id } })).deliveryStatus).toBe("SENT");
+  });
+
   it("sends nothing to a restricted contact: a reply committed just before the restriction fails at the gateway", async () => {
     await dovecot.append(m.address, await mail({ from: "jo@customer.test", to: m.address, subject: "Restrict me", text: "Hi" }));
-    const ticket = (await waitForMessages(m, 11)).find((t: any) => t.subject === "Restrict me");
+    const ticket = (await waitForMessages(m, 13)).find((t: any) => t.subject === "Restrict me");
     // A reply committed as addMessage would, then the restriction, then the plugin hears of the reply.
     const tdb = db(m);
     await ok(m.t, `mutation($id: ID!) { updateTicket(id: $id, input: { status: PENDING }) { id } }`, { id: ticket.id });
@@ -488,7 +524,7 @@ describe.skipIf(skipped !== null)("a conversation", () => {
         inReplyTo: `<${before.messages[0].externalId}>`,
       }),
     );
-    const after = (await waitForMessages(m, 13)).find((t: any) => t.subject === "Restrict me");
+    const after = (await waitForMessages(m, 15)).find((t: any) => t.subject === "Restrict me");
     expect(after.messages.at(-1).body).toBe("Still there?");
     expect(after).toMatchObject({ status: "PENDING", lastMessageAt: before.lastMessageAt });
     await app.sequenced(m.t);
