@@ -212,6 +212,12 @@ describe.skipIf(skipped !== null)("incoming mail", () => {
     });
     const email = await db(m).emailMessage.findUniqueOrThrow({ where: { messageId: rawId(ticket.messages[0].id) } });
     expect(email).toMatchObject({ direction: "INBOUND", fromHeader: '"Ann Example" <Ann@customer.test>', ccHeader: "boss@customer.test" });
+    // Its Cc is searchable: the address finds the mail it was on.
+    const found = await ok(
+      m.t,
+      `{ search(query: "boss@customer.test") { totalCount edges { node { result { ... on Message { id } } } } } }`,
+    );
+    expect(found.search.edges.map((e: any) => e.node.result)).toEqual([{ id: ticket.messages[0].id }]);
     await app.sequenced(m.t);
     const events = await ok(m.t, `{ events(first: 20) { edges { node { type ticket { id } } } } }`);
     expect(events.events.edges.map((e: any) => e.node)).toEqual([

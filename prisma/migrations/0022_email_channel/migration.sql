@@ -151,3 +151,27 @@ ALTER TABLE "EmailMessage" ADD CONSTRAINT "EmailMessage_mailboxId_fkey" FOREIGN 
 
 -- One live mailbox per address and tenant; a disconnected one may be connected again as a new mailbox.
 CREATE UNIQUE INDEX "Mailbox_tenantId_address_live_key" ON "Mailbox" ("tenantId", "address") WHERE "disconnectedAt" IS NULL;
+
+-- ---- Hand-written: a mail's From, To and Cc are searchable with its message ----
+--
+-- A message's search vector (0007_search) is its body. A mail's also holds the names and
+-- addresses of its From, To and Cc ('simple' keeps addresses whole, as for contacts), at the
+-- lowest weight: searching for an address finds the mails it was on, not only the contact.
+-- The email part is written after its message, so writing it (or changing its headers:
+-- erasure, retention) has the message's vector computed again.
+CREATE OR REPLACE FUNCTION deskgraph_message_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW."searchVector" := to_tsvector(deskgraph_tenant_search_config(NEW."tenantId"), NEW."body")
+    || coalesce((SELECT setweight(to_tsvector('simple', concat_ws(' ', e."fromHeader", e."toHeader", e."ccHeader")), 'D')
+                 FROM "EmailMessage" e WHERE e."messageId" = NEW."id"), ''::tsvector);
+  RETURN NEW;
+END $$;
+
+CREATE FUNCTION deskgraph_email_headers_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE "Message" SET "searchVector" = NULL WHERE "id" = NEW."messageId";
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER "EmailMessage_headers_search" AFTER INSERT OR UPDATE OF "fromHeader", "toHeader", "ccHeader" ON "EmailMessage"
+  FOR EACH ROW EXECUTE FUNCTION deskgraph_email_headers_changed();
