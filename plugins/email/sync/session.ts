@@ -24,10 +24,27 @@ export interface SessionDeps {
   log: Logger;
 }
 
-/** Mails fetched (their full source) per round trip, and through the gateway per call. */
+/** Mails fetched (their full source) per round trip, and through the gateway per call: at most this many, and this many bytes. */
 const FETCH_BATCH = 20;
+const FETCH_BATCH_BYTES = 25 * 1024 * 1024;
 /** A mail larger than this is skipped (and logged): most providers refuse anything over 25 to 50 MB anyway. */
 const MAX_MAIL_BYTES = 50 * 1024 * 1024;
+
+/** New mails in fetch batches: a few at a time, and never more bytes than a few large mails (a mail alone may exceed it). */
+function* batches<M extends { size?: number }>(mails: M[]): Generator<M[]> {
+  let batch: M[] = [];
+  let bytes = 0;
+  for (const m of mails) {
+    if (batch.length && (batch.length === FETCH_BATCH || bytes + (m.size ?? 0) > FETCH_BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(m);
+    bytes += m.size ?? 0;
+  }
+  if (batch.length) yield batch;
+}
 
 /**
  * One mailbox synced by this instance while it holds the lease: signed in,
@@ -115,8 +132,8 @@ export class MailboxSession {
     const news = (await client.fetchAll(`${sync.lastUid + 1n}:*`, { uid: true, size: true }, { uid: true }))
       .filter((m) => BigInt(m.uid) > sync.lastUid)
       .sort((a, b) => a.uid - b.uid);
-    for (let i = 0; i < news.length && !this.stopped; i += FETCH_BATCH) {
-      const batch = news.slice(i, i + FETCH_BATCH);
+    for (const batch of batches(news)) {
+      if (this.stopped) return;
       const wanted = batch.filter((m) => (m.size ?? 0) <= MAX_MAIL_BYTES).map((m) => m.uid);
       const fetched = wanted.length
         ? await runtime.call(
