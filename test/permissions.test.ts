@@ -174,6 +174,10 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
     `mutation($t: ID!) { createAttachmentUpload(input: { ticketId: $t, filename: "a.txt", contentType: "text/plain", size: 1 }) { uploadUrl } }`,
     { t: ids.ticket },
   ],
+  uploadAttachment: [
+    `mutation($t: ID!, $f: Upload!) { uploadAttachment(input: { ticketId: $t, file: $f }) { id } }`,
+    { t: ids.ticket, f: new File(["x"], "a.txt", { type: "text/plain" }) },
+  ],
   restrictProcessing: [`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "asked") { id } }`, { c: ids.contact }],
   liftRestriction: [`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: ids.contact }],
   placeLegalHold: [`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "court") { id } }`, { c: ids.contact }],

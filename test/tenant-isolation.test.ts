@@ -601,6 +601,14 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
         aUploads,
       );
     },
+    uploadAttachment: async () => {
+      const aFiles = () => app.database.prisma.attachment.count({ where: { tenantId: A.id } });
+      await refused(
+        `mutation($t: ID!, $f: Upload!) { uploadAttachment(input: { ticketId: $t, file: $f }) { id } }`,
+        { t: a.ticket, f: new File(["x"], "x.txt", { type: "text/plain" }) },
+        aFiles,
+      );
+    },
     configurePlugin: async () => {
       const before = json(await aPlugin());
       const r = await app.gql(
