@@ -46,6 +46,16 @@ const EnvSchema = z.object({
     .min(1)
     .max(24 * 60)
     .default(15),
+  // Text extraction from attachments (src/attachments/extract/): limits that keep a hostile file harmless.
+  ATTACHMENT_EXTRACT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(25 * 1024 * 1024),
+  ATTACHMENT_TEXT_MAX_CHARS: z.coerce.number().int().min(1000).max(50_000_000).default(1_000_000),
+  ATTACHMENT_EXTRACT_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(30),
+  ATTACHMENT_EXTRACT_MAX_HEAP_MB: z.coerce.number().int().min(32).max(16_384).default(256),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
@@ -181,6 +191,17 @@ export interface Config {
     maxBytes: number;
     /** How long an upload or download link works. */
     linkTtlMs: number;
+    /** Reading the text of files, for search and erasure. */
+    extract: {
+      /** Larger files are not read (their text is NOT_EXTRACTED, TOO_LARGE). */
+      maxBytes: number;
+      /** Text kept per file; the rest is cut off (TRUNCATED). */
+      maxChars: number;
+      /** One file's time in the worker; then the worker is terminated. */
+      timeoutMs: number;
+      /** The worker's heap. */
+      maxHeapMb: number;
+    };
   };
   /** Server PostgreSQL; undefined means the embedded database under dataDir. */
   databaseUrl?: string;
@@ -308,7 +329,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     dataDir: e.DATA_DIR,
     blobDir: e.BLOB_DIR,
-    attachments: { maxBytes: e.ATTACHMENT_MAX_BYTES, linkTtlMs: e.ATTACHMENT_LINK_TTL_MINUTES * 60_000 },
+    attachments: {
+      maxBytes: e.ATTACHMENT_MAX_BYTES,
+      linkTtlMs: e.ATTACHMENT_LINK_TTL_MINUTES * 60_000,
+      extract: {
+        maxBytes: e.ATTACHMENT_EXTRACT_MAX_BYTES,
+        maxChars: e.ATTACHMENT_TEXT_MAX_CHARS,
+        timeoutMs: Math.round(e.ATTACHMENT_EXTRACT_TIMEOUT_SECONDS * 1000),
+        maxHeapMb: e.ATTACHMENT_EXTRACT_MAX_HEAP_MB,
+      },
+    },
     databaseUrl: e.DATABASE_URL,
     databaseConnectTimeoutMs: Math.round(e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000),
     databaseStartupWaitMs: Math.round(e.DATABASE_STARTUP_WAIT_SECONDS * 1000),

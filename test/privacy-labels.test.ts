@@ -52,7 +52,14 @@ const PERSONAL_TYPES: Record<string, Record<string, string>> = {
     solvedAt: "operational timestamp",
     lastMessageAt: "operational timestamp",
   },
-  Attachment: { id: "identifier", contentType: "file format", size: "operational", createdAt: "operational timestamp" },
+  Attachment: {
+    id: "identifier",
+    contentType: "file format",
+    size: "operational",
+    createdAt: "operational timestamp",
+    textStatus: "whether the text was read, never the text",
+    textReason: "why the text was not read, a fixed code",
+  },
   DataSubjectRequest: {
     id: "identifier",
     contact: "link, labelled on Contact",
