@@ -14,8 +14,8 @@ import { docxParts, docxWith, pdfWith, zip } from "./support/documents.js";
 /**
  * The text of attachments, end to end: extracted off the request once a
  * message with files is committed (or by the backfill), searched with the
- * message (a note's files only by who may read notes), and never returned
- * itself.
+ * message (a note's files only by who may read notes), found and removed by
+ * erasure, and never returned itself.
  */
 
 const DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -253,6 +253,124 @@ describe("files without the event", () => {
     await extractPendingTexts(text, { retryNotExtracted: true });
     expect(await status(file)).toEqual({ textStatus: "EXTRACTED", textReason: null });
     expect((await search("egret")).totalCount).toBe(1);
+  });
+});
+
+describe("erasure", () => {
+  const piet = { name: "Piet Pieters", email: "piet.p@example.nl", phone: "+31 6 1234 5678" };
+  const files: Record<string, string> = {};
+  let pietId: string;
+  let receipt: any;
+
+  beforeAll(async () => {
+    // A tenant of its own: the scan and the erasure read every file of the tenant.
+    t = await app.tenant();
+    const own = await ticket("Parcel", piet, "My parcel never arrived.");
+    pietId = own.requester.id;
+    // On Piet's ticket: a Word file not about him (kept: it can be searched now) and an image (cannot: deleted).
+    files.policy = await upload(own.id, "policy.docx", DOCX, docxWith(["Parcels are insured up to 500 EUR."]));
+    files.photo = await upload(own.id, "photo.png", "image/png", randomBytes(64));
+    await say(own.id, "Our policy and a photo.", [files.policy!, files.photo!]);
+    // Someone else's ticket: a PDF with Piet's number in another spelling, a text file with his email,
+    // and an HTML page with his name: the PDF and the page cannot be redacted in place.
+    const other = await ticket("Neighbour", { name: "Greta Gans", email: "greta@example.nl" });
+    files.pdf = await upload(
+      other.id,
+      "statement.pdf",
+      "application/pdf",
+      await pdfWith(["Witness statement", "Neighbour reachable on 06-12345678."]),
+    );
+    files.txt = await upload(
+      other.id,
+      "contacts.txt",
+      "text/plain",
+      Buffer.from(`neighbour: ${piet.email.toUpperCase()}\nme: greta@example.nl\n`),
+    );
+    files.html = await upload(other.id, "note.html", "text/html", Buffer.from("<p>Ask Piet&nbsp;Pieters about the sandpiper</p>"));
+    files.unrelated = await upload(other.id, "menu.pdf", "application/pdf", await pdfWith(["Lunch menu: tomato soup"]));
+    await say(other.id, "Files from the neighbour.", Object.values(files).slice(2), { from: "REQUESTER" });
+
+    const scan = (
+      await ok(`query($p: String) { personalDataScan(phone: $p) { total unsearchable stores { store matches } } }`, { p: "+31612345678" })
+    ).personalDataScan;
+    // The PDF is found by the number in its text; nothing on the tenant's files is unsearchable but the photo.
+    expect(scan.stores.find((s: { store: string }) => s.store === "Attachment.content").matches).toBe(1);
+    expect(scan.unsearchable).toBe(1);
+
+    const filed = await ok(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, {
+      i: { contactId: pietId, type: "ERASURE" },
+    });
+    receipt = (await ok(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`, { id: filed.fileDataSubjectRequest.id }))
+      .completeDataSubjectRequest.receipt;
+  });
+
+  const exists = async (id: string) => (await app.database.prisma.attachment.count({ where: { id: raw(id) } })) === 1;
+
+  it("deletes a PDF and an HTML page whose text mentions the person, redacts a text file, and lists each in the receipt", async () => {
+    expect(receipt.counts).toMatchObject({
+      attachmentsMentioningDeleted: 2,
+      attachmentContentsScrubbed: 1,
+      unsearchableAttachmentsDeleted: 1,
+    });
+    expect(receipt.verification).toMatchObject({ leftovers: 0, unverifiable: 0 });
+    expect(receipt.files).toEqual(
+      expect.arrayContaining([
+        {
+          attachmentId: files.pdf,
+          ticketId: expect.any(String),
+          contentType: "application/pdf",
+          action: "deleted",
+          why: expect.stringContaining("cannot be redacted"),
+        },
+        {
+          attachmentId: files.html,
+          ticketId: expect.any(String),
+          contentType: "text/html",
+          action: "deleted",
+          why: expect.stringContaining("cannot be redacted"),
+        },
+        {
+          attachmentId: files.txt,
+          ticketId: expect.any(String),
+          contentType: "text/plain",
+          action: "redacted",
+          why: "mentions the person",
+        },
+        {
+          attachmentId: files.photo,
+          ticketId: expect.any(String),
+          contentType: "image/png",
+          action: "deleted",
+          why: expect.stringContaining("no text"),
+        },
+      ]),
+    );
+    expect(receipt.files).toHaveLength(4);
+    expect(await exists(files.pdf!)).toBe(false);
+    expect(await exists(files.html!)).toBe(false);
+    expect(await exists(files.photo!)).toBe(false);
+    expect(await exists(files.policy!)).toBe(true);
+    expect(await exists(files.unrelated!)).toBe(true);
+  });
+
+  it("redacts a text file's extracted text with the file, and leaves nothing for search to find", async () => {
+    const row = await app.database.prisma.attachment.findUniqueOrThrow({ where: { id: raw(files.txt!) } });
+    expect(row.textStatus).toBe("EXTRACTED");
+    const stored = (await readAll(await app.database.blobs.get(t.id, row.textBlobKey!))).toString("utf8");
+    expect(stored).toBe("neighbour: [redacted]\nme: greta@example.nl\n");
+    expect((await search("sandpiper")).totalCount).toBe(0);
+    expect((await search("witness")).totalCount).toBe(0);
+    expect((await search("neighbour")).totalCount).toBeGreaterThan(0);
+    expect((await search("tomato")).totalCount).toBe(1);
+    // The erased name leaves the typo vocabulary too: the files that held it were gone before the contact was anonymised.
+    const words = await app.database.prisma.$queryRaw<{ word: string }[]>`
+      SELECT "word" FROM "SearchWord" WHERE "tenantId" = ${t.id}::uuid AND "word" IN ('piet', 'pieters')`;
+    expect(words).toEqual([]);
+  });
+
+  it("leaves no text blob of a deleted file in the store", async () => {
+    const queued = await app.database.prisma.blobDeletion.count({ where: { tenantId: t.id } });
+    expect(queued).toBe(0);
   });
 });
 

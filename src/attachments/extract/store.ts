@@ -58,3 +58,27 @@ export async function saveWords(db: TenantClient, tenantId: string, attachmentId
     WHERE "id" = ${attachmentId}::uuid AND "tenantId" = ${tenantId}::uuid AND "textBlobKey" = ${textKey} AND "textVector" IS NULL`;
   return count === 1;
 }
+
+/**
+ * Points the row at a new file and, in the same statement, a new text (erasure's
+ * redacted copy and its redacted text): the trigger that resets the text of a
+ * changed file sees the text written too and leaves it. Without a text, the
+ * row's text is reset and extracted again later.
+ */
+export async function replaceFile(
+  db: TenantClient,
+  tenantId: string,
+  attachmentId: string,
+  file: { key: string; size: number },
+  text: { key: string; value: string } | null,
+): Promise<void> {
+  if (!text) {
+    await db.attachment.update({ where: { id: attachmentId }, data: { blobKey: file.key, content: null, size: file.size } });
+    return;
+  }
+  await db.$executeRaw`
+    UPDATE "Attachment" SET "blobKey" = ${file.key}, "content" = NULL, "size" = ${file.size}::int,
+      "textBlobKey" = ${text.key}, "textExtractedAt" = ${at(new Date())}::timestamp,
+      "textVector" = deskgraph_attachment_text_vector("tenantId", ${text.value}::text)
+    WHERE "id" = ${attachmentId}::uuid AND "tenantId" = ${tenantId}::uuid`;
+}
