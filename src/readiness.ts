@@ -1,4 +1,5 @@
 import { useReadinessCheck, type Plugin } from "graphql-yoga";
+import type { BlobBackend } from "./blobs/store.js";
 import type { Database } from "./db/database.js";
 import { pendingMigrations } from "./db/pending-migrations.js";
 import { RETRY_AFTER_SECONDS } from "./errors.js";
@@ -19,6 +20,8 @@ interface Report {
   eventBus: "up" | "down";
   migrations: "applied" | "pending" | "unknown";
   sequencer: "up" | "stalled" | "unknown";
+  /** Where attachment files are kept (the local disk, an S3 bucket): reported, not deciding. */
+  blobStore?: "up" | "down";
   /** What keeps the instance from serving, by the names above. */
   notReady?: string[];
   pendingMigrations?: string[];
@@ -32,21 +35,38 @@ interface Report {
  * for the sequencer longer than `sequencerLagSeconds` (audit verification,
  * the event feed, subscriptions and webhooks would all stand still). Redis is
  * reported but does not decide: without it the API keeps working and events
- * wait in the outbox. Liveness is yoga's own GET /health, which answers 200
- * as long as the process does and touches nothing.
+ * wait in the outbox. So is the blob store: every instance shares it, and
+ * taking them all out of the load balancer because files cannot be reached
+ * would take away everything else too. Liveness is yoga's own GET /health,
+ * which answers 200 as long as the process does and touches nothing.
  */
 export function readinessCheck(database: Database, bus: EventBus, options: ReadinessOptions): Plugin {
   // Applied migrations are not un-applied: once all are there, they are not looked up again.
   let migrated = false;
+  let blobs: { at: number; up: Promise<boolean> } | undefined;
+  // An S3 bucket is asked over the network (and billed per request): not more often than the database.
+  const blobStoreUp = (backend: BlobBackend) => {
+    if (!blobs || Date.now() - blobs.at > PROBE_MAX_AGE_MS)
+      blobs = {
+        at: Date.now(),
+        up: backend.probe().then(
+          () => true,
+          () => false,
+        ),
+      };
+    return blobs.up;
+  };
 
   async function probe(): Promise<Report> {
-    const up = await database.health.check(PROBE_MAX_AGE_MS);
+    const backend = database.blobs.backend;
+    const [up, blobsUp] = await Promise.all([database.health.check(PROBE_MAX_AGE_MS), backend ? blobStoreUp(backend) : undefined]);
     const report: Report = {
       status: "ready",
       database: up ? "up" : "down",
       eventBus: bus.ready ? "up" : "down",
       migrations: "unknown",
       sequencer: "unknown",
+      ...(blobsUp === undefined ? {} : { blobStore: blobsUp ? "up" : "down" }),
     };
     const notReady: string[] = up ? [] : ["database"];
     if (up) {

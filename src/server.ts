@@ -50,6 +50,7 @@ import { handleExportDownload } from "./privacy/requests/download.js";
 import type { AnyPlugin } from "./plugin-host/plugin.js";
 import { handleAttachmentContent } from "./attachments/routes.js";
 import { drainBlobDeletions } from "./blobs/deletions.js";
+import { logBlobStorage } from "./blobs/startup-log.js";
 import { deleteAbandonedUploads } from "./attachments/abandoned.js";
 import { moveAttachmentsToStore } from "./attachments/move-to-store.js";
 import { attachmentTextConsumer } from "./attachments/extract/consumer.js";
@@ -139,6 +140,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     if (!options.database) await database.close();
     throw err;
   });
+  logBlobStorage(log, database, registry);
   // Off without an OTLP endpoint: then the SDK is not even loaded.
   const tracing = await startTracing(config.operations.tracing, log);
   const signInLimiter = new SignInLimiter({ ...config.signIn, redisUrl: config.redisUrl, log });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eraseContact } from "../src/privacy/requests/erasure.js";
 import { addCalendarMonths } from "../src/privacy/requests/deadlines.js";
+import { readExportArchive } from "./support/export-archive.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
 import { startVendor } from "./support/echo-plugin.js";
 
@@ -69,9 +70,12 @@ const attach = async (messageId: string, filename: string) => {
   expect(r.errors).toBeUndefined();
 };
 
+/** The export behind a link: its JSON document as `body` and its files, when the link works. */
 async function download(url: string) {
   const res = await fetch(url);
-  return { status: res.status, body: (await res.json()) as any, headers: res.headers };
+  if (!res.ok) return { status: res.status, body: (await res.json()) as any, files: undefined, headers: res.headers };
+  const archive = await readExportArchive(Buffer.from(await res.arrayBuffer()));
+  return { status: res.status, body: archive.document, files: archive.files, headers: res.headers };
 }
 
 const auditActions = async (contactId: string, tenant = t) => {
@@ -314,7 +318,7 @@ describe("ACCESS and PORTABILITY", () => {
     const done = await complete(req.id);
     expect(done.status).toBe("COMPLETED");
     expect(done.receipt).toMatchObject({
-      encoding: "gzip",
+      encoding: "zip",
       counts: { tickets: 1, messages: 3, internalNotesNotIncluded: 1, attachments: 1, consentEvents: 2 },
     });
     expect(done.export.url).toMatch(
@@ -323,9 +327,11 @@ describe("ACCESS and PORTABILITY", () => {
     expect(new Date(done.export.expiresAt).getTime() - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
     expect(done.export.downloadedAt).toBeNull();
 
-    const { status, body, headers } = await download(done.export.url);
+    const { status, body, files, headers } = await download(done.export.url);
     expect(status).toBe(200);
-    expect(headers.get("content-disposition")).toContain("attachment");
+    expect(headers.get("content-type")).toBe("application/zip");
+    expect(headers.get("content-disposition")).toBe(`attachment; filename="personal-data-${done.receipt.exportId}.zip"`);
+    expect(Number(headers.get("content-length"))).toBe(done.receipt.bytes);
     expect(Object.keys(body)).toEqual(
       expect.arrayContaining(["profile", "tickets", "messages", "attachments", "consents", "dataSubjectRequests", "accessLog", "about"]),
     );
@@ -347,7 +353,12 @@ describe("ACCESS and PORTABILITY", () => {
     expect(JSON.stringify(body)).not.toContain("Otto");
     expect(body.about.internalNotes).toMatchObject({ included: false, count: 1 });
     expect(body.attachments).toHaveLength(1);
-    expect(Buffer.from(body.attachments[0].contentBase64, "base64").toString()).toBe("file photo.txt");
+    expect(body.attachments[0]).toMatchObject({
+      filename: "photo.txt",
+      file: expect.stringMatching(/^attachments\/[0-9a-f-]{36}\/photo\.txt$/),
+    });
+    expect(files?.get(body.attachments[0].file)?.toString()).toBe("file photo.txt");
+    expect(files?.size).toBe(1);
     expect(body.consents.history.map((e: any) => e.action)).toEqual(["GRANTED", "WITHDRAWN"]);
     expect(body.consents.current).toContainEqual({ purpose: "marketing", status: "WITHDRAWN", since: expect.any(String) });
     expect(body.dataSubjectRequests.map((r: any) => r.type)).toEqual(["ACCESS"]);
@@ -374,7 +385,7 @@ describe("ACCESS and PORTABILITY", () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({
       format: "deskgraph.personal-data-export",
-      version: 1,
+      version: 2,
       request: { type: "PORTABILITY" },
       profile: { name: "Ada Access" },
     });
@@ -567,9 +578,13 @@ describe("ERASURE", () => {
     const before = await app.gql(SCAN, ids, t.ownerToken);
     expect(before.data.personalDataScan.total).toBeGreaterThan(0);
 
+    const archived = await app.database.prisma.dataExport.findUniqueOrThrow({ where: { id: eveExport.receipt.exportId } });
     const req = await file({ contactId: eve.contactId, type: "ERASURE" });
     const done = await complete(req.id);
     expect(done.status).toBe("COMPLETED");
+    // Her export's archive left the blob store with its row.
+    await expect(app.database.forTenant(t.id).$blobs.get(archived.blobKey!)).rejects.toMatchObject({ code: "BLOB_NOT_FOUND" });
+    expect(await app.database.prisma.blobDeletion.count({ where: { tenantId: t.id } })).toBe(0);
     expect(done.receipt.counts).toEqual({
       contacts: 1,
       messagesRedacted: 2,

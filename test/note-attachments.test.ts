@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
 import { startReceiver, until, type Receiver } from "./support/webhooks.js";
+import { readExportArchive } from "./support/export-archive.js";
 
 /**
  * A note's file follows the note: every path that can reach an attachment
@@ -183,10 +184,12 @@ describe("a note's attachment", () => {
       { id: filed.fileDataSubjectRequest.id },
       t.ownerToken,
     );
-    const exported = await (await fetch(done.completeDataSubjectRequest.export.url)).json();
+    const archive = await readExportArchive(Buffer.from(await (await fetch(done.completeDataSubjectRequest.export.url)).arrayBuffer()));
+    const exported = archive.document;
     // The export works and holds the public conversation, but not the note's file.
     expect(JSON.stringify(exported)).toContain("We are looking into it.");
     expect(leaks(exported)).toBe(false);
     expect(exported.attachments).toEqual([]);
+    expect([...archive.files.keys()]).toEqual([]);
   });
 });

@@ -41,10 +41,10 @@ describe("probes", () => {
     expect(app.database.queryCount).toBe(before);
   });
 
-  it("/ready reports the database, migrations and the sequencer", async () => {
+  it("/ready reports the database, migrations, the sequencer and the file storage", async () => {
     const res = await fetch(`${base}/ready`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: "ready", database: "up", migrations: "applied", sequencer: "up" });
+    expect(await res.json()).toMatchObject({ status: "ready", database: "up", migrations: "applied", sequencer: "up", blobStore: "up" });
   });
 
   it("/ready is 503 naming the sequencer while a committed row waits for it too long", async () => {

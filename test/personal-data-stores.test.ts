@@ -1,4 +1,3 @@
-import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { matcherFor, contains } from "../src/privacy/requests/identifiers.js";
 import { eraseContact, type ErasureReceipt } from "../src/privacy/requests/erasure.js";
@@ -13,6 +12,7 @@ import { readAll } from "../src/blobs/store.js";
 import { loadConfig } from "../src/config.js";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
 import { pdfWith } from "./support/documents.js";
+import { readExportArchive } from "./support/export-archive.js";
 
 /**
  * The registry of personal-data stores (src/privacy/stores/) against the
@@ -95,6 +95,7 @@ describe("every store, for one person", () => {
   let contactId: string;
   let receipt: ErasureReceipt;
   let exported: Record<string, any>;
+  let exportedFiles: Map<string, Buffer>;
   let exportCounts: Record<string, number>;
   const rowsBefore: Record<string, number> = {};
 
@@ -179,7 +180,10 @@ describe("every store, for one person", () => {
 
     for (const s of STORES) rowsBefore[s.model] = await delegate(s.model).count({ where: s.rowsOf(rawId(contactId)) });
     const built = await buildExport(app.database.forTenant(t.id), rawId(contactId), { id: rawId(contactId), type: "ACCESS" });
-    exported = JSON.parse(gunzipSync(built.content).toString("utf8"));
+    const tenantDb = app.database.forTenant(t.id);
+    const archive = await readExportArchive(await readAll(await tenantDb.$blobs.get(built.blobKey)));
+    exported = archive.document;
+    exportedFiles = archive.files;
     exportCounts = built.counts;
     receipt = await eraseContact(app.database, t.id, rawId(contactId));
   });
@@ -197,6 +201,10 @@ describe("every store, for one person", () => {
       for (const key of s.export.counts) expect(exportCounts[key], `${s.model} ${key}`).toBeGreaterThan(0);
     }
     expect(exported.policyAcceptances).toEqual([{ version: "2026-01", url: null, acceptedAt: expect.any(String) }]);
+    // Each file row names a file of the archive, and the archive holds no other.
+    expect(exported.attachments.length).toBeGreaterThan(0);
+    for (const a of exported.attachments) expect(exportedFiles.get(a.file)?.length, a.file).toBe(a.size);
+    expect(exportedFiles.size).toBe(exported.attachments.length);
   });
 
   it("erases: each marked column's receipt line handled rows, and the scan finds nothing", () => {

@@ -444,10 +444,8 @@ describe("deliveries", () => {
     expect(new Set(r.received.map((x) => x.headers["webhook-id"]))).toEqual(new Set([done.webhookId]));
     expect(new Set(r.received.map((x) => x.body)).size).toBe(1);
     for (const x of r.received) expect(verifyStandardWebhook(ep.secret, x.headers, x.body)).toBe(true);
-    // Full jitter: the n-th wait is at most base × 2^(n-1), plus the worker's own latency.
-    const gaps = [r.received[1]!.at - r.received[0]!.at, r.received[2]!.at - r.received[1]!.at];
-    expect(gaps[0]).toBeLessThanOrEqual(BASE_MS + 400);
-    expect(gaps[1]).toBeLessThanOrEqual(2 * BASE_MS + 400);
+    // The waits between attempts (full jitter, at most base × 2^(n-1)) are retryDelay's, checked below without a clock;
+    // three attempts within the wait above show the worker used them and not a fixed long delay.
     await sleep(500);
     expect(r.received).toHaveLength(3);
   });
@@ -655,7 +653,7 @@ describe("reliability", () => {
       const r = await receiver();
       const ep = await endpoint(A, { url: r.url, eventTypes: ["TICKET_CREATED", "MESSAGE_ADDED"], selection: "seq" });
       for (let i = 0; i < 10; i++) await createTicket(A, `Burst ${i}`);
-      await until(() => r.received.length >= 20, 15_000, "20 deliveries");
+      await until(() => r.received.length >= 20, 60_000, "20 deliveries");
       await sleep(800);
       expect(r.received).toHaveLength(20);
       expect(new Set(r.received.map((x) => x.headers["webhook-id"])).size).toBe(20);
@@ -663,7 +661,8 @@ describe("reliability", () => {
     } finally {
       await second.close();
     }
-  });
+    // A second server and twenty deliveries: more than the default bound on a loaded machine.
+  }, 120_000);
 });
 
 describe("tenant isolation", () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { access, constants, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -18,6 +18,10 @@ export class LocalDiskBackend implements BlobBackend {
   readonly name = "local-disk";
 
   constructor(readonly root: string) {}
+
+  get location(): string {
+    return this.root;
+  }
 
   private dir(tenantId: string): string {
     // Names come from the database and randomUUID, never from a client; checked anyway, as they become paths.
@@ -64,5 +68,38 @@ export class LocalDiskBackend implements BlobBackend {
 
   async deleteTenant(tenantId: string): Promise<void> {
     await rm(this.dir(tenantId), { recursive: true, force: true });
+  }
+
+  async has(tenantId: string, key: string): Promise<boolean> {
+    return stat(this.file(tenantId, key)).then(
+      (s) => s.isFile(),
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return false;
+        throw err;
+      },
+    );
+  }
+
+  async probe(): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await access(this.root, constants.W_OK);
+  }
+
+  /** Every complete blob on the disk, tenant by tenant (temporary files of writes under way are not blobs). */
+  async *blobs(): AsyncGenerator<{ tenantId: string; key: string }> {
+    const entries = (dir: string) =>
+      readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return [];
+        throw err;
+      });
+    for (const tenant of await entries(this.root)) {
+      if (!tenant.isDirectory() || !UUID.test(tenant.name)) continue;
+      for (const shard of await entries(path.join(this.root, tenant.name))) {
+        if (!shard.isDirectory()) continue;
+        for (const file of await entries(path.join(this.root, tenant.name, shard.name))) {
+          if (file.isFile() && UUID.test(file.name)) yield { tenantId: tenant.name, key: file.name };
+        }
+      }
+    }
   }
 }

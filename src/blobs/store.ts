@@ -4,8 +4,8 @@ import type { Readable } from "node:stream";
  * Where attachment bytes live. Two layers:
  *
  * - a `BlobBackend` keeps opaque bytes under (tenant, key): the local disk
- *   (./local-disk.ts) by default; an object store such as S3 can be another
- *   backend, offered later by a plugin, without anything above it changing;
+ *   (./local-disk.ts) by default, or an object store offered by an operator
+ *   plugin (plugins/s3-storage) without anything above it changing;
  * - the `BlobStore` (./encrypted-store.ts) encrypts what goes to the backend
  *   under the tenant's data key, so that no backend ever holds plaintext.
  *
@@ -17,6 +17,8 @@ export type Source = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 export interface BlobBackend {
   /** A short name for logs and docs: "local-disk", "s3"… */
   readonly name: string;
+  /** Where the bytes are, for the startup log: a directory, a bucket and prefix. */
+  readonly location: string;
   /**
    * Stores `source` under (tenantId, key), all or nothing: when `source` fails
    * or ends early, nothing is left under the key.
@@ -28,10 +30,16 @@ export interface BlobBackend {
   delete(tenantId: string, key: string): Promise<void>;
   /** Deletes every blob of the tenant. */
   deleteTenant(tenantId: string): Promise<void>;
+  /** Whether (tenantId, key) holds a blob, without reading it (a copy between backends skips those). */
+  has(tenantId: string, key: string): Promise<boolean>;
+  /** Resolves when the backend can be reached now, throws otherwise (readiness). */
+  probe(): Promise<void>;
 }
 
 /** The plaintext face of the store, keyed per tenant. */
 export interface BlobStore {
+  /** Where the ciphertext goes; null when the store is unavailable (no ENCRYPTION_KEY). */
+  readonly backend: BlobBackend | null;
   /** Stores a new blob and returns its key and its length in bytes (plaintext). */
   put(tenantId: string, source: Source): Promise<{ key: string; size: number }>;
   /**

@@ -4,6 +4,7 @@ import { attachmentsExtractText } from "./attachments-extract-text.js";
 import { attachmentsMigrate } from "./attachments-migrate.js";
 import { auditVerify } from "./audit-verify.js";
 import { billingReconcile } from "./billing-reconcile.js";
+import { blobsCopy } from "./blobs-copy.js";
 import type { Command } from "./command.js";
 import { migrate } from "./migrate.js";
 import { ropa } from "./ropa.js";
@@ -25,6 +26,7 @@ export const commands: Command[] = [
   secretsRotate,
   attachmentsMigrate,
   attachmentsExtractText,
+  blobsCopy,
   billingReconcile,
   searchReindex,
 ];

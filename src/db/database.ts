@@ -17,7 +17,7 @@ import {
 } from "./notifications.js";
 import { confineToContact } from "./contact-scope.js";
 import { scopeToTenant, type TenantClient } from "./tenant-scope.js";
-import { openBlobStore, type BlobStoreOptions } from "../blobs/open.js";
+import { openBlobStore, operatorBlobBackend, type BlobStoreOptions } from "../blobs/open.js";
 import type { BlobStore } from "../blobs/store.js";
 
 export interface Database {
@@ -26,6 +26,8 @@ export interface Database {
   prisma: PrismaClient;
   /** Attachment bytes, encrypted per tenant (src/blobs/); a tenant's client hands out its part as `$blobs`. */
   blobs: BlobStore;
+  /** The operator plugin whose backend holds the files (an S3 bucket), or null: the local disk. The record of processing names it. */
+  blobPlugin: string | null;
   /** A client confined to one tenant (cached per tenant). */
   forTenant(tenantId: string): TenantClient;
   /** A tenant's client narrowed to what one data subject may see of themselves. */
@@ -116,6 +118,8 @@ async function disconnectWithin(prisma: { $disconnect(): Promise<void> }, ms: nu
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  // The files' backend first: a plugin's bad option stops here, before a data directory is locked.
+  const blobBackend = opts.encryptionKey ? await operatorBlobBackend(opts.environment) : null;
   let embedded: PGlite | undefined;
   let migrate: () => Promise<string[]>;
   let closeRaw: () => Promise<void>;
@@ -216,7 +220,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     queryCount++;
   });
 
-  const blobs = openBlobStore(prisma, opts);
+  const blobs = openBlobStore(prisma, opts, blobBackend);
   const scoped = new Map<string, TenantClient>();
   const forTenant = (tenantId: string) => {
     let client = scoped.get(tenantId);
@@ -238,6 +242,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     },
     prisma,
     blobs: blobs.store,
+    blobPlugin: blobs.pluginId,
     forTenant,
     forContact: (tenantId, contactId) => confineToContact(forTenant(tenantId), contactId),
     migrate,

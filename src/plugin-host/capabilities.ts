@@ -1,4 +1,5 @@
 import type { BillingProvider } from "../billing/provider.js";
+import type { BlobBackend } from "../blobs/store.js";
 import type { SearchBackend } from "../search/contract.js";
 import type { PluginServices, PluginRuntime } from "./plugin.js";
 import type { PluginRegistry } from "./registry.js";
@@ -15,6 +16,8 @@ interface CapabilityKinds {
   searchBackend: { scope: "tenant"; contract: SearchBackend };
   /** Payments for the operator's plans (src/billing/provider.ts); without one, billing is off. */
   billingProvider: { scope: "operator"; contract: BillingProvider };
+  /** Where every tenant's files go (src/blobs/store.ts, ciphertext only); the local disk otherwise. */
+  blobBackend: { scope: "operator"; contract: BlobBackend };
 }
 
 type CapabilityKind = keyof CapabilityKinds;

@@ -23,7 +23,7 @@ const CORE: Record<PurposeName, { subjects: string[]; categories: DataCategory[]
   analytics: { subjects: ["customers (contacts)"], categories: ["user.content.message"] },
   "ai.assistance": { subjects: [], categories: [] },
   "sms.messaging": { subjects: [], categories: [] },
-  // Only with a billing plugin in use for this tenant (operatorProcessors below).
+  // Only with a billing plugin in use for this tenant (billingProcessors below).
   billing: { subjects: ["the tenant's staff named in its billing details"], categories: [] },
   marketing: { subjects: [], categories: [] },
 };
@@ -33,6 +33,7 @@ const SECURITY_MEASURES = [
   "Field-level authorization by role and API-key scope",
   "Passwords hashed with Argon2id; session tokens and API keys stored as SHA-256 digests",
   "Plugin secrets encrypted at rest with AES-256-GCM, write-only in the API, with key rotation",
+  "Attachment files encrypted with AES-256-GCM under a key per tenant before they reach the file storage, which holds ciphertext only",
   "Append-only, hash-chained audit log of mutations, personal-data reads, data-subject requests and plugin calls",
   "Every call to an external service passes one gateway that checks enablement, region, consent and restriction, and logs it without payload",
   "Rate-limited sign-in; unexpected errors masked to clients",
@@ -76,7 +77,7 @@ const retentionText = (m: PluginManifest) =>
       ? "as long as the source data in the helpdesk (a copy kept in sync)"
       : `${m.retention.days} days at the vendor`;
 
-export function subprocessorEntry(m: PluginManifest, enabledSince: Date | null): ProcessorEntry {
+function subprocessorEntry(m: PluginManifest, enabledSince: Date | null): ProcessorEntry {
   return {
     name: m.name,
     vendor: m.vendor.legalName,
@@ -91,8 +92,14 @@ export function subprocessorEntry(m: PluginManifest, enabledSince: Date | null):
   };
 }
 
-/** The plugins a tenant has enabled, as its public subprocessor list shows them. */
-export async function enabledPlugins(database: Database, registry: PluginRegistry, tenantId: string) {
+/** A plugin processing the tenant's data, and since when (null: operator-wide, for as long as the operator configured it). */
+interface InUse {
+  manifest: PluginManifest;
+  since: Date | null;
+}
+
+/** The plugins a tenant has enabled. */
+async function enabledPlugins(database: Database, registry: PluginRegistry, tenantId: string): Promise<InUse[]> {
   const installs = await database.forTenant(tenantId).pluginInstall.findMany({ where: { enabled: true }, orderBy: { pluginId: "asc" } });
   return installs.flatMap((i) => {
     const def = registry.get(i.pluginId);
@@ -101,12 +108,29 @@ export async function enabledPlugins(database: Database, registry: PluginRegistr
 }
 
 /**
- * Operator plugins (billing) that process this tenant's data: Stripe once the
+ * The operator's file storage (an S3 bucket) when a plugin provides it: it
+ * holds the attachment files of every tenant, so it is in every tenant's
+ * record and public subprocessor list, whatever the tenant enabled.
+ */
+function fileStorage(database: Database, registry: PluginRegistry): InUse[] {
+  const def = database.blobPlugin ? registry.get(database.blobPlugin) : undefined;
+  return def ? [{ manifest: def.manifest, since: null }] : [];
+}
+
+/** The public subprocessor list: the plugins the tenant enabled and the operator's file storage, all of which receive its contacts' data. */
+export async function subprocessorsOf(database: Database, registry: PluginRegistry, tenantId: string): Promise<ProcessorEntry[]> {
+  return [...(await enabledPlugins(database, registry, tenantId)), ...fileStorage(database, registry)].map((p) =>
+    subprocessorEntry(p.manifest, p.since),
+  );
+}
+
+/**
+ * Operator billing plugins that process this tenant's data: Stripe once the
  * tenant has a Stripe customer. They are in the record of processing, not in
  * the public subprocessor list, which is about the tenant's contacts' data:
  * billing never sends any of it.
  */
-async function operatorProcessors(database: Database, registry: PluginRegistry, tenantId: string) {
+async function billingProcessors(database: Database, registry: PluginRegistry, tenantId: string): Promise<InUse[]> {
   const billed = await database.forTenant(tenantId).billingAccount.findFirst({ where: { customerId: { not: null } } });
   if (!billed) return [];
   return registry
@@ -124,7 +148,11 @@ export async function buildRecordOfProcessing(
 ): Promise<RecordOfProcessing> {
   const db = database.forTenant(tenantId);
   const tenant = await db.tenant.findUniqueOrThrow({ where: { id: tenantId } });
-  const plugins = [...(await enabledPlugins(database, registry, tenantId)), ...(await operatorProcessors(database, registry, tenantId))];
+  const plugins = [
+    ...(await enabledPlugins(database, registry, tenantId)),
+    ...fileStorage(database, registry),
+    ...(await billingProcessors(database, registry, tenantId)),
+  ];
   const rules = await db.retentionRule.findMany({ orderBy: { target: "asc" } });
 
   const activities = (Object.keys(PURPOSES) as PurposeName[]).flatMap((purpose) => {

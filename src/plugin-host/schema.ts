@@ -7,7 +7,7 @@ import type { PluginInstall } from "../generated/prisma/client.js";
 import * as installs from "./installs.js";
 import { installOf } from "./install.js";
 import type { PluginManifest } from "./manifest.js";
-import { buildRecordOfProcessing, enabledPlugins, renderMarkdown, subprocessorEntry, type ProcessorEntry } from "./ropa.js";
+import { buildRecordOfProcessing, renderMarkdown, subprocessorsOf, type ProcessorEntry } from "./ropa.js";
 import { transferStatus } from "./transfer.js";
 
 const TransferMechanism = builder.enumType("TransferMechanism", {
@@ -264,12 +264,13 @@ const Subprocessor = builder.objectRef<ProcessorEntry>("Subprocessor").implement
 builder.queryField("subprocessors", (t) =>
   t.field({
     type: [Subprocessor],
-    description: "Public, no credentials needed: the external services a tenant has enabled, for its privacy page.",
+    description:
+      "Public, no credentials needed: the external services that receive a tenant's contacts' data (the plugins it enabled, the operator's file storage), for its privacy page.",
     args: { tenant: t.arg.string({ required: true, description: "The tenant's slug", validate: z.string().min(1).max(100) }) },
     resolve: async (_r, args, ctx) => {
       const tenant = await ctx.database.prisma.tenant.findUnique({ where: { slug: args.tenant } });
       if (!tenant) throw new AppError("NOT_FOUND", "Tenant not found");
-      return (await enabledPlugins(ctx.database, ctx.plugins.registry, tenant.id)).map((p) => subprocessorEntry(p.manifest, p.since));
+      return subprocessorsOf(ctx.database, ctx.plugins.registry, tenant.id);
     },
   }),
 );

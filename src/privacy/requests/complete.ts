@@ -97,25 +97,31 @@ export async function completeRequest(ctx: Context, id: string): Promise<void> {
 async function completeWithExport(ctx: Context, request: DataSubjectRequest): Promise<void> {
   const viewer = requireViewer(ctx);
   // Built before the transaction: it only reads, and may take a while for a long history.
-  const { content, counts } = await buildExport(ctx.db, request.contactId, request);
+  const { blobKey, size, counts } = await buildExport(ctx.db, request.contactId, request);
   const expiresAt = new Date(Date.now() + ctx.config.exportLinkTtlHours * 3_600_000);
-  await ctx.db.$transaction(async (tx) => {
-    const created = await tx.dataExport.create({
-      data: { tenantId: viewer.tenantId, requestId: request.id, contactId: request.contactId, content, expiresAt },
-      select: { id: true },
+  try {
+    await ctx.db.$transaction(async (tx) => {
+      const created = await tx.dataExport.create({
+        data: { tenantId: viewer.tenantId, requestId: request.id, contactId: request.contactId, blobKey, size, expiresAt },
+        select: { id: true },
+      });
+      const receipt = {
+        exportId: created.id,
+        format: EXPORT_FORMAT,
+        version: EXPORT_VERSION,
+        encoding: "zip",
+        bytes: size,
+        expiresAt: expiresAt.toISOString(),
+        counts,
+        link: "DataSubjectRequest.export.url, signed; it works until expiresAt",
+      };
+      await finish(tx, ctx, request, receipt, EXPORTED);
     });
-    const receipt = {
-      exportId: created.id,
-      format: EXPORT_FORMAT,
-      version: EXPORT_VERSION,
-      encoding: "gzip",
-      bytes: content.length,
-      expiresAt: expiresAt.toISOString(),
-      counts,
-      link: "DataSubjectRequest.export.url, signed; it works until expiresAt",
-    };
-    await finish(tx, ctx, request, receipt, EXPORTED);
-  });
+  } catch (err) {
+    // No row points at the archive: it would never be deleted otherwise.
+    await ctx.db.$blobs.delete(blobKey).catch(() => {});
+    throw err;
+  }
 }
 
 async function completeErasure(

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type { Logger } from "pino";
 import { appendAuditIn } from "../../audit/service.js";
@@ -40,20 +42,19 @@ export async function handleExportDownload(services: Services, req: IncomingMess
     return fail(res, 410, "EXPIRED", "The link has expired; ask for a new export");
   }
 
-  const headers = {
-    "content-type": "application/json; charset=utf-8",
-    "content-disposition": `attachment; filename="personal-data-${id}.json"`,
-    "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
-    "x-content-type-options": "nosniff",
-  };
-  const gzipOk = /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
+  const stored = await prisma.dataExport.findUniqueOrThrow({ where: { id }, select: { blobKey: true, size: true } });
+  const headers = stored.blobKey
+    ? { ...COMMON_HEADERS, "content-type": "application/zip", "content-disposition": `attachment; filename="personal-data-${id}.zip"` }
+    : {
+        ...COMMON_HEADERS,
+        "content-type": "application/json; charset=utf-8",
+        "content-disposition": `attachment; filename="personal-data-${id}.json"`,
+      };
   if (req.method === "HEAD") {
-    res.writeHead(200, gzipOk ? { ...headers, "content-encoding": "gzip", vary: "accept-encoding" } : headers);
+    res.writeHead(200, stored.size === null ? headers : { ...headers, "content-length": String(stored.size) });
     return void res.end();
   }
 
-  const { content } = await prisma.dataExport.findUniqueOrThrow({ where: { id }, select: { content: true } });
   // Recorded before the bytes leave: the log never misses a download that happened.
   await prisma.$transaction(async (tx) => {
     await tx.dataExport.update({ where: { id }, data: { downloadedAt: now } });
@@ -77,7 +78,30 @@ export async function handleExportDownload(services: Services, req: IncomingMess
     ]);
   });
 
-  if (gzipOk) {
+  if (stored.blobKey) {
+    // Decrypted chunk by chunk as it is sent: the archive is never whole in memory.
+    const archive = Readable.from(await services.database.forTenant(row.tenantId).$blobs.get(stored.blobKey));
+    res.writeHead(200, { ...headers, "content-length": String(stored.size) });
+    return pipeline(archive, res).catch((err) => {
+      services.log.error({ err, exportId: id }, "export download cut off");
+    });
+  }
+  return sendLegacyExport(services, req, res, id, headers);
+}
+
+const COMMON_HEADERS = { "cache-control": "no-store", "referrer-policy": "no-referrer", "x-content-type-options": "nosniff" };
+
+/** An export made before archives (format version 1): gzip-compressed JSON in its row, until it expires. */
+async function sendLegacyExport(
+  services: Services,
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+  headers: Record<string, string>,
+) {
+  const { content } = await services.database.prisma.dataExport.findUniqueOrThrow({ where: { id }, select: { content: true } });
+  if (!content) return fail(res, 404, "NOT_FOUND", "The export no longer exists");
+  if (/\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""))) {
     res.writeHead(200, { ...headers, "content-encoding": "gzip", "content-length": String(content.length), vary: "accept-encoding" });
     return void res.end(content);
   }

@@ -1,27 +1,44 @@
 import { once } from "node:events";
-import { createGzip } from "node:zlib";
+import { PassThrough, type Readable } from "node:stream";
+import { ZipFile } from "yazl";
 
 /**
- * Writes the export's JSON straight into gzip, section by section and batch by
- * batch, so that a person with tens of thousands of messages never sits in
- * memory at once. Each store writes its own section (src/privacy/stores/).
+ * Writes the export as a ZIP archive while it is being stored: first
+ * `personal-data.json`, written section by section and batch by batch, then
+ * the person's files, each read from the blob store only when its turn comes.
+ * Neither a long history nor a large file sits in memory at once. Each store
+ * writes its own section (src/privacy/stores/).
  */
 
 export const EXPORT_BATCH = 500;
 
+/** The archive's JSON document; files are under `attachments/`. */
+const EXPORT_DOCUMENT = "personal-data.json";
+
+interface ArchivedFile {
+  path: string;
+  compress: boolean;
+  open: () => Promise<Readable>;
+}
+
 export class ExportWriter {
-  private readonly gzip = createGzip();
-  private readonly chunks: Buffer[] = [];
+  private readonly zip = new ZipFile();
+  private readonly json = new PassThrough();
+  private readonly files: ArchivedFile[] = [];
   /** Rows written per count key: the receipt's `counts`. */
   readonly counts: Record<string, number> = {};
+  /** The archive's bytes, as they are made: whoever stores them must read while the sections are written. */
+  readonly archive: Readable = this.zip.outputStream as PassThrough;
 
   constructor() {
-    this.gzip.on("data", (c: Buffer) => this.chunks.push(c));
+    this.zip.addReadStream(this.json, EXPORT_DOCUMENT);
+    // yazl reports a file that failed to open or read on the zip file, not on its output.
+    this.zip.on("error", (err: Error) => this.abort(err));
   }
 
-  /** Writes text, waiting whenever the compressor's buffer is full. */
+  /** Writes text, waiting whenever the archive's reader is behind. */
   async write(text: string): Promise<void> {
-    if (!this.gzip.write(text)) await once(this.gzip, "drain");
+    if (!this.json.write(text)) await once(this.json, "drain");
   }
 
   /** `,\n"key": value`: a section that is one value. */
@@ -52,15 +69,49 @@ export class ExportWriter {
     await this.write("\n]");
   }
 
-  async end(): Promise<Uint8Array<ArrayBuffer>> {
-    const ended = once(this.gzip, "end");
-    this.gzip.end();
-    await ended;
-    return Buffer.concat(this.chunks) as Uint8Array<ArrayBuffer>;
+  /**
+   * Puts a file in the archive after the JSON, under `path` (which the JSON
+   * names). `open` is called only when the file's turn comes, so that one file
+   * at a time is read. Files already compressed (images, PDFs) are stored as
+   * they are.
+   */
+  file(path: string, contentType: string, open: () => Promise<Readable>): void {
+    this.files.push({ path, compress: COMPRESSIBLE.test(contentType), open });
+  }
+
+  /** Ends the JSON, adds the files and closes the archive; `archive` ends once the last byte is out. */
+  end(): void {
+    this.json.end();
+    for (const f of this.files) {
+      this.zip.addReadStreamLazy(f.path, { compress: f.compress }, (cb) => {
+        f.open().then(
+          (stream) => cb(null, stream),
+          (err: unknown) => cb(err, undefined as never),
+        );
+      });
+    }
+    this.zip.end();
+  }
+
+  /** Stops everything: the archive's reader gets `err`, and a write waiting for room fails with it. */
+  abort(err: Error): void {
+    this.json.destroy(err);
+    this.archive.destroy(err);
   }
 }
 
-export const base64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+const COMPRESSIBLE = /^(text\/|application\/(json|xml|.*\+xml|.*\+json|rtf|x-ndjson))/i;
+
+/**
+ * A file's name inside the archive: its own name, without anything that
+ * would make it a path or confuse an unzip tool, under a folder of its id so
+ * that two files of the same name never collide.
+ */
+export function archivedFilePath(id: string, filename: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  const safe = filename.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, "_").replace(/^\.+/, "_") || "file";
+  return `attachments/${id}/${safe}`;
+}
 
 /** Pages through rows with Prisma's cursor, in a fixed order. */
 export async function* pages<T extends { id: string }>(

@@ -18,11 +18,11 @@ import { publicBase } from "../../http/public-base.js";
 const DataSubjectRequestType = builder.enumType("DataSubjectRequestType", {
   description: "The rights of GDPR art. 15–21 a person can exercise.",
   values: {
-    ACCESS: { description: "Art. 15: a copy of their data (a signed download link to a JSON export)" },
+    ACCESS: { description: "Art. 15: a copy of their data (a signed download link to a ZIP archive: personal-data.json and their files)" },
     RECTIFICATION: { description: "Art. 16: correct their name, email, phone or language" },
     ERASURE: { description: "Art. 17: erase their personal data; the contact stays as an anonymous shell" },
     RESTRICTION: { description: "Art. 18: keep the data but stop processing it" },
-    PORTABILITY: { description: "Art. 20: their data in a machine-readable format (the same JSON export)" },
+    PORTABILITY: { description: "Art. 20: their data in a machine-readable format (the same archive)" },
     OBJECTION: { description: "Art. 21: object to processing based on legitimate interest, per purpose" },
     CONSENT_WITHDRAWAL: { description: "Art. 7(3): withdraw consent, per purpose" },
   } as const,
@@ -53,7 +53,7 @@ const DataExportLink = builder.objectRef<ExportRow>("DataExportLink").implement(
     url: t.string({
       nullable: true,
       description:
-        "GET it for the gzip-compressed JSON export: /exports/<id>?expires=<unix>&signature=<hex> (HMAC-SHA256). Null once expired. Treat it like a password.",
+        "GET it for the export, a ZIP archive with personal-data.json and the files: /exports/<id>?expires=<unix>&signature=<hex> (HMAC-SHA256). Null once expired. Treat it like a password.",
       resolve: (e, _a, ctx) =>
         e.expiresAt > new Date() ? signedExportUrl(publicBase(ctx), ctx.config.encryptionKey, e.id, e.expiresAt) : null,
     }),

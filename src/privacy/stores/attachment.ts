@@ -1,12 +1,13 @@
+import { Readable } from "node:stream";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { replaceFile, storeText } from "../../attachments/extract/store.js";
 import { bytesOf } from "../../attachments/text.js";
-import { wholeFile } from "../../attachments/service.js";
+import { contentOf } from "../../attachments/service.js";
 import { drainTenantBlobDeletions } from "../../blobs/deletions.js";
 import type { TenantClient } from "../../db/tenant-scope.js";
 import { attachmentFiles, isSearchable, type StoredFile } from "../requests/attachment-contents.js";
 import { inBatches, scrubColumn } from "../requests/batches.js";
-import { base64, EXPORT_BATCH, pages } from "../requests/export-writer.js";
+import { archivedFilePath, EXPORT_BATCH, pages } from "../requests/export-writer.js";
 import { contains, matcherFor, scrub } from "../requests/identifiers.js";
 import { countInColumn, SCAN_BATCH } from "../requests/scan-count.js";
 import { exportedMessages } from "./message.js";
@@ -43,7 +44,7 @@ export const attachmentStore: PersonalDataStore = {
   }),
   export: {
     key: "attachments",
-    about: "Files attached to those messages (base64)",
+    about: "Files attached to those messages: each row names its file in the archive (`file`)",
     counts: ["attachments"],
     write: ({ db, contactId, out }) =>
       out.array(
@@ -58,12 +59,16 @@ export const attachmentStore: PersonalDataStore = {
             select: { id: true, messageId: true, filename: true, contentType: true, size: true, createdAt: true, blobKey: true },
           }),
         ),
-        // Contents one at a time: a file may be large, a batch of them would not be.
-        async ({ blobKey, ...a }) => {
-          const content = blobKey
-            ? null
-            : (await db.attachment.findUniqueOrThrow({ where: { id: a.id }, select: { content: true } })).content;
-          return { ...a, contentBase64: base64(await wholeFile(db, { blobKey, content }, Infinity)) };
+        ({ blobKey, ...a }) => {
+          const file = archivedFilePath(a.id, a.filename);
+          // Read when the archive gets to it, one file at a time: a file may be large.
+          out.file(file, a.contentType, async () => {
+            const content = blobKey
+              ? null
+              : (await db.attachment.findUniqueOrThrow({ where: { id: a.id }, select: { content: true } })).content;
+            return Readable.from(await contentOf(db, { blobKey, content }));
+          });
+          return { ...a, file };
         },
       ),
   },
