@@ -102,17 +102,40 @@ describe("extraction after upload", () => {
     );
     files.docx = await upload(ticketId, "letter.docx", DOCX, docxWith(["The cormorant perch is on its way."]));
     files.html = await upload(ticketId, "mail.html", "text/html", Buffer.from("<p>Forwarded: the <b>heron</b> pond pump</p>"));
-    files.image = await upload(ticketId, "photo.png", "image/png", randomBytes(64));
+    // A PDF sent as an unknown type is still a PDF; an image is not read past its first chunk.
+    files.disguised = await upload(ticketId, "scan0001", "application/octet-stream", await pdfWith(["Spoonbill delivery slip"]));
+    files.image = await upload(ticketId, "photo.png", "image/png", randomBytes(1024 * 1024));
     const bomb = zip([...docxParts(["x"]), { name: "word/media/filler.bin", data: Buffer.alloc(60 * 1024 * 1024) }]);
     files.bomb = await upload(ticketId, "huge.docx", DOCX, bomb);
-    await say(ticketId, "Here are the documents.", Object.values(files));
+    // What the extraction reads of each file, chunk by chunk (the store's own reading, observed).
+    const get = app.database.blobs.get.bind(app.database.blobs);
+    app.database.blobs.get = async (tenantId, key) => {
+      const chunks = await get(tenantId, key);
+      return (async function* () {
+        for await (const chunk of chunks) {
+          chunksRead.set(key, (chunksRead.get(key) ?? 0) + 1);
+          yield chunk;
+        }
+      })();
+    };
+    try {
+      await say(ticketId, "Here are the documents.", Object.values(files));
+    } finally {
+      app.database.blobs.get = get;
+    }
   });
+  const chunksRead = new Map<string, number>();
 
   it("reads PDF, Word and HTML files once the message is committed, and marks what it cannot read with a reason", async () => {
     expect(await status(files.pdf!)).toEqual({ textStatus: "EXTRACTED", textReason: null });
     expect(await status(files.docx!)).toEqual({ textStatus: "EXTRACTED", textReason: null });
     expect(await status(files.html!)).toEqual({ textStatus: "EXTRACTED", textReason: null });
+    expect(await status(files.disguised!)).toEqual({ textStatus: "EXTRACTED", textReason: null });
     expect(await status(files.image!)).toEqual({ textStatus: "NOT_EXTRACTED", textReason: "UNSUPPORTED_TYPE" });
+    const keyOf = async (id: string) => (await app.database.prisma.attachment.findUniqueOrThrow({ where: { id: raw(id) } })).blobKey!;
+    // 1 MiB is 16 chunks of 64 KiB: the first showed it is no PDF, Word or text file.
+    expect(chunksRead.get(await keyOf(files.image!))).toBe(1);
+    expect(chunksRead.get(await keyOf(files.pdf!))).toBeGreaterThanOrEqual(1);
     // The zip bomb is refused, not an error: the file and the message stand, downloadable as ever.
     expect(await status(files.bomb!)).toEqual({ textStatus: "NOT_EXTRACTED", textReason: "ZIP_BOMB" });
     const { downloadUrl } = (await ok(`query($id: ID!) { node(id: $id) { ... on Attachment { downloadUrl } } }`, { id: files.bomb })).node;

@@ -1,6 +1,7 @@
 import { isTextLikeType } from "../text.js";
 import { notExtracted, type ExtractLimits, type ExtractResult } from "./result.js";
-import { inspectZip, isZip } from "./zip.js";
+import { isHtmlType, isPdf, isZip, mediaType } from "./sniff.js";
+import { inspectZip } from "./zip.js";
 
 /**
  * The text of a file, by what its bytes are rather than what it was declared
@@ -12,14 +13,11 @@ import { inspectZip, isZip } from "./zip.js";
 export async function extractText(bytes: Uint8Array, declaredType: string, limits: ExtractLimits): Promise<ExtractResult> {
   if (isZip(bytes)) return fromDocx(bytes, limits);
   if (isPdf(bytes)) return fromPdf(bytes, limits);
-  const type = declaredType.split(";")[0]!.trim().toLowerCase();
-  if (type === "text/html" || type === "application/xhtml+xml") return fromHtml(bytes, limits);
+  const type = mediaType(declaredType);
+  if (isHtmlType(type)) return fromHtml(bytes, limits);
   if (isTextLikeType(type)) return fromPlainText(bytes, limits);
   return notExtracted("UNSUPPORTED_TYPE", `declared ${type}`);
 }
-
-/** The PDF header may follow up to 1 KiB of other bytes (readers accept that, and so does pdf.js). */
-const isPdf = (bytes: Uint8Array) => Buffer.from(bytes.subarray(0, 1024)).includes("%PDF-");
 
 function finished(text: string, limits: ExtractLimits, cut = false): ExtractResult {
   // No-break spaces as spaces: "Piet\u00a0Pieters" is the name erasure looks for, and a search finds.

@@ -2,9 +2,11 @@ import type { Logger } from "pino";
 import type { Config } from "../../config.js";
 import type { Database } from "../../db/database.js";
 import type { AttachmentTextStatus } from "../../generated/prisma/enums.js";
-import { wholeFile } from "../service.js";
+import type { TenantClient } from "../../db/tenant-scope.js";
+import { contentOf } from "../service.js";
 import type { TextExtractor } from "./pool.js";
 import { notExtracted, type ExtractResult } from "./result.js";
+import { mayHaveText } from "./sniff.js";
 import { readText, saveOutcome, saveWords, storeText } from "./store.js";
 
 export interface TextServices {
@@ -46,14 +48,10 @@ export async function extractAttachmentText(
       ? null
       : (await db.attachment.findUniqueOrThrow({ where: { id: attachmentId }, select: { content: true } })).content;
     if (!row.blobKey && !content) return row.textStatus;
-    let bytes: Buffer | null = null;
-    try {
-      bytes = await wholeFile(db, { blobKey: row.blobKey, content }, maxBytes);
-    } catch (err) {
-      // The stored file is larger than its row says: as large, as unread.
-      if (!(err instanceof RangeError)) throw err;
-    }
-    result = bytes ? await services.extractor.extract(bytes, row.contentType) : notExtracted("TOO_LARGE");
+    const read = await readIfText(db, { blobKey: row.blobKey, content }, row.contentType, maxBytes);
+    result = Buffer.isBuffer(read)
+      ? await services.extractor.extract(read, row.contentType)
+      : notExtracted(read, `declared ${row.contentType}`);
   }
 
   // The file changed, or another run got there first: the row says what it has.
@@ -76,6 +74,28 @@ export async function extractAttachmentText(
   // This copy of the text is not used.
   await db.$blobs.delete(blob.key);
   return current();
+}
+
+/**
+ * The file whole, if it may have text: its first chunk (64 KiB from the blob
+ * store) says whether it can, and an image or a video is not read on for
+ * nothing. A file larger than `maxBytes` (its row said less) is not read on either.
+ */
+async function readIfText(
+  db: TenantClient,
+  file: { blobKey: string | null; content: Uint8Array | null },
+  declaredType: string,
+  maxBytes: number,
+): Promise<Buffer | "UNSUPPORTED_TYPE" | "TOO_LARGE"> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of await contentOf(db, file)) {
+    if (!parts.length && !mayHaveText(chunk, declaredType)) return "UNSUPPORTED_TYPE";
+    length += chunk.length;
+    if (length > maxBytes) return "TOO_LARGE";
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
 }
 
 export interface BackfillOptions {

@@ -33,8 +33,6 @@ const MAX_ENTRIES = 10_000;
 const RATIO_CHECKED_FROM = 1024 * 1024;
 const RATIO_LIMIT = 200;
 
-export const isZip = (bytes: Uint8Array) => bytes.length >= 4 && view(bytes).getUint32(0, true) === LOCAL;
-
 const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 class Unreadable extends Error {}
