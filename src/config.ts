@@ -56,6 +56,17 @@ const EnvSchema = z.object({
   ATTACHMENT_TEXT_MAX_CHARS: z.coerce.number().int().min(1000).max(50_000_000).default(1_000_000),
   ATTACHMENT_EXTRACT_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(30),
   ATTACHMENT_EXTRACT_MAX_HEAP_MB: z.coerce.number().int().min(32).max(16_384).default(256),
+  // Malware scanning of attachments (src/attachments/scan-worker.ts); unset: required in production mode, off otherwise.
+  ATTACHMENT_SCANNING: z.enum(["required", "off"]).optional(),
+  ATTACHMENT_SCAN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  ATTACHMENT_SCAN_RETRY_BASE_MS: z.coerce.number().int().min(1).default(10_000),
+  ATTACHMENT_SCAN_RETRY_CAP_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30 * 60_000),
+  ATTACHMENT_SCAN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
+  ATTACHMENT_QUARANTINE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
@@ -202,6 +213,9 @@ export interface Config {
       /** The worker's heap. */
       maxHeapMb: number;
     };
+    scanning: ScanningConfig;
+    /** Days an INFECTED file is kept in quarantine in a tenant without an INFECTED_ATTACHMENTS retention rule. */
+    quarantineDays: number;
   };
   /** Server PostgreSQL; undefined means the embedded database under dataDir. */
   databaseUrl?: string;
@@ -277,6 +291,18 @@ export interface Config {
   operations: OperationsConfig;
 }
 
+/** How uploaded files are scanned for malware before anyone can download them (src/attachments/scan-worker.ts). */
+export interface ScanningConfig {
+  /** required: a file is served once a scanner found it CLEAN; off: files are NOT_SCANNED and served at once. */
+  mode: "required" | "off";
+  /** Attempts before a file that could not be scanned becomes ERROR (a scanner down, none configured). */
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryCapMs: number;
+  /** How long one scan may take before it counts as failed. */
+  timeoutMs: number;
+}
+
 interface OperationsConfig {
   /** Bearer token that may read /metrics; undefined: /metrics is off (404). */
   metricsToken?: string;
@@ -338,6 +364,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         timeoutMs: Math.round(e.ATTACHMENT_EXTRACT_TIMEOUT_SECONDS * 1000),
         maxHeapMb: e.ATTACHMENT_EXTRACT_MAX_HEAP_MB,
       },
+      scanning: {
+        // Production never serves an unscanned file unless the operator says so; a development
+        // server (npm start's demo, with no clamd beside it) serves them, marked NOT_SCANNED.
+        mode: e.ATTACHMENT_SCANNING ?? (isProduction(e) ? "required" : "off"),
+        maxAttempts: e.ATTACHMENT_SCAN_MAX_ATTEMPTS,
+        retryBaseMs: e.ATTACHMENT_SCAN_RETRY_BASE_MS,
+        retryCapMs: e.ATTACHMENT_SCAN_RETRY_CAP_MS,
+        timeoutMs: e.ATTACHMENT_SCAN_TIMEOUT_SECONDS * 1000,
+      },
+      quarantineDays: e.ATTACHMENT_QUARANTINE_DAYS,
     },
     databaseUrl: e.DATABASE_URL,
     databaseConnectTimeoutMs: Math.round(e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000),

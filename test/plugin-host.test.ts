@@ -195,6 +195,7 @@ describe("URL settings", () => {
 
   it("are declared by the shipped plugins that call a tenant-chosen address", () => {
     expect(urlSettings).toEqual([
+      { plugin: "attachmentscanner", key: "apiBaseUrl" },
       { plugin: "elasticsearch", key: "node" },
       { plugin: "twilio-sms", key: "apiBaseUrl" },
     ]);

@@ -59,6 +59,11 @@ const PERSONAL_TYPES: Record<string, Record<string, string>> = {
     createdAt: "operational timestamp",
     textStatus: "whether the text was read, never the text",
     textReason: "why the text was not read, a fixed code",
+    scanStatus: "operational: the malware scan's verdict",
+    scannedAt: "operational timestamp",
+    scannedBy: "the scanner plugin's id",
+    scanSignature: "the scanner's name for what it found, never content",
+    scanError: "operational: a stable error code",
   },
   DataSubjectRequest: {
     id: "identifier",

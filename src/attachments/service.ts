@@ -9,6 +9,7 @@ import { assertNotClosed } from "../tickets/status.js";
 import { assertMayWrite } from "../tickets/write-rule.js";
 import { isVisible } from "../auth/visibility.js";
 import { uploaderOf } from "./attach.js";
+import { statusOnStore } from "./scan-queue.js";
 
 /** The deprecated base64 paths (addAttachment, Attachment.contentBase64) stop here; larger files go through upload and download links. */
 export const MAX_BASE64_BYTES = 10 * 1024 * 1024;
@@ -43,9 +44,13 @@ export async function addAttachment(ctx: Context, input: NewAttachment) {
   await assertContactProcessable(ctx.db, ticket.requesterId);
   // The file is stored first and its row written after: a row never points at a file that is not there.
   const blob = await ctx.db.$blobs.put([content]);
+  const scanStatus = statusOnStore(ctx.config.attachments.scanning.mode);
   try {
     return await ctx.db.attachment.create({
       data: {
+        scanStatus,
+        // Queued for its malware scan with the row, in one statement.
+        ...(scanStatus === "PENDING" ? { scan: { create: { tenantId: viewer.tenantId } } } : {}),
         tenantId: viewer.tenantId,
         ticketId: message.ticketId,
         messageId: message.id,

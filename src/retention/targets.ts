@@ -9,6 +9,7 @@ import { eraseContact } from "../privacy/requests/erasure.js";
 import { erasedCategories, retainedCategories } from "../privacy/stores/index.js";
 import type { Tx } from "../db/tx.js";
 import { DAY_MS, REDACTED } from "../constants.js";
+import { quarantineFree, quarantineHeld, quarantinedBefore } from "../attachments/quarantine.js";
 
 /**
  * What a tenant can put a retention period on. Each target names the rows it
@@ -29,6 +30,7 @@ export const TARGET_NAMES = [
   "DATA_EXPORTS",
   "SESSIONS",
   "AUDIT_ENTRIES",
+  "INFECTED_ATTACHMENTS",
 ] as const;
 
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -351,6 +353,44 @@ const auditEntries: RetentionTarget = {
   },
 };
 
+// ---- files in quarantine ----
+
+/**
+ * Files a malware scanner found infected: kept encrypted and never served, so
+ * that admins see what was caught, for keepDays after the verdict. Without a
+ * rule, ATTACHMENT_QUARANTINE_DAYS applies (src/attachments/quarantine.ts).
+ */
+const infectedAttachments: RetentionTarget = {
+  name: "INFECTED_ATTACHMENTS",
+  description:
+    "Attachments a malware scanner found INFECTED, keepDays after the verdict. They are never served; until deleted they stay listed on their " +
+    "message with their scanStatus. Without a rule the server's ATTACHMENT_QUARANTINE_DAYS (30 by default) applies.",
+  category: "user.content.attachment",
+  categories: ["user.content.attachment"],
+  actions: ["DELETE"],
+  suggested: {
+    keepDays: 30,
+    action: "DELETE",
+    why: "long enough to see what was caught and tell the sender; malware is no record worth keeping",
+  },
+  respectsLegalHold: true,
+  async nextBatch(s, limit) {
+    const rows = await s.db.attachment.findMany({
+      where: { AND: [quarantinedBefore(s.cutoff), quarantineFree] },
+      select: { id: true },
+      orderBy: { id: "asc" },
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  },
+  countHeld: (s) => s.db.attachment.count({ where: { AND: [quarantinedBefore(s.cutoff), quarantineHeld] } }),
+  applier: {
+    kind: "transaction",
+    apply: async (tx, s, ids) =>
+      (await tx.attachment.deleteMany({ where: { AND: [{ id: { in: ids } }, quarantinedBefore(s.cutoff), quarantineFree] } })).count,
+  },
+};
+
 export const TARGETS: Record<TargetName, RetentionTarget> = {
   SOLVED_TICKET_MESSAGES: solvedTicketMessages,
   INACTIVE_CONTACTS: inactiveContactsTarget,
@@ -358,4 +398,5 @@ export const TARGETS: Record<TargetName, RetentionTarget> = {
   DATA_EXPORTS: dataExports,
   SESSIONS: sessions,
   AUDIT_ENTRIES: auditEntries,
+  INFECTED_ATTACHMENTS: infectedAttachments,
 };
