@@ -5,7 +5,8 @@ export const attachmentsExtractText: Command = {
   name: "attachments:extract-text",
   summary: "extract the text of attachments that have none yet, for search and erasure",
   description:
-    "Reads the text of every uploaded attachment whose text is not known yet (PDF, Word, HTML, text; within ATTACHMENT_EXTRACT_MAX_BYTES, " +
+    "Reads the text of every uploaded attachment whose text is not known yet and that may be read (found CLEAN by the malware scan, or unscanned with scanning off; " +
+    "PDF, Word, HTML, text; within ATTACHMENT_EXTRACT_MAX_BYTES, " +
     "ATTACHMENT_EXTRACT_TIMEOUT_SECONDS and ATTACHMENT_EXTRACT_MAX_HEAP_MB), in a worker thread, and makes the search words again of texts that lost them " +
     "(a tenant whose language changed). Safe to stop and to run again. The server does the same in the background at start and after each retention sweep.",
   options: {

@@ -4,7 +4,10 @@ import { TEXT_REASONS, type TextReason } from "./result.js";
 const AttachmentTextStatus = builder.enumType("AttachmentTextStatus", {
   description: "Whether a file's text was read, for search and for erasure of personal data in it.",
   values: {
-    PENDING: { description: "Not read yet: it is read shortly after the file is on a message" },
+    PENDING: {
+      description:
+        "Not read yet: a file on a message is read once the malware scan found it CLEAN (at once with scanning off); an INFECTED file, or one that could not be scanned, never is",
+    },
     EXTRACTED: { description: "Read: searching finds the message by words in the file" },
     TRUNCATED: { description: "Read up to ATTACHMENT_TEXT_MAX_CHARS characters; the rest of the file is not searched" },
     NOT_EXTRACTED: { description: "Could not be read (textReason says why): the file is handled like an image, which nobody can search" },

@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 import type { Config } from "../../config.js";
 import type { Database } from "../../db/database.js";
-import type { AttachmentTextStatus } from "../../generated/prisma/enums.js";
+import type { AttachmentScanStatus, AttachmentTextStatus } from "../../generated/prisma/enums.js";
+import { isServable } from "../scan-status.js";
 import type { TenantClient } from "../../db/tenant-scope.js";
 import { contentOf } from "../service.js";
 import type { TextExtractor } from "./pool.js";
@@ -35,10 +36,14 @@ export async function extractAttachmentText(
   const db = services.database.forTenant(tenantId);
   const row = await db.attachment.findUnique({
     where: { id: attachmentId },
-    select: { contentType: true, size: true, blobKey: true, textStatus: true, uploadedAt: true },
+    select: { contentType: true, size: true, blobKey: true, textStatus: true, uploadedAt: true, scanStatus: true },
   });
   if (!row) return null;
-  if (row.textStatus !== "PENDING" || !row.uploadedAt) return row.textStatus;
+  // Read only what may be served: found CLEAN by the malware scan (or unscanned with scanning off).
+  // A file waiting for its scan is read once it is decided; an INFECTED one never is.
+  if (row.textStatus !== "PENDING" || !row.uploadedAt || !isServable(row.scanStatus, services.config.attachments.scanning.mode)) {
+    return row.textStatus;
+  }
   const { maxBytes } = services.config.attachments.extract;
   let result: ExtractResult;
   if (row.size > maxBytes) result = notExtracted("TOO_LARGE", `${row.size} bytes`);
@@ -98,6 +103,10 @@ async function readIfText(
   return Buffer.concat(parts);
 }
 
+/** The scan statuses of files whose text may be read (see isServable), for a where. */
+export const readableScans = (config: Config): AttachmentScanStatus[] =>
+  config.attachments.scanning.mode === "off" ? ["CLEAN", "NOT_SCANNED"] : ["CLEAN"];
+
 export interface BackfillOptions {
   /** Attachments looked up per batch. */
   batch?: number;
@@ -109,8 +118,8 @@ export interface BackfillOptions {
 }
 
 /**
- * Extracts the text of every uploaded attachment that has none yet, tenant
- * after tenant in id order, and makes the words again of texts that lost
+ * Extracts the text of every uploaded attachment that has none yet and may
+ * be read (scanned CLEAN, or unscanned with scanning off), in id order, and makes the words again of texts that lost
  * them (a tenant that changed its locale). What `attachments:extract-text`
  * runs, and the server in the background at start and after each retention
  * sweep. Safe to stop and to run again. Returns how many files it handled.
@@ -124,7 +133,12 @@ export async function extractPendingTexts(services: TextServices, opts: Backfill
   let after: string | undefined;
   for (;;) {
     const rows = await prisma.attachment.findMany({
-      where: { textStatus: "PENDING", uploadedAt: { not: null }, ...(after ? { id: { gt: after } } : {}) },
+      where: {
+        textStatus: "PENDING",
+        uploadedAt: { not: null },
+        scanStatus: { in: readableScans(services.config) },
+        ...(after ? { id: { gt: after } } : {}),
+      },
       orderBy: { id: "asc" },
       take: batch,
       select: { id: true, tenantId: true },
