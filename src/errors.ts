@@ -28,6 +28,8 @@ export type ErrorCode =
   | "BILLING_PROVIDER_ERROR"
   | "SERVICE_UNAVAILABLE"
   | "ADDRESS_NOT_ALLOWED"
+  // The email plugin could not sign in to a mailbox's IMAP or SMTP server (extensions.server, extensions.reason).
+  | "MAILBOX_CONNECTION_FAILED"
   // PERSISTED_OPERATIONS (src/graphql/persisted-operations.ts): an id not in the manifest; a document where only ids run.
   | "PERSISTED_QUERY_NOT_FOUND"
   | "PERSISTED_QUERY_REQUIRED"

@@ -195,8 +195,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     extraParamNames: persisted !== "off" ? ["documentId"] : [],
     // Yoga's default echoes any origin and allows credentials; corsPolicy below replaces it.
     cors: false,
-    // Uploads come back with a CSRF guard of their own; until then only JSON bodies (graphqlOverHttpOnly).
-    multipart: false,
+    // File uploads (the GraphQL multipart request spec), taken only with a preflight header (graphqlOverHttpOnly).
+    multipart: true,
     // Masking happens in errorsPlugin, which knows the request id. Only an outage of the
     // database is translated here, for errors raised outside execution (plugin hooks).
     maskedErrors: { maskError: maskDatabaseOutage(database.health) },

@@ -71,12 +71,18 @@ export interface RecordOfProcessing {
   securityMeasures: string[];
 }
 
-const retentionText = (m: PluginManifest) =>
-  m.retention.kind === "TRANSIENT"
-    ? "transient (not stored by the vendor)"
-    : m.retention.kind === "AS_SOURCE"
-      ? "as long as the source data in the helpdesk (a copy kept in sync)"
-      : `${m.retention.days} days at the vendor`;
+const retentionText = (m: PluginManifest) => {
+  switch (m.retention.kind) {
+    case "TRANSIENT":
+      return "transient (not stored by the vendor)";
+    case "AS_SOURCE":
+      return "as long as the source data in the helpdesk (a copy kept in sync)";
+    case "TENANT_ACCOUNT":
+      return "as long as the tenant keeps it in its own account at the provider";
+    case "DAYS":
+      return `${m.retention.days} days at the vendor`;
+  }
+};
 
 function subprocessorEntry(m: PluginManifest, enabledSince: Date | null): ProcessorEntry {
   return {
