@@ -46,32 +46,37 @@ BEGIN
   END LOOP;
 END $$;
 
--- A message's vector: its body, then its files' words. A new message has no files yet
--- (they are attached to it once it exists), so inserts cost what they did.
-CREATE OR REPLACE FUNCTION deskgraph_message_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A message's vector takes in its files' words after whatever else makes it (its body, and
+-- what later migrations add, such as a mail's headers: 0022): a BEFORE trigger of its own,
+-- which PostgreSQL fires after "Message_searchVector" (same event, names in order). A new
+-- message has no files yet (they are attached to it once it exists): inserts cost what they did.
+CREATE FUNCTION deskgraph_message_files_vector() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   files tsvector;
 BEGIN
-  NEW."searchVector" := to_tsvector(deskgraph_tenant_search_config(NEW."tenantId"), NEW."body");
-  IF TG_OP = 'UPDATE' AND EXISTS (SELECT 1 FROM "Attachment" a WHERE a."tenantId" = NEW."tenantId" AND a."messageId" = NEW."id" AND a."textVector" IS NOT NULL) THEN
-    BEGIN
-      SELECT deskgraph_tsvector_agg(a."textVector" ORDER BY a."createdAt", a."id") INTO files
-        FROM "Attachment" a WHERE a."tenantId" = NEW."tenantId" AND a."messageId" = NEW."id" AND a."textVector" IS NOT NULL;
-      NEW."searchVector" := NEW."searchVector" || files;
-    EXCEPTION WHEN program_limit_exceeded THEN
-      -- Body and files over tsvector's 1 MB: the files' words without positions (phrases
-      -- inside them stop matching), or, if even that is too much, the body alone.
-      BEGIN
-        SELECT deskgraph_tsvector_agg(strip(a."textVector") ORDER BY a."createdAt", a."id") INTO files
-          FROM "Attachment" a WHERE a."tenantId" = NEW."tenantId" AND a."messageId" = NEW."id" AND a."textVector" IS NOT NULL;
-        NEW."searchVector" := NEW."searchVector" || files;
-      EXCEPTION WHEN program_limit_exceeded THEN
-        NULL;
-      END;
-    END;
+  IF NOT EXISTS (SELECT 1 FROM "Attachment" a WHERE a."tenantId" = NEW."tenantId" AND a."messageId" = NEW."id" AND a."textVector" IS NOT NULL) THEN
+    RETURN NEW;
   END IF;
+  BEGIN
+    SELECT deskgraph_tsvector_agg(a."textVector" ORDER BY a."createdAt", a."id") INTO files
+      FROM "Attachment" a WHERE a."tenantId" = NEW."tenantId" AND a."messageId" = NEW."id" AND a."textVector" IS NOT NULL;
+    NEW."searchVector" := coalesce(NEW."searchVector", ''::tsvector) || files;
+  EXCEPTION WHEN program_limit_exceeded THEN
+    -- The message's words and its files' over tsvector's 1 MB: the files' words without positions
+    -- (phrases inside them stop matching), or, if even that is too much, none of them.
+    BEGIN
+      SELECT deskgraph_tsvector_agg(strip(a."textVector") ORDER BY a."createdAt", a."id") INTO files
+        FROM "Attachment" a WHERE a."tenantId" = NEW."tenantId" AND a."messageId" = NEW."id" AND a."textVector" IS NOT NULL;
+      NEW."searchVector" := coalesce(NEW."searchVector", ''::tsvector) || files;
+    EXCEPTION WHEN program_limit_exceeded THEN
+      NULL;
+    END;
+  END;
   RETURN NEW;
 END $$;
+
+CREATE TRIGGER "Message_searchVector_files" BEFORE UPDATE OF "body", "searchVector" ON "Message"
+  FOR EACH ROW EXECUTE FUNCTION deskgraph_message_files_vector();
 
 -- A new file (a redacted copy, a move to another store) makes the old text wrong: unless
 -- the same statement writes the new text too, the text is reset and extracted again.
@@ -110,7 +115,7 @@ CREATE TRIGGER attachment_text_blob_deleted AFTER DELETE ON "Attachment" FOR EAC
   WHEN (OLD."textBlobKey" IS NOT NULL)
   EXECUTE FUNCTION attachment_text_blob_released();
 
--- Messages whose files' words changed: their vectors are rebuilt (by the trigger above,
+-- Messages whose files' words changed: their vectors are rebuilt (by the triggers above,
 -- through the NULL) and, where the Elasticsearch plugin is on, their documents re-sent.
 CREATE FUNCTION deskgraph_messages_files_changed(tenants UUID[], messages UUID[]) RETURNS void LANGUAGE sql AS $$
   UPDATE "Message" m SET "searchVector" = NULL
