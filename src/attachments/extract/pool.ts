@@ -39,10 +39,6 @@ export class TextExtractor {
 
   constructor(private readonly options: ExtractorOptions) {}
 
-  get limits(): ExtractLimits {
-    return this.options.limits;
-  }
-
   /** The file's text, or why there is none. Throws only when no worker could be started at all. */
   extract(bytes: Uint8Array, declaredType: string): Promise<ExtractResult> {
     const run = this.queue.then(() => this.run(bytes, declaredType));
