@@ -290,6 +290,32 @@ describe.skipIf(!clamd)("attachment scans with a real clamd", () => {
     expect(await app.database.prisma.attachmentScan.count({ where: { attachmentId: raw(id) } })).toBe(0);
   });
 
+  it("reads a file's text for search and erasure only once clamd found it CLEAN, never an infected file's", async () => {
+    const textOf = async (id: string) =>
+      app.database.prisma.attachment.findUniqueOrThrow({ where: { id: raw(id) }, select: { textStatus: true, textBlobKey: true } });
+    const found = async (word: string) =>
+      (await ok(`query($q: String!) { search(query: $q) { totalCount } }`, { q: word })).search.totalCount;
+    await relay.down();
+    const id = await attached(Buffer.from("The heron pond invoice, waiting for its scan."));
+    // Its message is committed and handled, but the file is not read while it waits for its verdict.
+    await app.consumed(t);
+    expect(await statusOf(id)).toBe("PENDING");
+    expect(await textOf(id)).toEqual({ textStatus: "PENDING", textBlobKey: null });
+    expect(await found("heron")).toBe(0);
+    await relay.up();
+    await untilStatus(id, "CLEAN");
+    // Its ATTACHMENT_SCANNED event is what has it read.
+    await app.consumed(t);
+    expect((await textOf(id)).textStatus).toBe("EXTRACTED");
+    expect(await found("heron")).toBe(1);
+
+    // A text file too, but quarantined: its text is never read.
+    const infected = await attached(Buffer.from(EICAR), { filename: "notes.txt" });
+    await untilStatus(infected, "INFECTED");
+    await app.consumed(t);
+    expect(await textOf(infected)).toEqual({ textStatus: "PENDING", textBlobKey: null });
+  });
+
   it("gives up at once on a file larger than clamd takes (its StreamMaxLength): ERROR, never served", async () => {
     const id = await attached(randomBytes(clamd!.streamMaxBytes + 1000));
     await untilStatus(id, "ERROR");

@@ -1,7 +1,7 @@
 import type { Database } from "../../db/database.js";
 import { notFound } from "../../errors.js";
 import { assertNoLegalHold } from "../restriction.js";
-import { ERASURE_PHASES, type ErasureRun, type LineCounts } from "../stores/store.js";
+import { ERASURE_PHASES, type ErasedFile, type ErasureRun, type LineCounts } from "../stores/store.js";
 import { STORES } from "../stores/index.js";
 import type { Identifiers } from "./identifiers.js";
 import { scanForIdentifiers, SCANNED_STORES, type ScannedStore } from "./scan.js";
@@ -38,7 +38,7 @@ export interface EraseOptions {
  * What erasure changed, by the key each store's receipt line declares (contacts,
  * messagesRedacted, attachmentsDeleted, portalTokensDeleted, exportsDeleted,
  * subjectsScrubbed, bodiesScrubbed, filenamesScrubbed, attachmentContentsScrubbed,
- * unsearchableAttachmentsDeleted, requestDetailsScrubbed). Kept rows are not counted here.
+ * attachmentsMentioningDeleted, unsearchableAttachmentsDeleted, requestDetailsScrubbed). Kept rows are not counted here.
  */
 type ErasureCounts = Record<string, number>;
 
@@ -49,6 +49,8 @@ export interface ErasureReceipt {
   alreadyErased: boolean;
   counts: ErasureCounts;
   stores: { store: string; action: string; count: number; note?: string }[];
+  /** Every attachment file deleted or redacted, with why. */
+  files: ErasedFile[];
   plugins: PluginErasure[];
   verification: {
     scannedStores: ScannedStore[];
@@ -81,7 +83,16 @@ export async function eraseContact(
   const alreadyErased = contact.erasedAt !== null;
   // Held in memory for this run only; after the last step no copy is left anywhere.
   const ids: Identifiers = alreadyErased ? {} : { name: contact.name, email: contact.email, phone: contact.phone };
-  const run: ErasureRun = { db, tenantId, contactId, ids, alreadyErased, batch: opts.batchSize ?? DEFAULT_BATCH, now: new Date() };
+  const run: ErasureRun = {
+    db,
+    tenantId,
+    contactId,
+    ids,
+    alreadyErased,
+    batch: opts.batchSize ?? DEFAULT_BATCH,
+    now: new Date(),
+    files: [],
+  };
   const done: LineCounts = {};
 
   for (const phase of ERASURE_PHASES) {
@@ -114,6 +125,7 @@ export async function eraseContact(
     alreadyErased,
     counts: Object.fromEntries(lines.filter((l) => l.countsAs).map((l) => [l.countsAs!, done[l.store] ?? 0])),
     stores: lines.map((l) => ({ store: l.store, action: l.action, count: done[l.store] ?? 0, ...(l.note ? { note: l.note } : {}) })),
+    files: run.files,
     plugins,
     verification: {
       scannedStores: [...SCANNED_STORES],
