@@ -6,6 +6,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../src/audit/service.js";
+import { drainBlobDeletions } from "../src/blobs/deletions.js";
 import { openDatabase } from "../src/db/database.js";
 import { runSweepCommand } from "../src/retention/command.js";
 import { scheduleRetentionSweeps } from "../src/retention/schedule.js";
@@ -222,6 +223,34 @@ describe("retention of solved tickets' messages", () => {
   });
 });
 
+describe("retention of solved tickets' files", () => {
+  it("deletes the files keepDays after solving, with their stored bytes, keeping the messages, open tickets' files and held contacts'", async () => {
+    const t = await app.tenant();
+    await setRule(t, "SOLVED_TICKET_ATTACHMENTS", 30, "DELETE");
+    const solved = await ticket(t, "Filed", { solve: true, attach: true });
+    const open = await ticket(t, "Pending", { attach: true });
+    const held = await ticket(t, "Held", { solve: true, attach: true });
+    await app.gql(`mutation($c: ID!) { placeLegalHold(contactId: $c, reason: "court") { id } }`, { c: held.contactId }, t.ownerToken);
+    const db = app.database.forTenant(t.id);
+    const solvedFile = await db.attachment.findFirstOrThrow({ where: { ticketId: rawId(solved.id) } });
+
+    expect(processed(await sweep(app.database, { tenantId: t.id, now: daysFromNow(29) }), "SOLVED_TICKET_ATTACHMENTS")).toBe(0);
+    const late = await sweep(app.database, { tenantId: t.id, now: daysFromNow(31) });
+    expect(late[0]).toMatchObject({ finished: true, skippedForHold: 1, counts: { SOLVED_TICKET_ATTACHMENTS: { processed: 1 } } });
+
+    const after = await messagesOf(t, solved.id);
+    expect(after.messages.edges.map((e: any) => [e.node.body, e.node.attachments])).toEqual([
+      ["Filed first message", []],
+      ["Filed reply", []],
+      ["Filed note", []],
+    ]);
+    for (const kept of [open, held]) expect(await db.attachment.count({ where: { ticketId: rawId(kept.id) } })).toBe(1);
+    // The bytes leave the store after the sweep, as the server (and npm run sweep) drain the queue the rows' trigger filled.
+    await drainBlobDeletions(app.database);
+    await expect(db.$blobs.get(solvedFile.blobKey!)).rejects.toMatchObject({ code: "BLOB_NOT_FOUND" });
+  });
+});
+
 describe("retention of credentials and exports", () => {
   it("deletes expired portal tokens, data exports and ended sessions, keeping live ones and held contacts'", async () => {
     const t = await app.tenant();
@@ -427,6 +456,7 @@ describe("retention rules over GraphQL", () => {
     const empty = await app.gql(POLICY, {}, t.ownerToken);
     expect(empty.data.retentionPolicy.map((r: any) => r.target)).toEqual([
       "SOLVED_TICKET_MESSAGES",
+      "SOLVED_TICKET_ATTACHMENTS",
       "INACTIVE_CONTACTS",
       "PORTAL_TOKENS",
       "DATA_EXPORTS",
@@ -436,7 +466,7 @@ describe("retention rules over GraphQL", () => {
       "DISCONNECTED_MAILBOXES",
     ]);
     const chosen = empty.data.retentionPolicy.filter((r: any) => !r.fixed);
-    expect(chosen).toHaveLength(7);
+    expect(chosen).toHaveLength(8);
     expect(chosen.every((r: any) => r.keepDays === null && r.action === null)).toBe(true);
     // A disconnected mailbox's data goes after 30 days: the product's promise, not a rule.
     expect(empty.data.retentionPolicy.at(-1)).toMatchObject({ fixed: true, keepDays: 30, action: "DELETE", respectsLegalHold: true });
@@ -446,7 +476,8 @@ describe("retention rules over GraphQL", () => {
       allowedActions: ["DELETE", "ANONYMIZE"],
       respectsLegalHold: true,
     });
-    expect(empty.data.retentionPolicy[1]).toMatchObject({ category: "user.name", allowedActions: ["ANONYMIZE"] });
+    expect(empty.data.retentionPolicy[1]).toMatchObject({ category: "user.content.attachment", allowedActions: ["DELETE"] });
+    expect(empty.data.retentionPolicy[2]).toMatchObject({ category: "user.name", allowedActions: ["ANONYMIZE"] });
     const categories = (await app.gql(`{ dataCategories { name } }`, {}, t.ownerToken)).data.dataCategories.map((c: any) => c.name);
     for (const r of empty.data.retentionPolicy) for (const c of r.categories) expect(categories).toContain(c);
 
@@ -485,7 +516,7 @@ describe("retention rules over GraphQL", () => {
 
   it("is for owners and admins: AGENT, VIEWER and API keys get FORBIDDEN", async () => {
     const admin = await app.agent(t, "ADMIN");
-    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(8);
+    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(9);
     const agent = await app.agent(t, "AGENT");
     const viewer = await app.agent(t, "VIEWER");
     const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "CONTACTS_READ", "CONTACTS_WRITE"]);

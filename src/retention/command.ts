@@ -2,6 +2,7 @@ import type { Database } from "../db/database.js";
 import { sweep, type SweepOptions, type TenantSweep } from "./sweep.js";
 import { tenantIdForSlug } from "../tenants/service.js";
 import { textTable } from "../cli/text-table.js";
+import { drainBlobDeletions } from "../blobs/deletions.js";
 
 /** Reads `--tenant <slug>` (or `--tenant=<slug>`) from the command's arguments. */
 function tenantArgument(args: string[]): string | undefined {
@@ -43,6 +44,8 @@ export async function runSweepCommand(
     return 2;
   }
   const results = await sweep(database, { ...options, tenantId });
+  // The files of what it deleted leave the store now, as after the server's own sweeps.
+  await drainBlobDeletions(database);
   if (!results.length) {
     print(slug ? `Tenant "${slug}" has no retention rules.` : "No tenant has retention rules.");
     return 0;

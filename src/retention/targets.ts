@@ -25,6 +25,7 @@ import { quarantineFree, quarantineHeld, quarantinedBefore } from "../attachment
 
 export const TARGET_NAMES = [
   "SOLVED_TICKET_MESSAGES",
+  "SOLVED_TICKET_ATTACHMENTS",
   "INACTIVE_CONTACTS",
   "PORTAL_TOKENS",
   "DATA_EXPORTS",
@@ -495,6 +496,46 @@ const disconnectedMailboxes: RetentionTarget = {
  * that admins see what was caught, for keepDays after the verdict. Without a
  * rule, ATTACHMENT_QUARANTINE_DAYS applies (src/attachments/quarantine.ts).
  */
+// ---- files of solved and closed tickets ----
+
+/** Files on the messages of tickets done for longer than keepDays; held where their message is. */
+const expiredFiles = (s: SweepScope): Prisma.AttachmentWhereInput => ({ message: { ticket: doneBefore(s.cutoff) } });
+const fileHeld: Prisma.AttachmentWhereInput = { message: messageHeld };
+const fileFree: Prisma.AttachmentWhereInput = { message: messageFree };
+
+const solvedTicketAttachments: RetentionTarget = {
+  name: "SOLVED_TICKET_ATTACHMENTS",
+  description:
+    "Files on messages and notes of tickets solved or closed for longer than keepDays, deleted with their stored bytes and extracted text. " +
+    "The messages stay: files (identity documents, invoices, screenshots) can go sooner than the conversation (SOLVED_TICKET_MESSAGES).",
+  category: "user.content.attachment",
+  categories: ["user.content.attachment"],
+  actions: ["DELETE"],
+  suggested: {
+    keepDays: 365,
+    action: "DELETE",
+    why: "a file is rarely needed once its ticket has been done for a year, and it often holds more than the conversation",
+  },
+  respectsLegalHold: true,
+  async nextBatch(s, limit) {
+    const rows = await s.db.attachment.findMany({
+      where: { AND: [expiredFiles(s), fileFree] },
+      select: { id: true },
+      orderBy: { id: "asc" },
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  },
+  countHeld: (s) => s.db.attachment.count({ where: { AND: [expiredFiles(s), fileHeld] } }),
+  applier: {
+    kind: "transaction",
+    // The condition again: a ticket reopened or a hold placed since the batch was chosen keeps its files.
+    // The stored bytes are queued for deletion by the row's trigger and leave the store after the sweep.
+    apply: async (tx, s, ids) =>
+      (await tx.attachment.deleteMany({ where: { AND: [{ id: { in: ids } }, expiredFiles(s), fileFree] } })).count,
+  },
+};
+
 const infectedAttachments: RetentionTarget = {
   name: "INFECTED_ATTACHMENTS",
   description:
@@ -528,6 +569,7 @@ const infectedAttachments: RetentionTarget = {
 
 export const TARGETS: Record<TargetName, RetentionTarget> = {
   SOLVED_TICKET_MESSAGES: solvedTicketMessages,
+  SOLVED_TICKET_ATTACHMENTS: solvedTicketAttachments,
   INACTIVE_CONTACTS: inactiveContactsTarget,
   PORTAL_TOKENS: portalTokens,
   DATA_EXPORTS: dataExports,

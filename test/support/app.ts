@@ -209,6 +209,6 @@ function multipartBody(operation: { query: string; variables?: unknown }, files:
     JSON.stringify(operation, (_key, v) => (v instanceof File ? null : v)),
   );
   form.set("map", JSON.stringify(Object.fromEntries(files.map((f, i) => [String(i), [f.path]]))));
-  files.forEach((f, i) => form.set(String(i), f.file));
+  for (const [i, f] of files.entries()) form.set(String(i), f.file);
   return form;
 }

@@ -172,6 +172,7 @@ export const attachmentStore: PersonalDataStore = {
       },
     },
   ],
+  // With their messages; sooner, alone, by SOLVED_TICKET_ATTACHMENTS; malware after its quarantine (INFECTED_ATTACHMENTS).
   retention: { target: "SOLVED_TICKET_MESSAGES" },
 };
 
