@@ -56,6 +56,7 @@ import { moveAttachmentsToStore } from "./attachments/move-to-store.js";
 import { PluginRegistry } from "./plugin-host/registry.js";
 import { operatorCapability } from "./plugin-host/capabilities.js";
 import { SecretBox } from "./plugin-host/secrets.js";
+import { startLocalTraining } from "./ai/local/training-loop.js";
 
 export interface RunningServer {
   url: string;
@@ -72,6 +73,8 @@ export interface RunningServer {
    * those events is done when it resolves (one in its retry delay waits).
    */
   consumed(tenantId?: string): Promise<void>;
+  /** Trains a tenant's local AI model now, as the background training does when the tenant first needs it. */
+  trainAi(tenantId: string): Promise<void>;
   /** Deletes the closed tenants whose period is over, as the retention schedule does (tests move `now`). */
   deleteClosedTenants(now?: Date): Promise<ClosureReceipt[]>;
   close(): Promise<void>;
@@ -363,6 +366,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     },
   });
   const statistics = keepStatisticsCurrent(database, log);
+  const aiTraining = startLocalTraining(services);
   // Files written before the blob store move into it in the background; until then they are served from their rows.
   const moving = new AbortController();
   const moved = database
@@ -380,6 +384,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await (tenantId ? realtime.sequencer.kick(tenantId) : realtime.sequencer.sweep());
       await realtime.consumers.kick();
     },
+    trainAi: (tenantId) => aiTraining.train(tenantId),
     deleteClosedTenants: (now) => deleteDueTenants(services, now),
     async close() {
       let listening: Promise<void> = Promise.resolve();
@@ -403,6 +408,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
           },
         ],
         ["planner statistics", () => statistics.stop()],
+        ["AI model training", () => aiTraining.stop()],
         ["websockets (closed with 1001 going away)", () => ws.close()],
         // Subscriptions over server-sent events complete, and their responses end.
         ["subscription streams", () => realtime.feed.close()],
