@@ -28,6 +28,10 @@ export type ErrorCode =
   | "BILLING_PROVIDER_ERROR"
   | "SERVICE_UNAVAILABLE"
   | "ADDRESS_NOT_ALLOWED"
+  // AI assistance (docs/ai.md): the tenant turned it off; a text mentions a special category; the provider could not answer.
+  | "AI_DISABLED"
+  | "SENSITIVE_DATA"
+  | "PROVIDER_UNAVAILABLE"
   // PERSISTED_OPERATIONS (src/graphql/persisted-operations.ts): an id not in the manifest; a document where only ids run.
   | "PERSISTED_QUERY_NOT_FOUND"
   | "PERSISTED_QUERY_REQUIRED"

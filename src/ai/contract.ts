@@ -32,7 +32,7 @@ export interface AiReplyRequest {
   locale: string | null;
 }
 
-export interface AiTranslateRequest {
+interface AiTranslateRequest {
   text: string;
   /** ISO 639-1, possibly with a region (en-GB, pt-BR). */
   targetLocale: string;

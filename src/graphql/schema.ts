@@ -22,6 +22,7 @@ import "../policies/schema.js";
 import "../audit/schema.js";
 import "../billing/schema.js";
 import "../search/schema.js";
+import "../ai/schema.js";
 
 // Naming directives replaces graphql-js's default list: @include, @skip, @deprecated,
 // @specifiedBy and @oneOf must be named too, or documents using them fail validation.

@@ -5,7 +5,7 @@
  * Memory: a few typed arrays per document, nothing else kept of the text.
  */
 
-export class Vocabulary {
+class Vocabulary {
   private readonly ids = new Map<string, number>();
   df: number[] = [];
 

@@ -11,7 +11,7 @@ const MESSAGES = 5;
  * ai.assistance (their latest objection not lifted), whose processing is
  * restricted, or who were erased.
  */
-export async function excludedContacts(db: TenantClient): Promise<Set<string>> {
+async function excludedContacts(db: TenantClient): Promise<Set<string>> {
   const [blocked, objections] = await Promise.all([
     db.contact.findMany({ where: { OR: [{ restrictedAt: { not: null } }, { erasedAt: { not: null } }] }, select: { id: true } }),
     db.consentEvent.findMany({

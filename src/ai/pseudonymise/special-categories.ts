@@ -12,7 +12,7 @@ import { fold } from "./fold.js";
  * "race" alone is a race condition. A false alarm costs the agent a
  * suggestion; a miss sends someone's diagnosis to a vendor.
  */
-const SPECIAL_CATEGORIES = {
+export const SPECIAL_CATEGORIES = {
   HEALTH: {
     description: "Health: illnesses, diagnoses, treatments, disabilities, pregnancy",
     terms: [

@@ -1,0 +1,225 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
+import { seedSolvedTickets } from "./support/ai-tickets.js";
+
+let app: TestApp;
+let t: TestTenant;
+let solved: Awaited<ReturnType<typeof seedSolvedTickets>>;
+let ticket: string;
+
+const raw = (id: string) => Buffer.from(id, "base64").toString().split(":")[1]!;
+
+const ANSWER = `suggestion { id kind accepted } text alternatives sourceTickets { id } provider model fellBackFrom truncated notices
+  classification { tags { value confidence } priority { value confidence } language { value confidence } sentiment { value confidence } }`;
+const SUGGEST = `mutation($id: ID!) { suggestReply(ticketId: $id) { ${ANSWER} } }`;
+const SUMMARIZE = `mutation($id: ID!) { summarizeTicket(ticketId: $id) { ${ANSWER} } }`;
+const CLASSIFY = `mutation($id: ID!) { classifyTicket(ticketId: $id) { ${ANSWER} } }`;
+const SIMILAR = `query($id: ID!) { similarTickets(ticketId: $id) { tickets { score ticket { id subject } } } }`;
+const ACCEPT = `mutation($id: ID!) { acceptSuggestion(id: $id) { id accepted acceptedByType acceptedById } }`;
+async function newTicket(
+  subject: string,
+  body: string,
+  requesterInput: Record<string, unknown> = { name: "Ada Lovelace", email: "ada@example.org" },
+) {
+  const r = await app.gql(
+    `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }`,
+    { i: { subject, body, requester: requesterInput } },
+    t.ownerToken,
+  );
+  if (!r.data) throw new Error(JSON.stringify(r.errors));
+  return { id: r.data.createTicket.id as string, requester: r.data.createTicket.requester.id as string };
+}
+
+beforeAll(async () => {
+  app = await startApp();
+  t = await app.tenant();
+  solved = await seedSolvedTickets(app, t);
+  ({ id: ticket } = await newTicket(
+    "Charged twice, need a refund",
+    "Hello, my invoice charges my card twice for the subscription. Please refund the double charge. Ada",
+  ));
+});
+afterAll(() => app?.close());
+
+describe("the local provider, before the tenant's model is trained", () => {
+  it("classifies language and sentiment and summarises, and says that tags, priority and replies follow", async () => {
+    const fresh = await app.tenant();
+    const own = await app.gql(
+      `mutation { createTicket(input: { subject: "Terrible service", body: "This is unacceptable, I am still waiting for my refund!!", requester: { name: "Bo" } }) { id } }`,
+      {},
+      fresh.ownerToken,
+    );
+    const r = await app.gql(CLASSIFY, { id: own.data.createTicket.id }, fresh.ownerToken);
+    expect(r.errors).toBeUndefined();
+    const a = r.data.classifyTicket;
+    expect(a.provider).toBe("local");
+    expect(a.classification.tags).toEqual([]);
+    expect(a.classification.priority).toBeNull();
+    expect(a.classification.language.value).toBe("en");
+    expect(a.classification.sentiment.value).toBe("NEGATIVE");
+    expect(a.notices.join(" ")).toMatch(/not trained yet/);
+    const reply = await app.gql(SUGGEST, { id: own.data.createTicket.id }, fresh.ownerToken);
+    expect(reply.data.suggestReply).toMatchObject({ text: null, suggestion: null });
+  });
+});
+
+describe("the local provider, trained on the tenant's own tickets", () => {
+  beforeAll(() => app.server.trainAi(t.id));
+
+  it("suggests the tags and priority of similar tickets, the language and the mood", async () => {
+    const r = await app.gql(CLASSIFY, { id: ticket }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    const c = r.data.classifyTicket.classification;
+    expect(c.tags[0].value).toBe("billing");
+    expect(c.tags.map((x: any) => x.value)).not.toContain("login");
+    expect(c.priority.value).toBe("HIGH");
+    expect(c.priority.confidence).toBeGreaterThan(0.5);
+    expect(c.language.value).toBe("en");
+    expect(r.data.classifyTicket.suggestion.kind).toBe("CLASSIFICATION");
+  });
+
+  it("finds the similar solved tickets, best first, and never the ticket itself", async () => {
+    const r = await app.gql(SIMILAR, { id: ticket }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    const ids = r.data.similarTickets.tickets.map((s: any) => s.ticket.id);
+    expect(ids).not.toContain(ticket);
+    expect(ids.slice(0, 3).sort()).toEqual([solved[0]!.ticketId, solved[1]!.ticketId, solved[2]!.ticketId].sort());
+    const scores = r.data.similarTickets.tickets.map((s: any) => s.score);
+    expect(scores).toEqual([...scores].sort((a: number, b: number) => b - a));
+  });
+
+  it("suggests the reply of the most similar solved ticket, addressed to this customer, with the other customer's name taken out", async () => {
+    const r = await app.gql(SUGGEST, { id: ticket }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    const a = r.data.suggestReply;
+    expect(a.provider).toBe("local");
+    expect(a.text).toMatch(/refund/i);
+    expect(a.text).toContain("Ada Lovelace");
+    expect(JSON.stringify(a)).not.toMatch(/Customer[A-F]/);
+    // From one of the billing tickets, with the others as alternatives.
+    expect(solved.slice(0, 3).map((s) => s.ticketId)).toContain(a.sourceTickets[0].id);
+    expect(a.alternatives.length).toBe(a.sourceTickets.length - 1);
+    expect(a.suggestion).toMatchObject({ kind: "REPLY", accepted: false });
+  });
+
+  it("summarises with the ticket's own sentences", async () => {
+    const r = await app.gql(SUMMARIZE, { id: ticket }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.summarizeTicket.text).toMatch(/^- Customer: .*refund the double charge/m);
+  });
+
+  it("records acceptance once, audited, and changes nothing on the ticket", async () => {
+    const before = await app.gql(`query($id: ID!) { ticket(id: $id) { status messages { totalCount } } }`, { id: ticket }, t.ownerToken);
+    const r = await app.gql(SUGGEST, { id: ticket }, t.ownerToken);
+    const id = r.data.suggestReply.suggestion.id;
+    const accepted = await app.gql(ACCEPT, { id }, t.ownerToken);
+    expect(accepted.data.acceptSuggestion).toMatchObject({ accepted: true, acceptedByType: "AGENT", acceptedById: t.ownerId });
+    expect(codes(await app.gql(ACCEPT, { id }, t.ownerToken))).toEqual(["CONFLICT"]);
+    const after = await app.gql(`query($id: ID!) { ticket(id: $id) { status messages { totalCount } } }`, { id: ticket }, t.ownerToken);
+    expect(after.data).toEqual(before.data);
+    await app.sequenced(t);
+    const audit = await app.gql(
+      `{ auditLog(first: 5, filter: { action: "ai.suggestionAccepted" }) { edges { node { details } } } }`,
+      {},
+      t.ownerToken,
+    );
+    expect(audit.data.auditLog.edges[0].node.details).toMatchObject({ suggestionId: raw(id), kind: "REPLY", provider: "local" });
+  });
+});
+
+describe("refusals and bad input", () => {
+  it("refuses with SENSITIVE_DATA a ticket that mentions a special category, until the tenant allows it", async () => {
+    const sick = await newTicket(
+      "Refund after my hospital stay",
+      "I was in hospital with cancer treatment and could not use the service; please refund the invoice.",
+      {
+        name: "Sam Sick",
+      },
+    );
+    const r = await app.gql(SUMMARIZE, { id: sick.id }, t.ownerToken);
+    expect(codes(r)).toEqual(["SENSITIVE_DATA"]);
+    expect(r.errors![0]!.extensions!.categories).toEqual(["HEALTH"]);
+    const allow = await app.gql(
+      `mutation { updateAiSettings(input: { allowedSpecialCategories: [HEALTH] }) { allowedSpecialCategories } }`,
+      {},
+      t.ownerToken,
+    );
+    expect(allow.data.updateAiSettings.allowedSpecialCategories).toEqual(["HEALTH"]);
+    expect((await app.gql(SUMMARIZE, { id: sick.id }, t.ownerToken)).errors).toBeUndefined();
+    await app.gql(`mutation { updateAiSettings(input: { allowedSpecialCategories: [] }) { enabled } }`, {}, t.ownerToken);
+  });
+
+  it("refuses everything with AI_DISABLED once the tenant turns AI off", async () => {
+    await app.gql(`mutation { updateAiSettings(input: { enabled: false }) { enabled } }`, {}, t.ownerToken);
+    try {
+      for (const op of [SUGGEST, SUMMARIZE, CLASSIFY, SIMILAR])
+        expect(codes(await app.gql(op, { id: ticket }, t.ownerToken)), op).toEqual(["AI_DISABLED"]);
+    } finally {
+      await app.gql(`mutation { updateAiSettings(input: { enabled: true }) { enabled } }`, {}, t.ownerToken);
+    }
+  });
+
+  it("answers NOT_FOUND for a ticket that does not exist or is another tenant's", async () => {
+    const missing = Buffer.from("Ticket:00000000-0000-0000-0000-000000000000").toString("base64");
+    expect(codes(await app.gql(SUGGEST, { id: missing }, t.ownerToken))).toEqual(["NOT_FOUND"]);
+    const other = await app.tenant();
+    expect(codes(await app.gql(SUGGEST, { id: ticket }, other.ownerToken))).toEqual(["NOT_FOUND"]);
+    expect(codes(await app.gql(SIMILAR, { id: ticket }, other.ownerToken))).toEqual(["NOT_FOUND"]);
+  });
+
+  it("cuts a huge ticket to the prompt budget and says so", async () => {
+    const huge = await newTicket("A long story", `It began with my invoice. ${"Then nothing happened for a while. ".repeat(400)}`, {
+      name: "Long Writer",
+    });
+    for (let i = 0; i < 5; i++)
+      await app.gql(
+        `mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`,
+        { i: { ticketId: huge.id, body: `Update ${i}: ${"still waiting. ".repeat(300)}` } },
+        t.ownerToken,
+      );
+    const r = await app.gql(SUMMARIZE, { id: huge.id }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.summarizeTicket.truncated).toBe(true);
+    expect(r.data.summarizeTicket.notices.join(" ")).toMatch(
+      /longer than the prompt budget of 6000 tokens: \d of 6 messages in the middle were left out/,
+    );
+  });
+
+  it("has no translation without a translation plugin", async () => {
+    const msg = await app.gql(
+      `query($id: ID!) { ticket(id: $id) { messages(first: 1) { edges { node { id } } } } }`,
+      { id: ticket },
+      t.ownerToken,
+    );
+    const r = await app.gql(
+      `mutation($m: ID!) { translateMessage(messageId: $m, targetLocale: "de") { text } }`,
+      { m: msg.data.ticket.messages.edges[0].node.id },
+      t.ownerToken,
+    );
+    expect(codes(r)).toEqual(["PROVIDER_UNAVAILABLE"]);
+    expect(r.errors![0]!.extensions!.reason).toBe("NO_PROVIDER");
+  });
+
+  it("is for agents and for keys with AI_USE and TICKETS_READ only", async () => {
+    const viewer = await app.agent(t, "VIEWER");
+    expect(codes(await app.gql(CLASSIFY, { id: ticket }, viewer.token))).toEqual(["FORBIDDEN"]);
+    const aiOnly = await app.apiKey(t, ["AI_USE"]);
+    expect(codes(await app.gql(CLASSIFY, { id: ticket }, aiOnly))).toEqual(["FORBIDDEN"]);
+    const key = await app.apiKey(t, ["AI_USE", "TICKETS_READ"]);
+    const r = await app.gql(CLASSIFY, { id: ticket }, key);
+    expect(r.errors).toBeUndefined();
+  });
+
+  it("classifies a ticket in a bounded number of statements", async () => {
+    await app.gql(CLASSIFY, { id: ticket }, t.ownerToken);
+    const before = app.database.queryCount;
+    const r = await app.gql(
+      `mutation($id: ID!) { classifyTicket(ticketId: $id) { classification { priority { value } } } }`,
+      { id: ticket },
+      t.ownerToken,
+    );
+    expect(r.errors).toBeUndefined();
+    // Authentication, settings, ticket, people (2), tenant, plugins, consent (2), the call's record, the suggestion, the audit.
+    expect(app.database.queryCount - before).toBeLessThanOrEqual(16);
+  });
+});
