@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
 import { seedSolvedTickets } from "./support/ai-tickets.js";
+import { readExportArchive } from "./support/export-archive.js";
+import { sweep } from "../src/retention/sweep.js";
 
 let app: TestApp;
 let t: TestTenant;
 let solved: Awaited<ReturnType<typeof seedSolvedTickets>>;
 let ticket: string;
+let requester: string;
 
 const raw = (id: string) => Buffer.from(id, "base64").toString().split(":")[1]!;
 
@@ -16,6 +19,9 @@ const SUMMARIZE = `mutation($id: ID!) { summarizeTicket(ticketId: $id) { ${ANSWE
 const CLASSIFY = `mutation($id: ID!) { classifyTicket(ticketId: $id) { ${ANSWER} } }`;
 const SIMILAR = `query($id: ID!) { similarTickets(ticketId: $id) { tickets { score ticket { id subject } } } }`;
 const ACCEPT = `mutation($id: ID!) { acceptSuggestion(id: $id) { id accepted acceptedByType acceptedById } }`;
+const CALLS = `query($f: AiCallFilter) { aiCalls(first: 50, filter: $f) { totalCount edges { node {
+  provider model operation purpose ticketId subjectIds promptSha256 answerSha256 inputTokens outputTokens latencyMs outcome errorCode } } } }`;
+
 async function newTicket(
   subject: string,
   body: string,
@@ -34,7 +40,7 @@ beforeAll(async () => {
   app = await startApp();
   t = await app.tenant();
   solved = await seedSolvedTickets(app, t);
-  ({ id: ticket } = await newTicket(
+  ({ id: ticket, requester } = await newTicket(
     "Charged twice, need a refund",
     "Hello, my invoice charges my card twice for the subscription. Please refund the double charge. Ada",
   ));
@@ -125,6 +131,61 @@ describe("the local provider, trained on the tenant's own tickets", () => {
     );
     expect(audit.data.auditLog.edges[0].node.details).toMatchObject({ suggestionId: raw(id), kind: "REPLY", provider: "local" });
   });
+
+  it("records every call with digests, never the text", async () => {
+    const r = await app.gql(CALLS, { f: { ticketId: ticket } }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    const calls = r.data.aiCalls.edges.map((e: any) => e.node);
+    expect(calls.map((c: any) => c.operation)).toEqual(expect.arrayContaining(["classify", "similar", "suggestReply", "summarize"]));
+    for (const c of calls) {
+      expect(c).toMatchObject({
+        provider: "local",
+        purpose: "ai.assistance",
+        ticketId: raw(ticket),
+        subjectIds: [raw(requester)],
+        outcome: "OK",
+      });
+      expect(c.promptSha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(c.answerSha256).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const stored = JSON.stringify(await app.database.prisma.pluginCall.findMany({ where: { tenantId: t.id } }));
+    expect(stored).not.toMatch(/double charge|Ada|refund/i);
+    await app.sequenced(t);
+    const audited = await app.gql(
+      `{ auditLog(first: 50, filter: { action: "ai.call" }) { totalCount edges { node { subjectIds details } } } }`,
+      {},
+      t.ownerToken,
+    );
+    expect(audited.data.auditLog.totalCount).toBeGreaterThanOrEqual(calls.length);
+    expect(audited.data.auditLog.edges[0].node.details).toMatchObject({
+      pluginId: "local",
+      model: "local-naive-bayes-tfidf",
+      outcome: "OK",
+    });
+    expect(JSON.stringify(audited.data)).not.toMatch(/double charge|refund/i);
+  });
+
+  it("lists the calls about a person in their data export, without what was sent", async () => {
+    const filed = await app.gql(
+      `mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ACCESS }) { id } }`,
+      { c: requester },
+      t.ownerToken,
+    );
+    const done = await app.gql(
+      `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status receipt export { url } } }`,
+      { id: filed.data.fileDataSubjectRequest.id },
+      t.ownerToken,
+    );
+    expect(done.data.completeDataSubjectRequest.receipt.counts.processingCalls).toBeGreaterThan(3);
+    const res = await fetch(done.data.completeDataSubjectRequest.export.url);
+    const { document } = await readExportArchive(Buffer.from(await res.arrayBuffer()));
+    const calls = document.processingCalls;
+    expect(calls.map((c: any) => c.operation)).toEqual(expect.arrayContaining(["classify", "similar", "suggestReply", "summarize"]));
+    expect(calls.every((c: any) => c.service === "local" && c.model === "local-naive-bayes-tfidf" && c.purpose === "ai.assistance")).toBe(
+      true,
+    );
+    expect(JSON.stringify(calls)).not.toMatch(/double charge|refund/i);
+  });
 });
 
 describe("refusals and bad input", () => {
@@ -208,6 +269,7 @@ describe("refusals and bad input", () => {
     const key = await app.apiKey(t, ["AI_USE", "TICKETS_READ"]);
     const r = await app.gql(CLASSIFY, { id: ticket }, key);
     expect(r.errors).toBeUndefined();
+    expect(codes(await app.gql(CALLS, {}, key))).toEqual(["FORBIDDEN"]);
   });
 
   it("classifies a ticket in a bounded number of statements", async () => {
@@ -221,5 +283,21 @@ describe("refusals and bad input", () => {
     expect(r.errors).toBeUndefined();
     // Authentication, settings, ticket, people (2), tenant, plugins, consent (2), the call's record, the suggestion, the audit.
     expect(app.database.queryCount - before).toBeLessThanOrEqual(16);
+  });
+});
+
+describe("retention of the call record", () => {
+  it("deletes model calls and suggestions older than the tenant's period (PLUGIN_CALLS)", async () => {
+    const count = async () => (await app.gql(`{ aiCalls { totalCount } }`, {}, t.ownerToken)).data.aiCalls.totalCount;
+    expect(await count()).toBeGreaterThan(0);
+    const rule = await app.gql(
+      `mutation { setRetentionRule(target: PLUGIN_CALLS, keepDays: 1, action: DELETE) { target } }`,
+      {},
+      t.ownerToken,
+    );
+    expect(rule.errors).toBeUndefined();
+    await sweep(app.database, { tenantId: t.id, now: new Date(Date.now() + 2 * 86_400_000) });
+    expect(await count()).toBe(0);
+    expect(await app.database.prisma.aiSuggestion.count({ where: { tenantId: t.id } })).toBe(0);
   });
 });

@@ -431,6 +431,7 @@ describe("retention rules over GraphQL", () => {
       "DATA_EXPORTS",
       "SESSIONS",
       "AUDIT_ENTRIES",
+      "PLUGIN_CALLS",
     ]);
     expect(empty.data.retentionPolicy.every((r: any) => r.keepDays === null && r.action === null)).toBe(true);
     expect(empty.data.retentionPolicy[0]).toMatchObject({
@@ -477,7 +478,7 @@ describe("retention rules over GraphQL", () => {
 
   it("is for owners and admins: AGENT, VIEWER and API keys get FORBIDDEN", async () => {
     const admin = await app.agent(t, "ADMIN");
-    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(6);
+    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(7);
     const agent = await app.agent(t, "AGENT");
     const viewer = await app.agent(t, "VIEWER");
     const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "CONTACTS_READ", "CONTACTS_WRITE"]);

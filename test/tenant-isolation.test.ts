@@ -446,6 +446,13 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     },
     similarTickets: () =>
       refused(`query($id: ID!) { similarTickets(ticketId: $id) { tickets { ticket { id subject } } } }`, { id: a.ticket }, aTicket),
+    aiCalls: async () => {
+      await aSuggestion(); // a model call in A
+      expect((await app.gql(`{ aiCalls { totalCount } }`, {}, A.ownerToken)).data.aiCalls.totalCount).toBeGreaterThan(0);
+      expect((await app.gql(`{ aiCalls { totalCount } }`, {}, B.ownerToken)).data.aiCalls.totalCount).toBe(0);
+      const ofA = await app.gql(`query($t: ID!) { aiCalls(filter: { ticketId: $t }) { totalCount } }`, { t: a.ticket }, B.ownerToken);
+      expect(ofA.data.aiCalls.totalCount).toBe(0);
+    },
     aiSettings: async () => {
       await app.gql(`mutation { updateAiSettings(input: { allowedSpecialCategories: [HEALTH] }) { enabled } }`, {}, A.ownerToken);
       expect((await aAiSettings()).aiSettings.allowedSpecialCategories).toEqual(["HEALTH"]);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ActorType } from "../audit/schema.js";
+import { Contact } from "../contacts/schema.js";
 import { requireViewer } from "../context.js";
 import { builder } from "../graphql/builder.js";
 import { needsConsent, personal } from "../privacy/labels.js";
@@ -217,6 +218,85 @@ builder.mutationField("acceptSuggestion", (t) =>
       const { id } = await ai.acceptSuggestion(ctx, args.id.id);
       return ctx.db.aiSuggestion.findUniqueOrThrow({ ...query, where: { id } });
     },
+  }),
+);
+
+// ---- the record of model calls ----
+
+const AiCall = builder.prismaNode("PluginCall", {
+  variant: "AiCall",
+  id: { field: "id" },
+  description: "One call to an AI model, through a plugin or in this process (provider local): never the text, only digests.",
+  authScopes: { permission: "privacy:manage" },
+  findUnique: (id) => ({ id, model: { not: null } }),
+  fields: (t) => ({
+    provider: t.exposeString("pluginId", { description: "The plugin called, or local" }),
+    model: t.string({ resolve: (c) => c.model ?? "" }),
+    purpose: t.exposeString("purpose"),
+    operation: t.exposeString("operation", { description: "suggestReply, summarize, classify, translate or similar" }),
+    ticketId: t.exposeString("ticketId", { nullable: true, description: "The ticket it was about, by raw id" }),
+    messageId: t.exposeString("messageId", { nullable: true }),
+    subjectIds: t.exposeStringList("subjectIds", { description: "The contacts whose data the call carried, by raw id" }),
+    promptSha256: t.exposeString("promptSha256", {
+      nullable: true,
+      description: "sha256 of the pseudonymised prompt the provider received",
+    }),
+    answerSha256: t.exposeString("answerSha256", {
+      nullable: true,
+      description: "sha256 of the answer as the provider gave it; null when none came",
+    }),
+    inputTokens: t.exposeInt("inputTokens", { nullable: true, description: "As the provider reported them" }),
+    outputTokens: t.exposeInt("outputTokens", { nullable: true }),
+    latencyMs: t.exposeInt("durationMs"),
+    outcome: t.exposeString("outcome", { description: "OK, REFUSED (before any model saw the text) or FAILED" }),
+    errorCode: t.exposeString("errorCode", { nullable: true }),
+    at: t.expose("at", { type: "DateTime" }),
+  }),
+});
+
+const AiCallFilter = builder.inputType("AiCallFilter", {
+  description: "All given conditions must hold.",
+  fields: (t) => ({
+    ticketId: t.globalID({ for: Ticket }),
+    contactId: t.globalID({ for: Contact, description: "Calls that carried this person's data" }),
+    provider: t.string({ validate: z.string().min(1).max(64) }),
+    operation: t.string({ validate: z.string().min(1).max(64) }),
+    outcome: t.string({ validate: z.enum(["OK", "REFUSED", "FAILED"]) }),
+    since: t.field({ type: "DateTime", description: "At or after" }),
+    until: t.field({ type: "DateTime", description: "Before" }),
+  }),
+});
+
+interface AiCallFilterArgs {
+  ticketId?: { id: string } | null;
+  contactId?: { id: string } | null;
+  provider?: string | null;
+  operation?: string | null;
+  outcome?: string | null;
+  since?: Date | null;
+  until?: Date | null;
+}
+
+const aiCallWhere = (f: AiCallFilterArgs | null | undefined) => ({
+  model: { not: null },
+  ...(f?.ticketId ? { ticketId: f.ticketId.id } : {}),
+  ...(f?.contactId ? { subjectIds: { has: f.contactId.id } } : {}),
+  ...(f?.provider ? { pluginId: f.provider } : {}),
+  ...(f?.operation ? { operation: f.operation } : {}),
+  ...(f?.outcome ? { outcome: f.outcome } : {}),
+  ...(f?.since || f?.until ? { at: { ...(f.since ? { gte: f.since } : {}), ...(f.until ? { lt: f.until } : {}) } } : {}),
+});
+
+builder.queryField("aiCalls", (t) =>
+  t.prismaConnection({
+    type: AiCall,
+    cursor: "id",
+    description: "Every call to an AI model, newest first: who asked the model what (by digest), about whom, with what outcome.",
+    authScopes: { permission: "privacy:manage" },
+    args: { filter: t.arg({ type: AiCallFilter }) },
+    totalCount: (_p, args, ctx) => ctx.db.pluginCall.count({ where: aiCallWhere(args.filter) }),
+    resolve: (query, _p, args, ctx) =>
+      ctx.db.pluginCall.findMany({ ...query, where: aiCallWhere(args.filter), orderBy: [{ at: "desc" }, { id: "asc" }] }),
   }),
 );
 

@@ -29,6 +29,7 @@ export const TARGET_NAMES = [
   "DATA_EXPORTS",
   "SESSIONS",
   "AUDIT_ENTRIES",
+  "PLUGIN_CALLS",
 ] as const;
 
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -351,6 +352,39 @@ const auditEntries: RetentionTarget = {
   },
 };
 
+// ---- the record of calls to plugins and AI models ----
+
+const oldCalls = (s: SweepScope): Prisma.PluginCallWhereInput => ({ at: { lt: s.cutoff } });
+
+/**
+ * The record of calls through the plugin gateway and of AI model calls (ids,
+ * digests, counts, outcomes; never content), with the AI suggestions of the
+ * same age. It names people by id only, so legal holds do not apply; each
+ * call is in the audit log too, which has its own period.
+ */
+const pluginCalls: RetentionTarget = {
+  name: "PLUGIN_CALLS",
+  description:
+    "Records of calls to plugins and AI models (who, what for, digests and token counts, never the content) older than keepDays, and the AI suggestions made that long ago.",
+  category: "system.operations",
+  categories: retainedCategories("PLUGIN_CALLS"),
+  actions: ["DELETE"],
+  suggested: { keepDays: 365, action: "DELETE", why: "a year of traceability of model and vendor calls, like other system logs of use" },
+  respectsLegalHold: false,
+  async nextBatch(s, limit) {
+    const rows = await s.db.pluginCall.findMany({ where: oldCalls(s), select: { id: true }, orderBy: { id: "asc" }, take: limit });
+    return rows.map((r) => r.id);
+  },
+  countHeld: async () => 0,
+  applier: {
+    kind: "transaction",
+    async apply(tx, s, ids) {
+      await tx.aiSuggestion.deleteMany({ where: { createdAt: { lt: s.cutoff } } });
+      return (await tx.pluginCall.deleteMany({ where: { AND: [{ id: { in: ids } }, oldCalls(s)] } })).count;
+    },
+  },
+};
+
 export const TARGETS: Record<TargetName, RetentionTarget> = {
   SOLVED_TICKET_MESSAGES: solvedTicketMessages,
   INACTIVE_CONTACTS: inactiveContactsTarget,
@@ -358,4 +392,5 @@ export const TARGETS: Record<TargetName, RetentionTarget> = {
   DATA_EXPORTS: dataExports,
   SESSIONS: sessions,
   AUDIT_ENTRIES: auditEntries,
+  PLUGIN_CALLS: pluginCalls,
 };
