@@ -189,6 +189,65 @@ describe("the local provider, trained on the tenant's own tickets", () => {
 });
 
 describe("refusals and bad input", () => {
+  it("refuses every operation, the local provider's too, once the customer objected to ai.assistance, and leaves them out of training", async () => {
+    const other = await newTicket("Invoice refund needed", "My invoice charged me twice, refund please", {
+      name: "Otto Objector",
+      email: "otto@example.org",
+    });
+    const objected = await app.gql(
+      `mutation($c: ID!) { objectToProcessing(input: { contactId: $c, purpose: "ai.assistance" }) { id } }`,
+      { c: other.requester },
+      t.ownerToken,
+    );
+    expect(objected.errors).toBeUndefined();
+    for (const op of [SUGGEST, SUMMARIZE, CLASSIFY, SIMILAR]) {
+      const r = await app.gql(op, { id: other.id }, t.ownerToken);
+      expect(codes(r), op).toEqual(["CONSENT_REQUIRED"]);
+    }
+    const refused = await app.gql(CALLS, { f: { ticketId: other.id, outcome: "REFUSED" } }, t.ownerToken);
+    expect(refused.data.aiCalls.totalCount).toBe(4);
+    expect(refused.data.aiCalls.edges[0].node).toMatchObject({ errorCode: "CONSENT_REQUIRED", answerSha256: null });
+
+    // One of the solved tickets' customers objects: the model is dropped at once and its next training leaves them out.
+    const objector = solved[0]!;
+    await app.gql(
+      `mutation($c: ID!) { objectToProcessing(input: { contactId: $c, purpose: "ai.assistance" }) { id } }`,
+      { c: objector.contactId },
+      t.ownerToken,
+    );
+    await app.server.trainAi(t.id);
+    const similar = await app.gql(SIMILAR, { id: ticket }, t.ownerToken);
+    expect(similar.data.similarTickets.tickets.map((s: any) => s.ticket.id)).not.toContain(objector.ticketId);
+    expect(similar.data.similarTickets.tickets.length).toBeGreaterThan(0);
+    // Lifting the objection lets their ticket back in at the next training.
+    await app.gql(
+      `mutation($c: ID!) { withdrawObjection(input: { contactId: $c, purpose: "ai.assistance" }) { id } }`,
+      { c: objector.contactId },
+      t.ownerToken,
+    );
+    await app.server.trainAi(t.id);
+    const back = await app.gql(SIMILAR, { id: ticket }, t.ownerToken);
+    expect(back.data.similarTickets.tickets.map((s: any) => s.ticket.id)).toContain(objector.ticketId);
+  });
+
+  it("refuses with PROCESSING_RESTRICTED while a customer on the ticket is restricted, and trains without them", async () => {
+    const held = solved[1]!;
+    const restrict = `mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "disputes accuracy") { id } }`;
+    expect((await app.gql(restrict, { c: held.contactId }, t.ownerToken)).errors).toBeUndefined();
+    try {
+      expect(codes(await app.gql(SUGGEST, { id: held.ticketId }, t.ownerToken))).toEqual(["PROCESSING_RESTRICTED"]);
+      await app.server.trainAi(t.id);
+      const similar = await app.gql(SIMILAR, { id: ticket }, t.ownerToken);
+      expect(similar.data.similarTickets.tickets.map((s: any) => s.ticket.id)).not.toContain(held.ticketId);
+      // Nor is a reply of theirs offered: the suggestion comes from another billing ticket.
+      const reply = await app.gql(SUGGEST, { id: ticket }, t.ownerToken);
+      expect(reply.data.suggestReply.sourceTickets.map((s: any) => s.id)).not.toContain(held.ticketId);
+    } finally {
+      await app.gql(`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: held.contactId }, t.ownerToken);
+      await app.server.trainAi(t.id);
+    }
+  });
+
   it("refuses with SENSITIVE_DATA a ticket that mentions a special category, until the tenant allows it", async () => {
     const sick = await newTicket(
       "Refund after my hospital stay",
@@ -210,8 +269,18 @@ describe("refusals and bad input", () => {
     await app.gql(`mutation { updateAiSettings(input: { allowedSpecialCategories: [] }) { enabled } }`, {}, t.ownerToken);
   });
 
-  it("refuses everything with AI_DISABLED once the tenant turns AI off", async () => {
+  it("refuses everything with AI_DISABLED once the tenant turns AI off, and the record of processing says so", async () => {
+    const ropa = async () => (await app.gql(`{ recordOfProcessing { json } }`, {}, t.ownerToken)).data.recordOfProcessing.json;
+    const on = await ropa();
+    expect(on.activities.map((a: any) => a.purpose)).toContain("ai.assistance");
+    expect(on.processors.find((p: any) => p.name.startsWith("Local AI provider"))).toMatchObject({
+      trainsOnCustomerData: true,
+      purposes: ["ai.assistance"],
+    });
     await app.gql(`mutation { updateAiSettings(input: { enabled: false }) { enabled } }`, {}, t.ownerToken);
+    const off = await ropa();
+    expect(off.activities.map((a: any) => a.purpose)).not.toContain("ai.assistance");
+    expect(off.processors.map((p: any) => p.name)).not.toContain("Local AI provider (in this process)");
     try {
       for (const op of [SUGGEST, SUMMARIZE, CLASSIFY, SIMILAR])
         expect(codes(await app.gql(op, { id: ticket }, t.ownerToken)), op).toEqual(["AI_DISABLED"]);

@@ -9,6 +9,7 @@ import { eraseContact } from "../privacy/requests/erasure.js";
 import { erasedCategories, retainedCategories } from "../privacy/stores/index.js";
 import type { Tx } from "../db/tx.js";
 import { DAY_MS, REDACTED } from "../constants.js";
+import { invalidateAiModels } from "../ai/invalidate.js";
 
 /**
  * What a tenant can put a retention period on. Each target names the rows it
@@ -150,6 +151,8 @@ const solvedTicketMessages: RetentionTarget = {
     async apply(tx, s, ids) {
       // The condition again: a ticket reopened or a hold placed since the batch was chosen keeps its messages.
       const where = { AND: [{ id: { in: ids } }, expiredMessages(s), messageFree] };
+      // The local AI models may have learnt from these messages: they are trained again without them.
+      await invalidateAiModels(tx, s.tenantId);
       if (s.action === "DELETE") return (await tx.message.deleteMany({ where })).count;
       const redacted = await tx.message.updateManyAndReturn({ where, data: { body: REDACTED, redactedAt: s.now }, select: { id: true } });
       if (redacted.length) await tx.attachment.deleteMany({ where: { messageId: { in: redacted.map((m) => m.id) } } });

@@ -1,5 +1,6 @@
 import type { Database } from "../../db/database.js";
 import { notFound } from "../../errors.js";
+import { invalidateAiModels } from "../../ai/invalidate.js";
 import { assertNoLegalHold } from "../restriction.js";
 import { ERASURE_PHASES, type ErasureRun, type LineCounts } from "../stores/store.js";
 import { STORES } from "../stores/index.js";
@@ -98,6 +99,8 @@ export async function eraseContact(
     assertNoLegalHold(current);
     const final = { ...run, erasedBefore: current.erasedAt !== null };
     for (const store of STORES) if (store.erasure.final) add(done, await store.erasure.final(tx, final));
+    // The local AI models learnt from what the person wrote: every instance drops them and trains without it.
+    if (!final.erasedBefore) await invalidateAiModels(tx, tenantId);
   });
 
   const scan = await scanForIdentifiers(db, tenantId, ids, { nameOnlyOn: contactId });
