@@ -315,6 +315,17 @@ describe("refusals and bad input", () => {
     );
   });
 
+  it("refuses a malformed locale or id with VALIDATION, naming the argument", async () => {
+    const r = await app.gql(
+      `mutation($id: ID!) { suggestReply(ticketId: $id, locale: "not a locale") { text } }`,
+      { id: ticket },
+      t.ownerToken,
+    );
+    expect(codes(r)).toEqual(["VALIDATION"]);
+    expect(r.errors![0]!.extensions!.fields[0].path).toEqual(["locale"]);
+    expect(codes(await app.gql(SUGGEST, { id: "not-a-global-id" }, t.ownerToken))).toEqual(["VALIDATION"]);
+  });
+
   it("has no translation without a translation plugin", async () => {
     const msg = await app.gql(
       `query($id: ID!) { ticket(id: $id) { messages(first: 1) { edges { node { id } } } } }`,
@@ -352,6 +363,31 @@ describe("refusals and bad input", () => {
     expect(r.errors).toBeUndefined();
     // Authentication, settings, ticket, people (2), tenant, plugins, consent (2), the call's record, the suggestion, the audit.
     expect(app.database.queryCount - before).toBeLessThanOrEqual(16);
+  });
+});
+
+describe("erasure", () => {
+  it("drops the tenant's local models and trains them again without the erased person", async () => {
+    const erased = solved[2]!;
+    const before = await app.gql(SIMILAR, { id: ticket }, t.ownerToken);
+    expect(before.data.similarTickets.tickets.map((s: any) => s.ticket.id)).toContain(erased.ticketId);
+    const filed = await app.gql(
+      `mutation($c: ID!) { fileDataSubjectRequest(input: { contactId: $c, type: ERASURE }) { id } }`,
+      { c: erased.contactId },
+      t.ownerToken,
+    );
+    const done = await app.gql(
+      `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status receipt } }`,
+      { id: filed.data.fileDataSubjectRequest.id },
+      t.ownerToken,
+    );
+    expect(done.data.completeDataSubjectRequest.receipt.aiModels).toMatch(/trained again without the person/);
+    await app.server.trainAi(t.id);
+    const after = await app.gql(SIMILAR, { id: ticket }, t.ownerToken);
+    expect(after.data.similarTickets.tickets.map((s: any) => s.ticket.id)).not.toContain(erased.ticketId);
+    const reply = await app.gql(SUGGEST, { id: ticket }, t.ownerToken);
+    expect(reply.data.suggestReply.sourceTickets.map((s: any) => s.id)).not.toContain(erased.ticketId);
+    expect(JSON.stringify(reply.data)).not.toContain(erased.name.split(" ")[0]);
   });
 });
 

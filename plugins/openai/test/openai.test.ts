@@ -223,6 +223,37 @@ describe("the OpenAI plugin", () => {
     expect(refused.data.aiCalls.edges.map((e: any) => e.node.errorCode).sort()).toEqual(["CONSENT_REQUIRED", "SENSITIVE_DATA"]);
   });
 
+  it("sends a huge ticket cut to the prompt budget, and the answer says so", async () => {
+    const created = await app.gql(
+      `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`,
+      {
+        i: {
+          subject: "A very long story",
+          body: `It started with my invoice. ${"Nothing happened. ".repeat(3000)}`,
+          requester: { name: "Long Writer" },
+        },
+      },
+      t.ownerToken,
+    );
+    const id = created.data.createTicket.id;
+    for (let i = 0; i < 4; i++) {
+      await app.gql(
+        `mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`,
+        { i: { ticketId: id, body: `Update ${i}: ${"still waiting. ".repeat(800)}` } },
+        t.ownerToken,
+      );
+    }
+    const r = await app.gql(SUMMARIZE, { id }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.summarizeTicket).toMatchObject({ provider: "openai", truncated: true });
+    expect(r.data.summarizeTicket.notices.join(" ")).toMatch(/longer than the prompt budget of 6000 tokens/);
+    const prompt = api.received.at(-1)!.body.messages[1].content as string;
+    // The budget is about the ticket's text: four characters a token.
+    expect(prompt.length).toBeLessThan(6000 * 4 + 200);
+    expect(prompt).toContain("It started with my invoice");
+    expect(prompt).toContain("Update 3:");
+  });
+
   it("is in the record of processing as a US transfer under SCCs that does not train on the data", async () => {
     const r = await app.gql(`{ recordOfProcessing { json markdown } }`, {}, t.ownerToken);
     const openai = r.data.recordOfProcessing.json.processors.find((p: any) => p.name === "OpenAI");

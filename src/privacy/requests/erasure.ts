@@ -51,6 +51,8 @@ export interface ErasureReceipt {
   counts: ErasureCounts;
   stores: { store: string; action: string; count: number; note?: string }[];
   plugins: PluginErasure[];
+  /** What became of the tenant's local AI models, which may have learnt from what the person wrote. */
+  aiModels: string;
   verification: {
     scannedStores: ScannedStore[];
     leftovers: number;
@@ -118,6 +120,9 @@ export async function eraseContact(
     counts: Object.fromEntries(lines.filter((l) => l.countsAs).map((l) => [l.countsAs!, done[l.store] ?? 0])),
     stores: lines.map((l) => ({ store: l.store, action: l.action, count: done[l.store] ?? 0, ...(l.note ? { note: l.note } : {}) })),
     plugins,
+    aiModels: alreadyErased
+      ? "nothing left to do: they were trained again without the person at the first erasure"
+      : "dropped on every instance and trained again without the person's data",
     verification: {
       scannedStores: [...SCANNED_STORES],
       leftovers: scan.total,
