@@ -46,6 +46,17 @@ const EnvSchema = z.object({
     .min(1)
     .max(24 * 60)
     .default(15),
+  // Malware scanning of attachments (src/attachments/scan-worker.ts); unset: required in production mode, off otherwise.
+  ATTACHMENT_SCANNING: z.enum(["required", "off"]).optional(),
+  ATTACHMENT_SCAN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  ATTACHMENT_SCAN_RETRY_BASE_MS: z.coerce.number().int().min(1).default(10_000),
+  ATTACHMENT_SCAN_RETRY_CAP_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30 * 60_000),
+  ATTACHMENT_SCAN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
+  ATTACHMENT_QUARANTINE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
@@ -187,6 +198,9 @@ export interface Config {
     maxBytes: number;
     /** How long an upload or download link works. */
     linkTtlMs: number;
+    scanning: ScanningConfig;
+    /** Days an INFECTED file is kept in quarantine in a tenant without an INFECTED_ATTACHMENTS retention rule. */
+    quarantineDays: number;
   };
   /** Server PostgreSQL; undefined means the embedded database under dataDir. */
   databaseUrl?: string;
@@ -276,6 +290,18 @@ interface AiConfig {
   localModels: number;
 }
 
+/** How uploaded files are scanned for malware before anyone can download them (src/attachments/scan-worker.ts). */
+export interface ScanningConfig {
+  /** required: a file is served once a scanner found it CLEAN; off: files are NOT_SCANNED and served at once. */
+  mode: "required" | "off";
+  /** Attempts before a file that could not be scanned becomes ERROR (a scanner down, none configured). */
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryCapMs: number;
+  /** How long one scan may take before it counts as failed. */
+  timeoutMs: number;
+}
+
 interface OperationsConfig {
   /** Bearer token that may read /metrics; undefined: /metrics is off (404). */
   metricsToken?: string;
@@ -328,7 +354,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     dataDir: e.DATA_DIR,
     blobDir: e.BLOB_DIR,
-    attachments: { maxBytes: e.ATTACHMENT_MAX_BYTES, linkTtlMs: e.ATTACHMENT_LINK_TTL_MINUTES * 60_000 },
+    attachments: {
+      maxBytes: e.ATTACHMENT_MAX_BYTES,
+      linkTtlMs: e.ATTACHMENT_LINK_TTL_MINUTES * 60_000,
+      scanning: {
+        // Production never serves an unscanned file unless the operator says so; a development
+        // server (npm start's demo, with no clamd beside it) serves them, marked NOT_SCANNED.
+        mode: e.ATTACHMENT_SCANNING ?? (isProduction(e) ? "required" : "off"),
+        maxAttempts: e.ATTACHMENT_SCAN_MAX_ATTEMPTS,
+        retryBaseMs: e.ATTACHMENT_SCAN_RETRY_BASE_MS,
+        retryCapMs: e.ATTACHMENT_SCAN_RETRY_CAP_MS,
+        timeoutMs: e.ATTACHMENT_SCAN_TIMEOUT_SECONDS * 1000,
+      },
+      quarantineDays: e.ATTACHMENT_QUARANTINE_DAYS,
+    },
     databaseUrl: e.DATABASE_URL,
     databaseConnectTimeoutMs: Math.round(e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000),
     databaseStartupWaitMs: Math.round(e.DATABASE_STARTUP_WAIT_SECONDS * 1000),

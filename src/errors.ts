@@ -28,6 +28,8 @@ export type ErrorCode =
   | "BILLING_PROVIDER_ERROR"
   | "SERVICE_UNAVAILABLE"
   | "ADDRESS_NOT_ALLOWED"
+  // The email plugin could not sign in to a mailbox's IMAP or SMTP server (extensions.server, extensions.reason).
+  | "MAILBOX_CONNECTION_FAILED"
   // AI assistance (docs/ai.md): the tenant turned it off; a text mentions a special category; the provider could not answer.
   | "AI_DISABLED"
   | "SENSITIVE_DATA"

@@ -53,6 +53,9 @@ import { drainBlobDeletions } from "./blobs/deletions.js";
 import { logBlobStorage } from "./blobs/startup-log.js";
 import { deleteAbandonedUploads } from "./attachments/abandoned.js";
 import { moveAttachmentsToStore } from "./attachments/move-to-store.js";
+import { applyScanMode } from "./attachments/scan-mode.js";
+import { ScanWorker } from "./attachments/scan-worker.js";
+import { deleteExpiredQuarantine } from "./attachments/quarantine.js";
 import { PluginRegistry } from "./plugin-host/registry.js";
 import { operatorCapability } from "./plugin-host/capabilities.js";
 import { SecretBox } from "./plugin-host/secrets.js";
@@ -75,6 +78,11 @@ export interface RunningServer {
   consumed(tenantId?: string): Promise<void>;
   /** Trains a tenant's local AI model now, as the background training does when the tenant first needs it. */
   trainAi(tenantId: string): Promise<void>;
+  /**
+   * Runs the attachment scan worker of this instance now and resolves when the
+   * scans it started are done (a file waiting for its retry still waits).
+   */
+  scanned(): Promise<void>;
   /** Deletes the closed tenants whose period is over, as the retention schedule does (tests move `now`). */
   deleteClosedTenants(now?: Date): Promise<ClosureReceipt[]>;
   close(): Promise<void>;
@@ -187,8 +195,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     extraParamNames: persisted !== "off" ? ["documentId"] : [],
     // Yoga's default echoes any origin and allows credentials; corsPolicy below replaces it.
     cors: false,
-    // Uploads come back with a CSRF guard of their own; until then only JSON bodies (graphqlOverHttpOnly).
-    multipart: false,
+    // File uploads (the GraphQL multipart request spec), taken only with a preflight header (graphqlOverHttpOnly).
+    multipart: true,
     // Masking happens in errorsPlugin, which knows the request id. Only an outage of the
     // database is translated here, for errors raised outside execution (plugin hooks).
     maskedErrors: { maskError: maskDatabaseOutage(database.health) },
@@ -351,6 +359,28 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   realtime.consumers.register(webhookFanout(() => void webhooks.kick()));
   for (const consumer of messageHookConsumers(services)) realtime.consumers.register(consumer);
   realtime.consumers.start();
+  const scanning = config.attachments.scanning.mode;
+  const operatorScanner = await operatorCapability(registry, "operatorAttachmentScanner");
+  if (scanning === "off") log.warn("ATTACHMENT_SCANNING=off: attachments are served without a malware scan (scanStatus NOT_SCANNED)");
+  else if (!operatorScanner)
+    log.warn(
+      "ATTACHMENT_SCANNING=required but no operator scanner is configured (CLAMAV_SOCKET or CLAMAV_HOST): the files of tenants without a scanner plugin of their own stay PENDING, then ERROR, and are never served",
+    );
+  // Files stored under the other mode are queued, or released, in the background (src/attachments/scan-mode.ts).
+  const scanModeApplied = database
+    .background(() => applyScanMode(database, scanning))
+    .then(
+      (n) =>
+        n &&
+        log.info(
+          { files: n, mode: scanning },
+          scanning === "required" ? "queued unscanned attachments for scanning" : "attachments left unscanned: scanning is off",
+        ),
+    )
+    .catch((err: unknown) =>
+      log.error({ err }, "applying ATTACHMENT_SCANNING to stored attachments failed; it is tried again at the next start"),
+    );
+  const scans = scanning === "required" ? await new ScanWorker(services, operatorScanner).start() : undefined;
   const pluginWorkers = plugins.registry
     .list()
     .flatMap((def) => (def.start ? [def.start(services, plugins.registry.optionsOf(def.manifest.id))] : []));
@@ -361,6 +391,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await deleteDueTenants(services);
       const abandoned = await deleteAbandonedUploads(database, config.attachments.linkTtlMs);
       if (abandoned) log.info({ uploads: abandoned }, "deleted uploads that no message took");
+      const quarantined = await deleteExpiredQuarantine(database, config.attachments.quarantineDays);
+      if (quarantined) log.info({ files: quarantined }, "deleted infected attachments at the end of their quarantine");
       // Files of attachments deleted by the sweep (and by any other path) leave the store.
       await drainBlobDeletions(database);
     },
@@ -385,6 +417,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await realtime.consumers.kick();
     },
     trainAi: (tenantId) => aiTraining.train(tenantId),
+    scanned: async () => {
+      await scanModeApplied;
+      await scans?.drained();
+    },
     deleteClosedTenants: (now) => deleteDueTenants(services, now),
     async close() {
       let listening: Promise<void> = Promise.resolve();
@@ -422,6 +458,14 @@ export async function createServer(config: Config, options: ServerOptions = {}):
           },
         ],
         ["webhook worker", () => webhooks.stop()],
+        // Scans under way give their attempt back: the file is scanned again by whichever instance runs next.
+        [
+          "attachment scan worker",
+          async () => {
+            await scanModeApplied;
+            await scans?.stop();
+          },
+        ],
         ["plugin workers", () => Promise.all(pluginWorkers.map((w) => w.stop()))],
         ["event machinery and sequencer", () => realtime.close()],
         ["credential cache", () => credentials?.close()],

@@ -83,7 +83,8 @@ describe("uploading and downloading", () => {
     expect(new Date(u.expiresAt).getTime()).toBeGreaterThan(Date.now());
     const stored = await put(u.uploadUrl, streamed(data), "application/pdf");
     expect(stored.status).toBe(201);
-    expect(await stored.json()).toEqual({ attachmentId: u.attachmentId, size: data.length });
+    // Scanning is off on a development server: the file is served unscanned, and says so.
+    expect(await stored.json()).toEqual({ attachmentId: u.attachmentId, size: data.length, scanStatus: "NOT_SCANNED" });
     // On disk: encrypted, never the plaintext.
     const file = blobFiles().find((f) => readFileSync(f).length === 20 + data.length + 6 * 16)!;
     expect(readFileSync(file).includes(data.subarray(0, 32))).toBe(false);
@@ -292,6 +293,38 @@ describe("uploading and downloading", () => {
   });
 });
 
+describe("a small file in the GraphQL request (multipart)", () => {
+  const UPLOAD = `mutation($i: UploadAttachmentInput!) { uploadAttachment(input: $i) { id filename contentType size scanStatus } }`;
+
+  it("stores it for addMessage like an upload through a link, and serves it back", async () => {
+    const text = "a note sent the multipart way";
+    const file = new File([text], "note.txt", { type: "text/plain" });
+    const stored = (await ok(UPLOAD, { i: { ticketId, file } })).uploadAttachment;
+    expect(stored).toMatchObject({ filename: "note.txt", contentType: "text/plain", size: text.length, scanStatus: "NOT_SCANNED" });
+    const added = (await ok(ADD, { i: { ticketId, body: "see the note", attachmentIds: [stored.id] } })).addMessage;
+    const [attachment] = added.attachments;
+    expect(attachment).toMatchObject({ id: stored.id, filename: "note.txt" });
+    const res = await fetch(attachment.downloadUrl);
+    expect([res.status, await res.text()]).toEqual([200, text]);
+    // Encrypted in the store like every other file.
+    expect(blobFiles().some((f) => readFileSync(f).includes(text))).toBe(false);
+  });
+
+  it("refuses what the link upload refuses, and a request over MAX_BODY_BYTES, storing nothing", async () => {
+    const rows = () => app.database.prisma.attachment.count({ where: { tenantId: t.id } });
+    const before = await rows();
+    const empty = await app.gql(UPLOAD, { i: { ticketId, file: new File([], "empty.txt", { type: "text/plain" }) } }, t.ownerToken);
+    expect(empty.errors?.[0]?.extensions?.fields).toEqual([
+      { path: ["input", "file"], message: expect.stringContaining("at least 1 byte") },
+    ]);
+    const foreign = await app.gql(UPLOAD, { i: { ticketId, file: new File(["x"], "x.txt") } }, other.ownerToken);
+    expect(codes(foreign)).toEqual(["NOT_FOUND"]);
+    const big = await app.gql(UPLOAD, { i: { ticketId, file: new File([Buffer.alloc(2 * 1024 * 1024)], "big.bin") } }, t.ownerToken);
+    expect(big.status).toBe(413);
+    expect(await rows()).toBe(before);
+  });
+});
+
 describe("files written before the blob store", () => {
   it("are served from their rows until moved, then moved once, safely again and again", async () => {
     const message = (await ok(ADD, { i: { ticketId, body: "legacy" } })).addMessage;
@@ -305,6 +338,8 @@ describe("files written before the blob store", () => {
         size: 9,
         content: Buffer.from("old bytes"),
         uploadedAt: new Date(),
+        // As migration 0018 marks the files stored before scanning.
+        scanStatus: "NOT_SCANNED",
       },
     });
     const id = Buffer.from(`Attachment:${legacy.id}`).toString("base64");

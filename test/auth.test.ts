@@ -455,6 +455,7 @@ describe("callers without valid credentials", () => {
       plugins: [`{ plugins { id enabled } }`],
       plugin: [`{ plugin(id: "test-echo") { id enabled } }`],
       pluginCalls: [`{ pluginCalls { totalCount } }`],
+      mailboxes: [`{ mailboxes { id address } }`],
       recordOfProcessing: [`{ recordOfProcessing { markdown } }`],
       retentionPolicy: [`{ retentionPolicy { target keepDays } }`],
       sweepRuns: [`{ sweepRuns { totalCount } }`],
@@ -529,6 +530,10 @@ describe("callers without valid credentials", () => {
         `mutation($t: ID!) { createAttachmentUpload(input: { ticketId: $t, filename: "a.txt", contentType: "text/plain", size: 1 }) { uploadUrl } }`,
         { t: ids.ticket },
       ],
+      uploadAttachment: [
+        `mutation($t: ID!, $f: Upload!) { uploadAttachment(input: { ticketId: $t, file: $f }) { id } }`,
+        { t: ids.ticket, f: new File(["x"], "a.txt", { type: "text/plain" }) },
+      ],
       addAttachment: [
         `mutation($m: ID!) { addAttachment(input: { messageId: $m, filename: "a.txt", contentType: "text/plain", contentBase64: "eA==" }) { id } }`,
         { m: Buffer.from("Message:00000000-0000-4000-8000-000000000000").toString("base64") },
@@ -542,6 +547,13 @@ describe("callers without valid credentials", () => {
       ],
       enablePlugin: [`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`],
       disablePlugin: [`mutation { disablePlugin(id: "test-echo") { id } }`],
+      connectMailbox: [
+        `mutation { connectMailbox(input: { address: "x@example.com", passwordLogin: { imap: { host: "imap.example.com", port: 993, security: TLS }, smtp: { host: "smtp.example.com", port: 465, security: TLS }, password: "x" } }) { id } }`,
+      ],
+      disconnectMailbox: [
+        `mutation($id: ID!) { disconnectMailbox(id: $id) { id } }`,
+        { id: Buffer.from("Mailbox:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
       setRetentionRule: [`mutation { setRetentionRule(target: SOLVED_TICKET_MESSAGES, keepDays: 1, action: DELETE) { target } }`],
       removeRetentionRule: [`mutation { removeRetentionRule(target: SOLVED_TICKET_MESSAGES) { target } }`],
       publishPolicyVersion: [`mutation { publishPolicyVersion(input: { version: "anon" }) { id } }`],

@@ -588,6 +588,10 @@ describe("ERASURE", () => {
     expect(done.receipt.counts).toEqual({
       contacts: 1,
       messagesRedacted: 2,
+      // No mail of hers: the email store reports nothing changed.
+      emailsRedacted: 0,
+      emailHeadersScrubbed: 0,
+      emailContentScrubbed: 0,
       attachmentsDeleted: 1,
       portalTokensDeleted: 1,
       exportsDeleted: 1,

@@ -107,7 +107,7 @@ describe("only GraphQL over HTTP runs operations", () => {
   const refused: [string, () => { body: BodyInit; headers: Record<string, string> }][] = [
     ["application/x-www-form-urlencoded", () => ({ body: new URLSearchParams({ query: CREATE_TICKET }), headers: {} })],
     [
-      "multipart/form-data",
+      "multipart/form-data without a header that needs a preflight",
       () => {
         const form = new FormData();
         form.set("operations", JSON.stringify({ query: CREATE_TICKET }));

@@ -95,6 +95,26 @@ beforeAll(async () => {
   webhook.delivery = Buffer.from(`WebhookDelivery:${delivery.id}`).toString("base64");
 });
 
+/** A connected mailbox of the tenant, written directly (connecting one needs a mail server): disconnecting it would show in the snapshot. */
+let mailboxId = "";
+beforeAll(async () => {
+  const row = await app.database.prisma.mailbox.create({
+    data: {
+      tenantId: t.id,
+      kind: "IMAP",
+      address: "support@example.com",
+      imapHost: "imap.example.com",
+      imapPort: 993,
+      imapSecurity: "TLS",
+      smtpHost: "smtp.example.com",
+      smtpPort: 465,
+      smtpSecurity: "TLS",
+      username: "support@example.com",
+    },
+  });
+  mailboxId = Buffer.from(`Mailbox:${row.id}`).toString("base64");
+});
+
 /** What the owner sees of the ticket: proves a refused mutation changed nothing. */
 const snapshot = async () =>
   JSON.stringify(
@@ -104,6 +124,7 @@ const snapshot = async () =>
           ticket(id: $id) { subject status assignee { id } messages { totalCount } requester { name email restricted legalHold consents { purpose status } } }
           contacts { totalCount } organizations { totalCount } agents { totalCount edges { node { role disabled } } }
           apiKeys { totalCount }
+          mailboxes { address status }
         }`,
         { id: ids.ticket },
         t.ownerToken,
@@ -145,6 +166,11 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   ],
   enablePlugin: [`mutation { enablePlugin(id: "test-echo", acceptTransfer: true) { id } }`, {}],
   disablePlugin: [`mutation { disablePlugin(id: "test-echo") { id } }`, {}],
+  connectMailbox: [
+    `mutation { connectMailbox(input: { address: "x@example.com", passwordLogin: { imap: { host: "imap.example.com", port: 993, security: TLS }, smtp: { host: "smtp.example.com", port: 465, security: TLS }, password: "x" } }) { id } }`,
+    {},
+  ],
+  disconnectMailbox: [`mutation($id: ID!) { disconnectMailbox(id: $id) { id } }`, { id: mailboxId }],
   setRetentionRule: [`mutation { setRetentionRule(target: SOLVED_TICKET_MESSAGES, keepDays: 1, action: DELETE) { target } }`, {}],
   removeRetentionRule: [`mutation { removeRetentionRule(target: SOLVED_TICKET_MESSAGES) { target } }`, {}],
   publishPolicyVersion: [`mutation { publishPolicyVersion(input: { version: "v-viewer" }) { id } }`, {}],
@@ -155,6 +181,10 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   createAttachmentUpload: [
     `mutation($t: ID!) { createAttachmentUpload(input: { ticketId: $t, filename: "a.txt", contentType: "text/plain", size: 1 }) { uploadUrl } }`,
     { t: ids.ticket },
+  ],
+  uploadAttachment: [
+    `mutation($t: ID!, $f: Upload!) { uploadAttachment(input: { ticketId: $t, file: $f }) { id } }`,
+    { t: ids.ticket, f: new File(["x"], "a.txt", { type: "text/plain" }) },
   ],
   restrictProcessing: [`mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "asked") { id } }`, { c: ids.contact }],
   liftRestriction: [`mutation($c: ID!) { liftRestriction(contactId: $c) { id } }`, { c: ids.contact }],
@@ -230,6 +260,8 @@ MANAGE.push("createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndp
 MANAGE.push("startCheckout", "openBillingPortal", "changeSeats", "cancelSubscription");
 // Turning AI assistance off or allowing special categories is a privacy decision.
 MANAGE.push("updateAiSettings");
+// Connecting and disconnecting mailboxes: plugins:manage, OWNER and ADMIN only (the mailbox's password is a key to the tenant's mail).
+MANAGE.push("connectMailbox", "disconnectMailbox");
 // Creating and closing tenants: the operator's, never a tenant's (see "operator API" below).
 MANAGE.push(...OPERATOR_MUTATIONS);
 

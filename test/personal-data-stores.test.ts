@@ -149,10 +149,52 @@ describe("every store, for one person", () => {
         durationMs: 1,
       },
     });
+    // Mail (the email plugin): their own mail's headers and HTML, and a reply to someone else that copies them in.
+    const tdb = app.database.forTenant(t.id);
+    const mailbox = await tdb.mailbox.create({
+      data: {
+        tenantId: t.id,
+        kind: "IMAP",
+        address: "support@desk.example",
+        imapHost: "imap.desk.example",
+        imapPort: 993,
+        imapSecurity: "TLS",
+        smtpHost: "smtp.desk.example",
+        smtpPort: 465,
+        smtpSecurity: "TLS",
+        username: "support@desk.example",
+      },
+    });
+    await tdb.emailMessage.create({
+      data: {
+        tenantId: t.id,
+        messageId: rawId(mine),
+        mailboxId: mailbox.id,
+        direction: "INBOUND",
+        fromHeader: `"${sam.name}" <${sam.email}>`,
+        toHeader: "support@desk.example",
+        html: `<p>Here is my receipt.</p><p>${sam.name}<br>${sam.phone}</p>`,
+        quoted: "> Please send the receipt.",
+      },
+    });
+    const toOlga = await say(other.id, "We have asked your neighbour too.");
+    await tdb.emailMessage.create({
+      data: {
+        tenantId: t.id,
+        messageId: rawId(toOlga),
+        mailboxId: mailbox.id,
+        direction: "OUTBOUND",
+        fromHeader: '"Support" <support@desk.example>',
+        toHeader: '"Olga Other" <olga@example.org>',
+        ccHeader: `"${sam.name}" <${sam.email}>`,
+        html: `<p>We have asked ${sam.name} too.</p>`,
+        quoted: `> My neighbour ${sam.email} ordered too.`,
+      },
+    });
     await app.sequenced(t);
 
     for (const s of STORES) rowsBefore[s.model] = await delegate(s.model).count({ where: s.rowsOf(rawId(contactId)) });
-    const built = await buildExport(app.database.forTenant(t.id), rawId(contactId), { id: rawId(contactId), type: "ACCESS" });
+    const built = await buildExport(app.database.forTenant(t.id), rawId(contactId), { id: rawId(contactId), type: "ACCESS" }, "off");
     const tenantDb = app.database.forTenant(t.id);
     const archive = await readExportArchive(await readAll(await tenantDb.$blobs.get(built.blobKey)));
     exported = archive.document;

@@ -93,6 +93,9 @@ describe("manifests", () => {
     expect(messages[4]).toMatch(/processes in IN, which has no EU adequacy decision: ADEQUACY is not a valid transfer mechanism/);
     // A country with an adequacy decision may rely on it.
     expect(() => new PluginRegistry([echoPlugin({ processingLocations: ["JP"], transferMechanism: "ADEQUACY" })])).not.toThrow();
+    // A vendor that is the tenant's own account keeps what the tenant keeps there, and says so.
+    const own = echoPlugin({ retention: { kind: "TENANT_ACCOUNT" } });
+    expect(pluginsTable([own])).toContain("| as long as the tenant keeps it in its own account |");
     await expect(
       createServer(loadConfig({ PORT: "0", DATA_DIR: "memory://", LOG_LEVEL: "silent" }), {
         database: app.database,
@@ -195,6 +198,7 @@ describe("URL settings", () => {
 
   it("are declared by the shipped plugins that call a tenant-chosen address", () => {
     expect(urlSettings).toEqual([
+      { plugin: "attachmentscanner", key: "apiBaseUrl" },
       { plugin: "deepl", key: "serverUrl" },
       { plugin: "elasticsearch", key: "node" },
       { plugin: "openai", key: "apiBaseUrl" },
@@ -543,5 +547,24 @@ describe("the boundary between core and vendors", () => {
   it("documents the shipped plugins in docs/plugins.md, generated from their manifests", () => {
     const readme = readFileSync("docs/plugins.md", "utf8");
     expect(replaceTable(readme, pluginsTable(shippedPlugins)), "run npm run plugins:table").toBe(readme);
+  });
+});
+
+describe("a plugin without settings", () => {
+  it("is enabled without configuring it first", async () => {
+    const bare = await startApp({}, { plugins: [echoPlugin({ id: "test-bare", config: [] })] });
+    try {
+      const b = await bare.tenant();
+      const r = await bare.gql(
+        `mutation { enablePlugin(id: "test-bare", acceptTransfer: true) { enabled settings { key } } }`,
+        {},
+        b.ownerToken,
+      );
+      expect(r.errors).toBeUndefined();
+      expect(r.data.enablePlugin).toEqual({ enabled: true, settings: [] });
+      expect(await bare.database.forTenant(b.id).pluginInstall.count({ where: { pluginId: "test-bare", enabled: true } })).toBe(1);
+    } finally {
+      await bare.close();
+    }
   });
 });

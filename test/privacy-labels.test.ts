@@ -52,7 +52,17 @@ const PERSONAL_TYPES: Record<string, Record<string, string>> = {
     solvedAt: "operational timestamp",
     lastMessageAt: "operational timestamp",
   },
-  Attachment: { id: "identifier", contentType: "file format", size: "operational", createdAt: "operational timestamp" },
+  Attachment: {
+    id: "identifier",
+    contentType: "file format",
+    size: "operational",
+    createdAt: "operational timestamp",
+    scanStatus: "operational: the malware scan's verdict",
+    scannedAt: "operational timestamp",
+    scannedBy: "the scanner plugin's id",
+    scanSignature: "the scanner's name for what it found, never content",
+    scanError: "operational: a stable error code",
+  },
   DataSubjectRequest: {
     id: "identifier",
     contact: "link, labelled on Contact",

@@ -407,7 +407,8 @@ describe("retention of the audit log", () => {
     expect(entries.map((e) => ({ actorType: e.actorType, categories: e.categories, details: e.details }))).toEqual([
       {
         actorType: "SYSTEM",
-        categories: ["user.content.attachment", "user.content.message"],
+        // A message's files and, for a mail, its headers (names and addresses) go with it.
+        categories: ["user.contact.email", "user.content.attachment", "user.content.message", "user.name"],
         details: { runId: expect.any(String), target: "SOLVED_TICKET_MESSAGES", keepDays: 1, count: 3 },
       },
     ]);
@@ -422,7 +423,7 @@ describe("retention rules over GraphQL", () => {
   });
 
   it("lists every target, with nulls until a rule is set, and replaces and removes rules", async () => {
-    const POLICY = `{ retentionPolicy { target category categories allowedActions keepDays action suggestedKeepDays suggestedAction respectsLegalHold } }`;
+    const POLICY = `{ retentionPolicy { target category categories allowedActions keepDays action fixed suggestedKeepDays suggestedAction respectsLegalHold } }`;
     const empty = await app.gql(POLICY, {}, t.ownerToken);
     expect(empty.data.retentionPolicy.map((r: any) => r.target)).toEqual([
       "SOLVED_TICKET_MESSAGES",
@@ -432,8 +433,15 @@ describe("retention rules over GraphQL", () => {
       "SESSIONS",
       "AUDIT_ENTRIES",
       "PLUGIN_CALLS",
+      "INFECTED_ATTACHMENTS",
+      "DISCONNECTED_MAILBOXES",
     ]);
-    expect(empty.data.retentionPolicy.every((r: any) => r.keepDays === null && r.action === null)).toBe(true);
+    const chosen = empty.data.retentionPolicy.filter((r: any) => !r.fixed);
+    expect(chosen).toHaveLength(8);
+    expect(chosen.every((r: any) => r.keepDays === null && r.action === null)).toBe(true);
+    // A disconnected mailbox's data goes after 30 days: the product's promise, not a rule.
+    expect(empty.data.retentionPolicy.at(-1)).toMatchObject({ fixed: true, keepDays: 30, action: "DELETE", respectsLegalHold: true });
+    expect(codes(await app.gql(SET_RULE, { t: "DISCONNECTED_MAILBOXES", d: 3650, a: "DELETE" }, t.ownerToken))).toEqual(["VALIDATION"]);
     expect(empty.data.retentionPolicy[0]).toMatchObject({
       category: "user.content.message",
       allowedActions: ["DELETE", "ANONYMIZE"],
@@ -478,7 +486,7 @@ describe("retention rules over GraphQL", () => {
 
   it("is for owners and admins: AGENT, VIEWER and API keys get FORBIDDEN", async () => {
     const admin = await app.agent(t, "ADMIN");
-    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(7);
+    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(9);
     const agent = await app.agent(t, "AGENT");
     const viewer = await app.agent(t, "VIEWER");
     const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "CONTACTS_READ", "CONTACTS_WRITE"]);

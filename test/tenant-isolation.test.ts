@@ -104,7 +104,7 @@ const aPrivacyState = async () =>
   (await app.gql(`query($id: ID!) { contact(id: $id) { restricted legalHold } }`, { id: a.contact }, A.ownerToken)).data;
 
 /** A's retention rules and privacy policy versions, as A sees them. */
-const aRetention = async () => (await app.gql(`{ retentionPolicy { target keepDays action } }`, {}, A.ownerToken)).data;
+const aRetention = async () => (await app.gql(`{ retentionPolicy { target keepDays action fixed } }`, {}, A.ownerToken)).data;
 const aPolicies = async () => (await app.gql(`{ policyVersions { id version url acceptanceCount } }`, {}, A.ownerToken)).data;
 let aPolicyId: string | undefined;
 /** A's published policy "2026-01" (published once), with A's retention rules for sessions and exports. */
@@ -181,6 +181,32 @@ const aWebhookState = async () =>
       A.ownerToken,
     )
   ).data;
+
+/** A's mailbox, written directly (connecting needs a mail server this app may not call), and A's view of it. */
+let aMailboxId: string | undefined;
+async function aMailbox() {
+  if (aMailboxId) return aMailboxId;
+  const row = await app.database.prisma.mailbox.create({
+    data: {
+      tenantId: A.id,
+      kind: "IMAP",
+      address: "support@a.example",
+      displayName: "A secret support",
+      imapHost: "imap.a.example",
+      imapPort: 993,
+      imapSecurity: "TLS",
+      smtpHost: "smtp.a.example",
+      smtpPort: 465,
+      smtpSecurity: "TLS",
+      username: "support@a.example",
+      status: "NEEDS_RECONNECT",
+      statusReason: "AUTHENTICATION_FAILED",
+    },
+  });
+  aMailboxId = Buffer.from(`Mailbox:${row.id}`).toString("base64");
+  return aMailboxId;
+}
+const aMailboxes = async () => (await app.gql(`{ mailboxes { id address displayName status disconnectedAt } }`, {}, A.ownerToken)).data;
 
 /** A's billing account with its details, written directly (this app runs without Stripe), and A's view of it. */
 let aBilled = false;
@@ -319,6 +345,12 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       const r = await app.gql(`{ plugin(id: "test-echo") { enabled acceptance { acceptedAt } } }`, {}, B.ownerToken);
       expect(r.data.plugin).toEqual({ enabled: false, acceptance: null });
     },
+    mailboxes: async () => {
+      await aMailbox();
+      expect((await aMailboxes()).mailboxes).toHaveLength(1);
+      expect((await app.gql(`{ mailboxes { id } }`, {}, B.ownerToken)).data.mailboxes).toEqual([]);
+      expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: await aMailbox() }, B.ownerToken)).data.node).toBeNull();
+    },
     pluginCalls: async () => {
       expect((await app.gql(`{ pluginCalls { totalCount } }`, {}, A.ownerToken)).data.pluginCalls.totalCount).toBeGreaterThan(0);
       expect((await app.gql(`{ pluginCalls { totalCount } }`, {}, B.ownerToken)).data.pluginCalls.totalCount).toBe(0);
@@ -401,9 +433,10 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     },
     retentionPolicy: async () => {
       await aPolicyAndRules();
-      const r = await app.gql(`{ retentionPolicy { target keepDays action } }`, {}, B.ownerToken);
-      expect(r.data.retentionPolicy.filter((x: any) => x.keepDays !== null || x.action !== null)).toEqual([]);
-      expect((await aRetention()).retentionPolicy.filter((x: any) => x.keepDays !== null)).toHaveLength(2);
+      // Fixed periods are the product's, the same in every tenant; rules are the tenant's.
+      const r = await app.gql(`{ retentionPolicy { target keepDays action fixed } }`, {}, B.ownerToken);
+      expect(r.data.retentionPolicy.filter((x: any) => !x.fixed && (x.keepDays !== null || x.action !== null))).toEqual([]);
+      expect((await aRetention()).retentionPolicy.filter((x: any) => !x.fixed && x.keepDays !== null)).toHaveLength(2);
     },
     sweepRuns: async () => {
       await aPolicyAndRules();
@@ -597,6 +630,14 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
         aUploads,
       );
     },
+    uploadAttachment: async () => {
+      const aFiles = () => app.database.prisma.attachment.count({ where: { tenantId: A.id } });
+      await refused(
+        `mutation($t: ID!, $f: Upload!) { uploadAttachment(input: { ticketId: $t, file: $f }) { id } }`,
+        { t: a.ticket, f: new File(["x"], "x.txt", { type: "text/plain" }) },
+        aFiles,
+      );
+    },
     configurePlugin: async () => {
       const before = json(await aPlugin());
       const r = await app.gql(
@@ -619,6 +660,31 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect(json(await aPlugin())).toBe(before);
       expect(JSON.parse(before).plugin.enabled).toBe(true);
     },
+    connectMailbox: async () => {
+      await aMailbox();
+      const before = json(await aMailboxes());
+      // A's address is no business of B's: B's own attempt goes to B's own check (a host this app may not call).
+      await app.gql(`mutation { enablePlugin(id: "email", acceptTransfer: true) { enabled } }`, {}, B.ownerToken);
+      const r = await app.gql(
+        `mutation($i: ConnectMailboxInput!) { connectMailbox(input: $i) { id } }`,
+        {
+          i: {
+            address: "support@a.example",
+            passwordLogin: {
+              imap: { host: "127.0.0.1", port: 993, security: "TLS" },
+              smtp: { host: "127.0.0.1", port: 465, security: "TLS" },
+              password: "x",
+            },
+          },
+        },
+        B.ownerToken,
+      );
+      expect(codes(r)).toEqual(["ADDRESS_NOT_ALLOWED"]);
+      expect(json(await aMailboxes())).toBe(before);
+      expect((await app.gql(`{ mailboxes { id } }`, {}, B.ownerToken)).data.mailboxes).toEqual([]);
+    },
+    disconnectMailbox: async () =>
+      refused(`mutation($id: ID!) { disconnectMailbox(id: $id) { id } }`, { id: await aMailbox() }, aMailboxes),
     grantConsent: () => refused(consentOp("grantConsent", "marketing"), { c: a.contact }, aConsents),
     withdrawConsent: () => refused(consentOp("withdrawConsent", "marketing"), { c: a.contact }, aConsents),
     objectToProcessing: () => refused(consentOp("objectToProcessing", "analytics"), { c: a.contact }, aConsents),

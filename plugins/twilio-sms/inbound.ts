@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { createContact } from "../../src/contacts/service.js";
+import { isUniqueViolation } from "../../src/db/unique-violation.js";
 import { recordEvents, type NewEvent } from "../../src/events/outbox.js";
 import { nextTicketNumber } from "../../src/tickets/counter.js";
 import type { Contact } from "../../src/generated/prisma/client.js";
@@ -140,18 +141,6 @@ async function storeMessage(runtime: TwilioRuntime, contact: Contact, sid: strin
     if (isUniqueViolation(err) && (await db.message.findFirst({ where: { externalId: sid }, select: { id: true } }))) return null;
     throw err;
   }
-}
-
-/**
- * Prisma reports P2002, but inside an interactive transaction the driver
- * adapter's own error comes through: kind UniqueConstraintViolation (pg), or
- * PostgreSQL's SQLSTATE 23505 as such (PGlite).
- */
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: unknown; cause?: { kind?: unknown; code?: unknown } };
-  return (
-    e?.code === "P2002" || e?.cause?.kind === "UniqueConstraintViolation" || (e?.cause?.kind === "postgres" && e.cause.code === "23505")
-  );
 }
 
 function subjectOf(body: string, contact: Contact): string {

@@ -1,6 +1,8 @@
 import type { Viewer } from "../auth/viewer.js";
 import type { Tx } from "../db/tx.js";
 import { AppError } from "../errors.js";
+import type { NewEvent } from "../events/outbox.js";
+import { announced, DECIDED } from "./scan-status.js";
 
 /** Who created an upload: only they may attach it (an upload is nobody else's business until it is on a message). */
 export function uploaderOf(viewer: Viewer): string {
@@ -26,12 +28,14 @@ const invalid = (index: number, message: string) =>
  * be an upload of the same caller on the same ticket, uploaded, not yet on a
  * message, and made for a note exactly when the message is one. Someone
  * else's upload, or another tenant's, is NOT_FOUND like a missing one.
+ * Returns the ATTACHMENT_SCANNED events of files whose scan was decided
+ * before the message took them, for the message's transaction to record.
  */
 export async function attachUploads(
   tx: Tx,
   attachmentIds: string[],
   message: { id: string; ticketId: string; internal: boolean; uploadedBy: string },
-): Promise<void> {
+): Promise<NewEvent[]> {
   const ids = [...new Set(attachmentIds)];
   const rows = await tx.attachment.findMany({
     where: { id: { in: ids } },
@@ -51,9 +55,13 @@ export async function attachUploads(
       throw invalid(index, row.internal ? "was uploaded for an internal note" : "was uploaded for a public message, not a note");
   });
   // Conditional: a concurrent addMessage with the same upload attaches it once, and the other fails whole.
-  const { count } = await tx.attachment.updateMany({
+  // The statuses come from the update itself: a verdict recorded concurrently is either seen here
+  // (and announced with the message) or sees the message (and is announced by the scan worker).
+  const attached = await tx.attachment.updateManyAndReturn({
     where: { id: { in: ids }, messageId: null, uploadedAt: { not: null } },
     data: { messageId: message.id },
+    select: DECIDED,
   });
-  if (count !== ids.length) throw new AppError("CONFLICT", "An attachment was attached to another message meanwhile");
+  if (attached.length !== ids.length) throw new AppError("CONFLICT", "An attachment was attached to another message meanwhile");
+  return announced(attached);
 }

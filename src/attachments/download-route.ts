@@ -7,6 +7,7 @@ import { appendAudit } from "../audit/service.js";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import { fail } from "../http/fail.js";
+import { isServable, unavailable } from "./scan-status.js";
 import { contentOf } from "./service.js";
 
 type Services = { config: Config; database: Database; log: Logger };
@@ -22,9 +23,14 @@ export async function handleDownload(services: Services, id: string, req: Incomi
   const { database, log } = services;
   const row = await database.prisma.attachment.findFirst({
     where: { id, messageId: { not: null }, OR: [{ blobKey: { not: null } }, { content: { not: null } }] },
-    select: { id: true, tenantId: true, filename: true, contentType: true, size: true, blobKey: true, content: true },
+    select: { id: true, tenantId: true, filename: true, contentType: true, size: true, blobKey: true, content: true, scanStatus: true },
   });
   if (!row) return fail(res, 404, "NOT_FOUND", "The attachment no longer exists");
+  // A link handed out earlier works no more than downloadUrl would now: nothing unscanned or infected leaves.
+  if (!isServable(row.scanStatus, services.config.attachments.scanning.mode)) {
+    const refusal = unavailable(row.scanStatus);
+    return fail(res, refusal.http, refusal.code, refusal.message, row.scanStatus === "PENDING" ? { "retry-after": "5" } : {});
+  }
 
   const headers = {
     "content-type": row.contentType,

@@ -1,5 +1,6 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
+import { AppError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
 import { Message, Ticket } from "../tickets/schema.js";
 import { visibleAttachments } from "../auth/visibility.js";
@@ -16,19 +17,19 @@ builder.prismaObjectField("Message", "attachments", (t) =>
   }),
 );
 
-const filename = z
+const fileName = z
   .string()
   .trim()
   .min(1)
   .max(255)
   .regex(/^[^/\\\0]+$/, "must be a file name, not a path");
-const contentType = z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, "must be a MIME type such as application/pdf");
+const mimeType = z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, "must be a MIME type such as application/pdf");
 
 const CreateAttachmentUploadInput = builder.inputType("CreateAttachmentUploadInput", {
   fields: (t) => ({
     ticketId: t.globalID({ required: true, for: Ticket }),
-    filename: t.string({ required: true, validate: filename }),
-    contentType: t.string({ required: true, validate: contentType, description: "The upload must be sent with this Content-Type" }),
+    filename: t.string({ required: true, validate: fileName }),
+    contentType: t.string({ required: true, validate: mimeType, description: "The upload must be sent with this Content-Type" }),
     size: t.int({
       required: true,
       description: "Bytes, at least 1 and at most ATTACHMENT_MAX_BYTES; the upload must be exactly this long",
@@ -73,11 +74,73 @@ builder.mutationField("createAttachmentUpload", (t) =>
   }),
 );
 
+const isFile = (value: unknown): value is File =>
+  typeof value === "object" && value !== null && typeof (value as File).name === "string" && typeof (value as File).stream === "function";
+
+builder.scalarType("Upload", {
+  description:
+    "A file sent in the request itself, as the GraphQL multipart request spec describes (multipart/form-data with operations, map and the file parts). " +
+    "Input only.",
+  serialize: () => {
+    throw new AppError("VALIDATION", "Upload is an input type");
+  },
+  parseValue: (value) => {
+    // The server's File (a ponyfill under yoga), so by its shape rather than by class.
+    if (isFile(value)) return value;
+    throw new AppError("VALIDATION", "Send the file as a part of a multipart/form-data request (the GraphQL multipart request spec)");
+  },
+});
+
+const UploadAttachmentInput = builder.inputType("UploadAttachmentInput", {
+  fields: (t) => ({
+    ticketId: t.globalID({ required: true, for: Ticket }),
+    file: t.field({
+      type: "Upload",
+      required: true,
+      description: "The file's part: its name and Content-Type are the attachment's filename and contentType",
+    }),
+    internal: t.boolean({
+      defaultValue: false,
+      description: "For an internal note (needs notes:write); such a file can go on a note only",
+    }),
+  }),
+});
+
+builder.mutationField("uploadAttachment", (t) =>
+  t.prismaField({
+    type: "Attachment",
+    description:
+      "Stores a small file sent with the request (multipart/form-data, the GraphQL multipart request spec; the whole request within MAX_BODY_BYTES) " +
+      "and returns it, for addMessage(input: { attachmentIds }). Needs what writing the message needs, like createAttachmentUpload, " +
+      "which takes files of any size outside the request. The request must carry a header that makes browsers ask first " +
+      "(GraphQL-Require-Preflight, Apollo-Require-Preflight or X-GraphQL-Yoga-CSRF: any value): without it, a multipart POST is refused with 415.",
+    authScopes: { anyPermission: ["tickets:write", "notes:write", "portal:self"] },
+    args: { input: t.arg({ type: UploadAttachmentInput, required: true }) },
+    resolve: async (query, _r, { input }, ctx) => {
+      const filename = fileName.safeParse(input.file.name);
+      const type = mimeType.safeParse(input.file.type || "application/octet-stream");
+      if (!filename.success || !type.success) {
+        throw new AppError("VALIDATION", "The file part needs a file name (not a path) and a MIME type", {
+          fields: [{ path: ["input", "file"], message: !filename.success ? "must be a file name, not a path" : "must have a MIME type" }],
+        });
+      }
+      const stored = await attachments.uploadFile(ctx, {
+        ticketId: input.ticketId.id,
+        file: input.file,
+        filename: filename.data,
+        contentType: type.data,
+        internal: input.internal ?? false,
+      });
+      return ctx.db.attachment.findUniqueOrThrow({ ...query, where: { id: stored.id } });
+    },
+  }),
+);
+
 const AddAttachmentInput = builder.inputType("AddAttachmentInput", {
   fields: (t) => ({
     messageId: t.globalID({ required: true, for: Message }),
-    filename: t.string({ required: true, validate: filename }),
-    contentType: t.string({ required: true, validate: contentType }),
+    filename: t.string({ required: true, validate: fileName }),
+    contentType: t.string({ required: true, validate: mimeType }),
     contentBase64: t.string({
       required: true,
       description: `At most ${attachments.MAX_BASE64_BYTES} bytes once decoded, and within MAX_BODY_BYTES as base64`,

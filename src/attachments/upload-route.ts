@@ -5,6 +5,7 @@ import { appendAuditIn } from "../audit/service.js";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import { fail } from "../http/fail.js";
+import { queueScan, statusOnStore } from "./scan-queue.js";
 
 type Services = { config: Config; database: Database; log: Logger };
 
@@ -74,12 +75,15 @@ export async function handleUpload(services: Services, id: string, req: Incoming
     throw err;
   }
 
+  // Stored and queued for its malware scan in one transaction: no file is ever stored unqueued.
+  const scanStatus = statusOnStore(config.attachments.scanning.mode);
   const stored = await database.prisma.$transaction(async (tx) => {
     const { count } = await tx.attachment.updateMany({
       where: { id, blobKey: null, uploadingAt: now },
-      data: { blobKey: blob.key, size: blob.size, uploadedAt: new Date(), uploadingAt: null },
+      data: { blobKey: blob.key, size: blob.size, uploadedAt: new Date(), uploadingAt: null, scanStatus },
     });
     if (count) {
+      if (scanStatus === "PENDING") await queueScan(tx, row.tenantId, id);
       await appendAuditIn(tx, row.tenantId, [
         {
           ...actorOf(row.uploadedBy),
@@ -99,7 +103,7 @@ export async function handleUpload(services: Services, id: string, req: Incoming
   }
   database.appended(row.tenantId);
   res.writeHead(201, { "content-type": "application/json", "cache-control": "no-store" });
-  res.end(JSON.stringify({ attachmentId: encodeGlobalID("Attachment", id), size: blob.size }));
+  res.end(JSON.stringify({ attachmentId: encodeGlobalID("Attachment", id), size: blob.size, scanStatus }));
 }
 
 /** The audit actor from the uploader recorded on the row (agent:<id>, apiKey:<id>, contact:<id>, system:<plugin>). */

@@ -17,7 +17,7 @@ export const secretsRotate: Command = {
       ]);
       const box = new SecretBox(config.encryptionKey, config.previousEncryptionKeys);
       const changed = await rotateSecrets(database, box);
-      io.out(`Re-sealed the secrets of ${changed} plugin installation(s) with the current key.`);
+      io.out(`Re-sealed the secrets of ${changed} plugin installation(s) and mailbox(es) with the current key.`);
       const keys = await rotateDataKeys(database.prisma, box);
       io.out(`Re-sealed the file keys of ${keys} tenant(s) with the current key.`);
       return 0;

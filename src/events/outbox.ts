@@ -11,6 +11,8 @@ export const EVENT_TYPES = [
   "TICKET_STATUS_CHANGED",
   "TICKET_ASSIGNED",
   "MESSAGE_ADDED",
+  /** A file on a message got its malware scan's verdict (data: attachmentId, scanStatus, scannedBy, scanSignature, scanError). */
+  "ATTACHMENT_SCANNED",
   /** Tombstone: the ticket's requester was erased; partners should erase their copies. */
   "TICKET_ERASED",
 ] as const;

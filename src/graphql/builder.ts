@@ -32,6 +32,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
+    Upload: { Input: File; Output: never };
     ID: { Input: string; Output: string | number };
   };
   Directives: {

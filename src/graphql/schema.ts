@@ -23,6 +23,8 @@ import "../audit/schema.js";
 import "../billing/schema.js";
 import "../search/schema.js";
 import "../ai/schema.js";
+// Plugins' own types and fields (the email channel's mailboxes), through the one file that names them.
+import "../plugin-host/shipped.js";
 
 // Naming directives replaces graphql-js's default list: @include, @skip, @deprecated,
 // @specifiedBy and @oneOf must be named too, or documents using them fail validation.

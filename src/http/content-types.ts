@@ -5,13 +5,23 @@ import { AppError } from "../errors.js";
 /** The one body type of the GraphQL-over-HTTP spec. */
 const JSON_BODY = /^application\/json\s*(;|$)/i;
 
+/** A file upload (the GraphQL multipart request spec). */
+const MULTIPART_BODY = /^multipart\/form-data\s*(;|$)/i;
+
+/**
+ * Headers a page on another site cannot make a browser send without asking
+ * first (a CORS preflight): the ones upload clients send for that reason.
+ */
+const PREFLIGHT_HEADERS = ["graphql-require-preflight", "apollo-require-preflight", "x-graphql-yoga-csrf"];
+
 /**
  * Only GraphQL over HTTP runs operations: a POST with a JSON body, or a GET for
  * a query. Form, multipart and text/plain bodies are what a page on another
  * site can make a browser send without a CORS preflight, so they could run a
  * mutation on behalf of whoever opened that page (CSRF): they are refused with
  * 415 before the body is read. A JSON body always needs a preflight, which the
- * CORS allow-list answers.
+ * CORS allow-list answers. A multipart body (a file upload) is taken only with
+ * one of PREFLIGHT_HEADERS, which needs a preflight too.
  */
 export function graphqlOverHttpOnly(): Plugin {
   return {
@@ -19,9 +29,17 @@ export function graphqlOverHttpOnly(): Plugin {
       if (request.method !== "POST") return;
       const type = request.headers.get("content-type") ?? "";
       if (JSON_BODY.test(type)) return;
+      if (MULTIPART_BODY.test(type)) {
+        if (PREFLIGHT_HEADERS.some((h) => request.headers.has(h))) return;
+        throw new AppError(
+          "UNSUPPORTED_MEDIA_TYPE",
+          `A multipart POST (a file upload) needs one of the headers ${PREFLIGHT_HEADERS.join(", ")}, so that browsers ask first`,
+          { http: { status: 415 } },
+        );
+      }
       throw new AppError(
         "UNSUPPORTED_MEDIA_TYPE",
-        `POST /graphql takes a JSON body (Content-Type: application/json)${type ? `, not ${type.split(";")[0]}` : ""}`,
+        `POST /graphql takes a JSON body (Content-Type: application/json), or multipart/form-data for a file upload${type ? `, not ${type.split(";")[0]}` : ""}`,
         { http: { status: 415 } },
       );
     },

@@ -3,7 +3,14 @@ import type { Plugin } from "graphql-yoga";
 /** What a browser app needs to read besides the body: the request id and the rate-limit headers. */
 const EXPOSED = ["x-request-id", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"];
 /** Headers a client sends that are not CORS-safelisted: the credential, the JSON content type, its own request id. */
-const ALLOWED_HEADERS = ["authorization", "content-type", "x-request-id"];
+const ALLOWED_HEADERS = [
+  "authorization",
+  "content-type",
+  "x-request-id",
+  "graphql-require-preflight",
+  "apollo-require-preflight",
+  "x-graphql-yoga-csrf",
+];
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 /**

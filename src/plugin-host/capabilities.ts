@@ -1,4 +1,5 @@
 import type { AiProvider } from "../ai/contract.js";
+import type { AttachmentScanner } from "../attachments/scanner.js";
 import type { BillingProvider } from "../billing/provider.js";
 import type { BlobBackend } from "../blobs/store.js";
 import type { SearchBackend } from "../search/contract.js";
@@ -19,6 +20,10 @@ interface CapabilityKinds {
   aiProvider: { scope: "tenant"; contract: AiProvider };
   /** Payments for the operator's plans (src/billing/provider.ts); without one, billing is off. */
   billingProvider: { scope: "operator"; contract: BillingProvider };
+  /** The tenant's own malware scanner for attachments (src/attachments/scanner.ts); the operator's otherwise. */
+  attachmentScanner: { scope: "tenant"; contract: AttachmentScanner };
+  /** The operator's malware scanner, for the files of every tenant without a scanner of its own. */
+  operatorAttachmentScanner: { scope: "operator"; contract: AttachmentScanner };
   /** Where every tenant's files go (src/blobs/store.ts, ciphertext only); the local disk otherwise. */
   blobBackend: { scope: "operator"; contract: BlobBackend };
 }
@@ -42,7 +47,7 @@ export type Provides<S, O> = {
 };
 
 /** A capability and the plugin it comes from (for the call log, the record of processing). */
-interface Provided<K extends CapabilityKind> {
+export interface Provided<K extends CapabilityKind> {
   pluginId: string;
   value: CapabilityKinds[K]["contract"];
 }

@@ -18,14 +18,23 @@ export async function printRecordOfProcessing(
   return format === "json" ? JSON.stringify(record, null, 2) : renderMarkdown(record);
 }
 
-/** Re-seals every secret sealed with an older key; returns how many changed. */
+/** Re-seals every secret sealed with an older key (plugin settings, connected mailboxes' credentials); returns how many rows changed. */
 export async function rotateSecrets(database: Database, box: SecretBox): Promise<number> {
+  const rotated = (sealed: Record<string, string>) =>
+    Object.values(sealed).some((v) => box.isStale(v))
+      ? Object.fromEntries(Object.entries(sealed).map(([k, v]) => [k, box.rotate(v)]))
+      : null;
   let changed = 0;
   for (const install of await database.prisma.pluginInstall.findMany()) {
-    const sealed = install.secrets as Record<string, string>;
-    if (!Object.values(sealed).some((v) => box.isStale(v))) continue;
-    const secrets = Object.fromEntries(Object.entries(sealed).map(([k, v]) => [k, box.rotate(v)]));
+    const secrets = rotated(install.secrets as Record<string, string>);
+    if (!secrets) continue;
     await database.prisma.pluginInstall.update({ where: { id: install.id }, data: { secrets } });
+    changed++;
+  }
+  for (const mailbox of await database.prisma.mailbox.findMany({ where: { disconnectedAt: null }, select: { id: true, secrets: true } })) {
+    const secrets = rotated(mailbox.secrets as Record<string, string>);
+    if (!secrets) continue;
+    await database.prisma.mailbox.update({ where: { id: mailbox.id }, data: { secrets } });
     changed++;
   }
   return changed;

@@ -5,7 +5,7 @@ import { traced, type SpanHandle } from "../observability/tracing.js";
 import { decideMany, decisionError } from "../privacy/consent.js";
 import { installOf } from "./install.js";
 import type { OutboundCall } from "./plugin.js";
-import { transferStatus } from "./transfer.js";
+import { transferStatus, transfersOutsideEea } from "./transfer.js";
 
 /**
  * The one way out: checks, in order, that the plugin is enabled for this
@@ -131,7 +131,10 @@ function modelDetails({ id, ...rest }: { id: string } & Record<string, string | 
 async function check(ctx: Context, pluginId: string, call: OutboundCall): Promise<void> {
   if (call.refusal) throw call.refusal;
   const def = ctx.plugins.registry.get(pluginId);
-  const install = def ? await installOf(ctx, pluginId) : null;
+  // An operator's plugin (its malware scanner) runs from the operator's configuration for every
+  // tenant: there is no install to enable or transfer to accept, the rest of the checks hold.
+  const operatorRun = def?.manifest.operatorManaged === true;
+  const install = def && !operatorRun ? await installOf(ctx, pluginId) : null;
   // Deleting at the vendor moves nothing out: allowed for any installed plugin, whatever its state or the subject's choices.
   if (call.deletesOnly && install) {
     if (call.subjectIds.length || call.categories.some((c) => !def!.manifest.dataCategories.includes(c))) {
@@ -139,7 +142,7 @@ async function check(ctx: Context, pluginId: string, call: OutboundCall): Promis
     }
     return;
   }
-  if (!def || !install?.enabled)
+  if (!def || (!operatorRun && !install?.enabled))
     throw new AppError("PLUGIN_DISABLED", `The plugin ${pluginId} is not enabled for this tenant`, { pluginId });
 
   const m = def.manifest;
@@ -153,7 +156,17 @@ async function check(ctx: Context, pluginId: string, call: OutboundCall): Promis
   }
 
   const tenant = await ctx.db.tenant.findUniqueOrThrow({ where: { id: ctx.viewer!.tenantId } });
-  if (transferStatus(tenant.dataResidency, m, install) === "ACCEPTANCE_REQUIRED") {
+  if (operatorRun && tenant.dataResidency === "EU" && transfersOutsideEea(m).length) {
+    throw new AppError(
+      "TRANSFER_NOT_ACCEPTED",
+      `The operator's ${m.name} processes data outside the EEA, and this tenant requires EU residency`,
+      {
+        pluginId,
+        locations: m.processingLocations,
+      },
+    );
+  }
+  if (!operatorRun && transferStatus(tenant.dataResidency, m, install) === "ACCEPTANCE_REQUIRED") {
     throw new AppError(
       "TRANSFER_NOT_ACCEPTED",
       `${m.name} processes data outside the EEA and the current manifest's transfer has not been accepted`,

@@ -100,7 +100,12 @@ export async function enablePlugin(ctx: Context, pluginId: string, acceptTransfe
         }
       : {};
   return ctx.db.$transaction(async (tx) => {
-    const enabled = await tx.pluginInstall.update({ where: { id: install!.id }, data: { enabled: true, ...acceptance } });
+    // A plugin without settings (email: its mailboxes are rows of their own) has no install until it is enabled.
+    const enabled = await tx.pluginInstall.upsert({
+      where: { tenantId_pluginId: { tenantId: viewer.tenantId, pluginId } },
+      create: { tenantId: viewer.tenantId, pluginId, enabled: true, ...acceptance },
+      update: { enabled: true, ...acceptance },
+    });
     await recordAuditIn(tx, ctx, {
       action: "plugin.enabled",
       categories: def.manifest.dataCategories,

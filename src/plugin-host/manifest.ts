@@ -22,14 +22,18 @@ const ManifestSchema = z
     dataCategories: z.array(category).min(1),
     purposes: z.array(z.object({ purpose, legalBasis: z.enum(["CONTRACT", "LEGAL_OBLIGATION", "LEGITIMATE_INTEREST", "CONSENT"]) })).min(1),
     /**
-     * How long the vendor keeps the data: not at all, a number of days, or
+     * How long the vendor keeps the data: not at all, a number of days,
      * AS_SOURCE for a copy kept in sync with the helpdesk's own data (a search
-     * index): it goes when the source goes, by the retention rules or erasure.
+     * index): it goes when the source goes, by the retention rules or erasure;
+     * or TENANT_ACCOUNT when the vendor is the tenant's own account (its mail
+     * provider): the data stays there as long as the tenant keeps it, under the
+     * tenant's own agreement with that provider.
      */
     retention: z.union([
       z.object({ kind: z.literal("TRANSIENT") }),
       z.object({ kind: z.literal("DAYS"), days: z.number().int().positive() }),
       z.object({ kind: z.literal("AS_SOURCE") }),
+      z.object({ kind: z.literal("TENANT_ACCOUNT") }),
     ]),
     dpaUrl: z.string().url(),
     config: z.array(

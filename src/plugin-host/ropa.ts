@@ -37,6 +37,7 @@ const SECURITY_MEASURES = [
   "Attachment files encrypted with AES-256-GCM under a key per tenant before they reach the file storage, which holds ciphertext only",
   "Append-only, hash-chained audit log of mutations, personal-data reads, data-subject requests and plugin calls",
   "Every call to an external service passes one gateway that checks enablement, region, consent and restriction, and logs it without payload",
+  "With attachment scanning required, files served only once a malware scanner found them clean",
   "Rate-limited sign-in; unexpected errors masked to clients",
 ];
 
@@ -73,12 +74,18 @@ export interface RecordOfProcessing {
   securityMeasures: string[];
 }
 
-const retentionText = (m: PluginManifest) =>
-  m.retention.kind === "TRANSIENT"
-    ? "transient (not stored by the vendor)"
-    : m.retention.kind === "AS_SOURCE"
-      ? "as long as the source data in the helpdesk (a copy kept in sync)"
-      : `${m.retention.days} days at the vendor`;
+const retentionText = (m: PluginManifest) => {
+  switch (m.retention.kind) {
+    case "TRANSIENT":
+      return "transient (not stored by the vendor)";
+    case "AS_SOURCE":
+      return "as long as the source data in the helpdesk (a copy kept in sync)";
+    case "TENANT_ACCOUNT":
+      return "as long as the tenant keeps it in its own account at the provider";
+    case "DAYS":
+      return `${m.retention.days} days at the vendor`;
+  }
+};
 
 function subprocessorEntry(m: PluginManifest, enabledSince: Date | null): ProcessorEntry {
   return {
@@ -143,6 +150,26 @@ async function billingProcessors(database: Database, registry: PluginRegistry, t
     .map((d) => ({ manifest: d.manifest, since: billed.createdAt }));
 }
 
+/**
+ * The operator's malware scanner (ClamAV) once it scanned a file of this
+ * tenant (its calls are in the tenant's plugin call log). In the record of
+ * processing, not in the public subprocessor list: it runs on the operator's
+ * own servers.
+ */
+async function scannerProcessors(database: Database, registry: PluginRegistry, tenantId: string): Promise<InUse[]> {
+  const db = database.forTenant(tenantId);
+  const scanners = await Promise.all(
+    registry
+      .list()
+      .filter((d) => d.manifest.operatorManaged && d.provides?.operatorAttachmentScanner)
+      .map(async (d) => {
+        const first = await db.pluginCall.findFirst({ where: { pluginId: d.manifest.id }, orderBy: { at: "asc" }, select: { at: true } });
+        return first ? [{ manifest: d.manifest, since: first.at }] : [];
+      }),
+  );
+  return scanners.flat();
+}
+
 /** GDPR art. 30, generated from the taxonomy, the core's own processing, the enabled plugins and the retention rules. */
 export async function buildRecordOfProcessing(
   database: Database,
@@ -156,6 +183,7 @@ export async function buildRecordOfProcessing(
     ...(await enabledPlugins(database, registry, tenantId)),
     ...fileStorage(database, registry),
     ...(await billingProcessors(database, registry, tenantId)),
+    ...(await scannerProcessors(database, registry, tenantId)),
   ];
   const rules = await db.retentionRule.findMany({ orderBy: { target: "asc" } });
   // The local AI provider processes in this process unless the tenant turned AI assistance off.

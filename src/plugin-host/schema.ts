@@ -91,7 +91,7 @@ const Plugin = builder.objectRef<PluginShape>("Plugin").implement({
     retentionDays: t.int({
       nullable: true,
       description:
-        "How long the vendor keeps the data; null when transient or when it keeps a copy only as long as the source data (a search index)",
+        "How long the vendor keeps the data; null when transient, when it keeps a copy only as long as the source data (a search index), or when the vendor is the tenant's own account (its mail provider) and keeps what the tenant keeps there",
       resolve: (p) => (p.manifest.retention.kind === "DAYS" ? p.manifest.retention.days : null),
     }),
     transient: t.boolean({ description: "The vendor does not keep the data", resolve: (p) => p.manifest.retention.kind === "TRANSIENT" }),

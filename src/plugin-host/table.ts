@@ -16,7 +16,9 @@ export function pluginsTable(plugins: AnyPlugin[]): string {
         ? "transient"
         : m.retention.kind === "AS_SOURCE"
           ? "as long as the source data"
-          : `${m.retention.days} days`;
+          : m.retention.kind === "TENANT_ACCOUNT"
+            ? "as long as the tenant keeps it in its own account"
+            : `${m.retention.days} days`;
     return `| \`${m.id}\` | ${m.name} | ${m.vendor.legalName} (${m.vendor.country}) | ${m.processingLocations.join(", ")} | ${m.transferMechanism} | ${m.dataCategories.join(", ")} | ${m.purposes.map((p) => p.purpose).join(", ")} | ${retention} |`;
   });
   return [

@@ -35,8 +35,12 @@ const RetentionRule = builder.objectRef<PolicyEntry>("RetentionRule").implement(
       description: "Rows of a contact under a legal hold are kept (and counted as skippedForHold)",
       resolve: (e) => TARGETS[e.target].respectsLegalHold,
     }),
-    keepDays: t.int({ nullable: true, resolve: (e) => e.rule?.keepDays ?? null }),
-    action: t.field({ type: RetentionAction, nullable: true, resolve: (e) => e.rule?.action ?? null }),
+    keepDays: t.int({ nullable: true, resolve: (e) => TARGETS[e.target].fixed?.keepDays ?? e.rule?.keepDays ?? null }),
+    action: t.field({ type: RetentionAction, nullable: true, resolve: (e) => TARGETS[e.target].fixed?.action ?? e.rule?.action ?? null }),
+    fixed: t.boolean({
+      description: "The period is the product's promise, applied without a rule; setRetentionRule refuses to change it",
+      resolve: (e) => TARGETS[e.target].fixed !== undefined,
+    }),
     updatedAt: t.field({ type: "DateTime", nullable: true, resolve: (e) => e.rule?.updatedAt ?? null }),
     suggestedKeepDays: t.int({
       description: "A starting point; nothing is swept until a rule is set",

@@ -19,6 +19,9 @@ export async function retentionPolicy(ctx: Context): Promise<PolicyEntry[]> {
 
 export async function setRetentionRule(ctx: Context, target: TargetName, keepDays: number, action: RetentionAction): Promise<PolicyEntry> {
   const { tenantId } = requireViewer(ctx);
+  if (TARGETS[target].fixed) {
+    throw validationError([{ path: ["target"], message: `${target} has a fixed period that no rule changes` }]);
+  }
   const allowed = TARGETS[target].actions;
   if (!allowed.includes(action)) {
     throw validationError([{ path: ["action"], message: `${target} allows ${allowed.join(" or ")}` }]);

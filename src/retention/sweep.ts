@@ -61,8 +61,10 @@ const totalHeld = (counts: SweepCounts) => Object.values(counts).reduce((n, c) =
 export async function sweep(database: Database, options: SweepOptions = {}): Promise<TenantSweep[]> {
   const now = options.now ?? new Date();
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
+  // Tenants with a rule, and those with rows a fixed period has made due.
+  const fixed = TARGET_NAMES.flatMap((name) => TARGETS[name].fixed?.tenantsWithWork(now) ?? []);
   const tenants = await database.prisma.tenant.findMany({
-    where: { ...(options.tenantId ? { id: options.tenantId } : {}), retentionRules: { some: {} } },
+    where: { ...(options.tenantId ? { id: options.tenantId } : {}), OR: [{ retentionRules: { some: {} } }, ...fixed] },
     select: { id: true, slug: true },
     orderBy: { slug: "asc" },
   });
@@ -98,9 +100,12 @@ async function sweepTenant(
 
   try {
     for (const name of TARGET_NAMES) {
-      const rule = byTarget.get(name);
-      if (!rule) continue;
       const target = TARGETS[name];
+      const rule = target.fixed ?? byTarget.get(name);
+      if (!rule) continue;
+      // A fixed period shows in the run only where it had something to do.
+      if (target.fixed && !(await database.prisma.tenant.count({ where: { id: tenant.id, ...target.fixed.tenantsWithWork(now) } })))
+        continue;
       if (!target.actions.includes(rule.action)) {
         options.log?.warn(
           { tenantId: tenant.id, target: name, action: rule.action },

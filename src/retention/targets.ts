@@ -3,13 +3,14 @@ import type { TenantClient } from "../db/tenant-scope.js";
 import type { RetentionAction } from "../generated/prisma/enums.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { DataCategory } from "../privacy/taxonomy.js";
-import { appendAudit, pruneAudit } from "../audit/service.js";
+import { appendAudit, appendAuditIn, pruneAudit } from "../audit/service.js";
 import { AppError } from "../errors.js";
 import { eraseContact } from "../privacy/requests/erasure.js";
-import { erasedCategories, retainedCategories } from "../privacy/stores/index.js";
+import { categoriesOf, erasedCategories, retainedCategories } from "../privacy/stores/index.js";
 import type { Tx } from "../db/tx.js";
 import { DAY_MS, REDACTED } from "../constants.js";
 import { invalidateAiModels } from "../ai/invalidate.js";
+import { quarantineFree, quarantineHeld, quarantinedBefore } from "../attachments/quarantine.js";
 
 /**
  * What a tenant can put a retention period on. Each target names the rows it
@@ -31,6 +32,8 @@ export const TARGET_NAMES = [
   "SESSIONS",
   "AUDIT_ENTRIES",
   "PLUGIN_CALLS",
+  "INFECTED_ATTACHMENTS",
+  "DISCONNECTED_MAILBOXES",
 ] as const;
 
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -81,6 +84,12 @@ export interface RetentionTarget {
   actions: RetentionAction[];
   /** Offered in the API, applied only once a tenant sets a rule. */
   suggested: { keepDays: number; action: RetentionAction; why: string };
+  /**
+   * A period the product promised rather than one the tenant chooses: applied
+   * without a rule, and no rule can change it. `tenantsWithWork` finds the
+   * tenants that have expired rows, so that the sweep visits them too.
+   */
+  fixed?: { keepDays: number; action: RetentionAction; tenantsWithWork(now: Date): Prisma.TenantWhereInput };
   /** Whether a contact's legal hold keeps these rows. */
   respectsLegalHold: boolean;
   /** Up to `limit` ids of expired rows that no hold keeps, in a stable order. */
@@ -155,7 +164,15 @@ const solvedTicketMessages: RetentionTarget = {
       await invalidateAiModels(tx, s.tenantId);
       if (s.action === "DELETE") return (await tx.message.deleteMany({ where })).count;
       const redacted = await tx.message.updateManyAndReturn({ where, data: { body: REDACTED, redactedAt: s.now }, select: { id: true } });
-      if (redacted.length) await tx.attachment.deleteMany({ where: { messageId: { in: redacted.map((m) => m.id) } } });
+      if (redacted.length) {
+        const messageId = { in: redacted.map((m) => m.id) };
+        await tx.attachment.deleteMany({ where: { messageId } });
+        // A mail's headers, HTML and quoted history go with its body.
+        await tx.emailMessage.updateMany({
+          where: { messageId },
+          data: { fromHeader: REDACTED, toHeader: null, ccHeader: null, html: null, quoted: null },
+        });
+      }
       return redacted.length;
     },
   },
@@ -388,6 +405,164 @@ const pluginCalls: RetentionTarget = {
   },
 };
 
+// ---- disconnected mailboxes (the email plugin) ----
+
+/** How long a disconnected mailbox's tickets and messages stay: the promise made when a mailbox is connected. */
+export const DISCONNECTED_MAILBOX_KEEP_DAYS = 30;
+
+const mailboxesDue = (now: Date): Prisma.MailboxWhereInput => ({ purgeDueAt: { lte: now }, purgedAt: null });
+
+/** A ticket whose mail all came through this mailbox (its thread is here and no mail of it came through another). */
+const onlyFrom = (mailboxId: string): Prisma.TicketWhereInput => ({
+  emailThread: { mailboxId },
+  messages: { none: { email: { mailboxId: { not: mailboxId } } } },
+});
+const ticketFree: Prisma.TicketWhereInput = { requester: { legalHoldAt: null } };
+const ticketHeld: Prisma.TicketWhereInput = { requester: { legalHoldAt: HELD } };
+/** This mailbox's mails on tickets that also hold mail from elsewhere (the tickets themselves stay). */
+const strayMails = (mailboxId: string): Prisma.MessageWhereInput => ({ email: { mailboxId }, ticket: { NOT: onlyFrom(mailboxId) } });
+
+const PURGE_BATCH = 200;
+
+/**
+ * Deletes what one disconnected mailbox brought in, in batches each in a
+ * transaction of its own that also adds to the mailbox's receipt: first the
+ * tickets that came only from it (with their messages, notes and files), then
+ * its mails on tickets that also came from elsewhere. What a legal hold keeps
+ * stays, and the mailbox stays due until the hold is released; otherwise it
+ * is marked purged, and the audit log says what went.
+ */
+async function purgeMailbox(s: SweepScope, target: RetentionTarget, mailboxId: string): Promise<number> {
+  let tickets = 0;
+  let messages = 0;
+  const addToReceipt = (tx: Tx, t: number, m: number) =>
+    tx.$executeRaw`UPDATE "Mailbox" SET "purgeReceipt" = jsonb_build_object(
+        'tickets', COALESCE(("purgeReceipt"->>'tickets')::int, 0) + ${t}::int,
+        'messages', COALESCE(("purgeReceipt"->>'messages')::int, 0) + ${m}::int,
+        'heldTickets', 0)
+      WHERE "id" = ${mailboxId}::uuid AND "tenantId" = ${s.tenantId}::uuid`;
+  for (;;) {
+    const n = await s.db.$transaction(async (tx) => {
+      const ids = (
+        await tx.ticket.findMany({ where: { AND: [onlyFrom(mailboxId), ticketFree] }, select: { id: true }, take: PURGE_BATCH })
+      ).map((t) => t.id);
+      if (!ids.length) return 0;
+      const { count } = await tx.ticket.deleteMany({ where: { AND: [{ id: { in: ids } }, onlyFrom(mailboxId), ticketFree] } });
+      await addToReceipt(tx, count, 0);
+      return count;
+    });
+    tickets += n;
+    if (!n) break;
+  }
+  for (;;) {
+    const n = await s.db.$transaction(async (tx) => {
+      const where = { AND: [strayMails(mailboxId), messageFree] };
+      const ids = (await tx.message.findMany({ where, select: { id: true }, take: PURGE_BATCH })).map((m) => m.id);
+      if (!ids.length) return 0;
+      const { count } = await tx.message.deleteMany({ where: { AND: [{ id: { in: ids } }, where] } });
+      await addToReceipt(tx, 0, count);
+      return count;
+    });
+    messages += n;
+    if (!n) break;
+  }
+  const held = await s.db.ticket.count({ where: { AND: [onlyFrom(mailboxId), ticketHeld] } });
+  const heldMails = await s.db.message.count({ where: { AND: [strayMails(mailboxId), messageHeld] } });
+  const complete = held === 0 && heldMails === 0;
+  await s.db.$transaction(async (tx) => {
+    await tx.$executeRaw`UPDATE "Mailbox" SET "purgeReceipt" = jsonb_set(COALESCE("purgeReceipt", '{"tickets":0,"messages":0}'::jsonb), '{heldTickets}', to_jsonb(${held}::int))
+      WHERE "id" = ${mailboxId}::uuid AND "tenantId" = ${s.tenantId}::uuid`;
+    if (complete) await tx.mailbox.updateMany({ where: { id: mailboxId, purgedAt: null }, data: { purgedAt: new Date() } });
+    if (tickets || messages || complete) {
+      await appendAuditIn(tx, s.tenantId, [
+        {
+          ...sweepAudit(s, target, tickets + messages, { type: "Mailbox", id: mailboxId }),
+          details: { runId: s.runId, target: target.name, keepDays: s.keepDays, tickets, messages, heldTickets: held, complete },
+        },
+      ]);
+    }
+  });
+  return tickets + messages;
+}
+
+const disconnectedMailboxes: RetentionTarget = {
+  name: "DISCONNECTED_MAILBOXES",
+  description:
+    `What came from a mailbox disconnected ${DISCONNECTED_MAILBOX_KEEP_DAYS} days ago, unless the tenant kept it when disconnecting: ` +
+    "tickets whose mail all came through it (deleted with their messages, notes and files), and its mails on other tickets. " +
+    "Fixed: no rule sets or changes it. The mailbox's purge receipt says what went.",
+  category: "user.content.message",
+  categories: categoriesOf(["Ticket", "Message", "Attachment", "EmailMessage"]),
+  actions: ["DELETE"],
+  suggested: {
+    keepDays: DISCONNECTED_MAILBOX_KEEP_DAYS,
+    action: "DELETE",
+    why: "mailbox data is deleted within 30 days of the mailbox being disconnected",
+  },
+  fixed: {
+    keepDays: DISCONNECTED_MAILBOX_KEEP_DAYS,
+    action: "DELETE",
+    tenantsWithWork: (now) => ({ mailboxes: { some: mailboxesDue(now) } }),
+  },
+  respectsLegalHold: true,
+  async nextBatch(s, limit) {
+    const rows = await s.db.mailbox.findMany({ where: mailboxesDue(s.now), select: { id: true }, orderBy: { id: "asc" }, take: limit });
+    return rows.map((r) => r.id);
+  },
+  async countHeld(s) {
+    const due = await s.db.mailbox.findMany({ where: mailboxesDue(s.now), select: { id: true } });
+    let held = 0;
+    for (const m of due) held += await s.db.ticket.count({ where: { AND: [onlyFrom(m.id), ticketHeld] } });
+    return held;
+  },
+  applier: {
+    kind: "service",
+    async apply(s, ids) {
+      let n = 0;
+      for (const id of ids) n += await purgeMailbox(s, disconnectedMailboxes, id);
+      return n;
+    },
+  },
+};
+
+// ---- files in quarantine ----
+
+/**
+ * Files a malware scanner found infected: kept encrypted and never served, so
+ * that admins see what was caught, for keepDays after the verdict. Without a
+ * rule, ATTACHMENT_QUARANTINE_DAYS applies (src/attachments/quarantine.ts).
+ */
+const infectedAttachments: RetentionTarget = {
+  name: "INFECTED_ATTACHMENTS",
+  description:
+    "Attachments a malware scanner found INFECTED, keepDays after the verdict. They are never served; until deleted they stay listed on their " +
+    "message with their scanStatus. Without a rule the server's ATTACHMENT_QUARANTINE_DAYS (30 by default) applies.",
+  category: "user.content.attachment",
+  categories: ["user.content.attachment"],
+  actions: ["DELETE"],
+  suggested: {
+    keepDays: 30,
+    action: "DELETE",
+    why: "long enough to see what was caught and tell the sender; malware is no record worth keeping",
+  },
+  respectsLegalHold: true,
+  async nextBatch(s, limit) {
+    const rows = await s.db.attachment.findMany({
+      where: { AND: [quarantinedBefore(s.cutoff), quarantineFree] },
+      select: { id: true },
+      orderBy: { id: "asc" },
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  },
+  countHeld: (s) => s.db.attachment.count({ where: { AND: [quarantinedBefore(s.cutoff), quarantineHeld] } }),
+  applier: {
+    kind: "transaction",
+    apply: async (tx, s, ids) =>
+      (await tx.attachment.deleteMany({ where: { AND: [{ id: { in: ids } }, quarantinedBefore(s.cutoff), quarantineFree] } })).count,
+  },
+};
+
 export const TARGETS: Record<TargetName, RetentionTarget> = {
   SOLVED_TICKET_MESSAGES: solvedTicketMessages,
   INACTIVE_CONTACTS: inactiveContactsTarget,
@@ -396,4 +571,6 @@ export const TARGETS: Record<TargetName, RetentionTarget> = {
   SESSIONS: sessions,
   AUDIT_ENTRIES: auditEntries,
   PLUGIN_CALLS: pluginCalls,
+  INFECTED_ATTACHMENTS: infectedAttachments,
+  DISCONNECTED_MAILBOXES: disconnectedMailboxes,
 };

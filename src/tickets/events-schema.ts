@@ -1,3 +1,4 @@
+import { decodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { AppError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
@@ -7,7 +8,7 @@ import type { SealedEvent as Event } from "../events/outbox.js";
 import { Ticket } from "./schema.js";
 import { EVENT_TYPES } from "../events/outbox.js";
 import { resumingStream } from "../events/resume.js";
-import { isVisible, visibleMessages } from "../auth/visibility.js";
+import { isVisible, visibleAttachments, visibleMessages } from "../auth/visibility.js";
 
 export const TicketEventType = builder.enumType("TicketEventType", {
   values: Object.fromEntries(EVENT_TYPES.map((t) => [t, { value: t }])) as Record<(typeof EVENT_TYPES)[number], { value: string }>,
@@ -21,9 +22,18 @@ function decodeCursor(cursor: string | null | undefined): number | null {
   return Number(m[1]);
 }
 
+/** The raw id of the attachment an ATTACHMENT_SCANNED event names (its changes carry the global ID). */
+function attachmentIdOf(data: unknown): string | null {
+  const globalId = (data as { attachmentId?: unknown } | null)?.attachmentId;
+  if (typeof globalId !== "string") return null;
+  const { typename, id } = decodeGlobalID(globalId);
+  return typename === "Attachment" ? id : null;
+}
+
 const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
   description:
-    "Something that happened to a ticket. Fields resolve with the subscriber's permissions at delivery time. TICKET_ERASED is a tombstone: the requester's personal data was erased, so erase your copies.",
+    "Something that happened to a ticket. Fields resolve with the subscriber's permissions at delivery time. TICKET_ERASED is a tombstone: the requester's personal data was erased, so erase your copies. " +
+    "ATTACHMENT_SCANNED: a file on a message got its malware scan's verdict (a file scanned before its message was added is announced right after that MESSAGE_ADDED).",
   fields: (t) => ({
     cursor: t.string({
       description: "Resume after this event with ticketEvents(after:) or events(after:)",
@@ -45,6 +55,15 @@ const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
       // The event was already filtered by the same rule; the where is a second wall.
       resolve: (q, e, _a, ctx) =>
         e.messageId ? ctx.db.message.findUnique({ ...q, where: { id: e.messageId, ...visibleMessages(ctx) } }) : null,
+    }),
+    attachment: t.prismaField({
+      type: "Attachment",
+      nullable: true,
+      description: "For ATTACHMENT_SCANNED: the file, with its scanStatus (changes has the verdict as it was recorded)",
+      resolve: (q, e, _a, ctx) => {
+        const id = e.type === "ATTACHMENT_SCANNED" ? attachmentIdOf(e.data) : null;
+        return id ? ctx.db.attachment.findFirst({ ...q, where: { id, ...visibleAttachments(ctx) } }) : null;
+      },
     }),
     changes: t.field({ type: "JSON", description: "What changed: field names, statuses; never content", resolve: (e) => e.data }),
   }),

@@ -161,7 +161,9 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
         ...authorOf(ctx, input.from, ticket.requesterId),
       },
     });
-    if (input.attachmentIds?.length) await attachUploads(tx, input.attachmentIds, { ...message, uploadedBy: uploaderOf(viewer) });
+    const scanned = input.attachmentIds?.length
+      ? await attachUploads(tx, input.attachmentIds, { ...message, uploadedBy: uploaderOf(viewer) })
+      : [];
     const next = input.status ?? automaticStatus(ticket.status, input);
     const updated = await tx.ticket.update({
       where: { id: ticket.id },
@@ -170,6 +172,7 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
     });
     await recordEvents(tx, viewer.tenantId, [
       { type: "MESSAGE_ADDED", ticketId: ticket.id, messageId: message.id, internal: input.internal },
+      ...scanned,
       ...changeEvents(ticket, updated, {}),
     ]);
     return message;

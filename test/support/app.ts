@@ -116,14 +116,17 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
   const server = await createServer(config, { database, plugins: options.plugins ?? [...shippedPlugins, echoPlugin()] });
 
   const gql: TestApp["gql"] = async (query, variables, token, headers = {}) => {
+    const operation = { query: typeof query === "string" ? query : print(query), variables };
+    const files = filesIn(variables);
     const res = await fetch(server.url, {
       method: "POST",
       headers: {
-        "content-type": "application/json",
+        // Files go as the GraphQL multipart request spec has them, with a header that needs a preflight.
+        ...(files.length ? { "graphql-require-preflight": "1" } : { "content-type": "application/json" }),
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...headers,
       },
-      body: JSON.stringify({ query: typeof query === "string" ? query : print(query), variables }),
+      body: files.length ? multipartBody(operation, files) : JSON.stringify(operation),
     });
     const body = (await res.json()) as { data?: any; errors?: any[] };
     return { status: res.status, data: body.data, errors: body.errors, headers: res.headers };
@@ -190,3 +193,22 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
 
 /** The `extensions.code` of each error, in order. */
 export const codes = (r: GraphQLResponse) => (r.errors ?? []).map((e) => e.extensions?.code);
+
+/** The Files among the variables, with their paths ("variables.input.file"). */
+function filesIn(value: unknown, path = "variables"): { path: string; file: File }[] {
+  if (value instanceof File) return [{ path, file: value }];
+  if (!value || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([key, v]) => filesIn(v, `${path}.${key}`));
+}
+
+/** operations (files as null), map, then one part per file: the GraphQL multipart request spec. */
+function multipartBody(operation: { query: string; variables?: unknown }, files: { path: string; file: File }[]): FormData {
+  const form = new FormData();
+  form.set(
+    "operations",
+    JSON.stringify(operation, (_key, v) => (v instanceof File ? null : v)),
+  );
+  form.set("map", JSON.stringify(Object.fromEntries(files.map((f, i) => [String(i), [f.path]]))));
+  files.forEach((f, i) => form.set(String(i), f.file));
+  return form;
+}

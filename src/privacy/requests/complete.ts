@@ -97,7 +97,7 @@ export async function completeRequest(ctx: Context, id: string): Promise<void> {
 async function completeWithExport(ctx: Context, request: DataSubjectRequest): Promise<void> {
   const viewer = requireViewer(ctx);
   // Built before the transaction: it only reads, and may take a while for a long history.
-  const { blobKey, size, counts } = await buildExport(ctx.db, request.contactId, request);
+  const { blobKey, size, counts } = await buildExport(ctx.db, request.contactId, request, ctx.config.attachments.scanning.mode);
   const expiresAt = new Date(Date.now() + ctx.config.exportLinkTtlHours * 3_600_000);
   try {
     await ctx.db.$transaction(async (tx) => {

@@ -1,3 +1,4 @@
+import type { ScanningConfig } from "../../config.js";
 import type { TenantClient } from "../../db/tenant-scope.js";
 import { statesOf } from "../consent.js";
 import { isExported, STORES } from "../stores/index.js";
@@ -27,6 +28,7 @@ export async function buildExport(
   db: TenantClient,
   contactId: string,
   request: { id: string; type: string },
+  scanning: ScanningConfig["mode"],
 ): Promise<{ blobKey: string; size: number; counts: ExportCounts }> {
   const contact = await db.contact.findUniqueOrThrow({ where: { id: contactId }, select: { tenantId: true } });
   const tenant = await db.tenant.findUniqueOrThrow({ where: { id: contact.tenantId }, select: { name: true } });
@@ -54,7 +56,7 @@ export async function buildExport(
           })),
         })}`,
     );
-    for (const s of sections) await s.write({ db, contactId, out, consentStates });
+    for (const s of sections) await s.write({ db, contactId, out, consentStates, scanning });
     await out.write("\n}\n");
     out.end();
     const { key, size } = await stored;

@@ -135,9 +135,15 @@ export function contains(matcher: Matcher, text: string | null | undefined): boo
 /** The text with every occurrence replaced, and how many there were. */
 export function scrub(matcher: Matcher, text: string): { text: string; count: number } {
   const ranges = matcher.find(text);
-  let out = text;
-  for (const [start, end] of [...ranges].reverse()) out = out.slice(0, start) + REDACTED + out.slice(end);
-  return { text: out, count: ranges.length };
+  // Pieces joined once: splicing each occurrence into the whole text would copy it once per occurrence.
+  const pieces: string[] = [];
+  let at = 0;
+  for (const [start, end] of ranges) {
+    pieces.push(text.slice(at, start), REDACTED);
+    at = end;
+  }
+  pieces.push(text.slice(at));
+  return { text: pieces.join(""), count: ranges.length };
 }
 
 /** A database filter that finds candidates (confirmed afterwards with the matcher): any case, substring. For columns that hold identifiers as stored (Contact). */

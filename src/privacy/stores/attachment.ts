@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { bytesOf } from "../../attachments/text.js";
+import { isServable } from "../../attachments/scan-status.js";
 import { contentOf } from "../../attachments/service.js";
 import { drainTenantBlobDeletions } from "../../blobs/deletions.js";
 import type { TenantClient } from "../../db/tenant-scope.js";
@@ -36,9 +37,10 @@ export const attachmentStore: PersonalDataStore = {
   }),
   export: {
     key: "attachments",
-    about: "Files attached to those messages: each row names its file in the archive (`file`)",
+    about:
+      "Files attached to those messages: each row names its file in the archive (`file`); a file not found clean by the malware scan is listed without its contents (`file` null, `scanStatus` says why)",
     counts: ["attachments"],
-    write: ({ db, contactId, out }) =>
+    write: ({ db, contactId, out, scanning }) =>
       out.array(
         "attachments",
         "attachments",
@@ -48,10 +50,21 @@ export const attachmentStore: PersonalDataStore = {
             where: { message: exportedMessages(contactId) },
             orderBy: { id: "asc" },
             take: EXPORT_BATCH,
-            select: { id: true, messageId: true, filename: true, contentType: true, size: true, createdAt: true, blobKey: true },
+            select: {
+              id: true,
+              messageId: true,
+              filename: true,
+              contentType: true,
+              size: true,
+              createdAt: true,
+              blobKey: true,
+              scanStatus: true,
+            },
           }),
         ),
         ({ blobKey, ...a }) => {
+          // The archive is a way out like the download link: an infected or unscanned file stays behind.
+          if (!isServable(a.scanStatus, scanning)) return { ...a, file: null };
           const file = archivedFilePath(a.id, a.filename);
           // Read when the archive gets to it, one file at a time: a file may be large.
           out.file(file, a.contentType, async () => {

@@ -6,6 +6,7 @@ import { consentEventStore } from "./consent-event.js";
 import { contactStore } from "./contact.js";
 import { dataExportStore } from "./data-export.js";
 import { dataSubjectRequestStore } from "./data-subject-request.js";
+import { emailMessageStore } from "./email-message.js";
 import { messageStore } from "./message.js";
 import { pluginCallStore } from "./plugin-call.js";
 import { policyAcceptanceStore } from "./policy-acceptance.js";
@@ -25,6 +26,7 @@ export const STORES: readonly PersonalDataStore[] = [
   contactStore,
   ticketStore,
   messageStore,
+  emailMessageStore,
   attachmentStore,
   consentEventStore,
   dataSubjectRequestStore,
@@ -51,6 +53,9 @@ export const exportedCategories = () => union(STORES.filter(isExported));
 
 /** The categories an erasure removes or redacts somewhere. */
 export const erasedCategories = () => union(STORES.filter(isErased));
+
+/** The categories of the stores of these models. */
+export const categoriesOf = (models: readonly string[]) => union(STORES.filter((s) => models.includes(s.model)));
 
 /** The categories of the stores a retention target covers. */
 export const retainedCategories = (target: TargetName) =>

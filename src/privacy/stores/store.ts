@@ -1,3 +1,4 @@
+import type { ScanningConfig } from "../../config.js";
 import type { TenantClient } from "../../db/tenant-scope.js";
 import type { Tx } from "../../db/tx.js";
 import type { Prisma } from "../../generated/prisma/client.js";
@@ -47,6 +48,8 @@ interface ExportRun {
   out: ExportWriter;
   /** Where each purpose stands for the person: the header lists it too. */
   consentStates: PurposeState[];
+  /** Whether files must be found clean before they leave the server (the export is one way out). */
+  scanning: ScanningConfig["mode"];
 }
 
 export interface StoreExport {

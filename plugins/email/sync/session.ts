@@ -1,0 +1,253 @@
+import type { ImapFlow, MailboxObject } from "imapflow";
+import type { Logger } from "pino";
+import { DAY_MS } from "../../../src/constants.js";
+import type { Mailbox } from "../../../src/generated/prisma/client.js";
+import type { OutboundGuard } from "../../../src/outbound/guard.js";
+import type { PluginServices } from "../../../src/plugin-host/plugin.js";
+import type { LoadedPlugin } from "../../../src/plugin-host/registry.js";
+import { runtimeFor } from "../../../src/plugin-host/runtime.js";
+import { failureReason } from "../connection.js";
+import { closeImap, connectImap } from "../imap.js";
+import type { EmailOptions, EmailRuntime } from "../options.js";
+import { receiveMail } from "../inbound/receive.js";
+import type { SenderLimiter } from "../inbound/rate.js";
+import { recordProgress, type Source } from "../inbound/store.js";
+import { LeaseLost, releaseLease, renewLease, type Claimed } from "./lease.js";
+
+/** What every session of a worker shares. */
+export interface SessionDeps {
+  services: PluginServices;
+  plugin: LoadedPlugin;
+  options: EmailOptions;
+  guard: OutboundGuard;
+  limiter: SenderLimiter;
+  log: Logger;
+}
+
+/** Mails fetched (their full source) per round trip, and through the gateway per call: at most this many, and this many bytes. */
+const FETCH_BATCH = 20;
+const FETCH_BATCH_BYTES = 25 * 1024 * 1024;
+/** A mail larger than this is skipped (and logged): most providers refuse anything over 25 to 50 MB anyway. */
+const MAX_MAIL_BYTES = 50 * 1024 * 1024;
+
+/** New mails in fetch batches: a few at a time, and never more bytes than a few large mails (a mail alone may exceed it). */
+function* batches<M extends { size?: number }>(mails: M[]): Generator<M[]> {
+  let batch: M[] = [];
+  let bytes = 0;
+  for (const m of mails) {
+    if (batch.length && (batch.length === FETCH_BATCH || bytes + (m.size ?? 0) > FETCH_BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(m);
+    bytes += m.size ?? 0;
+  }
+  if (batch.length) yield batch;
+}
+
+/**
+ * One mailbox synced by this instance while it holds the lease: signed in,
+ * its folder open, every new mail received in UID order, then waiting for
+ * more: the server announces new mail while the client idles (IDLE), and a
+ * pass runs every EMAIL_POLL_SECONDS anyway (servers without IDLE, a missed
+ * announcement). The lease is renewed a few times per lease period; when it
+ * is lost (taken over, the mailbox disconnected) the session ends and
+ * nothing it was doing is recorded as done.
+ */
+export class MailboxSession {
+  readonly done: Promise<void>;
+  private client: ImapFlow | null = null;
+  private stopped = false;
+  private pending = true;
+  private wake: (() => void) | null = null;
+  private renewTimer?: NodeJS.Timeout;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    readonly claimed: Claimed,
+  ) {
+    this.log = deps.log.child({ mailboxId: claimed.mailboxId, tenantId: claimed.tenantId });
+    this.done = deps.services.database.background(() => this.run());
+  }
+
+  /** Ends the session now (closing its connection) and resolves once it has let go of the lease. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.client?.close();
+    this.wake?.();
+    return this.done;
+  }
+
+  private async run(): Promise<void> {
+    const { services, plugin } = this.deps;
+    const prisma = services.database.prisma;
+    let failure: { code: string; retryInMs: number } | undefined;
+    try {
+      const runtime = (await runtimeFor(services, this.claimed.tenantId, plugin)) as EmailRuntime | null;
+      const mailbox = runtime ? await runtime.core.db.mailbox.findUnique({ where: { id: this.claimed.mailboxId } }) : null;
+      if (!runtime || mailbox?.status !== "CONNECTED") return;
+      this.renewTimer = setInterval(() => void this.renew(), Math.max(1000, Math.floor(this.deps.options.leaseMs / 3)));
+      this.renewTimer.unref();
+      await this.sync(runtime, mailbox);
+    } catch (err) {
+      if (err instanceof LeaseLost || this.stopped) {
+        this.log.info("email sync stopped: the mailbox was disconnected or another instance took it over");
+        return;
+      }
+      const reason = failureReason(err);
+      if (reason === "AUTHENTICATION_FAILED") await this.needsReconnect(reason);
+      else this.log.warn({ reason, code: (err as { code?: unknown }).code }, "email sync failed; it is tried again later");
+      failure = { code: reason, retryInMs: this.deps.options.pollMs };
+    } finally {
+      clearInterval(this.renewTimer);
+      await closeImap(this.client);
+      await releaseLease(prisma, this.claimed, failure).catch((err) => this.log.error({ err }, "could not release an email sync lease"));
+    }
+  }
+
+  private async sync(runtime: EmailRuntime, mailbox: Mailbox): Promise<void> {
+    const client = await connectImap({ guard: this.deps.guard, secrets: runtime.core.plugins.secrets }, mailbox);
+    this.client = client;
+    if (this.stopped) return;
+    client.on("exists", () => this.nudge());
+    client.on("close", () => this.nudge());
+    // Read-only: fetching leaves the mails as the tenant's people see them (unread stays unread).
+    const folder = await client.mailboxOpen(mailbox.folder, { readOnly: true });
+    await this.reconcile(runtime, mailbox, client, folder);
+    while (!this.stopped) {
+      if (!client.usable) throw Object.assign(new Error("The IMAP connection closed"), { code: "EConnectionClosed" });
+      this.pending = false;
+      await this.pass(runtime, mailbox, client, folder.uidValidity);
+      await this.idle();
+    }
+  }
+
+  /** Every mail after the position, in UID order, each received and the position moved past it. */
+  private async pass(runtime: EmailRuntime, mailbox: Mailbox, client: ImapFlow, uidValidity: bigint): Promise<void> {
+    const sync = await runtime.core.db.mailboxSync.findUnique({ where: { mailboxId: mailbox.id } });
+    if (!sync || sync.leaseToken !== this.claimed.token) throw new LeaseLost(mailbox.id);
+    // "n:*" also names the last mail when its UID is below n: only those after the position count.
+    const news = (await client.fetchAll(`${sync.lastUid + 1n}:*`, { uid: true, size: true }, { uid: true }))
+      .filter((m) => BigInt(m.uid) > sync.lastUid)
+      .sort((a, b) => a.uid - b.uid);
+    for (const batch of batches(news)) {
+      if (this.stopped) return;
+      const wanted = batch.filter((m) => (m.size ?? 0) <= MAX_MAIL_BYTES).map((m) => m.uid);
+      const fetched = wanted.length
+        ? await runtime.call(
+            {
+              operation: "receive",
+              purpose: "support",
+              categories: ["user.name", "user.contact.email", "user.content.message", "user.content.attachment"],
+              subjectIds: [],
+            },
+            () => client.fetchAll(wanted.join(","), { uid: true, source: true }, { uid: true }),
+          )
+        : [];
+      const sources = new Map(fetched.map((m) => [m.uid, m.source]));
+      for (const m of batch) {
+        if (this.stopped) return;
+        const source: Source = { mailbox, claimed: this.claimed, uidValidity, uid: BigInt(m.uid) };
+        const raw = sources.get(m.uid);
+        if (!raw) {
+          // Too large, or expunged between the two fetches.
+          this.log.warn({ uid: m.uid, size: m.size }, "email skipped: larger than 50 MB or gone from the folder");
+          await runtime.core.db.$transaction((tx) => recordProgress(tx, source));
+          continue;
+        }
+        await this.receive(runtime, source, raw);
+      }
+    }
+  }
+
+  /**
+   * One mail. One that cannot be stored for a reason of its own (a bug, a
+   * mail no parser takes) is logged and passed over: otherwise it would stop
+   * the mailbox for good, retried at every pass. It stays in the mailbox. A
+   * lost lease or a database that went away stops the session instead, and
+   * the mail is taken again later.
+   */
+  private async receive(runtime: EmailRuntime, source: Source, raw: Buffer): Promise<void> {
+    try {
+      await receiveMail(runtime, source, raw, this.deps.limiter);
+    } catch (err) {
+      if (err instanceof LeaseLost || this.stopped || this.deps.services.database.health.isOutage(err)) throw err;
+      const e = err as { name?: unknown; code?: unknown };
+      // The error's name and code only: its message can quote the mail.
+      this.log.error(
+        { uid: source.uid.toString(), error: e?.name, code: e?.code },
+        "email could not be stored: passed over, it stays in the mailbox",
+      );
+      await runtime.core.db.$transaction((tx) => recordProgress(tx, source));
+    }
+  }
+
+  /**
+   * The folder's UIDs were renumbered (UIDVALIDITY changed: the folder was
+   * rebuilt or restored): the position is meaningless. Mails received since a
+   * day before the last sync are looked at again; Message-IDs keep those
+   * already stored from being stored twice.
+   */
+  private async reconcile(runtime: EmailRuntime, mailbox: Mailbox, client: ImapFlow, folder: MailboxObject): Promise<void> {
+    const sync = await runtime.core.db.mailboxSync.findUnique({ where: { mailboxId: mailbox.id } });
+    if (!sync) throw new LeaseLost(mailbox.id);
+    if (sync.uidValidity === folder.uidValidity) return;
+    const since = new Date((sync.lastSyncAt ?? new Date()).getTime() - DAY_MS);
+    const uids = (await client.search({ since }, { uid: true })) || [];
+    const start = uids.length ? Math.min(...uids) - 1 : folder.uidNext - 1;
+    this.log.warn(
+      { since: since.toISOString() },
+      "the folder's UIDVALIDITY changed: mails since a day before the last sync are looked at again",
+    );
+    const source: Source = { mailbox, claimed: this.claimed, uidValidity: folder.uidValidity, uid: BigInt(start) };
+    await runtime.core.db.$transaction((tx) => recordProgress(tx, source));
+  }
+
+  /** Waits for an announcement of new mail, the poll interval, or the end. */
+  private idle(): Promise<void> {
+    if (this.pending || this.stopped) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.deps.options.pollMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+
+  private nudge(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      if (!(await renewLease(this.deps.services.database.prisma, this.claimed, this.deps.options.leaseMs))) {
+        this.log.info("email sync lease lost: the mailbox was disconnected or taken over");
+        this.stopped = true;
+        this.client?.close();
+        this.wake?.();
+      }
+    } catch (err) {
+      this.log.warn({ err }, "could not renew an email sync lease; trying again");
+    }
+  }
+
+  /** The server refused the credentials: admins see NEEDS_RECONNECT with the reason, and nothing syncs until they reconnect. */
+  private async needsReconnect(reason: string): Promise<void> {
+    this.log.warn({ reason }, "email mailbox needs reconnecting: its server refused the credentials");
+    await this.deps.services.database
+      .forTenant(this.claimed.tenantId)
+      .mailbox.updateMany({
+        where: { id: this.claimed.mailboxId, status: "CONNECTED" },
+        data: { status: "NEEDS_RECONNECT", statusReason: reason, statusAt: new Date() },
+      })
+      .catch((err) => this.log.error({ err }, "could not mark a mailbox as needing reconnection"));
+  }
+}

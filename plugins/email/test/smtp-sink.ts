@@ -1,0 +1,64 @@
+import type { AddressInfo } from "node:net";
+import { simpleParser, type ParsedMail } from "mailparser";
+import { SMTPServer } from "smtp-server";
+
+interface Sent {
+  from: string;
+  to: string[];
+  raw: string;
+  parsed: ParsedMail;
+}
+
+/**
+ * An SMTP server on 127.0.0.1 that takes mail for any recipient from the
+ * test's mailbox users (with their Dovecot passwords) and keeps it, as the mailbox's
+ * provider would before delivering it: what the plugin sent, as sent.
+ */
+export async function startSmtpSink(passwordOf: (username: string) => string | undefined) {
+  const sent: Sent[] = [];
+  let refuse = 0;
+  const server = new SMTPServer({
+    secure: false,
+    disabledCommands: ["STARTTLS"],
+    allowInsecureAuth: true,
+    authMethods: ["PLAIN", "LOGIN"],
+    logger: false,
+    onAuth(auth, _session, callback) {
+      if (!auth.password || auth.password !== passwordOf(auth.username ?? ""))
+        return callback(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
+      callback(null, { user: auth.username });
+    },
+    onRcptTo(_address, _session, callback) {
+      if (refuse > 0) {
+        refuse--;
+        return callback(Object.assign(new Error("Mailbox unavailable"), { responseCode: 550 }));
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        const raw = Buffer.concat(chunks).toString("utf8");
+        void simpleParser(raw).then((parsed) => {
+          sent.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw,
+            parsed,
+          });
+          callback();
+        }, callback);
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    host: "127.0.0.1",
+    port: (server.server.address() as AddressInfo).port,
+    sent,
+    /** The next n recipients are refused (550). */
+    refuseNext: (n: number) => (refuse = n),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,84 @@
+import { AppError } from "../../src/errors.js";
+import { AddressNotAllowed } from "../../src/outbound/guard.js";
+import { failureReason } from "./connection.js";
+import { closeImap, connectImap, type ConnectDeps } from "./imap.js";
+import type { EmailRuntime } from "./options.js";
+import type { MailboxAccess } from "./providers/provider.js";
+import { smtpTransport } from "./smtp.js";
+
+export interface Verified {
+  uidValidity: bigint;
+  uidNext: number;
+}
+
+/**
+ * Signs in to IMAP and opens the folder, then signs in to SMTP, through the
+ * gateway (recorded as "verify"; it carries nobody's data). A failure is
+ * MAILBOX_CONNECTION_FAILED with the server (IMAP or SMTP) and a stable
+ * reason, or ADDRESS_NOT_ALLOWED for a server in a network the operator did
+ * not open, each naming the input at fault.
+ */
+export async function verifyMailbox(runtime: EmailRuntime, deps: ConnectDeps, mailbox: MailboxAccess, folder: string): Promise<Verified> {
+  return runtime.call({ operation: "verify", purpose: "support", categories: [], subjectIds: [] }, async () => {
+    let verified: Verified;
+    const imap = await connectImap(deps, mailbox).catch((err) => {
+      throw connectionFailed("IMAP", err);
+    });
+    try {
+      const opened = await imap.mailboxOpen(folder, { readOnly: true });
+      verified = { uidValidity: opened.uidValidity, uidNext: opened.uidNext };
+    } catch (err) {
+      throw connectionFailed("IMAP", err);
+    } finally {
+      await closeImap(imap);
+    }
+    const smtp = await smtpTransport(deps, mailbox).catch((err) => {
+      throw connectionFailed("SMTP", err);
+    });
+    try {
+      await smtp.verify();
+    } catch (err) {
+      throw connectionFailed("SMTP", err);
+    } finally {
+      smtp.close();
+    }
+    return verified;
+  });
+}
+
+function connectionFailed(server: "IMAP" | "SMTP", err: unknown): AppError {
+  const at = ["input", "passwordLogin", server.toLowerCase(), "host"];
+  if (err instanceof AddressNotAllowed) {
+    return new AppError("ADDRESS_NOT_ALLOWED", `${at.join(".")}: ${err.message}`, {
+      fields: [{ path: at, message: err.message }],
+      address: err.address,
+    });
+  }
+  const reason = failureReason(err);
+  return new AppError("MAILBOX_CONNECTION_FAILED", `Could not connect the mailbox: ${server} ${MESSAGES[reason]}`, {
+    server,
+    reason,
+    fields: [
+      {
+        path:
+          reason === "AUTHENTICATION_FAILED"
+            ? ["input", "passwordLogin", "password"]
+            : reason === "FOLDER_NOT_FOUND"
+              ? ["input", "folder"]
+              : at,
+        message: MESSAGES[reason],
+      },
+    ],
+  });
+}
+
+const MESSAGES: Record<ReturnType<typeof failureReason>, string> = {
+  ADDRESS_NOT_ALLOWED: "is in a network this server may not call",
+  HOST_NOT_FOUND: "server's name does not resolve",
+  UNREACHABLE: "server could not be reached (refused, timed out or closed the connection)",
+  TLS_FAILED: "server's TLS failed (certificate, or STARTTLS not offered)",
+  AUTHENTICATION_FAILED: "server refused the username or password",
+  FOLDER_NOT_FOUND: "server has no such folder",
+  MAILBOX_DISCONNECTED: "mailbox has no credentials",
+  PROTOCOL_ERROR: "server answered in a way the client did not understand",
+};
