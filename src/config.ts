@@ -46,6 +46,16 @@ const EnvSchema = z.object({
     .min(1)
     .max(24 * 60)
     .default(15),
+  // Text extraction from attachments (src/attachments/extract/): limits that keep a hostile file harmless.
+  ATTACHMENT_EXTRACT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(25 * 1024 * 1024),
+  ATTACHMENT_TEXT_MAX_CHARS: z.coerce.number().int().min(1000).max(50_000_000).default(1_000_000),
+  ATTACHMENT_EXTRACT_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(30),
+  ATTACHMENT_EXTRACT_MAX_HEAP_MB: z.coerce.number().int().min(32).max(16_384).default(256),
   // Malware scanning of attachments (src/attachments/scan-worker.ts); unset: required in production mode, off otherwise.
   ATTACHMENT_SCANNING: z.enum(["required", "off"]).optional(),
   ATTACHMENT_SCAN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
@@ -198,6 +208,17 @@ export interface Config {
     maxBytes: number;
     /** How long an upload or download link works. */
     linkTtlMs: number;
+    /** Reading the text of files, for search and erasure. */
+    extract: {
+      /** Larger files are not read (their text is NOT_EXTRACTED, TOO_LARGE). */
+      maxBytes: number;
+      /** Text kept per file; the rest is cut off (TRUNCATED). */
+      maxChars: number;
+      /** One file's time in the worker; then the worker is terminated. */
+      timeoutMs: number;
+      /** The worker's heap. */
+      maxHeapMb: number;
+    };
     scanning: ScanningConfig;
     /** Days an INFECTED file is kept in quarantine in a tenant without an INFECTED_ATTACHMENTS retention rule. */
     quarantineDays: number;
@@ -357,6 +378,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     attachments: {
       maxBytes: e.ATTACHMENT_MAX_BYTES,
       linkTtlMs: e.ATTACHMENT_LINK_TTL_MINUTES * 60_000,
+      extract: {
+        maxBytes: e.ATTACHMENT_EXTRACT_MAX_BYTES,
+        maxChars: e.ATTACHMENT_TEXT_MAX_CHARS,
+        timeoutMs: Math.round(e.ATTACHMENT_EXTRACT_TIMEOUT_SECONDS * 1000),
+        maxHeapMb: e.ATTACHMENT_EXTRACT_MAX_HEAP_MB,
+      },
       scanning: {
         // Production never serves an unscanned file unless the operator says so; a development
         // server (npm start's demo, with no clamd beside it) serves them, marked NOT_SCANNED.

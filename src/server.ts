@@ -53,6 +53,9 @@ import { drainBlobDeletions } from "./blobs/deletions.js";
 import { logBlobStorage } from "./blobs/startup-log.js";
 import { deleteAbandonedUploads } from "./attachments/abandoned.js";
 import { moveAttachmentsToStore } from "./attachments/move-to-store.js";
+import { attachmentTextConsumer } from "./attachments/extract/consumer.js";
+import { textExtractor } from "./attachments/extract/pool.js";
+import { extractPendingTexts } from "./attachments/extract/service.js";
 import { applyScanMode } from "./attachments/scan-mode.js";
 import { ScanWorker } from "./attachments/scan-worker.js";
 import { deleteExpiredQuarantine } from "./attachments/quarantine.js";
@@ -355,9 +358,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     metrics?.sockets,
   );
   const webhooks = startWebhookWorker({ ...services, schema });
+  // Attachment text (search, erasure) is read in a worker thread, started with the first file.
+  const text = { config, database, log, extractor: textExtractor(config) };
   // The work that follows committed events: each a consumer with its own cursor (src/events/consumers/).
   realtime.consumers.register(webhookFanout(() => void webhooks.kick()));
   for (const consumer of messageHookConsumers(services)) realtime.consumers.register(consumer);
+  realtime.consumers.register(attachmentTextConsumer(text));
   realtime.consumers.start();
   const scanning = config.attachments.scanning.mode;
   const operatorScanner = await operatorCapability(registry, "operatorAttachmentScanner");
@@ -385,6 +391,24 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     .list()
     .flatMap((def) => (def.start ? [def.start(services, plugins.registry.optionsOf(def.manifest.id))] : []));
   const { port } = http.address() as AddressInfo;
+  // Files written before the blob store move into it in the background; until then they are served from their rows.
+  const stopping = new AbortController();
+  const moved = database
+    .background(() => moveAttachmentsToStore(database, { signal: stopping.signal }))
+    .then((n) => n && log.info({ files: n }, "moved attachment files from the database into the blob store"))
+    .catch((err: unknown) => log.error({ err }, "moving attachment files into the blob store stopped; it continues at the next start"));
+  // Files whose text is not known yet (written before extraction existed, attached by the
+  // deprecated addAttachment, missed): extracted in the background once the files above are
+  // moved, and after each sweep.
+  let extracting: Promise<unknown> = moved;
+  const extractTexts = () =>
+    (extracting = extracting.then(() =>
+      database
+        .background(() => extractPendingTexts(text, { signal: stopping.signal }))
+        .then((n) => n && log.info({ files: n }, "extracted the text of attachments"))
+        .catch((err: unknown) => log.warn({ err }, "extracting attachment text stopped; it continues after the next retention sweep")),
+    ));
+  void extractTexts();
   const retention = scheduleRetentionSweeps(database, log, {
     intervalMs: config.retentionSweepMinutes * 60_000,
     afterSweep: async () => {
@@ -395,16 +419,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       if (quarantined) log.info({ files: quarantined }, "deleted infected attachments at the end of their quarantine");
       // Files of attachments deleted by the sweep (and by any other path) leave the store.
       await drainBlobDeletions(database);
+      // Not awaited: a long backfill (after an upgrade) must not hold up the next sweep.
+      void extractTexts();
     },
   });
   const statistics = keepStatisticsCurrent(database, log);
   const aiTraining = startLocalTraining(services);
-  // Files written before the blob store move into it in the background; until then they are served from their rows.
-  const moving = new AbortController();
-  const moved = database
-    .background(() => moveAttachmentsToStore(database, { signal: moving.signal }))
-    .then((n) => n && log.info({ files: n }, "moved attachment files from the database into the blob store"))
-    .catch((err: unknown) => log.error({ err }, "moving attachment files into the blob store stopped; it continues at the next start"));
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
 
   return {
@@ -437,10 +457,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         ],
         ["retention sweeps", () => retention.stop()],
         [
-          "moving attachment files",
-          () => {
-            moving.abort();
-            return moved;
+          "moving attachment files, extracting their text",
+          async () => {
+            stopping.abort();
+            // A file being read is left unread (it is read at the next start), not waited for.
+            await text.extractor.close();
+            await Promise.all([moved, extracting]);
           },
         ],
         ["planner statistics", () => statistics.stop()],

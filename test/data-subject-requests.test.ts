@@ -600,6 +600,7 @@ describe("ERASURE", () => {
       filenamesScrubbed: 1,
       // The note's file says "file call-notes-Eve Erasmus.txt": its contents are redacted too.
       attachmentContentsScrubbed: 1,
+      attachmentsMentioningDeleted: 0,
       unsearchableAttachmentsDeleted: 0,
       requestDetailsScrubbed: 1,
     });

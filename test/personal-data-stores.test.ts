@@ -6,8 +6,12 @@ import { markedColumns, modelsReferencingContact } from "../src/privacy/stores/a
 import { coverageProblems } from "../src/privacy/stores/coverage.js";
 import { exportedCategories, isExported, storeOf, STORES, type PersonalDataStore } from "../src/privacy/stores/index.js";
 import { TARGETS } from "../src/retention/targets.js";
+import { textExtractor } from "../src/attachments/extract/pool.js";
+import { extractPendingTexts } from "../src/attachments/extract/service.js";
 import { readAll } from "../src/blobs/store.js";
+import { loadConfig } from "../src/config.js";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
+import { pdfWith } from "./support/documents.js";
 import { readExportArchive } from "./support/export-archive.js";
 
 /**
@@ -27,21 +31,23 @@ describe("the registry and the schema's @personal marks", () => {
     expect(coverageProblems(STORES, marked, referencing)).toEqual([]);
   });
 
-  it("would have caught attachment contents that no store erased or scanned", () => {
+  it("would have caught attachment contents and their extracted text that no store erased or scanned", () => {
     // The registry as it was before contents were handled: file names only.
     const attachment = storeOf("Attachment")!;
-    const { content: _content, ...namesOnly } = attachment.columns;
+    const { content: _content, textBlobKey: _text, ...namesOnly } = attachment.columns;
+    const contentLines = ["Attachment.content", "Attachment.text"];
     const before: PersonalDataStore = {
       ...attachment,
       columns: namesOnly,
-      erasure: { ...attachment.erasure, lines: attachment.erasure.lines.filter((l) => l.store !== "Attachment.content") },
+      erasure: { ...attachment.erasure, lines: attachment.erasure.lines.filter((l) => !contentLines.includes(l.store)) },
       scan: attachment.scan.filter((p) => p.store !== "Attachment.content"),
     };
     const registry = STORES.map((s) => (s === attachment ? before : s));
     expect(coverageProblems(registry, marked, referencing)).toEqual([
       "Attachment.content: marked @personal, but the Attachment store does not say how it is erased and scanned",
+      "Attachment.textBlobKey: marked @personal, but the Attachment store does not say how it is erased and scanned",
     ]);
-    // Declared, but pointing at a receipt line and a scan that do not exist: caught as well.
+    // Declared, but pointing at receipt lines and a scan that do not exist: caught as well.
     const pretending = { ...before, columns: attachment.columns };
     expect(
       coverageProblems(
@@ -52,6 +58,8 @@ describe("the registry and the schema's @personal marks", () => {
     ).toEqual([
       `Attachment.content: erased by "Attachment.content", which is not a receipt line of the store`,
       `Attachment.content: scanned as "Attachment.content", which is not a scan of the store`,
+      `Attachment.textBlobKey: erased by "Attachment.text", which is not a receipt line of the store`,
+      `Attachment.textBlobKey: scanned as "Attachment.content", which is not a scan of the store`,
     ]);
   });
 
@@ -126,6 +134,25 @@ describe("every store, for one person", () => {
     const other = await ticket({ name: "Olga Other", email: "olga@example.org" }, "About Sam Seeded", "My neighbour Sam ordered too.");
     const note = await say(other.id, `Sam's address is ${sam.email}, call 020 7946 0958.`, { internal: true });
     await attach(note, "Sam Seeded call.txt", `Called ${sam.name} on +44 20 7946 0958.`);
+    // A PDF about them: found through its extracted text (a blob of its own), which cannot be redacted in place.
+    const pdf = await pdfWith([`Delivery note for ${sam.name}`, "Phone: 020 7946 0958"]);
+    const upload = (
+      await ok(`mutation($i: CreateAttachmentUploadInput!) { createAttachmentUpload(input: $i) { attachmentId uploadUrl } }`, {
+        i: { ticketId: other.id, filename: "delivery.pdf", contentType: "application/pdf", size: pdf.length, internal: true },
+      })
+    ).createAttachmentUpload;
+    expect(
+      (await fetch(upload.uploadUrl, { method: "PUT", body: new Uint8Array(pdf), headers: { "content-type": "application/pdf" } })).status,
+    ).toBe(201);
+    await say(other.id, "Delivery note attached.", { internal: true, attachmentIds: [upload.attachmentId] });
+    await app.consumed(t);
+    expect((await app.database.prisma.attachment.findUniqueOrThrow({ where: { id: rawId(upload.attachmentId) } })).textStatus).toBe(
+      "EXTRACTED",
+    );
+    // The files attached the deprecated way get their text from the backfill.
+    const extractor = textExtractor(loadConfig({ DATA_DIR: "memory://" }));
+    await extractPendingTexts({ config: loadConfig({ DATA_DIR: "memory://" }), database: app.database, log: app.server.log, extractor });
+    await extractor.close();
     // Privacy records: consent, a rectification (its details hold the corrected value), an export, a portal token, an accepted policy.
     await ok(`mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: contactId });
     await ok(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, {
@@ -236,11 +263,22 @@ describe("every store, for one person", () => {
     const matcher = matcherFor(ids)!;
     const asText = (v: unknown) =>
       v instanceof Uint8Array ? Buffer.from(v).toString("utf8") : typeof v === "string" ? v : JSON.stringify(v);
+    // A column naming a blob (an attachment's extracted text) is read through it: what it holds is in the store.
+    const contents = async (column: string, v: unknown) =>
+      column.endsWith("BlobKey") && typeof v === "string"
+        ? (await readAll(await app.database.blobs.get(t.id, v))).toString("utf8")
+        : asText(v);
     const found: string[] = [];
+    let blobsRead = 0;
     for (const m of marked) {
       const rows: Record<string, unknown>[] = await delegate(m.model).findMany({ select: { [m.column]: true } });
-      for (const row of rows) if (contains(matcher, asText(row[m.column]))) found.push(`${m.model}.${m.column}`);
+      for (const row of rows) {
+        if (m.column.endsWith("BlobKey") && row[m.column]) blobsRead++;
+        if (contains(matcher, await contents(m.column, row[m.column]))) found.push(`${m.model}.${m.column}`);
+      }
     }
     expect(found).toEqual([]);
+    // The redacted text file's text is still there, and was read.
+    expect(blobsRead).toBeGreaterThan(0);
   });
 });

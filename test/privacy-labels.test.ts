@@ -57,6 +57,8 @@ const PERSONAL_TYPES: Record<string, Record<string, string>> = {
     contentType: "file format",
     size: "operational",
     createdAt: "operational timestamp",
+    textStatus: "whether the text was read, never the text",
+    textReason: "why the text was not read, a fixed code",
     scanStatus: "operational: the malware scan's verdict",
     scannedAt: "operational timestamp",
     scannedBy: "the scanner plugin's id",

@@ -653,11 +653,17 @@ describe("reliability", () => {
       const r = await receiver();
       const ep = await endpoint(A, { url: r.url, eventTypes: ["TICKET_CREATED", "MESSAGE_ADDED"], selection: "seq" });
       for (let i = 0; i < 10; i++) await createTicket(A, `Burst ${i}`);
-      await until(() => r.received.length >= 20, 60_000, "20 deliveries");
+      await until(
+        async () => (await deliveries(A, ep.id)).filter((d: any) => d.status === "SUCCEEDED").length === 20,
+        60_000,
+        "20 deliveries",
+      );
       await sleep(800);
-      expect(r.received).toHaveLength(20);
       expect(new Set(r.received.map((x) => x.headers["webhook-id"])).size).toBe(20);
-      expect((await deliveries(A, ep.id)).every((d: any) => d.status === "SUCCEEDED" && d.attempts === 1)).toBe(true);
+      // Every POST is an attempt its delivery recorded: no instance sent one that another had leased. (On a loaded
+      // machine an answer can take longer than WEBHOOK_TIMEOUT_MS; that attempt counts as failed and is retried.)
+      const log = await deliveries(A, ep.id);
+      expect(r.received.length).toBeLessThanOrEqual(log.reduce((n: number, d: any) => n + d.attempts, 0));
     } finally {
       await second.close();
     }

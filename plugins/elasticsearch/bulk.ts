@@ -3,9 +3,13 @@ import type { TenantClient } from "../../src/db/tenant-scope.js";
 import type { ElasticsearchRuntime } from "./options.js";
 import { decideMany } from "../../src/privacy/consent.js";
 import type { DataCategory } from "../../src/privacy/taxonomy.js";
-import { docKey, esId, loadDocuments, type DocOp, type DocRef } from "./documents.js";
+import { docKey, esId, loadDocuments, withFileTexts, type DocOp, type DocRef } from "./documents.js";
 
 const CATEGORIES: DataCategory[] = ["user.name", "user.contact.email", "user.contact.phone", "user.content.message"];
+/** Sent as well when a document carries the text of a message's files. */
+const FILE_CATEGORY: DataCategory = "user.content.attachment";
+/** One bulk request carries about this much; more goes in the next (files' texts make documents large). */
+const MAX_BULK_CHARS = 8 * 1024 * 1024;
 
 /**
  * Reads the documents' current state together with a version for it: a value
@@ -15,7 +19,7 @@ const CATEGORIES: DataCategory[] = ["user.name", "user.contact.email", "user.con
  * rebuild and the queue), the older state loses whatever the arrival order.
  */
 export async function readVersioned(db: TenantClient, tenantId: string, refs: DocRef[]): Promise<{ version: number; ops: DocOp[] }> {
-  return db.$transaction(
+  const read = await db.$transaction(
     async (tx) => {
       const [row] = await tx.$queryRaw<{ v: bigint }[]>`SELECT nextval(pg_get_serial_sequence('"SearchIndexOutbox"', 'id')) AS v`;
       const ops = await loadDocuments(tx as unknown as TenantClient, tenantId, refs);
@@ -23,6 +27,8 @@ export async function readVersioned(db: TenantClient, tenantId: string, refs: Do
     },
     { isolationLevel: "RepeatableRead" },
   );
+  // Files' texts are read after it, and are at least as new as the version says.
+  return { version: read.version, ops: await withFileTexts(db, read.ops) };
 }
 
 /**
@@ -50,12 +56,15 @@ export interface BulkOutcome {
 }
 
 /**
- * Sends index and delete operations to each target index in one bulk request,
+ * Sends index and delete operations to each target index in bulk requests,
  * through the gateway: recorded with the data subjects of what is indexed
- * (deletes carry no personal data). The caller has already turned restricted
+ * (deletes carry no personal data), and with the attachment category when a
+ * document carries files' text. The caller has already turned restricted
  * subjects' documents into deletes, so the gateway's check cannot refuse the
  * batch for them. A version conflict means the index already has a newer
- * state, and a delete of a missing document has nothing to do: both count as done.
+ * state, and a delete of a missing document has nothing to do: both count as
+ * done. Documents are split over several requests when they add up to more
+ * than MAX_BULK_CHARS.
  */
 export async function sendBulk(
   runtime: ElasticsearchRuntime,
@@ -71,29 +80,48 @@ export async function sendBulk(
     for (const op of ops) done.add(docKey(op.ref));
     return { done, failed };
   }
-  const routing = runtime.tenantId;
-  const operations: unknown[] = [];
-  const order: string[] = [];
-  for (const index of indices) {
-    for (const op of ops) {
-      const meta = { _index: index, _id: esId(op.ref), routing, version, version_type: "external" as const };
-      if (op.action === "index") operations.push({ index: meta }, op.doc);
-      else operations.push({ delete: meta });
-      order.push(docKey(op.ref));
+  for (const chunk of chunks(ops)) {
+    const routing = runtime.tenantId;
+    const operations: unknown[] = [];
+    const order: string[] = [];
+    for (const index of indices) {
+      for (const op of chunk) {
+        const meta = { _index: index, _id: esId(op.ref), routing, version, version_type: "external" as const };
+        if (op.action === "index") operations.push({ index: meta }, op.doc);
+        else operations.push({ delete: meta });
+        order.push(docKey(op.ref));
+      }
     }
+    const indexed = chunk.flatMap((op) => (op.action === "index" ? [op] : []));
+    const subjectIds = [...new Set(indexed.flatMap((op) => op.subjectIds))].sort();
+    const categories = !subjectIds.length ? [] : indexed.some((op) => op.doc.attachments) ? [...CATEGORIES, FILE_CATEGORY] : CATEGORIES;
+    const response = await runtime.call({ operation: options.operation, purpose: "support", categories, subjectIds }, () =>
+      client.bulk({ operations, ...(options.refresh ? { refresh: true } : {}) }),
+    );
+    response.items.forEach((item: Partial<Record<estypes.BulkOperationType, estypes.BulkResponseItem>>, i: number) => {
+      const key = order[i]!;
+      const result = item.index ?? item.delete ?? item.create ?? item.update;
+      const status = result?.status ?? 500;
+      const ok = (status >= 200 && status < 300) || status === 409 || (status === 404 && !!item.delete);
+      if (!ok && !failed.has(key)) failed.set(key, `${status} ${result?.error?.type ?? "error"}`);
+    });
+    for (const key of order) if (!failed.has(key)) done.add(key);
   }
-  const subjectIds = [...new Set(ops.flatMap((op) => (op.action === "index" ? op.subjectIds : [])))].sort();
-  const response = await runtime.call(
-    { operation: options.operation, purpose: "support", categories: subjectIds.length ? CATEGORIES : [], subjectIds },
-    () => client.bulk({ operations, ...(options.refresh ? { refresh: true } : {}) }),
-  );
-  response.items.forEach((item: Partial<Record<estypes.BulkOperationType, estypes.BulkResponseItem>>, i: number) => {
-    const key = order[i]!;
-    const result = item.index ?? item.delete ?? item.create ?? item.update;
-    const status = result?.status ?? 500;
-    const ok = (status >= 200 && status < 300) || status === 409 || (status === 404 && !!item.delete);
-    if (!ok && !failed.has(key)) failed.set(key, `${status} ${result?.error?.type ?? "error"}`);
-  });
-  for (const key of order) if (!failed.has(key)) done.add(key);
   return { done, failed };
+}
+
+/** The operations in runs of about MAX_BULK_CHARS of documents each (a document larger than that goes alone). */
+function chunks(ops: DocOp[]): DocOp[][] {
+  const out: DocOp[][] = [[]];
+  let size = 0;
+  for (const op of ops) {
+    const length = op.action === "index" ? (op.doc.body?.length ?? 0) + (op.doc.attachments?.length ?? 0) + 500 : 100;
+    if (size + length > MAX_BULK_CHARS && out.at(-1)!.length) {
+      out.push([]);
+      size = 0;
+    }
+    out.at(-1)!.push(op);
+    size += length;
+  }
+  return out;
 }

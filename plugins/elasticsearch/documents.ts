@@ -1,3 +1,5 @@
+import { readText } from "../../src/attachments/extract/store.js";
+import { BlobNotFoundError } from "../../src/blobs/store.js";
 import type { TenantClient } from "../../src/db/tenant-scope.js";
 import type { SearchKind } from "../../src/search/contract.js";
 
@@ -18,6 +20,8 @@ interface IndexDocument {
   createdAt: string;
   subject?: string;
   body?: string;
+  /** The text of a message's files (PDF, Word, HTML, text), in the order they were attached. */
+  attachments?: string;
   name?: string;
   email?: string | null;
   phone?: string | null;
@@ -167,4 +171,38 @@ function ticketFields(
     tags: t.tags.map((x) => x.tag.name).sort(),
     assigneeId: t.assigneeId,
   };
+}
+
+/** The text of a message's files sent with it, at most this many characters (a bulk request stays a sensible size). */
+const MAX_FILE_TEXT_CHARS = 1_000_000;
+
+/**
+ * Adds the text of their files (src/attachments/extract/) to the messages to
+ * be indexed. Read after the versioned transaction: a text comes from the
+ * blob store, which may need the database itself. A text replaced meanwhile
+ * is left out; the change that replaced it queued the message again.
+ */
+export async function withFileTexts(db: TenantClient, ops: DocOp[]): Promise<DocOp[]> {
+  const messageIds = ops.flatMap((op) => (op.action === "index" && op.ref.kind === "MESSAGE" ? [op.ref.id] : []));
+  if (!messageIds.length) return ops;
+  const files = await db.attachment.findMany({
+    where: { messageId: { in: messageIds }, textBlobKey: { not: null } },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    select: { messageId: true, textBlobKey: true },
+  });
+  if (!files.length) return ops;
+  const texts = new Map<string, string>();
+  for (const f of files) {
+    const sofar = texts.get(f.messageId!) ?? "";
+    if (sofar.length >= MAX_FILE_TEXT_CHARS) continue;
+    const text = await readText(db, f.textBlobKey!).catch((err: unknown) => {
+      if (err instanceof BlobNotFoundError) return null;
+      throw err;
+    });
+    if (text !== null) texts.set(f.messageId!, (sofar ? `${sofar}\n\n${text}` : text).slice(0, MAX_FILE_TEXT_CHARS));
+  }
+  return ops.map((op) => {
+    const text = op.action === "index" && op.ref.kind === "MESSAGE" ? texts.get(op.ref.id) : undefined;
+    return text === undefined || op.action !== "index" ? op : { ...op, doc: { ...op.doc, attachments: text } };
+  });
 }

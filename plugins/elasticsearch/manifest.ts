@@ -10,13 +10,13 @@ export const manifest = ({ region }: ElasticsearchOptions) =>
   defineManifest({
     id: ELASTICSEARCH,
     name: "Elasticsearch",
-    version: "1.0.0",
+    version: "1.1.0",
     description:
-      "Search tickets, messages and contacts in your own Elasticsearch cluster, with per-language analysis and typo tolerance. Changes reach the index through a durable queue; the built-in PostgreSQL search serves until the first index is complete.",
+      "Search tickets, messages (with the text of their files) and contacts in your own Elasticsearch cluster, with per-language analysis and typo tolerance. Changes reach the index through a durable queue; the built-in PostgreSQL search serves until the first index is complete.",
     vendor: { legalName: "Operator-run Elasticsearch cluster (self-hosted or Elastic Cloud)", country: region },
     processingLocations: [region],
     transferMechanism: isEea(region) ? "EEA" : "SCC",
-    dataCategories: ["user.name", "user.contact.email", "user.contact.phone", "user.content.message"],
+    dataCategories: ["user.name", "user.contact.email", "user.contact.phone", "user.content.message", "user.content.attachment"],
     purposes: [{ purpose: "support", legalBasis: "CONTRACT" }],
     retention: { kind: "AS_SOURCE" },
     dpaUrl: "https://www.elastic.co/legal/dpa",

@@ -1,5 +1,5 @@
-import type { estypes } from "@elastic/elasticsearch";
-import type { ElasticsearchSettings } from "./options.js";
+import type { Client, estypes } from "@elastic/elasticsearch";
+import type { ElasticsearchRuntime, ElasticsearchSettings } from "./options.js";
 
 /**
  * One index per tenant, behind an alias: searches and writes use the alias
@@ -86,6 +86,8 @@ export function indexBody(locale: string | null | undefined): {
         createdAt: { type: "date" },
         subject: { type: "text", analyzer: "dg_text" },
         body: { type: "text", analyzer: "dg_text" },
+        /** A message's files' text. */
+        attachments: { type: "text", analyzer: "dg_text" },
         name: { type: "text", analyzer: "dg_name" },
         email: { type: "text", analyzer: "dg_email" },
         phone: { type: "text", analyzer: "standard" },
@@ -94,6 +96,18 @@ export function indexBody(locale: string | null | undefined): {
   };
 }
 
+/**
+ * Adds to existing indices the fields of the current mappings they lack (an
+ * index built by an earlier version; adding a field is all a mapping update
+ * can do, and fields it has already are left as they are).
+ */
+export async function addNewFields(runtime: ElasticsearchRuntime, client: Client, indices: string[]): Promise<void> {
+  const { properties } = indexBody(null).mappings;
+  await runtime.call({ operation: "updateMapping", purpose: "support", categories: [], subjectIds: [] }, () =>
+    client.indices.putMapping({ index: indices, properties }),
+  );
+}
+
 /** The text fields a query searches, with weights, and that highlights come from. */
-export const TEXT_FIELDS = ["subject^2", "body", "name^2", "email", "phone"];
-export const HIGHLIGHT_FIELDS = ["subject", "body", "name", "email", "phone"];
+export const TEXT_FIELDS = ["subject^2", "body", "attachments", "name^2", "email", "phone"];
+export const HIGHLIGHT_FIELDS = ["subject", "body", "attachments", "name", "email", "phone"];

@@ -7,6 +7,7 @@ import { readVersioned, sendBulk } from "./bulk.js";
 import { failureCode, type ClientFor } from "./client.js";
 import { docKey, type DocRef } from "./documents.js";
 import { ELASTICSEARCH } from "./manifest.js";
+import { addNewFields } from "./mappings.js";
 import { BuildRunningError, reindexTenant } from "./reindex.js";
 import { BUILD_STALE_MS, currentState, isReady, writeTargets } from "./state.js";
 import { retryDelay } from "../../src/retry.js";
@@ -164,13 +165,14 @@ export class OutboxWorker implements PluginWorker {
     const refs = new Map<string, DocRef>();
     for (const r of leased) refs.set(docKey({ kind: r.kind, id: r.docId }), { kind: r.kind, id: r.docId });
     const { version, ops } = await readVersioned(runtime.core.db, tenantId, [...refs.values()]);
-    const outcome = await sendBulk(
-      runtime,
-      await this.clientFor(runtime.settings, outboundGuard(runtime.core.config)),
-      targets,
-      version,
-      ops,
-    );
+    const client = await this.clientFor(runtime.settings, outboundGuard(runtime.core.config));
+    let outcome = await sendBulk(runtime, client, targets, version, ops);
+    if ([...outcome.failed.values()].some((reason) => reason.includes("strict_dynamic_mapping_exception"))) {
+      // An index built before a field existed (the files' text) refuses documents with it: the field
+      // is added to it, and the documents sent again.
+      await addNewFields(runtime, client, targets);
+      outcome = await sendBulk(runtime, client, targets, version, ops);
+    }
     const key = (r: Leased) => docKey({ kind: r.kind, id: r.docId });
     await this.remove(leased.filter((r) => outcome.done.has(key(r))));
     const failed = leased.filter((r) => !outcome.done.has(key(r)));

@@ -1,5 +1,6 @@
 // Every `deskgraph <command>`, in the order `deskgraph --help` lists them.
 // A new command is a file in this folder exporting a Command, added here.
+import { attachmentsExtractText } from "./attachments-extract-text.js";
 import { attachmentsMigrate } from "./attachments-migrate.js";
 import { auditVerify } from "./audit-verify.js";
 import { billingReconcile } from "./billing-reconcile.js";
@@ -24,6 +25,7 @@ export const commands: Command[] = [
   auditVerify,
   secretsRotate,
   attachmentsMigrate,
+  attachmentsExtractText,
   blobsCopy,
   billingReconcile,
   searchReindex,

@@ -14,6 +14,7 @@ import "../privacy/schema.js";
 import "../privacy/requests/schema.js";
 import "../portal/schema.js";
 import "../attachments/schema.js";
+import "../attachments/extract/schema.js";
 import "../plugin-host/schema.js";
 import "../tickets/events-schema.js";
 import "../webhooks/schema.js";

@@ -2,6 +2,7 @@ import { Prisma } from "../generated/prisma/client.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import type { SearchBackend, SearchHighlight, SearchHitRef, SearchKind, SearchRequest, SearchResultPage, SearchTerm } from "./contract.js";
 import { NIL_UUID as NOBODY } from "../constants.js";
+import { readText } from "../attachments/extract/store.js";
 
 /**
  * The built-in backend: PostgreSQL full-text search over the `searchVector`
@@ -414,6 +415,25 @@ export class PostgresSearchBackend implements SearchBackend {
   }
 
   /**
+   * Snippets of the files whose words matched, one statement for the page: their
+   * texts are read from the blob store (encrypted there) and given to ts_headline
+   * as parameters, the beginning of each only.
+   */
+  private async fileHighlights(
+    rows: { id: string; files: string[] }[],
+    language: string,
+    tsquery: Prisma.Sql,
+    opts: string,
+  ): Promise<{ id: string; field: string; snippet: string | null }[]> {
+    const wanted = rows.flatMap((r) => r.files.map((key) => ({ id: r.id, key })));
+    if (!wanted.length) return [];
+    const texts = await Promise.all(wanted.map(async (w) => (await readText(this.db, w.key).catch(() => "")).slice(0, FILE_SNIPPET_CHARS)));
+    return this.db.$queryRaw(sql`
+      SELECT x.id, 'attachments' AS field, ts_headline(${language}::regconfig, ${escapeHtml(sql`x.t`)}, ${tsquery}, ${opts}) AS snippet
+      FROM unnest(${wanted.map((w) => w.id)}::uuid[], ${texts}::text[]) AS x(id, t)`);
+  }
+
+  /**
    * Snippets for the page's hits only (ts_headline re-parses the text: cheap
    * for 20 rows, not for thousands). The text is HTML-escaped first, so the
    * only markup in a snippet is our <mark>; fields without a match are left out.
@@ -439,9 +459,17 @@ export class PostgresSearchBackend implements SearchBackend {
     }
     const messages = ids("MESSAGE");
     if (messages.length) {
+      // With each message, the texts of its files whose words match (see migration 0019_attachment_text):
+      // a message found by a word in its PDF gets a snippet of that PDF.
       queries.push(
-        this.db.$queryRaw(sql`SELECT m."id", 'body' AS field, ${headline(sql`m."body"`)} AS snippet
-        FROM "Message" m WHERE m."tenantId" = ${tenant}::uuid AND m."id" = ANY(${messages}::uuid[])`),
+        this.db
+          .$queryRaw<{ id: string; field: string; snippet: string | null; files: string[] }[]>(sql`
+        SELECT m."id", 'body' AS field, ${headline(sql`m."body"`)} AS snippet,
+          ARRAY(SELECT a."textBlobKey" FROM "Attachment" a
+                WHERE a."tenantId" = m."tenantId" AND a."messageId" = m."id" AND a."textVector" @@ ${tsquery}
+                ORDER BY a."createdAt", a."id") AS files
+        FROM "Message" m WHERE m."tenantId" = ${tenant}::uuid AND m."id" = ANY(${messages}::uuid[])`)
+          .then(async (rows) => [...rows, ...(await this.fileHighlights(rows, request.language, tsquery, opts))]),
       );
     }
     const contacts = ids("CONTACT");
@@ -465,6 +493,9 @@ export class PostgresSearchBackend implements SearchBackend {
     return out;
   }
 }
+
+/** Characters of a file's text that a snippet is looked for in: ts_headline parses all it is given. */
+const FILE_SNIPPET_CHARS = 100_000;
 
 /** Conditions on the ticket `t` (the hit itself or the message's ticket): portal scope and ticket filters. */
 function ticketConditions(scope: Scope, f: SearchRequest["query"]["filters"], tagIds: string[], inRowTags: boolean): Prisma.Sql[] {

@@ -32,6 +32,7 @@ type Highlight = LoadedHit["highlights"][number];
 const FIELD_CATEGORY: Record<string, DataCategory> = {
   subject: "user.content.message",
   body: "user.content.message",
+  attachments: "user.content.attachment",
   name: "user.name",
   email: "user.contact.email",
   phone: "user.contact.phone",
@@ -41,7 +42,8 @@ const SearchHighlight = builder.objectRef<Highlight>("SearchHighlight").implemen
   description: "Why a result matched: a piece of one of its fields with the matching words marked.",
   fields: (t) => ({
     field: t.exposeString("field", {
-      description: "The field that matched: subject (ticket), body (message), name, email or phone (contact)",
+      description:
+        "The field that matched: subject (ticket), body or attachments (message: the text of its files), name, email or phone (contact)",
     }),
     snippet: t.string({
       description:

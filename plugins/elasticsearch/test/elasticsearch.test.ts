@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import { OutboundGuard, outboundGuard } from "../../../src/outbound/guard.js";
 import { parseAllowList } from "../../../src/outbound/allow-list.js";
 import { runReindexCommand } from "../cli.js";
+import { pdfWith } from "../../../test/support/documents.js";
 
 const ALLOW = "127.0.0.0/8";
 let app: TestApp;
@@ -190,6 +191,7 @@ describe("mappings", () => {
         createdAt: { type: "date" },
         subject: { type: "text", analyzer: "dg_text" },
         body: { type: "text", analyzer: "dg_text" },
+        attachments: { type: "text", analyzer: "dg_text" },
       },
     });
   });
@@ -265,14 +267,14 @@ describe("switching a tenant to Elasticsearch", () => {
       multi_match: {
         query: "drucker",
         type: "best_fields",
-        fields: ["subject^2", "body", "name^2", "email", "phone"],
+        fields: ["subject^2", "body", "attachments", "name^2", "email", "phone"],
         fuzziness: "AUTO",
         operator: "and",
       },
     });
     expect(bool.must[1].bool.minimum_should_match).toBe(1);
     expect(bool.must[1].bool.should[0]).toEqual({
-      multi_match: { query: "zweiten Stock", type: "phrase", fields: ["subject^2", "body", "name^2", "email", "phone"] },
+      multi_match: { query: "zweiten Stock", type: "phrase", fields: ["subject^2", "body", "attachments", "name^2", "email", "phone"] },
     });
     expect(bool.must_not[0].multi_match.query).toBe("toner");
     expect(bool.filter).toEqual([
@@ -537,6 +539,110 @@ describe("erasure", () => {
     }
     // The other person's ticket is back, scrubbed of the mention.
     expect(cluster.docs(alias(t)).find((d) => d.kind === "MESSAGE" && d.ticketId === other.id)).toBeDefined();
+  });
+});
+
+describe("the text of messages' files", () => {
+  let t: TestTenant;
+  beforeAll(async () => {
+    t = await app.tenant();
+    await enable(t);
+    await drain();
+  });
+
+  /** A message with a PDF, uploaded as clients do; sent to the index once its text is extracted. */
+  async function withPdf(ticketGid: string, body: string, lines: string[], internal = false) {
+    const pdf = await pdfWith(lines);
+    const u = await app.gql(
+      `mutation($i: CreateAttachmentUploadInput!) { createAttachmentUpload(input: $i) { attachmentId uploadUrl } }`,
+      { i: { ticketId: ticketGid, filename: "file.pdf", contentType: "application/pdf", size: pdf.length, internal } },
+      t.ownerToken,
+    );
+    const { attachmentId, uploadUrl } = u.data.createAttachmentUpload;
+    expect(
+      (await fetch(uploadUrl, { method: "PUT", body: new Uint8Array(pdf), headers: { "content-type": "application/pdf" } })).status,
+    ).toBe(201);
+    const r = await app.gql(
+      `mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`,
+      { i: { ticketId: ticketGid, body, internal, attachmentIds: [attachmentId] } },
+      t.ownerToken,
+    );
+    expect(r.errors).toBeUndefined();
+    await app.consumed(t);
+    await drain();
+    return { messageId: rawId(r.data.addMessage.id), attachmentId: attachmentId as string };
+  }
+
+  it("indexes it with its message, declared as attachment data, and a note's files only for callers who may read notes", async () => {
+    const x = await ticket(t, "Garden order", "Please send a quote");
+    const since = cluster.requests.length;
+    const quote = await withPdf(x.gid, "Our quote is attached.", ["Quote: one albatross statue, bronze"]);
+    const margin = await withPdf(x.gid, "Margins, see file.", ["Internal: the pelican discount is 40%"], true);
+    expect(cluster.docs(alias(t)).find((d) => d.id === quote.messageId)).toMatchObject({
+      body: "Our quote is attached.",
+      attachments: "Quote: one albatross statue, bronze",
+      internal: false,
+    });
+    expect(bulkOps(since).some((op) => op.attachments?.includes("albatross"))).toBe(true);
+    const calls = await app.database.prisma.pluginCall.findMany({ where: { tenantId: t.id, operation: "index", outcome: "OK" } });
+    expect(calls.some((c) => c.categories.includes("user.content.attachment"))).toBe(true);
+
+    const b = (await backend(t))!;
+    const found = await b.search(request(t, [[word("albatross")]], { notes: false }));
+    expect(found.hits).toEqual([
+      {
+        kind: "MESSAGE",
+        id: quote.messageId,
+        score: 1,
+        highlights: [{ field: "attachments", snippet: "Quote: one <mark>albatross</mark> statue, bronze" }],
+      },
+    ]);
+    expect((await b.search(request(t, [[word("pelican")]], { notes: false }))).total).toBe(0);
+    expect((await b.search(request(t, [[word("pelican")]], { notes: true }))).hits.map((h) => h.id)).toEqual([margin.messageId]);
+  });
+
+  it("re-sends the message without the text when erasure deletes the file", async () => {
+    const piet = await ticket(t, "Parcel", "Lost parcel", { name: "Piet Pieters", email: "piet.p@example.nl" });
+    await app.gql(
+      `mutation($id: ID!) { updateContact(id: $id, input: { phone: "+31 6 1234 5678" }) { id } }`,
+      { id: piet.contactGid },
+      t.ownerToken,
+    );
+    const other = await ticket(t, "Neighbour", "About my neighbour");
+    const statement = await withPdf(other.gid, "A statement.", ["Witness: the sandpiper man, 06-12345678"]);
+    expect(cluster.docs(alias(t)).find((d) => d.id === statement.messageId)?.attachments).toContain("sandpiper");
+    const filed = await app.gql(
+      `mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`,
+      { i: { contactId: piet.contactGid, type: "ERASURE" } },
+      t.ownerToken,
+    );
+    const done = await app.gql(
+      `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { receipt } }`,
+      { id: filed.data.fileDataSubjectRequest.id },
+      t.ownerToken,
+    );
+    expect(done.data.completeDataSubjectRequest.receipt.files).toContainEqual(
+      expect.objectContaining({ attachmentId: statement.attachmentId, action: "deleted" }),
+    );
+    await drain();
+    const doc = cluster.docs(alias(t)).find((d) => d.id === statement.messageId);
+    expect(doc).toMatchObject({ body: "A statement." });
+    expect(doc).not.toHaveProperty("attachments");
+    expect((await (await backend(t))!.search(request(t, [[word("sandpiper")]]))).total).toBe(0);
+  });
+
+  it("adds the field to an index built before it existed, and sends the documents again", async () => {
+    const state = await app.database.prisma.searchIndexState.findUniqueOrThrow({ where: { tenantId: t.id } });
+    // The index as an earlier version built it: no field for files' text, and dynamic: strict.
+    delete cluster.indices.get(state.activeIndex!)!.mappings.properties.attachments;
+    const x = await ticket(t, "Old index", "Still searchable");
+    const since = cluster.requests.length;
+    const late = await withPdf(x.gid, "With a file.", ["The curlew count for May"]);
+    const requests = cluster.requests.slice(since);
+    expect(requests.some((r) => r.method === "PUT" && r.path === `/${alias(t)}/_mapping`)).toBe(true);
+    expect(cluster.indices.get(state.activeIndex!)!.mappings.properties.attachments).toEqual({ type: "text", analyzer: "dg_text" });
+    expect(cluster.docs(alias(t)).find((d) => d.id === late.messageId)).toMatchObject({ attachments: "The curlew count for May" });
+    expect(await outboxRows(t)).toEqual([]);
   });
 });
 

@@ -16,11 +16,11 @@ const Mock = require("@elastic/elasticsearch-mock") as new () => {
  * tests: the official client sends real requests (paths, query strings,
  * ndjson bodies) through the mock's Connection, and this answers them as the
  * documented APIs do for what the plugin uses: create/delete index, aliases,
- * bulk with external versions, refresh, search and delete-by-query. Queries
- * are evaluated for the subset the plugin sends (bool, term, terms, exists,
- * range, match_all, multi_match, match_phrase), matching text as
- * case-insensitive words without analysis: enough to see what an index holds
- * and what a filter keeps out. Analysis, stemming and typos are for the live suite.
+ * mapping updates, bulk with external versions (and strict mappings), refresh,
+ * search and delete-by-query. Queries are evaluated for the subset the plugin
+ * sends (bool, term, terms, exists, range, match_all, multi_match,
+ * match_phrase), matching text as case-insensitive words without analysis:
+ * enough to see what an index holds and what a filter keeps out. Analysis, stemming and typos are for the live suite.
  */
 
 interface RecordedRequest {
@@ -146,6 +146,15 @@ export function startMockCluster() {
       return { acknowledged: true };
     }
     if (second === "_refresh") return { _shards: { total: 1, successful: 1, failed: 0 } };
+    if (p.method === "PUT" && second === "_mapping") {
+      const names = resolve(first!);
+      if (!names.length) return notFound(first!);
+      for (const n of names) {
+        const index = indices.get(n)!;
+        index.mappings = { ...index.mappings, properties: { ...index.mappings?.properties, ...p.body?.properties } };
+      }
+      return { acknowledged: true };
+    }
     if (first === "_bulk") {
       const lines: any[] = p.body;
       const items: any[] = [];
@@ -161,6 +170,17 @@ export function startMockCluster() {
         }
         if (index.mappings?._routing?.required && !meta.routing) {
           items.push({ [action]: { ...result, status: 400, error: { type: "routing_missing_exception" } } });
+          continue;
+        }
+        // dynamic: strict refuses a document with a field the mapping does not have.
+        const unknown =
+          source && index.mappings?.dynamic === "strict"
+            ? Object.keys(source).filter((k) => !(k in (index.mappings.properties ?? {})))
+            : [];
+        if (unknown.length) {
+          items.push({
+            [action]: { ...result, status: 400, error: { type: "strict_dynamic_mapping_exception", reason: `unknown ${unknown}` } },
+          });
           continue;
         }
         const existing = index.docs.get(meta._id);

@@ -51,7 +51,10 @@ async function uploadTo(ticketId: string, data: Buffer, contentType: string, ten
     .createAttachmentUpload;
   const put = await fetch(upload.uploadUrl, { method: "PUT", body: new Uint8Array(data), headers: { "content-type": contentType } });
   expect(put.status).toBe(201);
-  return (await ok(ADD, { i: { ticketId, body: "Here it is", attachmentIds: [upload.attachmentId] } }, tenant)).addMessage.attachments[0];
+  const added = (await ok(ADD, { i: { ticketId, body: "Here it is", attachmentIds: [upload.attachmentId] } }, tenant)).addMessage;
+  // What follows the message (its files' text extracted, a blob of its own) is done before the test looks at the bucket.
+  await app.consumed(tenant);
+  return added.attachments[0];
 }
 
 /** The same, on a new ticket of Marlene's. */
@@ -112,7 +115,14 @@ describe("attachments in S3", () => {
     expect(stored.body.includes(data.subarray(1000, 1032))).toBe(false);
     expect(stored.sse).toBe("AES256");
     const sent = s3.received.slice(before).filter((r) => r.key === key);
-    expect(sent.map((r) => r.operation)).toEqual(["CreateMultipartUpload", "UploadPart", "UploadPart", "CompleteMultipartUpload"]);
+    // Then one read: its first chunk shows there is no text to extract, and the rest is not fetched.
+    expect(sent.map((r) => r.operation)).toEqual([
+      "CreateMultipartUpload",
+      "UploadPart",
+      "UploadPart",
+      "CompleteMultipartUpload",
+      "GetObject",
+    ]);
     expect(sent[0]!.sse).toBe("AES256");
 
     const res = await fetch(attachment.downloadUrl);
@@ -167,18 +177,19 @@ describe("attachments in S3", () => {
     const binary = await attach(document(5000), t, "application/octet-stream");
     const text = await uploadTo(binary.ticketId, document(3000), "text/plain");
     const added = objectsOf(t.id).filter((k) => !before.includes(k));
-    expect(added).toHaveLength(2);
+    // The two files, and the text extracted from the text file.
+    expect(added).toHaveLength(3);
 
     const filed = await ok(`mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id } }`, {
       i: { contactId: binary.contactId, type: "ERASURE" },
     });
     const done = await ok(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status } }`, { id: filed.fileDataSubjectRequest.id });
     expect(done.completeDataSubjectRequest.status).toBe("COMPLETED");
-    // Both objects are gone: the file that cannot be searched with its attachment, the text file
-    // replaced by a redacted copy in a new object.
+    // All three objects are gone: the file that cannot be searched with its attachment, the text file
+    // and its text replaced by redacted copies in new objects.
     for (const key of added) expect(s3.objects.has(key)).toBe(false);
     expect((await fetch(binary.downloadUrl)).status).toBe(404);
-    expect(objectsOf(t.id).filter((k) => !before.includes(k))).toHaveLength(1);
+    expect(objectsOf(t.id).filter((k) => !before.includes(k))).toHaveLength(2);
     const redacted = await (await fetch(await downloadUrlOf(text.id))).text();
     expect(redacted).toContain("[redacted]");
     expect(redacted).not.toContain("Mustermann");
@@ -188,7 +199,8 @@ describe("attachments in S3", () => {
     const closing = await app.tenant();
     await attach(document(2000), closing);
     await attach(document(3000), closing);
-    expect(objectsOf(closing.id)).toHaveLength(2);
+    // Two text files and their extracted texts.
+    expect(objectsOf(closing.id)).toHaveLength(4);
     const mine = objectsOf(t.id);
 
     const closed = await app.gql(

@@ -2,7 +2,7 @@ import type { Database } from "../../db/database.js";
 import { notFound } from "../../errors.js";
 import { invalidateAiModels } from "../../ai/invalidate.js";
 import { assertNoLegalHold } from "../restriction.js";
-import { ERASURE_PHASES, type ErasureRun, type LineCounts } from "../stores/store.js";
+import { ERASURE_PHASES, type ErasedFile, type ErasureRun, type LineCounts } from "../stores/store.js";
 import { STORES } from "../stores/index.js";
 import type { Identifiers } from "./identifiers.js";
 import { scanForIdentifiers, SCANNED_STORES, type ScannedStore } from "./scan.js";
@@ -39,7 +39,7 @@ export interface EraseOptions {
  * What erasure changed, by the key each store's receipt line declares (contacts,
  * messagesRedacted, attachmentsDeleted, portalTokensDeleted, exportsDeleted,
  * subjectsScrubbed, bodiesScrubbed, filenamesScrubbed, attachmentContentsScrubbed,
- * unsearchableAttachmentsDeleted, requestDetailsScrubbed). Kept rows are not counted here.
+ * attachmentsMentioningDeleted, unsearchableAttachmentsDeleted, requestDetailsScrubbed). Kept rows are not counted here.
  */
 type ErasureCounts = Record<string, number>;
 
@@ -50,6 +50,8 @@ export interface ErasureReceipt {
   alreadyErased: boolean;
   counts: ErasureCounts;
   stores: { store: string; action: string; count: number; note?: string }[];
+  /** Every attachment file deleted or redacted, with why. */
+  files: ErasedFile[];
   plugins: PluginErasure[];
   /** What became of the tenant's local AI models, which may have learnt from what the person wrote. */
   aiModels: string;
@@ -84,7 +86,16 @@ export async function eraseContact(
   const alreadyErased = contact.erasedAt !== null;
   // Held in memory for this run only; after the last step no copy is left anywhere.
   const ids: Identifiers = alreadyErased ? {} : { name: contact.name, email: contact.email, phone: contact.phone };
-  const run: ErasureRun = { db, tenantId, contactId, ids, alreadyErased, batch: opts.batchSize ?? DEFAULT_BATCH, now: new Date() };
+  const run: ErasureRun = {
+    db,
+    tenantId,
+    contactId,
+    ids,
+    alreadyErased,
+    batch: opts.batchSize ?? DEFAULT_BATCH,
+    now: new Date(),
+    files: [],
+  };
   const done: LineCounts = {};
 
   for (const phase of ERASURE_PHASES) {
@@ -119,6 +130,7 @@ export async function eraseContact(
     alreadyErased,
     counts: Object.fromEntries(lines.filter((l) => l.countsAs).map((l) => [l.countsAs!, done[l.store] ?? 0])),
     stores: lines.map((l) => ({ store: l.store, action: l.action, count: done[l.store] ?? 0, ...(l.note ? { note: l.note } : {}) })),
+    files: run.files,
     plugins,
     aiModels: alreadyErased
       ? "nothing left to do: they were trained again without the person at the first erasure"

@@ -81,6 +81,17 @@ export interface ErasureRun {
   alreadyErased: boolean;
   batch: number;
   now: Date;
+  /** Each file the erasure deleted or redacted, for the receipt (steps append to it). */
+  files: ErasedFile[];
+}
+
+/** A file in the receipt: named by global IDs (never by its name, which may name the person). */
+export interface ErasedFile {
+  attachmentId: string;
+  ticketId: string;
+  contentType: string;
+  action: "deleted" | "redacted";
+  why: string;
 }
 
 /** Rows handled, by receipt line. */
