@@ -132,6 +132,12 @@ const EnvSchema = z.object({
     .positive()
     .default(15 * 60),
   RETENTION_SWEEP_MINUTES: z.coerce.number().int().min(0).default(60),
+  // AI assistance (docs/ai.md): the local provider's training, and calls to any provider.
+  AI_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(30),
+  AI_MAX_PROMPT_TOKENS: z.coerce.number().int().min(200).max(200_000).default(6000),
+  AI_TRAINING_MAX_TICKETS: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
+  AI_TRAINING_MINUTES: z.coerce.number().int().min(0).default(60),
+  AI_LOCAL_MODELS: z.coerce.number().int().min(1).max(100_000).default(100),
   EXPORT_LINK_TTL_HOURS: z.coerce
     .number()
     .int()
@@ -272,6 +278,7 @@ export interface Config {
   signIn: { maxAttempts: number; windowSeconds: number };
   /** Minutes between background retention sweeps; 0 disables them. */
   retentionSweepMinutes: number;
+  ai: AiConfig;
   /** The operator API's key (Authorization: Operator <key>); undefined: the operator API is off. */
   operatorKey?: string;
   /** Days between closing a tenant and deleting its data. */
@@ -289,6 +296,19 @@ export interface Config {
    */
   apiRateLimitPerMinute?: number;
   operations: OperationsConfig;
+}
+
+interface AiConfig {
+  /** How long a provider may take to answer before the call fails (PROVIDER_UNAVAILABLE). */
+  timeoutMs: number;
+  /** The most of a ticket a prompt carries (estimated at four characters a token); the rest is left out, and the answer says so. */
+  maxPromptTokens: number;
+  /** The local provider trains on at most this many of a tenant's most recent tickets; 0: it does not train. */
+  trainingMaxTickets: number;
+  /** A tenant's local model older than this is trained again in the background; 0: only when missing or invalidated. */
+  trainingRefreshMs: number;
+  /** Tenants whose local models an instance keeps in memory; the least recently used goes first. */
+  localModels: number;
 }
 
 /** How uploaded files are scanned for malware before anyone can download them (src/attachments/scan-worker.ts). */
@@ -415,6 +435,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: resolveHttp(e),
     signIn: { maxAttempts: e.SIGNIN_MAX_ATTEMPTS, windowSeconds: e.SIGNIN_WINDOW_SECONDS },
     retentionSweepMinutes: e.RETENTION_SWEEP_MINUTES,
+    ai: {
+      timeoutMs: Math.round(e.AI_TIMEOUT_SECONDS * 1000),
+      maxPromptTokens: e.AI_MAX_PROMPT_TOKENS,
+      trainingMaxTickets: e.AI_TRAINING_MAX_TICKETS,
+      trainingRefreshMs: e.AI_TRAINING_MINUTES * 60_000,
+      localModels: e.AI_LOCAL_MODELS,
+    },
     operatorKey: e.OPERATOR_KEY,
     tenantDeletionDays: e.TENANT_DELETION_DAYS,
     exportLinkTtlHours: e.EXPORT_LINK_TTL_HOURS,

@@ -30,6 +30,10 @@ export type ErrorCode =
   | "ADDRESS_NOT_ALLOWED"
   // The email plugin could not sign in to a mailbox's IMAP or SMTP server (extensions.server, extensions.reason).
   | "MAILBOX_CONNECTION_FAILED"
+  // AI assistance (docs/ai.md): the tenant turned it off; a text mentions a special category; the provider could not answer.
+  | "AI_DISABLED"
+  | "SENSITIVE_DATA"
+  | "PROVIDER_UNAVAILABLE"
   // PERSISTED_OPERATIONS (src/graphql/persisted-operations.ts): an id not in the manifest; a document where only ids run.
   | "PERSISTED_QUERY_NOT_FOUND"
   | "PERSISTED_QUERY_REQUIRED"

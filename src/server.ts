@@ -62,6 +62,7 @@ import { deleteExpiredQuarantine } from "./attachments/quarantine.js";
 import { PluginRegistry } from "./plugin-host/registry.js";
 import { operatorCapability } from "./plugin-host/capabilities.js";
 import { SecretBox } from "./plugin-host/secrets.js";
+import { startLocalTraining } from "./ai/local/training-loop.js";
 
 export interface RunningServer {
   url: string;
@@ -78,6 +79,8 @@ export interface RunningServer {
    * those events is done when it resolves (one in its retry delay waits).
    */
   consumed(tenantId?: string): Promise<void>;
+  /** Trains a tenant's local AI model now, as the background training does when the tenant first needs it. */
+  trainAi(tenantId: string): Promise<void>;
   /**
    * Runs the attachment scan worker of this instance now and resolves when the
    * scans it started are done (a file waiting for its retry still waits).
@@ -421,6 +424,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     },
   });
   const statistics = keepStatisticsCurrent(database, log);
+  const aiTraining = startLocalTraining(services);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
 
   return {
@@ -432,6 +436,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await (tenantId ? realtime.sequencer.kick(tenantId) : realtime.sequencer.sweep());
       await realtime.consumers.kick();
     },
+    trainAi: (tenantId) => aiTraining.train(tenantId),
     scanned: async () => {
       await scanModeApplied;
       await scans?.drained();
@@ -461,6 +466,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
           },
         ],
         ["planner statistics", () => statistics.stop()],
+        ["AI model training", () => aiTraining.stop()],
         ["websockets (closed with 1001 going away)", () => ws.close()],
         // Subscriptions over server-sent events complete, and their responses end.
         ["subscription streams", () => realtime.feed.close()],

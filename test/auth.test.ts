@@ -459,6 +459,9 @@ describe("callers without valid credentials", () => {
       recordOfProcessing: [`{ recordOfProcessing { markdown } }`],
       retentionPolicy: [`{ retentionPolicy { target keepDays } }`],
       sweepRuns: [`{ sweepRuns { totalCount } }`],
+      similarTickets: [`query($id: ID!) { similarTickets(ticketId: $id) { tickets { ticket { subject } } } }`, { id: ids.ticket }],
+      aiCalls: [`{ aiCalls { totalCount } }`],
+      aiSettings: [`{ aiSettings { enabled } }`],
       policyVersions: [`{ policyVersions { version } }`],
       auditLog: [`{ auditLog { totalCount edges { node { action actorId subjectId } } } }`],
       verifyAuditChain: [`{ verifyAuditChain { valid headSeq } }`],
@@ -574,6 +577,18 @@ describe("callers without valid credentials", () => {
       ],
       operatorCloseTenant: [`mutation { operatorCloseTenant(slug: "x") { slug } }`],
       operatorReopenTenant: [`mutation { operatorReopenTenant(slug: "x") { slug } }`],
+      suggestReply: [`mutation($id: ID!) { suggestReply(ticketId: $id) { text } }`, { id: ids.ticket }],
+      summarizeTicket: [`mutation($id: ID!) { summarizeTicket(ticketId: $id) { text } }`, { id: ids.ticket }],
+      classifyTicket: [`mutation($id: ID!) { classifyTicket(ticketId: $id) { provider } }`, { id: ids.ticket }],
+      translateMessage: [
+        `mutation($m: ID!) { translateMessage(messageId: $m, targetLocale: "de") { text } }`,
+        { m: Buffer.from("Message:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
+      acceptSuggestion: [
+        `mutation($id: ID!) { acceptSuggestion(id: $id) { accepted } }`,
+        { id: Buffer.from("AiSuggestion:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
+      updateAiSettings: [`mutation { updateAiSettings(input: { enabled: false }) { enabled } }`],
     },
   });
 

@@ -5,7 +5,7 @@ import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js
 let app: TestApp;
 let t: TestTenant;
 /** A ticket whose last message is an internal note, with its IDs. */
-let ids: { ticket: string; contact: string; otherContact: string; note: string; agent: string; apiKey: string };
+let ids: { ticket: string; contact: string; otherContact: string; note: string; agent: string; apiKey: string; suggestion: string };
 
 const ADD = `mutation($i: AddMessageInput!) { addMessage(input: $i) { id internal } }`;
 const MESSAGES = `query($id: ID!) {
@@ -50,7 +50,15 @@ beforeAll(async () => {
     note: note.data.addMessage.id,
     agent: agent.id,
     apiKey: key.data.createApiKey.apiKey.id,
+    suggestion: "",
   };
+  // A suggestion of the owner's, for acceptSuggestion.
+  const classified = await app.gql(
+    `mutation($id: ID!) { classifyTicket(ticketId: $id) { suggestion { id } } }`,
+    { id: ids.ticket },
+    t.ownerToken,
+  );
+  ids.suggestion = classified.data.classifyTicket.suggestion.id;
 });
 afterAll(() => app?.close());
 
@@ -209,6 +217,12 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
     {},
   ],
   operatorCloseTenant: [`mutation($s: String!) { operatorCloseTenant(slug: $s) { closedAt } }`, { s: t.slug }],
+  suggestReply: [`mutation($id: ID!) { suggestReply(ticketId: $id) { text } }`, { id: ids.ticket }],
+  summarizeTicket: [`mutation($id: ID!) { summarizeTicket(ticketId: $id) { text } }`, { id: ids.ticket }],
+  classifyTicket: [`mutation($id: ID!) { classifyTicket(ticketId: $id) { provider } }`, { id: ids.ticket }],
+  translateMessage: [`mutation($m: ID!) { translateMessage(messageId: $m, targetLocale: "de") { text } }`, { m: ids.note }],
+  acceptSuggestion: [`mutation($id: ID!) { acceptSuggestion(id: $id) { accepted } }`, { id: ids.suggestion }],
+  updateAiSettings: [`mutation { updateAiSettings(input: { enabled: false }) { enabled } }`, {}],
   operatorReopenTenant: [`mutation($s: String!) { operatorReopenTenant(slug: $s) { closedAt } }`, { s: t.slug }],
 });
 
@@ -244,6 +258,8 @@ const MANAGE = [
 MANAGE.push("createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret", "resendWebhookDelivery");
 // Buying, changing and cancelling the subscription: billing:manage, OWNER and ADMIN only.
 MANAGE.push("startCheckout", "openBillingPortal", "changeSeats", "cancelSubscription");
+// Turning AI assistance off or allowing special categories is a privacy decision.
+MANAGE.push("updateAiSettings");
 // Connecting and disconnecting mailboxes: plugins:manage, OWNER and ADMIN only (the mailbox's password is a key to the tenant's mail).
 MANAGE.push("connectMailbox", "disconnectMailbox");
 // Creating and closing tenants: the operator's, never a tenant's (see "operator API" below).
@@ -255,7 +271,11 @@ async function expectForbidden(names: string[], token: string) {
     const [query, variables] = mutations()[name]!;
     const r = await app.gql(query, variables, token);
     expect(codes(r), name).toEqual(["FORBIDDEN"]);
-    expect(r.data, name).toBeNull();
+    // No data: null, or a nullable field left null (AI operations, which carry @consent).
+    expect(
+      Object.values(r.data ?? {}).filter((v) => v !== null),
+      name,
+    ).toEqual([]);
   }
   expect(await snapshot()).toBe(before);
 }
@@ -445,6 +465,7 @@ describe("API key scopes", () => {
     const r = await app.gql(`{ __type(name: "ApiScope") { enumValues { name } } }`, {}, t.ownerToken);
     expect(r.data.__type.enumValues.map((v: any) => v.name).sort()).toEqual([
       "AGENTS_READ",
+      "AI_USE",
       "CONTACTS_READ",
       "CONTACTS_WRITE",
       "NOTES_READ",
@@ -469,9 +490,10 @@ describe("API key scopes", () => {
       "CONTACTS_READ",
       "CONTACTS_WRITE",
       "AGENTS_READ",
+      "AI_USE",
     ]);
     const me = await app.gql(`{ viewer { permissions } }`, {}, key);
-    expect(me.data.viewer.permissions).toHaveLength(7);
+    expect(me.data.viewer.permissions).toHaveLength(8);
     expect(me.data.viewer.permissions).not.toContain("agents:manage");
     await expectForbidden(MANAGE, key);
     expect(codes(await app.gql(`{ apiKeys { totalCount } }`, {}, key))).toEqual(["FORBIDDEN"]);

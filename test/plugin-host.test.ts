@@ -199,7 +199,9 @@ describe("URL settings", () => {
   it("are declared by the shipped plugins that call a tenant-chosen address", () => {
     expect(urlSettings).toEqual([
       { plugin: "attachmentscanner", key: "apiBaseUrl" },
+      { plugin: "deepl", key: "serverUrl" },
       { plugin: "elasticsearch", key: "node" },
+      { plugin: "openai", key: "apiBaseUrl" },
       { plugin: "twilio-sms", key: "apiBaseUrl" },
     ]);
   });

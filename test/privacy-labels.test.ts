@@ -86,6 +86,18 @@ const PERSONAL_TYPES: Record<string, Record<string, string>> = {
   ConsentRecord: { id: "identifier", actorType: "operational", actorId: "who recorded it, by id", createdAt: "operational timestamp" },
   BillingDetails: { address: "link, labelled on BillingAddress" },
   BillingAddress: {},
+  AiAnswer: {
+    suggestion: "link to the stored suggestion, which holds no text",
+    kind: "operational",
+    ticket: "link",
+    sourceTickets: "links to tickets, labelled on their own fields",
+    classification: "tags, priority, language and mood: suggestions about the ticket",
+    provider: "operational",
+    model: "operational",
+    fellBackFrom: "operational",
+    truncated: "operational flag",
+    notices: "the product's own words about the answer",
+  },
 };
 
 describe("personal data labels", () => {

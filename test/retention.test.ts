@@ -462,6 +462,7 @@ describe("retention rules over GraphQL", () => {
       "DATA_EXPORTS",
       "SESSIONS",
       "AUDIT_ENTRIES",
+      "PLUGIN_CALLS",
       "INFECTED_ATTACHMENTS",
       "DISCONNECTED_MAILBOXES",
     ]);

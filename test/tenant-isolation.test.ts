@@ -230,6 +230,20 @@ async function aBilling() {
   return (await app.gql(`{ billing { status seatsUsed details { companyName vatNumber address { line1 } } } }`, {}, A.ownerToken)).data;
 }
 
+/** A suggestion of A's (a classification of A's ticket, made once) and A's view of it. */
+let aSuggestionId: string | undefined;
+async function aSuggestion() {
+  aSuggestionId ??= (
+    await app.gql(`mutation($id: ID!) { classifyTicket(ticketId: $id) { suggestion { id } } }`, { id: a.ticket }, A.ownerToken)
+  ).data.classifyTicket.suggestion.id as string;
+  return aSuggestionId;
+}
+const aSuggestionState = async () =>
+  (await app.gql(`query($id: ID!) { node(id: $id) { ... on AiSuggestion { accepted kind } } }`, { id: await aSuggestion() }, A.ownerToken))
+    .data;
+const aAiSettings = async () =>
+  (await app.gql(`{ aiSettings { enabled allowedSpecialCategories fallbackToLocal } }`, {}, A.ownerToken)).data;
+
 /** Runs `op` as B and asserts NOT_FOUND, and that `probe` reads the same from A's side before and after. */
 async function refused(query: string, variables: Record<string, unknown>, probe: () => Promise<unknown>, code = "NOT_FOUND") {
   const before = json(await probe());
@@ -462,6 +476,21 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       const r = await app.gql(`{ billing { status seatsUsed details { companyName vatNumber } } }`, {}, B.ownerToken);
       expect(r.data.billing.details).toBeNull();
       expect(json(r)).not.toMatch(/A secret|DE123456789/);
+    },
+    similarTickets: () =>
+      refused(`query($id: ID!) { similarTickets(ticketId: $id) { tickets { ticket { id subject } } } }`, { id: a.ticket }, aTicket),
+    aiCalls: async () => {
+      await aSuggestion(); // a model call in A
+      expect((await app.gql(`{ aiCalls { totalCount } }`, {}, A.ownerToken)).data.aiCalls.totalCount).toBeGreaterThan(0);
+      expect((await app.gql(`{ aiCalls { totalCount } }`, {}, B.ownerToken)).data.aiCalls.totalCount).toBe(0);
+      const ofA = await app.gql(`query($t: ID!) { aiCalls(filter: { ticketId: $t }) { totalCount } }`, { t: a.ticket }, B.ownerToken);
+      expect(ofA.data.aiCalls.totalCount).toBe(0);
+    },
+    aiSettings: async () => {
+      await app.gql(`mutation { updateAiSettings(input: { allowedSpecialCategories: [HEALTH] }) { enabled } }`, {}, A.ownerToken);
+      expect((await aAiSettings()).aiSettings.allowedSpecialCategories).toEqual(["HEALTH"]);
+      const r = await app.gql(`{ aiSettings { enabled allowedSpecialCategories } }`, {}, B.ownerToken);
+      expect(r.data.aiSettings).toEqual({ enabled: true, allowedSpecialCategories: [] });
     },
     personalDataScan: async () => {
       const scan = async (t: TestTenant, email: string, name: string) =>
@@ -753,6 +782,20 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       refused(`mutation($s: String!) { operatorCloseTenant(slug: $s) { slug } }`, { s: A.slug }, tenantRows, "FORBIDDEN"),
     operatorReopenTenant: () =>
       refused(`mutation($s: String!) { operatorReopenTenant(slug: $s) { slug } }`, { s: A.slug }, tenantRows, "FORBIDDEN"),
+    suggestReply: () => refused(`mutation($id: ID!) { suggestReply(ticketId: $id) { text } }`, { id: a.ticket }, aTicket),
+    summarizeTicket: () => refused(`mutation($id: ID!) { summarizeTicket(ticketId: $id) { text } }`, { id: a.ticket }, aTicket),
+    classifyTicket: () => refused(`mutation($id: ID!) { classifyTicket(ticketId: $id) { provider } }`, { id: a.ticket }, aTicket),
+    translateMessage: () =>
+      refused(`mutation($m: ID!) { translateMessage(messageId: $m, targetLocale: "de") { text } }`, { m: a.message }, aTicket),
+    acceptSuggestion: async () =>
+      refused(`mutation($id: ID!) { acceptSuggestion(id: $id) { accepted } }`, { id: await aSuggestion() }, aSuggestionState),
+    updateAiSettings: async () => {
+      const before = json(await aAiSettings());
+      const r = await app.gql(`mutation { updateAiSettings(input: { enabled: false }) { enabled } }`, {}, B.ownerToken);
+      expect(r.data.updateAiSettings.enabled).toBe(false);
+      expect(json(await aAiSettings())).toBe(before);
+      await app.gql(`mutation { updateAiSettings(input: { enabled: true }) { enabled } }`, {}, B.ownerToken);
+    },
     completeDataSubjectRequest: async () =>
       refused(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id receipt } }`, { id: await aRequest() }, aRequests),
   },

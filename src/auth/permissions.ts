@@ -12,6 +12,7 @@ export const PERMISSIONS = {
   "contacts:read": "Read contacts, including their email addresses and phone numbers",
   "contacts:write": "Create, update and merge contacts",
   "agents:read": "List agents",
+  "ai:use": "Ask for AI suggestions on tickets the caller can read: replies, summaries, classification, translation, similar tickets",
   "agents:manage": "Invite, disable and change the role of agents; manage API keys",
   "plugins:manage": "Enable, disable and configure plugins; accept data transfers; read the plugin call log",
   "privacy:manage": "Handle data-subject requests, legal holds, retention and policy versions; read the audit log",
@@ -30,7 +31,7 @@ export const API_KEY_SCOPES = (Object.keys(PERMISSIONS) as Permission[]).filter(
 export const CONTACT_PERMISSIONS: ReadonlySet<Permission> = new Set(["portal:self"]);
 
 const READ: Permission[] = ["tickets:read", "notes:read", "contacts:read", "agents:read"];
-const WRITE: Permission[] = ["tickets:write", "notes:write", "contacts:write"];
+const WRITE: Permission[] = ["tickets:write", "notes:write", "contacts:write", "ai:use"];
 
 const ROLE_PERMISSIONS: Record<AgentRole, Permission[]> = {
   VIEWER: READ,

@@ -23,6 +23,7 @@ import "../policies/schema.js";
 import "../audit/schema.js";
 import "../billing/schema.js";
 import "../search/schema.js";
+import "../ai/schema.js";
 // Plugins' own types and fields (the email channel's mailboxes), through the one file that names them.
 import "../plugin-host/shipped.js";
 

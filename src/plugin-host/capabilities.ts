@@ -1,3 +1,4 @@
+import type { AiProvider } from "../ai/contract.js";
 import type { AttachmentScanner } from "../attachments/scanner.js";
 import type { BillingProvider } from "../billing/provider.js";
 import type { BlobBackend } from "../blobs/store.js";
@@ -15,6 +16,8 @@ import { runtimeFor } from "./runtime.js";
 interface CapabilityKinds {
   /** Another search for the tenant (src/search/contract.ts); the built-in PostgreSQL search otherwise. */
   searchBackend: { scope: "tenant"; contract: SearchBackend };
+  /** AI operations for the tenant (src/ai/contract.ts), each optional: the local provider does the rest. */
+  aiProvider: { scope: "tenant"; contract: AiProvider };
   /** Payments for the operator's plans (src/billing/provider.ts); without one, billing is off. */
   billingProvider: { scope: "operator"; contract: BillingProvider };
   /** The tenant's own malware scanner for attachments (src/attachments/scanner.ts); the operator's otherwise. */
@@ -50,8 +53,9 @@ export interface Provided<K extends CapabilityKind> {
 }
 
 /**
- * The first enabled plugin of the tenant (by id) that offers `kind` and can
- * serve now, or null: the core then does without (its own search). A plugin
+ * The first enabled plugin of the tenant (by id) that offers `kind`, can
+ * serve now and passes `accepts` (an AI provider that translates), or null:
+ * the core then does without (its own search, the local AI provider). A plugin
  * whose capability fails is logged and passed over, so that an external
  * service that cannot answer never takes the core's feature down with it.
  */
@@ -59,6 +63,7 @@ export async function capability<K extends TenantCapability>(
   services: PluginServices & { requestId?: string },
   kind: K,
   tenantId: string,
+  accepts: (value: CapabilityKinds[K]["contract"]) => boolean = () => true,
 ): Promise<Provided<K> | null> {
   for (const def of services.plugins.registry.list()) {
     const build = def.provides?.[kind];
@@ -66,7 +71,7 @@ export async function capability<K extends TenantCapability>(
     try {
       const runtime = await runtimeFor(services, tenantId, def, services.requestId);
       const value = runtime ? await build(runtime) : null;
-      if (value) return { pluginId: def.manifest.id, value };
+      if (value && accepts(value)) return { pluginId: def.manifest.id, value };
     } catch (err) {
       services.log.error({ err, pluginId: def.manifest.id, capability: kind }, "a plugin's capability failed; the core does without it");
     }

@@ -22,6 +22,20 @@ import { transferStatus, transfersOutsideEea } from "./transfer.js";
  * with the operator's traces.
  */
 export function throughGateway<T>(ctx: Context, pluginId: string, call: OutboundCall, send: () => Promise<T>): Promise<T> {
+  return traceCall(ctx, pluginId, call, () => check(ctx, pluginId, call), send);
+}
+
+/**
+ * A call that never leaves the process (the local AI provider): no plugin to
+ * check, but the same refusals for the people it is about (objection,
+ * restriction) and the same record, under `providerId`. Processing on the
+ * server is processing too.
+ */
+export function inProcess<T>(ctx: Context, providerId: string, call: OutboundCall, send: () => Promise<T>): Promise<T> {
+  return traceCall(ctx, providerId, call, () => checkSubjects(ctx, call), send);
+}
+
+function traceCall<T>(ctx: Context, pluginId: string, call: OutboundCall, checks: () => Promise<void>, send: () => Promise<T>): Promise<T> {
   const attributes = {
     "deskgraph.plugin.id": pluginId,
     "deskgraph.plugin.operation": call.operation,
@@ -30,16 +44,23 @@ export function throughGateway<T>(ctx: Context, pluginId: string, call: Outbound
     "deskgraph.tenant.id": ctx.viewer?.tenantId,
   };
   return traced(ctx.tracing, `plugin ${pluginId} ${call.operation}`, { kind: "client", attributes }, (span) =>
-    gatewayCall(ctx, pluginId, call, send, span),
+    gatewayCall(ctx, pluginId, call, checks, send, span),
   );
 }
 
-async function gatewayCall<T>(ctx: Context, pluginId: string, call: OutboundCall, send: () => Promise<T>, span: SpanHandle): Promise<T> {
+async function gatewayCall<T>(
+  ctx: Context,
+  pluginId: string,
+  call: OutboundCall,
+  checks: () => Promise<void>,
+  send: () => Promise<T>,
+  span: SpanHandle,
+): Promise<T> {
   const started = Date.now();
   let outcome: "OK" | "REFUSED" | "FAILED" = "OK";
   let errorCode: string | null = null;
   try {
-    await check(ctx, pluginId, call).catch((err) => {
+    await checks().catch((err) => {
       outcome = "REFUSED";
       throw err;
     });
@@ -52,6 +73,20 @@ async function gatewayCall<T>(ctx: Context, pluginId: string, call: OutboundCall
   } finally {
     span.set({ "deskgraph.plugin.outcome": outcome });
     if (errorCode) span.fail(errorCode);
+    const durationMs = Date.now() - started;
+    const m = call.modelCall;
+    const model = m
+      ? {
+          id: m.id,
+          model: m.model,
+          ticketId: m.ticketId,
+          messageId: m.messageId,
+          promptSha256: m.promptSha256,
+          answerSha256: m.answerSha256 ?? null,
+          inputTokens: m.inputTokens ?? null,
+          outputTokens: m.outputTokens ?? null,
+        }
+      : null;
     await ctx.db.pluginCall
       .create({
         data: {
@@ -63,23 +98,38 @@ async function gatewayCall<T>(ctx: Context, pluginId: string, call: OutboundCall
           subjectIds: call.subjectIds,
           outcome,
           errorCode,
-          durationMs: Date.now() - started,
+          durationMs,
+          ...model,
         },
       })
       .catch((err) => ctx.log.error({ err, pluginId }, "could not record a plugin call"));
     await recordAudit(ctx, {
-      action: "plugin.call",
+      action: model ? "ai.call" : "plugin.call",
       subjectType: call.subjectIds.length === 1 ? "Contact" : null,
       subjectId: call.subjectIds.length === 1 ? call.subjectIds[0] : null,
       // Every person the call carried, so that each one's access log and auditLog(filter: { subjectId }) find it.
       subjectIds: call.subjectIds,
       categories: call.categories,
-      details: { pluginId, operation: call.operation, purpose: call.purpose, outcome, errorCode, subjectIds: call.subjectIds },
+      details: {
+        pluginId,
+        operation: call.operation,
+        purpose: call.purpose,
+        outcome,
+        errorCode,
+        subjectIds: call.subjectIds,
+        // Digests and counts only: the audit log never holds a prompt or an answer.
+        ...(model ? modelDetails(model, durationMs) : {}),
+      },
     }).catch((err) => ctx.log.error({ err, pluginId }, "could not audit a plugin call"));
   }
 }
 
+function modelDetails({ id, ...rest }: { id: string } & Record<string, string | number | null>, durationMs: number) {
+  return { callId: id, ...rest, durationMs };
+}
+
 async function check(ctx: Context, pluginId: string, call: OutboundCall): Promise<void> {
+  if (call.refusal) throw call.refusal;
   const def = ctx.plugins.registry.get(pluginId);
   // An operator's plugin (its malware scanner) runs from the operator's configuration for every
   // tenant: there is no install to enable or transfer to accept, the rest of the checks hold.
@@ -127,6 +177,12 @@ async function check(ctx: Context, pluginId: string, call: OutboundCall): Promis
     );
   }
 
+  await checkSubjects(ctx, call);
+}
+
+/** Every data subject of the call allows its purpose: consent given or not withdrawn, no objection, no restriction. */
+async function checkSubjects(ctx: Context, call: OutboundCall): Promise<void> {
+  if (call.refusal) throw call.refusal;
   if (call.subjectIds.length) {
     const decisions = await decideMany(ctx.db, call.subjectIds, call.purpose);
     for (const id of call.subjectIds) {

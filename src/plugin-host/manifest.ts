@@ -53,12 +53,25 @@ const ManifestSchema = z
     /** True when the plugin or its vendor keeps personal data: it must then provide an erase hook. */
     storesData: z.boolean(),
     /**
+     * Whether the vendor uses what it receives to train or improve its models.
+     * Required of every plugin that processes for ai.assistance; shown in the
+     * record of processing and the plugin list.
+     */
+    trainsOnCustomerData: z.boolean().optional(),
+    /**
      * Configured by the operator from the environment and used for every tenant
      * (billing): tenants neither configure nor enable it, and it is not in their plugin list.
      */
     operatorManaged: z.boolean().optional(),
   })
   .superRefine((m, ctx) => {
+    if (m.purposes.some((p) => p.purpose === "ai.assistance") && m.trainsOnCustomerData === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["trainsOnCustomerData"],
+        message: "a plugin for ai.assistance must say whether its vendor trains on what it receives",
+      });
+    }
     const outside = m.processingLocations.filter((c) => !EEA_CODES.has(c));
     if (m.transferMechanism === "EEA" && outside.length) {
       ctx.addIssue({

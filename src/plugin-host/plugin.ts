@@ -45,6 +45,31 @@ export interface OutboundCall {
    * plugin off never puts data at the vendor beyond the reach of erasure.
    */
   deletesOnly?: boolean;
+  /**
+   * A call to an AI model (src/ai/): recorded with the model, the ticket or
+   * message it was about and digests of the prompt and the answer. The caller
+   * fills in the answer's digest and token counts once it has them; the record
+   * is written with whatever it holds when the call ends.
+   */
+  modelCall?: ModelCallRecord;
+  /**
+   * A reason the core found not to make the call at all (special categories
+   * of data in the text): the call is refused and recorded like the gateway's
+   * own refusals.
+   */
+  refusal?: Error;
+}
+
+export interface ModelCallRecord {
+  /** The id the call's record gets, known beforehand so that a suggestion can name it. */
+  id: string;
+  model: string;
+  ticketId: string | null;
+  messageId: string | null;
+  promptSha256: string;
+  answerSha256?: string;
+  inputTokens?: number;
+  outputTokens?: number;
 }
 
 export interface PluginHttpRequest {

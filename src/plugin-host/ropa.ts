@@ -21,7 +21,8 @@ const CORE: Record<PurposeName, { subjects: string[]; categories: DataCategory[]
   },
   "legal.compliance": { subjects: ["customers (contacts)", "support staff (agents)"], categories: ["user.consent", "system.operations"] },
   analytics: { subjects: ["customers (contacts)"], categories: ["user.content.message"] },
-  "ai.assistance": { subjects: [], categories: [] },
+  // The local AI provider, while the tenant has AI assistance on (aiActive below).
+  "ai.assistance": { subjects: ["customers (contacts)"], categories: ["user.content.message"] },
   "sms.messaging": { subjects: [], categories: [] },
   // Only with a billing plugin in use for this tenant (billingProcessors below).
   billing: { subjects: ["the tenant's staff named in its billing details"], categories: [] },
@@ -51,6 +52,8 @@ export interface ProcessorEntry {
   retention: string;
   dpaUrl: string | null;
   enabledSince: string | null;
+  /** Whether it trains models on what it receives; null: it processes for no AI purpose. */
+  trainsOnCustomerData: boolean | null;
 }
 
 export interface RecordOfProcessing {
@@ -96,6 +99,7 @@ function subprocessorEntry(m: PluginManifest, enabledSince: Date | null): Proces
     retention: retentionText(m),
     dpaUrl: m.dpaUrl,
     enabledSince: enabledSince?.toISOString() ?? null,
+    trainsOnCustomerData: m.trainsOnCustomerData ?? null,
   };
 }
 
@@ -182,10 +186,12 @@ export async function buildRecordOfProcessing(
     ...(await scannerProcessors(database, registry, tenantId)),
   ];
   const rules = await db.retentionRule.findMany({ orderBy: { target: "asc" } });
+  // The local AI provider processes in this process unless the tenant turned AI assistance off.
+  const aiActive = (await db.aiSettings.findFirst({ select: { enabled: true } }))?.enabled ?? true;
 
   const activities = (Object.keys(PURPOSES) as PurposeName[]).flatMap((purpose) => {
     const using = plugins.filter((p) => p.manifest.purposes.some((x) => x.purpose === purpose));
-    const core = CORE[purpose];
+    const core = purpose === "ai.assistance" && !aiActive ? { subjects: [], categories: [] } : CORE[purpose];
     if (!core.categories.length && !using.length) return [];
     const categories = [...new Set([...core.categories, ...using.flatMap((p) => p.manifest.dataCategories)])].sort() as DataCategory[];
     return [
@@ -226,6 +232,7 @@ export async function buildRecordOfProcessing(
       retention: "per the retention rules above",
       dpaUrl: null,
       enabledSince: null,
+      trainsOnCustomerData: null,
     },
     {
       name: "Backups",
@@ -238,6 +245,7 @@ export async function buildRecordOfProcessing(
       retention: "the operator's backup rotation; erased data disappears when the last backup holding it expires",
       dpaUrl: null,
       enabledSince: null,
+      trainsOnCustomerData: null,
     },
     {
       name: "Application logs",
@@ -250,7 +258,26 @@ export async function buildRecordOfProcessing(
       retention: "the operator's log rotation; logs carry ids, never credentials or message content",
       dpaUrl: null,
       enabledSince: null,
+      trainsOnCustomerData: null,
     },
+    ...(aiActive
+      ? [
+          {
+            name: "Local AI provider (in this process)",
+            vendor: `${tenant.name} (operated by the controller or its hosting provider)`,
+            country: "where this deployment runs",
+            processingLocations: [],
+            transferMechanism: "EEA",
+            purposes: ["ai.assistance"],
+            dataCategories: ["user.content.message"],
+            retention:
+              "models trained on this tenant's tickets only, never shared across tenants, held in memory; trained again without a person's data after their objection, restriction or erasure",
+            dpaUrl: null,
+            enabledSince: null,
+            trainsOnCustomerData: true,
+          },
+        ]
+      : []),
   ];
 
   return {
@@ -283,13 +310,13 @@ export function renderMarkdown(r: RecordOfProcessing): string {
     "",
     "## Processors and subprocessors",
     "",
-    "| name | vendor | country | processing locations | transfer mechanism | categories | retention | DPA |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| name | vendor | country | processing locations | transfer mechanism | categories | retention | trains models on the data | DPA |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...r.processors.map(
       (p) =>
         `| ${cell(p.name)} | ${cell(p.vendor)} | ${cell(p.country)} | ${cell(p.processingLocations)} | ${p.transferMechanism} | ${cell(p.dataCategories)} | ${cell(
           p.retention,
-        )} | ${p.dpaUrl ?? "—"} |`,
+        )} | ${p.trainsOnCustomerData === null ? "—" : p.trainsOnCustomerData ? "yes" : "no"} | ${p.dpaUrl ?? "—"} |`,
     ),
     "",
     "## Security measures",

@@ -97,6 +97,11 @@ const Plugin = builder.objectRef<PluginShape>("Plugin").implement({
     transient: t.boolean({ description: "The vendor does not keep the data", resolve: (p) => p.manifest.retention.kind === "TRANSIENT" }),
     dpaUrl: t.string({ resolve: (p) => p.manifest.dpaUrl }),
     storesData: t.boolean({ resolve: (p) => p.manifest.storesData }),
+    trainsOnCustomerData: t.boolean({
+      nullable: true,
+      description: "Whether the vendor trains its models on what it receives; null for plugins that are not AI providers",
+      resolve: (p) => p.manifest.trainsOnCustomerData ?? null,
+    }),
     settings: t.field({ type: [PluginSetting], resolve: (p) => p.manifest.config.map((field) => ({ field, install: p.install })) }),
     enabled: t.boolean({ resolve: (p) => p.install?.enabled ?? false }),
     transfer: t.field({ type: TransferStatus, resolve: (p) => transferStatus(p.residency, p.manifest, p.install) }),
@@ -258,6 +263,10 @@ const Subprocessor = builder.objectRef<ProcessorEntry>("Subprocessor").implement
     retention: t.exposeString("retention"),
     dpaUrl: t.exposeString("dpaUrl", { nullable: true }),
     enabledSince: t.exposeString("enabledSince", { nullable: true }),
+    trainsOnCustomerData: t.exposeBoolean("trainsOnCustomerData", {
+      nullable: true,
+      description: "Whether it trains models on what it receives; null where no AI is involved",
+    }),
   }),
 });
 

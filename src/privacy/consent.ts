@@ -3,7 +3,9 @@ import type { TenantClient } from "../db/tenant-scope.js";
 import { AppError, notFound } from "../errors.js";
 import type { ConsentAction, ConsentEvent, ConsentMethod } from "../generated/prisma/client.js";
 import type { Context } from "../context.js";
+import { inTransaction } from "../db/tx.js";
 import { actorOf } from "../auth/actor.js";
+import { invalidateAiModels } from "../ai/invalidate.js";
 import { PURPOSES, isPurpose, type PurposeName } from "./taxonomy.js";
 
 /** Where a purpose stands for one person, derived from the append-only history. */
@@ -113,17 +115,22 @@ export async function recordConsent(ctx: Context, change: ConsentChange) {
   const contact = await ctx.db.contact.findUnique({ where: { id: change.contactId } });
   if (!contact || contact.erasedAt) throw notFound("Contact");
   const actor = actorOf(ctx);
-  return ctx.db.consentEvent.create({
-    data: {
-      tenantId: contact.tenantId,
-      contactId: contact.id,
-      purpose: change.purpose,
-      action: change.action,
-      method: change.method,
-      policyVersion: change.policyVersion ?? null,
-      actorType: actor.type,
-      actorId: actor.id,
-    },
+  const data = {
+    tenantId: contact.tenantId,
+    contactId: contact.id,
+    purpose: change.purpose,
+    action: change.action,
+    method: change.method,
+    policyVersion: change.policyVersion ?? null,
+    actorType: actor.type,
+    actorId: actor.id,
+  };
+  if (change.purpose !== "ai.assistance") return ctx.db.consentEvent.create({ data });
+  // The tenant's local AI models learnt from this person's tickets (or left them out): they are trained again.
+  return inTransaction(ctx.db, async (tx) => {
+    const event = await tx.consentEvent.create({ data });
+    await invalidateAiModels(tx, contact.tenantId);
+    return event;
   });
 }
 

@@ -25,6 +25,9 @@ export const personal = (category: DataCategory) => ({
   directives: [{ name: "personalData" as const, args: { category } }],
 });
 
+/** A field whose resolving processes data for a purpose the subjects can refuse (AI assistance): enforced by the service, shown in the schema. */
+export const needsConsent = (purpose: PurposeName) => ({ directives: [{ name: "consent" as const, args: { purpose } }] });
+
 export const personalWithConsent = (category: DataCategory, purpose: PurposeName) => ({
   directives: [
     { name: "personalData" as const, args: { category } },

@@ -1,6 +1,8 @@
 import { AppError, notFound } from "../errors.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import type { Context } from "../context.js";
+import { inTransaction } from "../db/tx.js";
+import { invalidateAiModels } from "../ai/invalidate.js";
 
 type Db = Pick<TenantClient, "contact">;
 
@@ -28,7 +30,12 @@ async function liveContact(ctx: Context, id: string) {
 export async function restrictProcessing(ctx: Context, contactId: string, reason: string) {
   const contact = await liveContact(ctx, contactId);
   if (contact.restrictedAt) throw new AppError("CONFLICT", "Processing is already restricted");
-  return ctx.db.contact.update({ where: { id: contactId }, data: { restrictedAt: new Date(), restrictionReason: reason } });
+  return inTransaction(ctx.db, async (tx) => {
+    const restricted = await tx.contact.update({ where: { id: contactId }, data: { restrictedAt: new Date(), restrictionReason: reason } });
+    // Restricted data is not processed: the local AI models are trained again without it.
+    await invalidateAiModels(tx, contact.tenantId);
+    return restricted;
+  });
 }
 
 export async function liftRestriction(ctx: Context, contactId: string) {

@@ -9,6 +9,7 @@ import { eraseContact } from "../privacy/requests/erasure.js";
 import { categoriesOf, erasedCategories, retainedCategories } from "../privacy/stores/index.js";
 import type { Tx } from "../db/tx.js";
 import { DAY_MS, REDACTED } from "../constants.js";
+import { invalidateAiModels } from "../ai/invalidate.js";
 import { quarantineFree, quarantineHeld, quarantinedBefore } from "../attachments/quarantine.js";
 
 /**
@@ -31,6 +32,7 @@ export const TARGET_NAMES = [
   "DATA_EXPORTS",
   "SESSIONS",
   "AUDIT_ENTRIES",
+  "PLUGIN_CALLS",
   "INFECTED_ATTACHMENTS",
   "DISCONNECTED_MAILBOXES",
 ] as const;
@@ -159,6 +161,8 @@ const solvedTicketMessages: RetentionTarget = {
     async apply(tx, s, ids) {
       // The condition again: a ticket reopened or a hold placed since the batch was chosen keeps its messages.
       const where = { AND: [{ id: { in: ids } }, expiredMessages(s), messageFree] };
+      // The local AI models may have learnt from these messages: they are trained again without them.
+      await invalidateAiModels(tx, s.tenantId);
       if (s.action === "DELETE") return (await tx.message.deleteMany({ where })).count;
       const redacted = await tx.message.updateManyAndReturn({ where, data: { body: REDACTED, redactedAt: s.now }, select: { id: true } });
       if (redacted.length) {
@@ -369,6 +373,39 @@ const auditEntries: RetentionTarget = {
   },
 };
 
+// ---- the record of calls to plugins and AI models ----
+
+const oldCalls = (s: SweepScope): Prisma.PluginCallWhereInput => ({ at: { lt: s.cutoff } });
+
+/**
+ * The record of calls through the plugin gateway and of AI model calls (ids,
+ * digests, counts, outcomes; never content), with the AI suggestions of the
+ * same age. It names people by id only, so legal holds do not apply; each
+ * call is in the audit log too, which has its own period.
+ */
+const pluginCalls: RetentionTarget = {
+  name: "PLUGIN_CALLS",
+  description:
+    "Records of calls to plugins and AI models (who, what for, digests and token counts, never the content) older than keepDays, and the AI suggestions made that long ago.",
+  category: "system.operations",
+  categories: retainedCategories("PLUGIN_CALLS"),
+  actions: ["DELETE"],
+  suggested: { keepDays: 365, action: "DELETE", why: "a year of traceability of model and vendor calls, like other system logs of use" },
+  respectsLegalHold: false,
+  async nextBatch(s, limit) {
+    const rows = await s.db.pluginCall.findMany({ where: oldCalls(s), select: { id: true }, orderBy: { id: "asc" }, take: limit });
+    return rows.map((r) => r.id);
+  },
+  countHeld: async () => 0,
+  applier: {
+    kind: "transaction",
+    async apply(tx, s, ids) {
+      await tx.aiSuggestion.deleteMany({ where: { createdAt: { lt: s.cutoff } } });
+      return (await tx.pluginCall.deleteMany({ where: { AND: [{ id: { in: ids } }, oldCalls(s)] } })).count;
+    },
+  },
+};
+
 // ---- disconnected mailboxes (the email plugin) ----
 
 /** How long a disconnected mailbox's tickets and messages stay: the promise made when a mailbox is connected. */
@@ -575,6 +612,7 @@ export const TARGETS: Record<TargetName, RetentionTarget> = {
   DATA_EXPORTS: dataExports,
   SESSIONS: sessions,
   AUDIT_ENTRIES: auditEntries,
+  PLUGIN_CALLS: pluginCalls,
   INFECTED_ATTACHMENTS: infectedAttachments,
   DISCONNECTED_MAILBOXES: disconnectedMailboxes,
 };

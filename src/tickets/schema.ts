@@ -14,7 +14,7 @@ const TicketStatus = builder.enumType("TicketStatus", {
     "NEW → OPEN ⇄ PENDING → SOLVED → CLOSED. NEW may also become PENDING, SOLVED or CLOSED; OPEN and PENDING may be CLOSED; SOLVED may be reopened (OPEN) or CLOSED. CLOSED is final; nothing goes back to NEW. A requester's reply reopens SOLVED and PENDING.",
   values: ["NEW", "OPEN", "PENDING", "SOLVED", "CLOSED"] as const,
 });
-const TicketPriority = builder.enumType("TicketPriority", { values: ["LOW", "NORMAL", "HIGH", "URGENT"] as const });
+export const TicketPriority = builder.enumType("TicketPriority", { values: ["LOW", "NORMAL", "HIGH", "URGENT"] as const });
 const Channel = builder.enumType("Channel", { values: ["EMAIL", "SMS", "WEB", "API", "PHONE", "CHAT"] as const });
 const AuthorType = builder.enumType("AuthorType", { values: ["AGENT", "CONTACT", "SYSTEM"] as const });
 const DELIVERY_STATUSES = ["QUEUED", "SENT", "DELIVERED", "FAILED", "UNDELIVERED"] as const;

@@ -18,6 +18,8 @@ export type AgentRole =
 export type ApiScope =
   /** List agents */
   | 'AGENTS_READ'
+  /** Ask for AI suggestions on tickets the caller can read: replies, summaries, classification, translation, similar tickets */
+  | 'AI_USE'
   /** Read contacts, including their email addresses and phone numbers */
   | 'CONTACTS_READ'
   /** Create, update and merge contacts */

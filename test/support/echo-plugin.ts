@@ -55,6 +55,7 @@ export function echoPlugin(overrides: Partial<PluginDefinition["manifest"]> = {}
         { key: "apiKey", label: "API key", secret: true, required: true },
       ],
       storesData: true,
+      trainsOnCustomerData: false,
       ...overrides,
     },
     async onMessageCreated(runtime, event) {

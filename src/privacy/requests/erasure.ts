@@ -1,5 +1,6 @@
 import type { Database } from "../../db/database.js";
 import { notFound } from "../../errors.js";
+import { invalidateAiModels } from "../../ai/invalidate.js";
 import { assertNoLegalHold } from "../restriction.js";
 import { ERASURE_PHASES, type ErasedFile, type ErasureRun, type LineCounts } from "../stores/store.js";
 import { STORES } from "../stores/index.js";
@@ -52,6 +53,8 @@ export interface ErasureReceipt {
   /** Every attachment file deleted or redacted, with why. */
   files: ErasedFile[];
   plugins: PluginErasure[];
+  /** What became of the tenant's local AI models, which may have learnt from what the person wrote. */
+  aiModels: string;
   verification: {
     scannedStores: ScannedStore[];
     leftovers: number;
@@ -109,6 +112,8 @@ export async function eraseContact(
     assertNoLegalHold(current);
     const final = { ...run, erasedBefore: current.erasedAt !== null };
     for (const store of STORES) if (store.erasure.final) add(done, await store.erasure.final(tx, final));
+    // The local AI models learnt from what the person wrote: every instance drops them and trains without it.
+    if (!final.erasedBefore) await invalidateAiModels(tx, tenantId);
   });
 
   const scan = await scanForIdentifiers(db, tenantId, ids, { nameOnlyOn: contactId });
@@ -127,6 +132,9 @@ export async function eraseContact(
     stores: lines.map((l) => ({ store: l.store, action: l.action, count: done[l.store] ?? 0, ...(l.note ? { note: l.note } : {}) })),
     files: run.files,
     plugins,
+    aiModels: alreadyErased
+      ? "nothing left to do: they were trained again without the person at the first erasure"
+      : "dropped on every instance and trained again without the person's data",
     verification: {
       scannedStores: [...SCANNED_STORES],
       leftovers: scan.total,
