@@ -199,8 +199,9 @@ describe.skipIf(!clamd)("attachment scans with a real clamd", () => {
     }
     // The row, the claim, then one transaction: the file stored, its queue row, the audit entry. The scan itself
     // is background work: no call to a scanner, no call log, no event is the request's.
-    // Transaction control as either driver reports it: PGlite's adapter quotes it, pg's does not; BEGIN only one of them lists.
-    const control = (sql: string) => /^\s*"?(BEGIN|COMMIT)"?\s*$/i.exec(sql)?.[1]?.toUpperCase();
+    // Transaction control as either driver reports it (PGlite's adapter as a comment naming it); BEGIN only one of them lists.
+    const control = (sql: string) =>
+      /^\s*(SELECT|UPDATE|INSERT|DELETE|WITH)\b/i.test(sql) ? undefined : /\b(BEGIN|COMMIT)\b/i.exec(sql)?.[1]?.toUpperCase();
     const named = fewest!
       .filter((sql) => control(sql) !== "BEGIN")
       .map((sql) => control(sql) ?? `${/^\s*(\w+)/.exec(sql)![1]} ${/(?:FROM|UPDATE|INTO) "(?:public"\.")?(\w+)"/.exec(sql)![1]}`);

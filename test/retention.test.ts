@@ -467,7 +467,7 @@ describe("retention rules over GraphQL", () => {
       "DISCONNECTED_MAILBOXES",
     ]);
     const chosen = empty.data.retentionPolicy.filter((r: any) => !r.fixed);
-    expect(chosen).toHaveLength(8);
+    expect(chosen).toHaveLength(9);
     expect(chosen.every((r: any) => r.keepDays === null && r.action === null)).toBe(true);
     // A disconnected mailbox's data goes after 30 days: the product's promise, not a rule.
     expect(empty.data.retentionPolicy.at(-1)).toMatchObject({ fixed: true, keepDays: 30, action: "DELETE", respectsLegalHold: true });
@@ -517,7 +517,7 @@ describe("retention rules over GraphQL", () => {
 
   it("is for owners and admins: AGENT, VIEWER and API keys get FORBIDDEN", async () => {
     const admin = await app.agent(t, "ADMIN");
-    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(9);
+    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(10);
     const agent = await app.agent(t, "AGENT");
     const viewer = await app.agent(t, "VIEWER");
     const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "CONTACTS_READ", "CONTACTS_WRITE"]);
