@@ -560,7 +560,8 @@ describe.skipIf(skipped !== null)("a mailbox whose password changed", () => {
     // It carries on from where it was: the mail that came meanwhile is not lost.
     const all = await waitForMessages(m, 2);
     expect(all.map((t: any) => t.subject)).toEqual(["Before", "While away"]);
-  });
+    // Three waits for the mailbox's sync, each bounded by WAIT: more than the default bound of a test.
+  }, 120_000);
 });
 
 describe.skipIf(skipped !== null)("two instances", () => {
