@@ -17,6 +17,7 @@ import { createServer } from "../src/server.js";
 import { createTenant } from "../src/tenants/service.js";
 import { setTicketCounter } from "../src/tickets/counter.js";
 import { labelledMessages } from "./bench/ai-messages.js";
+import { gql } from "./bench/http.js";
 
 const { values: args } = parseArgs({
   options: { tickets: { type: "string" }, requests: { type: "string" }, messages: { type: "string" }, help: { type: "boolean" } },
@@ -132,17 +133,6 @@ async function seed(database: Database) {
     password,
     openTicketIds: tickets.filter((t) => t.status === "OPEN").map((t) => t.id),
   };
-}
-
-async function gql(url: string, token: string | null, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 500));
-  return body.data;
 }
 
 // ---- the local provider ----

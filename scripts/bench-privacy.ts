@@ -21,6 +21,7 @@ import { openDatabase, type Database } from "../src/db/database.js";
 import { createServer } from "../src/server.js";
 import { createTenant } from "../src/tenants/service.js";
 import { setTicketCounter } from "../src/tickets/counter.js";
+import { gql } from "./bench/http.js";
 
 const DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -74,17 +75,6 @@ async function measure<T>(fn: () => Promise<T>): Promise<[T, Measure]> {
   } finally {
     clearInterval(timer);
   }
-}
-
-async function gql(url: string, token: string | null, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 500));
-  return body.data;
 }
 
 // ---- seeding ----

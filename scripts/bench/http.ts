@@ -20,3 +20,15 @@ export async function requesterIds(url: string, token: string): Promise<string[]
   const data = await post(url, token, JSON.stringify({ query: "{ contacts(first: 20) { edges { node { id } } } }" }));
   return data.contacts.edges.map((e: { node: { id: string } }) => e.node.id);
 }
+
+/** One GraphQL operation; its data, or an error carrying the first errors. */
+export async function gql(url: string, token: string | null, query: string, variables: Record<string, unknown> = {}) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: any; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 500));
+  return body.data;
+}
