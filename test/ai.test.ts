@@ -94,6 +94,42 @@ describe("the local provider, trained on the tenant's own tickets", () => {
     expect(scores).toEqual([...scores].sort((a: number, b: number) => b - a));
   });
 
+  it("compares public words only, offers solved and closed tickets only, and stays in the tenant", async () => {
+    // Words only an internal note shares, an open ticket sharing every word, and another tenant's twin.
+    const noteOnly = await newTicket("Printer jammed on floor three", "The office printer jams on every page.", { name: "Cy Young" });
+    await app.gql(
+      `mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Refund double charge invoice subscription card", internal: true }) { id } updateTicket(id: $id, input: { status: SOLVED }) { id } }`,
+      { id: noteOnly.id },
+      t.ownerToken,
+    );
+    const open = await newTicket("Charged twice, need a refund", "My invoice charges my card twice for the subscription.", {
+      name: "Di Open",
+    });
+    const other = await app.tenant();
+    const twin = await app.gql(
+      `mutation { createTicket(input: { subject: "Charged twice, need a refund", body: "My invoice charges my card twice for the subscription.", requester: { name: "Ed Else" } }) { id } }`,
+      {},
+      other.ownerToken,
+    );
+    await app.gql(
+      `mutation($id: ID!) { updateTicket(id: $id, input: { status: SOLVED }) { id } }`,
+      { id: twin.data.createTicket.id },
+      other.ownerToken,
+    );
+
+    const before = app.database.queryCount;
+    const r = await app.gql(SIMILAR, { id: ticket }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    const ids = r.data.similarTickets.tickets.map((s: any) => s.ticket.id);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids).not.toContain(noteOnly.id);
+    expect(ids).not.toContain(open.id);
+    expect(ids).not.toContain(twin.data.createTicket.id);
+    // Settings, the ticket's people (2), its messages' ids, consent (2), plugins, one statement of the search, the call's record and
+    // its audit, the hits' requesters and their consent (2), the page of tickets and the access record.
+    expect(app.database.queryCount - before).toBeLessThanOrEqual(15);
+  });
+
   it("suggests the reply of the most similar solved ticket, addressed to this customer, with the other customer's name taken out", async () => {
     const r = await app.gql(SUGGEST, { id: ticket }, t.ownerToken);
     expect(r.errors).toBeUndefined();
@@ -181,9 +217,9 @@ describe("the local provider, trained on the tenant's own tickets", () => {
     const { document } = await readExportArchive(Buffer.from(await res.arrayBuffer()));
     const calls = document.processingCalls;
     expect(calls.map((c: any) => c.operation)).toEqual(expect.arrayContaining(["classify", "similar", "suggestReply", "summarize"]));
-    expect(calls.every((c: any) => c.service === "local" && c.model === "local-naive-bayes-tfidf" && c.purpose === "ai.assistance")).toBe(
-      true,
-    );
+    // Similar tickets are found by the search backend, the rest by the tenant's own models.
+    const model = (c: any) => (c.operation === "similar" ? "search-backend" : "local-naive-bayes-tfidf");
+    expect(calls.every((c: any) => c.service === "local" && c.model === model(c) && c.purpose === "ai.assistance")).toBe(true);
     expect(JSON.stringify(calls)).not.toMatch(/double charge|refund/i);
   });
 });

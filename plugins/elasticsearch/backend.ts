@@ -1,7 +1,7 @@
 import type { ElasticsearchRuntime } from "./options.js";
 import type { SearchBackend, SearchKind } from "../../src/search/contract.js";
 import type { ClientFor } from "./client.js";
-import { searchParams, toResultPage } from "./query.js";
+import { searchParams, similarParams, toResultPage } from "./query.js";
 import { currentState, isReady } from "./state.js";
 import { outboundGuard } from "../../src/outbound/guard.js";
 
@@ -26,6 +26,15 @@ export async function searchBackendFor(runtime: ElasticsearchRuntime, clientFor:
         () => client.search<{ kind: SearchKind; id: string }>(searchParams(state.alias, request)),
       );
       return toResultPage(response);
+    },
+    async similar(request) {
+      if (request.tenantId !== runtime.tenantId) throw new Error("A search for another tenant reached this tenant's index");
+      const response = await runtime.call(
+        // The ticket's documents are named by id: no text of it goes out with the call.
+        { operation: "similar", purpose: "support", categories: ["user.content.message"], subjectIds: [] },
+        () => client.search<{ ticketId: string }>(similarParams(state.alias, request)),
+      );
+      return response.hits.hits.map((h) => ({ id: h._source!.ticketId, score: h._score ?? 0 }));
     },
   };
 }

@@ -1,6 +1,15 @@
 import type { estypes } from "@elastic/elasticsearch";
-import type { SearchHighlight, SearchHitRef, SearchKind, SearchRequest, SearchResultPage, SearchTerm } from "../../src/search/contract.js";
+import type {
+  SearchHighlight,
+  SearchHitRef,
+  SearchKind,
+  SearchRequest,
+  SearchResultPage,
+  SearchTerm,
+  SimilarRequest,
+} from "../../src/search/contract.js";
 import { HIGHLIGHT_FIELDS, TEXT_FIELDS } from "./mappings.js";
+import { esId } from "./documents.js";
 
 type Query = estypes.QueryDslQueryContainer;
 
@@ -82,6 +91,41 @@ export function searchParams(index: string, request: SearchRequest): estypes.Sea
       fragment_size: 150,
       number_of_fragments: 2,
       fields: Object.fromEntries(HIGHLIGHT_FIELDS.map((f) => [f, {}])),
+    },
+  };
+}
+
+/**
+ * `similarTickets`: Elasticsearch's more_like_this over the ticket's own
+ * documents (its subject and public messages, named by id, so no text is sent),
+ * among the tenant's solved and closed tickets' public documents, one hit per
+ * ticket (collapsed on ticketId), never the ticket itself.
+ */
+export function similarParams(index: string, request: SimilarRequest): estypes.SearchRequest {
+  const routing = request.tenantId;
+  const like = [
+    { _index: index, _id: esId({ kind: "TICKET", id: request.ticketId }), routing },
+    ...request.messageIds.map((id) => ({ _index: index, _id: esId({ kind: "MESSAGE", id }), routing })),
+  ];
+  return {
+    index,
+    routing,
+    size: request.limit,
+    _source: ["ticketId"],
+    collapse: { field: "ticketId" },
+    query: {
+      bool: {
+        must: [
+          { more_like_this: { fields: ["subject", "body", "attachments"], like, min_term_freq: 1, min_doc_freq: 2, max_query_terms: 12 } },
+        ],
+        filter: [
+          { term: { tenantId: request.tenantId } },
+          { terms: { kind: TICKET_KINDS } },
+          { term: { internal: false } },
+          { terms: { status: ["SOLVED", "CLOSED"] } },
+        ],
+        must_not: [{ term: { ticketId: request.ticketId } }],
+      },
     },
   };
 }

@@ -182,14 +182,17 @@ const SimilarTicket = builder.objectRef<{ ticketId: string; score: number }>("Si
       type: "Ticket",
       resolve: (query, s, _args, ctx) => ctx.db.ticket.findUniqueOrThrow({ ...query, where: { id: s.ticketId } }),
     }),
-    score: t.exposeFloat("score", { description: "Cosine similarity of their words, 0 to 1" }),
+    score: t.exposeFloat("score", {
+      description:
+        "How alike, higher is closer: the search backend's relevance (full-text rank on the built-in search, more_like_this score on Elasticsearch), comparable within one answer only",
+    }),
   }),
 });
 
 const SimilarTickets = builder.objectRef<{ tickets: { ticketId: string; score: number }[] }>("SimilarTickets").implement({
   fields: (t) => ({
     tickets: t.field({ type: [SimilarTicket], description: "Best first", resolve: (s) => s.tickets }),
-    provider: t.string({ description: "Always local: the tenant's own model", resolve: () => LOCAL_PROVIDER }),
+    provider: t.string({ description: "Always local: the tenant's own search backend finds them", resolve: () => LOCAL_PROVIDER }),
   }),
 });
 
@@ -197,7 +200,7 @@ builder.queryField("similarTickets", (t) =>
   t.field({
     type: SimilarTickets,
     nullable: true,
-    description: `The tenant's solved tickets most like this one, best first, from the tenant's own model. ${DESCRIBE}`,
+    description: `The tenant's solved and closed tickets most like this one, best first, found by the tenant's search backend from the subject and public messages (internal notes are never compared). ${DESCRIBE}`,
     authScopes: { permission: "ai:use" },
     ...consent,
     args: {

@@ -12,6 +12,7 @@ import { prepareConversation, type PreparedConversation } from "./conversation.j
 import { localModels } from "./local/models.js";
 import { LOCAL_PROVIDER, LocalProvider } from "./local/provider.js";
 import { ticketPeople, type TicketPeople } from "./pseudonymise/people.js";
+import * as search from "../search/service.js";
 import { aiSettingsOf, type AiSettingsShape } from "./settings.js";
 
 export type SuggestionKind = "REPLY" | "SUMMARY" | "CLASSIFICATION" | "TRANSLATION";
@@ -306,27 +307,48 @@ export async function translateMessage(ctx: Context, messageId: string, targetLo
   return textAnswer("TRANSLATION", tc, made, id);
 }
 
+/** Named in the records of similarTickets' calls: the retrieval is the search backend's, not a model's. */
+const SEARCH_RETRIEVAL: AiProvider = { model: "search-backend" };
+
 /**
- * The tenant's solved tickets most like this one, from the local provider's
- * index (the tenant's own model): recorded as a model call like the others.
- * A ticket whose requester has since objected or is restricted is left out.
+ * The tenant's solved and closed tickets most like this one, found by the
+ * tenant's search backend (the built-in full-text search, or Elasticsearch's
+ * more_like_this when that plugin is on) from the ticket's subject and public
+ * messages: it scales with the index, not with a model in memory. Recorded as
+ * a call like the others (what was asked: the ticket and its messages' ids).
+ * A ticket whose requester has since objected, is restricted or was erased is left out.
  */
 export async function similarTickets(ctx: Context, ticketId: string, first: number): Promise<{ ticketId: string; score: number }[]> {
-  const tc = await loadTicket(ctx, ticketId);
-  const local = localProvider(ctx, tc.settings, ticketId);
-  const conversation = tc.prepared.conversation;
+  assertMayRead(ctx);
+  const viewer = requireViewer(ctx);
+  // Nothing of the text is read here: the backend compares what it has indexed.
+  const [, people, messages] = await Promise.all([
+    enabledSettings(ctx),
+    ticketPeople(ctx.db, ticketId),
+    ctx.db.message.findMany({ where: { ticketId, internal: false }, select: { id: true }, orderBy: { createdAt: "asc" } }),
+  ]);
+  if (!people) throw notFound("Ticket");
+  // Some hits may be left out below: ask for more than `first`.
+  const request = { tenantId: viewer.tenantId, ticketId, messageIds: messages.map((m) => m.id), limit: Math.min(first * 2, 40) };
   const { result: hits } = await callModel(
     ctx,
-    { id: LOCAL_PROVIDER, provider: local, external: false },
-    { operation: "similar", prompt: conversation, subjectIds: tc.people.subjectIds, ticketId, refusal: tc.refusal },
-    async () => local.similar(conversation, first),
+    { id: LOCAL_PROVIDER, provider: SEARCH_RETRIEVAL, external: false },
+    { operation: "similar", prompt: request, subjectIds: people.subjectIds, ticketId },
+    async () => (await search.similarTickets(ctx, request)).hits,
     (found) => ({ text: JSON.stringify(found) }),
   );
   if (!hits.length) return [];
-  const tickets = await ctx.db.ticket.findMany({ where: { id: { in: hits.map((h) => h.id) } }, select: { id: true, requesterId: true } });
+  // An erased person's ticket is no example any more: what is left of it is other people's words.
+  const tickets = await ctx.db.ticket.findMany({
+    where: { id: { in: hits.map((h) => h.id) }, requester: { erasedAt: null } },
+    select: { id: true, requesterId: true },
+  });
   const decisions = await decideMany(ctx.db, [...new Set(tickets.map((t) => t.requesterId))], "ai.assistance");
   const allowed = new Set(tickets.filter((t) => decisions.get(t.requesterId) === "ALLOWED").map((t) => t.id));
-  return hits.filter((h) => allowed.has(h.id)).map((h) => ({ ticketId: h.id, score: h.score }));
+  return hits
+    .filter((h) => allowed.has(h.id))
+    .slice(0, first)
+    .map((h) => ({ ticketId: h.id, score: h.score }));
 }
 
 /**

@@ -94,8 +94,25 @@ export interface SearchResultPage {
   totalIsLowerBound?: boolean;
 }
 
+/** A ticket whose likes are wanted among the tenant's solved and closed tickets (`similarTickets`). */
+export interface SimilarRequest {
+  tenantId: string;
+  ticketId: string;
+  /** Its public messages: what is compared (internal notes never are). */
+  messageIds: string[];
+  limit: number;
+}
+
+/** A ticket like the one asked about; a higher score is more alike (the scale is the backend's). */
+export interface SimilarHit {
+  id: string;
+  score: number;
+}
+
 export interface SearchBackend {
   /** Shown in the API (`SearchConnection.backend`). */
   name: string;
   search(request: SearchRequest): Promise<SearchResultPage>;
+  /** The solved and closed tickets most like a ticket, best first, never the ticket itself. */
+  similar(request: SimilarRequest): Promise<SimilarHit[]>;
 }

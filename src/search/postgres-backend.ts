@@ -1,6 +1,16 @@
 import { Prisma } from "../generated/prisma/client.js";
 import type { TenantClient } from "../db/tenant-scope.js";
-import type { SearchBackend, SearchHighlight, SearchHitRef, SearchKind, SearchRequest, SearchResultPage, SearchTerm } from "./contract.js";
+import type {
+  SearchBackend,
+  SearchHighlight,
+  SearchHitRef,
+  SearchKind,
+  SearchRequest,
+  SearchResultPage,
+  SearchTerm,
+  SimilarRequest,
+} from "./contract.js";
+import { similarTickets } from "./postgres-similar.js";
 import { NIL_UUID as NOBODY } from "../constants.js";
 import { readText } from "../attachments/extract/store.js";
 
@@ -85,6 +95,10 @@ export class PostgresSearchBackend implements SearchBackend {
     this.countLimit = limits.countLimit ?? COUNT_LIMIT;
     // Ranking needs every match, so it cannot reach past the count.
     this.rankLimit = Math.min(limits.rankLimit ?? RANK_LIMIT, this.countLimit);
+  }
+
+  similar(request: SimilarRequest) {
+    return similarTickets(this.db, request);
   }
 
   async search(request: SearchRequest): Promise<SearchResultPage> {

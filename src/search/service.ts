@@ -4,7 +4,7 @@ import { requireViewer } from "../context.js";
 import { capability } from "../plugin-host/capabilities.js";
 import { mayReadNotes, visibleMessages } from "../auth/visibility.js";
 import { subjectOf } from "../privacy/subjects.js";
-import type { SearchBackend, SearchHighlight, SearchKind, SearchScope } from "./contract.js";
+import type { SearchBackend, SearchHighlight, SearchKind, SearchScope, SimilarHit, SimilarRequest } from "./contract.js";
 import { searchLanguage } from "./language.js";
 import { PostgresSearchBackend } from "./postgres-backend.js";
 import { parseQuery } from "./query.js";
@@ -74,6 +74,33 @@ async function backendFor(ctx: Context, tenantId: string): Promise<SearchBackend
   return (await capability(ctx, "searchBackend", tenantId))?.value ?? new PostgresSearchBackend(ctx.db);
 }
 
+/**
+ * Asks the tenant's backend. An external index that is down must not stop
+ * agents from searching: the database holds the same text, current to the
+ * last commit, and answers instead (the answer says which backend served it).
+ */
+async function withFallback<T>(
+  ctx: Context,
+  tenantId: string,
+  ask: (backend: SearchBackend) => Promise<T>,
+): Promise<{ backend: SearchBackend; answer: T }> {
+  const backend = await backendFor(ctx, tenantId);
+  try {
+    return { backend, answer: await ask(backend) };
+  } catch (err) {
+    if (backend instanceof PostgresSearchBackend) throw err;
+    ctx.log.warn({ err, backend: backend.name }, "external search failed; answered by the built-in search");
+    const builtIn = new PostgresSearchBackend(ctx.db);
+    return { backend: builtIn, answer: await ask(builtIn) };
+  }
+}
+
+/** The tenant's solved and closed tickets most like a ticket, from its search backend (see SearchBackend.similar); the caller authorizes. */
+export async function similarTickets(ctx: Context, request: SimilarRequest): Promise<{ backend: string; hits: SimilarHit[] }> {
+  const { backend, answer } = await withFallback(ctx, request.tenantId, (b) => b.similar(request));
+  return { backend: backend.name, hits: answer };
+}
+
 async function resolveAssignees(ctx: Context, parsed: ReturnType<typeof parseQuery>): Promise<void> {
   const ids: (string | null)[] = [...(parsed.filters.assigneeIds ?? [])];
   if (parsed.assigneeMe) {
@@ -133,7 +160,6 @@ export async function search(ctx: Context, args: SearchArgs): Promise<SearchPage
     });
   }
   const tenant = await ctx.db.tenant.findFirstOrThrow({ select: { defaultLocale: true } });
-  let backend = await backendFor(ctx, scope.tenantId);
   const request = {
     query: { text: parsed.text, filters: parsed.filters },
     scope,
@@ -142,17 +168,7 @@ export async function search(ctx: Context, args: SearchArgs): Promise<SearchPage
     limit: Math.max(limit, 1),
   };
   // first: 0 asks for the total only.
-  let answer;
-  try {
-    answer = await backend.search(request);
-  } catch (err) {
-    if (backend instanceof PostgresSearchBackend) throw err;
-    // An external index that is down must not stop agents from searching: the
-    // database holds the same text, current to the last commit. The answer says which backend served it.
-    ctx.log.warn({ err, backend: backend.name }, "external search failed; answered by the built-in search");
-    backend = new PostgresSearchBackend(ctx.db);
-    answer = await backend.search(request);
-  }
+  const { backend, answer } = await withFallback(ctx, scope.tenantId, (b) => b.search(request));
   const page = limit === 0 ? { ...answer, hits: [] } : answer;
   const total = page.total;
 

@@ -386,6 +386,53 @@ describe("the search API on Elasticsearch", () => {
   });
 });
 
+describe("similar tickets on Elasticsearch", () => {
+  const SIMILAR = `query($id: ID!) { similarTickets(ticketId: $id) { tickets { ticket { id } } } }`;
+  const solve = (t: TestTenant, gid: string) =>
+    app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { status: SOLVED }) { id } }`, { id: gid }, t.ownerToken);
+
+  it("asks more_like_this about the ticket's documents by id (no text sent), among solved public documents, one hit per ticket", async () => {
+    const t = await app.tenant();
+    const alike = await ticket(t, "Dishwasher leaking water", "The dishwasher is leaking water onto the kitchen floor");
+    await say(t, alike.gid, "Replace the dishwasher door seal");
+    await solve(t, alike.gid);
+    const unlike = await ticket(t, "Invoice address change", "Please change the address on my invoice");
+    await solve(t, unlike.gid);
+    const stillOpen = await ticket(t, "Dishwasher leaking water", "Dishwasher leaking water again");
+    const asked = await ticket(t, "Leaking dishwasher", "My dishwasher is leaking water since yesterday");
+    const note = await say(t, asked.gid, "Internal: the dishwasher model is recalled", true);
+    await enable(t);
+    await drain();
+
+    const r = await app.gql(SIMILAR, { id: asked.gid }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.similarTickets.tickets.map((s: any) => rawId(s.ticket.id))).toEqual([alike.id]);
+    const body = lastSearch().body;
+    expect(lastSearch().path).toBe(`/${alias(t)}/_search`);
+    expect(body.collapse).toEqual({ field: "ticketId" });
+    const mlt = body.query.bool.must[0].more_like_this;
+    const likedIds = mlt.like.map((l: any) => l._id);
+    expect(likedIds).toContain(`ticket-${asked.id}`);
+    expect(likedIds).not.toContain(`message-${note}`);
+    expect(mlt.like.every((l: any) => Object.keys(l).sort().join() === "_id,_index,routing")).toBe(true);
+    expect(body.query.bool.filter).toEqual(
+      expect.arrayContaining([{ term: { tenantId: t.id } }, { term: { internal: false } }, { terms: { status: ["SOLVED", "CLOSED"] } }]),
+    );
+    expect(body.query.bool.must_not).toEqual([{ term: { ticketId: asked.id } }]);
+    expect(stillOpen.id).not.toBe(alike.id);
+
+    // The cluster down: the built-in search answers instead.
+    cluster.setDown("unreachable");
+    try {
+      const down = await app.gql(SIMILAR, { id: asked.gid }, t.ownerToken);
+      expect(down.errors).toBeUndefined();
+      expect(down.data.similarTickets.tickets.map((s: any) => rawId(s.ticket.id))).toContain(alike.id);
+    } finally {
+      cluster.setDown(null);
+    }
+  });
+});
+
 describe("outbox", () => {
   let t: TestTenant;
   beforeAll(async () => {

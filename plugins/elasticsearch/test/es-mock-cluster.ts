@@ -86,9 +86,45 @@ function matches(q: Query, src: Record<string, any>): boolean {
         return wanted.every((w) => have.includes(w));
       });
     }
+    case "more_like_this":
+      return mltScore(arg, src) > 0;
     default:
       throw new Error(`es-mock-cluster: query type ${type} not supported`);
   }
+}
+
+/**
+ * more_like_this, after `likedWords` put the liked documents' words in the
+ * query: the number of those words a document's fields share (no analysis, no
+ * rarity: enough to see which tickets are alike and that the filters hold).
+ */
+function mltScore(arg: any, src: Record<string, any>): number {
+  const have = new Set<string>(arg.fields.flatMap((f: string) => [src[f]].flat().flatMap(words)));
+  return (arg.likedWords as string[]).filter((w) => have.has(w)).length;
+}
+
+/** The query with each more_like_this's liked documents (`like: [{ _id }]`) read into `likedWords`. */
+function likedWords(q: any, get: (id: string) => Record<string, any> | null): any {
+  if (Array.isArray(q)) return q.map((x) => likedWords(x, get));
+  if (!q || typeof q !== "object") return q;
+  if (q.more_like_this) {
+    const arg = q.more_like_this;
+    const liked = new Set<string>();
+    for (const item of arg.like) for (const f of arg.fields) for (const w of [get(item._id)?.[f]].flat().flatMap(words)) liked.add(w);
+    return { more_like_this: { ...arg, likedWords: [...liked].filter((w) => w.length > 3) } };
+  }
+  return Object.fromEntries(Object.entries(q).map(([k, v]) => [k, likedWords(v, get)]));
+}
+
+/** The more_like_this inside a query, if any, for scores. */
+function mltOf(q: any): any {
+  if (!q || typeof q !== "object") return null;
+  if (q.more_like_this) return q.more_like_this;
+  for (const v of Object.values(q)) {
+    const found = mltOf(v);
+    if (found) return found;
+  }
+  return null;
 }
 
 export function startMockCluster() {
@@ -202,11 +238,20 @@ export function startMockCluster() {
     if (second === "_search" || second === "_delete_by_query") {
       const names = resolve(first!);
       if (!names.length && p.querystring.ignore_unavailable !== "true") return notFound(first!);
-      const hits: { index: string; id: string; doc: Doc }[] = [];
+      let hits: { index: string; id: string; doc: Doc; score: number }[] = [];
+      const get = (id: string) => names.map((n) => indices.get(n)!.docs.get(id)?.source).find(Boolean) ?? null;
+      const query = likedWords(p.body?.query ?? { match_all: {} }, get);
+      const mlt = mltOf(query);
       for (const n of names) {
         for (const [id, doc] of indices.get(n)!.docs) {
-          if (doc.source && matches(p.body?.query ?? { match_all: {} }, doc.source)) hits.push({ index: n, id, doc });
+          if (doc.source && matches(query, doc.source)) hits.push({ index: n, id, doc, score: mlt ? mltScore(mlt, doc.source) : 1 });
         }
+      }
+      if (mlt) hits.sort((a, b) => b.score - a.score);
+      const collapse = p.body?.collapse?.field;
+      if (collapse) {
+        const seen = new Set();
+        hits = hits.filter((h) => !seen.has(h.doc.source![collapse]) && seen.add(h.doc.source![collapse]));
       }
       if (second === "_delete_by_query") {
         for (const h of hits) indices.get(h.index)!.docs.set(h.id, { ...h.doc, source: null });
@@ -223,8 +268,8 @@ export function startMockCluster() {
           hits: hits.slice(from, from + size).map((h) => ({
             _index: h.index,
             _id: h.id,
-            _score: 1,
-            _source: { kind: h.doc.source!.kind, id: h.doc.source!.id },
+            _score: h.score,
+            _source: Object.fromEntries((p.body?._source ?? ["kind", "id"]).map((f: string) => [f, h.doc.source![f]])),
             highlight: highlight(p.body, h.doc.source!),
           })),
         },
