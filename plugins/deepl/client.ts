@@ -1,7 +1,11 @@
 import { createHash } from "node:crypto";
-import { DeepLClient, type TargetLanguageCode } from "deepl-node";
+import type { DeepLClient, TargetLanguageCode } from "deepl-node";
+import { lazyModule } from "../../src/lazy-module.js";
 import type { OutboundGuard } from "../../src/outbound/guard.js";
 import type { DeepLSettings } from "./options.js";
+
+/** The SDK, loaded when the plugin is first called (see lazyModule). */
+const deepLSdk = lazyModule<typeof import("deepl-node")>("deepl-node");
 
 // One SDK client per key and server URL, per guard.
 const clientsByGuard = new WeakMap<OutboundGuard, Map<string, DeepLClient>>();
@@ -23,7 +27,7 @@ export function deepLClient(settings: DeepLSettings, guard: OutboundGuard, timeo
   if (!clients) clientsByGuard.set(guard, (clients = new Map()));
   let client = clients.get(key);
   if (!client) {
-    client = new DeepLClient(authKey, { serverUrl, maxRetries: 0, minTimeout: timeoutMs, sendPlatformInfo: false });
+    client = new (deepLSdk().DeepLClient)(authKey, { serverUrl, maxRetries: 0, minTimeout: timeoutMs, sendPlatformInfo: false });
     throughGuard(client, guard);
     if (clients.size > 500) clients.clear();
     clients.set(key, client);

@@ -1,10 +1,14 @@
 import { createHash } from "node:crypto";
-import OpenAI from "openai";
+import type OpenAI from "openai";
+import { lazyModule } from "../../src/lazy-module.js";
 import { guardedFetch } from "../../src/outbound/fetch.js";
 import type { OutboundGuard } from "../../src/outbound/guard.js";
 import type { OpenAiSettings } from "./options.js";
 
 export const DEFAULT_MODEL = "gpt-4o-mini";
+
+/** The SDK, loaded when the plugin is first called (see lazyModule). */
+const openAiSdk = lazyModule<typeof import("openai")>("openai");
 
 // One SDK client (one pool of connections) per key and base URL, per guard.
 const clientsByGuard = new WeakMap<OutboundGuard, Map<string, OpenAI>>();
@@ -26,7 +30,7 @@ export function openAiClient(settings: OpenAiSettings, guard: OutboundGuard): Op
   if (!clients) clientsByGuard.set(guard, (clients = new Map()));
   let client = clients.get(key);
   if (!client) {
-    client = new OpenAI({ apiKey, baseURL, maxRetries: 1, timeout: 10 * 60_000, fetch: guardedFetch(guard) });
+    client = new (openAiSdk().OpenAI)({ apiKey, baseURL, maxRetries: 1, timeout: 10 * 60_000, fetch: guardedFetch(guard) });
     if (clients.size > 500) clients.clear();
     clients.set(key, client);
   }

@@ -1,18 +1,8 @@
 import type { Readable } from "node:stream";
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { BlobNotFoundError, type BlobBackend, type Source } from "../../src/blobs/store.js";
 import { UUID_PATTERN } from "../../src/constants.js";
-import { s3Client } from "./client.js";
+import { s3Client, s3Sdk } from "./client.js";
 import type { S3Options } from "./options.js";
 import { PART_BYTES, uploadStream, type UploadTarget } from "./upload.js";
 
@@ -62,7 +52,7 @@ export class S3Backend implements BlobBackend {
 
   async read(tenantId: string, key: string): Promise<Readable> {
     // The body streams from S3 as it is read: nothing holds the whole file.
-    const got = await this.client.send(new GetObjectCommand(this.object(tenantId, key))).catch((err: unknown) => {
+    const got = await this.client.send(new (s3Sdk().GetObjectCommand)(this.object(tenantId, key))).catch((err: unknown) => {
       throw missing(err) ? new BlobNotFoundError(key) : err;
     });
     return got.Body as Readable;
@@ -70,7 +60,7 @@ export class S3Backend implements BlobBackend {
 
   async delete(tenantId: string, key: string): Promise<void> {
     // S3 answers 204 for a key that is not there: nothing to delete is not an error.
-    await this.client.send(new DeleteObjectCommand(this.object(tenantId, key)));
+    await this.client.send(new (s3Sdk().DeleteObjectCommand)(this.object(tenantId, key)));
   }
 
   /** Every object under the tenant's prefix, a page of 1000 at a time, then any upload left unfinished there. */
@@ -79,10 +69,10 @@ export class S3Backend implements BlobBackend {
     const Prefix = this.tenantPrefix(tenantId);
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket, Prefix, MaxKeys: 1000, ContinuationToken }));
+      const page = await this.client.send(new (s3Sdk().ListObjectsV2Command)({ Bucket, Prefix, MaxKeys: 1000, ContinuationToken }));
       const Objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
       if (Objects.length) {
-        const { Errors } = await this.client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects, Quiet: true } }));
+        const { Errors } = await this.client.send(new (s3Sdk().DeleteObjectsCommand)({ Bucket, Delete: { Objects, Quiet: true } }));
         if (Errors?.length)
           throw new Error(`S3 did not delete ${Errors.length} object(s) of the tenant: ${Errors[0]!.Code} ${Errors[0]!.Message ?? ""}`);
       }
@@ -91,16 +81,16 @@ export class S3Backend implements BlobBackend {
     // Parts of an upload cut off by a crash are invisible, but they are the tenant's ciphertext too.
     let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
     for (;;) {
-      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix, ...markers }));
+      const page = await this.client.send(new (s3Sdk().ListMultipartUploadsCommand)({ Bucket, Prefix, ...markers }));
       for (const u of page.Uploads ?? [])
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key!, UploadId: u.UploadId! }));
+        await this.client.send(new (s3Sdk().AbortMultipartUploadCommand)({ Bucket, Key: u.Key!, UploadId: u.UploadId! }));
       if (!page.IsTruncated) return;
       markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
     }
   }
 
   async has(tenantId: string, key: string): Promise<boolean> {
-    return this.client.send(new HeadObjectCommand(this.object(tenantId, key))).then(
+    return this.client.send(new (s3Sdk().HeadObjectCommand)(this.object(tenantId, key))).then(
       () => true,
       (err: unknown) => {
         if (missing(err)) return false;
@@ -110,7 +100,9 @@ export class S3Backend implements BlobBackend {
   }
 
   async probe(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.s3.bucket }), { abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    await this.client.send(new (s3Sdk().HeadBucketCommand)({ Bucket: this.s3.bucket }), {
+      abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
   }
 }
 

@@ -1,5 +1,9 @@
-import { S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { lazyModule } from "../../src/lazy-module.js";
 import type { S3Options } from "./options.js";
+
+/** The SDK, loaded when the operator's bucket is first used (see lazyModule); its commands come from here too. */
+export const s3Sdk = lazyModule<typeof import("@aws-sdk/client-s3")>("@aws-sdk/client-s3");
 
 /**
  * The official SDK's client for the operator's bucket. Credentials come from
@@ -9,7 +13,7 @@ import type { S3Options } from "./options.js";
  * subdomains. The SDK retries throttling, network failures and 5xx answers itself.
  */
 export function s3Client(s3: S3Options): S3Client {
-  return new S3Client({
+  return new (s3Sdk().S3Client)({
     region: s3.region,
     endpoint: s3.endpoint,
     forcePathStyle: s3.forcePathStyle,

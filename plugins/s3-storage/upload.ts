@@ -1,13 +1,6 @@
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type CompletedPart,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import type { CompletedPart, S3Client } from "@aws-sdk/client-s3";
 import type { Source } from "../../src/blobs/store.js";
+import { s3Sdk } from "./client.js";
 
 /** 8 MiB: S3 wants at least 5 MiB for every part but the last, and allows 10,000 parts (so files up to 80 GiB). */
 export const PART_BYTES = 8 * 1024 * 1024;
@@ -57,7 +50,7 @@ export async function uploadStream(client: S3Client, target: UploadTarget, sourc
     if (parts.length === MAX_PARTS) throw new RangeError(`The file is larger than ${MAX_PARTS} parts of ${partBytes} bytes`);
     const PartNumber = parts.length + 1;
     const { ETag } = await client.send(
-      new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: body, ContentLength: body.length }),
+      new (s3Sdk().UploadPartCommand)({ Bucket, Key, UploadId: uploadId, PartNumber, Body: body, ContentLength: body.length }),
     );
     parts.push({ PartNumber, ETag });
   };
@@ -66,21 +59,21 @@ export async function uploadStream(client: S3Client, target: UploadTarget, sourc
       buffered.push(piece);
       // Strictly more than a part: the part sent is known not to be the last, and the last is never empty.
       while (buffered.length > partBytes) {
-        uploadId ??= (await client.send(new CreateMultipartUploadCommand(target))).UploadId;
+        uploadId ??= (await client.send(new (s3Sdk().CreateMultipartUploadCommand)(target))).UploadId;
         await sendPart(buffered.take(partBytes));
       }
     }
     const rest = buffered.take(buffered.length);
     if (!uploadId) {
-      await client.send(new PutObjectCommand({ ...target, Body: rest, ContentLength: rest.length }));
+      await client.send(new (s3Sdk().PutObjectCommand)({ ...target, Body: rest, ContentLength: rest.length }));
       return;
     }
     await sendPart(rest);
-    await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    await client.send(new (s3Sdk().CompleteMultipartUploadCommand)({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
   } catch (err) {
     // If the abort fails too, the parts stay invisible (never an object under the key) until the
     // bucket's lifecycle rule or the tenant's deletion aborts the upload (README.md, "The bucket").
-    if (uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch(() => {});
+    if (uploadId) await client.send(new (s3Sdk().AbortMultipartUploadCommand)({ Bucket, Key, UploadId: uploadId })).catch(() => {});
     throw err;
   }
 }

@@ -1,4 +1,8 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
+import { lazyModule } from "../../src/lazy-module.js";
+
+/** The SDK, loaded when the plugin first talks to Stripe (see lazyModule). */
+export const stripeSdk = lazyModule<typeof import("stripe")>("stripe");
 
 /**
  * The official SDK's client for the operator's account. STRIPE_API_URL sends
@@ -13,5 +17,6 @@ export function stripeClient(options: { secretKey: string; apiUrl?: string }): S
     const protocol = url.protocol === "http:" ? "http" : "https";
     Object.assign(config, { host: url.hostname, port: Number(url.port || (protocol === "http" ? 80 : 443)), protocol });
   }
-  return new Stripe(options.secretKey, config);
+  const { Stripe: StripeClient } = stripeSdk();
+  return new StripeClient(options.secretKey, config);
 }

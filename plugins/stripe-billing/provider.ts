@@ -1,6 +1,6 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { ProviderError, WebhookSignatureError, type BillingDetails, type BillingProvider } from "../../src/billing/provider.js";
-import { stripeClient } from "./client.js";
+import { stripeClient, stripeSdk } from "./client.js";
 import { toProviderEvent } from "./events.js";
 import type { StripeOptions } from "./options.js";
 import { invoiceOf, snapshotOf } from "./snapshot.js";
@@ -22,8 +22,9 @@ async function stripe<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeError) {
-      const code = err.code ?? (err instanceof Stripe.errors.StripeConnectionError ? "connection_error" : (err.rawType ?? err.type));
+    if (err instanceof stripeSdk().Stripe.errors.StripeError) {
+      const code =
+        err.code ?? (err instanceof stripeSdk().Stripe.errors.StripeConnectionError ? "connection_error" : (err.rawType ?? err.type));
       throw new ProviderError(code, err.message, err.statusCode);
     }
     throw err;
@@ -116,7 +117,7 @@ export function createStripeProvider(options: StripeOptions): BillingProvider {
         try {
           return snapshotOf(await client.subscriptions.retrieve(subscriptionId));
         } catch (err) {
-          if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === "resource_missing") return null;
+          if (err instanceof stripeSdk().Stripe.errors.StripeInvalidRequestError && err.code === "resource_missing") return null;
           throw err;
         }
       }),
@@ -143,7 +144,7 @@ export function createStripeProvider(options: StripeOptions): BillingProvider {
       try {
         event = client.webhooks.constructEvent(rawBody, signature, options.webhookSecret, SIGNATURE_TOLERANCE_SECONDS);
       } catch (err) {
-        if (err instanceof Stripe.errors.StripeSignatureVerificationError) throw new WebhookSignatureError(err.message);
+        if (err instanceof stripeSdk().Stripe.errors.StripeSignatureVerificationError) throw new WebhookSignatureError(err.message);
         throw new WebhookSignatureError("unreadable event");
       }
       return toProviderEvent(event);

@@ -1,8 +1,12 @@
 import { createHash } from "node:crypto";
-import twilio from "twilio";
+import type twilio from "twilio";
 import type RequestClient from "twilio/lib/base/RequestClient.js";
+import { lazyModule } from "../../src/lazy-module.js";
 import { isAddressRefusal, type OutboundGuard } from "../../src/outbound/guard.js";
 import type { TwilioSettings } from "./options.js";
+
+/** The SDK, loaded when the plugin first talks to Twilio (see lazyModule). */
+export const twilioSdk = lazyModule<typeof twilio>("twilio");
 
 /**
  * The SDK's own RequestClient, sending what it would send to *.twilio.com to
@@ -11,24 +15,28 @@ import type { TwilioSettings } from "./options.js";
  * base is the tenant's choice, so every connection to it passes the outbound
  * guard: the SDK's axios instance gets the guard's agents.
  */
-class RebasedRequestClient extends twilio.RequestClient {
-  constructor(
-    private readonly base: string,
-    guard: OutboundGuard,
-  ) {
-    super();
-    const axios = (this as unknown as { axios: { defaults: { httpAgent?: unknown; httpsAgent?: unknown } } }).axios;
-    axios.defaults.httpAgent = guard.httpAgent({ keepAlive: true });
-    axios.defaults.httpsAgent = guard.httpsAgent({ keepAlive: true });
-  }
+let RebasedRequestClient: ReturnType<typeof defineRebasedRequestClient> | undefined;
 
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    const uri = new URL(opts.uri);
-    if (uri.protocol === "https:" && (uri.hostname === "twilio.com" || uri.hostname.endsWith(".twilio.com"))) {
-      return super.request({ ...opts, uri: `${this.base}${uri.pathname}${uri.search}` });
+function defineRebasedRequestClient() {
+  return class RebasedRequestClient extends twilioSdk().RequestClient {
+    constructor(
+      private readonly base: string,
+      guard: OutboundGuard,
+    ) {
+      super();
+      const axios = (this as unknown as { axios: { defaults: { httpAgent?: unknown; httpsAgent?: unknown } } }).axios;
+      axios.defaults.httpAgent = guard.httpAgent({ keepAlive: true });
+      axios.defaults.httpsAgent = guard.httpsAgent({ keepAlive: true });
     }
-    return super.request(opts);
-  }
+
+    override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+      const uri = new URL(opts.uri);
+      if (uri.protocol === "https:" && (uri.hostname === "twilio.com" || uri.hostname.endsWith(".twilio.com"))) {
+        return super.request({ ...opts, uri: `${this.base}${uri.pathname}${uri.search}` });
+      }
+      return super.request(opts);
+    }
+  };
 }
 
 // One SDK client (and so one pool of keep-alive connections) per account and target, per guard.
@@ -49,7 +57,8 @@ export function twilioClient(settings: TwilioSettings, guard: OutboundGuard): tw
   if (!clients) clientsByGuard.set(guard, (clients = new Map()));
   let client = clients.get(key);
   if (!client) {
-    client = twilio(accountSid, authToken, base ? { httpClient: new RebasedRequestClient(base, guard) } : {});
+    RebasedRequestClient ??= defineRebasedRequestClient();
+    client = twilioSdk()(accountSid, authToken, base ? { httpClient: new RebasedRequestClient(base, guard) } : {});
     if (clients.size > 500) clients.clear();
     clients.set(key, client);
   }
@@ -66,7 +75,7 @@ export function failureCode(err: unknown): string {
   const e = err as { extensions?: { code?: unknown }; code?: unknown; status?: unknown };
   if (typeof e?.extensions?.code === "string") return e.extensions.code;
   if (isAddressRefusal(err)) return "ADDRESS_NOT_ALLOWED";
-  if (err instanceof twilio.RestException) return e.code ? `TWILIO_${String(e.code)}` : `TWILIO_HTTP_${String(e.status)}`;
+  if (err instanceof twilioSdk().RestException) return e.code ? `TWILIO_${String(e.code)}` : `TWILIO_HTTP_${String(e.status)}`;
   if (typeof e?.code === "string" && /^(E[A-Z]+|ERR_[A-Z_]+)$/.test(e.code)) return "VENDOR_UNREACHABLE";
   if (typeof e?.code === "string" && /^[A-Z_]+$/.test(e.code)) return e.code;
   return "VENDOR_ERROR";

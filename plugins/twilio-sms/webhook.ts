@@ -1,4 +1,4 @@
-import twilio from "twilio";
+import { twilioSdk } from "./client.js";
 import type { PluginHttpRequest, PluginHttpResponse } from "../../src/plugin-host/plugin.js";
 
 export type WebhookParams = Record<string, string>;
@@ -16,14 +16,14 @@ export function signedByTwilio(authToken: string | undefined, request: PluginHtt
   const header = request.headers["x-twilio-signature"];
   const signature = Array.isArray(header) ? header[0] : header;
   if (!authToken || !signature) return false;
-  return twilio.validateRequest(authToken, signature, request.url, params);
+  return twilioSdk().validateRequest(authToken, signature, request.url, params);
 }
 
 /** Nothing to say back: Twilio sends no reply for an empty TwiML response. */
 export const emptyTwiml = (): PluginHttpResponse => ({
   status: 200,
   contentType: "text/xml",
-  body: new twilio.twiml.MessagingResponse().toString(),
+  body: new (twilioSdk().twiml.MessagingResponse)().toString(),
 });
 
 export const forbidden = (): PluginHttpResponse => ({

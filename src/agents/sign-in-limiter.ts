@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError } from "../errors.js";
-import { failFastRedisOptions } from "../events/bus.js";
+import { failFastRedisOptions, ioredis } from "../events/bus.js";
 
 export interface SignInLimiterOptions {
   maxAttempts: number;
@@ -50,7 +50,7 @@ export class SignInLimiter {
     this.addressBudget = maxAttempts * 4;
     const memory = (keyPrefix: string, points: number) => new RateLimiterMemory({ keyPrefix, points, duration: windowSeconds });
     if (redisUrl) {
-      this.redis = new Redis(redisUrl, failFastRedisOptions);
+      this.redis = new (ioredis().Redis)(redisUrl, failFastRedisOptions);
       this.redis.on("error", () => {}); // ioredis reconnects by itself; the fallback below is logged
       // The first attempts wait for the connection (briefly), so that a starting instance does not count alone.
       const redis = this.redis;

@@ -1,9 +1,9 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
-import { failFastRedisOptions } from "../events/bus.js";
+import { failFastRedisOptions, ioredis } from "../events/bus.js";
 import type { BillingHost } from "./host.js";
 import { entitlement } from "./state.js";
 
@@ -40,7 +40,7 @@ export class ApiRateLimiter {
     const keyPrefix = "deskgraph:api-rate";
     const redisUrl = services.config.redisUrl;
     if (redisUrl) {
-      this.redis = new Redis(redisUrl, failFastRedisOptions);
+      this.redis = new (ioredis().Redis)(redisUrl, failFastRedisOptions);
       // Logged by consume when a request meets the outage; ioredis reconnects by itself.
       this.redis.on("error", () => {});
       this.store = new RateLimiterRedis({

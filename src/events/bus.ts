@@ -1,5 +1,6 @@
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { lazyModule } from "../lazy-module.js";
 import type { Logger } from "pino";
 
 /** "Tenant T has committed events up to seq N": all an instance needs to wake its subscribers. */
@@ -27,6 +28,9 @@ const redisOptions = { lazyConnect: false, maxRetriesPerRequest: null, retryStra
 /** For commands a request waits on: refused at once while Redis is away, and never more than 2 s. */
 export const failFastRedisOptions = { ...redisOptions, enableOfflineQueue: false, commandTimeout: 2000 };
 
+/** Redis' client, loaded only where REDIS_URL is set (see lazyModule). */
+export const ioredis = lazyModule<typeof import("ioredis")>("ioredis");
+
 /** In memory for one instance; through Redis when REDIS_URL is set, so instances share it. */
 export function createEventBus(redisUrl: string | undefined, log: Logger): EventBus {
   if (!redisUrl) {
@@ -47,9 +51,9 @@ export function createEventBus(redisUrl: string | undefined, log: Logger): Event
     };
   }
   // Publishing fails fast while Redis is away: the events stay in the outbox until it is back.
-  const publishClient = new Redis(redisUrl, failFastRedisOptions);
+  const publishClient = new (ioredis().Redis)(redisUrl, failFastRedisOptions);
   // SUBSCRIBE waits for the connection (at start and after an outage ioredis subscribes again).
-  const subscribeClient = new Redis(redisUrl, { ...redisOptions, enableOfflineQueue: true });
+  const subscribeClient = new (ioredis().Redis)(redisUrl, { ...redisOptions, enableOfflineQueue: true });
   const resumeListeners = new Set<() => void>();
   // Once both connections are back after an outage, say so: the relay publishes what waited.
   let connectedOnce = false;

@@ -1,4 +1,4 @@
-import nlp from "wink-nlp-utils";
+import stem from "wink-porter2-stemmer";
 
 /**
  * Words for the local models: lower case, letters only (placeholders and
@@ -34,7 +34,7 @@ export function terms(text: string, max = 2000): string[] {
   for (const m of text.toLowerCase().matchAll(WORD)) {
     const w = m[0];
     if (w.length > 30 || STOP_WORDS.has(w)) continue;
-    out.push(nlp.string.stem(w));
+    out.push(stem(w));
     if (out.length >= max) break;
   }
   return out;

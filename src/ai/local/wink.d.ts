@@ -12,7 +12,7 @@ declare module "wink-naive-bayes-text-classifier" {
   export default naiveBayesTextClassifier;
 }
 
-declare module "wink-nlp-utils" {
-  const utils: { string: { stem(word: string): string } };
-  export default utils;
+declare module "wink-porter2-stemmer" {
+  function stem(word: string): string;
+  export default stem;
 }
