@@ -28,7 +28,7 @@ describe("names the database does not know", () => {
         "Hello, my name is Peter Jansen and my colleague Sarah O'Brien will call.",
         "Hello, my name is [PERSON_3] and my colleague [PERSON_4] will call.",
       ],
-      ["Dear Tom,\nthanks.", "Dear [PERSON_5],\nthanks."],
+      ["Dear Tom and Ada,\nthanks.", "Dear [PERSON_5] and [PERSON_1],\nthanks."],
       [
         "Hallo, ich heiße Klaus Fischer; meine Kollegin Anna Weber ruft an.\nLiebe Petra, danke.",
         "Hallo, ich heiße [PERSON_6]; meine Kollegin [PERSON_7] ruft an.\nLiebe [PERSON_8], danke.",

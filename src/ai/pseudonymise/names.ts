@@ -33,6 +33,7 @@ const CLOSING = new RegExp(
   String.raw`(?<=^|\n|[.!?]${GAP})[ \t]*(?:${CLOSINGS})[ \t]*[,.!:-]?[ \t]*(?:\r?\n(?:[ \t]*\r?\n)?)?[ \t]*`,
   "gu",
 );
+const AND = new RegExp(`,?${GAP}(?:and|und|et|en|y|&)${GAP}`, "uy");
 const REST_OF_LINE = /[ \t,.;!]*(?:\r?\n|$)/y;
 
 /** A name found in a text: where it is, and its words (particles included) as written. */
@@ -76,8 +77,16 @@ export function nameMentions(text: string): NameMention[] {
     if (m[1] === "m" && text[m.index + 1] !== ".") continue;
     add(nameAt(text, m.index + m[0].length, 4, false));
   }
-  for (const re of [INTRODUCTION, SALUTATION, RELATION]) {
+  for (const re of [INTRODUCTION, RELATION]) {
     for (const m of folded.matchAll(re)) add(nameAt(text, m.index + m[0].length, 4, false));
+  }
+  for (const m of folded.matchAll(SALUTATION)) {
+    // "Dear Ada and Peter", "Hallo Anna und Tom": each name greeted.
+    for (let name = nameAt(text, m.index + m[0].length, 4, false); name; ) {
+      add(name);
+      AND.lastIndex = name.end;
+      name = AND.test(folded) ? nameAt(text, AND.lastIndex, 4, false) : null;
+    }
   }
   for (const m of folded.matchAll(CLOSING)) add(nameAt(text, m.index + m[0].length, 3, true));
   return [...found.values()].sort((a, b) => a.start - b.start);
