@@ -96,7 +96,7 @@ const FIVE_DIGIT_CODE = new RegExp(String.raw`${START}((?:D|DE|F|FR|E|ES|I|IT)-)
 const FOUR_DIGIT_CODE = new RegExp(String.raw`${START}((?:A|AT|CH|B|BE|L|LU|DK)-)?([1-9]\d{3})${S}+(${CITY})`, "gu");
 /** United Kingdom: "SW1A 1AA", "M1 1AE", with the town before it at the start of its line or after a comma ("London SW1A 1AA"). */
 const UK_CODE = new RegExp(
-  String.raw`(?:(?<=(?:^|\n|,)[ \t]*)(?:${CAP}${S}+){0,2}${CAP},?${S}+)?${START}(?:[A-Z]{1,2}\d[A-Z\d]?${S}?\d[ABD-HJLNP-UW-Z]{2}|GIR${S}?0AA)${END}`,
+  String.raw`(?:(?<=(?:^|\n|,)[ \t]{0,8})(?:${CAP}${S}+){0,2}${CAP},?${S}+)?${START}(?:[A-Z]{1,2}\d[A-Z\d]?${S}?\d[ABD-HJLNP-UW-Z]{2}|GIR${S}?0AA)${END}`,
   "gu",
 );
 const STATES =

@@ -26,11 +26,12 @@ const NAME_WORD = new RegExp(WORD, "gu");
 const before = String.raw`(?<![\p{L}\p{N}])`;
 const TITLE = new RegExp(String.raw`${before}(${TITLES})\.?(?:${GAP}(?:dr|prof)\.?)*${GAP}`, "gu");
 const INTRODUCTION = new RegExp(`${before}(?:${INTRODUCTIONS}),?${GAP}`, "gu");
-const SALUTATION = new RegExp(String.raw`(?<=^|\n)[ \t]*(?:${SALUTATIONS})${GAP}`, "gu");
+// Look-behinds are bounded ({0,8}): an unbounded one would rescan a long run of spaces at each of its positions.
+const SALUTATION = new RegExp(String.raw`(?<=(?:^|\n)[ \t]{0,8})(?:${SALUTATIONS})${GAP}`, "gu");
 const RELATION = new RegExp(`${before}(?:${RELATIONS}),?${GAP}`, "gu");
 /** A closing at the start of a line or after a sentence, then the rest of its line, or the next non-empty line. */
 const CLOSING = new RegExp(
-  String.raw`(?<=^|\n|[.!?]${GAP})[ \t]*(?:${CLOSINGS})[ \t]*[,.!:-]?[ \t]*(?:\r?\n(?:[ \t]*\r?\n)?)?[ \t]*`,
+  String.raw`(?<=(?:^|\n)[ \t]{0,8}|[.!?][ \t\u00a0]{1,8})(?:${CLOSINGS})[ \t]*[,.!:-]?[ \t]*(?:\r?\n(?:[ \t]*\r?\n)?)?[ \t]*`,
   "gu",
 );
 const AND = new RegExp(`,?${GAP}(?:and|und|et|en|y|&)${GAP}`, "uy");

@@ -79,11 +79,12 @@ export class Pseudonymiser {
     const mentions = nameMentions(text);
     if (!mentions.length) return;
     // Words the database knows keep their own placeholder: "my husband Peter Müller" of Ada Müller is Peter, unknown, and Müller, known.
-    const known = this.known.find(text);
+    const known = new Uint8Array(text.length);
+    for (const k of this.known.find(text)) known.fill(1, k.start, k.end);
     for (const m of mentions) {
       let run: typeof m.words = [];
       for (const w of m.words) {
-        if (known.some((k) => w.start < k.end && k.start < w.end)) {
+        if (known.subarray(w.start, w.end).includes(1)) {
           this.unknown.add(text, run);
           run = [];
         } else run.push(w);
@@ -107,9 +108,22 @@ export class Pseudonymiser {
     ];
     // By priority, then longest first: a name inside a longer organisation name goes with the organisation.
     all.sort((a, b) => PRIORITY[a.kind] - PRIORITY[b.kind] || b.end - b.start - (a.end - a.start) || a.start - b.start);
+    // Taken findings never overlap: kept in text order, a new one only needs checking against its two neighbours.
     const taken: Found[] = [];
-    for (const f of all) if (!taken.some((t) => f.start < t.end && t.start < f.end)) taken.push(f);
-    return taken.sort((a, b) => a.start - b.start);
+    for (const f of all) {
+      let lo = 0;
+      let hi = taken.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (taken[mid]!.start < f.start) lo = mid + 1;
+        else hi = mid;
+      }
+      const before = taken[lo - 1];
+      const after = taken[lo];
+      if ((before && before.end > f.start) || (after && after.start < f.end)) continue;
+      taken.splice(lo, 0, f);
+    }
+    return taken;
   }
 
   /**
