@@ -104,5 +104,10 @@ const NOT_NAMES = `
   amicalement salutations bonsoir cher chere bien
   groetjes hartelijke vriendelijke mvg geachte hoi goedemorgen goedemiddag
   atentamente abrazo estimado estimada querido querida buenos buenas
+  owner director ceo cto cfo head lead department it hr finance accounting purchasing procurement
+  abteilung buchhaltung einkauf vertrieb geschaftsleitung
+  responsable directeur directrice gerant gerante client cliente administrateur administratrice proprietaire comptabilite achats direction
+  beheerder eigenaar directeur afdeling inkoop boekhouding administratie
+  director directora propietario propietaria administrador administradora departamento compras ventas contabilidad administracion gerencia
 `;
 export const NOT_A_NAME = new Set(NOT_NAMES.trim().split(/\s+/));
