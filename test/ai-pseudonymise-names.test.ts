@@ -57,7 +57,7 @@ describe("names the database does not know", () => {
     expect(p.pseudonymise("Danke. Mit freundlichen Grüßen\nKlaus Fischer")).toBe("Danke. Mit freundlichen Grüßen\n[PERSON_4]");
     expect(p.pseudonymise("Merci. Cordialement, Jean-Luc Picard")).toBe("Merci. Cordialement, [PERSON_5]");
     expect(p.pseudonymise("Met vriendelijke groet,\n\nDaan de Wit")).toBe("Met vriendelijke groet,\n\n[PERSON_6]");
-    expect(p.pseudonymise("Gracias. Atentamente,\nJuan Pérez")).toBe("Gracias. Atentamente,\n[PERSON_7]");
+    expect(p.pseudonymise("Gracias. Atentamente,\nAna María López García")).toBe("Gracias. Atentamente,\n[PERSON_7]");
   });
 
   it("keep one placeholder for the whole call: the full name again, and the surname alone once it came with a first name", () => {

@@ -16,7 +16,7 @@ import { CAPITALISED_TITLES, CLOSINGS, INTRODUCTIONS, NOT_A_NAME, PARTICLES, REL
 /** One word of a name: "Peter", "O'Brien", "McDonald", "Jean-Pierre", "MÜLLER", an initial "J.". */
 const WORD = String.raw`(?:\p{Lu}(?:['’]\p{Lu})?\p{Ll}+(?:\p{Lu}\p{Ll}+)?(?:[-'’]\p{Lu}?\p{Ll}+)*|\p{Lu}{2,}(?:[-'’]\p{Lu}{2,})*|\p{Lu}\.)`;
 const GAP = String.raw`[ \t\u00a0]+`;
-/** Up to four capitalised words, with lower-case particles before and between them ("Daan van der Berg", "meneer de Jong"). */
+/** Up to four capitalised words (Spanish names often have four), with lower-case particles before and between them ("Daan van der Berg", "meneer de Jong"). */
 const NAME_RUN = new RegExp(
   String.raw`(?:(?:${PARTICLES})${GAP})*${WORD}(?:${GAP}(?:(?:${PARTICLES})${GAP})*${WORD}){0,3}(?![\p{L}\p{N}])`,
   "uy",
@@ -37,7 +37,7 @@ const CLOSING = new RegExp(
 const AND = new RegExp(`,?${GAP}(?:and|und|et|en|y|&)${GAP}`, "uy");
 const REST_OF_LINE = /[ \t,.;!]*(?:\r?\n|$)/y;
 
-/** A name found in a text: where it is, and its words (particles included) as written. */
+/** A name found in a text: where it is, and its capitalised words as written (particles lie between them in the text). */
 export interface NameMention {
   start: number;
   end: number;
@@ -45,7 +45,7 @@ export interface NameMention {
 }
 
 /** The name right at `at`, cut before the first word that is not a name; null when there is none. */
-function nameAt(text: string, at: number, maxWords: number, wholeLine: boolean): NameMention | null {
+function nameAt(text: string, at: number, wholeLine: boolean): NameMention | null {
   NAME_RUN.lastIndex = at;
   const run = NAME_RUN.exec(text);
   if (!run) return null;
@@ -56,7 +56,7 @@ function nameAt(text: string, at: number, maxWords: number, wholeLine: boolean):
     words.push(word);
   }
   if (words.length < (run[0].match(NAME_WORD)?.length ?? 0) && wholeLine) return null;
-  if (!words.length || words.length > maxWords || words.every((w) => w.text.endsWith("."))) return null;
+  if (!words.length || words.every((w) => w.text.endsWith("."))) return null;
   const end = words.at(-1)!.end;
   if (wholeLine) {
     REST_OF_LINE.lastIndex = end;
@@ -76,19 +76,20 @@ export function nameMentions(text: string): NameMention[] {
     // "Dr", "Herr", "M." count only with their capital: "m" is a metre, "dr" a drive.
     if (CAPITALISED_TITLES.has(m[1]!) && !/\p{Lu}/u.test(text[m.index]!)) continue;
     if (m[1] === "m" && text[m.index + 1] !== ".") continue;
-    add(nameAt(text, m.index + m[0].length, 4, false));
+    add(nameAt(text, m.index + m[0].length, false));
   }
   for (const re of [INTRODUCTION, RELATION]) {
-    for (const m of folded.matchAll(re)) add(nameAt(text, m.index + m[0].length, 4, false));
+    for (const m of folded.matchAll(re)) add(nameAt(text, m.index + m[0].length, false));
   }
   for (const m of folded.matchAll(SALUTATION)) {
     // "Dear Ada and Peter", "Hallo Anna und Tom": each name greeted.
-    for (let name = nameAt(text, m.index + m[0].length, 4, false); name; ) {
+    for (let name = nameAt(text, m.index + m[0].length, false); name; ) {
       add(name);
       AND.lastIndex = name.end;
-      name = AND.test(folded) ? nameAt(text, AND.lastIndex, 4, false) : null;
+      name = AND.test(folded) ? nameAt(text, AND.lastIndex, false) : null;
     }
   }
-  for (const m of folded.matchAll(CLOSING)) add(nameAt(text, m.index + m[0].length, 3, true));
+  // A signature line holds the name and nothing else; up to four words, as Spanish names often have ("Ana María López García").
+  for (const m of folded.matchAll(CLOSING)) add(nameAt(text, m.index + m[0].length, true));
   return [...found.values()].sort((a, b) => a.start - b.start);
 }
