@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Pseudonymiser } from "../src/ai/pseudonymise/pseudonymiser.js";
 import { specialCategoriesIn } from "../src/ai/pseudonymise/special-categories.js";
 import type { KnownPerson } from "../src/ai/pseudonymise/types.js";
+import { LANGUAGE_FIXTURES } from "./support/ai-people.js";
 
 const ada: KnownPerson = {
   key: "contact:ada",
@@ -101,6 +102,23 @@ describe("the pseudonymiser", () => {
     expect(p.placeholderOf("contact:ada")).toBe("[PERSON_1]");
     expect(p.placeholderOf("agent:1")).toBe("[PERSON_3]");
   });
+});
+
+describe("a ticket in each of five languages", () => {
+  it.each(LANGUAGE_FIXTURES)(
+    "in $language keeps every identifier, the address and the stranger's name from the model and gives them back",
+    (f) => {
+      const requester: KnownPerson = { key: "contact:1", ...f.person, organization: { key: "org:1", ...f.organization } };
+      const p = new Pseudonymiser([requester, agent], { regions: ["GB", "DE", "FR", "NL", "ES"] });
+      p.learn(f.subject, f.body, f.reply);
+      const sent = [f.subject, f.body, f.reply].map((t) => p.pseudonymise(t)).join("\n");
+      expect(f.secrets.filter((s) => sent.toLowerCase().includes(s.toLowerCase()))).toEqual([]);
+      expect(sent).toContain("[ADDRESS_1]");
+      // The stranger is the first name the database does not know: after the requester and the agent.
+      expect(sent).toContain("[PERSON_3]");
+      expect(p.reidentify("[PERSON_1], [ADDRESS_1], [PERSON_3]")).toBe(`${f.person.name}, ${f.address}, ${f.stranger}`);
+    },
+  );
 });
 
 describe("special categories", () => {

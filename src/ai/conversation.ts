@@ -90,6 +90,8 @@ export function prepareConversation(
     regions: [...new Set([...people.regions, ...(tenantRegion ? [tenantRegion] : [])])],
   });
   const { kept, truncation } = fitToBudget(ticket.subject, ticket.messages, options.maxTokens);
+  // Names of people the database does not know are learnt from every message first: one found in the last is replaced in the first too.
+  pseudonymiser.learn(ticket.subject, ...kept.map((m) => m.body));
   const conversation: AiConversation = {
     subject: pseudonymiser.pseudonymise(ticket.subject),
     messages: kept.map((m) => ({ author: authorOf(m), text: pseudonymiser.pseudonymise(m.body) })),

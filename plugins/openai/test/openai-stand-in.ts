@@ -20,7 +20,7 @@ interface RecordedRequest {
 
 type Next = { kind: "fail"; status: number } | { kind: "hang" } | { kind: "leak" };
 
-const PLACEHOLDER = /\[(PERSON|ORG|EMAIL|PHONE|IBAN|CARD|IP|URL)_\d+\]/g;
+const PLACEHOLDER = /\[(PERSON|ORG|EMAIL|PHONE|IBAN|CARD|IP|URL|ADDRESS)_\d+\]/g;
 
 export async function startOpenAiStandIn(apiKey: string) {
   const received: RecordedRequest[] = [];

@@ -96,6 +96,9 @@ describe("the OpenAI plugin", () => {
       // The stand-in named every placeholder it got: here they are the customer's identifiers again.
       expect(reply.data.suggestReply.text).toContain(f.person.name);
       expect(reply.data.suggestReply.text).toContain(f.person.email);
+      // …and the address and the person the database does not know, which the model saw as [ADDRESS_n] and [PERSON_n].
+      expect(reply.data.suggestReply.text).toContain(f.address);
+      expect(reply.data.suggestReply.text).toContain(f.stranger);
       const summary = await app.gql(SUMMARIZE, { id: ticketId }, t.ownerToken);
       expect(summary.errors, f.language).toBeUndefined();
       const translation = await app.gql(TRANSLATE, { m: messageId }, t.ownerToken);
@@ -116,6 +119,7 @@ describe("the OpenAI plugin", () => {
     // What did go: placeholders in their place.
     expect(everything).toContain("[person_1]");
     expect(everything).toContain("[iban_1]");
+    expect(everything).toContain("[address_1]");
   });
 
   it("asks OpenAI not to store anything, with the tenant's key, and records every call with tokens and digests", async () => {

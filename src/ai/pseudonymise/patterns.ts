@@ -10,9 +10,12 @@ import type { Found } from "./types.js";
  * the same for every spelling of one value.
  */
 
-const EMAIL = /[\p{L}\p{N}._%+'-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/gu;
+// Starts only where a run of address characters starts: a start inside the run ends at the same "@" or fails the same way,
+// and trying each one made a long word without "@" cost its length squared.
+const EMAIL = /(?<![\p{L}\p{N}._%+'-])[\p{L}\p{N}._%+'-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/gu;
 
 export function emails(text: string): Found[] {
+  if (!text.includes("@")) return [];
   return [...text.matchAll(EMAIL)].map((m) => ({
     start: m.index,
     end: m.index + m[0].length,

@@ -1,17 +1,24 @@
 import type { CountryCode } from "libphonenumber-js";
+import { addresses } from "./addresses.js";
 import { KnownIdentifiers } from "./known.js";
+import { nameMentions } from "./names.js";
 import { cards, emails, ibans, ips, phones, tokenUrls } from "./patterns.js";
 import { PLACEHOLDER_KINDS, type Found, type KnownPerson, type PlaceholderKind } from "./types.js";
+import { UnknownNames } from "./unknown-names.js";
 
 /**
  * Where two findings overlap, the more specific wins: a URL holds emails and
  * numbers, an IBAN holds digits a card or phone pattern would take, a
- * database-known phone number is surer than a guessed one.
+ * database-known phone number is surer than a guessed one; an address holds
+ * street names that may also be someone's name ("Jan de Vries-Straat 5").
  */
-const PRIORITY: Record<PlaceholderKind, number> = { URL: 0, EMAIL: 1, IBAN: 2, CARD: 3, IP: 4, PHONE: 5, PERSON: 6, ORG: 7 };
+const PRIORITY: Record<PlaceholderKind, number> = { URL: 0, EMAIL: 1, IBAN: 2, CARD: 3, IP: 4, PHONE: 5, ADDRESS: 6, PERSON: 7, ORG: 8 };
 
 /** What a placeholder looks like in a text sent to a model. */
 const PLACEHOLDER = new RegExp(`\\[(${PLACEHOLDER_KINDS.join("|")})_(\\d{1,4})\\]`, "g");
+
+/** Placeholder-like text a customer typed, made harmless: "[PERSON_2]" becomes "(PERSON 2)". */
+const defuse = (text: string) => text.replace(PLACEHOLDER, "($1 $2)");
 
 export interface PseudonymiserOptions {
   /** Regions whose national phone spellings are recognised (the people's own numbers, the tenant's country). */
@@ -27,6 +34,7 @@ export interface PseudonymiserOptions {
  */
 export class Pseudonymiser {
   private readonly known: KnownIdentifiers;
+  private readonly unknown = new UnknownNames();
   private readonly regions: readonly CountryCode[];
   private readonly byKey = new Map<string, string>();
   private readonly values = new Map<string, string>();
@@ -57,6 +65,34 @@ export class Pseudonymiser {
     return token;
   }
 
+  /**
+   * Learns the names of people the database does not know ("my colleague
+   * Peter Jansen", "Dear Mrs Smith", a signature) from every text of the call
+   * before any is sent, so that a name met in the last message is replaced in
+   * the first too. pseudonymise() learns from its own text as well.
+   */
+  learn(...texts: string[]): void {
+    for (const text of texts) this.learnNames(defuse(text));
+  }
+
+  private learnNames(text: string): void {
+    const mentions = nameMentions(text);
+    if (!mentions.length) return;
+    // Words the database knows keep their own placeholder: "my husband Peter Müller" of Ada Müller is Peter, unknown, and Müller, known.
+    const known = new Uint8Array(text.length);
+    for (const k of this.known.find(text)) known.fill(1, k.start, k.end);
+    for (const m of mentions) {
+      let run: typeof m.words = [];
+      for (const w of m.words) {
+        if (known.subarray(w.start, w.end).includes(1)) {
+          this.unknown.add(text, run);
+          run = [];
+        } else run.push(w);
+      }
+      this.unknown.add(text, run);
+    }
+  }
+
   /** Every identifier found in the text, overlaps resolved, in text order. */
   find(text: string): Found[] {
     const all = [
@@ -66,13 +102,28 @@ export class Pseudonymiser {
       ...cards(text),
       ...ips(text),
       ...phones(text, this.regions),
+      ...addresses(text),
       ...this.known.find(text),
+      ...this.unknown.find(text),
     ];
     // By priority, then longest first: a name inside a longer organisation name goes with the organisation.
     all.sort((a, b) => PRIORITY[a.kind] - PRIORITY[b.kind] || b.end - b.start - (a.end - a.start) || a.start - b.start);
+    // Taken findings never overlap: kept in text order, a new one only needs checking against its two neighbours.
     const taken: Found[] = [];
-    for (const f of all) if (!taken.some((t) => f.start < t.end && t.start < f.end)) taken.push(f);
-    return taken.sort((a, b) => a.start - b.start);
+    for (const f of all) {
+      let lo = 0;
+      let hi = taken.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (taken[mid]!.start < f.start) lo = mid + 1;
+        else hi = mid;
+      }
+      const before = taken[lo - 1];
+      const after = taken[lo];
+      if ((before && before.end > f.start) || (after && after.start < f.end)) continue;
+      taken.splice(lo, 0, f);
+    }
+    return taken;
   }
 
   /**
@@ -81,7 +132,8 @@ export class Pseudonymiser {
    * placeholders made here are ever turned back into identifiers.
    */
   pseudonymise(text: string): string {
-    const safe = text.replace(PLACEHOLDER, "($1 $2)");
+    const safe = defuse(text);
+    this.learnNames(safe);
     let out = "";
     let at = 0;
     for (const f of this.find(safe)) {

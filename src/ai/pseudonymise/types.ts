@@ -1,5 +1,5 @@
 /** What a placeholder stands for: [PERSON_1], [EMAIL_2]… */
-export const PLACEHOLDER_KINDS = ["PERSON", "ORG", "EMAIL", "PHONE", "IBAN", "CARD", "IP", "URL"] as const;
+export const PLACEHOLDER_KINDS = ["PERSON", "ORG", "EMAIL", "PHONE", "IBAN", "CARD", "IP", "URL", "ADDRESS"] as const;
 export type PlaceholderKind = (typeof PLACEHOLDER_KINDS)[number];
 
 /**
