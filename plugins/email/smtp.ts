@@ -10,11 +10,11 @@ import type { MailboxAccess } from "./providers/provider.js";
  * connection per transport: replies are few, and a pool would keep
  * credentials and sockets open between them.
  */
-export async function smtpTransport(deps: ConnectDeps, mailbox: MailboxAccess): Promise<Transporter> {
+export async function smtpTransport(deps: ConnectDeps, mailbox: MailboxAccess & { id?: string }): Promise<Transporter> {
   const [nodemailer, target, auth] = await Promise.all([
     import("nodemailer"),
     checkedEndpoint(deps.guard, { host: mailbox.smtpHost, port: mailbox.smtpPort, security: mailbox.smtpSecurity }),
-    providerOf(mailbox.kind).smtpAuth(mailbox, deps.secrets),
+    providerOf(mailbox.kind).smtpAuth(mailbox, deps),
   ]);
   return nodemailer.createTransport({
     host: target.address,
