@@ -3,6 +3,7 @@ import { ConfigError, flag } from "../../src/config.js";
 import { envOptions } from "../../src/plugin-host/options.js";
 import type { PluginRuntime, SettingsOf } from "../../src/plugin-host/plugin.js";
 import type { manifest } from "./manifest.js";
+import { dkimOptions } from "./outbound/dkim.js";
 import { parseOAuthEndpoints, type OAuthClientOptions } from "./providers/oauth-options.js";
 
 /**
@@ -34,6 +35,18 @@ export const options = envOptions(
       .regex(/^[A-Za-z0-9.-]{1,100}$/, "must be organizations, common, a directory id or a domain")
       .default("organizations"),
     EMAIL_MICROSOFT_ENDPOINTS: z.string().optional(),
+    // DKIM signatures on mail sent from addresses of the operator's own domain (the forwarding domain).
+    EMAIL_DKIM_DOMAIN: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/, "must be a domain name")
+      .optional(),
+    EMAIL_DKIM_SELECTOR: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "must be a DNS label (the selector's TXT record is <selector>._domainkey.<domain>)")
+      .optional(),
+    EMAIL_DKIM_PRIVATE_KEY: z.string().optional(),
   },
   (e) => {
     const client = (
@@ -54,6 +67,7 @@ export const options = envOptions(
       };
     };
     return {
+      dkim: dkimOptions(e.EMAIL_DKIM_DOMAIN, e.EMAIL_DKIM_SELECTOR, e.EMAIL_DKIM_PRIVATE_KEY),
       allowPlaintext: e.EMAIL_ALLOW_PLAINTEXT,
       pollMs: e.EMAIL_POLL_SECONDS * 1000,
       leaseMs: e.EMAIL_LEASE_SECONDS * 1000,
