@@ -105,13 +105,12 @@ export async function saveMailbox(ctx: Context, runtime: EmailRuntime, access: N
   const viewer = requireViewer(ctx);
   const address = access.address;
   const folder = choices.folder || "INBOX";
-  const input = choices;
   const verified = await verifyMailbox(runtime, connectDeps(runtime, outboundGuard(ctx.config)), access, folder, paths);
-  const start = input.importExisting ? 0n : BigInt(verified.uidNext - 1);
+  const start = choices.importExisting ? 0n : BigInt(verified.uidNext - 1);
 
   const mailbox = await saveConnected(ctx, async (tx) => {
     const live = await tx.mailbox.findFirst({ where: { address, disconnectedAt: null } });
-    const settings = { ...access, folder, plusAddressing: input.plusAddressing ?? false };
+    const settings = { ...access, folder, plusAddressing: choices.plusAddressing ?? false };
     const connected = { status: "CONNECTED" as const, statusReason: null, statusAt: new Date() };
     const saved = live
       ? await tx.mailbox.update({ where: { id: live.id }, data: { ...settings, ...connected } })
