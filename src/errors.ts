@@ -30,6 +30,8 @@ export type ErrorCode =
   | "ADDRESS_NOT_ALLOWED"
   // The email plugin could not sign in to a mailbox's IMAP or SMTP server (extensions.server, extensions.reason).
   | "MAILBOX_CONNECTION_FAILED"
+  // Connecting a Google or Microsoft 365 mailbox with OAuth2 failed before its servers were tried (extensions.reason).
+  | "MAILBOX_AUTHORIZATION_FAILED"
   // AI assistance (docs/ai.md): the tenant turned it off; a text mentions a special category; the provider could not answer.
   | "AI_DISABLED"
   | "SENSITIVE_DATA"

@@ -550,6 +550,10 @@ describe("callers without valid credentials", () => {
       connectMailbox: [
         `mutation { connectMailbox(input: { address: "x@example.com", passwordLogin: { imap: { host: "imap.example.com", port: 993, security: TLS }, smtp: { host: "smtp.example.com", port: 465, security: TLS }, password: "x" } }) { id } }`,
       ],
+      startMailboxAuthorization: [
+        `mutation { startMailboxAuthorization(input: { provider: GOOGLE, address: "x@example.com" }) { state } }`,
+      ],
+      completeMailboxAuthorization: [`mutation { completeMailboxAuthorization(input: { code: "c", state: "s" }) { id } }`],
       disconnectMailbox: [
         `mutation($id: ID!) { disconnectMailbox(id: $id) { id } }`,
         { id: Buffer.from("Mailbox:00000000-0000-4000-8000-000000000000").toString("base64") },

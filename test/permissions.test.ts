@@ -171,6 +171,11 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
     {},
   ],
   disconnectMailbox: [`mutation($id: ID!) { disconnectMailbox(id: $id) { id } }`, { id: mailboxId }],
+  startMailboxAuthorization: [
+    `mutation { startMailboxAuthorization(input: { provider: GOOGLE, address: "x@example.com" }) { state } }`,
+    {},
+  ],
+  completeMailboxAuthorization: [`mutation { completeMailboxAuthorization(input: { code: "c", state: "s" }) { id } }`, {}],
   setRetentionRule: [`mutation { setRetentionRule(target: SOLVED_TICKET_MESSAGES, keepDays: 1, action: DELETE) { target } }`, {}],
   removeRetentionRule: [`mutation { removeRetentionRule(target: SOLVED_TICKET_MESSAGES) { target } }`, {}],
   publishPolicyVersion: [`mutation { publishPolicyVersion(input: { version: "v-viewer" }) { id } }`, {}],
@@ -261,7 +266,7 @@ MANAGE.push("startCheckout", "openBillingPortal", "changeSeats", "cancelSubscrip
 // Turning AI assistance off or allowing special categories is a privacy decision.
 MANAGE.push("updateAiSettings");
 // Connecting and disconnecting mailboxes: plugins:manage, OWNER and ADMIN only (the mailbox's password is a key to the tenant's mail).
-MANAGE.push("connectMailbox", "disconnectMailbox");
+MANAGE.push("connectMailbox", "disconnectMailbox", "startMailboxAuthorization", "completeMailboxAuthorization");
 // Creating and closing tenants: the operator's, never a tenant's (see "operator API" below).
 MANAGE.push(...OPERATOR_MUTATIONS);
 

@@ -184,6 +184,7 @@ const aWebhookState = async () =>
 
 /** A's mailbox, written directly (connecting needs a mail server this app may not call), and A's view of it. */
 let aMailboxId: string | undefined;
+const START_AUTHORIZATION = `mutation($a: String!) { startMailboxAuthorization(input: { provider: GOOGLE, address: $a }) { state } }`;
 async function aMailbox() {
   if (aMailboxId) return aMailboxId;
   const row = await app.database.prisma.mailbox.create({
@@ -685,6 +686,29 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     },
     disconnectMailbox: async () =>
       refused(`mutation($id: ID!) { disconnectMailbox(id: $id) { id } }`, { id: await aMailbox() }, aMailboxes),
+    startMailboxAuthorization: async () => {
+      await aMailbox();
+      const before = json(await aMailboxes());
+      // B asking to connect A's address starts B's own authorization: A's mailboxes stay as they are.
+      await app.gql(`mutation { enablePlugin(id: "email", acceptTransfer: true) { enabled } }`, {}, B.ownerToken);
+      const r = await app.gql(START_AUTHORIZATION, { a: "support@a.example" }, B.ownerToken);
+      expect(r.errors).toBeUndefined();
+      expect(json(await aMailboxes())).toBe(before);
+    },
+    completeMailboxAuthorization: async () => {
+      await aMailbox();
+      // An authorization A started, completed by B (its link and the provider's code in B's hands): refused before any code is exchanged.
+      await app.gql(`mutation { enablePlugin(id: "email", acceptTransfer: true) { enabled } }`, {}, A.ownerToken);
+      const started = await app.gql(START_AUTHORIZATION, { a: "other@a.example" }, A.ownerToken);
+      expect(started.errors).toBeUndefined();
+      const { state } = started.data.startMailboxAuthorization;
+      await refused(
+        `mutation($i: CompleteMailboxAuthorizationInput!) { completeMailboxAuthorization(input: $i) { id } }`,
+        { i: { code: "a-code", state } },
+        aMailboxes,
+        "MAILBOX_AUTHORIZATION_FAILED",
+      );
+    },
     grantConsent: () => refused(consentOp("grantConsent", "marketing"), { c: a.contact }, aConsents),
     withdrawConsent: () => refused(consentOp("withdrawConsent", "marketing"), { c: a.contact }, aConsents),
     objectToProcessing: () => refused(consentOp("objectToProcessing", "analytics"), { c: a.contact }, aConsents),
@@ -802,7 +826,12 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
 };
 
 beforeAll(async () => {
-  app = await startApp();
+  // A Google client for mailboxes: starting an authorization only builds a URL, no request leaves.
+  app = await startApp({
+    EMAIL_GOOGLE_CLIENT_ID: "isolation-client",
+    EMAIL_GOOGLE_CLIENT_SECRET: "isolation-secret",
+    EMAIL_OAUTH_REDIRECT_URL: "https://desk.example.test/oauth",
+  });
   A = await app.tenant("a");
   B = await app.tenant("b");
   const sa = await seed(A, "A");

@@ -30,6 +30,7 @@ export type FailureReason =
   | "UNREACHABLE"
   | "TLS_FAILED"
   | "AUTHENTICATION_FAILED"
+  | "GRANT_REVOKED"
   | "FOLDER_NOT_FOUND"
   | "MAILBOX_DISCONNECTED"
   | "PROTOCOL_ERROR";
@@ -53,6 +54,8 @@ const UNREACHABLE = new Set([
   "ECONNECTION",
   "ESOCKET",
   "EDNS",
+  // the OAuth2 authorization server's (providers/oauth.ts)
+  "OAUTH_UNAVAILABLE",
 ]);
 
 /** The reason for an error of imapflow, nodemailer, node:net/tls or the outbound guard. */
@@ -68,6 +71,7 @@ export function failureReason(err: unknown): FailureReason {
   const code = typeof e?.code === "string" ? e.code : "";
   if (isAddressRefusal(err)) return "ADDRESS_NOT_ALLOWED";
   if (code === "MAILBOX_DISCONNECTED") return "MAILBOX_DISCONNECTED";
+  if (code === "GRANT_REVOKED") return "GRANT_REVOKED";
   if (e?.authenticationFailed || code === "EAUTH" || e?.responseCode === 535) return "AUTHENTICATION_FAILED";
   if (e?.mailboxMissing) return "FOLDER_NOT_FOUND";
   if (
@@ -83,3 +87,6 @@ export function failureReason(err: unknown): FailureReason {
   if (UNREACHABLE.has(code)) return "UNREACHABLE";
   return "PROTOCOL_ERROR";
 }
+
+/** Failures that only an admin can mend, by connecting the mailbox again: the mailbox is marked NEEDS_RECONNECT. */
+export const needsAdmin = (reason: FailureReason): boolean => reason === "AUTHENTICATION_FAILED" || reason === "GRANT_REVOKED";

@@ -1,7 +1,6 @@
-import { outboundGuard } from "../../src/outbound/guard.js";
 import type { ErasureResult } from "../../src/plugin-host/plugin.js";
 import { failureReason } from "./connection.js";
-import { closeImap, connectImap } from "./imap.js";
+import { closeImap, connectDeps, connectImap } from "./imap.js";
 import type { EmailRuntime } from "./options.js";
 
 const STORE = "Connected mailboxes (the tenant's mail provider)";
@@ -47,7 +46,7 @@ export async function eraseInMailboxes(runtime: EmailRuntime, subject: { contact
       await runtime.call(
         { operation: "erase", purpose: "support", categories: ["user.content.message"], subjectIds: [], deletesOnly: true },
         async () => {
-          const client = await connectImap({ guard: outboundGuard(runtime.core.config), secrets: runtime.core.plugins.secrets }, mailbox);
+          const client = await connectImap(connectDeps(runtime), mailbox);
           try {
             const folder = await client.mailboxOpen(mailbox.folder);
             const uids = mails.filter((m) => m.uidValidity === folder.uidValidity).map((m) => m.uid!.toString());

@@ -1,14 +1,23 @@
 import type { ImapFlow } from "imapflow";
-import type { OutboundGuard } from "../../src/outbound/guard.js";
-import type { SecretBox } from "../../src/plugin-host/secrets.js";
+import { outboundGuard, type OutboundGuard } from "../../src/outbound/guard.js";
 import { checkedEndpoint } from "./connection.js";
+import type { EmailRuntime } from "./options.js";
 import { providerOf } from "./providers/index.js";
+import type { TokenDeps } from "./providers/oauth-tokens.js";
 import type { MailboxAccess } from "./providers/provider.js";
 
-export interface ConnectDeps {
+/** What connecting to a mailbox's servers needs: the outbound guard, and what signing in needs (keys, OAuth2 clients, the database for refreshed tokens). */
+export interface ConnectDeps extends TokenDeps {
   guard: OutboundGuard;
-  secrets: SecretBox;
 }
+
+/** The connect deps of a tenant's runtime. */
+export const connectDeps = (runtime: EmailRuntime, guard: OutboundGuard = outboundGuard(runtime.core.config)): ConnectDeps => ({
+  guard,
+  secrets: runtime.core.plugins.secrets,
+  options: runtime.options,
+  db: runtime.core.db,
+});
 
 /** IDLE is broken and started again this often: servers drop an IDLE left alone for 30 minutes (RFC 2177). */
 const MAX_IDLE_MS = 10 * 60_000;
@@ -19,11 +28,11 @@ const MAX_IDLE_MS = 10 * 60_000;
  * tenant connected a mailbox does not pay for it at start. Its own logging is
  * off: it would write addresses and subjects into the server's logs.
  */
-export async function connectImap(deps: ConnectDeps, mailbox: MailboxAccess): Promise<ImapFlow> {
+export async function connectImap(deps: ConnectDeps, mailbox: MailboxAccess & { id?: string }): Promise<ImapFlow> {
   const [{ ImapFlow }, target, auth] = await Promise.all([
     import("imapflow"),
     checkedEndpoint(deps.guard, { host: mailbox.imapHost, port: mailbox.imapPort, security: mailbox.imapSecurity }),
-    providerOf(mailbox.kind).imapAuth(mailbox, deps.secrets),
+    providerOf(mailbox.kind).imapAuth(mailbox, deps),
   ]);
   const client = new ImapFlow({
     host: target.address,

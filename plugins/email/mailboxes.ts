@@ -10,9 +10,13 @@ import { outboundGuard } from "../../src/outbound/guard.js";
 import { runtimeFor } from "../../src/plugin-host/runtime.js";
 import { DISCONNECTED_MAILBOX_KEEP_DAYS } from "../../src/retention/targets.js";
 import { EMAIL } from "./manifest.js";
-import type { EmailRuntime } from "./options.js";
+import type { EmailOptions, EmailRuntime } from "./options.js";
+import { oauthSpecOf } from "./providers/index.js";
+import { revokeGrant as revokeOAuthGrant } from "./providers/oauth.js";
 import { syncWorkerOf } from "./sync/registry.js";
-import { verifyMailbox } from "./verify.js";
+import { connectDeps } from "./imap.js";
+import { openSecrets, type MailboxAccess } from "./providers/provider.js";
+import { verifyMailbox, type InputPaths } from "./verify.js";
 
 /** How long a disconnected mailbox's tickets and messages stay, unless the tenant keeps them: the core's retention target says. */
 export const PURGE_AFTER_DAYS = DISCONNECTED_MAILBOX_KEEP_DAYS;
@@ -33,7 +37,7 @@ export interface ConnectMailboxInput {
 }
 
 /** The email plugin's runtime in the caller's tenant; PLUGIN_DISABLED until it is enabled there. */
-async function emailRuntime(ctx: Context): Promise<EmailRuntime> {
+export async function emailRuntime(ctx: Context): Promise<EmailRuntime> {
   const { tenantId } = requireViewer(ctx);
   const def = ctx.plugins.registry.get(EMAIL);
   if (!def) throw new AppError("NOT_FOUND", `No plugin "${EMAIL}" on this server`);
@@ -50,7 +54,6 @@ async function emailRuntime(ctx: Context): Promise<EmailRuntime> {
  * which server and why. The password is sealed before anything else sees it.
  */
 export async function connectMailbox(ctx: Context, input: ConnectMailboxInput) {
-  const viewer = requireViewer(ctx);
   const runtime = await emailRuntime(ctx);
   const login = input.passwordLogin;
   if (!login) throw validationError([{ path: ["input", "passwordLogin"], message: "required: how the mailbox signs in" }]);
@@ -65,11 +68,9 @@ export async function connectMailbox(ctx: Context, input: ConnectMailboxInput) {
       );
     }
   }
-  const address = input.address;
-  const folder = input.folder || "INBOX";
-  const access = {
-    kind: "IMAP" as const,
-    address,
+  const access: NewMailbox = {
+    kind: "IMAP",
+    address: input.address,
     displayName: input.displayName ?? null,
     imapHost: login.imap.host,
     imapPort: login.imap.port,
@@ -77,15 +78,39 @@ export async function connectMailbox(ctx: Context, input: ConnectMailboxInput) {
     smtpHost: login.smtp.host,
     smtpPort: login.smtp.port,
     smtpSecurity: login.smtp.security,
-    username: login.username || address,
+    username: login.username || input.address,
     secrets: { password: ctx.plugins.secrets.seal(login.password) },
   };
-  const verified = await verifyMailbox(runtime, { guard: outboundGuard(ctx.config), secrets: ctx.plugins.secrets }, access, folder);
-  const start = input.importExisting ? 0n : BigInt(verified.uidNext - 1);
+  return saveMailbox(ctx, runtime, access, input);
+}
+
+/** A mailbox about to be connected, its credentials sealed. */
+export type NewMailbox = Omit<MailboxAccess, "secrets"> & { secrets: Record<string, string> };
+
+/** What connecting keeps besides how a mailbox signs in. */
+export interface MailboxChoices {
+  folder?: string | null;
+  plusAddressing?: boolean | null;
+  importExisting?: boolean | null;
+}
+
+/**
+ * Checks that the mailbox's servers take its credentials (verifyMailbox) and
+ * saves it, in one transaction: a new mailbox, or the live one with its
+ * address connected again (its tickets and sync position stay), with its
+ * sync position and the audit entry. Then has the sync start at once.
+ * `paths`: which input a failed check points at.
+ */
+export async function saveMailbox(ctx: Context, runtime: EmailRuntime, access: NewMailbox, choices: MailboxChoices, paths?: InputPaths) {
+  const viewer = requireViewer(ctx);
+  const address = access.address;
+  const folder = choices.folder || "INBOX";
+  const verified = await verifyMailbox(runtime, connectDeps(runtime, outboundGuard(ctx.config)), access, folder, paths);
+  const start = choices.importExisting ? 0n : BigInt(verified.uidNext - 1);
 
   const mailbox = await saveConnected(ctx, async (tx) => {
     const live = await tx.mailbox.findFirst({ where: { address, disconnectedAt: null } });
-    const settings = { ...access, folder, plusAddressing: input.plusAddressing ?? false };
+    const settings = { ...access, folder, plusAddressing: choices.plusAddressing ?? false };
     const connected = { status: "CONNECTED" as const, statusReason: null, statusAt: new Date() };
     const saved = live
       ? await tx.mailbox.update({ where: { id: live.id }, data: { ...settings, ...connected } })
@@ -144,9 +169,11 @@ export async function disconnectMailbox(ctx: Context, id: string, keepData: bool
   const viewer = requireViewer(ctx);
   const now = new Date();
   const purgeDueAt = keepData ? null : new Date(now.getTime() + PURGE_AFTER_DAYS * DAY_MS);
+  let sealed: Pick<MailboxAccess, "kind" | "secrets"> | null = null;
   const mailbox = await ctx.db.$transaction(async (tx) => {
     const found = await tx.mailbox.findUnique({ where: { id } });
     if (!found) throw notFound("Mailbox");
+    sealed = found;
     if (found.disconnectedAt) throw new AppError("CONFLICT", "This mailbox is disconnected already");
     const updated = await tx.mailbox.update({
       where: { id },
@@ -171,5 +198,24 @@ export async function disconnectMailbox(ctx: Context, id: string, keepData: bool
     return updated;
   });
   await syncWorkerOf(ctx.plugins)?.drop(id);
+  if (sealed) await revokeGrant(ctx, sealed);
   return mailbox;
+}
+
+/**
+ * An OAuth2 mailbox's grant, given back to its provider once its tokens are
+ * deleted here (Google revokes it; Microsoft has no endpoint for it). Best
+ * effort: a provider that cannot be reached leaves a grant that nothing here
+ * can use any more, which is logged.
+ */
+async function revokeGrant(ctx: Context, mailbox: Pick<MailboxAccess, "kind" | "secrets">): Promise<void> {
+  const spec = oauthSpecOf(mailbox.kind);
+  const options = ctx.plugins.registry.optionsOf(EMAIL) as EmailOptions | undefined;
+  if (!spec || !options?.oauth[spec.kind]) return;
+  try {
+    const { refreshToken } = openSecrets(mailbox, ctx.plugins.secrets);
+    if (refreshToken) await revokeOAuthGrant(spec, options, refreshToken);
+  } catch (err) {
+    ctx.log.warn({ code: (err as { code?: unknown }).code, kind: mailbox.kind }, "could not revoke a disconnected mailbox's OAuth2 grant");
+  }
 }

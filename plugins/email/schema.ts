@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { builder } from "../../src/graphql/builder.js";
 import { emailSchema } from "../../src/validation.js";
+import { completeMailboxAuthorization, startMailboxAuthorization } from "./authorize.js";
 import { connectMailbox, disconnectMailbox, listMailboxes, PURGE_AFTER_DAYS } from "./mailboxes.js";
 
 /**
@@ -12,7 +13,11 @@ const MANAGE = { permission: "plugins:manage" } as const;
 
 const MailboxKind = builder.enumType("MailboxKind", {
   description: "How a mailbox signs in to its servers.",
-  values: { IMAP: { description: "IMAP and SMTP with a username and password, at any provider that allows it" } } as const,
+  values: {
+    IMAP: { description: "IMAP and SMTP with a username and password, at any provider that allows it" },
+    GOOGLE: { description: "Gmail or Google Workspace, signed in with OAuth2 (startMailboxAuthorization)" },
+    MICROSOFT: { description: "Microsoft 365 (Exchange Online), signed in with OAuth2 (startMailboxAuthorization)" },
+  } as const,
 });
 
 const MailboxStatus = builder.enumType("MailboxStatus", {
@@ -20,7 +25,7 @@ const MailboxStatus = builder.enumType("MailboxStatus", {
     CONNECTED: { description: "Synced: new mail becomes tickets, replies leave from it" },
     NEEDS_RECONNECT: {
       description:
-        "Its server refused the credentials (statusReason): nothing is synced until connectMailbox is called again for its address",
+        "Its server refused the credentials, or its provider the OAuth2 grant (statusReason): nothing is synced and no reply leaves until it is connected again for its address (connectMailbox, or startMailboxAuthorization for GOOGLE and MICROSOFT)",
     },
     DISCONNECTED: { description: "Disconnected: its credentials and sync state are deleted; see purgeDueAt" },
   } as const,
@@ -71,7 +76,8 @@ const Mailbox = builder.prismaNode("Mailbox", {
     status: t.field({ type: MailboxStatus, resolve: (m) => m.status }),
     statusReason: t.exposeString("statusReason", {
       nullable: true,
-      description: "Why it needs reconnecting: AUTHENTICATION_FAILED…",
+      description:
+        "Why it needs reconnecting: AUTHENTICATION_FAILED (the server refused the credentials), GRANT_REVOKED (the provider refused the OAuth2 grant)",
     }),
     statusChangedAt: t.expose("statusAt", { type: "DateTime" }),
     connectedAt: t.expose("connectedAt", { type: "DateTime" }),
@@ -160,7 +166,7 @@ const ConnectMailboxInput = builder.inputType("ConnectMailboxInput", {
     }),
     passwordLogin: t.field({
       type: PasswordLoginInput,
-      description: "How it signs in; required (OAuth2 sign-ins for Google and Microsoft 365 will be alternatives to it)",
+      description: "How it signs in; required (Google and Microsoft 365 mailboxes are connected with startMailboxAuthorization instead)",
     }),
   }),
 });
@@ -188,5 +194,75 @@ builder.mutationField("disconnectMailbox", (t) =>
       keepData: t.arg.boolean({ defaultValue: false, description: "Keep the tickets and messages that came from it" }),
     },
     resolve: (_q, _r, args, ctx) => disconnectMailbox(ctx, args.id.id, args.keepData ?? false),
+  }),
+);
+
+const MailboxOAuthProvider = builder.enumType("MailboxOAuthProvider", {
+  description: "A mail provider whose mailboxes sign in with OAuth2, through the operator's client there.",
+  values: {
+    GOOGLE: { description: "Gmail and Google Workspace (EMAIL_GOOGLE_CLIENT_ID)" },
+    MICROSOFT: { description: "Microsoft 365 (EMAIL_MICROSOFT_CLIENT_ID)" },
+  } as const,
+});
+
+const StartMailboxAuthorizationInput = builder.inputType("StartMailboxAuthorizationInput", {
+  fields: (t) => ({
+    provider: t.field({ type: MailboxOAuthProvider, required: true }),
+    address: t.string({
+      required: true,
+      validate: emailSchema,
+      description: "The mailbox's address: the account to sign in with at the provider",
+    }),
+    displayName: t.string({ validate: z.string().trim().min(1).max(200) }),
+    folder: t.string({ description: "The folder to sync; INBOX by default", validate: z.string().trim().min(1).max(200) }),
+    plusAddressing: t.boolean({ description: "As in ConnectMailboxInput", defaultValue: false }),
+    importExisting: t.boolean({ description: "As in ConnectMailboxInput", defaultValue: false }),
+  }),
+});
+
+const MailboxAuthorization = builder
+  .objectRef<{ authorizationUrl: string; state: string; expiresAt: Date }>("MailboxAuthorization")
+  .implement({
+    description:
+      "Where to send the admin's browser to connect a mailbox with OAuth2. The provider sends it back to the operator's page (EMAIL_OAUTH_REDIRECT_URL) with `code` and `state` in the query: pass both to completeMailboxAuthorization.",
+    fields: (t) => ({
+      authorizationUrl: t.exposeString("authorizationUrl", { description: "The provider's sign-in page, with PKCE and the state" }),
+      state: t.exposeString("state", {
+        description: "The state in that URL: sealed, bound to this tenant and caller; the redirect must bring the same one back",
+      }),
+      expiresAt: t.expose("expiresAt", { type: "DateTime", description: "Complete it before this (15 minutes)" }),
+    }),
+  });
+
+builder.mutationField("startMailboxAuthorization", (t) =>
+  t.field({
+    type: MailboxAuthorization,
+    description:
+      "Starts connecting a Google or Microsoft 365 mailbox (or connecting one again after NEEDS_RECONNECT): OAuth2 authorization code with PKCE. Saves nothing. " +
+      "VALIDATION on input.provider when the operator has no client there. Needs the email plugin enabled.",
+    authScopes: MANAGE,
+    args: { input: t.arg({ type: StartMailboxAuthorizationInput, required: true }) },
+    resolve: (_r, { input }, ctx) => startMailboxAuthorization(ctx, input),
+  }),
+);
+
+const CompleteMailboxAuthorizationInput = builder.inputType("CompleteMailboxAuthorizationInput", {
+  fields: (t) => ({
+    code: t.string({ required: true, description: "`code` from the redirect's query", validate: z.string().min(1).max(4096) }),
+    state: t.string({ required: true, description: "`state` from the redirect's query", validate: z.string().min(1).max(8192) }),
+  }),
+});
+
+builder.mutationField("completeMailboxAuthorization", (t) =>
+  t.prismaField({
+    type: "Mailbox",
+    description:
+      "Finishes what startMailboxAuthorization started, as the same caller: exchanges the code for tokens (sealed at rest, refreshed before they expire), " +
+      "signs in to the provider's IMAP and SMTP servers with XOAUTH2 as the address, and saves the mailbox (or updates the one with that address). " +
+      "Nothing is saved otherwise: MAILBOX_AUTHORIZATION_FAILED (reason STATE_INVALID, STATE_EXPIRED, CODE_REFUSED, PROVIDER_UNAVAILABLE), " +
+      "MAILBOX_CONNECTION_FAILED (AUTHENTICATION_FAILED: the account signed in with is not the address).",
+    authScopes: MANAGE,
+    args: { input: t.arg({ type: CompleteMailboxAuthorizationInput, required: true }) },
+    resolve: (_q, _r, { input }, ctx) => completeMailboxAuthorization(ctx, input),
   }),
 );

@@ -1,5 +1,6 @@
 import type { Transporter } from "nodemailer";
 import { checkedEndpoint } from "./connection.js";
+import { dkimFor } from "./outbound/dkim.js";
 import type { ConnectDeps } from "./imap.js";
 import { providerOf } from "./providers/index.js";
 import type { MailboxAccess } from "./providers/provider.js";
@@ -10,11 +11,11 @@ import type { MailboxAccess } from "./providers/provider.js";
  * connection per transport: replies are few, and a pool would keep
  * credentials and sockets open between them.
  */
-export async function smtpTransport(deps: ConnectDeps, mailbox: MailboxAccess): Promise<Transporter> {
+export async function smtpTransport(deps: ConnectDeps, mailbox: MailboxAccess & { id?: string }): Promise<Transporter> {
   const [nodemailer, target, auth] = await Promise.all([
     import("nodemailer"),
     checkedEndpoint(deps.guard, { host: mailbox.smtpHost, port: mailbox.smtpPort, security: mailbox.smtpSecurity }),
-    providerOf(mailbox.kind).smtpAuth(mailbox, deps.secrets),
+    providerOf(mailbox.kind).smtpAuth(mailbox, deps),
   ]);
   return nodemailer.createTransport({
     host: target.address,
@@ -26,6 +27,7 @@ export async function smtpTransport(deps: ConnectDeps, mailbox: MailboxAccess): 
     // The EHLO name: the domain of the mailbox's own address.
     name: mailbox.address.split("@")[1],
     auth,
+    dkim: dkimFor(deps.options.dkim, mailbox.address),
     connectionTimeout: 30_000,
     greetingTimeout: 16_000,
     socketTimeout: 60_000,

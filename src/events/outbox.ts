@@ -13,7 +13,7 @@ export const EVENT_TYPES = [
   "MESSAGE_ADDED",
   /** A file on a message got its malware scan's verdict (data: attachmentId, scanStatus, scannedBy, scanSignature, scanError). */
   "ATTACHMENT_SCANNED",
-  /** Tombstone: the ticket's requester was erased; partners should erase their copies. */
+  /** Tombstone: the ticket's requester was erased, or the ticket deleted with a disconnected mailbox's data; partners should erase their copies. */
   "TICKET_ERASED",
 ] as const;
 

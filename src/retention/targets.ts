@@ -10,6 +10,7 @@ import { categoriesOf, erasedCategories, retainedCategories } from "../privacy/s
 import type { Tx } from "../db/tx.js";
 import { DAY_MS, REDACTED } from "../constants.js";
 import { invalidateAiModels } from "../ai/invalidate.js";
+import { recordEvents } from "../events/outbox.js";
 import { quarantineFree, quarantineHeld, quarantinedBefore } from "../attachments/quarantine.js";
 
 /**
@@ -449,6 +450,18 @@ async function purgeMailbox(s: SweepScope, target: RetentionTarget, mailboxId: s
       ).map((t) => t.id);
       if (!ids.length) return 0;
       const { count } = await tx.ticket.deleteMany({ where: { AND: [{ id: { in: ids } }, onlyFrom(mailboxId), ticketFree] } });
+      // Tombstones in the same commit: partners on the event stream delete their copies of these tickets too.
+      const left =
+        count === ids.length
+          ? new Set<string>()
+          : new Set((await tx.ticket.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((t) => t.id));
+      await recordEvents(
+        tx,
+        s.tenantId,
+        ids
+          .filter((id) => !left.has(id))
+          .map((id) => ({ type: "TICKET_ERASED" as const, ticketId: id, data: { reason: "mailbox data deleted" } })),
+      );
       await addToReceipt(tx, count, 0);
       return count;
     });

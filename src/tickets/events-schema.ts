@@ -32,7 +32,7 @@ function attachmentIdOf(data: unknown): string | null {
 
 const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
   description:
-    "Something that happened to a ticket. Fields resolve with the subscriber's permissions at delivery time. TICKET_ERASED is a tombstone: the requester's personal data was erased, so erase your copies. " +
+    "Something that happened to a ticket. Fields resolve with the subscriber's permissions at delivery time. TICKET_ERASED is a tombstone: the requester's personal data was erased, or the ticket was deleted with a disconnected mailbox's data (changes.reason), so erase your copies. " +
     "ATTACHMENT_SCANNED: a file on a message got its malware scan's verdict (a file scanned before its message was added is announced right after that MESSAGE_ADDED).",
   fields: (t) => ({
     cursor: t.string({

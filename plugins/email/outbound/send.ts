@@ -1,11 +1,12 @@
 import { isServable } from "../../../src/attachments/scan-status.js";
 import { wholeFile } from "../../../src/attachments/service.js";
 import type { TenantClient } from "../../../src/db/tenant-scope.js";
-import { outboundGuard } from "../../../src/outbound/guard.js";
 import type { MessageCreatedEvent } from "../../../src/plugin-host/plugin.js";
-import { failureReason } from "../connection.js";
+import { failureReason, needsAdmin } from "../connection.js";
 import { advanceDelivery } from "../delivery.js";
 import type { EmailRuntime } from "../options.js";
+import { markNeedsReconnect } from "../reconnect.js";
+import { connectDeps } from "../imap.js";
 import { smtpTransport } from "../smtp.js";
 import { messageIdFor, plusAddress, TOKEN_HEADER } from "../tokens.js";
 import { threadFor } from "./thread.js";
@@ -84,10 +85,7 @@ export async function sendReply(runtime: EmailRuntime, event: MessageCreatedEven
         subjectIds: [requester.id],
       },
       async () => {
-        const transport = await smtpTransport(
-          { guard: outboundGuard(runtime.core.config), secrets: runtime.core.plugins.secrets },
-          mailbox,
-        );
+        const transport = await smtpTransport(connectDeps(runtime), mailbox);
         try {
           return await transport.sendMail({
             from,
@@ -123,12 +121,8 @@ export async function sendReply(runtime: EmailRuntime, event: MessageCreatedEven
     const code = sendFailure(err);
     // The server's text can quote addresses: the code only.
     runtime.log.warn({ messageId: message.id, mailboxId: mailbox.id, code }, "email reply not sent");
-    if (code === "SMTP_AUTHENTICATION_FAILED") {
-      await db.mailbox.updateMany({
-        where: { id: mailbox.id, status: "CONNECTED" },
-        data: { status: "NEEDS_RECONNECT", statusReason: "AUTHENTICATION_FAILED", statusAt: new Date() },
-      });
-    }
+    const reason = failureReason(err);
+    if (needsAdmin(reason)) await markNeedsReconnect(db, mailbox.id, reason, runtime.log);
     await advanceDelivery(db, { id: message.id }, "FAILED", { deliveryError: code });
   }
 }

@@ -1,5 +1,6 @@
 import type { Mailbox, MailboxKind } from "../../../src/generated/prisma/client.js";
 import type { SecretBox } from "../../../src/plugin-host/secrets.js";
+import type { TokenDeps } from "./oauth-tokens.js";
 
 /** What connecting needs of a mailbox: its servers and its sealed credentials (also before it is saved). */
 export type MailboxAccess = Pick<
@@ -26,13 +27,14 @@ type SmtpAuth = { user: string; pass: string } | { type: "OAuth2"; user: string;
 /**
  * What a kind of mailbox contributes: how its clients sign in with what is
  * sealed in Mailbox.secrets. The servers, the sync and the sending are the
- * same for every kind; an OAuth2 provider (Google, Microsoft 365) is one more
- * file like password.ts, whose auth refreshes its token first.
+ * same for every kind; an OAuth2 kind (google.ts, microsoft.ts) refreshes its
+ * access token first when it is due, and keeps the new one in the mailbox's
+ * row (hence the database in the deps; a mailbox being connected has no id yet).
  */
 export interface MailboxProvider {
   kind: MailboxKind;
-  imapAuth(mailbox: MailboxAccess, secrets: SecretBox): Promise<ImapAuth>;
-  smtpAuth(mailbox: MailboxAccess, secrets: SecretBox): Promise<SmtpAuth>;
+  imapAuth(mailbox: MailboxAccess & { id?: string }, deps: TokenDeps): Promise<ImapAuth>;
+  smtpAuth(mailbox: MailboxAccess & { id?: string }, deps: TokenDeps): Promise<SmtpAuth>;
 }
 
 /** A mailbox's sealed credentials, opened; a disconnected mailbox has none. */

@@ -6,10 +6,11 @@ import type { OutboundGuard } from "../../../src/outbound/guard.js";
 import type { PluginServices } from "../../../src/plugin-host/plugin.js";
 import type { LoadedPlugin } from "../../../src/plugin-host/registry.js";
 import { runtimeFor } from "../../../src/plugin-host/runtime.js";
-import { failureReason } from "../connection.js";
-import { closeImap, connectImap } from "../imap.js";
+import { failureReason, needsAdmin } from "../connection.js";
+import { closeImap, connectDeps, connectImap } from "../imap.js";
 import type { EmailOptions, EmailRuntime } from "../options.js";
 import { receiveMail } from "../inbound/receive.js";
+import { markNeedsReconnect } from "../reconnect.js";
 import type { SenderLimiter } from "../inbound/rate.js";
 import { recordProgress, type Source } from "../inbound/store.js";
 import { LeaseLost, releaseLease, renewLease, type Claimed } from "./lease.js";
@@ -97,7 +98,7 @@ export class MailboxSession {
         return;
       }
       const reason = failureReason(err);
-      if (reason === "AUTHENTICATION_FAILED") await this.needsReconnect(reason);
+      if (needsAdmin(reason)) await this.needsReconnect(reason);
       else this.log.warn({ reason, code: (err as { code?: unknown }).code }, "email sync failed; it is tried again later");
       failure = { code: reason, retryInMs: this.deps.options.pollMs };
     } finally {
@@ -108,7 +109,7 @@ export class MailboxSession {
   }
 
   private async sync(runtime: EmailRuntime, mailbox: Mailbox): Promise<void> {
-    const client = await connectImap({ guard: this.deps.guard, secrets: runtime.core.plugins.secrets }, mailbox);
+    const client = await connectImap(connectDeps(runtime, this.deps.guard), mailbox);
     this.client = client;
     if (this.stopped) return;
     client.on("exists", () => this.nudge());
@@ -239,15 +240,10 @@ export class MailboxSession {
     }
   }
 
-  /** The server refused the credentials: admins see NEEDS_RECONNECT with the reason, and nothing syncs until they reconnect. */
+  /** The server refused the credentials, or the provider the grant: nothing syncs until an admin reconnects it. */
   private async needsReconnect(reason: string): Promise<void> {
-    this.log.warn({ reason }, "email mailbox needs reconnecting: its server refused the credentials");
-    await this.deps.services.database
-      .forTenant(this.claimed.tenantId)
-      .mailbox.updateMany({
-        where: { id: this.claimed.mailboxId, status: "CONNECTED" },
-        data: { status: "NEEDS_RECONNECT", statusReason: reason, statusAt: new Date() },
-      })
-      .catch((err) => this.log.error({ err }, "could not mark a mailbox as needing reconnection"));
+    await markNeedsReconnect(this.deps.services.database.forTenant(this.claimed.tenantId), this.claimed.mailboxId, reason, this.log).catch(
+      (err) => this.log.error({ err }, "could not mark a mailbox as needing reconnection"),
+    );
   }
 }

@@ -73,7 +73,27 @@ function unavailable(): string | null {
   return null;
 }
 
-export async function startDovecot(): Promise<Dovecot | { skipped: string }> {
+/**
+ * Sign-in with OAuth2 besides passwords: XOAUTH2 and OAUTHBEARER go to
+ * Dovecot's oauth2 passdb, which asks this RFC 7662 introspection endpoint
+ * (POST token=…) whose the token is ({ active, username }).
+ */
+const OAUTH2 = `auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = @DIR@/oauth2.conf
+}
+`;
+const OAUTH2_CONF = `introspection_mode = post
+introspection_url = @URL@
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+`;
+
+export async function startDovecot(options: { introspectionUrl?: string } = {}): Promise<Dovecot | { skipped: string }> {
   const reason = unavailable();
   if (reason) return { skipped: reason };
   const uid = Number(spawnSync("id", ["-u", "dovecot"]).stdout.toString().trim());
@@ -85,7 +105,13 @@ export async function startDovecot(): Promise<Dovecot | { skipped: string }> {
   writeFileSync(path.join(dir, "users"), "");
   const port = await freePort();
   const conf = path.join(dir, "dovecot.conf");
-  writeFileSync(conf, CONF.replaceAll("@DIR@", dir).replaceAll("@PORT@", String(port)));
+  let text = CONF;
+  if (options.introspectionUrl) {
+    // The oauth2 passdb comes first, for its mechanisms only; passwords still go to the users file.
+    text = text.replace("auth_mechanisms = plain login\n", "").replace("passdb {", `${OAUTH2}passdb {`);
+    writeFileSync(path.join(dir, "oauth2.conf"), OAUTH2_CONF.replace("@URL@", options.introspectionUrl));
+  }
+  writeFileSync(conf, text.replaceAll("@DIR@", dir).replaceAll("@PORT@", String(port)));
 
   const child: ChildProcess = spawn("dovecot", ["-F", "-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

@@ -3,6 +3,9 @@ import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer } from "smtp-server";
 
 interface Sent {
+  /** Who signed in, and how (PLAIN, LOGIN, XOAUTH2). */
+  user: string;
+  method: string;
   from: string;
   to: string[];
   raw: string;
@@ -14,19 +17,28 @@ interface Sent {
  * test's mailbox users (with their Dovecot passwords) and keeps it, as the mailbox's
  * provider would before delivering it: what the plugin sent, as sent.
  */
-export async function startSmtpSink(passwordOf: (username: string) => string | undefined) {
+export async function startSmtpSink(
+  passwordOf: (username: string) => string | undefined,
+  /** Whose an OAuth2 access token is (XOAUTH2): the provider's answer, as its SMTP server would get it. */
+  tokenUser: (accessToken: string) => string | null = () => null,
+) {
   const sent: Sent[] = [];
   let refuse = 0;
   const server = new SMTPServer({
     secure: false,
     disabledCommands: ["STARTTLS"],
     allowInsecureAuth: true,
-    authMethods: ["PLAIN", "LOGIN"],
+    authMethods: ["PLAIN", "LOGIN", "XOAUTH2"],
     logger: false,
     onAuth(auth, _session, callback) {
+      if (auth.method === "XOAUTH2") {
+        if (!auth.accessToken || tokenUser(auth.accessToken) !== auth.username)
+          return callback(null, { data: { status: "401", schemes: "bearer" } });
+        return callback(null, { user: `${auth.username}\nXOAUTH2` });
+      }
       if (!auth.password || auth.password !== passwordOf(auth.username ?? ""))
         return callback(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
-      callback(null, { user: auth.username });
+      callback(null, { user: `${auth.username}\n${auth.method}` });
     },
     onRcptTo(_address, _session, callback) {
       if (refuse > 0) {
@@ -41,7 +53,10 @@ export async function startSmtpSink(passwordOf: (username: string) => string | u
       stream.on("end", () => {
         const raw = Buffer.concat(chunks).toString("utf8");
         void simpleParser(raw).then((parsed) => {
+          const [user = "", method = ""] = String(session.user ?? "").split("\n");
           sent.push({
+            user,
+            method,
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
             to: session.envelope.rcptTo.map((r) => r.address),
             raw,

@@ -1,0 +1,73 @@
+import type { TenantClient } from "../../../src/db/tenant-scope.js";
+import type { SecretBox } from "../../../src/plugin-host/secrets.js";
+import type { EmailOptions } from "../options.js";
+import { refreshTokens, type OAuthSpec, type Tokens } from "./oauth.js";
+import { NoCredentials, openSecrets, type MailboxAccess } from "./provider.js";
+
+/** What getting a mailbox's access token needs: the key, the operator's clients, and its tenant's database to keep new tokens in. */
+export interface TokenDeps {
+  secrets: SecretBox;
+  options: EmailOptions;
+  db: TenantClient;
+}
+
+/** Tokens sealed for Mailbox.secrets: each value a ciphertext of its own, like a password. */
+export function sealTokens(box: SecretBox, tokens: Tokens): Record<string, string> {
+  return {
+    accessToken: box.seal(tokens.accessToken),
+    refreshToken: box.seal(tokens.refreshToken),
+    expiresAt: box.seal(String(tokens.expiresAt)),
+    refreshAt: box.seal(String(tokens.refreshAt)),
+  };
+}
+
+function openTokens(mailbox: Pick<MailboxAccess, "secrets">, box: SecretBox): Tokens | null {
+  const s = openSecrets(mailbox, box);
+  if (!s.accessToken || !s.refreshToken) return null;
+  return { accessToken: s.accessToken, refreshToken: s.refreshToken, expiresAt: Number(s.expiresAt), refreshAt: Number(s.refreshAt) };
+}
+
+/**
+ * One refresh per mailbox at a time in this process: the sync session and a
+ * reply being sent that both find the token due wait for the same request.
+ */
+const refreshing = new Map<string, Promise<string>>();
+
+/**
+ * A valid access token for the mailbox: the sealed one while it is not due,
+ * else a new one from the provider, sealed and saved before it is used.
+ * Across instances, the row is read again first: the token another instance
+ * has just refreshed is taken as it is. Two instances refreshing at the very
+ * same moment both get valid tokens (Google keeps the refresh token, and
+ * Microsoft's old one stays valid after it hands out a new one), the last
+ * write stays. A refused refresh token is GrantRevoked: the caller marks the
+ * mailbox NEEDS_RECONNECT.
+ */
+export async function accessTokenFor(spec: OAuthSpec, mailbox: MailboxAccess & { id?: string }, deps: TokenDeps): Promise<string> {
+  const tokens = openTokens(mailbox, deps.secrets);
+  if (!tokens) throw new NoCredentials();
+  // A mailbox being connected has just got its tokens and has no row yet.
+  if (Date.now() < tokens.refreshAt || !mailbox.id) return tokens.accessToken;
+  const id = mailbox.id;
+  let pending = refreshing.get(id);
+  if (!pending) {
+    pending = refresh(spec, id, deps).finally(() => refreshing.delete(id));
+    refreshing.set(id, pending);
+  }
+  return pending;
+}
+
+async function refresh(spec: OAuthSpec, mailboxId: string, deps: TokenDeps): Promise<string> {
+  const row = await deps.db.mailbox.findUnique({ where: { id: mailboxId }, select: { secrets: true, disconnectedAt: true } });
+  const current = row && !row.disconnectedAt ? openTokens(row, deps.secrets) : null;
+  if (!current) throw new NoCredentials();
+  if (Date.now() < current.refreshAt) return current.accessToken;
+  const fresh = await refreshTokens(spec, deps.options, current.refreshToken);
+  // Only while it is connected: a disconnect in the meantime emptied the secrets, and they stay empty.
+  const { count } = await deps.db.mailbox.updateMany({
+    where: { id: mailboxId, disconnectedAt: null },
+    data: { secrets: sealTokens(deps.secrets, fresh) },
+  });
+  if (!count) throw new NoCredentials();
+  return fresh.accessToken;
+}

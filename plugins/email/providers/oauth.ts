@@ -1,0 +1,206 @@
+import * as oauth from "oauth4webapi";
+import type { Endpoint } from "../connection.js";
+import type { EmailOptions } from "../options.js";
+import type { OAuthClientOptions } from "./oauth-options.js";
+
+export type OAuthKind = "GOOGLE" | "MICROSOFT";
+
+/** What a provider is, for the shared OAuth2 code: its authorization server, scopes and mail servers. */
+export interface OAuthSpec {
+  kind: OAuthKind;
+  /** The provider's own authorization server, written out: no discovery request at start or per sign-in. */
+  authorizationServer(options: EmailOptions): oauth.AuthorizationServer;
+  /** What IMAP and SMTP with XOAUTH2 need, and a refresh token (offline access). */
+  scopes: string[];
+  /** Extra parameters of the authorization request (Google hands out a refresh token only with access_type=offline). */
+  authorizationParams: Record<string, string>;
+  imap: Endpoint;
+  smtp: Endpoint;
+}
+
+/** A mailbox's tokens, as sealed in Mailbox.secrets (times in ms since the epoch). */
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: number;
+  /** When to get a new access token: before it expires, so that a sign-in never carries one about to lapse. */
+  refreshAt: number;
+}
+
+/** The provider refused the refresh token (revoked by the user or an admin, the password changed, the app removed). */
+class GrantRevoked extends Error {
+  readonly code = "GRANT_REVOKED";
+  constructor() {
+    super("The provider no longer accepts the mailbox's authorization");
+  }
+}
+
+/** The authorization server could not be reached or answered nonsense: tried again later. */
+class OAuthUnavailable extends Error {
+  readonly code = "OAUTH_UNAVAILABLE";
+}
+
+/** The operator has no client at this provider (its variables are unset). */
+export class OAuthNotConfigured extends Error {
+  readonly code = "OAUTH_NOT_CONFIGURED";
+}
+
+const TIMEOUT_MS = 30_000;
+/** A new access token this long before the old one expires at the latest (Google's and Microsoft's live an hour). */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/** The operator's client at the provider, and the authorization server to use (the provider's, or the configured stand-in's). */
+async function clientOf(spec: OAuthSpec, options: EmailOptions) {
+  const client = options.oauth[spec.kind];
+  if (!client) throw new OAuthNotConfigured(`No ${spec.kind} OAuth2 client is configured on this server`);
+  return { options: client, as: await authorizationServerOf(spec, options, client), client: { client_id: client.clientId } };
+}
+
+/** The IMAP and SMTP servers of the provider (or of the operator's stand-in). */
+export function serversOf(spec: OAuthSpec, options: EmailOptions): { imap: Endpoint; smtp: Endpoint } {
+  const endpoints = options.oauth[spec.kind]?.endpoints;
+  return endpoints ? { imap: endpoints.imap, smtp: endpoints.smtp } : { imap: spec.imap, smtp: spec.smtp };
+}
+
+const discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
+
+/** The configured issuer's metadata, read once per process (a failed read is tried again next time). */
+function authorizationServerOf(spec: OAuthSpec, options: EmailOptions, client: OAuthClientOptions): Promise<oauth.AuthorizationServer> {
+  if (!client.endpoints) return Promise.resolve(spec.authorizationServer(options));
+  const issuer = new URL(client.endpoints.issuer);
+  const key = issuer.href;
+  let found = discovered.get(key);
+  if (!found) {
+    found = (async () => {
+      const response = await guarded(() => oauth.discoveryRequest(issuer, { ...requestOptions(issuer), algorithm: "oidc" }));
+      return oauth.processDiscoveryResponse(issuer, response);
+    })();
+    found.catch(() => discovered.delete(key));
+    discovered.set(key, found);
+  }
+  return found;
+}
+
+/** http:// only for an issuer the operator configured so (a stand-in on its own network); the providers' own are https. */
+function requestOptions(url: URL) {
+  return { signal: AbortSignal.timeout(TIMEOUT_MS), ...(url.protocol === "http:" ? { [oauth.allowInsecureRequests]: true } : {}) };
+}
+
+/** A network failure or a server error of the authorization server as OAuthUnavailable; its refusals as they are. */
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof oauth.ResponseBodyError || err instanceof oauth.AuthorizationResponseError) throw err;
+    throw new OAuthUnavailable("The authorization server could not be reached or gave an answer that is not OAuth2", { cause: err });
+  }
+}
+
+/** The URL the admin's browser goes to: authorization code with PKCE (S256), the address as the sign-in hint. */
+export async function authorizationUrl(
+  spec: OAuthSpec,
+  options: EmailOptions,
+  request: { state: string; codeVerifier: string; address: string },
+): Promise<URL> {
+  const { as, options: client } = await clientOf(spec, options);
+  const url = new URL(as.authorization_endpoint!);
+  const params: Record<string, string> = {
+    client_id: client.clientId,
+    redirect_uri: client.redirectUrl,
+    response_type: "code",
+    scope: spec.scopes.join(" "),
+    state: request.state,
+    code_challenge: await oauth.calculatePKCECodeChallenge(request.codeVerifier),
+    code_challenge_method: "S256",
+    login_hint: request.address,
+    ...spec.authorizationParams,
+  };
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url;
+}
+
+/** The code from the provider's redirect, exchanged (with the PKCE verifier and the client's secret) for tokens. */
+export async function exchangeCode(
+  spec: OAuthSpec,
+  options: EmailOptions,
+  callback: { code: string; state: string; codeVerifier: string },
+): Promise<Tokens> {
+  const { as, client, options: own } = await clientOf(spec, options);
+  const params = oauth.validateAuthResponse(
+    as,
+    client,
+    new URLSearchParams({ code: callback.code, state: callback.state }),
+    callback.state,
+  );
+  const response = await guarded(() =>
+    oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      oauth.ClientSecretPost(own.clientSecret),
+      params,
+      own.redirectUrl,
+      callback.codeVerifier,
+      requestOptions(new URL(as.token_endpoint!)),
+    ),
+  );
+  const result = await guarded(() => oauth.processAuthorizationCodeResponse(as, client, response));
+  if (!result.refresh_token) throw new OAuthUnavailable("The provider gave no refresh token (offline access was not granted)");
+  return tokensOf(result, result.refresh_token);
+}
+
+/** A new access token for a refresh token; GrantRevoked when the provider refuses it. */
+export async function refreshTokens(spec: OAuthSpec, options: EmailOptions, refreshToken: string): Promise<Tokens> {
+  const { as, client, options: own } = await clientOf(spec, options);
+  try {
+    const response = await guarded(() =>
+      oauth.refreshTokenGrantRequest(
+        as,
+        client,
+        oauth.ClientSecretPost(own.clientSecret),
+        refreshToken,
+        requestOptions(new URL(as.token_endpoint!)),
+      ),
+    );
+    const result = await guarded(() => oauth.processRefreshTokenResponse(as, client, response));
+    // Google keeps the refresh token; Microsoft may hand out a new one (the old one stays valid a while).
+    return tokensOf(result, result.refresh_token ?? refreshToken);
+  } catch (err) {
+    if (err instanceof oauth.ResponseBodyError && (err.error === "invalid_grant" || err.error === "unauthorized_client")) {
+      throw new GrantRevoked();
+    }
+    throw err;
+  }
+}
+
+/**
+ * Tells the provider the helpdesk lets go of the grant (RFC 7009), where it
+ * has a revocation endpoint (Google; Microsoft has none: the grant lapses
+ * unused, or an admin removes the app). Best effort: the tokens are deleted
+ * here whatever the answer.
+ */
+export async function revokeGrant(spec: OAuthSpec, options: EmailOptions, refreshToken: string): Promise<boolean> {
+  const { as, client, options: own } = await clientOf(spec, options);
+  if (!as.revocation_endpoint) return false;
+  const response = await guarded(() =>
+    oauth.revocationRequest(
+      as,
+      client,
+      oauth.ClientSecretPost(own.clientSecret),
+      refreshToken,
+      requestOptions(new URL(as.revocation_endpoint!)),
+    ),
+  );
+  await oauth.processRevocationResponse(response);
+  return true;
+}
+
+function tokensOf(result: oauth.TokenEndpointResponse, refreshToken: string): Tokens {
+  const now = Date.now();
+  const lifetimeMs = (typeof result.expires_in === "number" && result.expires_in > 0 ? result.expires_in : 3600) * 1000;
+  return {
+    accessToken: result.access_token,
+    refreshToken,
+    expiresAt: now + lifetimeMs,
+    refreshAt: now + lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2),
+  };
+}
