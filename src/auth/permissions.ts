@@ -18,6 +18,7 @@ export const PERMISSIONS = {
   "privacy:manage": "Handle data-subject requests, legal holds, retention and policy versions; read the audit log",
   "billing:manage": "See and change the tenant's subscription, seats, billing details and invoices",
   "portal:self": "A data subject acting for themselves: own tickets, public replies, own requests and consents",
+  "fields:manage": "Define, change and delete custom fields; share saved views with everyone or a team",
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -36,8 +37,8 @@ const WRITE: Permission[] = ["tickets:write", "notes:write", "contacts:write", "
 const ROLE_PERMISSIONS: Record<AgentRole, Permission[]> = {
   VIEWER: READ,
   AGENT: [...READ, ...WRITE],
-  ADMIN: [...READ, ...WRITE, "agents:manage", "privacy:manage", "plugins:manage", "billing:manage"],
-  OWNER: [...READ, ...WRITE, "agents:manage", "privacy:manage", "plugins:manage", "billing:manage"],
+  ADMIN: [...READ, ...WRITE, "agents:manage", "privacy:manage", "plugins:manage", "billing:manage", "fields:manage"],
+  OWNER: [...READ, ...WRITE, "agents:manage", "privacy:manage", "plugins:manage", "billing:manage", "fields:manage"],
 };
 
 export function permissionsForRole(role: AgentRole): Set<Permission> {
