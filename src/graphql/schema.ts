@@ -26,6 +26,7 @@ import "../search/schema.js";
 import "../ai/schema.js";
 import "../custom-fields/schema.js";
 import "../custom-fields/record-fields.js";
+import "../merge/schema.js";
 // Plugins' own types and fields (the email channel's mailboxes), through the one file that names them.
 import "../plugin-host/shipped.js";
 
