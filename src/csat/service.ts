@@ -4,7 +4,7 @@ import { recordEvents } from "../events/outbox.js";
 import { assertContactProcessable } from "../privacy/restriction.js";
 import { readSatisfactionToken, satisfactionToken } from "./token.js";
 
-export type Verdict = "GOOD" | "BAD";
+type Verdict = "GOOD" | "BAD";
 
 export interface SatisfactionInput {
   token: string;

@@ -11,7 +11,7 @@ import { DAY_MS } from "../constants.js";
 const PURPOSE = "deskgraph/satisfaction/v1";
 
 /** How long after solving a requester may rate (and change their rating). */
-export const SATISFACTION_WINDOW_MS = 14 * DAY_MS;
+const SATISFACTION_WINDOW_MS = 14 * DAY_MS;
 
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 const TOKEN = new RegExp(`^(${UUID})\\.(${UUID})\\.(\\d{1,12})\\.([0-9a-f]{64})$`);

@@ -28,6 +28,7 @@ export async function activeFields(db: TenantClient, entity: CustomFieldEntity, 
  * what a saved view or a rule that names them should report. Rules
  * (automations) call this when they are saved and when CUSTOM_FIELD_DEACTIVATED
  * arrives.
+ * @public the seam for automation rules, which live outside this folder
  */
 export async function missingFields(db: TenantClient, entity: CustomFieldEntity, keys: string[]): Promise<string[]> {
   const found = await activeFields(db, entity, keys);

@@ -5,7 +5,7 @@ import { formatDate } from "./literal.js";
 import * as definitions from "./definitions.js";
 import { MAX_TEXT, type ValueInput } from "./values.js";
 
-export const CustomFieldEntity = builder.enumType("CustomFieldEntity", {
+const CustomFieldEntity = builder.enumType("CustomFieldEntity", {
   description: "The kind of record a custom field belongs to",
   values: ["TICKET", "CONTACT", "ORGANIZATION"] as const,
 });

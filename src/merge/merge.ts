@@ -7,7 +7,7 @@ import { recordEvents } from "../events/outbox.js";
 import { assertNotClosed } from "../tickets/status.js";
 
 /** Sources per merge: a merge moves every message of every source in one transaction, so it stays bounded. */
-export const MAX_MERGE_SOURCES = 20;
+const MAX_MERGE_SOURCES = 20;
 
 function assertShape(sourceIds: string[], targetId: string) {
   if (!sourceIds.length || sourceIds.length > MAX_MERGE_SOURCES) {
