@@ -23,9 +23,15 @@ export const PERMISSIONS = {
 
 export type Permission = keyof typeof PERMISSIONS;
 
-/** Managing people, keys, privacy and billing needs a human OWNER or ADMIN: no key can hold it (a leaked key must not buy or cancel). */
+/** Managing people, keys, privacy, billing and custom fields needs a human OWNER or ADMIN: no key can hold it (a leaked key must not buy or cancel). */
 export const API_KEY_SCOPES = (Object.keys(PERMISSIONS) as Permission[]).filter(
-  (p) => p !== "agents:manage" && p !== "privacy:manage" && p !== "plugins:manage" && p !== "billing:manage" && p !== "portal:self",
+  (p) =>
+    p !== "agents:manage" &&
+    p !== "privacy:manage" &&
+    p !== "plugins:manage" &&
+    p !== "billing:manage" &&
+    p !== "portal:self" &&
+    p !== "fields:manage",
 );
 
 /** What a contact signed in with a portal token may do: everything about themselves, nothing else. */

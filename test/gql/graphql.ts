@@ -24,8 +24,6 @@ export type ApiScope =
   | 'CONTACTS_READ'
   /** Create, update and merge contacts */
   | 'CONTACTS_WRITE'
-  /** Define, change and delete custom fields; share saved views with everyone or a team */
-  | 'FIELDS_MANAGE'
   /** Read internal notes */
   | 'NOTES_READ'
   /** Add internal notes */
