@@ -443,6 +443,12 @@ describe("callers without valid credentials", () => {
       node: [`query($id: ID!) { node(id: $id) { id ... on Ticket { subject } } }`, { id: ids.ticket }],
       ticket: [`{ ticket(number: 1) { subject } }`],
       tickets: [`{ tickets { totalCount edges { node { subject } } } }`],
+      customFields: [`{ customFields { key } }`],
+      views: [`{ views { name } }`],
+      view: [
+        `query($id: ID!) { view(id: $id) { name } }`,
+        { id: Buffer.from("View:00000000-0000-0000-0000-000000000000").toString("base64") },
+      ],
       tags: [`{ tags { name } }`],
       contact: [`query($id: ID!) { contact(id: $id) { name email } }`, { id: ids.contact }],
       contacts: [`{ contacts { totalCount edges { node { name email } } } }`],
@@ -500,6 +506,34 @@ describe("callers without valid credentials", () => {
         { id: Buffer.from("WebhookDelivery:00000000-0000-4000-8000-000000000000").toString("base64") },
       ],
       acceptInvitation: null,
+      // Its token is its credential: a requester rates without signing in (test/satisfaction.test.ts refuses bad tokens).
+      submitSatisfaction: null,
+      createCustomField: [`mutation { createCustomField(input: { entity: TICKET, key: "anon", label: "A", type: TEXT }) { id } }`],
+      updateCustomField: [
+        `mutation($id: ID!) { updateCustomField(id: $id, input: { label: "x" }) { id } }`,
+        { id: Buffer.from("CustomField:00000000-0000-0000-0000-000000000000").toString("base64") },
+      ],
+      deleteCustomField: [
+        `mutation($id: ID!) { deleteCustomField(id: $id) { id } }`,
+        { id: Buffer.from("CustomField:00000000-0000-0000-0000-000000000000").toString("base64") },
+      ],
+      mergeTickets: [
+        `mutation($s: [ID!]!, $t: ID!) { mergeTickets(sourceIds: $s, targetId: $t) { id } }`,
+        { s: [ids.ticket], t: ids.ticket },
+      ],
+      splitTicket: [
+        `mutation($m: ID!) { splitTicket(messageId: $m) { id } }`,
+        { m: Buffer.from("Message:00000000-0000-0000-0000-000000000000").toString("base64") },
+      ],
+      createView: [`mutation { createView(input: { name: "anon" }) { id } }`],
+      updateView: [
+        `mutation($id: ID!) { updateView(id: $id, input: { name: "x" }) { id } }`,
+        { id: Buffer.from("View:00000000-0000-0000-0000-000000000000").toString("base64") },
+      ],
+      deleteView: [
+        `mutation($id: ID!) { deleteView(id: $id) }`,
+        { id: Buffer.from("View:00000000-0000-0000-0000-000000000000").toString("base64") },
+      ],
       signOut: [`mutation { signOut }`],
       createTicket: [`mutation($c: ID!) { createTicket(input: { subject: "s", body: "b", requesterId: $c }) { id } }`, { c: ids.contact }],
       updateTicket: [`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "x" }) { id } }`, { id: ids.ticket }],

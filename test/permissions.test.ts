@@ -5,7 +5,16 @@ import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js
 let app: TestApp;
 let t: TestTenant;
 /** A ticket whose last message is an internal note, with its IDs. */
-let ids: { ticket: string; contact: string; otherContact: string; note: string; agent: string; apiKey: string; suggestion: string };
+let ids: {
+  ticket: string;
+  contact: string;
+  otherContact: string;
+  note: string;
+  agent: string;
+  apiKey: string;
+  suggestion: string;
+  field?: string;
+};
 
 const ADD = `mutation($i: AddMessageInput!) { addMessage(input: $i) { id internal } }`;
 const MESSAGES = `query($id: ID!) {
@@ -52,6 +61,14 @@ beforeAll(async () => {
     apiKey: key.data.createApiKey.apiKey.id,
     suggestion: "",
   };
+  // A custom field, for the field mutations.
+  ids.field = (
+    await app.gql(
+      `mutation { createCustomField(input: { entity: TICKET, key: "perm_field", label: "P", type: TEXT }) { id } }`,
+      {},
+      t.ownerToken,
+    )
+  ).data.createCustomField.id;
   // A suggestion of the owner's, for acceptSuggestion.
   const classified = await app.gql(
     `mutation($id: ID!) { classifyTicket(ticketId: $id) { suggestion { id } } }`,
@@ -137,6 +154,11 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   createTicket: [`mutation($c: ID!) { createTicket(input: { subject: "s", body: "b", requesterId: $c }) { id } }`, { c: ids.contact }],
   updateTicket: [`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "changed" }) { id } }`, { id: ids.ticket }],
   addMessage: [ADD, { i: { ticketId: ids.ticket, body: "a reply" } }],
+  createCustomField: [`mutation { createCustomField(input: { entity: TICKET, key: "viewer_try", label: "V", type: TEXT }) { id } }`, {}],
+  updateCustomField: [`mutation($id: ID!) { updateCustomField(id: $id, input: { label: "changed" }) { id } }`, { id: ids.field }],
+  deleteCustomField: [`mutation($id: ID!) { deleteCustomField(id: $id) { id } }`, { id: ids.field }],
+  mergeTickets: [`mutation($s: [ID!]!, $t: ID!) { mergeTickets(sourceIds: $s, targetId: $t) { id } }`, { s: [ids.ticket], t: ids.ticket }],
+  splitTicket: [`mutation($m: ID!) { splitTicket(messageId: $m) { id } }`, { m: ids.note }],
   addNote: [ADD, { i: { ticketId: ids.ticket, body: "a note", internal: true } }],
   createContact: [`mutation { createContact(input: { name: "New Person" }) { id } }`, {}],
   updateContact: [`mutation($id: ID!) { updateContact(id: $id, input: { name: "Renamed" }) { id } }`, { id: ids.contact }],
@@ -288,7 +310,17 @@ async function expectForbidden(names: string[], token: string) {
 describe("roles", () => {
   it("has a VIEWER case for every mutation", () => {
     // Mutations a VIEWER may run: they change no tenant data.
-    const open = ["signIn", "signOut", "acceptInvitation", "acceptPolicyVersion"];
+    // Saved views are the caller's own preferences (sharing them needs fields:manage); a satisfaction link is its own credential.
+    const open = [
+      "signIn",
+      "signOut",
+      "acceptInvitation",
+      "acceptPolicyVersion",
+      "createView",
+      "updateView",
+      "deleteView",
+      "submitSatisfaction",
+    ];
     const cases = Object.keys(mutations()).filter((m) => m !== "addNote");
     expect([...cases, ...open].sort()).toEqual(Object.keys(schema.getMutationType()!.getFields()).sort());
   });

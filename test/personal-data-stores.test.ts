@@ -218,6 +218,24 @@ describe("every store, for one person", () => {
         quoted: `> My neighbour ${sam.email} ordered too.`,
       },
     });
+    // Workflow: a personal custom field about them, their rating (with a comment) of their ticket, a ticket they are copied on.
+    const field = await tdb.customFieldDefinition.create({
+      data: { tenantId: t.id, entity: "CONTACT", key: "loyalty_note", label: "Loyalty", type: "TEXT", personalData: true },
+    });
+    await tdb.customFieldValue.create({
+      data: { tenantId: t.id, fieldId: field.id, contactId: rawId(contactId), text: `${sam.name} prefers calls` },
+    });
+    await tdb.satisfactionResponse.create({
+      data: {
+        tenantId: t.id,
+        ticketId: rawId(own.id),
+        contactId: rawId(contactId),
+        rating: 4,
+        scale: "FIVE_POINT",
+        comment: `Thanks, ${sam.name}`,
+      },
+    });
+    await tdb.ticketFollower.create({ data: { tenantId: t.id, ticketId: rawId(other.id), contactId: rawId(contactId) } });
     await app.sequenced(t);
 
     for (const s of STORES) rowsBefore[s.model] = await delegate(s.model).count({ where: s.rowsOf(rawId(contactId)) });

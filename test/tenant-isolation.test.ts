@@ -245,6 +245,23 @@ const aSuggestionState = async () =>
 const aAiSettings = async () =>
   (await app.gql(`{ aiSettings { enabled allowedSpecialCategories fallbackToLocal } }`, {}, A.ownerToken)).data;
 
+/** A's custom field and saved view, made once, and how A sees them. */
+let aFieldId: string | undefined;
+const aField = async () =>
+  (aFieldId ??= (
+    await app.gql(
+      `mutation { createCustomField(input: { entity: TICKET, key: "a_secret", label: "A secret", type: TEXT }) { id } }`,
+      {},
+      A.ownerToken,
+    )
+  ).data.createCustomField.id as string);
+const aFields = async () => (await app.gql(`{ customFields(includeDeleted: true) { id key label type active } }`, {}, A.ownerToken)).data;
+let aViewId: string | undefined;
+const aView = async () =>
+  (aViewId ??= (await app.gql(`mutation { createView(input: { name: "A secret view", sharing: EVERYONE }) { id } }`, {}, A.ownerToken)).data
+    .createView.id as string);
+const aViews = async () => (await app.gql(`{ views { id name sharing } }`, {}, A.ownerToken)).data;
+
 /** Runs `op` as B and asserts NOT_FOUND, and that `probe` reads the same from A's side before and after. */
 async function refused(query: string, variables: Record<string, unknown>, probe: () => Promise<unknown>, code = "NOT_FOUND") {
   const before = json(await probe());
@@ -506,6 +523,17 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect(await scan(B, "person@a.example", "A Person")).toBe(0);
       expect(await scan(B, "person@b.example", "b Person")).toBeGreaterThan(0);
     },
+    customFields: async () => {
+      await aField();
+      const r = await app.gql(`{ customFields(includeDeleted: true) { key label } }`, {}, B.ownerToken);
+      expect(json(r.data)).not.toMatch(/a_secret/);
+    },
+    views: async () => {
+      await aView();
+      const r = await app.gql(`{ views { name } }`, {}, B.ownerToken);
+      expect(json(r.data)).not.toMatch(/A secret/);
+    },
+    view: async () => refused(`query($id: ID!) { view(id: $id) { name } }`, { id: await aView() }, aViews),
   },
   Mutation: {
     signIn: async () => {
@@ -822,6 +850,69 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     },
     completeDataSubjectRequest: async () =>
       refused(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id receipt } }`, { id: await aRequest() }, aRequests),
+    createCustomField: async () => {
+      await aField();
+      // Keys are unique per tenant only.
+      const r = await app.gql(
+        `mutation { createCustomField(input: { entity: TICKET, key: "a_secret", label: "B's", type: NUMBER }) { key } }`,
+        {},
+        B.ownerToken,
+      );
+      expect(r.errors).toBeUndefined();
+    },
+    updateCustomField: async () =>
+      refused(`mutation($id: ID!) { updateCustomField(id: $id, input: { label: "Hijacked" }) { id } }`, { id: await aField() }, aFields),
+    deleteCustomField: async () => refused(`mutation($id: ID!) { deleteCustomField(id: $id) { id } }`, { id: await aField() }, aFields),
+    mergeTickets: async () => {
+      const own = await app.gql(
+        `mutation($c: ID!) { createTicket(input: { subject: "B's", body: "b", requesterId: $c }) { id } }`,
+        { c: b.contact },
+        B.ownerToken,
+      );
+      const bTicket = own.data.createTicket.id;
+      await refused(
+        `mutation($s: [ID!]!, $t: ID!) { mergeTickets(sourceIds: $s, targetId: $t) { id } }`,
+        { s: [a.ticket], t: bTicket },
+        aTicket,
+      );
+      await refused(
+        `mutation($s: [ID!]!, $t: ID!) { mergeTickets(sourceIds: $s, targetId: $t) { id } }`,
+        { s: [bTicket], t: a.ticket },
+        aTicket,
+      );
+    },
+    splitTicket: () => refused(`mutation($m: ID!) { splitTicket(messageId: $m) { id } }`, { m: a.message }, aTicket),
+    submitSatisfaction: async () => {
+      const c = await app.gql(
+        `mutation($c: ID!) { createTicket(input: { subject: "A rated", body: "b", requesterId: $c }) { id } }`,
+        { c: a.contact },
+        A.ownerToken,
+      );
+      const id = c.data.createTicket.id;
+      await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { status: SOLVED }) { id } }`, { id }, A.ownerToken);
+      const seen = async () =>
+        (
+          await app.gql(
+            `query($id: ID!) { ticket(id: $id) { satisfaction { rating } satisfactionRequest { token } } }`,
+            { id },
+            A.ownerToken,
+          )
+        ).data;
+      const token = (await seen()).ticket.satisfactionRequest.token;
+      // Signed in to B, A's link is not valid: B's caller rates in B only.
+      await refused(`mutation($t: String!) { submitSatisfaction(token: $t, rating: 1) { rating } }`, { t: token }, seen, "VALIDATION");
+    },
+    createView: async () => {
+      const r = await app.gql(
+        `mutation($c: ID!) { createView(input: { name: "B's", filter: { requesterId: $c } }) { tickets { totalCount } } }`,
+        { c: a.contact },
+        B.ownerToken,
+      );
+      expect(r.data.createView.tickets.totalCount).toBe(0);
+    },
+    updateView: async () =>
+      refused(`mutation($id: ID!) { updateView(id: $id, input: { name: "Hijacked" }) { id } }`, { id: await aView() }, aViews),
+    deleteView: async () => refused(`mutation($id: ID!) { deleteView(id: $id) }`, { id: await aView() }, aViews),
   },
 };
 

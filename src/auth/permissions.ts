@@ -18,13 +18,20 @@ export const PERMISSIONS = {
   "privacy:manage": "Handle data-subject requests, legal holds, retention and policy versions; read the audit log",
   "billing:manage": "See and change the tenant's subscription, seats, billing details and invoices",
   "portal:self": "A data subject acting for themselves: own tickets, public replies, own requests and consents",
+  "fields:manage": "Define, change and delete custom fields; share saved views with everyone or a team",
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
 
-/** Managing people, keys, privacy and billing needs a human OWNER or ADMIN: no key can hold it (a leaked key must not buy or cancel). */
+/** Managing people, keys, privacy, billing and custom fields needs a human OWNER or ADMIN: no key can hold it (a leaked key must not buy or cancel). */
 export const API_KEY_SCOPES = (Object.keys(PERMISSIONS) as Permission[]).filter(
-  (p) => p !== "agents:manage" && p !== "privacy:manage" && p !== "plugins:manage" && p !== "billing:manage" && p !== "portal:self",
+  (p) =>
+    p !== "agents:manage" &&
+    p !== "privacy:manage" &&
+    p !== "plugins:manage" &&
+    p !== "billing:manage" &&
+    p !== "portal:self" &&
+    p !== "fields:manage",
 );
 
 /** What a contact signed in with a portal token may do: everything about themselves, nothing else. */
@@ -36,8 +43,8 @@ const WRITE: Permission[] = ["tickets:write", "notes:write", "contacts:write", "
 const ROLE_PERMISSIONS: Record<AgentRole, Permission[]> = {
   VIEWER: READ,
   AGENT: [...READ, ...WRITE],
-  ADMIN: [...READ, ...WRITE, "agents:manage", "privacy:manage", "plugins:manage", "billing:manage"],
-  OWNER: [...READ, ...WRITE, "agents:manage", "privacy:manage", "plugins:manage", "billing:manage"],
+  ADMIN: [...READ, ...WRITE, "agents:manage", "privacy:manage", "plugins:manage", "billing:manage", "fields:manage"],
+  OWNER: [...READ, ...WRITE, "agents:manage", "privacy:manage", "plugins:manage", "billing:manage", "fields:manage"],
 };
 
 export function permissionsForRole(role: AgentRole): Set<Permission> {

@@ -3,6 +3,7 @@ import { builder, SortDirection } from "../graphql/builder.js";
 import { emailSchema, LIMITS, localeSchema, nameSchema, phoneSchema } from "../validation.js";
 import { personal } from "../privacy/labels.js";
 import * as contacts from "./service.js";
+import { CustomFieldValueInput, toValueInputs } from "../custom-fields/schema.js";
 
 export const Organization = builder.prismaNode("Organization", {
   id: { field: "id" },
@@ -141,6 +142,7 @@ export const ContactInput = builder.inputType("ContactInput", {
     phone: t.string({ validate: phoneSchema, description: "Any international notation; stored as E.164" }),
     locale: t.string({ validate: localeSchema }),
     organizationId: t.globalID({ for: Organization }),
+    customFields: t.field({ type: [CustomFieldValueInput], description: "Values of contact custom fields, by key" }),
   }),
 });
 
@@ -152,12 +154,17 @@ const UpdateContactInput = builder.inputType("UpdateContactInput", {
     phone: t.string({ validate: phoneSchema }),
     locale: t.string({ validate: localeSchema }),
     organizationId: t.globalID({ for: Organization }),
+    customFields: t.field({
+      type: [CustomFieldValueInput],
+      description: "Values to set (or, with no member given, remove), by key; other fields keep theirs",
+    }),
   }),
 });
 
-const toContactInput = <T extends { organizationId?: { id: string } | null }>(input: T) => ({
+const toContactInput = <T extends { organizationId?: { id: string } | null; customFields?: readonly object[] | null }>(input: T) => ({
   ...input,
   organizationId: input.organizationId === null ? null : input.organizationId?.id,
+  customFields: toValueInputs(input.customFields as never),
 });
 
 builder.mutationField("createContact", (t) =>
@@ -209,6 +216,7 @@ const CreateOrganizationInput = builder.inputType("CreateOrganizationInput", {
         .max(253)
         .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, "must be a domain such as example.com"),
     }),
+    customFields: t.field({ type: [CustomFieldValueInput], description: "Values of organisation custom fields, by key" }),
   }),
 });
 
@@ -218,7 +226,7 @@ builder.mutationField("createOrganization", (t) =>
     authScopes: { permission: "contacts:write" },
     args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
     resolve: async (query, _r, { input }, ctx) => {
-      const { id } = await contacts.createOrganization(ctx, input);
+      const { id } = await contacts.createOrganization(ctx, { ...input, customFields: toValueInputs(input.customFields) });
       return ctx.db.organization.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),

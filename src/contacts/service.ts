@@ -5,6 +5,7 @@ import { requireViewer } from "../context.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import { assertNotRestricted } from "../privacy/restriction.js";
 import type { Tx } from "../db/tx.js";
+import { writeValues, type ValueInput } from "../custom-fields/values.js";
 
 export interface ContactInput {
   name?: string | null;
@@ -12,6 +13,8 @@ export interface ContactInput {
   phone?: string | null;
   locale?: string | null;
   organizationId?: string | null;
+  /** Values of contact custom fields, by key. */
+  customFields?: ValueInput[];
 }
 
 /** Where a contact's fields sit in the caller's input, for error paths. */
@@ -49,7 +52,7 @@ async function assertOrganization(db: TenantClient | Tx, id: string | null | und
 export async function createContactIn(tx: Tx, tenantId: string, input: ContactInput & { name: string }, at: InputPath = ["input"]) {
   await assertOrganization(tx, input.organizationId);
   await assertUnique(tx, input, at);
-  return tx.contact.create({
+  const contact = await tx.contact.create({
     data: {
       tenantId,
       name: input.name,
@@ -59,6 +62,8 @@ export async function createContactIn(tx: Tx, tenantId: string, input: ContactIn
       organizationId: input.organizationId ?? null,
     },
   });
+  await writeValues(tx, tenantId, "CONTACT", { contactId: contact.id }, input.customFields ?? [], [...at, "customFields"]);
+  return contact;
 }
 
 export async function createContact(ctx: Context, input: ContactInput & { name: string }) {
@@ -81,9 +86,12 @@ export async function updateContactIn(tx: Tx, id: string, input: ContactInput, a
   assertNotRestricted(await findContact(tx, id));
   await assertOrganization(tx, input.organizationId);
   await assertUnique(tx, input, at, id);
+  const { customFields, ...columns } = input;
   // `undefined` leaves a field as it is; `null` clears it (name cannot be cleared).
-  const data = Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && !(k === "name" && v === null)));
-  return tx.contact.update({ where: { id }, data });
+  const data = Object.fromEntries(Object.entries(columns).filter(([k, v]) => v !== undefined && !(k === "name" && v === null)));
+  const contact = await tx.contact.update({ where: { id }, data });
+  await writeValues(tx, contact.tenantId, "CONTACT", { contactId: id }, customFields ?? [], [...at, "customFields"]);
+  return contact;
 }
 
 /**
@@ -119,7 +127,7 @@ export async function mergeContacts(ctx: Context, sourceId: string, targetId: st
   return merged;
 }
 
-export async function createOrganization(ctx: Context, input: { name: string; domain?: string | null }) {
+export async function createOrganization(ctx: Context, input: { name: string; domain?: string | null; customFields?: ValueInput[] }) {
   const viewer = requireViewer(ctx);
   const existing = await ctx.db.organization.findFirst({ where: { name: input.name }, select: { id: true } });
   if (existing) {
@@ -128,5 +136,10 @@ export async function createOrganization(ctx: Context, input: { name: string; do
       existingOrganizationId: encodeGlobalID("Organization", existing.id),
     });
   }
-  return ctx.db.organization.create({ data: { tenantId: viewer.tenantId, name: input.name, domain: input.domain ?? null } });
+  return ctx.db.$transaction(async (tx) => {
+    const org = await tx.organization.create({ data: { tenantId: viewer.tenantId, name: input.name, domain: input.domain ?? null } });
+    const values = input.customFields ?? [];
+    await writeValues(tx, viewer.tenantId, "ORGANIZATION", { organizationId: org.id }, values, ["input", "customFields"]);
+    return org;
+  });
 }

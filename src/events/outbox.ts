@@ -15,6 +15,14 @@ export const EVENT_TYPES = [
   "ATTACHMENT_SCANNED",
   /** Tombstone: the ticket's requester was erased, or the ticket deleted with a disconnected mailbox's data; partners should erase their copies. */
   "TICKET_ERASED",
+  /** A custom field was deleted (data: fieldId, entity, key): rules and views naming it should stop using it. */
+  "CUSTOM_FIELD_DEACTIVATED",
+  /** The ticket was merged into another (ticketId: the source, now a tombstone; data: targetId, messagesMoved). */
+  "TICKET_MERGED",
+  /** Messages were split off into a new ticket (ticketId: the new one; data: fromTicketId, messagesMoved). */
+  "TICKET_SPLIT",
+  /** The requester rated the solved ticket (data: rating 1..5, scale, updated); the comment stays out of events. */
+  "SATISFACTION_RECEIVED",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -24,6 +24,11 @@ import "../audit/schema.js";
 import "../billing/schema.js";
 import "../search/schema.js";
 import "../ai/schema.js";
+import "../custom-fields/schema.js";
+import "../custom-fields/record-fields.js";
+import "../merge/schema.js";
+import "../csat/schema.js";
+import "../views/schema.js";
 // Plugins' own types and fields (the email channel's mailboxes), through the one file that names them.
 import "../plugin-host/shipped.js";
 

@@ -14,6 +14,7 @@ export const DATA_CATEGORIES = {
   "user.organization": "The organisation a person belongs to",
   "user.content.message": "What a person wrote: ticket subjects, messages, notes about them",
   "user.content.attachment": "Files a person sent or that were attached about them",
+  "user.custom": "Values of custom fields the tenant marked as personal data",
   "user.device.ip": "IP address and device information",
   "user.payment": "Payment and billing data",
   "user.consent": "Consent given or withdrawn, objections, restrictions",

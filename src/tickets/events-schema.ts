@@ -83,9 +83,11 @@ export async function visible(ctx: Context, e: Event, filter: Filter): Promise<b
   if (filter?.types?.length && !filter.types.includes(e.type)) return false;
   if (filter?.ticketId && e.ticketId !== filter.ticketId.id) return false;
   if (!isVisible(ctx, e)) return false;
-  // A contact sees events of their own tickets only; the confined client answers that.
-  if (ctx.viewer?.kind === "contact" && e.ticketId)
-    return (await ctx.db.ticket.findUnique({ where: { id: e.ticketId }, select: { id: true } })) !== null;
+  // A contact sees events of their own tickets only (the confined client answers that), never
+  // the tenant's own (CUSTOM_FIELD_DEACTIVATED), which name no ticket.
+  if (ctx.viewer?.kind === "contact") {
+    return e.ticketId !== null && (await ctx.db.ticket.findUnique({ where: { id: e.ticketId }, select: { id: true } })) !== null;
+  }
   return true;
 }
 

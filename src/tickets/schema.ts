@@ -2,12 +2,14 @@ import { z } from "zod";
 import { Agent } from "../agents/schema.js";
 import { Contact, ContactInput, Organization } from "../contacts/schema.js";
 import { builder, SortDirection } from "../graphql/builder.js";
-import { requireViewer, type Context } from "../context.js";
+import { requireViewer } from "../context.js";
 import { notFound } from "../errors.js";
 import { bodySchema, LIMITS, subjectSchema, tagSchema, tagsSchema } from "../validation.js";
 import { personal } from "../privacy/labels.js";
 import * as tickets from "./service.js";
 import { visibleMessages } from "../auth/visibility.js";
+import { CustomFieldCondition, CustomFieldValueInput, toValueInputs } from "../custom-fields/schema.js";
+import { countTickets, findTickets, ticketListWhere } from "./list.js";
 
 const TicketStatus = builder.enumType("TicketStatus", {
   description:
@@ -132,16 +134,24 @@ builder.queryField("ticket", (t) =>
 );
 
 const TicketOrderField = builder.enumType("TicketOrderField", {
-  values: ["CREATED_AT", "UPDATED_AT", "PRIORITY", "NUMBER", "STATUS"] as const,
+  values: {
+    CREATED_AT: {},
+    UPDATED_AT: {},
+    PRIORITY: {},
+    NUMBER: {},
+    STATUS: {},
+    CUSTOM_FIELD: { description: "The value of the ticket custom field named by `customField` (tickets without one last)" },
+  },
 });
-const TicketOrder = builder.inputType("TicketOrder", {
+export const TicketOrder = builder.inputType("TicketOrder", {
   fields: (t) => ({
     field: t.field({ type: TicketOrderField, required: true }),
     direction: t.field({ type: SortDirection, defaultValue: "DESC" }),
+    customField: t.string({ description: "The key of a ticket custom field, with field: CUSTOM_FIELD" }),
   }),
 });
-const TicketFilter = builder.inputType("TicketFilter", {
-  description: "All given conditions must hold.",
+export const TicketFilter = builder.inputType("TicketFilter", {
+  description: "All given conditions must hold. Tickets merged into another are never listed (see Ticket.mergedInto).",
   fields: (t) => ({
     status: t.field({ type: [TicketStatus] }),
     priority: t.field({ type: [TicketPriority] }),
@@ -155,46 +165,12 @@ const TicketFilter = builder.inputType("TicketFilter", {
       description: "Contained in the subject or a visible message, any case",
       validate: z.string().min(1).max(LIMITS.search),
     }),
+    customFields: t.field({
+      type: [CustomFieldCondition],
+      description: "Conditions on ticket custom fields, by key (VALIDATION for a key of no active field)",
+    }),
   }),
 });
-
-type TicketFilterArgs = {
-  status?: string[] | null;
-  priority?: string[] | null;
-  assigneeId?: { id: string } | null;
-  unassigned?: boolean | null;
-  tag?: string | null;
-  requesterId?: { id: string } | null;
-  organizationId?: { id: string } | null;
-  updatedSince?: Date | null;
-  text?: string | null;
-};
-
-function ticketWhere(f: TicketFilterArgs | null | undefined, ctx: Context) {
-  if (!f) return {};
-  const and: object[] = [];
-  if (f.status?.length) and.push({ status: { in: f.status } });
-  if (f.priority?.length) and.push({ priority: { in: f.priority } });
-  if (f.assigneeId) and.push({ assigneeId: f.assigneeId.id });
-  if (f.unassigned) and.push({ assigneeId: null });
-  if (f.tag) and.push({ tags: { some: { tag: { name: f.tag } } } });
-  if (f.requesterId) and.push({ requesterId: f.requesterId.id });
-  if (f.organizationId) and.push({ requester: { organizationId: f.organizationId.id } });
-  if (f.updatedSince) and.push({ updatedAt: { gte: f.updatedSince } });
-  if (f.text) {
-    const contains = { contains: f.text, mode: "insensitive" as const };
-    and.push({ OR: [{ subject: contains }, { messages: { some: { body: contains, ...visibleMessages(ctx) } } }] });
-  }
-  return { AND: and };
-}
-
-const ORDER_COLUMN = {
-  CREATED_AT: "createdAt",
-  UPDATED_AT: "updatedAt",
-  PRIORITY: "priority",
-  NUMBER: "number",
-  STATUS: "status",
-} as const;
 
 builder.queryField("tickets", (t) =>
   t.prismaConnection({
@@ -203,16 +179,9 @@ builder.queryField("tickets", (t) =>
     description: "Newest activity first unless orderBy says otherwise. A contact on the portal sees their own tickets only.",
     authScopes: { anyPermission: ["tickets:read", "portal:self"] },
     args: { filter: t.arg({ type: TicketFilter }), orderBy: t.arg({ type: TicketOrder }) },
-    totalCount: (_p, args, ctx) => ctx.db.ticket.count({ where: ticketWhere(args.filter, ctx) as never }),
-    resolve: (query, _p, args, ctx) => {
-      const column = ORDER_COLUMN[args.orderBy?.field ?? "UPDATED_AT"];
-      const direction = args.orderBy?.direction === "ASC" ? "asc" : "desc";
-      return ctx.db.ticket.findMany({
-        ...query,
-        where: ticketWhere(args.filter, ctx) as never,
-        orderBy: [{ [column]: direction }, { id: "asc" }],
-      });
-    },
+    totalCount: async (_p, args, ctx) => countTickets(ctx, (await ticketListWhere(ctx, args.filter, "refuse")).where),
+    resolve: async (query, _p, args, ctx) =>
+      findTickets(ctx, query, (await ticketListWhere(ctx, args.filter, "refuse")).where, args.orderBy),
   }),
 );
 
@@ -259,6 +228,7 @@ const CreateTicketInput = builder.inputType("CreateTicketInput", {
     channel: t.field({ type: Channel, defaultValue: "API" }),
     assigneeId: t.globalID({ for: Agent }),
     tags: t.stringList({ validate: tagsSchema }),
+    customFields: t.field({ type: [CustomFieldValueInput], description: "Values of ticket custom fields, by key" }),
   }),
 });
 
@@ -270,6 +240,10 @@ const UpdateTicketInput = builder.inputType("UpdateTicketInput", {
     priority: t.field({ type: TicketPriority }),
     assigneeId: t.globalID({ for: Agent }),
     tags: t.stringList({ validate: tagsSchema }),
+    customFields: t.field({
+      type: [CustomFieldValueInput],
+      description: "Values to set (or, with no member given, remove), by key; other fields keep theirs",
+    }),
   }),
 });
 
@@ -300,8 +274,15 @@ builder.mutationField("createTicket", (t) =>
         priority: input.priority ?? "NORMAL",
         channel: input.channel ?? "API",
         requesterId: input.requesterId?.id,
-        requester: input.requester ? { ...input.requester, organizationId: input.requester.organizationId?.id } : null,
+        requester: input.requester
+          ? {
+              ...input.requester,
+              organizationId: input.requester.organizationId?.id,
+              customFields: toValueInputs(input.requester.customFields),
+            }
+          : null,
         assigneeId: input.assigneeId?.id,
+        customFields: toValueInputs(input.customFields),
       });
       return ctx.db.ticket.findUniqueOrThrow({ ...query, where: { id } });
     },
@@ -320,6 +301,7 @@ builder.mutationField("updateTicket", (t) =>
       const { id } = await tickets.updateTicket(ctx, args.id.id, {
         ...input,
         assigneeId: input.assigneeId === null ? null : input.assigneeId?.id,
+        customFields: toValueInputs(input.customFields),
       });
       return ctx.db.ticket.findUniqueOrThrow({ ...query, where: { id } });
     },

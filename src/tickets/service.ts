@@ -12,6 +12,7 @@ import { insertTicket, type NewTicket } from "./insert.js";
 import type { Tx } from "../db/tx.js";
 import { assertMayWrite } from "./write-rule.js";
 import { attachUploads, uploaderOf } from "../attachments/attach.js";
+import { assertSolvable, prepareValues, storeValues, writeValues, type ValueInput } from "../custom-fields/values.js";
 
 export interface CreateTicketInput {
   subject: string;
@@ -23,6 +24,7 @@ export interface CreateTicketInput {
   channel: Channel;
   assigneeId?: string | null;
   tags?: string[] | null;
+  customFields?: ValueInput[];
 }
 
 export interface UpdateTicketInput {
@@ -31,6 +33,7 @@ export interface UpdateTicketInput {
   priority?: TicketPriority | null;
   assigneeId?: string | null;
   tags?: string[] | null;
+  customFields?: ValueInput[];
 }
 
 export interface AddMessageInput {
@@ -89,6 +92,7 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
   const existing = input.requesterId ? await findContact(ctx.db, input.requesterId) : null;
   if (existing) assertNotRestricted(existing);
   if (input.assigneeId) await assertAssignable(ctx.db, input.assigneeId);
+  const values = await prepareValues(ctx.db, "TICKET", input.customFields ?? [], ["input", "customFields"]);
   const ticket = (requesterId: string, number?: number): NewTicket => ({
     tenantId: viewer.tenantId,
     number,
@@ -101,7 +105,7 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
     author: authorOf(ctx, input.firstMessageFrom, requesterId),
   });
   // The common case is one statement and no transaction: the ticket, its first message, their events, its number.
-  if (existing && !input.tags?.length) return insertTicket(ctx.db, ticket(existing.id));
+  if (existing && !input.tags?.length && !input.customFields?.length) return insertTicket(ctx.db, ticket(existing.id));
   // A new requester or tags take a transaction; the number is taken before it, in a statement of its
   // own, so that the counter row is not locked for the whole transaction (see nextTicketNumber).
   const number = await nextTicketNumber(ctx.db, viewer.tenantId);
@@ -109,6 +113,7 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
     const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!, ["input", "requester"]));
     const created = await insertTicket(tx, ticket(requester.id, number));
     if (input.tags?.length) await setTags(tx, viewer.tenantId, created.id, input.tags);
+    await storeValues(tx, viewer.tenantId, { ticketId: created.id }, values);
     return created;
   });
 }
@@ -121,6 +126,11 @@ export async function updateTicket(ctx: Context, id: string, input: UpdateTicket
     await assertContactProcessable(tx, ticket.requesterId);
     if (input.assigneeId) await assertAssignable(tx, input.assigneeId);
     if (input.tags) await setTags(tx, viewer.tenantId, id, input.tags);
+    if (input.customFields?.length) {
+      await writeValues(tx, viewer.tenantId, "TICKET", { ticketId: id }, input.customFields, ["input", "customFields"]);
+    }
+    // After the values of this update are written, so that one call can fill a field and solve.
+    if (input.status === "SOLVED" && ticket.status !== "SOLVED") await assertSolvable(tx, id);
     const updated = await tx.ticket.update({
       where: { id },
       data: {
@@ -165,6 +175,7 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
       ? await attachUploads(tx, input.attachmentIds, { ...message, uploadedBy: uploaderOf(viewer) })
       : [];
     const next = input.status ?? automaticStatus(ticket.status, input);
+    if (next === "SOLVED" && ticket.status !== "SOLVED") await assertSolvable(tx, ticket.id);
     const updated = await tx.ticket.update({
       where: { id: ticket.id },
       // A note is not activity the requester (or a key without notes:read) should be able to notice.
@@ -189,7 +200,8 @@ function changeEvents(before: TicketRow, after: TicketRow, input: UpdateTicketIn
   }
   if (before.assigneeId !== after.assigneeId)
     events.push({ type: "TICKET_ASSIGNED", ticketId: after.id, data: { assigned: after.assigneeId !== null } });
-  const changed = (["subject", "priority", "tags"] as const).filter((f) => input[f] !== undefined && input[f] !== null);
+  const changed: string[] = (["subject", "priority", "tags"] as const).filter((f) => input[f] !== undefined && input[f] !== null);
+  if (input.customFields?.length) changed.push(...input.customFields.map((v) => `customFields.${v.key}`));
   if (changed.length) events.push({ type: "TICKET_UPDATED", ticketId: after.id, data: { changed } });
   return events;
 }

@@ -14,6 +14,7 @@ export const dataExportStore: PersonalDataStore = {
     "user.content.attachment",
     "user.consent",
     "system.operations",
+    "user.custom",
   ],
   columns: {
     content: { erasedBy: "DataExport", notScanned: "gzip-compressed copies, deleted whole before anything else" },

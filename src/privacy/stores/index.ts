@@ -13,6 +13,9 @@ import { policyAcceptanceStore } from "./policy-acceptance.js";
 import { portalTokenStore } from "./portal-token.js";
 import type { PersonalDataStore, StoreExport } from "./store.js";
 import { ticketStore } from "./ticket.js";
+import { customFieldValueStore } from "./custom-field-value.js";
+import { satisfactionStore } from "./satisfaction.js";
+import { ticketFollowerStore } from "./ticket-follower.js";
 
 export type { PersonalDataStore } from "./store.js";
 
@@ -35,6 +38,9 @@ export const STORES: readonly PersonalDataStore[] = [
   dataExportStore,
   portalTokenStore,
   pluginCallStore,
+  customFieldValueStore,
+  satisfactionStore,
+  ticketFollowerStore,
 ];
 
 const BY_MODEL = new Map(STORES.map((s) => [s.model as string, s]));

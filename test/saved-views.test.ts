@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
+
+let app: TestApp;
+let t: TestTenant;
+let agent: { token: string; id: string };
+
+beforeAll(async () => {
+  app = await startApp();
+  t = await app.tenant();
+  agent = await app.agent(t, "AGENT");
+  await app.gql(
+    `mutation { createCustomField(input: { entity: TICKET, key: "points", label: "Points", type: NUMBER }) { id } }`,
+    {},
+    t.ownerToken,
+  );
+  for (const [subject, points] of [
+    ["view-a", 1],
+    ["view-b", 8],
+    ["view-c", 5],
+  ] as const) {
+    const r = await app.gql(
+      `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`,
+      { i: { subject, body: "x", requester: { name: subject }, priority: "HIGH", customFields: [{ key: "points", number: points }] } },
+      t.ownerToken,
+    );
+    expect(r.errors).toBeUndefined();
+  }
+});
+afterAll(() => app?.close());
+
+const CREATE = `mutation($i: CreateViewInput!) { createView(input: $i) { id name sharing filter orderBy columns missingFields } }`;
+const VIEW = `query($id: ID!, $after: String) { view(id: $id) { name missingFields tickets(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { subject } } } } }`;
+
+describe("saved views", () => {
+  it("lists the tickets of its filter in its order, paged like tickets", async () => {
+    const r = await app.gql(
+      CREATE,
+      {
+        i: {
+          name: "Big ones",
+          filter: { text: "view-", customFields: [{ key: "points", gt: "2" }] },
+          orderBy: { field: "CUSTOM_FIELD", customField: "points", direction: "DESC" },
+          columns: ["number", "subject", "cf:points"],
+        },
+      },
+      agent.token,
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data.createView).toMatchObject({
+      name: "Big ones",
+      sharing: "PERSONAL",
+      columns: ["number", "subject", "cf:points"],
+      missingFields: [],
+    });
+    const v = await app.gql(VIEW, { id: r.data.createView.id }, agent.token);
+    expect(v.data.view.tickets.totalCount).toBe(2);
+    expect(v.data.view.tickets.edges.map((e: any) => e.node.subject)).toEqual(["view-b", "view-c"]);
+    // Personal: another agent does not see it, as if it did not exist.
+    const other = await app.agent(t, "AGENT");
+    expect(codes(await app.gql(VIEW, { id: r.data.createView.id }, other.token))).toEqual(["NOT_FOUND"]);
+    const list = await app.gql(`{ views { name } }`, {}, other.token);
+    expect(list.data.views).toEqual([]);
+  });
+
+  it("refuses a filter tickets would refuse, and sharing without fields:manage", async () => {
+    const bad = await app.gql(CREATE, { i: { name: "Bad", filter: { customFields: [{ key: "nope", isSet: true }] } } }, agent.token);
+    expect(codes(bad)).toEqual(["VALIDATION"]);
+    expect(bad.errors![0]!.extensions!.fields[0].path).toEqual(["input", "filter", "customFields", 0, "key"]);
+    const shared = await app.gql(CREATE, { i: { name: "All", sharing: "EVERYONE" } }, agent.token);
+    expect(codes(shared)).toEqual(["FORBIDDEN"]);
+    const team = await app.gql(CREATE, { i: { name: "Team", sharing: "TEAM" } }, t.ownerToken);
+    expect(codes(team)).toEqual(["VALIDATION"]);
+  });
+
+  it("shared views reach every agent; only the owner or a manager changes them", async () => {
+    const r = await app.gql(
+      CREATE,
+      { i: { name: "High", sharing: "EVERYONE", filter: { priority: ["HIGH"], text: "view-" } } },
+      t.ownerToken,
+    );
+    const id = r.data.createView.id;
+    const seen = await app.gql(VIEW, { id }, agent.token);
+    expect(seen.data.view.tickets.totalCount).toBe(3);
+    const change = await app.gql(`mutation($id: ID!) { updateView(id: $id, input: { name: "Mine now" }) { name } }`, { id }, agent.token);
+    expect(codes(change)).toEqual(["FORBIDDEN"]);
+    const del = await app.gql(`mutation($id: ID!) { deleteView(id: $id) }`, { id }, agent.token);
+    expect(codes(del)).toEqual(["FORBIDDEN"]);
+    const ok = await app.gql(`mutation($id: ID!) { deleteView(id: $id) }`, { id }, t.ownerToken);
+    expect(ok.data.deleteView).toBe(id);
+  });
+
+  it("reports a deleted custom field in its filter instead of failing", async () => {
+    const f = await app.gql(
+      `mutation { createCustomField(input: { entity: TICKET, key: "gone", label: "Gone", type: BOOLEAN }) { id } }`,
+      {},
+      t.ownerToken,
+    );
+    const r = await app.gql(
+      CREATE,
+      { i: { name: "Gone", filter: { text: "view-", customFields: [{ key: "gone", equals: "true" }] } } },
+      agent.token,
+    );
+    expect(r.errors).toBeUndefined();
+    const before = await app.gql(VIEW, { id: r.data.createView.id }, agent.token);
+    expect(before.data.view.tickets.totalCount).toBe(0);
+    await app.gql(`mutation($id: ID!) { deleteCustomField(id: $id) { id } }`, { id: f.data.createCustomField.id }, t.ownerToken);
+    const after = await app.gql(VIEW, { id: r.data.createView.id }, agent.token);
+    expect(after.errors).toBeUndefined();
+    expect(after.data.view.missingFields).toEqual(["gone"]);
+    expect(after.data.view.tickets.totalCount).toBe(3);
+  });
+});
