@@ -15,6 +15,10 @@ export const EVENT_TYPES = [
   "ATTACHMENT_SCANNED",
   /** Tombstone: the ticket's requester was erased; partners should erase their copies. */
   "TICKET_ERASED",
+  /** A running SLA target of the ticket nears its due time (data: target, dueAt); from the scheduler, once per target and cycle. */
+  "SLA_WARNING",
+  /** A running SLA target of the ticket passed its due time unmet (data: target, dueAt); once per target and cycle. */
+  "SLA_BREACHED",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
