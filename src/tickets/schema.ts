@@ -8,6 +8,7 @@ import { bodySchema, LIMITS, subjectSchema, tagSchema, tagsSchema } from "../val
 import { personal } from "../privacy/labels.js";
 import * as tickets from "./service.js";
 import { visibleMessages } from "../auth/visibility.js";
+import { Team } from "../teams/node.js";
 
 const TicketStatus = builder.enumType("TicketStatus", {
   description:
@@ -15,7 +16,7 @@ const TicketStatus = builder.enumType("TicketStatus", {
   values: ["NEW", "OPEN", "PENDING", "SOLVED", "CLOSED"] as const,
 });
 export const TicketPriority = builder.enumType("TicketPriority", { values: ["LOW", "NORMAL", "HIGH", "URGENT"] as const });
-const Channel = builder.enumType("Channel", { values: ["EMAIL", "SMS", "WEB", "API", "PHONE", "CHAT"] as const });
+export const Channel = builder.enumType("Channel", { values: ["EMAIL", "SMS", "WEB", "API", "PHONE", "CHAT"] as const });
 const AuthorType = builder.enumType("AuthorType", { values: ["AGENT", "CONTACT", "SYSTEM"] as const });
 const DELIVERY_STATUSES = ["QUEUED", "SENT", "DELIVERED", "FAILED", "UNDELIVERED"] as const;
 const DeliveryStatus = builder.enumType("DeliveryStatus", {
@@ -132,7 +133,14 @@ builder.queryField("ticket", (t) =>
 );
 
 const TicketOrderField = builder.enumType("TicketOrderField", {
-  values: ["CREATED_AT", "UPDATED_AT", "PRIORITY", "NUMBER", "STATUS"] as const,
+  values: {
+    CREATED_AT: {},
+    UPDATED_AT: {},
+    PRIORITY: {},
+    NUMBER: {},
+    STATUS: {},
+    SLA_DUE_AT: { description: "The earliest running SLA due time (Ticket.sla.dueAt); tickets without one come last" },
+  } as const,
 });
 const TicketOrder = builder.inputType("TicketOrder", {
   fields: (t) => ({
@@ -155,6 +163,9 @@ const TicketFilter = builder.inputType("TicketFilter", {
       description: "Contained in the subject or a visible message, any case",
       validate: z.string().min(1).max(LIMITS.search),
     }),
+    teamId: t.globalID({ for: Team }),
+    slaBreached: t.boolean({ description: "true: an SLA target was missed or a running one is overdue; false: neither" }),
+    slaDueBefore: t.field({ type: "DateTime", description: "A running SLA target is due before this time (overdue ones included)" }),
   }),
 });
 
@@ -168,6 +179,9 @@ type TicketFilterArgs = {
   organizationId?: { id: string } | null;
   updatedSince?: Date | null;
   text?: string | null;
+  teamId?: { id: string } | null;
+  slaBreached?: boolean | null;
+  slaDueBefore?: Date | null;
 };
 
 function ticketWhere(f: TicketFilterArgs | null | undefined, ctx: Context) {
@@ -181,6 +195,13 @@ function ticketWhere(f: TicketFilterArgs | null | undefined, ctx: Context) {
   if (f.requesterId) and.push({ requesterId: f.requesterId.id });
   if (f.organizationId) and.push({ requester: { organizationId: f.organizationId.id } });
   if (f.updatedSince) and.push({ updatedAt: { gte: f.updatedSince } });
+  if (f.teamId) and.push({ teamId: f.teamId.id });
+  if (f.slaBreached != null) {
+    // As Ticket.sla.breached reads: recorded by the scheduler, or overdue now.
+    const breached = { OR: [{ breached: true }, { dueAt: { lt: new Date() } }] };
+    and.push(f.slaBreached ? { sla: breached } : { NOT: { sla: breached } });
+  }
+  if (f.slaDueBefore) and.push({ sla: { dueAt: { lt: f.slaDueBefore } } });
   if (f.text) {
     const contains = { contains: f.text, mode: "insensitive" as const };
     and.push({ OR: [{ subject: contains }, { messages: { some: { body: contains, ...visibleMessages(ctx) } } }] });
@@ -194,6 +215,7 @@ const ORDER_COLUMN = {
   PRIORITY: "priority",
   NUMBER: "number",
   STATUS: "status",
+  SLA_DUE_AT: "sla",
 } as const;
 
 builder.queryField("tickets", (t) =>
@@ -210,7 +232,7 @@ builder.queryField("tickets", (t) =>
       return ctx.db.ticket.findMany({
         ...query,
         where: ticketWhere(args.filter, ctx) as never,
-        orderBy: [{ [column]: direction }, { id: "asc" }],
+        orderBy: [column === "sla" ? { sla: { dueAt: { sort: direction, nulls: "last" } } } : { [column]: direction }, { id: "asc" }],
       });
     },
   }),
@@ -259,6 +281,10 @@ const CreateTicketInput = builder.inputType("CreateTicketInput", {
     channel: t.field({ type: Channel, defaultValue: "API" }),
     assigneeId: t.globalID({ for: Agent }),
     tags: t.stringList({ validate: tagsSchema }),
+    teamId: t.globalID({
+      for: Team,
+      description: "Routes the ticket to a team; without assigneeId, the team's strategy picks the assignee",
+    }),
   }),
 });
 
@@ -270,6 +296,10 @@ const UpdateTicketInput = builder.inputType("UpdateTicketInput", {
     priority: t.field({ type: TicketPriority }),
     assigneeId: t.globalID({ for: Agent }),
     tags: t.stringList({ validate: tagsSchema }),
+    teamId: t.globalID({
+      for: Team,
+      description: "null takes the ticket off its team; another team without assigneeId picks the assignee by the team's strategy",
+    }),
   }),
 });
 
@@ -302,6 +332,7 @@ builder.mutationField("createTicket", (t) =>
         requesterId: input.requesterId?.id,
         requester: input.requester ? { ...input.requester, organizationId: input.requester.organizationId?.id } : null,
         assigneeId: input.assigneeId?.id,
+        teamId: input.teamId?.id,
       });
       return ctx.db.ticket.findUniqueOrThrow({ ...query, where: { id } });
     },
@@ -320,6 +351,7 @@ builder.mutationField("updateTicket", (t) =>
       const { id } = await tickets.updateTicket(ctx, args.id.id, {
         ...input,
         assigneeId: input.assigneeId === null ? null : input.assigneeId?.id,
+        teamId: input.teamId === null ? null : input.teamId?.id,
       });
       return ctx.db.ticket.findUniqueOrThrow({ ...query, where: { id } });
     },

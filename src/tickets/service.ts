@@ -12,6 +12,8 @@ import { insertTicket, type NewTicket } from "./insert.js";
 import type { Tx } from "../db/tx.js";
 import { assertMayWrite } from "./write-rule.js";
 import { attachUploads, uploaderOf } from "../attachments/attach.js";
+import { pickAssignee } from "../teams/assign.js";
+import { assertTeam } from "../teams/service.js";
 
 export interface CreateTicketInput {
   subject: string;
@@ -23,6 +25,8 @@ export interface CreateTicketInput {
   channel: Channel;
   assigneeId?: string | null;
   tags?: string[] | null;
+  /** Routed to this team: without an assigneeId, its strategy picks one (src/teams/assign.ts). */
+  teamId?: string | null;
 }
 
 export interface UpdateTicketInput {
@@ -31,6 +35,10 @@ export interface UpdateTicketInput {
   priority?: TicketPriority | null;
   assigneeId?: string | null;
   tags?: string[] | null;
+  /** null takes the ticket off its team; a new team without an assigneeId picks one by the team's strategy. */
+  teamId?: string | null;
+  /** Pick an assignee by the team's strategy even if the team stays the same (assignTicket). */
+  reroute?: boolean;
 }
 
 export interface AddMessageInput {
@@ -89,6 +97,9 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
   const existing = input.requesterId ? await findContact(ctx.db, input.requesterId) : null;
   if (existing) assertNotRestricted(existing);
   if (input.assigneeId) await assertAssignable(ctx.db, input.assigneeId);
+  if (input.teamId) await assertTeam(ctx.db, input.teamId, ["input", "teamId"]);
+  // Like the number, the pick is a statement of its own: the team's row is locked for that statement only.
+  const routed = input.teamId && !input.assigneeId ? (await pickAssignee(ctx.db, viewer.tenantId, input.teamId))?.agentId : undefined;
   const ticket = (requesterId: string, number?: number): NewTicket => ({
     tenantId: viewer.tenantId,
     number,
@@ -96,7 +107,8 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
     priority: input.priority,
     channel: input.channel,
     requesterId,
-    assigneeId: input.assigneeId ?? null,
+    assigneeId: input.assigneeId ?? routed ?? null,
+    teamId: input.teamId ?? null,
     body: input.body,
     author: authorOf(ctx, input.firstMessageFrom, requesterId),
   });
@@ -120,13 +132,19 @@ export async function updateTicket(ctx: Context, id: string, input: UpdateTicket
     assertNotClosed(ticket.status);
     await assertContactProcessable(tx, ticket.requesterId);
     if (input.assigneeId) await assertAssignable(tx, input.assigneeId);
+    if (input.teamId) await assertTeam(tx, input.teamId, ["input", "teamId"]);
     if (input.tags) await setTags(tx, viewer.tenantId, id, input.tags);
+    const routing = input.teamId && input.assigneeId === undefined && (input.reroute || input.teamId !== ticket.teamId);
+    // Inside the transaction, the team's row stays locked until it commits: a failed update moves no cursor.
+    const routed = routing ? (await pickAssignee(tx, viewer.tenantId, input.teamId!))?.agentId : undefined;
     const updated = await tx.ticket.update({
       where: { id },
       data: {
         ...(input.subject ? { subject: input.subject } : {}),
         ...(input.priority ? { priority: input.priority } : {}),
         ...(input.assigneeId !== undefined ? { assigneeId: input.assigneeId } : {}),
+        ...(routed !== undefined ? { assigneeId: routed } : {}),
+        ...(input.teamId !== undefined ? { teamId: input.teamId } : {}),
         ...(input.status ? statusChange(ticket.status, input.status) : {}),
         // Tag changes alone must still move updatedAt.
         updatedAt: new Date(),
@@ -179,7 +197,7 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
   });
 }
 
-type TicketRow = { id: string; status: TicketStatus; assigneeId: string | null };
+type TicketRow = { id: string; status: TicketStatus; assigneeId: string | null; teamId?: string | null };
 
 /** What an update announces: a status change, an assignment, or other changed fields by name. */
 function changeEvents(before: TicketRow, after: TicketRow, input: UpdateTicketInput): NewEvent[] {
@@ -189,7 +207,8 @@ function changeEvents(before: TicketRow, after: TicketRow, input: UpdateTicketIn
   }
   if (before.assigneeId !== after.assigneeId)
     events.push({ type: "TICKET_ASSIGNED", ticketId: after.id, data: { assigned: after.assigneeId !== null } });
-  const changed = (["subject", "priority", "tags"] as const).filter((f) => input[f] !== undefined && input[f] !== null);
+  const changed: string[] = (["subject", "priority", "tags"] as const).filter((f) => input[f] !== undefined && input[f] !== null);
+  if (before.teamId !== after.teamId) changed.push("team");
   if (changed.length) events.push({ type: "TICKET_UPDATED", ticketId: after.id, data: { changed } });
   return events;
 }
