@@ -24,6 +24,10 @@ import "../audit/schema.js";
 import "../billing/schema.js";
 import "../search/schema.js";
 import "../ai/schema.js";
+import "../calendars/schema.js";
+import "../sla/schema.js";
+import "../teams/schema.js";
+import "../metrics/schema.js";
 // Plugins' own types and fields (the email channel's mailboxes), through the one file that names them.
 import "../plugin-host/shipped.js";
 
