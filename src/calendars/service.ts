@@ -27,6 +27,8 @@ export async function createCalendar(ctx: Context, input: CalendarInput) {
     return await ctx.db.$transaction(async (tx) => {
       // The tenant's first calendar is its default: reports and policies without one count in it.
       const first = (await tx.calendar.count()) === 0;
+      // Before the insert: the partial unique index allows one default at a time.
+      if (input.isDefault) await tx.calendar.updateMany({ where: { isDefault: true }, data: { isDefault: false } });
       const created = await tx.calendar.create({
         data: {
           tenantId: requireViewer(ctx).tenantId,
@@ -37,7 +39,6 @@ export async function createCalendar(ctx: Context, input: CalendarInput) {
           isDefault: input.isDefault || first,
         },
       });
-      if (created.isDefault) await takeDefault(tx, created.id);
       return created;
     });
   } catch (err) {

@@ -4,6 +4,7 @@ import { Calendar } from "../calendars/schema.js";
 import { Organization } from "../contacts/schema.js";
 import { builder } from "../graphql/builder.js";
 import { Channel, TicketPriority } from "../tickets/schema.js";
+import type { Channel as ChannelValue, TicketPriority as TicketPriorityValue } from "../generated/prisma/enums.js";
 import { tagSchema } from "../validation.js";
 import type { SLA_TARGETS } from "./clock.js";
 import * as sla from "./service.js";
@@ -31,8 +32,8 @@ const SlaPolicy = builder.prismaNode("SlaPolicy", {
     position: t.exposeInt("position", { description: "Tried in ascending order (reorderSlaPolicies)" }),
     enabled: t.exposeBoolean("enabled"),
     calendar: t.relation("calendar", { nullable: true, description: "Null: the tenant's default calendar (round the clock without one)" }),
-    priorities: t.field({ type: [TicketPriority], resolve: (p) => p.priorities }),
-    channels: t.field({ type: [Channel], resolve: (p) => p.channels }),
+    priorities: t.field({ type: [TicketPriority], resolve: (p) => p.priorities as TicketPriorityValue[] }),
+    channels: t.field({ type: [Channel], resolve: (p) => p.channels as ChannelValue[] }),
     tags: t.exposeStringList("tags"),
     organizationIds: t.field({
       type: ["ID"],

@@ -30,10 +30,10 @@ CREATE TABLE "SlaPolicy" (
     "position" INTEGER NOT NULL,
     "enabled" BOOLEAN NOT NULL DEFAULT true,
     "calendarId" UUID,
-    "priorities" "TicketPriority"[],
-    "channels" "Channel"[],
+    "priorities" TEXT[],
+    "channels" TEXT[],
     "tags" TEXT[],
-    "organizationIds" UUID[],
+    "organizationIds" TEXT[],
     "firstResponseMinutes" INTEGER,
     "nextResponseMinutes" INTEGER,
     "resolutionMinutes" INTEGER,
@@ -172,6 +172,7 @@ ALTER TABLE "TeamMember" ADD CONSTRAINT "TeamMember_teamId_fkey" FOREIGN KEY ("t
 
 -- AddForeignKey
 ALTER TABLE "TeamMember" ADD CONSTRAINT "TeamMember_agentId_fkey" FOREIGN KEY ("agentId") REFERENCES "Agent"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
 
 
 -- At most one default calendar per tenant.
