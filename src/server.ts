@@ -63,6 +63,9 @@ import { PluginRegistry } from "./plugin-host/registry.js";
 import { operatorCapability } from "./plugin-host/capabilities.js";
 import { SecretBox } from "./plugin-host/secrets.js";
 import { startLocalTraining } from "./ai/local/training-loop.js";
+import { Scheduler } from "./scheduler/scheduler.js";
+import { slaConsumer } from "./sla/consumer.js";
+import { slaBreachJob, slaWarningJob } from "./sla/jobs.js";
 
 export interface RunningServer {
   url: string;
@@ -79,6 +82,8 @@ export interface RunningServer {
    * those events is done when it resolves (one in its retry delay waits).
    */
   consumed(tenantId?: string): Promise<void>;
+  /** Runs a pass of this instance's scheduler now: the jobs due so far have fired when it resolves. */
+  scheduled(): Promise<void>;
   /** Trains a tenant's local AI model now, as the background training does when the tenant first needs it. */
   trainAi(tenantId: string): Promise<void>;
   /**
@@ -364,7 +369,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   realtime.consumers.register(webhookFanout(() => void webhooks.kick()));
   for (const consumer of messageHookConsumers(services)) realtime.consumers.register(consumer);
   realtime.consumers.register(attachmentTextConsumer(text));
+  realtime.consumers.register(slaConsumer());
   realtime.consumers.start();
+  // Durable timers (src/scheduler/): SLA warnings and breaches become events when they are due.
+  const scheduler = new Scheduler(database, log).register(slaWarningJob).register(slaBreachJob).start();
   const scanning = config.attachments.scanning.mode;
   const operatorScanner = await operatorCapability(registry, "operatorAttachmentScanner");
   if (scanning === "off") log.warn("ATTACHMENT_SCANNING=off: attachments are served without a malware scan (scanStatus NOT_SCANNED)");
@@ -436,6 +444,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await (tenantId ? realtime.sequencer.kick(tenantId) : realtime.sequencer.sweep());
       await realtime.consumers.kick();
     },
+    scheduled: () => scheduler.kick(),
     trainAi: (tenantId) => aiTraining.train(tenantId),
     scanned: async () => {
       await scanModeApplied;
@@ -480,6 +489,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
           },
         ],
         ["webhook worker", () => webhooks.stop()],
+        ["scheduler", () => scheduler.stop()],
         // Scans under way give their attempt back: the file is scanned again by whichever instance runs next.
         [
           "attachment scan worker",

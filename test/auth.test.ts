@@ -435,6 +435,7 @@ describe("callers without valid credentials", () => {
     };
   });
 
+  const FAKE = (type: string) => Buffer.from(`${type}:00000000-0000-4000-8000-000000000000`).toString("base64");
   const anonRequestId = Buffer.from("DataSubjectRequest:00000000-0000-4000-8000-000000000000").toString("base64");
   /** One document per root field; signIn and acceptInvitation are the only doors open to anonymous callers. */
   const anonymous = (): Record<"Query" | "Mutation", Record<string, [string, Record<string, unknown>?] | null>> => ({
@@ -482,6 +483,10 @@ describe("callers without valid credentials", () => {
       dataSubjectRequests: [`{ dataSubjectRequests { totalCount edges { node { type details } } } }`],
       personalDataScan: [`{ personalDataScan(email: "target@example.com") { total } }`],
       billing: [`{ billing { plan status details { companyName } } }`],
+      calendars: [`{ calendars { name } }`],
+      slaPolicies: [`{ slaPolicies { name } }`],
+      teams: [`{ teams { name } }`],
+      metrics: [`{ metrics(range: { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" }, groupBy: DAY) { key ticketsCreated } }`],
     },
     Mutation: {
       signIn: null,
@@ -627,6 +632,21 @@ describe("callers without valid credentials", () => {
         { id: Buffer.from("AiSuggestion:00000000-0000-4000-8000-000000000000").toString("base64") },
       ],
       updateAiSettings: [`mutation { updateAiSettings(input: { enabled: false }) { enabled } }`],
+      createCalendar: [
+        `mutation { createCalendar(input: { name: "C", timeZone: "UTC", hours: [{ weekday: 1, from: "09:00", to: "17:00" }] }) { id } }`,
+      ],
+      updateCalendar: [`mutation($id: ID!) { updateCalendar(id: $id, input: { name: "X" }) { id } }`, { id: FAKE("Calendar") }],
+      deleteCalendar: [`mutation($id: ID!) { deleteCalendar(id: $id) }`, { id: FAKE("Calendar") }],
+      createSlaPolicy: [`mutation { createSlaPolicy(input: { name: "P", resolutionMinutes: 60 }) { id } }`],
+      updateSlaPolicy: [`mutation($id: ID!) { updateSlaPolicy(id: $id, input: { name: "X" }) { id } }`, { id: FAKE("SlaPolicy") }],
+      deleteSlaPolicy: [`mutation($id: ID!) { deleteSlaPolicy(id: $id) }`, { id: FAKE("SlaPolicy") }],
+      reorderSlaPolicies: [`mutation($id: ID!) { reorderSlaPolicies(ids: [$id]) { id } }`, { id: FAKE("SlaPolicy") }],
+      createTeam: [`mutation { createTeam(input: { name: "T" }) { id } }`],
+      updateTeam: [`mutation($id: ID!) { updateTeam(id: $id, input: { name: "X" }) { id } }`, { id: FAKE("Team") }],
+      deleteTeam: [`mutation($id: ID!) { deleteTeam(id: $id) }`, { id: FAKE("Team") }],
+      changeTeamMembers: [`mutation($id: ID!) { changeTeamMembers(teamId: $id, removeAgentIds: []) { id } }`, { id: FAKE("Team") }],
+      setMyAvailability: [`mutation { setMyAvailability(available: false) { available } }`],
+      assignTicket: [`mutation($t: ID!, $id: ID!) { assignTicket(ticketId: $t, teamId: $id) { id } }`, { t: ids.ticket, id: FAKE("Team") }],
     },
   });
 

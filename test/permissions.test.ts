@@ -90,6 +90,21 @@ beforeAll(async () => {
   requestId = r.data.fileDataSubjectRequest.id;
 });
 
+/** A calendar, an SLA policy and a team of the tenant: changing or deleting them would show in the snapshot. */
+const workflow = { calendar: "", policy: "", team: "" };
+beforeAll(async () => {
+  const cal = await app.gql(
+    `mutation { createCalendar(input: { name: "Office", timeZone: "Europe/Paris", hours: [{ weekday: 1, from: "09:00", to: "17:00" }] }) { id } }`,
+    {},
+    t.ownerToken,
+  );
+  workflow.calendar = cal.data.createCalendar.id;
+  const policy = await app.gql(`mutation { createSlaPolicy(input: { name: "Default", resolutionMinutes: 600 }) { id } }`, {}, t.ownerToken);
+  workflow.policy = policy.data.createSlaPolicy.id;
+  const team = await app.gql(`mutation { createTeam(input: { name: "Support" }) { id } }`, {}, t.ownerToken);
+  workflow.team = team.data.createTeam.id;
+});
+
 /** A webhook endpoint and one delivery of the tenant, written directly (this app refuses loopback URLs; they never send). */
 const webhook = { endpoint: "", delivery: "" };
 beforeAll(async () => {
@@ -142,6 +157,7 @@ const snapshot = async () =>
           contacts { totalCount } organizations { totalCount } agents { totalCount edges { node { role disabled } } }
           apiKeys { totalCount }
           mailboxes { address status }
+          calendars { name } slaPolicies { name } teams { name strategy members { id } }
         }`,
         { id: ids.ticket },
         t.ownerToken,
@@ -251,6 +267,22 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   acceptSuggestion: [`mutation($id: ID!) { acceptSuggestion(id: $id) { accepted } }`, { id: ids.suggestion }],
   updateAiSettings: [`mutation { updateAiSettings(input: { enabled: false }) { enabled } }`, {}],
   operatorReopenTenant: [`mutation($s: String!) { operatorReopenTenant(slug: $s) { closedAt } }`, { s: t.slug }],
+  createCalendar: [
+    `mutation { createCalendar(input: { name: "C", timeZone: "UTC", hours: [{ weekday: 1, from: "09:00", to: "17:00" }] }) { id } }`,
+    {},
+  ],
+  updateCalendar: [`mutation($id: ID!) { updateCalendar(id: $id, input: { name: "X" }) { id } }`, { id: workflow.calendar }],
+  deleteCalendar: [`mutation($id: ID!) { deleteCalendar(id: $id) }`, { id: workflow.calendar }],
+  createSlaPolicy: [`mutation { createSlaPolicy(input: { name: "P", resolutionMinutes: 60 }) { id } }`, {}],
+  updateSlaPolicy: [`mutation($id: ID!) { updateSlaPolicy(id: $id, input: { name: "X" }) { id } }`, { id: workflow.policy }],
+  deleteSlaPolicy: [`mutation($id: ID!) { deleteSlaPolicy(id: $id) }`, { id: workflow.policy }],
+  reorderSlaPolicies: [`mutation($id: ID!) { reorderSlaPolicies(ids: [$id]) { id } }`, { id: workflow.policy }],
+  createTeam: [`mutation { createTeam(input: { name: "T" }) { id } }`, {}],
+  updateTeam: [`mutation($id: ID!) { updateTeam(id: $id, input: { name: "X" }) { id } }`, { id: workflow.team }],
+  deleteTeam: [`mutation($id: ID!) { deleteTeam(id: $id) }`, { id: workflow.team }],
+  changeTeamMembers: [`mutation($id: ID!) { changeTeamMembers(teamId: $id, removeAgentIds: []) { id } }`, { id: workflow.team }],
+  setMyAvailability: [`mutation { setMyAvailability(available: false) { available } }`, {}],
+  assignTicket: [`mutation($t: ID!, $id: ID!) { assignTicket(ticketId: $t, teamId: $id) { id } }`, { t: ids.ticket, id: workflow.team }],
 });
 
 /** The operator API's fields: for OPERATOR_KEY only, never a tenant's credential. */
@@ -287,6 +319,20 @@ MANAGE.push("createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndp
 MANAGE.push("startCheckout", "openBillingPortal", "changeSeats", "cancelSubscription");
 // Turning AI assistance off or allowing special categories is a privacy decision.
 MANAGE.push("updateAiSettings");
+// Calendars, SLA policies and teams are tenant configuration: agents:manage, like API keys and webhooks.
+MANAGE.push(
+  "createCalendar",
+  "updateCalendar",
+  "deleteCalendar",
+  "createSlaPolicy",
+  "updateSlaPolicy",
+  "deleteSlaPolicy",
+  "reorderSlaPolicies",
+  "createTeam",
+  "updateTeam",
+  "deleteTeam",
+  "changeTeamMembers",
+);
 // Connecting and disconnecting mailboxes: plugins:manage, OWNER and ADMIN only (the mailbox's password is a key to the tenant's mail).
 MANAGE.push("connectMailbox", "disconnectMailbox", "startMailboxAuthorization", "completeMailboxAuthorization");
 // Creating and closing tenants: the operator's, never a tenant's (see "operator API" below).

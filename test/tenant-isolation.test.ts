@@ -261,6 +261,39 @@ const aView = async () =>
   (aViewId ??= (await app.gql(`mutation { createView(input: { name: "A secret view", sharing: EVERYONE }) { id } }`, {}, A.ownerToken)).data
     .createView.id as string);
 const aViews = async () => (await app.gql(`{ views { id name sharing } }`, {}, A.ownerToken)).data;
+/** A's calendar, SLA policy and team (made once), and A's view of them. */
+let aWorkflowIds: { calendar: string; policy: string; team: string } | undefined;
+async function aWorkflow() {
+  if (aWorkflowIds) return aWorkflowIds;
+  const cal = await app.gql(
+    `mutation { createCalendar(input: { name: "A secret hours", timeZone: "Europe/Vienna", hours: [{ weekday: 1, from: "09:00", to: "17:00" }] }) { id } }`,
+    {},
+    A.ownerToken,
+  );
+  const policy = await app.gql(
+    `mutation { createSlaPolicy(input: { name: "A secret SLA", resolutionMinutes: 60 }) { id } }`,
+    {},
+    A.ownerToken,
+  );
+  const team = await app.gql(
+    `mutation($m: [ID!]) { createTeam(input: { name: "A secret team", strategy: ROUND_ROBIN, memberIds: $m }) { id } }`,
+    { m: [a.agent] },
+    A.ownerToken,
+  );
+  aWorkflowIds = { calendar: cal.data.createCalendar.id, policy: policy.data.createSlaPolicy.id, team: team.data.createTeam.id };
+  return aWorkflowIds;
+}
+const aWorkflowState = async () => {
+  await aWorkflow();
+  return (
+    await app.gql(
+      `query($t: ID!) { calendars { name timeZone isDefault } slaPolicies { name position resolutionMinutes } teams { name strategy members { id } }
+        ticket(id: $t) { team { id } assignee { id } } }`,
+      { t: a.ticket },
+      A.ownerToken,
+    )
+  ).data;
+};
 
 /** Runs `op` as B and asserts NOT_FOUND, and that `probe` reads the same from A's side before and after. */
 async function refused(query: string, variables: Record<string, unknown>, probe: () => Promise<unknown>, code = "NOT_FOUND") {
@@ -488,6 +521,34 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect((await list(B)).edges.map((e: any) => e.node.id)).not.toContain(id);
       expect(await list(B, a.contact2)).toEqual({ totalCount: 0, edges: [] });
       expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id }, B.ownerToken)).data.node).toBeNull();
+    },
+    calendars: async () => {
+      await aWorkflow();
+      const r = await app.gql(`{ calendars { name } }`, {}, B.ownerToken);
+      expect(r.data.calendars).toEqual([]);
+    },
+    slaPolicies: async () => {
+      await aWorkflow();
+      const r = await app.gql(`{ slaPolicies { name } }`, {}, B.ownerToken);
+      expect(r.data.slaPolicies).toEqual([]);
+    },
+    teams: async () => {
+      await aWorkflow();
+      const r = await app.gql(`{ teams { name } }`, {}, B.ownerToken);
+      expect(r.data.teams).toEqual([]);
+    },
+    metrics: async () => {
+      const from = new Date(Date.now() - 300 * 86_400_000).toISOString();
+      const to = new Date(Date.now() + 300 * 86_400_000).toISOString();
+      const q = `query($f: DateTime!, $t: DateTime!) { metrics(range: { from: $f, to: $t }, groupBy: CHANNEL) { ticketsCreated } }`;
+      const total = async (t: TestTenant) =>
+        (await app.gql(q, { f: from, t: to }, t.ownerToken)).data.metrics.reduce(
+          (n: number, r: { ticketsCreated: number }) => n + r.ticketsCreated,
+          0,
+        );
+      // Each tenant counts its own tickets only.
+      expect(await total(B)).toBe(await app.database.prisma.ticket.count({ where: { tenantId: B.id } }));
+      expect(await total(A)).toBe(await app.database.prisma.ticket.count({ where: { tenantId: A.id } }));
     },
     billing: async () => {
       expect((await aBilling()).billing.details.companyName).toBe("A secret GmbH");
@@ -847,6 +908,100 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect(r.data.updateAiSettings.enabled).toBe(false);
       expect(json(await aAiSettings())).toBe(before);
       await app.gql(`mutation { updateAiSettings(input: { enabled: true }) { enabled } }`, {}, B.ownerToken);
+    },
+    createCalendar: async () => {
+      const before = json(await aWorkflowState());
+      const r = await app.gql(
+        `mutation { createCalendar(input: { name: "A secret hours", timeZone: "UTC", isDefault: true, hours: [{ weekday: 2, from: "08:00", to: "12:00" }] }) { id } }`,
+        {},
+        B.ownerToken,
+      );
+      expect(r.errors).toBeUndefined();
+      expect(json(await aWorkflowState())).toBe(before);
+    },
+    updateCalendar: async () =>
+      refused(
+        `mutation($id: ID!) { updateCalendar(id: $id, input: { name: "Hijacked", isDefault: true }) { id } }`,
+        { id: (await aWorkflow()).calendar },
+        aWorkflowState,
+      ),
+    deleteCalendar: async () =>
+      refused(`mutation($id: ID!) { deleteCalendar(id: $id) }`, { id: (await aWorkflow()).calendar }, aWorkflowState),
+    createSlaPolicy: async () => {
+      const { calendar } = await aWorkflow();
+      // A's calendar does not exist for B.
+      const r = await app.gql(
+        `mutation($c: ID!) { createSlaPolicy(input: { name: "B", calendarId: $c, resolutionMinutes: 5 }) { id } }`,
+        { c: calendar },
+        B.ownerToken,
+      );
+      expect(codes(r)).toEqual(["VALIDATION"]);
+      const org = await app.gql(
+        `mutation($o: [ID!]) { createSlaPolicy(input: { name: "B2", conditions: { organizationIds: $o }, resolutionMinutes: 5 }) { id } }`,
+        { o: [a.org] },
+        B.ownerToken,
+      );
+      expect(codes(org)).toEqual(["VALIDATION"]);
+    },
+    updateSlaPolicy: async () =>
+      refused(
+        `mutation($id: ID!) { updateSlaPolicy(id: $id, input: { name: "Hijacked" }) { id } }`,
+        { id: (await aWorkflow()).policy },
+        aWorkflowState,
+      ),
+    deleteSlaPolicy: async () =>
+      refused(`mutation($id: ID!) { deleteSlaPolicy(id: $id) }`, { id: (await aWorkflow()).policy }, aWorkflowState),
+    reorderSlaPolicies: async () =>
+      refused(
+        `mutation($id: ID!) { reorderSlaPolicies(ids: [$id]) { id } }`,
+        { id: (await aWorkflow()).policy },
+        aWorkflowState,
+        "VALIDATION",
+      ),
+    createTeam: async () => {
+      await aWorkflow();
+      const before = json(await aWorkflowState());
+      const r = await app.gql(
+        `mutation($m: [ID!]) { createTeam(input: { name: "A secret team", memberIds: $m }) { id } }`,
+        { m: [a.agent] },
+        B.ownerToken,
+      );
+      expect(codes(r)).toEqual(["VALIDATION"]);
+      expect(json(await aWorkflowState())).toBe(before);
+    },
+    updateTeam: async () =>
+      refused(
+        `mutation($id: ID!) { updateTeam(id: $id, input: { name: "Hijacked", strategy: MANUAL }) { id } }`,
+        { id: (await aWorkflow()).team },
+        aWorkflowState,
+      ),
+    deleteTeam: async () => refused(`mutation($id: ID!) { deleteTeam(id: $id) }`, { id: (await aWorkflow()).team }, aWorkflowState),
+    changeTeamMembers: async () =>
+      refused(
+        `mutation($id: ID!, $m: [ID!]) { changeTeamMembers(teamId: $id, removeAgentIds: $m) { id } }`,
+        { id: (await aWorkflow()).team, m: [a.agent] },
+        aWorkflowState,
+      ),
+    setMyAvailability: async () => {
+      const before = json(await aAgent());
+      const r = await app.gql(`mutation { setMyAvailability(available: false) { available } }`, {}, B.ownerToken);
+      expect(r.data.setMyAvailability.available).toBe(false);
+      expect(json(await aAgent())).toBe(before);
+      await app.gql(`mutation { setMyAvailability(available: true) { available } }`, {}, B.ownerToken);
+    },
+    assignTicket: async () => {
+      const { team } = await aWorkflow();
+      await refused(
+        `mutation($t: ID!, $id: ID!) { assignTicket(ticketId: $t, teamId: $id) { id } }`,
+        { t: a.ticket, id: team },
+        aWorkflowState,
+      );
+      const bTeam = await app.gql(`mutation { createTeam(input: { name: "B team" }) { id } }`, {}, B.ownerToken);
+      await refused(
+        `mutation($t: ID!, $id: ID!) { assignTicket(ticketId: $t, teamId: $id) { id } }`,
+        { t: a.ticket, id: bTeam.data.createTeam.id },
+        aWorkflowState,
+      );
     },
     completeDataSubjectRequest: async () =>
       refused(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id receipt } }`, { id: await aRequest() }, aRequests),

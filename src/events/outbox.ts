@@ -23,6 +23,10 @@ export const EVENT_TYPES = [
   "TICKET_SPLIT",
   /** The requester rated the solved ticket (data: rating 1..5, scale, updated); the comment stays out of events. */
   "SATISFACTION_RECEIVED",
+  /** A running SLA target of the ticket nears its due time (data: target, dueAt); from the scheduler, once per target and cycle. */
+  "SLA_WARNING",
+  /** A running SLA target of the ticket passed its due time unmet (data: target, dueAt); once per target and cycle. */
+  "SLA_BREACHED",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -29,6 +29,10 @@ import "../custom-fields/record-fields.js";
 import "../merge/schema.js";
 import "../csat/schema.js";
 import "../views/schema.js";
+import "../calendars/schema.js";
+import "../sla/schema.js";
+import "../teams/schema.js";
+import "../metrics/schema.js";
 // Plugins' own types and fields (the email channel's mailboxes), through the one file that names them.
 import "../plugin-host/shipped.js";
 

@@ -12,6 +12,7 @@ export interface NewTicket {
   channel: Channel;
   requesterId: string;
   assigneeId: string | null;
+  teamId?: string | null;
   /** The first message. */
   body: string;
   author: { authorType: AuthorType; authorAgentId?: string; authorContactId?: string };
@@ -35,9 +36,9 @@ export async function insertTicket(db: CounterClient, t: NewTicket): Promise<Ins
   const rows = await db.$queryRaw<InsertedTicket[]>`
     WITH counter AS (${number}),
     ticket AS (
-      INSERT INTO "Ticket" ("id", "tenantId", "number", "subject", "priority", "channel", "requesterId", "assigneeId", "updatedAt")
+      INSERT INTO "Ticket" ("id", "tenantId", "number", "subject", "priority", "channel", "requesterId", "assigneeId", "teamId", "updatedAt")
       SELECT gen_random_uuid(), ${t.tenantId}::uuid, counter."last", ${t.subject}, ${t.priority}::"TicketPriority", ${t.channel}::"Channel",
-             ${t.requesterId}::uuid, ${t.assigneeId}::uuid, now()
+             ${t.requesterId}::uuid, ${t.assigneeId}::uuid, ${t.teamId ?? null}::uuid, now()
       FROM counter
       RETURNING "id", "number", "status"
     ),

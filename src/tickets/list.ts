@@ -17,10 +17,13 @@ export interface TicketFilterArgs {
   updatedSince?: Date | null;
   text?: string | null;
   customFields?: FieldCondition[] | null;
+  teamId?: { id: string } | null;
+  slaBreached?: boolean | null;
+  slaDueBefore?: Date | null;
 }
 
 export interface TicketOrderArgs {
-  field: "CREATED_AT" | "UPDATED_AT" | "PRIORITY" | "NUMBER" | "STATUS" | "CUSTOM_FIELD";
+  field: "CREATED_AT" | "UPDATED_AT" | "PRIORITY" | "NUMBER" | "STATUS" | "SLA_DUE_AT" | "CUSTOM_FIELD";
   direction?: "ASC" | "DESC" | null;
   customField?: string | null;
 }
@@ -43,6 +46,13 @@ export async function ticketListWhere(ctx: Context, f: TicketFilterArgs | null |
   if (f.requesterId) and.push({ requesterId: f.requesterId.id });
   if (f.organizationId) and.push({ requester: { organizationId: f.organizationId.id } });
   if (f.updatedSince) and.push({ updatedAt: { gte: new Date(f.updatedSince) } });
+  if (f.teamId) and.push({ teamId: f.teamId.id });
+  if (f.slaBreached != null) {
+    // As Ticket.sla.breached reads: recorded by the scheduler, or overdue now.
+    const breached = { OR: [{ breached: true }, { dueAt: { lt: new Date() } }] };
+    and.push(f.slaBreached ? { sla: breached } : { NOT: { sla: breached } });
+  }
+  if (f.slaDueBefore) and.push({ sla: { dueAt: { lt: new Date(f.slaDueBefore) } } });
   if (f.text) {
     const contains = { contains: f.text, mode: "insensitive" as const };
     and.push({ OR: [{ subject: contains }, { messages: { some: { body: contains, ...visibleMessages(ctx) } } }] });
@@ -60,6 +70,7 @@ const ORDER_COLUMN = {
   PRIORITY: "priority",
   NUMBER: "number",
   STATUS: "status",
+  SLA_DUE_AT: "sla",
 } as const;
 
 type PageQuery = { cursor?: { id?: string }; skip?: number; take?: number; [k: string]: unknown };
@@ -73,7 +84,8 @@ export async function findTickets(ctx: Context, query: PageQuery, where: object,
   const direction = orderBy?.direction === "ASC" ? "asc" : "desc";
   if (orderBy?.field !== "CUSTOM_FIELD") {
     const column = ORDER_COLUMN[orderBy?.field ?? "UPDATED_AT"];
-    return ctx.db.ticket.findMany({ ...(query as object), where: where as never, orderBy: [{ [column]: direction }, { id: "asc" }] });
+    const first = column === "sla" ? { sla: { dueAt: { sort: direction, nulls: "last" } } } : { [column]: direction };
+    return ctx.db.ticket.findMany({ ...(query as object), where: where as never, orderBy: [first, { id: "asc" }] as never });
   }
   const key = orderBy.customField;
   const field = key ? (await activeFields(ctx.db, "TICKET", [key])).get(key) : undefined;

@@ -10,6 +10,7 @@ import * as tickets from "./service.js";
 import { visibleMessages } from "../auth/visibility.js";
 import { CustomFieldCondition, CustomFieldValueInput, toValueInputs } from "../custom-fields/schema.js";
 import { countTickets, findTickets, ticketListWhere } from "./list.js";
+import { Team } from "../teams/node.js";
 
 const TicketStatus = builder.enumType("TicketStatus", {
   description:
@@ -17,7 +18,7 @@ const TicketStatus = builder.enumType("TicketStatus", {
   values: ["NEW", "OPEN", "PENDING", "SOLVED", "CLOSED"] as const,
 });
 export const TicketPriority = builder.enumType("TicketPriority", { values: ["LOW", "NORMAL", "HIGH", "URGENT"] as const });
-const Channel = builder.enumType("Channel", { values: ["EMAIL", "SMS", "WEB", "API", "PHONE", "CHAT"] as const });
+export const Channel = builder.enumType("Channel", { values: ["EMAIL", "SMS", "WEB", "API", "PHONE", "CHAT"] as const });
 const AuthorType = builder.enumType("AuthorType", { values: ["AGENT", "CONTACT", "SYSTEM"] as const });
 const DELIVERY_STATUSES = ["QUEUED", "SENT", "DELIVERED", "FAILED", "UNDELIVERED"] as const;
 const DeliveryStatus = builder.enumType("DeliveryStatus", {
@@ -141,7 +142,8 @@ const TicketOrderField = builder.enumType("TicketOrderField", {
     NUMBER: {},
     STATUS: {},
     CUSTOM_FIELD: { description: "The value of the ticket custom field named by `customField` (tickets without one last)" },
-  },
+    SLA_DUE_AT: { description: "The earliest running SLA due time (Ticket.sla.dueAt); tickets without one come last" },
+  } as const,
 });
 export const TicketOrder = builder.inputType("TicketOrder", {
   fields: (t) => ({
@@ -169,6 +171,9 @@ export const TicketFilter = builder.inputType("TicketFilter", {
       type: [CustomFieldCondition],
       description: "Conditions on ticket custom fields, by key (VALIDATION for a key of no active field)",
     }),
+    teamId: t.globalID({ for: Team }),
+    slaBreached: t.boolean({ description: "true: an SLA target was missed or a running one is overdue; false: neither" }),
+    slaDueBefore: t.field({ type: "DateTime", description: "A running SLA target is due before this time (overdue ones included)" }),
   }),
 });
 
@@ -229,6 +234,10 @@ const CreateTicketInput = builder.inputType("CreateTicketInput", {
     assigneeId: t.globalID({ for: Agent }),
     tags: t.stringList({ validate: tagsSchema }),
     customFields: t.field({ type: [CustomFieldValueInput], description: "Values of ticket custom fields, by key" }),
+    teamId: t.globalID({
+      for: Team,
+      description: "Routes the ticket to a team; without assigneeId, the team's strategy picks the assignee",
+    }),
   }),
 });
 
@@ -243,6 +252,10 @@ const UpdateTicketInput = builder.inputType("UpdateTicketInput", {
     customFields: t.field({
       type: [CustomFieldValueInput],
       description: "Values to set (or, with no member given, remove), by key; other fields keep theirs",
+    }),
+    teamId: t.globalID({
+      for: Team,
+      description: "null takes the ticket off its team; another team without assigneeId picks the assignee by the team's strategy",
     }),
   }),
 });
@@ -283,6 +296,7 @@ builder.mutationField("createTicket", (t) =>
           : null,
         assigneeId: input.assigneeId?.id,
         customFields: toValueInputs(input.customFields),
+        teamId: input.teamId?.id,
       });
       return ctx.db.ticket.findUniqueOrThrow({ ...query, where: { id } });
     },
@@ -302,6 +316,7 @@ builder.mutationField("updateTicket", (t) =>
         ...input,
         assigneeId: input.assigneeId === null ? null : input.assigneeId?.id,
         customFields: toValueInputs(input.customFields),
+        teamId: input.teamId === null ? null : input.teamId?.id,
       });
       return ctx.db.ticket.findUniqueOrThrow({ ...query, where: { id } });
     },

@@ -13,6 +13,8 @@ import type { Tx } from "../db/tx.js";
 import { assertMayWrite } from "./write-rule.js";
 import { attachUploads, uploaderOf } from "../attachments/attach.js";
 import { assertSolvable, prepareValues, storeValues, writeValues, type ValueInput } from "../custom-fields/values.js";
+import { pickAssignee } from "../teams/assign.js";
+import { assertTeam } from "../teams/service.js";
 
 export interface CreateTicketInput {
   subject: string;
@@ -25,6 +27,8 @@ export interface CreateTicketInput {
   assigneeId?: string | null;
   tags?: string[] | null;
   customFields?: ValueInput[];
+  /** Routed to this team: without an assigneeId, its strategy picks one (src/teams/assign.ts). */
+  teamId?: string | null;
 }
 
 export interface UpdateTicketInput {
@@ -34,6 +38,10 @@ export interface UpdateTicketInput {
   assigneeId?: string | null;
   tags?: string[] | null;
   customFields?: ValueInput[];
+  /** null takes the ticket off its team; a new team without an assigneeId picks one by the team's strategy. */
+  teamId?: string | null;
+  /** Pick an assignee by the team's strategy even if the team stays the same (assignTicket). */
+  reroute?: boolean;
 }
 
 export interface AddMessageInput {
@@ -93,6 +101,9 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
   if (existing) assertNotRestricted(existing);
   if (input.assigneeId) await assertAssignable(ctx.db, input.assigneeId);
   const values = await prepareValues(ctx.db, "TICKET", input.customFields ?? [], ["input", "customFields"]);
+  if (input.teamId) await assertTeam(ctx.db, input.teamId, ["input", "teamId"]);
+  // Like the number, the pick is a statement of its own: the team's row is locked for that statement only.
+  const routed = input.teamId && !input.assigneeId ? (await pickAssignee(ctx.db, viewer.tenantId, input.teamId))?.agentId : undefined;
   const ticket = (requesterId: string, number?: number): NewTicket => ({
     tenantId: viewer.tenantId,
     number,
@@ -100,7 +111,8 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
     priority: input.priority,
     channel: input.channel,
     requesterId,
-    assigneeId: input.assigneeId ?? null,
+    assigneeId: input.assigneeId ?? routed ?? null,
+    teamId: input.teamId ?? null,
     body: input.body,
     author: authorOf(ctx, input.firstMessageFrom, requesterId),
   });
@@ -125,18 +137,24 @@ export async function updateTicket(ctx: Context, id: string, input: UpdateTicket
     assertNotClosed(ticket.status);
     await assertContactProcessable(tx, ticket.requesterId);
     if (input.assigneeId) await assertAssignable(tx, input.assigneeId);
+    if (input.teamId) await assertTeam(tx, input.teamId, ["input", "teamId"]);
     if (input.tags) await setTags(tx, viewer.tenantId, id, input.tags);
     if (input.customFields?.length) {
       await writeValues(tx, viewer.tenantId, "TICKET", { ticketId: id }, input.customFields, ["input", "customFields"]);
     }
     // After the values of this update are written, so that one call can fill a field and solve.
     if (input.status === "SOLVED" && ticket.status !== "SOLVED") await assertSolvable(tx, id);
+    const routing = input.teamId && input.assigneeId === undefined && (input.reroute || input.teamId !== ticket.teamId);
+    // Inside the transaction, the team's row stays locked until it commits: a failed update moves no cursor.
+    const routed = routing ? (await pickAssignee(tx, viewer.tenantId, input.teamId!))?.agentId : undefined;
     const updated = await tx.ticket.update({
       where: { id },
       data: {
         ...(input.subject ? { subject: input.subject } : {}),
         ...(input.priority ? { priority: input.priority } : {}),
         ...(input.assigneeId !== undefined ? { assigneeId: input.assigneeId } : {}),
+        ...(routed !== undefined ? { assigneeId: routed } : {}),
+        ...(input.teamId !== undefined ? { teamId: input.teamId } : {}),
         ...(input.status ? statusChange(ticket.status, input.status) : {}),
         // Tag changes alone must still move updatedAt.
         updatedAt: new Date(),
@@ -190,7 +208,7 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
   });
 }
 
-type TicketRow = { id: string; status: TicketStatus; assigneeId: string | null };
+type TicketRow = { id: string; status: TicketStatus; assigneeId: string | null; teamId?: string | null };
 
 /** What an update announces: a status change, an assignment, or other changed fields by name. */
 function changeEvents(before: TicketRow, after: TicketRow, input: UpdateTicketInput): NewEvent[] {
@@ -202,6 +220,7 @@ function changeEvents(before: TicketRow, after: TicketRow, input: UpdateTicketIn
     events.push({ type: "TICKET_ASSIGNED", ticketId: after.id, data: { assigned: after.assigneeId !== null } });
   const changed: string[] = (["subject", "priority", "tags"] as const).filter((f) => input[f] !== undefined && input[f] !== null);
   if (input.customFields?.length) changed.push(...input.customFields.map((v) => `customFields.${v.key}`));
+  if (before.teamId !== after.teamId) changed.push("team");
   if (changed.length) events.push({ type: "TICKET_UPDATED", ticketId: after.id, data: { changed } });
   return events;
 }

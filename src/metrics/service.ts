@@ -1,0 +1,117 @@
+import { Prisma } from "../generated/prisma/client.js";
+import type { Context } from "../context.js";
+import { requireViewer } from "../context.js";
+import { validationError } from "../errors.js";
+
+const METRICS_GROUPS = ["DAY", "WEEK", "MONTH", "CHANNEL", "PRIORITY", "TEAM", "AGENT"] as const;
+export type MetricsGroup = (typeof METRICS_GROUPS)[number];
+
+export interface MetricsRow {
+  /** yyyy-MM-dd (DAY, WEEK: its Monday), yyyy-MM (MONTH), the enum value, or the team's or agent's raw id; null: no team, no assignee. */
+  key: string | null;
+  ticketsCreated: number;
+  ticketsSolved: number;
+  firstResponseMinutesMedian: number | null;
+  firstResponseMinutesAverage: number | null;
+  resolutionMinutesMedian: number | null;
+  resolutionMinutesAverage: number | null;
+  /** Percent of the tickets created with an SLA policy that kept it; null when none had one. */
+  slaAttainment: number | null;
+}
+
+/** The longest range one query may cover. */
+const MAX_RANGE_DAYS = 3 * 366;
+/** Rows of the groups without a value (no team, no assignee): the key they carry inside the statement. */
+const NONE = "-";
+
+/** The SQL of a group's key for a row's time column (local to `zone`) or its field; names come from this list only. */
+function keyOf(group: MetricsGroup, time: "createdAt" | "solvedAt", zone: string): Prisma.Sql {
+  const local = Prisma.sql`((t.${Prisma.raw(`"${time}"`)} AT TIME ZONE 'UTC') AT TIME ZONE ${zone})`;
+  switch (group) {
+    case "DAY":
+      return Prisma.sql`to_char(${local}, 'YYYY-MM-DD')`;
+    case "WEEK":
+      return Prisma.sql`to_char(date_trunc('week', ${local}), 'YYYY-MM-DD')`;
+    case "MONTH":
+      return Prisma.sql`to_char(${local}, 'YYYY-MM')`;
+    case "CHANNEL":
+      return Prisma.sql`t."channel"::text`;
+    case "PRIORITY":
+      return Prisma.sql`t."priority"::text`;
+    case "TEAM":
+      return Prisma.sql`COALESCE(t."teamId"::text, ${NONE})`;
+    case "AGENT":
+      return Prisma.sql`COALESCE(t."assigneeId"::text, ${NONE})`;
+  }
+}
+
+/**
+ * Reporting over a time range, grouped, in one statement. Tickets created in
+ * the range give the counts of created tickets, first-response times and SLA
+ * attainment; tickets solved in the range give the solved counts and
+ * resolution times. Times are business minutes of the tenant's default
+ * calendar (recorded per ticket by the SLA consumer as replies and solves
+ * happen); days, weeks and months are those of its time zone (UTC without a
+ * default calendar). Both halves read through the (tenantId, createdAt) and
+ * (tenantId, solvedAt) indexes.
+ */
+export async function metrics(ctx: Context, range: { from: Date; to: Date }, group: MetricsGroup): Promise<MetricsRow[]> {
+  const { tenantId } = requireViewer(ctx);
+  if (range.to <= range.from) throw validationError([{ path: ["range", "to"], message: "must be after from" }]);
+  if (range.to.getTime() - range.from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
+    throw validationError([{ path: ["range", "to"], message: `a range covers ${MAX_RANGE_DAYS} days at most` }]);
+  }
+  const calendar = await ctx.db.calendar.findFirst({ where: { isDefault: true }, select: { timeZone: true } });
+  const zone = calendar?.timeZone ?? "UTC";
+  const from = range.from.toISOString();
+  const to = range.to.toISOString();
+  const inRange = (col: string) =>
+    Prisma.sql`t.${Prisma.raw(`"${col}"`)} >= (${from}::timestamptz AT TIME ZONE 'UTC') AND t.${Prisma.raw(`"${col}"`)} < (${to}::timestamptz AT TIME ZONE 'UTC')`;
+  const rows = await ctx.db.$queryRaw<
+    {
+      key: string;
+      created: bigint | null;
+      solved: bigint | null;
+      frMedian: number | null;
+      frAverage: number | null;
+      resMedian: number | null;
+      resAverage: number | null;
+      withPolicy: bigint | null;
+      kept: bigint | null;
+    }[]
+  >`
+    WITH created AS (
+      SELECT ${keyOf(group, "createdAt", zone)} AS "key", count(*) AS "created",
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY s."firstResponseMinutes") AS "frMedian",
+        avg(s."firstResponseMinutes")::float8 AS "frAverage",
+        count(s."policyId") AS "withPolicy",
+        count(s."policyId") FILTER (WHERE NOT s."breached") AS "kept"
+      FROM "Ticket" t LEFT JOIN "TicketSla" s ON s."ticketId" = t."id"
+      WHERE t."tenantId" = ${tenantId}::uuid AND ${inRange("createdAt")}
+      GROUP BY 1
+    ),
+    solved AS (
+      SELECT ${keyOf(group, "solvedAt", zone)} AS "key", count(*) AS "solved",
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY s."resolutionMinutes") AS "resMedian",
+        avg(s."resolutionMinutes")::float8 AS "resAverage"
+      FROM "Ticket" t LEFT JOIN "TicketSla" s ON s."ticketId" = t."id"
+      WHERE t."tenantId" = ${tenantId}::uuid AND ${inRange("solvedAt")}
+      GROUP BY 1
+    )
+    SELECT COALESCE(c."key", v."key") AS "key", c."created", v."solved", c."frMedian", c."frAverage",
+      v."resMedian", v."resAverage", c."withPolicy", c."kept"
+    FROM created c FULL JOIN solved v ON v."key" = c."key"
+    ORDER BY 1`;
+  const n = (v: bigint | number | null) => (v === null ? 0 : Number(v));
+  const f = (v: number | null) => (v === null ? null : Math.round(Number(v) * 100) / 100);
+  return rows.map((r) => ({
+    key: r.key === NONE ? null : r.key,
+    ticketsCreated: n(r.created),
+    ticketsSolved: n(r.solved),
+    firstResponseMinutesMedian: f(r.frMedian),
+    firstResponseMinutesAverage: f(r.frAverage),
+    resolutionMinutesMedian: f(r.resMedian),
+    resolutionMinutesAverage: f(r.resAverage),
+    slaAttainment: n(r.withPolicy) ? f((n(r.kept) * 100) / n(r.withPolicy)) : null,
+  }));
+}

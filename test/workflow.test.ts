@@ -1,0 +1,414 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pino from "pino";
+import { Scheduler } from "../src/scheduler/scheduler.js";
+import { scheduleJobs } from "../src/scheduler/jobs.js";
+import type { JobKind } from "../src/scheduler/kind.js";
+import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
+
+let app: TestApp;
+let T: TestTenant;
+const raw = (id: string) => Buffer.from(id, "base64").toString().split(":")[1]!;
+
+beforeAll(async () => {
+  app = await startApp();
+  T = await app.tenant("workflow");
+});
+afterAll(() => app?.close());
+
+const gql = (q: string, v: Record<string, unknown> = {}, token = T.ownerToken) => app.gql(q, v, token);
+
+async function newTicket(extra: Record<string, unknown> = {}) {
+  const r = await gql(`mutation($i: CreateTicketInput!) { createTicket(input: $i) { id assignee { id } team { id } } }`, {
+    i: { subject: "Help", body: "It broke", requester: { name: "Req", email: `r${Math.random()}@x.example` }, ...extra },
+  });
+  expect(r.errors).toBeUndefined();
+  return r.data.createTicket as { id: string; assignee: { id: string } | null; team: { id: string } | null };
+}
+
+const slaOf = async (id: string) =>
+  (
+    await gql(
+      `query($id: ID!) { ticket(id: $id) { sla { policy { name } firstResponseDueAt firstRespondedAt nextResponseDueAt resolutionDueAt resolvedAt pausedAt dueAt breached breachedTargets } } }`,
+      { id },
+    )
+  ).data.ticket.sla;
+
+/** Moves every unfired job of a ticket (and kinds) to the past: time passes for the scheduler. */
+async function elapse(ticketId: string, kind: string) {
+  await app.database.prisma.$executeRaw`
+    UPDATE "ScheduledJob" SET "dueAt" = (now() AT TIME ZONE 'UTC') - interval '1 second'
+    WHERE "key" LIKE ${`${raw(ticketId)}:%`} AND "kind" = ${kind} AND "firedAt" IS NULL`;
+}
+const eventsOf = (ticketId: string, type: string) =>
+  app.database.prisma.event.findMany({ where: { ticketId: raw(ticketId), type }, orderBy: { appendOrder: "asc" } });
+
+describe("calendars", () => {
+  it("creates, refuses bad input with field paths, keeps one default", async () => {
+    const bad = await gql(
+      `mutation { createCalendar(input: { name: "Bad", timeZone: "Europe/Atlantis", hours: [{ weekday: 1, from: "09:00", to: "17:00" }],
+        holidays: [{ name: "A", from: "2026-12-24", to: "2026-12-26" }, { name: "B", from: "2026-12-26" }] }) { id } }`,
+    );
+    expect(codes(bad)).toEqual(["VALIDATION"]);
+    expect(bad.errors![0]!.extensions!.fields.map((f: { path: string[] }) => f.path.join("."))).toEqual([
+      "input.timeZone",
+      "input.holidays.1",
+    ]);
+    expect(await app.database.prisma.calendar.count({ where: { tenantId: T.id } })).toBe(0);
+
+    const first = await gql(
+      `mutation { createCalendar(input: { name: "Office", timeZone: "Europe/Amsterdam", hours: [{ weekday: 1, from: "09:00", to: "17:00" }] }) { id isDefault hours { weekday from to } } }`,
+    );
+    expect(first.data.createCalendar).toMatchObject({ isDefault: true, hours: [{ weekday: 1, from: "09:00", to: "17:00" }] });
+    const second = await gql(
+      `mutation { createCalendar(input: { name: "Support 24/7", timeZone: "UTC", isDefault: true,
+        hours: [{ weekday: 1, from: "00:00", to: "24:00" }, { weekday: 2, from: "00:00", to: "24:00" }, { weekday: 3, from: "00:00", to: "24:00" },
+                { weekday: 4, from: "00:00", to: "24:00" }, { weekday: 5, from: "00:00", to: "24:00" }, { weekday: 6, from: "00:00", to: "24:00" },
+                { weekday: 7, from: "00:00", to: "24:00" }] }) { id isDefault } }`,
+    );
+    expect(second.errors).toBeUndefined();
+    expect(second.data.createCalendar.isDefault).toBe(true);
+    const list = await gql(`{ calendars { name isDefault } }`);
+    expect(list.data.calendars).toEqual([
+      { name: "Support 24/7", isDefault: true },
+      { name: "Office", isDefault: false },
+    ]);
+    const dup = await gql(`mutation($id: ID!) { updateCalendar(id: $id, input: { name: "Office" }) { id } }`, {
+      id: second.data.createCalendar.id,
+    });
+    expect(codes(dup)).toEqual(["CONFLICT"]);
+    const overlap = await gql(
+      `mutation($id: ID!) { updateCalendar(id: $id, input: { holidays: [{ name: "X", from: "2026-01-01", to: "2026-01-03" }, { name: "Y", from: "2026-01-03" }] }) { id } }`,
+      { id: first.data.createCalendar.id },
+    );
+    expect(codes(overlap)).toEqual(["VALIDATION"]);
+    expect((await gql(`{ calendars { holidays { name } } }`)).data.calendars.flatMap((c: { holidays: unknown[] }) => c.holidays)).toEqual(
+      [],
+    );
+    const gone = await gql(`mutation($id: ID!) { deleteCalendar(id: $id) }`, { id: first.data.createCalendar.id });
+    expect(gone.data.deleteCalendar).toBe(first.data.createCalendar.id);
+  });
+});
+
+describe("SLA", () => {
+  let policyId: string;
+  beforeAll(async () => {
+    const r = await gql(
+      `mutation { createSlaPolicy(input: { name: "Urgent", conditions: { priorities: [URGENT] }, firstResponseMinutes: 60, nextResponseMinutes: 120, resolutionMinutes: 480, warnAtPercent: 75 }) { id position } }`,
+    );
+    expect(r.errors).toBeUndefined();
+    policyId = r.data.createSlaPolicy.id;
+    const other = await gql(`mutation { createSlaPolicy(input: { name: "Everything", resolutionMinutes: 2880 }) { id position } }`);
+    expect(other.data.createSlaPolicy.position).toBe(2);
+  });
+
+  it("refuses a policy without targets or with a calendar of nowhere", async () => {
+    const none = await gql(`mutation { createSlaPolicy(input: { name: "Empty" }) { id } }`);
+    expect(codes(none)).toEqual(["VALIDATION"]);
+    const cal = await gql(`mutation($c: ID!) { createSlaPolicy(input: { name: "C", calendarId: $c, resolutionMinutes: 5 }) { id } }`, {
+      c: Buffer.from("Calendar:00000000-0000-4000-8000-000000000000").toString("base64"),
+    });
+    expect(codes(cal)).toEqual(["VALIDATION"]);
+    expect((await gql(`{ slaPolicies { name } }`)).data.slaPolicies.map((p: { name: string }) => p.name)).toEqual(["Urgent", "Everything"]);
+  });
+
+  it("sets due times on creation, warns and breaches once, and the first reply stops the clock", async () => {
+    const ticket = await newTicket({ priority: "URGENT" });
+    await app.consumed(T);
+    const sla = await slaOf(ticket.id);
+    expect(sla.policy.name).toBe("Urgent");
+    const created = (await app.database.prisma.ticket.findUniqueOrThrow({ where: { id: raw(ticket.id) } })).createdAt.getTime();
+    // The default calendar is round the clock: 60 and 480 real minutes.
+    expect(new Date(sla.firstResponseDueAt).getTime() - created).toBe(60 * 60_000);
+    expect(new Date(sla.resolutionDueAt).getTime() - created).toBe(480 * 60_000);
+    expect(sla.dueAt).toBe(sla.firstResponseDueAt);
+    expect(sla.breached).toBe(false);
+
+    await elapse(ticket.id, "sla.warning");
+    await app.server.scheduled();
+    await app.server.scheduled();
+    const warnings = await eventsOf(ticket.id, "SLA_WARNING");
+    // Both running targets had their warning moved to the past; each warns once.
+    expect(warnings.map((w) => (w.data as { target: string }).target).sort()).toEqual(["FIRST_RESPONSE", "RESOLUTION"]);
+
+    await app.database.prisma.$executeRaw`
+      UPDATE "ScheduledJob" SET "dueAt" = (now() AT TIME ZONE 'UTC') - interval '1 second'
+      WHERE "key" = ${`${raw(ticket.id)}:FIRST_RESPONSE:1`} AND "kind" = 'sla.breach'`;
+    await app.server.scheduled();
+    await app.server.scheduled();
+    const breaches = await eventsOf(ticket.id, "SLA_BREACHED");
+    expect(breaches.map((b) => b.data)).toEqual([{ target: "FIRST_RESPONSE", dueAt: sla.firstResponseDueAt }]);
+    await app.sequenced(T);
+    const feed = await gql(`query { events(first: 100) { edges { node { type ticket { id } changes } } } }`);
+    const types = feed.data?.events?.edges?.map((e: { node: { type: string } }) => e.node.type) ?? [];
+    expect(types.filter((t: string) => t === "SLA_BREACHED")).toHaveLength(1);
+
+    expect((await slaOf(ticket.id)).breachedTargets).toEqual(["FIRST_RESPONSE"]);
+    await gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "On it" }) { id } }`, { id: ticket.id });
+    await app.consumed(T);
+    const after = await slaOf(ticket.id);
+    expect(after.firstRespondedAt).not.toBeNull();
+    expect(after.breached).toBe(true);
+    expect(after.dueAt).toBe(after.resolutionDueAt);
+    // The first-response timers are gone or fired; only resolution runs.
+    const pending = await app.database.prisma.scheduledJob.findMany({ where: { key: { startsWith: raw(ticket.id) }, firedAt: null } });
+    expect(pending.map((j) => `${j.kind} ${j.key.split(":")[1]}`).sort()).toEqual(["sla.breach RESOLUTION"]);
+  });
+
+  it("a requester's follow-up starts the next-response clock; PENDING pauses and resuming shifts the due times", async () => {
+    const ticket = await newTicket({ priority: "URGENT" });
+    await gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Reply" }) { id } }`, { id: ticket.id });
+    await gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Thanks, but", from: REQUESTER }) { id } }`, {
+      id: ticket.id,
+    });
+    await app.consumed(T);
+    const running = await slaOf(ticket.id);
+    expect(running.nextResponseDueAt).not.toBeNull();
+    expect(running.firstRespondedAt).not.toBeNull();
+
+    await gql(`mutation($id: ID!) { updateTicket(id: $id, input: { status: PENDING }) { id } }`, { id: ticket.id });
+    await app.consumed(T);
+    const paused = await slaOf(ticket.id);
+    expect(paused.pausedAt).not.toBeNull();
+    expect(paused.dueAt).toBeNull();
+    expect(await app.database.prisma.scheduledJob.count({ where: { key: { startsWith: raw(ticket.id) }, firedAt: null } })).toBe(0);
+    // Ten minutes pass while pending (moved into the past so that the test need not wait).
+    await app.database.prisma.ticketSla.update({
+      where: { ticketId: raw(ticket.id) },
+      // The requester's message came before the pause, and still does.
+      data: {
+        pausedAt: new Date(new Date(paused.pausedAt).getTime() - 10 * 60_000),
+        nextResponseStartedAt: new Date(new Date(paused.pausedAt).getTime() - 11 * 60_000),
+      },
+    });
+    await gql(`mutation($id: ID!) { updateTicket(id: $id, input: { status: OPEN }) { id } }`, { id: ticket.id });
+    await app.consumed(T);
+    const resumed = await slaOf(ticket.id);
+    expect(resumed.pausedAt).toBeNull();
+    const shift = (a: string, b: string) => (new Date(b).getTime() - new Date(a).getTime()) / 60_000;
+    expect(shift(running.resolutionDueAt, resumed.resolutionDueAt)).toBeGreaterThanOrEqual(10);
+    expect(shift(running.resolutionDueAt, resumed.resolutionDueAt)).toBeLessThan(11);
+    expect(shift(running.nextResponseDueAt, resumed.nextResponseDueAt)).toBeGreaterThanOrEqual(10);
+
+    await gql(`mutation($id: ID!) { updateTicket(id: $id, input: { status: SOLVED }) { id } }`, { id: ticket.id });
+    await app.consumed(T);
+    expect((await slaOf(ticket.id)).resolvedAt).not.toBeNull();
+  });
+
+  it("a ticket that stops matching loses its clocks; tickets filter and sort by due time", async () => {
+    const low = await newTicket({ priority: "LOW" });
+    const urgent = await newTicket({ priority: "URGENT" });
+    await app.consumed(T);
+    expect((await slaOf(low.id)).policy.name).toBe("Everything");
+    const sorted = await gql(
+      `query { tickets(first: 100, orderBy: { field: SLA_DUE_AT, direction: ASC }, filter: { slaDueBefore: "2999-01-01T00:00:00Z" }) { edges { node { id } } } }`,
+    );
+    const order = sorted.data.tickets.edges.map((e: { node: { id: string } }) => e.node.id);
+    expect(order.indexOf(urgent.id)).toBeLessThan(order.indexOf(low.id));
+    const breached = await gql(`{ tickets(first: 100, filter: { slaBreached: true }) { edges { node { id } } } }`);
+    expect(breached.data.tickets.edges.length).toBeGreaterThanOrEqual(1);
+    expect(breached.data.tickets.edges.map((e: { node: { id: string } }) => e.node.id)).not.toContain(low.id);
+
+    await gql(`mutation($id: ID!) { updateTicket(id: $id, input: { priority: LOW }) { id } }`, { id: urgent.id });
+    await app.consumed(T);
+    const moved = await slaOf(urgent.id);
+    expect(moved.policy.name).toBe("Everything");
+    expect(moved.firstResponseDueAt).toBeNull();
+  });
+
+  it("reorders policies; a wrong list is refused and changes nothing", async () => {
+    const list = (await gql(`{ slaPolicies { id name } }`)).data.slaPolicies as { id: string; name: string }[];
+    const bad = await gql(`mutation($ids: [ID!]!) { reorderSlaPolicies(ids: $ids) { name } }`, { ids: [list[0]!.id] });
+    expect(codes(bad)).toEqual(["VALIDATION"]);
+    const r = await gql(`mutation($ids: [ID!]!) { reorderSlaPolicies(ids: $ids) { name position } }`, {
+      ids: list.map((p) => p.id).reverse(),
+    });
+    expect(r.data.reorderSlaPolicies).toEqual([
+      { name: "Everything", position: 1 },
+      { name: "Urgent", position: 2 },
+    ]);
+    expect(policyId).toBe(list[0]!.id);
+  });
+});
+
+describe("scheduler", () => {
+  const log = pino({ level: "silent" });
+
+  it("fires each due job exactly once across instances, and a crashed batch again after a restart", async () => {
+    const fired: string[] = [];
+    let crash = true;
+    const kind = (name: string, crashing = false): JobKind => ({
+      kind: "test.job",
+      async fire(_tx, jobs) {
+        if (crashing && crash) {
+          crash = false;
+          throw new Error(`${name} crashed before its commit`);
+        }
+        // Recorded in the same transaction as the mark: what commits is exactly what fired.
+        await _tx.$executeRaw`SELECT 1`;
+        fired.push(...jobs.map((j) => j.key));
+        return [];
+      },
+    });
+    const past = new Date(Date.now() - 1000);
+    await scheduleJobs(
+      app.database.prisma,
+      T.id,
+      Array.from({ length: 300 }, (_, i) => ({ kind: "test.job", key: `k${i}`, dueAt: past })),
+    );
+    // A first instance crashes in its first batch: nothing of that batch counts as fired.
+    const crashing = new Scheduler(app.database, log).register(kind("first", true));
+    await crashing.kick();
+    await crashing.stop();
+    expect(fired).toEqual([]);
+    expect(await app.database.prisma.scheduledJob.count({ where: { kind: "test.job", firedAt: null } })).toBe(300);
+    // Two instances after the restart share the work.
+    const a = new Scheduler(app.database, log).register(kind("a"));
+    const b = new Scheduler(app.database, log).register(kind("b"));
+    await Promise.all([a.kick(), b.kick()]);
+    await Promise.all([a.stop(), b.stop()]);
+    expect(fired).toHaveLength(300);
+    expect(new Set(fired).size).toBe(300);
+    // Scheduling a fired key again does not make it fire again.
+    await scheduleJobs(app.database.prisma, T.id, [{ kind: "test.job", key: "k1", dueAt: past }]);
+    const c = new Scheduler(app.database, log).register(kind("c"));
+    await c.kick();
+    await c.stop();
+    expect(fired).toHaveLength(300);
+  });
+});
+
+describe("teams", () => {
+  it("round robin skips unavailable and disabled agents; load balanced picks the least loaded", async () => {
+    const agents = [await app.agent(T, "AGENT"), await app.agent(T, "AGENT"), await app.agent(T, "AGENT")];
+    const team = await gql(
+      `mutation($m: [ID!]) { createTeam(input: { name: "Tier 1", strategy: ROUND_ROBIN, memberIds: $m }) { id members { id } } }`,
+      {
+        m: agents.map((a) => a.id),
+      },
+    );
+    expect(team.data.createTeam.members).toHaveLength(3);
+    const teamId = team.data.createTeam.id as string;
+    const off = await app.gql(`mutation { setMyAvailability(available: false) { available } }`, {}, agents[1]!.token);
+    expect(off.data.setMyAvailability.available).toBe(false);
+    const picks: string[] = [];
+    for (let i = 0; i < 4; i++) picks.push((await newTicket({ teamId })).assignee!.id);
+    const sortedIds = [agents[0]!.id, agents[2]!.id].sort((x, y) => raw(x).localeCompare(raw(y)));
+    expect(picks).toEqual([sortedIds[0], sortedIds[1], sortedIds[0], sortedIds[1]]);
+    expect(picks).not.toContain(agents[1]!.id);
+
+    await gql(`mutation($id: ID!) { updateTeam(id: $id, input: { strategy: LOAD_BALANCED }) { strategy } }`, { id: teamId });
+    await app.gql(`mutation { setMyAvailability(available: true) { available } }`, {}, agents[1]!.token);
+    // agents[1] has no open tickets: it gets the next two, then the loads are 2, 2, 2 and turns resume.
+    const ticket = await newTicket();
+    const routed = await gql(
+      `mutation($t: ID!, $team: ID!) { assignTicket(ticketId: $t, teamId: $team) { assignee { id } team { id } } }`,
+      {
+        t: ticket.id,
+        team: teamId,
+      },
+    );
+    expect(routed.data.assignTicket).toEqual({ assignee: { id: agents[1]!.id }, team: { id: teamId } });
+    expect((await newTicket({ teamId })).assignee!.id).toBe(agents[1]!.id);
+    const filtered = await gql(`query($team: ID!) { tickets(filter: { teamId: $team }) { totalCount } }`, { team: teamId });
+    expect(filtered.data.tickets.totalCount).toBe(6);
+
+    const bad = await gql(
+      `mutation($t: ID!) { changeTeamMembers(teamId: $t, addAgentIds: ["${Buffer.from("Agent:00000000-0000-4000-8000-000000000000").toString("base64")}"]) { id } }`,
+      {
+        t: teamId,
+      },
+    );
+    expect(codes(bad)).toEqual(["VALIDATION"]);
+  });
+});
+
+describe("metrics", () => {
+  it("counts, medians and attainment over seeded tickets with known answers", async () => {
+    const M = await app.tenant("metrics");
+    const db = app.database.prisma;
+    const contact = await db.contact.create({ data: { tenantId: M.id, name: "C" } });
+    const policy = await db.slaPolicy.create({ data: { tenantId: M.id, name: "P", position: 1, resolutionMinutes: 60 } });
+    const day = (d: number, h = 12) => new Date(Date.UTC(2026, 2, d, h));
+    // [created, channel, solved, firstResponseMinutes, resolutionMinutes, breached | no policy]
+    const seed: [Date, "EMAIL" | "WEB", Date | null, number | null, number | null, boolean | null][] = [
+      [day(2), "EMAIL", day(2, 14), 10, 120, false],
+      [day(2), "EMAIL", day(3), 20, 1320, true],
+      [day(2), "WEB", null, 30, null, false],
+      [day(3), "WEB", day(3, 13), 40, 60, null],
+      [day(10), "WEB", null, null, null, null],
+    ];
+    let n = 0;
+    for (const [createdAt, channel, solvedAt, fr, res, breached] of seed) {
+      const t = await db.ticket.create({
+        data: {
+          tenantId: M.id,
+          number: ++n,
+          subject: "s",
+          channel,
+          requesterId: contact.id,
+          createdAt,
+          solvedAt,
+          status: solvedAt ? "SOLVED" : "OPEN",
+        },
+      });
+      await db.ticketSla.create({
+        data: {
+          tenantId: M.id,
+          ticketId: t.id,
+          policyId: breached === null ? null : policy.id,
+          breached: breached ?? false,
+          firstResponseMinutes: fr,
+          resolutionMinutes: res,
+        },
+      });
+    }
+    const q = `query($g: MetricsGroupBy!) { metrics(range: { from: "2026-03-01T00:00:00Z", to: "2026-03-08T00:00:00Z" }, groupBy: $g) {
+      key ticketsCreated ticketsSolved firstResponseMinutesMedian firstResponseMinutesAverage resolutionMinutesMedian resolutionMinutesAverage slaAttainment csat } }`;
+    const byDay = await app.gql(q, { g: "DAY" }, M.ownerToken);
+    expect(byDay.errors).toBeUndefined();
+    expect(byDay.data.metrics).toEqual([
+      {
+        key: "2026-03-02",
+        ticketsCreated: 3,
+        ticketsSolved: 1,
+        firstResponseMinutesMedian: 20,
+        firstResponseMinutesAverage: 20,
+        resolutionMinutesMedian: 120,
+        resolutionMinutesAverage: 120,
+        slaAttainment: 66.67,
+        csat: null,
+      },
+      {
+        key: "2026-03-03",
+        ticketsCreated: 1,
+        ticketsSolved: 2,
+        firstResponseMinutesMedian: 40,
+        firstResponseMinutesAverage: 40,
+        resolutionMinutesMedian: 690,
+        resolutionMinutesAverage: 690,
+        slaAttainment: null,
+        csat: null,
+      },
+    ]);
+    const byChannel = await app.gql(q, { g: "CHANNEL" }, M.ownerToken);
+    expect(
+      byChannel.data.metrics.map((r: { key: string; ticketsCreated: number; ticketsSolved: number }) => [
+        r.key,
+        r.ticketsCreated,
+        r.ticketsSolved,
+      ]),
+    ).toEqual([
+      ["EMAIL", 2, 2],
+      ["WEB", 2, 1],
+    ]);
+    const byTeam = await app.gql(q, { g: "TEAM" }, M.ownerToken);
+    expect(byTeam.data.metrics).toHaveLength(1);
+    expect(byTeam.data.metrics[0]).toMatchObject({ key: null, ticketsCreated: 4, ticketsSolved: 3, firstResponseMinutesMedian: 25 });
+    const empty = await app.gql(
+      `{ metrics(range: { from: "2026-03-08T00:00:00Z", to: "2026-03-01T00:00:00Z" }, groupBy: DAY) { key } }`,
+      {},
+      M.ownerToken,
+    );
+    expect(codes(empty)).toEqual(["VALIDATION"]);
+  });
+});
