@@ -24,6 +24,8 @@ import "../audit/schema.js";
 import "../billing/schema.js";
 import "../search/schema.js";
 import "../ai/schema.js";
+import "../automations/schema.js";
+import "../macros/schema.js";
 // Plugins' own types and fields (the email channel's mailboxes), through the one file that names them.
 import "../plugin-host/shipped.js";
 

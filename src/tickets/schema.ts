@@ -9,7 +9,7 @@ import { personal } from "../privacy/labels.js";
 import * as tickets from "./service.js";
 import { visibleMessages } from "../auth/visibility.js";
 
-const TicketStatus = builder.enumType("TicketStatus", {
+export const TicketStatus = builder.enumType("TicketStatus", {
   description:
     "NEW → OPEN ⇄ PENDING → SOLVED → CLOSED. NEW may also become PENDING, SOLVED or CLOSED; OPEN and PENDING may be CLOSED; SOLVED may be reopened (OPEN) or CLOSED. CLOSED is final; nothing goes back to NEW. A requester's reply reopens SOLVED and PENDING.",
   values: ["NEW", "OPEN", "PENDING", "SOLVED", "CLOSED"] as const,
