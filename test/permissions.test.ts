@@ -115,6 +115,23 @@ beforeAll(async () => {
   mailboxId = Buffer.from(`Mailbox:${row.id}`).toString("base64");
 });
 
+/** A shared macro and an automation rule of the tenant: changing either would show in the snapshot. */
+const workflow = { macro: "", rule: "" };
+beforeAll(async () => {
+  const macro = await app.gql(
+    `mutation { createMacro(input: { title: "Ack", body: "Thanks {{requester.firstName}}", shared: true }) { id } }`,
+    {},
+    t.ownerToken,
+  );
+  workflow.macro = macro.data.createMacro.id;
+  const rule = await app.gql(
+    `mutation { createAutomationRule(input: { name: "Never", trigger: TICKET_UPDATED, conditions: { all: [{ field: "subject", op: CONTAINS, value: "never-matches" }] }, actions: [{ type: ADD_TAGS, tags: ["x"] }] }) { id } }`,
+    {},
+    t.ownerToken,
+  );
+  workflow.rule = rule.data.createAutomationRule.id;
+});
+
 /** What the owner sees of the ticket: proves a refused mutation changed nothing. */
 const snapshot = async () =>
   JSON.stringify(
@@ -125,6 +142,7 @@ const snapshot = async () =>
           contacts { totalCount } organizations { totalCount } agents { totalCount edges { node { role disabled } } }
           apiKeys { totalCount }
           mailboxes { address status }
+          macros { id title body } automationRules { id name enabled position }
         }`,
         { id: ids.ticket },
         t.ownerToken,
@@ -138,6 +156,20 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   updateTicket: [`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "changed" }) { id } }`, { id: ids.ticket }],
   addMessage: [ADD, { i: { ticketId: ids.ticket, body: "a reply" } }],
   addNote: [ADD, { i: { ticketId: ids.ticket, body: "a note", internal: true } }],
+  createMacro: [`mutation { createMacro(input: { title: "Mine", body: "Hello" }) { id } }`, {}],
+  updateMacro: [`mutation($id: ID!) { updateMacro(id: $id, input: { body: "changed" }) { id } }`, { id: workflow.macro }],
+  deleteMacro: [`mutation($id: ID!) { deleteMacro(id: $id) }`, { id: workflow.macro }],
+  applyMacro: [
+    `mutation($t: ID!, $m: ID!) { applyMacro(ticketId: $t, macroId: $m) { message { id } } }`,
+    { t: ids.ticket, m: workflow.macro },
+  ],
+  createAutomationRule: [
+    `mutation { createAutomationRule(input: { name: "r", trigger: TICKET_CREATED, actions: [{ type: ADD_TAGS, tags: ["y"] }] }) { id } }`,
+    {},
+  ],
+  updateAutomationRule: [`mutation($id: ID!) { updateAutomationRule(id: $id, input: { enabled: false }) { id } }`, { id: workflow.rule }],
+  deleteAutomationRule: [`mutation($id: ID!) { deleteAutomationRule(id: $id) }`, { id: workflow.rule }],
+  reorderAutomationRules: [`mutation($ids: [ID!]!) { reorderAutomationRules(ids: $ids) { id } }`, { ids: [workflow.rule] }],
   createContact: [`mutation { createContact(input: { name: "New Person" }) { id } }`, {}],
   updateContact: [`mutation($id: ID!) { updateContact(id: $id, input: { name: "Renamed" }) { id } }`, { id: ids.contact }],
   mergeContacts: [
@@ -256,6 +288,8 @@ const MANAGE = [
 ];
 // Webhooks send the tenant's data out under an API key's permissions: managed like the keys.
 MANAGE.push("createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret", "resendWebhookDelivery");
+// The team's shared macros and automation rules are the admins' to shape; an agent keeps personal macros.
+MANAGE.push("updateMacro", "deleteMacro", "createAutomationRule", "updateAutomationRule", "deleteAutomationRule", "reorderAutomationRules");
 // Buying, changing and cancelling the subscription: billing:manage, OWNER and ADMIN only.
 MANAGE.push("startCheckout", "openBillingPortal", "changeSeats", "cancelSubscription");
 // Turning AI assistance off or allowing special categories is a privacy decision.

@@ -244,6 +244,34 @@ const aSuggestionState = async () =>
 const aAiSettings = async () =>
   (await app.gql(`{ aiSettings { enabled allowedSpecialCategories fallbackToLocal } }`, {}, A.ownerToken)).data;
 
+/** A's shared macro and A's automation rule (made once), and A's view of its workflow. */
+let aWorkflowIds: { macro: string; rule: string } | undefined;
+async function aWorkflow() {
+  if (aWorkflowIds) return aWorkflowIds;
+  const macro = await app.gql(
+    `mutation { createMacro(input: { title: "A macro", body: "A secret {{ticket.number}}", shared: true }) { id } }`,
+    {},
+    A.ownerToken,
+  );
+  const rule = await app.gql(
+    `mutation($m: ID!) { createAutomationRule(input: { name: "A rule", trigger: TICKET_UPDATED, conditions: { all: [{ field: "subject", op: CONTAINS, value: "never-matches-a" }] }, actions: [{ type: SEND_MACRO, macroId: $m }] }) { id } }`,
+    { m: macro.data.createMacro.id },
+    A.ownerToken,
+  );
+  aWorkflowIds = { macro: macro.data.createMacro.id as string, rule: rule.data.createAutomationRule.id as string };
+  return aWorkflowIds;
+}
+const aWorkflowState = async () => {
+  await aWorkflow();
+  return (
+    await app.gql(
+      `{ macros { id title body actions { type } } automationRules { id name enabled position actions { type } } }`,
+      {},
+      A.ownerToken,
+    )
+  ).data;
+};
+
 /** Runs `op` as B and asserts NOT_FOUND, and that `probe` reads the same from A's side before and after. */
 async function refused(query: string, variables: Record<string, unknown>, probe: () => Promise<unknown>, code = "NOT_FOUND") {
   const before = json(await probe());
@@ -504,6 +532,61 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect(await scan(A, "person@a.example", "A Person")).toBeGreaterThan(0);
       expect(await scan(B, "person@a.example", "A Person")).toBe(0);
       expect(await scan(B, "person@b.example", "b Person")).toBeGreaterThan(0);
+    },
+    macros: async () => {
+      const { macro } = await aWorkflow();
+      expect(json((await app.gql(`{ macros { id } }`, {}, B.ownerToken)).data)).not.toContain(macro);
+    },
+    previewMacro: async () => {
+      const { macro } = await aWorkflow();
+      // A's macro on B's ticket, and a template on A's ticket: both as missing as ones that never existed.
+      expect(
+        codes(
+          await app.gql(
+            `query($t: ID!, $m: ID!) { previewMacro(ticketId: $t, macroId: $m) { body } }`,
+            { t: b.ticket, m: macro },
+            B.ownerToken,
+          ),
+        ),
+      ).toEqual(["NOT_FOUND"]);
+      const r = await app.gql(
+        `query($t: ID!) { previewMacro(ticketId: $t, body: "{{requester.name}}") { body } }`,
+        { t: a.ticket },
+        B.ownerToken,
+      );
+      expect(codes(r)).toEqual(["NOT_FOUND"]);
+      expect(json(r.data)).not.toContain("A Person");
+    },
+    automationRules: async () => {
+      const { rule } = await aWorkflow();
+      expect(json((await app.gql(`{ automationRules { id } }`, {}, B.ownerToken)).data)).not.toContain(rule);
+    },
+    automationRuns: async () => {
+      const { rule } = await aWorkflow();
+      expect(
+        codes(await app.gql(`query($r: ID) { automationRuns(ruleId: $r) { edges { node { id } } } }`, { r: rule }, B.ownerToken)),
+      ).toEqual([]);
+      const r = await app.gql(
+        `query($r: ID, $t: ID) { automationRuns(ruleId: $r, ticketId: $t) { edges { node { id } } } }`,
+        { r: rule, t: a.ticket },
+        B.ownerToken,
+      );
+      expect(r.data.automationRuns.edges).toEqual([]);
+    },
+    testAutomation: async () => {
+      const { rule } = await aWorkflow();
+      expect(codes(await app.gql(`query($t: ID!) { testAutomation(ticketId: $t) { matched } }`, { t: a.ticket }, B.ownerToken))).toEqual([
+        "NOT_FOUND",
+      ]);
+      expect(
+        codes(
+          await app.gql(
+            `query($t: ID!, $r: ID) { testAutomation(ticketId: $t, ruleId: $r) { matched } }`,
+            { t: b.ticket, r: rule },
+            B.ownerToken,
+          ),
+        ),
+      ).toEqual(["NOT_FOUND"]);
     },
   },
   Mutation: {
@@ -798,6 +881,61 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     },
     completeDataSubjectRequest: async () =>
       refused(`mutation($id: ID!) { completeDataSubjectRequest(id: $id) { id receipt } }`, { id: await aRequest() }, aRequests),
+    createMacro: async () => {
+      await aWorkflow();
+      const before = json(await aWorkflowState());
+      const r = await app.gql(`mutation { createMacro(input: { title: "A macro", body: "B's", shared: true }) { id } }`, {}, B.ownerToken);
+      expect(r.errors).toBeUndefined();
+      expect(json(await aWorkflowState())).toBe(before);
+    },
+    updateMacro: async () =>
+      refused(
+        `mutation($id: ID!) { updateMacro(id: $id, input: { body: "changed by B" }) { id } }`,
+        { id: (await aWorkflow()).macro },
+        aWorkflowState,
+      ),
+    deleteMacro: async () => refused(`mutation($id: ID!) { deleteMacro(id: $id) }`, { id: (await aWorkflow()).macro }, aWorkflowState),
+    applyMacro: async () => {
+      const { macro } = await aWorkflow();
+      await refused(
+        `mutation($t: ID!, $m: ID!) { applyMacro(ticketId: $t, macroId: $m) { message { id } } }`,
+        { t: b.ticket, m: macro },
+        aWorkflowState,
+      );
+      await refused(
+        `mutation($t: ID!, $m: ID!) { applyMacro(ticketId: $t, macroId: $m) { message { id } } }`,
+        { t: a.ticket, m: macro },
+        aTicket,
+      );
+    },
+    createAutomationRule: async () => {
+      const { macro } = await aWorkflow();
+      // A's macro named in B's rule: as missing as one that never existed.
+      const r = await app.gql(
+        `mutation($m: ID!) { createAutomationRule(input: { name: "B rule", trigger: TICKET_CREATED, actions: [{ type: SEND_MACRO, macroId: $m }, { type: SET_ASSIGNEE, agentId: "${a.agent}" }] }) { id } }`,
+        { m: macro },
+        B.ownerToken,
+      );
+      expect(codes(r)).toEqual(["VALIDATION"]);
+      expect((r.errors![0]!.extensions!.fields as { message: string }[]).map((f) => f.message)).toEqual(["no such macro", "no such agent"]);
+    },
+    updateAutomationRule: async () =>
+      refused(
+        `mutation($id: ID!) { updateAutomationRule(id: $id, input: { enabled: false }) { id } }`,
+        { id: (await aWorkflow()).rule },
+        aWorkflowState,
+      ),
+    deleteAutomationRule: async () =>
+      refused(`mutation($id: ID!) { deleteAutomationRule(id: $id) }`, { id: (await aWorkflow()).rule }, aWorkflowState),
+    reorderAutomationRules: async () => {
+      // B's order naming A's rule: refused as a rule B does not have.
+      await refused(
+        `mutation($ids: [ID!]!) { reorderAutomationRules(ids: $ids) { id } }`,
+        { ids: [(await aWorkflow()).rule] },
+        aWorkflowState,
+        "VALIDATION",
+      );
+    },
   },
 };
 
