@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sweep } from "../src/retention/sweep.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
 import { until } from "./support/webhooks.js";
 
@@ -292,5 +293,21 @@ describe("automation rules", () => {
     expect((await read(id)).status).toBe("NEW");
     expect(await runsOf({ t: id })).toEqual([]);
     await deleteAllRules();
+  });
+
+  it("keeps the run log for the tenant's AUTOMATION_RUNS period", async () => {
+    const count = async () =>
+      (await app.gql(`{ automationRuns { edges { node { outcome } } } }`, {}, t.ownerToken)).data.automationRuns.edges.length;
+    expect(await count()).toBeGreaterThan(0);
+    const rule = await app.gql(
+      `mutation { setRetentionRule(target: AUTOMATION_RUNS, keepDays: 1, action: DELETE) { target } }`,
+      {},
+      t.ownerToken,
+    );
+    expect(rule.errors).toBeUndefined();
+    await sweep(app.database, { tenantId: t.id, now: new Date() });
+    expect(await count()).toBeGreaterThan(0);
+    await sweep(app.database, { tenantId: t.id, now: new Date(Date.now() + 2 * 86_400_000) });
+    expect(await count()).toBe(0);
   });
 });
