@@ -129,6 +129,7 @@ async function main() {
     const plain = await tenant(database, server.url, "plain");
     const ruled = await tenant(database, server.url, "rules");
     await addRules(server.url, ruled.token);
+    console.log(`seeded 2 × ${TICKETS} tickets and ${RULES} rules`);
     const times = { plain: [] as number[], ruled: [] as number[] };
     const update = `mutation($id: ID!, $p: TicketPriority!) { updateTicket(id: $id, input: { priority: $p }) { id } }`;
     const started = performance.now();
@@ -144,6 +145,7 @@ async function main() {
       }
     }
     const lastUpdate = performance.now();
+    console.log(`${UPDATES} updates per tenant in ${Math.round(lastUpdate - started)} ms; waiting for the automations consumer`);
     while (!(await caughtUp(database, ruled.id))) await new Promise((r) => setTimeout(r, 20));
     const done = performance.now();
     const runs = await database.prisma.automationRun.groupBy({ by: ["outcome"], where: { tenantId: ruled.id }, _count: true });

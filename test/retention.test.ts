@@ -523,7 +523,7 @@ describe("retention rules over GraphQL", () => {
 
   it("is for owners and admins: AGENT, VIEWER and API keys get FORBIDDEN", async () => {
     const admin = await app.agent(t, "ADMIN");
-    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(10);
+    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(11);
     const agent = await app.agent(t, "AGENT");
     const viewer = await app.agent(t, "VIEWER");
     const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "CONTACTS_READ", "CONTACTS_WRITE"]);

@@ -37,16 +37,22 @@ export async function applyActions(
 ): Promise<Change[]> {
   const changes: Change[] = [];
   const update: UpdateTicketInput = {};
+  // Only what differs is changed: a change that changes nothing records no event, so
+  // rules that agree with each other do not fire each other.
+  const current = await ctx.db.ticket.findUnique({ where: { id: ticketId }, select: { status: true, priority: true, assigneeId: true } });
   const tagOps = actions.filter((a) => a.type === "ADD_TAGS" || a.type === "REMOVE_TAGS");
   for (const a of actions) {
-    if (a.type === "SET_STATUS") update.status = a.status;
-    else if (a.type === "SET_PRIORITY") update.priority = a.priority;
+    if (a.type === "SET_STATUS" && a.status !== current?.status) update.status = a.status;
+    else if (a.type === "SET_PRIORITY" && a.priority !== current?.priority) update.priority = a.priority;
     else if (a.type === "SET_ASSIGNEE") {
       if (a.agentId) await assertAgentUsable(ctx, a.agentId);
-      update.assigneeId = a.agentId;
+      if (a.agentId !== current?.assigneeId) update.assigneeId = a.agentId;
     }
   }
-  if (tagOps.length) update.tags = await nextTags(ctx, ticketId, tagOps);
+  if (tagOps.length) {
+    const { before, after } = await nextTags(ctx, ticketId, tagOps);
+    if (before.length !== after.length || before.some((t) => !after.includes(t))) update.tags = after;
+  }
   if (Object.keys(update).length) {
     await updateTicket(ctx, ticketId, update);
     for (const a of actions) if (a.type !== "ADD_NOTE" && a.type !== "SEND_MACRO" && a.type !== "CALL_WEBHOOK") changes.push(describe(a));
@@ -125,15 +131,16 @@ async function assertAgentUsable(ctx: Context, agentId: string): Promise<void> {
   if (agent.disabled) throw new BrokenReference(`agent ${agentId} is disabled`);
 }
 
-/** The ticket's tags after the adds and removes, in order. */
-async function nextTags(ctx: Context, ticketId: string, ops: readonly Action[]): Promise<string[]> {
+/** The ticket's tags before and after the adds and removes. */
+async function nextTags(ctx: Context, ticketId: string, ops: readonly Action[]): Promise<{ before: string[]; after: string[] }> {
   const current = await ctx.db.ticketTag.findMany({ where: { ticketId }, select: { tag: { select: { name: true } } } });
-  const tags = new Set(current.map((t) => t.tag.name));
+  const before = current.map((t) => t.tag.name);
+  const tags = new Set(before);
   for (const op of ops) {
     if (op.type === "ADD_TAGS") for (const t of op.tags) tags.add(t);
     if (op.type === "REMOVE_TAGS") for (const t of op.tags) tags.delete(t);
   }
-  return [...tags];
+  return { before, after: [...tags] };
 }
 
 /**
