@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import type { Database } from "./db/database.js";
 import type { TenantClient } from "./db/tenant-scope.js";
+import type { Tx } from "./db/tx.js";
 import type { Viewer } from "./auth/viewer.js";
 import type { Permission } from "./auth/permissions.js";
 import type { SignInLimiter } from "./agents/sign-in-limiter.js";
@@ -37,6 +38,11 @@ export interface Context {
   privacy: PersonalDataReads;
   /** Set by signIn and acceptInvitation: the agent whose session this request started. */
   signedInAgentId?: string;
+  /**
+   * Set while an automation rule acts (src/automations/): the events its
+   * changes record carry the rule and the depth, so that rules do not loop.
+   */
+  automation?: { ruleId: string; depth: number };
   /** The caller's tenant-scoped database client (an empty tenant for anonymous callers). */
   readonly db: TenantClient;
   can(permission: Permission): boolean;
@@ -61,6 +67,12 @@ export function createContext(input: ContextInput): Context {
     can: (permission) => input.viewer?.permissions.has(permission) ?? false,
   };
 }
+
+/**
+ * The same context, reading and writing through `tx`: services it is passed
+ * to join that transaction (they open theirs with inTransaction, src/db/tx.ts).
+ */
+export const inTx = (ctx: Context, tx: Tx): Context => Object.create(ctx, { db: { value: tx as unknown as TenantClient } }) as Context;
 
 /** The signed-in viewer, or an UNAUTHENTICATED error. */
 export function requireViewer(ctx: Context): Viewer {

@@ -53,6 +53,7 @@ import { drainBlobDeletions } from "./blobs/deletions.js";
 import { logBlobStorage } from "./blobs/startup-log.js";
 import { deleteAbandonedUploads } from "./attachments/abandoned.js";
 import { moveAttachmentsToStore } from "./attachments/move-to-store.js";
+import { automationConsumer } from "./automations/consumer.js";
 import { attachmentTextConsumer } from "./attachments/extract/consumer.js";
 import { textExtractor } from "./attachments/extract/pool.js";
 import { extractPendingTexts } from "./attachments/extract/service.js";
@@ -370,6 +371,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   for (const consumer of messageHookConsumers(services)) realtime.consumers.register(consumer);
   realtime.consumers.register(attachmentTextConsumer(text));
   realtime.consumers.register(slaConsumer());
+  realtime.consumers.register(automationConsumer(services, () => void webhooks.kick()));
   realtime.consumers.start();
   // Durable timers (src/scheduler/): SLA warnings and breaches become events when they are due.
   const scheduler = new Scheduler(database, log).register(slaWarningJob).register(slaBreachJob).start();

@@ -487,6 +487,11 @@ describe("callers without valid credentials", () => {
       slaPolicies: [`{ slaPolicies { name } }`],
       teams: [`{ teams { name } }`],
       metrics: [`{ metrics(range: { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" }, groupBy: DAY) { key ticketsCreated } }`],
+      macros: [`{ macros { id body } }`],
+      previewMacro: [`query($t: ID!) { previewMacro(ticketId: $t, body: "{{requester.name}}") { body } }`, { t: ids.ticket }],
+      automationRules: [`{ automationRules { id name } }`],
+      automationRuns: [`{ automationRuns { edges { node { outcome } } } }`],
+      testAutomation: [`query($t: ID!) { testAutomation(ticketId: $t) { matched } }`, { t: ids.ticket }],
     },
     Mutation: {
       signIn: null,
@@ -540,6 +545,34 @@ describe("callers without valid credentials", () => {
         { id: Buffer.from("View:00000000-0000-0000-0000-000000000000").toString("base64") },
       ],
       signOut: [`mutation { signOut }`],
+      createMacro: [`mutation { createMacro(input: { title: "x", body: "y" }) { id } }`],
+      updateMacro: [
+        `mutation($id: ID!) { updateMacro(id: $id, input: { body: "y" }) { id } }`,
+        { id: Buffer.from("Macro:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
+      deleteMacro: [
+        `mutation($id: ID!) { deleteMacro(id: $id) }`,
+        { id: Buffer.from("Macro:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
+      applyMacro: [
+        `mutation($t: ID!, $m: ID!) { applyMacro(ticketId: $t, macroId: $m) { message { id } } }`,
+        { t: ids.ticket, m: Buffer.from("Macro:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
+      createAutomationRule: [
+        `mutation { createAutomationRule(input: { name: "x", trigger: TICKET_CREATED, actions: [{ type: ADD_TAGS, tags: ["x"] }] }) { id } }`,
+      ],
+      updateAutomationRule: [
+        `mutation($id: ID!) { updateAutomationRule(id: $id, input: { enabled: false }) { id } }`,
+        { id: Buffer.from("AutomationRule:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
+      deleteAutomationRule: [
+        `mutation($id: ID!) { deleteAutomationRule(id: $id) }`,
+        { id: Buffer.from("AutomationRule:00000000-0000-4000-8000-000000000000").toString("base64") },
+      ],
+      reorderAutomationRules: [
+        `mutation($ids: [ID!]!) { reorderAutomationRules(ids: $ids) { id } }`,
+        { ids: [Buffer.from("AutomationRule:00000000-0000-4000-8000-000000000000").toString("base64")] },
+      ],
       createTicket: [`mutation($c: ID!) { createTicket(input: { subject: "s", body: "b", requesterId: $c }) { id } }`, { c: ids.contact }],
       updateTicket: [`mutation($id: ID!) { updateTicket(id: $id, input: { subject: "x" }) { id } }`, { id: ids.ticket }],
       addMessage: [`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "x" }) { id } }`, { id: ids.ticket }],

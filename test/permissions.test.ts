@@ -147,6 +147,23 @@ beforeAll(async () => {
   mailboxId = Buffer.from(`Mailbox:${row.id}`).toString("base64");
 });
 
+/** A shared macro and an automation rule of the tenant: changing either would show in the snapshot. */
+const automation = { macro: "", rule: "" };
+beforeAll(async () => {
+  const macro = await app.gql(
+    `mutation { createMacro(input: { title: "Ack", body: "Thanks {{requester.firstName}}", shared: true }) { id } }`,
+    {},
+    t.ownerToken,
+  );
+  automation.macro = macro.data.createMacro.id;
+  const rule = await app.gql(
+    `mutation { createAutomationRule(input: { name: "Never", trigger: TICKET_UPDATED, conditions: { all: [{ field: "subject", op: CONTAINS, value: "never-matches" }] }, actions: [{ type: ADD_TAGS, tags: ["x"] }] }) { id } }`,
+    {},
+    t.ownerToken,
+  );
+  automation.rule = rule.data.createAutomationRule.id;
+});
+
 /** What the owner sees of the ticket: proves a refused mutation changed nothing. */
 const snapshot = async () =>
   JSON.stringify(
@@ -158,6 +175,7 @@ const snapshot = async () =>
           apiKeys { totalCount }
           mailboxes { address status }
           calendars { name } slaPolicies { name } teams { name strategy members { id } }
+          macros { id title body } automationRules { id name enabled position }
         }`,
         { id: ids.ticket },
         t.ownerToken,
@@ -176,6 +194,20 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   mergeTickets: [`mutation($s: [ID!]!, $t: ID!) { mergeTickets(sourceIds: $s, targetId: $t) { id } }`, { s: [ids.ticket], t: ids.ticket }],
   splitTicket: [`mutation($m: ID!) { splitTicket(messageId: $m) { id } }`, { m: ids.note }],
   addNote: [ADD, { i: { ticketId: ids.ticket, body: "a note", internal: true } }],
+  createMacro: [`mutation { createMacro(input: { title: "Mine", body: "Hello" }) { id } }`, {}],
+  updateMacro: [`mutation($id: ID!) { updateMacro(id: $id, input: { body: "changed" }) { id } }`, { id: automation.macro }],
+  deleteMacro: [`mutation($id: ID!) { deleteMacro(id: $id) }`, { id: automation.macro }],
+  applyMacro: [
+    `mutation($t: ID!, $m: ID!) { applyMacro(ticketId: $t, macroId: $m) { message { id } } }`,
+    { t: ids.ticket, m: automation.macro },
+  ],
+  createAutomationRule: [
+    `mutation { createAutomationRule(input: { name: "r", trigger: TICKET_CREATED, actions: [{ type: ADD_TAGS, tags: ["y"] }] }) { id } }`,
+    {},
+  ],
+  updateAutomationRule: [`mutation($id: ID!) { updateAutomationRule(id: $id, input: { enabled: false }) { id } }`, { id: automation.rule }],
+  deleteAutomationRule: [`mutation($id: ID!) { deleteAutomationRule(id: $id) }`, { id: automation.rule }],
+  reorderAutomationRules: [`mutation($ids: [ID!]!) { reorderAutomationRules(ids: $ids) { id } }`, { ids: [automation.rule] }],
   createContact: [`mutation { createContact(input: { name: "New Person" }) { id } }`, {}],
   updateContact: [`mutation($id: ID!) { updateContact(id: $id, input: { name: "Renamed" }) { id } }`, { id: ids.contact }],
   mergeContacts: [
@@ -315,6 +347,8 @@ const MANAGE = [
 ];
 // Webhooks send the tenant's data out under an API key's permissions: managed like the keys.
 MANAGE.push("createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret", "resendWebhookDelivery");
+// The team's shared macros and automation rules are the admins' to shape; an agent keeps personal macros.
+MANAGE.push("updateMacro", "deleteMacro", "createAutomationRule", "updateAutomationRule", "deleteAutomationRule", "reorderAutomationRules");
 // Buying, changing and cancelling the subscription: billing:manage, OWNER and ADMIN only.
 MANAGE.push("startCheckout", "openBillingPortal", "changeSeats", "cancelSubscription");
 // Turning AI assistance off or allowing special categories is a privacy decision.

@@ -465,12 +465,18 @@ describe("retention rules over GraphQL", () => {
       "PLUGIN_CALLS",
       "INFECTED_ATTACHMENTS",
       "DISCONNECTED_MAILBOXES",
+      "AUTOMATION_RUNS",
     ]);
     const chosen = empty.data.retentionPolicy.filter((r: any) => !r.fixed);
-    expect(chosen).toHaveLength(9);
+    expect(chosen).toHaveLength(10);
     expect(chosen.every((r: any) => r.keepDays === null && r.action === null)).toBe(true);
     // A disconnected mailbox's data goes after 30 days: the product's promise, not a rule.
-    expect(empty.data.retentionPolicy.at(-1)).toMatchObject({ fixed: true, keepDays: 30, action: "DELETE", respectsLegalHold: true });
+    expect(empty.data.retentionPolicy.find((r: any) => r.target === "DISCONNECTED_MAILBOXES")).toMatchObject({
+      fixed: true,
+      keepDays: 30,
+      action: "DELETE",
+      respectsLegalHold: true,
+    });
     expect(codes(await app.gql(SET_RULE, { t: "DISCONNECTED_MAILBOXES", d: 3650, a: "DELETE" }, t.ownerToken))).toEqual(["VALIDATION"]);
     expect(empty.data.retentionPolicy[0]).toMatchObject({
       category: "user.content.message",
@@ -517,7 +523,7 @@ describe("retention rules over GraphQL", () => {
 
   it("is for owners and admins: AGENT, VIEWER and API keys get FORBIDDEN", async () => {
     const admin = await app.agent(t, "ADMIN");
-    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(10);
+    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(11);
     const agent = await app.agent(t, "AGENT");
     const viewer = await app.agent(t, "VIEWER");
     const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "CONTACTS_READ", "CONTACTS_WRITE"]);

@@ -283,6 +283,23 @@ async function aWorkflow() {
   aWorkflowIds = { calendar: cal.data.createCalendar.id, policy: policy.data.createSlaPolicy.id, team: team.data.createTeam.id };
   return aWorkflowIds;
 }
+/** A's shared macro and A's automation rule (made once), and A's view of its workflow. */
+let aAutomationIds: { macro: string; rule: string } | undefined;
+async function aAutomation() {
+  if (aAutomationIds) return aAutomationIds;
+  const macro = await app.gql(
+    `mutation { createMacro(input: { title: "A macro", body: "A secret {{ticket.number}}", shared: true }) { id } }`,
+    {},
+    A.ownerToken,
+  );
+  const rule = await app.gql(
+    `mutation($m: ID!) { createAutomationRule(input: { name: "A rule", trigger: TICKET_UPDATED, conditions: { all: [{ field: "subject", op: CONTAINS, value: "never-matches-a" }] }, actions: [{ type: SEND_MACRO, macroId: $m }] }) { id } }`,
+    { m: macro.data.createMacro.id },
+    A.ownerToken,
+  );
+  aAutomationIds = { macro: macro.data.createMacro.id as string, rule: rule.data.createAutomationRule.id as string };
+  return aAutomationIds;
+}
 const aWorkflowState = async () => {
   await aWorkflow();
   return (
@@ -290,6 +307,16 @@ const aWorkflowState = async () => {
       `query($t: ID!) { calendars { name timeZone isDefault } slaPolicies { name position resolutionMinutes } teams { name strategy members { id } }
         ticket(id: $t) { team { id } assignee { id } } }`,
       { t: a.ticket },
+      A.ownerToken,
+    )
+  ).data;
+};
+const aAutomationState = async () => {
+  await aAutomation();
+  return (
+    await app.gql(
+      `{ macros { id title body actions { type } } automationRules { id name enabled position actions { type } } }`,
+      {},
       A.ownerToken,
     )
   ).data;
@@ -595,6 +622,61 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       expect(json(r.data)).not.toMatch(/A secret/);
     },
     view: async () => refused(`query($id: ID!) { view(id: $id) { name } }`, { id: await aView() }, aViews),
+    macros: async () => {
+      const { macro } = await aAutomation();
+      expect(json((await app.gql(`{ macros { id } }`, {}, B.ownerToken)).data)).not.toContain(macro);
+    },
+    previewMacro: async () => {
+      const { macro } = await aAutomation();
+      // A's macro on B's ticket, and a template on A's ticket: both as missing as ones that never existed.
+      expect(
+        codes(
+          await app.gql(
+            `query($t: ID!, $m: ID!) { previewMacro(ticketId: $t, macroId: $m) { body } }`,
+            { t: b.ticket, m: macro },
+            B.ownerToken,
+          ),
+        ),
+      ).toEqual(["NOT_FOUND"]);
+      const r = await app.gql(
+        `query($t: ID!) { previewMacro(ticketId: $t, body: "{{requester.name}}") { body } }`,
+        { t: a.ticket },
+        B.ownerToken,
+      );
+      expect(codes(r)).toEqual(["NOT_FOUND"]);
+      expect(json(r.data)).not.toContain("A Person");
+    },
+    automationRules: async () => {
+      const { rule } = await aAutomation();
+      expect(json((await app.gql(`{ automationRules { id } }`, {}, B.ownerToken)).data)).not.toContain(rule);
+    },
+    automationRuns: async () => {
+      const { rule } = await aAutomation();
+      expect(
+        codes(await app.gql(`query($r: ID) { automationRuns(ruleId: $r) { edges { node { id } } } }`, { r: rule }, B.ownerToken)),
+      ).toEqual([]);
+      const r = await app.gql(
+        `query($r: ID, $t: ID) { automationRuns(ruleId: $r, ticketId: $t) { edges { node { id } } } }`,
+        { r: rule, t: a.ticket },
+        B.ownerToken,
+      );
+      expect(r.data.automationRuns.edges).toEqual([]);
+    },
+    testAutomation: async () => {
+      const { rule } = await aAutomation();
+      expect(codes(await app.gql(`query($t: ID!) { testAutomation(ticketId: $t) { matched } }`, { t: a.ticket }, B.ownerToken))).toEqual([
+        "NOT_FOUND",
+      ]);
+      expect(
+        codes(
+          await app.gql(
+            `query($t: ID!, $r: ID) { testAutomation(ticketId: $t, ruleId: $r) { matched } }`,
+            { t: b.ticket, r: rule },
+            B.ownerToken,
+          ),
+        ),
+      ).toEqual(["NOT_FOUND"]);
+    },
   },
   Mutation: {
     signIn: async () => {
@@ -1068,6 +1150,61 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
     updateView: async () =>
       refused(`mutation($id: ID!) { updateView(id: $id, input: { name: "Hijacked" }) { id } }`, { id: await aView() }, aViews),
     deleteView: async () => refused(`mutation($id: ID!) { deleteView(id: $id) }`, { id: await aView() }, aViews),
+    createMacro: async () => {
+      await aAutomation();
+      const before = json(await aAutomationState());
+      const r = await app.gql(`mutation { createMacro(input: { title: "A macro", body: "B's", shared: true }) { id } }`, {}, B.ownerToken);
+      expect(r.errors).toBeUndefined();
+      expect(json(await aAutomationState())).toBe(before);
+    },
+    updateMacro: async () =>
+      refused(
+        `mutation($id: ID!) { updateMacro(id: $id, input: { body: "changed by B" }) { id } }`,
+        { id: (await aAutomation()).macro },
+        aAutomationState,
+      ),
+    deleteMacro: async () => refused(`mutation($id: ID!) { deleteMacro(id: $id) }`, { id: (await aAutomation()).macro }, aAutomationState),
+    applyMacro: async () => {
+      const { macro } = await aAutomation();
+      await refused(
+        `mutation($t: ID!, $m: ID!) { applyMacro(ticketId: $t, macroId: $m) { message { id } } }`,
+        { t: b.ticket, m: macro },
+        aAutomationState,
+      );
+      await refused(
+        `mutation($t: ID!, $m: ID!) { applyMacro(ticketId: $t, macroId: $m) { message { id } } }`,
+        { t: a.ticket, m: macro },
+        aTicket,
+      );
+    },
+    createAutomationRule: async () => {
+      const { macro } = await aAutomation();
+      // A's macro named in B's rule: as missing as one that never existed.
+      const r = await app.gql(
+        `mutation($m: ID!) { createAutomationRule(input: { name: "B rule", trigger: TICKET_CREATED, actions: [{ type: SEND_MACRO, macroId: $m }, { type: SET_ASSIGNEE, agentId: "${a.agent}" }] }) { id } }`,
+        { m: macro },
+        B.ownerToken,
+      );
+      expect(codes(r)).toEqual(["VALIDATION"]);
+      expect((r.errors![0]!.extensions!.fields as { message: string }[]).map((f) => f.message)).toEqual(["no such macro", "no such agent"]);
+    },
+    updateAutomationRule: async () =>
+      refused(
+        `mutation($id: ID!) { updateAutomationRule(id: $id, input: { enabled: false }) { id } }`,
+        { id: (await aAutomation()).rule },
+        aAutomationState,
+      ),
+    deleteAutomationRule: async () =>
+      refused(`mutation($id: ID!) { deleteAutomationRule(id: $id) }`, { id: (await aAutomation()).rule }, aAutomationState),
+    reorderAutomationRules: async () => {
+      // B's order naming A's rule: refused as a rule B does not have.
+      await refused(
+        `mutation($ids: [ID!]!) { reorderAutomationRules(ids: $ids) { id } }`,
+        { ids: [(await aAutomation()).rule] },
+        aAutomationState,
+        "VALIDATION",
+      );
+    },
   },
 };
 

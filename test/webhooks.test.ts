@@ -4,6 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { recordEvents, type SealedEvent } from "../src/events/outbox.js";
+import type { Tx } from "../src/db/tx.js";
 import { webhookFanout } from "../src/webhooks/fanout.js";
 import { sealIn } from "../src/sequencer/seal.js";
 import { asSequencer } from "../src/sequencer/lock.js";
@@ -618,7 +619,7 @@ describe("reliability", () => {
       ]);
       await sealIn(tx, A.id, heads, stored);
       const events = (await tx.event.findMany({ where: { tenantId: A.id, seq: { gt: start } }, orderBy: { seq: "asc" } })) as SealedEvent[];
-      await webhookFanout(() => {}).handle({ tenantId: A.id, events, tx });
+      await webhookFanout(() => {}).handle({ tenantId: A.id, events, tx: tx as unknown as Tx });
       await tx.webhookDelivery.updateMany({
         where: { endpointId, eventSeq: start + 1 },
         data: { attempts: 1, nextAttemptAt: new Date(Date.now() - 1000) },

@@ -33,6 +33,8 @@ import "../calendars/schema.js";
 import "../sla/schema.js";
 import "../teams/schema.js";
 import "../metrics/schema.js";
+import "../automations/schema.js";
+import "../macros/schema.js";
 // Plugins' own types and fields (the email channel's mailboxes), through the one file that names them.
 import "../plugin-host/shipped.js";
 

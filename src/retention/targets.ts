@@ -36,6 +36,7 @@ export const TARGET_NAMES = [
   "PLUGIN_CALLS",
   "INFECTED_ATTACHMENTS",
   "DISCONNECTED_MAILBOXES",
+  "AUTOMATION_RUNS",
 ] as const;
 
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -617,6 +618,34 @@ const infectedAttachments: RetentionTarget = {
   },
 };
 
+// ---- the automations' run log ----
+
+const oldRuns = (s: SweepScope): Prisma.AutomationRunWhereInput => ({ createdAt: { lt: s.cutoff } });
+
+/**
+ * The automations' execution log (src/automations/): which rule fired on
+ * which event and what it changed, by ids and field names only, never content.
+ * Nobody's personal data, so legal holds do not apply.
+ */
+const automationRuns: RetentionTarget = {
+  name: "AUTOMATION_RUNS",
+  description: "The automation run log (rule, ticket and event ids, outcomes, changed field names; never content) older than keepDays.",
+  category: "system.operations",
+  categories: retainedCategories("AUTOMATION_RUNS"),
+  actions: ["DELETE"],
+  suggested: { keepDays: 90, action: "DELETE", why: "long enough to explain what a rule did to a ticket this quarter" },
+  respectsLegalHold: false,
+  async nextBatch(s, limit) {
+    const rows = await s.db.automationRun.findMany({ where: oldRuns(s), select: { id: true }, orderBy: { id: "asc" }, take: limit });
+    return rows.map((r) => r.id);
+  },
+  countHeld: async () => 0,
+  applier: {
+    kind: "transaction",
+    apply: async (tx, s, ids) => (await tx.automationRun.deleteMany({ where: { AND: [{ id: { in: ids } }, oldRuns(s)] } })).count,
+  },
+};
+
 export const TARGETS: Record<TargetName, RetentionTarget> = {
   SOLVED_TICKET_MESSAGES: solvedTicketMessages,
   SOLVED_TICKET_ATTACHMENTS: solvedTicketAttachments,
@@ -628,4 +657,5 @@ export const TARGETS: Record<TargetName, RetentionTarget> = {
   PLUGIN_CALLS: pluginCalls,
   INFECTED_ATTACHMENTS: infectedAttachments,
   DISCONNECTED_MAILBOXES: disconnectedMailboxes,
+  AUTOMATION_RUNS: automationRuns,
 };

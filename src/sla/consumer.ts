@@ -1,6 +1,5 @@
 import type { EventConsumer } from "../events/consumers/consumer.js";
 import type { SealedEvent } from "../events/outbox.js";
-import type { Prisma } from "../generated/prisma/client.js";
 import { cancelJobs, scheduleJobs, type JobSpec } from "../scheduler/jobs.js";
 import {
   changePolicy,
@@ -18,7 +17,7 @@ import { SLA_JOB_KINDS } from "./jobs.js";
 import { matchPolicy, type ActivePolicy } from "./match.js";
 import { loadPolicies } from "./policies.js";
 
-type Tx = Prisma.TransactionClient;
+type Tx = import("../db/tx.js").Tx;
 
 /**
  * Keeps each ticket's SLA clocks (TicketSla) and their timers (ScheduledJob)

@@ -1,10 +1,11 @@
 import { ALWAYS_OPEN, type BusinessCalendar } from "../calendars/business-time.js";
 import { storedCalendar } from "../calendars/validate.js";
+import type { Tx } from "../db/tx.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { ActivePolicy } from "./match.js";
 
-/** What loading needs: the unscoped transaction client of a consumer or a job (name the tenant in every query). */
-type Client = Pick<Prisma.TransactionClient, "slaPolicy" | "calendar">;
+/** What loading needs: a consumer's (tenant-scoped) or a job's (unscoped) transaction; the tenant is named in every query either way. */
+type Client = Pick<Prisma.TransactionClient, "slaPolicy" | "calendar"> | Pick<Tx, "slaPolicy" | "calendar">;
 
 /** The tenant's enabled policies in order, each with its calendar (the default one when it names none), and the default calendar. */
 export async function loadPolicies(db: Client, tenantId: string): Promise<{ policies: ActivePolicy[]; reportCalendar: BusinessCalendar }> {

@@ -12,7 +12,7 @@ import { CustomFieldCondition, CustomFieldValueInput, toValueInputs } from "../c
 import { countTickets, findTickets, ticketListWhere } from "./list.js";
 import { Team } from "../teams/node.js";
 
-const TicketStatus = builder.enumType("TicketStatus", {
+export const TicketStatus = builder.enumType("TicketStatus", {
   description:
     "NEW → OPEN ⇄ PENDING → SOLVED → CLOSED. NEW may also become PENDING, SOLVED or CLOSED; OPEN and PENDING may be CLOSED; SOLVED may be reopened (OPEN) or CLOSED. CLOSED is final; nothing goes back to NEW. A requester's reply reopens SOLVED and PENDING.",
   values: ["NEW", "OPEN", "PENDING", "SOLVED", "CLOSED"] as const,

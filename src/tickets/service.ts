@@ -9,7 +9,7 @@ import { assertContactProcessable, assertNotRestricted } from "../privacy/restri
 import { assertNotClosed, statusChange } from "./status.js";
 import { nextTicketNumber } from "./counter.js";
 import { insertTicket, type NewTicket } from "./insert.js";
-import type { Tx } from "../db/tx.js";
+import { inTransaction, type Tx } from "../db/tx.js";
 import { assertMayWrite } from "./write-rule.js";
 import { attachUploads, uploaderOf } from "../attachments/attach.js";
 import { assertSolvable, prepareValues, storeValues, writeValues, type ValueInput } from "../custom-fields/values.js";
@@ -132,7 +132,7 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
 
 export async function updateTicket(ctx: Context, id: string, input: UpdateTicketInput) {
   const viewer = requireViewer(ctx);
-  return ctx.db.$transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const ticket = await findTicket(tx, id);
     assertNotClosed(ticket.status);
     await assertContactProcessable(tx, ticket.requesterId);
@@ -160,7 +160,7 @@ export async function updateTicket(ctx: Context, id: string, input: UpdateTicket
         updatedAt: new Date(),
       },
     });
-    await recordEvents(tx, viewer.tenantId, changeEvents(ticket, updated, input));
+    await recordEvents(tx, viewer.tenantId, causedBy(ctx, changeEvents(ticket, updated, input)));
     return updated;
   });
 }
@@ -175,7 +175,7 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
       fields: [{ path: ["input", "internal"], message: "must be false when from is REQUESTER" }],
     });
   }
-  return ctx.db.$transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const ticket = await findTicket(tx, input.ticketId);
     assertNotClosed(ticket.status);
     await assertContactProcessable(tx, ticket.requesterId);
@@ -199,13 +199,24 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
       // A note is not activity the requester (or a key without notes:read) should be able to notice.
       data: { ...(input.internal ? {} : { lastMessageAt: message.createdAt }), ...(next ? statusChange(ticket.status, next) : {}) },
     });
-    await recordEvents(tx, viewer.tenantId, [
-      { type: "MESSAGE_ADDED", ticketId: ticket.id, messageId: message.id, internal: input.internal },
-      ...scanned,
-      ...changeEvents(ticket, updated, {}),
-    ]);
+    await recordEvents(
+      tx,
+      viewer.tenantId,
+      causedBy(ctx, [
+        { type: "MESSAGE_ADDED", ticketId: ticket.id, messageId: message.id, internal: input.internal },
+        ...scanned,
+        ...changeEvents(ticket, updated, {}),
+      ]),
+    );
     return message;
   });
+}
+
+/** An automated change's events name the rule and the depth (src/automations/: the loop guard reads them). */
+function causedBy(ctx: Context, events: NewEvent[]): NewEvent[] {
+  if (!ctx.automation) return events;
+  const automation = ctx.automation;
+  return events.map((e) => ({ ...e, data: { ...e.data, automation } }));
 }
 
 type TicketRow = { id: string; status: TicketStatus; assigneeId: string | null; teamId?: string | null };

@@ -1,8 +1,12 @@
-import type { Prisma } from "../../generated/prisma/client.js";
+import type { Tx } from "../../db/tx.js";
 import type { EventType, SealedEvent } from "../outbox.js";
 
-/** The transaction a transactional consumer's batch runs in (unscoped: name the tenant in every statement). */
-type ConsumerTx = Prisma.TransactionClient;
+/**
+ * The transaction a transactional consumer's batch runs in: the tenant's
+ * scoped client's, so model queries stay in the tenant (raw SQL must still
+ * name it).
+ */
+type ConsumerTx = Tx;
 
 /** Events of one tenant that a consumer has not handled yet, oldest first. */
 interface ConsumerBatch {

@@ -161,7 +161,8 @@ export class ConsumerDriver {
         if (!events.length) {
           await advance(prisma, consumer.name, cursor.tenantId, token, upTo, renew);
         } else if (consumer.transactional) {
-          await prisma.$transaction(async (tx) => {
+          // The tenant's client: the consumer's model queries are confined to the tenant like a request's.
+          await this.database.forTenant(cursor.tenantId).$transaction(async (tx) => {
             await consumer.handle({ tenantId: cursor.tenantId, events, tx });
             await advance(tx, consumer.name, cursor.tenantId, token, upTo, renew);
           });

@@ -1,10 +1,9 @@
 import { recordAuditIn } from "../../audit/service.js";
 import { updateContactIn } from "../../contacts/service.js";
-import type { TenantClient } from "../../db/tenant-scope.js";
 import { notFound } from "../../errors.js";
 import type { DataSubjectRequest, Prisma } from "../../generated/prisma/client.js";
 import type { Context } from "../../context.js";
-import { requireViewer } from "../../context.js";
+import { inTx, requireViewer } from "../../context.js";
 import { eraseAtPlugins } from "../../plugin-host/erasure.js";
 import { recordConsent } from "../consent.js";
 import { assertNoLegalHold, restrictProcessing } from "../restriction.js";
@@ -23,13 +22,6 @@ const CORRECTED: Record<keyof Corrections, DataCategory> = {
   phone: "user.contact.phone",
   locale: "user.preference.locale",
 };
-
-/**
- * The privacy services take a Context and write through `ctx.db`; handing them
- * one whose `db` is the open transaction makes their change commit or roll back
- * together with the request's completion.
- */
-const inTransaction = (ctx: Context, tx: Tx): Context => Object.create(ctx, { db: { value: tx as unknown as TenantClient } }) as Context;
 
 /** Marks the request done with its receipt, and audits it, in the caller's transaction. */
 async function finish(tx: Tx, ctx: Context, request: DataSubjectRequest, receipt: object, categories: DataCategory[]) {
@@ -76,7 +68,7 @@ export async function completeRequest(ctx: Context, id: string): Promise<void> {
       return ctx.db.$transaction(async (tx) => {
         const current = await tx.contact.findUniqueOrThrow({ where: { id: request.contactId } });
         const already = current.restrictedAt !== null;
-        if (!already) await restrictProcessing(inTransaction(ctx, tx), request.contactId, `Data-subject request ${request.id}`);
+        if (!already) await restrictProcessing(inTx(ctx, tx), request.contactId, `Data-subject request ${request.id}`);
         await finish(tx, ctx, request, { restricted: true, alreadyRestricted: already, liftWith: "liftRestriction" }, ["user.consent"]);
       });
     case "OBJECTION":
@@ -86,7 +78,7 @@ export async function completeRequest(ctx: Context, id: string): Promise<void> {
         const method = request.filedByType === "CONTACT" ? "PORTAL" : "API";
         const recorded = [];
         for (const purpose of details.purposes ?? []) {
-          const event = await recordConsent(inTransaction(ctx, tx), { contactId: request.contactId, purpose, action, method });
+          const event = await recordConsent(inTx(ctx, tx), { contactId: request.contactId, purpose, action, method });
           recorded.push({ purpose, action, consentEventId: event.id });
         }
         await finish(tx, ctx, request, { recorded }, ["user.consent"]);

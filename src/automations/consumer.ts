@@ -1,0 +1,29 @@
+import type { EventConsumer } from "../events/consumers/consumer.js";
+import { EVENT_TYPES, type EventType } from "../events/outbox.js";
+import type { PluginServices } from "../plugin-host/plugin.js";
+import { runRules, TRIGGER_OF } from "./engine.js";
+
+/**
+ * Automations run after commit, as a transactional consumer of sealed
+ * events: a rule's changes, its run log and the cursor commit together, so
+ * each event fires each rule exactly once, off the request that caused it and
+ * under no lock but the consumer's lease on the tenant. `webhooksQueued`
+ * wakes the webhook worker for the calls rules queued.
+ */
+export function automationConsumer(services: PluginServices, webhooksQueued: () => void): EventConsumer {
+  // Tenants whose batch queued a webhook call: the worker is woken once that batch commits.
+  const queued = new Set<string>();
+  return {
+    name: "automations",
+    // The types the triggers stand for that this server records (SLA_BREACHED once SLAs are part of it).
+    types: EVENT_TYPES.filter((t: EventType) => TRIGGER_OF[t] !== undefined),
+    transactional: true,
+    batchSize: 200,
+    async handle({ tenantId, events, tx }) {
+      if (await runRules(services, tenantId, events, tx!)) queued.add(tenantId);
+    },
+    afterCommit(tenantId) {
+      if (queued.delete(tenantId)) webhooksQueued();
+    },
+  };
+}

@@ -1,0 +1,313 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sweep } from "../src/retention/sweep.js";
+import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
+import { until } from "./support/webhooks.js";
+
+let app: TestApp;
+let t: TestTenant;
+
+beforeAll(async () => {
+  app = await startApp();
+  t = await app.tenant();
+});
+afterAll(() => app?.close());
+
+const CREATE_RULE = `mutation($i: CreateAutomationRuleInput!) { createAutomationRule(input: $i) { id position enabled } }`;
+const RUNS = `query($r: ID, $t: ID) { automationRuns(first: 50, ruleId: $r, ticketId: $t) { edges { node { rule { id } eventType depth outcome changes error } } } }`;
+const TICKET = `query($id: ID!) { ticket(id: $id) { status priority tags { name } assignee { id } messages(first: 20) { edges { node { body internal } } } } }`;
+
+async function rule(input: Record<string, unknown>) {
+  const r = await app.gql(CREATE_RULE, { i: input }, t.ownerToken);
+  expect(r.errors).toBeUndefined();
+  return r.data.createAutomationRule as { id: string; position: number };
+}
+
+async function deleteAllRules() {
+  const rules = await app.gql(`{ automationRules { id } }`, {}, t.ownerToken);
+  for (const r of rules.data.automationRules) {
+    const deleted = await app.gql(`mutation($id: ID!) { deleteAutomationRule(id: $id) }`, { id: r.id }, t.ownerToken);
+    expect(deleted.errors).toBeUndefined();
+  }
+  expect((await app.gql(`{ automationRules { id } }`, {}, t.ownerToken)).data.automationRules).toEqual([]);
+}
+
+async function ticket(subject: string, email = `p-${Date.now()}-${Math.random()}@acme.example`) {
+  const r = await app.gql(
+    `mutation($s: String!, $e: String!) { createTicket(input: { subject: $s, body: "Hello", requester: { name: "Pat Doe", email: $e } }) { id } }`,
+    { s: subject, e: email },
+    t.ownerToken,
+  );
+  expect(r.errors).toBeUndefined();
+  return r.data.createTicket.id as string;
+}
+
+const runsOf = async (vars: { r?: string; t?: string }) =>
+  (await app.gql(RUNS, vars, t.ownerToken)).data.automationRuns.edges.map((e: any) => e.node);
+/** Waits until the ticket's run log stops growing (chains of automated changes have ended). */
+async function quiet(ticketId: string) {
+  for (let before = -1; ; ) {
+    await app.consumed(t);
+    const now = (await runsOf({ t: ticketId })).length;
+    if (now === before) return;
+    before = now;
+  }
+}
+
+const read = async (id: string) => (await app.gql(TICKET, { id }, t.ownerToken)).data.ticket;
+
+describe("automation rules", () => {
+  it("refuses bad rules with every problem named, and stores nothing", async () => {
+    const r = await app.gql(
+      CREATE_RULE,
+      {
+        i: {
+          name: "Bad",
+          trigger: "TICKET_CREATED",
+          conditions: {
+            all: [
+              { field: "colour", op: "EQ", value: "red" },
+              { field: "status", op: "CONTAINS", value: "OPEN" },
+              { field: "body", op: "CONTAINS", value: "x" },
+              { field: "priority", op: "IN", values: ["HIGH", "SOMETIMES"] },
+              { field: "custom:plan", op: "EQ", value: "gold" },
+            ],
+          },
+          actions: [{ type: "SET_PRIORITY", priority: "HIGH" }],
+        },
+      },
+      t.ownerToken,
+    );
+    expect(codes(r)).toEqual(["VALIDATION"]);
+    const fields = r.errors![0]!.extensions!.fields as { path: (string | number)[] }[];
+    expect(fields.map((f) => f.path.slice(2, 4))).toEqual([
+      ["all", 0],
+      ["all", 1],
+      ["all", 2],
+      ["all", 3],
+      ["all", 4],
+    ]);
+    const timed = await app.gql(
+      CREATE_RULE,
+      { i: { name: "Later", trigger: "TIME_ELAPSED", actions: [{ type: "SET_STATUS", status: "SOLVED" }] } },
+      t.ownerToken,
+    );
+    expect(codes(timed)).toEqual(["VALIDATION"]);
+    const noActions = await app.gql(CREATE_RULE, { i: { name: "Idle", trigger: "TICKET_CREATED", actions: [] } }, t.ownerToken);
+    expect(codes(noActions)).toEqual(["VALIDATION"]);
+    expect((await app.gql(`{ automationRules { id } }`, {}, t.ownerToken)).data.automationRules).toEqual([]);
+  });
+
+  it("runs after commit, in position order, and logs what each rule changed", async () => {
+    const first = await rule({
+      name: "Refunds to billing",
+      trigger: "TICKET_CREATED",
+      conditions: { all: [{ field: "subject", op: "CONTAINS", value: "refund" }], any: [] },
+      actions: [
+        { type: "ADD_TAGS", tags: ["billing"] },
+        { type: "SET_PRIORITY", priority: "HIGH" },
+        { type: "ADD_NOTE", body: "Routed to billing for {{requester.name}}" },
+      ],
+    });
+    const second = await rule({
+      name: "Billing and acme are urgent",
+      trigger: "TICKET_CREATED",
+      conditions: {
+        all: [{ field: "tags", op: "CONTAINS", value: "billing" }],
+        any: [
+          { field: "requester.emailDomain", op: "EQ", value: "acme.example" },
+          { field: "channel", op: "EQ", value: "SMS" },
+        ],
+      },
+      actions: [{ type: "SET_PRIORITY", priority: "URGENT" }],
+    });
+    expect(second.position).toBe(first.position + 1);
+    const id = await ticket("Refund please");
+    const other = await ticket("Hello there");
+    await until(async () => (await runsOf({ t: id })).length >= 2, 15_000, "both rules ran");
+    const after = await read(id);
+    // The second rule saw what the first did (the tag) in the same pass.
+    expect(after.priority).toBe("URGENT");
+    expect(after.tags.map((x: any) => x.name)).toEqual(["billing"]);
+    expect(after.messages.edges.map((e: any) => e.node)).toContainEqual({ body: "Routed to billing for Pat Doe", internal: true });
+    const runs = await runsOf({ t: id });
+    expect(runs.map((r: any) => [r.rule.id, r.outcome, r.depth])).toEqual(
+      expect.arrayContaining([
+        [first.id, "APPLIED", 0],
+        [second.id, "APPLIED", 0],
+      ]),
+    );
+    expect(runs.find((r: any) => r.rule.id === first.id).changes.map((c: any) => c.action)).toEqual([
+      "ADD_TAGS",
+      "SET_PRIORITY",
+      "ADD_NOTE",
+    ]);
+    await app.consumed(t);
+    expect((await read(other)).priority).toBe("NORMAL");
+    expect(await runsOf({ t: other })).toEqual([]);
+    await deleteAllRules();
+  });
+
+  it("never re-fires a rule on the event its own change caused", async () => {
+    const self = await rule({ name: "tag on update", trigger: "TICKET_UPDATED", actions: [{ type: "ADD_TAGS", tags: ["touched"] }] });
+    const id = await ticket("Self");
+    await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { priority: HIGH }) { id } }`, { id }, t.ownerToken);
+    await until(async () => (await runsOf({ t: id })).length >= 1, 15_000, "the rule ran");
+    await quiet(id);
+    expect((await runsOf({ t: id })).map((r: any) => [r.rule.id, r.depth])).toEqual([[self.id, 0]]);
+    await deleteAllRules();
+  });
+
+  it("stops rules that keep firing each other at the depth limit, and never re-fires a rule on its own change", async () => {
+    await rule({
+      name: "ping",
+      trigger: "TICKET_UPDATED",
+      conditions: { all: [{ field: "tags", op: "NOT_CONTAINS", value: "ping" }] },
+      actions: [
+        { type: "ADD_TAGS", tags: ["ping"] },
+        { type: "REMOVE_TAGS", tags: ["pong"] },
+      ],
+    });
+    await rule({
+      name: "pong",
+      trigger: "TICKET_UPDATED",
+      conditions: { all: [{ field: "tags", op: "CONTAINS", value: "ping" }] },
+      actions: [
+        { type: "ADD_TAGS", tags: ["pong"] },
+        { type: "REMOVE_TAGS", tags: ["ping"] },
+      ],
+    });
+    const id = await ticket("Loop");
+    await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { priority: LOW }) { id } }`, { id }, t.ownerToken);
+    await until(async () => (await runsOf({ t: id })).some((r: any) => r.outcome === "SKIPPED"), 20_000, "the depth limit");
+    await quiet(id);
+    const runs = await runsOf({ t: id });
+    const applied = runs.filter((r: any) => r.outcome === "APPLIED").map((r: any) => r.depth);
+    // Later rules see what earlier ones changed: on the person's update ping ran, then pong (both depth 0);
+    // from then on each automated change fired the other rule only, until the limit.
+    expect(new Set(applied)).toEqual(new Set([0, 1, 2, 3, 4]));
+    expect(runs.filter((r: any) => r.outcome === "SKIPPED").every((r: any) => r.depth === 5)).toBe(true);
+    expect(runs.length).toBeLessThan(40);
+    await deleteAllRules();
+  });
+
+  it("disables a rule whose agent is gone, with the reason, and goes on with the others", async () => {
+    const helper = await app.agent(t, "AGENT");
+    const broken = await rule({ name: "To helper", trigger: "TICKET_CREATED", actions: [{ type: "SET_ASSIGNEE", agentId: helper.id }] });
+    const fine = await rule({ name: "Tag all", trigger: "TICKET_CREATED", actions: [{ type: "ADD_TAGS", tags: ["seen"] }] });
+    const off = await app.gql(`mutation($id: ID!) { disableAgent(id: $id) { id } }`, { id: helper.id }, t.ownerToken);
+    expect(off.errors).toBeUndefined();
+    const id = await ticket("Anyone?");
+    await until(async () => (await runsOf({ t: id })).length >= 2, 15_000, "both rules ran");
+    const runs = await runsOf({ t: id });
+    expect(runs.find((r: any) => r.rule.id === broken.id)).toMatchObject({ outcome: "DISABLED" });
+    expect(runs.find((r: any) => r.rule.id === fine.id)).toMatchObject({ outcome: "APPLIED" });
+    const after = await read(id);
+    expect(after.assignee).toBeNull();
+    expect(after.tags.map((x: any) => x.name)).toEqual(["seen"]);
+    const rules = (await app.gql(`{ automationRules { id enabled disabledReason } }`, {}, t.ownerToken)).data.automationRules;
+    expect(rules.find((r: any) => r.id === broken.id)).toMatchObject({
+      enabled: false,
+      disabledReason: expect.stringContaining("disabled"),
+    });
+    // Saving it again runs the checks again: still refused while the agent is disabled.
+    const again = await app.gql(
+      `mutation($id: ID!) { updateAutomationRule(id: $id, input: { enabled: true }) { id } }`,
+      { id: broken.id },
+      t.ownerToken,
+    );
+    expect(codes(again)).toEqual(["VALIDATION"]);
+    await deleteAllRules();
+  });
+
+  it("disables the rules that send a macro when the macro is deleted", async () => {
+    const m = await app.gql(
+      `mutation { createMacro(input: { title: "Ack", body: "Thanks {{requester.firstName}}", shared: true }) { id } }`,
+      {},
+      t.ownerToken,
+    );
+    const r = await rule({
+      name: "Acknowledge",
+      trigger: "TICKET_CREATED",
+      actions: [{ type: "SEND_MACRO", macroId: m.data.createMacro.id }],
+    });
+    const id = await ticket("Ack me");
+    await until(async () => (await runsOf({ t: id })).length >= 1, 15_000, "the rule ran");
+    expect((await read(id)).messages.edges.map((e: any) => e.node)).toContainEqual({ body: "Thanks Pat", internal: false });
+    await app.gql(`mutation($id: ID!) { deleteMacro(id: $id) }`, { id: m.data.createMacro.id }, t.ownerToken);
+    const rules = (await app.gql(`{ automationRules { id enabled disabledReason } }`, {}, t.ownerToken)).data.automationRules;
+    expect(rules.find((x: any) => x.id === r.id)).toMatchObject({ enabled: false, disabledReason: expect.stringContaining("deleted") });
+    await deleteAllRules();
+  });
+
+  it("reorders all rules at once and refuses a partial order", async () => {
+    const a = await rule({ name: "a", trigger: "MESSAGE_ADDED", actions: [{ type: "ADD_TAGS", tags: ["a"] }] });
+    const b = await rule({ name: "b", trigger: "MESSAGE_ADDED", actions: [{ type: "ADD_TAGS", tags: ["b"] }] });
+    const c = await rule({ name: "c", trigger: "MESSAGE_ADDED", actions: [{ type: "ADD_TAGS", tags: ["c"] }] });
+    const REORDER = `mutation($ids: [ID!]!) { reorderAutomationRules(ids: $ids) { id position } }`;
+    const r = await app.gql(REORDER, { ids: [c.id, a.id, b.id] }, t.ownerToken);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.reorderAutomationRules.map((x: any) => x.id)).toEqual([c.id, a.id, b.id]);
+    expect(codes(await app.gql(REORDER, { ids: [c.id, a.id] }, t.ownerToken))).toEqual(["VALIDATION"]);
+    expect(codes(await app.gql(REORDER, { ids: [c.id, a.id, b.id, b.id] }, t.ownerToken))).toEqual(["VALIDATION"]);
+    const listed = (await app.gql(`{ automationRules { id } }`, {}, t.ownerToken)).data.automationRules.map((x: any) => x.id);
+    expect(listed).toEqual([c.id, a.id, b.id]);
+    await deleteAllRules();
+  });
+
+  it("testAutomation shows which rules match, condition by condition, and writes nothing", async () => {
+    const id = await ticket("Invoice question");
+    await app.consumed(t);
+    const match = await rule({
+      name: "Invoices",
+      trigger: "MESSAGE_ADDED",
+      conditions: {
+        all: [
+          { field: "subject", op: "CONTAINS", value: "invoice" },
+          { field: "message.author", op: "EQ", value: "CONTACT" },
+        ],
+      },
+      actions: [{ type: "SET_STATUS", status: "PENDING" }],
+    });
+    const miss = await rule({
+      name: "Urgent only",
+      trigger: "TICKET_UPDATED",
+      conditions: { all: [{ field: "priority", op: "EQ", value: "URGENT" }] },
+      actions: [{ type: "ADD_TAGS", tags: ["x"] }],
+    });
+    const r = await app.gql(
+      `query($t: ID!) { testAutomation(ticketId: $t) { rule { id } matched conditions { group holds condition { field } } actions { type status } } }`,
+      { t: id },
+      t.ownerToken,
+    );
+    expect(r.errors).toBeUndefined();
+    const results = r.data.testAutomation;
+    expect(results.find((x: any) => x.rule.id === match.id)).toMatchObject({
+      matched: true,
+      conditions: [
+        { group: "all", holds: true, condition: { field: "subject" } },
+        { group: "all", holds: true, condition: { field: "message.author" } },
+      ],
+      actions: [{ type: "SET_STATUS", status: "PENDING" }],
+    });
+    expect(results.find((x: any) => x.rule.id === miss.id)).toMatchObject({ matched: false, actions: [] });
+    expect((await read(id)).status).toBe("NEW");
+    expect(await runsOf({ t: id })).toEqual([]);
+    await deleteAllRules();
+  });
+
+  it("keeps the run log for the tenant's AUTOMATION_RUNS period", async () => {
+    const count = async () =>
+      (await app.gql(`{ automationRuns { edges { node { outcome } } } }`, {}, t.ownerToken)).data.automationRuns.edges.length;
+    expect(await count()).toBeGreaterThan(0);
+    const rule = await app.gql(
+      `mutation { setRetentionRule(target: AUTOMATION_RUNS, keepDays: 1, action: DELETE) { target } }`,
+      {},
+      t.ownerToken,
+    );
+    expect(rule.errors).toBeUndefined();
+    await sweep(app.database, { tenantId: t.id, now: new Date() });
+    expect(await count()).toBeGreaterThan(0);
+    await sweep(app.database, { tenantId: t.id, now: new Date(Date.now() + 2 * 86_400_000) });
+    expect(await count()).toBe(0);
+  });
+});
