@@ -53,6 +53,11 @@ export class InboundSmtp implements PluginWorker {
       rejectOversized: true,
       closeTimeout: CLOSE_TIMEOUT_MS,
       logger: false,
+      // A new transaction (after RSET, or the next mail on the connection) starts with no recipients.
+      onMailFrom: (_address, session, callback) => {
+        this.accepted.delete(session.id);
+        callback();
+      },
       onRcptTo: (address, session, callback) => {
         this.allow(address, session).then(
           () => callback(),
