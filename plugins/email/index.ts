@@ -1,6 +1,7 @@
 import type { PluginDefinition } from "../../src/plugin-host/plugin.js";
 import { EMAIL, manifest } from "./manifest.js";
 import { options, type EmailOptions, type EmailSettings } from "./options.js";
+import { SenderLimiter } from "./inbound/rate.js";
 import { registerSyncWorker } from "./sync/registry.js";
 import { SyncWorker } from "./sync/worker.js";
 
@@ -21,8 +22,21 @@ export const email: PluginDefinition<EmailSettings, EmailOptions> = {
   erase: async (runtime, subject) => (await import("./erase.js")).eraseInMailboxes(runtime, subject),
   start(services, operator) {
     // The plugin as the registry loaded it, for its runtimes.
-    const worker = new SyncWorker(services, services.plugins.registry.get(EMAIL)!, operator).start();
+    const plugin = services.plugins.registry.get(EMAIL)!;
+    const limiter = new SenderLimiter(operator.senderLimitPerHour);
+    const worker = new SyncWorker(services, plugin, operator, limiter).start();
     registerSyncWorker(services.plugins, worker);
-    return worker;
+    const inbound = operator.inbound;
+    // smtp-server is loaded only where the operator turned the endpoint on.
+    const endpoint = inbound
+      ? import("./inbound/smtp-endpoint.js").then(({ InboundSmtp }) => new InboundSmtp(services, plugin, inbound, limiter))
+      : null;
+    return {
+      // The endpoint first: no new mail is taken while the sessions end.
+      stop: async () => {
+        await (await endpoint)?.stop();
+        await worker.stop();
+      },
+    };
   },
 };

@@ -3,6 +3,7 @@ import { ConfigError, flag } from "../../src/config.js";
 import { envOptions } from "../../src/plugin-host/options.js";
 import type { PluginRuntime, SettingsOf } from "../../src/plugin-host/plugin.js";
 import type { manifest } from "./manifest.js";
+import { inboundOptions } from "./inbound/smtp-options.js";
 import { dkimOptions } from "./outbound/dkim.js";
 import { parseOAuthEndpoints, type OAuthClientOptions } from "./providers/oauth-options.js";
 
@@ -47,6 +48,22 @@ export const options = envOptions(
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "must be a DNS label (the selector's TXT record is <selector>._domainkey.<domain>)")
       .optional(),
     EMAIL_DKIM_PRIVATE_KEY: z.string().optional(),
+    // The inbound SMTP endpoint for forwarding addresses: off unless a port is set.
+    EMAIL_INBOUND_SMTP_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+    EMAIL_INBOUND_SMTP_HOST: z.string().trim().min(1).default("127.0.0.1"),
+    // The domains its forwarding addresses are at, comma-separated; the first is the one shown to tenants.
+    EMAIL_INBOUND_DOMAIN: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((d) => d.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/, "must be domain names, comma-separated")).min(1))
+      .optional(),
   },
   (e) => {
     const client = (
@@ -77,6 +94,7 @@ export const options = envOptions(
         MICROSOFT: client("EMAIL_MICROSOFT", e.EMAIL_MICROSOFT_CLIENT_ID, e.EMAIL_MICROSOFT_CLIENT_SECRET, e.EMAIL_MICROSOFT_ENDPOINTS),
       },
       microsoftTenant: e.EMAIL_MICROSOFT_TENANT,
+      inbound: inboundOptions(e.EMAIL_INBOUND_SMTP_PORT, e.EMAIL_INBOUND_SMTP_HOST, e.EMAIL_INBOUND_DOMAIN),
     };
   },
 );

@@ -2,7 +2,10 @@ import { z } from "zod";
 import { builder } from "../../src/graphql/builder.js";
 import { emailSchema } from "../../src/validation.js";
 import { completeMailboxAuthorization, startMailboxAuthorization } from "./authorize.js";
+import { forwardingAddress } from "./inbound/forwarding.js";
 import { connectMailbox, disconnectMailbox, listMailboxes, PURGE_AFTER_DAYS } from "./mailboxes.js";
+import { EMAIL } from "./manifest.js";
+import type { EmailOptions } from "./options.js";
 
 /**
  * The email channel's part of the API: a tenant's mailboxes. Registered on
@@ -72,6 +75,16 @@ const Mailbox = builder.prismaNode("Mailbox", {
     folder: t.exposeString("folder", { description: "The folder synced" }),
     plusAddressing: t.exposeBoolean("plusAddressing", {
       description: "Replies carry the conversation's token in their Reply-To address (support+token@…)",
+    }),
+    forwardingAddress: t.string({
+      nullable: true,
+      description:
+        "Mail sent or forwarded to this address (or to a plus address of it) arrives like mail in the mailbox, through the inbound SMTP endpoint; null when the operator has not turned the endpoint on",
+      select: { forwardingToken: true },
+      resolve: (m, _a, ctx) => {
+        const inbound = (ctx.plugins.registry.optionsOf(EMAIL) as EmailOptions | undefined)?.inbound;
+        return inbound && m.status !== "DISCONNECTED" ? forwardingAddress(inbound, m.forwardingToken) : null;
+      },
     }),
     status: t.field({ type: MailboxStatus, resolve: (m) => m.status }),
     statusReason: t.exposeString("statusReason", {

@@ -18,23 +18,30 @@ export type Outcome =
   | { kind: "DELIVERY_REPORT"; updated: number };
 
 /**
- * One mail from a mailbox's folder, start to end: stored once (by its UID in
- * the folder and by its Message-ID in the tenant), or recognised as a
- * delivery report, or ignored as noise; whichever it is, the mailbox's
- * position moves past it, under the session's lease.
+ * One mail, from a mailbox's folder or delivered to its forwarding address,
+ * start to end: stored once (by its UID in the folder and by its Message-ID
+ * in the tenant), or recognised as a delivery report, or ignored as noise;
+ * whichever it is, a folder's position moves past it, under the session's lease.
  */
 export async function receiveMail(runtime: EmailRuntime, source: Source, raw: Buffer, limiter: SenderLimiter): Promise<Outcome> {
   const db = runtime.core.db;
-  const log = runtime.log.child({ mailboxId: source.mailbox.id, uid: source.uid.toString() });
+  const log = runtime.log.child({
+    mailboxId: source.mailbox.id,
+    uid: source.folder?.uid.toString() ?? null,
+    via: source.folder ? "IMAP" : "SMTP",
+  });
   const done = async <O extends Outcome>(outcome: O): Promise<O> => {
     await db.$transaction((tx) => recordProgress(tx, source));
     return outcome;
   };
 
-  const seen = await db.emailMessage.findFirst({
-    where: { mailboxId: source.mailbox.id, uidValidity: source.uidValidity, uid: source.uid },
-    select: { messageId: true, attachmentsPending: true },
-  });
+  const place = source.folder;
+  const seen = place
+    ? await db.emailMessage.findFirst({
+        where: { mailboxId: source.mailbox.id, uidValidity: place.uidValidity, uid: place.uid },
+        select: { messageId: true, attachmentsPending: true },
+      })
+    : null;
   const mail = await parseMail(raw);
   if (seen) {
     if (seen.attachmentsPending) await storeFiles(runtime, seen.messageId, (await contentOf(mail, maxBytes(runtime))).files);
@@ -61,7 +68,12 @@ export async function receiveMail(runtime: EmailRuntime, source: Source, raw: Bu
     return done({ kind: "IGNORED", reason: "SENDER_OVER_LIMIT" });
   }
 
-  const thread = await threadOf(db, mail, source.mailbox.address);
+  const thread = await threadOf(
+    db,
+    mail,
+    [source.mailbox.address, ...(source.delivery?.forwardingAddresses ?? [])],
+    source.delivery?.envelopeTo ?? [],
+  );
   const joining = thread
     ? await db.ticket.findUnique({
         where: { id: thread.ticketId },

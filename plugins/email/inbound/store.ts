@@ -11,23 +11,36 @@ import { newReplyToken } from "../tokens.js";
 import type { Content } from "./content.js";
 import type { Mail } from "./parse.js";
 
-/** Where a mail was read: the mailbox, the lease its session holds, and the mail's place in the folder. */
-export interface Source {
-  mailbox: Mailbox;
+/** A mail's place in the synced folder, and the lease the session that read it holds. */
+interface FolderPlace {
   claimed: Claimed;
   uidValidity: bigint;
   uid: bigint;
 }
 
+/** How a mail reached a mailbox: read from its folder over IMAP, or delivered to the inbound SMTP endpoint. */
+interface Delivery {
+  /** The mailbox's forwarding addresses: a plus address of one carries a reply token, like one of the mailbox's own. */
+  forwardingAddresses: string[];
+  /** The envelope's recipients (RCPT TO), which a forwarded mail's headers do not name. */
+  envelopeTo: string[];
+}
+
+/** Where a mail came from: the mailbox, and its place in the folder (IMAP) or its delivery (SMTP). */
+export type Source = { mailbox: Mailbox } & ({ folder: FolderPlace; delivery?: undefined } | { folder?: undefined; delivery: Delivery });
+
 /**
- * Moves the mailbox's position past a mail, on condition that the session
- * still holds the lease: once the mailbox is disconnected (its sync row
- * deleted) or taken over, this throws, and with it the transaction it is in.
+ * Moves the mailbox's position past a mail read from its folder, on condition
+ * that the session still holds the lease: once the mailbox is disconnected
+ * (its sync row deleted) or taken over, this throws, and with it the
+ * transaction it is in. A mail delivered over SMTP has no place to move past.
  */
 export async function recordProgress(tx: Pick<Tx, "mailboxSync">, source: Source): Promise<void> {
+  const place = source.folder;
+  if (!place) return;
   const { count } = await tx.mailboxSync.updateMany({
-    where: { mailboxId: source.mailbox.id, leaseToken: source.claimed.token },
-    data: { lastUid: source.uid, uidValidity: source.uidValidity, lastSyncAt: new Date(), lastError: null },
+    where: { mailboxId: source.mailbox.id, leaseToken: place.claimed.token },
+    data: { lastUid: place.uid, uidValidity: place.uidValidity, lastSyncAt: new Date(), lastError: null },
   });
   if (count !== 1) throw new LeaseLost(source.mailbox.id);
 }
@@ -105,8 +118,8 @@ export async function storeMail(
           html: content.html,
           quoted: content.quoted,
           sentAt: mail.date,
-          uidValidity: source.uidValidity,
-          uid: source.uid,
+          uidValidity: source.folder?.uidValidity ?? null,
+          uid: source.folder?.uid ?? null,
           attachmentsPending: content.files.length > 0,
         },
       });

@@ -12,9 +12,15 @@ export interface Thread {
  * The ticket a mail belongs to, or null for a new conversation. First the
  * mails it answers (In-Reply-To, then References, newest first) among the
  * tenant's messages, received and sent; then a reply token: in one of our
- * Message-IDs it quotes, in a plus address it was sent to, or in our header.
+ * Message-IDs it quotes, in a plus address of one of the mailbox's addresses
+ * (its own, its forwarding address) it was sent to, or in our header.
  */
-export async function threadOf(db: TenantClient, mail: Mail, mailboxAddress: string): Promise<Thread | null> {
+export async function threadOf(
+  db: TenantClient,
+  mail: Mail,
+  mailboxAddresses: string[],
+  envelopeTo: string[] = [],
+): Promise<Thread | null> {
   const answered = [...mail.inReplyTo, ...[...mail.references].reverse()];
   if (answered.length) {
     const found = await db.message.findMany({ where: { externalId: { in: answered } }, select: { externalId: true, ticketId: true } });
@@ -26,7 +32,7 @@ export async function threadOf(db: TenantClient, mail: Mail, mailboxAddress: str
   }
   const tokens = [
     ...answered.map(tokenInMessageId),
-    ...mail.recipients.map((r) => tokenInRecipient(r, mailboxAddress)),
+    ...[...mail.recipients, ...envelopeTo].flatMap((r) => mailboxAddresses.map((a) => tokenInRecipient(r, a))),
     ...headerValues(mail, TOKEN_HEADER.toLowerCase()).map((v) => (isReplyToken(v) ? v.trim().toLowerCase() : null)),
   ].filter((t): t is string => t !== null);
   if (!tokens.length) return null;

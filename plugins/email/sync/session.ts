@@ -150,7 +150,7 @@ export class MailboxSession {
       const sources = new Map(fetched.map((m) => [m.uid, m.source]));
       for (const m of batch) {
         if (this.stopped) return;
-        const source: Source = { mailbox, claimed: this.claimed, uidValidity, uid: BigInt(m.uid) };
+        const source: Source = { mailbox, folder: { claimed: this.claimed, uidValidity, uid: BigInt(m.uid) } };
         const raw = sources.get(m.uid);
         if (!raw) {
           // Too large, or expunged between the two fetches.
@@ -178,7 +178,7 @@ export class MailboxSession {
       const e = err as { name?: unknown; code?: unknown };
       // The error's name and code only: its message can quote the mail.
       this.log.error(
-        { uid: source.uid.toString(), error: e?.name, code: e?.code },
+        { uid: source.folder?.uid.toString(), error: e?.name, code: e?.code },
         "email could not be stored: passed over, it stays in the mailbox",
       );
       await runtime.core.db.$transaction((tx) => recordProgress(tx, source));
@@ -202,7 +202,7 @@ export class MailboxSession {
       { since: since.toISOString() },
       "the folder's UIDVALIDITY changed: mails since a day before the last sync are looked at again",
     );
-    const source: Source = { mailbox, claimed: this.claimed, uidValidity: folder.uidValidity, uid: BigInt(start) };
+    const source: Source = { mailbox, folder: { claimed: this.claimed, uidValidity: folder.uidValidity, uid: BigInt(start) } };
     await runtime.core.db.$transaction((tx) => recordProgress(tx, source));
   }
 

@@ -6,7 +6,7 @@ import type { PluginServices, PluginWorker } from "../../../src/plugin-host/plug
 import type { LoadedPlugin } from "../../../src/plugin-host/registry.js";
 import { EMAIL } from "../manifest.js";
 import type { EmailOptions } from "../options.js";
-import { SenderLimiter } from "../inbound/rate.js";
+import type { SenderLimiter } from "../inbound/rate.js";
 import { claimMailboxes } from "./lease.js";
 import { MailboxSession, type SessionDeps } from "./session.js";
 
@@ -27,14 +27,15 @@ export class SyncWorker implements PluginWorker {
   private readonly loop: BackgroundLoop;
   private readonly deps: SessionDeps;
 
-  constructor(services: PluginServices, plugin: LoadedPlugin, options: EmailOptions) {
+  /** The per-sender cap is shared with the inbound SMTP endpoint: one sender, one count, whichever way its mail comes. */
+  constructor(services: PluginServices, plugin: LoadedPlugin, options: EmailOptions, limiter: SenderLimiter) {
     const log = services.log.child({ pluginId: EMAIL });
     this.deps = {
       services,
       plugin,
       options,
       guard: outboundGuard(services.config),
-      limiter: new SenderLimiter(options.senderLimitPerHour),
+      limiter,
       log,
     };
     this.loop = new BackgroundLoop({

@@ -784,9 +784,7 @@ describe.skipIf(skipped !== null)("the plugin's own work", () => {
     const limiter = new SenderLimiter(100);
     const source = (uid: number) => ({
       mailbox,
-      claimed: { mailboxId: mailbox.id, tenantId: t.id, token },
-      uidValidity: 1n,
-      uid: BigInt(uid),
+      folder: { claimed: { mailboxId: mailbox.id, tenantId: t.id, token }, uidValidity: 1n, uid: BigInt(uid) },
     });
     const counted = async (uid: number, raw: Buffer) => {
       const before = app.database.queryCount;
