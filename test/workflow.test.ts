@@ -154,6 +154,45 @@ describe("SLA", () => {
     expect(pending.map((j) => `${j.kind} ${j.key.split(":")[1]}`).sort()).toEqual(["sla.breach RESOLUTION"]);
   });
 
+  it("a warning and a breach fire SLA_WARNING and SLA_BREACHED automation rules", async () => {
+    const made = await Promise.all(
+      [
+        { name: "Warned", trigger: "SLA_WARNING", actions: [{ type: "ADD_TAGS", tags: ["sla-warned"] }] },
+        { name: "Breached", trigger: "SLA_BREACHED", actions: [{ type: "ADD_TAGS", tags: ["sla-missed"] }] },
+      ].map((i) => gql(`mutation($i: CreateAutomationRuleInput!) { createAutomationRule(input: $i) { id } }`, { i })),
+    );
+    expect(made.map((m) => m.errors)).toEqual([undefined, undefined]);
+    const ticket = await newTicket({ priority: "URGENT" });
+    await app.consumed(T);
+    const tags = async () =>
+      (await gql(`query($id: ID!) { ticket(id: $id) { tags { name } } }`, { id: ticket.id })).data.ticket.tags.map(
+        (t: { name: string }) => t.name,
+      );
+    expect(await tags()).toEqual([]);
+
+    await app.database.prisma.$executeRaw`
+      UPDATE "ScheduledJob" SET "dueAt" = (now() AT TIME ZONE 'UTC') - interval '1 second'
+      WHERE "key" = ${`${raw(ticket.id)}:FIRST_RESPONSE:1`} AND "kind" = 'sla.warning'`;
+    await app.server.scheduled();
+    await app.consumed(T);
+    expect(await tags()).toEqual(["sla-warned"]);
+
+    await app.database.prisma.$executeRaw`
+      UPDATE "ScheduledJob" SET "dueAt" = (now() AT TIME ZONE 'UTC') - interval '1 second'
+      WHERE "key" = ${`${raw(ticket.id)}:FIRST_RESPONSE:1`} AND "kind" = 'sla.breach'`;
+    await app.server.scheduled();
+    await app.consumed(T);
+    expect((await tags()).sort()).toEqual(["sla-missed", "sla-warned"]);
+    const runs = await gql(`query($t: ID) { automationRuns(first: 10, ticketId: $t) { edges { node { eventType outcome } } } }`, {
+      t: ticket.id,
+    });
+    expect(runs.data.automationRuns.edges.map((e: { node: unknown }) => e.node)).toEqual([
+      { eventType: "SLA_BREACHED", outcome: "APPLIED" },
+      { eventType: "SLA_WARNING", outcome: "APPLIED" },
+    ]);
+    for (const m of made) await gql(`mutation($id: ID!) { deleteAutomationRule(id: $id) }`, { id: m.data.createAutomationRule.id });
+  });
+
   it("a requester's follow-up starts the next-response clock; PENDING pauses and resuming shifts the due times", async () => {
     const ticket = await newTicket({ priority: "URGENT" });
     await gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Reply" }) { id } }`, { id: ticket.id });

@@ -18,7 +18,10 @@ const AutomationTrigger = builder.enumType("AutomationTrigger", {
     TICKET_CREATED: { description: "A ticket was created" },
     TICKET_UPDATED: { description: "A ticket's fields, status or assignee changed (once per batch of changes to it)" },
     MESSAGE_ADDED: { description: "A reply or a note was added, the first message of a new ticket included" },
-    SLA_BREACHED: { description: "A ticket breached its SLA target" },
+    SLA_WARNING: {
+      description: "A ticket's running SLA target is close to its due time (the policy's warning), once per target and cycle",
+    },
+    SLA_BREACHED: { description: "A ticket missed its SLA target, once per target and cycle" },
     TIME_ELAPSED: { description: "Time passed in a state (e.g. PENDING for 3 days); not available yet: refused when saved" },
   } as const,
 });
