@@ -5,9 +5,12 @@ type Db = TenantClient | Tx;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether an id can be a row's (a decoded global ID may hold anything). */
+export const isUuid = (id: string) => UUID.test(id);
+
 /** Whether the tenant has this team (an id of another tenant's, or no id at all, is missing). */
 export async function teamExists(db: Db, teamId: string): Promise<boolean> {
-  if (!UUID.test(teamId)) return false;
+  if (!isUuid(teamId)) return false;
   return (await db.team.count({ where: { id: teamId } })) > 0;
 }
 
