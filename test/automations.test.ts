@@ -295,6 +295,179 @@ describe("automation rules", () => {
     await deleteAllRules();
   });
 
+  it("compares and sets custom fields through the fields' rules; deleting a field disables the rules naming it", async () => {
+    const field = async (i: Record<string, unknown>) => {
+      const r = await app.gql(`mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { id } }`, { i }, t.ownerToken);
+      expect(r.errors).toBeUndefined();
+      return r.data.createCustomField.id as string;
+    };
+    const planId = await field({ entity: "TICKET", key: "plan", label: "Plan", type: "SINGLE_SELECT", options: ["free", "gold"] });
+    await field({ entity: "TICKET", key: "score", label: "Score", type: "NUMBER", min: 0, max: 10 });
+    await field({ entity: "CONTACT", key: "vip_since", label: "VIP since", type: "DATE" });
+
+    const bad = await app.gql(
+      CREATE_RULE,
+      {
+        i: {
+          name: "Bad fields",
+          trigger: "TICKET_UPDATED",
+          conditions: {
+            all: [
+              { field: "custom:colour", op: "EQ", value: "red" },
+              { field: "custom:vip_since", op: "IS_SET" },
+            ],
+          },
+          actions: [
+            { type: "SET_CUSTOM_FIELD", key: "plan", value: "platinum" },
+            { type: "SET_CUSTOM_FIELD", key: "score", value: 42 },
+            { type: "SET_CUSTOM_FIELD", key: "score", value: "nine" },
+          ],
+        },
+      },
+      t.ownerToken,
+    );
+    expect(codes(bad)).toEqual(["VALIDATION"]);
+    expect(bad.errors![0]!.extensions!.fields.map((f: { path: (string | number)[] }) => f.path.join("."))).toEqual([
+      "input.conditions.all.0.field",
+      "input.conditions.all.1.field",
+    ]);
+    const badActions = await app.gql(
+      CREATE_RULE,
+      {
+        i: {
+          name: "Bad values",
+          trigger: "TICKET_UPDATED",
+          actions: [
+            { type: "SET_CUSTOM_FIELD", key: "plan", value: "platinum" },
+            { type: "SET_CUSTOM_FIELD", key: "score", value: 42 },
+            { type: "SET_CUSTOM_FIELD", key: "score", value: "nine" },
+            { type: "SET_CUSTOM_FIELD", key: "vip_since", value: "2026-01-01" },
+          ],
+        },
+      },
+      t.ownerToken,
+    );
+    expect(codes(badActions)).toEqual(["VALIDATION"]);
+    const messages = badActions.errors![0]!.extensions!.fields.map((f: { path: (string | number)[]; message: string }) => [
+      f.path.join("."),
+      f.message,
+    ]);
+    expect(messages).toEqual([
+      ["input.actions.0.value", "not an option: platinum"],
+      ["input.actions.1.value", "must be at most 10"],
+      ["input.actions.2.value", "score is NUMBER: give a number"],
+      ["input.actions.3.value", "no ticket custom field with key vip_since"],
+    ]);
+
+    const gold = await rule({
+      name: "Gold gets a score",
+      trigger: "TICKET_UPDATED",
+      conditions: { all: [{ field: "custom:plan", op: "EQ", value: "GOLD" }] },
+      actions: [
+        { type: "SET_CUSTOM_FIELD", key: "score", value: 9 },
+        { type: "ADD_TAGS", tags: ["gold"] },
+      ],
+    });
+    const other = await rule({
+      name: "Scored",
+      trigger: "TICKET_UPDATED",
+      conditions: { all: [{ field: "custom:score", op: "EQ", value: "9" }] },
+      actions: [{ type: "ADD_TAGS", tags: ["scored"] }],
+    });
+    const id = await ticket("Plans");
+    const set = await app.gql(
+      `mutation($id: ID!) { updateTicket(id: $id, input: { customFields: [{ key: "plan", options: ["gold"] }] }) { id } }`,
+      { id },
+      t.ownerToken,
+    );
+    expect(set.errors).toBeUndefined();
+    await quiet(id);
+    const values = await app.gql(
+      `query($id: ID!) { ticket(id: $id) { tags { name } customFields { key ... on NumberFieldValue { number } ... on SingleSelectFieldValue { option } } } }`,
+      { id },
+      t.ownerToken,
+    );
+    expect(values.data.ticket.customFields).toEqual(
+      expect.arrayContaining([
+        { key: "plan", option: "gold" },
+        { key: "score", number: 9 },
+      ]),
+    );
+    expect(values.data.ticket.tags.map((x: { name: string }) => x.name).sort()).toEqual(["gold", "scored"]);
+    const goldRuns = await runsOf({ r: gold.id, t: id });
+    expect(new Set(goldRuns.map((r: any) => r.outcome))).toEqual(new Set(["APPLIED"]));
+    // The run log keeps the key, never the value.
+    expect(goldRuns.flatMap((r: any) => r.changes)).toContainEqual({ action: "SET_CUSTOM_FIELD", key: "score" });
+
+    const deleted = await app.gql(`mutation($id: ID!) { deleteCustomField(id: $id) { active } }`, { id: planId }, t.ownerToken);
+    expect(deleted.errors).toBeUndefined();
+    await app.consumed(t);
+    const rules = (await app.gql(`{ automationRules { id enabled disabledReason } }`, {}, t.ownerToken)).data.automationRules;
+    expect(rules.find((r: any) => r.id === gold.id)).toEqual({
+      id: gold.id,
+      enabled: false,
+      disabledReason: "custom field plan was deleted",
+    });
+    expect(rules.find((r: any) => r.id === other.id)).toMatchObject({ enabled: true, disabledReason: null });
+    await deleteAllRules();
+  });
+
+  it("routes with SET_TEAM by the team's strategy, compares teams, and disables a rule whose team is gone", async () => {
+    const member = await app.agent(t, "AGENT");
+    const made = await app.gql(
+      `mutation($m: [ID!]) { createTeam(input: { name: "Billing", strategy: ROUND_ROBIN, memberIds: $m }) { id } }`,
+      { m: [member.id] },
+      t.ownerToken,
+    );
+    expect(made.errors).toBeUndefined();
+    const teamId = made.data.createTeam.id as string;
+    const missingTeam = Buffer.from("Team:00000000-0000-4000-8000-000000000000").toString("base64");
+    const bad = await app.gql(
+      CREATE_RULE,
+      {
+        i: {
+          name: "Nowhere",
+          trigger: "TICKET_CREATED",
+          conditions: { all: [{ field: "team", op: "EQ", value: missingTeam }] },
+          actions: [{ type: "SET_TEAM", teamId: missingTeam }],
+        },
+      },
+      t.ownerToken,
+    );
+    expect(codes(bad)).toEqual(["VALIDATION"]);
+    const route = await rule({
+      name: "Invoices to billing",
+      trigger: "TICKET_CREATED",
+      conditions: { all: [{ field: "subject", op: "CONTAINS", value: "invoice" }] },
+      actions: [{ type: "SET_TEAM", teamId }],
+    });
+    const tag = await rule({
+      name: "Billing's tickets",
+      trigger: "TICKET_UPDATED",
+      conditions: { all: [{ field: "team", op: "EQ", value: teamId }] },
+      actions: [{ type: "ADD_TAGS", tags: ["billing"] }],
+    });
+    const listed = await app.gql(`{ automationRules { conditions { all { value } } actions { teamId } } }`, {}, t.ownerToken);
+    expect(listed.data.automationRules.map((r: any) => r.actions[0].teamId ?? r.conditions.all[0].value)).toEqual([teamId, teamId]);
+
+    const id = await ticket("Wrong invoice");
+    await quiet(id);
+    const routed = await app.gql(`query($id: ID!) { ticket(id: $id) { team { id } assignee { id } tags { name } } }`, { id }, t.ownerToken);
+    expect(routed.data.ticket).toEqual({ team: { id: teamId }, assignee: { id: member.id }, tags: [{ name: "billing" }] });
+    expect((await runsOf({ r: tag.id, t: id })).map((r: any) => r.outcome)).toEqual(["APPLIED"]);
+
+    const gone = await app.gql(`mutation($id: ID!) { deleteTeam(id: $id) }`, { id: teamId }, t.ownerToken);
+    expect(gone.errors).toBeUndefined();
+    const next = await ticket("Another invoice");
+    await quiet(next);
+    const runs = await runsOf({ r: route.id, t: next });
+    expect(runs.map((r: any) => r.outcome)).toEqual(["DISABLED"]);
+    const after = (await app.gql(`{ automationRules { id enabled disabledReason } }`, {}, t.ownerToken)).data.automationRules;
+    expect(after.find((r: any) => r.id === route.id)).toMatchObject({ enabled: false });
+    expect(after.find((r: any) => r.id === route.id).disabledReason).toContain("no longer exists");
+    await deleteAllRules();
+  });
+
   it("keeps the run log for the tenant's AUTOMATION_RUNS period", async () => {
     const count = async () =>
       (await app.gql(`{ automationRuns { edges { node { outcome } } } }`, {}, t.ownerToken)).data.automationRuns.edges.length;

@@ -90,6 +90,51 @@ describe("saved views", () => {
     expect(ok.data.deleteView).toBe(id);
   });
 
+  it("TEAM views reach the team's members; a team of nowhere is NOT_FOUND; a deleted team leaves the view to its owner", async () => {
+    const outsider = await app.agent(t, "AGENT");
+    const made = await app.gql(
+      `mutation($m: [ID!]) { createTeam(input: { name: "Views", memberIds: $m }) { id } }`,
+      { m: [agent.id] },
+      t.ownerToken,
+    );
+    expect(made.errors).toBeUndefined();
+    const teamId = made.data.createTeam.id as string;
+    const nowhere = Buffer.from("Team:00000000-0000-4000-8000-000000000000").toString("base64");
+    const missing = await app.gql(CREATE, { i: { name: "Nowhere", sharing: "TEAM", teamId: nowhere } }, t.ownerToken);
+    expect(codes(missing)).toEqual(["NOT_FOUND"]);
+    expect(missing.errors![0]!.extensions!.fields).toEqual([{ path: ["input", "teamId"], message: "no such team" }]);
+    // Another tenant's team is missing too.
+    const u = await app.tenant();
+    const theirs = await app.gql(`mutation { createTeam(input: { name: "Theirs" }) { id } }`, {}, u.ownerToken);
+    const foreign = await app.gql(CREATE, { i: { name: "Foreign", sharing: "TEAM", teamId: theirs.data.createTeam.id } }, t.ownerToken);
+    expect(codes(foreign)).toEqual(["NOT_FOUND"]);
+
+    const r = await app.gql(
+      `mutation($i: CreateViewInput!) { createView(input: $i) { id teamId team { name } } }`,
+      { i: { name: "Team's", sharing: "TEAM", teamId, filter: { text: "view-" } } },
+      t.ownerToken,
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data.createView).toMatchObject({ teamId, team: { name: "Views" } });
+    const id = r.data.createView.id;
+    const member = await app.gql(VIEW, { id }, agent.token);
+    expect(member.data.view.tickets.totalCount).toBe(3);
+    expect((await app.gql(`{ views { name } }`, {}, agent.token)).data.views).toContainEqual({ name: "Team's" });
+    expect(codes(await app.gql(VIEW, { id }, outsider.token))).toEqual(["NOT_FOUND"]);
+    expect((await app.gql(`{ views { name } }`, {}, outsider.token)).data.views).not.toContainEqual({ name: "Team's" });
+    const moved = await app.gql(
+      `mutation($id: ID!, $t: ID) { updateView(id: $id, input: { teamId: $t }) { id } }`,
+      { id, t: nowhere },
+      t.ownerToken,
+    );
+    expect(codes(moved)).toEqual(["NOT_FOUND"]);
+
+    await app.gql(`mutation($id: ID!) { deleteTeam(id: $id) }`, { id: teamId }, t.ownerToken);
+    expect(codes(await app.gql(VIEW, { id }, agent.token))).toEqual(["NOT_FOUND"]);
+    const owner = await app.gql(`query($id: ID!) { view(id: $id) { sharing teamId } }`, { id }, t.ownerToken);
+    expect(owner.data.view).toEqual({ sharing: "TEAM", teamId: null });
+  });
+
   it("reports a deleted custom field in its filter instead of failing", async () => {
     const f = await app.gql(
       `mutation { createCustomField(input: { entity: TICKET, key: "gone", label: "Gone", type: BOOLEAN }) { id } }`,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
 import pino from "pino";
 import { Scheduler } from "../src/scheduler/scheduler.js";
 import { scheduleJobs } from "../src/scheduler/jobs.js";
@@ -152,6 +153,45 @@ describe("SLA", () => {
     // The first-response timers are gone or fired; only resolution runs.
     const pending = await app.database.prisma.scheduledJob.findMany({ where: { key: { startsWith: raw(ticket.id) }, firedAt: null } });
     expect(pending.map((j) => `${j.kind} ${j.key.split(":")[1]}`).sort()).toEqual(["sla.breach RESOLUTION"]);
+  });
+
+  it("a warning and a breach fire SLA_WARNING and SLA_BREACHED automation rules", async () => {
+    const made = await Promise.all(
+      [
+        { name: "Warned", trigger: "SLA_WARNING", actions: [{ type: "ADD_TAGS", tags: ["sla-warned"] }] },
+        { name: "Breached", trigger: "SLA_BREACHED", actions: [{ type: "ADD_TAGS", tags: ["sla-missed"] }] },
+      ].map((i) => gql(`mutation($i: CreateAutomationRuleInput!) { createAutomationRule(input: $i) { id } }`, { i })),
+    );
+    expect(made.map((m) => m.errors)).toEqual([undefined, undefined]);
+    const ticket = await newTicket({ priority: "URGENT" });
+    await app.consumed(T);
+    const tags = async () =>
+      (await gql(`query($id: ID!) { ticket(id: $id) { tags { name } } }`, { id: ticket.id })).data.ticket.tags.map(
+        (t: { name: string }) => t.name,
+      );
+    expect(await tags()).toEqual([]);
+
+    await app.database.prisma.$executeRaw`
+      UPDATE "ScheduledJob" SET "dueAt" = (now() AT TIME ZONE 'UTC') - interval '1 second'
+      WHERE "key" = ${`${raw(ticket.id)}:FIRST_RESPONSE:1`} AND "kind" = 'sla.warning'`;
+    await app.server.scheduled();
+    await app.consumed(T);
+    expect(await tags()).toEqual(["sla-warned"]);
+
+    await app.database.prisma.$executeRaw`
+      UPDATE "ScheduledJob" SET "dueAt" = (now() AT TIME ZONE 'UTC') - interval '1 second'
+      WHERE "key" = ${`${raw(ticket.id)}:FIRST_RESPONSE:1`} AND "kind" = 'sla.breach'`;
+    await app.server.scheduled();
+    await app.consumed(T);
+    expect((await tags()).sort()).toEqual(["sla-missed", "sla-warned"]);
+    const runs = await gql(`query($t: ID) { automationRuns(first: 10, ticketId: $t) { edges { node { eventType outcome } } } }`, {
+      t: ticket.id,
+    });
+    expect(runs.data.automationRuns.edges.map((e: { node: unknown }) => e.node)).toEqual([
+      { eventType: "SLA_BREACHED", outcome: "APPLIED" },
+      { eventType: "SLA_WARNING", outcome: "APPLIED" },
+    ]);
+    for (const m of made) await gql(`mutation($id: ID!) { deleteAutomationRule(id: $id) }`, { id: m.data.createAutomationRule.id });
   });
 
   it("a requester's follow-up starts the next-response clock; PENDING pauses and resuming shifts the due times", async () => {
@@ -362,8 +402,22 @@ describe("metrics", () => {
         },
       });
     }
+    // [ticket number, rated at, rating, assignee when rated]: the last is outside the range.
+    const agentId = randomUUID();
+    const ratings: [number, Date, number, string | null][] = [
+      [1, day(2, 15), 5, agentId],
+      [2, day(3, 9), 2, null],
+      [4, day(3, 14), 4, agentId],
+      [5, day(10), 1, agentId],
+    ];
+    for (const [number, createdAt, rating, assigneeId] of ratings) {
+      const ticket = await db.ticket.findFirstOrThrow({ where: { tenantId: M.id, number } });
+      await db.satisfactionResponse.create({
+        data: { tenantId: M.id, ticketId: ticket.id, contactId: contact.id, rating, scale: "FIVE_POINT", assigneeId, createdAt },
+      });
+    }
     const q = `query($g: MetricsGroupBy!) { metrics(range: { from: "2026-03-01T00:00:00Z", to: "2026-03-08T00:00:00Z" }, groupBy: $g) {
-      key ticketsCreated ticketsSolved firstResponseMinutesMedian firstResponseMinutesAverage resolutionMinutesMedian resolutionMinutesAverage slaAttainment csat } }`;
+      key ticketsCreated ticketsSolved firstResponseMinutesMedian firstResponseMinutesAverage resolutionMinutesMedian resolutionMinutesAverage slaAttainment csat csatResponses } }`;
     const byDay = await app.gql(q, { g: "DAY" }, M.ownerToken);
     expect(byDay.errors).toBeUndefined();
     expect(byDay.data.metrics).toEqual([
@@ -376,7 +430,8 @@ describe("metrics", () => {
         resolutionMinutesMedian: 120,
         resolutionMinutesAverage: 120,
         slaAttainment: 66.67,
-        csat: null,
+        csat: 5,
+        csatResponses: 1,
       },
       {
         key: "2026-03-03",
@@ -387,7 +442,8 @@ describe("metrics", () => {
         resolutionMinutesMedian: 690,
         resolutionMinutesAverage: 690,
         slaAttainment: null,
-        csat: null,
+        csat: 3,
+        csatResponses: 2,
       },
     ]);
     const byChannel = await app.gql(q, { g: "CHANNEL" }, M.ownerToken);
@@ -401,6 +457,22 @@ describe("metrics", () => {
       ["EMAIL", 2, 2],
       ["WEB", 2, 1],
     ]);
+    expect(byChannel.data.metrics.map((r: { csat: number; csatResponses: number }) => [r.csat, r.csatResponses])).toEqual([
+      [3.5, 2],
+      [4, 1],
+    ]);
+    // Ratings go to the agent assigned when rated, also one with no ticket of the range assigned now.
+    const byAgent = await app.gql(q, { g: "AGENT" }, M.ownerToken);
+    const agentRows = byAgent.data.metrics.map((r: { key: string | null; ticketsCreated: number; csat: number; csatResponses: number }) => [
+      r.key,
+      r.ticketsCreated,
+      r.csat,
+      r.csatResponses,
+    ]);
+    // AGENT keys are the agents' IDs.
+    expect(agentRows).toHaveLength(2);
+    expect(agentRows).toContainEqual([Buffer.from(`Agent:${agentId}`).toString("base64"), 0, 4.5, 2]);
+    expect(agentRows).toContainEqual([null, 4, 2, 1]);
     const byTeam = await app.gql(q, { g: "TEAM" }, M.ownerToken);
     expect(byTeam.data.metrics).toHaveLength(1);
     expect(byTeam.data.metrics[0]).toMatchObject({ key: null, ticketsCreated: 4, ticketsSolved: 3, firstResponseMinutesMedian: 25 });

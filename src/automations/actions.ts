@@ -2,6 +2,7 @@ import type { Context } from "../context.js";
 import { NOTES_READ } from "../auth/visibility.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { renderForTicket } from "../macros/render.js";
+import type { ValueInput } from "../custom-fields/values.js";
 import { addMessage, updateTicket, type UpdateTicketInput } from "../tickets/service.js";
 import type { Action, ActionType } from "./rule.js";
 import { customFields, teams } from "./seams.js";
@@ -39,7 +40,10 @@ export async function applyActions(
   const update: UpdateTicketInput = {};
   // Only what differs is changed: a change that changes nothing records no event, so
   // rules that agree with each other do not fire each other.
-  const current = await ctx.db.ticket.findUnique({ where: { id: ticketId }, select: { status: true, priority: true, assigneeId: true } });
+  const current = await ctx.db.ticket.findUnique({
+    where: { id: ticketId },
+    select: { status: true, priority: true, assigneeId: true, teamId: true },
+  });
   const tagOps = actions.filter((a) => a.type === "ADD_TAGS" || a.type === "REMOVE_TAGS");
   for (const a of actions) {
     if (a.type === "SET_STATUS" && a.status !== current?.status) update.status = a.status;
@@ -47,6 +51,13 @@ export async function applyActions(
     else if (a.type === "SET_ASSIGNEE") {
       if (a.agentId) await assertAgentUsable(ctx, a.agentId);
       if (a.agentId !== current?.assigneeId) update.assigneeId = a.agentId;
+    } else if (a.type === "SET_TEAM") {
+      if (a.teamId && !(await teams.exists(ctx.db, a.teamId))) throw new BrokenReference(`team ${a.teamId} no longer exists`);
+      // In the same update as an assignee the rule sets: routing by the team's strategy only when it sets none.
+      if (a.teamId !== current?.teamId) update.teamId = a.teamId;
+    } else if (a.type === "SET_CUSTOM_FIELD") {
+      const value = await customFieldValue(ctx, ticketId, a.key, a.value);
+      if (value) (update.customFields ??= []).push(value);
     }
   }
   if (tagOps.length) {
@@ -59,20 +70,6 @@ export async function applyActions(
   }
   for (const a of actions) {
     switch (a.type) {
-      case "SET_TEAM":
-        if (!teams) throw new BrokenReference("teams are not available");
-        if (a.teamId && !(await teams.exists(ctx.db, a.teamId))) throw new BrokenReference(`team ${a.teamId} no longer exists`);
-        await teams.assign(ctx, ticketId, a.teamId);
-        changes.push(describe(a));
-        break;
-      case "SET_CUSTOM_FIELD": {
-        if (!customFields) throw new BrokenReference("custom fields are not available");
-        const problem = await customFields.problemWith(ctx.db, a.key, a.value);
-        if (problem) throw new BrokenReference(`custom field ${a.key}: ${problem}`);
-        await customFields.set(ctx, ticketId, a.key, a.value);
-        changes.push(describe(a));
-        break;
-      }
       case "ADD_NOTE": {
         const body = await renderForTicket(ctx, a.body, ticketId, agentId);
         const note = await addMessage(ctx, { ticketId, body, internal: true, from: "ME" });
@@ -123,6 +120,19 @@ function describe(a: Action): Change {
     case "ADD_NOTE":
       return { action: a.type };
   }
+}
+
+/**
+ * The value input for updateTicket, or null when the ticket already has this
+ * value (no change, no event). A field deleted since the rule was saved, or a
+ * value its rules no longer allow (an option removed), disables the rule.
+ */
+async function customFieldValue(ctx: Context, ticketId: string, key: string, value: unknown): Promise<ValueInput | null> {
+  const problem = await customFields.problemWith(ctx.db, key, value);
+  const next = problem ? null : await customFields.inputOf(ctx.db, key, value);
+  if (!next) throw new BrokenReference(`custom field ${key}: ${problem ?? "no longer takes this value"}`);
+  const now = (await customFields.valuesOf(ctx.db, [ticketId], [key])).get(ticketId)?.[key] ?? null;
+  return JSON.stringify(now) === JSON.stringify(next.plain) ? null : next.input;
 }
 
 async function assertAgentUsable(ctx: Context, agentId: string): Promise<void> {

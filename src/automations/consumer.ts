@@ -2,6 +2,7 @@ import type { EventConsumer } from "../events/consumers/consumer.js";
 import { EVENT_TYPES, type EventType } from "../events/outbox.js";
 import type { PluginServices } from "../plugin-host/plugin.js";
 import { runRules, TRIGGER_OF } from "./engine.js";
+import { disableRulesOfDeletedFields } from "./field-gone.js";
 
 /**
  * Automations run after commit, as a transactional consumer of sealed
@@ -15,11 +16,13 @@ export function automationConsumer(services: PluginServices, webhooksQueued: () 
   const queued = new Set<string>();
   return {
     name: "automations",
-    // The types the triggers stand for that this server records (SLA_BREACHED once SLAs are part of it).
-    types: EVENT_TYPES.filter((t: EventType) => TRIGGER_OF[t] !== undefined),
+    // The types the triggers stand for, and the deletion of a field that rules may name.
+    types: EVENT_TYPES.filter((t: EventType) => TRIGGER_OF[t] !== undefined || t === "CUSTOM_FIELD_DEACTIVATED"),
     transactional: true,
     batchSize: 200,
     async handle({ tenantId, events, tx }) {
+      // The field is gone by the time this batch runs: rules naming it sit out every event of it.
+      await disableRulesOfDeletedFields(tx!, tenantId, events);
       if (await runRules(services, tenantId, events, tx!)) queued.add(tenantId);
     },
     afterCommit(tenantId) {

@@ -13,12 +13,13 @@ import { MAX_DEPTH, type Trigger } from "./rule.js";
 import { enabledRules, type StoredRule } from "./store.js";
 
 /** The events each trigger stands for. A ticket update announces a status change or an assignment with events of their own. */
-export const TRIGGER_OF: Partial<Record<EventType | "SLA_BREACHED", Trigger>> = {
+export const TRIGGER_OF: Partial<Record<EventType, Trigger>> = {
   TICKET_CREATED: "TICKET_CREATED",
   TICKET_UPDATED: "TICKET_UPDATED",
   TICKET_STATUS_CHANGED: "TICKET_UPDATED",
   TICKET_ASSIGNED: "TICKET_UPDATED",
   MESSAGE_ADDED: "MESSAGE_ADDED",
+  SLA_WARNING: "SLA_WARNING",
   SLA_BREACHED: "SLA_BREACHED",
 };
 

@@ -54,11 +54,11 @@ export async function ticketFacts(db: Db, ids: string[], needs: Needs): Promise<
       },
     ]),
   );
-  if (needs.teams && teams) {
+  if (needs.teams) {
     const of = await teams.teamsOf(db, [...facts.keys()]);
     for (const f of facts.values()) f.teamId = of.get(f.id) ?? null;
   }
-  if (needs.customKeys.length && customFields) {
+  if (needs.customKeys.length) {
     const values = await customFields.valuesOf(db, [...facts.keys()], needs.customKeys);
     for (const f of facts.values()) f.custom = values.get(f.id) ?? {};
   }

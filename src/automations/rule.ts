@@ -7,7 +7,7 @@ import type { TicketPriority, TicketStatus } from "../generated/prisma/enums.js"
  * gone since (a deleted macro, a disabled agent).
  */
 
-const TRIGGERS = ["TICKET_CREATED", "TICKET_UPDATED", "MESSAGE_ADDED", "SLA_BREACHED", "TIME_ELAPSED"] as const;
+const TRIGGERS = ["TICKET_CREATED", "TICKET_UPDATED", "MESSAGE_ADDED", "SLA_WARNING", "SLA_BREACHED", "TIME_ELAPSED"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 export const CONDITION_OPS = ["EQ", "NEQ", "IN", "NOT_IN", "CONTAINS", "NOT_CONTAINS", "IS_SET", "NOT_SET"] as const;

@@ -18,7 +18,10 @@ const AutomationTrigger = builder.enumType("AutomationTrigger", {
     TICKET_CREATED: { description: "A ticket was created" },
     TICKET_UPDATED: { description: "A ticket's fields, status or assignee changed (once per batch of changes to it)" },
     MESSAGE_ADDED: { description: "A reply or a note was added, the first message of a new ticket included" },
-    SLA_BREACHED: { description: "A ticket breached its SLA target" },
+    SLA_WARNING: {
+      description: "A ticket's running SLA target is close to its due time (the policy's warning), once per target and cycle",
+    },
+    SLA_BREACHED: { description: "A ticket missed its SLA target, once per target and cycle" },
     TIME_ELAPSED: { description: "Time passed in a state (e.g. PENDING for 3 days); not available yet: refused when saved" },
   } as const,
 });
@@ -38,6 +41,9 @@ const AutomationActionType = builder.enumType("AutomationActionType", {
   } as const,
 });
 
+/** Condition fields whose value is a node's ID: stored as the raw id, given and shown as the global ID. */
+const ID_FIELDS: Record<string, string | undefined> = { assignee: "Agent", team: "Team" };
+
 const AutomationCondition = builder.objectRef<Condition>("AutomationCondition").implement({
   description: "A comparison of one field of the ticket, or of the message that fired a MESSAGE_ADDED rule",
   fields: (t) => ({
@@ -47,8 +53,8 @@ const AutomationCondition = builder.objectRef<Condition>("AutomationCondition").
     op: t.field({ type: AutomationConditionOp, resolve: (c) => c.op }),
     value: t.string({
       nullable: true,
-      description: "The value compared (an Agent's ID for assignee); null for IN, NOT_IN, IS_SET, NOT_SET",
-      resolve: (c) => (typeof c.value === "string" ? (c.field === "assignee" ? encodeGlobalID("Agent", c.value) : c.value) : null),
+      description: "The value compared (an Agent's ID for assignee, a Team's for team); null for IN, NOT_IN, IS_SET, NOT_SET",
+      resolve: (c) => (typeof c.value === "string" ? (ID_FIELDS[c.field] ? encodeGlobalID(ID_FIELDS[c.field]!, c.value) : c.value) : null),
     }),
     values: t.stringList({
       nullable: true,
@@ -73,7 +79,7 @@ export const AutomationAction = builder.objectRef<Action>("AutomationAction").im
     priority: t.field({ type: TicketPriority, nullable: true, resolve: (a) => (a.type === "SET_PRIORITY" ? a.priority : null) }),
     agentId: t.id({ nullable: true, resolve: (a) => (a.type === "SET_ASSIGNEE" && a.agentId ? encodeGlobalID("Agent", a.agentId) : null) }),
     tags: t.stringList({ nullable: true, resolve: (a) => (a.type === "ADD_TAGS" || a.type === "REMOVE_TAGS" ? a.tags : null) }),
-    teamId: t.id({ nullable: true, resolve: (a) => (a.type === "SET_TEAM" ? a.teamId : null) }),
+    teamId: t.id({ nullable: true, resolve: (a) => (a.type === "SET_TEAM" && a.teamId ? encodeGlobalID("Team", a.teamId) : null) }),
     key: t.string({ nullable: true, resolve: (a) => (a.type === "SET_CUSTOM_FIELD" ? a.key : null) }),
     value: t.field({ type: "JSON", nullable: true, resolve: (a) => (a.type === "SET_CUSTOM_FIELD" ? a.value : null) }),
     body: t.string({ nullable: true, description: "The note's template", resolve: (a) => (a.type === "ADD_NOTE" ? a.body : null) }),
@@ -192,7 +198,7 @@ const AutomationConditionInput = builder.inputType("AutomationConditionInput", {
   fields: (t) => ({
     field: t.string({ required: true, validate: z.string().max(200) }),
     op: t.field({ type: AutomationConditionOp, required: true }),
-    value: t.string({ description: "For EQ, NEQ, CONTAINS, NOT_CONTAINS (an Agent's ID for assignee)" }),
+    value: t.string({ description: "For EQ, NEQ, CONTAINS, NOT_CONTAINS (an Agent's ID for assignee, a Team's for team)" }),
     values: t.stringList({ description: "For IN and NOT_IN" }),
   }),
 });
@@ -211,9 +217,13 @@ export const AutomationActionInput = builder.inputType("AutomationActionInput", 
     priority: t.field({ type: TicketPriority }),
     agentId: t.globalID({ for: Agent, description: "SET_ASSIGNEE: the agent; null unassigns" }),
     tags: t.stringList(),
-    teamId: t.id(),
-    key: t.string({ description: "SET_CUSTOM_FIELD: the field's key" }),
-    value: t.field({ type: "JSON" }),
+    teamId: t.id({ description: "SET_TEAM: the Team's ID, null to take the ticket out of its team" }),
+    key: t.string({ description: "SET_CUSTOM_FIELD: the ticket field's key" }),
+    value: t.field({
+      type: "JSON",
+      description:
+        'SET_CUSTOM_FIELD: a string (TEXT, SINGLE_SELECT, DATE as "YYYY-MM-DD"), a number, a boolean, or a list of options (MULTI_SELECT); null clears the value',
+    }),
     body: t.string({ validate: z.string().max(65_536) }),
     macroId: t.globalID({ description: "SEND_MACRO: a shared Macro" }),
     webhookEndpointId: t.globalID({ description: "CALL_WEBHOOK: a WebhookEndpoint" }),
@@ -227,7 +237,8 @@ type IdArg = { typename: string; id: string } | null | undefined;
 function conditionFrom(c: ConditionArg): Condition {
   const list = c.op === "IN" || c.op === "NOT_IN";
   let value: Condition["value"] = list ? (c.values ?? null) : (c.value ?? null);
-  if (c.field === "assignee" && typeof value === "string") value = idOf(value, "Agent", ["value"]);
+  const typename = ID_FIELDS[c.field];
+  if (typename && typeof value === "string") value = idOf(value, typename, ["value"]);
   return { field: c.field, op: c.op, value };
 }
 
@@ -271,7 +282,7 @@ export function actionFrom(a: ActionArg): Action {
     priority: a.priority ?? undefined,
     agentId: a.agentId === null ? null : a.agentId ? a.agentId.id : undefined,
     tags: a.tags ?? undefined,
-    teamId: a.teamId === null || a.teamId === undefined ? null : String(a.teamId),
+    teamId: a.teamId === null || a.teamId === undefined ? null : idOf(String(a.teamId), "Team", ["input", "actions", "teamId"]),
     key: a.key ?? undefined,
     value: a.value,
     body: a.body ?? undefined,

@@ -1,14 +1,17 @@
-import type { Context } from "../context.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import type { Tx } from "../db/tx.js";
+import { inputFor, plainOfInput, problemWith, ticketField, valuesOf } from "../custom-fields/rule-values.js";
+import type { ValueInput } from "../custom-fields/values.js";
+import { teamExists, teamsOfTickets } from "../teams/lookup.js";
 
 type Db = TenantClient | Tx;
 
 /**
- * What rules read and write of the ticket fields other domains own. Each
- * source is null until its domain is part of the build; a rule that names
- * one is then refused when saved (VALIDATION), and one stored before a field
- * went away is disabled with the reason when it runs.
+ * What rules read and write of the ticket fields other domains own, through
+ * those domains' functions, not their tables. Writes are not here: a rule's
+ * team and field values go into the one updateTicket of its actions (which
+ * routes by the team's strategy unless the rule sets an assignee too, and
+ * checks values by the field's rules), so that they make one set of events.
  */
 
 /** Custom fields: a condition `{ field: "custom:<key>" }` and the SET_CUSTOM_FIELD action. */
@@ -17,8 +20,8 @@ export interface CustomFieldSource {
   problemWith(db: Db, key: string, value?: unknown): Promise<string | null>;
   /** The tickets' values of these fields: ticket id → key → value (a missing key: not set). */
   valuesOf(db: Db, ticketIds: string[], keys: string[]): Promise<Map<string, Record<string, unknown>>>;
-  /** Sets a field through the domain's service (which records its events); inside the caller's transaction. */
-  set(ctx: Context, ticketId: string, key: string, value: unknown): Promise<void>;
+  /** The value as updateTicket's `customFields` takes it, and as valuesOf reads it back; null when the field is gone or the value does not fit. */
+  inputOf(db: Db, key: string, value: unknown): Promise<{ input: ValueInput; plain: unknown } | null>;
 }
 
 /** Teams: a `team` condition and the SET_TEAM action. */
@@ -27,8 +30,17 @@ export interface TeamSource {
   exists(db: Db, teamId: string): Promise<boolean>;
   /** Ticket id → team id (or null). */
   teamsOf(db: Db, ticketIds: string[]): Promise<Map<string, string | null>>;
-  assign(ctx: Context, ticketId: string, teamId: string | null): Promise<void>;
 }
 
-export const customFields: CustomFieldSource | null = null;
-export const teams: TeamSource | null = null;
+export const customFields: CustomFieldSource = {
+  problemWith,
+  valuesOf,
+  async inputOf(db, key, value) {
+    const field = await ticketField(db, key);
+    if (!field) return null;
+    const input = inputFor(field, value);
+    return typeof input === "string" ? null : { input, plain: plainOfInput(field.type, input) };
+  },
+};
+
+export const teams: TeamSource = { exists: teamExists, teamsOf: teamsOfTickets };

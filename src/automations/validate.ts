@@ -55,10 +55,10 @@ export const CONDITION_FIELDS: Record<string, FieldSpec> = {
 export const CUSTOM_PREFIX = "custom:";
 const CUSTOM_OPS: ConditionOp[] = [...LIST, ...TEXT, ...PRESENCE];
 
-/** Refuses what cannot be a rule's trigger yet: TIME_ELAPSED needs the durable scheduler (src/scheduler/). */
+/** Refuses what cannot be a rule's trigger yet: TIME_ELAPSED (a timer per matching ticket, on src/scheduler/) is not built. */
 export function checkTrigger(trigger: Trigger): void {
   if (trigger === "TIME_ELAPSED") {
-    throw new AppError("VALIDATION", "TIME_ELAPSED rules need the scheduler, which this server does not have yet", {
+    throw new AppError("VALIDATION", "TIME_ELAPSED rules are not available yet", {
       fields: [{ path: ["input", "trigger"], message: "not available yet" }],
     });
   }
@@ -114,11 +114,9 @@ async function checkCondition(db: Db, trigger: Trigger, c: Condition, path: Path
     return problem("no such agent", "value");
   }
   if (c.field === "team") {
-    if (!teams) return problem("teams are not available on this server");
     if (normal.length && !(await teams.exists(db, normal[0]!))) return problem("no such team", "value");
   }
   if (custom) {
-    if (!customFields) return problem("custom fields are not available on this server");
     const why = await customFields.problemWith(db, c.field.slice(CUSTOM_PREFIX.length));
     if (why) return problem(why);
   }
@@ -173,11 +171,9 @@ async function problemOf(db: Db, a: Action): Promise<{ field: string; message: s
       return bad.length ? { field: "tags", message: `not valid tags: ${bad.join(", ")}` } : null;
     }
     case "SET_TEAM":
-      if (!teams) return { field: "teamId", message: "teams are not available on this server" };
       return a.teamId && !(await teams.exists(db, a.teamId)) ? { field: "teamId", message: "no such team" } : null;
     case "SET_CUSTOM_FIELD": {
       if (!a.key) return { field: "key", message: "SET_CUSTOM_FIELD needs key" };
-      if (!customFields) return { field: "key", message: "custom fields are not available on this server" };
       const why = await customFields.problemWith(db, a.key, a.value);
       return why ? { field: "value", message: why } : null;
     }

@@ -1,4 +1,5 @@
 import type { TenantClient } from "../db/tenant-scope.js";
+import type { Tx } from "../db/tx.js";
 import { validationError, type FieldProblem } from "../errors.js";
 import type { CustomFieldDefinition } from "../generated/prisma/client.js";
 import type { CustomFieldEntity } from "../generated/prisma/enums.js";
@@ -17,7 +18,7 @@ export interface FieldCondition {
 const MAX_CONDITIONS = 20;
 
 /** The active fields of a kind of record among `keys`, by key: one query. */
-export async function activeFields(db: TenantClient, entity: CustomFieldEntity, keys: string[]) {
+export async function activeFields(db: TenantClient | Tx, entity: CustomFieldEntity, keys: string[]) {
   if (!keys.length) return new Map<string, CustomFieldDefinition>();
   const fields = await db.customFieldDefinition.findMany({ where: { entity, active: true, key: { in: [...new Set(keys)] } } });
   return new Map(fields.map((f) => [f.key, f]));
@@ -28,9 +29,8 @@ export async function activeFields(db: TenantClient, entity: CustomFieldEntity, 
  * what a saved view or a rule that names them should report. Rules
  * (automations) call this when they are saved and when CUSTOM_FIELD_DEACTIVATED
  * arrives.
- * @public the seam for automation rules, which live outside this folder
  */
-export async function missingFields(db: TenantClient, entity: CustomFieldEntity, keys: string[]): Promise<string[]> {
+export async function missingFields(db: TenantClient | Tx, entity: CustomFieldEntity, keys: string[]): Promise<string[]> {
   const found = await activeFields(db, entity, keys);
   return [...new Set(keys)].filter((k) => !found.has(k));
 }

@@ -44,10 +44,11 @@ const MetricsRowRef = builder.objectRef<MetricsRow & { group: MetricsGroup }>("M
     }),
     csat: t.float({
       nullable: true,
-      description: "Average satisfaction rating of the group's solved tickets; null while no rating exists",
-      // Ratings are not collected yet: the report gains them with the ratings' table.
-      resolve: () => null,
+      description:
+        "Average satisfaction rating (1..5; GOOD counts as 5, BAD as 1) of the ratings given in the range: by when they were given, by the rated ticket's channel, priority or team, or by the agent assigned when it was rated; null when none was",
+      resolve: (r) => r.csat,
     }),
+    csatResponses: t.exposeInt("csatResponses", { description: "How many satisfaction ratings the average is of" }),
   }),
 });
 

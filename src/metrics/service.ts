@@ -17,6 +17,10 @@ export interface MetricsRow {
   resolutionMinutesAverage: number | null;
   /** Percent of the tickets created with an SLA policy that kept it; null when none had one. */
   slaAttainment: number | null;
+  /** Average satisfaction rating (1..5) of the ratings given in the range; null when none was. */
+  csat: number | null;
+  /** How many ratings were given in the range. */
+  csatResponses: number;
 }
 
 /** The longest range one query may cover. */
@@ -24,9 +28,13 @@ const MAX_RANGE_DAYS = 3 * 366;
 /** Rows of the groups without a value (no team, no assignee): the key they carry inside the statement. */
 const NONE = "-";
 
-/** The SQL of a group's key for a row's time column (local to `zone`) or its field; names come from this list only. */
-function keyOf(group: MetricsGroup, time: "createdAt" | "solvedAt", zone: string): Prisma.Sql {
-  const local = Prisma.sql`((t.${Prisma.raw(`"${time}"`)} AT TIME ZONE 'UTC') AT TIME ZONE ${zone})`;
+/**
+ * The SQL of a group's key for a row's time column (local to `zone`) or the
+ * ticket's field (`t`); names come from this list only. `assignee` is whom
+ * AGENT groups by: the ticket's assignee, or the one a rating was given to.
+ */
+function keyOf(group: MetricsGroup, time: Prisma.Sql, zone: string, assignee = Prisma.sql`t."assigneeId"`): Prisma.Sql {
+  const local = Prisma.sql`((${time} AT TIME ZONE 'UTC') AT TIME ZONE ${zone})`;
   switch (group) {
     case "DAY":
       return Prisma.sql`to_char(${local}, 'YYYY-MM-DD')`;
@@ -41,7 +49,7 @@ function keyOf(group: MetricsGroup, time: "createdAt" | "solvedAt", zone: string
     case "TEAM":
       return Prisma.sql`COALESCE(t."teamId"::text, ${NONE})`;
     case "AGENT":
-      return Prisma.sql`COALESCE(t."assigneeId"::text, ${NONE})`;
+      return Prisma.sql`COALESCE(${assignee}::text, ${NONE})`;
   }
 }
 
@@ -53,7 +61,10 @@ function keyOf(group: MetricsGroup, time: "createdAt" | "solvedAt", zone: string
  * calendar (recorded per ticket by the SLA consumer as replies and solves
  * happen); days, weeks and months are those of its time zone (UTC without a
  * default calendar). Both halves read through the (tenantId, createdAt) and
- * (tenantId, solvedAt) indexes.
+ * (tenantId, solvedAt) indexes. Satisfaction counts the ratings given in the
+ * range (through SatisfactionResponse's (tenantId, createdAt) index), by when
+ * they were given, by the rated ticket's channel, priority and team, and by
+ * the agent who was its assignee when it was rated.
  */
 export async function metrics(ctx: Context, range: { from: Date; to: Date }, group: MetricsGroup): Promise<MetricsRow[]> {
   const { tenantId } = requireViewer(ctx);
@@ -65,8 +76,9 @@ export async function metrics(ctx: Context, range: { from: Date; to: Date }, gro
   const zone = calendar?.timeZone ?? "UTC";
   const from = range.from.toISOString();
   const to = range.to.toISOString();
-  const inRange = (col: string) =>
-    Prisma.sql`t.${Prisma.raw(`"${col}"`)} >= (${from}::timestamptz AT TIME ZONE 'UTC') AND t.${Prisma.raw(`"${col}"`)} < (${to}::timestamptz AT TIME ZONE 'UTC')`;
+  const column = (table: "t" | "r", col: string) => Prisma.raw(`${table}."${col}"`);
+  const inRange = (col: Prisma.Sql) =>
+    Prisma.sql`${col} >= (${from}::timestamptz AT TIME ZONE 'UTC') AND ${col} < (${to}::timestamptz AT TIME ZONE 'UTC')`;
   const rows = await ctx.db.$queryRaw<
     {
       key: string;
@@ -78,29 +90,40 @@ export async function metrics(ctx: Context, range: { from: Date; to: Date }, gro
       resAverage: number | null;
       withPolicy: bigint | null;
       kept: bigint | null;
+      csat: number | null;
+      ratings: bigint | null;
     }[]
   >`
     WITH created AS (
-      SELECT ${keyOf(group, "createdAt", zone)} AS "key", count(*) AS "created",
+      SELECT ${keyOf(group, column("t", "createdAt"), zone)} AS "key", count(*) AS "created",
         percentile_cont(0.5) WITHIN GROUP (ORDER BY s."firstResponseMinutes") AS "frMedian",
         avg(s."firstResponseMinutes")::float8 AS "frAverage",
         count(s."policyId") AS "withPolicy",
         count(s."policyId") FILTER (WHERE NOT s."breached") AS "kept"
       FROM "Ticket" t LEFT JOIN "TicketSla" s ON s."ticketId" = t."id"
-      WHERE t."tenantId" = ${tenantId}::uuid AND ${inRange("createdAt")}
+      WHERE t."tenantId" = ${tenantId}::uuid AND ${inRange(column("t", "createdAt"))}
       GROUP BY 1
     ),
     solved AS (
-      SELECT ${keyOf(group, "solvedAt", zone)} AS "key", count(*) AS "solved",
+      SELECT ${keyOf(group, column("t", "solvedAt"), zone)} AS "key", count(*) AS "solved",
         percentile_cont(0.5) WITHIN GROUP (ORDER BY s."resolutionMinutes") AS "resMedian",
         avg(s."resolutionMinutes")::float8 AS "resAverage"
       FROM "Ticket" t LEFT JOIN "TicketSla" s ON s."ticketId" = t."id"
-      WHERE t."tenantId" = ${tenantId}::uuid AND ${inRange("solvedAt")}
+      WHERE t."tenantId" = ${tenantId}::uuid AND ${inRange(column("t", "solvedAt"))}
+      GROUP BY 1
+    ),
+    rated AS (
+      SELECT ${keyOf(group, column("r", "createdAt"), zone, column("r", "assigneeId"))} AS "key",
+        avg(r."rating")::float8 AS "csat", count(*) AS "ratings"
+      FROM "SatisfactionResponse" r JOIN "Ticket" t ON t."id" = r."ticketId" AND t."tenantId" = r."tenantId"
+      WHERE r."tenantId" = ${tenantId}::uuid AND ${inRange(column("r", "createdAt"))}
       GROUP BY 1
     )
-    SELECT COALESCE(c."key", v."key") AS "key", c."created", v."solved", c."frMedian", c."frAverage",
-      v."resMedian", v."resAverage", c."withPolicy", c."kept"
-    FROM created c FULL JOIN solved v ON v."key" = c."key"
+    SELECT COALESCE(c."key", v."key", q."key") AS "key", c."created", v."solved", c."frMedian", c."frAverage",
+      v."resMedian", v."resAverage", c."withPolicy", c."kept", q."csat", q."ratings"
+    FROM created c
+      FULL JOIN solved v ON v."key" = c."key"
+      FULL JOIN rated q ON q."key" = COALESCE(c."key", v."key")
     ORDER BY 1`;
   const n = (v: bigint | number | null) => (v === null ? 0 : Number(v));
   const f = (v: number | null) => (v === null ? null : Math.round(Number(v) * 100) / 100);
@@ -113,5 +136,7 @@ export async function metrics(ctx: Context, range: { from: Date; to: Date }, gro
     resolutionMinutesMedian: f(r.resMedian),
     resolutionMinutesAverage: f(r.resAverage),
     slaAttainment: n(r.withPolicy) ? f((n(r.kept) * 100) / n(r.withPolicy)) : null,
+    csat: f(r.csat),
+    csatResponses: n(r.ratings),
   }));
 }

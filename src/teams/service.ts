@@ -3,6 +3,7 @@ import { requireViewer } from "../context.js";
 import { isUniqueViolation } from "../db/unique-violation.js";
 import { AppError, forbidden, notFound, validationError } from "../errors.js";
 import type { AssignmentStrategy } from "../generated/prisma/enums.js";
+import { isUuid } from "./lookup.js";
 
 export interface TeamInput {
   name: string;
@@ -80,6 +81,6 @@ export async function setAvailability(ctx: Context, available: boolean) {
 
 /** The team exists in the tenant (a team of another tenant is missing). */
 export async function assertTeam(db: Pick<Db, "team">, id: string, path: (string | number)[]) {
-  const team = await db.team.findUnique({ where: { id }, select: { id: true } });
+  const team = isUuid(id) ? await db.team.findUnique({ where: { id }, select: { id: true } }) : null;
   if (!team) throw new AppError("NOT_FOUND", "Team not found", { fields: [{ path, message: "no such team" }] });
 }

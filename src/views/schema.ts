@@ -3,6 +3,7 @@ import { z } from "zod";
 import { builder } from "../graphql/builder.js";
 import type { Context } from "../context.js";
 import type { SavedView } from "../generated/prisma/client.js";
+import { Team } from "../teams/node.js";
 import { TicketFilter, TicketOrder } from "../tickets/schema.js";
 import { countTickets, findTickets, ticketListWhere, type TicketFilterArgs, type TicketOrderArgs } from "../tickets/list.js";
 import * as views from "./service.js";
@@ -10,7 +11,7 @@ import * as views from "./service.js";
 const Sharing = builder.enumType("SavedViewSharing", {
   values: {
     PERSONAL: { description: "Its owner only" },
-    TEAM: { description: "The team named by teamId (until teams exist: its owner only)" },
+    TEAM: { description: "Its owner and the members of the team named by teamId (a deleted team leaves it to its owner)" },
     EVERYONE: { description: "Every agent of the tenant" },
   },
 });
@@ -27,7 +28,12 @@ const View = builder.prismaNode("SavedView", {
   fields: (t) => ({
     name: t.exposeString("name"),
     sharing: t.expose("sharing", { type: Sharing }),
-    teamId: t.exposeString("teamId", { nullable: true }),
+    teamId: t.id({
+      nullable: true,
+      description: "The global ID of the team of a TEAM view",
+      resolve: (v) => (v.teamId ? encodeGlobalID("Team", v.teamId) : null),
+    }),
+    team: t.relation("team", { nullable: true, description: "The team whose members see a TEAM view" }),
     ownerId: t.id({
       nullable: true,
       description: "The global ID of the agent who made it",
@@ -85,7 +91,7 @@ const CreateViewInput = builder.inputType("CreateViewInput", {
     orderBy: t.field({ type: TicketOrder }),
     columns: t.stringList({ validate: columnsSchema }),
     sharing: t.field({ type: Sharing, defaultValue: "PERSONAL", description: "TEAM and EVERYONE need fields:manage" }),
-    teamId: t.id({ description: "The team's id, for TEAM views", validate: z.string().uuid() }),
+    teamId: t.globalID({ for: Team, description: "The team whose members see it, for TEAM views" }),
   }),
 });
 
@@ -97,14 +103,14 @@ const UpdateViewInput = builder.inputType("UpdateViewInput", {
     orderBy: t.field({ type: TicketOrder }),
     columns: t.stringList({ validate: columnsSchema }),
     sharing: t.field({ type: Sharing }),
-    teamId: t.id({ validate: z.string().uuid() }),
+    teamId: t.globalID({ for: Team, description: "The team whose members see it, for TEAM views" }),
   }),
 });
 
 const plain = <T>(v: T): T => (v == null ? v : JSON.parse(JSON.stringify(v)));
-const toInput = (i: { teamId?: string | number | null; filter?: unknown; orderBy?: unknown }) => ({
+const toInput = (i: { teamId?: { id: string } | null; filter?: unknown; orderBy?: unknown }) => ({
   ...i,
-  teamId: i.teamId == null ? i.teamId : String(i.teamId),
+  teamId: i.teamId == null ? i.teamId : i.teamId.id,
   filter: plain(i.filter) as TicketFilterArgs | null | undefined,
   orderBy: plain(i.orderBy) as TicketOrderArgs | null | undefined,
 });

@@ -4,6 +4,7 @@ import { requireViewer } from "../context.js";
 import { AppError, forbidden, notFound } from "../errors.js";
 import type { SavedView } from "../generated/prisma/client.js";
 import type { SavedViewSharing } from "../generated/prisma/enums.js";
+import { assertTeam } from "../teams/service.js";
 import { ticketListWhere, type TicketFilterArgs, type TicketOrderArgs } from "../tickets/list.js";
 
 export interface ViewInput {
@@ -18,17 +19,19 @@ export interface ViewInput {
 const MAX_VIEWS_PER_AGENT = 100;
 
 /**
- * The teams the caller belongs to. Teams are not part of this schema yet: a
- * TEAM view is seen by its owner (and managers) only, until this returns the
- * caller's teams.
+ * Views the caller may see: their own, everyone's, and TEAM views of the
+ * teams they are a member of (one EXISTS along TeamMember, in the same query).
  */
-const teamsOf = (_ctx: Context): string[] => [];
-
-/** Views the caller may see: their own, everyone's, their teams'. */
 export function visibleViews(ctx: Context) {
   const viewer = requireViewer(ctx);
-  const own = viewer.kind === "agent" ? [{ ownerAgentId: viewer.agentId }] : [];
-  return { OR: [...own, { sharing: "EVERYONE" as const }, { sharing: "TEAM" as const, teamId: { in: teamsOf(ctx) } }] };
+  if (viewer.kind !== "agent") return { sharing: "EVERYONE" as const };
+  return {
+    OR: [
+      { ownerAgentId: viewer.agentId },
+      { sharing: "EVERYONE" as const },
+      { sharing: "TEAM" as const, team: { members: { some: { agentId: viewer.agentId } } } },
+    ],
+  };
 }
 
 export async function findView(ctx: Context, id: string) {
@@ -75,6 +78,7 @@ export async function createView(ctx: Context, input: ViewInput & { name: string
   const sharing = input.sharing ?? "PERSONAL";
   const viewer = assertMayWrite(ctx, null, sharing);
   assertSharing(sharing, input.teamId);
+  if (input.teamId) await assertTeam(ctx.db, input.teamId, ["input", "teamId"]);
   await assertFilter(ctx, input.filter);
   const agentId = viewer.kind === "agent" ? viewer.agentId : null;
   if ((await ctx.db.savedView.count({ where: { ownerAgentId: agentId } })) >= MAX_VIEWS_PER_AGENT) {
@@ -100,6 +104,7 @@ export async function updateView(ctx: Context, id: string, input: ViewInput) {
   assertMayWrite(ctx, view, sharing);
   const teamId = input.teamId !== undefined ? input.teamId : sharing === "TEAM" ? view.teamId : null;
   assertSharing(sharing, teamId);
+  if (input.teamId) await assertTeam(ctx.db, input.teamId, ["input", "teamId"]);
   if (input.filter !== undefined) await assertFilter(ctx, input.filter);
   return ctx.db.savedView.update({
     where: { id },
