@@ -588,6 +588,10 @@ describe("ERASURE", () => {
     expect(done.receipt.counts).toEqual({
       contacts: 1,
       messagesRedacted: 2,
+      // No custom field values, followings or satisfaction comments of hers: their stores report nothing.
+      customFieldValuesDeleted: 0,
+      followingsDeleted: 0,
+      satisfactionCommentsRemoved: 0,
       // No mail of hers: the email store reports nothing changed.
       emailsRedacted: 0,
       emailHeadersScrubbed: 0,

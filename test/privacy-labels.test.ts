@@ -12,6 +12,8 @@ import { DATA_CATEGORIES, PURPOSES } from "../src/privacy/taxonomy.js";
 const PERSONAL_TYPES: Record<string, Record<string, string>> = {
   Contact: {
     id: "identifier",
+    customFields:
+      "values whose field the tenant marked personal data are recorded as read (user.custom) by src/custom-fields/record-fields.ts",
     createdAt: "operational timestamp",
     updatedAt: "operational timestamp",
     erased: "operational flag",
@@ -51,6 +53,15 @@ const PERSONAL_TYPES: Record<string, Record<string, string>> = {
     updatedAt: "operational timestamp",
     solvedAt: "operational timestamp",
     lastMessageAt: "operational timestamp",
+    customFields:
+      "values whose field the tenant marked personal data are recorded as read (user.custom) by src/custom-fields/record-fields.ts",
+    followers: "link, labelled on Contact",
+    mergedAt: "operational timestamp",
+    mergedInto: "link",
+    satisfaction: "link, labelled on its own fields (the comment)",
+    satisfactionRequest: "a signed token for the requester, no personal data",
+    sla: "operational: due times and breaches",
+    team: "link, the team it is routed to",
   },
   Attachment: {
     id: "identifier",
