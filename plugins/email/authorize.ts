@@ -1,3 +1,4 @@
+import { outboundGuard } from "../../src/outbound/guard.js";
 import * as oauth from "oauth4webapi";
 import type { Context } from "../../src/context.js";
 import { requireViewer } from "../../src/context.js";
@@ -65,7 +66,11 @@ export async function startMailboxAuthorization(ctx: Context, input: StartAuthor
   };
   const state = Buffer.from(ctx.plugins.secrets.seal(JSON.stringify(pending))).toString("base64url");
   try {
-    const url = await authorizationUrl(spec, runtime.options, { state, codeVerifier, address: input.address });
+    const url = await authorizationUrl(spec, runtime.options, outboundGuard(runtime.core.config), {
+      state,
+      codeVerifier,
+      address: input.address,
+    });
     return { authorizationUrl: url.href, state, expiresAt: new Date(expiresAt) };
   } catch (err) {
     throw authorizationFailed(ctx, err, ["input", "provider"]);
@@ -90,7 +95,7 @@ export async function completeMailboxAuthorization(ctx: Context, input: { code: 
   }
   const runtime = await emailRuntime(ctx);
   const spec = oauthSpecOf(pending.kind)!;
-  const tokens = await exchangeCode(spec, runtime.options, {
+  const tokens = await exchangeCode(spec, runtime.options, outboundGuard(runtime.core.config), {
     code: input.code,
     state: input.state,
     codeVerifier: pending.codeVerifier,

@@ -7,9 +7,7 @@ import type { TokenDeps } from "./providers/oauth-tokens.js";
 import type { MailboxAccess } from "./providers/provider.js";
 
 /** What connecting to a mailbox's servers needs: the outbound guard, and what signing in needs (keys, OAuth2 clients, the database for refreshed tokens). */
-export interface ConnectDeps extends TokenDeps {
-  guard: OutboundGuard;
-}
+export type ConnectDeps = TokenDeps;
 
 /** The connect deps of a tenant's runtime. */
 export const connectDeps = (runtime: EmailRuntime, guard: OutboundGuard = outboundGuard(runtime.core.config)): ConnectDeps => ({

@@ -214,7 +214,7 @@ async function revokeGrant(ctx: Context, mailbox: Pick<MailboxAccess, "kind" | "
   if (!spec || !options?.oauth[spec.kind]) return;
   try {
     const { refreshToken } = openSecrets(mailbox, ctx.plugins.secrets);
-    if (refreshToken) await revokeOAuthGrant(spec, options, refreshToken);
+    if (refreshToken) await revokeOAuthGrant(spec, options, outboundGuard(ctx.config), refreshToken);
   } catch (err) {
     ctx.log.warn({ code: (err as { code?: unknown }).code, kind: mailbox.kind }, "could not revoke a disconnected mailbox's OAuth2 grant");
   }

@@ -1,6 +1,8 @@
 import * as oauth from "oauth4webapi";
 import type { Endpoint } from "../connection.js";
 import type { EmailOptions } from "../options.js";
+import { guardedFetch } from "../../../src/outbound/fetch.js";
+import type { OutboundGuard } from "../../../src/outbound/guard.js";
 import type { OAuthClientOptions } from "./oauth-options.js";
 
 export type OAuthKind = "GOOGLE" | "MICROSOFT";
@@ -50,10 +52,10 @@ const TIMEOUT_MS = 30_000;
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
 /** The operator's client at the provider, and the authorization server to use (the provider's, or the configured stand-in's). */
-async function clientOf(spec: OAuthSpec, options: EmailOptions) {
+async function clientOf(spec: OAuthSpec, options: EmailOptions, guard: OutboundGuard) {
   const client = options.oauth[spec.kind];
   if (!client) throw new OAuthNotConfigured(`No ${spec.kind} OAuth2 client is configured on this server`);
-  return { options: client, as: await authorizationServerOf(spec, options, client), client: { client_id: client.clientId } };
+  return { options: client, as: await authorizationServerOf(spec, options, client, guard), client: { client_id: client.clientId } };
 }
 
 /** The IMAP and SMTP servers of the provider (or of the operator's stand-in). */
@@ -65,14 +67,19 @@ export function serversOf(spec: OAuthSpec, options: EmailOptions): { imap: Endpo
 const discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
 
 /** The configured issuer's metadata, read once per process (a failed read is tried again next time). */
-function authorizationServerOf(spec: OAuthSpec, options: EmailOptions, client: OAuthClientOptions): Promise<oauth.AuthorizationServer> {
+function authorizationServerOf(
+  spec: OAuthSpec,
+  options: EmailOptions,
+  client: OAuthClientOptions,
+  guard: OutboundGuard,
+): Promise<oauth.AuthorizationServer> {
   if (!client.endpoints) return Promise.resolve(spec.authorizationServer(options));
   const issuer = new URL(client.endpoints.issuer);
   const key = issuer.href;
   let found = discovered.get(key);
   if (!found) {
     found = (async () => {
-      const response = await guarded(() => oauth.discoveryRequest(issuer, { ...requestOptions(issuer), algorithm: "oidc" }));
+      const response = await guarded(() => oauth.discoveryRequest(issuer, { ...requestOptions(issuer, guard), algorithm: "oidc" }));
       return oauth.processDiscoveryResponse(issuer, response);
     })();
     found.catch(() => discovered.delete(key));
@@ -81,9 +88,17 @@ function authorizationServerOf(spec: OAuthSpec, options: EmailOptions, client: O
   return found;
 }
 
-/** http:// only for an issuer the operator configured so (a stand-in on its own network); the providers' own are https. */
-function requestOptions(url: URL) {
-  return { signal: AbortSignal.timeout(TIMEOUT_MS), ...(url.protocol === "http:" ? { [oauth.allowInsecureRequests]: true } : {}) };
+/**
+ * Every request to the authorization server goes through the outbound guard
+ * (an operator's stand-in on a private network needs OUTBOUND_ALLOW_PRIVATE);
+ * http:// only for an issuer the operator configured so; the providers' own are https.
+ */
+function requestOptions(url: URL, guard: OutboundGuard) {
+  return {
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+    [oauth.customFetch]: guardedFetch(guard),
+    ...(url.protocol === "http:" ? { [oauth.allowInsecureRequests]: true } : {}),
+  };
 }
 
 /** A network failure or a server error of the authorization server as OAuthUnavailable; its refusals as they are. */
@@ -100,9 +115,10 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
 export async function authorizationUrl(
   spec: OAuthSpec,
   options: EmailOptions,
+  guard: OutboundGuard,
   request: { state: string; codeVerifier: string; address: string },
 ): Promise<URL> {
-  const { as, options: client } = await clientOf(spec, options);
+  const { as, options: client } = await clientOf(spec, options, guard);
   const url = new URL(as.authorization_endpoint!);
   const params: Record<string, string> = {
     client_id: client.clientId,
@@ -123,9 +139,10 @@ export async function authorizationUrl(
 export async function exchangeCode(
   spec: OAuthSpec,
   options: EmailOptions,
+  guard: OutboundGuard,
   callback: { code: string; state: string; codeVerifier: string },
 ): Promise<Tokens> {
-  const { as, client, options: own } = await clientOf(spec, options);
+  const { as, client, options: own } = await clientOf(spec, options, guard);
   const params = oauth.validateAuthResponse(
     as,
     client,
@@ -140,7 +157,7 @@ export async function exchangeCode(
       params,
       own.redirectUrl,
       callback.codeVerifier,
-      requestOptions(new URL(as.token_endpoint!)),
+      requestOptions(new URL(as.token_endpoint!), guard),
     ),
   );
   const result = await guarded(() => oauth.processAuthorizationCodeResponse(as, client, response));
@@ -149,8 +166,8 @@ export async function exchangeCode(
 }
 
 /** A new access token for a refresh token; GrantRevoked when the provider refuses it. */
-export async function refreshTokens(spec: OAuthSpec, options: EmailOptions, refreshToken: string): Promise<Tokens> {
-  const { as, client, options: own } = await clientOf(spec, options);
+export async function refreshTokens(spec: OAuthSpec, options: EmailOptions, guard: OutboundGuard, refreshToken: string): Promise<Tokens> {
+  const { as, client, options: own } = await clientOf(spec, options, guard);
   try {
     const response = await guarded(() =>
       oauth.refreshTokenGrantRequest(
@@ -158,7 +175,7 @@ export async function refreshTokens(spec: OAuthSpec, options: EmailOptions, refr
         client,
         oauth.ClientSecretPost(own.clientSecret),
         refreshToken,
-        requestOptions(new URL(as.token_endpoint!)),
+        requestOptions(new URL(as.token_endpoint!), guard),
       ),
     );
     const result = await guarded(() => oauth.processRefreshTokenResponse(as, client, response));
@@ -178,8 +195,8 @@ export async function refreshTokens(spec: OAuthSpec, options: EmailOptions, refr
  * unused, or an admin removes the app). Best effort: the tokens are deleted
  * here whatever the answer.
  */
-export async function revokeGrant(spec: OAuthSpec, options: EmailOptions, refreshToken: string): Promise<boolean> {
-  const { as, client, options: own } = await clientOf(spec, options);
+export async function revokeGrant(spec: OAuthSpec, options: EmailOptions, guard: OutboundGuard, refreshToken: string): Promise<boolean> {
+  const { as, client, options: own } = await clientOf(spec, options, guard);
   if (!as.revocation_endpoint) return false;
   const response = await guarded(() =>
     oauth.revocationRequest(
@@ -187,7 +204,7 @@ export async function revokeGrant(spec: OAuthSpec, options: EmailOptions, refres
       client,
       oauth.ClientSecretPost(own.clientSecret),
       refreshToken,
-      requestOptions(new URL(as.revocation_endpoint!)),
+      requestOptions(new URL(as.revocation_endpoint!), guard),
     ),
   );
   await oauth.processRevocationResponse(response);

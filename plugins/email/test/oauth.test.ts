@@ -1,13 +1,15 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../../src/config.js";
+import { ConfigError, loadConfig } from "../../../src/config.js";
+import { outboundGuard } from "../../../src/outbound/guard.js";
 import { SecretBox } from "../../../src/plugin-host/secrets.js";
 import { codes, startApp, type TestApp, type TestTenant } from "../../../test/support/app.js";
 import { until } from "../../../test/support/webhooks.js";
 import { manifest } from "../manifest.js";
 import { options as emailOptions } from "../options.js";
 import { googleProvider } from "../providers/google.js";
+import { refreshTokens } from "../providers/oauth.js";
 import { accessTokenFor } from "../providers/oauth-tokens.js";
 import { startDovecot, type Dovecot } from "./dovecot.js";
 import { startOAuthServer } from "./oauth-server.js";
@@ -254,7 +256,12 @@ describe.skipIf(skipped !== null)("Google and Microsoft 365 mailboxes (OAuth2)",
       expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
       const id = rawId(r.data.completeMailboxAuthorization.id);
       const db = app.database.forTenant(t.id);
-      const deps = { secrets: new SecretBox(Buffer.from(KEY, "base64")), options: emailOptions.parse(env), db };
+      const deps = {
+        guard: outboundGuard(loadConfig(env)),
+        secrets: new SecretBox(Buffer.from(KEY, "base64")),
+        options: emailOptions.parse(env),
+        db,
+      };
       const before = await db.mailbox.findUniqueOrThrow({ where: { id } });
       const first = await accessTokenFor(googleProvider.spec, before, deps);
       expect(auth.userOf(first)).toBe(user.address);
@@ -275,6 +282,14 @@ describe.skipIf(skipped !== null)("Google and Microsoft 365 mailboxes (OAuth2)",
     } finally {
       auth.setTokenLifetime(3600);
     }
+  });
+
+  it("sends every request to the authorization server through the outbound guard", async () => {
+    // The stand-in is on 127.0.0.1: without the operator's allowance, the guard refuses the token request.
+    const unguarded = outboundGuard(loadConfig({ ENCRYPTION_KEY: KEY }));
+    await expect(refreshTokens(googleProvider.spec, emailOptions.parse(env), unguarded, "any-refresh-token")).rejects.toThrow(
+      /could not be reached/,
+    );
   });
 
   it("marks a mailbox whose grant was revoked NEEDS_RECONNECT, stops syncing it, and takes it back after a new authorization", async () => {
