@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getOperationAST, type DocumentNode } from "graphql";
 import { createYoga, type GraphiQLOptions } from "graphql-yoga";
 import { startRealtime } from "./events/realtime.js";
 import { authorizationOf, serveWebSockets } from "./events/ws.js";
@@ -238,15 +237,6 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       apiRateLimit(apiRate),
       // After the rate check (a refused operation takes no turn), before everything that does the work.
       tenantFairShare(config.tenantMaxConcurrentOperations),
-      {
-        // A mutation may have committed events: have them numbered now. Placed before auditPlugin,
-        // whose onExecuteDone awaits the audit append: events need not wait for it.
-        onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null; contextValue: unknown } }) {
-          if (getOperationAST(args.document, args.operationName)?.operation !== "mutation") return;
-          const tenantId = (args.contextValue as Context).viewer?.tenantId;
-          return { onExecuteDone: () => void (tenantId && database.appended(tenantId)) };
-        },
-      },
       auditPlugin(),
       // After auditPlugin: a mutation refused for a read-only tenant is still audited (as refused).
       readOnlyGuard(),

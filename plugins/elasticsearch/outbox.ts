@@ -11,7 +11,7 @@ import { addNewFields } from "./mappings.js";
 import { BuildRunningError, reindexTenant } from "./reindex.js";
 import { BUILD_STALE_MS, currentState, isReady, writeTargets } from "./state.js";
 import { retryDelay } from "../../src/retry.js";
-import { BackgroundLoop } from "../../src/background/loop.js";
+import { BackgroundLoop, FOLLOW_UP_GAP_MS } from "../../src/background/loop.js";
 import { outboundGuard } from "../../src/outbound/guard.js";
 
 export interface OutboxWorkerOptions {
@@ -78,7 +78,7 @@ export class OutboxWorker implements PluginWorker {
     });
     // Committed events (new tickets, messages…) are the moment to look: their
     // changes are queued in the same transactions. The timer is the safety net.
-    this.unsubscribe = services.realtime.bus.subscribe(() => void this.kick({ builds: false }));
+    this.unsubscribe = services.realtime.bus.subscribe(() => this.loop.nudge(FOLLOW_UP_GAP_MS));
   }
 
   start(): this {

@@ -21,6 +21,15 @@ export interface LoopOptions {
   retryCapMs?: number;
 }
 
+/**
+ * Work that follows committed changes (event consumers, search indexing) is
+ * nudged at most this often under load. A pass per change would cost its
+ * statements (lease, read, move) per request, more than the request's own;
+ * spaced passes each take what came meanwhile in one batch, at most this much
+ * later while a tenant is busy (a nudge after a quiet spell starts one at once).
+ */
+export const FOLLOW_UP_GAP_MS = 200;
+
 /** After the database is back, the first pass starts within this (jittered, so instances do not all start at once). */
 const RESUME_JITTER_MS = 100;
 /** …and a pass that keeps failing with "unavailable" while the probe says the database answers waits up to this. */
@@ -41,6 +50,10 @@ const RESUME_CAP_MS = 5000;
 export class BackgroundLoop {
   private timer?: NodeJS.Timeout;
   private wakeAt = 0;
+  /** When the latest passes ended (nudge() spaces passes from it). */
+  private passEndedAt = 0;
+  /** A nudge came during passes: the next pass is due this long after they end. */
+  private nudgedGapMs?: number;
   private running?: Promise<void>;
   private again = false;
   private failures = 0;
@@ -73,6 +86,23 @@ export class BackgroundLoop {
     }
     this.running = this.passes().finally(() => (this.running = undefined));
     return this.running;
+  }
+
+  /**
+   * Asks for a pass without insisting: at once when none ended in the last
+   * `gapMs`, otherwise when the gap is over (during a pass: `gapMs` after it).
+   * Under a stream of changes passes then come every `gapMs` and each takes
+   * what came meanwhile, instead of one pass (and its statements) per change.
+   */
+  nudge(gapMs: number): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.nudgedGapMs = Math.min(this.nudgedGapMs ?? gapMs, gapMs);
+      return;
+    }
+    const wait = this.passEndedAt + gapMs - Date.now();
+    if (wait <= 0) void this.kick();
+    else this.wakeIn(wait);
   }
 
   /** Resolves when the pass under way, if any, is done (it starts none). */
@@ -123,7 +153,10 @@ export class BackgroundLoop {
         break;
       }
     } while (this.again && !this.stopped);
+    this.passEndedAt = Date.now();
     this.wakeIn(next);
+    if (this.nudgedGapMs !== undefined) this.wakeIn(this.nudgedGapMs);
+    this.nudgedGapMs = undefined;
   }
 
   /** Returns how long to wait before the next pass. */

@@ -44,7 +44,7 @@ export function startRealtime(
   // Consumers start as soon as this instance has numbered events; their own timers catch
   // what other instances numbered while theirs were busy or gone.
   const consumers = new ConsumerDriver(database, log);
-  const stopKicking = sequencer.onNumbered(() => consumers.nudge());
+  const stopKicking = sequencer.onNumbered((tenantId) => consumers.nudge(tenantId));
   const feed = new EventFeed(database, bus, pollMs);
   // Back from an outage: publish the notices that waited, and look for what this instance missed.
   const stopResume = bus.onResume(() => {

@@ -85,8 +85,9 @@ export class WebhookWorker {
       // Deliveries started in a pass inherit the background mark: their statements are not a request's.
       run: () => deps.database.background(() => this.pass()),
     });
-    // A re-send on any instance publishes a notice: the moment to look.
-    this.unsubscribe = deps.realtime.bus.subscribe(() => void this.kick());
+    // A re-send on any instance publishes a notice of seq 0: the moment to look. (New events'
+    // deliveries are made by the webhook fan-out consumer, which kicks the worker of its instance.)
+    this.unsubscribe = deps.realtime.bus.subscribe((notice) => notice.seq === 0 && void this.kick());
   }
 
   start(): void {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { BackgroundLoop } from "../../background/loop.js";
+import { BackgroundLoop, FOLLOW_UP_GAP_MS } from "../../background/loop.js";
 import type { Database } from "../../db/database.js";
 import { retryDelay } from "../../retry.js";
 import type { EventConsumer } from "./consumer.js";
@@ -11,13 +11,6 @@ const LEASE_MS = 30_000;
 /** Tenants leased per statement. */
 const CLAIM_LIMIT = 20;
 const DEFAULT_BATCH = 200;
-/**
- * Under load the sequencer numbers events many times a second; a pass for each
- * would cost every consumer its statements (lease, read, move) per request.
- * Nudged passes start at most this often per consumer and take what came meanwhile
- * in one batch: at most this much later for a webhook or a plugin's hook.
- */
-const NUDGE_GAP_MS = 50;
 
 export interface ConsumerDriverOptions {
   /** The safety net: how often each consumer looks for work when nothing kicked it (default 5 s). */
@@ -37,7 +30,14 @@ export interface ConsumerDriverOptions {
 export class ConsumerDriver {
   private readonly consumers = new Map<
     string,
-    { consumer: EventConsumer; loop: BackgroundLoop; nudged?: { at: number; timer?: NodeJS.Timeout } }
+    {
+      consumer: EventConsumer;
+      loop: BackgroundLoop;
+      /** Tenants known to have this consumer's cursor: a pass need not create it. */
+      cursors: Set<string>;
+      /** A nudge named a tenant missing from `cursors`, or the safety-net interval passed. */
+      ensureAt: number;
+    }
   >();
   /** Where this instance last moved each cursor ("consumer\0tenant" → seq). */
   private readonly positions = new Map<string, number>();
@@ -62,7 +62,7 @@ export class ConsumerDriver {
       // Passes are background work wherever they are kicked from (a request may wait for one).
       run: (signal) => this.database.background(() => this.pass(consumer, signal)),
     });
-    this.consumers.set(consumer.name, { consumer, loop });
+    this.consumers.set(consumer.name, { consumer, loop, cursors: new Set(), ensureAt: 0 });
     return this;
   }
 
@@ -76,31 +76,22 @@ export class ConsumerDriver {
   }
 
   /**
-   * New events were numbered: every consumer makes a pass soon, at most one per
-   * NUDGE_GAP_MS however often it is nudged (kick() does not wait).
+   * New events of the tenant were numbered: every consumer makes a pass soon,
+   * at most one per FOLLOW_UP_GAP_MS however often it is nudged (kick() does not wait).
    */
-  nudge(): void {
-    const now = Date.now();
+  nudge(tenantId: string): void {
     for (const entry of this.consumers.values()) {
-      const last = entry.nudged;
-      if (last?.timer) continue; // a pass is already scheduled and will see these events too
-      const wait = last ? last.at + NUDGE_GAP_MS - now : 0;
-      if (wait <= 0) {
-        entry.nudged = { at: now };
-        void entry.loop.kick();
-        continue;
-      }
-      const timer = setTimeout(() => {
-        entry.nudged = { at: Date.now() };
-        void entry.loop.kick();
-      }, wait);
-      timer.unref();
-      entry.nudged = { at: last!.at, timer };
+      if (!entry.cursors.has(tenantId)) entry.ensureAt = 0;
+      entry.loop.nudge(FOLLOW_UP_GAP_MS);
     }
   }
 
-  /** Runs a pass of every consumer now (or one more after the pass under way); resolves when they are done. */
+  /**
+   * Runs a full pass of every consumer now (or one more after the pass under
+   * way), cursors of new tenants made first; resolves when they are done.
+   */
   async kick(): Promise<void> {
+    for (const entry of this.consumers.values()) entry.ensureAt = 0;
     await Promise.all([...this.consumers.values()].map(({ loop }) => loop.kick()));
   }
 
@@ -124,26 +115,33 @@ export class ConsumerDriver {
   }
 
   async stop(): Promise<void> {
-    for (const entry of this.consumers.values()) clearTimeout(entry.nudged?.timer);
     await Promise.all([...this.consumers.values()].map(({ loop }) => loop.stop()));
   }
 
   /** One pass of one consumer over every tenant it is behind in; returns when the next is due. */
   private async pass(consumer: EventConsumer, signal: AbortSignal): Promise<number | void> {
     const { prisma } = this.database;
-    await ensureCursors(prisma, consumer.name);
+    const entry = this.consumers.get(consumer.name)!;
+    const pollMs = this.options.pollMs ?? 5000;
+    // A tenant's first events need the cursor made; otherwise once per safety-net interval
+    // is enough (tenants numbered by other instances, cursors removed meanwhile).
+    if (Date.now() >= entry.ensureAt) {
+      entry.ensureAt = Date.now() + pollMs;
+      await ensureCursors(prisma, consumer.name);
+    }
     let nextRetry: number | undefined;
     for (;;) {
       const token = randomUUID();
       const claimed = await claim(prisma, consumer.name, token, CLAIM_LIMIT, LEASE_MS);
       for (const cursor of claimed) {
+        entry.cursors.add(cursor.tenantId);
         if (signal.aborted) return;
         const retryIn = await this.catchUp(consumer, cursor, token);
         if (retryIn !== undefined) nextRetry = Math.min(nextRetry ?? retryIn, retryIn);
       }
       if (claimed.length < CLAIM_LIMIT || signal.aborted) break;
     }
-    return nextRetry === undefined ? undefined : Math.min(nextRetry, this.options.pollMs ?? 5000);
+    return nextRetry === undefined ? undefined : Math.min(nextRetry, pollMs);
   }
 
   /** Hands the tenant's events up to the claimed head to the consumer; on failure, returns when to retry. */
