@@ -121,7 +121,7 @@ describe("createTicket", () => {
       }),
     );
     // The requester's read, the one insert, the payload's read-back and the audit entry's insert.
-    expect(sent).toHaveLength(4);
+    expect(sent, sent.join("\n---\n")).toHaveLength(4);
     expect(sent.filter((sql) => /^\s*(BEGIN|COMMIT)/.test(sql))).toEqual([]);
     const inserts = sent.filter((sql) => /INSERT INTO "Ticket"/.test(sql));
     expect(inserts).toHaveLength(1);
