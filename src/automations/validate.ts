@@ -55,15 +55,6 @@ export const CONDITION_FIELDS: Record<string, FieldSpec> = {
 export const CUSTOM_PREFIX = "custom:";
 const CUSTOM_OPS: ConditionOp[] = [...LIST, ...TEXT, ...PRESENCE];
 
-/** Refuses what cannot be a rule's trigger yet: TIME_ELAPSED (a timer per matching ticket, on src/scheduler/) is not built. */
-export function checkTrigger(trigger: Trigger): void {
-  if (trigger === "TIME_ELAPSED") {
-    throw new AppError("VALIDATION", "TIME_ELAPSED rules are not available yet", {
-      fields: [{ path: ["input", "trigger"], message: "not available yet" }],
-    });
-  }
-}
-
 /**
  * Checks a rule's conditions, all problems at once: known fields and
  * operators, values of the right kind, references that exist in the tenant.
