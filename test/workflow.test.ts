@@ -194,6 +194,85 @@ describe("SLA", () => {
     for (const m of made) await gql(`mutation($id: ID!) { deleteAutomationRule(id: $id) }`, { id: m.data.createAutomationRule.id });
   });
 
+  it("rules compare the SLA standing: breached, the policy, the missed target, minutes to the due time", async () => {
+    const create = (i: Record<string, unknown>) =>
+      gql(`mutation($i: CreateAutomationRuleInput!) { createAutomationRule(input: $i) { id } }`, { i });
+    const bad = await create({
+      name: "Bad",
+      trigger: "SLA_WARNING",
+      conditions: {
+        all: [
+          { field: "sla.dueInMinutes", op: "LT", value: "soon" },
+          { field: "sla.policy", op: "EQ", value: Buffer.from("SlaPolicy:00000000-0000-4000-8000-000000000000").toString("base64") },
+          { field: "sla.breached", op: "LT", value: "1" },
+        ],
+      },
+      actions: [{ type: "ADD_TAGS", tags: ["x"] }],
+    });
+    expect(codes(bad)).toEqual(["VALIDATION"]);
+    expect(bad.errors![0]!.extensions!.fields.map((f: { path: unknown[] }) => f.path.slice(3).join("."))).toEqual([
+      "0.value",
+      "1.value",
+      "2.op",
+    ]);
+    const team = await gql(`mutation { createTeam(input: { name: "Escalations", strategy: MANUAL }) { id } }`);
+    const made = await Promise.all(
+      [
+        {
+          name: "Within the hour",
+          trigger: "SLA_WARNING",
+          conditions: {
+            all: [
+              { field: "sla.dueInMinutes", op: "LT", value: "61" },
+              { field: "sla.dueInMinutes", op: "GT", value: "30" },
+              { field: "sla.breached", op: "EQ", value: "false" },
+            ],
+          },
+          actions: [{ type: "ADD_TAGS", tags: ["due-within-hour"] }],
+        },
+        {
+          name: "Nearly due",
+          trigger: "SLA_WARNING",
+          conditions: { all: [{ field: "sla.dueInMinutes", op: "LT", value: "30" }] },
+          actions: [{ type: "ADD_TAGS", tags: ["due-soon"] }],
+        },
+        {
+          name: "Breached urgent to escalations",
+          trigger: "SLA_BREACHED",
+          conditions: {
+            all: [
+              { field: "sla.breached", op: "EQ", value: "true" },
+              { field: "sla.policy", op: "EQ", value: policyId },
+              { field: "sla.breachedTargets", op: "CONTAINS", value: "FIRST_RESPONSE" },
+            ],
+          },
+          actions: [{ type: "SET_TEAM", teamId: team.data.createTeam.id }],
+        },
+      ].map(create),
+    );
+    expect(made.map((m) => m.errors)).toEqual([undefined, undefined, undefined]);
+    const ticket = await newTicket({ priority: "URGENT" });
+    await app.consumed(T);
+    const read = async () =>
+      (await gql(`query($id: ID!) { ticket(id: $id) { team { id } tags { name } } }`, { id: ticket.id })).data.ticket as {
+        team: { id: string } | null;
+        tags: { name: string }[];
+      };
+    const due = (kind: string) => app.database.prisma.$executeRaw`
+      UPDATE "ScheduledJob" SET "dueAt" = (now() AT TIME ZONE 'UTC') - interval '1 second'
+      WHERE "key" = ${`${raw(ticket.id)}:FIRST_RESPONSE:1`} AND "kind" = ${kind}`;
+    // The warning comes early (time moved, not passed): an hour to go, not breached.
+    await due("sla.warning");
+    await app.server.scheduled();
+    await app.consumed(T);
+    expect(await read()).toEqual({ team: null, tags: [{ name: "due-within-hour" }] });
+    await due("sla.breach");
+    await app.server.scheduled();
+    await app.consumed(T);
+    expect((await read()).team).toEqual({ id: team.data.createTeam.id });
+    for (const m of made) await gql(`mutation($id: ID!) { deleteAutomationRule(id: $id) }`, { id: m.data.createAutomationRule.id });
+  });
+
   it("a requester's follow-up starts the next-response clock; PENDING pauses and resuming shifts the due times", async () => {
     const ticket = await newTicket({ priority: "URGENT" });
     await gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Reply" }) { id } }`, { id: ticket.id });

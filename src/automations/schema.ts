@@ -77,7 +77,7 @@ const AutomationActionType = builder.enumType("AutomationActionType", {
 });
 
 /** Condition fields whose value is a node's ID: stored as the raw id, given and shown as the global ID. */
-const ID_FIELDS: Record<string, string | undefined> = { assignee: "Agent", team: "Team" };
+const ID_FIELDS: Record<string, string | undefined> = { assignee: "Agent", team: "Team", "sla.policy": "SlaPolicy" };
 
 const AutomationCondition = builder.objectRef<Condition>("AutomationCondition").implement({
   description: "A comparison of one field of the ticket, or of the message that fired a MESSAGE_ADDED rule",
@@ -88,7 +88,8 @@ const AutomationCondition = builder.objectRef<Condition>("AutomationCondition").
     op: t.field({ type: AutomationConditionOp, resolve: (c) => c.op }),
     value: t.string({
       nullable: true,
-      description: "The value compared (an Agent's ID for assignee, a Team's for team); null for IN, NOT_IN, IS_SET, NOT_SET",
+      description:
+        "The value compared (an Agent's ID for assignee, a Team's for team, an SlaPolicy's for sla.policy, a whole number for LT and GT); null for IN, NOT_IN, IS_SET, NOT_SET",
       resolve: (c) => (typeof c.value === "string" ? (ID_FIELDS[c.field] ? encodeGlobalID(ID_FIELDS[c.field]!, c.value) : c.value) : null),
     }),
     values: t.stringList({
@@ -239,7 +240,10 @@ const AutomationConditionInput = builder.inputType("AutomationConditionInput", {
   fields: (t) => ({
     field: t.string({ required: true, validate: z.string().max(200) }),
     op: t.field({ type: AutomationConditionOp, required: true }),
-    value: t.string({ description: "For EQ, NEQ, CONTAINS, NOT_CONTAINS (an Agent's ID for assignee, a Team's for team)" }),
+    value: t.string({
+      description:
+        "For EQ, NEQ, CONTAINS, NOT_CONTAINS (an Agent's ID for assignee, a Team's for team, an SlaPolicy's for sla.policy); a whole number for LT, GT",
+    }),
     values: t.stringList({ description: "For IN and NOT_IN" }),
   }),
 });
