@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import pino from "pino";
+import { sweep } from "../src/retention/sweep.js";
 import { Scheduler } from "../src/scheduler/scheduler.js";
 import { scheduleJobs } from "../src/scheduler/jobs.js";
 import type { JobKind } from "../src/scheduler/kind.js";
@@ -393,6 +394,67 @@ describe("scheduler", () => {
     await c.kick();
     await c.stop();
     expect(fired).toHaveLength(300);
+  });
+});
+
+describe("scheduler retention", () => {
+  it("SCHEDULED_JOBS removes fired timers after keepDays, SLA ones only once their clock cannot run again", async () => {
+    const U = await app.tenant();
+    const make = async () => {
+      const r = await app.gql(
+        `mutation { createTicket(input: { subject: "Timers", body: "x", requester: { name: "R", email: "${randomUUID()}@x.example" } }) { id } }`,
+        {},
+        U.ownerToken,
+      );
+      return raw(r.data.createTicket.id);
+    };
+    const [open, closed, answered] = [await make(), await make(), await make()];
+    const close = await app.gql(
+      `mutation($id: ID!) { updateTicket(id: $id, input: { status: CLOSED }) { id } }`,
+      { id: Buffer.from(`Ticket:${closed}`).toString("base64") },
+      U.ownerToken,
+    );
+    expect(close.errors).toBeUndefined();
+    await app.consumed(U);
+    await app.database.prisma.ticketSla.upsert({
+      where: { ticketId: answered },
+      create: { ticketId: answered, tenantId: U.id, firstRespondedAt: new Date() },
+      update: { firstRespondedAt: new Date() },
+    });
+    const keys = {
+      elapsed: `${open}:${randomUUID()}:1`,
+      running: `${open}:RESOLUTION:1`,
+      closed: `${closed}:RESOLUTION:1`,
+      gone: `${randomUUID()}:RESOLUTION:1`,
+      answered: `${answered}:FIRST_RESPONSE:1`,
+      oldCycle: `${open}:NEXT_RESPONSE:123`,
+      recent: `${closed}:FIRST_RESPONSE:1`,
+      unfired: `${closed}:NEXT_RESPONSE:1`,
+    };
+    const kind = (name: string) => (name === "elapsed" ? "automation.elapsed" : "sla.breach");
+    await scheduleJobs(
+      app.database.prisma,
+      U.id,
+      Object.entries(keys).map(([name, key]) => ({ kind: kind(name), key, dueAt: new Date(Date.now() + 86_400_000) })),
+    );
+    await app.database.prisma.$executeRaw`
+      UPDATE "ScheduledJob" SET "firedAt" = (now() AT TIME ZONE 'UTC') - interval '3 days'
+      WHERE "tenantId" = ${U.id}::uuid AND NOT ("key" = ANY(${[keys.recent, keys.unfired]}::text[]))`;
+    await app.database.prisma.$executeRaw`
+      UPDATE "ScheduledJob" SET "firedAt" = (now() AT TIME ZONE 'UTC') - interval '1 hour' WHERE "tenantId" = ${U.id}::uuid AND "key" = ${keys.recent}`;
+    const rule = await app.gql(
+      `mutation { setRetentionRule(target: SCHEDULED_JOBS, keepDays: 1, action: DELETE) { target } }`,
+      {},
+      U.ownerToken,
+    );
+    expect(rule.errors).toBeUndefined();
+    await sweep(app.database, { tenantId: U.id, now: new Date() });
+    const left = await app.database.prisma.scheduledJob.findMany({ where: { tenantId: U.id }, select: { key: true } });
+    const names = Object.entries(keys)
+      .filter(([, key]) => left.some((j) => j.key === key))
+      .map(([name]) => name)
+      .sort();
+    expect(names).toEqual(["recent", "running", "unfired"]);
   });
 });
 
