@@ -561,7 +561,21 @@ describe("metrics", () => {
       key ticketsCreated ticketsSolved firstResponseMinutesMedian firstResponseMinutesAverage resolutionMinutesMedian resolutionMinutesAverage slaAttainment csat csatResponses } }`;
     const byDay = await app.gql(q, { g: "DAY" }, M.ownerToken);
     expect(byDay.errors).toBeUndefined();
+    // Every day of the range has a row: zeros (and no averages) where nothing happened.
+    const nothing = (key: string) => ({
+      key,
+      ticketsCreated: 0,
+      ticketsSolved: 0,
+      firstResponseMinutesMedian: null,
+      firstResponseMinutesAverage: null,
+      resolutionMinutesMedian: null,
+      resolutionMinutesAverage: null,
+      slaAttainment: null,
+      csat: null,
+      csatResponses: 0,
+    });
     expect(byDay.data.metrics).toEqual([
+      nothing("2026-03-01"),
       {
         key: "2026-03-02",
         ticketsCreated: 3,
@@ -586,6 +600,32 @@ describe("metrics", () => {
         csat: 3,
         csatResponses: 2,
       },
+      nothing("2026-03-04"),
+      nothing("2026-03-05"),
+      nothing("2026-03-06"),
+      nothing("2026-03-07"),
+    ]);
+    // Weeks (Mondays) and months the range touches, in the default calendar's zone.
+    const keys = async (g: string, from: string, to: string) =>
+      (
+        await app.gql(
+          `query($g: MetricsGroupBy!, $r: MetricsRange!) { metrics(range: $r, groupBy: $g) { key ticketsCreated } }`,
+          {
+            g,
+            r: { from, to },
+          },
+          M.ownerToken,
+        )
+      ).data.metrics.map((r: { key: string; ticketsCreated: number }) => [r.key, r.ticketsCreated]);
+    expect(await keys("WEEK", "2026-03-01T00:00:00Z", "2026-03-08T00:00:00Z")).toEqual([
+      ["2026-02-23", 0],
+      ["2026-03-02", 4],
+    ]);
+    expect(await keys("MONTH", "2026-01-15T00:00:00Z", "2026-04-02T00:00:00Z")).toEqual([
+      ["2026-01", 0],
+      ["2026-02", 0],
+      ["2026-03", 5],
+      ["2026-04", 0],
     ]);
     const byChannel = await app.gql(q, { g: "CHANNEL" }, M.ownerToken);
     expect(
@@ -595,11 +635,19 @@ describe("metrics", () => {
         r.ticketsSolved,
       ]),
     ).toEqual([
+      ["API", 0, 0],
+      ["CHAT", 0, 0],
       ["EMAIL", 2, 2],
+      ["PHONE", 0, 0],
+      ["SMS", 0, 0],
       ["WEB", 2, 1],
     ]);
     expect(byChannel.data.metrics.map((r: { csat: number; csatResponses: number }) => [r.csat, r.csatResponses])).toEqual([
+      [null, 0],
+      [null, 0],
       [3.5, 2],
+      [null, 0],
+      [null, 0],
       [4, 1],
     ]);
     // Ratings go to the agent assigned when rated, also one with no ticket of the range assigned now.
