@@ -109,7 +109,7 @@ export async function metrics(ctx: Context, range: { from: Date; to: Date }, gro
   const column = (table: "t" | "r", col: string) => Prisma.raw(`${table}."${col}"`);
   const inRange = (col: Prisma.Sql) =>
     Prisma.sql`${col} >= (${from}::timestamptz AT TIME ZONE 'UTC') AND ${col} < (${to}::timestamptz AT TIME ZONE 'UTC')`;
-  const rows = await ctx.db.$queryRaw<
+  const report = ctx.db.$queryRaw<
     {
       key: string;
       created: bigint | null;
@@ -160,6 +160,10 @@ export async function metrics(ctx: Context, range: { from: Date; to: Date }, gro
       LEFT JOIN solved v ON v."key" = k."key"
       LEFT JOIN rated q ON q."key" = k."key"
     ORDER BY 1`;
+  // JIT compiling this statement (its estimated cost is that of a report) takes PostgreSQL
+  // longer than running it: over a year of 20,000 tickets, 1.6 s against 0.15 s. Off for it
+  // alone, in a transaction of its own (SET LOCAL ends with it).
+  const [, rows] = await ctx.db.$transaction([ctx.db.$executeRaw`SET LOCAL jit = off`, report]);
   const n = (v: bigint | number | null) => (v === null ? 0 : Number(v));
   const f = (v: number | null) => (v === null ? null : Math.round(Number(v) * 100) / 100);
   return rows.map((r) => ({
