@@ -132,6 +132,13 @@ describe("TIME_ELAPSED rules", () => {
     await app.consumed(t);
     expect(await runsOf(r.id, id)).toHaveLength(1);
     expect((await timers(id, r.id)).map((j) => [j.anchor, j.firedAt !== null])).toEqual([[second!.anchor, true]]);
+    // Out of PENDING and back: a new start of the clock, which fires again.
+    await setStatus(id, "OPEN");
+    await setStatus(id, "PENDING");
+    await app.consumed(t);
+    expect((await timers(id, r.id)).map((j) => j.firedAt)).toEqual([null]);
+    await elapse(id);
+    expect(await runsOf(r.id, id)).toHaveLength(2);
     await deleteRule(r.id);
   });
 
