@@ -66,6 +66,7 @@ import { startLocalTraining } from "./ai/local/training-loop.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { slaConsumer } from "./sla/consumer.js";
 import { slaBreachJob, slaWarningJob } from "./sla/jobs.js";
+import { elapsedJob } from "./automations/timers.js";
 
 export interface RunningServer {
   url: string;
@@ -363,8 +364,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   realtime.consumers.register(slaConsumer());
   realtime.consumers.register(automationConsumer(services, () => void webhooks.kick()));
   realtime.consumers.start();
-  // Durable timers (src/scheduler/): SLA warnings and breaches become events when they are due.
-  const scheduler = new Scheduler(database, log).register(slaWarningJob).register(slaBreachJob).start();
+  // Durable timers (src/scheduler/): SLA warnings and breaches, and automation rules' timers, become events when they are due.
+  const scheduler = new Scheduler(database, log).register(slaWarningJob).register(slaBreachJob).register(elapsedJob).start();
   const scanning = config.attachments.scanning.mode;
   const operatorScanner = await operatorCapability(registry, "operatorAttachmentScanner");
   if (scanning === "off") log.warn("ATTACHMENT_SCANNING=off: attachments are served without a malware scan (scanStatus NOT_SCANNED)");

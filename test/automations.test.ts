@@ -92,6 +92,7 @@ describe("automation rules", () => {
       t.ownerToken,
     );
     expect(codes(timed)).toEqual(["VALIDATION"]);
+    expect(timed.errors![0]!.extensions!.fields).toEqual([{ path: ["input", "timer"], message: expect.stringContaining("needs a timer") }]);
     const noActions = await app.gql(CREATE_RULE, { i: { name: "Idle", trigger: "TICKET_CREATED", actions: [] } }, t.ownerToken);
     expect(codes(noActions)).toEqual(["VALIDATION"]);
     expect((await app.gql(`{ automationRules { id } }`, {}, t.ownerToken)).data.automationRules).toEqual([]);

@@ -466,9 +466,10 @@ describe("retention rules over GraphQL", () => {
       "INFECTED_ATTACHMENTS",
       "DISCONNECTED_MAILBOXES",
       "AUTOMATION_RUNS",
+      "SCHEDULED_JOBS",
     ]);
     const chosen = empty.data.retentionPolicy.filter((r: any) => !r.fixed);
-    expect(chosen).toHaveLength(10);
+    expect(chosen).toHaveLength(11);
     expect(chosen.every((r: any) => r.keepDays === null && r.action === null)).toBe(true);
     // A disconnected mailbox's data goes after 30 days: the product's promise, not a rule.
     expect(empty.data.retentionPolicy.find((r: any) => r.target === "DISCONNECTED_MAILBOXES")).toMatchObject({
@@ -523,7 +524,7 @@ describe("retention rules over GraphQL", () => {
 
   it("is for owners and admins: AGENT, VIEWER and API keys get FORBIDDEN", async () => {
     const admin = await app.agent(t, "ADMIN");
-    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(11);
+    expect((await app.gql(`{ retentionPolicy { target } }`, {}, admin.token)).data.retentionPolicy).toHaveLength(12);
     const agent = await app.agent(t, "AGENT");
     const viewer = await app.agent(t, "VIEWER");
     const key = await app.apiKey(t, ["TICKETS_READ", "TICKETS_WRITE", "CONTACTS_READ", "CONTACTS_WRITE"]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import pino from "pino";
+import { sweep } from "../src/retention/sweep.js";
 import { Scheduler } from "../src/scheduler/scheduler.js";
 import { scheduleJobs } from "../src/scheduler/jobs.js";
 import type { JobKind } from "../src/scheduler/kind.js";
@@ -194,6 +195,85 @@ describe("SLA", () => {
     for (const m of made) await gql(`mutation($id: ID!) { deleteAutomationRule(id: $id) }`, { id: m.data.createAutomationRule.id });
   });
 
+  it("rules compare the SLA standing: breached, the policy, the missed target, minutes to the due time", async () => {
+    const create = (i: Record<string, unknown>) =>
+      gql(`mutation($i: CreateAutomationRuleInput!) { createAutomationRule(input: $i) { id } }`, { i });
+    const bad = await create({
+      name: "Bad",
+      trigger: "SLA_WARNING",
+      conditions: {
+        all: [
+          { field: "sla.dueInMinutes", op: "LT", value: "soon" },
+          { field: "sla.policy", op: "EQ", value: Buffer.from("SlaPolicy:00000000-0000-4000-8000-000000000000").toString("base64") },
+          { field: "sla.breached", op: "LT", value: "1" },
+        ],
+      },
+      actions: [{ type: "ADD_TAGS", tags: ["x"] }],
+    });
+    expect(codes(bad)).toEqual(["VALIDATION"]);
+    expect(bad.errors![0]!.extensions!.fields.map((f: { path: unknown[] }) => f.path.slice(3).join("."))).toEqual([
+      "0.value",
+      "1.value",
+      "2.op",
+    ]);
+    const team = await gql(`mutation { createTeam(input: { name: "Escalations", strategy: MANUAL }) { id } }`);
+    const made = await Promise.all(
+      [
+        {
+          name: "Within the hour",
+          trigger: "SLA_WARNING",
+          conditions: {
+            all: [
+              { field: "sla.dueInMinutes", op: "LT", value: "61" },
+              { field: "sla.dueInMinutes", op: "GT", value: "30" },
+              { field: "sla.breached", op: "EQ", value: "false" },
+            ],
+          },
+          actions: [{ type: "ADD_TAGS", tags: ["due-within-hour"] }],
+        },
+        {
+          name: "Nearly due",
+          trigger: "SLA_WARNING",
+          conditions: { all: [{ field: "sla.dueInMinutes", op: "LT", value: "30" }] },
+          actions: [{ type: "ADD_TAGS", tags: ["due-soon"] }],
+        },
+        {
+          name: "Breached urgent to escalations",
+          trigger: "SLA_BREACHED",
+          conditions: {
+            all: [
+              { field: "sla.breached", op: "EQ", value: "true" },
+              { field: "sla.policy", op: "EQ", value: policyId },
+              { field: "sla.breachedTargets", op: "CONTAINS", value: "FIRST_RESPONSE" },
+            ],
+          },
+          actions: [{ type: "SET_TEAM", teamId: team.data.createTeam.id }],
+        },
+      ].map(create),
+    );
+    expect(made.map((m) => m.errors)).toEqual([undefined, undefined, undefined]);
+    const ticket = await newTicket({ priority: "URGENT" });
+    await app.consumed(T);
+    const read = async () =>
+      (await gql(`query($id: ID!) { ticket(id: $id) { team { id } tags { name } } }`, { id: ticket.id })).data.ticket as {
+        team: { id: string } | null;
+        tags: { name: string }[];
+      };
+    const due = (kind: string) => app.database.prisma.$executeRaw`
+      UPDATE "ScheduledJob" SET "dueAt" = (now() AT TIME ZONE 'UTC') - interval '1 second'
+      WHERE "key" = ${`${raw(ticket.id)}:FIRST_RESPONSE:1`} AND "kind" = ${kind}`;
+    // The warning comes early (time moved, not passed): an hour to go, not breached.
+    await due("sla.warning");
+    await app.server.scheduled();
+    await app.consumed(T);
+    expect(await read()).toEqual({ team: null, tags: [{ name: "due-within-hour" }] });
+    await due("sla.breach");
+    await app.server.scheduled();
+    await app.consumed(T);
+    expect((await read()).team).toEqual({ id: team.data.createTeam.id });
+    for (const m of made) await gql(`mutation($id: ID!) { deleteAutomationRule(id: $id) }`, { id: m.data.createAutomationRule.id });
+  });
+
   it("a requester's follow-up starts the next-response clock; PENDING pauses and resuming shifts the due times", async () => {
     const ticket = await newTicket({ priority: "URGENT" });
     await gql(`mutation($id: ID!) { addMessage(input: { ticketId: $id, body: "Reply" }) { id } }`, { id: ticket.id });
@@ -317,6 +397,67 @@ describe("scheduler", () => {
   });
 });
 
+describe("scheduler retention", () => {
+  it("SCHEDULED_JOBS removes fired timers after keepDays, SLA ones only once their clock cannot run again", async () => {
+    const U = await app.tenant();
+    const make = async () => {
+      const r = await app.gql(
+        `mutation { createTicket(input: { subject: "Timers", body: "x", requester: { name: "R", email: "${randomUUID()}@x.example" } }) { id } }`,
+        {},
+        U.ownerToken,
+      );
+      return raw(r.data.createTicket.id);
+    };
+    const [open, closed, answered] = [await make(), await make(), await make()];
+    const close = await app.gql(
+      `mutation($id: ID!) { updateTicket(id: $id, input: { status: CLOSED }) { id } }`,
+      { id: Buffer.from(`Ticket:${closed}`).toString("base64") },
+      U.ownerToken,
+    );
+    expect(close.errors).toBeUndefined();
+    await app.consumed(U);
+    await app.database.prisma.ticketSla.upsert({
+      where: { ticketId: answered },
+      create: { ticketId: answered, tenantId: U.id, firstRespondedAt: new Date() },
+      update: { firstRespondedAt: new Date() },
+    });
+    const keys = {
+      elapsed: `${open}:${randomUUID()}:1`,
+      running: `${open}:RESOLUTION:1`,
+      closed: `${closed}:RESOLUTION:1`,
+      gone: `${randomUUID()}:RESOLUTION:1`,
+      answered: `${answered}:FIRST_RESPONSE:1`,
+      oldCycle: `${open}:NEXT_RESPONSE:123`,
+      recent: `${closed}:FIRST_RESPONSE:1`,
+      unfired: `${closed}:NEXT_RESPONSE:1`,
+    };
+    const kind = (name: string) => (name === "elapsed" ? "automation.elapsed" : "sla.breach");
+    await scheduleJobs(
+      app.database.prisma,
+      U.id,
+      Object.entries(keys).map(([name, key]) => ({ kind: kind(name), key, dueAt: new Date(Date.now() + 86_400_000) })),
+    );
+    await app.database.prisma.$executeRaw`
+      UPDATE "ScheduledJob" SET "firedAt" = (now() AT TIME ZONE 'UTC') - interval '3 days'
+      WHERE "tenantId" = ${U.id}::uuid AND NOT ("key" = ANY(${[keys.recent, keys.unfired]}::text[]))`;
+    await app.database.prisma.$executeRaw`
+      UPDATE "ScheduledJob" SET "firedAt" = (now() AT TIME ZONE 'UTC') - interval '1 hour' WHERE "tenantId" = ${U.id}::uuid AND "key" = ${keys.recent}`;
+    const rule = await app.gql(
+      `mutation { setRetentionRule(target: SCHEDULED_JOBS, keepDays: 1, action: DELETE) { target } }`,
+      {},
+      U.ownerToken,
+    );
+    expect(rule.errors).toBeUndefined();
+    await sweep(app.database, { tenantId: U.id, now: new Date() });
+    const left = await app.database.prisma.scheduledJob.findMany({ where: { tenantId: U.id }, select: { key: true } });
+    const names = Object.entries(keys)
+      .filter(([, key]) => left.some((j) => j.key === key))
+      .map(([name]) => name)
+      .sort();
+    expect(names).toEqual(["recent", "running", "unfired"]);
+  });
+});
+
 describe("teams", () => {
   it("round robin skips unavailable and disabled agents; load balanced picks the least loaded", async () => {
     const agents = [await app.agent(T, "AGENT"), await app.agent(T, "AGENT"), await app.agent(T, "AGENT")];
@@ -420,7 +561,21 @@ describe("metrics", () => {
       key ticketsCreated ticketsSolved firstResponseMinutesMedian firstResponseMinutesAverage resolutionMinutesMedian resolutionMinutesAverage slaAttainment csat csatResponses } }`;
     const byDay = await app.gql(q, { g: "DAY" }, M.ownerToken);
     expect(byDay.errors).toBeUndefined();
+    // Every day of the range has a row: zeros (and no averages) where nothing happened.
+    const nothing = (key: string) => ({
+      key,
+      ticketsCreated: 0,
+      ticketsSolved: 0,
+      firstResponseMinutesMedian: null,
+      firstResponseMinutesAverage: null,
+      resolutionMinutesMedian: null,
+      resolutionMinutesAverage: null,
+      slaAttainment: null,
+      csat: null,
+      csatResponses: 0,
+    });
     expect(byDay.data.metrics).toEqual([
+      nothing("2026-03-01"),
       {
         key: "2026-03-02",
         ticketsCreated: 3,
@@ -445,6 +600,32 @@ describe("metrics", () => {
         csat: 3,
         csatResponses: 2,
       },
+      nothing("2026-03-04"),
+      nothing("2026-03-05"),
+      nothing("2026-03-06"),
+      nothing("2026-03-07"),
+    ]);
+    // Weeks (Mondays) and months the range touches, in the default calendar's zone.
+    const keys = async (g: string, from: string, to: string) =>
+      (
+        await app.gql(
+          `query($g: MetricsGroupBy!, $r: MetricsRange!) { metrics(range: $r, groupBy: $g) { key ticketsCreated } }`,
+          {
+            g,
+            r: { from, to },
+          },
+          M.ownerToken,
+        )
+      ).data.metrics.map((r: { key: string; ticketsCreated: number }) => [r.key, r.ticketsCreated]);
+    expect(await keys("WEEK", "2026-03-01T00:00:00Z", "2026-03-08T00:00:00Z")).toEqual([
+      ["2026-02-23", 0],
+      ["2026-03-02", 4],
+    ]);
+    expect(await keys("MONTH", "2026-01-15T00:00:00Z", "2026-04-02T00:00:00Z")).toEqual([
+      ["2026-01", 0],
+      ["2026-02", 0],
+      ["2026-03", 5],
+      ["2026-04", 0],
     ]);
     const byChannel = await app.gql(q, { g: "CHANNEL" }, M.ownerToken);
     expect(
@@ -454,11 +635,19 @@ describe("metrics", () => {
         r.ticketsSolved,
       ]),
     ).toEqual([
+      ["API", 0, 0],
+      ["CHAT", 0, 0],
       ["EMAIL", 2, 2],
+      ["PHONE", 0, 0],
+      ["SMS", 0, 0],
       ["WEB", 2, 1],
     ]);
     expect(byChannel.data.metrics.map((r: { csat: number; csatResponses: number }) => [r.csat, r.csatResponses])).toEqual([
+      [null, 0],
+      [null, 0],
       [3.5, 2],
+      [null, 0],
+      [null, 0],
       [4, 1],
     ]);
     // Ratings go to the agent assigned when rated, also one with no ticket of the range assigned now.

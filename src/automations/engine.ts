@@ -11,6 +11,7 @@ import { messageFacts, needsOf, ticketFacts } from "./facts.js";
 import { matches, type TicketFacts } from "./match.js";
 import { MAX_DEPTH, type Trigger } from "./rule.js";
 import { enabledRules, type StoredRule } from "./store.js";
+import { planTimers } from "./timers.js";
 
 /** The events each trigger stands for. A ticket update announces a status change or an assignment with events of their own. */
 export const TRIGGER_OF: Partial<Record<EventType, Trigger>> = {
@@ -21,6 +22,7 @@ export const TRIGGER_OF: Partial<Record<EventType, Trigger>> = {
   MESSAGE_ADDED: "MESSAGE_ADDED",
   SLA_WARNING: "SLA_WARNING",
   SLA_BREACHED: "SLA_BREACHED",
+  TIME_ELAPSED: "TIME_ELAPSED",
 };
 
 /** What automated changes may do: work tickets and notes, and name the requester in a template. */
@@ -97,7 +99,9 @@ const SAVEPOINT = "automation_rule";
 export async function runRules(services: PluginServices, tenantId: string, events: SealedEvent[], tx: Tx): Promise<boolean> {
   const rules = await enabledRules(tx);
   if (!rules.length) return false;
-  const fired = firings(events, new Set(rules.map((r) => r.trigger)));
+  // Timers follow the batch's changes first; a TIME_ELAPSED event whose timer they replaced is dropped.
+  const current = await planTimers(tx, tenantId, events, rules);
+  const fired = firings(current, new Set(rules.map((r) => r.trigger)));
   if (!fired.length) return false;
   const needs = needsOf(rules);
   const tickets = await ticketFacts(tx, [...new Set(fired.map((f) => f.ticketId))], needs);
@@ -109,6 +113,8 @@ export async function runRules(services: PluginServices, tenantId: string, event
   for (const f of fired) {
     for (const rule of rules) {
       if (rule.trigger !== f.trigger || rule.id === f.cause.ruleId || disabled.has(rule.id)) continue;
+      // A timer is one rule's: the event runs that rule only.
+      if (f.trigger === "TIME_ELAPSED" && (f.event.data as { ruleId?: string }).ruleId !== rule.id) continue;
       const ticket = tickets.get(f.ticketId);
       if (!ticket) break; // deleted since
       const message = f.event.messageId ? (messages.get(f.event.messageId) ?? null) : null;

@@ -2,7 +2,7 @@ import type { TenantClient } from "../db/tenant-scope.js";
 import type { Tx } from "../db/tx.js";
 import type { MessageFacts, TicketFacts } from "./match.js";
 import type { Conditions } from "./rule.js";
-import { customFields, teams } from "./seams.js";
+import { customFields, sla, teams } from "./seams.js";
 import { CUSTOM_PREFIX } from "./validate.js";
 
 type Db = TenantClient | Tx;
@@ -12,6 +12,7 @@ export interface Needs {
   customKeys: string[];
   teams: boolean;
   body: boolean;
+  sla: boolean;
 }
 
 export function needsOf(rules: { conditions: Conditions }[]): Needs {
@@ -20,6 +21,7 @@ export function needsOf(rules: { conditions: Conditions }[]): Needs {
     customKeys: [...new Set(fields.filter((f) => f.startsWith(CUSTOM_PREFIX)).map((f) => f.slice(CUSTOM_PREFIX.length)))],
     teams: fields.includes("team"),
     body: fields.includes("body"),
+    sla: fields.some((f) => f.startsWith("sla.")),
   };
 }
 
@@ -57,6 +59,10 @@ export async function ticketFacts(db: Db, ids: string[], needs: Needs): Promise<
   if (needs.teams) {
     const of = await teams.teamsOf(db, [...facts.keys()]);
     for (const f of facts.values()) f.teamId = of.get(f.id) ?? null;
+  }
+  if (needs.sla) {
+    const of = await sla.standingsOf(db, [...facts.keys()]);
+    for (const f of facts.values()) f.sla = of.get(f.id) ?? null;
   }
   if (needs.customKeys.length) {
     const values = await customFields.valuesOf(db, [...facts.keys()], needs.customKeys);

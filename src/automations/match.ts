@@ -1,3 +1,4 @@
+import type { SlaStanding } from "../sla/lookup.js";
 import type { Condition, Conditions } from "./rule.js";
 import { CUSTOM_PREFIX } from "./validate.js";
 
@@ -17,6 +18,8 @@ export interface TicketFacts {
   teamId?: string | null;
   /** Filled only with the custom fields rules name. */
   custom?: Record<string, unknown>;
+  /** Filled only when a rule names sla.*; null while the ticket's SLA is not set up. */
+  sla?: SlaStanding | null;
 }
 
 /** The message of a MESSAGE_ADDED event. */
@@ -55,6 +58,11 @@ export function conditionHolds(c: Condition, ticket: TicketFacts, message: Messa
       return Array.isArray(actual) ? actual.map(text).includes(text(wanted)) : text(actual).includes(text(wanted));
     case "NOT_CONTAINS":
       return Array.isArray(actual) ? !actual.map(text).includes(text(wanted)) : !text(actual).includes(text(wanted));
+    // Numbers (sla.dueInMinutes); nothing to compare never holds.
+    case "LT":
+      return typeof actual === "number" && actual < Number(wanted);
+    case "GT":
+      return typeof actual === "number" && actual > Number(wanted);
   }
 }
 
@@ -83,6 +91,14 @@ function fieldValue(field: string, t: TicketFacts, m: MessageFacts | null): unkn
       return m ? String(m.internal) : null;
     case "message.author":
       return m?.author ?? null;
+    case "sla.breached":
+      return t.sla ? String(t.sla.breached) : null;
+    case "sla.breachedTargets":
+      return t.sla?.breachedTargets ?? [];
+    case "sla.dueInMinutes":
+      return t.sla?.dueInMinutes ?? null;
+    case "sla.policy":
+      return t.sla?.policyId ?? null;
     default:
       return null;
   }

@@ -10,7 +10,7 @@ import type { TicketPriority, TicketStatus } from "../generated/prisma/enums.js"
 const TRIGGERS = ["TICKET_CREATED", "TICKET_UPDATED", "MESSAGE_ADDED", "SLA_WARNING", "SLA_BREACHED", "TIME_ELAPSED"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
-export const CONDITION_OPS = ["EQ", "NEQ", "IN", "NOT_IN", "CONTAINS", "NOT_CONTAINS", "IS_SET", "NOT_SET"] as const;
+export const CONDITION_OPS = ["EQ", "NEQ", "IN", "NOT_IN", "CONTAINS", "NOT_CONTAINS", "IS_SET", "NOT_SET", "LT", "GT"] as const;
 export type ConditionOp = (typeof CONDITION_OPS)[number];
 
 /**
@@ -20,7 +20,7 @@ export type ConditionOp = (typeof CONDITION_OPS)[number];
 export interface Condition {
   field: string;
   op: ConditionOp;
-  /** A string, a list of strings (IN, NOT_IN), a boolean (message.internal) or nothing (IS_SET, NOT_SET). */
+  /** A string (a whole number for LT, GT), a list of strings (IN, NOT_IN), a boolean (message.internal) or nothing (IS_SET, NOT_SET). */
   value?: string | string[] | boolean | null;
 }
 

@@ -8,6 +8,7 @@ import { nameSchema } from "../validation.js";
 import { CONDITION_OPS, type Action, type Condition } from "./rule.js";
 import * as automations from "./service.js";
 import { typed } from "./store.js";
+import type { Timer } from "./timer.js";
 import { CONDITION_FIELDS } from "./validate.js";
 
 /** The team's workflow is the admins' to shape, like its agents and keys. */
@@ -22,9 +23,43 @@ const AutomationTrigger = builder.enumType("AutomationTrigger", {
       description: "A ticket's running SLA target is close to its due time (the policy's warning), once per target and cycle",
     },
     SLA_BREACHED: { description: "A ticket missed its SLA target, once per target and cycle" },
-    TIME_ELAPSED: { description: "Time passed in a state (e.g. PENDING for 3 days); not available yet: refused when saved" },
+    TIME_ELAPSED: {
+      description:
+        "The rule's timer is up for a ticket (e.g. 3 days in PENDING, 24 business hours since the last change); the rule needs `timer`. Once per ticket and start of the clock",
+    },
   } as const,
 });
+const AutomationTimerSince = builder.enumType("AutomationTimerSince", {
+  values: {
+    CREATED: { description: "Since the ticket was created" },
+    LAST_UPDATE: {
+      description: "Since the ticket's last change (fields, status, assignee, a reply or a note); the rule's own changes do not restart it",
+    },
+    STATUS: { description: "Since the ticket entered `status`, while it stays in it" },
+  } as const,
+});
+
+const AutomationTimer = builder.objectRef<Timer>("AutomationTimer").implement({
+  description: "When a TIME_ELAPSED rule fires for a ticket",
+  fields: (t) => ({
+    minutes: t.exposeInt("minutes", { description: "How long after the start of the clock" }),
+    since: t.field({ type: AutomationTimerSince, resolve: (x) => x.since }),
+    status: t.field({ type: TicketStatus, nullable: true, description: "With since STATUS", resolve: (x) => x.status ?? null }),
+    businessHours: t.exposeBoolean("businessHours", {
+      description: "Counted in the open hours of the tenant's default calendar (round the clock without one); otherwise in real minutes",
+    }),
+  }),
+});
+
+const AutomationTimerInput = builder.inputType("AutomationTimerInput", {
+  fields: (t) => ({
+    minutes: t.int({ required: true, description: "1 to 525600" }),
+    since: t.field({ type: AutomationTimerSince, required: true }),
+    status: t.field({ type: TicketStatus, description: "Required with since STATUS, refused otherwise" }),
+    businessHours: t.boolean({ description: "Default false: real minutes" }),
+  }),
+});
+
 const AutomationConditionOp = builder.enumType("AutomationConditionOp", { values: CONDITION_OPS });
 const AutomationActionType = builder.enumType("AutomationActionType", {
   values: {
@@ -42,7 +77,7 @@ const AutomationActionType = builder.enumType("AutomationActionType", {
 });
 
 /** Condition fields whose value is a node's ID: stored as the raw id, given and shown as the global ID. */
-const ID_FIELDS: Record<string, string | undefined> = { assignee: "Agent", team: "Team" };
+const ID_FIELDS: Record<string, string | undefined> = { assignee: "Agent", team: "Team", "sla.policy": "SlaPolicy" };
 
 const AutomationCondition = builder.objectRef<Condition>("AutomationCondition").implement({
   description: "A comparison of one field of the ticket, or of the message that fired a MESSAGE_ADDED rule",
@@ -53,7 +88,8 @@ const AutomationCondition = builder.objectRef<Condition>("AutomationCondition").
     op: t.field({ type: AutomationConditionOp, resolve: (c) => c.op }),
     value: t.string({
       nullable: true,
-      description: "The value compared (an Agent's ID for assignee, a Team's for team); null for IN, NOT_IN, IS_SET, NOT_SET",
+      description:
+        "The value compared (an Agent's ID for assignee, a Team's for team, an SlaPolicy's for sla.policy, a whole number for LT and GT); null for IN, NOT_IN, IS_SET, NOT_SET",
       resolve: (c) => (typeof c.value === "string" ? (ID_FIELDS[c.field] ? encodeGlobalID(ID_FIELDS[c.field]!, c.value) : c.value) : null),
     }),
     values: t.stringList({
@@ -100,6 +136,12 @@ const AutomationRule = builder.prismaNode("AutomationRule", {
     trigger: t.field({ type: AutomationTrigger, resolve: (r) => typed(r).trigger }),
     conditions: t.field({ type: AutomationConditions, resolve: (r) => typed(r).conditions }),
     actions: t.field({ type: [AutomationAction], resolve: (r) => typed(r).actions }),
+    timer: t.field({
+      type: AutomationTimer,
+      nullable: true,
+      description: "TIME_ELAPSED rules: when they fire",
+      resolve: (r) => typed(r).timer,
+    }),
     position: t.exposeInt("position", { description: "Rules run in ascending position" }),
     enabled: t.exposeBoolean("enabled"),
     disabledReason: t.exposeString("disabledReason", {
@@ -198,7 +240,10 @@ const AutomationConditionInput = builder.inputType("AutomationConditionInput", {
   fields: (t) => ({
     field: t.string({ required: true, validate: z.string().max(200) }),
     op: t.field({ type: AutomationConditionOp, required: true }),
-    value: t.string({ description: "For EQ, NEQ, CONTAINS, NOT_CONTAINS (an Agent's ID for assignee, a Team's for team)" }),
+    value: t.string({
+      description:
+        "For EQ, NEQ, CONTAINS, NOT_CONTAINS (an Agent's ID for assignee, a Team's for team, an SlaPolicy's for sla.policy); a whole number for LT, GT",
+    }),
     values: t.stringList({ description: "For IN and NOT_IN" }),
   }),
 });
@@ -297,6 +342,7 @@ const CreateAutomationRuleInput = builder.inputType("CreateAutomationRuleInput",
     trigger: t.field({ type: AutomationTrigger, required: true }),
     conditions: t.field({ type: AutomationConditionsInput }),
     actions: t.field({ type: [AutomationActionInput], required: true }),
+    timer: t.field({ type: AutomationTimerInput, description: "Required by TIME_ELAPSED rules, refused by others" }),
     enabled: t.boolean({ description: "Default true" }),
   }),
 });
@@ -307,6 +353,11 @@ const UpdateAutomationRuleInput = builder.inputType("UpdateAutomationRuleInput",
     trigger: t.field({ type: AutomationTrigger }),
     conditions: t.field({ type: AutomationConditionsInput }),
     actions: t.field({ type: [AutomationActionInput] }),
+    timer: t.field({
+      type: AutomationTimerInput,
+      description:
+        "A new timer for a TIME_ELAPSED rule: timers already running for tickets are cancelled, the new one starts at each ticket's next change",
+    }),
     enabled: t.boolean({ description: "true also enables a rule the server disabled, once it passes the checks again" }),
   }),
 });
@@ -326,6 +377,7 @@ builder.mutationField("createAutomationRule", (t) =>
         trigger: input.trigger,
         conditions: conditionsFrom(input.conditions),
         actions: input.actions.map(actionFrom),
+        timer: input.timer,
         enabled: input.enabled,
       }),
   }),
@@ -345,6 +397,7 @@ builder.mutationField("updateAutomationRule", (t) =>
         trigger: input.trigger,
         conditions: conditionsFrom(input.conditions),
         actions: input.actions?.map(actionFrom),
+        timer: input.timer,
         enabled: input.enabled,
       }),
   }),

@@ -2,6 +2,7 @@ import type { TenantClient } from "../db/tenant-scope.js";
 import type { Tx } from "../db/tx.js";
 import { inputFor, plainOfInput, problemWith, ticketField, valuesOf } from "../custom-fields/rule-values.js";
 import type { ValueInput } from "../custom-fields/values.js";
+import { slaPolicyExists, slaStandings, type SlaStanding } from "../sla/lookup.js";
 import { teamExists, teamsOfTickets } from "../teams/lookup.js";
 
 type Db = TenantClient | Tx;
@@ -44,3 +45,13 @@ export const customFields: CustomFieldSource = {
 };
 
 export const teams: TeamSource = { exists: teamExists, teamsOf: teamsOfTickets };
+
+/** SLA standing: the `sla.*` conditions ("breached", "due within 30 minutes", "on policy X"). */
+export interface SlaSource {
+  /** Whether the tenant has this SLA policy. */
+  policyExists(db: Db, policyId: string): Promise<boolean>;
+  /** Ticket id → standing (left out: no SLA set up yet). */
+  standingsOf(db: Db, ticketIds: string[]): Promise<Map<string, SlaStanding>>;
+}
+
+export const sla: SlaSource = { policyExists: slaPolicyExists, standingsOf: (db, ids) => slaStandings(db, ids) };

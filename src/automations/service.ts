@@ -1,12 +1,14 @@
 import type { Context } from "../context.js";
 import { inTransaction } from "../db/tx.js";
 import { AppError, notFound } from "../errors.js";
-import type { AutomationRule, Prisma } from "../generated/prisma/client.js";
+import { Prisma, type AutomationRule } from "../generated/prisma/client.js";
 import { messageFacts, needsOf, ticketFacts } from "./facts.js";
 import { conditionHolds, matches } from "./match.js";
 import type { Action, Condition, Conditions, Trigger } from "./rule.js";
 import { typed, type StoredRule } from "./store.js";
-import { checkActions, checkConditions, checkTrigger } from "./validate.js";
+import { checkTimer, type TimerInput } from "./timer.js";
+import { cancelRuleTimers } from "./timers.js";
+import { checkActions, checkConditions } from "./validate.js";
 
 /** Rules a tenant may have: every event is matched against each of its trigger's. */
 export const MAX_RULES = 500;
@@ -16,6 +18,8 @@ export interface RuleInput {
   trigger?: Trigger | null;
   conditions?: Partial<Conditions> | null;
   actions?: Action[] | null;
+  /** TIME_ELAPSED rules: when the time is up (timer.ts). */
+  timer?: TimerInput | null;
   enabled?: boolean | null;
 }
 
@@ -33,7 +37,7 @@ const conditionsOf = (c: Partial<Conditions> | null | undefined): Conditions => 
 
 /** A new rule runs after the tenant's others (reorderAutomationRules moves it). */
 export async function createRule(ctx: Context, input: RuleInput & { name: string; trigger: Trigger }): Promise<AutomationRule> {
-  checkTrigger(input.trigger);
+  const timer = checkTimer(input.trigger, input.timer);
   const conditions = await checkConditions(ctx.db, input.trigger, conditionsOf(input.conditions));
   const actions = await checkActions(ctx.db, input.actions ?? []);
   if (!actions.length)
@@ -49,6 +53,7 @@ export async function createRule(ctx: Context, input: RuleInput & { name: string
         trigger: input.trigger,
         conditions: conditions as unknown as Prisma.InputJsonObject,
         actions: actions as unknown as Prisma.InputJsonArray,
+        timer: timer ? (timer as unknown as Prisma.InputJsonObject) : Prisma.DbNull,
         enabled: input.enabled ?? true,
         position: (last._max.position ?? -1) + 1,
       },
@@ -60,29 +65,39 @@ export async function createRule(ctx: Context, input: RuleInput & { name: string
 export async function updateRule(ctx: Context, id: string, input: RuleInput): Promise<AutomationRule> {
   const current = await findRule(ctx, id);
   const trigger = input.trigger ?? current.trigger;
-  checkTrigger(trigger);
+  // A rule moved off TIME_ELAPSED drops its timer; one kept on it keeps its timer unless a new one is given.
+  const timer = checkTimer(trigger, input.timer ?? (trigger === "TIME_ELAPSED" ? current.timer : null));
   const conditions = await checkConditions(ctx.db, trigger, input.conditions ? conditionsOf(input.conditions) : current.conditions);
   const actions = await checkActions(ctx.db, input.actions ?? current.actions);
   if (!actions.length)
     throw new AppError("VALIDATION", "A rule needs at least one action", { fields: [{ path: ["input", "actions"], message: "empty" }] });
   const enabled = input.enabled ?? current.enabled;
-  return ctx.db.automationRule.update({
-    where: { id },
-    data: {
-      ...(input.name ? { name: input.name } : {}),
-      trigger,
-      conditions: conditions as unknown as Prisma.InputJsonObject,
-      actions: actions as unknown as Prisma.InputJsonArray,
-      enabled,
-      // Checked again just now: whatever was missing is back, or the save was refused.
-      ...(enabled ? { disabledReason: null } : {}),
-    },
+  return inTransaction(ctx.db, async (tx) => {
+    // Timers set for the rule as it was go: the new one starts at each ticket's next change.
+    const sameTimer = enabled && trigger === current.trigger && JSON.stringify(timer) === JSON.stringify(current.timer);
+    if (!sameTimer) await cancelRuleTimers(tx, ctx.viewer!.tenantId, id);
+    return tx.automationRule.update({
+      where: { id },
+      data: {
+        ...(input.name ? { name: input.name } : {}),
+        trigger,
+        conditions: conditions as unknown as Prisma.InputJsonObject,
+        actions: actions as unknown as Prisma.InputJsonArray,
+        timer: timer ? (timer as unknown as Prisma.InputJsonObject) : Prisma.DbNull,
+        enabled,
+        // Checked again just now: whatever was missing is back, or the save was refused.
+        ...(enabled ? { disabledReason: null } : {}),
+      },
+    });
   });
 }
 
 export async function deleteRule(ctx: Context, id: string): Promise<void> {
   await findRule(ctx, id);
-  await ctx.db.automationRule.delete({ where: { id } });
+  await inTransaction(ctx.db, async (tx) => {
+    await cancelRuleTimers(tx, ctx.viewer!.tenantId, id);
+    await tx.automationRule.delete({ where: { id } });
+  });
 }
 
 /** Sets the order of all the tenant's rules at once, in one statement: `ids` names each exactly once. */

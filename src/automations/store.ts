@@ -2,12 +2,15 @@ import type { TenantClient } from "../db/tenant-scope.js";
 import type { Tx } from "../db/tx.js";
 import type { AutomationRule } from "../generated/prisma/client.js";
 import type { Action, Conditions, Trigger } from "./rule.js";
+import type { Timer } from "./timer.js";
 
 type Db = TenantClient | Tx;
 
 /** A rule with its JSON columns typed: they were validated when it was saved (validate.ts). */
-export type StoredRule = Omit<AutomationRule, "conditions" | "actions" | "trigger"> & {
+export type StoredRule = Omit<AutomationRule, "conditions" | "actions" | "trigger" | "timer"> & {
   trigger: Trigger;
+  /** TIME_ELAPSED rules only. */
+  timer: Timer | null;
   conditions: Conditions;
   actions: Action[];
   /** The row as stored. */
@@ -20,6 +23,7 @@ export function typed(rule: AutomationRule): StoredRule {
     ...rule,
     row: rule,
     trigger: rule.trigger as Trigger,
+    timer: (rule.timer as Timer | null) ?? null,
     conditions: { all: c.all ?? [], any: c.any ?? [] },
     actions: (rule.actions ?? []) as unknown as Action[],
   };

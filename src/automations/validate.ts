@@ -13,7 +13,7 @@ import {
   type Conditions,
   type Trigger,
 } from "./rule.js";
-import { customFields, teams } from "./seams.js";
+import { customFields, sla, teams } from "./seams.js";
 
 type Db = TenantClient | Tx;
 type Path = (string | number)[];
@@ -28,6 +28,8 @@ const AUTHORS = ["CONTACT", "AGENT", "SYSTEM"];
 const LIST: ConditionOp[] = ["EQ", "NEQ", "IN", "NOT_IN"];
 const TEXT: ConditionOp[] = ["CONTAINS", "NOT_CONTAINS"];
 const PRESENCE: ConditionOp[] = ["IS_SET", "NOT_SET"];
+const COMPARE: ConditionOp[] = ["LT", "GT"];
+const SLA_TARGETS = ["FIRST_RESPONSE", "NEXT_RESPONSE", "RESOLUTION"];
 
 /** Per field: the operators it takes, the values it allows (none: any text), and the triggers it needs. */
 interface FieldSpec {
@@ -35,6 +37,8 @@ interface FieldSpec {
   values?: string[];
   /** Only rules on these triggers have the field (the message of a MESSAGE_ADDED event). */
   triggers?: Trigger[];
+  /** The value is a whole number (LT, GT). */
+  whole?: boolean;
 }
 
 export const CONDITION_FIELDS: Record<string, FieldSpec> = {
@@ -49,20 +53,15 @@ export const CONDITION_FIELDS: Record<string, FieldSpec> = {
   body: { ops: TEXT, triggers: ["MESSAGE_ADDED"] },
   "message.internal": { ops: ["EQ"], values: ["true", "false"], triggers: ["MESSAGE_ADDED"] },
   "message.author": { ops: LIST, values: AUTHORS, triggers: ["MESSAGE_ADDED"] },
+  "sla.breached": { ops: ["EQ"], values: ["true", "false"] },
+  "sla.breachedTargets": { ops: TEXT, values: SLA_TARGETS },
+  "sla.dueInMinutes": { ops: [...COMPARE, ...PRESENCE], whole: true },
+  "sla.policy": { ops: ["EQ", "NEQ", ...PRESENCE] },
 };
 
 /** Custom fields are named `custom:<key>`. */
 export const CUSTOM_PREFIX = "custom:";
 const CUSTOM_OPS: ConditionOp[] = [...LIST, ...TEXT, ...PRESENCE];
-
-/** Refuses what cannot be a rule's trigger yet: TIME_ELAPSED (a timer per matching ticket, on src/scheduler/) is not built. */
-export function checkTrigger(trigger: Trigger): void {
-  if (trigger === "TIME_ELAPSED") {
-    throw new AppError("VALIDATION", "TIME_ELAPSED rules are not available yet", {
-      fields: [{ path: ["input", "trigger"], message: "not available yet" }],
-    });
-  }
-}
 
 /**
  * Checks a rule's conditions, all problems at once: known fields and
@@ -106,6 +105,7 @@ async function checkCondition(db: Db, trigger: Trigger, c: Condition, path: Path
   }
   const list = values === null ? [] : Array.isArray(values) ? values.map(String) : [String(values)];
   const normal = c.field === "tags" || c.field === "requester.emailDomain" ? list.map((v) => v.trim().toLowerCase()) : list;
+  if (spec.whole && normal.some((v) => !/^-?\d{1,7}$/.test(v))) return problem(`${c.field} compares with a whole number`, "value");
   if (spec.values) {
     const bad = normal.filter((v) => !spec.values!.includes(v));
     if (bad.length) return problem(`${c.field} is one of ${spec.values.join(", ")}; not ${bad.join(", ")}`, "value");
@@ -113,6 +113,7 @@ async function checkCondition(db: Db, trigger: Trigger, c: Condition, path: Path
   if (c.field === "assignee" && normal.length && !(await db.agent.findUnique({ where: { id: normal[0]! }, select: { id: true } }))) {
     return problem("no such agent", "value");
   }
+  if (c.field === "sla.policy" && normal.length && !(await sla.policyExists(db, normal[0]!))) return problem("no such SLA policy", "value");
   if (c.field === "team") {
     if (normal.length && !(await teams.exists(db, normal[0]!))) return problem("no such team", "value");
   }

@@ -27,6 +27,8 @@ export const EVENT_TYPES = [
   "SLA_WARNING",
   /** A running SLA target of the ticket passed its due time unmet (data: target, dueAt); once per target and cycle. */
   "SLA_BREACHED",
+  /** An automation rule's timer came due for the ticket (data: ruleId, since, key): the rule runs on it if the ticket still qualifies. */
+  "TIME_ELAPSED",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -56,7 +56,7 @@ builder.queryField("metrics", (t) =>
   t.field({
     type: [MetricsRowRef],
     description:
-      "A report over a time range, grouped by time, channel, priority, team or assignee. VALIDATION for an empty or too long range.",
+      "A report over a time range, grouped by time, channel, priority, team or assignee. Every day, week or month the range touches, and every channel or priority, has a row (counts 0, averages null when nothing happened); teams and assignees only where there is data. VALIDATION for an empty or too long range.",
     authScopes: { permission: "tickets:read" },
     args: {
       range: t.arg({ type: MetricsRange, required: true }),

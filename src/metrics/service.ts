@@ -54,7 +54,37 @@ function keyOf(group: MetricsGroup, time: Prisma.Sql, zone: string, assignee = P
 }
 
 /**
- * Reporting over a time range, grouped, in one statement. Tickets created in
+ * Every key a report has a row for, data or not: each day, week or month the
+ * range touches (local to `zone`), each channel or priority. Teams and agents
+ * are rows only where there is data.
+ */
+function bucketsOf(group: MetricsGroup, from: string, to: string, zone: string): Prisma.Sql {
+  const local = (iso: string) => Prisma.sql`((${iso}::timestamptz) AT TIME ZONE ${zone})`;
+  // The range's last instant, to excluded: its bucket is the last one.
+  const series = (unit: "day" | "week" | "month", format: string) =>
+    Prisma.sql`SELECT to_char(b, ${format}) AS "key"
+      FROM generate_series(date_trunc(${unit}, ${local(from)}), ${local(to)} - interval '1 microsecond', ${`1 ${unit}`}::interval) AS b`;
+  switch (group) {
+    case "DAY":
+      return series("day", "YYYY-MM-DD");
+    case "WEEK":
+      return series("week", "YYYY-MM-DD");
+    case "MONTH":
+      return series("month", "YYYY-MM");
+    case "CHANNEL":
+      return Prisma.sql`SELECT unnest(enum_range(NULL::"Channel"))::text AS "key"`;
+    case "PRIORITY":
+      return Prisma.sql`SELECT unnest(enum_range(NULL::"TicketPriority"))::text AS "key"`;
+    case "TEAM":
+    case "AGENT":
+      return Prisma.sql`SELECT NULL::text AS "key" WHERE false`;
+  }
+}
+
+/**
+ * Reporting over a time range, grouped, in one statement. Each day, week or
+ * month of the range, and each channel or priority, has a row, with zeros
+ * where nothing happened. Tickets created in
  * the range give the counts of created tickets, first-response times and SLA
  * attainment; tickets solved in the range give the solved counts and
  * resolution times. Times are business minutes of the tenant's default
@@ -79,7 +109,7 @@ export async function metrics(ctx: Context, range: { from: Date; to: Date }, gro
   const column = (table: "t" | "r", col: string) => Prisma.raw(`${table}."${col}"`);
   const inRange = (col: Prisma.Sql) =>
     Prisma.sql`${col} >= (${from}::timestamptz AT TIME ZONE 'UTC') AND ${col} < (${to}::timestamptz AT TIME ZONE 'UTC')`;
-  const rows = await ctx.db.$queryRaw<
+  const report = ctx.db.$queryRaw<
     {
       key: string;
       created: bigint | null;
@@ -118,13 +148,22 @@ export async function metrics(ctx: Context, range: { from: Date; to: Date }, gro
       FROM "SatisfactionResponse" r JOIN "Ticket" t ON t."id" = r."ticketId" AND t."tenantId" = r."tenantId"
       WHERE r."tenantId" = ${tenantId}::uuid AND ${inRange(column("r", "createdAt"))}
       GROUP BY 1
+    ),
+    keys AS (
+      ${bucketsOf(group, from, to, zone)}
+      UNION SELECT "key" FROM created UNION SELECT "key" FROM solved UNION SELECT "key" FROM rated
     )
-    SELECT COALESCE(c."key", v."key", q."key") AS "key", c."created", v."solved", c."frMedian", c."frAverage",
+    SELECT k."key", c."created", v."solved", c."frMedian", c."frAverage",
       v."resMedian", v."resAverage", c."withPolicy", c."kept", q."csat", q."ratings"
-    FROM created c
-      FULL JOIN solved v ON v."key" = c."key"
-      FULL JOIN rated q ON q."key" = COALESCE(c."key", v."key")
+    FROM keys k
+      LEFT JOIN created c ON c."key" = k."key"
+      LEFT JOIN solved v ON v."key" = k."key"
+      LEFT JOIN rated q ON q."key" = k."key"
     ORDER BY 1`;
+  // JIT compiling this statement (its estimated cost is that of a report) takes PostgreSQL
+  // longer than running it: over a year of 20,000 tickets, 1.6 s against 0.15 s. Off for it
+  // alone, in a transaction of its own (SET LOCAL ends with it).
+  const [, rows] = await ctx.db.$transaction([ctx.db.$executeRaw`SET LOCAL jit = off`, report]);
   const n = (v: bigint | number | null) => (v === null ? 0 : Number(v));
   const f = (v: number | null) => (v === null ? null : Math.round(Number(v) * 100) / 100);
   return rows.map((r) => ({

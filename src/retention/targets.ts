@@ -12,6 +12,7 @@ import { DAY_MS, REDACTED } from "../constants.js";
 import { invalidateAiModels } from "../ai/invalidate.js";
 import { recordEvents } from "../events/outbox.js";
 import { quarantineFree, quarantineHeld, quarantinedBefore } from "../attachments/quarantine.js";
+import { scheduledJobs } from "./scheduled-jobs.js";
 
 /**
  * What a tenant can put a retention period on. Each target names the rows it
@@ -37,6 +38,7 @@ export const TARGET_NAMES = [
   "INFECTED_ATTACHMENTS",
   "DISCONNECTED_MAILBOXES",
   "AUTOMATION_RUNS",
+  "SCHEDULED_JOBS",
 ] as const;
 
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -658,4 +660,5 @@ export const TARGETS: Record<TargetName, RetentionTarget> = {
   INFECTED_ATTACHMENTS: infectedAttachments,
   DISCONNECTED_MAILBOXES: disconnectedMailboxes,
   AUTOMATION_RUNS: automationRuns,
+  SCHEDULED_JOBS: scheduledJobs,
 };

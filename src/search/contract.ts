@@ -41,6 +41,18 @@ export interface SearchFilters {
   createdBefore?: Date;
   /** Only these kinds (`type:ticket`); intersected with the API's filter, so an empty list finds nothing. */
   kinds?: SearchKind[];
+  /** Ticket custom fields (`plan:pro`, `seats>=10`), all ANDed; tickets, and messages on such tickets. */
+  customFields?: CustomFieldFilter[];
+}
+
+/** A condition on one ticket custom field, typed by its definition (src/search/custom-fields.ts). */
+export interface CustomFieldFilter {
+  fieldId: string;
+  type: "TEXT" | "NUMBER" | "DATE" | "BOOLEAN" | "SINGLE_SELECT" | "MULTI_SELECT";
+  /** EQ: any of `values` (a MULTI_SELECT value: has any of them; TEXT: equal, ignoring case); the others compare with the one value. */
+  op: "EQ" | "GT" | "GTE" | "LT" | "LTE";
+  /** Numbers, booleans, dates as "YYYY-MM-DD", options as defined, text in lower case. */
+  values: (string | number | boolean)[];
 }
 
 export interface ParsedQuery {

@@ -1,6 +1,7 @@
 import { Prisma } from "../generated/prisma/client.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import type {
+  CustomFieldFilter,
   SearchBackend,
   SearchHighlight,
   SearchHitRef,
@@ -224,7 +225,7 @@ export class PostgresSearchBackend implements SearchBackend {
   /** Kinds the caller may see, narrowed by type: and by filters that only tickets and messages have. */
   private kinds({ scope, query }: SearchRequest): SearchKind[] {
     const f = query.filters;
-    const ticketOnly = !!(f.status?.length || f.priority?.length || f.tags?.length || f.assigneeIds?.length);
+    const ticketOnly = !!(f.status?.length || f.priority?.length || f.tags?.length || f.assigneeIds?.length || f.customFields?.length);
     return scope.kinds.filter((k) => (!f.kinds || f.kinds.includes(k)) && !(k === "CONTACT" && (ticketOnly || scope.contactId)));
   }
 
@@ -535,6 +536,7 @@ function ticketConditions(scope: Scope, f: SearchRequest["query"]["filters"], ta
     const parts = [...(ids.length ? [sql`t."assigneeId" = ANY(${ids}::uuid[])`] : []), ...(none ? [sql`t."assigneeId" IS NULL`] : [])];
     where.push(sql`(${join(parts, " OR ")})`);
   }
+  where.push(...customFieldConditions(sql`t."id"`, f.customFields));
   return where;
 }
 
@@ -553,7 +555,42 @@ function messageTicketConditions(f: SearchRequest["query"]["filters"], tagIds: s
     ];
     where.push(sql`(${join(parts, " OR ")})`);
   }
+  // Custom values are not copied onto messages: looked up by the message's ticket (unique on field and ticket).
+  where.push(...customFieldConditions(sql`m."ticketId"`, f.customFields));
   return where;
+}
+
+const COMPARE: Record<Exclude<CustomFieldFilter["op"], "EQ">, Prisma.Sql> = {
+  GT: Prisma.raw(">"),
+  GTE: Prisma.raw(">="),
+  LT: Prisma.raw("<"),
+  LTE: Prisma.raw("<="),
+};
+
+/** Each custom-field filter as an EXISTS on the ticket's value, along the (fieldId, ticketId) unique index. */
+function customFieldConditions(ticketId: Prisma.Sql, filters: CustomFieldFilter[] | undefined): Prisma.Sql[] {
+  return (filters ?? []).map(
+    (c) =>
+      sql`EXISTS (SELECT 1 FROM "CustomFieldValue" cv WHERE cv."fieldId" = ${c.fieldId}::uuid AND cv."ticketId" = ${ticketId} AND ${valueHolds(c)})`,
+  );
+}
+
+function valueHolds(c: CustomFieldFilter): Prisma.Sql {
+  const one = c.values[0];
+  switch (c.type) {
+    case "NUMBER":
+      return c.op === "EQ" ? sql`cv."number" = ANY(${c.values}::float8[])` : sql`cv."number" ${COMPARE[c.op]} ${one}::float8`;
+    case "DATE":
+      return c.op === "EQ" ? sql`cv."date" = ANY(${c.values}::date[])` : sql`cv."date" ${COMPARE[c.op]} ${one}::date`;
+    case "BOOLEAN":
+      return sql`cv."boolean" = ${one}::boolean`;
+    case "MULTI_SELECT":
+      return sql`cv."options" && ${c.values}::text[]`;
+    case "SINGLE_SELECT":
+      return sql`cv."text" = ANY(${c.values}::text[])`;
+    case "TEXT":
+      return sql`lower(cv."text") = ANY(${c.values}::text[])`;
+  }
 }
 
 const STATUSES = new Set(["NEW", "OPEN", "PENDING", "SOLVED", "CLOSED"]);

@@ -36,17 +36,32 @@ export interface ParsedSearch extends ParsedQuery {
   assigneeMe: boolean;
   /** `assignee:<email>` values, lower case: the service resolves them to agent ids. */
   assigneeEmails: string[];
+  /** `<key>:value` of any other name: the service reads them as the tenant's ticket custom fields, or refuses them. */
+  customFields: RawFieldFilter[];
 }
+
+/** A filter on a name that is not built in, as typed: the service types it by the field's definition. */
+export interface RawFieldFilter {
+  key: string;
+  /** ":", ">", ">=", "<", "<=". */
+  op: string;
+  values: string[];
+  pos: number;
+}
+
+/** The built-in filters, as an error message lists them. */
+export const BUILT_IN_FILTERS = FIELDS.map((f) => (f === "created" ? "created>" : `${f}:`)).join(", ");
 
 /** Letters of any script (with their combining marks), digits, and @ . - _ ' inside words. */
 const WORD_CHAR = /[\p{L}\p{M}\p{N}@._'’-]/u;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-function queryError(message: string, position?: number): AppError {
+export function queryError(message: string, position?: number, extra: Record<string, unknown> = {}): AppError {
   return new AppError("VALIDATION", `Invalid search query: ${message}`, {
     fields: [{ path: ["query"], message }],
     ...(position === undefined ? {} : { position }),
+    ...extra,
   });
 }
 
@@ -86,7 +101,7 @@ function tokenize(input: string): Token[] {
     let j = i;
     while (j < n && !/\s/u.test(input[j]!) && input[j] !== '"') j++;
     let raw = input.slice(i, j);
-    const filter = /^([A-Za-z]+)(:|>=|<=|>|<)(.*)$/s.exec(raw);
+    const filter = /^([A-Za-z][A-Za-z0-9_]*)(:|>=|<=|>|<)(.*)$/s.exec(raw);
     if (filter) {
       let value = filter[3]!;
       if (input[j] === '"' && value === "") {
@@ -145,13 +160,17 @@ function parseDate(value: string, pos: number): Date {
 
 function applyFilter(tok: Extract<Token, { type: "filter" }>, filters: SearchFilters, out: ParsedSearch): void {
   const { field, op, value, pos } = tok;
-  if (!(FIELDS as readonly string[]).includes(field)) {
-    throw queryError(
-      `unknown filter "${field}:"; use ${FIELDS.map((f) => (f === "created" ? "created>" : `${f}:`)).join(", ")} (or put it in quotes to search for it)`,
-      pos,
-    );
-  }
   if (tok.negated) throw queryError(`a filter cannot be excluded with "-" (-${field}:)`, pos);
+  if (!(FIELDS as readonly string[]).includes(field)) {
+    // Perhaps a custom field: only the service knows the tenant's.
+    const values = value
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean);
+    if (!values.length) throw queryError(`${field}${op} needs a value`, pos);
+    out.customFields.push({ key: field, op, values, pos });
+    return;
+  }
   const f = field as Field;
   if (f === "created") {
     if (op === ":") throw queryError("created needs a comparison: created>2026-01-01, created>=, created<, created<=", pos);
@@ -220,7 +239,7 @@ function applyFilter(tok: Extract<Token, { type: "filter" }>, filters: SearchFil
 export function parseQuery(input: string): ParsedSearch {
   if (input.length > MAX_QUERY_LENGTH) throw queryError(`the query is longer than ${MAX_QUERY_LENGTH} characters`, MAX_QUERY_LENGTH);
   const tokens = tokenize(input);
-  const out: ParsedSearch = { text: [], filters: {}, assigneeMe: false, assigneeEmails: [] };
+  const out: ParsedSearch = { text: [], filters: {}, assigneeMe: false, assigneeEmails: [], customFields: [] };
   if (!tokens.length) throw queryError('the query is empty; type a word, a "phrase" or a filter such as status:open');
   if (tokens.filter((t) => t.type !== "or").length > MAX_QUERY_TERMS) {
     throw queryError(`too many words and filters (at most ${MAX_QUERY_TERMS})`, tokens[MAX_QUERY_TERMS]!.pos);
@@ -249,7 +268,7 @@ export function parseQuery(input: string): ParsedSearch {
     joinNext = false;
   }
   const positive = out.text.some((g) => g.some((t) => !t.negated));
-  const hasFilter = Object.keys(out.filters).length > 0 || out.assigneeMe || out.assigneeEmails.length > 0;
+  const hasFilter = Object.keys(out.filters).length > 0 || out.assigneeMe || out.assigneeEmails.length > 0 || out.customFields.length > 0;
   if (!positive && !hasFilter) throw queryError("excluding words needs something to find: add a word or a filter");
   return out;
 }

@@ -145,6 +145,7 @@ Query syntax:
 - \`from:marie@example.fr\`: messages written by, tickets requested by, the contact with this email
 - \`created>2026-01-01\`, \`created>=\`, \`created<\`, \`created<=\`: whole UTC days
 - \`type:ticket\`, \`type:message\`, \`type:contact\`
+- \`<key>:value\` on a ticket custom field, read as its type: \`plan:pro,enterprise\`, \`trial:true\`, \`seats>=10\`, \`renewal<2026-07-01\`: tickets, and messages on such tickets; an unknown key is VALIDATION with \`extensions.reason: UNKNOWN_FIELD\`. Answered by the built-in search (backend: postgres) whatever the tenant's backend.
 A misspelt word also finds the most similar words the tenant's texts contain.
 At most ${MAX_QUERY_LENGTH} characters and ${MAX_QUERY_TERMS} words and filters; what cannot be read is a VALIDATION error with the position in \`extensions.position\`.
 

@@ -7,6 +7,7 @@ import { subjectOf } from "../privacy/subjects.js";
 import type { SearchBackend, SearchHighlight, SearchKind, SearchScope, SimilarHit, SimilarRequest } from "./contract.js";
 import { searchLanguage } from "./language.js";
 import { PostgresSearchBackend } from "./postgres-backend.js";
+import { resolveCustomFields } from "./custom-fields.js";
 import { parseQuery } from "./query.js";
 import { NIL_UUID as NOBODY } from "../constants.js";
 
@@ -95,6 +96,11 @@ async function withFallback<T>(
   }
 }
 
+async function builtIn<T>(ctx: Context, ask: (backend: SearchBackend) => Promise<T>): Promise<{ backend: SearchBackend; answer: T }> {
+  const backend = new PostgresSearchBackend(ctx.db);
+  return { backend, answer: await ask(backend) };
+}
+
 /** The tenant's solved and closed tickets most like a ticket, from its search backend (see SearchBackend.similar); the caller authorizes. */
 export async function similarTickets(ctx: Context, request: SimilarRequest): Promise<{ backend: string; hits: SimilarHit[] }> {
   const { backend, answer } = await withFallback(ctx, request.tenantId, (b) => b.similar(request));
@@ -149,6 +155,7 @@ export async function search(ctx: Context, args: SearchArgs): Promise<SearchPage
     parsed.filters.kinds = parsed.filters.kinds ? parsed.filters.kinds.filter((k) => args.types!.includes(k)) : [...args.types];
   }
   await resolveAssignees(ctx, parsed);
+  await resolveCustomFields(ctx, parsed);
   if (args.first != null && args.first < 0) {
     throw new AppError("VALIDATION", "first must not be negative", { fields: [{ path: ["first"], message: "must be 0 or more" }] });
   }
@@ -167,8 +174,10 @@ export async function search(ctx: Context, args: SearchArgs): Promise<SearchPage
     offset,
     limit: Math.max(limit, 1),
   };
-  // first: 0 asks for the total only.
-  const { backend, answer } = await withFallback(ctx, scope.tenantId, (b) => b.search(request));
+  // first: 0 asks for the total only. Custom fields are not in an external index: the built-in search answers those.
+  const { backend, answer } = parsed.filters.customFields?.length
+    ? await builtIn(ctx, (b) => b.search(request))
+    : await withFallback(ctx, scope.tenantId, (b) => b.search(request));
   const page = limit === 0 ? { ...answer, hits: [] } : answer;
   const total = page.total;
 

@@ -34,7 +34,8 @@ const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
   description:
     "Something that happened to a ticket. Fields resolve with the subscriber's permissions at delivery time. TICKET_ERASED is a tombstone: the requester's personal data was erased, or the ticket was deleted with a disconnected mailbox's data (changes.reason), so erase your copies. " +
     "ATTACHMENT_SCANNED: a file on a message got its malware scan's verdict (a file scanned before its message was added is announced right after that MESSAGE_ADDED). " +
-    "SLA_WARNING and SLA_BREACHED: a running SLA target (changes.target: FIRST_RESPONSE, NEXT_RESPONSE or RESOLUTION; changes.dueAt) nears or passed its due time, announced once per target and cycle.",
+    "SLA_WARNING and SLA_BREACHED: a running SLA target (changes.target: FIRST_RESPONSE, NEXT_RESPONSE or RESOLUTION; changes.dueAt) nears or passed its due time, announced once per target and cycle. " +
+    "TIME_ELAPSED: an automation rule's timer came due for the ticket (changes.ruleId, changes.since); the rule runs if the ticket still qualifies.",
   fields: (t) => ({
     cursor: t.string({
       description: "Resume after this event with ticketEvents(after:) or events(after:)",

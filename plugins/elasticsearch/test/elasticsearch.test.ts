@@ -375,6 +375,19 @@ describe("the search API on Elasticsearch", () => {
     expect(partner.data.search.totalCount).toBe(2);
     expect(partner.data.search.edges.every((e: any) => e.node.result.internal !== true)).toBe(true);
 
+    // Custom-field values are not indexed: such a query is answered by the database, and says so.
+    const field = await app.gql(
+      `mutation { createCustomField(input: { entity: TICKET, key: "model", label: "Model", type: TEXT }) { id } }`,
+      {},
+      t.ownerToken,
+    );
+    expect(field.errors).toBeUndefined();
+    const searchesBefore = cluster.requests.filter((r) => r.path.endsWith("/_search")).length;
+    const custom = await app.gql(SEARCH, { q: "waschmaschine model:wm-9" }, t.ownerToken);
+    expect(custom.errors).toBeUndefined();
+    expect(custom.data.search).toMatchObject({ backend: "postgres", totalCount: 0 });
+    expect(cluster.requests.filter((r) => r.path.endsWith("/_search")).length).toBe(searchesBefore);
+
     cluster.setDown("unreachable");
     try {
       const down = await app.gql(SEARCH, { q: "waschmaschine" }, t.ownerToken);

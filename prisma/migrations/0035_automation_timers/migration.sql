@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "AutomationRule" ADD COLUMN     "timer" JSONB;
+
