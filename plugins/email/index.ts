@@ -23,7 +23,12 @@ export const email: PluginDefinition<EmailSettings, EmailOptions> = {
   start(services, operator) {
     // The plugin as the registry loaded it, for its runtimes.
     const plugin = services.plugins.registry.get(EMAIL)!;
-    const limiter = new SenderLimiter(operator.senderLimitPerHour);
+    const limiter = new SenderLimiter({
+      perHour: operator.senderLimitPerHour,
+      redisUrl: services.config.redisUrl,
+      keyPrefix: `${operator.redisKeyPrefix}:sender`,
+      log: services.log.child({ pluginId: EMAIL }),
+    });
     const worker = new SyncWorker(services, plugin, operator, limiter).start();
     registerSyncWorker(services.plugins, worker);
     const inbound = operator.inbound;
@@ -36,6 +41,7 @@ export const email: PluginDefinition<EmailSettings, EmailOptions> = {
       stop: async () => {
         await (await endpoint)?.stop();
         await worker.stop();
+        limiter.close();
       },
     };
   },

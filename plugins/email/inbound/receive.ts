@@ -31,7 +31,16 @@ export async function receiveMail(runtime: EmailRuntime, source: Source, raw: Bu
     via: source.folder ? "IMAP" : "SMTP",
   });
   const done = async <O extends Outcome>(outcome: O): Promise<O> => {
-    await db.$transaction((tx) => recordProgress(tx, source));
+    await db.$transaction(async (tx) => {
+      await recordProgress(tx, source);
+      // Skipped mail leaves no message: the mailbox counts it, for admins to see (Mailbox.mailsOverSenderLimit).
+      if (outcome.kind === "IGNORED" && outcome.reason === "SENDER_OVER_LIMIT") {
+        await tx.mailbox.update({
+          where: { id: source.mailbox.id },
+          data: { mailsOverSenderLimit: { increment: 1 }, lastOverSenderLimitAt: new Date() },
+        });
+      }
+    });
     return outcome;
   };
 
