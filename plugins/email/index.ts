@@ -31,6 +31,8 @@ export const email: PluginDefinition<EmailSettings, EmailOptions> = {
     });
     const worker = new SyncWorker(services, plugin, operator, limiter).start();
     registerSyncWorker(services.plugins, worker);
+    // Replies left QUEUED (a failure that may pass, an instance that died mid-send) are sent from here.
+    const retry = import("./outbound/retry.js").then(({ SendRetryWorker }) => new SendRetryWorker(services, plugin, operator).start());
     const inbound = operator.inbound;
     // smtp-server is loaded only where the operator turned the endpoint on.
     const endpoint = inbound
@@ -41,6 +43,7 @@ export const email: PluginDefinition<EmailSettings, EmailOptions> = {
       stop: async () => {
         await (await endpoint)?.stop();
         await worker.stop();
+        await (await retry).stop();
         limiter.close();
       },
     };
