@@ -8,7 +8,7 @@ import type { EmailRuntime } from "../options.js";
 import { markNeedsReconnect } from "../reconnect.js";
 import { smtpTransport } from "../smtp.js";
 import { plusAddress, TOKEN_HEADER } from "../tokens.js";
-import { holdingLease, postponeSend, type SendClaim } from "./lease.js";
+import { holdingLease, postponeSend, renewSendLease, type SendClaim } from "./lease.js";
 import { threadFor } from "./thread.js";
 
 /** A References header keeps the thread's start and its latest mails: enough for any client to thread, never unbounded. */
@@ -35,6 +35,8 @@ const BACKOFF_FACTOR = 3;
 export async function deliverReply(runtime: EmailRuntime, claim: SendClaim): Promise<void> {
   const db = runtime.core.db;
   const sql = runtime.core.database.prisma;
+  // A claim that waited its turn (a batch of the retry loop) may have lapsed and been taken over: then it is the other's to send.
+  if (!(await renewSendLease(sql, claim, runtime.options.leaseMs))) return;
   const message = await db.message.findUnique({
     where: { id: claim.messageId },
     include: { ticket: { include: { requester: true } }, attachments: { where: { uploadedAt: { not: null } } } },

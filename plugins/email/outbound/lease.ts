@@ -42,7 +42,7 @@ export async function claimDueSends(db: Sql, limit: number, leaseMs: number): Pr
 }
 
 /** Keeps the lease `leaseMs` longer while a send is under way; false when it is no longer ours. */
-async function renewSendLease(db: Sql, claim: SendClaim, leaseMs: number): Promise<boolean> {
+export async function renewSendLease(db: Sql, claim: SendClaim, leaseMs: number): Promise<boolean> {
   const until = new Date(Date.now() + leaseMs);
   const count = await db.$executeRaw`
     UPDATE "EmailOutbound" SET "leaseUntil" = ${at(until)}::timestamp
