@@ -30,7 +30,7 @@ afterAll(() => app?.close());
 const mail = (o: Record<string, unknown>): Promise<Buffer> =>
   new MailComposer({ subject: "Help", messageId: `<${randomUUID()}@customer.test>`, text: "hello", ...o }).compile().build();
 
-async function mailboxOfOwn() {
+async function mailboxOfOwn(perHour = 3) {
   const t = await app.tenant();
   const r = await app.gql(`mutation { enablePlugin(id: "email", acceptTransfer: true) { enabled } }`, {}, t.ownerToken);
   expect(r.errors).toBeUndefined();
@@ -71,7 +71,7 @@ async function mailboxOfOwn() {
     },
   } as Parameters<typeof createContext>[0];
   const runtime = (await runtimeFor(services, t.id, services.plugins.registry.get("email")!)) as PluginRuntime as EmailRuntime;
-  const limiter = new SenderLimiter({ perHour: 3, keyPrefix: "batch-test", log: runtime.log });
+  const limiter = new SenderLimiter({ perHour, keyPrefix: "batch-test", log: runtime.log });
   const folder = { mailbox, claimed: { mailboxId: mailbox.id, tenantId: t.id, token }, uidValidity: 1n };
   /** Receives [uid, mail] pairs as one fetched batch; the statements it took. */
   const receive = async (mails: [number, Buffer][]) => {
@@ -136,6 +136,24 @@ describe("a fetched batch of mails", () => {
     expect(reopened.status).toBe("OPEN");
     expect(reopened.messages).toHaveLength(4);
     expect(await tdb.event.count({ where: { type: "TICKET_STATUS_CHANGED", ticketId: reopened.id } })).toBe(1);
+  });
+
+  it("stores each mail once when two sessions store the same batch at the same moment", async () => {
+    const { tdb, address, mailbox, receive } = await mailboxOfOwn(100);
+    const mails = await Promise.all(
+      Array.from(
+        { length: 6 },
+        async (_, i) => [i + 1, await mail({ from: `twice${i % 2}@customer.test`, to: address, subject: `T${i}` })] as [number, Buffer],
+      ),
+    );
+    // Whichever writes second finds the mails stored: before its write, or as a unique violation in it (then mail by mail).
+    await Promise.all([receive(mails), receive(mails)]);
+    expect(await tdb.message.count()).toBe(6);
+    expect(await tdb.ticket.count()).toBe(6);
+    expect(await tdb.contact.count({ where: { email: { startsWith: "twice" } } })).toBe(2);
+    await app.sequenced();
+    expect(await tdb.event.count({ where: { type: "MESSAGE_ADDED" } })).toBe(6);
+    expect((await tdb.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).mailsOverSenderLimit).toBe(0);
   });
 
   it("takes the same number of statements for 2 new mails and for 12", async () => {
