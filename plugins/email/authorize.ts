@@ -1,4 +1,3 @@
-import { outboundGuard } from "../../src/outbound/guard.js";
 import * as oauth from "oauth4webapi";
 import type { Context } from "../../src/context.js";
 import { requireViewer } from "../../src/context.js";
@@ -6,6 +5,7 @@ import { AppError, validationError } from "../../src/errors.js";
 import { emailRuntime, saveMailbox, type MailboxChoices } from "./mailboxes.js";
 import { oauthSpecOf } from "./providers/index.js";
 import { authorizationUrl, exchangeCode, OAuthNotConfigured, serversOf, type OAuthKind } from "./providers/oauth.js";
+import { oauthOut } from "./providers/oauth-record.js";
 import { sealTokens } from "./providers/oauth-tokens.js";
 
 /** How long the admin has to sign in at the provider and come back. */
@@ -66,7 +66,7 @@ export async function startMailboxAuthorization(ctx: Context, input: StartAuthor
   };
   const state = Buffer.from(ctx.plugins.secrets.seal(JSON.stringify(pending))).toString("base64url");
   try {
-    const url = await authorizationUrl(spec, runtime.options, outboundGuard(runtime.core.config), {
+    const url = await authorizationUrl(spec, runtime.options, oauthOut(runtime), {
       state,
       codeVerifier,
       address: input.address,
@@ -95,7 +95,7 @@ export async function completeMailboxAuthorization(ctx: Context, input: { code: 
   }
   const runtime = await emailRuntime(ctx);
   const spec = oauthSpecOf(pending.kind)!;
-  const tokens = await exchangeCode(spec, runtime.options, outboundGuard(runtime.core.config), {
+  const tokens = await exchangeCode(spec, runtime.options, oauthOut(runtime), {
     code: input.code,
     state: input.state,
     codeVerifier: pending.codeVerifier,

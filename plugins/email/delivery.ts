@@ -1,4 +1,4 @@
-import type { TenantClient } from "../../src/db/tenant-scope.js";
+import type { Tx } from "../../src/db/tx.js";
 import type { Prisma } from "../../src/generated/prisma/client.js";
 
 /**
@@ -15,7 +15,7 @@ const below = (status: DeliveryStatus) => (Object.keys(RANK) as DeliveryStatus[]
 
 /** Moves the delivery status of the messages matching `where` forward, in one conditional update; returns how many moved. */
 export async function advanceDelivery(
-  db: TenantClient,
+  db: Pick<Tx, "message">,
   where: Prisma.MessageWhereInput,
   status: DeliveryStatus,
   extra: { deliveryError?: string | null } = {},

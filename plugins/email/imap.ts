@@ -3,6 +3,7 @@ import { outboundGuard, type OutboundGuard } from "../../src/outbound/guard.js";
 import { checkedEndpoint } from "./connection.js";
 import type { EmailRuntime } from "./options.js";
 import { providerOf } from "./providers/index.js";
+import { oauthRecorder } from "./providers/oauth-record.js";
 import type { TokenDeps } from "./providers/oauth-tokens.js";
 import type { MailboxAccess } from "./providers/provider.js";
 
@@ -12,6 +13,7 @@ export type ConnectDeps = TokenDeps;
 /** The connect deps of a tenant's runtime. */
 export const connectDeps = (runtime: EmailRuntime, guard: OutboundGuard = outboundGuard(runtime.core.config)): ConnectDeps => ({
   guard,
+  record: oauthRecorder(runtime),
   secrets: runtime.core.plugins.secrets,
   options: runtime.options,
   db: runtime.core.db,

@@ -23,9 +23,16 @@ export const email: PluginDefinition<EmailSettings, EmailOptions> = {
   start(services, operator) {
     // The plugin as the registry loaded it, for its runtimes.
     const plugin = services.plugins.registry.get(EMAIL)!;
-    const limiter = new SenderLimiter(operator.senderLimitPerHour);
+    const limiter = new SenderLimiter({
+      perHour: operator.senderLimitPerHour,
+      redisUrl: services.config.redisUrl,
+      keyPrefix: `${operator.redisKeyPrefix}:sender`,
+      log: services.log.child({ pluginId: EMAIL }),
+    });
     const worker = new SyncWorker(services, plugin, operator, limiter).start();
     registerSyncWorker(services.plugins, worker);
+    // Replies left QUEUED (a failure that may pass, an instance that died mid-send) are sent from here.
+    const retry = import("./outbound/retry.js").then(({ SendRetryWorker }) => new SendRetryWorker(services, plugin, operator).start());
     const inbound = operator.inbound;
     // smtp-server is loaded only where the operator turned the endpoint on.
     const endpoint = inbound
@@ -36,6 +43,8 @@ export const email: PluginDefinition<EmailSettings, EmailOptions> = {
       stop: async () => {
         await (await endpoint)?.stop();
         await worker.stop();
+        await (await retry).stop();
+        limiter.close();
       },
     };
   },

@@ -13,6 +13,7 @@ import { EMAIL } from "./manifest.js";
 import type { EmailOptions, EmailRuntime } from "./options.js";
 import { oauthSpecOf } from "./providers/index.js";
 import { revokeGrant as revokeOAuthGrant } from "./providers/oauth.js";
+import { oauthOut } from "./providers/oauth-record.js";
 import { syncWorkerOf } from "./sync/registry.js";
 import { connectDeps } from "./imap.js";
 import { openSecrets, type MailboxAccess } from "./providers/provider.js";
@@ -214,7 +215,11 @@ async function revokeGrant(ctx: Context, mailbox: Pick<MailboxAccess, "kind" | "
   if (!spec || !options?.oauth[spec.kind]) return;
   try {
     const { refreshToken } = openSecrets(mailbox, ctx.plugins.secrets);
-    if (refreshToken) await revokeOAuthGrant(spec, options, outboundGuard(ctx.config), refreshToken);
+    // A disabled plugin's mailbox gives its grant back too: the revocation only deletes (see oauthRecorder).
+    const runtime = (await runtimeFor(ctx, requireViewer(ctx).tenantId, ctx.plugins.registry.get(EMAIL)!, ctx.requestId, {
+      evenIfDisabled: true,
+    })) as EmailRuntime | null;
+    if (refreshToken && runtime) await revokeOAuthGrant(spec, options, oauthOut(runtime), refreshToken);
   } catch (err) {
     ctx.log.warn({ code: (err as { code?: unknown }).code, kind: mailbox.kind }, "could not revoke a disconnected mailbox's OAuth2 grant");
   }

@@ -22,6 +22,15 @@ export const options = envOptions(
     EMAIL_LEASE_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
     // Mails per sender and hour that open or join tickets; beyond it they are skipped (a mail loop, a flood).
     EMAIL_SENDER_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(60),
+    // Where that count lives in Redis (with REDIS_URL): deployments sharing one Redis each need their own.
+    EMAIL_REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:._-]{1,100}$/, "must be letters, digits and : . _ - (at most 100)")
+      .default("deskgraph:email"),
+    // Attempts at sending a reply before it is FAILED, when what stops it may pass (the server unreachable, an SMTP 4xx).
+    EMAIL_SEND_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+    // The wait before the second attempt; each further one waits three times longer.
+    EMAIL_SEND_RETRY_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     // The page of the operator's frontend that the providers send the admin back to (registered with each provider).
     EMAIL_OAUTH_REDIRECT_URL: z.string().url().optional(),
     EMAIL_GOOGLE_CLIENT_ID: z.string().trim().min(1).optional(),
@@ -89,6 +98,9 @@ export const options = envOptions(
       pollMs: e.EMAIL_POLL_SECONDS * 1000,
       leaseMs: e.EMAIL_LEASE_SECONDS * 1000,
       senderLimitPerHour: e.EMAIL_SENDER_LIMIT_PER_HOUR,
+      redisKeyPrefix: e.EMAIL_REDIS_KEY_PREFIX,
+      sendAttempts: e.EMAIL_SEND_ATTEMPTS,
+      sendRetryMs: e.EMAIL_SEND_RETRY_SECONDS * 1000,
       oauth: {
         GOOGLE: client("EMAIL_GOOGLE", e.EMAIL_GOOGLE_CLIENT_ID, e.EMAIL_GOOGLE_CLIENT_SECRET, e.EMAIL_GOOGLE_ENDPOINTS),
         MICROSOFT: client("EMAIL_MICROSOFT", e.EMAIL_MICROSOFT_CLIENT_ID, e.EMAIL_MICROSOFT_CLIENT_SECRET, e.EMAIL_MICROSOFT_ENDPOINTS),

@@ -112,6 +112,15 @@ const Mailbox = builder.prismaNode("Mailbox", {
       select: { sync: { select: { lastError: true } } },
       resolve: (m) => m.sync?.lastError ?? null,
     }),
+    mailsOverSenderLimit: t.exposeInt("mailsOverSenderLimit", {
+      description:
+        "Mails skipped because their sender had sent more than the operator's cap per hour to this mailbox (EMAIL_SENDER_LIMIT_PER_HOUR, counted across all instances): they opened no ticket and joined none, and stay only at the provider. A growing number means a mail loop or a flood",
+    }),
+    lastOverSenderLimitAt: t.expose("lastOverSenderLimitAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the latest of those mails came",
+    }),
     disconnectedAt: t.expose("disconnectedAt", { type: "DateTime", nullable: true }),
     keepData: t.exposeBoolean("keepData", { description: "Chosen when disconnecting: its tickets and messages stay" }),
     purgeDueAt: t.expose("purgeDueAt", {

@@ -17,6 +17,16 @@ export async function nextTicketNumber(client: CounterClient, tenantId: string):
   return Number(rows[0]!.last);
 }
 
+/** `count` consecutive numbers for tickets created together (an imported batch of mails), in one statement like nextTicketNumber. */
+export async function nextTicketNumbers(client: CounterClient, tenantId: string, count: number): Promise<number[]> {
+  const rows = await client.$queryRaw<{ last: number }[]>(Prisma.sql`
+    INSERT INTO "TicketCounter" ("tenantId", "last") VALUES (${tenantId}::uuid, ${count})
+    ON CONFLICT ("tenantId") DO UPDATE SET "last" = "TicketCounter"."last" + ${count}
+    RETURNING "last"`);
+  const last = Number(rows[0]!.last);
+  return Array.from({ length: count }, (_, i) => last - count + 1 + i);
+}
+
 /** The statement that bumps the counter and returns the number taken ("last"); also a step of insertTicket's. */
 export function nextNumberSql(tenantId: string): Prisma.Sql {
   return Prisma.sql`

@@ -23,7 +23,12 @@ export type Outcome =
  * in the tenant), or recognised as a delivery report, or ignored as noise;
  * whichever it is, a folder's position moves past it, under the session's lease.
  */
-export async function receiveMail(runtime: EmailRuntime, source: Source, raw: Buffer, limiter: SenderLimiter): Promise<Outcome> {
+export async function receiveMail(
+  runtime: EmailRuntime,
+  source: Source,
+  raw: Buffer,
+  limiter: Pick<SenderLimiter, "allow" | "perHour">,
+): Promise<Outcome> {
   const db = runtime.core.db;
   const log = runtime.log.child({
     mailboxId: source.mailbox.id,
@@ -31,7 +36,16 @@ export async function receiveMail(runtime: EmailRuntime, source: Source, raw: Bu
     via: source.folder ? "IMAP" : "SMTP",
   });
   const done = async <O extends Outcome>(outcome: O): Promise<O> => {
-    await db.$transaction((tx) => recordProgress(tx, source));
+    await db.$transaction(async (tx) => {
+      await recordProgress(tx, source);
+      // Skipped mail leaves no message: the mailbox counts it, for admins to see (Mailbox.mailsOverSenderLimit).
+      if (outcome.kind === "IGNORED" && outcome.reason === "SENDER_OVER_LIMIT") {
+        await tx.mailbox.update({
+          where: { id: source.mailbox.id },
+          data: { mailsOverSenderLimit: { increment: 1 }, lastOverSenderLimitAt: new Date() },
+        });
+      }
+    });
     return outcome;
   };
 
@@ -94,7 +108,8 @@ export async function receiveMail(runtime: EmailRuntime, source: Source, raw: Bu
 const maxBytes = (runtime: EmailRuntime) => runtime.core.config.attachments.maxBytes;
 
 /** A mail without a Message-ID gets one from its bytes: the same mail delivered twice is still recognised. */
-const syntheticMessageId = (raw: Buffer) => `sha256-${createHash("sha256").update(raw).digest("hex").slice(0, 40)}@no-message-id.invalid`;
+export const syntheticMessageId = (raw: Buffer) =>
+  `sha256-${createHash("sha256").update(raw).digest("hex").slice(0, 40)}@no-message-id.invalid`;
 
 /**
  * A delivery report about one of our replies moves that reply's delivery

@@ -30,12 +30,17 @@ export async function threadOf(
       if (ticketId) return { ticketId, by: "MESSAGE_ID" };
     }
   }
-  const tokens = [
+  const tokens = replyTokensOf(mail, answered, mailboxAddresses, envelopeTo);
+  if (!tokens.length) return null;
+  const thread = await db.emailThread.findFirst({ where: { replyToken: { in: [...new Set(tokens)] } }, select: { ticketId: true } });
+  return thread ? { ticketId: thread.ticketId, by: "REPLY_TOKEN" } : null;
+}
+
+/** The reply tokens a mail carries: in our Message-IDs it answers, in plus addresses of the mailbox's addresses, in our header. */
+export function replyTokensOf(mail: Mail, answered: string[], mailboxAddresses: string[], envelopeTo: string[] = []): string[] {
+  return [
     ...answered.map(tokenInMessageId),
     ...[...mail.recipients, ...envelopeTo].flatMap((r) => mailboxAddresses.map((a) => tokenInRecipient(r, a))),
     ...headerValues(mail, TOKEN_HEADER.toLowerCase()).map((v) => (isReplyToken(v) ? v.trim().toLowerCase() : null)),
   ].filter((t): t is string => t !== null);
-  if (!tokens.length) return null;
-  const thread = await db.emailThread.findFirst({ where: { replyToken: { in: [...new Set(tokens)] } }, select: { ticketId: true } });
-  return thread ? { ticketId: thread.ticketId, by: "REPLY_TOKEN" } : null;
 }

@@ -3,12 +3,15 @@ import type { TenantClient } from "../../../src/db/tenant-scope.js";
 import type { SecretBox } from "../../../src/plugin-host/secrets.js";
 import type { EmailOptions } from "../options.js";
 import { refreshTokens, type OAuthSpec, type Tokens } from "./oauth.js";
+import type { OAuthRecorder } from "./oauth-record.js";
 import { NoCredentials, openSecrets, type MailboxAccess } from "./provider.js";
 
 /** What getting a mailbox's access token needs: the key, the operator's clients, and its tenant's database to keep new tokens in. */
 export interface TokenDeps {
   /** Every request to the provider's authorization server passes it. */
   guard: OutboundGuard;
+  /** …and is recorded as a plugin call of the mailbox's tenant. */
+  record: OAuthRecorder;
   secrets: SecretBox;
   options: EmailOptions;
   db: TenantClient;
@@ -65,7 +68,7 @@ async function refresh(spec: OAuthSpec, mailboxId: string, deps: TokenDeps): Pro
   const current = row && !row.disconnectedAt ? openTokens(row, deps.secrets) : null;
   if (!current) throw new NoCredentials();
   if (Date.now() < current.refreshAt) return current.accessToken;
-  const fresh = await refreshTokens(spec, deps.options, deps.guard, current.refreshToken);
+  const fresh = await refreshTokens(spec, deps.options, { guard: deps.guard, record: deps.record }, current.refreshToken);
   // Only while it is connected: a disconnect in the meantime emptied the secrets, and they stay empty.
   const { count } = await deps.db.mailbox.updateMany({
     where: { id: mailboxId, disconnectedAt: null },

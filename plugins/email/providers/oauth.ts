@@ -2,8 +2,10 @@ import * as oauth from "oauth4webapi";
 import type { Endpoint } from "../connection.js";
 import type { EmailOptions } from "../options.js";
 import { guardedFetch } from "../../../src/outbound/fetch.js";
+import { AppError } from "../../../src/errors.js";
 import type { OutboundGuard } from "../../../src/outbound/guard.js";
 import type { OAuthClientOptions } from "./oauth-options.js";
+import type { OAuthOut } from "./oauth-record.js";
 
 export type OAuthKind = "GOOGLE" | "MICROSOFT";
 
@@ -52,10 +54,10 @@ const TIMEOUT_MS = 30_000;
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
 /** The operator's client at the provider, and the authorization server to use (the provider's, or the configured stand-in's). */
-async function clientOf(spec: OAuthSpec, options: EmailOptions, guard: OutboundGuard) {
+async function clientOf(spec: OAuthSpec, options: EmailOptions, out: OAuthOut) {
   const client = options.oauth[spec.kind];
   if (!client) throw new OAuthNotConfigured(`No ${spec.kind} OAuth2 client is configured on this server`);
-  return { options: client, as: await authorizationServerOf(spec, options, client, guard), client: { client_id: client.clientId } };
+  return { options: client, as: await authorizationServerOf(spec, options, client, out), client: { client_id: client.clientId } };
 }
 
 /** The IMAP and SMTP servers of the provider (or of the operator's stand-in). */
@@ -71,7 +73,7 @@ function authorizationServerOf(
   spec: OAuthSpec,
   options: EmailOptions,
   client: OAuthClientOptions,
-  guard: OutboundGuard,
+  out: OAuthOut,
 ): Promise<oauth.AuthorizationServer> {
   if (!client.endpoints) return Promise.resolve(spec.authorizationServer(options));
   const issuer = new URL(client.endpoints.issuer);
@@ -79,8 +81,12 @@ function authorizationServerOf(
   let found = discovered.get(key);
   if (!found) {
     found = (async () => {
-      const response = await guarded(() => oauth.discoveryRequest(issuer, { ...requestOptions(issuer, guard), algorithm: "oidc" }));
-      return oauth.processDiscoveryResponse(issuer, response);
+      return guarded(() =>
+        out.record("oauth.discovery", async () => {
+          const response = await oauth.discoveryRequest(issuer, { ...requestOptions(issuer, out.guard), algorithm: "oidc" });
+          return oauth.processDiscoveryResponse(issuer, response);
+        }),
+      );
     })();
     found.catch(() => discovered.delete(key));
     discovered.set(key, found);
@@ -101,12 +107,21 @@ function requestOptions(url: URL, guard: OutboundGuard) {
   };
 }
 
-/** A network failure or a server error of the authorization server as OAuthUnavailable; its refusals as they are. */
+/**
+ * A network failure or a server error of the authorization server as
+ * OAuthUnavailable; its refusals (and the gateway's) as they are.
+ */
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof oauth.ResponseBodyError || err instanceof oauth.AuthorizationResponseError) throw err;
+    if (
+      err instanceof oauth.ResponseBodyError ||
+      err instanceof oauth.AuthorizationResponseError ||
+      err instanceof GrantRevoked ||
+      err instanceof AppError
+    )
+      throw err;
     throw new OAuthUnavailable("The authorization server could not be reached or gave an answer that is not OAuth2", { cause: err });
   }
 }
@@ -115,10 +130,10 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
 export async function authorizationUrl(
   spec: OAuthSpec,
   options: EmailOptions,
-  guard: OutboundGuard,
+  out: OAuthOut,
   request: { state: string; codeVerifier: string; address: string },
 ): Promise<URL> {
-  const { as, options: client } = await clientOf(spec, options, guard);
+  const { as, options: client } = await clientOf(spec, options, out);
   const url = new URL(as.authorization_endpoint!);
   const params: Record<string, string> = {
     client_id: client.clientId,
@@ -139,54 +154,59 @@ export async function authorizationUrl(
 export async function exchangeCode(
   spec: OAuthSpec,
   options: EmailOptions,
-  guard: OutboundGuard,
+  out: OAuthOut,
   callback: { code: string; state: string; codeVerifier: string },
 ): Promise<Tokens> {
-  const { as, client, options: own } = await clientOf(spec, options, guard);
+  const { as, client, options: own } = await clientOf(spec, options, out);
   const params = oauth.validateAuthResponse(
     as,
     client,
     new URLSearchParams({ code: callback.code, state: callback.state }),
     callback.state,
   );
-  const response = await guarded(() =>
-    oauth.authorizationCodeGrantRequest(
-      as,
-      client,
-      oauth.ClientSecretPost(own.clientSecret),
-      params,
-      own.redirectUrl,
-      callback.codeVerifier,
-      requestOptions(new URL(as.token_endpoint!), guard),
-    ),
+  const result = await guarded(() =>
+    out.record("oauth.token", async () => {
+      const response = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        oauth.ClientSecretPost(own.clientSecret),
+        params,
+        own.redirectUrl,
+        callback.codeVerifier,
+        requestOptions(new URL(as.token_endpoint!), out.guard),
+      );
+      return oauth.processAuthorizationCodeResponse(as, client, response);
+    }),
   );
-  const result = await guarded(() => oauth.processAuthorizationCodeResponse(as, client, response));
   if (!result.refresh_token) throw new OAuthUnavailable("The provider gave no refresh token (offline access was not granted)");
   return tokensOf(result, result.refresh_token);
 }
 
 /** A new access token for a refresh token; GrantRevoked when the provider refuses it. */
-export async function refreshTokens(spec: OAuthSpec, options: EmailOptions, guard: OutboundGuard, refreshToken: string): Promise<Tokens> {
-  const { as, client, options: own } = await clientOf(spec, options, guard);
-  try {
-    const response = await guarded(() =>
-      oauth.refreshTokenGrantRequest(
-        as,
-        client,
-        oauth.ClientSecretPost(own.clientSecret),
-        refreshToken,
-        requestOptions(new URL(as.token_endpoint!), guard),
-      ),
-    );
-    const result = await guarded(() => oauth.processRefreshTokenResponse(as, client, response));
-    // Google keeps the refresh token; Microsoft may hand out a new one (the old one stays valid a while).
-    return tokensOf(result, result.refresh_token ?? refreshToken);
-  } catch (err) {
-    if (err instanceof oauth.ResponseBodyError && (err.error === "invalid_grant" || err.error === "unauthorized_client")) {
-      throw new GrantRevoked();
-    }
-    throw err;
-  }
+export async function refreshTokens(spec: OAuthSpec, options: EmailOptions, out: OAuthOut, refreshToken: string): Promise<Tokens> {
+  const { as, client, options: own } = await clientOf(spec, options, out);
+  const result = await guarded(() =>
+    out.record("oauth.refresh", async () => {
+      try {
+        const response = await oauth.refreshTokenGrantRequest(
+          as,
+          client,
+          oauth.ClientSecretPost(own.clientSecret),
+          refreshToken,
+          requestOptions(new URL(as.token_endpoint!), out.guard),
+        );
+        return await oauth.processRefreshTokenResponse(as, client, response);
+      } catch (err) {
+        // Refused as GRANT_REVOKED, in the call's record too.
+        if (err instanceof oauth.ResponseBodyError && (err.error === "invalid_grant" || err.error === "unauthorized_client")) {
+          throw new GrantRevoked();
+        }
+        throw err;
+      }
+    }),
+  );
+  // Google keeps the refresh token; Microsoft may hand out a new one (the old one stays valid a while).
+  return tokensOf(result, result.refresh_token ?? refreshToken);
 }
 
 /**
@@ -195,19 +215,21 @@ export async function refreshTokens(spec: OAuthSpec, options: EmailOptions, guar
  * unused, or an admin removes the app). Best effort: the tokens are deleted
  * here whatever the answer.
  */
-export async function revokeGrant(spec: OAuthSpec, options: EmailOptions, guard: OutboundGuard, refreshToken: string): Promise<boolean> {
-  const { as, client, options: own } = await clientOf(spec, options, guard);
+export async function revokeGrant(spec: OAuthSpec, options: EmailOptions, out: OAuthOut, refreshToken: string): Promise<boolean> {
+  const { as, client, options: own } = await clientOf(spec, options, out);
   if (!as.revocation_endpoint) return false;
-  const response = await guarded(() =>
-    oauth.revocationRequest(
-      as,
-      client,
-      oauth.ClientSecretPost(own.clientSecret),
-      refreshToken,
-      requestOptions(new URL(as.revocation_endpoint!), guard),
-    ),
+  await guarded(() =>
+    out.record("oauth.revoke", async () => {
+      const response = await oauth.revocationRequest(
+        as,
+        client,
+        oauth.ClientSecretPost(own.clientSecret),
+        refreshToken,
+        requestOptions(new URL(as.revocation_endpoint!), out.guard),
+      );
+      await oauth.processRevocationResponse(response);
+    }),
   );
-  await oauth.processRevocationResponse(response);
   return true;
 }
 

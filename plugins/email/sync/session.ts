@@ -9,6 +9,7 @@ import { runtimeFor } from "../../../src/plugin-host/runtime.js";
 import { failureReason, needsAdmin } from "../connection.js";
 import { closeImap, connectDeps, connectImap } from "../imap.js";
 import type { EmailOptions, EmailRuntime } from "../options.js";
+import { receiveBatch, type Fetched } from "../inbound/batch.js";
 import { receiveMail } from "../inbound/receive.js";
 import { markNeedsReconnect } from "../reconnect.js";
 import type { SenderLimiter } from "../inbound/rate.js";
@@ -148,17 +149,38 @@ export class MailboxSession {
           )
         : [];
       const sources = new Map(fetched.map((m) => [m.uid, m.source]));
-      for (const m of batch) {
+      if (this.stopped) return;
+      // Too large, or expunged between the two fetches: passed over (the position moves past them with the batch).
+      for (const m of batch.filter((m) => !sources.has(m.uid))) {
+        this.log.warn({ uid: m.uid, size: m.size }, "email skipped: larger than 50 MB or gone from the folder");
+      }
+      const present = batch.filter((m) => sources.has(m.uid)).map((m) => ({ uid: BigInt(m.uid), raw: sources.get(m.uid)! }));
+      await this.receiveAll(runtime, mailbox, uidValidity, present);
+      const last = batch.at(-1)!;
+      if (!sources.has(last.uid)) {
+        const source: Source = { mailbox, folder: { claimed: this.claimed, uidValidity, uid: BigInt(last.uid) } };
+        await runtime.core.db.$transaction((tx) => recordProgress(tx, source));
+      }
+    }
+  }
+
+  /**
+   * A fetched batch, stored set-based (receiveBatch). When it fails for a
+   * reason of its own, its mails are taken one by one, so that the one at
+   * fault is passed over and the others are stored (those stored already are
+   * recognised by their UID).
+   */
+  private async receiveAll(runtime: EmailRuntime, mailbox: Mailbox, uidValidity: bigint, mails: Fetched[]): Promise<void> {
+    if (!mails.length) return;
+    try {
+      await receiveBatch(runtime, { mailbox, claimed: this.claimed, uidValidity }, mails, this.deps.limiter);
+    } catch (err) {
+      if (err instanceof LeaseLost || this.stopped || this.deps.services.database.health.isOutage(err)) throw err;
+      const e = err as { name?: unknown; code?: unknown };
+      this.log.warn({ error: e?.name, code: e?.code }, "email batch could not be stored as a whole; storing it mail by mail");
+      for (const m of mails) {
         if (this.stopped) return;
-        const source: Source = { mailbox, folder: { claimed: this.claimed, uidValidity, uid: BigInt(m.uid) } };
-        const raw = sources.get(m.uid);
-        if (!raw) {
-          // Too large, or expunged between the two fetches.
-          this.log.warn({ uid: m.uid, size: m.size }, "email skipped: larger than 50 MB or gone from the folder");
-          await runtime.core.db.$transaction((tx) => recordProgress(tx, source));
-          continue;
-        }
-        await this.receive(runtime, source, raw);
+        await this.receive(runtime, { mailbox, folder: { claimed: this.claimed, uidValidity, uid: m.uid } }, m.raw);
       }
     }
   }

@@ -28,7 +28,7 @@ async function send(from: string, env: Record<string, string>) {
   const config = loadConfig({ OUTBOUND_ALLOW_PRIVATE: "127.0.0.1/32" });
   const options = emailOptions.parse(env);
   const transport = await smtpTransport(
-    { guard: outboundGuard(config), secrets: box, options, db: null as never },
+    { guard: outboundGuard(config), record: (_operation, send) => send(), secrets: box, options, db: null as never },
     {
       kind: "IMAP",
       address: from,

@@ -781,7 +781,7 @@ describe.skipIf(skipped !== null)("the plugin's own work", () => {
     });
     const s = services();
     const runtime = (await runtimeFor(s, t.id, s.plugins.registry.get("email")!)) as PluginRuntime as EmailRuntime;
-    const limiter = new SenderLimiter(100);
+    const limiter = new SenderLimiter({ perHour: 100, keyPrefix: "test", log: runtime.log });
     const source = (uid: number) => ({
       mailbox,
       folder: { claimed: { mailboxId: mailbox.id, tenantId: t.id, token }, uidValidity: 1n, uid: BigInt(uid) },

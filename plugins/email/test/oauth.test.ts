@@ -258,6 +258,7 @@ describe.skipIf(skipped !== null)("Google and Microsoft 365 mailboxes (OAuth2)",
       const db = app.database.forTenant(t.id);
       const deps = {
         guard: outboundGuard(loadConfig(env)),
+        record: <T>(_operation: string, send: () => Promise<T>) => send(),
         secrets: new SecretBox(Buffer.from(KEY, "base64")),
         options: emailOptions.parse(env),
         db,
@@ -287,7 +288,8 @@ describe.skipIf(skipped !== null)("Google and Microsoft 365 mailboxes (OAuth2)",
   it("sends every request to the authorization server through the outbound guard", async () => {
     // The stand-in is on 127.0.0.1: without the operator's allowance, the guard refuses the token request.
     const unguarded = outboundGuard(loadConfig({ ENCRYPTION_KEY: KEY }));
-    await expect(refreshTokens(googleProvider.spec, emailOptions.parse(env), unguarded, "any-refresh-token")).rejects.toThrow(
+    const out = { guard: unguarded, record: <T>(_operation: string, send: () => Promise<T>) => send() };
+    await expect(refreshTokens(googleProvider.spec, emailOptions.parse(env), out, "any-refresh-token")).rejects.toThrow(
       /could not be reached/,
     );
   });
@@ -318,6 +320,74 @@ describe.skipIf(skipped !== null)("Google and Microsoft 365 mailboxes (OAuth2)",
     expect(again.data.completeMailboxAuthorization).toMatchObject({ status: "CONNECTED", statusReason: null });
     expect((await ok(t, MAILBOXES)).mailboxes).toHaveLength(1);
     await until(async () => (await subjects(t)).includes("While revoked"), WAIT, "the mail that came while it was revoked");
+  });
+
+  it("records every request to the authorization server as a plugin call, as admins see them", async () => {
+    const t = await mailTenant();
+    const user = await newUser();
+    auth.setTokenLifetime(4);
+    try {
+      const r = await connect(t, user.address);
+      expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+      await dovecot.append(user.address, await mail("cy@customer.test", user.address, "Recorded"));
+      await until(async () => (await subjects(t)).includes("Recorded"), WAIT, "the mail");
+      // Half the token's life gone: the reply (or the sync before it) takes a new one.
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      const ticket = (await ok(t, TICKETS)).tickets.edges[0].node;
+      const reply = await ok(t, `mutation($i: AddMessageInput!) { addMessage(input: $i) { deliveryStatus } }`, {
+        i: { ticketId: ticket.id, body: "On it." },
+      });
+      expect(reply.addMessage.deliveryStatus).toBe("SENT");
+      await ok(t, `mutation($id: ID!) { disconnectMailbox(id: $id) { status } }`, { id: r.data.completeMailboxAuthorization.id });
+    } finally {
+      auth.setTokenLifetime(3600);
+    }
+    const calls = (
+      await ok(t, `{ pluginCalls(pluginId: "email", first: 100) { edges { node { operation outcome errorCode categories subjectIds } } } }`)
+    ).pluginCalls.edges.map((e: any) => e.node);
+    const oauthCalls = calls.filter((c: any) => c.operation.startsWith("oauth."));
+    // (oauth.discovery too when this tenant was the first to need the issuer's metadata: see below.)
+    expect(new Set(oauthCalls.map((c: any) => c.operation).filter((o: string) => o !== "oauth.discovery"))).toEqual(
+      new Set(["oauth.token", "oauth.refresh", "oauth.revoke"]),
+    );
+    // No contact's data in them; the tokens are the payload, which the record never holds.
+    for (const c of oauthCalls) expect(c).toMatchObject({ outcome: "OK", errorCode: null, categories: [], subjectIds: [] });
+    expect(calls.map((c: any) => c.operation)).toContain("send");
+    // The issuer's metadata is read once per process, recorded in the tenant whose request needed it first.
+    expect(await app.database.prisma.pluginCall.count({ where: { pluginId: "email", operation: "oauth.discovery", outcome: "OK" } })).toBe(
+      1,
+    );
+    // The audit log has them as well, where admins verify what left and when.
+    const audited = await app.database.forTenant(t.id).auditEntry.findMany({ where: { action: "plugin.call" } });
+    expect(audited.map((a) => (a.details as { operation: string }).operation)).toEqual(
+      expect.arrayContaining(["oauth.token", "oauth.refresh", "oauth.revoke"]),
+    );
+  });
+
+  it("records a refresh the provider refuses as GRANT_REVOKED", async () => {
+    const t = await mailTenant();
+    const user = await newUser();
+    const r = await connect(t, user.address);
+    expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+    // The grant is revoked at the provider and the access token is due: the next sign-in asks for a new one.
+    auth.revokeUser(user.address);
+    const db = app.database.forTenant(t.id);
+    const id = rawId(r.data.completeMailboxAuthorization.id);
+    const { secrets } = await db.mailbox.findUniqueOrThrow({ where: { id } });
+    const box = new SecretBox(Buffer.from(KEY, "base64"));
+    await db.mailbox.update({ where: { id }, data: { secrets: { ...(secrets as Record<string, string>), refreshAt: box.seal("0") } } });
+    // A reply needs a sign-in at the SMTP server.
+    const opened = await ok(
+      t,
+      `mutation { createTicket(input: { channel: EMAIL, subject: "Q", body: "?", requester: { name: "Di", email: "di@customer.test" } }) { id } }`,
+    );
+    const reply = await ok(t, `mutation($i: AddMessageInput!) { addMessage(input: $i) { deliveryStatus deliveryError } }`, {
+      i: { ticketId: opened.createTicket.id, body: "!" },
+    });
+    expect(reply.addMessage).toEqual({ deliveryStatus: "FAILED", deliveryError: "SMTP_GRANT_REVOKED" });
+    const refreshes = await db.pluginCall.findMany({ where: { operation: "oauth.refresh" } });
+    expect(refreshes.map((c) => [c.outcome, c.errorCode])).toEqual([["FAILED", "GRANT_REVOKED"]]);
+    expect((await ok(t, MAILBOXES)).mailboxes[0]).toMatchObject({ status: "NEEDS_RECONNECT", statusReason: "GRANT_REVOKED" });
   });
 
   it("gives the grant back to the provider when the mailbox is disconnected", async () => {

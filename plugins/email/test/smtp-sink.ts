@@ -24,12 +24,20 @@ export async function startSmtpSink(
 ) {
   const sent: Sent[] = [];
   let refuse = 0;
+  let defer = 0;
+  let held: (() => void) | null = null;
   const server = new SMTPServer({
     secure: false,
     disabledCommands: ["STARTTLS"],
     allowInsecureAuth: true,
     authMethods: ["PLAIN", "LOGIN", "XOAUTH2"],
     logger: false,
+    onConnect(_session, callback) {
+      // A held connection is never greeted: the client waits, as on a server that hangs.
+      if (!held) return callback();
+      held();
+      held = null;
+    },
     onAuth(auth, _session, callback) {
       if (auth.method === "XOAUTH2") {
         if (!auth.accessToken || tokenUser(auth.accessToken) !== auth.username)
@@ -44,6 +52,10 @@ export async function startSmtpSink(
       if (refuse > 0) {
         refuse--;
         return callback(Object.assign(new Error("Mailbox unavailable"), { responseCode: 550 }));
+      }
+      if (defer > 0) {
+        defer--;
+        return callback(Object.assign(new Error("Try again later"), { responseCode: 451 }));
       }
       callback();
     },
@@ -74,6 +86,10 @@ export async function startSmtpSink(
     sent,
     /** The next n recipients are refused (550). */
     refuseNext: (n: number) => (refuse = n),
+    /** The next n recipients are deferred (451: a temporary failure). */
+    deferNext: (n: number) => (defer = n),
+    /** The next connection is held without a greeting; resolves once it came. */
+    holdNext: () => new Promise<void>((resolve) => (held = resolve)),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
