@@ -54,6 +54,7 @@ import { logBlobStorage } from "./blobs/startup-log.js";
 import { deleteAbandonedUploads } from "./attachments/abandoned.js";
 import { moveAttachmentsToStore } from "./attachments/move-to-store.js";
 import { automationConsumer } from "./automations/consumer.js";
+import { NotificationWorker } from "./notifications/worker.js";
 import { attachmentTextConsumer } from "./attachments/extract/consumer.js";
 import { textExtractor } from "./attachments/extract/pool.js";
 import { extractPendingTexts } from "./attachments/extract/service.js";
@@ -181,6 +182,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     config.sequencerPollMs,
   );
   const services = { config, database, log, signInLimiter, plugins, realtime, tracing };
+  // Notifications to people (src/notifications/): links in them point at the public URL, else at this server.
+  let publicBase = config.publicUrl ?? "";
+  const notifications = new NotificationWorker(services, () => ({ config, baseUrl: publicBase }));
   const requestIds = new WeakMap<Request, string>();
   // Off without METRICS_TOKEN: nothing is counted that nobody may read.
   const metrics = config.operations.metricsToken ? createMetrics(database, log) : undefined;
@@ -290,6 +294,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         realtime,
         authorization,
         credentials,
+        notifications,
         tracing,
       });
     },
@@ -401,6 +406,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     .list()
     .flatMap((def) => (def.start ? [def.start(services, plugins.registry.optionsOf(def.manifest.id))] : []));
   const { port } = http.address() as AddressInfo;
+  publicBase ||= `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  notifications.start();
   // Files written before the blob store move into it in the background; until then they are served from their rows.
   const stopping = new AbortController();
   const moved = database
@@ -500,6 +507,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
             await scans?.stop();
           },
         ],
+        ["notification worker", () => notifications.stop()],
         ["plugin workers", () => Promise.all(pluginWorkers.map((w) => w.stop()))],
         ["event machinery and sequencer", () => realtime.close()],
         ["credential cache", () => credentials?.close()],
