@@ -54,7 +54,9 @@ import { logBlobStorage } from "./blobs/startup-log.js";
 import { deleteAbandonedUploads } from "./attachments/abandoned.js";
 import { moveAttachmentsToStore } from "./attachments/move-to-store.js";
 import { automationConsumer } from "./automations/consumer.js";
+import { notificationConsumer } from "./notifications/consumer.js";
 import { NotificationWorker } from "./notifications/worker.js";
+import { handleLink } from "./notifications/routes.js";
 import { attachmentTextConsumer } from "./attachments/extract/consumer.js";
 import { textExtractor } from "./attachments/extract/pool.js";
 import { extractPendingTexts } from "./attachments/extract/service.js";
@@ -341,6 +343,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       handleBillingWebhook(services, req, res).catch(failed(res, "billing webhook"));
       return;
     }
+    if (req.url?.startsWith("/links/")) {
+      handleLink({ ...services, notifications }, req, res).catch(failed(res, "notification link"));
+      return;
+    }
     if (req.url?.startsWith("/plugins/")) {
       handlePluginHttp(services, req, res).catch(failed(res, "plugin route"));
       return;
@@ -377,6 +383,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   realtime.consumers.register(attachmentTextConsumer(text));
   realtime.consumers.register(slaConsumer());
   realtime.consumers.register(automationConsumer(services, () => void webhooks.kick()));
+  realtime.consumers.register(notificationConsumer(() => void notifications.kick()));
   realtime.consumers.start();
   // Durable timers (src/scheduler/): SLA warnings and breaches become events when they are due.
   const scheduler = new Scheduler(database, log).register(slaWarningJob).register(slaBreachJob).start();
