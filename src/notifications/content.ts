@@ -2,7 +2,7 @@ import type { Config } from "../config.js";
 import { satisfactionRequest } from "../csat/service.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import type { Notification } from "../generated/prisma/client.js";
-import { linkUrl } from "./links.js";
+import { linkToken, linkUrl } from "./links.js";
 import { type Rendered, pickWording, renderWording } from "./render.js";
 
 /** A notification that can no longer be sent as queued: its code goes on the row. */
@@ -11,6 +11,9 @@ export class NotSendable extends Error {
     super(code);
   }
 }
+
+/** A date as people read it in any of the locales: 2026-03-01. */
+const day = (d: Date) => d.toISOString().slice(0, 10);
 
 const firstName = (name: string) => name.trim().split(/\s+/)[0] ?? "";
 
@@ -57,6 +60,36 @@ async function valuesOf(
       const request = satisfactionRequest(deps, ticket);
       if (!request || `csat:${ticket.id}:${ticket.solvedAt!.getTime()}` !== n.key) throw new NotSendable("NO_LONGER_SOLVED");
       return { ...values, link: linkUrl(deps.baseUrl, "satisfaction", request.token) };
+    }
+    case "DSR_RECEIPT":
+    case "DSR_COMPLETED":
+    case "DSR_VERIFICATION": {
+      const request = n.requestId ? await db.dataSubjectRequest.findUnique({ where: { id: n.requestId } }) : null;
+      if (!request) throw new NotSendable("REQUEST_GONE");
+      const values = {
+        request: {
+          type: request.type.toLowerCase().replace(/_/g, " "),
+          dueAt: day(request.dueAt),
+          status: request.status.toLowerCase().replace(/_/g, " "),
+        },
+      };
+      if (n.kind !== "DSR_VERIFICATION") return values;
+      // Confirmed, refused or expired meanwhile: the link would not work.
+      if (request.status !== "AWAITING_VERIFICATION" || !request.verificationNonce || !request.verificationExpiresAt)
+        throw new NotSendable("NOT_AWAITING_VERIFICATION");
+      const token = linkToken(
+        deps.config.encryptionKey,
+        "verify",
+        n.tenantId,
+        request.id,
+        request.verificationNonce,
+        request.verificationExpiresAt,
+      );
+      return {
+        ...values,
+        link: linkUrl(deps.baseUrl, "verify", token),
+        expiresAt: `${request.verificationExpiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+      };
     }
     default:
       throw new NotSendable("UNKNOWN_KIND");

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ContextInput, createContext, type Context } from "../context.js";
 import { submitSatisfaction } from "../csat/service.js";
+import { verifyRequest } from "../privacy/requests/verify.js";
 import { AppError } from "../errors.js";
 
 type Services = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins" | "realtime" | "tracing" | "notifications">;
@@ -26,6 +27,14 @@ const ACTIONS: Partial<Record<string, LinkAction>> = {
       if (!Number.isInteger(rating) || rating < 1 || rating > 5) throw new AppError("VALIDATION", "Choose a rating from 1 to 5");
       const saved = await submitSatisfaction(ctx, { token, rating });
       return { tenantId: saved.tenantId, message: "Thank you for your rating." };
+    },
+  },
+  verify: {
+    title: "Confirm your request",
+    form: `<p>Confirm that you made this request about your personal data.</p><button name="confirm" value="yes">Confirm</button>`,
+    async run(ctx, token) {
+      const { tenantId } = await verifyRequest(ctx, token);
+      return { tenantId, message: "Thank you: your request is confirmed and will be handled." };
     },
   },
 };

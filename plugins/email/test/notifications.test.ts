@@ -280,3 +280,108 @@ describe.skipIf(skipped !== null)("satisfaction request on solve", () => {
     expect(await notifications(m)).toEqual([]);
   });
 });
+
+describe.skipIf(skipped !== null)("data-subject requests", () => {
+  const FILE = `mutation($i: FileDataSubjectRequestInput!) { fileDataSubjectRequest(input: $i) { id status dueAt verifiedAt verificationExpiresAt } }`;
+  const COMPLETE = `mutation($id: ID!) { completeDataSubjectRequest(id: $id) { status } }`;
+  const REQUEST = `query($id: ID!) { node(id: $id) { ... on DataSubjectRequest { status verifiedAt } } }`;
+  async function person(m: MailTenant, name: string, extra: Record<string, unknown> = {}) {
+    const email = `${name.toLowerCase()}${++users}@customer.test`;
+    const c = await ok(m.t, `mutation($i: ContactInput!) { createContact(input: $i) { id } }`, { i: { name, email, ...extra } });
+    return { id: c.createContact.id as string, email };
+  }
+
+  it("mails a receipt when a request is filed and a notice when it is completed, in the person's language", async () => {
+    const m = await mailTenant([]);
+    const p = await person(m, "Greta", { locale: "de" });
+    const filed = (await ok(m.t, FILE, { i: { contactId: p.id, type: "ACCESS" } })).fileDataSubjectRequest;
+    await until(async () => sentTo(p.email).length >= 1, WAIT, "the receipt");
+    const receipt = sentTo(p.email)[0]!;
+    expect(receipt.parsed.subject).toBe("Wir haben Ihre Datenschutzanfrage erhalten");
+    expect(receipt.parsed.text).toContain(`spätestens am ${filed.dueAt.slice(0, 10)}`);
+    // Not about a ticket: a Message-ID of ours without a reply token, and no thread header.
+    expect(receipt.parsed.messageId).toMatch(/^<dgn-/);
+    expect(receipt.parsed.headers.get("x-deskgraph-thread")).toBeUndefined();
+
+    await ok(m.t, COMPLETE, { id: filed.id });
+    await until(async () => sentTo(p.email).length >= 2, WAIT, "the completion notice");
+    expect(sentTo(p.email)[1]!.parsed.subject).toBe("Ihre Datenschutzanfrage ist abgeschlossen (completed)");
+    const sent = await notifications(m, { kind: "DSR_COMPLETED" });
+    expect(sent).toMatchObject([{ status: "SENT", ticket: null }]);
+  });
+
+  it("holds a request filed with verification until the emailed link is followed, once, and not after it expires", async () => {
+    const m = await mailTenant([]);
+    const p = await person(m, "Vera");
+    const filed = (await ok(m.t, FILE, { i: { contactId: p.id, type: "ERASURE", requireVerification: true } })).fileDataSubjectRequest;
+    expect(filed).toMatchObject({ status: "AWAITING_VERIFICATION", verifiedAt: null });
+    await until(async () => sentTo(p.email).length >= 1, WAIT, "the verification mail");
+    const mailed = sentTo(p.email)[0]!;
+    expect(mailed.parsed.subject).toBe("Please confirm your privacy request");
+    const link = /http:\/\/\S+\/links\/verify\/\S+/.exec(mailed.parsed.text ?? "")![0];
+
+    // Not acted on meanwhile: completing it is refused, and the person's data is untouched.
+    const early = await app.gql(COMPLETE, { id: filed.id }, m.t.ownerToken);
+    expect(codes(early)).toEqual(["VERIFICATION_REQUIRED"]);
+    // Opening the link (a mail scanner, a preview) confirms nothing; the button does.
+    expect((await fetch(link)).status).toBe(200);
+    expect((await ok(m.t, REQUEST, { id: filed.id })).node.status).toBe("AWAITING_VERIFICATION");
+    const confirmed = await fetch(link, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "confirm=yes",
+    });
+    expect(confirmed.status).toBe(200);
+    const now = (await ok(m.t, REQUEST, { id: filed.id })).node;
+    expect(now.status).toBe("RECEIVED");
+    expect(now.verifiedAt).not.toBeNull();
+    // The receipt follows the confirmation; the link works once.
+    await until(async () => sentTo(p.email).length >= 2, WAIT, "the receipt");
+    expect(sentTo(p.email)[1]!.parsed.subject).toBe("We received your privacy request");
+    const again = await fetch(link, { method: "POST", body: "confirm=yes" });
+    expect(again.status).toBe(400);
+
+    // Completed: the erasure leaves no address to tell, so no notice is queued, and the person's notifications went with them.
+    expect((await ok(m.t, COMPLETE, { id: filed.id })).completeDataSubjectRequest.status).toBe("COMPLETED");
+    await app.consumed(m.t);
+    expect((await notifications(m)).map((n: any) => n.kind)).toEqual([]);
+    expect(sentTo(p.email)).toHaveLength(2);
+  });
+
+  it("refuses an expired or forged link, and verification where no mail can reach the person", async () => {
+    const m = await mailTenant([]);
+    const p = await person(m, "Otto");
+    const filed = (await ok(m.t, FILE, { i: { contactId: p.id, type: "ACCESS", requireVerification: true } })).fileDataSubjectRequest;
+    await until(async () => sentTo(p.email).length >= 1, WAIT, "the verification mail");
+    const link = /http:\/\/\S+\/links\/verify\/\S+/.exec(sentTo(p.email)[0]!.parsed.text ?? "")![0];
+    const forged = await fetch(
+      link.replace(/.$/, (c) => (c === "0" ? "1" : "0")),
+      { method: "POST", body: "confirm=yes" },
+    );
+    expect(forged.status).toBe(400);
+
+    // The clock moves past the link's expiry (the row's and the link's own, as signed): 410, nothing changes.
+    const { linkToken } = await import("../../../src/notifications/links.js");
+    const id = Buffer.from(filed.id, "base64").toString().split(":")[1]!;
+    const row = await app.database.forTenant(m.t.id).dataSubjectRequest.findUniqueOrThrow({ where: { id } });
+    const past = new Date(Date.now() - 1000);
+    const expired = linkToken(Buffer.from(ENV.ENCRYPTION_KEY, "base64"), "verify", m.t.id, id, row.verificationNonce!, past);
+    const late = await fetch(`${origin}/links/verify/${expired}`, { method: "POST", body: "confirm=yes" });
+    expect(late.status).toBe(410);
+    expect((await ok(m.t, REQUEST, { id: filed.id })).node.status).toBe("AWAITING_VERIFICATION");
+    // Staff can refuse a request nobody confirmed; the unconfirmed address is not told.
+    await ok(m.t, `mutation($id: ID!) { refuseDataSubjectRequest(id: $id, reason: "Never confirmed") { status } }`, { id: filed.id });
+    expect((await fetch(link, { method: "POST", body: "confirm=yes" })).status).toBe(400);
+
+    const noEmail = await ok(m.t, `mutation { createContact(input: { name: "No Mail" }) { id } }`);
+    const refused = await app.gql(
+      FILE,
+      { i: { contactId: noEmail.createContact.id, type: "ACCESS", requireVerification: true } },
+      m.t.ownerToken,
+    );
+    expect(codes(refused)).toEqual(["VALIDATION"]);
+    expect(refused.errors![0]!.extensions!.fields).toMatchObject([{ path: ["input", "requireVerification"] }]);
+    await app.consumed(m.t);
+    expect(sentTo(p.email)).toHaveLength(1);
+  });
+});
