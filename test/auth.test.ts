@@ -502,6 +502,10 @@ describe("callers without valid credentials", () => {
       ],
       deleteNotificationTemplate: [`mutation { deleteNotificationTemplate(kind: TICKET_ACKNOWLEDGEMENT, locale: "en") { kind } }`],
       setNotificationEnabled: [`mutation { setNotificationEnabled(kind: TICKET_ACKNOWLEDGEMENT, enabled: true) { enabled } }`],
+      sendMarketingEmail: [
+        `mutation($c: ID!) { sendMarketingEmail(input: { contactIds: [$c], subject: "Anon", body: "Anon" }) { queued } }`,
+        { c: ids.contact },
+      ],
       createWebhookEndpoint: [
         `mutation($k: ID!) { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook", eventTypes: [TICKET_CREATED], selection: "seq", apiKeyId: $k }) { secret } }`,
         { k: ids.apiKey },

@@ -202,6 +202,10 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   ],
   deleteNotificationTemplate: [`mutation { deleteNotificationTemplate(kind: TICKET_ACKNOWLEDGEMENT, locale: "en") { kind } }`, {}],
   setNotificationEnabled: [`mutation { setNotificationEnabled(kind: TICKET_ACKNOWLEDGEMENT, enabled: true) { enabled } }`, {}],
+  sendMarketingEmail: [
+    `mutation($c: ID!) { sendMarketingEmail(input: { contactIds: [$c], subject: "S", body: "B" }) { queued } }`,
+    { c: ids.contact },
+  ],
   updateMacro: [`mutation($id: ID!) { updateMacro(id: $id, input: { body: "changed" }) { id } }`, { id: automation.macro }],
   deleteMacro: [`mutation($id: ID!) { deleteMacro(id: $id) }`, { id: automation.macro }],
   applyMacro: [
@@ -377,7 +381,7 @@ MANAGE.push(
 // Connecting and disconnecting mailboxes: plugins:manage, OWNER and ADMIN only (the mailbox's password is a key to the tenant's mail).
 MANAGE.push("connectMailbox", "disconnectMailbox", "startMailboxAuthorization", "completeMailboxAuthorization");
 // What the helpdesk tells people on its own, in which words: tenant settings, plugins:manage like the channels it uses.
-MANAGE.push("setNotificationTemplate", "deleteNotificationTemplate", "setNotificationEnabled");
+MANAGE.push("setNotificationTemplate", "deleteNotificationTemplate", "setNotificationEnabled", "sendMarketingEmail");
 // Creating and closing tenants: the operator's, never a tenant's (see "operator API" below).
 MANAGE.push(...OPERATOR_MUTATIONS);
 

@@ -1185,6 +1185,19 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
         aNotificationState,
       );
     },
+    sendMarketingEmail: async () => {
+      const before = json(await aNotificationState());
+      // A's contact is as missing to B as one that never existed: skipped (or refused for want of a mailbox), never mailed.
+      const r = await app.gql(
+        `mutation($c: ID!) { sendMarketingEmail(input: { contactIds: [$c], subject: "B's", body: "B's" }) { queued skipped { reason } } }`,
+        { c: a.contact },
+        B.ownerToken,
+      );
+      expect(r.data?.sendMarketingEmail?.queued ?? 0).toBe(0);
+      expect(json(r)).not.toMatch(/A Person|person@A/);
+      expect(json(await aNotificationState())).toBe(before);
+      expect(await app.database.prisma.notification.count({ where: { kind: "MARKETING" } })).toBe(0);
+    },
     setNotificationEnabled: async () => {
       const before = json(await aNotificationState());
       await app.gql(`mutation { setNotificationEnabled(kind: DSR_RECEIPT, enabled: false) { enabled } }`, {}, B.ownerToken);

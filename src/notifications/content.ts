@@ -3,6 +3,7 @@ import { satisfactionRequest } from "../csat/service.js";
 import type { TenantClient } from "../db/tenant-scope.js";
 import type { Notification } from "../generated/prisma/client.js";
 import { linkToken, linkUrl } from "./links.js";
+import { UNSUBSCRIBE_WINDOW_MS } from "./marketing.js";
 import { type Rendered, pickWording, renderWording } from "./render.js";
 
 /** A notification that can no longer be sent as queued: its code goes on the row. */
@@ -89,6 +90,21 @@ async function valuesOf(
         ...values,
         link: linkUrl(deps.baseUrl, "verify", token),
         expiresAt: `${request.verificationExpiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+      };
+    }
+    case "MARKETING": {
+      const message = (n.data ?? {}) as { subject?: string; body?: string };
+      const expiresAt = new Date(Date.now() + UNSUBSCRIBE_WINDOW_MS);
+      const url = linkUrl(
+        deps.baseUrl,
+        "unsubscribe",
+        linkToken(deps.config.encryptionKey, "unsubscribe", n.tenantId, n.contactId, "", expiresAt),
+      );
+      return {
+        message: { subject: message.subject ?? "", body: message.body ?? "" },
+        unsubscribeLink: url,
+        // RFC 8058: mail clients offer "unsubscribe" and POST List-Unsubscribe=One-Click to the URL.
+        headers: { "List-Unsubscribe": `<${url}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" },
       };
     }
     default:

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ContextInput, createContext, type Context } from "../context.js";
 import { submitSatisfaction } from "../csat/service.js";
 import { verifyRequest } from "../privacy/requests/verify.js";
+import { unsubscribe } from "./marketing.js";
 import { AppError } from "../errors.js";
 
 type Services = Pick<ContextInput, "config" | "database" | "log" | "signInLimiter" | "plugins" | "realtime" | "tracing" | "notifications">;
@@ -35,6 +36,15 @@ const ACTIONS: Partial<Record<string, LinkAction>> = {
     async run(ctx, token) {
       const { tenantId } = await verifyRequest(ctx, token);
       return { tenantId, message: "Thank you: your request is confirmed and will be handled." };
+    },
+  },
+  // RFC 8058 one-click: a mail client POSTs List-Unsubscribe=One-Click here; a person gets the page and its button.
+  unsubscribe: {
+    title: "Unsubscribe",
+    form: `<p>Stop receiving these emails.</p><button name="List-Unsubscribe" value="One-Click">Unsubscribe</button>`,
+    async run(ctx, token) {
+      const { tenantId } = await unsubscribe(ctx, token);
+      return { tenantId, message: "You are unsubscribed: you will get no more of these emails." };
     },
   },
 };

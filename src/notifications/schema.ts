@@ -5,6 +5,7 @@ import { builder } from "../graphql/builder.js";
 import { Ticket } from "../tickets/schema.js";
 import { LIMITS } from "../validation.js";
 import { KINDS, type NotificationKind as Kind } from "./kinds.js";
+import { type MarketingResult, sendMarketingEmail } from "./marketing.js";
 import * as notifications from "./service.js";
 
 /** Notifications are the tenant's settings, like its plugins: admins manage them. */
@@ -159,5 +160,52 @@ builder.queryField("notifications", (t) =>
         filter && { kind: filter.kind, status: filter.status, contactId: filter.contactId?.id, ticketId: filter.ticketId?.id },
         first ?? 50,
       ),
+  }),
+);
+
+const MarketingSkipReason = builder.enumType("MarketingSkipReason", {
+  values: {
+    NOT_FOUND: { description: "No such contact in the tenant (or erased)" },
+    NO_EMAIL_ADDRESS: { description: "The contact has no email address" },
+    CONSENT_REQUIRED: { description: "No marketing consent: never given, or withdrawn (an unsubscribe link records that)" },
+    PROCESSING_RESTRICTED: { description: "The person restricted processing" },
+  } as const,
+});
+
+const MarketingSkip = builder.objectRef<MarketingResult["skipped"][number]>("MarketingSkip").implement({
+  fields: (t) => ({
+    contactId: t.id({ description: "The Contact's global ID", resolve: (s) => encodeGlobalID("Contact", s.contactId) }),
+    reason: t.field({ type: MarketingSkipReason, resolve: (s) => s.reason }),
+  }),
+});
+
+const MarketingSend = builder.objectRef<MarketingResult>("MarketingSend").implement({
+  fields: (t) => ({
+    queued: t.exposeInt("queued", { description: "Mails queued: one per contact with marketing consent and an address" }),
+    skipped: t.field({ type: [MarketingSkip], description: "The contacts left out, and why", resolve: (s) => s.skipped }),
+  }),
+});
+
+const SendMarketingEmailInput = builder.inputType("SendMarketingEmailInput", {
+  fields: (t) => ({
+    contactIds: t.globalIDList({ for: Contact, required: true, validate: z.array(z.unknown()).min(1).max(1000) }),
+    subject: t.string({ required: true, validate: z.string().trim().min(1).max(LIMITS.name) }),
+    body: t.string({
+      required: true,
+      validate: z.string().trim().min(1).max(LIMITS.body),
+      description: "Plain text; escaped in the HTML part",
+    }),
+  }),
+});
+
+builder.mutationField("sendMarketingEmail", (t) =>
+  t.field({
+    type: MarketingSend,
+    description:
+      "Sends a marketing message by email to the contacts who gave marketing consent, from the tenant's connected mailbox, through the MARKETING template (the text goes in {{message.subject}} and {{message.body}}). Each mail has RFC 8058 one-click unsubscribe (List-Unsubscribe and List-Unsubscribe-Post headers, and the link in the text): following it withdraws the person's marketing consent (method EMAIL_LINK). Contacts without consent, restricted or without an address are skipped and listed. VALIDATION without a connected mailbox or with MARKETING turned off.",
+    authScopes: MANAGE,
+    args: { input: t.arg({ type: SendMarketingEmailInput, required: true }) },
+    resolve: (_p, { input }, ctx) =>
+      sendMarketingEmail(ctx, { contactIds: input.contactIds.map((c) => c.id), subject: input.subject, body: input.body }),
   }),
 );

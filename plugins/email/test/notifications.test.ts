@@ -385,3 +385,105 @@ describe.skipIf(skipped !== null)("data-subject requests", () => {
     expect(sentTo(p.email)).toHaveLength(1);
   });
 });
+
+describe.skipIf(skipped !== null)("marketing mail", () => {
+  const SEND = `mutation($i: SendMarketingEmailInput!) { sendMarketingEmail(input: $i) { queued skipped { contactId reason } } }`;
+  const CONSENTS = `query($id: ID!) { contact(id: $id) { consents { purpose status since { method } } } }`;
+  async function person(m: MailTenant, name: string, email: string | null) {
+    const c = await ok(m.t, `mutation($i: ContactInput!) { createContact(input: $i) { id } }`, {
+      i: { name, ...(email ? { email } : {}) },
+    });
+    return c.createContact.id as string;
+  }
+  const marketing = async (m: MailTenant, id: string) =>
+    (await ok(m.t, CONSENTS, { id })).contact.consents.find((c: any) => c.purpose === "marketing");
+
+  it("goes only to contacts with marketing consent, with one-click unsubscribe that withdraws it once", async () => {
+    const m = await mailTenant([]);
+    const yes = `yes${++users}@customer.test`;
+    const no = `no${users}@customer.test`;
+    const consenting = await person(m, "Yvonne <i>Yes</i>", yes);
+    const silent = await person(m, "Nora", no);
+    const addressless = await person(m, "Paper", null);
+    for (const id of [consenting, addressless])
+      await ok(m.t, `mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: id });
+
+    const sent = (
+      await ok(m.t, SEND, {
+        i: { contactIds: [consenting, silent, addressless], subject: "Spring news", body: "New plans <b>& prices</b>." },
+      })
+    ).sendMarketingEmail;
+    expect(sent.queued).toBe(1);
+    expect(sent.skipped).toEqual([
+      { contactId: silent, reason: "CONSENT_REQUIRED" },
+      { contactId: addressless, reason: "NO_EMAIL_ADDRESS" },
+    ]);
+    await until(async () => sentTo(yes).length >= 1, WAIT, "the marketing mail");
+    const mailed = sentTo(yes)[0]!;
+    expect(mailed.parsed.subject).toBe("Spring news");
+    expect(mailed.parsed.html).toContain("New plans &lt;b&gt;&amp; prices&lt;/b&gt;.");
+    expect(mailed.parsed.headers.get("precedence")).toBe("bulk");
+    expect(mailed.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
+    const header = mailed.raw.match(/^List-Unsubscribe:\s*<([^>]+)>/im)![1]!;
+    expect(header.startsWith(`${origin}/links/unsubscribe/`)).toBe(true);
+    expect(mailed.parsed.text).toContain(header);
+    await app.consumed(m.t);
+    expect(sentTo(no)).toHaveLength(0);
+
+    // A mail client's one-click POST (RFC 8058), no sign-in: consent withdrawn by EMAIL_LINK, once however often it comes.
+    const click = () =>
+      fetch(header, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "List-Unsubscribe=One-Click",
+      });
+    expect((await click()).status).toBe(200);
+    expect(await marketing(m, consenting)).toMatchObject({ status: "WITHDRAWN", since: { method: "EMAIL_LINK" } });
+    await Promise.all([click(), click()]);
+    const events = await app.database.forTenant(m.t.id).consentEvent.findMany({
+      where: { contactId: Buffer.from(consenting, "base64").toString().split(":")[1]!, purpose: "marketing" },
+    });
+    expect(events.map((e) => [e.action, e.method, e.actorType])).toEqual([
+      ["GRANTED", "API", "AGENT"],
+      ["WITHDRAWN", "EMAIL_LINK", "CONTACT"],
+    ]);
+    // Opening the link only shows the page.
+    expect((await fetch(header)).status).toBe(200);
+    const forged = await fetch(
+      header.replace(/.$/, (c) => (c === "0" ? "1" : "0")),
+      { method: "POST", body: "List-Unsubscribe=One-Click" },
+    );
+    expect(forged.status).toBe(400);
+
+    // Withdrawn: the next send leaves them out.
+    const again = (await ok(m.t, SEND, { i: { contactIds: [consenting], subject: "Summer", body: "More" } })).sendMarketingEmail;
+    expect(again).toEqual({ queued: 0, skipped: [{ contactId: consenting, reason: "CONSENT_REQUIRED" }] });
+  });
+
+  it("is not sent to a person who withdrew consent after it was queued, and needs a connected mailbox", async () => {
+    const m = await mailTenant([]);
+    const late = `late${++users}@customer.test`;
+    const id = await person(m, "Late", late);
+    await ok(m.t, `mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: id });
+    // Queued before the withdrawal (as a send would), sent after it: the gateway refuses it.
+    await ok(m.t, `mutation($c: ID!) { withdrawConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, { c: id });
+    await app.database.forTenant(m.t.id).notification.create({
+      data: {
+        tenantId: m.t.id,
+        kind: "MARKETING",
+        channel: "EMAIL",
+        key: "queued-before-withdrawal",
+        contactId: Buffer.from(id, "base64").toString().split(":")[1]!,
+        data: { subject: "Old", body: "Old" },
+      },
+    });
+    const [n] = await settled(m, 1);
+    expect(n).toMatchObject({ kind: "MARKETING", status: "FAILED", error: "CONSENT_REQUIRED" });
+    expect(sentTo(late)).toHaveLength(0);
+
+    const bare = await app.tenant();
+    const c = await ok(bare, `mutation { createContact(input: { name: "X", email: "x${users}@customer.test" }) { id } }`);
+    const refused = await app.gql(SEND, { i: { contactIds: [c.createContact.id], subject: "S", body: "B" } }, bare.ownerToken);
+    expect(codes(refused)).toEqual(["VALIDATION"]);
+  });
+});
