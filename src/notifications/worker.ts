@@ -64,7 +64,7 @@ export class NotificationWorker {
     });
     for (;;) {
       const claimed = await prisma.$queryRaw<Notification[]>`
-        UPDATE "Notification" n SET "status" = 'SENDING', "claimedAt" = now()
+        UPDATE "Notification" n SET "status" = 'SENDING', "claimedAt" = ${new Date().toISOString()}::timestamp
         WHERE n."id" IN (
           SELECT "id" FROM "Notification" WHERE "status" = 'QUEUED' ORDER BY "createdAt" LIMIT ${BATCH} FOR UPDATE SKIP LOCKED
         )

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codes, startApp, type TestApp, type TestTenant } from "../../../test/support/app.js";
+import { startPeer } from "../../../test/support/peer.js";
 import { until } from "../../../test/support/webhooks.js";
 import { startDovecot, type Dovecot } from "./dovecot.js";
 import { startSmtpSink } from "./smtp-sink.js";
@@ -485,5 +486,51 @@ describe.skipIf(skipped !== null)("marketing mail", () => {
     const c = await ok(bare, `mutation { createContact(input: { name: "X", email: "x${users}@customer.test" }) { id } }`);
     const refused = await app.gql(SEND, { i: { contactIds: [c.createContact.id], subject: "S", body: "B" } }, bare.ownerToken);
     expect(codes(refused)).toEqual(["VALIDATION"]);
+  });
+});
+
+describe.skipIf(skipped !== null)("two instances", () => {
+  it("send each notification once when both workers claim from the same queue", async () => {
+    const peer = await startPeer(app.database, ENV);
+    try {
+      const m = await mailTenant([]);
+      const ids: string[] = [];
+      const addresses: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const email = `pair${i}-${++users}@customer.test`;
+        const c = await ok(m.t, `mutation($i: ContactInput!) { createContact(input: $i) { id } }`, { i: { name: `Pair ${i}`, email } });
+        await ok(m.t, `mutation($c: ID!) { grantConsent(input: { contactId: $c, purpose: "marketing" }) { id } }`, {
+          c: c.createContact.id,
+        });
+        ids.push(c.createContact.id);
+        addresses.push(email);
+      }
+      // One send through each instance at the same time: each kicks its own worker, and both claim from the same rows.
+      const SEND = `mutation($i: SendMarketingEmailInput!) { sendMarketingEmail(input: $i) { queued } }`;
+      const viaPeer = (query: string, variables: Record<string, unknown>) =>
+        fetch(peer.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${m.t.ownerToken}` },
+          body: JSON.stringify({ query, variables }),
+        }).then((r) => r.json());
+      const [a, b] = await Promise.all([
+        ok(m.t, SEND, { i: { contactIds: ids, subject: "From one", body: "One" } }),
+        viaPeer(SEND, { i: { contactIds: ids, subject: "From two", body: "Two" } }),
+      ]);
+      expect([a.sendMarketingEmail.queued, b.data.sendMarketingEmail.queued]).toEqual([8, 8]);
+      await until(async () => (await notifications(m)).every((n: any) => n.status === "SENT"), WAIT, "16 sent");
+      const rows = await notifications(m);
+      expect(rows).toHaveLength(16);
+      expect(new Set(rows.map((n: any) => n.externalId)).size).toBe(16);
+      for (const address of addresses)
+        expect(
+          sentTo(address)
+            .map((s) => s.parsed.subject)
+            .sort(),
+          address,
+        ).toEqual(["From one", "From two"]);
+    } finally {
+      await peer.close();
+    }
   });
 });
