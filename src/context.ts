@@ -32,6 +32,8 @@ export interface Context {
   authorization?: string | null;
   /** This instance's credential cache: a request that revokes a credential awaits its settle(). */
   credentials?: CredentialCache;
+  /** The notification worker (src/notifications/worker.ts): kicked after a commit that queued notifications. */
+  notifications?: { kick(): Promise<void> };
   /** OpenTelemetry tracing; undefined while it is off (no OTLP endpoint set). */
   tracing?: Tracing;
   /** Personal data this request has read, for the audit log. */

@@ -53,6 +53,9 @@ import { logBlobStorage } from "./blobs/startup-log.js";
 import { deleteAbandonedUploads } from "./attachments/abandoned.js";
 import { moveAttachmentsToStore } from "./attachments/move-to-store.js";
 import { automationConsumer } from "./automations/consumer.js";
+import { notificationConsumer } from "./notifications/consumer.js";
+import { NotificationWorker } from "./notifications/worker.js";
+import { handleLink } from "./notifications/routes.js";
 import { attachmentTextConsumer } from "./attachments/extract/consumer.js";
 import { textExtractor } from "./attachments/extract/pool.js";
 import { extractPendingTexts } from "./attachments/extract/service.js";
@@ -181,6 +184,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     config.sequencerPollMs,
   );
   const services = { config, database, log, signInLimiter, plugins, realtime, tracing };
+  // Notifications to people (src/notifications/): links in them point at the public URL, else at this server.
+  let publicBase = config.publicUrl ?? "";
+  const notifications = new NotificationWorker(services, () => ({ config, baseUrl: publicBase }));
   const requestIds = new WeakMap<Request, string>();
   // Off without METRICS_TOKEN: nothing is counted that nobody may read.
   const metrics = config.operations.metricsToken ? createMetrics(database, log) : undefined;
@@ -281,6 +287,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         realtime,
         authorization,
         credentials,
+        notifications,
         tracing,
       });
     },
@@ -327,6 +334,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       handleBillingWebhook(services, req, res).catch(failed(res, "billing webhook"));
       return;
     }
+    if (req.url?.startsWith("/links/")) {
+      handleLink({ ...services, notifications }, req, res).catch(failed(res, "notification link"));
+      return;
+    }
     if (req.url?.startsWith("/plugins/")) {
       handlePluginHttp(services, req, res).catch(failed(res, "plugin route"));
       return;
@@ -363,6 +374,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   realtime.consumers.register(attachmentTextConsumer(text));
   realtime.consumers.register(slaConsumer());
   realtime.consumers.register(automationConsumer(services, () => void webhooks.kick()));
+  realtime.consumers.register(notificationConsumer(() => void notifications.kick()));
   realtime.consumers.start();
   // Durable timers (src/scheduler/): SLA warnings and breaches, and automation rules' timers, become events when they are due.
   const scheduler = new Scheduler(database, log).register(slaWarningJob).register(slaBreachJob).register(elapsedJob).start();
@@ -392,6 +404,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     .list()
     .flatMap((def) => (def.start ? [def.start(services, plugins.registry.optionsOf(def.manifest.id))] : []));
   const { port } = http.address() as AddressInfo;
+  publicBase ||= `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  notifications.start();
   // Files written before the blob store move into it in the background; until then they are served from their rows.
   const stopping = new AbortController();
   const moved = database
@@ -491,6 +505,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
             await scans?.stop();
           },
         ],
+        ["notification worker", () => notifications.stop()],
         ["plugin workers", () => Promise.all(pluginWorkers.map((w) => w.stop()))],
         ["event machinery and sequencer", () => realtime.close()],
         ["credential cache", () => credentials?.close()],

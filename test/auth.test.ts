@@ -492,9 +492,20 @@ describe("callers without valid credentials", () => {
       automationRules: [`{ automationRules { id name } }`],
       automationRuns: [`{ automationRuns { edges { node { outcome } } } }`],
       testAutomation: [`query($t: ID!) { testAutomation(ticketId: $t) { matched } }`, { t: ids.ticket }],
+      notificationSettings: [`{ notificationSettings { kind enabled } }`],
+      notifications: [`{ notifications { kind status } }`],
     },
     Mutation: {
       signIn: null,
+      setNotificationTemplate: [
+        `mutation { setNotificationTemplate(input: { kind: TICKET_ACKNOWLEDGEMENT, locale: "en", subject: "Anon", body: "Anon" }) { kind } }`,
+      ],
+      deleteNotificationTemplate: [`mutation { deleteNotificationTemplate(kind: TICKET_ACKNOWLEDGEMENT, locale: "en") { kind } }`],
+      setNotificationEnabled: [`mutation { setNotificationEnabled(kind: TICKET_ACKNOWLEDGEMENT, enabled: true) { enabled } }`],
+      sendMarketingEmail: [
+        `mutation($c: ID!) { sendMarketingEmail(input: { contactIds: [$c], subject: "Anon", body: "Anon" }) { queued } }`,
+        { c: ids.contact },
+      ],
       createWebhookEndpoint: [
         `mutation($k: ID!) { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hook", eventTypes: [TICKET_CREATED], selection: "seq", apiKeyId: $k }) { secret } }`,
         { k: ids.apiKey },

@@ -591,6 +591,7 @@ describe("ERASURE", () => {
       // No custom field values, followings or satisfaction comments of hers: their stores report nothing.
       customFieldValuesDeleted: 0,
       followingsDeleted: 0,
+      notificationsDeleted: 0,
       satisfactionCommentsRemoved: 0,
       // No mail of hers: the email store reports nothing changed.
       emailsRedacted: 0,

@@ -176,6 +176,7 @@ const snapshot = async () =>
           mailboxes { address status }
           calendars { name } slaPolicies { name } teams { name strategy members { id } }
           macros { id title body } automationRules { id name enabled position }
+          notificationSettings { kind enabled templates { locale subject body } }
         }`,
         { id: ids.ticket },
         t.ownerToken,
@@ -195,6 +196,16 @@ const mutations = (): Record<string, [string, Record<string, unknown>]> => ({
   splitTicket: [`mutation($m: ID!) { splitTicket(messageId: $m) { id } }`, { m: ids.note }],
   addNote: [ADD, { i: { ticketId: ids.ticket, body: "a note", internal: true } }],
   createMacro: [`mutation { createMacro(input: { title: "Mine", body: "Hello" }) { id } }`, {}],
+  setNotificationTemplate: [
+    `mutation { setNotificationTemplate(input: { kind: TICKET_ACKNOWLEDGEMENT, locale: "en", subject: "Changed", body: "Changed" }) { kind } }`,
+    {},
+  ],
+  deleteNotificationTemplate: [`mutation { deleteNotificationTemplate(kind: TICKET_ACKNOWLEDGEMENT, locale: "en") { kind } }`, {}],
+  setNotificationEnabled: [`mutation { setNotificationEnabled(kind: TICKET_ACKNOWLEDGEMENT, enabled: true) { enabled } }`, {}],
+  sendMarketingEmail: [
+    `mutation($c: ID!) { sendMarketingEmail(input: { contactIds: [$c], subject: "S", body: "B" }) { queued } }`,
+    { c: ids.contact },
+  ],
   updateMacro: [`mutation($id: ID!) { updateMacro(id: $id, input: { body: "changed" }) { id } }`, { id: automation.macro }],
   deleteMacro: [`mutation($id: ID!) { deleteMacro(id: $id) }`, { id: automation.macro }],
   applyMacro: [
@@ -369,6 +380,8 @@ MANAGE.push(
 );
 // Connecting and disconnecting mailboxes: plugins:manage, OWNER and ADMIN only (the mailbox's password is a key to the tenant's mail).
 MANAGE.push("connectMailbox", "disconnectMailbox", "startMailboxAuthorization", "completeMailboxAuthorization");
+// What the helpdesk tells people on its own, in which words: tenant settings, plugins:manage like the channels it uses.
+MANAGE.push("setNotificationTemplate", "deleteNotificationTemplate", "setNotificationEnabled", "sendMarketingEmail");
 // Creating and closing tenants: the operator's, never a tenant's (see "operator API" below).
 MANAGE.push(...OPERATOR_MUTATIONS);
 

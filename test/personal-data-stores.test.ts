@@ -236,6 +236,18 @@ describe("every store, for one person", () => {
       },
     });
     await tdb.ticketFollower.create({ data: { tenantId: t.id, ticketId: rawId(other.id), contactId: rawId(contactId) } });
+    // A notification the helpdesk sent them on its own (src/notifications/).
+    await tdb.notification.create({
+      data: {
+        tenantId: t.id,
+        kind: "TICKET_ACKNOWLEDGEMENT",
+        channel: "EMAIL",
+        key: `ack:${rawId(own.id)}`,
+        contactId: rawId(contactId),
+        ticketId: rawId(own.id),
+        status: "SENT",
+      },
+    });
     await app.sequenced(t);
 
     for (const s of STORES) rowsBefore[s.model] = await delegate(s.model).count({ where: s.rowsOf(rawId(contactId)) });

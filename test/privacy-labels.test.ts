@@ -88,6 +88,8 @@ const PERSONAL_TYPES: Record<string, Record<string, string>> = {
     extensionReason: "the controller's reason, written by staff",
     refusalReason: "the controller's reason, written by staff",
     completedAt: "operational timestamp",
+    verificationExpiresAt: "legal deadline bookkeeping: until when the emailed link works",
+    verifiedAt: "legal deadline bookkeeping: when the request was confirmed",
     receipt: "counts per store, never personal data",
     export: "a signed link, labelled data lives in the export",
     filedByType: "operational",

@@ -322,6 +322,39 @@ const aAutomationState = async () => {
   ).data;
 };
 
+/** A's own acknowledgement wording in Swiss German, and a notification to A's contact about A's ticket. */
+let aNotificationsDone = false;
+const rawOf = (id: string | undefined) => Buffer.from(id!, "base64").toString().split(":")[1]!;
+async function aNotifications() {
+  if (aNotificationsDone) return;
+  aNotificationsDone = true;
+  await app.gql(
+    `mutation { setNotificationTemplate(input: { kind: TICKET_ACKNOWLEDGEMENT, locale: "de-ch", subject: "A secret subject", body: "A secret body" }) { kind } }`,
+    {},
+    A.ownerToken,
+  );
+  await app.database.forTenant(A.id).notification.create({
+    data: {
+      tenantId: A.id,
+      kind: "TICKET_ACKNOWLEDGEMENT",
+      channel: "EMAIL",
+      key: "a-ack",
+      contactId: rawOf(a.contact),
+      ticketId: rawOf(a.ticket),
+    },
+  });
+}
+const aNotificationState = async () => {
+  await aNotifications();
+  return (
+    await app.gql(
+      `{ notificationSettings { kind enabled templates { locale subject body } } notifications { kind status } }`,
+      {},
+      A.ownerToken,
+    )
+  ).data;
+};
+
 /** Runs `op` as B and asserts NOT_FOUND, and that `probe` reads the same from A's side before and after. */
 async function refused(query: string, variables: Record<string, unknown>, probe: () => Promise<unknown>, code = "NOT_FOUND") {
   const before = json(await probe());
@@ -645,6 +678,21 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
       );
       expect(codes(r)).toEqual(["NOT_FOUND"]);
       expect(json(r.data)).not.toContain("A Person");
+    },
+    notificationSettings: async () => {
+      await aNotifications();
+      const r = await app.gql(`{ notificationSettings { templates { subject body } } }`, {}, B.ownerToken);
+      expect(json(r.data)).not.toMatch(/A secret/);
+    },
+    notifications: async () => {
+      await aNotifications();
+      expect((await app.gql(`{ notifications { kind } }`, {}, B.ownerToken)).data.notifications).toEqual([]);
+      const r = await app.gql(
+        `query($c: ID, $t: ID) { notifications(filter: { contactId: $c, ticketId: $t }) { kind } }`,
+        { c: a.contact, t: a.ticket },
+        B.ownerToken,
+      );
+      expect(r.data.notifications).toEqual([]);
     },
     automationRules: async () => {
       const { rule } = await aAutomation();
@@ -1117,6 +1165,43 @@ const cases: Record<"Query" | "Mutation", Record<string, () => Promise<void>>> =
         { s: [bTicket], t: a.ticket },
         aTicket,
       );
+    },
+    setNotificationTemplate: async () => {
+      const before = json(await aNotificationState());
+      const r = await app.gql(
+        `mutation { setNotificationTemplate(input: { kind: TICKET_ACKNOWLEDGEMENT, locale: "en", subject: "B's", body: "B's" }) { templates { subject } } }`,
+        {},
+        B.ownerToken,
+      );
+      expect(json(r.data)).not.toMatch(/A secret/);
+      expect(json(await aNotificationState())).toBe(before);
+    },
+    deleteNotificationTemplate: async () => {
+      await aNotifications();
+      // A's Swiss German wording is not B's to delete: B has none.
+      await refused(
+        `mutation { deleteNotificationTemplate(kind: TICKET_ACKNOWLEDGEMENT, locale: "de-ch") { kind } }`,
+        {},
+        aNotificationState,
+      );
+    },
+    sendMarketingEmail: async () => {
+      const before = json(await aNotificationState());
+      // A's contact is as missing to B as one that never existed: skipped (or refused for want of a mailbox), never mailed.
+      const r = await app.gql(
+        `mutation($c: ID!) { sendMarketingEmail(input: { contactIds: [$c], subject: "B's", body: "B's" }) { queued skipped { reason } } }`,
+        { c: a.contact },
+        B.ownerToken,
+      );
+      expect(r.data?.sendMarketingEmail?.queued ?? 0).toBe(0);
+      expect(json(r)).not.toMatch(/A Person|person@A/);
+      expect(json(await aNotificationState())).toBe(before);
+      expect(await app.database.prisma.notification.count({ where: { kind: "MARKETING" } })).toBe(0);
+    },
+    setNotificationEnabled: async () => {
+      const before = json(await aNotificationState());
+      await app.gql(`mutation { setNotificationEnabled(kind: DSR_RECEIPT, enabled: false) { enabled } }`, {}, B.ownerToken);
+      expect(json(await aNotificationState())).toBe(before);
     },
     splitTicket: () => refused(`mutation($m: ID!) { splitTicket(messageId: $m) { id } }`, { m: a.message }, aTicket),
     submitSatisfaction: async () => {

@@ -19,6 +19,7 @@ export const email: PluginDefinition<EmailSettings, EmailOptions> = {
   manifest,
   options,
   onMessageCreated: async (runtime, event) => (await import("./outbound/send.js")).sendReply(runtime, event),
+  provides: { emailNotifier: async (runtime) => (await import("./outbound/notify.js")).emailNotifier(runtime) },
   erase: async (runtime, subject) => (await import("./erase.js")).eraseInMailboxes(runtime, subject),
   start(services, operator) {
     // The plugin as the registry loaded it, for its runtimes.

@@ -12,7 +12,7 @@ export const manifest = (options: EmailOptions) => {
   return defineManifest({
     id: EMAIL,
     name: "Email (IMAP and SMTP)",
-    version: "1.1.0",
+    version: "1.2.0",
     description:
       "Connect your support mailboxes: mail arriving in them becomes tickets, agents' replies leave from them with the conversation's threading. Disconnecting a mailbox deletes its credentials at once and its tickets after 30 days.",
     vendor: {
@@ -22,7 +22,12 @@ export const manifest = (options: EmailOptions) => {
     processingLocations: oauth.length ? ["ZZ", "US"] : ["ZZ"],
     transferMechanism: "SCC",
     dataCategories: ["user.name", "user.contact.email", "user.content.message", "user.content.attachment"],
-    purposes: [{ purpose: "support", legalBasis: "CONTRACT" }],
+    // Notifications to people (src/notifications/): data-subject-request notices, and marketing mail with consent only.
+    purposes: [
+      { purpose: "support", legalBasis: "CONTRACT" },
+      { purpose: "legal.compliance", legalBasis: "LEGAL_OBLIGATION" },
+      { purpose: "marketing", legalBasis: "CONSENT" },
+    ],
     retention: { kind: "TENANT_ACCOUNT" },
     dpaUrl: "https://eur-lex.europa.eu/eli/reg/2016/679/oj",
     // Mailboxes are connected with connectMailbox or startMailboxAuthorization, one or more per tenant, not with plugin settings.

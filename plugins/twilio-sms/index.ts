@@ -14,5 +14,6 @@ export const twilioSms: PluginDefinition<TwilioSettings, undefined> = {
   manifest,
   handleHttp: async (runtime, request) => (await import("./http.js")).handleHttp(runtime, request),
   onMessageCreated: async (runtime, event) => (await import("./outbound.js")).sendReply(runtime, event),
+  provides: { smsNotifier: async (runtime) => (await import("./notify.js")).smsNotifier(runtime) },
   erase: async (runtime, subject) => (await import("./erase.js")).eraseAtTwilio(runtime, subject),
 };

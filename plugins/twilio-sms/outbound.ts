@@ -70,7 +70,7 @@ async function statusCallbackUrl(runtime: TwilioRuntime, messageId: string): Pro
 }
 
 /** The configured sender in E.164 when it is a number in any notation; an alphanumeric sender ID as it is. */
-function sender(fromNumber: string | undefined): string {
+export function sender(fromNumber: string | undefined): string {
   const value = fromNumber?.trim() ?? "";
   return parsePhoneNumberFromString(value)?.number ?? value;
 }

@@ -17,7 +17,7 @@ export interface SatisfactionInput {
 type Rateable = { id: string; tenantId: string; solvedAt: Date | null; mergedIntoId: string | null; status: string };
 
 /** The request for a solved ticket: its token and until when it works; null while there is nothing to rate. */
-export function satisfactionRequest(ctx: Context, ticket: Rateable) {
+export function satisfactionRequest(ctx: Pick<Context, "config">, ticket: Rateable) {
   if (!ticket.solvedAt || ticket.mergedIntoId || (ticket.status !== "SOLVED" && ticket.status !== "CLOSED")) return null;
   const request = satisfactionToken(ctx.config.encryptionKey, ticket.tenantId, ticket.id, ticket.solvedAt);
   return request.expiresAt.getTime() > Date.now() ? request : null;

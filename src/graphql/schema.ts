@@ -35,6 +35,7 @@ import "../teams/schema.js";
 import "../metrics/schema.js";
 import "../automations/schema.js";
 import "../macros/schema.js";
+import "../notifications/schema.js";
 // Plugins' own types and fields (the email channel's mailboxes), through the one file that names them.
 import "../plugin-host/shipped.js";
 

@@ -2,6 +2,7 @@ import type { AiProvider } from "../ai/contract.js";
 import type { AttachmentScanner } from "../attachments/scanner.js";
 import type { BillingProvider } from "../billing/provider.js";
 import type { BlobBackend } from "../blobs/store.js";
+import type { Notifier } from "../notifications/contract.js";
 import type { SearchBackend } from "../search/contract.js";
 import type { PluginServices, PluginRuntime } from "./plugin.js";
 import type { PluginRegistry } from "./registry.js";
@@ -26,6 +27,10 @@ interface CapabilityKinds {
   operatorAttachmentScanner: { scope: "operator"; contract: AttachmentScanner };
   /** Where every tenant's files go (src/blobs/store.ts, ciphertext only); the local disk otherwise. */
   blobBackend: { scope: "operator"; contract: BlobBackend };
+  /** Sends the tenant's notifications by email (src/notifications/contract.ts); without one, email notifications fail with NO_CHANNEL. */
+  emailNotifier: { scope: "tenant"; contract: Notifier };
+  /** Sends the tenant's notifications by SMS (src/notifications/contract.ts). */
+  smsNotifier: { scope: "tenant"; contract: Notifier };
 }
 
 type CapabilityKind = keyof CapabilityKinds;

@@ -3,7 +3,7 @@ import type { TenantClient } from "../db/tenant-scope.js";
 import { AppError, notFound } from "../errors.js";
 import type { ConsentAction, ConsentEvent, ConsentMethod } from "../generated/prisma/client.js";
 import type { Context } from "../context.js";
-import { inTransaction } from "../db/tx.js";
+import { inTransaction, type Tx } from "../db/tx.js";
 import { actorOf } from "../auth/actor.js";
 import { invalidateAiModels } from "../ai/invalidate.js";
 import { PURPOSES, isPurpose, type PurposeName } from "./taxonomy.js";
@@ -54,7 +54,11 @@ export function decisionError(decision: Exclude<Decision, "ALLOWED">, purpose: P
 }
 
 /** Decides for many people at once: one query for contacts, one for their events. */
-export async function decideMany(db: TenantClient, contactIds: readonly string[], purpose: PurposeName): Promise<Map<string, Decision>> {
+export async function decideMany(
+  db: TenantClient | Tx,
+  contactIds: readonly string[],
+  purpose: PurposeName,
+): Promise<Map<string, Decision>> {
   const [contacts, events] = await Promise.all([
     db.contact.findMany({ where: { id: { in: [...contactIds] } }, select: { id: true, restrictedAt: true } }),
     db.consentEvent.findMany({ where: { contactId: { in: [...contactIds] }, purpose }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
@@ -134,7 +138,30 @@ export async function recordConsent(ctx: Context, change: ConsentChange) {
   });
 }
 
-export async function statesOf(db: TenantClient, contactId: string): Promise<PurposeState[]> {
+export async function statesOf(db: TenantClient | Tx, contactId: string): Promise<PurposeState[]> {
   const events = await db.consentEvent.findMany({ where: { contactId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
   return deriveStates(events);
+}
+
+/**
+ * The person withdraws consent by a link sent to their address (an
+ * unsubscribe link): recorded with method EMAIL_LINK and the person as actor.
+ * Idempotent: consent that is not granted (withdrawn already, never given)
+ * records nothing, and the contact's row is locked so that two clicks at once
+ * record one withdrawal. Returns whether a withdrawal was recorded; false
+ * too for an erased or missing contact.
+ */
+export async function withdrawByEmailLink(db: TenantClient, tenantId: string, contactId: string, purpose: PurposeName): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
+    const [locked] = await tx.$queryRaw<{ erasedAt: Date | null }[]>`
+      SELECT "erasedAt" FROM "Contact" WHERE "id" = ${contactId}::uuid AND "tenantId" = ${tenantId}::uuid FOR NO KEY UPDATE`;
+    if (!locked || locked.erasedAt) return false;
+    const state = (await statesOf(tx, contactId)).find((s) => s.purpose === purpose)!;
+    if (state.status !== "GRANTED") return false;
+    await tx.consentEvent.create({
+      data: { tenantId, contactId, purpose, action: "WITHDRAWN", method: "EMAIL_LINK", actorType: "CONTACT", actorId: contactId },
+    });
+    if (purpose === "ai.assistance") await invalidateAiModels(tx, tenantId);
+    return true;
+  });
 }

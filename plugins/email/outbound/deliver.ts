@@ -180,7 +180,7 @@ function mayPass(err: unknown): boolean {
  * PLUGIN_DISABLED…), SMTP_<status> when the server refused it with one, or
  * SMTP_<reason> for a connection that failed (SMTP_UNREACHABLE, SMTP_AUTHENTICATION_FAILED…).
  */
-function sendFailure(err: unknown): string {
+export function sendFailure(err: unknown): string {
   const e = err as { extensions?: { code?: unknown }; responseCode?: unknown; code?: unknown };
   if (typeof e?.extensions?.code === "string") return e.extensions.code;
   const reason = failureReason(err);

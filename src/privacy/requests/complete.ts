@@ -5,6 +5,7 @@ import type { DataSubjectRequest, Prisma } from "../../generated/prisma/client.j
 import type { Context } from "../../context.js";
 import { inTx, requireViewer } from "../../context.js";
 import { eraseAtPlugins } from "../../plugin-host/erasure.js";
+import { queueRequestNotice } from "../../notifications/requests.js";
 import { recordConsent } from "../consent.js";
 import { assertNoLegalHold, restrictProcessing } from "../restriction.js";
 import type { DataCategory } from "../taxonomy.js";
@@ -33,10 +34,17 @@ async function finish(tx: Tx, ctx: Context, request: DataSubjectRequest, receipt
     categories,
     details: { dataSubjectRequestId: request.id, type: request.type },
   });
+  // The person is told (not after an erasure: the address went with it).
+  await queueRequestNotice(tx, request, "DSR_COMPLETED", "COMPLETED");
 }
 
-/** Carries out an open request and closes it with a receipt of what was done. */
+/** Carries out an open request and closes it with a receipt of what was done; the completion notice leaves after the commit. */
 export async function completeRequest(ctx: Context, id: string): Promise<void> {
+  await carryOut(ctx, id);
+  void ctx.notifications?.kick();
+}
+
+async function carryOut(ctx: Context, id: string): Promise<void> {
   const request = await openRequest(ctx.db, id);
   const contact = await ctx.db.contact.findUnique({ where: { id: request.contactId } });
   // Only an erasure may run (again) on an erased shell: there is nothing left to export or correct.

@@ -30,6 +30,10 @@ const DataSubjectRequestType = builder.enumType("DataSubjectRequestType", {
 
 const DataSubjectRequestStatus = builder.enumType("DataSubjectRequestStatus", {
   values: {
+    AWAITING_VERIFICATION: {
+      description:
+        "Filed with requireVerification: not acted on until the person follows the link emailed to them (single-use, valid 7 days); then RECEIVED",
+    },
     RECEIVED: { description: "Open: to be handled by dueAt" },
     COMPLETED: { description: "Carried out; the receipt says what was done" },
     REFUSED: { description: "Refused; refusalReason says why" },
@@ -105,6 +109,16 @@ const DataSubjectRequest = builder.prismaNode("DataSubjectRequest", {
     }),
     refusalReason: t.exposeString("refusalReason", { nullable: true, description: "Why the request was refused; the person is told" }),
     completedAt: t.expose("completedAt", { type: "DateTime", nullable: true, description: "When it was completed or refused" }),
+    verificationExpiresAt: t.expose("verificationExpiresAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "Filed with verification: until when the emailed link works",
+    }),
+    verifiedAt: t.expose("verifiedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the person confirmed the request by the emailed link; dueAt counts from then",
+    }),
     details: t.field({
       type: "JSON",
       nullable: true,
@@ -239,6 +253,10 @@ const FileInput = builder.inputType("FileDataSubjectRequestInput", {
       validate: z.array(z.string().min(1).max(64)).max(20),
     }),
     corrections: t.field({ type: CorrectionsInput, description: "RECTIFICATION only" }),
+    requireVerification: t.boolean({
+      description:
+        "Staff only: the request waits (AWAITING_VERIFICATION) until the person follows a link emailed to their address, single-use and valid 7 days; it needs their email address and a connected mailbox (VALIDATION otherwise)",
+    }),
   }),
 });
 
@@ -249,7 +267,8 @@ builder.mutationField("fileDataSubjectRequest", (t) =>
     type: "DataSubjectRequest",
     description:
       "Records a request, due in one calendar month. Staff file for a contact; a contact on the portal for themselves. " +
-      "A second open request of the same type for the same person is CONFLICT.",
+      "A second open request of the same type for the same person is CONFLICT. The person gets a receipt by email (DSR_RECEIPT), " +
+      "or with requireVerification the link to confirm it (DSR_VERIFICATION) and the receipt once confirmed.",
     authScopes: { anyPermission: ["privacy:manage", "portal:self"] },
     args: { input: t.arg({ type: FileInput, required: true }) },
     resolve: async (query, _r, { input }, ctx) => {
@@ -275,7 +294,8 @@ builder.mutationField("extendDataSubjectRequest", (t) =>
 builder.mutationField("refuseDataSubjectRequest", (t) =>
   t.prismaField({
     type: "DataSubjectRequest",
-    description: "Refuses an open request, e.g. manifestly unfounded or excessive (art. 12(5)), with the reason the person will be told.",
+    description:
+      "Refuses an open request, e.g. manifestly unfounded or excessive (art. 12(5)), with the reason the person will be told (by email, DSR_COMPLETED, once the request was confirmed). A request awaiting verification can be refused too.",
     authScopes: { permission: "privacy:manage" },
     args: { id: t.arg.globalID({ required: true, for: DataSubjectRequest }), reason: t.arg.string({ required: true, validate: reason }) },
     resolve: async (query, _r, args, ctx) => {
@@ -291,7 +311,8 @@ builder.mutationField("completeDataSubjectRequest", (t) =>
     description:
       "Carries the request out and closes it with a receipt. ACCESS, PORTABILITY: builds the export (see export.url). RECTIFICATION: applies the corrections. " +
       "ERASURE: erases the person's data (LEGAL_HOLD while a hold is in place) and verifies nothing is left. RESTRICTION: restricts processing. " +
-      "OBJECTION, CONSENT_WITHDRAWAL: records them for each purpose.",
+      "OBJECTION, CONSENT_WITHDRAWAL: records them for each purpose. VERIFICATION_REQUIRED while the person has not confirmed it. " +
+      "The person is told by email (DSR_COMPLETED), except after an erasure: the address went with it.",
     authScopes: { permission: "privacy:manage" },
     args: { id: t.arg.globalID({ required: true, for: DataSubjectRequest }) },
     resolve: async (query, _r, args, ctx) => {

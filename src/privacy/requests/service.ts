@@ -9,6 +9,7 @@ import { actorOf } from "../../auth/actor.js";
 import { isPurpose, PURPOSES } from "../taxonomy.js";
 import { dueDate, extendedDueDate } from "./deadlines.js";
 import type { Tx } from "../../db/tx.js";
+import { queueRequestNotice, startVerification } from "../../notifications/requests.js";
 
 export type { Tx };
 
@@ -25,6 +26,8 @@ export interface FileInput {
   type: DataSubjectRequestType;
   purposes?: string[] | null;
   corrections?: Corrections | null;
+  /** Staff only: the request waits until the person confirms it through an emailed link. */
+  requireVerification?: boolean | null;
 }
 
 /** What a request asks for, stored in `details`. */
@@ -97,12 +100,16 @@ export async function fileRequest(ctx: Context, input: FileInput) {
   const contactId = subjectOf(ctx, input.contactId);
   const details = detailsFor(input);
   const filedBy = actorOf(ctx);
-  return ctx.db.$transaction(async (tx) => {
+  // A person on the portal is signed in as themselves: there is nobody to verify.
+  if (input.requireVerification && viewer.kind === "contact") {
+    throw validationError([{ path: ["input", "requireVerification"], message: "only staff filing for a person can ask for verification" }]);
+  }
+  const request = await ctx.db.$transaction(async (tx) => {
     await lockContact(tx, viewer.tenantId, contactId);
     const contact = await tx.contact.findUnique({ where: { id: contactId } });
     if (!contact || contact.erasedAt) throw notFound("Contact");
     const open = await tx.dataSubjectRequest.findFirst({
-      where: { contactId, type: input.type, status: "RECEIVED" },
+      where: { contactId, type: input.type, status: { in: OPEN } },
       select: { id: true },
     });
     if (open) {
@@ -111,6 +118,7 @@ export async function fileRequest(ctx: Context, input: FileInput) {
       });
     }
     const receivedAt = new Date();
+    const verification = input.requireVerification ? await startVerification(tx, { tenantId: viewer.tenantId, contactId }) : null;
     const request = await tx.dataSubjectRequest.create({
       data: {
         tenantId: viewer.tenantId,
@@ -121,17 +129,32 @@ export async function fileRequest(ctx: Context, input: FileInput) {
         details: (details ?? undefined) as Prisma.InputJsonObject | undefined,
         filedByType: filedBy.type,
         filedById: filedBy.id,
+        ...(verification
+          ? {
+              status: "AWAITING_VERIFICATION" as const,
+              verificationNonce: verification.verificationNonce,
+              verificationExpiresAt: verification.verificationExpiresAt,
+            }
+          : {}),
       },
     });
     await recordAuditIn(tx, ctx, {
       action: "dsr.filed",
       subjectType: "Contact",
       subjectId: contactId,
-      details: { dataSubjectRequestId: request.id, type: request.type },
+      details: { dataSubjectRequestId: request.id, type: request.type, verification: verification !== null },
     });
+    // The link to confirm it, or the receipt; the worker sends them after the commit.
+    if (verification) await verification.queue(request.id);
+    else await queueRequestNotice(tx, request, "DSR_RECEIPT");
     return request;
   });
+  void ctx.notifications?.kick();
+  return request;
 }
+
+/** Requests not yet completed or refused: one of each type per person at a time. */
+const OPEN: DataSubjectRequestStatus[] = ["RECEIVED", "AWAITING_VERIFICATION"];
 
 /** The request, if it is open; NOT_FOUND or INVALID_TRANSITION otherwise. */
 export async function openRequest(db: TenantClient | Tx, id: string) {
@@ -142,6 +165,11 @@ export async function openRequest(db: TenantClient | Tx, id: string) {
 }
 
 function assertOpen(status: DataSubjectRequestStatus): void {
+  if (status === "AWAITING_VERIFICATION") {
+    throw new AppError("VERIFICATION_REQUIRED", "The person has not confirmed this request yet (the emailed link); it cannot be acted on", {
+      status,
+    });
+  }
   if (status !== "RECEIVED") {
     throw new AppError("INVALID_TRANSITION", `The request is already ${status.toLowerCase()}`, { status, allowed: [] });
   }
@@ -182,17 +210,28 @@ export async function extendRequest(ctx: Context, id: string, reason: string) {
 /** Art. 12(4): a refusal tells the person why, so that they can complain or go to court. */
 export async function refuseRequest(ctx: Context, id: string, reason: string) {
   const why = requireReason(reason);
-  return ctx.db.$transaction(async (tx) => {
-    const request = await openRequest(tx, id);
-    await closeOpen(tx, id, { status: "REFUSED", refusalReason: why, completedAt: new Date() });
+  const refused = await ctx.db.$transaction(async (tx) => {
+    // A request never confirmed (its link expired, say) can be refused too.
+    const request = await tx.dataSubjectRequest.findUnique({ where: { id } });
+    if (!request) throw notFound("Data-subject request");
+    if (request.status !== "AWAITING_VERIFICATION") assertOpen(request.status);
+    const { count } = await tx.dataSubjectRequest.updateMany({
+      where: { id, status: { in: OPEN } },
+      data: { status: "REFUSED", refusalReason: why, completedAt: new Date(), verificationNonce: null },
+    });
+    if (count !== 1) throw new AppError("INVALID_TRANSITION", "The request was handled meanwhile", { allowed: [] });
     await recordAuditIn(tx, ctx, {
       action: "dsr.refused",
       subjectType: "Contact",
       subjectId: request.contactId,
       details: { dataSubjectRequestId: id, type: request.type },
     });
+    // Only a confirmed request's refusal is told to the address: an unconfirmed one may not be the person's.
+    if (request.status === "RECEIVED") await queueRequestNotice(tx, request, "DSR_COMPLETED", "REFUSED");
     return tx.dataSubjectRequest.findUniqueOrThrow({ where: { id } });
   });
+  void ctx.notifications?.kick();
+  return refused;
 }
 
 function requireReason(reason: string): string {

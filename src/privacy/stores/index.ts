@@ -16,6 +16,7 @@ import { ticketStore } from "./ticket.js";
 import { customFieldValueStore } from "./custom-field-value.js";
 import { satisfactionStore } from "./satisfaction.js";
 import { ticketFollowerStore } from "./ticket-follower.js";
+import { notificationStore } from "./notification.js";
 
 export type { PersonalDataStore } from "./store.js";
 
@@ -41,6 +42,7 @@ export const STORES: readonly PersonalDataStore[] = [
   customFieldValueStore,
   satisfactionStore,
   ticketFollowerStore,
+  notificationStore,
 ];
 
 const BY_MODEL = new Map(STORES.map((s) => [s.model as string, s]));

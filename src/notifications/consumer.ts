@@ -1,0 +1,70 @@
+import type { EventConsumer } from "../events/consumers/consumer.js";
+import type { Tx } from "../db/tx.js";
+import type { SealedEvent } from "../events/outbox.js";
+import { queueNotifications, type NotificationRequest } from "./queue.js";
+
+/**
+ * Queues the ticket notifications that follow committed events, in the
+ * transaction that moves the consumer's cursor (exactly once):
+ * - TICKET_CREATED of an EMAIL ticket a person wrote in: the acknowledgement
+ *   (mail that is auto-submitted or a bounce never opens a ticket);
+ * - TICKET_STATUS_CHANGED to SOLVED: the satisfaction request, by email for
+ *   EMAIL tickets and by SMS for SMS tickets, none for other channels; its key
+ *   names the solve, so a ticket solved again after reopening asks again, and
+ *   one solve asks once.
+ * The worker is woken after the commit (`wake`).
+ */
+export function notificationConsumer(wake: () => void): EventConsumer {
+  return {
+    name: "notifications",
+    types: ["TICKET_CREATED", "TICKET_STATUS_CHANGED"],
+    transactional: true,
+    async handle({ tenantId, events, tx }) {
+      const requests: NotificationRequest[] = [];
+      for (const event of events) {
+        const request = await requestFor(tx!, event);
+        if (request) requests.push(request);
+      }
+      await queueNotifications(tx!, tenantId, requests);
+    },
+    afterCommit: () => wake(),
+  };
+}
+
+async function requestFor(tx: Tx, event: SealedEvent): Promise<NotificationRequest | null> {
+  if (!event.ticketId) return null;
+  const ticket = await tx.ticket.findUnique({
+    where: { id: event.ticketId },
+    select: {
+      id: true,
+      channel: true,
+      status: true,
+      solvedAt: true,
+      mergedIntoId: true,
+      requesterId: true,
+      messages: { orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: 1, select: { authorType: true } },
+    },
+  });
+  if (!ticket || ticket.mergedIntoId) return null;
+  if (event.type === "TICKET_CREATED") {
+    if (ticket.channel !== "EMAIL" || ticket.messages[0]?.authorType !== "CONTACT") return null;
+    return {
+      kind: "TICKET_ACKNOWLEDGEMENT",
+      channel: "EMAIL",
+      key: `ack:${ticket.id}`,
+      contactId: ticket.requesterId,
+      ticketId: ticket.id,
+    };
+  }
+  const to = (event.data as { to?: string } | null)?.to;
+  // Reopened (or solved and reopened) before this ran: there is nothing to rate now.
+  if (to !== "SOLVED" || ticket.status !== "SOLVED" || !ticket.solvedAt) return null;
+  if (ticket.channel !== "EMAIL" && ticket.channel !== "SMS") return null;
+  return {
+    kind: "SATISFACTION_REQUEST",
+    channel: ticket.channel,
+    key: `csat:${ticket.id}:${ticket.solvedAt.getTime()}`,
+    contactId: ticket.requesterId,
+    ticketId: ticket.id,
+  };
+}
