@@ -124,6 +124,48 @@ describe("event consumers", () => {
     }
   });
 
+  it("offer a batch that keeps failing again smaller, one event at the least, so that a heavy backlog cannot stall them", async () => {
+    // A transactional consumer that cannot take more than one event per transaction (think: a hundred
+    // rules per event), handed a backlog of four.
+    const sizes: number[] = [];
+    const handled: number[] = [];
+    const heavy: EventConsumer = {
+      name: "test.heavy",
+      types: ["TICKET_CREATED"],
+      transactional: true,
+      batchSize: 4,
+      retryBaseMs: 20,
+      retryCapMs: 40,
+      async handle({ events }) {
+        sizes.push(events.length);
+        if (events.length > 1) throw Object.assign(new Error("too much for one transaction"), { code: "P2028" });
+        handled.push(...events.map((e) => e.seq));
+      },
+    };
+    const start = (await ticketCreatedSeqs()).at(-1) ?? 0;
+    await app.database.prisma.eventConsumerCursor.upsert({
+      where: { consumer_tenantId: { consumer: "test.heavy", tenantId: t.id } },
+      create: { consumer: "test.heavy", tenantId: t.id, position: start },
+      update: {},
+    });
+    for (let i = 0; i < 4; i++) await createTicket(`Heavy ${i}`);
+    await app.sequenced(t);
+    const driver = new ConsumerDriver(app.database, log, { pollMs: 600_000 }).register(heavy);
+    driver.start();
+    try {
+      const fresh = (await ticketCreatedSeqs()).filter((seq) => seq > start);
+      expect(fresh).toHaveLength(4);
+      await until(() => handled.length === 4, 10_000, "the heavy backlog to get through");
+      expect(handled).toEqual(fresh);
+      // Four, then two after the first failure, then one at a time (the cursor's failures were cleared by the
+      // first success, so the next pass offers the full size again and halves once more).
+      expect(sizes.slice(0, 3)).toEqual([4, 2, 1]);
+      expect(Math.max(...sizes.slice(3))).toBeLessThanOrEqual(4);
+    } finally {
+      await driver.stop();
+    }
+  });
+
   it("refuse two consumers with one name and one that wants nothing", () => {
     const driver = new ConsumerDriver(app.database, log).register(recorder("test.twice").consumer);
     expect(() => driver.register(recorder("test.twice").consumer)).toThrow(/Two event consumers are named test.twice/);

@@ -11,6 +11,14 @@ const LEASE_MS = 30_000;
 /** Tenants leased per statement. */
 const CLAIM_LIMIT = 20;
 const DEFAULT_BATCH = 200;
+/**
+ * A transactional batch may run many rules per event (automations): it gets
+ * this long rather than the client's default of 5 s. A batch that fails all
+ * the same is offered again smaller (halved per failure in a row, down to one
+ * event), so that a backlog too heavy for one transaction cannot stall the
+ * consumer for good.
+ */
+const BATCH_TX = { maxWait: 10_000, timeout: 60_000 };
 
 export interface ConsumerDriverOptions {
   /** The safety net: how often each consumer looks for work when nothing kicked it (default 5 s). */
@@ -147,7 +155,7 @@ export class ConsumerDriver {
   /** Hands the tenant's events up to the claimed head to the consumer; on failure, returns when to retry. */
   private async catchUp(consumer: EventConsumer, cursor: Claimed, token: string): Promise<number | undefined> {
     const { prisma } = this.database;
-    const batchSize = consumer.batchSize ?? DEFAULT_BATCH;
+    const batchSize = Math.max(1, (consumer.batchSize ?? DEFAULT_BATCH) >> Math.min(cursor.attempts, 30));
     let position = cursor.position;
     try {
       while (position < cursor.head) {
@@ -163,7 +171,7 @@ export class ConsumerDriver {
           await this.database.forTenant(cursor.tenantId).$transaction(async (tx) => {
             await consumer.handle({ tenantId: cursor.tenantId, events, tx });
             await advance(tx, consumer.name, cursor.tenantId, token, upTo, renew);
-          });
+          }, BATCH_TX);
         } else {
           await consumer.handle({ tenantId: cursor.tenantId, events });
           await advance(prisma, consumer.name, cursor.tenantId, token, upTo, renew);
