@@ -13,12 +13,12 @@ const CLAIM_LIMIT = 20;
 const DEFAULT_BATCH = 200;
 /**
  * A transactional batch may run many rules per event (automations): it gets
- * this long rather than the client's default of 5 s. A batch that fails all
- * the same is offered again smaller (halved per failure in a row, down to one
- * event), so that a backlog too heavy for one transaction cannot stall the
- * consumer for good.
+ * this long rather than the client's default of 5 s (not much longer: rows it
+ * changed stay locked until it commits). A batch that fails all the same is
+ * offered again smaller (halved per failure in a row, down to one event), so
+ * that a backlog too heavy for one transaction cannot stall the consumer for good.
  */
-const BATCH_TX = { maxWait: 10_000, timeout: 60_000 };
+const BATCH_TX = { maxWait: 10_000, timeout: 15_000 };
 
 export interface ConsumerDriverOptions {
   /** The safety net: how often each consumer looks for work when nothing kicked it (default 5 s). */
