@@ -68,7 +68,10 @@ describe("event consumers", () => {
       // The healthy consumer is through; the failing one is where it was, with its failure recorded.
       expect(healthy.handled).toEqual(seqs);
       expect(failing.handled).toEqual([]);
-      expect(await cursor("test.failing")).toMatchObject({ position: 0, attempts: 1, lastError: "DOWNSTREAM_AWAY", leaseToken: null });
+      // Its first retry may already have come and failed too (the wait is random, from nothing up to 50 ms).
+      const failed = await cursor("test.failing");
+      expect(failed).toMatchObject({ position: 0, lastError: "DOWNSTREAM_AWAY" });
+      expect([1, 2]).toContain(failed!.attempts);
       const healthyCursor = await cursor("test.healthy");
       expect(healthyCursor!.position).toBeGreaterThanOrEqual(seqs.at(-1)!);
 
