@@ -3,7 +3,7 @@ import { loadConfig, type Config } from "../../src/config.js";
 
 /**
  * The server configuration a bench runs Deskgraph with: 127.0.0.1 on an
- * ephemeral port, silent, a throwaway encryption key, PGlite in memory unless
+ * ephemeral port, silent (BENCH_LOG_LEVEL to see its logs), a throwaway encryption key, PGlite in memory unless
  * a server database is given.
  */
 export function benchConfig(databaseUrl?: string): Config {
@@ -11,7 +11,7 @@ export function benchConfig(databaseUrl?: string): Config {
     PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: "memory://",
-    LOG_LEVEL: "silent",
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "silent",
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     // The first retention sweep starts 10 s after start, in the middle of a measurement;
     // nothing a bench seeds is old enough for it to remove.
