@@ -94,10 +94,11 @@ describe.skipIf(!serverUrl)("a server killed between commit and sequencing", () 
       owner: { email: "owner@crash.test", name: "Owner", password },
     });
 
-    // Hold the tenant's sequencer lock, as a sequencer elsewhere would: the child's own waits behind it.
+    // Hold the tenant's sequencer lock (its row), as a sequencer elsewhere would: the child's own waits behind it.
     const holder = new pg.Client({ connectionString: env.DATABASE_URL });
     await holder.connect();
-    await holder.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [`deskgraph.sequencer:${tenant.id}`]);
+    await holder.query("BEGIN");
+    await holder.query(`SELECT 1 FROM "Tenant" WHERE "id" = $1::uuid FOR NO KEY UPDATE`, [tenant.id]);
 
     const started = await startChild(env);
     child = started.child;
@@ -126,7 +127,7 @@ describe.skipIf(!serverUrl)("a server killed between commit and sequencing", () 
     child.kill("SIGKILL");
     await once(child, "exit");
     child = undefined;
-    await holder.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [`deskgraph.sequencer:${tenant.id}`]);
+    await holder.query("ROLLBACK");
     await holder.end();
 
     // The next server numbers what the dead one left, on start.

@@ -23,13 +23,16 @@ function writeHeads(tenantId: string, heads: Heads): Prisma.Sql {
 }
 
 /**
- * Runs `work` as the tenant's sequencer: in one transaction holding the
- * tenant's advisory lock, so that at any moment one transaction in the whole
- * deployment numbers its rows, whichever instance runs it. The lock is taken
- * before the heads are read (each statement sees what committed before it).
- * Heads that `work` moved are written back before commit, unless `work`
- * reported them stored (`stored(heads)`) in a statement of its own. Requests
- * never take this lock.
+ * Runs `work` as the tenant's sequencer: in one transaction holding the lock
+ * of the tenant's row, so that at any moment one transaction in the whole
+ * deployment numbers its rows, whichever instance runs it. One statement
+ * locks the row and reads the heads: when it had to wait for another
+ * sequencer, PostgreSQL reads the row again as that one committed it, so the
+ * heads are the latest; the statements after it see everything committed
+ * before them. Heads that `work` moved are written back before commit, unless
+ * `work` reported them stored (`stored(heads)`) in a statement of its own.
+ * Requests never lock the tenant's row: a row they insert only takes a key
+ * share lock on it (its foreign key), which this lock does not block.
  */
 export async function asSequencer<T>(
   database: Database,
@@ -37,9 +40,8 @@ export async function asSequencer<T>(
   work: (tx: SequencerTx, heads: Heads, stored: (heads: Heads) => void) => Promise<T>,
 ): Promise<T> {
   return database.prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`deskgraph.sequencer:${tenantId}`}, 0))`;
     const rows = await tx.$queryRaw<{ auditSeq: number; auditHeadHash: string; eventSeq: number }[]>`
-      SELECT "auditSeq", "auditHeadHash", "eventSeq" FROM "Tenant" WHERE "id" = ${tenantId}::uuid`;
+      SELECT "auditSeq", "auditHeadHash", "eventSeq" FROM "Tenant" WHERE "id" = ${tenantId}::uuid FOR NO KEY UPDATE`;
     const row = rows[0];
     if (!row) throw new AppError("NOT_FOUND", "Tenant not found");
     let saved: Heads = { audit: { seq: Number(row.auditSeq), hash: row.auditHeadHash }, eventSeq: Number(row.eventSeq) };
