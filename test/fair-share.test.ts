@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { tenantFairShare } from "../src/tenants/fair-share.js";
+import { ACTIVE_WINDOW_MS, tenantFairShare } from "../src/tenants/fair-share.js";
 import { codes, startApp } from "./support/app.js";
 
 type Exec = (args: unknown) => Promise<unknown>;
@@ -41,21 +41,61 @@ describe("each tenant's share of an instance", () => {
         return name;
       });
     };
-    const running = [op("A", "a1"), op("A", "a2"), op("A", "a3"), op("A", "a4"), op("B", "b1")];
+    const running = [op("A", "a1"), op("A", "a2"), op("A", "a3"), op("A", "a4")];
     await tick();
-    expect(started).toEqual(["a1", "a2", "b1"]);
+    expect(started).toEqual(["a1", "a2"]);
 
     gates.get("a2")!.resolve();
     await tick();
-    expect(started).toEqual(["a1", "a2", "b1", "a3"]);
+    expect(started).toEqual(["a1", "a2", "a3"]);
 
     // An execution that fails gives its turn back too.
     gates.get("a1")!.reject(new Error("boom"));
     await expect(running[0]).rejects.toThrow("boom");
     await tick();
-    expect(started).toEqual(["a1", "a2", "b1", "a3", "a4"]);
-    for (const name of ["a3", "a4", "b1"]) gates.get(name)!.resolve();
-    expect(await Promise.all(running.slice(1))).toEqual(["a2", "a3", "a4", "b1"]);
+    expect(started).toEqual(["a1", "a2", "a3", "a4"]);
+    for (const name of ["a3", "a4"]) gates.get(name)!.resolve();
+    expect(await Promise.all(running.slice(1))).toEqual(["a2", "a3", "a4"]);
+  });
+
+  it("shares `limit` among the tenants active in the last second, and gives it back when they go quiet", async () => {
+    let clock = 0;
+    const plugin = tenantFairShare(4, () => clock);
+    const started: string[] = [];
+    const gates = new Map<string, ReturnType<typeof deferred>>();
+    const op = (tenant: string, name: string) => {
+      const gate = deferred();
+      gates.set(name, gate);
+      return operation(plugin, tenant, async () => {
+        started.push(name);
+        await gate.promise;
+        return name;
+      });
+    };
+    const finish = async (...names: string[]) => {
+      for (const name of names) gates.get(name)!.resolve();
+      await tick();
+    };
+    const a = ["a1", "a2", "a3", "a4", "a5", "a6"].map((name) => op("A", name));
+    await tick();
+    expect(started).toEqual(["a1", "a2", "a3", "a4"]);
+
+    // B shows up: it starts at once, and A's share drops to 4 / 2 while both are active.
+    const b1 = op("B", "b1");
+    await tick();
+    expect(started).toEqual(["a1", "a2", "a3", "a4", "b1"]);
+    await finish("a1", "a2");
+    expect(started).toHaveLength(5);
+    await finish("a3");
+    expect(started).toEqual(["a1", "a2", "a3", "a4", "b1", "a5"]);
+
+    // B done and quiet for longer than the window: A has the whole limit again.
+    await finish("b1");
+    clock += ACTIVE_WINDOW_MS + 1;
+    await finish("a4");
+    expect(started).toEqual(["a1", "a2", "a3", "a4", "b1", "a5", "a6"]);
+    await finish("a5", "a6");
+    expect(await Promise.all([...a, b1])).toEqual(["a1", "a2", "a3", "a4", "a5", "a6", "b1"]);
   });
 
   it("serves every request of a tenant sending many at once, one at a time, errors included", async () => {

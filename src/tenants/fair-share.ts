@@ -1,34 +1,65 @@
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.js";
 
+/** A tenant counts as active this long after its last operation started or ended. */
+export const ACTIVE_WINDOW_MS = 1000;
+
 /**
  * At most `limit` operations (queries and mutations) of one tenant execute at
- * a time on an instance; the tenant's others wait their turn, first come first
+ * a time on an instance, and fewer while other tenants are active: with n
+ * tenants active within the last ACTIVE_WINDOW_MS, each may run limit / n at
+ * once (at least one). A tenant's others wait their turn, first come first
  * served. A tenant sending many requests at once then queues behind itself
- * instead of taking every slice of the event loop: the other tenants' requests
- * run beside its `limit` ones, and their latency stays close to idle.
- * Subscriptions are not held (they live long and cost nothing while idle).
+ * instead of taking every slice of the event loop, and leaves more of it when
+ * another tenant shows up: the others' requests run beside a bounded share,
+ * and their latency stays close to idle. Alone, a tenant has the whole
+ * `limit`. Subscriptions are not held (they live long and cost nothing while
+ * idle). `now` is the clock (tests pass their own).
  */
-export function tenantFairShare(limit: number): Plugin<Context> {
+export function tenantFairShare(limit: number, now: () => number = Date.now): Plugin<Context> {
   const lanes = new Map<string, { running: number; waiting: (() => void)[] }>();
+  /** When each tenant last started or ended an operation; pruned as it is read. */
+  const lastSeen = new Map<string, number>();
+
+  const seen = (tenantId: string) => {
+    // Re-inserted so that the map stays in order of last activity: pruning stops at the first recent one.
+    lastSeen.delete(tenantId);
+    lastSeen.set(tenantId, now());
+  };
+
+  /** How many operations each tenant may run now. */
+  const share = () => {
+    const since = now() - ACTIVE_WINDOW_MS;
+    for (const [tenantId, at] of lastSeen) {
+      if (at >= since) break;
+      if (!lanes.has(tenantId)) lastSeen.delete(tenantId);
+    }
+    return Math.max(1, Math.floor(limit / Math.max(1, lastSeen.size)));
+  };
 
   const acquire = (tenantId: string): Promise<void> | void => {
+    seen(tenantId);
     let lane = lanes.get(tenantId);
     if (!lane) lanes.set(tenantId, (lane = { running: 0, waiting: [] }));
-    if (lane.running < limit) {
+    if (lane.waiting.length === 0 && lane.running < share()) {
       lane.running++;
       return;
     }
-    // The slot is handed over by release(): running stays counted for the waiter.
+    // The slot is handed over by release(): running is counted for the waiter then.
     return new Promise<void>((resolve) => lane.waiting.push(resolve));
   };
 
   const release = (tenantId: string) => {
     const lane = lanes.get(tenantId);
     if (!lane) return;
-    const next = lane.waiting.shift();
-    if (next) return next();
+    seen(tenantId);
     lane.running--;
+    // The share may have grown since (another tenant went quiet): more than one may start.
+    const allowed = share();
+    while (lane.waiting.length > 0 && lane.running < allowed) {
+      lane.running++;
+      lane.waiting.shift()!();
+    }
     if (lane.running === 0) lanes.delete(tenantId);
   };
 
