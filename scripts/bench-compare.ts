@@ -7,7 +7,8 @@
 // The bench creates a database of its own on DATABASE_URL's server (default
 // postgres://postgres@127.0.0.1:5432/postgres), seeds one tenant (every ticket
 // with a requester, an assignee, two tags and 1-4 messages), then starts each
-// server under test in a process of its own, one after another, checks that it
+// server under test in a process of its own (Deskgraph from the compiled build,
+// as `npm start` runs it), one after another, checks that it
 // serves the same page, and loads it with autocannon (scripts/bench/load.ts).
 // CPU ms/request is the server process's CPU time over the measured window
 // divided by the requests completed in it. PGlite gets the same seed in memory.
@@ -19,7 +20,7 @@
 // (children killed, database dropped) however it ends.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { startServerChild, type ServerChild } from "./bench/child.js";
+import { buildServer, startServerChild, type ServerChild } from "./bench/child.js";
 import { createBenchDatabase } from "./bench/database.js";
 import { benchFairness, printFairness, type FairnessResult } from "./bench/fairness.js";
 import type { DeskgraphExtra, DeskgraphSpec } from "./bench/deskgraph-server.js";
@@ -383,6 +384,7 @@ async function main() {
     `Settings: ${options.duration}s measured after ${options.warmup}s warm-up, ${options.connections.join(" and ")} connections, ` +
       `${options.tickets} tickets (each with a requester, an assignee, 2 tags), ${options.contacts} contacts`,
   );
+  if (options.systems.some((s) => s !== "postgraphile" && s !== "raw")) buildServer();
   const rows: Row[] = [];
   let fairness: FairnessResult | undefined;
   if (options.systems.some((s) => s !== "pglite")) {

@@ -1,7 +1,7 @@
 // Starts a server under test in a process of its own (node + tsx), so that the
 // CPU time it uses can be told apart from the load generator's and from other
 // servers'. The child reports through child-report.ts over the IPC channel.
-import { fork, type ChildProcess } from "node:child_process";
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { ChildAnswer, ChildCommand, ChildReady, ChildStats } from "./child-report.js";
 
@@ -17,6 +17,15 @@ export interface ServerChild<Extra> {
 }
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * `npm run build`, which deskgraph-server.ts runs the server from (as `npm
+ * start` does); it compiles only what changed since the last build.
+ */
+export function buildServer(): void {
+  console.log("Building the server (npm run build)…");
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+}
 
 /** The next message of a type from the child; rejects when it exits or stays silent. */
 function next<T extends { type: string }>(child: ChildProcess, type: T["type"], ms: number, what: string): Promise<T> {
