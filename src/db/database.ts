@@ -189,6 +189,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       (p) => (pool = p),
     ),
     log: [{ emit: "event", level: "query" }],
+    // Any other format captures a stack trace on every call, to point at the calling line in an
+    // error's message: a cost on each query of every request, for messages the API never shows.
+    errorFormat: "minimal",
   });
   // On a server, the probe opens a connection of its own (the pool may be busy, or hold connections
   // that died with the server) and gives the query as long as the connection. PGlite lives in this
