@@ -166,3 +166,23 @@ describe("/metrics", () => {
     }
   }, 120_000);
 });
+
+describe("the sequencer", () => {
+  it("seals a read's access record soon on its own (the safety net is an hour away here)", async () => {
+    const created = await app.gql(`mutation { createContact(input: { name: "Read Me" }) { id } }`, {}, t.ownerToken);
+    expect(created.errors).toBeUndefined();
+    const requestId = randomUUID();
+    const res = await fetch(app.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${t.ownerToken}`, "x-request-id": requestId },
+      body: JSON.stringify({
+        query: `query($id: ID!) { node(id: $id) { ... on Contact { name } } }`,
+        variables: { id: created.data.createContact.id },
+      }),
+    });
+    expect((await res.json()).data.node.name).toBe("Read Me");
+    const sealed = () =>
+      app.database.prisma.auditEntry.count({ where: { tenantId: t.id, requestId, action: "personalData.read", seq: { not: null } } });
+    await until(async () => (await sealed()) === 1, 20_000, "the access record to be sealed");
+  });
+});

@@ -199,6 +199,7 @@ export function auditPlugin(): Plugin<Context> {
               ctx.database,
               who.tenantId,
               entries.map((e) => ({ ...e, ...who.actor, requestId: ctx.requestId })),
+              operation.operation === "mutation" ? "events" : "audit",
             );
             if (who.tenantId === kick) kick = undefined; // appendAudit told the sequencer
           } catch (err) {

@@ -1,4 +1,4 @@
-import type { Database } from "../db/database.js";
+import type { AppendedRows, Database } from "../db/database.js";
 import { AppError } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { ActorType } from "../generated/prisma/enums.js";
@@ -90,12 +90,20 @@ export async function appendAuditIn(tx: AuditTx, tenantId: string, entries: Audi
 
 /**
  * Appends entries on their own (one statement, committed at once) and tells
- * the sequencer. Concurrent appends never wait for each other.
+ * the sequencer. Concurrent appends never wait for each other. `unsealed`
+ * says what the caller left for the sequencer in all: "audit" when nothing
+ * but these entries (a read's access record), which may then wait for the
+ * sequencer's next run; "events" when events of the caller may wait too.
  */
-export async function appendAudit(database: Database, tenantId: string, entries: AuditInput[]): Promise<void> {
+export async function appendAudit(
+  database: Database,
+  tenantId: string,
+  entries: AuditInput[],
+  unsealed: AppendedRows = "events",
+): Promise<void> {
   if (!entries.length) return;
   await insertAudit(database.prisma, tenantId, entries);
-  database.appended(tenantId);
+  database.appended(tenantId, unsealed);
 }
 
 /** An entry with the context's actor and request id. */

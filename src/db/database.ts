@@ -20,6 +20,9 @@ import { scopeToTenant, type TenantClient } from "./tenant-scope.js";
 import { openBlobStore, operatorBlobBackend, type BlobStoreOptions } from "../blobs/open.js";
 import type { BlobStore } from "../blobs/store.js";
 
+/** What a commit left unsealed: events (and maybe audit entries), or audit entries only. */
+export type AppendedRows = "events" | "audit";
+
 export interface Database {
   kind: "embedded" | "server";
   /** Unscoped: only for sign-in, tenant lookup, migrations and maintenance. */
@@ -34,11 +37,12 @@ export interface Database {
   forContact(tenantId: string, contactId: string): TenantClient;
   migrate(): Promise<string[]>;
   /**
-   * Says that unsealed rows (audit entries, events) of the tenant were committed:
-   * the sequencer listening here numbers them soon.
+   * Says that unsealed rows of the tenant were committed: the sequencer
+   * listening here numbers them soon. `rows` "audit" says they are audit
+   * entries only (no event waits on them), which may wait for the next run.
    */
-  appended(tenantId: string): void;
-  onAppended(listener: (tenantId: string) => void): () => void;
+  appended(tenantId: string, rows?: AppendedRows): void;
+  onAppended(listener: (tenantId: string, rows: AppendedRows) => void): () => void;
   /** LISTENs on a channel: over a connection of its own on a server, in process when embedded. */
   listen(channel: string, handlers: NotificationHandlers, log: Logger, options?: ListenOptions): Promise<NotificationListener>;
   /** Whether the database answers; requests and background loops consult it (see health.ts). */
@@ -233,11 +237,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     }
     return client;
   };
-  const appendListeners = new Set<(tenantId: string) => void>();
+  const appendListeners = new Set<(tenantId: string, rows: AppendedRows) => void>();
   return {
     kind: embedded ? "embedded" : "server",
-    appended: (tenantId) => {
-      for (const listener of appendListeners) listener(tenantId);
+    appended: (tenantId, rows = "events") => {
+      for (const listener of appendListeners) listener(tenantId, rows);
     },
     onAppended(listener) {
       appendListeners.add(listener);

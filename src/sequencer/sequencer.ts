@@ -9,6 +9,13 @@ const CONCURRENCY = 2;
 const RETRY_MS = 1000;
 /** How long stop() waits for the runs under way. */
 const STOP_WAIT_MS = 10_000;
+/**
+ * How long audit entries that nothing waits for (reads' access records) may
+ * stay unsealed before a run of their own: a read-heavy tenant gets one run
+ * per this much time instead of one per request. Events are numbered at once;
+ * so is everything, reads included, when auditLog or verification asks.
+ */
+export const AUDIT_ONLY_DELAY_MS = 200;
 
 /**
  * Numbers and chains what requests appended unsealed (audit entries, events),
@@ -34,6 +41,8 @@ export class Sequencer {
   /** Per tenant, the event head as this instance's last run left it. */
   private readonly heads = new Map<string, number>();
   private readonly numbered = new Set<(tenantId: string) => void>();
+  /** Per tenant, the run due for audit entries that nothing waits for. */
+  private readonly later = new Map<string, NodeJS.Timeout>();
   private readonly unlisten: () => void;
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -44,7 +53,9 @@ export class Sequencer {
     private readonly log: Logger,
     private readonly pollMs = 1000,
   ) {
-    const unlistenAppends = database.onAppended((tenantId) => void this.kick(tenantId));
+    const unlistenAppends = database.onAppended((tenantId, rows) =>
+      rows === "audit" ? this.kickLater(tenantId) : void this.kick(tenantId),
+    );
     // Back from an outage: what committed before it (or on other instances meanwhile) is numbered now.
     const unlistenHealth = database.health.onChange((available) => available && void this.sweep());
     this.unlisten = () => {
@@ -75,6 +86,17 @@ export class Sequencer {
     this.queued.add(tenantId);
     this.pump();
     return done;
+  }
+
+  /** Seals the tenant's committed rows within AUDIT_ONLY_DELAY_MS, in the same run as anything else due by then. */
+  private kickLater(tenantId: string): void {
+    if (this.stopped || this.later.has(tenantId) || this.queued.has(tenantId)) return;
+    const timer = setTimeout(() => {
+      this.later.delete(tenantId);
+      void this.kick(tenantId);
+    }, AUDIT_ONLY_DELAY_MS);
+    timer.unref();
+    this.later.set(tenantId, timer);
   }
 
   /** The tenant's event head as the last run on this instance saw it (after kick() resolves: at least what committed before the kick). */
@@ -109,6 +131,9 @@ export class Sequencer {
       if (this.active.size >= CONCURRENCY) return;
       if (this.active.has(tenantId)) continue;
       this.queued.delete(tenantId);
+      // This run seals what a deferred one was due for: everything committed before it starts.
+      clearTimeout(this.later.get(tenantId));
+      this.later.delete(tenantId);
       const waiters = this.waiting.get(tenantId) ?? [];
       this.waiting.delete(tenantId);
       const run = this.seal(tenantId).finally(() => {
@@ -154,6 +179,8 @@ export class Sequencer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    for (const timer of this.later.values()) clearTimeout(timer);
+    this.later.clear();
     this.unlisten();
     let bound: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
