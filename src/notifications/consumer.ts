@@ -1,5 +1,6 @@
 import type { EventConsumer } from "../events/consumers/consumer.js";
 import type { Tx } from "../db/tx.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import type { SealedEvent } from "../events/outbox.js";
 import { queueNotifications, type NotificationRequest } from "./queue.js";
 
@@ -20,9 +21,10 @@ export function notificationConsumer(wake: () => void): EventConsumer {
     types: ["TICKET_CREATED", "TICKET_STATUS_CHANGED"],
     transactional: true,
     async handle({ tenantId, events, tx }) {
+      const tickets = await ticketsOf(tx!, events);
       const requests: NotificationRequest[] = [];
       for (const event of events) {
-        const request = await requestFor(tx!, event);
+        const request = requestFor(event, event.ticketId ? tickets.get(event.ticketId) : undefined);
         if (request) requests.push(request);
       }
       await queueNotifications(tx!, tenantId, requests);
@@ -31,20 +33,27 @@ export function notificationConsumer(wake: () => void): EventConsumer {
   };
 }
 
-async function requestFor(tx: Tx, event: SealedEvent): Promise<NotificationRequest | null> {
-  if (!event.ticketId) return null;
-  const ticket = await tx.ticket.findUnique({
-    where: { id: event.ticketId },
-    select: {
-      id: true,
-      channel: true,
-      status: true,
-      solvedAt: true,
-      mergedIntoId: true,
-      requesterId: true,
-      messages: { orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: 1, select: { authorType: true } },
-    },
-  });
+/** What a notification depends on: the ticket as it is now. */
+const TICKET_NOW = {
+  id: true,
+  channel: true,
+  status: true,
+  solvedAt: true,
+  mergedIntoId: true,
+  requesterId: true,
+  messages: { orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: 1, select: { authorType: true } },
+} satisfies Prisma.TicketSelect;
+type TicketNow = Prisma.TicketGetPayload<{ select: typeof TICKET_NOW }>;
+
+/** The batch's tickets, in one statement. */
+async function ticketsOf(tx: Tx, events: SealedEvent[]): Promise<Map<string, TicketNow>> {
+  const ids = [...new Set(events.flatMap((e) => (e.ticketId ? [e.ticketId] : [])))];
+  if (!ids.length) return new Map();
+  const rows = await tx.ticket.findMany({ where: { id: { in: ids } }, select: TICKET_NOW });
+  return new Map(rows.map((t) => [t.id, t]));
+}
+
+function requestFor(event: SealedEvent, ticket: TicketNow | undefined): NotificationRequest | null {
   if (!ticket || ticket.mergedIntoId) return null;
   if (event.type === "TICKET_CREATED") {
     if (ticket.channel !== "EMAIL" || ticket.messages[0]?.authorType !== "CONTACT") return null;
