@@ -177,9 +177,10 @@ export function auditPlugin(): Plugin<Context> {
         async onExecuteDone({ result }) {
           if (!("data" in result || "errors" in result)) return; // incremental delivery is not used
           const operation = getOperationAST(args.document, args.operationName);
-          // A mutation may have committed events: the sequencer is told once, after the audit
-          // entry is in (one run numbers both), or without it when none was written.
-          let kick = operation?.operation === "mutation" ? ctx.viewer?.tenantId : undefined;
+          // A mutation may have committed events: the sequencer is told at once, before the audit
+          // entry is written (events have readers waiting: subscribers, webhooks). The entry follows
+          // as one that nothing waits for, sealed by the next run.
+          if (operation?.operation === "mutation" && ctx.viewer) ctx.database.appended(ctx.viewer.tenantId);
           try {
             if (!operation) return;
             const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
@@ -199,16 +200,13 @@ export function auditPlugin(): Plugin<Context> {
               ctx.database,
               who.tenantId,
               entries.map((e) => ({ ...e, ...who.actor, requestId: ctx.requestId })),
-              operation.operation === "mutation" ? "events" : "audit",
+              "audit",
             );
-            if (who.tenantId === kick) kick = undefined; // appendAudit told the sequencer
           } catch (err) {
             // An outage is logged without a stack: the health probe already reports it, once.
             if (ctx.database.health.isOutage(err))
               ctx.log.warn({ requestId: ctx.requestId }, "audit entry not written: the database is away");
             else ctx.log.error({ err, requestId: ctx.requestId }, "could not write the audit log");
-          } finally {
-            if (kick) ctx.database.appended(kick);
           }
         },
       };
