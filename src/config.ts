@@ -132,6 +132,7 @@ const EnvSchema = z.object({
     .positive()
     .default(15 * 60),
   RETENTION_SWEEP_MINUTES: z.coerce.number().int().min(0).default(60),
+  METRICS_REFRESH_SECONDS: z.coerce.number().int().min(0).default(15),
   // AI assistance (docs/ai.md): the local provider's training, and calls to any provider.
   AI_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(30),
   AI_MAX_PROMPT_TOKENS: z.coerce.number().int().min(200).max(200_000).default(6000),
@@ -278,6 +279,8 @@ export interface Config {
   signIn: { maxAttempts: number; windowSeconds: number };
   /** Minutes between background retention sweeps; 0 disables them. */
   retentionSweepMinutes: number;
+  /** Seconds between passes of the metrics refresher (src/metrics/); 0: none on a timer. */
+  metricsRefreshSeconds: number;
   ai: AiConfig;
   /** The operator API's key (Authorization: Operator <key>); undefined: the operator API is off. */
   operatorKey?: string;
@@ -435,6 +438,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: resolveHttp(e),
     signIn: { maxAttempts: e.SIGNIN_MAX_ATTEMPTS, windowSeconds: e.SIGNIN_WINDOW_SECONDS },
     retentionSweepMinutes: e.RETENTION_SWEEP_MINUTES,
+    metricsRefreshSeconds: e.METRICS_REFRESH_SECONDS,
     ai: {
       timeoutMs: Math.round(e.AI_TIMEOUT_SECONDS * 1000),
       maxPromptTokens: e.AI_MAX_PROMPT_TOKENS,

@@ -67,6 +67,7 @@ import { operatorCapability } from "./plugin-host/capabilities.js";
 import { SecretBox } from "./plugin-host/secrets.js";
 import { startLocalTraining } from "./ai/local/training-loop.js";
 import { Scheduler } from "./scheduler/scheduler.js";
+import { MetricsRefresher } from "./metrics/refresher.js";
 import { slaConsumer } from "./sla/consumer.js";
 import { slaBreachJob, slaWarningJob } from "./sla/jobs.js";
 import { elapsedJob } from "./automations/timers.js";
@@ -88,6 +89,8 @@ export interface RunningServer {
   consumed(tenantId?: string): Promise<void>;
   /** Runs a pass of this instance's scheduler now: the jobs due so far have fired when it resolves. */
   scheduled(): Promise<void>;
+  /** Runs a pass of this instance's metrics refresher now: the rollup counts what was committed so far when it resolves (unless another instance had a tenant). */
+  metricsRefreshed(): Promise<void>;
   /** Trains a tenant's local AI model now, as the background training does when the tenant first needs it. */
   trainAi(tenantId: string): Promise<void>;
   /**
@@ -378,6 +381,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   realtime.consumers.start();
   // Durable timers (src/scheduler/): SLA warnings and breaches, and automation rules' timers, become events when they are due.
   const scheduler = new Scheduler(database, log).register(slaWarningJob).register(slaBreachJob).register(elapsedJob).start();
+  // The rollup `metrics` reads (src/metrics/): recounts the days written to since its last pass.
+  const metricsRefresher = new MetricsRefresher(database, log, config.metricsRefreshSeconds * 1000).start();
   const scanning = config.attachments.scanning.mode;
   const operatorScanner = await operatorCapability(registry, "operatorAttachmentScanner");
   if (scanning === "off") log.warn("ATTACHMENT_SCANNING=off: attachments are served without a malware scan (scanStatus NOT_SCANNED)");
@@ -452,6 +457,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await realtime.consumers.kick();
     },
     scheduled: () => scheduler.kick(),
+    metricsRefreshed: () => metricsRefresher.kick(),
     trainAi: (tenantId) => aiTraining.train(tenantId),
     scanned: async () => {
       await scanModeApplied;
@@ -497,6 +503,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         ],
         ["webhook worker", () => webhooks.stop()],
         ["scheduler", () => scheduler.stop()],
+        ["metrics refresher", () => metricsRefresher.stop()],
         // Scans under way give their attempt back: the file is scanned again by whichever instance runs next.
         [
           "attachment scan worker",

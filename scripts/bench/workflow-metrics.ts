@@ -1,8 +1,10 @@
 // `metrics` over many tickets: N tickets created over the past year in one
 // tenant (70 % solved, 80 % under an SLA policy, one in five solved ones rated),
-// seeded set-based in chunks, then each groupBy asked over that year through
-// the API. The target is 500 ms on server PostgreSQL.
+// seeded set-based in chunks, the metrics rollup built by the refresher (timed),
+// then each groupBy asked over that year through the API. The target is 500 ms
+// on server PostgreSQL.
 import type { Database } from "../../src/db/database.js";
+import { refreshTenant } from "../../src/metrics/refresh.js";
 import { gql } from "./http.js";
 
 const GROUPS = ["DAY", "WEEK", "MONTH", "CHANNEL", "PRIORITY", "TEAM", "AGENT"] as const;
@@ -14,6 +16,9 @@ const TARGET_MS = 500;
 export interface MetricsFigures {
   tickets: number;
   seedMs: number;
+  /** The refresher's full build of the tenant's rollup (one transaction), and the change rows the seeding's triggers had left it. */
+  buildMs: number;
+  changeRows: number;
   rows: { group: string; rows: number; medianMs: number; maxMs: number }[];
 }
 
@@ -80,6 +85,7 @@ export async function benchMetrics(
   const seeding = performance.now();
   await seed(database, tenantId, tickets);
   const seedMs = performance.now() - seeding;
+  const { buildMs, changeRows } = await buildRollup(database, tenantId);
   const to = new Date();
   const from = new Date(to.getTime() - 365 * 86_400_000);
   const query = `query($g: MetricsGroupBy!, $r: MetricsRange!) { metrics(range: $r, groupBy: $g) { key ticketsCreated ticketsSolved firstResponseMinutesMedian resolutionMinutesAverage slaAttainment csat csatResponses } }`;
@@ -96,12 +102,39 @@ export async function benchMetrics(
     times.sort((a, b) => a - b);
     rows.push({ group, rows: warm.metrics.length, medianMs: times[Math.floor(RUNS / 2)]!, maxMs: times.at(-1)! });
   }
-  return { tickets, seedMs, rows };
+  return { tickets, seedMs, buildMs, changeRows, rows };
+}
+
+/**
+ * Lets the refresher build the tenant's rollup before anything is timed, and
+ * times that build: whatever the server's own refresher did during the
+ * seeding is dropped, and one full build is run here (retried while the
+ * server's refresher holds the tenant).
+ */
+async function buildRollup(database: Database, tenantId: string): Promise<{ buildMs: number; changeRows: number }> {
+  const db = database.prisma;
+  const [{ n }] = (await db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM "MetricsChange" WHERE "tenantId" = ${tenantId}::uuid`) as [
+    { n: bigint },
+  ];
+  for (;;) {
+    await db.$executeRaw`DELETE FROM "MetricsRollup" WHERE "tenantId" = ${tenantId}::uuid`;
+    const start = performance.now();
+    const result = await refreshTenant(db, tenantId);
+    const buildMs = performance.now() - start;
+    if (result?.rebuilt) {
+      // The build deleted the seeding's change rows: vacuumed, as autovacuum soon does, so that
+      // a report's look for changed days does not step over their dead index entries.
+      await db.$executeRawUnsafe(`VACUUM ANALYZE "MetricsDay", "MetricsMonth", "MetricsChange"`);
+      return { buildMs, changeRows: Number(n) };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export function metricsTable(f: MetricsFigures, backend: string): string {
   return [
-    `\nmetrics over a year of ${f.tickets.toLocaleString("en")} tickets on ${backend} (seeded in ${Math.round(f.seedMs).toLocaleString("en")} ms), ${RUNS} runs each after one warm-up, through the API\n`,
+    `\nmetrics over a year of ${f.tickets.toLocaleString("en")} tickets on ${backend} (seeded in ${Math.round(f.seedMs).toLocaleString("en")} ms; ` +
+      `rollup built in ${Math.round(f.buildMs).toLocaleString("en")} ms from ${f.changeRows.toLocaleString("en")} change rows), ${RUNS} runs each after one warm-up, through the API\n`,
     `| groupBy | rows | median ms | max ms | ≤ ${TARGET_MS} ms |`,
     "| --- | ---: | ---: | ---: | :---: |",
     ...f.rows.map(

@@ -106,6 +106,8 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     RETENTION_SWEEP_MINUTES: "0",
+    // Tests run the metrics refresher when they mean to (server.metricsRefreshed), not on a timer.
+    METRICS_REFRESH_SECONDS: "0",
     // Requests a test leaves open are cut off at close after this, not after the production default.
     SHUTDOWN_GRACE_SECONDS: "1",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),

@@ -14,6 +14,7 @@ export function startPeer(database: Database, env: Record<string, string>): Prom
     DATA_DIR: "memory://",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     RETENTION_SWEEP_MINUTES: "0",
+    METRICS_REFRESH_SECONDS: "0",
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     ...env,
   });
