@@ -15,7 +15,7 @@ const STOP_WAIT_MS = 10_000;
  * per this much time instead of one per request. Events are numbered at once;
  * so is everything, reads included, when auditLog or verification asks.
  */
-export const AUDIT_ONLY_DELAY_MS = 200;
+const AUDIT_ONLY_DELAY_MS = 200;
 
 /**
  * Numbers and chains what requests appended unsealed (audit entries, events),
