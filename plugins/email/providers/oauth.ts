@@ -66,9 +66,13 @@ export function serversOf(spec: OAuthSpec, options: EmailOptions): { imap: Endpo
   return endpoints ? { imap: endpoints.imap, smtp: endpoints.smtp } : { imap: spec.imap, smtp: spec.smtp };
 }
 
-const discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
+/**
+ * Per configured client, that is per server started: not per process, where a test runner
+ * starts server after server and an issuer's address (a stand-in's port) may be another's.
+ */
+const discovered = new WeakMap<OAuthClientOptions, Promise<oauth.AuthorizationServer>>();
 
-/** The configured issuer's metadata, read once per process (a failed read is tried again next time). */
+/** The configured issuer's metadata, read once per server (a failed read is tried again next time). */
 function authorizationServerOf(
   spec: OAuthSpec,
   options: EmailOptions,
@@ -77,8 +81,7 @@ function authorizationServerOf(
 ): Promise<oauth.AuthorizationServer> {
   if (!client.endpoints) return Promise.resolve(spec.authorizationServer(options));
   const issuer = new URL(client.endpoints.issuer);
-  const key = issuer.href;
-  let found = discovered.get(key);
+  let found = discovered.get(client);
   if (!found) {
     found = (async () => {
       return guarded(() =>
@@ -88,8 +91,8 @@ function authorizationServerOf(
         }),
       );
     })();
-    found.catch(() => discovered.delete(key));
-    discovered.set(key, found);
+    found.catch(() => discovered.delete(client));
+    discovered.set(client, found);
   }
   return found;
 }
