@@ -67,10 +67,11 @@ export function serversOf(spec: OAuthSpec, options: EmailOptions): { imap: Endpo
 }
 
 /**
- * Per configured client, that is per server started: not per process, where a test runner
- * starts server after server and an issuer's address (a stand-in's port) may be another's.
+ * Per issuer in the operator's options, that is per server started (both providers' clients
+ * may name one stand-in): not per process, where a test runner starts server after server
+ * and an issuer's address (a stand-in's port) may be another's.
  */
-const discovered = new WeakMap<OAuthClientOptions, Promise<oauth.AuthorizationServer>>();
+const discovered = new WeakMap<EmailOptions, Map<string, Promise<oauth.AuthorizationServer>>>();
 
 /** The configured issuer's metadata, read once per server (a failed read is tried again next time). */
 function authorizationServerOf(
@@ -81,7 +82,10 @@ function authorizationServerOf(
 ): Promise<oauth.AuthorizationServer> {
   if (!client.endpoints) return Promise.resolve(spec.authorizationServer(options));
   const issuer = new URL(client.endpoints.issuer);
-  let found = discovered.get(client);
+  const key = issuer.href;
+  const cache = discovered.get(options) ?? new Map<string, Promise<oauth.AuthorizationServer>>();
+  discovered.set(options, cache);
+  let found = cache.get(key);
   if (!found) {
     found = (async () => {
       return guarded(() =>
@@ -91,8 +95,8 @@ function authorizationServerOf(
         }),
       );
     })();
-    found.catch(() => discovered.delete(client));
-    discovered.set(client, found);
+    found.catch(() => cache.delete(key));
+    cache.set(key, found);
   }
   return found;
 }
