@@ -257,7 +257,8 @@ describe("without OUTBOUND_ALLOW_PRIVATE", () => {
       await open.close();
       await loopbackOnly.close();
     }
-  });
+    // Two more servers to start: more than the default bound on a loaded machine.
+  }, 60_000);
 
   it("checks the address again at delivery time and sends nothing to a private one", async () => {
     // As if the name had resolved to a public address at registration and to loopback now.
@@ -316,7 +317,7 @@ describe("deliveries", () => {
     await sleep(300);
 
     await createTicket(A, "Printer on fire");
-    await until(() => r.received.length >= 1 && viaSubscription.length >= 1, 10_000, "the webhook and the subscription");
+    await until(() => r.received.length >= 1 && viaSubscription.length >= 1, 20_000, "the webhook and the subscription");
     const hook = r.received[0]!;
     expect(hook.headers["content-type"]).toBe("application/json");
     expect(Object.keys(hook.json).sort()).toEqual(["data", "errors", "timestamp", "type"]);
@@ -571,9 +572,15 @@ describe("deliveries", () => {
     expect(codes(bad)).toEqual(["VALIDATION"]);
     const ticket = await createTicket(A, "Updated endpoint");
     await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { priority: HIGH }) { id } }`, { id: ticket }, A.ownerToken);
-    await until(() => r.received.length >= 2);
-    expect(r.received.map((x) => x.json.type).sort()).toEqual(["TICKET_CREATED", "TICKET_UPDATED"]);
-    expect(r.received[0]!.json.data.ticket.number).toEqual(expect.any(Number));
+    // By webhook-id: an answer slower than WEBHOOK_TIMEOUT_MS (a loaded machine) is a failed attempt, sent again.
+    const sent = () => [...new Map(r.received.map((x) => [x.headers["webhook-id"], x])).values()];
+    await until(() => sent().length >= 2);
+    expect(
+      sent()
+        .map((x) => x.json.type)
+        .sort(),
+    ).toEqual(["TICKET_CREATED", "TICKET_UPDATED"]);
+    expect(sent()[0]!.json.data.ticket.number).toEqual(expect.any(Number));
 
     const deleted = await app.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: ep.id }, A.ownerToken);
     expect(deleted.data.deleteWebhookEndpoint).toBe(ep.id);
@@ -583,7 +590,7 @@ describe("deliveries", () => {
     ).toBe(0);
     await createTicket(A, "After delete");
     await sleep(800);
-    expect(r.received).toHaveLength(2);
+    expect(sent()).toHaveLength(2);
   });
 });
 

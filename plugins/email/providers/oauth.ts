@@ -66,9 +66,14 @@ export function serversOf(spec: OAuthSpec, options: EmailOptions): { imap: Endpo
   return endpoints ? { imap: endpoints.imap, smtp: endpoints.smtp } : { imap: spec.imap, smtp: spec.smtp };
 }
 
-const discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
+/**
+ * Per issuer in the operator's options, that is per server started (both providers' clients
+ * may name one stand-in): not per process, where a test runner starts server after server
+ * and an issuer's address (a stand-in's port) may be another's.
+ */
+const discovered = new WeakMap<EmailOptions, Map<string, Promise<oauth.AuthorizationServer>>>();
 
-/** The configured issuer's metadata, read once per process (a failed read is tried again next time). */
+/** The configured issuer's metadata, read once per server (a failed read is tried again next time). */
 function authorizationServerOf(
   spec: OAuthSpec,
   options: EmailOptions,
@@ -78,7 +83,9 @@ function authorizationServerOf(
   if (!client.endpoints) return Promise.resolve(spec.authorizationServer(options));
   const issuer = new URL(client.endpoints.issuer);
   const key = issuer.href;
-  let found = discovered.get(key);
+  const cache = discovered.get(options) ?? new Map<string, Promise<oauth.AuthorizationServer>>();
+  discovered.set(options, cache);
+  let found = cache.get(key);
   if (!found) {
     found = (async () => {
       return guarded(() =>
@@ -88,8 +95,8 @@ function authorizationServerOf(
         }),
       );
     })();
-    found.catch(() => discovered.delete(key));
-    discovered.set(key, found);
+    found.catch(() => cache.delete(key));
+    cache.set(key, found);
   }
   return found;
 }

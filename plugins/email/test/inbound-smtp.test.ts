@@ -1,10 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createConnection } from "node:net";
 import nodemailer, { type SendMailOptions } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type TestApp, type TestTenant } from "../../../test/support/app.js";
-import { freePort } from "../../../test/support/free-port.js";
-import { until } from "../../../test/support/webhooks.js";
+import { freePort, untilListening } from "../../../test/support/free-port.js";
 import { startDovecot, type Dovecot } from "./dovecot.js";
 import { startSmtpSink } from "./smtp-sink.js";
 
@@ -40,16 +38,7 @@ beforeAll(async () => {
     ATTACHMENT_MAX_BYTES: String(MAX_BYTES),
   });
   // The endpoint listens shortly after the server starts.
-  await until(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const socket = createConnection({ host: "127.0.0.1", port }, () => resolve(true)).on("error", () => resolve(false));
-        socket.unref();
-        setTimeout(() => socket.destroy(), 50);
-      }),
-    10_000,
-    "the inbound SMTP endpoint to listen",
-  );
+  await untilListening(port, "the inbound SMTP endpoint to listen");
 }, 60_000);
 afterAll(async () => {
   await app?.close();

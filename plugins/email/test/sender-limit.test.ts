@@ -1,13 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createConnection } from "node:net";
 import { Redis } from "ioredis";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type TestApp } from "../../../test/support/app.js";
-import { freePort } from "../../../test/support/free-port.js";
+import { freePort, untilListening } from "../../../test/support/free-port.js";
 import { startPeer } from "../../../test/support/peer.js";
 import { redisAnswers, startRedis, type RedisProcess } from "../../../test/support/redis.js";
-import { until } from "../../../test/support/webhooks.js";
 import type { RunningServer } from "../../../src/server.js";
 import { startDovecot, type Dovecot } from "./dovecot.js";
 import { startSmtpSink } from "./smtp-sink.js";
@@ -40,17 +38,7 @@ async function anyRedis(): Promise<string> {
   return own.url;
 }
 
-const listening = (port: number) =>
-  until(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const socket = createConnection({ host: "127.0.0.1", port }, () => resolve(true)).on("error", () => resolve(false));
-        socket.unref();
-        setTimeout(() => socket.destroy(), 50);
-      }),
-    10_000,
-    `the inbound SMTP endpoint on ${port} to listen`,
-  );
+const listening = (port: number) => untilListening(port, `the inbound SMTP endpoint on ${port} to listen`);
 
 beforeAll(async () => {
   if (skipped) return;
