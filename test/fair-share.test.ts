@@ -27,20 +27,26 @@ function deferred() {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** Operations that start when the plugin lets them and end when their gate opens; `started` lists them in order. */
+function gated(plugin: ReturnType<typeof tenantFairShare>) {
+  const started: string[] = [];
+  const gates = new Map<string, ReturnType<typeof deferred>>();
+  const op = (tenant: string, name: string) => {
+    const gate = deferred();
+    gates.set(name, gate);
+    return operation(plugin, tenant, async () => {
+      started.push(name);
+      await gate.promise;
+      return name;
+    });
+  };
+  return { started, gates, op };
+}
+
 describe("each tenant's share of an instance", () => {
   it("runs at most `limit` operations of a tenant at once, the next in arrival order, and never holds up another tenant", async () => {
     const plugin = tenantFairShare(2);
-    const started: string[] = [];
-    const gates = new Map<string, ReturnType<typeof deferred>>();
-    const op = (tenant: string, name: string) => {
-      const gate = deferred();
-      gates.set(name, gate);
-      return operation(plugin, tenant, async () => {
-        started.push(name);
-        await gate.promise;
-        return name;
-      });
-    };
+    const { started, gates, op } = gated(plugin);
     const running = [op("A", "a1"), op("A", "a2"), op("A", "a3"), op("A", "a4")];
     await tick();
     expect(started).toEqual(["a1", "a2"]);
@@ -61,17 +67,7 @@ describe("each tenant's share of an instance", () => {
   it("shares `limit` among the tenants active in the last second, and gives it back when they go quiet", async () => {
     let clock = 0;
     const plugin = tenantFairShare(4, () => clock);
-    const started: string[] = [];
-    const gates = new Map<string, ReturnType<typeof deferred>>();
-    const op = (tenant: string, name: string) => {
-      const gate = deferred();
-      gates.set(name, gate);
-      return operation(plugin, tenant, async () => {
-        started.push(name);
-        await gate.promise;
-        return name;
-      });
-    };
+    const { started, gates, op } = gated(plugin);
     const finish = async (...names: string[]) => {
       for (const name of names) gates.get(name)!.resolve();
       await tick();
