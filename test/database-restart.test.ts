@@ -13,6 +13,7 @@ import { listenOnServer } from "../src/db/notifications.js";
 import { privatePostgresUnavailable, startPrivatePostgres, type PrivatePostgres } from "./support/private-postgres.js";
 import { startReceiver, until, sleep, type Receiver } from "./support/webhooks.js";
 import { freePort } from "./support/free-port.js";
+import { SERVE_ARGS, SERVE_COMMAND } from "./support/serve-command.js";
 
 /**
  * An operator's view of a database outage: Deskgraph runs as its own process
@@ -21,7 +22,6 @@ import { freePort } from "./support/free-port.js";
  * subscription. The shared PostgreSQL server is never touched.
  */
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
 const unavailable = privatePostgresUnavailable();
 if (unavailable) console.warn(`\n*** test/database-restart.test.ts: the PostgreSQL restart tests are SKIPPED: ${unavailable} ***\n`);
@@ -35,10 +35,10 @@ interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `tsx src/main.ts serve` with this environment (nothing inherited that names a database or Redis). */
+/** Starts `src/main.ts serve` with this environment (nothing inherited that names a database or Redis). */
 function serve(env: Record<string, string>): ServerProcess {
   const { DATABASE_URL: _d, REDIS_URL: _r, ELASTICSEARCH_URL: _e, ...inherited } = process.env;
-  const child = spawn(TSX, ["src/main.ts", "serve"], {
+  const child = spawn(SERVE_COMMAND, SERVE_ARGS, {
     cwd: ROOT,
     env: { ...inherited, NODE_ENV: "production", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { freePort } from "./support/free-port.js";
 import { until } from "./support/webhooks.js";
+import { SERVE_ARGS, SERVE_COMMAND } from "./support/serve-command.js";
 
 /**
  * A real server process, stopped the way an orchestrator or a terminal stops
@@ -15,7 +16,6 @@ import { until } from "./support/webhooks.js";
  * a request are open; and `npm start` whose npm is killed outright.
  */
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 /** Starting means migrating a fresh embedded database: slow on a busy machine. */
 const START_MS = 180_000;
 
@@ -152,7 +152,7 @@ describe("graceful shutdown", () => {
     "on SIGTERM: finishes the request under way, closes WebSockets with 1001 and ends event streams, logs each step, exits 0",
     async () => {
       const port = await freePort();
-      const server = launch(TSX, ["src/main.ts", "serve"], { PORT: String(port), SHUTDOWN_GRACE_SECONDS: "120" });
+      const server = launch(SERVE_COMMAND, SERVE_ARGS, { PORT: String(port), SHUTDOWN_GRACE_SECONDS: "120" });
       const key = await demoKey(server);
       const subscription = await openSubscription(port, key);
       const stream = await openEventStream(port, key);
@@ -211,7 +211,7 @@ describe("graceful shutdown", () => {
     "a request still under way when the grace period ends is cut off, and the log says so",
     async () => {
       const port = await freePort();
-      const server = launch(TSX, ["src/main.ts", "serve"], { PORT: String(port), SHUTDOWN_GRACE_SECONDS: "0" });
+      const server = launch(SERVE_COMMAND, SERVE_ARGS, { PORT: String(port), SHUTDOWN_GRACE_SECONDS: "0" });
       const key = await demoKey(server);
       const request = await startRequest(port, key);
       server.child.kill("SIGTERM");
