@@ -643,21 +643,26 @@ describe("reliability", () => {
       {},
       A.ownerToken,
     );
+    // By seq: an answer slower than WEBHOOK_TIMEOUT_MS (a loaded machine) is a failed attempt, sent again.
+    const seqs = () => [...new Set(r.received.map((x) => x.json.data.seq))];
     await until(() => r.received.length >= 1);
     await sleep(1000);
-    expect(r.received.map((x) => x.json.data.seq)).toEqual([eventSeq + 1]);
+    expect(seqs()).toEqual([eventSeq + 1]);
     // The second lease runs out (moved, rather than waited for): the worker's next look finds it due.
     await app.database.prisma.webhookDelivery.updateMany({
       where: { endpointId, eventSeq: eventSeq + 2 },
       data: { nextAttemptAt: new Date(Date.now() - 1000) },
     });
-    await until(() => r.received.length >= 2, 20_000, "the second lease to end");
-    expect(r.received.map((x) => x.json.data.seq)).toEqual([eventSeq + 1, eventSeq + 2]);
+    await until(() => seqs().length >= 2, 20_000, "the second lease to end");
+    expect(seqs()).toEqual([eventSeq + 1, eventSeq + 2]);
     const log = await deliveries(A, ep.id);
-    expect(log.map((d: any) => [d.eventSeq, d.status, d.attempts])).toEqual([
-      [eventSeq + 2, "SUCCEEDED", 2],
-      [eventSeq + 1, "SUCCEEDED", 2],
+    expect(log.map((d: any) => [d.eventSeq, d.status])).toEqual([
+      [eventSeq + 2, "SUCCEEDED"],
+      [eventSeq + 1, "SUCCEEDED"],
     ]);
+    // Each counts the dead sender's attempt and at least the one that succeeded; every POST was one of them.
+    expect(log.every((d: any) => d.attempts >= 2)).toBe(true);
+    expect(r.received.length).toBeLessThanOrEqual(log.reduce((n: number, d: any) => n + d.attempts - 1, 0));
   });
 
   it("two instances over one database send each delivery once", async () => {
