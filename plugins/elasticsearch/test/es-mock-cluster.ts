@@ -133,6 +133,7 @@ export function startMockCluster() {
   const aliases = new Map<string, Set<string>>();
   const requests: RecordedRequest[] = [];
   let down: null | "unreachable" | 503 = null;
+  let downFor: (path: string) => boolean = () => true;
 
   const resolve = (name: string): string[] =>
     name.split(",").flatMap((n) => (aliases.has(n) ? [...aliases.get(n)!] : indices.has(n) ? [n] : []));
@@ -301,6 +302,7 @@ export function startMockCluster() {
   mock.add({ method: ["GET", "POST", "PUT", "DELETE", "HEAD"], path: "*" }, (params: unknown) => {
     const p = params as unknown as RecordedRequest;
     requests.push({ method: p.method, path: p.path, querystring: p.querystring, body: p.body });
+    if (down && !downFor(p.path)) return handle(p);
     if (down === "unreachable") return new errors.ConnectionError("connect ECONNREFUSED 127.0.0.1:9200");
     if (down === 503) return new errors.ResponseError({ body: { error: "unavailable", status: 503 }, statusCode: 503 } as any);
     return handle(p);
@@ -311,9 +313,10 @@ export function startMockCluster() {
     requests,
     indices,
     aliases,
-    /** Makes every request fail: connection refused, or 503 from the cluster. */
-    setDown(mode: null | "unreachable" | 503) {
+    /** Makes every request (or those whose path `only` picks) fail: connection refused, or 503 from the cluster. */
+    setDown(mode: null | "unreachable" | 503, only: (path: string) => boolean = () => true) {
       down = mode;
+      downFor = only;
     },
     /** The documents an alias or index holds now (deleted ones left out). */
     docs(name: string): Record<string, any>[] {
