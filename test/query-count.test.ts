@@ -136,5 +136,9 @@ describe("createTicket", () => {
     }));
     expect(sent.filter((sql) => /COMMIT/.test(sql))).toHaveLength(1);
     expect(sent.some((sql) => /"Tenant"/.test(sql) && /UPDATE|FOR (NO KEY )?UPDATE/.test(sql))).toBe(false);
+    // Both tags in two statements: the missing ones made, then the ticket's links. In all: the number,
+    // the email's check and the new contact, the ticket, the two for tags, COMMIT, the read-back, the audit entry.
+    expect(sent.filter((sql) => /"Tag"/.test(sql))).toHaveLength(2);
+    expect(sent, sent.join("\n---\n")).toHaveLength(9);
   });
 });

@@ -70,14 +70,28 @@ async function assertAssignable(tx: TenantClient | Tx, agentId: string) {
   }
 }
 
-async function setTags(tx: Tx, tenantId: string, ticketId: string, names: string[]) {
+/**
+ * Makes the ticket's tags exactly `names`: the tags that do not exist yet are made, in one
+ * statement, and the ticket's links are set in one more (plus one that drops the links no
+ * longer named, unless the ticket is new). ON CONFLICT DO NOTHING rather than DO UPDATE, so a
+ * popular tag's row is never locked by the tickets that use it; the links read the tags in a
+ * statement of their own, which sees one that a concurrent transaction made meanwhile.
+ */
+async function setTags(tx: Tx, tenantId: string, ticketId: string, names: string[], isNew = false) {
   const unique = [...new Set(names)];
-  const tags = [];
-  for (const name of unique) {
-    tags.push(await tx.tag.upsert({ where: { tenantId_name: { tenantId, name } }, create: { tenantId, name }, update: {} }));
-  }
-  await tx.ticketTag.deleteMany({ where: { ticketId, tagId: { notIn: tags.map((t) => t.id) } } });
-  await tx.ticketTag.createMany({ data: tags.map((t) => ({ tenantId, ticketId, tagId: t.id })), skipDuplicates: true });
+  await tx.$executeRaw`
+    INSERT INTO "Tag" ("id", "tenantId", "name")
+    SELECT gen_random_uuid(), ${tenantId}::uuid, n FROM unnest(${unique}::text[]) AS n
+    ON CONFLICT ("tenantId", "name") DO NOTHING`;
+  if (!isNew)
+    await tx.$executeRaw`
+      DELETE FROM "TicketTag" l USING "Tag" t
+      WHERE l."ticketId" = ${ticketId}::uuid AND t."id" = l."tagId" AND NOT (t."name" = ANY(${unique}::text[]))`;
+  await tx.$executeRaw`
+    INSERT INTO "TicketTag" ("tenantId", "ticketId", "tagId")
+    SELECT ${tenantId}::uuid, ${ticketId}::uuid, t."id" FROM "Tag" t
+    WHERE t."tenantId" = ${tenantId}::uuid AND t."name" = ANY(${unique}::text[])
+    ON CONFLICT DO NOTHING`;
 }
 
 /** Who a message is from: the caller (an agent, or the system for API keys) or the requester. */
@@ -124,7 +138,7 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
   return ctx.db.$transaction(async (tx) => {
     const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!, ["input", "requester"]));
     const created = await insertTicket(tx, ticket(requester.id, number));
-    if (input.tags?.length) await setTags(tx, viewer.tenantId, created.id, input.tags);
+    if (input.tags?.length) await setTags(tx, viewer.tenantId, created.id, input.tags, true);
     await storeValues(tx, viewer.tenantId, { ticketId: created.id }, values);
     return created;
   });
