@@ -262,7 +262,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     get backgroundQueryCount() {
       return backgroundQueryCount;
     },
-    background: (work) => backgroundWork.run(true, work),
+    // Awaited inside the scope: a Prisma query is lazy, and would otherwise be sent (and counted)
+    // in the context of whoever awaits the returned promise.
+    background: (work) => backgroundWork.run(true, async () => await work()),
     statementsSince(since) {
       const from = Math.max(since, queryCount - RECENT_STATEMENTS, 0);
       const texts: string[] = [];
