@@ -1,9 +1,7 @@
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shippedPlugins } from "../plugins/index.js";
 import { loadConfig } from "../src/config.js";
@@ -17,6 +15,7 @@ import { pluginsTable, replaceTable } from "../src/plugin-host/table.js";
 import { createServer } from "../src/server.js";
 import { echoPlugin, startVendor } from "./support/echo-plugin.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
+import { cli, embeddedEnv } from "./support/cli.js";
 import { ALLOW_EVERYTHING, REFUSED_URLS } from "./support/refused-addresses.js";
 
 const KEY = randomBytes(32).toString("base64");
@@ -483,11 +482,12 @@ describe("record of processing and subprocessors", () => {
 
   it("work as a command", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "deskgraph-ropa-"));
-    const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: "silent", DATABASE_URL: "" };
-    const run = promisify(execFile);
-    await run("npx", ["tsx", "src/main.ts", "seed"], { env });
-    const { stdout } = await run("npx", ["tsx", "src/cli/main.ts", "ropa", "--tenant", "demo", "--format", "json"], { env });
-    expect(JSON.parse(stdout).controller).toEqual({ name: "Demo Support", slug: "demo", dataResidency: "EU" });
+    // As `deskgraph seed` and `deskgraph ropa` run them, in this process.
+    const env = embeddedEnv(dir);
+    expect(await cli(["seed"], env)).toMatchObject({ code: 0 });
+    const ropa = await cli(["ropa", "--tenant", "demo", "--format", "json"], env);
+    expect(ropa.code, ropa.err).toBe(0);
+    expect(JSON.parse(ropa.out).controller).toEqual({ name: "Demo Support", slug: "demo", dataResidency: "EU" });
   }, 60_000);
 });
 

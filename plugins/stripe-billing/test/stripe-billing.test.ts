@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +7,7 @@ import type { Environment } from "../../../src/plugin-host/options.js";
 import { PluginRegistry } from "../../../src/plugin-host/registry.js";
 import { shippedPlugins } from "../../index.js";
 import { codes, startApp, type TestApp, type TestTenant } from "../../../test/support/app.js";
+import { cli } from "../../../test/support/cli.js";
 import { startBillingApp, type BillingTestApp } from "./test-app.js";
 
 const SECRET_KEY = `sk_test_${randomBytes(12).toString("hex")}`;
@@ -494,17 +494,13 @@ describe("reconciliation", () => {
       STRIPE_API_URL: api.url,
       BILLING_PLANS_FILE: PLANS_FILE,
     };
-    const run = (args: string[], extra: Record<string, string> = {}) =>
-      new Promise<{ code: number; out: string }>((resolve) =>
-        execFile(
-          process.execPath,
-          ["--import", "tsx", "src/cli/main.ts", "billing:reconcile", ...args],
-          { env: { ...env, ...extra } },
-          (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: stdout + stderr }),
-        ),
-      );
-    expect(await run([])).toEqual({ code: 0, out: "No tenant has a Stripe customer yet.\n" });
-    expect(await run(["--tenant", "nobody"])).toEqual({ code: 2, out: 'No tenant "nobody".\n' });
+    // As `deskgraph billing:reconcile` runs it, in this process.
+    const run = async (args: string[]) => {
+      const r = await cli(["billing:reconcile", ...args], env);
+      return { code: r.code, out: [r.out, r.err].filter(Boolean).join("\n") };
+    };
+    expect(await run([])).toEqual({ code: 0, out: "No tenant has a Stripe customer yet." });
+    expect(await run(["--tenant", "nobody"])).toEqual({ code: 2, out: 'No tenant "nobody".' });
   }, 60_000);
 });
 
