@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pino from "pino";
+import { CursorBatches } from "../src/events/consumers/batched.js";
 import { ConsumerDriver } from "../src/events/consumers/driver.js";
 import type { EventConsumer } from "../src/events/consumers/consumer.js";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
@@ -167,6 +169,48 @@ describe("event consumers", () => {
     } finally {
       await driver.stop();
     }
+  });
+
+  it("lease, read and move for every consumer at once in one statement each, each getting its own rows", async () => {
+    for (let i = 0; i < 2; i++) await createTicket(`Batched ${i}`);
+    await app.sequenced(t);
+    const head = (await app.database.prisma.tenant.findUniqueOrThrow({ where: { id: t.id } })).eventSeq;
+    const created = (await ticketCreatedSeqs()).filter((seq) => seq > head - 4);
+    const names = ["test.batched.a", "test.batched.b"];
+    for (const consumer of names)
+      await app.database.prisma.eventConsumerCursor.create({ data: { consumer, tenantId: t.id, position: head - 4 } });
+    const batches = new CursorBatches(app.database.prisma);
+    const [tokenA, tokenB] = [randomUUID(), randomUUID()];
+
+    let before = app.database.queryCount;
+    const [a, b] = await Promise.all([batches.claim(names[0]!, tokenA, 20, 30_000), batches.claim(names[1]!, tokenB, 20, 30_000)]);
+    expect(app.database.queryCount - before).toBe(1);
+    expect(a.filter((c) => c.tenantId === t.id)).toEqual([{ tenantId: t.id, position: head - 4, head, attempts: 0 }]);
+    expect(b.filter((c) => c.tenantId === t.id)).toEqual([{ tenantId: t.id, position: head - 4, head, attempts: 0 }]);
+    // Leased: a second claim finds nothing of these.
+    expect((await batches.claim(names[0]!, randomUUID(), 20, 30_000)).filter((c) => c.tenantId === t.id)).toEqual([]);
+
+    before = app.database.queryCount;
+    const [onlyCreated, firstTwo] = await Promise.all([
+      batches.read(t.id, ["TICKET_CREATED"], head - 4, head, 10),
+      batches.read(t.id, ["TICKET_CREATED", "MESSAGE_ADDED"], head - 4, head, 2),
+    ]);
+    expect(app.database.queryCount - before).toBe(1);
+    expect(onlyCreated.map((e) => e.seq)).toEqual(created);
+    expect(onlyCreated.every((e) => e.type === "TICKET_CREATED" && e.tenantId === t.id && e.createdAt instanceof Date)).toBe(true);
+    expect(firstTwo.map((e) => e.seq)).toEqual([head - 3, head - 2]);
+
+    // A move with a lease that is not the cursor's moves nothing and says so; the other moves.
+    before = app.database.queryCount;
+    const moved = await Promise.all([
+      batches.advance(names[0]!, t.id, tokenA, head, null),
+      batches.advance(names[1]!, t.id, randomUUID(), head, null),
+    ]);
+    expect(app.database.queryCount - before).toBe(1);
+    expect(moved).toEqual([true, false]);
+    expect(await cursor(names[0]!)).toMatchObject({ position: head, leaseToken: null, leaseUntil: null });
+    expect(await cursor(names[1]!)).toMatchObject({ position: head - 4, leaseToken: tokenB });
+    await app.database.prisma.eventConsumerCursor.deleteMany({ where: { consumer: { in: names } } });
   });
 
   it("refuse two consumers with one name and one that wants nothing", () => {

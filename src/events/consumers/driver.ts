@@ -4,7 +4,8 @@ import { BackgroundLoop, FOLLOW_UP_GAP_MS } from "../../background/loop.js";
 import type { Database } from "../../db/database.js";
 import { retryDelay } from "../../retry.js";
 import type { EventConsumer } from "./consumer.js";
-import { advance, claim, ensureCursors, fail, LeaseLostError, nextEvents, type Claimed } from "./cursor.js";
+import { CursorBatches, type Claimed } from "./batched.js";
+import { advance, ensureCursors, fail, LeaseLostError } from "./cursor.js";
 
 /** A lease outlives a batch by far; after it, another instance may take the tenant over. */
 const LEASE_MS = 30_000;
@@ -50,12 +51,16 @@ export class ConsumerDriver {
   /** Where this instance last moved each cursor ("consumer\0tenant" → seq). */
   private readonly positions = new Map<string, number>();
   private started = false;
+  /** The consumers' leases, reads and moves, sent together when their passes run at once. */
+  private readonly batches: CursorBatches;
 
   constructor(
     private readonly database: Database,
     private readonly log: Logger,
     private readonly options: ConsumerDriverOptions = {},
-  ) {}
+  ) {
+    this.batches = new CursorBatches(database.prisma);
+  }
 
   /** Adds a consumer; before start() only. */
   register(consumer: EventConsumer): this {
@@ -140,7 +145,7 @@ export class ConsumerDriver {
     let nextRetry: number | undefined;
     for (;;) {
       const token = randomUUID();
-      const claimed = await claim(prisma, consumer.name, token, CLAIM_LIMIT, LEASE_MS);
+      const claimed = await this.batches.claim(consumer.name, token, CLAIM_LIMIT, LEASE_MS);
       for (const cursor of claimed) {
         entry.cursors.add(cursor.tenantId);
         if (signal.aborted) return;
@@ -159,13 +164,13 @@ export class ConsumerDriver {
     let position = cursor.position;
     try {
       while (position < cursor.head) {
-        const events = await nextEvents(prisma, cursor.tenantId, consumer.types, position, cursor.head, batchSize);
+        const events = await this.batches.read(cursor.tenantId, consumer.types, position, cursor.head, batchSize);
         // A short page reaches the head: the events in between are of other types.
         const upTo = events.length === batchSize ? events.at(-1)!.seq : cursor.head;
         // The last batch gives the lease up; a long catch-up keeps it while it moves.
         const renew = upTo === cursor.head ? null : LEASE_MS;
         if (!events.length) {
-          await advance(prisma, consumer.name, cursor.tenantId, token, upTo, renew);
+          await this.advance(consumer, cursor.tenantId, token, upTo, renew);
         } else if (consumer.transactional) {
           // The tenant's client: the consumer's model queries are confined to the tenant like a request's.
           await this.database.forTenant(cursor.tenantId).$transaction(async (tx) => {
@@ -174,7 +179,7 @@ export class ConsumerDriver {
           }, BATCH_TX);
         } else {
           await consumer.handle({ tenantId: cursor.tenantId, events });
-          await advance(prisma, consumer.name, cursor.tenantId, token, upTo, renew);
+          await this.advance(consumer, cursor.tenantId, token, upTo, renew);
         }
         position = upTo;
         this.positions.set(key(consumer.name, cursor.tenantId), position);
@@ -200,6 +205,11 @@ export class ConsumerDriver {
       await fail(prisma, consumer.name, cursor.tenantId, token, errorCode(err), delay);
       return delay;
     }
+  }
+
+  /** Moves the cursor outside a transaction (batched with the other consumers' moves). */
+  private async advance(consumer: EventConsumer, tenantId: string, token: string, position: number, renew: number | null) {
+    if (!(await this.batches.advance(consumer.name, tenantId, token, position, renew))) throw new LeaseLostError(consumer.name, tenantId);
   }
 }
 
