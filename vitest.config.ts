@@ -9,14 +9,12 @@ export default defineConfig({
     globalSetup: ["test/support/global-setup.ts"],
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    // A process per file (isolate, the default). Running files one after another in a worker
-    // (isolate: false) saves about 4 s of CPU a file, but two files still fail that way on
-    // PostgreSQL (docs/benchmarks.md): not until they pass twice in a row.
-    // In CI only, a failed test is run again (twice at most) before the run fails: four tests
-    // that pass file by file failed once each in full runs on PostgreSQL on 2026-12-01
-    // (automations custom fields, webhooks' live lease, the Elasticsearch erasure receipt,
-    // shutdown's grace period). A stopgap, to go when they are found and fixed.
-    retry: process.env.CI ? 2 : 0,
+    // A worker runs its files one after another in one process (isolate: false): the server, its
+    // plugins and their libraries are imported once per worker instead of once per file (about
+    // 4 s of CPU a file). So a file leaves nothing behind: it closes in afterAll what it started,
+    // restores the environment variables and fake timers it changed, and a plugin keeps its state
+    // on what the server hands it, not in a module.
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 120_000,
     env: { LOG_LEVEL: "silent", NODE_ENV: "test" },
