@@ -43,14 +43,25 @@ async function ticket(subject: string, email = `p-${Date.now()}-${Math.random()}
 
 const runsOf = async (vars: { r?: string; t?: string }) =>
   (await app.gql(RUNS, vars, t.ownerToken)).data.automationRuns.edges.map((e: any) => e.node);
-/** Waits until the ticket's run log stops growing (chains of automated changes have ended). */
-async function quiet(ticketId: string) {
-  for (let before = -1; ; ) {
-    await app.consumed(t);
-    const now = (await runsOf({ t: ticketId })).length;
-    if (now === before) return;
-    before = now;
-  }
+/**
+ * Waits until every consumer has handled every event of the tenant, a failed batch's retry
+ * included: chains of automated changes have ended (a rule's change is an event too).
+ */
+async function settled() {
+  await until(
+    async () => {
+      await app.consumed(t);
+      const { eventSeq } = await app.database.prisma.tenant.findUniqueOrThrow({ where: { id: t.id } });
+      const behind = await app.database.prisma.eventConsumerCursor.count({
+        where: { tenantId: t.id, OR: [{ position: { lt: eventSeq } }, { attempts: { gt: 0 } }] },
+      });
+      // A rule's change committed during the pass is an event not numbered yet: one more round.
+      const unnumbered = await app.database.prisma.event.count({ where: { tenantId: t.id, seq: null } });
+      return behind === 0 && unnumbered === 0;
+    },
+    30_000,
+    "every consumer to catch up",
+  );
 }
 
 const read = async (id: string) => (await app.gql(TICKET, { id }, t.ownerToken)).data.ticket;
@@ -142,7 +153,7 @@ describe("automation rules", () => {
       "SET_PRIORITY",
       "ADD_NOTE",
     ]);
-    await app.consumed(t);
+    await settled();
     expect((await read(other)).priority).toBe("NORMAL");
     expect(await runsOf({ t: other })).toEqual([]);
     await deleteAllRules();
@@ -153,7 +164,7 @@ describe("automation rules", () => {
     const id = await ticket("Self");
     await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { priority: HIGH }) { id } }`, { id }, t.ownerToken);
     await until(async () => (await runsOf({ t: id })).length >= 1, 15_000, "the rule ran");
-    await quiet(id);
+    await settled();
     expect((await runsOf({ t: id })).map((r: any) => [r.rule.id, r.depth])).toEqual([[self.id, 0]]);
     await deleteAllRules();
   });
@@ -180,7 +191,7 @@ describe("automation rules", () => {
     const id = await ticket("Loop");
     await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { priority: LOW }) { id } }`, { id }, t.ownerToken);
     await until(async () => (await runsOf({ t: id })).some((r: any) => r.outcome === "SKIPPED"), 20_000, "the depth limit");
-    await quiet(id);
+    await settled();
     const runs = await runsOf({ t: id });
     const applied = runs.filter((r: any) => r.outcome === "APPLIED").map((r: any) => r.depth);
     // Later rules see what earlier ones changed: on the person's update ping ran, then pong (both depth 0);
@@ -257,7 +268,7 @@ describe("automation rules", () => {
 
   it("testAutomation shows which rules match, condition by condition, and writes nothing", async () => {
     const id = await ticket("Invoice question");
-    await app.consumed(t);
+    await settled();
     const match = await rule({
       name: "Invoices",
       trigger: "MESSAGE_ADDED",
@@ -382,7 +393,7 @@ describe("automation rules", () => {
       t.ownerToken,
     );
     expect(set.errors).toBeUndefined();
-    await quiet(id);
+    await settled();
     const values = await app.gql(
       `query($id: ID!) { ticket(id: $id) { tags { name } customFields { key ... on NumberFieldValue { number } ... on SingleSelectFieldValue { option } } } }`,
       { id },
@@ -402,7 +413,7 @@ describe("automation rules", () => {
 
     const deleted = await app.gql(`mutation($id: ID!) { deleteCustomField(id: $id) { active } }`, { id: planId }, t.ownerToken);
     expect(deleted.errors).toBeUndefined();
-    await app.consumed(t);
+    await settled();
     const rules = (await app.gql(`{ automationRules { id enabled disabledReason } }`, {}, t.ownerToken)).data.automationRules;
     expect(rules.find((r: any) => r.id === gold.id)).toEqual({
       id: gold.id,
@@ -452,7 +463,7 @@ describe("automation rules", () => {
     expect(listed.data.automationRules.map((r: any) => r.actions[0].teamId ?? r.conditions.all[0].value)).toEqual([teamId, teamId]);
 
     const id = await ticket("Wrong invoice");
-    await quiet(id);
+    await settled();
     const routed = await app.gql(`query($id: ID!) { ticket(id: $id) { team { id } assignee { id } tags { name } } }`, { id }, t.ownerToken);
     expect(routed.data.ticket).toEqual({ team: { id: teamId }, assignee: { id: member.id }, tags: [{ name: "billing" }] });
     expect((await runsOf({ r: tag.id, t: id })).map((r: any) => r.outcome)).toEqual(["APPLIED"]);
@@ -460,7 +471,7 @@ describe("automation rules", () => {
     const gone = await app.gql(`mutation($id: ID!) { deleteTeam(id: $id) }`, { id: teamId }, t.ownerToken);
     expect(gone.errors).toBeUndefined();
     const next = await ticket("Another invoice");
-    await quiet(next);
+    await settled();
     const runs = await runsOf({ r: route.id, t: next });
     expect(runs.map((r: any) => r.outcome)).toEqual(["DISABLED"]);
     const after = (await app.gql(`{ automationRules { id enabled disabledReason } }`, {}, t.ownerToken)).data.automationRules;
