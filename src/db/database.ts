@@ -74,6 +74,11 @@ export interface DatabaseOptions extends DatabaseTarget, Omit<BlobStoreOptions, 
   queryPlanCacheEntries?: number;
   /** Who opens an embedded data directory, as its lock names it to a refused process (default: the command line). */
   holder?: string;
+  /**
+   * An open embedded database to work on instead of opening DATA_DIR's: the caller keeps it
+   * (close leaves it open). Tests hand a worker's database from one file to the next.
+   */
+  embedded?: PGlite;
 }
 
 /** A short-lived server connection: opened, used, closed; its errors never go unhandled. */
@@ -148,15 +153,17 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     closeRaw = async () => {};
   } else {
     // Before PGlite reads anything: a directory another process holds is refused (src/db/lock.ts).
-    const lock = opts.dataDir.startsWith("memory://") ? undefined : lockDataDir(opts.dataDir, opts.holder);
+    const lock = opts.embedded || opts.dataDir.startsWith("memory://") ? undefined : lockDataDir(opts.dataDir, opts.holder);
     let db: PGlite;
-    let fromSnapshot: string[];
+    let fromSnapshot: string[] = [];
     try {
-      ({ db, fromSnapshot } = openEmbedded(opts.dataDir, opts.snapshotDir));
+      if (opts.embedded) db = opts.embedded;
+      else ({ db, fromSnapshot } = openEmbedded(opts.dataDir, opts.snapshotDir));
     } catch (err) {
       lock?.release();
       throw err;
     }
+    const owned = !opts.embedded;
     embedded = db;
     const raw: SqlConnection = {
       async exec(sql) {
@@ -175,7 +182,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     };
     closeRaw = async () => {
       try {
-        await db.close();
+        if (owned) await db.close();
       } finally {
         lock?.release();
       }
