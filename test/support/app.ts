@@ -10,6 +10,7 @@ import { graphql } from "../gql/index.js";
 import { shippedPlugins } from "../../plugins/index.js";
 import type { AnyPlugin } from "../../src/plugin-host/plugin.js";
 import { echoPlugin } from "./echo-plugin.js";
+import { giveBack, noteMigrated, takeEmbedded } from "./embedded-pool.js";
 import type { ApiScope } from "../gql/graphql.js";
 
 const SignIn = graphql(`
@@ -113,8 +114,11 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...env,
   });
-  const database = await openDatabase(config);
+  // An in-memory embedded database is handed on to the worker's next file when this one closes.
+  const embedded = !config.databaseUrl && config.dataDir === "memory://" ? takeEmbedded() : undefined;
+  const database = await openDatabase({ ...config, embedded });
   await database.migrate();
+  if (embedded) await noteMigrated(embedded);
   const server = await createServer(config, { database, plugins: options.plugins ?? [...shippedPlugins, echoPlugin()] });
 
   const gql: TestApp["gql"] = async (query, variables, token, headers = {}) => {
@@ -183,6 +187,7 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
         await server.close();
         phase = "database.close";
         await database.close();
+        if (embedded) await giveBack(embedded);
         phase = "dropping the database";
         await dropDatabase();
       } finally {
