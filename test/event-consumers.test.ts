@@ -181,19 +181,20 @@ describe("event consumers", () => {
       await app.database.prisma.eventConsumerCursor.create({ data: { consumer, tenantId: t.id, position: head - 4 } });
     const batches = new CursorBatches(app.database.prisma);
     const [tokenA, tokenB] = [randomUUID(), randomUUID()];
+    const claim = (consumer: string, token: string) => ({ consumer, token, limit: 20, leaseUntil: new Date(Date.now() + 30_000) });
 
     let before = app.database.queryCount;
-    const [a, b] = await Promise.all([batches.claim(names[0]!, tokenA, 20, 30_000), batches.claim(names[1]!, tokenB, 20, 30_000)]);
+    const [a, b] = await Promise.all([batches.claim(claim(names[0]!, tokenA)), batches.claim(claim(names[1]!, tokenB))]);
     expect(app.database.queryCount - before).toBe(1);
     expect(a.filter((c) => c.tenantId === t.id)).toEqual([{ tenantId: t.id, position: head - 4, head, attempts: 0 }]);
     expect(b.filter((c) => c.tenantId === t.id)).toEqual([{ tenantId: t.id, position: head - 4, head, attempts: 0 }]);
     // Leased: a second claim finds nothing of these.
-    expect((await batches.claim(names[0]!, randomUUID(), 20, 30_000)).filter((c) => c.tenantId === t.id)).toEqual([]);
+    expect((await batches.claim(claim(names[0]!, randomUUID()))).filter((c) => c.tenantId === t.id)).toEqual([]);
 
     before = app.database.queryCount;
     const [onlyCreated, firstTwo] = await Promise.all([
-      batches.read(t.id, ["TICKET_CREATED"], head - 4, head, 10),
-      batches.read(t.id, ["TICKET_CREATED", "MESSAGE_ADDED"], head - 4, head, 2),
+      batches.read({ tenantId: t.id, types: ["TICKET_CREATED"], position: head - 4, head, limit: 10 }),
+      batches.read({ tenantId: t.id, types: ["TICKET_CREATED", "MESSAGE_ADDED"], position: head - 4, head, limit: 2 }),
     ]);
     expect(app.database.queryCount - before).toBe(1);
     expect(onlyCreated.map((e) => e.seq)).toEqual(created);
@@ -203,8 +204,8 @@ describe("event consumers", () => {
     // A move with a lease that is not the cursor's moves nothing and says so; the other moves.
     before = app.database.queryCount;
     const moved = await Promise.all([
-      batches.advance(names[0]!, t.id, tokenA, head, null),
-      batches.advance(names[1]!, t.id, randomUUID(), head, null),
+      batches.move({ consumer: names[0]!, tenantId: t.id, token: tokenA, position: head, leaseUntil: null }),
+      batches.move({ consumer: names[1]!, tenantId: t.id, token: randomUUID(), position: head, leaseUntil: null }),
     ]);
     expect(app.database.queryCount - before).toBe(1);
     expect(moved).toEqual([true, false]);

@@ -4,8 +4,9 @@ import { BackgroundLoop, FOLLOW_UP_GAP_MS } from "../../background/loop.js";
 import type { Database } from "../../db/database.js";
 import { retryDelay } from "../../retry.js";
 import type { EventConsumer } from "./consumer.js";
-import { CursorBatches, type Claimed } from "./batched.js";
-import { advance, ensureCursors, fail, LeaseLostError } from "./cursor.js";
+import { CursorBatches } from "./batched.js";
+import { ensureCursors, fail, LeaseLostError, moveCursors, type Claimed, type MoveRequest } from "./cursor.js";
+import type { Tx } from "../../db/tx.js";
 
 /** A lease outlives a batch by far; after it, another instance may take the tenant over. */
 const LEASE_MS = 30_000;
@@ -145,7 +146,12 @@ export class ConsumerDriver {
     let nextRetry: number | undefined;
     for (;;) {
       const token = randomUUID();
-      const claimed = await this.batches.claim(consumer.name, token, CLAIM_LIMIT, LEASE_MS);
+      const claimed = await this.batches.claim({
+        consumer: consumer.name,
+        token,
+        limit: CLAIM_LIMIT,
+        leaseUntil: new Date(Date.now() + LEASE_MS),
+      });
       for (const cursor of claimed) {
         entry.cursors.add(cursor.tenantId);
         if (signal.aborted) return;
@@ -164,7 +170,13 @@ export class ConsumerDriver {
     let position = cursor.position;
     try {
       while (position < cursor.head) {
-        const events = await this.batches.read(cursor.tenantId, consumer.types, position, cursor.head, batchSize);
+        const events = await this.batches.read({
+          tenantId: cursor.tenantId,
+          types: consumer.types,
+          position,
+          head: cursor.head,
+          limit: batchSize,
+        });
         // A short page reaches the head: the events in between are of other types.
         const upTo = events.length === batchSize ? events.at(-1)!.seq : cursor.head;
         // The last batch gives the lease up; a long catch-up keeps it while it moves.
@@ -175,7 +187,7 @@ export class ConsumerDriver {
           // The tenant's client: the consumer's model queries are confined to the tenant like a request's.
           await this.database.forTenant(cursor.tenantId).$transaction(async (tx) => {
             await consumer.handle({ tenantId: cursor.tenantId, events, tx });
-            await advance(tx, consumer.name, cursor.tenantId, token, upTo, renew);
+            await this.advance(consumer, cursor.tenantId, token, upTo, renew, tx);
           }, BATCH_TX);
         } else {
           await consumer.handle({ tenantId: cursor.tenantId, events });
@@ -207,9 +219,17 @@ export class ConsumerDriver {
     }
   }
 
-  /** Moves the cursor outside a transaction (batched with the other consumers' moves). */
-  private async advance(consumer: EventConsumer, tenantId: string, token: string, position: number, renew: number | null) {
-    if (!(await this.batches.advance(consumer.name, tenantId, token, position, renew))) throw new LeaseLostError(consumer.name, tenantId);
+  /** Moves the cursor: in the consumer's transaction, or (batched with the other consumers' moves) outside one. */
+  private async advance(consumer: EventConsumer, tenantId: string, token: string, position: number, renew: number | null, tx?: Tx) {
+    const move: MoveRequest = {
+      consumer: consumer.name,
+      tenantId,
+      token,
+      position,
+      leaseUntil: renew === null ? null : new Date(Date.now() + renew),
+    };
+    const moved = tx ? (await moveCursors(tx, [move]))[0] : await this.batches.move(move);
+    if (!moved) throw new LeaseLostError(consumer.name, tenantId);
   }
 }
 
