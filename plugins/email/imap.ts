@@ -17,6 +17,7 @@ export const connectDeps = (runtime: EmailRuntime, guard: OutboundGuard = outbou
   secrets: runtime.core.plugins.secrets,
   options: runtime.options,
   db: runtime.core.db,
+  log: runtime.log,
 });
 
 /** IDLE is broken and started again this often: servers drop an IDLE left alone for 30 minutes (RFC 2177). */

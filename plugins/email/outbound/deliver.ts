@@ -9,7 +9,7 @@ import { markNeedsReconnect } from "../reconnect.js";
 import { smtpTransport } from "../smtp.js";
 import { plusAddress, TOKEN_HEADER } from "../tokens.js";
 import { holdingLease, postponeSend, renewSendLease, type SendClaim } from "./lease.js";
-import { threadFor } from "./thread.js";
+import { noMailbox, refusalOf, threadFor } from "./thread.js";
 
 /** A References header keeps the thread's start and its latest mails: enough for any client to thread, never unbounded. */
 const MAX_REFERENCES = 20;
@@ -51,9 +51,10 @@ export async function deliverReply(runtime: EmailRuntime, claim: SendClaim): Pro
   // The requester's address erased, the mailbox disconnected while the reply waited.
   if (!requester.email) return final("NO_EMAIL_ADDRESS");
   const thread = await threadFor(db, runtime.tenantId, message.ticketId);
-  if (!thread) return final("NO_MAILBOX");
+  if (!thread) return final(await noMailbox(db));
   const { mailbox, replyToken } = thread;
-  if (mailbox.disconnectedAt) return final("MAILBOX_DISCONNECTED");
+  const refusal = refusalOf(mailbox);
+  if (refusal) return final(refusal);
   const messageId = message.externalId;
 
   const previous = await latestMail(db, message.ticketId, message.id);

@@ -7,7 +7,7 @@ import { markNeedsReconnect } from "../reconnect.js";
 import { smtpTransport } from "../smtp.js";
 import { messageIdFor, plusAddress, TOKEN_HEADER } from "../tokens.js";
 import { sendFailure } from "./deliver.js";
-import { threadFor } from "./thread.js";
+import { noMailbox, refusalOf, threadFor } from "./thread.js";
 
 /**
  * The emailNotifier capability: the core's notifications (an acknowledgement,
@@ -38,8 +38,9 @@ async function send(runtime: EmailRuntime, n: OutgoingNotification): Promise<{ e
   const thread = n.ticketId ? await threadFor(db, runtime.tenantId, n.ticketId) : null;
   const mailbox =
     thread?.mailbox ?? (await db.mailbox.findFirst({ where: { status: "CONNECTED" }, orderBy: [{ connectedAt: "asc" }, { id: "asc" }] }));
-  if (!mailbox) throw new NotifyError("NO_MAILBOX");
-  if (mailbox.disconnectedAt) throw new NotifyError("MAILBOX_DISCONNECTED");
+  if (!mailbox) throw new NotifyError(await noMailbox(db));
+  const refusal = refusalOf(mailbox);
+  if (refusal) throw new NotifyError(refusal);
   const domain = mailbox.address.split("@")[1]!;
   // Outside a ticket's thread: a Message-ID of ours that carries no reply token.
   const messageId = thread ? messageIdFor(thread.replyToken, domain) : `dgn-${randomUUID()}@${domain}`;

@@ -4,7 +4,7 @@ import type { EmailRuntime } from "../options.js";
 import { messageIdFor } from "../tokens.js";
 import { deliverReply } from "./deliver.js";
 import { SEND_HOLDER } from "./lease.js";
-import { threadFor } from "./thread.js";
+import { noMailbox, refusalOf, threadFor } from "./thread.js";
 
 /**
  * Sends an agent's (or the system's) public reply on an EMAIL ticket to the
@@ -37,9 +37,10 @@ export async function sendReply(runtime: EmailRuntime, event: MessageCreatedEven
 
   if (!message.ticket.requester.email) return void (await fail("NO_EMAIL_ADDRESS"));
   const thread = await threadFor(db, runtime.tenantId, message.ticketId);
-  if (!thread) return void (await fail("NO_MAILBOX"));
+  if (!thread) return void (await fail(await noMailbox(db)));
   const { mailbox, replyToken } = thread;
-  if (mailbox.disconnectedAt) return void (await fail("MAILBOX_DISCONNECTED"));
+  const refusal = refusalOf(mailbox);
+  if (refusal) return void (await fail(refusal));
 
   const token = randomUUID();
   const claimed = await db.$transaction(async (tx) => {

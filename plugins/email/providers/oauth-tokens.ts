@@ -1,8 +1,10 @@
+import type { Logger } from "pino";
 import type { OutboundGuard } from "../../../src/outbound/guard.js";
 import type { TenantClient } from "../../../src/db/tenant-scope.js";
 import type { SecretBox } from "../../../src/plugin-host/secrets.js";
 import type { EmailOptions } from "../options.js";
-import { refreshTokens, type OAuthSpec, type Tokens } from "./oauth.js";
+import { markNeedsReconnect } from "../reconnect.js";
+import { GrantRevoked, refreshTokens, type OAuthSpec, type Tokens } from "./oauth.js";
 import type { OAuthRecorder } from "./oauth-record.js";
 import { NoCredentials, openSecrets, type MailboxAccess } from "./provider.js";
 
@@ -15,6 +17,7 @@ export interface TokenDeps {
   secrets: SecretBox;
   options: EmailOptions;
   db: TenantClient;
+  log: Logger;
 }
 
 /** Tokens sealed for Mailbox.secrets: each value a ciphertext of its own, like a password. */
@@ -46,8 +49,8 @@ const refreshing = new Map<string, Promise<string>>();
  * has just refreshed is taken as it is. Two instances refreshing at the very
  * same moment both get valid tokens (Google keeps the refresh token, and
  * Microsoft's old one stays valid after it hands out a new one), the last
- * write stays. A refused refresh token is GrantRevoked: the caller marks the
- * mailbox NEEDS_RECONNECT.
+ * write stays. A refused refresh token is GrantRevoked, and the mailbox is
+ * NEEDS_RECONNECT from then on.
  */
 export async function accessTokenFor(spec: OAuthSpec, mailbox: MailboxAccess & { id?: string }, deps: TokenDeps): Promise<string> {
   const tokens = openTokens(mailbox, deps.secrets);
@@ -64,11 +67,22 @@ export async function accessTokenFor(spec: OAuthSpec, mailbox: MailboxAccess & {
 }
 
 async function refresh(spec: OAuthSpec, mailboxId: string, deps: TokenDeps): Promise<string> {
-  const row = await deps.db.mailbox.findUnique({ where: { id: mailboxId }, select: { secrets: true, disconnectedAt: true } });
+  const row = await deps.db.mailbox.findUnique({
+    where: { id: mailboxId },
+    select: { secrets: true, disconnectedAt: true, status: true, statusReason: true },
+  });
   const current = row && !row.disconnectedAt ? openTokens(row, deps.secrets) : null;
   if (!current) throw new NoCredentials();
   if (Date.now() < current.refreshAt) return current.accessToken;
-  const fresh = await refreshTokens(spec, deps.options, { guard: deps.guard, record: deps.record }, current.refreshToken);
+  // Refused already (the sync and a reply both found the token due): not asked again until an admin reconnects.
+  if (row!.status === "NEEDS_RECONNECT" && row!.statusReason === "GRANT_REVOKED") throw new GrantRevoked();
+  const fresh = await refreshTokens(spec, deps.options, { guard: deps.guard, record: deps.record }, current.refreshToken).catch(
+    async (err: unknown) => {
+      // Marked before the next caller may start a refresh of its own, so the provider hears one refused refresh, not several.
+      if (err instanceof GrantRevoked) await markNeedsReconnect(deps.db, mailboxId, "GRANT_REVOKED", deps.log);
+      throw err;
+    },
+  );
   // Only while it is connected: a disconnect in the meantime emptied the secrets, and they stay empty.
   const { count } = await deps.db.mailbox.updateMany({
     where: { id: mailboxId, disconnectedAt: null },

@@ -32,7 +32,7 @@ export interface Tokens {
 }
 
 /** The provider refused the refresh token (revoked by the user or an admin, the password changed, the app removed). */
-class GrantRevoked extends Error {
+export class GrantRevoked extends Error {
   readonly code = "GRANT_REVOKED";
   constructor() {
     super("The provider no longer accepts the mailbox's authorization");

@@ -1,3 +1,4 @@
+import { pino } from "pino";
 import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../../src/config.js";
@@ -28,7 +29,14 @@ async function send(from: string, env: Record<string, string>) {
   const config = loadConfig({ OUTBOUND_ALLOW_PRIVATE: "127.0.0.1/32" });
   const options = emailOptions.parse(env);
   const transport = await smtpTransport(
-    { guard: outboundGuard(config), record: (_operation, send) => send(), secrets: box, options, db: null as never },
+    {
+      guard: outboundGuard(config),
+      record: (_operation, send) => send(),
+      secrets: box,
+      options,
+      db: null as never,
+      log: pino({ enabled: false }),
+    },
     {
       kind: "IMAP",
       address: from,

@@ -3,12 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { OAuth2Issuer, OAuth2Service, type MutableResponse, type MutableRedirectUri } from "oauth2-mock-server";
 
-/** One authorization an account gave the client: its refresh token, and whether it was revoked. */
+/** One authorization an account gave the client: its refresh token, and whether it was revoked (or only its refresh token). */
 interface Grant {
   user: string;
   clientId: string;
   refreshToken: string;
   revoked: boolean;
+  refreshRefused?: boolean;
 }
 
 export interface Client {
@@ -66,7 +67,7 @@ export async function startOAuthServer(clients: Client[]) {
     } else if (body.grant_type === "refresh_token") {
       refreshes++;
       grant = grants.find((g) => g.refreshToken === body.refresh_token && g.clientId === client.id);
-      if (!grant || grant.revoked) return refuse(400, "invalid_grant");
+      if (!grant || grant.revoked || grant.refreshRefused) return refuse(400, "invalid_grant");
     } else {
       return refuse(400, "unsupported_grant_type");
     }
@@ -121,6 +122,14 @@ export async function startOAuthServer(clients: Client[]) {
     /** The account, an admin or the provider revokes every grant of a user: refresh tokens refused, access tokens inactive. */
     revokeUser(user: string) {
       for (const g of grants.filter((x) => x.user === user)) g.revoked = true;
+    },
+    /**
+     * The user's refresh tokens refused from now on, the access tokens issued
+     * already valid until they expire: how providers with self-contained
+     * access tokens (Microsoft's) end a grant.
+     */
+    refuseRefresh(user: string) {
+      for (const g of grants.filter((x) => x.user === user)) g.refreshRefused = true;
     },
     userOf,
     authorizeRequests,

@@ -1,3 +1,4 @@
+import { pino } from "pino";
 import { randomBytes, randomUUID } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -262,6 +263,7 @@ describe.skipIf(skipped !== null)("Google and Microsoft 365 mailboxes (OAuth2)",
         secrets: new SecretBox(Buffer.from(KEY, "base64")),
         options: emailOptions.parse(env),
         db,
+        log: pino({ enabled: false }),
       };
       const before = await db.mailbox.findUniqueOrThrow({ where: { id } });
       const first = await accessTokenFor(googleProvider.spec, before, deps);
@@ -382,8 +384,9 @@ describe.skipIf(skipped !== null)("Google and Microsoft 365 mailboxes (OAuth2)",
     const user = await newUser();
     const r = await connect(t, user.address);
     expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
-    // The grant is revoked at the provider and the access token is due: the next sign-in asks for a new one.
-    auth.revokeUser(user.address);
+    // The grant ends at the provider and the access token is due: the next sign-in asks for a new one. (The
+    // access tokens issued stay valid until they expire, so the sync, signed in already, has no say in this.)
+    auth.refuseRefresh(user.address);
     const db = app.database.forTenant(t.id);
     const id = rawId(r.data.completeMailboxAuthorization.id);
     const { secrets } = await db.mailbox.findUniqueOrThrow({ where: { id } });
@@ -401,6 +404,12 @@ describe.skipIf(skipped !== null)("Google and Microsoft 365 mailboxes (OAuth2)",
     const refreshes = await db.pluginCall.findMany({ where: { operation: "oauth.refresh" } });
     expect(refreshes.map((c) => [c.outcome, c.errorCode])).toEqual([["FAILED", "GRANT_REVOKED"]]);
     expect((await ok(t, MAILBOXES)).mailboxes[0]).toMatchObject({ status: "NEEDS_RECONNECT", statusReason: "GRANT_REVOKED" });
+    // Until an admin connects it again, a reply fails with the reason at once: the provider is not asked again.
+    const again = await ok(t, `mutation($i: AddMessageInput!) { addMessage(input: $i) { deliveryStatus deliveryError } }`, {
+      i: { ticketId: opened.createTicket.id, body: "!!" },
+    });
+    expect(again.addMessage).toEqual({ deliveryStatus: "FAILED", deliveryError: "SMTP_GRANT_REVOKED" });
+    expect(await db.pluginCall.count({ where: { operation: "oauth.refresh" } })).toBe(1);
   });
 
   it("gives the grant back to the provider when the mailbox is disconnected", async () => {
