@@ -130,6 +130,8 @@ export async function saveMailbox(ctx: Context, runtime: EmailRuntime, access: N
     } else {
       await tx.mailboxSync.update({ where: { mailboxId: saved.id }, data: { lastError: null } });
     }
+    // The wait after a failed sync is over, the credentials having just been checked (a live session keeps its lease).
+    await tx.mailboxSync.updateMany({ where: { mailboxId: saved.id, leaseToken: null }, data: { leaseUntil: null } });
     await recordAuditIn(tx, ctx, {
       action: live ? "mailbox.reconnected" : "mailbox.connected",
       subjectType: "Mailbox",

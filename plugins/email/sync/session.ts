@@ -29,6 +29,8 @@ export interface SessionDeps {
 /** Mails fetched (their full source) per round trip, and through the gateway per call: at most this many, and this many bytes. */
 const FETCH_BATCH = 20;
 const FETCH_BATCH_BYTES = 25 * 1024 * 1024;
+/** A dropped connection is opened again this soon (once per session; then the poll interval). */
+const RECONNECT_MS = 1000;
 /** A mail larger than this is skipped (and logged): most providers refuse anything over 25 to 50 MB anyway. */
 const MAX_MAIL_BYTES = 50 * 1024 * 1024;
 
@@ -62,6 +64,8 @@ export class MailboxSession {
   private client: ImapFlow | null = null;
   private stopped = false;
   private pending = true;
+  /** Signed in, folder open, caught up once: a failure from here on is a dropped connection. */
+  private established = false;
   private wake: (() => void) | null = null;
   private renewTimer?: NodeJS.Timeout;
   private readonly log: Logger;
@@ -92,7 +96,7 @@ export class MailboxSession {
       if (!runtime || mailbox?.status !== "CONNECTED") return;
       this.renewTimer = setInterval(() => void this.renew(), Math.max(1000, Math.floor(this.deps.options.leaseMs / 3)));
       this.renewTimer.unref();
-      await this.sync(runtime, mailbox);
+      await this.syncReconnecting(runtime, mailbox);
     } catch (err) {
       if (err instanceof LeaseLost || this.stopped) {
         this.log.info("email sync stopped: the mailbox was disconnected or another instance took it over");
@@ -109,6 +113,30 @@ export class MailboxSession {
     }
   }
 
+  /**
+   * A connection that worked and then dropped (the server restarted, the
+   * provider ended the session: a changed password or a revoked grant shows
+   * at the next sign-in) is opened again once, after RECONNECT_MS, within the
+   * same lease; a second failure waits for the next poll like any other.
+   */
+  private async syncReconnecting(runtime: EmailRuntime, mailbox: Mailbox): Promise<void> {
+    try {
+      await this.sync(runtime, mailbox);
+    } catch (err) {
+      if (!this.established || this.stopped || err instanceof LeaseLost || needsAdmin(failureReason(err))) throw err;
+      this.log.info({ reason: failureReason(err) }, "email sync lost its connection; connecting again");
+      await closeImap(this.client);
+      this.client = null;
+      this.established = false;
+      await this.pause(RECONNECT_MS);
+      if (this.stopped) return;
+      // Read again: the mailbox may have been disconnected or given new credentials meanwhile.
+      const again = await runtime.core.db.mailbox.findUnique({ where: { id: mailbox.id } });
+      if (again?.status !== "CONNECTED") return;
+      await this.sync(runtime, again);
+    }
+  }
+
   private async sync(runtime: EmailRuntime, mailbox: Mailbox): Promise<void> {
     const client = await connectImap(connectDeps(runtime, this.deps.guard), mailbox);
     this.client = client;
@@ -118,6 +146,7 @@ export class MailboxSession {
     // Read-only: fetching leaves the mails as the tenant's people see them (unread stays unread).
     const folder = await client.mailboxOpen(mailbox.folder, { readOnly: true });
     await this.reconcile(runtime, mailbox, client, folder);
+    this.established = true;
     while (!this.stopped) {
       if (!client.usable) throw Object.assign(new Error("The IMAP connection closed"), { code: "EConnectionClosed" });
       this.pending = false;
@@ -230,9 +259,15 @@ export class MailboxSession {
 
   /** Waits for an announcement of new mail, the poll interval, or the end. */
   private idle(): Promise<void> {
-    if (this.pending || this.stopped) return Promise.resolve();
+    if (this.pending) return Promise.resolve();
+    return this.pause(this.deps.options.pollMs);
+  }
+
+  /** Waits `ms`, or less if nudged or stopped. */
+  private pause(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.deps.options.pollMs);
+      const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         resolve();
