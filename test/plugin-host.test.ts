@@ -235,7 +235,9 @@ describe("URL settings", () => {
     } finally {
       await open.close();
     }
-  });
+    // A server of its own and one saved setting per spelling and plugin (some 150 writes): more than the default bound
+    // on a loaded machine.
+  }, 120_000);
 });
 
 describe("the gateway", () => {
