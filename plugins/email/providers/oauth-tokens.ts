@@ -66,14 +66,28 @@ export async function accessTokenFor(spec: OAuthSpec, mailbox: MailboxAccess & {
   return pending;
 }
 
-async function refresh(spec: OAuthSpec, mailboxId: string, deps: TokenDeps): Promise<string> {
+/**
+ * A new access token now, due or not: a server refused the one it was given
+ * (a provider ends a revoked grant's access tokens with it). GrantRevoked
+ * when the provider refuses the refresh; shared with a refresh under way.
+ */
+export async function renewAccessToken(spec: OAuthSpec, mailboxId: string, deps: TokenDeps): Promise<void> {
+  let pending = refreshing.get(mailboxId);
+  if (!pending) {
+    pending = refresh(spec, mailboxId, deps, true).finally(() => refreshing.delete(mailboxId));
+    refreshing.set(mailboxId, pending);
+  }
+  await pending;
+}
+
+async function refresh(spec: OAuthSpec, mailboxId: string, deps: TokenDeps, force = false): Promise<string> {
   const row = await deps.db.mailbox.findUnique({
     where: { id: mailboxId },
     select: { secrets: true, disconnectedAt: true, status: true, statusReason: true },
   });
   const current = row && !row.disconnectedAt ? openTokens(row, deps.secrets) : null;
   if (!current) throw new NoCredentials();
-  if (Date.now() < current.refreshAt) return current.accessToken;
+  if (!force && Date.now() < current.refreshAt) return current.accessToken;
   // Refused already (the sync and a reply both found the token due): not asked again until an admin reconnects.
   if (row!.status === "NEEDS_RECONNECT" && row!.statusReason === "GRANT_REVOKED") throw new GrantRevoked();
   const fresh = await refreshTokens(spec, deps.options, { guard: deps.guard, record: deps.record }, current.refreshToken).catch(

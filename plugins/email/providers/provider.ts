@@ -35,6 +35,12 @@ export interface MailboxProvider {
   kind: MailboxKind;
   imapAuth(mailbox: MailboxAccess & { id?: string }, deps: TokenDeps): Promise<ImapAuth>;
   smtpAuth(mailbox: MailboxAccess & { id?: string }, deps: TokenDeps): Promise<SmtpAuth>;
+  /**
+   * OAuth2 kinds: a new access token, due or not, after a server refused the
+   * one it was given (providers end a revoked grant's tokens early).
+   * GrantRevoked when the provider refuses.
+   */
+  renew?(mailboxId: string, deps: TokenDeps): Promise<void>;
 }
 
 /** A mailbox's sealed credentials, opened; a disconnected mailbox has none. */

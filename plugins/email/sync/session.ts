@@ -12,6 +12,7 @@ import type { EmailOptions, EmailRuntime } from "../options.js";
 import { receiveBatch, type Fetched } from "../inbound/batch.js";
 import { receiveMail } from "../inbound/receive.js";
 import { markNeedsReconnect } from "../reconnect.js";
+import { refusalReason } from "../refusal.js";
 import type { SenderLimiter } from "../inbound/rate.js";
 import { recordProgress, type Source } from "../inbound/store.js";
 import { LeaseLost, releaseLease, renewLease, type Claimed } from "./lease.js";
@@ -90,9 +91,11 @@ export class MailboxSession {
     const { services, plugin } = this.deps;
     const prisma = services.database.prisma;
     let failure: { code: string; retryInMs: number } | undefined;
+    let runtime: EmailRuntime | null = null;
+    let mailbox: Mailbox | null = null;
     try {
-      const runtime = (await runtimeFor(services, this.claimed.tenantId, plugin)) as EmailRuntime | null;
-      const mailbox = runtime ? await runtime.core.db.mailbox.findUnique({ where: { id: this.claimed.mailboxId } }) : null;
+      runtime = (await runtimeFor(services, this.claimed.tenantId, plugin)) as EmailRuntime | null;
+      mailbox = runtime ? await runtime.core.db.mailbox.findUnique({ where: { id: this.claimed.mailboxId } }) : null;
       if (!runtime || mailbox?.status !== "CONNECTED") return;
       this.renewTimer = setInterval(() => void this.renew(), Math.max(1000, Math.floor(this.deps.options.leaseMs / 3)));
       this.renewTimer.unref();
@@ -102,8 +105,10 @@ export class MailboxSession {
         this.log.info("email sync stopped: the mailbox was disconnected or another instance took it over");
         return;
       }
-      const reason = failureReason(err);
-      if (needsAdmin(reason)) await this.needsReconnect(reason);
+      let reason = failureReason(err);
+      // A refused OAuth2 token: the provider says whether the grant is gone.
+      const confirmed = runtime && mailbox ? await refusalReason(connectDeps(runtime, this.deps.guard), mailbox, reason) : reason;
+      if (confirmed && needsAdmin(confirmed)) await this.needsReconnect((reason = confirmed));
       else this.log.warn({ reason, code: (err as { code?: unknown }).code }, "email sync failed; it is tried again later");
       failure = { code: reason, retryInMs: this.deps.options.pollMs };
     } finally {
