@@ -5,7 +5,7 @@ import { failureReason, needsAdmin } from "../connection.js";
 import { advanceDelivery } from "../delivery.js";
 import { connectDeps } from "../imap.js";
 import type { EmailRuntime } from "../options.js";
-import { markNeedsReconnect } from "../reconnect.js";
+import { markIfNeedsAdmin } from "../refusal.js";
 import { smtpTransport } from "../smtp.js";
 import { plusAddress, TOKEN_HEADER } from "../tokens.js";
 import { holdingLease, postponeSend, renewSendLease, type SendClaim } from "./lease.js";
@@ -113,12 +113,13 @@ export async function deliverReply(runtime: EmailRuntime, claim: SendClaim): Pro
       ),
     );
   } catch (err) {
-    const code = sendFailure(err);
-    const again = mayPass(err) && claim.attempts < runtime.options.sendAttempts;
+    const marked = await markIfNeedsAdmin(connectDeps(runtime), mailbox, err);
+    const code = marked ? `SMTP_${marked}` : sendFailure(err);
+    // A refused sign-in that a new OAuth2 token may mend (not marked) is tried again too.
+    const mended = !marked && needsAdmin(failureReason(err));
+    const again = (mayPass(err) || mended) && claim.attempts < runtime.options.sendAttempts;
     // The server's text can quote addresses: the code only.
     runtime.log.warn({ messageId: message.id, mailboxId: mailbox.id, code, attempt: claim.attempts, again }, "email reply not sent");
-    const reason = failureReason(err);
-    if (needsAdmin(reason)) await markNeedsReconnect(db, mailbox.id, reason, runtime.log);
     if (!again) return final(code);
     const wait = runtime.options.sendRetryMs * BACKOFF_FACTOR ** (claim.attempts - 1);
     await db.message.updateMany({ where: { id: message.id, deliveryStatus: "QUEUED" }, data: { deliveryError: code } });

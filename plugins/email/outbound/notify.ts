@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Notifier, OutgoingNotification } from "../../../src/notifications/contract.js";
-import { failureReason, needsAdmin } from "../connection.js";
 import { connectDeps } from "../imap.js";
 import type { EmailRuntime } from "../options.js";
-import { markNeedsReconnect } from "../reconnect.js";
+import { markIfNeedsAdmin } from "../refusal.js";
 import { smtpTransport } from "../smtp.js";
 import { messageIdFor, plusAddress, TOKEN_HEADER } from "../tokens.js";
 import { sendFailure } from "./deliver.js";
@@ -72,9 +71,8 @@ async function send(runtime: EmailRuntime, n: OutgoingNotification): Promise<{ e
       },
     );
   } catch (err) {
-    const reason = failureReason(err);
-    if (needsAdmin(reason)) await markNeedsReconnect(db, mailbox.id, reason, runtime.log);
-    throw new NotifyError(sendFailure(err));
+    const marked = await markIfNeedsAdmin(connectDeps(runtime), mailbox, err);
+    throw new NotifyError(marked ? `SMTP_${marked}` : sendFailure(err));
   }
   return { externalId: messageId };
 }

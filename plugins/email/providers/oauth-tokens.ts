@@ -57,13 +57,7 @@ export async function accessTokenFor(spec: OAuthSpec, mailbox: MailboxAccess & {
   if (!tokens) throw new NoCredentials();
   // A mailbox being connected has just got its tokens and has no row yet.
   if (Date.now() < tokens.refreshAt || !mailbox.id) return tokens.accessToken;
-  const id = mailbox.id;
-  let pending = refreshing.get(id);
-  if (!pending) {
-    pending = refresh(spec, id, deps).finally(() => refreshing.delete(id));
-    refreshing.set(id, pending);
-  }
-  return pending;
+  return refreshOnce(spec, mailbox.id, deps, false);
 }
 
 /**
@@ -72,15 +66,20 @@ export async function accessTokenFor(spec: OAuthSpec, mailbox: MailboxAccess & {
  * when the provider refuses the refresh; shared with a refresh under way.
  */
 export async function renewAccessToken(spec: OAuthSpec, mailboxId: string, deps: TokenDeps): Promise<void> {
-  let pending = refreshing.get(mailboxId);
-  if (!pending) {
-    pending = refresh(spec, mailboxId, deps, true).finally(() => refreshing.delete(mailboxId));
-    refreshing.set(mailboxId, pending);
-  }
-  await pending;
+  await refreshOnce(spec, mailboxId, deps, true);
 }
 
-async function refresh(spec: OAuthSpec, mailboxId: string, deps: TokenDeps, force = false): Promise<string> {
+/** The refresh under way for the mailbox in this process, or a new one. */
+function refreshOnce(spec: OAuthSpec, mailboxId: string, deps: TokenDeps, force: boolean): Promise<string> {
+  let pending = refreshing.get(mailboxId);
+  if (!pending) {
+    pending = refresh(spec, mailboxId, deps, force).finally(() => refreshing.delete(mailboxId));
+    refreshing.set(mailboxId, pending);
+  }
+  return pending;
+}
+
+async function refresh(spec: OAuthSpec, mailboxId: string, deps: TokenDeps, force: boolean): Promise<string> {
   const row = await deps.db.mailbox.findUnique({
     where: { id: mailboxId },
     select: { secrets: true, disconnectedAt: true, status: true, statusReason: true },

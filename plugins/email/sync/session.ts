@@ -11,8 +11,7 @@ import { closeImap, connectDeps, connectImap } from "../imap.js";
 import type { EmailOptions, EmailRuntime } from "../options.js";
 import { receiveBatch, type Fetched } from "../inbound/batch.js";
 import { receiveMail } from "../inbound/receive.js";
-import { markNeedsReconnect } from "../reconnect.js";
-import { refusalReason } from "../refusal.js";
+import { markIfNeedsAdmin } from "../refusal.js";
 import type { SenderLimiter } from "../inbound/rate.js";
 import { recordProgress, type Source } from "../inbound/store.js";
 import { LeaseLost, releaseLease, renewLease, type Claimed } from "./lease.js";
@@ -105,11 +104,9 @@ export class MailboxSession {
         this.log.info("email sync stopped: the mailbox was disconnected or another instance took it over");
         return;
       }
-      let reason = failureReason(err);
-      // A refused OAuth2 token: the provider says whether the grant is gone.
-      const confirmed = runtime && mailbox ? await refusalReason(connectDeps(runtime, this.deps.guard), mailbox, reason) : reason;
-      if (confirmed && needsAdmin(confirmed)) await this.needsReconnect((reason = confirmed));
-      else this.log.warn({ reason, code: (err as { code?: unknown }).code }, "email sync failed; it is tried again later");
+      const marked = runtime && mailbox ? await markIfNeedsAdmin(connectDeps(runtime, this.deps.guard), mailbox, err) : null;
+      const reason = marked ?? failureReason(err);
+      if (!marked) this.log.warn({ reason, code: (err as { code?: unknown }).code }, "email sync failed; it is tried again later");
       failure = { code: reason, retryInMs: this.deps.options.pollMs };
     } finally {
       clearInterval(this.renewTimer);
@@ -300,12 +297,5 @@ export class MailboxSession {
     } catch (err) {
       this.log.warn({ err }, "could not renew an email sync lease; trying again");
     }
-  }
-
-  /** The server refused the credentials, or the provider the grant: nothing syncs until an admin reconnects it. */
-  private async needsReconnect(reason: string): Promise<void> {
-    await markNeedsReconnect(this.deps.services.database.forTenant(this.claimed.tenantId), this.claimed.mailboxId, reason, this.log).catch(
-      (err) => this.log.error({ err }, "could not mark a mailbox as needing reconnection"),
-    );
   }
 }
