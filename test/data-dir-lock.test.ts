@@ -93,11 +93,11 @@ describe("the embedded database lock", () => {
       // Refused before the database was opened: the server's lock is untouched.
       expect(JSON.parse(readFileSync(path.join(dataDir, LOCK_FILE), "utf8")).pid).toBe(child.pid);
 
-      const exited = new Promise((resolve) => child.once("exit", resolve));
+      const exited = new Promise<string>((resolve) => child.once("exit", (code, signal) => resolve(`code ${code}, signal ${signal}`)));
       child.kill("SIGTERM");
-      await exited;
+      const how = await exited;
       server = undefined;
-      expect(existsSync(path.join(dataDir, LOCK_FILE))).toBe(false);
+      expect(existsSync(path.join(dataDir, LOCK_FILE)), `the server ended with ${how}:\n${output}`).toBe(false);
 
       const after = await cli(["sweep"], env);
       expect(after, after.err).toEqual({ code: 0, out: "No tenant has retention rules.", err: "" });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { freePort } from "./support/free-port.js";
 import { until } from "./support/webhooks.js";
+import { LOCK_FILE } from "../src/db/lock.js";
 import { SERVE_ARGS, SERVE_COMMAND } from "./support/serve-command.js";
 
 /**
@@ -21,6 +22,7 @@ const START_MS = 180_000;
 
 interface ServerProcess {
   child: ChildProcess;
+  dataDir: string;
   lines: string[];
   /** Pino records, parsed. */
   records(): Record<string, any>[];
@@ -77,6 +79,7 @@ function launch(command: string, args: string[], env: Record<string, string>): S
     });
   const p = {
     child,
+    dataDir,
     lines,
     records,
     exited: new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code))),
@@ -218,6 +221,21 @@ describe("graceful shutdown", () => {
       expect(await server.exited).toBe(0);
       expect(server.records().find((r) => r.msg?.includes("grace period over"))).toMatchObject({ requests: 1, graceMs: 0 });
       request.socket.destroy();
+    },
+    START_MS + 60_000,
+  );
+
+  it(
+    "a SIGTERM while it starts lets the start finish, then shuts down in order and frees the data directory",
+    async () => {
+      const server = launch(SERVE_COMMAND, SERVE_ARGS, { PORT: String(await freePort()) });
+      // Logged while the server is being put together, before it listens.
+      await until(() => server.lines.some((l) => l.includes("attachment files are kept by")), START_MS, "the server to start");
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+      expect(server.records().find((r) => r.msg === "shutting down (SIGTERM)")).toBeTruthy();
+      expect(server.records().find((r) => r.msg === "shutdown complete")).toBeTruthy();
+      expect(existsSync(path.join(server.dataDir, LOCK_FILE))).toBe(false);
     },
     START_MS + 60_000,
   );

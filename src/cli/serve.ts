@@ -1,4 +1,6 @@
 import type { DemoCredentials } from "../../prisma/seed.js";
+import { createLogger } from "../logger.js";
+import type { RunningServer } from "../server.js";
 import { onStopRequest } from "../stop-signals.js";
 import type { Command } from "./command.js";
 
@@ -12,13 +14,41 @@ export const serve: Command = {
   options: {},
   async run({ config, io }) {
     const [{ createServer }, { seedDemo }] = await Promise.all([import("../server.js"), import("../../prisma/seed.js")]);
+    const log = createLogger(config.logLevel);
+    let server: RunningServer | undefined;
+    let stopRequested = false;
+    const shutDown = (running: RunningServer) =>
+      running.close().then(
+        () => {
+          log.info("shutdown complete");
+          process.exit(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    // Before anything starts: a stop asked for while migrations run or the server starts waits for
+    // the start to finish and then shuts down in order. Without a handler the signal's default
+    // action would kill the process with its work unfinished (and whoever stops the server on
+    // seeing "Deskgraph is running" could do so before the handler was there).
+    onStopRequest(log, (reason) => {
+      log.info({ reason, graceSeconds: config.operations.shutdownGraceMs / 1000 }, `shutting down (${reason})`);
+      stopRequested = true;
+      if (server) shutDown(server);
+    });
     // Seeded before the server listens, so that its first answer already sees the demo tenant.
     let demo = null as DemoCredentials | null;
-    const server = await createServer(config, {
+    server = await createServer(config, {
+      log,
       prepare: async (database) => {
         if (config.seedDemo) demo = await seedDemo(database, config.dataDir);
       },
     });
+    if (stopRequested) {
+      shutDown(server);
+      return 0;
+    }
     const where = config.databaseUrl ? "PostgreSQL server" : `embedded PostgreSQL in ${config.dataDir}`;
     io.out(`\nDeskgraph is running on the ${where}.`);
     io.out(
@@ -31,19 +61,6 @@ export const serve: Command = {
       io.out(`  Demo API key (all scopes): ${demo.apiKey}`);
       io.out(`  In GraphiQL, set the header {"Authorization": "Bearer ${demo.apiKey}"}\n`);
     }
-    onStopRequest(server.log, (reason) => {
-      server.log.info({ reason, graceSeconds: config.operations.shutdownGraceMs / 1000 }, `shutting down (${reason})`);
-      server.close().then(
-        () => {
-          server.log.info("shutdown complete");
-          process.exit(0);
-        },
-        (err: unknown) => {
-          server.log.error({ err }, "shutdown failed");
-          process.exit(1);
-        },
-      );
-    });
     return 0;
   },
 };
