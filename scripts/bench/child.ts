@@ -78,7 +78,8 @@ export async function startServerChild<Extra>(
 ): Promise<ServerChild<Extra>> {
   const child = fork(fileURLToPath(new URL(file, import.meta.url)), [JSON.stringify(spec)], {
     cwd: ROOT,
-    execArgv: ["--import", "tsx"],
+    // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it closes (open it in Chrome's DevTools).
+    execArgv: ["--import", "tsx", ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const send = (command: ChildCommand) => child.connected && child.send(command);
