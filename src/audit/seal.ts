@@ -38,11 +38,23 @@ export async function chainNextBatch(tx: SequencerTx, tenantId: string, heads: H
     hashes.push(hash);
   }
   heads.audit = { seq, hash };
+  return chained(
+    rows.map((r) => r.id),
+    seqs,
+    prevHashes,
+    hashes,
+  );
+}
+
+/** A batch that seals nothing: for a run that numbers events only (its statement keeps its shape). */
+export const NO_AUDIT: ChainedBatch = chained([], [], [], []);
+
+function chained(ids: string[], seqs: number[], prevHashes: string[], hashes: string[]): ChainedBatch {
   return {
-    count: rows.length,
+    count: ids.length,
     update: Prisma.sql`
       UPDATE "AuditEntry" a SET "seq" = u.seq, "prevHash" = u.prev, "hash" = u.hash
-      FROM unnest(${rows.map((r) => r.id)}::uuid[], ${seqs}::int[], ${prevHashes}::text[], ${hashes}::text[]) AS u(id, seq, prev, hash)
+      FROM unnest(${ids}::uuid[], ${seqs}::int[], ${prevHashes}::text[], ${hashes}::text[]) AS u(id, seq, prev, hash)
       WHERE a."id" = u.id`,
   };
 }

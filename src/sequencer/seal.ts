@@ -1,4 +1,4 @@
-import { AUDIT_BATCH, chainNextBatch } from "../audit/seal.js";
+import { AUDIT_BATCH, chainNextBatch, NO_AUDIT } from "../audit/seal.js";
 import type { Database } from "../db/database.js";
 import { EVENT_BATCH, numberEvents } from "../events/seal.js";
 import { Prisma } from "../generated/prisma/client.js";
@@ -14,9 +14,17 @@ import { asSequencer, type Heads, type SequencerTx } from "./lock.js";
  * many events it numbered and the event head, for the notice that wakes
  * subscribers.
  */
-export function sealTenant(database: Database, tenantId: string): Promise<{ events: number; eventSeq: number }> {
-  return asSequencer(database, tenantId, (tx, heads, stored) => sealIn(tx, tenantId, heads, stored));
+export function sealTenant(database: Database, tenantId: string, what: SealScope = "all"): Promise<{ events: number; eventSeq: number }> {
+  return asSequencer(database, tenantId, (tx, heads, stored) => sealIn(tx, tenantId, heads, stored, what));
 }
+
+/**
+ * What a run seals: everything, or only the events. Events are what subscribers,
+ * webhooks and consumers wait for; a run that leaves the audit entries for later
+ * skips their read and their hashing, one round trip of a run that holds the
+ * tenant's sequencer lock.
+ */
+export type SealScope = "all" | "events";
 
 /** The run itself, inside a transaction that holds the tenant's sequencer lock (see asSequencer). */
 export async function sealIn(
@@ -24,10 +32,11 @@ export async function sealIn(
   tenantId: string,
   heads: Heads,
   stored: (heads: Heads) => void,
+  what: SealScope = "all",
 ): Promise<{ events: number; eventSeq: number }> {
   let events = 0;
   for (;;) {
-    const audit = await chainNextBatch(tx, tenantId, heads);
+    const audit = what === "all" ? await chainNextBatch(tx, tenantId, heads) : NO_AUDIT;
     const rows = await tx.$queryRaw<{ numbered: number; eventSeq: number | null }[]>(Prisma.sql`
       WITH sealed_audit AS (${audit.update}),
            numbered AS (${numberEvents(tenantId, heads.eventSeq)}),

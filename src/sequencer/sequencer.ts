@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/bus.js";
-import { sealTenant } from "./seal.js";
+import { type SealScope, sealTenant } from "./seal.js";
 
 /** Tenants sealed at once by one instance: each holds a connection for its transaction. */
 const CONCURRENCY = 2;
@@ -10,10 +10,11 @@ const RETRY_MS = 1000;
 /** How long stop() waits for the runs under way. */
 const STOP_WAIT_MS = 10_000;
 /**
- * How long audit entries that nothing waits for (reads' access records) may
- * stay unsealed before a run of their own: a read-heavy tenant gets one run
- * per this much time instead of one per request. Events are numbered at once;
- * so is everything, reads included, when auditLog or verification asks.
+ * How long audit entries that nothing waits for (reads' access records,
+ * mutations' records) may stay unsealed before a run of their own: a busy
+ * tenant gets one such run per this much time instead of one per request.
+ * Events are numbered at once; so is everything when auditLog or verification
+ * asks.
  */
 const AUDIT_ONLY_DELAY_MS = 200;
 
@@ -31,7 +32,8 @@ const AUDIT_ONLY_DELAY_MS = 200;
  * (the consumers of committed events, src/events/consumers/) are told.
  */
 export class Sequencer {
-  private readonly queued = new Set<string>();
+  /** Per tenant, the run asked for: "all" when anyone asked for everything. */
+  private readonly queued = new Map<string, SealScope>();
   /** Per tenant, the run under way. */
   private readonly active = new Map<string, Promise<void>>();
   /** Per tenant, callers waiting for the next run to finish. */
@@ -53,9 +55,12 @@ export class Sequencer {
     private readonly log: Logger,
     private readonly pollMs = 1000,
   ) {
-    const unlistenAppends = database.onAppended((tenantId, rows) =>
-      rows === "audit" ? this.kickLater(tenantId) : void this.kick(tenantId),
-    );
+    // A mutation's events are numbered at once; its audit entries, like a read's, within
+    // AUDIT_ONLY_DELAY_MS (the run that numbers the events is one round trip shorter for it).
+    const unlistenAppends = database.onAppended((tenantId, rows) => {
+      if (rows === "events") void this.kick(tenantId, "events");
+      this.kickLater(tenantId);
+    });
     // Back from an outage: what committed before it (or on other instances meanwhile) is numbered now.
     const unlistenHealth = database.health.onChange((available) => available && void this.sweep());
     this.unlisten = () => {
@@ -72,25 +77,26 @@ export class Sequencer {
   }
 
   /**
-   * Seals the tenant's committed rows soon. Resolves when a run that started
-   * after this call has finished: everything committed before the call is
-   * then sealed (unless the run failed; it is retried).
+   * Seals the tenant's committed rows soon (with "events", only its events).
+   * Resolves when a run that started after this call has finished: everything
+   * committed before the call is then sealed (unless the run failed; it is
+   * retried).
    */
-  kick(tenantId: string): Promise<void> {
+  kick(tenantId: string, what: SealScope = "all"): Promise<void> {
     if (this.stopped) return Promise.resolve();
     const done = new Promise<void>((resolve) => {
       const list = this.waiting.get(tenantId);
       if (list) list.push(resolve);
       else this.waiting.set(tenantId, [resolve]);
     });
-    this.queued.add(tenantId);
+    this.queued.set(tenantId, this.queued.get(tenantId) === "all" ? "all" : what);
     this.pump();
     return done;
   }
 
   /** Seals the tenant's committed rows within AUDIT_ONLY_DELAY_MS, in the same run as anything else due by then. */
   private kickLater(tenantId: string): void {
-    if (this.stopped || this.later.has(tenantId) || this.queued.has(tenantId)) return;
+    if (this.stopped || this.later.has(tenantId) || this.queued.get(tenantId) === "all") return;
     const timer = setTimeout(() => {
       this.later.delete(tenantId);
       void this.kick(tenantId);
@@ -127,16 +133,18 @@ export class Sequencer {
   }
 
   private pump(): void {
-    for (const tenantId of this.queued) {
+    for (const [tenantId, what] of this.queued) {
       if (this.active.size >= CONCURRENCY) return;
       if (this.active.has(tenantId)) continue;
       this.queued.delete(tenantId);
-      // This run seals what a deferred one was due for: everything committed before it starts.
-      clearTimeout(this.later.get(tenantId));
-      this.later.delete(tenantId);
+      if (what === "all") {
+        // This run seals what a deferred one was due for: everything committed before it starts.
+        clearTimeout(this.later.get(tenantId));
+        this.later.delete(tenantId);
+      }
       const waiters = this.waiting.get(tenantId) ?? [];
       this.waiting.delete(tenantId);
-      const run = this.seal(tenantId).finally(() => {
+      const run = this.seal(tenantId, what).finally(() => {
         this.active.delete(tenantId);
         for (const resolve of waiters) resolve();
         this.pump();
@@ -145,9 +153,9 @@ export class Sequencer {
     }
   }
 
-  private async seal(tenantId: string): Promise<void> {
+  private async seal(tenantId: string, what: SealScope): Promise<void> {
     try {
-      const { events, eventSeq } = await this.database.background(() => sealTenant(this.database, tenantId));
+      const { events, eventSeq } = await this.database.background(() => sealTenant(this.database, tenantId, what));
       this.heads.set(tenantId, eventSeq);
       if (!events) return;
       for (const listener of this.numbered) listener(tenantId);

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyAuditChain } from "../src/audit/verify.js";
+import { sealTenant } from "../src/sequencer/seal.js";
+import { startApp, type TestApp } from "./support/app.js";
+
+/**
+ * A sequencer run that numbers events only (the one a change's commit asks
+ * for) and the full run that follows. Rows are written here without telling
+ * the server's sequencer, whose safety poll is an hour away: the runs below
+ * are the only ones.
+ */
+let app: TestApp;
+beforeAll(async () => {
+  app = await startApp({ SEQUENCER_POLL_MS: "3600000" });
+});
+afterAll(() => app?.close());
+
+describe("a sequencer run", () => {
+  it("for events numbers them and leaves audit entries for a full run, which chains them after the ones before", async () => {
+    const t = await app.tenant();
+    await app.sequenced(t);
+    const { prisma } = app.database;
+    const before = await prisma.tenant.findUniqueOrThrow({ where: { id: t.id } });
+
+    const entry = (action: string) => prisma.auditEntry.create({ data: { tenantId: t.id, actorType: "SYSTEM", action, categories: [] } });
+    await entry("test.first");
+    await prisma.event.create({ data: { tenantId: t.id, type: "TICKET_UPDATED" } });
+    await entry("test.second");
+
+    expect(await sealTenant(app.database, t.id, "events")).toEqual({ events: 1, eventSeq: before.eventSeq + 1 });
+    const event = await prisma.event.findFirstOrThrow({ where: { tenantId: t.id, type: "TICKET_UPDATED" } });
+    expect(event.seq).toBe(before.eventSeq + 1);
+    const unsealed = await prisma.auditEntry.findMany({ where: { tenantId: t.id, seq: null } });
+    expect(unsealed.map((e) => e.action).sort()).toEqual(["test.first", "test.second"]);
+    expect(await prisma.tenant.findUniqueOrThrow({ where: { id: t.id } })).toMatchObject({
+      auditSeq: before.auditSeq,
+      auditHeadHash: before.auditHeadHash,
+      eventSeq: before.eventSeq + 1,
+    });
+
+    expect(await sealTenant(app.database, t.id)).toEqual({ events: 0, eventSeq: before.eventSeq + 1 });
+    const sealed = await prisma.auditEntry.findMany({ where: { tenantId: t.id, seq: { gt: before.auditSeq } }, orderBy: { seq: "asc" } });
+    expect(sealed.map((e) => [e.seq, e.action])).toEqual([
+      [before.auditSeq + 1, "test.first"],
+      [before.auditSeq + 2, "test.second"],
+    ]);
+    expect(sealed[0]!.prevHash).toBe(before.auditHeadHash);
+    expect(await verifyAuditChain(app.database, t.id)).toMatchObject({ valid: true, headSeq: before.auditSeq + 2 });
+  });
+});
