@@ -46,6 +46,7 @@ const { values: args } = parseArgs({
   options: {
     duration: { type: "string" },
     warmup: { type: "string" },
+    "server-warmup": { type: "string" },
     connections: { type: "string" },
     tickets: { type: "string" },
     contacts: { type: "string" },
@@ -57,6 +58,7 @@ if (args.help) {
   console.log(`Usage: npm run bench:compare -- [options]
   --duration <s>        measured seconds per operation (default 10, max 60)
   --warmup <s>          unmeasured seconds before each measurement (default 2)
+  --server-warmup <s>   more unmeasured seconds before a server's first measurement (default 10)
   --connections <list>  concurrent connections, e.g. 10,50: every measurement at each (default 10)
   --tickets <n>         tickets seeded (default 2000)
   --contacts <n>        contacts seeded (default 300)
@@ -67,6 +69,10 @@ if (args.help) {
 const options = {
   duration: intOption(args.duration, "duration", 10, 1, 60),
   warmup: intOption(args.warmup, "warmup", 2, 0, 10),
+  // A server that has just started serves its first operation at half its later rate for a
+  // few seconds (its heap and compiled code still growing): measured right away, the first
+  // operation of each server paid for that, whichever system it was.
+  serverWarmup: intOption(args["server-warmup"], "server-warmup", 10, 0, 60),
   connections: [...new Set((args.connections ?? "10").split(",").map((c) => intOption(c.trim(), "connections", 10, 1, 200)))],
   tickets: intOption(args.tickets, "tickets", 2000, 50, 20_000),
   contacts: intOption(args.contacts, "contacts", 300, 20, 10_000),
@@ -88,7 +94,8 @@ const MEASUREMENTS = { deskgraph: 5, postgraphile: 1, raw: 1, pglite: 2, fairnes
 const measurements = options.systems.reduce((n, s) => n + MEASUREMENTS[s], 0) * options.connections.length;
 // Each createTicket window on Deskgraph may also wait for its events to be numbered.
 const sequencedWaits = (["deskgraph", "pglite"] as const).filter(runs).length * options.connections.length * SEQUENCED_WAIT_SECONDS;
-const boundSeconds = 180 + options.systems.length * 60 + measurements * (options.warmup + options.duration + 30) + sequencedWaits;
+const boundSeconds =
+  180 + options.systems.length * (60 + options.serverWarmup * 2) + measurements * (options.warmup + options.duration + 30) + sequencedWaits;
 const { cleanups, cleanUp, run } = benchLifecycle({ ms: boundSeconds * 1000, label: `${boundSeconds}s` });
 
 // ---- measuring one operation on one server ----
@@ -126,11 +133,16 @@ async function statementsOf(child: ServerChild<unknown>, op: Operation): Promise
   return (await child.stats()).statements - before;
 }
 
+/** Servers that have served a measurement: the first one of each gets the server warm-up too. */
+const warmedUp = new WeakSet<ServerChild<unknown>>();
+
 async function measure(system: string, child: ServerChild<unknown>, op: Operation, backends: BackendCpu | null): Promise<Row[]> {
   const statements = await statementsOf(child, op);
   const rows: Row[] = [];
   for (const connections of options.connections) {
-    console.log(`[${system}] ${op.operation}: ${options.warmup}s warm-up, ${options.duration}s measured, ${connections} connections…`);
+    const warmup = options.warmup + (warmedUp.has(child) ? 0 : options.serverWarmup);
+    warmedUp.add(child);
+    console.log(`[${system}] ${op.operation}: ${warmup}s warm-up, ${options.duration}s measured, ${connections} connections…`);
     let cpuBefore = 0;
     let dbBefore: BackendTimes = new Map();
     let mark: string | undefined;
@@ -141,7 +153,7 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
         token: op.token,
         request: op.request,
         connections,
-        warmupSeconds: options.warmup,
+        warmupSeconds: warmup,
         durationSeconds: options.duration,
       },
       // Between warm-up and measurement: let the warm-up's last requests finish, then read the clocks.
@@ -381,7 +393,8 @@ function printTargets(rows: Row[]) {
 async function main() {
   console.log(machineLine());
   console.log(
-    `Settings: ${options.duration}s measured after ${options.warmup}s warm-up, ${options.connections.join(" and ")} connections, ` +
+    `Settings: ${options.duration}s measured after ${options.warmup}s warm-up (${options.warmup + options.serverWarmup}s for a server's first), ` +
+      `${options.connections.join(" and ")} connections, ` +
       `${options.tickets} tickets (each with a requester, an assignee, 2 tags), ${options.contacts} contacts`,
   );
   if (options.systems.some((s) => s !== "postgraphile" && s !== "raw")) buildServer();
@@ -408,6 +421,7 @@ async function main() {
           databaseUrl: target.url,
           tenantA: seeded,
           warmupSeconds: options.warmup,
+          serverWarmupSeconds: options.serverWarmup,
           durationSeconds: options.duration,
           cleanups,
         });

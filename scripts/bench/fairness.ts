@@ -27,6 +27,8 @@ export interface FairnessSpec {
   /** The tenant already seeded there: the noisy one. */
   tenantA: Seeded;
   warmupSeconds: number;
+  /** Added to the warm-up of B alone, the server's first measurement (see bench-compare.ts). */
+  serverWarmupSeconds: number;
   durationSeconds: number;
   cleanups: (() => Promise<void>)[];
 }
@@ -95,9 +97,12 @@ export async function benchFairness(spec: FairnessSpec): Promise<FairnessResult>
   };
 
   const timing = `${spec.warmupSeconds}s warm-up, ${spec.durationSeconds}s measured`;
-  console.log(`[fairness] tenant B's tickets page alone, ${PROBE.rate} req/s on ${PROBE.connections} connections: ${timing}…`);
+  console.log(
+    `[fairness] tenant B's tickets page alone, ${PROBE.rate} req/s on ${PROBE.connections} connections: ` +
+      `${spec.warmupSeconds + spec.serverWarmupSeconds}s warm-up, ${spec.durationSeconds}s measured…`,
+  );
   await drained();
-  const idle = await runLoad(probe);
+  const idle = await runLoad({ ...probe, warmupSeconds: spec.warmupSeconds + spec.serverWarmupSeconds });
   reportErrors("tenant B alone", idle);
 
   console.log(`[fairness] the same while tenant A creates tickets on ${NOISY_CONNECTIONS} connections: ${timing}…`);
