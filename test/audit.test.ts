@@ -286,6 +286,16 @@ describe("auditLog", () => {
     await app.gql(`query($id: ID!) { contact(id: $id) { name } }`, { id: contacts[1] }, agent.token);
   });
 
+  it("lists and counts a change's entry right after it, before the entry had a sequencer run of its own", async () => {
+    const fresh = await app.tenant();
+    await app.sequenced(fresh);
+    const r = await app.gql(CREATE_CONTACT, { i: { name: "Counted", email: `c-${hex()}@example.com` } }, fresh.ownerToken);
+    expect(r.errors).toBeUndefined();
+    const log = await auditLog(fresh);
+    expect(log.edges.map((e) => e.node.action)).toContain("mutation.createContact");
+    expect(log.totalCount).toBe(log.edges.length);
+  });
+
   it("lists the tenant's entries newest first, page by page", async () => {
     const all = (await entriesOf(t)).reverse();
     const seen: string[] = [];
