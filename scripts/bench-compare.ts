@@ -69,9 +69,9 @@ if (args.help) {
 const options = {
   duration: intOption(args.duration, "duration", 10, 1, 60),
   warmup: intOption(args.warmup, "warmup", 2, 0, 10),
-  // A server that has just started serves its first operation at half its later rate for a
-  // few seconds (its heap and compiled code still growing): measured right away, the first
-  // operation of each server paid for that, whichever system it was.
+  // A server that has just started serves its first operation slower for some seconds (up to
+  // half its later rate, measured): measured right away, the first operation of each server
+  // paid for that, whichever system it was.
   serverWarmup: intOption(args["server-warmup"], "server-warmup", 10, 0, 60),
   connections: [...new Set((args.connections ?? "10").split(",").map((c) => intOption(c.trim(), "connections", 10, 1, 200)))],
   tickets: intOption(args.tickets, "tickets", 2000, 50, 20_000),

@@ -6,8 +6,9 @@ import { asSequencer, type Heads, type SequencerTx } from "./lock.js";
 
 /**
  * One sequencer run for one tenant: numbers its committed audit entries and
- * events. Each batch is one read (the audit entries to hash) and one
- * statement that stores the chain, numbers the events and moves the heads:
+ * events. Each batch is one read (the audit entries to hash; none in a run
+ * for events only) and one statement that stores the chain, numbers the
+ * events and moves the heads:
  * few round trips, so that a run is short even when the server is busy. What
  * follows from the events (webhook deliveries, plugins' hooks) is the work of
  * their consumers (src/events/consumers/), after this commits. Returns how
