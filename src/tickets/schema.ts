@@ -38,18 +38,20 @@ import { Attachment } from "../attachments/node.js";
 
 const Tag = builder.prismaNode("Tag", {
   id: { field: "id" },
+  select: { id: true },
   authScopes: { permission: "tickets:read" },
   fields: (t) => ({ name: t.exposeString("name") }),
 });
 
 export const Message = builder.prismaNode("Message", {
   id: { field: "id" },
+  select: { id: true, authorType: true, authorContactId: true },
   description: "A public reply or an internal note on a ticket.",
   authScopes: { anyPermission: ["tickets:read", "portal:self"] },
   findUnique: (id, ctx) => ({ id, ...visibleMessages(ctx) }),
   fields: (t) => ({
     body: t.exposeString("body", { description: "Redacted when its author's data was erased", ...personal("user.content.message") }),
-    redacted: t.boolean({ resolve: (m) => m.redactedAt !== null }),
+    redacted: t.boolean({ select: { redactedAt: true }, resolve: (m) => m.redactedAt !== null }),
     internal: t.exposeBoolean("internal", { description: "Internal notes are visible to agents and keys with notes:read only" }),
     authorType: t.expose("authorType", { type: AuthorType }),
     authorAgent: t.relation("authorAgent", { nullable: true }),
@@ -61,6 +63,7 @@ export const Message = builder.prismaNode("Message", {
       type: DeliveryStatus,
       nullable: true,
       description: "For replies sent through an outbound channel (SMS); null otherwise",
+      select: { deliveryStatus: true },
       resolve: (m) => (isDeliveryStatus(m.deliveryStatus) ? m.deliveryStatus : null),
     }),
     deliveryError: t.exposeString("deliveryError", {
@@ -77,6 +80,7 @@ export const Message = builder.prismaNode("Message", {
 
 export const Ticket = builder.prismaNode("Ticket", {
   id: { field: "id" },
+  select: { id: true, requesterId: true },
   authScopes: { anyPermission: ["tickets:read", "portal:self"] },
   fields: (t) => ({
     number: t.exposeInt("number", { description: "Sequential within the tenant" }),
@@ -88,7 +92,7 @@ export const Ticket = builder.prismaNode("Ticket", {
     assignee: t.relation("assignee", { nullable: true }),
     tags: t.field({
       type: [Tag],
-      select: { tags: { include: { tag: true }, orderBy: { tag: { name: "asc" } } } },
+      select: (_args, _ctx, nestedSelection) => ({ tags: { select: { tag: nestedSelection() }, orderBy: { tag: { name: "asc" } } } }),
       resolve: (ticket) => ticket.tags.map((tt) => tt.tag),
     }),
     messages: t.relatedConnection("messages", {

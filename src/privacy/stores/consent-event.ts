@@ -9,7 +9,7 @@ export const consentEventStore: PersonalDataStore = {
     action: { erasedBy: "ConsentEvent", notScanned: "purposes, actions, methods and dates: no identifiers" },
   },
   rowsOf: (contactId) => ({ contactId }),
-  subject: { graphqlType: "ConsentRecord", of: (c) => c.contactId as string },
+  subject: { graphqlType: "ConsentRecord", columns: ["contactId"], of: (c) => c.contactId as string },
   portal: (contactId) => ({ contactId }),
   export: {
     key: "consents",

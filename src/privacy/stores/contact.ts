@@ -16,7 +16,7 @@ export const contactStore: PersonalDataStore = {
     restrictionReason: { erasedBy: "Contact", notScanned: "removed with the shell; written by staff about the restriction" },
   },
   rowsOf: (contactId) => ({ id: contactId }),
-  subject: { graphqlType: "Contact", of: (c) => c.id as string },
+  subject: { graphqlType: "Contact", columns: ["id"], of: (c) => c.id as string },
   portal: (contactId) => ({ id: contactId }),
   export: {
     key: "profile",

@@ -12,7 +12,7 @@ export const dataSubjectRequestStore: PersonalDataStore = {
     details: { erasedBy: "DataSubjectRequest.details", scannedAs: "DataSubjectRequest.details" },
   },
   rowsOf: (contactId) => ({ contactId }),
-  subject: { graphqlType: "DataSubjectRequest", of: (r) => r.contactId as string },
+  subject: { graphqlType: "DataSubjectRequest", columns: ["contactId"], of: (r) => r.contactId as string },
   portal: (contactId) => ({ contactId }),
   export: {
     key: "dataSubjectRequests",

@@ -16,7 +16,11 @@ export const messageStore: PersonalDataStore = {
     body: { erasedBy: "Message.body", scannedAs: "Message.body" },
   },
   rowsOf: (contactId) => ({ OR: [{ authorContactId: contactId }, { ticket: { requesterId: contactId } }] }),
-  subject: { graphqlType: "Message", of: (m) => (m.authorType === "CONTACT" ? (m.authorContactId as string | null) : null) },
+  subject: {
+    graphqlType: "Message",
+    columns: ["authorType", "authorContactId"],
+    of: (m) => (m.authorType === "CONTACT" ? (m.authorContactId as string | null) : null),
+  },
   portal: (contactId) => ({ internal: false, ticket: { requesterId: contactId } }),
   export: {
     key: "messages",

@@ -10,7 +10,7 @@ export const satisfactionStore: PersonalDataStore = {
     comment: { erasedBy: "SatisfactionResponse.comment", scannedAs: "SatisfactionResponse.comment" },
   },
   rowsOf: (contactId) => ({ contactId }),
-  subject: { graphqlType: "Satisfaction", of: (r) => r.contactId as string | undefined },
+  subject: { graphqlType: "Satisfaction", columns: ["contactId"], of: (r) => r.contactId as string },
   portal: (contactId) => ({ contactId }),
   export: {
     key: "satisfaction",

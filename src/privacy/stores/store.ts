@@ -24,8 +24,12 @@ export interface PersonalDataStore {
   columns: Record<string, ColumnHandling>;
   /** The rows about one contact. */
   rowsOf(contactId: string): object;
-  /** Whose personal data a row is, for the GraphQL type that exposes the model (audit of reads, consent checks). */
-  subject?: { graphqlType: string; of(row: Record<string, unknown>): string | null | undefined };
+  /**
+   * Whose personal data a row is, for the GraphQL type that exposes the model (audit of reads,
+   * consent checks). `of` reads `columns` only: a type whose objects load only the columns a
+   * query asks for (a Pothos `select`) must always load these.
+   */
+  subject?: { graphqlType: string; columns: string[]; of(row: Record<string, unknown>): string | null | undefined };
   /** What a contact signed in through the portal may see of it (a Prisma where); null: nothing. */
   portal: ((contactId: string) => object) | null;
   export: StoreExport | { omitted: string };

@@ -12,7 +12,7 @@ export const ticketStore: PersonalDataStore = {
     subject: { erasedBy: "Ticket.subject", scannedAs: "Ticket.subject" },
   },
   rowsOf: (contactId) => ({ requesterId: contactId }),
-  subject: { graphqlType: "Ticket", of: (t) => t.requesterId as string },
+  subject: { graphqlType: "Ticket", columns: ["requesterId"], of: (t) => t.requesterId as string },
   portal: (contactId) => ({ requesterId: contactId }),
   export: {
     key: "tickets",
