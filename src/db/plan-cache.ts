@@ -10,26 +10,32 @@ const ACTION = /"action":"(\w+)"/;
 const plans = new Map<string, unknown>();
 let installed = false;
 let capacity = 0;
-const counters = { compiled: 0, reused: 0 };
+const counters = { compiled: 0, reused: 0, writes: 0 };
 
-/** Plans compiled and plans reused since the process started (tests and benchmarks read them). */
+/** Since the process started: reads compiled (then cached), reads served a cached plan, and other requests (always compiled). */
 export function planCacheCounters(): Readonly<typeof counters> {
   return { ...counters };
 }
 
 /**
- * Keeps the query plans Prisma compiles for read requests, keyed by the
- * request itself, and hands the same plan back when the very same request
- * comes again. Prisma 6's client compiles every request anew (WebAssembly,
- * the largest single cost of a list page); a desk that many agents of a
- * tenant refresh sends the same few reads over and over.
+ * Keeps the query plans Prisma compiles for read requests and hands a plan
+ * back when a request of the same shape comes again. Prisma 6's client
+ * compiles every request anew (WebAssembly, the largest single cost of a list
+ * page or of a read by id); a desk that many agents of a tenant refresh sends
+ * the same few reads over and over, and every mutation reads its result back
+ * by the id it wrote.
  *
- * The key is the whole serialised request, values included, so a cached plan
- * is exactly the plan a compilation would return: nothing is parameterised or
- * guessed. A plan holds no data (rows are read when it runs), only SQL and
- * how to shape the result; plans are frozen so that running one cannot change
- * it for the next caller. Writes are always compiled: their plans may carry
- * values generated at compilation.
+ * The key is the whole serialised request with every UUID in it replaced by a
+ * numbered stand-in (the first distinct one 0, the next 1…). A plan is
+ * compiled from that key, with the stand-ins as values, and each use gets a
+ * copy with the request's own UUIDs put back where the stand-ins are. UUIDs
+ * are ids: values the compiler passes to the database as they are, which
+ * never change a plan's shape. Every other value stays in the key, so a plan
+ * is never reused for a request that differs in anything else, such as the
+ * number of ids in a list. A plan holds no data (rows are read when it runs),
+ * only SQL and how to shape the result; cached plans are frozen so that
+ * running one cannot change it for the next caller. Writes are always
+ * compiled: their plans may carry values generated at compilation.
  *
  * The cache belongs to the process (the compiler is shared); `entries` 0
  * turns it off (QUERY_PLAN_CACHE_ENTRIES).
@@ -44,23 +50,66 @@ export function configurePlanCache(entries: number): void {
   QueryCompiler.prototype.compile = function cachedCompile(this: unknown, request: string): unknown {
     const action = ACTION.exec(request)?.[1];
     if (capacity === 0 || !action || !READ_ACTIONS.has(action)) {
-      counters.compiled++;
+      counters.writes++;
       return compile.call(this, request);
     }
-    const known = plans.get(request);
+    const { key, ids } = withStandIns(request);
+    const known = plans.get(key);
     if (known !== undefined) {
       // Most recently used last: re-inserting moves it to the end of the Map's order.
-      plans.delete(request);
-      plans.set(request, known);
+      plans.delete(key);
+      plans.set(key, known);
       counters.reused++;
-      return known;
+      return ids.length ? withIds(known, ids) : known;
     }
-    const plan = deepFreeze(compile.call(this, request));
+    const plan = deepFreeze(compile.call(this, key));
     counters.compiled++;
-    plans.set(request, plan);
+    plans.set(key, plan);
     if (plans.size > capacity) plans.delete(plans.keys().next().value!);
-    return plan;
+    return ids.length ? withIds(plan, ids) : plan;
   };
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const STAND_IN_PREFIX = "00000000-0000-0000-0000-";
+const STAND_IN = /00000000-0000-0000-0000-(\d{12})/g;
+const standIn = (n: number) => `${STAND_IN_PREFIX}${String(n).padStart(12, "0")}`;
+
+/** The request with its UUIDs numbered in order of first appearance (the same UUID, the same number), and the UUIDs. */
+function withStandIns(request: string): { key: string; ids: string[] } {
+  const ids: string[] = [];
+  const numbers = new Map<string, number>();
+  const key = request.replace(UUID, (id) => {
+    let n = numbers.get(id);
+    if (n === undefined) {
+      n = ids.length;
+      numbers.set(id, n);
+      ids.push(id);
+    }
+    return standIn(n);
+  });
+  return { key, ids };
+}
+
+/** A copy of the plan with each stand-in replaced by its UUID; parts without one are shared, frozen as they are. */
+function withIds(value: unknown, ids: string[]): unknown {
+  if (typeof value === "string")
+    return value.includes(STAND_IN_PREFIX) ? value.replace(STAND_IN, (_, n: string) => ids[Number(n)]!) : value;
+  if (!value || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const filled = withIds(item, ids);
+      if (filled !== item) (copy ??= [...value])[i] = filled;
+    });
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, item] of Object.entries(value)) {
+    const filled = withIds(item, ids);
+    if (filled !== item) (copy ??= { ...value })[k] = filled;
+  }
+  return copy ?? value;
 }
 
 function deepFreeze<T>(value: T): T {
