@@ -81,6 +81,9 @@ export async function startServerChild<Extra>(
     // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it closes (open it in Chrome's DevTools).
     execArgv: ["--import", "tsx", ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // Every server's libraries run as they are deployed (the Dockerfile sets it too): graphql-js,
+    // for one, checks every value's realm outside production. A server's own settings are its spec's.
+    env: { ...process.env, NODE_ENV: "production" },
   });
   const send = (command: ChildCommand) => child.connected && child.send(command);
   let closing: Promise<void> | undefined;
