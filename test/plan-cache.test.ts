@@ -81,3 +81,47 @@ describe("query plans of reads", () => {
     expect(two.data.tickets.edges).toHaveLength(2);
   });
 });
+
+describe("raw statements", () => {
+  it("sent again with other values of the same types reuse the plan and run with their own values", async () => {
+    const requester = (await app.gql(`mutation { createContact(input: { name: "Raw" }) { id } }`, {}, t.ownerToken)).data.createContact.id;
+    const create = (subject: string) =>
+      app.gql(
+        `mutation($i: CreateTicketInput!) { createTicket(input: $i) { number subject requester { name } } }`,
+        { i: { subject, body: `body of ${subject}`, requesterId: requester } },
+        t.ownerToken,
+      );
+    await create("warm");
+    await app.consumed();
+    const before = planCacheCounters();
+    const [one, two] = [await create("one"), await create("two")];
+    const after = planCacheCounters();
+    // createTicket's insert (raw SQL, one statement) and its audit entry came from kept plans.
+    expect(after.reused - before.reused).toBeGreaterThanOrEqual(4);
+    expect(one.data.createTicket.subject).toBe("one");
+    expect(two.data.createTicket.subject).toBe("two");
+    expect(two.data.createTicket.number).toBe(one.data.createTicket.number + 1);
+    const rows = await app.database.prisma.message.findMany({
+      where: { ticket: { subject: { in: ["one", "two"] }, tenantId: t.id } },
+      select: { body: true, ticket: { select: { subject: true } } },
+    });
+    expect(rows.map((m) => [m.ticket.subject, m.body]).sort()).toEqual([
+      ["one", "body of one"],
+      ["two", "body of two"],
+    ]);
+  });
+
+  it("are told apart by the types of their values: null, text, numbers, lists, dates", async () => {
+    const db = app.database.prisma;
+    const run = (v: unknown) => db.$queryRawUnsafe<{ v: string | null }[]>("SELECT $1::text AS v", v);
+    const values: unknown[] = [null, "text", 7, 2 ** 40, 1.5, new Date("2026-01-02T03:04:05Z")];
+    const first = await Promise.all(values.map(async (v) => (await run(v))[0]!.v));
+    const again = await Promise.all(values.map(async (v) => (await run(v))[0]!.v));
+    expect(again).toEqual(first);
+    expect(first.slice(0, 5)).toEqual([null, "text", "7", String(2 ** 40), "1.5"]);
+    expect(first[5]).toMatch(/^2026-01-02/);
+    const list = (v: unknown[]) => db.$queryRawUnsafe<{ n: number }[]>("SELECT cardinality($1::text[]) AS n", v);
+    expect(Number((await list(["a"]))[0]!.n)).toBe(1);
+    expect(Number((await list(["a", "b", "c"]))[0]!.n)).toBe(3);
+  });
+});

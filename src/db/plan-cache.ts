@@ -4,15 +4,21 @@ import { QueryCompiler } from "@prisma/client/runtime/query_compiler_bg.postgres
 /** Reads only: their plans depend on nothing but the request (writes may carry generated values). */
 const READ_ACTIONS = new Set(["findMany", "findFirst", "findFirstOrThrow", "findUnique", "findUniqueOrThrow", "aggregate", "groupBy"]);
 
+/** Raw SQL ($queryRaw, $executeRaw): their plans are the SQL and the values as they were sent. */
+const RAW_ACTIONS = new Set(["queryRaw", "executeRaw"]);
+
 /** The request's action: the client serialises { modelName, action, query } in that order. */
 const ACTION = /"action":"(\w+)"/;
+
+/** A raw statement whose plan turned out not to be its SQL and values alone: compiled every time. */
+const NOT_REUSABLE = Symbol("not reusable");
 
 const plans = new Map<string, unknown>();
 let installed = false;
 let capacity = 0;
 const counters = { compiled: 0, reused: 0, writes: 0 };
 
-/** Since the process started: reads compiled (then cached), reads served a cached plan, and other requests (always compiled). */
+/** Since the process started: plans compiled and kept, plans served from the cache, and requests compiled every time (writes through the query builder). */
 export function planCacheCounters(): Readonly<typeof counters> {
   return { ...counters };
 }
@@ -34,8 +40,10 @@ export function planCacheCounters(): Readonly<typeof counters> {
  * is never reused for a request that differs in anything else, such as the
  * number of ids in a list. A plan holds no data (rows are read when it runs),
  * only SQL and how to shape the result; cached plans are frozen so that
- * running one cannot change it for the next caller. Writes are always
- * compiled: their plans may carry values generated at compilation.
+ * running one cannot change it for the next caller. Writes through the query
+ * builder are always compiled: their plans may carry values generated at
+ * compilation. Raw statements ($queryRaw, $executeRaw: the hot writes) are
+ * kept by their SQL and the types of their values (rawPlan below).
  *
  * The cache belongs to the process (the compiler is shared); `entries` 0
  * turns it off (QUERY_PLAN_CACHE_ENTRIES).
@@ -49,6 +57,7 @@ export function configurePlanCache(entries: number): void {
   const compile: (this: unknown, request: string) => unknown = QueryCompiler.prototype.compile;
   QueryCompiler.prototype.compile = function cachedCompile(this: unknown, request: string): unknown {
     const action = ACTION.exec(request)?.[1];
+    if (capacity > 0 && action && RAW_ACTIONS.has(action)) return rawPlan(request, (r) => compile.call(this, r));
     if (capacity === 0 || !action || !READ_ACTIONS.has(action)) {
       counters.writes++;
       return compile.call(this, request);
@@ -56,18 +65,84 @@ export function configurePlanCache(entries: number): void {
     const { key, ids } = withStandIns(request);
     const known = plans.get(key);
     if (known !== undefined) {
-      // Most recently used last: re-inserting moves it to the end of the Map's order.
-      plans.delete(key);
-      plans.set(key, known);
+      remember(key, known);
       counters.reused++;
       return ids.length ? withIds(known, ids) : known;
     }
     const plan = deepFreeze(compile.call(this, key));
     counters.compiled++;
-    plans.set(key, plan);
-    if (plans.size > capacity) plans.delete(plans.keys().next().value!);
+    remember(key, plan);
     return ids.length ? withIds(plan, ids) : plan;
   };
+}
+
+/** Most recently used last: (re-)inserting moves a key to the end of the Map's order. */
+function remember(key: string, plan: unknown): void {
+  plans.delete(key);
+  plans.set(key, plan);
+  if (plans.size > capacity) plans.delete(plans.keys().next().value!);
+}
+
+interface RawRequest {
+  query: { arguments: { query: string; parameters: string } };
+}
+interface RawPlan {
+  type: string;
+  args: { type: string; sql: string; args: unknown[]; argTypes: unknown[] };
+}
+
+/**
+ * A raw statement's plan is its SQL, its values and their types, which the compiler infers
+ * from the values. The plan of a statement sent before with values of the same types is
+ * that plan with this request's values. Kept only once the first compilation showed that
+ * the plan holds the values exactly as sent, and nothing else but the SQL and the types.
+ */
+function rawPlan(request: string, compile: (request: string) => unknown): unknown {
+  const { query } = JSON.parse(request) as RawRequest;
+  const values = JSON.parse(query.arguments.parameters) as unknown[];
+  const key = `${ACTION.exec(request)![1]}\u0000${typesOf(values)}\u0000${query.arguments.query}`;
+  const known = plans.get(key) as RawPlan | typeof NOT_REUSABLE | undefined;
+  if (known === undefined) {
+    const plan = compile(request);
+    counters.compiled++;
+    remember(key, isSqlAndValues(plan, values) ? deepFreeze(plan) : NOT_REUSABLE);
+    return plan;
+  }
+  if (known === NOT_REUSABLE) {
+    counters.writes++;
+    return compile(request);
+  }
+  remember(key, known);
+  counters.reused++;
+  return { ...known, args: { ...known.args, args: values } };
+}
+
+/** The types the compiler tells the values apart by: strings, integers, other numbers, booleans, nulls, tagged values, and lists of them. */
+function typesOf(value: unknown): string {
+  if (value === null) return "n";
+  if (Array.isArray(value)) return `[${[...new Set(value.map(typesOf))].join(",")}]`;
+  switch (typeof value) {
+    case "string":
+      return "s";
+    case "boolean":
+      return "b";
+    case "number":
+      // An integer's type may depend on its size: 32-bit ones apart from larger ones.
+      return Number.isInteger(value) ? (((value as number) | 0) === value ? "i" : "I") : "f";
+    default:
+      // Tagged values ({ prisma__type: "date", … }) and anything else: by their whole shape but the value.
+      return `{${JSON.stringify(Object.keys(value as object).sort())}:${String((value as { prisma__type?: unknown }).prisma__type)}}`;
+  }
+}
+
+function isSqlAndValues(plan: unknown, values: unknown[]): plan is RawPlan {
+  const p = plan as RawPlan;
+  return (
+    Object.keys(p).join() === "type,args" &&
+    p.args?.type === "rawSql" &&
+    Object.keys(p.args).sort().join() === "args,argTypes,sql,type" &&
+    JSON.stringify(p.args.args) === JSON.stringify(values)
+  );
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
