@@ -50,4 +50,4 @@ EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node itself as the process, not npm: SIGTERM from `docker stop` reaches the server directly.
-CMD ["node", "--enable-source-maps", "dist/src/main.js", "serve"]
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=32", "dist/src/main.js", "serve"]

@@ -73,7 +73,7 @@ async function startAndMeasure(kind: Run["kind"], dataDir: string): Promise<Run>
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/graphql`;
   const started = performance.now();
-  const child = spawn(process.execPath, ["--enable-source-maps", ENTRY, "serve"], {
+  const child = spawn(process.execPath, ["--enable-source-maps", "--max-semi-space-size=32", ENTRY, "serve"], {
     env: {
       ...process.env,
       DATA_DIR: dataDir,
