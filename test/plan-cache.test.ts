@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planCacheCounters } from "../src/db/plan-cache.js";
+import { planCacheContents, planCacheCounters } from "../src/db/plan-cache.js";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
 
 let app: TestApp;
@@ -111,6 +111,27 @@ describe("raw statements", () => {
     ]);
   });
 
+  it("are kept without their values, which may be personal data", async () => {
+    const requester = (await app.gql(`mutation { createContact(input: { name: "Kept" }) { id } }`, {}, t.ownerToken)).data.createContact.id;
+    for (const n of [1, 2]) {
+      const r = await app.gql(
+        `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`,
+        { i: { subject: `Private subject ${n}`, body: `Private body ${n}`, requesterId: requester } },
+        t.ownerToken,
+      );
+      expect(r.errors).toBeUndefined();
+    }
+    await app.consumed();
+    // A statement kept for the first time here, from these very values.
+    for (const n of [1, 2]) await app.database.prisma.$queryRawUnsafe("SELECT length($1::text) AS kept_values_probe", `Private note ${n}`);
+    const kept = planCacheContents();
+    // Kept as a plan (its SQL), not as a statement to compile every time.
+    expect(kept).toContain('"sql":"SELECT length($1::text) AS kept_values_probe"');
+    expect(kept).toContain("INSERT INTO");
+    expect(kept).not.toContain("Private");
+    expect(kept).not.toContain(Buffer.from(requester, "base64").toString().split(":")[1]);
+  });
+
   it("are told apart by the types of their values: null, text, numbers, lists, dates", async () => {
     const db = app.database.prisma;
     const run = (v: unknown) => db.$queryRawUnsafe<{ v: string | null }[]>("SELECT $1::text AS v", v);
@@ -120,6 +141,17 @@ describe("raw statements", () => {
     expect(again).toEqual(first);
     expect(first.slice(0, 5)).toEqual([null, "text", "7", String(2 ** 40), "1.5"]);
     expect(first[5]).toMatch(/^2026-01-02/);
+    // The same statement with a null in one place, then in two: a plan for each, each value of its own type.
+    const three = (a: string | null, b: string | null, c: string | null) =>
+      db.$queryRawUnsafe<{ a: string | null; b: string | null; c: string | null }[]>(
+        "SELECT $1::text AS a, $2::text AS b, $3::text AS c -- three_probe",
+        a,
+        b,
+        c,
+      );
+    expect(await three(null, "x", "x")).toEqual([{ a: null, b: "x", c: "x" }]);
+    expect(await three(null, null, "y")).toEqual([{ a: null, b: null, c: "y" }]);
+    expect(planCacheContents().match(/-- three_probe",\{/g)).toHaveLength(2);
     const list = (v: unknown[]) => db.$queryRawUnsafe<{ n: number }[]>("SELECT cardinality($1::text[]) AS n", v);
     expect(Number((await list(["a"]))[0]!.n)).toBe(1);
     expect(Number((await list(["a", "b", "c"]))[0]!.n)).toBe(3);

@@ -48,6 +48,11 @@ export function planCacheCounters(): Readonly<typeof counters> {
  * The cache belongs to the process (the compiler is shared); `entries` 0
  * turns it off (QUERY_PLAN_CACHE_ENTRIES).
  */
+/** What the cache holds, keys and plans, serialised: tests look in it for values that must not stay there. */
+export function planCacheContents(): string {
+  return JSON.stringify([...plans].map(([key, plan]) => [key, plan === NOT_REUSABLE ? null : plan]));
+}
+
 /** Keeps up to `entries` plans, the least recently used going first. */
 export function configurePlanCache(entries: number): void {
   capacity = entries;
@@ -100,12 +105,14 @@ interface RawPlan {
 function rawPlan(request: string, compile: (request: string) => unknown): unknown {
   const { query } = JSON.parse(request) as RawRequest;
   const values = JSON.parse(query.arguments.parameters) as unknown[];
-  const key = `${ACTION.exec(request)![1]}\u0000${typesOf(values)}\u0000${query.arguments.query}`;
+  // Each value's type by its position: the plan has one type per parameter.
+  const key = `${ACTION.exec(request)![1]}\u0000${values.map(typesOf).join()}\u0000${query.arguments.query}`;
   const known = plans.get(key) as RawPlan | typeof NOT_REUSABLE | undefined;
   if (known === undefined) {
     const plan = compile(request);
     counters.compiled++;
-    remember(key, isSqlAndValues(plan, values) ? deepFreeze(plan) : NOT_REUSABLE);
+    // Kept without the values: they may be personal data, and each use brings its own.
+    remember(key, isSqlAndValues(plan, values) ? deepFreeze({ ...plan, args: { ...plan.args, args: [] } }) : NOT_REUSABLE);
     return plan;
   }
   if (known === NOT_REUSABLE) {
@@ -117,7 +124,7 @@ function rawPlan(request: string, compile: (request: string) => unknown): unknow
   return { ...known, args: { ...known.args, args: values } };
 }
 
-/** The types the compiler tells the values apart by: strings, integers, other numbers, booleans, nulls, tagged values, and lists of them. */
+/** The types the compiler tells values apart by: strings, integers, other numbers, booleans, nulls, tagged values, and lists of them (by the types in them). */
 function typesOf(value: unknown): string {
   if (value === null) return "n";
   if (Array.isArray(value)) return `[${[...new Set(value.map(typesOf))].join(",")}]`;
@@ -140,7 +147,7 @@ function isSqlAndValues(plan: unknown, values: unknown[]): plan is RawPlan {
   return (
     Object.keys(p).join() === "type,args" &&
     p.args?.type === "rawSql" &&
-    Object.keys(p.args).sort().join() === "args,argTypes,sql,type" &&
+    Object.keys(p.args).sort().join() === "argTypes,args,sql,type" &&
     JSON.stringify(p.args.args) === JSON.stringify(values)
   );
 }
