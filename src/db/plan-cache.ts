@@ -23,6 +23,11 @@ export function planCacheCounters(): Readonly<typeof counters> {
   return { ...counters };
 }
 
+/** What the cache holds, keys and plans, serialised: tests look in it for values that must not stay there. */
+export function planCacheContents(): string {
+  return JSON.stringify([...plans].map(([key, plan]) => [key, plan === NOT_REUSABLE ? null : plan]));
+}
+
 /**
  * Keeps the query plans Prisma compiles for read requests and hands a plan
  * back when a request of the same shape comes again. Prisma 6's client
@@ -48,11 +53,6 @@ export function planCacheCounters(): Readonly<typeof counters> {
  * The cache belongs to the process (the compiler is shared); `entries` 0
  * turns it off (QUERY_PLAN_CACHE_ENTRIES).
  */
-/** What the cache holds, keys and plans, serialised: tests look in it for values that must not stay there. */
-export function planCacheContents(): string {
-  return JSON.stringify([...plans].map(([key, plan]) => [key, plan === NOT_REUSABLE ? null : plan]));
-}
-
 /** Keeps up to `entries` plans, the least recently used going first. */
 export function configurePlanCache(entries: number): void {
   capacity = entries;
