@@ -16,9 +16,12 @@ const NOT_REUSABLE = Symbol("not reusable");
 const plans = new Map<string, unknown>();
 let installed = false;
 let capacity = 0;
-const counters = { compiled: 0, reused: 0, writes: 0 };
+const counters = { compiled: 0, reused: 0, uncached: 0 };
 
-/** Since the process started: plans compiled and kept, plans served from the cache, and requests compiled every time (writes through the query builder). */
+/**
+ * Since the process started: plans compiled and kept, plans served from the cache, and requests
+ * compiled every time (writes through the query builder, raw statements whose plan cannot be kept).
+ */
 export function planCacheCounters(): Readonly<typeof counters> {
   return { ...counters };
 }
@@ -51,9 +54,9 @@ export function planCacheContents(): string {
  * kept by their SQL and the types of their values (rawPlan below).
  *
  * The cache belongs to the process (the compiler is shared); `entries` 0
- * turns it off (QUERY_PLAN_CACHE_ENTRIES).
+ * turns it off (QUERY_PLAN_CACHE_ENTRIES); otherwise it keeps up to `entries`
+ * plans, the least recently used going first.
  */
-/** Keeps up to `entries` plans, the least recently used going first. */
 export function configurePlanCache(entries: number): void {
   capacity = entries;
   while (plans.size > capacity) plans.delete(plans.keys().next().value!);
@@ -64,7 +67,7 @@ export function configurePlanCache(entries: number): void {
     const action = ACTION.exec(request)?.[1];
     if (capacity > 0 && action && RAW_ACTIONS.has(action)) return rawPlan(request, (r) => compile.call(this, r));
     if (capacity === 0 || !action || !READ_ACTIONS.has(action)) {
-      counters.writes++;
+      counters.uncached++;
       return compile.call(this, request);
     }
     const { key, ids } = withStandIns(request);
@@ -116,7 +119,7 @@ function rawPlan(request: string, compile: (request: string) => unknown): unknow
     return plan;
   }
   if (known === NOT_REUSABLE) {
-    counters.writes++;
+    counters.uncached++;
     return compile(request);
   }
   remember(key, known);

@@ -45,6 +45,8 @@ const Tag = builder.prismaNode("Tag", {
 
 export const Message = builder.prismaNode("Message", {
   id: { field: "id" },
+  // Only the columns a query asks for, and always those that say whose personal data a
+  // message holds (its store's subject columns: subjectOf refuses an object without them).
   select: { id: true, authorType: true, authorContactId: true },
   description: "A public reply or an internal note on a ticket.",
   authScopes: { anyPermission: ["tickets:read", "portal:self"] },
@@ -80,6 +82,7 @@ export const Message = builder.prismaNode("Message", {
 
 export const Ticket = builder.prismaNode("Ticket", {
   id: { field: "id" },
+  // As Message: the requester is the ticket store's subject column.
   select: { id: true, requesterId: true },
   authScopes: { anyPermission: ["tickets:read", "portal:self"] },
   fields: (t) => ({
