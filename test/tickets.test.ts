@@ -64,6 +64,29 @@ describe("createTicket", () => {
     expect(r.data.createTicket.requester.id).toBe(first.requester.id);
   });
 
+  it("refuses a requester that is restricted, erased, unknown or another tenant's, and takes no number for it", async () => {
+    const first = await newTicket();
+    const create = (requesterId: string) => app.gql(CREATE, { i: { subject: "Refused", body: "b", requesterId } }, t.ownerToken);
+    const restricted = await newTicket();
+    const restrict = `mutation($c: ID!) { restrictProcessing(contactId: $c, reason: "accuracy contested") { id } }`;
+    expect((await app.gql(restrict, { c: restricted.requester.id }, t.ownerToken)).errors).toBeUndefined();
+    const erased = await newTicket();
+    const [, erasedId] = Buffer.from(erased.requester.id, "base64").toString().split(":");
+    await app.database.prisma.contact.update({ where: { id: erasedId }, data: { erasedAt: new Date() } });
+    const other = await app.tenant();
+    const elsewhere = await app.gql(CREATE, { i: { subject: "x", body: "y", requester: { name: "Z" } } }, other.ownerToken);
+    const unknown = Buffer.from("Contact:00000000-0000-4000-8000-000000000000").toString("base64");
+
+    expect(codes(await create(restricted.requester.id))).toEqual(["PROCESSING_RESTRICTED"]);
+    expect(codes(await create(erased.requester.id))).toEqual(["NOT_FOUND"]);
+    expect(codes(await create(elsewhere.data.createTicket.requester.id))).toEqual(["NOT_FOUND"]);
+    expect(codes(await create(unknown))).toEqual(["NOT_FOUND"]);
+    const next = await create(first.requester.id);
+    expect(next.errors).toBeUndefined();
+    // None of the refused ones took a number: the next ticket follows the last one made.
+    expect(next.data.createTicket.number).toBe(erased.number + 1);
+  });
+
   it("refuses both or neither requester, and writes nothing", async () => {
     const before = await app.gql(`{ tickets { totalCount } }`, {}, t.ownerToken);
     const neither = await app.gql(CREATE, { i: { subject: "x", body: "y" } }, t.ownerToken);

@@ -27,10 +27,14 @@ export async function nextTicketNumbers(client: CounterClient, tenantId: string,
   return Array.from({ length: count }, (_, i) => last - count + 1 + i);
 }
 
-/** The statement that bumps the counter and returns the number taken ("last"); also a step of insertTicket's. */
-export function nextNumberSql(tenantId: string): Prisma.Sql {
+/**
+ * The statement that bumps the counter and returns the number taken ("last"); also a step of
+ * insertTicket's, which takes a number only `when` its query finds a row (otherwise no row is
+ * returned and the counter stays as it was).
+ */
+export function nextNumberSql(tenantId: string, when?: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
-    INSERT INTO "TicketCounter" ("tenantId", "last") VALUES (${tenantId}::uuid, 1)
+    INSERT INTO "TicketCounter" ("tenantId", "last") SELECT ${tenantId}::uuid, 1 ${when ? Prisma.sql`WHERE EXISTS (${when})` : Prisma.empty}
     ON CONFLICT ("tenantId") DO UPDATE SET "last" = "TicketCounter"."last" + 1
     RETURNING "last"`;
 }

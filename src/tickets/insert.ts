@@ -30,9 +30,19 @@ export interface InsertedTicket {
  * own (no transaction around it) no lock outlives it. Without a number given,
  * the statement also takes the tenant's next one; the counter row is then
  * locked for this statement only, as nextTicketNumber's own statement would.
+ * The statement also checks the requester: a contact of the tenant, not
+ * erased, its processing not restricted. Without one it writes nothing and
+ * takes no number, and the result is null (the caller reads why); so the
+ * common create needs no read before it.
  */
-export async function insertTicket(db: CounterClient, t: NewTicket): Promise<InsertedTicket> {
-  const number = t.number === undefined ? nextNumberSql(t.tenantId) : Prisma.sql`SELECT ${t.number}::int AS "last"`;
+export async function insertTicket(db: CounterClient, t: NewTicket): Promise<InsertedTicket | null> {
+  const requester = Prisma.sql`
+    SELECT 1 FROM "Contact" WHERE "id" = ${t.requesterId}::uuid AND "tenantId" = ${t.tenantId}::uuid
+    AND "erasedAt" IS NULL AND "restrictedAt" IS NULL`;
+  const number =
+    t.number === undefined
+      ? nextNumberSql(t.tenantId, requester)
+      : Prisma.sql`SELECT ${t.number}::int AS "last" WHERE EXISTS (${requester})`;
   const rows = await db.$queryRaw<InsertedTicket[]>`
     WITH counter AS (${number}),
     ticket AS (
@@ -58,6 +68,6 @@ export async function insertTicket(db: CounterClient, t: NewTicket): Promise<Ins
         SELECT 'MESSAGE_ADDED', ticket."id", message."id", false, '{}'::jsonb, 2 FROM ticket, message`,
     )})
     SELECT "id", "number", "status"::text AS "status" FROM ticket`;
-  const row = rows[0]!;
-  return { id: row.id, number: Number(row.number), status: row.status };
+  const row = rows[0];
+  return row ? { id: row.id, number: Number(row.number), status: row.status } : null;
 }

@@ -110,8 +110,11 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
     });
   }
   if (input.requester && !ctx.can("contacts:write")) throw forbidden("Creating a requester needs contacts:write");
+  // The common case: an existing requester, no tags, no custom fields. One statement and no
+  // transaction: the ticket, its first message, their events, its number, and the requester's check.
+  const simple = !!input.requesterId && !input.tags?.length && !input.customFields?.length;
   // What can be checked by reading is checked before a number is taken, so that bad input uses none.
-  const existing = input.requesterId ? await findContact(ctx.db, input.requesterId) : null;
+  const existing = input.requesterId && !simple ? await findContact(ctx.db, input.requesterId) : null;
   if (existing) assertNotRestricted(existing);
   if (input.assigneeId) await assertAssignable(ctx.db, input.assigneeId);
   const values = await prepareValues(ctx.db, "TICKET", input.customFields ?? [], ["input", "customFields"]);
@@ -130,18 +133,24 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
     body: input.body,
     author: authorOf(ctx, input.firstMessageFrom, requesterId),
   });
-  // The common case is one statement and no transaction: the ticket, its first message, their events, its number.
-  if (existing && !input.tags?.length && !input.customFields?.length) return insertTicket(ctx.db, ticket(existing.id));
+  if (simple) return (await insertTicket(ctx.db, ticket(input.requesterId!))) ?? refusedRequester(ctx.db, input.requesterId!);
   // A new requester or tags take a transaction; the number is taken before it, in a statement of its
   // own, so that the counter row is not locked for the whole transaction (see nextTicketNumber).
   const number = await nextTicketNumber(ctx.db, viewer.tenantId);
   return ctx.db.$transaction(async (tx) => {
     const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!, ["input", "requester"]));
-    const created = await insertTicket(tx, ticket(requester.id, number));
+    const created = (await insertTicket(tx, ticket(requester.id, number))) ?? (await refusedRequester(tx, requester.id));
     if (input.tags?.length) await setTags(tx, viewer.tenantId, created.id, input.tags, true);
     await storeValues(tx, viewer.tenantId, { ticketId: created.id }, values);
     return created;
   });
+}
+
+/** Why insertTicket refused the requester, read once it has: gone (NOT_FOUND) or restricted. */
+async function refusedRequester(db: TenantClient | Tx, requesterId: string): Promise<never> {
+  assertNotRestricted(await findContact(db, requesterId));
+  // Usable again by the time of this read: erased or restricted and the restriction lifted in between.
+  throw new AppError("CONFLICT", "The requester changed while the ticket was being created; try again");
 }
 
 export async function updateTicket(ctx: Context, id: string, input: UpdateTicketInput) {
