@@ -655,6 +655,8 @@ describe("reliability", () => {
     });
     await until(() => seqs().length >= 2, 20_000, "the second lease to end");
     expect(seqs()).toEqual([eventSeq + 1, eventSeq + 2]);
+    // The worker records a success once the answer is in: after the receiver has the POST.
+    await until(async () => (await deliveries(A, ep.id)).every((d: any) => d.status === "SUCCEEDED"), 20_000, "both successes recorded");
     const log = await deliveries(A, ep.id);
     expect(log.map((d: any) => [d.eventSeq, d.status])).toEqual([
       [eventSeq + 2, "SUCCEEDED"],

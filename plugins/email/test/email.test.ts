@@ -256,8 +256,10 @@ describe.skipIf(skipped !== null)("incoming mail", () => {
     await until(async () => (await db(m).attachment.count({ where: { filename: "invoice.pdf" } })) === 1, WAIT, "the attachment");
     const row = await db(m).attachment.findFirstOrThrow({ where: { filename: "invoice.pdf" } });
     expect(row).toMatchObject({ contentType: "application/pdf", size: pdf.length, uploadedBy: "system:email", internal: false });
-    const email = await db(m).emailMessage.findUniqueOrThrow({ where: { messageId: row.messageId! } });
-    expect(email.attachmentsPending).toBe(false);
+    // The mail is marked done once all its files are stored, in a statement after the last one.
+    const pending = async () => (await db(m).emailMessage.findUniqueOrThrow({ where: { messageId: row.messageId! } })).attachmentsPending;
+    await until(async () => !(await pending()), WAIT, "the mail's files all stored");
+    expect(await db(m).attachment.count({ where: { messageId: row.messageId! } })).toBe(1);
   });
 
   it("separates the quoted history from the new text", async () => {
