@@ -23,7 +23,5 @@ export function benchConfig(databaseUrl?: string): Config {
       : {}),
     // …and so can the query plan cache: QUERY_PLAN_CACHE_ENTRIES=0 npm run bench:compare
     ...(process.env.QUERY_PLAN_CACHE_ENTRIES ? { QUERY_PLAN_CACHE_ENTRIES: process.env.QUERY_PLAN_CACHE_ENTRIES } : {}),
-    // …and prepared statements: DATABASE_STATEMENT_CACHE_SIZE=0 npm run bench:compare
-    ...(process.env.DATABASE_STATEMENT_CACHE_SIZE ? { DATABASE_STATEMENT_CACHE_SIZE: process.env.DATABASE_STATEMENT_CACHE_SIZE } : {}),
   });
 }
