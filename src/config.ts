@@ -72,7 +72,6 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
   DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(5),
-  DATABASE_STATEMENT_CACHE_SIZE: z.coerce.number().int().min(0).max(1000).default(100),
   DATABASE_STARTUP_WAIT_SECONDS: z.coerce.number().min(0).max(86_400).default(60),
   REDIS_URL: z
     .string()
@@ -229,8 +228,6 @@ export interface Config {
   databaseUrl?: string;
   /** How long opening one server connection may take, or waiting for a free one in the pool. */
   databaseConnectTimeoutMs: number;
-  /** Statements each server connection keeps prepared; 0: none (for a pooler that does not carry them). */
-  databaseStatementCacheSize: number;
   /** Read requests whose compiled query plans are kept; 0 turns the cache off. */
   queryPlanCacheEntries: number;
   /** How long start-up keeps trying a database it cannot reach before giving up; 0: one attempt. */
@@ -404,7 +401,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     databaseConnectTimeoutMs: Math.round(e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000),
     databaseStartupWaitMs: Math.round(e.DATABASE_STARTUP_WAIT_SECONDS * 1000),
-    databaseStatementCacheSize: e.DATABASE_STATEMENT_CACHE_SIZE,
     queryPlanCacheEntries: e.QUERY_PLAN_CACHE_ENTRIES,
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,

@@ -7,7 +7,6 @@ import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { EXTENSIONS } from "./extensions.js";
 import { extractSnapshot, readSnapshot, SNAPSHOT_DIR } from "./snapshot.js";
-import { preparingClient } from "./statement-cache.js";
 
 export interface DatabaseTarget {
   /** postgres://… for a server; undefined for the embedded database. */
@@ -18,15 +17,12 @@ export interface DatabaseTarget {
   databaseConnectTimeoutMs?: number;
   /** Where a new embedded database looks for its migrated snapshot (src/db/snapshot.ts); tests point it elsewhere. */
   snapshotDir?: string;
-  /** Statements each server connection keeps prepared (src/db/statement-cache.ts); 0: none. */
-  databaseStatementCacheSize?: number;
 }
 
 /** Told about every error of a query or a server connection (the health probe decides what it means). */
 export type ErrorObserver = (err: unknown) => void;
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-const DEFAULT_STATEMENT_CACHE_SIZE = 100;
 
 export interface EmbeddedDatabase {
   db: PGlite;
@@ -78,10 +74,7 @@ export function connectionConfig(target: DatabaseTarget & { databaseUrl: string 
  */
 function createServerPool(target: DatabaseTarget & { databaseUrl: string }, onError: ErrorObserver): pg.Pool {
   // Waiting for a free connection is bounded like opening one: a request fails fast rather than hang.
-  const pool = new pg.Pool({
-    ...connectionConfig(target),
-    Client: preparingClient(target.databaseStatementCacheSize ?? DEFAULT_STATEMENT_CACHE_SIZE),
-  });
+  const pool = new pg.Pool(connectionConfig(target));
   // An idle connection that dies is reported by the pool, which drops it.
   pool.on("error", onError);
   // pg-pool detaches its own listener while a connection is checked out (between two queries of a
