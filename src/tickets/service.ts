@@ -133,24 +133,31 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
     body: input.body,
     author: authorOf(ctx, input.firstMessageFrom, requesterId),
   });
-  if (simple) return (await insertTicket(ctx.db, ticket(input.requesterId!))) ?? refusedRequester(ctx.db, input.requesterId!);
+  if (simple) return insertForRequester(ctx.db, ticket(input.requesterId!));
   // A new requester or tags take a transaction; the number is taken before it, in a statement of its
   // own, so that the counter row is not locked for the whole transaction (see nextTicketNumber).
   const number = await nextTicketNumber(ctx.db, viewer.tenantId);
   return ctx.db.$transaction(async (tx) => {
     const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!, ["input", "requester"]));
-    const created = (await insertTicket(tx, ticket(requester.id, number))) ?? (await refusedRequester(tx, requester.id));
+    const created = await insertForRequester(tx, ticket(requester.id, number));
     if (input.tags?.length) await setTags(tx, viewer.tenantId, created.id, input.tags, true);
     await storeValues(tx, viewer.tenantId, { ticketId: created.id }, values);
     return created;
   });
 }
 
-/** Why insertTicket refused the requester, read once it has: gone (NOT_FOUND) or restricted. */
-async function refusedRequester(db: TenantClient | Tx, requesterId: string): Promise<never> {
-  assertNotRestricted(await findContact(db, requesterId));
-  // Usable again by the time of this read: erased or restricted and the restriction lifted in between.
-  throw new AppError("CONFLICT", "The requester changed while the ticket was being created; try again");
+/**
+ * The ticket, or the error its requester deserves: insertTicket refuses one that is gone
+ * (NOT_FOUND) or restricted (PROCESSING_RESTRICTED) and writes nothing; the contact is then
+ * read for which. One whose restriction was lifted between the two gets a second insert.
+ */
+async function insertForRequester(db: TenantClient | Tx, t: NewTicket) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const created = await insertTicket(db, t);
+    if (created) return created;
+    assertNotRestricted(await findContact(db, t.requesterId));
+  }
+  throw new Error(`The insert keeps refusing requester ${t.requesterId}, whom a read finds usable`);
 }
 
 export async function updateTicket(ctx: Context, id: string, input: UpdateTicketInput) {
