@@ -19,6 +19,7 @@ import { connect, createServer as createNetServer } from "node:net";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
+import type { EventLoopUtilization } from "node:perf_hooks";
 import type { ServerReady, ServerSpec } from "./bench/realtime-server.js";
 import type { Collected, SubscribersCommand, SubscribersSpec, SubscribersStatus } from "./bench/realtime-subscribers.js";
 import { benchLifecycle } from "./bench/lifecycle.js";
@@ -95,13 +96,18 @@ async function ask<T>(worker: Worker, command: SubscribersCommand | "close", ms 
   return answer;
 }
 
-async function startInstance(spec: ServerSpec): Promise<ServerReady> {
+async function startInstance(spec: ServerSpec): Promise<ServerReady & { worker: Worker }> {
   const worker = startWorker("./bench/realtime-server.ts", spec);
   cleanups.push(async () => {
     await ask(worker, "close", 20_000).catch(() => {});
     await worker.terminate();
   });
-  return next<ServerReady>(worker, 60_000, "server start");
+  return { ...(await next<ServerReady>(worker, 60_000, "server start")), worker };
+}
+
+/** How long a thread's event loop was busy, in ms, since `from` (its utilization, measured from outside). */
+function busyMs(worker: Worker, from: EventLoopUtilization): number {
+  return worker.performance.eventLoopUtilization(from).active;
 }
 
 // ---- backing services ----
@@ -155,6 +161,8 @@ interface Row {
   max: number;
   deliveriesPerSecond: number;
   commitsPerSecond: number;
+  /** Server threads' busy time per event (all instances), ms. */
+  serverMsPerEvent: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -184,8 +192,9 @@ async function runScenario(name: ScenarioName, postgresUrl: string | null, redis
   const mark = cleanups.length;
 
   const first = await startInstance({ env, seed: true });
-  const urls = [first.url];
-  for (let i = 1; i < scenario.instances; i++) urls.push((await startInstance({ env, seed: false })).url);
+  const instances = [first];
+  for (let i = 1; i < scenario.instances; i++) instances.push(await startInstance({ env, seed: false }));
+  const urls = instances.map((i) => i.url);
   const total = options.subscribers - (options.subscribers % urls.length);
   const targets = urls.map((url) => ({ url, count: total / urls.length }));
   const subscribers = startWorker("./bench/realtime-subscribers.ts", {
@@ -225,11 +234,13 @@ async function runScenario(name: ScenarioName, postgresUrl: string | null, redis
   console.log(`[${name}] ${total} subscribers on ${urls.length} instance(s) live; measuring ${options.events} events…`);
 
   const started = Date.now();
+  const utilization = instances.map((i) => i.worker.performance.eventLoopUtilization());
   for (let i = 1; i <= options.events; i++) await update(`bench ${i}`);
   const committed = Date.now();
   const target = afterSeq + options.events;
   const drainBy = Date.now() + 60_000 + options.events * 100;
   while ((s = await status()).minLastSeq < target && Date.now() < drainBy) await sleep(100);
+  const serverBusy = instances.reduce((sum, instance, i) => sum + busyMs(instance.worker, utilization[i]!), 0);
   const collected = await ask<Collected>(subscribers, { type: "collect", afterSeq }, 60_000);
   const sorted = collected.latencies.slice().sort((a, b) => a - b);
   const row: Row = {
@@ -244,6 +255,7 @@ async function runScenario(name: ScenarioName, postgresUrl: string | null, redis
     max: sorted.at(-1) ?? NaN,
     deliveriesPerSecond: sorted.length / Math.max(0.001, (collected.lastAt - started) / 1000),
     commitsPerSecond: options.events / Math.max(0.001, (committed - started) / 1000),
+    serverMsPerEvent: serverBusy / options.events,
   };
   if (s.errors.length) console.log(`[${name}] subscriber errors: ${s.errors.join("; ")}`);
   // This scenario's threads and database go before the next one starts.
@@ -298,6 +310,7 @@ const header = [
   "max ms",
   "deliveries/s",
   "commits/s",
+  "server ms/event",
 ];
 const lines = rows.map((r) => [
   r.scenario,
@@ -310,6 +323,7 @@ const lines = rows.map((r) => [
   String(r.max),
   r.deliveriesPerSecond.toFixed(0),
   r.commitsPerSecond.toFixed(0),
+  r.serverMsPerEvent.toFixed(1),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
 const fmt = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
@@ -318,4 +332,7 @@ console.log(fmt(header));
 console.log(`|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
 for (const l of lines) console.log(fmt(l));
 console.log("\nLatency: from the event's recording in its transaction (occurredAt) to its arrival at the subscriber.");
+console.log(
+  "Server ms/event: how long the server threads' event loops were busy, per committed event, from the first commit until every subscriber had the last one (the commit's own request included).",
+);
 process.exit(rows.every((r) => r.delivered === r.expected) ? 0 : 1);
