@@ -26,6 +26,7 @@ import { migrateWhenReachable } from "./db/migrate.js";
 import { RETRY_AFTER_SECONDS, serviceUnavailable } from "./errors.js";
 import { createContext, type Context } from "./context.js";
 import { errorsPlugin, maskDatabaseOutage } from "./graphql/errors-envelop.js";
+import { graphqlJsSubscriptions } from "./graphql/engine.js";
 import { introspectionGuard } from "./graphql/introspection.js";
 import { queryLimits } from "./graphql/query-limits.js";
 import { corsPolicy } from "./http/cors.js";
@@ -225,6 +226,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       error: (...a) => log.error(a.map(String).join(" ")),
     },
     plugins: [
+      graphqlJsSubscriptions(),
       corsPolicy(config.http.corsOrigins),
       graphqlOverHttpOnly(),
       readinessCheck(database, realtime.bus, { sequencerLagSeconds: config.operations.readySequencerLagSeconds }),
