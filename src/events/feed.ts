@@ -88,39 +88,47 @@ export class EventFeed {
 
   /** Ends when `signal` aborts, even while waiting for the next event. */
   async *stream(tenantId: string, after: number, signal: AbortSignal): AsyncGenerator<Event> {
-    let last = after;
-    while (!signal.aborted && !this.closed) {
-      // Every event up to `known` was committed before this read started (notices follow commits,
-      // and a tenant's events commit in sequence order), so the read sees them all.
-      const known = this.announced.get(tenantId) ?? 0;
-      const rows = await this.page(tenantId, last, PAGE, known);
-      for (const row of rows) {
-        if (row.seq <= last) continue;
-        last = row.seq;
-        yield row;
+    // One abort listener for the stream's life, not one per wait: with a thousand streams,
+    // adding and removing listeners on every event was a visible part of each delivery.
+    const waiter: Waiter = { after, wake: () => {} };
+    const abort = () => waiter.wake();
+    signal.addEventListener("abort", abort, { once: true });
+    try {
+      let last = after;
+      while (!signal.aborted && !this.closed) {
+        // Every event up to `known` was committed before this read started (notices follow commits,
+        // and a tenant's events commit in sequence order), so the read sees them all.
+        const known = this.announced.get(tenantId) ?? 0;
+        const rows = await this.page(tenantId, last, PAGE, known);
+        for (const row of rows) {
+          if (row.seq <= last) continue;
+          last = row.seq;
+          yield row;
+        }
+        if (rows.length === PAGE) continue;
+        // Up to `known` there is nothing left to read (what is missing was pruned): wait for more.
+        waiter.after = Math.max(last, known);
+        await this.waitFor(tenantId, waiter, signal);
       }
-      if (rows.length === PAGE) continue;
-      // Up to `known` there is nothing left to read (what is missing was pruned): wait for more.
-      await this.waitFor(tenantId, Math.max(last, known), signal);
+    } finally {
+      signal.removeEventListener("abort", abort);
     }
   }
 
-  private waitFor(tenantId: string, after: number, signal: AbortSignal): Promise<void> {
-    if ((this.announced.get(tenantId) ?? 0) > after || this.closed || signal.aborted) return Promise.resolve();
+  /** Resolves when the tenant's feed passes `waiter.after`, the feed closes or `signal` aborts. */
+  private waitFor(tenantId: string, waiter: Waiter, signal: AbortSignal): Promise<void> {
+    if ((this.announced.get(tenantId) ?? 0) > waiter.after || this.closed || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       let set = this.waiters.get(tenantId);
       if (!set) this.waiters.set(tenantId, (set = new Set()));
-      const waiter: Waiter = {
-        after,
-        wake: () => {
-          signal.removeEventListener("abort", waiter.wake);
-          set!.delete(waiter);
-          if (set!.size === 0 && this.waiters.get(tenantId) === set) this.waiters.delete(tenantId);
-          resolve();
-        },
+      const waiting = set;
+      waiter.wake = () => {
+        waiter.wake = () => {};
+        waiting.delete(waiter);
+        if (waiting.size === 0 && this.waiters.get(tenantId) === waiting) this.waiters.delete(tenantId);
+        resolve();
       };
-      signal.addEventListener("abort", waiter.wake, { once: true });
-      set.add(waiter);
+      waiting.add(waiter);
       this.schedulePoll(tenantId);
     });
   }

@@ -80,15 +80,19 @@ const TicketEventFilter = builder.inputType("TicketEventFilter", {
 
 export type Filter = { types?: readonly string[] | null; ticketId?: { id: string } | null } | null | undefined;
 
-/** Whether this caller may receive this event now: notes, portal scope, filter. Webhooks ask it too. */
-export async function visible(ctx: Context, e: Event, filter: Filter): Promise<boolean> {
+/**
+ * Whether this caller may receive this event now: notes, portal scope, filter. Webhooks ask it too.
+ * Answers at once unless the database must be asked (a contact's own tickets).
+ */
+export function visible(ctx: Context, e: Event, filter: Filter): boolean | Promise<boolean> {
   if (filter?.types?.length && !filter.types.includes(e.type)) return false;
   if (filter?.ticketId && e.ticketId !== filter.ticketId.id) return false;
   if (!isVisible(ctx, e)) return false;
   // A contact sees events of their own tickets only (the confined client answers that), never
   // the tenant's own (CUSTOM_FIELD_DEACTIVATED), which name no ticket.
   if (ctx.viewer?.kind === "contact") {
-    return e.ticketId !== null && (await ctx.db.ticket.findUnique({ where: { id: e.ticketId }, select: { id: true } })) !== null;
+    if (e.ticketId === null) return false;
+    return ctx.db.ticket.findUnique({ where: { id: e.ticketId }, select: { id: true } }).then((t) => t !== null);
   }
   return true;
 }
@@ -100,16 +104,18 @@ const MAX_SCAN = 2000;
 /**
  * Credentials are checked again while a stream is open: a revoked key, a
  * disabled agent or an expired portal token stops receiving within seconds.
+ * Between checks it returns nothing to wait for.
  */
-function credentialCheck(ctx: Context) {
+function credentialCheck(ctx: Context): () => Promise<void> | undefined {
   let checkedAt = Date.now();
-  return async () => {
-    if (Date.now() - checkedAt < RECHECK_MS) return;
+  return () => {
+    if (Date.now() - checkedAt < RECHECK_MS) return undefined;
     checkedAt = Date.now();
-    const again = await ctx.realtime.credentials.check(ctx.authorization ?? null);
-    if (!again.viewer || again.viewer.tenantId !== ctx.viewer?.tenantId) {
-      throw new AppError("UNAUTHENTICATED", "Credentials revoked or expired; the subscription ends");
-    }
+    return ctx.realtime.credentials.check(ctx.authorization ?? null).then((again) => {
+      if (!again.viewer || again.viewer.tenantId !== ctx.viewer?.tenantId) {
+        throw new AppError("UNAUTHENTICATED", "Credentials revoked or expired; the subscription ends");
+      }
+    });
   };
 }
 
@@ -138,9 +144,9 @@ async function eventsFor(ctx: Context, after: string | null | undefined, filter:
     resumingStream({
       from,
       read: (after) => ctx.realtime.feed.stream(viewer.tenantId, after, signal),
-      accept: async (e) => {
-        await check();
-        return visible(ctx, e, filter);
+      accept: (e) => {
+        const checking = check();
+        return checking ? checking.then(() => visible(ctx, e, filter)) : visible(ctx, e, filter);
       },
       health: ctx.database.health,
       signal,
