@@ -137,6 +137,18 @@ describe("one instance, in-memory bus", () => {
     expect(a.errors).toEqual([]);
   });
 
+  it("refuses a subscription without tickets:read at once with FORBIDDEN, and delivers nothing to it", async () => {
+    const from = await fromHead(app, A);
+    const refused = collect(connect(app.url, await app.apiKey(A, ["CONTACTS_READ"])), EVENTS, from);
+    await until(() => refused.ended());
+    expect(refused.errors.flat().map((e) => e.extensions?.code)).toEqual(["FORBIDDEN"]);
+    // The socket stays usable; an event committed now reaches the subscriber that may read it, and not the refused one.
+    const allowed = collect(connect(app.url, await app.apiKey(A, ["TICKETS_READ"])), EVENTS, from);
+    await createTicket(app, A, "After a refusal");
+    await until(() => allowed.received.length >= 2);
+    expect(refused.received).toEqual([]);
+  });
+
   it("filters internal notes per event by the subscriber's scopes", async () => {
     const { id: ticket } = await createTicket(app, A, "Notes");
     const from = await fromHead(app, A);

@@ -54,6 +54,10 @@ export const builder = new SchemaBuilder<{
     PrivacyPlugin,
   ],
   scopeAuth: {
+    // A subscription's scopes are checked once, when it starts: a caller without them is refused
+    // at once (instead of getting an error per event on a stream that stays open), and the events
+    // do not each pay for the check. Revoked credentials end streams (src/events/credentials.ts).
+    authorizeOnSubscribe: true,
     authScopes: async (ctx) => ({
       authenticated: ctx.viewer !== null,
       agent: ctx.viewer?.kind === "agent",

@@ -184,7 +184,7 @@ builder.subscriptionField("ticketEvents", (t) =>
   t.field({
     type: TicketEvent,
     description:
-      "Ticket events of your tenant, live. With `after`, first replays the stored events after that cursor, then continues live: no gap, no duplicate.",
+      "Ticket events of your tenant, live. With `after`, first replays the stored events after that cursor, then continues live: no gap, no duplicate. Needs tickets:read (or a portal token); without it the subscription ends at once with FORBIDDEN.",
     authScopes: { anyPermission: ["tickets:read", "portal:self"] },
     args: { after: t.arg.string({ validate: z.string().max(200) }), filter: t.arg({ type: TicketEventFilter }) },
     subscribe: (_r, args, ctx) => eventsFor(ctx, args.after, args.filter),
@@ -195,7 +195,8 @@ builder.subscriptionField("ticketEvents", (t) =>
 builder.subscriptionField("ticketMessages", (t) =>
   t.prismaField({
     type: "Message",
-    description: "New messages on one ticket, as they are committed. Internal notes only with notes:read.",
+    description:
+      "New messages on one ticket, as they are committed. Internal notes only with notes:read. Needs tickets:read (or a portal token for one of your own tickets); without it the subscription ends at once with FORBIDDEN.",
     authScopes: { anyPermission: ["tickets:read", "portal:self"] },
     args: { ticketId: t.arg.globalID({ required: true, for: Ticket }) },
     subscribe: async (_r, args, ctx) => {
