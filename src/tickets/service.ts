@@ -150,8 +150,10 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
 /**
  * The change and its events have committed: on server PostgreSQL the sequencer is told now, so that
  * subscribers and webhooks do not wait for the answer's read-back and the audit entry (the kick
- * after the response still comes, and folds into this run or finds nothing left). Not on the
- * embedded database: its one connection would hold the read-back behind the sequencer's transaction.
+ * after the response still comes, and folds into this run or finds nothing left). Every mutation
+ * of this file that records events calls it; other mutations are numbered after their response.
+ * Not on the embedded database: its one connection would hold the read-back behind the
+ * sequencer's transaction.
  */
 function numberNow<T>(ctx: Context, committed: T): T {
   if (ctx.database.kind === "server") ctx.database.appended(requireViewer(ctx).tenantId, "events");
@@ -218,7 +220,7 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
       fields: [{ path: ["input", "internal"], message: "must be false when from is REQUESTER" }],
     });
   }
-  return inTransaction(ctx.db, async (tx) => {
+  const added = await inTransaction(ctx.db, async (tx) => {
     const ticket = await findTicket(tx, input.ticketId);
     assertNotClosed(ticket.status);
     await assertContactProcessable(tx, ticket.requesterId);
@@ -253,6 +255,7 @@ export async function addMessage(ctx: Context, request: AddMessageInput) {
     );
     return message;
   });
+  return numberNow(ctx, added);
 }
 
 /** An automated change's events name the rule and the depth (src/automations/: the loop guard reads them). */
