@@ -139,14 +139,24 @@ describe("one instance, in-memory bus", () => {
 
   it("refuses a subscription without tickets:read at once with FORBIDDEN, and delivers nothing to it", async () => {
     const from = await fromHead(app, A);
-    const refused = collect(connect(app.url, await app.apiKey(A, ["CONTACTS_READ"])), EVENTS, from);
-    await until(() => refused.ended());
-    expect(refused.errors.flat().map((e) => e.extensions?.code)).toEqual(["FORBIDDEN"]);
+    const { id: ticketId } = await createTicket(app, A, "Watched by a key that may not");
+    const contactsOnly = connect(app.url, await app.apiKey(A, ["CONTACTS_READ"]));
+    const refused = collect(contactsOnly, EVENTS, from);
+    // Refused before the ticket is looked up: the answer says nothing about whether it exists.
+    const refusedMessages = collect(contactsOnly, `subscription($t: ID!) { ticketMessages(ticketId: $t) { id } }`, { t: ticketId });
+    const refusedUnknown = collect(contactsOnly, `subscription($t: ID!) { ticketMessages(ticketId: $t) { id } }`, {
+      t: Buffer.from("Ticket:00000000-0000-4000-8000-000000000000").toString("base64"),
+    });
+    await until(() => refused.ended() && refusedMessages.ended() && refusedUnknown.ended());
+    for (const r of [refused, refusedMessages, refusedUnknown]) {
+      expect(r.errors.flat().map((e) => e.extensions?.code)).toEqual(["FORBIDDEN"]);
+    }
     // The socket stays usable; an event committed now reaches the subscriber that may read it, and not the refused one.
     const allowed = collect(connect(app.url, await app.apiKey(A, ["TICKETS_READ"])), EVENTS, from);
     await createTicket(app, A, "After a refusal");
     await until(() => allowed.received.length >= 2);
     expect(refused.received).toEqual([]);
+    expect(refusedMessages.received).toEqual([]);
   });
 
   it("filters internal notes per event by the subscriber's scopes", async () => {
