@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../src/audit/verify.js";
-import { sealTenant } from "../src/sequencer/seal.js";
+import { asSequencer } from "../src/sequencer/lock.js";
+import { sealIn, sealTenant } from "../src/sequencer/seal.js";
 import { startApp, type TestApp } from "./support/app.js";
+import { until } from "./support/webhooks.js";
 
 /**
  * A sequencer run that numbers events only (the one a change's commit asks
@@ -46,5 +48,51 @@ describe("a sequencer run", () => {
     ]);
     expect(sealed[0]!.prevHash).toBe(before.auditHeadHash);
     expect(await verifyAuditChain(app.database, t.id)).toMatchObject({ valid: true, headSeq: before.auditSeq + 2 });
+  });
+});
+
+// Two sequencers at once need two connections: a PostgreSQL server.
+describe.skipIf(!process.env.DATABASE_URL)("a run for events while another sequencer holds the tenant", () => {
+  it("stands back when that one numbered events after its snapshot, and numbers the rest after them, gap-free", async () => {
+    const t = await app.tenant();
+    await app.sequenced(t);
+    const { prisma } = app.database;
+    const { eventSeq: head } = await prisma.tenant.findUniqueOrThrow({ where: { id: t.id } });
+    const event = () => prisma.event.create({ data: { tenantId: t.id, type: "TICKET_UPDATED" } });
+
+    const first = await event();
+    let numbered!: () => void;
+    let release!: () => void;
+    const numberedFirst = new Promise<void>((resolve) => (numbered = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // Another instance's run: it has numbered the first event and not committed yet.
+    const other = asSequencer(app.database, t.id, async (tx, heads, stored) => {
+      const run = await sealIn(tx, t.id, heads, stored, "events");
+      numbered();
+      await released;
+      return run;
+    });
+    await numberedFirst;
+    const second = await event();
+    // This run's snapshot has both events unnumbered; its statement waits for the other's lock.
+    const run = sealTenant(app.database, t.id, "events");
+    await until(
+      async () =>
+        (
+          await prisma.$queryRaw<{ n: number }[]>`
+            SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`
+        )[0]!.n > 0,
+      10_000,
+      "the run to wait for the lock",
+    );
+    release();
+    expect(await other).toEqual({ events: 1, eventSeq: head + 1 });
+    expect(await run).toEqual({ events: 1, eventSeq: head + 2 });
+    const seqs = await prisma.event.findMany({ where: { id: { in: [first.id, second.id] } }, orderBy: { seq: "asc" } });
+    expect(seqs.map((e) => [e.id, e.seq])).toEqual([
+      [first.id, head + 1],
+      [second.id, head + 2],
+    ]);
+    expect((await prisma.tenant.findUniqueOrThrow({ where: { id: t.id } })).eventSeq).toBe(head + 2);
   });
 });

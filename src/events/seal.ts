@@ -5,19 +5,29 @@ export const EVENT_BATCH = 1000;
 
 /**
  * The UPDATE that numbers the tenant's committed, unnumbered events after
- * `eventSeq`, in the order they were written (a transaction's events stay in
- * its order), at most EVENT_BATCH, returning seq, type and internal: a step
- * of the sequencer's statement (src/sequencer/seal.ts), which also moves the
- * head.
+ * `eventSeq` (a number, or an expression of the statement), in the order they
+ * were written (a transaction's events stay in its order), at most
+ * EVENT_BATCH, returning seq, type and internal: a step of the sequencer's
+ * statements (src/sequencer/seal.ts), which also move the head. With
+ * `onlyIf`, it numbers nothing unless that holds.
  */
-export function numberEvents(tenantId: string, eventSeq: number): Prisma.Sql {
+export function numberEvents(tenantId: string, eventSeq: number | Prisma.Sql, onlyIf: Prisma.Sql = Prisma.sql`TRUE`): Prisma.Sql {
+  const after = typeof eventSeq === "number" ? Prisma.sql`${eventSeq}::int` : eventSeq;
   return Prisma.sql`
-    UPDATE "Event" e SET "seq" = ${eventSeq}::int + todo.n::int, "publishedAt" = ${new Date().toISOString()}::timestamp
+    UPDATE "Event" e SET "seq" = ${after} + todo.n::int, "publishedAt" = ${new Date().toISOString()}::timestamp
     FROM (
       SELECT "id", row_number() OVER (ORDER BY "appendOrder") AS n
       FROM "Event" WHERE "tenantId" = ${tenantId}::uuid AND "seq" IS NULL
       ORDER BY "appendOrder" LIMIT ${EVENT_BATCH}
     ) AS todo
-    WHERE e."id" = todo."id"
+    WHERE e."id" = todo."id" AND ${onlyIf}
     RETURNING e."seq", e."type", e."internal"`;
+}
+
+/** How many events numberEvents would number now (in the same statement: the same ones). */
+export function eventsDue(tenantId: string): Prisma.Sql {
+  return Prisma.sql`
+    SELECT count(*)::int AS n FROM (
+      SELECT 1 FROM "Event" WHERE "tenantId" = ${tenantId}::uuid AND "seq" IS NULL LIMIT ${EVENT_BATCH}
+    ) AS due`;
 }

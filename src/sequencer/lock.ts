@@ -32,7 +32,9 @@ function writeHeads(tenantId: string, heads: Heads): Prisma.Sql {
  * before them. Heads that `work` moved are written back before commit, unless
  * `work` reported them stored (`stored(heads)`) in a statement of its own.
  * Requests never lock the tenant's row: a row they insert only takes a key
- * share lock on it (its foreign key), which this lock does not block.
+ * share lock on it (its foreign key), which this lock does not block. (A run
+ * for events only takes the same lock for one statement, in
+ * src/sequencer/seal.ts.)
  */
 export async function asSequencer<T>(
   database: Database,
