@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../src/audit/verify.js";
 import { asSequencer } from "../src/sequencer/lock.js";
-import { sealIn, sealTenant } from "../src/sequencer/seal.js";
+import { sealAudit } from "../src/audit/seal.js";
+import { sealAuditEntries, sealIn, sealTenant } from "../src/sequencer/seal.js";
 import { startApp, type TestApp } from "./support/app.js";
 import { until } from "./support/webhooks.js";
 
@@ -52,8 +53,60 @@ describe("a sequencer run", () => {
 });
 
 // Two sequencers at once need two connections: a PostgreSQL server.
-describe.skipIf(!process.env.DATABASE_URL)("a run for events while another sequencer holds the tenant", () => {
-  it("stands back when that one numbered events after its snapshot, and numbers the rest after them, gap-free", async () => {
+describe.skipIf(!process.env.DATABASE_URL)("a run while another sequencer holds the tenant", () => {
+  /** Resolves once a statement of this test's database waits for a lock. */
+  const waitingForLock = () =>
+    until(
+      async () =>
+        (
+          await app.database.prisma.$queryRaw<{ n: number }[]>`
+            SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`
+        )[0]!.n > 0,
+      10_000,
+      "a statement to wait for the lock",
+    );
+
+  /** Another instance's locked run: `work` runs under the lock, which is held until `release` is called. */
+  function otherSequencer<T>(tenantId: string, work: Parameters<typeof asSequencer<T>>[2]) {
+    let done!: () => void;
+    let release!: () => void;
+    const worked = new Promise<void>((resolve) => (done = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const run = asSequencer(app.database, tenantId, async (tx, heads, stored) => {
+      const result = await work(tx, heads, stored);
+      done();
+      await released;
+      return result;
+    });
+    return { worked, release, run };
+  }
+
+  it("for audit entries chains again from the head that one left, when it chained entries after this run read the head", async () => {
+    const t = await app.tenant();
+    await app.sequenced(t);
+    const { prisma } = app.database;
+    const { auditSeq: head } = await prisma.tenant.findUniqueOrThrow({ where: { id: t.id } });
+    const entry = (action: string) => prisma.auditEntry.create({ data: { tenantId: t.id, actorType: "SYSTEM", action, categories: [] } });
+
+    await entry("test.first");
+    const other = otherSequencer(t.id, (tx, heads) => sealAudit(tx, t.id, heads));
+    await other.worked;
+    await entry("test.second");
+    // This run reads the old head and both entries unsealed; storing them waits for the other's lock.
+    const run = sealAuditEntries(app.database, t.id);
+    await waitingForLock();
+    other.release();
+    expect(await other.run).toBe(1);
+    expect(await run).toMatchObject({ sealed: 1, head: { seq: head + 2 } });
+    const sealed = await prisma.auditEntry.findMany({ where: { tenantId: t.id, seq: { gt: head } }, orderBy: { seq: "asc" } });
+    expect(sealed.map((e) => [e.seq, e.action])).toEqual([
+      [head + 1, "test.first"],
+      [head + 2, "test.second"],
+    ]);
+    expect(await verifyAuditChain(app.database, t.id)).toMatchObject({ valid: true, headSeq: head + 2 });
+  });
+
+  it("for events stands back when that one numbered events after its snapshot, and numbers the rest after them, gap-free", async () => {
     const t = await app.tenant();
     await app.sequenced(t);
     const { prisma } = app.database;
@@ -61,32 +114,15 @@ describe.skipIf(!process.env.DATABASE_URL)("a run for events while another seque
     const event = () => prisma.event.create({ data: { tenantId: t.id, type: "TICKET_UPDATED" } });
 
     const first = await event();
-    let numbered!: () => void;
-    let release!: () => void;
-    const numberedFirst = new Promise<void>((resolve) => (numbered = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
     // Another instance's run: it has numbered the first event and not committed yet.
-    const other = asSequencer(app.database, t.id, async (tx, heads, stored) => {
-      const run = await sealIn(tx, t.id, heads, stored, "events");
-      numbered();
-      await released;
-      return run;
-    });
-    await numberedFirst;
+    const other = otherSequencer(t.id, (tx, heads, stored) => sealIn(tx, t.id, heads, stored, "events"));
+    await other.worked;
     const second = await event();
     // This run's snapshot has both events unnumbered; its statement waits for the other's lock.
     const run = sealTenant(app.database, t.id, "events");
-    await until(
-      async () =>
-        (
-          await prisma.$queryRaw<{ n: number }[]>`
-            SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`
-        )[0]!.n > 0,
-      10_000,
-      "the run to wait for the lock",
-    );
-    release();
-    expect(await other).toEqual({ events: 1, eventSeq: head + 1 });
+    await waitingForLock();
+    other.release();
+    expect(await other.run).toEqual({ events: 1, eventSeq: head + 1 });
     expect(await run).toEqual({ events: 1, eventSeq: head + 2 });
     const seqs = await prisma.event.findMany({ where: { id: { in: [first.id, second.id] } }, orderBy: { seq: "asc" } });
     expect(seqs.map((e) => [e.id, e.seq])).toEqual([

@@ -8,8 +8,8 @@ export const AUDIT_BATCH = 1000;
 /** A batch of entries chained in memory, to be stored by `update`. */
 export interface ChainedBatch {
   count: number;
-  /** The UPDATE that stores their seq, prevHash and hash (a no-op for an empty batch). */
-  update: Prisma.Sql;
+  /** The UPDATE that stores their seq, prevHash and hash (a no-op for an empty batch); with `onlyIf`, only if that holds. */
+  update(onlyIf?: Prisma.Sql): Prisma.Sql;
 }
 
 /**
@@ -52,10 +52,10 @@ export const NO_AUDIT: ChainedBatch = chained([], [], [], []);
 function chained(ids: string[], seqs: number[], prevHashes: string[], hashes: string[]): ChainedBatch {
   return {
     count: ids.length,
-    update: Prisma.sql`
+    update: (onlyIf = Prisma.sql`TRUE`) => Prisma.sql`
       UPDATE "AuditEntry" a SET "seq" = u.seq, "prevHash" = u.prev, "hash" = u.hash
       FROM unnest(${ids}::uuid[], ${seqs}::int[], ${prevHashes}::text[], ${hashes}::text[]) AS u(id, seq, prev, hash)
-      WHERE a."id" = u.id`,
+      WHERE a."id" = u.id AND ${onlyIf}`,
   };
 }
 
@@ -65,7 +65,7 @@ export async function sealAudit(tx: SequencerTx, tenantId: string, heads: Heads)
   for (;;) {
     const batch = await chainNextBatch(tx, tenantId, heads);
     if (!batch.count) return sealed;
-    await tx.$executeRaw(batch.update);
+    await tx.$executeRaw(batch.update());
     sealed += batch.count;
     if (batch.count < AUDIT_BATCH) return sealed;
   }

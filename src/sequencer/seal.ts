@@ -1,4 +1,4 @@
-import { AUDIT_BATCH, chainNextBatch, NO_AUDIT } from "../audit/seal.js";
+import { AUDIT_BATCH, chainNextBatch, NO_AUDIT, sealAudit } from "../audit/seal.js";
 import type { Database } from "../db/database.js";
 import { AppError } from "../errors.js";
 import { EVENT_BATCH, eventsDue, numberEvents } from "../events/seal.js";
@@ -6,12 +6,10 @@ import { Prisma } from "../generated/prisma/client.js";
 import { asSequencer, type Heads, type SequencerTx } from "./lock.js";
 
 /**
- * One sequencer run for one tenant: numbers its committed audit entries and
- * events. Each batch is one read (the audit entries to hash) and one
- * statement that stores the chain, numbers the events and moves the heads; a
- * run for events only is one statement without a transaction
- * (numberEventsAtOnce): few round trips, so that a run is short even when the
- * server is busy. What
+ * One sequencer run for one tenant: numbers its committed events and, unless
+ * `what` is "events", chains its committed audit entries. Neither holds the
+ * tenant's lock across a round trip: each moves its head in one statement,
+ * only from the head it started from (sealEvents, sealAuditEntries). What
  * follows from the events (webhook deliveries, plugins' hooks) is the work of
  * their consumers (src/events/consumers/), after this commits. Returns how
  * many events it numbered and the event head, for the notice that wakes
@@ -22,21 +20,27 @@ export async function sealTenant(
   tenantId: string,
   what: SealScope = "all",
 ): Promise<{ events: number; eventSeq: number }> {
-  let before = 0;
-  if (what === "events") {
-    const run = await numberEventsAtOnce(database, tenantId);
-    if (!run.stoodBack) return { events: run.events, eventSeq: run.eventSeq };
-    before = run.events;
-  }
-  const run = await asSequencer(database, tenantId, (tx, heads, stored) => sealIn(tx, tenantId, heads, stored, what));
-  return { events: before + run.events, eventSeq: run.eventSeq };
+  const events = await sealEvents(database, tenantId);
+  if (what === "all") await sealAuditEntries(database, tenantId);
+  return events;
 }
 
 /**
- * A run for events only, in one statement of its own instead of a
- * transaction of four round trips (BEGIN, the lock, the numbering, COMMIT):
- * on a busy server each round trip waits its turn, and a change's events are
- * what subscribers and webhooks wait for.
+ * Numbers the tenant's committed events: a statement per batch, or a locked
+ * run after standing back for another sequencer (numberEventsAtOnce).
+ */
+export async function sealEvents(database: Database, tenantId: string): Promise<{ events: number; eventSeq: number }> {
+  const run = await numberEventsAtOnce(database, tenantId);
+  if (!run.stoodBack) return { events: run.events, eventSeq: run.eventSeq };
+  const locked = await asSequencer(database, tenantId, (tx, heads, stored) => sealIn(tx, tenantId, heads, stored, "events"));
+  return { events: run.events + locked.events, eventSeq: locked.eventSeq };
+}
+
+/**
+ * Numbers events in one statement of its own instead of a transaction of
+ * four round trips (BEGIN, the lock, the numbering, COMMIT): on a busy server
+ * each round trip waits its turn, and a change's events are what subscribers
+ * and webhooks wait for.
  *
  * The statement reads the head and the due events in its snapshot, moves the
  * head only if it is still the one it read (the UPDATE locks the tenant's row
@@ -51,7 +55,7 @@ export async function sealTenant(
 async function numberEventsAtOnce(database: Database, tenantId: string): Promise<{ events: number; eventSeq: number; stoodBack: boolean }> {
   let events = 0;
   for (;;) {
-    const [row] = await database.prisma.$queryRaw<{ seen: number; due: number; numbered: number }[]>(Prisma.sql`
+    const [row] = await database.prisma.$queryRaw<{ seen: number | null; due: number; numbered: number }[]>(Prisma.sql`
       WITH seen AS (SELECT "eventSeq" FROM "Tenant" WHERE "id" = ${tenantId}::uuid),
            due AS (${eventsDue(tenantId)}),
            head AS (
@@ -69,15 +73,71 @@ async function numberEventsAtOnce(database: Database, tenantId: string): Promise
   }
 }
 
+/** Tries in a row before a locked run: each failed try means another sequencer chained entries meanwhile. */
+const AUDIT_TRIES = 3;
+
+/**
+ * Chains the tenant's committed audit entries after the audit head, a batch
+ * at a time: reads the entries, hashes them here, and stores them in one
+ * statement that moves the head only if it is still the one the chain started
+ * from (`known`, the head this instance last left, or read first). The head
+ * is read before the entries, so an entry another sequencer chained in between
+ * has moved it, and the statement changes nothing; then the head is read again
+ * and the batch chained anew, and after AUDIT_TRIES such races, under the lock.
+ * Returns how many entries it chained and the audit head it left.
+ */
+export async function sealAuditEntries(
+  database: Database,
+  tenantId: string,
+  known?: AuditHead,
+): Promise<{ sealed: number; head: AuditHead }> {
+  let sealed = 0;
+  let head = known ?? (await readAuditHead(database, tenantId));
+  for (let lost = 0; lost < AUDIT_TRIES; ) {
+    const heads: Heads = { audit: { ...head }, eventSeq: 0 };
+    const batch = await chainNextBatch(database.prisma, tenantId, heads);
+    if (!batch.count) return { sealed, head };
+    const [moved] = await database.prisma.$queryRaw<{ n: number }[]>(Prisma.sql`
+      WITH head AS (
+             UPDATE "Tenant" SET "auditSeq" = ${heads.audit.seq}, "auditHeadHash" = ${heads.audit.hash}
+             WHERE "id" = ${tenantId}::uuid AND "auditSeq" = ${head.seq} AND "auditHeadHash" = ${head.hash}
+             RETURNING 1
+           ),
+           sealed AS (${batch.update(Prisma.sql`EXISTS (SELECT 1 FROM head)`)} RETURNING 1)
+      SELECT (SELECT count(*) FROM sealed)::int AS n`);
+    if (!moved?.n) {
+      lost++;
+      head = await readAuditHead(database, tenantId);
+      continue;
+    }
+    sealed += batch.count;
+    head = heads.audit;
+    if (batch.count < AUDIT_BATCH) return { sealed, head };
+  }
+  // asSequencer stores the heads sealAudit moved.
+  return asSequencer(database, tenantId, async (tx, heads) => {
+    const more = await sealAudit(tx, tenantId, heads);
+    return { sealed: sealed + more, head: { ...heads.audit } };
+  });
+}
+
+export type AuditHead = Heads["audit"];
+
+async function readAuditHead(database: Database, tenantId: string): Promise<AuditHead> {
+  const [row] = await database.prisma.$queryRaw<{ seq: number; hash: string }[]>`
+    SELECT "auditSeq" AS seq, "auditHeadHash" AS hash FROM "Tenant" WHERE "id" = ${tenantId}::uuid`;
+  if (!row) throw new AppError("NOT_FOUND", "Tenant not found");
+  return { seq: Number(row.seq), hash: row.hash };
+}
+
 /**
  * What a run seals: everything, or only the events. Events are what subscribers,
- * webhooks and consumers wait for; a run that leaves the audit entries for later
- * skips their read and their hashing, one round trip of a run that holds the
- * tenant's sequencer lock.
+ * webhooks and consumers wait for; a run for them leaves the audit entries
+ * (their read and their hashing) for later.
  */
 export type SealScope = "all" | "events";
 
-/** The run itself, inside a transaction that holds the tenant's sequencer lock (see asSequencer). */
+/** A run inside a transaction that holds the tenant's sequencer lock (see asSequencer): after standing back, and in tests. */
 export async function sealIn(
   tx: SequencerTx,
   tenantId: string,
@@ -89,7 +149,7 @@ export async function sealIn(
   for (;;) {
     const audit = what === "all" ? await chainNextBatch(tx, tenantId, heads) : NO_AUDIT;
     const rows = await tx.$queryRaw<{ numbered: number; eventSeq: number | null }[]>(Prisma.sql`
-      WITH sealed_audit AS (${audit.update}),
+      WITH sealed_audit AS (${audit.update()}),
            numbered AS (${numberEvents(tenantId, heads.eventSeq)}),
            head AS (
              UPDATE "Tenant" SET "auditSeq" = ${heads.audit.seq}, "auditHeadHash" = ${heads.audit.hash},

@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
 import type { Database } from "../db/database.js";
 import type { EventBus } from "../events/bus.js";
-import { type SealScope, sealTenant } from "./seal.js";
+import { type AuditHead, type SealScope, sealAuditEntries, sealEvents } from "./seal.js";
 
-/** Tenants sealed at once by one instance: each holds a connection for its transaction. */
+/** Runs at once on one instance (each holds a connection while it sends a statement). */
 const CONCURRENCY = 2;
 /** After a failed run, the tenant is tried again this much later. */
 const RETRY_MS = 1000;
@@ -20,9 +20,12 @@ const AUDIT_ONLY_DELAY_MS = 200;
 
 /**
  * Numbers and chains what requests appended unsealed (audit entries, events),
- * per tenant, shortly after commit and in commit order (src/sequencer/lock.ts
- * makes one transaction at a time the tenant's sequencer, across instances,
- * so a command such as audit:verify may run one too).
+ * per tenant, shortly after commit and in commit order. A tenant has two
+ * lanes, one run at a time in each: its events, and its audit entries. They
+ * move different heads, each in one statement and only from the head it read
+ * (src/sequencer/seal.ts), so that a change's events are never numbered behind
+ * the hashing of audit entries, and another instance's run (or a command's,
+ * such as audit:verify) only ever makes one of them try again.
  *
  * Runs when this instance appended something (`database.appended`), and on a
  * timer as a safety net that also picks up rows appended by other processes or
@@ -32,12 +35,14 @@ const AUDIT_ONLY_DELAY_MS = 200;
  * (the consumers of committed events, src/events/consumers/) are told.
  */
 export class Sequencer {
-  /** Per tenant, the run asked for: "all" when anyone asked for everything. */
-  private readonly queued = new Map<string, SealScope>();
-  /** Per tenant, the run under way. */
+  /** Runs asked for, by lane and tenant (laneKey). */
+  private readonly queued = new Set<string>();
+  /** Runs under way, by lane and tenant. */
   private readonly active = new Map<string, Promise<void>>();
-  /** Per tenant, callers waiting for the next run to finish. */
+  /** By lane and tenant, callers waiting for the next run to finish. */
   private readonly waiting = new Map<string, (() => void)[]>();
+  /** Per tenant, the audit head as this instance's last run left it (a run that finds it moved reads it again). */
+  private readonly auditHeads = new Map<string, AuditHead>();
   /** Notices the bus could not take yet, per tenant: the highest seq. */
   private readonly unpublished = new Map<string, number>();
   /** Per tenant, the event head as this instance's last run left it. */
@@ -56,7 +61,7 @@ export class Sequencer {
     private readonly pollMs = 1000,
   ) {
     // A mutation's events are numbered at once; its audit entries, like a read's, within
-    // AUDIT_ONLY_DELAY_MS (the run that numbers the events is one round trip shorter for it).
+    // AUDIT_ONLY_DELAY_MS.
     const unlistenAppends = database.onAppended((tenantId, rows) => {
       if (rows === "events") void this.kick(tenantId, "events");
       this.kickLater(tenantId);
@@ -84,22 +89,28 @@ export class Sequencer {
    */
   kick(tenantId: string, what: SealScope = "all"): Promise<void> {
     if (this.stopped) return Promise.resolve();
+    if (what === "events") return this.kickLane("events", tenantId);
+    return Promise.all([this.kickLane("events", tenantId), this.kickLane("audit", tenantId)]).then(() => undefined);
+  }
+
+  private kickLane(lane: Lane, tenantId: string): Promise<void> {
+    const key = laneKey(lane, tenantId);
     const done = new Promise<void>((resolve) => {
-      const list = this.waiting.get(tenantId);
+      const list = this.waiting.get(key);
       if (list) list.push(resolve);
-      else this.waiting.set(tenantId, [resolve]);
+      else this.waiting.set(key, [resolve]);
     });
-    this.queued.set(tenantId, this.queued.get(tenantId) === "all" ? "all" : what);
+    this.queued.add(key);
     this.pump();
     return done;
   }
 
-  /** Seals the tenant's committed rows within AUDIT_ONLY_DELAY_MS, in the same run as anything else due by then. */
+  /** Chains the tenant's committed audit entries within AUDIT_ONLY_DELAY_MS, in one run with whatever else is due by then. */
   private kickLater(tenantId: string): void {
-    if (this.stopped || this.later.has(tenantId) || this.queued.get(tenantId) === "all") return;
+    if (this.stopped || this.later.has(tenantId) || this.queued.has(laneKey("audit", tenantId))) return;
     const timer = setTimeout(() => {
       this.later.delete(tenantId);
-      void this.kick(tenantId);
+      void this.kickLane("audit", tenantId);
     }, AUDIT_ONLY_DELAY_MS);
     timer.unref();
     this.later.set(tenantId, timer);
@@ -133,40 +144,46 @@ export class Sequencer {
   }
 
   private pump(): void {
-    for (const [tenantId, what] of this.queued) {
+    for (const key of this.queued) {
       if (this.active.size >= CONCURRENCY) return;
-      if (this.active.has(tenantId)) continue;
-      this.queued.delete(tenantId);
-      if (what === "all") {
-        // This run seals what a deferred one was due for: everything committed before it starts.
+      if (this.active.has(key)) continue;
+      this.queued.delete(key);
+      const [lane, tenantId] = fromLaneKey(key);
+      if (lane === "audit") {
+        // This run chains what a deferred one was due for: everything committed before it starts.
         clearTimeout(this.later.get(tenantId));
         this.later.delete(tenantId);
       }
-      const waiters = this.waiting.get(tenantId) ?? [];
-      this.waiting.delete(tenantId);
-      const run = this.seal(tenantId, what).finally(() => {
-        this.active.delete(tenantId);
-        for (const resolve of waiters) resolve();
-        this.pump();
-      });
-      this.active.set(tenantId, run);
+      const waiters = this.waiting.get(key) ?? [];
+      this.waiting.delete(key);
+      const run = (lane === "events" ? this.numberEvents(tenantId) : this.chainAudit(tenantId))
+        .catch((err) => {
+          if (this.stopped) return;
+          // While the database is away nothing is lost: the rows wait, and its return sweeps every tenant.
+          if (this.database.health.isOutage(err)) return;
+          this.log.warn({ err, tenantId, lane }, "sequencer run failed; will retry");
+          setTimeout(() => void this.kickLane(lane, tenantId), RETRY_MS).unref();
+        })
+        .finally(() => {
+          this.active.delete(key);
+          for (const resolve of waiters) resolve();
+          this.pump();
+        });
+      this.active.set(key, run);
     }
   }
 
-  private async seal(tenantId: string, what: SealScope): Promise<void> {
-    try {
-      const { events, eventSeq } = await this.database.background(() => sealTenant(this.database, tenantId, what));
-      this.heads.set(tenantId, eventSeq);
-      if (!events) return;
-      for (const listener of this.numbered) listener(tenantId);
-      await this.publish(tenantId, eventSeq);
-    } catch (err) {
-      if (this.stopped) return;
-      // While the database is away nothing is lost: the rows wait, and its return sweeps every tenant.
-      if (this.database.health.isOutage(err)) return;
-      this.log.warn({ err, tenantId }, "sequencer run failed; will retry");
-      setTimeout(() => void this.kick(tenantId), RETRY_MS).unref();
-    }
+  private async numberEvents(tenantId: string): Promise<void> {
+    const { events, eventSeq } = await this.database.background(() => sealEvents(this.database, tenantId));
+    this.heads.set(tenantId, eventSeq);
+    if (!events) return;
+    for (const listener of this.numbered) listener(tenantId);
+    await this.publish(tenantId, eventSeq);
+  }
+
+  private async chainAudit(tenantId: string): Promise<void> {
+    const { head } = await this.database.background(() => sealAuditEntries(this.database, tenantId, this.auditHeads.get(tenantId)));
+    this.auditHeads.set(tenantId, head);
   }
 
   private async publish(tenantId: string, seq: number): Promise<void> {
@@ -198,10 +215,16 @@ export class Sequencer {
     clearTimeout(bound);
     if (timedOut)
       this.log.warn(
-        { tenants: [...this.active.keys()] },
+        { runs: [...this.active.keys()].map((key) => fromLaneKey(key).join(" ")) },
         "sequencer stopped with runs still under way; the next start seals what they leave",
       );
     for (const list of this.waiting.values()) for (const resolve of list) resolve();
     this.waiting.clear();
   }
 }
+
+/** A tenant's two lanes: its events, and its audit entries. */
+type Lane = "events" | "audit";
+
+const laneKey = (lane: Lane, tenantId: string) => `${lane}\0${tenantId}`;
+const fromLaneKey = (key: string) => key.split("\0") as [Lane, string];
