@@ -152,8 +152,9 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
  * subscribers and webhooks do not wait for the answer's read-back and the audit entry (the kick
  * after the response still comes, and folds into this run or finds nothing left). Every mutation
  * of this file that records events calls it; other mutations are numbered after their response.
- * Not on the embedded database: its one connection would hold the read-back behind the
- * sequencer's transaction.
+ * Not on the embedded database: its one connection would send the sequencer's statement ahead of
+ * the read-back, and its statement would be counted as the request's (src/db/database.ts tells
+ * background statements apart by async context, which the shared connection's queue loses).
  */
 function numberNow<T>(ctx: Context, committed: T): T {
   if (ctx.database.kind === "server") ctx.database.appended(requireViewer(ctx).tenantId, "events");
