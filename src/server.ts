@@ -247,11 +247,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       introspectionGuard(config.http.introspection),
       // Before everything that works for an operation (audit, publishing): a refused one costs a counter only.
       apiRateLimit(apiRate),
-      // After the rate check (a refused operation takes no turn), before everything that does the work.
-      tenantFairShare(config.tenantMaxConcurrentOperations),
       auditPlugin(),
       // After auditPlugin: a mutation refused for a read-only tenant is still audited (as refused).
       readOnlyGuard(),
+      // Last around execution: a refused operation (rate, read-only) takes no turn, and a turn lasts
+      // until the plugins above are done with the result, its audit entry written.
+      tenantFairShare(config.tenantMaxConcurrentOperations),
       {
         onRequest({ request }) {
           const given = request.headers.get("x-request-id");

@@ -4,15 +4,27 @@ import { codes, startApp } from "./support/app.js";
 
 type Exec = (args: unknown) => Promise<unknown>;
 
-/** Runs an operation of `tenantId` through the plugin as yoga would, with `work` as the execution. */
-function operation(plugin: ReturnType<typeof tenantFairShare>, tenantId: string, work: () => Promise<unknown>): Promise<unknown> {
+/**
+ * Runs an operation of `tenantId` through the plugin as envelop would, with `work` as the
+ * execution; `afterwards` stands for the onExecuteDone hooks of the plugins registered before it
+ * (the audit entry's insert), which run before the plugin's own.
+ */
+async function operation(
+  plugin: ReturnType<typeof tenantFairShare>,
+  tenantId: string,
+  work: () => Promise<unknown>,
+  afterwards: () => Promise<void> = async () => {},
+): Promise<unknown> {
   let execute: Exec = () => work();
-  (plugin.onExecute as (p: unknown) => void)({
+  const hooks = (plugin.onExecute as (p: unknown) => { onExecuteDone?: () => void } | undefined)({
     args: { contextValue: { viewer: { tenantId } } },
     executeFn: execute,
     setExecuteFn: (fn: Exec) => (execute = fn),
   });
-  return execute({});
+  const result = await execute({});
+  await afterwards();
+  hooks?.onExecuteDone?.();
+  return result;
 }
 
 function deferred() {
@@ -62,6 +74,25 @@ describe("each tenant's share of an instance", () => {
     expect(started).toEqual(["a1", "a2", "a3", "a4"]);
     for (const name of ["a3", "a4"]) gates.get(name)!.resolve();
     expect(await Promise.all(running.slice(1))).toEqual(["a2", "a3", "a4"]);
+  });
+
+  it("keeps a turn until the hooks before it are done with the result (the audit entry is written within it)", async () => {
+    const plugin = tenantFairShare(1);
+    const started: string[] = [];
+    const audit = deferred();
+    const first = operation(
+      plugin,
+      "A",
+      async () => started.push("a1"),
+      () => audit.promise,
+    );
+    const second = operation(plugin, "A", async () => started.push("a2"));
+    await tick();
+    // a1 has executed; its audit entry is still being written, and a2 waits for it.
+    expect(started).toEqual(["a1"]);
+    audit.resolve();
+    await Promise.all([first, second]);
+    expect(started).toEqual(["a1", "a2"]);
   });
 
   it("shares `limit` among the tenants active in the last second, and gives it back when they go quiet", async () => {

@@ -5,10 +5,12 @@ import type { Context } from "../context.js";
 export const ACTIVE_WINDOW_MS = 1000;
 
 /**
- * At most `limit` operations (queries and mutations) of one tenant execute at
- * a time on an instance, and fewer while other tenants are active: with n
+ * At most `limit` operations (queries and mutations) of one tenant run at a
+ * time on an instance, and fewer while other tenants are active: with n
  * tenants active within the last ACTIVE_WINDOW_MS, each may run limit / n at
- * once (at least one). A tenant's others wait their turn, first come first
+ * once (at least one). An operation's turn covers its execution and what the
+ * plugins registered before this one then do with the result (writing the
+ * audit entry, presenting errors). A tenant's others wait their turn, first come first
  * served. A tenant sending many requests at once then queues behind itself
  * instead of taking every slice of the event loop, and leaves more of it when
  * another tenant shows up: the others' requests run beside a bounded share,
@@ -67,15 +69,25 @@ export function tenantFairShare(limit: number, now: () => number = Date.now): Pl
     onExecute({ args, executeFn, setExecuteFn }) {
       const tenantId = (args.contextValue as Context).viewer?.tenantId;
       if (!tenantId || limit <= 0) return;
-      // Wrapping execution itself releases the slot however it ends, thrown errors included.
+      let held = false;
+      const giveBack = () => {
+        if (held) release(tenantId);
+        held = false;
+      };
       setExecuteFn(async (executionArgs) => {
         await acquire(tenantId);
+        held = true;
         try {
           return await executeFn(executionArgs);
-        } finally {
-          release(tenantId);
+        } catch (err) {
+          // No hook sees a thrown execution: the turn ends here.
+          giveBack();
+          throw err;
         }
       });
+      // The turn ends after the hooks of the plugins before this one are done with the result
+      // (their onExecuteDone run first, in order): the audit entry is written within it.
+      return { onExecuteDone: giveBack };
     },
   };
 }
