@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { entryHash } from "../src/audit/chain.js";
 import { runAuditVerifyCommand } from "../src/audit/cli.js";
-import { appendAudit, pruneAudit, verifyAuditChain } from "../src/audit/service.js";
+import { appendAudit, appendAuditIn, pruneAudit, verifyAuditChain } from "../src/audit/service.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
 
 let app: TestApp;
@@ -294,6 +294,15 @@ describe("auditLog", () => {
     const log = await auditLog(fresh);
     expect(log.edges.map((e) => e.node.action)).toContain("mutation.createContact");
     expect(log.totalCount).toBe(log.edges.length);
+  });
+
+  it("counts an entry committed before the request when only the count is asked", async () => {
+    const fresh = await app.tenant();
+    await app.sequenced(fresh);
+    // Appended without telling the sequencer: only the request's own wait numbers it in time.
+    await appendAuditIn(app.database.prisma, fresh.id, [{ actorType: "SYSTEM", actorId: null, action: "test.countedAlone" }]);
+    const counted = await app.gql(`{ auditLog(filter: { action: "test.countedAlone" }) { totalCount } }`, {}, fresh.ownerToken);
+    expect(counted.data.auditLog.totalCount).toBe(1);
   });
 
   it("lists the tenant's entries newest first, page by page", async () => {

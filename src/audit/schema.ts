@@ -3,7 +3,7 @@ import { Agent } from "../agents/schema.js";
 import { ApiKey } from "../api-keys/schema.js";
 import { Contact } from "../contacts/schema.js";
 import { builder } from "../graphql/builder.js";
-import { requireViewer } from "../context.js";
+import { requireViewer, type Context } from "../context.js";
 import type { ActorType as Actor } from "../generated/prisma/enums.js";
 import { verifyAuditChain, type ChainVerification } from "./verify.js";
 
@@ -91,6 +91,15 @@ function auditWhere(f: AuditFilterArgs | null | undefined) {
   return { AND: and };
 }
 
+/** Per request: everything its tenant committed before it, numbered (the list and its count wait for one run). */
+const sealedForRequest = new WeakMap<Context, Promise<void>>();
+
+function sealedBefore(ctx: Context): Promise<void> {
+  let sealed = sealedForRequest.get(ctx);
+  if (!sealed) sealedForRequest.set(ctx, (sealed = ctx.realtime.sequencer.kick(requireViewer(ctx).tenantId)));
+  return sealed;
+}
+
 builder.queryField("auditLog", (t) =>
   t.prismaConnection({
     type: "AuditEntry",
@@ -99,10 +108,13 @@ builder.queryField("auditLog", (t) =>
       "The audit log, newest first: every mutation, every read of personal data (one entry per request, naming every subject read), and what services record, such as data-subject request steps and audit.pruned. Entries are numbered and chained shortly after their request commits; this query first waits for everything committed before it to be numbered.",
     authScopes: { permission: "privacy:manage" },
     args: { filter: t.arg({ type: AuditFilter }) },
-    // Resolved after the list (a field of the connection it returns): counts what the list's wait numbered.
-    totalCount: (_p, args, ctx) => ctx.db.auditEntry.count({ where: auditWhere(args.filter) }),
+    // Asked alone, the count is all that runs (no list is read): it waits for the numbering itself.
+    totalCount: async (_p, args, ctx) => {
+      await sealedBefore(ctx);
+      return ctx.db.auditEntry.count({ where: auditWhere(args.filter) });
+    },
     resolve: async (query, _p, args, ctx) => {
-      await ctx.realtime.sequencer.kick(requireViewer(ctx).tenantId);
+      await sealedBefore(ctx);
       return ctx.db.auditEntry.findMany({ ...query, where: auditWhere(args.filter), orderBy: { seq: "desc" } });
     },
   }),
