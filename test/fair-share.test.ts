@@ -76,23 +76,29 @@ describe("each tenant's share of an instance", () => {
     expect(await Promise.all(running.slice(1))).toEqual(["a2", "a3", "a4"]);
   });
 
-  it("keeps a turn until the hooks before it are done with the result (the audit entry is written within it)", async () => {
+  it("keeps a turn until the hooks before it are done with the result while another tenant is active, not when alone", async () => {
     const plugin = tenantFairShare(1);
     const started: string[] = [];
-    const audit = deferred();
-    const first = operation(
-      plugin,
-      "A",
-      async () => started.push("a1"),
-      () => audit.promise,
-    );
-    const second = operation(plugin, "A", async () => started.push("a2"));
+    const run = (tenant: string, name: string, audit?: Promise<void>) =>
+      operation(plugin, tenant, async () => started.push(name), audit && (() => audit));
+
+    // Alone: a1's turn ends with its execution; a2 need not wait for a1's audit entry.
+    const aloneAudit = deferred();
+    const alone = [run("A", "a1", aloneAudit.promise), run("A", "a2")];
     await tick();
-    // a1 has executed; its audit entry is still being written, and a2 waits for it.
-    expect(started).toEqual(["a1"]);
-    audit.resolve();
-    await Promise.all([first, second]);
     expect(started).toEqual(["a1", "a2"]);
+    aloneAudit.resolve();
+    await Promise.all(alone);
+
+    // B is active: a3 has executed, its audit entry is still being written, and a4 waits for it.
+    await run("B", "b1");
+    const audit = deferred();
+    const shared = [run("A", "a3", audit.promise), run("A", "a4")];
+    await tick();
+    expect(started).toEqual(["a1", "a2", "b1", "a3"]);
+    audit.resolve();
+    await Promise.all(shared);
+    expect(started).toEqual(["a1", "a2", "b1", "a3", "a4"]);
   });
 
   it("shares `limit` among the tenants active in the last second, and gives it back when they go quiet", async () => {

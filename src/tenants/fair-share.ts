@@ -8,9 +8,10 @@ export const ACTIVE_WINDOW_MS = 1000;
  * At most `limit` operations (queries and mutations) of one tenant run at a
  * time on an instance, and fewer while other tenants are active: with n
  * tenants active within the last ACTIVE_WINDOW_MS, each may run limit / n at
- * once (at least one). An operation's turn covers its execution and what the
- * plugins registered before this one then do with the result (writing the
- * audit entry, presenting errors). A tenant's others wait their turn, first come first
+ * once (at least one). While other tenants are active, an operation's turn
+ * covers its execution and what the plugins registered before this one then do
+ * with the result (writing the audit entry, presenting errors); alone, a
+ * tenant's turn ends with execution. A tenant's others wait their turn, first come first
  * served. A tenant sending many requests at once then queues behind itself
  * instead of taking every slice of the event loop, and leaves more of it when
  * another tenant shows up: the others' requests run beside a bounded share,
@@ -29,15 +30,18 @@ export function tenantFairShare(limit: number, now: () => number = Date.now): Pl
     lastSeen.set(tenantId, now());
   };
 
-  /** How many operations each tenant may run now. */
-  const share = () => {
+  /** How many tenants are active now. */
+  const active = () => {
     const since = now() - ACTIVE_WINDOW_MS;
     for (const [tenantId, at] of lastSeen) {
       if (at >= since) break;
       if (!lanes.has(tenantId)) lastSeen.delete(tenantId);
     }
-    return Math.max(1, Math.floor(limit / Math.max(1, lastSeen.size)));
+    return lastSeen.size;
   };
+
+  /** How many operations each tenant may run now. */
+  const share = () => Math.max(1, Math.floor(limit / Math.max(1, active())));
 
   const acquire = (tenantId: string): Promise<void> | void => {
     seen(tenantId);
@@ -78,15 +82,18 @@ export function tenantFairShare(limit: number, now: () => number = Date.now): Pl
         await acquire(tenantId);
         held = true;
         try {
-          return await executeFn(executionArgs);
+          const result = await executeFn(executionArgs);
+          // Alone, the tenant takes room from no one: its next operation need not wait for this one's audit entry.
+          if (active() <= 1) giveBack();
+          return result;
         } catch (err) {
           // No hook sees a thrown execution: the turn ends here.
           giveBack();
           throw err;
         }
       });
-      // The turn ends after the hooks of the plugins before this one are done with the result
-      // (their onExecuteDone run first, in order): the audit entry is written within it.
+      // Otherwise the turn ends after the hooks of the plugins before this one are done with the
+      // result (their onExecuteDone run first, in order): the audit entry is written within it.
       return { onExecuteDone: giveBack };
     },
   };
