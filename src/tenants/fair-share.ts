@@ -11,11 +11,11 @@ export const ACTIVE_WINDOW_MS = 1000;
  * once (at least one). While other tenants are active, an operation's turn
  * covers its execution and what the plugins registered before this one then do
  * with the result (writing the audit entry, presenting errors); alone, a
- * tenant's turn ends with execution. A tenant's others wait their turn, first come first
- * served. A tenant sending many requests at once then queues behind itself
- * instead of taking every slice of the event loop, and leaves more of it when
- * another tenant shows up: the others' requests run beside a bounded share,
- * and their latency stays close to idle. Alone, a tenant has the whole
+ * tenant's turn ends with execution. A tenant's others wait their turn, first
+ * come first served. A tenant sending many requests at once then queues behind
+ * itself instead of taking every slice of the event loop, and leaves more of it
+ * when another tenant shows up: the others' requests run beside a bounded
+ * share, and their latency stays close to idle. Alone, a tenant has the whole
  * `limit`. Subscriptions are not held (they live long and cost nothing while
  * idle). `now` is the clock (tests pass their own).
  */
