@@ -1,7 +1,6 @@
 import SchemaBuilder from "@pothos/core";
 import ComplexityPlugin from "@pothos/plugin-complexity";
 import DirectivesPlugin from "@pothos/plugin-directives";
-import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import "@pothos/plugin-validation";
@@ -10,6 +9,7 @@ import type PrismaTypes from "../generated/pothos-prisma-types.js";
 import { getDatamodel } from "../generated/pothos-prisma-types.js";
 import type { Permission } from "../auth/permissions.js";
 import PrivacyPlugin from "../privacy/privacy-pothos.js";
+import PrismaColumnsPlugin from "./prisma-columns-pothos.js";
 import { AppError, validationError } from "../errors.js";
 import { validationAllIssues } from "./validation-pothos.js";
 import type { Context } from "../context.js";
@@ -50,7 +50,8 @@ export const builder = new SchemaBuilder<{
     validationAllIssues,
     ComplexityPlugin,
     RelayPlugin,
-    PrismaPlugin,
+    // The Prisma plugin, reading exposed columns off their rows (see the file).
+    PrismaColumnsPlugin,
     PrivacyPlugin,
   ],
   scopeAuth: {
