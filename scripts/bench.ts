@@ -76,7 +76,7 @@ interface Row extends LoadResult {
 
 async function benchBackend(backend: string, databaseUrl?: string): Promise<Row[]> {
   const config = benchConfig(databaseUrl);
-  const database = await openDatabase(config);
+  const database = await openDatabase({ ...config, countStatements: true });
   cleanups.push(() => database.close());
   await database.migrate();
 

@@ -27,7 +27,7 @@ const { createServer } = (await import(`${BUILD}server.js`)) as typeof import(".
 
 const spec = childSpec<DeskgraphSpec>();
 const config = benchConfig(spec.databaseUrl);
-const database = await openDatabase(config);
+const database = await openDatabase({ ...config, countStatements: true });
 await database.migrate();
 const seeded: DeskgraphExtra = spec.seed ? await seedBenchTenant(database, spec.seed) : null;
 const server = await createServer(config, { database });

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { configurePlanCache } from "./plan-cache.js";
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
@@ -19,11 +18,12 @@ import { confineToContact } from "./contact-scope.js";
 import { scopeToTenant, type TenantClient } from "./tenant-scope.js";
 import { openBlobStore, operatorBlobBackend, type BlobStoreOptions } from "../blobs/open.js";
 import type { BlobStore } from "../blobs/store.js";
+import { countStatements, uncounted, type StatementCount } from "./statement-count.js";
 
 /** What a commit left unsealed: events (and maybe audit entries), or audit entries only. */
 export type AppendedRows = "events" | "audit";
 
-export interface Database {
+export interface Database extends StatementCount {
   kind: "embedded" | "server";
   /** Unscoped: only for sign-in, tenant lookup, migrations and maintenance. */
   prisma: PrismaClient;
@@ -47,25 +47,10 @@ export interface Database {
   listen(channel: string, handlers: NotificationHandlers, log: Logger, options?: ListenOptions): Promise<NotificationListener>;
   /** Whether the database answers; requests and background loops consult it (see health.ts). */
   health: DatabaseHealth;
-  /** Number of SQL statements sent so far by requests and commands, not by background work (tests use it to catch N+1 queries). */
-  readonly queryCount: number;
-  /** Number of SQL statements sent so far by background work (see `background`). */
-  readonly backgroundQueryCount: number;
-  /** Runs `work` as background work: its statements count in backgroundQueryCount, not in queryCount. */
-  background<T>(work: () => Promise<T>): Promise<T>;
-  /**
-   * The texts of the statements sent since statement number `since` (a `queryCount`
-   * read earlier; background work's statements are not among them), oldest first; only the latest RECENT_STATEMENTS are kept. Tests use
-   * it to see which tables one request touched.
-   */
-  statementsSince(since: number): string[];
   /** Connections of the server pool (metrics); null for the embedded database, which has none. */
   poolStats(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
-
-/** How many statement texts `statementsSince` can go back. */
-const RECENT_STATEMENTS = 500;
 
 export interface DatabaseOptions extends DatabaseTarget, Omit<BlobStoreOptions, "dataDir"> {
   /** Where the health of the database is logged (it goes away, it is back). */
@@ -79,6 +64,11 @@ export interface DatabaseOptions extends DatabaseTarget, Omit<BlobStoreOptions, 
    * (close leaves it open). Tests hand a worker's database from one file to the next.
    */
   embedded?: PGlite;
+  /**
+   * Count the statements sent (`queryCount`, `statementsSince`), background work's apart:
+   * tests and benchmarks. Off, counting costs nothing (see src/db/statement-count.ts).
+   */
+  countStatements?: boolean;
 }
 
 /** A short-lived server connection: opened, used, closed; its errors never go unhandled. */
@@ -199,7 +189,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       (err) => health.report(err),
       (p) => (pool = p),
     ),
-    log: [{ emit: "event", level: "query" }],
+    log: opts.countStatements ? [{ emit: "event", level: "query" }] : [],
     // Any other format captures a stack trace on every call, to point at the calling line in an
     // error's message: a cost on each query of every request, for messages the API never shows.
     errorFormat: "minimal",
@@ -219,20 +209,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       }
     : async () => void (await prisma.$queryRaw`SELECT 1`);
   const health = new DatabaseHealth(probe, { log: opts.log });
-  let queryCount = 0;
-  let backgroundQueryCount = 0;
-  // The query event fires in the async context of the call that sent the statement.
-  const backgroundWork = new AsyncLocalStorage<true>();
-  // A ring of the latest texts: statement n sits at n % RECENT_STATEMENTS.
-  const recent: string[] = [];
-  (prisma as unknown as { $on(e: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) => {
-    if (backgroundWork.getStore()) {
-      backgroundQueryCount++;
-      return;
-    }
-    recent[queryCount % RECENT_STATEMENTS] = e.query;
-    queryCount++;
-  });
+  const counted = opts.countStatements ? countStatements(prisma) : uncounted;
 
   const blobs = openBlobStore(prisma, opts, blobBackend);
   const scoped = new Map<string, TenantClient>();
@@ -264,20 +241,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     listen: (channel, handlers, log, options) =>
       embedded ? listenOnEmbedded(embedded, channel, handlers) : listenOnServer(opts.databaseUrl!, channel, handlers, log, options),
     get queryCount() {
-      return queryCount;
+      return counted.queryCount;
     },
     get backgroundQueryCount() {
-      return backgroundQueryCount;
+      return counted.backgroundQueryCount;
     },
-    // Awaited inside the scope: a Prisma query is lazy, and would otherwise be sent (and counted)
-    // in the context of whoever awaits the returned promise.
-    background: (work) => backgroundWork.run(true, async () => await work()),
-    statementsSince(since) {
-      const from = Math.max(since, queryCount - RECENT_STATEMENTS, 0);
-      const texts: string[] = [];
-      for (let n = from; n < queryCount; n++) texts.push(recent[n % RECENT_STATEMENTS]!);
-      return texts;
-    },
+    background: counted.background,
+    statementsSince: (since) => counted.statementsSince(since),
     poolStats: () => (pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : null),
     async close() {
       health.close();

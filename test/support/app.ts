@@ -116,7 +116,7 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
   });
   // An in-memory embedded database is handed on to the worker's next file when this one closes.
   const embedded = !config.databaseUrl && config.dataDir === "memory://" ? takeEmbedded() : undefined;
-  const database = await openDatabase({ ...config, embedded });
+  const database = await openDatabase({ ...config, embedded, countStatements: true });
   await database.migrate();
   if (embedded) await noteMigrated(embedded);
   const server = await createServer(config, { database, plugins: options.plugins ?? [...shippedPlugins, echoPlugin()] });
