@@ -6,6 +6,10 @@ import { uncounted } from "../src/db/statement-count.js";
 describe("a database that does not count statements", () => {
   it("runs background work as it is, and refuses to give counts it does not have", async () => {
     await expect(uncounted.background(async () => 42)).resolves.toBe(42);
+    const early = () => {
+      throw new Error("before any await");
+    };
+    await expect(uncounted.background(early as () => Promise<never>)).rejects.toThrow("before any await");
     expect(() => uncounted.queryCount).toThrow(/countStatements/);
     expect(() => uncounted.backgroundQueryCount).toThrow(/countStatements/);
     expect(() => uncounted.statementsSince(0)).toThrow(/countStatements/);

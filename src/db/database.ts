@@ -247,7 +247,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       return counted.backgroundQueryCount;
     },
     background: counted.background,
-    statementsSince: (since) => counted.statementsSince(since),
+    statementsSince: counted.statementsSince,
     poolStats: () => (pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : null),
     async close() {
       health.close();

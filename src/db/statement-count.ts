@@ -66,13 +66,14 @@ const notCounting = () => new Error("Statements are not counted: open the databa
 
 /** Without counting: background work is just work, and asking for a count is a mistake. */
 export const uncounted: StatementCount = {
+  // Async, as when counting: work that throws before its first await still rejects.
   get queryCount(): number {
     throw notCounting();
   },
   get backgroundQueryCount(): number {
     throw notCounting();
   },
-  background: (work) => work(),
+  background: async (work) => await work(),
   statementsSince() {
     throw notCounting();
   },
