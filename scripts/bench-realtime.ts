@@ -11,6 +11,8 @@
 // per second. Server PostgreSQL is DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres
 // (a database of its own, dropped at the end); Redis is REDIS_URL or 127.0.0.1:6379, or a
 // redis-server the bench starts when none answers. Bounded in time; exits by itself.
+// The servers run the compiled build (`npm run build`, done first) with NODE_ENV=production,
+// as the Dockerfile runs them.
 import { createBenchDatabase } from "./bench/database.js";
 import { intOption } from "./bench/options.js";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -18,11 +20,12 @@ import { randomBytes } from "node:crypto";
 import { connect, createServer as createNetServer } from "node:net";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
+import { Worker, type WorkerOptions } from "node:worker_threads";
 import type { EventLoopUtilization } from "node:perf_hooks";
 import type { ServerReady, ServerSpec } from "./bench/realtime-server.js";
 import type { Collected, SubscribersCommand, SubscribersSpec, SubscribersStatus } from "./bench/realtime-subscribers.js";
 import { benchLifecycle } from "./bench/lifecycle.js";
+import { buildServer } from "./bench/child.js";
 
 const DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres";
 const DEFAULT_REDIS = "redis://127.0.0.1:6379";
@@ -72,10 +75,10 @@ const { cleanups, cleanUp, abort } = benchLifecycle({ ms: boundSeconds * 1000, l
 // ---- threads ----
 
 /** Starts a TypeScript worker through tsx's API (tsx's loader does not reach workers on Node 20). */
-function startWorker(file: string, data: unknown): Worker {
+function startWorker(file: string, data: unknown, options: WorkerOptions = {}): Worker {
   const href = new URL(file, import.meta.url).href;
   const boot = `import("tsx/esm/api").then(({ tsImport }) => tsImport(${JSON.stringify(href)}, ${JSON.stringify(import.meta.url)}))`;
-  const worker = new Worker(boot, { eval: true, workerData: data });
+  const worker = new Worker(boot, { ...options, eval: true, workerData: data });
   worker.on("error", (err) => void abort(`A worker failed: ${err.stack ?? err}`, 1));
   return worker;
 }
@@ -97,7 +100,13 @@ async function ask<T>(worker: Worker, command: SubscribersCommand | "close", ms 
 }
 
 async function startInstance(spec: ServerSpec): Promise<ServerReady & { worker: Worker }> {
-  const worker = startWorker("./bench/realtime-server.ts", spec);
+  // The server as it is deployed (the Dockerfile): NODE_ENV=production (graphql-js, for one, checks
+  // every value's realm outside production) and a young generation of 96 MB, which is what
+  // --max-semi-space-size=32 gives (V8 flags are per process; a worker takes its own limits).
+  const worker = startWorker("./bench/realtime-server.ts", spec, {
+    env: { ...process.env, NODE_ENV: "production" },
+    resourceLimits: { maxYoungGenerationSizeMb: 96 },
+  });
   cleanups.push(async () => {
     await ask(worker, "close", 20_000).catch(() => {});
     await worker.terminate();
@@ -293,6 +302,7 @@ try {
   console.log(
     `Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}); ${options.subscribers} subscribers, ${options.events} events, selection "${options.selection}"`,
   );
+  buildServer();
   for (const name of options.scenarios) rows.push(await runScenario(name, postgresUrl, redis));
 } catch (err) {
   await abort(`The bench failed: ${(err as Error).stack ?? err}`, 1);
