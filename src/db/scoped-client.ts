@@ -56,7 +56,16 @@ function scopedDelegate(inner: AnyArgs, model: string, scope: Scope): object {
       if (typeof operation !== "string" || typeof value !== "function") return value;
       let call = operations.get(operation);
       if (!call) {
-        call = (args: AnyArgs | undefined, ...rest: unknown[]) => value.call(target, scope(model, operation, args ?? {}), ...rest);
+        call = (args: AnyArgs | undefined, ...rest: unknown[]) => {
+          let scoped: AnyArgs;
+          try {
+            scoped = scope(model, operation, args ?? {});
+          } catch (err) {
+            // A model call answers with a promise, refusals included.
+            return Promise.reject(err);
+          }
+          return value.call(target, scoped, ...rest);
+        };
         operations.set(operation, call);
       }
       return call;
