@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { createClient, type Client } from "graphql-ws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
+import { EventFeed } from "../src/events/feed.js";
 import { recordEvents } from "../src/events/outbox.js";
 import type { RunningServer } from "../src/server.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
@@ -135,6 +136,30 @@ describe("one instance, in-memory bus", () => {
     await until(() => b.received.length >= 1);
     expect(b.received[0].ticketEvents.ticket.subject).toBe("For B");
     expect(a.errors).toEqual([]);
+  });
+
+  it("starts from a fresh cursor while the tenant's first events are being numbered, without CURSOR_EXPIRED", async () => {
+    const T = await app.tenant();
+    const from = await fromHead(app, T);
+    expect(from.after).toBe(Buffer.from("event:0").toString("base64url"));
+    // The subscription places its cursor with two reads, the feed's head and its oldest event;
+    // here the tenant's first events are numbered right after the oldest one was read.
+    const oldest = EventFeed.prototype.oldest;
+    const numberedMeanwhile = vi.spyOn(EventFeed.prototype, "oldest").mockImplementationOnce(async function (this: EventFeed, tenantId) {
+      const read = await oldest.call(this, tenantId);
+      await createTicket(app, T, "Numbered meanwhile");
+      await app.sequenced(T);
+      return read;
+    });
+    try {
+      const s = collect(connect(app.url, await app.apiKey(T, ["TICKETS_READ"])), EVENTS, from);
+      await until(() => s.received.length >= 2 || s.errors.length > 0);
+      expect(numberedMeanwhile).toHaveBeenCalledTimes(1);
+      expect(s.errors).toEqual([]);
+      expect(seqs(s.received)).toEqual([1, 2]);
+    } finally {
+      numberedMeanwhile.mockRestore();
+    }
   });
 
   it("refuses a subscription without tickets:read at once with FORBIDDEN, and delivers nothing to it", async () => {

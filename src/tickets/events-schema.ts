@@ -125,8 +125,11 @@ async function startingPoint(ctx: Context, after: string | null | undefined): Pr
   const feed = ctx.realtime.feed;
   const from = decodeCursor(after);
   if (from === null) return feed.head(viewer.tenantId);
-  const oldest = await feed.oldest(viewer.tenantId);
+  // The head first: events numbered between the two reads then count on neither side. Read the
+  // other way round, a tenant's first events numbered in between made a head with no oldest, and a
+  // fresh cursor looked expired.
   const head = await feed.head(viewer.tenantId);
+  const oldest = await feed.oldest(viewer.tenantId);
   if (from < head && (oldest === null || from < oldest - 1)) {
     throw new AppError("CURSOR_EXPIRED", "Events after this cursor are no longer kept; resynchronise with the tickets query", {
       oldestSeq: oldest,
