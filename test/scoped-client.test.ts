@@ -39,6 +39,7 @@ describe("a tenant's client", () => {
     const db = app.database.forTenant(a.id);
     const seen = await db.$transaction(async (tx) => {
       expect(tx.$blobs).toBe(db.$blobs);
+      expect("$blobs" in tx && "contact" in tx).toBe(true);
       // What src/db/tx.ts's inTransaction tells a transaction's client by.
       expect(typeof (tx as { $transaction?: unknown }).$transaction).not.toBe("function");
       const created = await tx.contact.create({ data: { name: "Cy" } as never });

@@ -24,6 +24,7 @@ export function scopedClient<C extends object>(inner: C, scope: Scope, extras: R
   const delegates = new Map<string, object>();
   const own = new Map<string | symbol, unknown>(Object.entries(extras));
   return new Proxy(inner, {
+    has: (target, prop) => own.has(prop) || Reflect.has(target, prop),
     get(target, prop) {
       if (own.has(prop)) return own.get(prop);
       const value = Reflect.get(target, prop, target);
