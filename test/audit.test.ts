@@ -573,6 +573,61 @@ describe("appendAudit", () => {
     expect(await verifyAuditChain(app.database, t.id)).toMatchObject({ valid: true, checkedEntries: start + added });
   });
 
+  const entry = (action: string, details: Record<string, number> = {}) => ({
+    actorType: "SYSTEM" as const,
+    actorId: null,
+    action,
+    details,
+  });
+
+  it("sends appends that arrive while one is being written in one statement", async () => {
+    const t = await app.tenant();
+    await app.sequenced(t);
+    const before = app.database.queryCount;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => appendAudit(app.database, t.id, [entry("test.shared", { i })])));
+    // The first goes alone; the other 19 arrived while it was on its way and share the next.
+    expect(app.database.queryCount - before).toBe(2);
+    const rows = await app.database.prisma.auditEntry.findMany({ where: { tenantId: t.id, action: "test.shared" } });
+    expect(rows.map((r) => (r.details as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it("writes each tenant's entries in a shared statement under its own tenant", async () => {
+    const [a, b] = [await app.tenant(), await app.tenant()];
+    await Promise.all([
+      appendAudit(app.database, a.id, [entry("test.first")]),
+      appendAudit(app.database, a.id, [entry("test.mine", { n: 1 })]),
+      appendAudit(app.database, b.id, [entry("test.mine", { n: 2 })]),
+    ]);
+    const mine = await app.database.prisma.auditEntry.findMany({
+      where: { action: "test.mine" },
+      select: { tenantId: true, details: true },
+    });
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        { tenantId: a.id, details: { n: 1 } },
+        { tenantId: b.id, details: { n: 2 } },
+      ]),
+    );
+    expect(mine.filter((m) => m.tenantId === a.id || m.tenantId === b.id)).toHaveLength(2);
+  });
+
+  it("fails only the append whose entry the database refuses, not those that shared its statement", async () => {
+    const t = await app.tenant();
+    const noSuchTenant = "00000000-0000-4000-8000-000000000000";
+    const results = await Promise.allSettled([
+      appendAudit(app.database, t.id, [entry("test.before")]),
+      appendAudit(app.database, t.id, [entry("test.good", { n: 1 })]),
+      appendAudit(app.database, noSuchTenant, [entry("test.orphan")]),
+      appendAudit(app.database, t.id, [entry("test.good", { n: 2 })]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    const good = await app.database.prisma.auditEntry.findMany({ where: { tenantId: t.id, action: "test.good" } });
+    expect(good.map((g) => g.details)).toEqual(expect.arrayContaining([{ n: 1 }, { n: 2 }]));
+    expect(good).toHaveLength(2);
+    expect(await app.database.prisma.auditEntry.count({ where: { action: "test.orphan" } })).toBe(0);
+    expect(await verifyAuditChain(app.database, t.id)).toMatchObject({ valid: true });
+  });
+
   it("refuses categories outside the taxonomy", async () => {
     const t = await app.tenant();
     await expect(

@@ -9,6 +9,7 @@ import { isDataCategory } from "../privacy/taxonomy.js";
 import { PRUNED_ACTION } from "./chain.js";
 import { sealAudit } from "./seal.js";
 import { asSequencer } from "../sequencer/lock.js";
+import { SharedInsert, type PendingAppend } from "./shared-insert.js";
 
 export { verifyAuditChain } from "./verify.js";
 
@@ -61,20 +62,31 @@ function checked(input: AuditInput) {
   };
 }
 
+type AuditRow = ReturnType<typeof checked> & { details: Prisma.InputJsonObject | null };
+
+/** The entries of one call, checked, stamped with the tenant and the time of the call. */
+function pending(tenantId: string, inputs: AuditInput[]): PendingAppend<AuditRow> {
+  return {
+    tenantId,
+    at: new Date().toISOString(),
+    rows: inputs.map((input) => ({ ...checked(input), details: input.details ?? null })),
+  };
+}
+
 /**
- * Writes the entries unsealed, in the order given (the sequencer keeps it),
- * with one INSERT and no lock. Raw SQL rather than createMany, which wraps
- * itself in a transaction of its own: three round trips for one row.
+ * Writes the entries unsealed, in the order given (the sequencer keeps it: by
+ * appendOrder), with one INSERT and no lock. Raw SQL rather than createMany,
+ * which wraps itself in a transaction of its own: three round trips for one row.
  */
-async function insertAudit(client: AuditTx, tenantId: string, inputs: AuditInput[]): Promise<void> {
-  const rows = JSON.stringify(inputs.map((input) => ({ ...checked(input), details: input.details ?? null })));
+async function insertAudit(client: AuditTx, appends: PendingAppend<AuditRow>[]): Promise<void> {
+  const rows = JSON.stringify(appends.flatMap(({ tenantId, at, rows }) => rows.map((row) => ({ tenantId, at, ...row }))));
   await client.$executeRaw`
     INSERT INTO "AuditEntry" ("id", "tenantId", "at", "actorType", "actorId", "action", "subjectType", "subjectId", "subjectIds", "categories", "details", "requestId")
-    SELECT gen_random_uuid(), ${tenantId}::uuid, ${new Date().toISOString()}::timestamp, r."actorType"::"ActorType", r."actorId", r."action",
+    SELECT gen_random_uuid(), r."tenantId"::uuid, r."at"::timestamp, r."actorType"::"ActorType", r."actorId", r."action",
            r."subjectType", r."subjectId", r."subjectIds", r."categories", r."details", r."requestId"
-    FROM ROWS FROM (jsonb_to_recordset(${rows}::jsonb) AS ("actorType" text, "actorId" text, "action" text, "subjectType" text,
-           "subjectId" text, "subjectIds" text[], "categories" text[], "details" jsonb, "requestId" text)) WITH ORDINALITY
-         AS r("actorType", "actorId", "action", "subjectType", "subjectId", "subjectIds", "categories", "details", "requestId", "n")
+    FROM ROWS FROM (jsonb_to_recordset(${rows}::jsonb) AS ("tenantId" text, "at" text, "actorType" text, "actorId" text, "action" text,
+           "subjectType" text, "subjectId" text, "subjectIds" text[], "categories" text[], "details" jsonb, "requestId" text)) WITH ORDINALITY
+         AS r("tenantId", "at", "actorType", "actorId", "action", "subjectType", "subjectId", "subjectIds", "categories", "details", "requestId", "n")
     ORDER BY r."n"`;
 }
 
@@ -85,14 +97,30 @@ async function insertAudit(client: AuditTx, tenantId: string, inputs: AuditInput
  */
 export async function appendAuditIn(tx: AuditTx, tenantId: string, entries: AuditInput[]): Promise<void> {
   if (!entries.length) return;
-  await insertAudit(tx, tenantId, entries);
+  await insertAudit(tx, [pending(tenantId, entries)]);
+}
+
+/** Each database's appends outside a transaction, sharing statements under load (see shared-insert.ts). */
+const sharedInserts = new WeakMap<Database, SharedInsert<AuditRow>>();
+
+function sharedInsertOf(database: Database): SharedInsert<AuditRow> {
+  let shared = sharedInserts.get(database);
+  if (!shared) {
+    shared = new SharedInsert<AuditRow>(
+      (appends) => insertAudit(database.prisma, appends),
+      (err) => database.health.isOutage(err),
+    );
+    sharedInserts.set(database, shared);
+  }
+  return shared;
 }
 
 /**
- * Appends entries on their own (one statement, committed at once) and tells
- * the sequencer. Concurrent appends never wait for each other. `unsealed`
- * says what the caller left for the sequencer in all: "audit" when nothing
- * but these entries (a read's access record), which may then wait for the
+ * Appends entries on their own (committed when it resolves) and tells the
+ * sequencer. Concurrent appends never wait for a lock: those that arrive
+ * while another is being written share the next statement. `unsealed` says
+ * what the caller left for the sequencer in all: "audit" when nothing but
+ * these entries (a read's access record), which may then wait for the
  * sequencer's next run; "events" when events of the caller may wait too.
  */
 export async function appendAudit(
@@ -102,7 +130,7 @@ export async function appendAudit(
   unsealed: AppendedRows = "events",
 ): Promise<void> {
   if (!entries.length) return;
-  await insertAudit(database.prisma, tenantId, entries);
+  await sharedInsertOf(database).append(pending(tenantId, entries));
   database.appended(tenantId, unsealed);
 }
 
