@@ -1,9 +1,11 @@
-// Runs autocannon on a thread of its own, so the load generator does not share
-// the event loop of the server it measures. Started by load.ts.
+// Runs autocannon (or, for a probe at a steady rate, paced-load.ts) on a thread
+// of its own, so the load generator does not share the event loop of the server
+// it measures. Started by load.ts.
 import { parentPort, workerData } from "node:worker_threads";
 import autocannon from "autocannon";
 import { createTicketBody } from "./operations.js";
 import type { LoadResult, LoadSpec, WorkerMessage } from "./load.js";
+import { percentile, runPaced } from "./paced-load.js";
 
 const spec = workerData as LoadSpec;
 const MAX_SAMPLES = 3;
@@ -55,7 +57,6 @@ function run(seconds: number) {
       {
         url: spec.url,
         connections: spec.connections,
-        ...(spec.rate ? { overallRate: spec.rate } : {}),
         duration: seconds,
         timeout: 10,
         requests: [
@@ -79,27 +80,60 @@ function run(seconds: number) {
   });
 }
 
+/** A probe at a steady rate: requests spread over each second (see paced-load.ts). */
+async function runProbe(rate: number, seconds: number): Promise<LoadResult> {
+  const paced = await runPaced(
+    spec.url,
+    spec.connections,
+    rate,
+    seconds,
+    {
+      method: body === null ? "GET" : "POST",
+      headers,
+      body: (n) => ("createTicket" in request ? createTicketBody(n, request.createTicket) : body),
+    },
+    onResponse,
+  );
+  const requests = paced.latencies.length;
+  return {
+    requests,
+    seconds: paced.seconds,
+    rps: requests / paced.seconds,
+    p50: percentile(paced.latencies, 50),
+    p99: percentile(paced.latencies, 99),
+    errors: paced.errors,
+    timeouts: paced.timeouts,
+    non2xx: paced.non2xx,
+    graphqlErrors,
+    samples: [...samples],
+  };
+}
+
+/** As many requests as the connections can send, with autocannon. */
+async function runFlat(seconds: number): Promise<LoadResult> {
+  const raw = await run(seconds);
+  const r = aggregateResult([raw], { url: spec.url });
+  return {
+    requests: raw.totalCompletedRequests,
+    seconds: raw.duration,
+    rps: raw.totalCompletedRequests / raw.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    graphqlErrors,
+    samples: [...samples],
+  };
+}
+
+const measure = (seconds: number) => (spec.rate ? runProbe(spec.rate, seconds) : runFlat(seconds));
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 
-if (spec.warmupSeconds > 0) await run(spec.warmupSeconds);
+if (spec.warmupSeconds > 0) await measure(spec.warmupSeconds);
 graphqlErrors = 0;
 samples.clear();
 // The parent may want to take readings (e.g. the server's CPU time) right before the measured run.
 post({ type: "warmed" });
 await new Promise((resolve) => parentPort!.once("message", resolve));
-const raw = await run(spec.durationSeconds);
-const r = aggregateResult([raw], { url: spec.url });
-
-const result: LoadResult = {
-  requests: raw.totalCompletedRequests,
-  seconds: raw.duration,
-  rps: raw.totalCompletedRequests / raw.duration,
-  p50: r.latency.p50,
-  p99: r.latency.p99,
-  errors: r.errors,
-  timeouts: r.timeouts,
-  non2xx: r.non2xx,
-  graphqlErrors,
-  samples: [...samples],
-};
-post({ type: "result", result });
+post({ type: "result", result: await measure(spec.durationSeconds) });

@@ -14,7 +14,7 @@ export interface LoadSpec {
   token?: string;
   request: LoadRequest;
   connections: number;
-  /** Requests per second over all connections (a probe at a steady rate); without it, as many as they can send. */
+  /** Requests per second over all connections, spread evenly (a probe at a steady rate, paced-load.ts); without it, as many as they can send. */
   rate?: number;
   warmupSeconds: number;
   durationSeconds: number;
