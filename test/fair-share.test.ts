@@ -101,34 +101,54 @@ describe("each tenant's share of an instance", () => {
     expect(started).toEqual(["a1", "a2", "b1", "a3", "a4"]);
   });
 
-  it("shares `limit` among the tenants active in the last second, and gives it back when they go quiet", async () => {
+  it("shares half of `limit` among the tenants active in the last second, and gives it back when they go quiet", async () => {
     let clock = 0;
-    const plugin = tenantFairShare(4, () => clock);
+    const plugin = tenantFairShare(8, () => clock);
     const { started, gates, op } = gated(plugin);
     const finish = async (...names: string[]) => {
       for (const name of names) gates.get(name)!.resolve();
       await tick();
     };
-    const a = ["a1", "a2", "a3", "a4", "a5", "a6"].map((name) => op("A", name));
+    const names = Array.from({ length: 10 }, (_, i) => `a${i + 1}`);
+    const a = names.map((name) => op("A", name));
     await tick();
-    expect(started).toEqual(["a1", "a2", "a3", "a4"]);
+    expect(started).toEqual(names.slice(0, 8));
 
-    // B shows up: it starts at once, and A's share drops to 4 / 2 while both are active.
+    // B shows up: it starts at once, and A's share drops to 8 / (2 × 2) while both are active.
     const b1 = op("B", "b1");
     await tick();
-    expect(started).toEqual(["a1", "a2", "a3", "a4", "b1"]);
-    await finish("a1", "a2");
-    expect(started).toHaveLength(5);
-    await finish("a3");
-    expect(started).toEqual(["a1", "a2", "a3", "a4", "b1", "a5"]);
+    expect(started).toEqual([...names.slice(0, 8), "b1"]);
+    await finish("a1", "a2", "a3", "a4", "a5", "a6");
+    expect(started).toHaveLength(9);
+    await finish("a7");
+    expect(started).toEqual([...names.slice(0, 8), "b1", "a9"]);
 
     // B done and quiet for longer than the window: A has the whole limit again.
     await finish("b1");
     clock += ACTIVE_WINDOW_MS + 1;
-    await finish("a4");
-    expect(started).toEqual(["a1", "a2", "a3", "a4", "b1", "a5", "a6"]);
-    await finish("a5", "a6");
-    expect(await Promise.all([...a, b1])).toEqual(["a1", "a2", "a3", "a4", "a5", "a6", "b1"]);
+    await finish("a8");
+    expect(started).toEqual([...names.slice(0, 8), "b1", "a9", "a10"]);
+    await finish("a9", "a10");
+    expect(await Promise.all([...a, b1])).toEqual([...names, "b1"]);
+  });
+
+  it("lets a busy tenant run one at a time beside another with the default limit", async () => {
+    const plugin = tenantFairShare(4);
+    const { started, gates, op } = gated(plugin);
+    const a = ["a1", "a2", "a3"].map((name) => op("A", name));
+    const b1 = op("B", "b1");
+    await tick();
+    // Both active: 4 / (2 × 2) = 1 each. A's first three arrived before B, when A was alone.
+    expect(started).toEqual(["a1", "a2", "a3", "b1"]);
+    for (const name of ["a1", "a2"]) gates.get(name)!.resolve();
+    const a4 = op("A", "a4");
+    await tick();
+    expect(started).toHaveLength(4);
+    gates.get("a3")!.resolve();
+    await tick();
+    expect(started).toEqual(["a1", "a2", "a3", "b1", "a4"]);
+    for (const name of ["a4", "b1"]) gates.get(name)!.resolve();
+    expect(await Promise.all([...a, a4, b1])).toEqual(["a1", "a2", "a3", "a4", "b1"]);
   });
 
   it("serves every request of a tenant sending many at once, one at a time, errors included", async () => {
