@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Prisma } from "../src/generated/prisma/client.js";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
 
 // The tenant's client (src/db/tenant-scope.ts) and a portal contact's (src/db/contact-scope.ts)
@@ -21,6 +22,16 @@ beforeAll(async () => {
 afterAll(() => app?.close());
 
 describe("a tenant's client", () => {
+  it("wraps the delegate of every model the client has", async () => {
+    const db = app.database.forTenant(a.id) as unknown as Record<string, unknown>;
+    const base = app.database.prisma as unknown as Record<string, unknown>;
+    for (const model of Object.values(Prisma.ModelName)) {
+      const delegate = model[0]!.toLowerCase() + model.slice(1);
+      expect(base[delegate], model).toBeDefined();
+      expect(db[delegate], model).not.toBe(base[delegate]);
+    }
+  });
+
   it("writes the tenant into what it creates, and reads and changes only the tenant's rows", async () => {
     const db = app.database.forTenant(a.id);
     expect((await app.database.prisma.contact.findUniqueOrThrow({ where: { id: mine.id } })).tenantId).toBe(a.id);

@@ -1,12 +1,12 @@
-import { getDatamodel } from "../generated/pothos-prisma-types.js";
+import { Prisma } from "../generated/prisma/client.js";
 
 type AnyArgs = Record<string, any>;
 
 /** What a scope does to a call: the arguments the call is made with instead (or it throws). */
 export type Scope = (model: string, operation: string, args: AnyArgs) => AnyArgs;
 
-/** Each model's delegate, as the client names it (`ticket` for Ticket). */
-const DELEGATES = new Map(Object.keys(getDatamodel().datamodel.models).map((name) => [name[0]!.toLowerCase() + name.slice(1), name]));
+/** Each model's delegate, as the client names it (`ticket` for Ticket): every model the client has. */
+const DELEGATES = new Map(Object.values(Prisma.ModelName).map((name) => [name[0]!.toLowerCase() + name.slice(1), name]));
 
 /**
  * A client whose every model call goes through `scope` first: the client and
