@@ -1,14 +1,17 @@
 /**
- * Appends that arrive while another is on its way share the next INSERT.
+ * A tenant's appends that arrive while another of its appends is on its way
+ * share the next INSERT.
  *
  * Every request that reads personal data writes its access record before it
  * answers. Sent one by one, under load each record is a statement and a commit
- * of its own. Here at most one INSERT per database is in flight: what arrives
- * meanwhile waits for it and then goes in one statement, one commit, each
- * request's entries in their order. A lone append is sent at once, as before.
- * A batch that fails is sent again request by request, so that one request's
- * bad entry never costs another its record (unless the database is away: then
- * every one of them fails at once, as each would have).
+ * of its own. Here at most one INSERT per tenant and database is in flight:
+ * what the tenant appends meanwhile waits for it and then goes in one
+ * statement, one commit, each request's entries in their order. A lone append
+ * is sent at once, as before. Tenants never wait for each other: an insert held
+ * up by a lock on one tenant's row holds up that tenant's records only. A batch
+ * that fails is sent again request by request, so that one request's bad entry
+ * never costs another its record (unless the database is away: then every one
+ * of them fails at once, as each would have).
  */
 
 /** One request's entries, ready for the INSERT: its tenant, its time, its rows in order. */
@@ -31,8 +34,8 @@ interface Waiting<Row> {
 }
 
 export class SharedInsert<Row> {
-  private readonly waiting: Waiting<Row>[] = [];
-  private sending = false;
+  /** Per tenant, the appends waiting while one of its inserts is in flight; no entry when none is. */
+  private readonly lanes = new Map<string, Waiting<Row>[]>();
 
   constructor(
     private readonly insert: InsertAppends<Row>,
@@ -43,20 +46,22 @@ export class SharedInsert<Row> {
   /** Resolves once the append is committed; rejects with the error of its own statement. */
   append(append: PendingAppend<Row>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ append, resolve, reject });
-      if (!this.sending) void this.send();
+      const waiting = { append, resolve, reject };
+      const lane = this.lanes.get(append.tenantId);
+      if (lane) lane.push(waiting);
+      else void this.send(append.tenantId, [waiting]);
     });
   }
 
-  private async send(): Promise<void> {
-    this.sending = true;
+  private async send(tenantId: string, lane: Waiting<Row>[]): Promise<void> {
+    this.lanes.set(tenantId, lane);
     try {
-      while (this.waiting.length) {
-        const batch = this.waiting.splice(0, MAX_APPENDS_PER_INSERT);
+      while (lane.length) {
+        const batch = lane.splice(0, MAX_APPENDS_PER_INSERT);
         await this.sendBatch(batch);
       }
     } finally {
-      this.sending = false;
+      this.lanes.delete(tenantId);
     }
   }
 
