@@ -22,7 +22,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { buildServer, startServerChild, type ServerChild } from "./bench/child.js";
 import { createBenchDatabase } from "./bench/database.js";
-import { benchFairness, printFairness, type FairnessResult } from "./bench/fairness.js";
+import { benchFairness, FAIRNESS_ROUNDS, printFairness, type FairnessResult } from "./bench/fairness.js";
 import type { DeskgraphExtra, DeskgraphSpec } from "./bench/deskgraph-server.js";
 import { post, requesterIds } from "./bench/http.js";
 import { benchLifecycle } from "./bench/lifecycle.js";
@@ -63,7 +63,8 @@ if (args.help) {
   --tickets <n>         tickets seeded (default 2000)
   --contacts <n>        contacts seeded (default 300)
   --systems <list>      ${SYSTEMS.join(",")} (default all); fairness: a second tenant's
-                        tickets page alone and while the first one creates tickets`);
+                        tickets page alone and while the first one creates tickets,
+                        alternating over ${FAIRNESS_ROUNDS} rounds`);
   process.exit(0);
 }
 const options = {
@@ -90,7 +91,7 @@ const runs = (system: System) => options.systems.includes(system);
 // ---- the overall time bound and clean-up ----
 
 // Seeding gets three minutes, each server a minute to start, each measurement its warm-up, duration and slack.
-const MEASUREMENTS = { deskgraph: 5, postgraphile: 1, raw: 1, pglite: 2, fairness: 2 };
+const MEASUREMENTS = { deskgraph: 5, postgraphile: 1, raw: 1, pglite: 2, fairness: 2 * FAIRNESS_ROUNDS };
 const measurements = options.systems.reduce((n, s) => n + MEASUREMENTS[s], 0) * options.connections.length;
 // Each createTicket window on Deskgraph may also wait for its events to be numbered.
 const sequencedWaits = (["deskgraph", "pglite"] as const).filter(runs).length * options.connections.length * SEQUENCED_WAIT_SECONDS;

@@ -106,6 +106,7 @@ async function runProbe(rate: number, seconds: number): Promise<LoadResult> {
     non2xx: paced.non2xx,
     graphqlErrors,
     samples: [...samples],
+    latencies: paced.latencies,
   };
 }
 

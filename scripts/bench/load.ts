@@ -35,6 +35,8 @@ export interface LoadResult {
   graphqlErrors: number;
   /** A few distinct error messages, to say why. */
   samples: string[];
+  /** Each completed request's latency in milliseconds: probes at a steady rate only (pooled over windows by fairness.ts). */
+  latencies?: number[];
 }
 
 export type WorkerMessage = { type: "warmed" } | { type: "result"; result: LoadResult };
