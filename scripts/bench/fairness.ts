@@ -192,6 +192,10 @@ export function printFairness(result: FairnessResult | undefined) {
     ],
     1,
   );
+  console.log(
+    "all rounds: B's percentiles are of all its latencies together; A's p99 there is the mean of the rounds' " +
+      "(A's load generator reports percentiles, not latencies).",
+  );
   if (Math.min(idle.rps, loaded.rps) < PROBE.rate * 0.9) {
     console.log(
       `B req/s below ${PROBE.rate}: B's requests took longer than the rate leaves them (each connection sends one at a time), ` +
