@@ -109,6 +109,47 @@ describe("a page of tickets with requester, assignee, tags and last message", ()
   });
 });
 
+describe("the page's count", () => {
+  /** The COUNT statements and the rows statements one request of the page sends. */
+  async function countsAndRows(query: string, variables: Record<string, unknown>, check: (data: any) => void) {
+    const sent = (await statementsFor(query, variables, check)).filter(touchesPage);
+    return [sent.filter((sql) => sql.includes("COUNT(")).length, sent.filter((sql) => !sql.includes("COUNT(")).length];
+  }
+
+  it("is sent with the rows only when the page asks for totalCount, directly, through a fragment or not skipped", async () => {
+    const edges = (data: any) => expect(data.tickets.edges).toHaveLength(5);
+    const counted = (data: any) => {
+      edges(data);
+      expect(data.tickets.totalCount).toBe(60);
+    };
+    const skippable = `query($s: Boolean!) { tickets(first: 5) { totalCount @skip(if: $s) edges { node { id } } } }`;
+    const fragment = `query { tickets(first: 5) { ...Counted edges { node { id } } } } fragment Counted on QueryTicketsConnection { totalCount }`;
+    expect(await countsAndRows(`{ tickets(first: 5) { edges { node { id } } } }`, {}, edges)).toEqual([0, 1]);
+    expect(await countsAndRows(skippable, { s: true }, edges)).toEqual([0, 1]);
+    expect(await countsAndRows(skippable, { s: false }, counted)).toEqual([1, 1]);
+    expect(await countsAndRows(fragment, {}, counted)).toEqual([1, 1]);
+    // Only the count: no rows at all.
+    expect(await countsAndRows(`{ tickets(first: 5) { totalCount } }`, {}, (data) => expect(data.tickets.totalCount).toBe(60))).toEqual([
+      1, 0,
+    ]);
+  });
+
+  it("counts what the filter selects, whatever the page's cursor", async () => {
+    // Tags t0…t4 go round the 60 tickets: 12 carry t1.
+    const first = await app.gql(`{ tickets(first: 5, filter: { tag: "t1" }) { totalCount edges { cursor } } }`, {}, t.ownerToken);
+    expect(first.data.tickets.totalCount).toBe(12);
+    const after = first.data.tickets.edges.at(-1).cursor;
+    const next = await app.gql(
+      `query($a: String!) { tickets(first: 5, after: $a, filter: { tag: "t1" }) { totalCount edges { node { id } } } }`,
+      { a: after },
+      t.ownerToken,
+    );
+    expect(next.errors).toBeUndefined();
+    expect(next.data.tickets.totalCount).toBe(12);
+    expect(next.data.tickets.edges).toHaveLength(5);
+  });
+});
+
 describe("createTicket", () => {
   it("writes the ticket, its first message, their events and its number in one statement, without a transaction or a tenant lock", async () => {
     const contact = await app.gql(`{ contacts(first: 1) { edges { node { id } } } }`, {}, t.ownerToken);
