@@ -9,19 +9,18 @@ export const ACTIVE_WINDOW_MS = 1000;
  * time on an instance, and fewer while other tenants are active: with n ≥ 2
  * tenants active within the last ACTIVE_WINDOW_MS, each may run limit / 2n at
  * once (at least one), so that half of the limit stays free for whoever comes
- * next. One event loop serves them all: a request of a quiet tenant shares it
- * with every operation a busy one has running, and measured with a steady
- * probe (bench:compare's fairness), a busy tenant running 2 at once doubled a
- * quiet one's median latency, running 1 at once raised it by a third. While other tenants are active, an operation's turn
- * covers its execution and what the plugins registered before this one then do
- * with the result (writing the audit entry, presenting errors); alone, a
- * tenant's turn ends with execution. A tenant's others wait their turn, first
- * come first served. A tenant sending many requests at once then queues behind
- * itself instead of taking every slice of the event loop, and leaves more of it
- * when another tenant shows up: the others' requests run beside a bounded
- * share, and their latency stays close to idle. Alone, a tenant has the whole
- * `limit`. Subscriptions are not held (they live long and cost nothing while
- * idle). `now` is the clock (tests pass their own).
+ * next. While other tenants are active, an operation's turn covers its
+ * execution and what the plugins registered before this one then do with the
+ * result (writing the audit entry, presenting errors); alone, a tenant's turn
+ * ends with execution. A tenant's others wait their turn, first come first
+ * served: a tenant sending many requests at once queues behind itself instead
+ * of taking every slice of the event loop. One event loop and the same CPUs
+ * serve every tenant all the same: measured with a steady probe (bench:compare's
+ * fairness, docs/benchmarks.md), a quiet tenant's median latency beside a busy
+ * one running 2 at once was about 2× its idle one, beside one running 1 at once
+ * about 1.5×, its p99 about 2×. Alone, a tenant has the whole `limit`.
+ * Subscriptions are not held (they live long and cost nothing while idle).
+ * `now` is the clock (tests pass their own).
  */
 export function tenantFairShare(limit: number, now: () => number = Date.now): Plugin<Context> {
   const lanes = new Map<string, { running: number; waiting: (() => void)[] }>();
