@@ -185,6 +185,14 @@ export const TicketFilter = builder.inputType("TicketFilter", {
   }),
 });
 
+/**
+ * A page's count, started beside its rows: Pothos asks for totalCount only once
+ * the rows are in, which would put the count's round trip after theirs. Keyed
+ * by the field's arguments object, which Pothos hands to both the resolver and
+ * totalCount of one field.
+ */
+const countsStarted = new WeakMap<object, Promise<number>>();
+
 builder.queryField("tickets", (t) =>
   t.prismaConnection({
     type: "Ticket",
@@ -207,14 +215,6 @@ builder.queryField("tickets", (t) =>
     },
   }),
 );
-
-/**
- * A page's count, started beside its rows: Pothos asks for totalCount only once
- * the rows are in, which would put the count's round trip after theirs. Keyed
- * by the field's arguments object, which Pothos hands to both the resolver and
- * totalCount of one field.
- */
-const countsStarted = new WeakMap<object, Promise<number>>();
 
 builder.queryField("tags", (t) =>
   t.prismaField({
