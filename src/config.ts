@@ -72,6 +72,7 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
   DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(5),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(1000).default(10),
   DATABASE_STARTUP_WAIT_SECONDS: z.coerce.number().min(0).max(86_400).default(60),
   REDIS_URL: z
     .string()
@@ -228,6 +229,8 @@ export interface Config {
   databaseUrl?: string;
   /** How long opening one server connection may take, or waiting for a free one in the pool. */
   databaseConnectTimeoutMs: number;
+  /** The most connections one instance keeps open to the PostgreSQL server (background work's included). */
+  databasePoolSize: number;
   /** Read requests whose compiled query plans are kept; 0 turns the cache off. */
   queryPlanCacheEntries: number;
   /** How long start-up keeps trying a database it cannot reach before giving up; 0: one attempt. */
@@ -400,6 +403,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     databaseUrl: e.DATABASE_URL,
     databaseConnectTimeoutMs: Math.round(e.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000),
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     databaseStartupWaitMs: Math.round(e.DATABASE_STARTUP_WAIT_SECONDS * 1000),
     queryPlanCacheEntries: e.QUERY_PLAN_CACHE_ENTRIES,
     redisUrl: e.REDIS_URL,

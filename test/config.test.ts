@@ -42,6 +42,15 @@ describe("configuration from the environment", () => {
     expect(() => loadConfig({ DATA_DIR: dir, DATABASE_STARTUP_WAIT_SECONDS: "-1" })).toThrow(/DATABASE_STARTUP_WAIT_SECONDS/);
   });
 
+  it("reads the pool size, and refuses one too small to run a request beside background work", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "deskgraph-"));
+    expect(loadConfig({ DATA_DIR: dir }).databasePoolSize).toBe(10);
+    expect(loadConfig({ DATA_DIR: dir, DATABASE_POOL_SIZE: "25" }).databasePoolSize).toBe(25);
+    for (const bad of ["1", "0", "2.5", "many"]) {
+      expect(() => loadConfig({ DATA_DIR: dir, DATABASE_POOL_SIZE: bad })).toThrow(/DATABASE_POOL_SIZE/);
+    }
+  });
+
   it("requires an encryption key with a PostgreSQL server", () => {
     expect(() => loadConfig({ DATABASE_URL: "postgres://localhost/x" })).toThrow(/ENCRYPTION_KEY/);
   });

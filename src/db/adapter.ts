@@ -15,6 +15,8 @@ export interface DatabaseTarget {
   dataDir: string;
   /** How long opening one server connection may take (and waiting for a free one in the pool). */
   databaseConnectTimeoutMs?: number;
+  /** The most connections the pool keeps open to a server (default DEFAULT_POOL_SIZE); dedicated ones (listeners, probes) come on top. */
+  databasePoolSize?: number;
   /** Where a new embedded database looks for its migrated snapshot (src/db/snapshot.ts); tests point it elsewhere. */
   snapshotDir?: string;
 }
@@ -23,6 +25,8 @@ export interface DatabaseTarget {
 export type ErrorObserver = (err: unknown) => void;
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/** node-postgres' own default, which served every measurement in docs/benchmarks.md. */
+const DEFAULT_POOL_SIZE = 10;
 
 export interface EmbeddedDatabase {
   db: PGlite;
@@ -74,7 +78,7 @@ export function connectionConfig(target: DatabaseTarget & { databaseUrl: string 
  */
 function createServerPool(target: DatabaseTarget & { databaseUrl: string }, onError: ErrorObserver): pg.Pool {
   // Waiting for a free connection is bounded like opening one: a request fails fast rather than hang.
-  const pool = new pg.Pool(connectionConfig(target));
+  const pool = new pg.Pool({ ...connectionConfig(target), max: target.databasePoolSize ?? DEFAULT_POOL_SIZE });
   // An idle connection that dies is reported by the pool, which drops it.
   pool.on("error", onError);
   // pg-pool detaches its own listener while a connection is checked out (between two queries of a
