@@ -1,7 +1,9 @@
 // Commit → sequenced latency (bench:compare): how long the events a measured
 // window of createTicket wrote waited for the tenant's sequencer to number
-// them, as publishedAt − createdAt. createdAt is taken when the request writes
-// the event, just before its transaction commits, so this is an upper bound of
+// them, as publishedAt − createdAt, both PostgreSQL's clock. createdAt is the
+// start of the transaction that wrote the event (for createTicket, its one
+// insert statement, and so also that statement's wait for the tenant's counter
+// row); publishedAt, when the statement that numbered it ran. An upper bound of
 // commit → numbered. The rows are read by the Deskgraph server's own process
 // (deskgraph-server.ts answers these questions): PGlite's database lives
 // nowhere else.

@@ -9,12 +9,14 @@ export const EVENT_BATCH = 1000;
  * were written (a transaction's events stay in its order), at most
  * EVENT_BATCH, returning seq, type and internal: a step of the sequencer's
  * statements (src/sequencer/seal.ts), which also move the head. With
- * `onlyIf`, it numbers nothing unless that holds.
+ * `onlyIf`, it numbers nothing unless that holds. publishedAt is the
+ * database's clock as the statement runs, like createdAt: the two compare
+ * without the application's clock or time zone in between.
  */
 export function numberEvents(tenantId: string, eventSeq: number | Prisma.Sql, onlyIf: Prisma.Sql = Prisma.sql`TRUE`): Prisma.Sql {
   const after = typeof eventSeq === "number" ? Prisma.sql`${eventSeq}::int` : eventSeq;
   return Prisma.sql`
-    UPDATE "Event" e SET "seq" = ${after} + todo.n::int, "publishedAt" = ${new Date().toISOString()}::timestamp
+    UPDATE "Event" e SET "seq" = ${after} + todo.n::int, "publishedAt" = clock_timestamp()
     FROM (
       SELECT "id", row_number() OVER (ORDER BY "appendOrder") AS n
       FROM "Event" WHERE "tenantId" = ${tenantId}::uuid AND "seq" IS NULL
