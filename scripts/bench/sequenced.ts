@@ -3,8 +3,9 @@
 // them, as publishedAt − createdAt, both PostgreSQL's clock. createdAt is the
 // start of the transaction that wrote the event (for createTicket, its one
 // insert statement, and so also that statement's wait for the tenant's counter
-// row); publishedAt, when the statement that numbered it ran. An upper bound of
-// commit → numbered. The rows are read by the Deskgraph server's own process
+// row); publishedAt, when the statement that numbered it ran, just before that
+// statement commits. So an upper bound of commit → numbered but for the
+// numbering's own commit. The rows are read by the Deskgraph server's own process
 // (deskgraph-server.ts answers these questions): PGlite's database lives
 // nowhere else.
 import type { Database } from "../../src/db/database.js";
