@@ -64,6 +64,17 @@ describe("createTicket", () => {
     expect(r.data.createTicket.requester.id).toBe(first.requester.id);
   });
 
+  it("numbers a tenant's concurrent creates one apart, each number once", async () => {
+    const first = await newTicket();
+    const requesterId = first.requester.id;
+    const made = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => app.gql(CREATE, { i: { subject: `Together ${i}`, body: "b", requesterId } }, t.ownerToken)),
+    );
+    for (const r of made) expect(r.errors).toBeUndefined();
+    const numbers = made.map((r) => r.data.createTicket.number).sort((a: number, b: number) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 12 }, (_, i) => first.number + 1 + i));
+  });
+
   it("refuses a requester that is restricted, erased, unknown or another tenant's, and takes no number for it", async () => {
     const first = await newTicket();
     const create = (requesterId: string) => app.gql(CREATE, { i: { subject: "Refused", body: "b", requesterId } }, t.ownerToken);
