@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { appendAuditIn } from "../audit/service.js";
 import type { Database } from "../db/database.js";
+import { isUniqueViolation } from "../db/unique-violation.js";
 import type { BillingAccount, Prisma } from "../generated/prisma/client.js";
 import { planUpdate } from "./apply.js";
 import { callProvider, type CallScope } from "./calls.js";
@@ -76,8 +77,7 @@ export async function applyEvent(deps: Deps, event: ProviderEvent): Promise<Even
     });
   } catch (err) {
     // The same event committed meanwhile by a concurrent delivery (its id is unique).
-    if ((err as { code?: string }).code === "P2002" && (await database.prisma.billingEvent.findUnique({ where: { id: event.id } })))
-      return "DUPLICATE";
+    if (isUniqueViolation(err) && (await database.prisma.billingEvent.findUnique({ where: { id: event.id } }))) return "DUPLICATE";
     throw err;
   }
 }

@@ -5,6 +5,7 @@ import { PothosValidationError } from "@pothos/core";
 import { serviceUnavailable } from "../errors.js";
 import type { DatabaseHealth } from "../db/health.js";
 import { describeOutage, isDatabaseUnavailable } from "../db/unavailable.js";
+import { isUniqueViolation } from "../db/unique-violation.js";
 import type { Context } from "../context.js";
 
 const withCode = (err: GraphQLError, code: string, extra: Record<string, unknown> = {}) =>
@@ -19,7 +20,7 @@ const withCode = (err: GraphQLError, code: string, extra: Record<string, unknown
 /** Database errors that mean the input clashed with existing data, not a bug. */
 function fromDatabase(original: unknown): [string, string] | null {
   const code = (original as { code?: unknown })?.code;
-  if (code === "P2002") return ["CONFLICT", "This conflicts with an existing record"];
+  if (isUniqueViolation(original)) return ["CONFLICT", "This conflicts with an existing record"];
   if (code === "P2025") return ["NOT_FOUND", "Record not found"];
   return null;
 }

@@ -3,6 +3,7 @@ import { appendAuditIn } from "../audit/service.js";
 import { hashPassword } from "../auth/passwords.js";
 import { newToken } from "../auth/tokens.js";
 import type { Database } from "../db/database.js";
+import { isUniqueViolation } from "../db/unique-violation.js";
 import { AppError, notFound, validationError } from "../errors.js";
 import type { DataResidency } from "../generated/prisma/enums.js";
 import { emailSchema, nameSchema } from "../validation.js";
@@ -68,10 +69,8 @@ export async function createTenant(database: Database, input: NewTenant) {
       return { tenant, owner, invitationToken: invitation?.token ?? null };
     });
   } catch (err) {
-    // Only the slug is unique among a new tenant's rows (the owner is its first agent). Inside a
-    // transaction the driver adapter's error carries PostgreSQL's code; outside it, Prisma's.
-    const e = err as { code?: string; cause?: { code?: string } };
-    if (e.code === "P2002" || e.cause?.code === "23505") {
+    // Only the slug is unique among a new tenant's rows (the owner is its first agent).
+    if (isUniqueViolation(err)) {
       throw new AppError("CONFLICT", `A tenant with the slug "${input.slug}" exists`, {
         fields: [{ path: ["input", "slug"], message: "is taken" }],
       });
