@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { workerScript } from "../../worker-script.js";
 import type { Config } from "../../config.js";
 import { notExtracted, type ExtractJob, type ExtractLimits, type ExtractResult } from "./result.js";
 
@@ -99,7 +100,9 @@ export class TextExtractor {
   }
 
   private spawn(): Running {
-    const { script, evaluated } = workerScript(this.options.workerUrl);
+    const { script, evaluated } = this.options.workerUrl
+      ? { script: this.options.workerUrl, evaluated: false }
+      : workerScript(import.meta.url, "worker");
     const worker = new Worker(script, {
       eval: evaluated,
       resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb },
@@ -139,19 +142,4 @@ export function textExtractor(config: Config): TextExtractor {
   const { maxBytes, maxChars, timeoutMs, maxHeapMb } = config.attachments.extract;
   // A Word file's parts may inflate to four times the largest file read, no more.
   return new TextExtractor({ timeoutMs, maxHeapMb, limits: { maxChars, maxInflatedBytes: 4 * maxBytes } });
-}
-
-/**
- * The worker's script: compiled JavaScript next to this module in a build;
- * from the TypeScript sources (development, tests), loaded through tsx, which
- * is a dependency of the server anyway.
- */
-function workerScript(override?: URL): { script: string | URL; evaluated: boolean } {
-  if (override) return { script: override, evaluated: false };
-  if (import.meta.url.endsWith(".js")) return { script: new URL("./worker.js", import.meta.url), evaluated: false };
-  const source = JSON.stringify(new URL("./worker.ts", import.meta.url).href);
-  return {
-    script: `import("tsx/esm/api").then(({ tsImport }) => tsImport(${source}, ${JSON.stringify(import.meta.url)}))`,
-    evaluated: true,
-  };
 }
