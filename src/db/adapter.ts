@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
-import { EXTENSIONS } from "./extensions.js";
+import { EmbeddedThread, type EmbeddedConnection } from "./embedded/thread.js";
 import { extractSnapshot, readSnapshot, SNAPSHOT_DIR } from "./snapshot.js";
 
 export interface DatabaseTarget {
@@ -29,7 +29,7 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_POOL_SIZE = 10;
 
 export interface EmbeddedDatabase {
-  db: PGlite;
+  db: EmbeddedThread;
   /** The migrations a new database got from the snapshot, oldest first; empty when it was not new or there was none. */
   fromSnapshot: string[];
 }
@@ -37,13 +37,13 @@ export interface EmbeddedDatabase {
 /**
  * Opens the embedded database. A new one (in memory, or an empty directory)
  * starts from the migrated snapshot when there is one for the current
- * migrations, instead of running initdb and every migration.
+ * migrations, instead of running initdb and every migration. It runs in a
+ * thread of its own (src/db/embedded/thread.ts).
  */
 export function openEmbedded(dataDir: string, snapshotDir = SNAPSHOT_DIR): EmbeddedDatabase {
   if (dataDir.startsWith("memory://")) {
     const snapshot = readSnapshot(snapshotDir);
-    const loadDataDir = snapshot ? new Blob([snapshot.tarball]) : undefined;
-    return { db: new PGlite(dataDir, { extensions: EXTENSIONS, loadDataDir }), fromSnapshot: snapshot?.migrations ?? [] };
+    return { db: new EmbeddedThread({ dataDir, tarball: snapshot?.tarball }), fromSnapshot: snapshot?.migrations ?? [] };
   }
   const dir = path.resolve(dataDir, "pglite");
   let fromSnapshot: string[] = [];
@@ -55,7 +55,7 @@ export function openEmbedded(dataDir: string, snapshotDir = SNAPSHOT_DIR): Embed
     }
   }
   mkdirSync(dir, { recursive: true });
-  return { db: new PGlite(dir, { extensions: EXTENSIONS }), fromSnapshot };
+  return { db: new EmbeddedThread({ dataDir: dir }), fromSnapshot };
 }
 
 /** Connection settings shared by the pool, dedicated connections and probes. */
@@ -90,7 +90,7 @@ function createServerPool(target: DatabaseTarget & { databaseUrl: string }, onEr
 /** A Prisma driver adapter factory for the configured database. */
 export function createAdapter(
   target: DatabaseTarget,
-  embedded?: PGlite,
+  embedded?: EmbeddedConnection,
   onError: ErrorObserver = () => {},
   onPool: (pool: pg.Pool) => void = () => {},
 ): SqlMigrationAwareDriverAdapterFactory {
@@ -102,7 +102,7 @@ export function createAdapter(
   // The adapter is typed against an older driver-adapter-utils; the runtime contract is the same
   // but for bytes arguments, which this client sends base64-encoded (see withBytesArguments).
   const factory = new PrismaPGlite(
-    embedded ?? openEmbedded(target.dataDir, target.snapshotDir).db,
+    (embedded ?? openEmbedded(target.dataDir, target.snapshotDir).db) as PGlite,
   ) as unknown as SqlMigrationAwareDriverAdapterFactory;
   return withBytesArguments(factory);
 }

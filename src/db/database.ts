@@ -1,5 +1,5 @@
 import { configurePlanCache } from "./plan-cache.js";
-import type { PGlite } from "@electric-sql/pglite";
+import type { EmbeddedConnection } from "./embedded/thread.js";
 import pg from "pg";
 import type { Logger } from "pino";
 import { PrismaClient } from "../generated/prisma/client.js";
@@ -63,7 +63,7 @@ export interface DatabaseOptions extends DatabaseTarget, Omit<BlobStoreOptions, 
    * An open embedded database to work on instead of opening DATA_DIR's: the caller keeps it
    * (close leaves it open). Tests hand a worker's database from one file to the next.
    */
-  embedded?: PGlite;
+  embedded?: EmbeddedConnection;
   /**
    * Count the statements sent (`queryCount`, `statementsSince`), background work's apart:
    * tests and benchmarks. Off, counting costs nothing (see src/db/statement-count.ts).
@@ -119,7 +119,7 @@ async function disconnectWithin(prisma: { $disconnect(): Promise<void> }, ms: nu
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   // The files' backend first: a plugin's bad option stops here, before a data directory is locked.
   const blobBackend = opts.encryptionKey ? await operatorBlobBackend(opts.environment) : null;
-  let embedded: PGlite | undefined;
+  let embedded: EmbeddedConnection | undefined;
   let migrate: () => Promise<string[]>;
   let closeRaw: () => Promise<void>;
 
@@ -144,7 +144,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   } else {
     // Before PGlite reads anything: a directory another process holds is refused (src/db/lock.ts).
     const lock = opts.embedded || opts.dataDir.startsWith("memory://") ? undefined : lockDataDir(opts.dataDir, opts.holder);
-    let db: PGlite;
+    let db: EmbeddedConnection;
     let fromSnapshot: string[] = [];
     try {
       if (opts.embedded) db = opts.embedded;
@@ -195,8 +195,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     errorFormat: "minimal",
   });
   // On a server, the probe opens a connection of its own (the pool may be busy, or hold connections
-  // that died with the server) and gives the query as long as the connection. PGlite lives in this
-  // process and goes away only with it.
+  // that died with the server) and gives the query as long as the connection. PGlite lives in a
+  // thread of this process (src/db/embedded/): asked through it, like every query.
   const url = opts.databaseUrl;
   const probe = url
     ? () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { PGlite } from "@electric-sql/pglite";
+import type { EmbeddedConnection } from "./embedded/thread.js";
 import pg from "pg";
 import type { Logger } from "pino";
 
@@ -164,7 +164,11 @@ export async function listenOnServer(
  * process and sees its notifications (PGlite hands them out as it reads each
  * statement's results); there is no connection to lose.
  */
-export async function listenOnEmbedded(db: PGlite, channel: string, handlers: NotificationHandlers): Promise<NotificationListener> {
+export async function listenOnEmbedded(
+  db: EmbeddedConnection,
+  channel: string,
+  handlers: NotificationHandlers,
+): Promise<NotificationListener> {
   const markers = new Markers();
   const unlisten = await db.listen(channel, (payload) => {
     if (!markers.take(payload)) handlers.message(payload);

@@ -1,5 +1,5 @@
-import type { PGlite } from "@electric-sql/pglite";
 import { openEmbedded } from "../../src/db/adapter.js";
+import type { EmbeddedConnection } from "../../src/db/embedded/thread.js";
 
 /**
  * In-memory embedded databases handed from one test file to the next. A worker runs its
@@ -8,7 +8,7 @@ import { openEmbedded } from "../../src/db/adapter.js";
  * back only with its schema as the migrations left it: one whose tables, columns,
  * functions or triggers a file changed and did not restore is closed instead.
  */
-const spare: PGlite[] = [];
+const spare: EmbeddedConnection[] = [];
 /** The schema's fingerprint, as migrated (taken from the worker's first database). */
 let migrated: string | undefined;
 
@@ -24,20 +24,20 @@ const FINGERPRINT = `
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'
   ) s`;
 
-const fingerprint = async (db: PGlite) => (await db.query<{ f: string }>(FINGERPRINT)).rows[0]!.f;
+const fingerprint = async (db: EmbeddedConnection) => (await db.query<{ f: string }>(FINGERPRINT)).rows[0]!.f;
 
 /** An emptied database from an earlier file, or a new one from the snapshot. */
-export function takeEmbedded(): PGlite {
+export function takeEmbedded(): EmbeddedConnection {
   return spare.pop() ?? openEmbedded("memory://").db;
 }
 
 /** Called once the database is migrated: the first one's schema is what the others are held to. */
-export async function noteMigrated(db: PGlite): Promise<void> {
+export async function noteMigrated(db: EmbeddedConnection): Promise<void> {
   migrated ??= await fingerprint(db);
 }
 
 /** Empties the database for the next file (every table but the migrations' record), or closes it. */
-export async function giveBack(db: PGlite): Promise<void> {
+export async function giveBack(db: EmbeddedConnection): Promise<void> {
   try {
     if (!migrated || (await fingerprint(db)) !== migrated) return await db.close();
     const { rows } = await db.query<{ t: string }>(
@@ -45,7 +45,7 @@ export async function giveBack(db: PGlite): Promise<void> {
     );
     await db.exec(`TRUNCATE ${rows.map((r) => `"${r.t}"`).join(", ")} RESTART IDENTITY CASCADE`);
     // Session state: prepared statements, LISTENs, advisory locks, temporary tables. (Not DISCARD ALL:
-    // its RESET ALL would take away the search_path PGlite starts with.)
+    // its RESET ALL would take away the search_path EmbeddedConnection starts with.)
     for (const sql of ["DEALLOCATE ALL", "UNLISTEN *", "SELECT pg_advisory_unlock_all()", "DISCARD TEMP"]) await db.exec(sql);
     spare.push(db);
   } catch {
