@@ -148,16 +148,16 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
 }
 
 /**
- * The change and its events have committed: on server PostgreSQL the sequencer is told now, so that
- * subscribers and webhooks do not wait for the answer's read-back and the audit entry (the kick
- * after the response still comes, and folds into this run or finds nothing left). Every mutation
- * of this file that records events calls it; other mutations are numbered after their response.
- * Not on the embedded database: its one connection would send the sequencer's statement ahead of
- * the read-back, and its statement would be counted as the request's (src/db/database.ts tells
- * background statements apart by async context, which the shared connection's queue loses).
+ * The change and its events have committed: the sequencer is told now, so that subscribers and
+ * webhooks do not wait for the answer's read-back and the audit entry (the kick after the response
+ * still comes, and folds into this run or finds nothing left). Every mutation of this file that
+ * records events calls it; other mutations are numbered after their response. On the embedded
+ * database the sequencer's statement goes ahead of the read-back on its one connection: the answer
+ * waits about a statement, and the event's numbering several statements' turns less (its thread
+ * answers each statement in a turn of the event loop; docs/benchmarks.md, 2026-12-04).
  */
 function numberNow<T>(ctx: Context, committed: T): T {
-  if (ctx.database.kind === "server") ctx.database.appended(requireViewer(ctx).tenantId, "events");
+  ctx.database.appended(requireViewer(ctx).tenantId, "events");
   return committed;
 }
 
