@@ -98,13 +98,19 @@ describe("the embedded database's thread", () => {
     expect(order).toEqual(["event loop", "statement"]);
   });
 
-  it("hands out notifications to listeners, and none after unlisten", async () => {
+  it("hands out notifications to every listener, and none after unlisten", async () => {
     const heard: string[] = [];
-    const unlisten = await db.listen("thread_news", (payload) => heard.push(payload));
+    // Two listeners at once: the second waits for the first's LISTEN.
+    const [first, second] = await Promise.all([
+      db.listen("thread_news", (payload) => heard.push(`first ${payload}`)),
+      db.listen("thread_news", (payload) => heard.push(`second ${payload}`)),
+    ]);
     await db.query(`SELECT pg_notify('thread_news', 'one')`);
-    await unlisten();
+    await first();
     await db.query(`SELECT pg_notify('thread_news', 'two')`);
-    expect(heard).toEqual(["one"]);
+    await second();
+    await db.query(`SELECT pg_notify('thread_news', 'three')`);
+    expect(heard).toEqual(["first one", "second one", "second two"]);
   });
 
   it("answers every call, pending or new, as unavailable once the thread stopped", async () => {

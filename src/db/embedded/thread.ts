@@ -11,9 +11,8 @@ type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R,
 type Statement = Extract<RequestBody, { op: "query" }>;
 
 /**
- * What the server uses of an embedded database: PGlite itself (tests hand one
- * in) or EmbeddedThread, the same calls answered by a PGlite in a thread of
- * its own.
+ * What the server uses of the embedded database: these calls of PGlite's, as
+ * EmbeddedThread answers them.
  */
 export interface EmbeddedConnection {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>>;
@@ -40,6 +39,7 @@ export class EmbeddedThread implements EmbeddedConnection {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private readonly listeners = new Map<string, Set<(payload: string) => void>>();
+  private readonly listening = new Map<string, Promise<unknown>>();
   private nextId = 1;
   private started = false;
   private stopped?: Error;
@@ -139,13 +139,24 @@ export class EmbeddedThread implements EmbeddedConnection {
     if (!set) {
       set = new Set();
       this.listeners.set(channel, set);
-      await this.call({ op: "listen", channel });
+      this.listening.set(channel, this.call({ op: "listen", channel }));
+    }
+    // A second listener of a channel being listened to waits for the same LISTEN.
+    try {
+      await this.listening.get(channel);
+    } catch (err) {
+      if (this.listeners.get(channel) === set) {
+        this.listeners.delete(channel);
+        this.listening.delete(channel);
+      }
+      throw err;
     }
     set.add(callback);
     return async () => {
       set.delete(callback);
       if (set.size > 0 || this.listeners.get(channel) !== set) return;
       this.listeners.delete(channel);
+      this.listening.delete(channel);
       await this.call({ op: "unlisten", channel });
     };
   }
