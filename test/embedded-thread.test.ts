@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { messages } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openEmbedded } from "../src/db/adapter.js";
+import { deserializeError, serializeError } from "../src/db/embedded/protocol.js";
 import { EmbeddedThread } from "../src/db/embedded/thread.js";
 import { DatabaseUnavailableError } from "../src/db/unavailable.js";
 import { workerScript } from "../src/worker-script.js";
@@ -28,6 +29,13 @@ describe("the embedded database's thread", () => {
     expect(rows).toEqual([["int8 7", null, { x: 1 }, new Date("2026-12-04T01:00:00Z"), 3]]);
     const named = await db.query<{ a: string }>(`SELECT 8::int8 AS a`, [], { parsers });
     expect(named.rows).toEqual([{ a: "int8 8" }]);
+  });
+
+  it("passes on another error with its kind's name and its own fields", () => {
+    const thrown = Object.assign(new TypeError("not a function"), { code: "E_OWN", detail: { nested: true } });
+    const passed = deserializeError(serializeError(thrown));
+    expect(passed).not.toBeInstanceOf(messages.DatabaseError);
+    expect(passed).toMatchObject({ name: "TypeError", message: "not a function", code: "E_OWN" });
   });
 
   it("takes bytes as parameters and gives them back", async () => {
@@ -111,6 +119,18 @@ describe("the embedded database's thread", () => {
     await second();
     await db.query(`SELECT pg_notify('thread_news', 'three')`);
     expect(heard).toEqual(["first one", "second one", "second two"]);
+  });
+
+  it("listens again on every listen, as PGlite does, so a session's UNLISTEN * in between loses nothing", async () => {
+    const heard: string[] = [];
+    // Left open, as a file that ends without closing its listener leaves it for the next (test/support/embedded-pool.ts).
+    const stale = await db.listen("thread_again", () => {});
+    await db.exec("UNLISTEN *");
+    const unlisten = await db.listen("thread_again", (payload) => heard.push(payload));
+    await db.query(`SELECT pg_notify('thread_again', 'heard')`);
+    await unlisten();
+    await stale();
+    expect(heard).toEqual(["heard"]);
   });
 
   it("answers every call, pending or new, as unavailable once the thread stopped", async () => {

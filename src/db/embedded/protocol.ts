@@ -42,7 +42,9 @@ export function serializeError(err: unknown): SerializedError {
 
 /** The error as the database raised it: a DatabaseError stays one, so its code is read as before. */
 export function deserializeError(e: SerializedError): Error {
-  const err = e.databaseError ? new messages.DatabaseError(e.message, 0, "error") : new Error(e.message);
-  Object.assign(err, e.fields);
-  return err;
+  if (e.databaseError) return Object.assign(new messages.DatabaseError(e.message, 0, "error"), e.fields);
+  // Another error keeps its kind's name (a RuntimeError from the WebAssembly, say).
+  const err = new Error(e.message);
+  err.name = e.name;
+  return Object.assign(err, e.fields);
 }

@@ -39,7 +39,6 @@ export class EmbeddedThread implements EmbeddedConnection {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private readonly listeners = new Map<string, Set<(payload: string) => void>>();
-  private readonly listening = new Map<string, Promise<unknown>>();
   private nextId = 1;
   private started = false;
   private stopped?: Error;
@@ -134,31 +133,28 @@ export class EmbeddedThread implements EmbeddedConnection {
     return result;
   }
 
+  /** As PGlite's own: every call LISTENs again (a session's `UNLISTEN *` may have come in between). */
   async listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>> {
     let set = this.listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(channel, set);
-      this.listening.set(channel, this.call({ op: "listen", channel }));
-    }
-    // A second listener of a channel being listened to waits for the same LISTEN.
+    if (!set) this.listeners.set(channel, (set = new Set()));
+    set.add(callback);
     try {
-      await this.listening.get(channel);
+      await this.call({ op: "listen", channel });
     } catch (err) {
-      if (this.listeners.get(channel) === set) {
-        this.listeners.delete(channel);
-        this.listening.delete(channel);
-      }
+      this.forget(channel, set, callback);
       throw err;
     }
-    set.add(callback);
     return async () => {
-      set.delete(callback);
-      if (set.size > 0 || this.listeners.get(channel) !== set) return;
-      this.listeners.delete(channel);
-      this.listening.delete(channel);
-      await this.call({ op: "unlisten", channel });
+      if (this.forget(channel, set, callback)) await this.call({ op: "unlisten", channel });
     };
+  }
+
+  /** Drops a listener; true when it was the channel's last. */
+  private forget(channel: string, set: Set<(payload: string) => void>, callback: (payload: string) => void): boolean {
+    set.delete(callback);
+    if (set.size > 0 || this.listeners.get(channel) !== set) return false;
+    this.listeners.delete(channel);
+    return true;
   }
 
   async close(): Promise<void> {

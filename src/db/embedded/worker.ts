@@ -30,6 +30,7 @@ const db = new PGlite(options.dataDir, {
 });
 const transactions = new Map<number, OpenTransaction>();
 const unlisteners = new Map<string, () => Promise<void>>();
+const posters = new Map<string, (payload: string) => void>();
 
 const post = (reply: Reply) => port.postMessage(reply);
 const answer = (id: number, work: () => Promise<unknown>) =>
@@ -79,29 +80,27 @@ function handle(m: Request): void {
   switch (m.op) {
     case "query":
     case "exec":
-    case "rollback":
-    case "end": {
       if (m.tx === undefined) return void run(m, db);
-      const open = transactions.get(m.tx);
-      if (!open) return void post({ id: m.id, error: serializeError(new Error("Transaction is closed")) });
-      // The end waits for the statements sent before it, then settles the transaction.
-      if (m.op === "end") return void open.chain.then(() => open.end(m.commit, m.id));
-      open.chain = open.chain.then(() => run(m, open.tx));
-      return;
-    }
+      return void inTransaction(m.tx, m);
+    case "rollback":
+    case "end":
+      return void inTransaction(m.tx, m);
     case "begin":
       begin(m.id);
       return;
     case "listen":
+      // PGlite LISTENs on every call and keeps one copy of a callback: one poster per channel.
       return void answer(m.id, async () => {
-        if (unlisteners.has(m.channel)) return;
         const channel = m.channel;
-        unlisteners.set(channel, await db.listen(channel, (payload) => post({ notification: { channel, payload } })));
+        let poster = posters.get(channel);
+        if (!poster) posters.set(channel, (poster = (payload: string) => post({ notification: { channel, payload } })));
+        unlisteners.set(channel, await db.listen(channel, poster));
       });
     case "unlisten":
       return void answer(m.id, async () => {
         const unlisten = unlisteners.get(m.channel);
         unlisteners.delete(m.channel);
+        posters.delete(m.channel);
         await unlisten?.();
       });
     case "close":
@@ -109,14 +108,19 @@ function handle(m: Request): void {
   }
 }
 
-function run(m: Request & { op: "query" | "exec" | "rollback" | "end" }, target: PGlite | Transaction): Promise<void> {
+/** A statement, rollback or end of an open transaction, after what was sent to it before. */
+function inTransaction(id: number, m: Request & { op: "query" | "exec" | "rollback" | "end" }): void {
+  const open = transactions.get(id);
+  if (!open) return void post({ id: m.id, error: serializeError(new Error("Transaction is closed")) });
+  if (m.op === "end") return void open.chain.then(() => open.end(m.commit, m.id));
+  open.chain = open.chain.then(() => run(m, open.tx));
+}
+
+function run(m: Request & { op: "query" | "exec" | "rollback" }, target: PGlite | Transaction): Promise<void> {
   return answer(m.id, async () => {
-    if (m.op === "query") {
-      return await target.query(m.sql, m.params, { rowMode: m.rowMode, parsers: keepText(m.rawTypes) });
-    }
+    if (m.op === "query") return await target.query(m.sql, m.params, { rowMode: m.rowMode, parsers: keepText(m.rawTypes) });
     if (m.op === "exec") return await target.exec(m.sql);
-    if (m.op === "rollback") return await (target as Transaction).rollback();
-    throw new Error("Nothing to end outside a transaction");
+    return await (target as Transaction).rollback();
   });
 }
 
