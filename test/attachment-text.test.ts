@@ -162,6 +162,23 @@ describe("extraction after upload", () => {
     // Another tenant's id is nobody's file here.
     expect(await extractAttachmentText(text, (await app.tenant()).id, raw(files.pdf!))).toBeNull();
   });
+
+  it("reads every file when many messages with files come at once: a few files per call, none left behind", async () => {
+    const messages = await Promise.all(
+      [0, 1, 2, 3].map(async (i) => [
+        await upload(ticketId, `grebe-${i}-a.txt`, "text/plain", Buffer.from(`Grebe ${i} first`)),
+        await upload(ticketId, `grebe-${i}-b.txt`, "text/plain", Buffer.from(`Grebe ${i} second`)),
+      ]),
+    );
+    // Added together: their events reach the consumer in one batch, more files than one call reads.
+    await Promise.all(
+      messages.map((attachmentIds, i) =>
+        ok(`mutation($i: AddMessageInput!) { addMessage(input: $i) { id } }`, { i: { ticketId, body: `Grebes ${i}`, attachmentIds } }),
+      ),
+    );
+    await app.consumed(t);
+    for (const id of messages.flat()) expect(await status(id)).toEqual({ textStatus: "EXTRACTED", textReason: null });
+  });
 });
 
 describe("search", () => {

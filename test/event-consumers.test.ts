@@ -171,6 +171,54 @@ describe("event consumers", () => {
     }
   });
 
+  it("let a consumer stop early: the rest of its batch comes in the next call, each event once, and a stop outside the batch fails", async () => {
+    const start = (await ticketCreatedSeqs()).at(-1) ?? 0;
+    for (let i = 0; i < 5; i++) await createTicket(`Stopping ${i}`);
+    await app.sequenced(t);
+    const fresh = (await ticketCreatedSeqs()).filter((seq) => seq > start);
+    expect(fresh).toHaveLength(5);
+    // Two of each batch of four, in a transaction or not; one that names an event it was not handed.
+    const stopper = (name: string, transactional: boolean, stopAt: (events: number[]) => number) => {
+      const batches: number[][] = [];
+      const consumer: EventConsumer = {
+        name,
+        types: ["TICKET_CREATED"],
+        transactional,
+        batchSize: 4,
+        retryBaseMs: 600_000,
+        async handle({ events }) {
+          batches.push(events.map((e) => e.seq));
+          return stopAt(events.map((e) => e.seq));
+        },
+      };
+      return { consumer, batches };
+    };
+    const plain = stopper("test.stopping.plain", false, (seqs) => seqs[1] ?? seqs[0]!);
+    const inTx = stopper("test.stopping.tx", true, (seqs) => seqs[1] ?? seqs[0]!);
+    const wrong = stopper("test.stopping.wrong", false, (seqs) => seqs[0]! - 1);
+    for (const { consumer } of [plain, inTx, wrong]) {
+      await app.database.prisma.eventConsumerCursor.create({ data: { consumer: consumer.name, tenantId: t.id, position: start } });
+    }
+    const driver = new ConsumerDriver(app.database, log, { pollMs: 600_000 });
+    for (const { consumer } of [plain, inTx, wrong]) driver.register(consumer);
+    driver.start();
+    try {
+      await driver.kick();
+      const [a, b, c, d, e] = fresh as [number, number, number, number, number];
+      for (const { consumer, batches } of [plain, inTx]) {
+        expect(batches).toEqual([[a, b, c, d], [c, d, e], [e]]);
+        expect((await cursor(consumer.name))!.position).toBeGreaterThanOrEqual(e);
+      }
+      // Offered once, refused, and left where it was, with the reason, until its (distant) retry.
+      expect(wrong.batches).toEqual([[a, b, c, d]]);
+      expect(await cursor(wrong.consumer.name)).toMatchObject({ position: start, attempts: 1 });
+      expect((await cursor(wrong.consumer.name))!.lastError).toMatch(/stopped at .*not at an event of its batch/);
+    } finally {
+      await driver.stop();
+      await app.database.prisma.eventConsumerCursor.deleteMany({ where: { consumer: { startsWith: "test.stopping." } } });
+    }
+  });
+
   it("lease, read and move for every consumer at once in one statement each, each getting its own rows", async () => {
     for (let i = 0; i < 2; i++) await createTicket(`Batched ${i}`);
     await app.sequenced(t);

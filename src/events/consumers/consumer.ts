@@ -33,10 +33,15 @@ export interface EventConsumer {
   name: string;
   /** The event types it wants; the cursor moves past the others without calling it. */
   types: readonly EventType[];
-  handle(batch: ConsumerBatch): Promise<void>;
+  /**
+   * Handles the batch. A consumer whose work per event varies (files to read)
+   * may stop early: it returns the seq of the last event it handled, the
+   * batch's first at the least, and the rest comes again in the next call.
+   */
+  handle(batch: ConsumerBatch): Promise<number | void>;
   /** Runs `handle` in the transaction that moves the cursor (database work only: no calls out). */
   transactional?: boolean;
-  /** Events per call (default 200). */
+  /** Events per call (default 200); the most a call is handed, not what it must get through (see handle). */
   batchSize?: number;
   /** Called after a batch is committed (say, to wake the worker that sends what `handle` queued). */
   afterCommit?(tenantId: string): void;

@@ -4,6 +4,7 @@ import { BackgroundLoop, FOLLOW_UP_GAP_MS } from "../../background/loop.js";
 import type { Database } from "../../db/database.js";
 import { retryDelay } from "../../retry.js";
 import type { EventConsumer } from "./consumer.js";
+import type { SealedEvent } from "../outbox.js";
 import { CursorBatches } from "./batched.js";
 import { ensureCursors, fail, LeaseLostError, moveCursors, type Claimed, type MoveRequest } from "./cursor.js";
 import type { Tx } from "../../db/tx.js";
@@ -178,20 +179,19 @@ export class ConsumerDriver {
           limit: batchSize,
         });
         // A short page reaches the head: the events in between are of other types.
-        const upTo = events.length === batchSize ? events.at(-1)!.seq : cursor.head;
-        // The last batch gives the lease up; a long catch-up keeps it while it moves.
-        const renew = upTo === cursor.head ? null : LEASE_MS;
+        let upTo = events.length === batchSize ? events.at(-1)!.seq : cursor.head;
         if (!events.length) {
-          await this.advance(consumer, cursor.tenantId, token, upTo, renew);
+          await this.advance(consumer, cursor, token, upTo);
         } else if (consumer.transactional) {
           // The tenant's client: the consumer's model queries are confined to the tenant like a request's.
-          await this.database.forTenant(cursor.tenantId).$transaction(async (tx) => {
-            await consumer.handle({ tenantId: cursor.tenantId, events, tx });
-            await this.advance(consumer, cursor.tenantId, token, upTo, renew, tx);
+          upTo = await this.database.forTenant(cursor.tenantId).$transaction(async (tx) => {
+            const reached = handledUpTo(consumer, events, upTo, await consumer.handle({ tenantId: cursor.tenantId, events, tx }));
+            await this.advance(consumer, cursor, token, reached, tx);
+            return reached;
           }, BATCH_TX);
         } else {
-          await consumer.handle({ tenantId: cursor.tenantId, events });
-          await this.advance(consumer, cursor.tenantId, token, upTo, renew);
+          upTo = handledUpTo(consumer, events, upTo, await consumer.handle({ tenantId: cursor.tenantId, events }));
+          await this.advance(consumer, cursor, token, upTo);
         }
         position = upTo;
         this.positions.set(key(consumer.name, cursor.tenantId), position);
@@ -219,21 +219,37 @@ export class ConsumerDriver {
     }
   }
 
-  /** Moves the cursor: in the consumer's transaction, or (batched with the other consumers' moves) outside one. */
-  private async advance(consumer: EventConsumer, tenantId: string, token: string, position: number, renew: number | null, tx?: Tx) {
+  /**
+   * Moves the cursor: in the consumer's transaction, or (batched with the other consumers' moves) outside one.
+   * At the head it gives the lease up; a long catch-up keeps it while it moves.
+   */
+  private async advance(consumer: EventConsumer, cursor: Claimed, token: string, position: number, tx?: Tx) {
     const move: MoveRequest = {
       consumer: consumer.name,
-      tenantId,
+      tenantId: cursor.tenantId,
       token,
       position,
-      leaseUntil: renew === null ? null : new Date(Date.now() + renew),
+      leaseUntil: position === cursor.head ? null : new Date(Date.now() + LEASE_MS),
     };
     const moved = tx ? (await moveCursors(tx, [move]))[0] : await this.batches.move(move);
-    if (!moved) throw new LeaseLostError(consumer.name, tenantId);
+    if (!moved) throw new LeaseLostError(consumer.name, cursor.tenantId);
   }
 }
 
 const key = (consumer: string, tenantId: string) => `${consumer}\0${tenantId}`;
+
+/**
+ * Where the cursor goes after a call: the end of the batch (`upTo`), or the
+ * event the consumer says it stopped after. Stopping before the first event
+ * would offer the same batch for ever, and past the batch would skip events.
+ */
+function handledUpTo(consumer: EventConsumer, events: SealedEvent[], upTo: number, stoppedAt: number | void): number {
+  if (stoppedAt === undefined || stoppedAt === events.at(-1)!.seq) return upTo;
+  if (!events.some((e) => e.seq === stoppedAt)) {
+    throw new Error(`Event consumer ${consumer.name} stopped at ${stoppedAt}, not at an event of its batch`);
+  }
+  return stoppedAt;
+}
 
 /** What the cursor row keeps of an error: its code, or its message's first line. */
 function errorCode(err: unknown): string {
