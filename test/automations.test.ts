@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweep } from "../src/retention/sweep.js";
 import { codes, startApp, type TestApp, type TestTenant } from "./support/app.js";
@@ -156,6 +157,45 @@ describe("automation rules", () => {
     await settled();
     expect((await read(other)).priority).toBe("NORMAL");
     expect(await runsOf({ t: other })).toEqual([]);
+    await deleteAllRules();
+  });
+
+  it("works through a backlog 25 firing events a transaction, each once, the events no rule wants not counted", async () => {
+    const backlog = await rule({
+      name: "Backlog is high",
+      trigger: "TICKET_CREATED",
+      conditions: { all: [{ field: "subject", op: "CONTAINS", value: "Backlog" }], any: [] },
+      actions: [{ type: "SET_PRIORITY", priority: "HIGH" }],
+    });
+    await settled();
+    // Another instance's lease keeps this instance's consumer off the tenant while the backlog builds.
+    const where = { consumer_tenantId: { consumer: "automations", tenantId: t.id } };
+    const lease = { leaseToken: randomUUID(), leaseUntil: new Date(Date.now() + 600_000) };
+    const { eventSeq } = await app.database.prisma.tenant.findUniqueOrThrow({ where: { id: t.id } });
+    await app.database.prisma.eventConsumerCursor.upsert({
+      where,
+      create: { consumer: "automations", tenantId: t.id, position: eventSeq, ...lease },
+      update: lease,
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++)
+      ids.push(
+        Buffer.from(await ticket(`Backlog ${i}`), "base64")
+          .toString()
+          .split(":")[1]!,
+      );
+    await app.database.prisma.eventConsumerCursor.update({ where, data: { leaseToken: null, leaseUntil: null } });
+    await settled();
+    // 30 TICKET_CREATED among 60 events (each ticket's MESSAGE_ADDED too, which no rule wants): the rule
+    // ran on 25 tickets in one transaction and on 5 in the next, as the run log's transaction ids show
+    // (the log of a call is one INSERT at its end; the rules' own changes are under savepoints).
+    const byTransaction = await app.database.prisma.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM "AutomationRun" WHERE "ruleId" = ${Buffer.from(backlog.id, "base64").toString().split(":")[1]}::uuid
+      GROUP BY xmin::text ORDER BY min("eventSeq")`;
+    expect(byTransaction.map((g) => g.n)).toEqual([25, 5]);
+    const changed = await app.database.prisma.ticket.count({ where: { id: { in: ids }, priority: "HIGH" } });
+    expect(changed).toBe(30);
+    expect(await runsOf({ r: backlog.id })).toHaveLength(30);
     await deleteAllRules();
   });
 

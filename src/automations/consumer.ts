@@ -19,13 +19,14 @@ export function automationConsumer(services: PluginServices, webhooksQueued: () 
     // The types the triggers stand for, and the deletion of a field that rules may name.
     types: EVENT_TYPES.filter((t: EventType) => TRIGGER_OF[t] !== undefined || t === "CUSTOM_FIELD_DEACTIVATED"),
     transactional: true,
-    // Rules' changes lock their tickets until the batch commits: small batches keep an agent's
-    // update of the same ticket from waiting long behind them.
-    batchSize: 25,
+    // A call runs rules on a few of the batch's events and stops (runRules): their changes lock
+    // tickets until it commits.
     async handle({ tenantId, events, tx }) {
       // The field is gone by the time this batch runs: rules naming it sit out every event of it.
       await disableRulesOfDeletedFields(tx!, tenantId, events);
-      if (await runRules(services, tenantId, events, tx!)) queued.add(tenantId);
+      const { webhookQueued, stoppedAt } = await runRules(services, tenantId, events, tx!);
+      if (webhookQueued) queued.add(tenantId);
+      return stoppedAt;
     },
     afterCommit(tenantId) {
       if (queued.delete(tenantId)) webhooksQueued();

@@ -89,19 +89,59 @@ function automationContext(services: PluginServices, tenantId: string, tx: Tx): 
 const SAVEPOINT = "automation_rule";
 
 /**
+ * Events a call runs rules on, at most: rules' changes lock their tickets
+ * until the batch commits, and few at a time keep an agent's update of the
+ * same ticket from waiting long behind them. Only events of a trigger that
+ * some rule has count, so a tenant without rules (or without rules for most
+ * events) gets through a batch of hundreds in one transaction.
+ */
+const FIRINGS_PER_CALL = 25;
+
+/** The events up to the FIRINGS_PER_CALL-th that may fire one of `triggers`: all of them when there are fewer. */
+function callsWorth(events: SealedEvent[], triggers: Set<Trigger>): SealedEvent[] {
+  let firing = 0;
+  for (let i = 0; i < events.length; i++) {
+    const trigger = TRIGGER_OF[events[i]!.type as EventType];
+    if (trigger && triggers.has(trigger) && ++firing === FIRINGS_PER_CALL) return events.slice(0, i + 1);
+  }
+  return events;
+}
+
+/**
  * Runs the tenant's rules on a batch of committed events, in the consumer's
  * transaction (exactly once: the runs and the cursor commit together). Rules
  * go in `position` order; each matching rule's actions run under a savepoint,
  * so that one that fails leaves nothing half-done and the others go on. A rule
  * never fires on an event its own change caused, and no rule fires on an event
- * MAX_DEPTH automated changes deep. Returns whether a rule queued a webhook call.
+ * MAX_DEPTH automated changes deep. Says whether a rule queued a webhook call,
+ * and the seq it stopped after when the batch had more than a call takes
+ * (FIRINGS_PER_CALL): the rest is the next call's.
  */
-export async function runRules(services: PluginServices, tenantId: string, events: SealedEvent[], tx: Tx): Promise<boolean> {
+export async function runRules(
+  services: PluginServices,
+  tenantId: string,
+  batch: SealedEvent[],
+  tx: Tx,
+): Promise<{ webhookQueued: boolean; stoppedAt?: number }> {
   const rules = await enabledRules(tx);
-  if (!rules.length) return false;
+  if (!rules.length) return { webhookQueued: false };
+  const triggers = new Set(rules.map((r) => r.trigger));
+  const events = callsWorth(batch, triggers);
+  const stoppedAt = events.length < batch.length ? events.at(-1)!.seq : undefined;
+  return { webhookQueued: await runOn(services, tenantId, events, rules, triggers, tx), stoppedAt };
+}
+
+async function runOn(
+  services: PluginServices,
+  tenantId: string,
+  events: SealedEvent[],
+  rules: StoredRule[],
+  triggers: Set<Trigger>,
+  tx: Tx,
+) {
   // Timers follow the batch's changes first; a TIME_ELAPSED event whose timer they replaced is dropped.
   const current = await planTimers(tx, tenantId, events, rules);
-  const fired = firings(current, new Set(rules.map((r) => r.trigger)));
+  const fired = firings(current, triggers);
   if (!fired.length) return false;
   const needs = needsOf(rules);
   const tickets = await ticketFacts(tx, [...new Set(fired.map((f) => f.ticketId))], needs);
