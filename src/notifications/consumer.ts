@@ -13,9 +13,11 @@ import { queueNotifications, type NotificationRequest } from "./queue.js";
  *   EMAIL tickets and by SMS for SMS tickets, none for other channels; its key
  *   names the solve, so a ticket solved again after reopening asks again, and
  *   one solve asks once.
- * The worker is woken after the commit (`wake`).
+ * The worker is woken after the commit of a batch that queued any (`wake`).
  */
 export function notificationConsumer(wake: () => void): EventConsumer {
+  // Tenants whose batch queued a notification: the worker is woken once that batch commits.
+  const queued = new Set<string>();
   return {
     name: "notifications",
     types: ["TICKET_CREATED", "TICKET_STATUS_CHANGED"],
@@ -27,9 +29,11 @@ export function notificationConsumer(wake: () => void): EventConsumer {
         const request = requestFor(event, event.ticketId ? tickets.get(event.ticketId) : undefined);
         if (request) requests.push(request);
       }
-      await queueNotifications(tx!, tenantId, requests);
+      if (await queueNotifications(tx!, tenantId, requests)) queued.add(tenantId);
     },
-    afterCommit: () => wake(),
+    afterCommit(tenantId) {
+      if (queued.delete(tenantId)) wake();
+    },
   };
 }
 

@@ -9,9 +9,11 @@ import { NOTES_READ } from "../auth/visibility.js";
  * that moves its cursor, so that a delivery exists exactly once for each
  * event (and (endpoint, event) is unique besides). An internal note is not
  * queued for an endpoint whose API key may not read notes. `queued` wakes the
- * worker that sends them (src/webhooks/worker.ts).
+ * worker that sends them (src/webhooks/worker.ts), after a batch that queued any.
  */
 export function webhookFanout(queued: () => void): EventConsumer {
+  // Tenants whose batch queued a delivery: the worker is woken once that batch commits.
+  const waking = new Set<string>();
   return {
     name: "webhooks.fanout",
     types: EVENT_TYPES,
@@ -19,9 +21,11 @@ export function webhookFanout(queued: () => void): EventConsumer {
     batchSize: 500,
     async handle({ tenantId, events, tx }) {
       const rows = Prisma.sql`SELECT * FROM unnest(${events.map((e) => e.seq)}::int[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.internal)}::boolean[]) AS ev(seq, type, internal)`;
-      await tx!.$executeRaw(queueDeliveriesFor(tenantId, rows));
+      if (await tx!.$executeRaw(queueDeliveriesFor(tenantId, rows))) waking.add(tenantId);
     },
-    afterCommit: () => queued(),
+    afterCommit(tenantId) {
+      if (waking.delete(tenantId)) queued();
+    },
   };
 }
 
