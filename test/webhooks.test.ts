@@ -611,6 +611,40 @@ describe("reliability", () => {
     expect(await deliveries(A, ep.id)).toEqual([]);
   });
 
+  it("wake the sender after a fan-out batch that queued a delivery, never after one that queued none", async () => {
+    const quiet = await app.tenant();
+    const created = await app.gql(
+      `mutation { createTicket(input: { subject: "nobody listens", body: "b", requester: { name: "Quiet" } }) { id } }`,
+      {},
+      quiet.ownerToken,
+    );
+    expect(created.errors).toBeUndefined();
+    await app.sequenced(quiet);
+    const events = (await app.database.prisma.event.findMany({
+      where: { tenantId: quiet.id, seq: { not: null } },
+      orderBy: { seq: "asc" },
+    })) as SealedEvent[];
+    expect(events.length).toBeGreaterThan(0);
+    let woken = 0;
+    const fanout = webhookFanout(() => woken++);
+    // A batch is handled in its transaction, and afterCommit follows its commit (as the driver does).
+    const batch = async () => {
+      await app.database.forTenant(quiet.id).$transaction((tx) => fanout.handle({ tenantId: quiet.id, events, tx: tx as unknown as Tx }));
+      fanout.afterCommit!(quiet.id);
+    };
+    await batch();
+    expect(woken).toBe(0);
+    // The server's fan-out had these events before the endpoint was there; this one queues them for it.
+    const r = await receiver();
+    const ep = await endpoint(quiet, { url: r.url, eventTypes: ["TICKET_CREATED"], selection: "seq" });
+    await batch();
+    expect(woken).toBe(1);
+    expect((await deliveries(quiet, ep.id)).length).toBeGreaterThan(0);
+    // Queued already: the same batch again queues nothing and wakes nobody.
+    await batch();
+    expect(woken).toBe(1);
+  });
+
   it("resume a delivery whose sender died mid-attempt once its lease ends, and leave a live lease alone", async () => {
     const r = await receiver();
     const ep = await endpoint(A, { url: r.url, eventTypes: ["TICKET_STATUS_CHANGED"], selection: "seq type" });
