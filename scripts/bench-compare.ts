@@ -111,6 +111,8 @@ interface Row extends LoadResult {
   dbCpuMs: number | null;
   /** SQL statements one request sends, as the server process counts them. */
   statements: number;
+  /** SQL statements the work that follows the window's requests sent (numbering, event consumers), per request. */
+  followingStatements: number;
   /** createTicket on Deskgraph: how long the window's events waited to be numbered. */
   sequenced?: SequencedLatency;
 }
@@ -145,6 +147,7 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
     warmedUp.add(child);
     console.log(`[${system}] ${op.operation}: ${warmup}s warm-up, ${options.duration}s measured, ${connections} connections…`);
     let cpuBefore = 0;
+    let backgroundBefore = 0;
     let dbBefore: BackendTimes = new Map();
     let mark: string | undefined;
     const result = await runLoad(
@@ -163,12 +166,16 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
         // Every warm-up request has finished: events appended after this mark are the window's.
         mark = await op.sequenced?.mark();
         dbBefore = (await backends?.read()) ?? new Map();
-        cpuBefore = (await child.stats()).cpuMicros;
+        ({ cpuMicros: cpuBefore, backgroundStatements: backgroundBefore } = await child.stats());
       },
     );
     const cpuAfter = (await child.stats()).cpuMicros;
     const dbAfter = await backends?.read();
     await quiesce(async () => (await child.stats()).statements);
+    // The window's requests' follow-up (numbering, event consumers) runs on after them; the warm-up's
+    // came into the window the same way. The idle polls go on: quiet for half a second is done.
+    await quiesce(async () => (await child.stats()).backgroundStatements);
+    const backgroundAfter = (await child.stats()).backgroundStatements;
     // Read once the window's last requests have committed (quiesce): their events are the window's too.
     const sequenced = op.sequenced && mark !== undefined ? await op.sequenced.read(mark) : undefined;
     for (const sample of result.samples) console.log(`[${system}] ${op.operation} error: ${sample}`);
@@ -180,6 +187,7 @@ async function measure(system: string, child: ServerChild<unknown>, op: Operatio
       cpuMs: perRequest(cpuAfter - cpuBefore),
       dbCpuMs: dbAfter ? perRequest(backendMicrosBetween(dbBefore, dbAfter)) : null,
       statements,
+      followingStatements: (backgroundAfter - backgroundBefore) / Math.max(1, result.requests),
       ...result,
       ...(sequenced ? { sequenced } : {}),
     });
@@ -319,6 +327,7 @@ function printRows(rows: Row[]) {
     "CPU ms/req",
     "DB CPU ms/req",
     "SQL/req",
+    "+ after",
     "÷ PostGraphile",
     "÷ raw",
     "errors",
@@ -333,6 +342,7 @@ function printRows(rows: Row[]) {
     ms(r.cpuMs),
     ms(r.dbCpuMs),
     String(r.statements),
+    r.followingStatements.toFixed(2),
     ratio(r, find(rows, "PostGraphile", "tickets page", r.connections)),
     ratio(r, find(rows, "raw", "tickets page", r.connections)),
     String(r.errors + r.non2xx + r.graphqlErrors),
@@ -442,7 +452,8 @@ async function main() {
         "req/s: completed requests / measured seconds. CPU ms/req: the server process's CPU time (all its threads) over",
         "the measured window / requests; for PGlite that includes the database. DB CPU ms/req: the PostgreSQL backends",
         "serving the bench database over the same window (– for PGlite). SQL/req: statements one request sends, counted by",
-        "the server process (Prisma's query events for Deskgraph, node-postgres calls for the others). ÷ PostGraphile,",
+        "the server process (Prisma's query events for Deskgraph, node-postgres calls for the others). + after: statements",
+        "per request of the work that follows the window's requests (numbering, event consumers; 0 where there is none). ÷ PostGraphile,",
         "÷ raw: req/s over their tickets page's at the same connections. errors: socket errors, non-2xx and GraphQL errors.",
       ].join("\n"),
     );

@@ -16,8 +16,10 @@ export interface ChildStats {
   type: "stats";
   /** User + system CPU time of this whole process (every thread), in microseconds. */
   cpuMicros: number;
-  /** SQL statements sent since the process started. */
+  /** SQL statements sent since the process started, by requests. */
   statements: number;
+  /** SQL statements sent since the process started by the work that follows requests (0 for servers without any). */
+  backgroundStatements: number;
 }
 
 /** The answer to an `ask`: what the server's `answer` returned, or why it threw. */
@@ -28,6 +30,8 @@ export type ChildCommand = { type: "stats" } | { type: "ask"; question: unknown 
 export interface ServedByChild {
   url: string;
   statements(): number;
+  /** Statements of the server's background work (its sequencer, event consumers, workers), when it has any. */
+  backgroundStatements?(): number;
   /** Answers the parent's questions beyond CPU time and statements; without it, every question is an error. */
   answer?(question: unknown): Promise<unknown>;
   close(): Promise<void>;
@@ -41,7 +45,12 @@ export function reportReady<Extra>(server: ServedByChild, extra: Extra) {
   process.on("message", async (command: ChildCommand) => {
     if (command.type === "stats") {
       const { user, system } = process.cpuUsage();
-      send({ type: "stats", cpuMicros: user + system, statements: server.statements() });
+      send({
+        type: "stats",
+        cpuMicros: user + system,
+        statements: server.statements(),
+        backgroundStatements: server.backgroundStatements?.() ?? 0,
+      });
     } else if (command.type === "ask") {
       try {
         if (!server.answer) throw new Error("this server takes no questions");

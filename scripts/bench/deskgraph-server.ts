@@ -36,6 +36,7 @@ reportReady<DeskgraphExtra>(
   {
     url: server.url,
     statements: () => database.queryCount,
+    backgroundStatements: () => database.backgroundQueryCount,
     answer: (question) => answerSequenced(database, question as SequencedQuestion),
     async close() {
       await server.close();
