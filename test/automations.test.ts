@@ -184,6 +184,8 @@ describe("automation rules", () => {
           .toString()
           .split(":")[1]!,
       );
+    // All 60 numbered: the consumer's lease, once given back, takes them as one backlog.
+    await app.sequenced(t);
     await app.database.prisma.eventConsumerCursor.update({ where, data: { leaseToken: null, leaseUntil: null } });
     await settled();
     // 30 TICKET_CREATED among 60 events (each ticket's MESSAGE_ADDED too, which no rule wants): the rule
