@@ -65,6 +65,9 @@ async function settled() {
   );
 }
 
+/** The database id inside a global ID. */
+const rawId = (globalId: string) => Buffer.from(globalId, "base64").toString().split(":")[1]!;
+
 const read = async (id: string) => (await app.gql(TICKET, { id }, t.ownerToken)).data.ticket;
 
 describe("automation rules", () => {
@@ -178,12 +181,7 @@ describe("automation rules", () => {
       update: lease,
     });
     const ids: string[] = [];
-    for (let i = 0; i < 30; i++)
-      ids.push(
-        Buffer.from(await ticket(`Backlog ${i}`), "base64")
-          .toString()
-          .split(":")[1]!,
-      );
+    for (let i = 0; i < 30; i++) ids.push(rawId(await ticket(`Backlog ${i}`)));
     // All 60 numbered: the consumer's lease, once given back, takes them as one backlog.
     await app.sequenced(t);
     await app.database.prisma.eventConsumerCursor.update({ where, data: { leaseToken: null, leaseUntil: null } });
@@ -192,7 +190,7 @@ describe("automation rules", () => {
     // ran on 25 tickets in one transaction and on 5 in the next, as the run log's transaction ids show
     // (the log of a call is one INSERT at its end; the rules' own changes are under savepoints).
     const byTransaction = await app.database.prisma.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM "AutomationRun" WHERE "ruleId" = ${Buffer.from(backlog.id, "base64").toString().split(":")[1]}::uuid
+      SELECT count(*)::int AS n FROM "AutomationRun" WHERE "ruleId" = ${rawId(backlog.id)}::uuid
       GROUP BY xmin::text ORDER BY min("eventSeq")`;
     expect(byTransaction.map((g) => g.n)).toEqual([25, 5]);
     const changed = await app.database.prisma.ticket.count({ where: { id: { in: ids }, priority: "HIGH" } });

@@ -1,4 +1,5 @@
 import type { EventConsumer } from "../events/consumers/consumer.js";
+import { wakeAfterCommit } from "../events/consumers/wake-after-commit.js";
 import { EVENT_TYPES, type EventType } from "../events/outbox.js";
 import type { PluginServices } from "../plugin-host/plugin.js";
 import { runRules, TRIGGER_OF } from "./engine.js";
@@ -12,8 +13,7 @@ import { disableRulesOfDeletedFields } from "./field-gone.js";
  * wakes the webhook worker for the calls rules queued.
  */
 export function automationConsumer(services: PluginServices, webhooksQueued: () => void): EventConsumer {
-  // Tenants whose batch queued a webhook call: the worker is woken once that batch commits.
-  const queued = new Set<string>();
+  const webhooks = wakeAfterCommit(webhooksQueued);
   return {
     name: "automations",
     // The types the triggers stand for, and the deletion of a field that rules may name.
@@ -25,11 +25,9 @@ export function automationConsumer(services: PluginServices, webhooksQueued: () 
       // The field is gone by the time this batch runs: rules naming it sit out every event of it.
       await disableRulesOfDeletedFields(tx!, tenantId, events);
       const { webhookQueued, stoppedAt } = await runRules(services, tenantId, events, tx!);
-      if (webhookQueued) queued.add(tenantId);
+      if (webhookQueued) webhooks.queued(tenantId);
       return stoppedAt;
     },
-    afterCommit(tenantId) {
-      if (queued.delete(tenantId)) webhooksQueued();
-    },
+    afterCommit: webhooks.afterCommit,
   };
 }

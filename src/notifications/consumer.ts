@@ -1,4 +1,5 @@
 import type { EventConsumer } from "../events/consumers/consumer.js";
+import { wakeAfterCommit } from "../events/consumers/wake-after-commit.js";
 import type { Tx } from "../db/tx.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { SealedEvent } from "../events/outbox.js";
@@ -16,8 +17,7 @@ import { queueNotifications, type NotificationRequest } from "./queue.js";
  * The worker is woken after the commit of a batch that queued any (`wake`).
  */
 export function notificationConsumer(wake: () => void): EventConsumer {
-  // Tenants whose batch queued a notification: the worker is woken once that batch commits.
-  const queued = new Set<string>();
+  const worker = wakeAfterCommit(wake);
   return {
     name: "notifications",
     types: ["TICKET_CREATED", "TICKET_STATUS_CHANGED"],
@@ -29,11 +29,9 @@ export function notificationConsumer(wake: () => void): EventConsumer {
         const request = requestFor(event, event.ticketId ? tickets.get(event.ticketId) : undefined);
         if (request) requests.push(request);
       }
-      if (await queueNotifications(tx!, tenantId, requests)) queued.add(tenantId);
+      if (await queueNotifications(tx!, tenantId, requests)) worker.queued(tenantId);
     },
-    afterCommit(tenantId) {
-      if (queued.delete(tenantId)) wake();
-    },
+    afterCommit: worker.afterCommit,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { EventConsumer } from "../events/consumers/consumer.js";
+import { wakeAfterCommit } from "../events/consumers/wake-after-commit.js";
 import { EVENT_TYPES } from "../events/outbox.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { NOTES_READ } from "../auth/visibility.js";
@@ -12,8 +13,7 @@ import { NOTES_READ } from "../auth/visibility.js";
  * worker that sends them (src/webhooks/worker.ts), after a batch that queued any.
  */
 export function webhookFanout(queued: () => void): EventConsumer {
-  // Tenants whose batch queued a delivery: the worker is woken once that batch commits.
-  const waking = new Set<string>();
+  const worker = wakeAfterCommit(queued);
   return {
     name: "webhooks.fanout",
     types: EVENT_TYPES,
@@ -21,11 +21,9 @@ export function webhookFanout(queued: () => void): EventConsumer {
     batchSize: 500,
     async handle({ tenantId, events, tx }) {
       const rows = Prisma.sql`SELECT * FROM unnest(${events.map((e) => e.seq)}::int[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.internal)}::boolean[]) AS ev(seq, type, internal)`;
-      if (await tx!.$executeRaw(queueDeliveriesFor(tenantId, rows))) waking.add(tenantId);
+      if (await tx!.$executeRaw(queueDeliveriesFor(tenantId, rows))) worker.queued(tenantId);
     },
-    afterCommit(tenantId) {
-      if (waking.delete(tenantId)) queued();
-    },
+    afterCommit: worker.afterCommit,
   };
 }
 
