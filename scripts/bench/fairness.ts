@@ -7,6 +7,11 @@
 // the verdict is the median round's ratio: a p99 of 400 requests swings with
 // whatever the host does in those ten seconds, alternating lets such drift fall
 // on both phases alike, and the median leaves out a round it spoiled.
+// Each round ends with the host's reference, which is not a target: B again,
+// beside busy loops that burn as much of the machine's CPU as A's load added
+// (/proc/stat), and are no server's. B's ratio there is what the operating
+// system's scheduler alone does to a quiet request on this machine when that
+// much CPU is taken; no server on it can keep B below that.
 import { startServerChild } from "./child.js";
 import type { DeskgraphExtra, DeskgraphSpec } from "./deskgraph-server.js";
 import { post, requesterIds } from "./http.js";
@@ -15,6 +20,7 @@ import { ticketsPageBody } from "./operations.js";
 import { percentile } from "./paced-load.js";
 import { deskgraphPage } from "./page-shape.js";
 import { quiesce } from "./quiesce.js";
+import { burnCpu, busyCores, cpuMark, type CpuMark } from "./machine-cpu.js";
 import { judge, printTable } from "./report.js";
 import { seedOnServer, type Seeded, type SeedSize } from "./seed.js";
 
@@ -47,12 +53,30 @@ interface Round {
   loaded: LoadResult;
   /** A's createTicket load over the same time. */
   noisy: LoadResult;
+  /** B beside busy loops burning the CPU A's load added; absent where /proc/stat cannot be read. */
+  reference?: LoadResult;
+  /** The machine's busy cores over B's window, beyond B alone's: what A's load added, and what the loops burnt. */
+  addedCores?: { loaded: number; reference: number };
 }
 
 export interface FairnessResult extends Round {
   tenantBTickets: number;
-  /** Each round's own figures; the result's idle, loaded and noisy pool them. */
+  /** Each round's own figures; the result's idle, loaded, noisy and reference pool them. */
   rounds: Round[];
+}
+
+/** Runs `load` and reads the machine's busy cores over its measured window (after its warm-up). */
+async function measuredWithCpu(
+  load: (beforeMeasure: () => Promise<void>) => Promise<LoadResult>,
+  beforeMeasure: () => Promise<void> = async () => {},
+): Promise<{ result: LoadResult; cores: number | null }> {
+  let from: CpuMark | null = null;
+  const result = await load(async () => {
+    await beforeMeasure();
+    from = await cpuMark();
+  });
+  const to = await cpuMark();
+  return { result, cores: from && to ? busyCores(from, to) : null };
 }
 
 /** Resolves for every caller once `n` have called: lets two loads start their measured runs together. */
@@ -140,20 +164,37 @@ export async function benchFairness(spec: FairnessSpec): Promise<FairnessResult>
       `[fairness] ${round === 0 ? "warm-up round, not kept" : `round ${round} of ${FAIRNESS_ROUNDS}`}: ` +
         `tenant B's tickets page alone, ${PROBE.rate} req/s on ` +
         `${PROBE.connections} connections (${idleWarmup}s warm-up, ${spec.durationSeconds}s measured), then the same while ` +
-        `tenant A creates tickets on ${NOISY_CONNECTIONS} connections (${spec.warmupSeconds}s warm-up)…`,
+        `tenant A creates tickets on ${NOISY_CONNECTIONS} connections (${spec.warmupSeconds}s warm-up), then the same ` +
+        `beside busy loops burning the CPU A's load added…`,
     );
     await drained();
-    const idle = await runLoad({ ...probe, warmupSeconds: idleWarmup });
-    reportErrors("tenant B alone", idle);
+    const idle = await measuredWithCpu((before) => runLoad({ ...probe, warmupSeconds: idleWarmup }, before));
+    reportErrors("tenant B alone", idle.result);
     await drained();
     // Both warm up, then wait for each other: their measured runs start together.
     // Unlike bench:compare's other measurements, nothing drains the server or reads
     // its CPU in between: it is meant to be busy with A while B is measured.
     const together = meeting(2);
-    const [noisyResult, loaded] = await Promise.all([runLoad(noisy, together), runLoad(probe, together)]);
+    const [noisyResult, loaded] = await Promise.all([
+      runLoad(noisy, together),
+      measuredWithCpu((before) => runLoad(probe, before), together),
+    ]);
     reportErrors("tenant A", noisyResult);
-    reportErrors("tenant B under load", loaded);
-    if (round > 0) rounds.push({ idle, loaded, noisy: noisyResult });
+    reportErrors("tenant B under load", loaded.result);
+    const kept: Round = { idle: idle.result, loaded: loaded.result, noisy: noisyResult };
+    if (idle.cores !== null && loaded.cores !== null) {
+      await drained();
+      const added = Math.max(0, loaded.cores - idle.cores);
+      // The loops run over B's warm-up and window, and as long past it as A's load did.
+      const [, reference] = await Promise.all([
+        burnCpu(added, spec.warmupSeconds + spec.durationSeconds + NOISY_OVERRUN_SECONDS),
+        measuredWithCpu((before) => runLoad(probe, before)),
+      ]);
+      reportErrors("tenant B beside busy loops", reference.result);
+      kept.reference = reference.result;
+      kept.addedCores = { loaded: added, reference: Math.max(0, (reference.cores ?? 0) - idle.cores) };
+    }
+    if (round > 0) rounds.push(kept);
   }
   await drained();
   await child.close();
@@ -163,6 +204,7 @@ export async function benchFairness(spec: FairnessSpec): Promise<FairnessResult>
     idle: pool(rounds.map((r) => r.idle)),
     loaded: pool(rounds.map((r) => r.loaded)),
     noisy: pool(rounds.map((r) => r.noisy)),
+    ...(rounds.every((r) => r.reference) ? { reference: pool(rounds.map((r) => r.reference!)) } : {}),
   };
 }
 
@@ -172,34 +214,42 @@ const failed = (r: LoadResult) => r.errors + r.non2xx + r.graphqlErrors;
 export function printFairness(result: FairnessResult | undefined) {
   const what = `tenant B's p99 under tenant A's load ≤ ${TARGET_RATIO}× idle`;
   if (!result) return judge(what, undefined, false, "");
-  const { idle, loaded, noisy, rounds } = result;
+  const { idle, loaded, noisy, reference, rounds } = result;
   console.log(
     `Multi-tenant fairness: tenant B (${result.tenantBTickets} tickets) reads its tickets page (first: ${PAGE_SIZE}) at ` +
       `${PROBE.rate} req/s on ${PROBE.connections} connections, alone, then while tenant A creates tickets on ` +
-      `${NOISY_CONNECTIONS} connections, ${rounds.length} rounds after an unmeasured one; one Deskgraph process on PostgreSQL`,
+      `${NOISY_CONNECTIONS} connections, then beside busy loops burning the CPU A's load added (the host's reference), ` +
+      `${rounds.length} rounds after an unmeasured one; one Deskgraph process on PostgreSQL`,
   );
-  const row = (phase: string, b: LoadResult, a?: LoadResult) => [
+  const row = (phase: string, b: LoadResult, cores?: number, a?: LoadResult) => [
     phase,
     b.rps.toFixed(0),
     b.p50.toFixed(1),
     b.p99.toFixed(1),
     String(failed(b)),
+    cores === undefined ? "–" : cores.toFixed(2),
     a ? a.rps.toFixed(0) : "–",
     a ? a.p99.toFixed(1) : "–",
     a ? String(failed(a)) : "–",
   ];
   printTable(
-    ["phase", "B req/s", "B p50 ms", "B p99 ms", "B errors", "A createTicket/s", "A p99 ms", "A errors"],
+    ["phase", "B req/s", "B p50 ms", "B p99 ms", "B errors", "CPU added", "A createTicket/s", "A p99 ms", "A errors"],
     [
-      ...rounds.flatMap((r, i) => [row(`round ${i + 1}: B alone`, r.idle), row(`round ${i + 1}: B under A's load`, r.loaded, r.noisy)]),
+      ...rounds.flatMap((r, i) => [
+        row(`round ${i + 1}: B alone`, r.idle),
+        row(`round ${i + 1}: B under A's load`, r.loaded, r.addedCores?.loaded, r.noisy),
+        ...(r.reference ? [row(`round ${i + 1}: B beside busy loops`, r.reference, r.addedCores?.reference)] : []),
+      ]),
       row("all rounds: B alone", idle),
-      row("all rounds: B under A's load", loaded, noisy),
+      row("all rounds: B under A's load", loaded, undefined, noisy),
+      ...(reference ? [row("all rounds: B beside busy loops", reference)] : []),
     ],
     1,
   );
   console.log(
     "all rounds: B's percentiles are of all its latencies together; A's p99 there is the mean of the rounds' " +
-      "(A's load generator reports percentiles, not latencies).",
+      "(A's load generator reports percentiles, not latencies). CPU added: the machine's busy cores over B's window " +
+      "beyond B alone's (/proc/stat; A's load with its server and database work, or the loops).",
   );
   if (Math.min(idle.rps, loaded.rps) < PROBE.rate * 0.9) {
     console.log(
@@ -207,16 +257,27 @@ export function printFairness(result: FairnessResult | undefined) {
         `so fewer were sent.`,
     );
   }
-  // autocannon reports whole milliseconds: an idle p99 under 1 ms counts as 1.
-  const ratioOf = (r: Round) => r.loaded.p99 / Math.max(1, r.idle.p99);
-  // The median round's ratio: one window that caught the host at a bad moment, alone or under
-  // load, moves neither it nor the verdict (it would move the pooled p99s above).
-  const ratios = rounds.map(ratioOf);
-  const ratio = [...ratios].sort((a, b) => a - b)[Math.floor((ratios.length - 1) / 2)]!;
+  const loadedRatios = rounds.map((r) => ratioToIdle(r, r.loaded));
+  const ratio = median(loadedRatios);
   const bErrors = failed(idle) + failed(loaded);
   const shown =
-    `${ratio.toFixed(2)}×, the median of ${rounds.length} rounds' ${ratios.map((r) => `${r.toFixed(2)}×`).join(", ")}` +
+    `${ratio.toFixed(2)}×, the median of ${rounds.length} rounds' ${loadedRatios.map((r) => `${r.toFixed(2)}×`).join(", ")}` +
     ` (pooled: ${loaded.p99.toFixed(1)} vs ${idle.p99.toFixed(1)} ms)` +
     (bErrors ? `, ${bErrors} of B's requests failed` : "");
   judge(what, ratio, ratio <= TARGET_RATIO && !bErrors, shown);
+  if (reference) {
+    const referenceRatios = rounds.map((r) => ratioToIdle(r, r.reference!));
+    console.log(
+      `      host's reference, not a target: B's p99 beside busy loops burning the CPU A's load added, no server's: ` +
+        `${median(referenceRatios).toFixed(2)}×, the median of ${referenceRatios.map((r) => `${r.toFixed(2)}×`).join(", ")}` +
+        ` (pooled: ${reference.p99.toFixed(1)} vs ${idle.p99.toFixed(1)} ms)`,
+    );
+  }
 }
+
+// autocannon reports whole milliseconds: an idle p99 under 1 ms counts as 1.
+const ratioToIdle = (round: Round, b: LoadResult) => b.p99 / Math.max(1, round.idle.p99);
+
+// The median round's ratio: one window that caught the host at a bad moment, alone or under
+// load, moves neither it nor the verdict (it would move the pooled p99s above).
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
