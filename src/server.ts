@@ -194,6 +194,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const requestIds = new WeakMap<Request, string>();
   // Off without METRICS_TOKEN: nothing is counted that nobody may read.
   const metrics = config.operations.metricsToken ? createMetrics(database, log) : undefined;
+  if (metrics) realtime.sequencer.onWaits((waited) => metrics.eventsNumbered(waited));
   const persisted = config.operations.persistedOperations;
   const manifest = persisted !== "off" ? loadManifest(config.operations.persistedOperationsFile!) : undefined;
   // With PERSISTED_OPERATIONS=require, documents of their own only for signed-in agents in development (GraphiQL).

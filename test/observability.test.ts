@@ -157,6 +157,34 @@ describe("/metrics", () => {
     if (app.database.kind === "server") expect(text).toMatch(/deskgraph_db_pool_connections\{state="in_use"\} \d+/);
   });
 
+  it("times each event from the start of the transaction that wrote it to its numbering", async () => {
+    const count = (text: string) => sample(text, "deskgraph_event_numbering_delay_seconds_count") ?? 0;
+    const within30s = (text: string) => sample(text, 'deskgraph_event_numbering_delay_seconds_bucket{le="30"}') ?? 0;
+    const before = await scrape();
+    // An event whose transaction started ten minutes ago, as a slow import's would have: counted, beyond 30 s.
+    const id = randomUUID();
+    await app.database.prisma.$executeRaw`
+      INSERT INTO "Event" ("id", "tenantId", "type", "createdAt") VALUES (${id}::uuid, ${t.id}::uuid, 'ticket.slow', (now() AT TIME ZONE 'UTC') - interval '10 minutes')`;
+    await app.sequenced(t);
+    const afterSlow = await scrape();
+    expect(count(afterSlow)).toBe(count(before) + 1);
+    expect(within30s(afterSlow)).toBe(within30s(before));
+    expect(
+      sample(afterSlow, "deskgraph_event_numbering_delay_seconds_sum")! - sample(before, "deskgraph_event_numbering_delay_seconds_sum")!,
+    ).toBeGreaterThan(590);
+    // A ticket's event, numbered as its mutation commits: counted once, well within 30 s.
+    const created = await app.gql(
+      `mutation { createTicket(input: { subject: "Timed", body: "x", requester: { name: "Tim" } }) { id } }`,
+      {},
+      t.ownerToken,
+    );
+    expect(created.errors).toBeUndefined();
+    await app.sequenced(t);
+    const afterTicket = await scrape();
+    expect(count(afterTicket)).toBeGreaterThan(count(afterSlow));
+    expect(within30s(afterTicket) - within30s(afterSlow)).toBe(count(afterTicket) - count(afterSlow));
+  });
+
   it("does not exist without METRICS_TOKEN", async () => {
     const other = await startApp();
     try {

@@ -122,7 +122,11 @@ describe.skipIf(!process.env.DATABASE_URL)("a run while another sequencer holds 
     const run = sealTenant(app.database, t.id, "events");
     await waitingForLock();
     other.release();
-    expect(await other.run).toEqual({ events: 1, eventSeq: head + 1 });
+    const others = await other.run;
+    expect(others).toMatchObject({ events: 1, eventSeq: head + 1 });
+    // The locked way reports how long its event waited too (for /metrics).
+    expect(others.waitedSeconds).toHaveLength(1);
+    expect(others.waitedSeconds[0]).toBeGreaterThanOrEqual(0);
     expect(await run).toEqual({ events: 1, eventSeq: head + 2 });
     const seqs = await prisma.event.findMany({ where: { id: { in: [first.id, second.id] } }, orderBy: { seq: "asc" } });
     expect(seqs.map((e) => [e.id, e.seq])).toEqual([

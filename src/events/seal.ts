@@ -7,11 +7,12 @@ export const EVENT_BATCH = 1000;
  * The UPDATE that numbers the tenant's committed, unnumbered events after
  * `eventSeq` (a number, or an expression of the statement), in the order they
  * were written (a transaction's events stay in its order), at most
- * EVENT_BATCH, returning seq, type and internal: a step of the sequencer's
- * statements (src/sequencer/seal.ts), which also move the head. With
- * `onlyIf`, it numbers nothing unless that holds. publishedAt is the
- * database's clock as the statement runs, like createdAt: the two compare
- * without the application's clock or time zone in between.
+ * EVENT_BATCH, returning seq, type, internal and waitedSeconds (publishedAt −
+ * createdAt): a step of the sequencer's statements (src/sequencer/seal.ts),
+ * which also move the head. With `onlyIf`, it numbers nothing unless that
+ * holds. publishedAt is the database's clock as the statement runs, like
+ * createdAt: the two compare without the application's clock or time zone in
+ * between.
  */
 export function numberEvents(tenantId: string, eventSeq: number | Prisma.Sql, onlyIf: Prisma.Sql = Prisma.sql`TRUE`): Prisma.Sql {
   const after = typeof eventSeq === "number" ? Prisma.sql`${eventSeq}::int` : eventSeq;
@@ -23,7 +24,7 @@ export function numberEvents(tenantId: string, eventSeq: number | Prisma.Sql, on
       ORDER BY "appendOrder" LIMIT ${EVENT_BATCH}
     ) AS todo
     WHERE e."id" = todo."id" AND ${onlyIf}
-    RETURNING e."seq", e."type", e."internal"`;
+    RETURNING e."seq", e."type", e."internal", extract(epoch FROM e."publishedAt" - e."createdAt")::float8 AS "waitedSeconds"`;
 }
 
 /** How many events numberEvents would number now (in the same statement: the same ones). */

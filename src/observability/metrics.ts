@@ -19,6 +19,8 @@ export interface Metrics {
   plugin(): Plugin;
   /** What the WebSocket endpoint reports (src/events/ws.ts). */
   sockets: SocketObserver;
+  /** Told by the sequencer after each run that numbered events: how long each waited, in seconds. */
+  eventsNumbered(waitedSeconds: number[]): void;
 }
 
 /** Told by the WebSocket endpoint about connections and the operations on them. */
@@ -160,9 +162,21 @@ export function createMetrics(database: Database, log: Logger): Metrics {
     registers: [registry],
   });
 
+  const numberingDelay = new Histogram({
+    name: "deskgraph_event_numbering_delay_seconds",
+    help:
+      "Events numbered by this instance's sequencer, by the time from the start of the transaction that wrote each to its " +
+      "numbering: an upper bound of commit to numbered (it counts the transaction's own time too)",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
   const names = new Set<string>();
   return {
     registry,
+    eventsNumbered(waitedSeconds) {
+      for (const seconds of waitedSeconds) numberingDelay.observe(Math.max(0, seconds));
+    },
     sockets: {
       opened: () => sockets.inc(),
       closed: () => sockets.dec(),

@@ -20,20 +20,32 @@ export async function sealTenant(
   tenantId: string,
   what: SealScope = "all",
 ): Promise<{ events: number; eventSeq: number }> {
-  const events = await sealEvents(database, tenantId);
+  const { events, eventSeq } = await sealEvents(database, tenantId);
   if (what === "all") await sealAuditEntries(database, tenantId);
-  return events;
+  return { events, eventSeq };
+}
+
+/**
+ * What numbering events did: how many, the event head it left, and for each
+ * event how long after the start of the transaction that wrote it it was
+ * numbered, in seconds (its publishedAt − createdAt: an upper bound of commit →
+ * numbered, which also counts the writing transaction's own time).
+ */
+export interface NumberedEvents {
+  events: number;
+  eventSeq: number;
+  waitedSeconds: number[];
 }
 
 /**
  * Numbers the tenant's committed events: a statement per batch, or a locked
  * run after standing back for another sequencer (numberEventsAtOnce).
  */
-export async function sealEvents(database: Database, tenantId: string): Promise<{ events: number; eventSeq: number }> {
+export async function sealEvents(database: Database, tenantId: string): Promise<NumberedEvents> {
   const run = await numberEventsAtOnce(database, tenantId);
-  if (!run.stoodBack) return { events: run.events, eventSeq: run.eventSeq };
+  if (!run.stoodBack) return { events: run.events, eventSeq: run.eventSeq, waitedSeconds: run.waitedSeconds };
   const locked = await asSequencer(database, tenantId, (tx, heads, stored) => sealIn(tx, tenantId, heads, stored, "events"));
-  return { events: run.events + locked.events, eventSeq: locked.eventSeq };
+  return { events: run.events + locked.events, eventSeq: locked.eventSeq, waitedSeconds: [...run.waitedSeconds, ...locked.waitedSeconds] };
 }
 
 /**
@@ -52,10 +64,13 @@ export async function sealEvents(database: Database, tenantId: string): Promise<
  * changed by the sequencer only, so the events due in the snapshot are the
  * ones numbered.
  */
-async function numberEventsAtOnce(database: Database, tenantId: string): Promise<{ events: number; eventSeq: number; stoodBack: boolean }> {
+async function numberEventsAtOnce(database: Database, tenantId: string): Promise<NumberedEvents & { stoodBack: boolean }> {
   let events = 0;
+  const waitedSeconds: number[] = [];
   for (;;) {
-    const [row] = await database.prisma.$queryRaw<{ seen: number | null; due: number; numbered: number }[]>(Prisma.sql`
+    const [row] = await database.prisma.$queryRaw<
+      { seen: number | null; due: number; numbered: number; waited: number[] | null }[]
+    >(Prisma.sql`
       WITH seen AS (SELECT "eventSeq" FROM "Tenant" WHERE "id" = ${tenantId}::uuid),
            due AS (${eventsDue(tenantId)}),
            head AS (
@@ -64,12 +79,14 @@ async function numberEventsAtOnce(database: Database, tenantId: string): Promise
              RETURNING "eventSeq"
            ),
            numbered AS (${numberEvents(tenantId, Prisma.sql`(SELECT "eventSeq" FROM seen)`, Prisma.sql`EXISTS (SELECT 1 FROM head)`)})
-      SELECT (SELECT "eventSeq" FROM seen) AS seen, (SELECT n FROM due) AS due, (SELECT count(*) FROM numbered)::int AS numbered`);
+      SELECT (SELECT "eventSeq" FROM seen) AS seen, (SELECT n FROM due) AS due, (SELECT count(*) FROM numbered)::int AS numbered,
+             (SELECT array_agg("waitedSeconds") FROM numbered) AS waited`);
     if (!row || row.seen === null) throw new AppError("NOT_FOUND", "Tenant not found");
     const eventSeq = Number(row.seen) + row.numbered;
     events += row.numbered;
-    if (row.numbered < row.due) return { events, eventSeq, stoodBack: true };
-    if (row.due < EVENT_BATCH) return { events, eventSeq, stoodBack: false };
+    waitedSeconds.push(...(row.waited ?? []));
+    if (row.numbered < row.due) return { events, eventSeq, waitedSeconds, stoodBack: true };
+    if (row.due < EVENT_BATCH) return { events, eventSeq, waitedSeconds, stoodBack: false };
   }
 }
 
@@ -144,11 +161,12 @@ export async function sealIn(
   heads: Heads,
   stored: (heads: Heads) => void,
   what: SealScope = "all",
-): Promise<{ events: number; eventSeq: number }> {
+): Promise<NumberedEvents> {
   let events = 0;
+  const waitedSeconds: number[] = [];
   for (;;) {
     const audit = what === "all" ? await chainNextBatch(tx, tenantId, heads) : NO_AUDIT;
-    const rows = await tx.$queryRaw<{ numbered: number; eventSeq: number | null }[]>(Prisma.sql`
+    const rows = await tx.$queryRaw<{ numbered: number; eventSeq: number | null; waited: number[] | null }[]>(Prisma.sql`
       WITH sealed_audit AS (${audit.update()}),
            numbered AS (${numberEvents(tenantId, heads.eventSeq)}),
            head AS (
@@ -157,11 +175,13 @@ export async function sealIn(
              WHERE "id" = ${tenantId}::uuid AND (${audit.count}::int > 0 OR EXISTS (SELECT 1 FROM numbered))
              RETURNING "eventSeq"
            )
-      SELECT (SELECT count(*) FROM numbered)::int AS numbered, (SELECT "eventSeq" FROM head) AS "eventSeq"`);
+      SELECT (SELECT count(*) FROM numbered)::int AS numbered, (SELECT "eventSeq" FROM head) AS "eventSeq",
+             (SELECT array_agg("waitedSeconds") FROM numbered) AS waited`);
     const numbered = Number(rows[0]?.numbered ?? 0);
     heads.eventSeq = Number(rows[0]?.eventSeq ?? heads.eventSeq);
     stored(heads);
     events += numbered;
-    if (audit.count < AUDIT_BATCH && numbered < EVENT_BATCH) return { events, eventSeq: heads.eventSeq };
+    waitedSeconds.push(...(rows[0]?.waited ?? []));
+    if (audit.count < AUDIT_BATCH && numbered < EVENT_BATCH) return { events, eventSeq: heads.eventSeq, waitedSeconds };
   }
 }

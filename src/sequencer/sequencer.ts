@@ -48,6 +48,7 @@ export class Sequencer {
   /** Per tenant, the event head as this instance's last run left it. */
   private readonly heads = new Map<string, number>();
   private readonly numbered = new Set<(tenantId: string) => void>();
+  private readonly waits = new Set<(waitedSeconds: number[]) => void>();
   /** Per tenant, the run due for audit entries that nothing waits for. */
   private readonly later = new Map<string, NodeJS.Timeout>();
   private readonly unlisten: () => void;
@@ -127,6 +128,16 @@ export class Sequencer {
     return () => this.numbered.delete(listener);
   }
 
+  /**
+   * Calls `listener` after each run of this instance that numbered events, with
+   * how long each of them waited: seconds from the start of the transaction
+   * that wrote it to its numbering (/metrics' deskgraph_event_numbering_delay_seconds).
+   */
+  onWaits(listener: (waitedSeconds: number[]) => void): () => void {
+    this.waits.add(listener);
+    return () => this.waits.delete(listener);
+  }
+
   /** Seals every tenant that has unsealed rows now. */
   async sweep(): Promise<void> {
     if (!this.database.health.available) return; // its return sweeps
@@ -174,9 +185,10 @@ export class Sequencer {
   }
 
   private async numberEvents(tenantId: string): Promise<void> {
-    const { events, eventSeq } = await this.database.background(() => sealEvents(this.database, tenantId));
+    const { events, eventSeq, waitedSeconds } = await this.database.background(() => sealEvents(this.database, tenantId));
     this.heads.set(tenantId, eventSeq);
     if (!events) return;
+    for (const listener of this.waits) listener(waitedSeconds);
     for (const listener of this.numbered) listener(tenantId);
     await this.publish(tenantId, eventSeq);
   }
