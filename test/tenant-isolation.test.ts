@@ -322,7 +322,11 @@ const aAutomationState = async () => {
   ).data;
 };
 
-/** A's own acknowledgement wording in Swiss German, and a notification to A's contact about A's ticket. */
+/**
+ * A's own acknowledgement wording in Swiss German, and a notification to A's contact about A's
+ * ticket. The notification is written as sent: a queued one is the notification worker's to take,
+ * which would change its status between the probe's two reads.
+ */
 let aNotificationsDone = false;
 const rawOf = (id: string | undefined) => Buffer.from(id!, "base64").toString().split(":")[1]!;
 async function aNotifications() {
@@ -341,6 +345,8 @@ async function aNotifications() {
       key: "a-ack",
       contactId: rawOf(a.contact),
       ticketId: rawOf(a.ticket),
+      status: "SENT",
+      sentAt: new Date(),
     },
   });
 }
