@@ -161,7 +161,7 @@ describe("/metrics", () => {
     const count = (text: string) => sample(text, "deskgraph_event_numbering_delay_seconds_count") ?? 0;
     const within30s = (text: string) => sample(text, 'deskgraph_event_numbering_delay_seconds_bucket{le="30"}') ?? 0;
     const before = await scrape();
-    // An event whose transaction started ten minutes ago, as a slow import's would have: counted, beyond 30 s.
+    // An event written ten minutes before its commit, as a slow import's would be: counted, beyond 30 s.
     const id = randomUUID();
     await app.database.prisma.$executeRaw`
       INSERT INTO "Event" ("id", "tenantId", "type", "createdAt") VALUES (${id}::uuid, ${t.id}::uuid, 'ticket.slow', (now() AT TIME ZONE 'UTC') - interval '10 minutes')`;

@@ -3,6 +3,8 @@ import { verifyAuditChain } from "../src/audit/verify.js";
 import { asSequencer } from "../src/sequencer/lock.js";
 import { sealAudit } from "../src/audit/seal.js";
 import { sealAuditEntries, sealIn, sealTenant } from "../src/sequencer/seal.js";
+import { insertEventsFrom, recordEvents } from "../src/events/outbox.js";
+import { Prisma } from "../src/generated/prisma/client.js";
 import { startApp, type TestApp } from "./support/app.js";
 import { until } from "./support/webhooks.js";
 
@@ -49,6 +51,41 @@ describe("a sequencer run", () => {
     ]);
     expect(sealed[0]!.prevHash).toBe(before.auditHeadHash);
     expect(await verifyAuditChain(app.database, t.id)).toMatchObject({ valid: true, headSeq: before.auditSeq + 2 });
+  });
+});
+
+describe("an event's time", () => {
+  it("is when its row was written, in UTC: not when its transaction began, nor in the session's time zone", async () => {
+    const t = await app.tenant();
+    const { prisma } = app.database;
+    const { began, after } = await prisma.$transaction(async (tx) => {
+      // A session fourteen hours from UTC, and a transaction that began well before its events.
+      await tx.$executeRaw`SET LOCAL TimeZone = 'Pacific/Kiritimati'`;
+      await tx.$executeRaw`SELECT pg_sleep(0.05)`;
+      // One event written by a statement of ours (the column's default), one through Prisma.
+      await tx.$executeRaw(
+        insertEventsFrom(
+          t.id,
+          Prisma.sql`SELECT 'TICKET_UPDATED' AS "type", NULL::uuid AS "ticketId", NULL::uuid AS "messageId", false AS "internal", '{}'::jsonb AS "data", 1 AS "ord"`,
+        ),
+      );
+      await recordEvents(tx, t.id, [{ type: "TICKET_STATUS_CHANGED" }]);
+      await tx.$executeRaw`SELECT pg_sleep(0.01)`;
+      const [row] = await tx.$queryRaw<{ began: Date; after: Date }[]>`
+        SELECT timezone('UTC', now()) AS began, timezone('UTC', clock_timestamp()) AS after`;
+      return row!;
+    });
+    const events = await prisma.event.findMany({ where: { tenantId: t.id, type: { in: ["TICKET_UPDATED", "TICKET_STATUS_CHANGED"] } } });
+    expect(events).toHaveLength(2);
+    for (const e of events) {
+      expect(e.createdAt.getTime()).toBeGreaterThanOrEqual(began.getTime() + 50);
+      expect(e.createdAt.getTime()).toBeLessThanOrEqual(after.getTime());
+    }
+    // Numbered after that, and the wait is counted from the write.
+    const run = await sealTenant(app.database, t.id, "events");
+    expect(run.events).toBe(2);
+    const sealed = await prisma.event.findMany({ where: { id: { in: events.map((e) => e.id) } } });
+    for (const e of sealed) expect(e.publishedAt!.getTime()).toBeGreaterThanOrEqual(e.createdAt.getTime());
   });
 });
 

@@ -1,11 +1,11 @@
 // Commit → sequenced latency (bench:compare): how long the events a measured
 // window of createTicket wrote waited for the tenant's sequencer to number
-// them, as publishedAt − createdAt, both PostgreSQL's clock. createdAt is the
-// start of the transaction that wrote the event (for createTicket, its one
-// insert statement, and so also that statement's wait for the tenant's counter
-// row); publishedAt, when the statement that numbered it ran, just before that
-// statement commits. So an upper bound of commit → numbered but for the
-// numbering's own commit. The rows are read by the Deskgraph server's own process
+// them, as publishedAt − createdAt, both PostgreSQL's clock. createdAt is when
+// the event's row was written (for createTicket, within its one insert
+// statement, after it took the tenant's counter row; the rest of the statement,
+// its triggers and its commit follow); publishedAt, when the statement that
+// numbered it ran, just before that statement commits. So an upper bound of
+// commit → numbered but for the numbering's own commit. The rows are read by the Deskgraph server's own process
 // (deskgraph-server.ts answers these questions): PGlite's database lives
 // nowhere else.
 import type { Database } from "../../src/db/database.js";
@@ -95,7 +95,9 @@ export function printSequenced(windows: { system: string; connections: number; s
   const what = (w?: { system: string; connections: number }) =>
     `commit → sequenced p99 ≤ ${TARGET_P99_MS} ms${w ? ` on ${w.system} at ${w.connections} connections` : ""}`;
   if (!windows.length) return judge(what(), undefined, false, "");
-  console.log("Commit → sequenced: createTicket's events of each measured window, publishedAt − createdAt (an upper bound)");
+  console.log(
+    "Commit → sequenced: createTicket's events of each measured window, publishedAt − createdAt (from the write: an upper bound)",
+  );
   printTable(
     ["system", "conns", "events", "unnumbered", "p50 ms", "p99 ms", "max ms"],
     windows.map(({ system, connections, sequenced: s }) => [

@@ -10,14 +10,15 @@ export const EVENT_BATCH = 1000;
  * EVENT_BATCH, returning seq, type, internal and waitedSeconds (publishedAt −
  * createdAt): a step of the sequencer's statements (src/sequencer/seal.ts),
  * which also move the head. With `onlyIf`, it numbers nothing unless that
- * holds. publishedAt is the database's clock as the statement runs, like
- * createdAt: the two compare without the application's clock or time zone in
- * between.
+ * holds. publishedAt is the database's clock (UTC) as the statement runs,
+ * like createdAt as the event's row was written (prisma/schema.prisma): the two
+ * compare without the application's clock or the session's time zone in
+ * between, and the wait counts from the write, not from its transaction's start.
  */
 export function numberEvents(tenantId: string, eventSeq: number | Prisma.Sql, onlyIf: Prisma.Sql = Prisma.sql`TRUE`): Prisma.Sql {
   const after = typeof eventSeq === "number" ? Prisma.sql`${eventSeq}::int` : eventSeq;
   return Prisma.sql`
-    UPDATE "Event" e SET "seq" = ${after} + todo.n::int, "publishedAt" = clock_timestamp()
+    UPDATE "Event" e SET "seq" = ${after} + todo.n::int, "publishedAt" = timezone('UTC', clock_timestamp())
     FROM (
       SELECT "id", row_number() OVER (ORDER BY "appendOrder") AS n
       FROM "Event" WHERE "tenantId" = ${tenantId}::uuid AND "seq" IS NULL

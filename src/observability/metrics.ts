@@ -165,8 +165,8 @@ export function createMetrics(database: Database, log: Logger): Metrics {
   const numberingDelay = new Histogram({
     name: "deskgraph_event_numbering_delay_seconds",
     help:
-      "Events numbered by this instance's sequencer, by the time from the start of the transaction that wrote each to its " +
-      "numbering: an upper bound of commit to numbered (it counts the transaction's own time too)",
+      "Events numbered by this instance's sequencer, by the time from the write of each to its numbering: " +
+      "an upper bound of commit to numbered (it counts what the transaction did after the write too)",
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });

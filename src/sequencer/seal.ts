@@ -27,9 +27,9 @@ export async function sealTenant(
 
 /**
  * What numbering events did: how many, the event head it left, and for each
- * event how long after the start of the transaction that wrote it it was
- * numbered, in seconds (its publishedAt − createdAt: an upper bound of commit →
- * numbered, which also counts the writing transaction's own time).
+ * event how long after its row was written it was numbered, in seconds (its
+ * publishedAt − createdAt: an upper bound of commit → numbered, which also
+ * counts what its transaction did after the write).
  */
 export interface NumberedEvents {
   events: number;

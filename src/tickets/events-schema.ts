@@ -43,7 +43,11 @@ const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
     }),
     seq: t.exposeInt("seq", { description: "Per-tenant, gap-free, in commit order" }),
     type: t.field({ type: TicketEventType, resolve: (e) => e.type }),
-    occurredAt: t.expose("createdAt", { type: "DateTime" }),
+    occurredAt: t.expose("createdAt", {
+      type: "DateTime",
+      description:
+        "When the change was written, by the database's clock. Events are in the order of seq (commit order), not of this time: a transaction that wrote earlier may commit later.",
+    }),
     ticketId: t.id({ nullable: true, resolve: (e) => (e.ticketId ? Buffer.from(`Ticket:${e.ticketId}`).toString("base64") : null) }),
     ticket: t.prismaField({
       type: "Ticket",
