@@ -78,7 +78,18 @@ export function connectionConfig(target: DatabaseTarget & { databaseUrl: string 
  */
 function createServerPool(target: DatabaseTarget & { databaseUrl: string }, onError: ErrorObserver): pg.Pool {
   // Waiting for a free connection is bounded like opening one: a request fails fast rather than hang.
-  const pool = new pg.Pool({ ...connectionConfig(target), max: target.databasePoolSize ?? DEFAULT_POOL_SIZE });
+  const pool = new pg.Pool({
+    ...connectionConfig(target),
+    max: target.databasePoolSize ?? DEFAULT_POOL_SIZE,
+    // Timestamps are stored in UTC without a zone (Prisma's DateTime), and the database's own
+    // clock (now(), column defaults) writes and compares them in the session's time zone: a
+    // server set to Europe/Berlin would store its times an hour or two off. Run before the
+    // connection is first handed out (a failure fails that checkout). A SET, not a startup
+    // option: PgBouncer refuses `options`, and carries a client's TimeZone between its connections.
+    onConnect: async (client) => {
+      await client.query("SET TIME ZONE 'UTC'");
+    },
+  });
   // An idle connection that dies is reported by the pool, which drops it.
   pool.on("error", onError);
   // pg-pool detaches its own listener while a connection is checked out (between two queries of a
