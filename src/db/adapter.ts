@@ -58,6 +58,15 @@ export function openEmbedded(dataDir: string, snapshotDir = SNAPSHOT_DIR): Embed
   return { db: new EmbeddedThread({ dataDir: dir }), fromSnapshot };
 }
 
+/**
+ * Timestamps are stored in UTC without a zone (Prisma's DateTime), and the database's own
+ * clock (now(), column defaults) writes and compares them in the session's time zone: a
+ * server set to Europe/Berlin would store its times an hour or two off. Every session that
+ * writes runs this first. A SET, not a startup option: PgBouncer refuses `options`, and
+ * carries a client's TimeZone between its connections.
+ */
+export const UTC_SESSION = "SET TIME ZONE 'UTC'";
+
 /** Connection settings shared by the pool, dedicated connections and probes. */
 export function connectionConfig(target: DatabaseTarget & { databaseUrl: string }): pg.ClientConfig {
   return {
@@ -81,13 +90,9 @@ function createServerPool(target: DatabaseTarget & { databaseUrl: string }, onEr
   const pool = new pg.Pool({
     ...connectionConfig(target),
     max: target.databasePoolSize ?? DEFAULT_POOL_SIZE,
-    // Timestamps are stored in UTC without a zone (Prisma's DateTime), and the database's own
-    // clock (now(), column defaults) writes and compares them in the session's time zone: a
-    // server set to Europe/Berlin would store its times an hour or two off. Run before the
-    // connection is first handed out (a failure fails that checkout). A SET, not a startup
-    // option: PgBouncer refuses `options`, and carries a client's TimeZone between its connections.
+    // Before the connection is first handed out; a failure fails that checkout.
     onConnect: async (client) => {
-      await client.query("SET TIME ZONE 'UTC'");
+      await client.query(UTC_SESSION);
     },
   });
   // An idle connection that dies is reported by the pool, which drops it.

@@ -3,7 +3,7 @@ import type { EmbeddedConnection } from "./embedded/thread.js";
 import pg from "pg";
 import type { Logger } from "pino";
 import { PrismaClient } from "../generated/prisma/client.js";
-import { connectionConfig, createAdapter, openEmbedded, type DatabaseTarget } from "./adapter.js";
+import { connectionConfig, createAdapter, openEmbedded, UTC_SESSION, type DatabaseTarget } from "./adapter.js";
 import { DatabaseHealth } from "./health.js";
 import { lockDataDir } from "./lock.js";
 import { applyMigrations, type SqlConnection } from "./migrate.js";
@@ -129,7 +129,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // each migration's transaction share one session. It is closed afterwards:
     // an idle connection kept open for nothing is one more to lose in a restart.
     migrate = () =>
-      withServerConnection(target, (client) => {
+      withServerConnection(target, async (client) => {
+        await client.query(UTC_SESSION);
         const raw: SqlConnection = {
           async exec(sql) {
             await client.query(sql);
