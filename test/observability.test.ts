@@ -157,7 +157,7 @@ describe("/metrics", () => {
     if (app.database.kind === "server") expect(text).toMatch(/deskgraph_db_pool_connections\{state="in_use"\} \d+/);
   });
 
-  it("times each event from the start of the transaction that wrote it to its numbering", async () => {
+  it("times each event from the write of its row to its numbering", async () => {
     const count = (text: string) => sample(text, "deskgraph_event_numbering_delay_seconds_count") ?? 0;
     const within30s = (text: string) => sample(text, 'deskgraph_event_numbering_delay_seconds_bucket{le="30"}') ?? 0;
     const before = await scrape();

@@ -130,8 +130,8 @@ export class Sequencer {
 
   /**
    * Calls `listener` after each run of this instance that numbered events, with
-   * how long each of them waited: seconds from the start of the transaction
-   * that wrote it to its numbering (/metrics' deskgraph_event_numbering_delay_seconds).
+   * how long each of them waited: seconds from the write of its row to its
+   * numbering (/metrics' deskgraph_event_numbering_delay_seconds).
    */
   onWaits(listener: (waitedSeconds: number[]) => void): () => void {
     this.waits.add(listener);
