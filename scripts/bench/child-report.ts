@@ -4,6 +4,7 @@
 // readings from a database only it holds), and closes when asked.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { PerformanceObserver } from "node:perf_hooks";
 
 export interface ChildReady<Extra = unknown> {
   type: "ready";
@@ -20,6 +21,9 @@ export interface ChildStats {
   statements: number;
   /** SQL statements sent since the process started by the work that follows requests (0 for servers without any). */
   backgroundStatements: number;
+  /** The garbage collector's pauses of the main thread since the server was ready: how many, and their milliseconds. */
+  gcPauses: number;
+  gcMillis: number;
 }
 
 /** The answer to an `ask`: what the server's `answer` returned, or why it threw. */
@@ -42,6 +46,14 @@ export const childSpec = <T>(): T => JSON.parse(process.argv[2] ?? "{}") as T;
 
 export function reportReady<Extra>(server: ServedByChild, extra: Extra) {
   const send = (message: ChildReady<Extra> | ChildStats | ChildAnswer) => process.send!(message);
+  // Each pause stops the event loop, every request in flight with it (a quiet tenant's tail, for one).
+  const gc = { pauses: 0, millis: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.pauses++;
+      gc.millis += entry.duration;
+    }
+  }).observe({ entryTypes: ["gc"] });
   process.on("message", async (command: ChildCommand) => {
     if (command.type === "stats") {
       const { user, system } = process.cpuUsage();
@@ -50,6 +62,8 @@ export function reportReady<Extra>(server: ServedByChild, extra: Extra) {
         cpuMicros: user + system,
         statements: server.statements(),
         backgroundStatements: server.backgroundStatements?.() ?? 0,
+        gcPauses: gc.pauses,
+        gcMillis: gc.millis,
       });
     } else if (command.type === "ask") {
       try {

@@ -12,6 +12,7 @@
 // (/proc/stat), and are no server's. B's ratio there is what the operating
 // system's scheduler alone does to a quiet request on this machine when that
 // much CPU is taken; no server on it can keep B below that.
+import type { ChildStats } from "./child-report.js";
 import { startServerChild } from "./child.js";
 import type { DeskgraphExtra, DeskgraphSpec } from "./deskgraph-server.js";
 import { post, requesterIds } from "./http.js";
@@ -57,26 +58,41 @@ interface Round {
   reference?: LoadResult;
   /** The machine's busy cores over B's window, beyond B alone's: what A's load added, and what the loops burnt. */
   addedCores?: { loaded: number; reference: number };
+  /** The server's collector pauses over each of B's windows. */
+  gc: { idle: Pauses; loaded: Pauses; reference?: Pauses };
+}
+
+/** The server's garbage-collector pauses over a window: how many, and their milliseconds. */
+interface Pauses {
+  count: number;
+  millis: number;
+  seconds: number;
 }
 
 export interface FairnessResult extends Round {
   tenantBTickets: number;
-  /** Each round's own figures; the result's idle, loaded, noisy and reference pool them. */
+  /** Each round's own figures; the result's idle, loaded, noisy, reference and gc pool them. */
   rounds: Round[];
 }
 
-/** Runs `load` and reads the machine's busy cores over its measured window (after its warm-up). */
-async function measuredWithCpu(
+/**
+ * Runs `load` and reads, over its measured window (after its warm-up), the machine's busy
+ * cores and the server's collector pauses.
+ */
+async function measured(
+  server: () => Promise<ChildStats>,
   load: (beforeMeasure: () => Promise<void>) => Promise<LoadResult>,
   beforeMeasure: () => Promise<void> = async () => {},
-): Promise<{ result: LoadResult; cores: number | null }> {
+): Promise<{ result: LoadResult; cores: number | null; gc: Pauses }> {
   let from: CpuMark | null = null;
+  let gcFrom: ChildStats | undefined;
   const result = await load(async () => {
     await beforeMeasure();
-    from = await cpuMark();
+    [from, gcFrom] = await Promise.all([cpuMark(), server()]);
   });
-  const to = await cpuMark();
-  return { result, cores: from && to ? busyCores(from, to) : null };
+  const [to, gcTo] = await Promise.all([cpuMark(), server()]);
+  const gc = { count: gcTo.gcPauses - gcFrom!.gcPauses, millis: gcTo.gcMillis - gcFrom!.gcMillis, seconds: result.seconds };
+  return { result, cores: from && to ? busyCores(from, to) : null, gc };
 }
 
 /** Resolves for every caller once `n` have called: lets two loads start their measured runs together. */
@@ -168,7 +184,7 @@ export async function benchFairness(spec: FairnessSpec): Promise<FairnessResult>
         `beside busy loops burning the CPU A's load added…`,
     );
     await drained();
-    const idle = await measuredWithCpu((before) => runLoad({ ...probe, warmupSeconds: idleWarmup }, before));
+    const idle = await measured(child.stats, (before) => runLoad({ ...probe, warmupSeconds: idleWarmup }, before));
     reportErrors("tenant B alone", idle.result);
     await drained();
     // Both warm up, then wait for each other: their measured runs start together.
@@ -177,21 +193,27 @@ export async function benchFairness(spec: FairnessSpec): Promise<FairnessResult>
     const together = meeting(2);
     const [noisyResult, loaded] = await Promise.all([
       runLoad(noisy, together),
-      measuredWithCpu((before) => runLoad(probe, before), together),
+      measured(child.stats, (before) => runLoad(probe, before), together),
     ]);
     reportErrors("tenant A", noisyResult);
     reportErrors("tenant B under load", loaded.result);
-    const kept: Round = { idle: idle.result, loaded: loaded.result, noisy: noisyResult };
+    const kept: Round = {
+      idle: idle.result,
+      loaded: loaded.result,
+      noisy: noisyResult,
+      gc: { idle: idle.gc, loaded: loaded.gc },
+    };
     if (idle.cores !== null && loaded.cores !== null) {
       await drained();
       const added = Math.max(0, loaded.cores - idle.cores);
       // The loops run over B's warm-up and window, and as long past it as A's load did.
       const [, reference] = await Promise.all([
         burnCpu(added, spec.warmupSeconds + spec.durationSeconds + NOISY_OVERRUN_SECONDS),
-        measuredWithCpu((before) => runLoad(probe, before)),
+        measured(child.stats, (before) => runLoad(probe, before)),
       ]);
       reportErrors("tenant B beside busy loops", reference.result);
       kept.reference = reference.result;
+      kept.gc.reference = reference.gc;
       kept.addedCores = { loaded: added, reference: Math.max(0, (reference.cores ?? 0) - idle.cores) };
     }
     if (round > 0) rounds.push(kept);
@@ -205,8 +227,19 @@ export async function benchFairness(spec: FairnessSpec): Promise<FairnessResult>
     loaded: pool(rounds.map((r) => r.loaded)),
     noisy: pool(rounds.map((r) => r.noisy)),
     ...(rounds.every((r) => r.reference) ? { reference: pool(rounds.map((r) => r.reference!)) } : {}),
+    gc: {
+      idle: poolPauses(rounds.map((r) => r.gc.idle)),
+      loaded: poolPauses(rounds.map((r) => r.gc.loaded)),
+      ...(rounds.every((r) => r.gc.reference) ? { reference: poolPauses(rounds.map((r) => r.gc.reference!)) } : {}),
+    },
   };
 }
+
+const poolPauses = (windows: Pauses[]): Pauses => ({
+  count: windows.reduce((n, w) => n + w.count, 0),
+  millis: windows.reduce((n, w) => n + w.millis, 0),
+  seconds: windows.reduce((n, w) => n + w.seconds, 0),
+});
 
 const failed = (r: LoadResult) => r.errors + r.non2xx + r.graphqlErrors;
 
@@ -214,41 +247,56 @@ const failed = (r: LoadResult) => r.errors + r.non2xx + r.graphqlErrors;
 export function printFairness(result: FairnessResult | undefined) {
   const what = `tenant B's p99 under tenant A's load ≤ ${TARGET_RATIO}× idle`;
   if (!result) return judge(what, undefined, false, "");
-  const { idle, loaded, noisy, reference, rounds } = result;
+  const { idle, loaded, noisy, reference, rounds, gc } = result;
   console.log(
     `Multi-tenant fairness: tenant B (${result.tenantBTickets} tickets) reads its tickets page (first: ${PAGE_SIZE}) at ` +
       `${PROBE.rate} req/s on ${PROBE.connections} connections, alone, then while tenant A creates tickets on ` +
       `${NOISY_CONNECTIONS} connections, then beside busy loops burning the CPU A's load added (the host's reference), ` +
       `${rounds.length} rounds after an unmeasured one; one Deskgraph process on PostgreSQL`,
   );
-  const row = (phase: string, b: LoadResult, cores?: number, a?: LoadResult) => [
+  const row = (phase: string, b: LoadResult, pauses: Pauses | undefined, cores?: number, a?: LoadResult) => [
     phase,
     b.rps.toFixed(0),
     b.p50.toFixed(1),
     b.p99.toFixed(1),
     String(failed(b)),
+    pauses ? (pauses.count / pauses.seconds).toFixed(1) : "–",
+    pauses ? (pauses.millis / pauses.seconds).toFixed(0) : "–",
     cores === undefined ? "–" : cores.toFixed(2),
     a ? a.rps.toFixed(0) : "–",
     a ? a.p99.toFixed(1) : "–",
     a ? String(failed(a)) : "–",
   ];
   printTable(
-    ["phase", "B req/s", "B p50 ms", "B p99 ms", "B errors", "CPU added", "A createTicket/s", "A p99 ms", "A errors"],
+    [
+      "phase",
+      "B req/s",
+      "B p50 ms",
+      "B p99 ms",
+      "B errors",
+      "GC pauses/s",
+      "GC ms/s",
+      "CPU added",
+      "A createTicket/s",
+      "A p99 ms",
+      "A errors",
+    ],
     [
       ...rounds.flatMap((r, i) => [
-        row(`round ${i + 1}: B alone`, r.idle),
-        row(`round ${i + 1}: B under A's load`, r.loaded, r.addedCores?.loaded, r.noisy),
-        ...(r.reference ? [row(`round ${i + 1}: B beside busy loops`, r.reference, r.addedCores?.reference)] : []),
+        row(`round ${i + 1}: B alone`, r.idle, r.gc.idle),
+        row(`round ${i + 1}: B under A's load`, r.loaded, r.gc.loaded, r.addedCores?.loaded, r.noisy),
+        ...(r.reference ? [row(`round ${i + 1}: B beside busy loops`, r.reference, r.gc.reference, r.addedCores?.reference)] : []),
       ]),
-      row("all rounds: B alone", idle),
-      row("all rounds: B under A's load", loaded, undefined, noisy),
-      ...(reference ? [row("all rounds: B beside busy loops", reference)] : []),
+      row("all rounds: B alone", idle, gc.idle),
+      row("all rounds: B under A's load", loaded, gc.loaded, undefined, noisy),
+      ...(reference ? [row("all rounds: B beside busy loops", reference, gc.reference)] : []),
     ],
     1,
   );
   console.log(
     "all rounds: B's percentiles are of all its latencies together; A's p99 there is the mean of the rounds' " +
-      "(A's load generator reports percentiles, not latencies). CPU added: the machine's busy cores over B's window " +
+      "(A's load generator reports percentiles, not latencies). GC: the server's garbage-collector pauses over B's " +
+      "window, each of which stops every request in flight. CPU added: the machine's busy cores over B's window " +
       "beyond B alone's (/proc/stat; A's load with its server and database work, or the loops).",
   );
   if (Math.min(idle.rps, loaded.rps) < PROBE.rate * 0.9) {
