@@ -5,9 +5,9 @@
 // statement, after it took the tenant's counter row; the rest of the statement,
 // its triggers and its commit follow); publishedAt, when the statement that
 // numbered it ran, just before that statement commits. So an upper bound of
-// commit → numbered but for the numbering's own commit. The rows are read by the Deskgraph server's own process
-// (deskgraph-server.ts answers these questions): PGlite's database lives
-// nowhere else.
+// commit → numbered but for the numbering's own commit. The rows are read by
+// the Deskgraph server's own process (deskgraph-server.ts answers these
+// questions): PGlite's database lives nowhere else.
 import type { Database } from "../../src/db/database.js";
 import type { ServerChild } from "./child.js";
 import { judge, printTable } from "./report.js";
