@@ -18,8 +18,6 @@ import { startReceiver, type Receiver } from "./support/webhooks.js";
 const SERVER = 2;
 const CLIENT = 3;
 
-/** A database statement's span: Prisma's, or one of a statement sent past it (src/db/direct-sql.ts). */
-const isStatement = (s: ExportedSpan) => s.name === "prisma:client:db_query" || s.name === "db_query";
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 const ancestors = (spans: ExportedSpan[], span: ExportedSpan): ExportedSpan[] => {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
@@ -168,7 +166,7 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
   it("has the database statements of the operation as its descendants", () => {
     const inTrace = spans.filter((s) => s.traceId === traceId);
     const operation = inTrace.find((s) => s.name === "mutation CreateTicket")!;
-    const statements = inTrace.filter(isStatement);
+    const statements = inTrace.filter((s) => s.name === "prisma:client:db_query");
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {
       const chain = ancestors(inTrace, statement);
@@ -177,7 +175,7 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
       expect(statement.kind).toBe(CLIENT);
       expect(statement.attributes["db.system.name"]).toBe("postgresql");
     }
-    // The ticket's own INSERT is among them (sent past Prisma's client), with placeholders instead of values.
+    // The ticket's own INSERT is among them, with placeholders instead of values.
     const inserts = statements
       .map((s) => String(s.attributes["db.query.text"]))
       .filter((q) => /INSERT INTO "?(public"?\.)?"?Ticket"?/.test(q));
@@ -220,7 +218,7 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
       "deskgraph.tenant.id": t.id,
     });
     // The call's record (PluginCall) is written inside its span.
-    const statements = spans.filter((s) => isStatement(s) && ancestors(spans, s).includes(call));
+    const statements = spans.filter((s) => s.name === "prisma:client:db_query" && ancestors(spans, s).includes(call));
     expect(statements.map((s) => String(s.attributes["db.query.text"])).some((q) => q.includes('"PluginCall"'))).toBe(true);
     for (const r of vendor.received) expect(r.headers.traceparent).toBeUndefined();
   });
@@ -230,7 +228,7 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     expect(spans.filter((s) => s.kind === SERVER).map((s) => s.attributes["url.path"])).not.toContain("/health");
     // Every statement span belongs under a span of ours (a request, a delivery), never alone at the root.
     const ids = new Set(spans.map((s) => s.spanId));
-    for (const s of spans.filter((s) => s.name.startsWith("prisma:") || isStatement(s)))
+    for (const s of spans.filter((s) => s.name.startsWith("prisma:")))
       expect(s.parentSpanId && ids.has(s.parentSpanId), s.name).toBeTruthy();
   });
 });

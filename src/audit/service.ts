@@ -107,7 +107,7 @@ function sharedInsertOf(database: Database): SharedInsert<AuditRow> {
   let shared = sharedInserts.get(database);
   if (!shared) {
     shared = new SharedInsert<AuditRow>(
-      (appends) => insertAudit(database.sql, appends),
+      (appends) => insertAudit(database.prisma, appends),
       (err) => database.health.isOutage(err),
     );
     sharedInserts.set(database, shared);

@@ -19,7 +19,6 @@ import { scopeToTenant, type TenantClient } from "./tenant-scope.js";
 import { openBlobStore, operatorBlobBackend, type BlobStoreOptions } from "../blobs/open.js";
 import type { BlobStore } from "../blobs/store.js";
 import { countStatements, uncounted, type StatementCount } from "./statement-count.js";
-import { directSql, type DirectSql, type SendStatement } from "./direct-sql.js";
 
 /** What a commit left unsealed: events (and maybe audit entries), or audit entries only. */
 export type AppendedRows = "events" | "audit";
@@ -28,8 +27,6 @@ export interface Database extends StatementCount {
   kind: "embedded" | "server";
   /** Unscoped: only for sign-in, tenant lookup, migrations and maintenance. */
   prisma: PrismaClient;
-  /** Hand-written statements of hot paths outside a transaction, past Prisma's client (see direct-sql.ts). */
-  sql: DirectSql;
   /** Attachment bytes, encrypted per tenant (src/blobs/); a tenant's client hands out its part as `$blobs`. */
   blobs: BlobStore;
   /** The operator plugin whose backend holds the files (an S3 bucket), or null: the local disk. The record of processing names it. */
@@ -214,12 +211,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     : async () => void (await prisma.$queryRaw`SELECT 1`);
   const health = new DatabaseHealth(probe, { log: opts.log });
   const counted = opts.countStatements ? countStatements(prisma) : uncounted;
-  const send: SendStatement = pool
-    ? (text, values) => pool!.query({ text, values })
-    : async (text, values) => {
-        const { rows, fields, affectedRows } = await embedded!.query(text, values);
-        return { rows, fields, rowCount: affectedRows ?? null };
-      };
 
   const blobs = openBlobStore(prisma, opts, blobBackend);
   const scoped = new Map<string, TenantClient>();
@@ -242,7 +233,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       return () => appendListeners.delete(listener);
     },
     prisma,
-    sql: directSql(send, (err) => health.report(err), counted),
     blobs: blobs.store,
     blobPlugin: blobs.pluginId,
     forTenant,

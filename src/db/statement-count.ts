@@ -19,12 +19,6 @@ export interface StatementCount {
   statementsSince(since: number): string[];
 }
 
-/** A count that statements sent past Prisma's client (src/db/direct-sql.ts) are told to as well. */
-export interface StatementCounter extends StatementCount {
-  /** Counts one statement sent now, in the caller's async context, as Prisma's query events are. */
-  sent(text: string): void;
-}
-
 type QueryEvents = { $on(e: "query", cb: (e: { query: string }) => void): void };
 
 /**
@@ -34,24 +28,22 @@ type QueryEvents = { $on(e: "query", cb: (e: { query: string }) => void): void }
  * the process carry its context: a few per cent of a request's CPU and of a subscription's
  * fan-out. So only tests and benchmarks count (the `countStatements` option of openDatabase).
  */
-export function countStatements(prisma: unknown): StatementCounter {
+export function countStatements(prisma: unknown): StatementCount {
   let queryCount = 0;
   let backgroundQueryCount = 0;
   // The query event fires in the async context of the call that sent the statement.
   const backgroundWork = new AsyncLocalStorage<true>();
   // A ring of the latest texts: statement n sits at n % RECENT_STATEMENTS.
   const recent: string[] = [];
-  const sent = (text: string) => {
+  (prisma as QueryEvents).$on("query", (e) => {
     if (backgroundWork.getStore()) {
       backgroundQueryCount++;
       return;
     }
-    recent[queryCount % RECENT_STATEMENTS] = text;
+    recent[queryCount % RECENT_STATEMENTS] = e.query;
     queryCount++;
-  };
-  (prisma as QueryEvents).$on("query", (e) => sent(e.query));
+  });
   return {
-    sent,
     get queryCount() {
       return queryCount;
     },
@@ -73,8 +65,7 @@ export function countStatements(prisma: unknown): StatementCounter {
 const notCounting = () => new Error("Statements are not counted: open the database with countStatements: true");
 
 /** Without counting: background work is just work, and asking for a count is a mistake. */
-export const uncounted: StatementCounter = {
-  sent() {},
+export const uncounted: StatementCount = {
   // Async, as when counting: work that throws before its first await still rejects.
   get queryCount(): number {
     throw notCounting();

@@ -68,7 +68,7 @@ async function numberEventsAtOnce(database: Database, tenantId: string): Promise
   let events = 0;
   const waitedSeconds: number[] = [];
   for (;;) {
-    const [row] = await database.sql.$queryRaw<
+    const [row] = await database.prisma.$queryRaw<
       { seen: number | null; due: number; numbered: number; waited: number[] | null }[]
     >(Prisma.sql`
       WITH seen AS (SELECT "eventSeq" FROM "Tenant" WHERE "id" = ${tenantId}::uuid),
@@ -114,7 +114,7 @@ export async function sealAuditEntries(
     const heads: Heads = { audit: { ...head }, eventSeq: 0 };
     const batch = await chainNextBatch(database.prisma, tenantId, heads);
     if (!batch.count) return { sealed, head };
-    const [moved] = await database.sql.$queryRaw<{ n: number }[]>(Prisma.sql`
+    const [moved] = await database.prisma.$queryRaw<{ n: number }[]>(Prisma.sql`
       WITH head AS (
              UPDATE "Tenant" SET "auditSeq" = ${heads.audit.seq}, "auditHeadHash" = ${heads.audit.hash}
              WHERE "id" = ${tenantId}::uuid AND "auditSeq" = ${head.seq} AND "auditHeadHash" = ${head.hash}
@@ -141,7 +141,7 @@ export async function sealAuditEntries(
 export type AuditHead = Heads["audit"];
 
 async function readAuditHead(database: Database, tenantId: string): Promise<AuditHead> {
-  const [row] = await database.sql.$queryRaw<{ seq: number; hash: string }[]>`
+  const [row] = await database.prisma.$queryRaw<{ seq: number; hash: string }[]>`
     SELECT "auditSeq" AS seq, "auditHeadHash" AS hash FROM "Tenant" WHERE "id" = ${tenantId}::uuid`;
   if (!row) throw new AppError("NOT_FOUND", "Tenant not found");
   return { seq: Number(row.seq), hash: row.hash };

@@ -7,7 +7,7 @@ import { requireViewer } from "../context.js";
 import { recordEvents, type NewEvent } from "../events/outbox.js";
 import { assertContactProcessable, assertNotRestricted } from "../privacy/restriction.js";
 import { assertNotClosed, statusChange } from "./status.js";
-import { nextTicketNumber, type CounterClient } from "./counter.js";
+import { nextTicketNumber } from "./counter.js";
 import { insertTicket, type NewTicket } from "./insert.js";
 import { inTransaction, type Tx } from "../db/tx.js";
 import { assertMayWrite } from "./write-rule.js";
@@ -133,13 +133,13 @@ export async function createTicket(ctx: Context, input: CreateTicketInput) {
     body: input.body,
     author: authorOf(ctx, input.firstMessageFrom, requesterId),
   });
-  if (simple) return numberNow(ctx, await insertForRequester(ctx.database.sql, ctx.db, ticket(input.requesterId!)));
+  if (simple) return numberNow(ctx, await insertForRequester(ctx.db, ticket(input.requesterId!)));
   // A new requester or tags take a transaction; the number is taken before it, in a statement of its
   // own, so that the counter row is not locked for the whole transaction (see nextTicketNumber).
-  const number = await nextTicketNumber(ctx.database.sql, viewer.tenantId);
+  const number = await nextTicketNumber(ctx.db, viewer.tenantId);
   const created = await ctx.db.$transaction(async (tx) => {
     const requester = existing ?? (await createContactIn(tx, viewer.tenantId, input.requester!, ["input", "requester"]));
-    const created = await insertForRequester(tx, tx, ticket(requester.id, number));
+    const created = await insertForRequester(tx, ticket(requester.id, number));
     if (input.tags?.length) await setTags(tx, viewer.tenantId, created.id, input.tags, true);
     await storeValues(tx, viewer.tenantId, { ticketId: created.id }, values);
     return created;
@@ -165,14 +165,12 @@ function numberNow<T>(ctx: Context, committed: T): T {
  * The ticket, or the error its requester deserves: insertTicket refuses one that is gone
  * (NOT_FOUND) or restricted (PROCESSING_RESTRICTED) and writes nothing; the contact is then
  * read for which. One whose restriction was lifted between the two gets a second insert.
- * Outside a transaction the insert goes past Prisma's client (`ctx.database.sql`), the read
- * through the tenant's client; inside one, both through the transaction.
  */
-async function insertForRequester(inserter: CounterClient, reader: TenantClient | Tx, t: NewTicket) {
+async function insertForRequester(db: TenantClient | Tx, t: NewTicket) {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const created = await insertTicket(inserter, t);
+    const created = await insertTicket(db, t);
     if (created) return created;
-    assertNotRestricted(await findContact(reader, t.requesterId));
+    assertNotRestricted(await findContact(db, t.requesterId));
   }
   throw new Error(`The insert keeps refusing requester ${t.requesterId}, whom a read finds usable`);
 }

@@ -12,8 +12,6 @@ import { serveInSpan } from "./http.js";
 import { samplerFor } from "./sampler.js";
 import type { TracingSettings } from "../tracing-settings.js";
 import { runInSpan } from "./span.js";
-import { statementSpans } from "./statements.js";
-import { traceDirectStatements } from "../../db/direct-sql.js";
 
 /**
  * OpenTelemetry's context manager, propagator and tracer provider, and
@@ -34,9 +32,8 @@ function loggable(url: string): string {
  * Loaded only when tracing is on (see ../tracing.ts). Spans are batched and
  * sent as OTLP/HTTP JSON to the collector; Prisma's own instrumentation adds
  * its statement spans (it works with the driver adapters and the query
- * compiler used here), and statements.ts those of the statements sent past
- * it. Only W3C trace context is propagated: baggage from outside is not taken
- * in, since it can carry anything.
+ * compiler used here). Only W3C trace context is propagated: baggage from
+ * outside is not taken in, since it can carry anything.
  */
 export function startSdk(settings: TracingSettings, log: Logger): Tracing {
   if (running) throw new Error("tracing is already running in this process (it is process-wide: one traced server per process)");
@@ -60,7 +57,6 @@ export function startSdk(settings: TracingSettings, log: Logger): Tracing {
   provider.register({ propagator: new W3CTraceContextPropagator() });
   const unregister = registerInstrumentations({ tracerProvider: provider, instrumentations: [new PrismaInstrumentation()] });
   const tracer = provider.getTracer("deskgraph");
-  const untraceStatements = traceDirectStatements(statementSpans(tracer));
   log.info(
     { endpoint: loggable(settings.tracesUrl), serviceName: settings.serviceName, sampler: settings.sampler },
     "tracing on: spans are exported over OTLP/HTTP",
@@ -72,7 +68,6 @@ export function startSdk(settings: TracingSettings, log: Logger): Tracing {
     span: (name, options, work) => runInSpan(tracer, name, options, work),
     async shutdown() {
       unregister();
-      untraceStatements();
       try {
         // Exports what the batch still holds, then stops the exporter.
         await provider.shutdown();
