@@ -4,7 +4,7 @@
 // readings from a database only it holds), and closes when asked.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { PerformanceObserver } from "node:perf_hooks";
+import { performance, PerformanceObserver } from "node:perf_hooks";
 
 export interface ChildReady<Extra = unknown> {
   type: "ready";
@@ -24,6 +24,8 @@ export interface ChildStats {
   /** The garbage collector's pauses of the main thread since the server was ready: how many, and their milliseconds. */
   gcPauses: number;
   gcMillis: number;
+  /** How long the main thread's event loop has been busy since the process started, in milliseconds (not waiting for I/O or timers). */
+  loopBusyMillis: number;
 }
 
 /** The answer to an `ask`: what the server's `answer` returned, or why it threw. */
@@ -64,6 +66,7 @@ export function reportReady<Extra>(server: ServedByChild, extra: Extra) {
         backgroundStatements: server.backgroundStatements?.() ?? 0,
         gcPauses: gc.pauses,
         gcMillis: gc.millis,
+        loopBusyMillis: performance.eventLoopUtilization().active,
       });
     } else if (command.type === "ask") {
       try {

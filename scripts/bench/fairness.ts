@@ -58,41 +58,47 @@ interface Round {
   reference?: LoadResult;
   /** The machine's busy cores over B's window, beyond B alone's: what A's load added, and what the loops burnt. */
   addedCores?: { loaded: number; reference: number };
-  /** The server's collector pauses over each of B's windows. */
-  gc: { idle: Pauses; loaded: Pauses; reference?: Pauses };
+  /** The server's main thread over each of B's windows. */
+  thread: { idle: ThreadTime; loaded: ThreadTime; reference?: ThreadTime };
 }
 
-/** The server's garbage-collector pauses over a window: how many, and their milliseconds. */
-interface Pauses {
-  count: number;
-  millis: number;
+/** The server's main thread over a window: its garbage-collector pauses (how many, their milliseconds), and how long its event loop was busy. */
+interface ThreadTime {
+  gcPauses: number;
+  gcMillis: number;
+  loopBusyMillis: number;
   seconds: number;
 }
 
 export interface FairnessResult extends Round {
   tenantBTickets: number;
-  /** Each round's own figures; the result's idle, loaded, noisy, reference and gc pool them. */
+  /** Each round's own figures; the result's idle, loaded, noisy, reference and thread pool them. */
   rounds: Round[];
 }
 
 /**
  * Runs `load` and reads, over its measured window (after its warm-up), the machine's busy
- * cores and the server's collector pauses.
+ * cores, the server's collector pauses and how long its event loop was busy.
  */
 async function measured(
   server: () => Promise<ChildStats>,
   load: (beforeMeasure: () => Promise<void>) => Promise<LoadResult>,
   beforeMeasure: () => Promise<void> = async () => {},
-): Promise<{ result: LoadResult; cores: number | null; gc: Pauses }> {
+): Promise<{ result: LoadResult; cores: number | null; thread: ThreadTime }> {
   let from: CpuMark | null = null;
-  let gcFrom: ChildStats | undefined;
+  let threadFrom: ChildStats | undefined;
   const result = await load(async () => {
     await beforeMeasure();
-    [from, gcFrom] = await Promise.all([cpuMark(), server()]);
+    [from, threadFrom] = await Promise.all([cpuMark(), server()]);
   });
-  const [to, gcTo] = await Promise.all([cpuMark(), server()]);
-  const gc = { count: gcTo.gcPauses - gcFrom!.gcPauses, millis: gcTo.gcMillis - gcFrom!.gcMillis, seconds: result.seconds };
-  return { result, cores: from && to ? busyCores(from, to) : null, gc };
+  const [to, threadTo] = await Promise.all([cpuMark(), server()]);
+  const thread = {
+    gcPauses: threadTo.gcPauses - threadFrom!.gcPauses,
+    gcMillis: threadTo.gcMillis - threadFrom!.gcMillis,
+    loopBusyMillis: threadTo.loopBusyMillis - threadFrom!.loopBusyMillis,
+    seconds: result.seconds,
+  };
+  return { result, cores: from && to ? busyCores(from, to) : null, thread };
 }
 
 /** Resolves for every caller once `n` have called: lets two loads start their measured runs together. */
@@ -201,7 +207,7 @@ export async function benchFairness(spec: FairnessSpec): Promise<FairnessResult>
       idle: idle.result,
       loaded: loaded.result,
       noisy: noisyResult,
-      gc: { idle: idle.gc, loaded: loaded.gc },
+      thread: { idle: idle.thread, loaded: loaded.thread },
     };
     if (idle.cores !== null && loaded.cores !== null) {
       await drained();
@@ -213,7 +219,7 @@ export async function benchFairness(spec: FairnessSpec): Promise<FairnessResult>
       ]);
       reportErrors("tenant B beside busy loops", reference.result);
       kept.reference = reference.result;
-      kept.gc.reference = reference.gc;
+      kept.thread.reference = reference.thread;
       kept.addedCores = { loaded: added, reference: Math.max(0, (reference.cores ?? 0) - idle.cores) };
     }
     if (round > 0) rounds.push(kept);
@@ -227,17 +233,18 @@ export async function benchFairness(spec: FairnessSpec): Promise<FairnessResult>
     loaded: pool(rounds.map((r) => r.loaded)),
     noisy: pool(rounds.map((r) => r.noisy)),
     ...(rounds.every((r) => r.reference) ? { reference: pool(rounds.map((r) => r.reference!)) } : {}),
-    gc: {
-      idle: poolPauses(rounds.map((r) => r.gc.idle)),
-      loaded: poolPauses(rounds.map((r) => r.gc.loaded)),
-      ...(rounds.every((r) => r.gc.reference) ? { reference: poolPauses(rounds.map((r) => r.gc.reference!)) } : {}),
+    thread: {
+      idle: poolThreadTime(rounds.map((r) => r.thread.idle)),
+      loaded: poolThreadTime(rounds.map((r) => r.thread.loaded)),
+      ...(rounds.every((r) => r.thread.reference) ? { reference: poolThreadTime(rounds.map((r) => r.thread.reference!)) } : {}),
     },
   };
 }
 
-const poolPauses = (windows: Pauses[]): Pauses => ({
-  count: windows.reduce((n, w) => n + w.count, 0),
-  millis: windows.reduce((n, w) => n + w.millis, 0),
+const poolThreadTime = (windows: ThreadTime[]): ThreadTime => ({
+  gcPauses: windows.reduce((n, w) => n + w.gcPauses, 0),
+  gcMillis: windows.reduce((n, w) => n + w.gcMillis, 0),
+  loopBusyMillis: windows.reduce((n, w) => n + w.loopBusyMillis, 0),
   seconds: windows.reduce((n, w) => n + w.seconds, 0),
 });
 
@@ -247,21 +254,22 @@ const failed = (r: LoadResult) => r.errors + r.non2xx + r.graphqlErrors;
 export function printFairness(result: FairnessResult | undefined) {
   const what = `tenant B's p99 under tenant A's load ≤ ${TARGET_RATIO}× idle`;
   if (!result) return judge(what, undefined, false, "");
-  const { idle, loaded, noisy, reference, rounds, gc } = result;
+  const { idle, loaded, noisy, reference, rounds, thread } = result;
   console.log(
     `Multi-tenant fairness: tenant B (${result.tenantBTickets} tickets) reads its tickets page (first: ${PAGE_SIZE}) at ` +
       `${PROBE.rate} req/s on ${PROBE.connections} connections, alone, then while tenant A creates tickets on ` +
       `${NOISY_CONNECTIONS} connections, then beside busy loops burning the CPU A's load added (the host's reference), ` +
       `${rounds.length} rounds after an unmeasured one; one Deskgraph process on PostgreSQL`,
   );
-  const row = (phase: string, b: LoadResult, pauses: Pauses | undefined, cores?: number, a?: LoadResult) => [
+  const row = (phase: string, b: LoadResult, server: ThreadTime | undefined, cores?: number, a?: LoadResult) => [
     phase,
     b.rps.toFixed(0),
     b.p50.toFixed(1),
     b.p99.toFixed(1),
     String(failed(b)),
-    pauses ? (pauses.count / pauses.seconds).toFixed(1) : "–",
-    pauses ? (pauses.millis / pauses.seconds).toFixed(0) : "–",
+    server ? (server.gcPauses / server.seconds).toFixed(1) : "–",
+    server ? (server.gcMillis / server.seconds).toFixed(0) : "–",
+    server ? `${((server.loopBusyMillis / (server.seconds * 1000)) * 100).toFixed(0)} %` : "–",
     cores === undefined ? "–" : cores.toFixed(2),
     a ? a.rps.toFixed(0) : "–",
     a ? a.p99.toFixed(1) : "–",
@@ -276,6 +284,7 @@ export function printFairness(result: FairnessResult | undefined) {
       "B errors",
       "GC pauses/s",
       "GC ms/s",
+      "loop busy",
       "CPU added",
       "A createTicket/s",
       "A p99 ms",
@@ -283,20 +292,21 @@ export function printFairness(result: FairnessResult | undefined) {
     ],
     [
       ...rounds.flatMap((r, i) => [
-        row(`round ${i + 1}: B alone`, r.idle, r.gc.idle),
-        row(`round ${i + 1}: B under A's load`, r.loaded, r.gc.loaded, r.addedCores?.loaded, r.noisy),
-        ...(r.reference ? [row(`round ${i + 1}: B beside busy loops`, r.reference, r.gc.reference, r.addedCores?.reference)] : []),
+        row(`round ${i + 1}: B alone`, r.idle, r.thread.idle),
+        row(`round ${i + 1}: B under A's load`, r.loaded, r.thread.loaded, r.addedCores?.loaded, r.noisy),
+        ...(r.reference ? [row(`round ${i + 1}: B beside busy loops`, r.reference, r.thread.reference, r.addedCores?.reference)] : []),
       ]),
-      row("all rounds: B alone", idle, gc.idle),
-      row("all rounds: B under A's load", loaded, gc.loaded, undefined, noisy),
-      ...(reference ? [row("all rounds: B beside busy loops", reference, gc.reference)] : []),
+      row("all rounds: B alone", idle, thread.idle),
+      row("all rounds: B under A's load", loaded, thread.loaded, undefined, noisy),
+      ...(reference ? [row("all rounds: B beside busy loops", reference, thread.reference)] : []),
     ],
     1,
   );
   console.log(
     "all rounds: B's percentiles are of all its latencies together; A's p99 there is the mean of the rounds' " +
       "(A's load generator reports percentiles, not latencies). GC: the server's garbage-collector pauses over B's " +
-      "window, each of which stops every request in flight. CPU added: the machine's busy cores over B's window " +
+      "window, each of which stops every request in flight. Loop busy: the share of B's window in which the server's " +
+      "event loop was running something (JavaScript, the collector, or waiting for a core while it did), not waiting for work. CPU added: the machine's busy cores over B's window " +
       "beyond B alone's (/proc/stat; A's load with its server and database work, or the loops).",
   );
   if (Math.min(idle.rps, loaded.rps) < PROBE.rate * 0.9) {
