@@ -1,4 +1,4 @@
-import { Prisma, type Event } from "../generated/prisma/client.js";
+import type { Prisma, Event } from "../generated/prisma/client.js";
 
 /** What recording needs of a transaction: a tenant-scoped one's or the unscoped client's. */
 export interface EventTx {
@@ -64,15 +64,4 @@ export async function recordEvents(tx: EventTx, tenantId: string, events: NewEve
       data: (e.data ?? {}) as object,
     })),
   });
-}
-
-/**
- * recordEvents as one step of a larger statement (a data-modifying WITH):
- * `rows` is SQL yielding ("type", "ticketId", "messageId", "internal", "data",
- * "ord") rows, written in "ord" order (the order the sequencer numbers them in).
- */
-export function insertEventsFrom(tenantId: string, rows: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`INSERT INTO "Event" ("id", "tenantId", "type", "ticketId", "messageId", "internal", "data")
-    SELECT gen_random_uuid(), ${tenantId}::uuid, r."type", r."ticketId", r."messageId", r."internal", r."data"
-    FROM (${rows}) AS r ORDER BY r."ord"`;
 }

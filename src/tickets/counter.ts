@@ -13,8 +13,8 @@ export interface CounterClient {
  * increasing, not gap-free.
  */
 export async function nextTicketNumber(client: CounterClient, tenantId: string): Promise<number> {
-  const rows = await client.$queryRaw<{ last: number }[]>(nextNumberSql(tenantId));
-  return Number(rows[0]!.last);
+  const [number] = await nextTicketNumbers(client, tenantId, 1);
+  return number!;
 }
 
 /** `count` consecutive numbers for tickets created together (an imported batch of mails), in one statement like nextTicketNumber. */
@@ -25,18 +25,6 @@ export async function nextTicketNumbers(client: CounterClient, tenantId: string,
     RETURNING "last"`);
   const last = Number(rows[0]!.last);
   return Array.from({ length: count }, (_, i) => last - count + 1 + i);
-}
-
-/**
- * The statement that bumps the counter and returns the number taken ("last"); also a step of
- * insertTicket's, which takes a number only `when` its query finds a row (otherwise no row is
- * returned and the counter stays as it was).
- */
-export function nextNumberSql(tenantId: string, when?: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`
-    INSERT INTO "TicketCounter" ("tenantId", "last") SELECT ${tenantId}::uuid, 1 ${when ? Prisma.sql`WHERE EXISTS (${when})` : Prisma.empty}
-    ON CONFLICT ("tenantId") DO UPDATE SET "last" = "TicketCounter"."last" + 1
-    RETURNING "last"`;
 }
 
 /** Sets the counter (seeding, imports): the next ticket gets `last + 1`. */
