@@ -164,9 +164,22 @@ describe("createTicket", () => {
     // The one insert (which checks the requester itself), the payload's read-back and the audit entry's insert.
     expect(sent, sent.join("\n---\n")).toHaveLength(3);
     expect(sent.filter((sql) => /^\s*(BEGIN|COMMIT)/.test(sql))).toEqual([]);
-    // The insert is deskgraph_insert_ticket's statement (migration 0043), which takes the number too.
+    // The insert is deskgraph_insert_ticket's statement (migration 0043), the only one that writes:
+    // the tenant's next number, the ticket, its first message and both events, in their order.
     expect(sent.filter((sql) => /deskgraph_insert_ticket\(/.test(sql))).toHaveLength(1);
     expect(sent.some((sql) => /"Tenant"/.test(sql) && /UPDATE|FOR (NO KEY )?UPDATE/.test(sql))).toBe(false);
+    const { prisma } = app.database;
+    const last = await prisma.ticket.findFirstOrThrow({
+      where: { tenantId: t.id, subject: `Counted ${n - 1}` },
+      include: { messages: true },
+    });
+    expect(last.number).toBe((await prisma.ticketCounter.findUniqueOrThrow({ where: { tenantId: t.id } })).last);
+    expect(last.messages.map((m) => m.body)).toEqual(["b"]);
+    const events = await prisma.event.findMany({ where: { tenantId: t.id, ticketId: last.id }, orderBy: { appendOrder: "asc" } });
+    expect(events.map((e) => [e.type, e.messageId])).toEqual([
+      ["TICKET_CREATED", null],
+      ["MESSAGE_ADDED", last.messages[0]!.id],
+    ]);
   });
 
   it("with a new requester and tags, sends one transaction", async () => {
