@@ -17,7 +17,12 @@ export async function nextTicketNumber(client: CounterClient, tenantId: string):
   return number!;
 }
 
-/** `count` consecutive numbers for tickets created together (an imported batch of mails), in one statement like nextTicketNumber. */
+/**
+ * `count` consecutive numbers for tickets created together (an imported batch of mails), in one
+ * statement like nextTicketNumber. A simple create takes its number inside its own statement
+ * instead (deskgraph_insert_ticket, migration 0043_insert_ticket_function), with the same
+ * upsert: a change to how the counter moves goes there too, in a migration of its own.
+ */
 export async function nextTicketNumbers(client: CounterClient, tenantId: string, count: number): Promise<number[]> {
   const rows = await client.$queryRaw<{ last: number }[]>(Prisma.sql`
     INSERT INTO "TicketCounter" ("tenantId", "last") VALUES (${tenantId}::uuid, ${count})
