@@ -2,7 +2,15 @@ import type { Logger } from "pino";
 import { BackgroundLoop } from "../background/loop.js";
 import type { Database } from "./database.js";
 
-/** How often the embedded database's tables are looked at. */
+/**
+ * How often the embedded database's tables are looked at. Until a table that
+ * grew is analysed, the database's functions (PL/pgSQL: deskgraph_insert_ticket,
+ * the vocabulary trigger) keep the plans they made with its old statistics; a
+ * plan made while a table was believed empty can read all of it where an index
+ * would read a row. Looking every 10 s instead was measured slower: the passes
+ * that then analyse the busy tables stop the embedded database for 70–300 ms
+ * each (docs/benchmarks.md, "2026-12-05, 06:10–08:30 UTC").
+ */
 const EVERY_MS = 60_000;
 
 /**
@@ -28,7 +36,7 @@ export function keepStatisticsCurrent(database: Database, log: Logger): { stop()
 }
 
 /** ANALYZE of every table that grew enough since its last one; returns their names. */
-async function analyzeChangedTables(database: Database): Promise<string[]> {
+export async function analyzeChangedTables(database: Database): Promise<string[]> {
   // relpages is the size ANALYZE last saw (0 before the first one).
   const tables = await database.prisma.$queryRaw<{ relname: string }[]>`
     SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
