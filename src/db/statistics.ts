@@ -9,7 +9,8 @@ import type { Database } from "./database.js";
  * plan made while a table was believed empty can read all of it where an index
  * would read a row. Looking every 10 s instead was measured slower: the passes
  * that then analyse the busy tables stop the embedded database for 70–300 ms
- * each (docs/benchmarks.md, "2026-12-05, 06:10–08:30 UTC").
+ * each; so was a look every 10 s for the tables that doubled only
+ * (docs/benchmarks.md, "2026-12-05, 06:10–08:30 UTC").
  */
 const EVERY_MS = 60_000;
 
