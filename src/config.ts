@@ -93,6 +93,7 @@ const EnvSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   EVENT_POLL_MS: z.coerce.number().int().min(100).default(2000),
   SEQUENCER_POLL_MS: z.coerce.number().int().min(50).default(1000),
+  SUBSCRIPTION_READS_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
   // Networks the server may call on a tenant's behalf although they are not public (see src/outbound/).
   OUTBOUND_ALLOW_PRIVATE: parsedBy(parseAllowList).optional(),
@@ -248,6 +249,8 @@ export interface Config {
   eventPollMs: number;
   /** How often the sequencer looks for unsealed rows it was not told of (other processes, a crash). */
   sequencerPollMs: number;
+  /** One access record covers a subscription's reads of personal data over at most this long (src/audit/subscription-reads.ts). */
+  subscriptionReadsWindowMs: number;
   /** Queries and mutations of one tenant that execute at once on an instance; the rest wait their turn (0: no limit). */
   tenantMaxConcurrentOperations: number;
   /** How long events stay replayable (ticketEvents(after:), events). */
@@ -417,6 +420,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     seedDemo: e.SEED_DEMO,
     eventPollMs: e.EVENT_POLL_MS,
     sequencerPollMs: e.SEQUENCER_POLL_MS,
+    subscriptionReadsWindowMs: e.SUBSCRIPTION_READS_WINDOW_MS,
     tenantMaxConcurrentOperations: e.TENANT_MAX_CONCURRENT_OPERATIONS,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     outbound: { allowPrivate: parseAllowList(e.OUTBOUND_ALLOW_PRIVATE) },

@@ -13,6 +13,7 @@ import { auditPlugin } from "./audit/audit-envelop.js";
 import { ApiRateLimiter } from "./billing/api-rate.js";
 import { apiRateLimit } from "./billing/api-rate-envelop.js";
 import { tenantFairShare } from "./tenants/fair-share.js";
+import { subscriptionReads } from "./audit/subscription-reads.js";
 import { deleteDueTenants, type ClosureReceipt } from "./tenants/closure.js";
 import { authenticateOperator } from "./tenants/operator-auth.js";
 import { readOnlyGuard } from "./billing/read-only.js";
@@ -201,6 +202,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const agentInDevelopment = async (authorization: string | null) =>
     !config.production && (await authenticate(database, authorization, auth).catch(() => ({ viewer: null }))).viewer?.kind === "agent";
 
+  const subscriptionReadsRecorder = subscriptionReads(config.subscriptionReadsWindowMs);
   const yoga = createYoga<{ req: IncomingMessage }, Context>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -249,6 +251,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       // Before everything that works for an operation (audit, publishing): a refused one costs a counter only.
       apiRateLimit(apiRate),
       auditPlugin(),
+      subscriptionReadsRecorder.plugin,
       // After auditPlugin: a mutation refused for a read-only tenant is still audited (as refused).
       readOnlyGuard(),
       // Last around execution: a refused operation (rate, read-only) takes no turn, and a turn lasts
@@ -505,6 +508,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
             await listening;
           },
         ],
+        // Each ended subscription's last window of reads is written before the database closes.
+        ["subscriptions' access records", () => subscriptionReadsRecorder.settle()],
         ["webhook worker", () => webhooks.stop()],
         ["scheduler", () => scheduler.stop()],
         ["metrics refresher", () => metricsRefresher.stop()],

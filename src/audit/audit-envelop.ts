@@ -31,7 +31,7 @@ interface NodeId {
 }
 
 /** The root fields an operation runs, in order, with @skip/@include applied. */
-function rootFields(
+export function rootFields(
   selectionSet: SelectionSetNode,
   fragments: Record<string, FragmentDefinitionNode>,
   variables: Record<string, unknown>,
@@ -127,9 +127,9 @@ function mutationEntries(
  * One entry for all the personal data this request read: every subject in
  * `subjectIds`, the union of categories, and each subject's own categories in
  * details.subjects. One row per request keeps a page of fifty requesters one
- * small insert.
+ * small insert. `more` adds to details (a subscription's window).
  */
-function readEntries(ctx: Context, fieldNames: string[]): AuditFields[] {
+export function readEntries(ctx: Context, fieldNames: string[], more: Record<string, unknown> = {}): AuditFields[] {
   const reads = [...ctx.privacy.bySubject.values()].sort((a, b) =>
     a.subject.id < b.subject.id ? -1 : a.subject.id > b.subject.id ? 1 : 0,
   );
@@ -143,6 +143,7 @@ function readEntries(ctx: Context, fieldNames: string[]): AuditFields[] {
       categories: [...new Set(reads.flatMap((r) => [...r.categories]))],
       details: {
         rootFields: fieldNames,
+        ...more,
         subjects: Object.fromEntries(
           reads.map(({ subject, categories }) => [subject.id, { type: subject.type, categories: [...categories].sort() }]),
         ),
@@ -160,6 +161,30 @@ async function whoActed(ctx: Context): Promise<{ tenantId: string; actor: Pick<A
   if (!ctx.signedInAgentId) return null;
   const agent = await ctx.database.prisma.agent.findUnique({ where: { id: ctx.signedInAgentId }, select: { tenantId: true } });
   return agent ? { tenantId: agent.tenantId, actor: { actorType: "AGENT", actorId: ctx.signedInAgentId } } : null;
+}
+
+/**
+ * Writes the entries `build` returns under whoever acted, in one INSERT with
+ * no lock (the sequencer numbers them after commit). A failure to build or to
+ * write is logged and never changes a response.
+ */
+export async function writeEntries(ctx: Context, build: () => AuditFields[]): Promise<void> {
+  try {
+    const entries = build();
+    if (!entries.length) return;
+    const who = await whoActed(ctx);
+    if (!who) return;
+    await appendAudit(
+      ctx.database,
+      who.tenantId,
+      entries.map((e) => ({ ...e, ...who.actor, requestId: ctx.requestId })),
+      "audit",
+    );
+  } catch (err) {
+    // An outage is logged without a stack: the health probe already reports it, once.
+    if (ctx.database.health.isOutage(err)) ctx.log.warn({ requestId: ctx.requestId }, "audit entry not written: the database is away");
+    else ctx.log.error({ err, requestId: ctx.requestId }, "could not write the audit log");
+  }
 }
 
 /**
@@ -181,10 +206,10 @@ export function auditPlugin(): Plugin<Context> {
           // entry is written (events have readers waiting: subscribers, webhooks). The entry follows
           // as one that nothing waits for, sealed by the next run.
           if (operation?.operation === "mutation" && ctx.viewer) ctx.database.appended(ctx.viewer.tenantId);
-          try {
-            if (!operation) return;
+          await writeEntries(ctx, () => {
+            if (!operation) return [];
             const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
-            if (coerced.errors) return; // nothing ran
+            if (coerced.errors) return []; // nothing ran
             const variables = coerced.coerced;
             const fragments: Record<string, FragmentDefinitionNode> = {};
             for (const d of args.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
@@ -193,21 +218,8 @@ export function auditPlugin(): Plugin<Context> {
             if (operation.operation === "mutation")
               entries.push(...mutationEntries(args.schema, fields, variables, result as ExecutionResult));
             if (ctx.viewer) entries.push(...readEntries(ctx, [...new Set([...fields.values()].map((f) => f.name.value))]));
-            if (!entries.length) return;
-            const who = await whoActed(ctx);
-            if (!who) return;
-            await appendAudit(
-              ctx.database,
-              who.tenantId,
-              entries.map((e) => ({ ...e, ...who.actor, requestId: ctx.requestId })),
-              "audit",
-            );
-          } catch (err) {
-            // An outage is logged without a stack: the health probe already reports it, once.
-            if (ctx.database.health.isOutage(err))
-              ctx.log.warn({ requestId: ctx.requestId }, "audit entry not written: the database is away");
-            else ctx.log.error({ err, requestId: ctx.requestId }, "could not write the audit log");
-          }
+            return entries;
+          });
         },
       };
     },

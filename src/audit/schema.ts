@@ -40,7 +40,7 @@ builder.prismaNode("AuditEntry", {
       type: "JSON",
       nullable: true,
       description:
-        "Ids, codes and outcomes, never personal data. Mutations: { outcome, errorCode, ids: [{ type, id }] }; personalData.read: { rootFields, subjects: { <id>: { type, categories } } }",
+        "Ids, codes and outcomes, never personal data. Mutations: { outcome, errorCode, ids: [{ type, id }] }; personalData.read: { rootFields, subjects: { <id>: { type, categories } } }, and for a subscription's window of deliveries also { subscription: true, from, to, deliveries }",
       resolve: (e) => e.details,
     }),
     requestId: t.exposeString("requestId", { nullable: true, description: "The x-request-id of the request that caused it" }),
