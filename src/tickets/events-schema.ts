@@ -8,6 +8,7 @@ import type { SealedEvent as Event } from "../events/outbox.js";
 import { Ticket } from "./schema.js";
 import { EVENT_TYPES } from "../events/outbox.js";
 import { resumingStream } from "../events/resume.js";
+import { eventRow } from "./event-rows.js";
 import { isVisible, visibleAttachments, visibleMessages } from "../auth/visibility.js";
 
 export const TicketEventType = builder.enumType("TicketEventType", {
@@ -52,15 +53,14 @@ const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
     ticket: t.prismaField({
       type: "Ticket",
       nullable: true,
-      resolve: (q, e, _a, ctx) => (e.ticketId ? ctx.db.ticket.findUnique({ ...q, where: { id: e.ticketId } }) : null),
+      resolve: (q, e, _a, ctx) => (e.ticketId ? eventRow(ctx, "ticket", e.ticketId, q) : null),
     }),
     message: t.prismaField({
       type: "Message",
       nullable: true,
       description: "For MESSAGE_ADDED",
       // The event was already filtered by the same rule; the where is a second wall.
-      resolve: (q, e, _a, ctx) =>
-        e.messageId ? ctx.db.message.findUnique({ ...q, where: { id: e.messageId, ...visibleMessages(ctx) } }) : null,
+      resolve: (q, e, _a, ctx) => (e.messageId ? eventRow(ctx, "message", e.messageId, q, visibleMessages(ctx)) : null),
     }),
     attachment: t.prismaField({
       type: "Attachment",
@@ -68,7 +68,7 @@ const TicketEvent = builder.objectRef<Event>("TicketEvent").implement({
       description: "For ATTACHMENT_SCANNED: the file, with its scanStatus (changes has the verdict as it was recorded)",
       resolve: (q, e, _a, ctx) => {
         const id = e.type === "ATTACHMENT_SCANNED" ? attachmentIdOf(e.data) : null;
-        return id ? ctx.db.attachment.findFirst({ ...q, where: { id, ...visibleAttachments(ctx) } }) : null;
+        return id ? eventRow(ctx, "attachment", id, q, visibleAttachments(ctx)) : null;
       },
     }),
     changes: t.field({ type: "JSON", description: "What changed: field names, statuses; never content", resolve: (e) => e.data }),
