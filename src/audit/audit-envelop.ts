@@ -10,6 +10,7 @@ import {
   isListType,
   isObjectType,
   Kind,
+  type DocumentNode,
   type ExecutionResult,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -28,6 +29,13 @@ import { UUID_PATTERN } from "../constants.js";
 interface NodeId {
   type: string;
   id: string;
+}
+
+/** The fragments a document defines, by name. */
+export function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+  return fragments;
 }
 
 /** The root fields an operation runs, in order, with @skip/@include applied. */
@@ -211,9 +219,7 @@ export function auditPlugin(): Plugin<Context> {
             const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
             if (coerced.errors) return []; // nothing ran
             const variables = coerced.coerced;
-            const fragments: Record<string, FragmentDefinitionNode> = {};
-            for (const d of args.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-            const fields = rootFields(operation.selectionSet, fragments, variables);
+            const fields = rootFields(operation.selectionSet, fragmentsOf(args.document), variables);
             const entries: AuditFields[] = [];
             if (operation.operation === "mutation")
               entries.push(...mutationEntries(args.schema, fields, variables, result as ExecutionResult));

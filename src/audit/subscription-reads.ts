@@ -1,7 +1,7 @@
-import { getOperationAST, Kind, type FragmentDefinitionNode } from "graphql";
+import { getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.js";
-import { readEntries, rootFields, writeEntries } from "./audit-envelop.js";
+import { fragmentsOf, readEntries, rootFields, writeEntries } from "./audit-envelop.js";
 
 export interface SubscriptionReads {
   plugin: Plugin<Context>;
@@ -40,10 +40,10 @@ export function subscriptionReads(windowMs: number): SubscriptionReads {
       const ctx = args.contextValue as Context;
       const operation = getOperationAST(args.document, args.operationName);
       if (!ctx.viewer || !operation) return;
-      const fragments: Record<string, FragmentDefinitionNode> = {};
-      for (const d of args.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
       // A subscription has one root field, without @skip or @include (GraphQL's own validation).
-      const fieldNames = [...new Set([...rootFields(operation.selectionSet, fragments, {}).values()].map((f) => f.name.value))];
+      const fieldNames = [
+        ...new Set([...rootFields(operation.selectionSet, fragmentsOf(args.document), {}).values()].map((f) => f.name.value)),
+      ];
       let window: { from: Date; timer: NodeJS.Timeout } | undefined;
       let deliveries = 0;
       let lastAt = new Date();
