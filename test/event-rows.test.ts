@@ -1,7 +1,6 @@
-import { createClient, type Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
+import { closeSubscribers, ticketCreatedEvents } from "./support/ticket-events.js";
 import { until } from "./support/webhooks.js";
 
 /**
@@ -11,26 +10,7 @@ import { until } from "./support/webhooks.js";
  * contacts, other tenants), which runs through the same code.
  */
 
-const clients: Client[] = [];
-afterAll(async () => {
-  for (const c of clients) await c.dispose();
-});
-
-function subscribe(app: TestApp, credential: string, selection: string) {
-  const client = createClient({
-    url: app.url.replace("http://", "ws://"),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${credential}` },
-    retryAttempts: 0,
-  });
-  clients.push(client);
-  const received: any[] = [];
-  // From the tenant's first event on, so that no event is missed while the stream starts.
-  const variables = { after: Buffer.from("event:0").toString("base64url") };
-  const query = `subscription($after: String) { ticketEvents(after: $after, filter: { types: [TICKET_CREATED] }) { seq ${selection} } }`;
-  client.subscribe({ query, variables }, { next: (r) => received.push(r), error: (e) => received.push(e), complete: () => {} });
-  return received;
-}
+afterAll(closeSubscribers);
 
 /** The statements that read tickets for many callers at once. */
 const sharedTicketReads = (sent: string[]) => sent.filter((s) => s.includes(`FROM "public"."Ticket"`) && s.includes(`"id" IN (`));
@@ -46,8 +26,8 @@ describe("the rows events name", () => {
 
   it("are read in one statement for the subscribers whose reads are alike, each answered with its own selection", async () => {
     const [one, two] = [await app.apiKey(T, ["TICKETS_READ"]), await app.apiKey(T, ["TICKETS_READ", "NOTES_READ"])];
-    const bySubject = [one, one, one, two].map((key) => subscribe(app, key, "ticket { subject }"));
-    const byStatus = subscribe(app, one, "ticket { status priority }");
+    const bySubject = [one, one, one, two].map((key) => ticketCreatedEvents(app, key, "ticket { subject }"));
+    const byStatus = ticketCreatedEvents(app, one, "ticket { status priority }");
     const all = [...bySubject, byStatus];
     // Every stream is open once the first event reached all of them.
     await app.gql(`mutation { createTicket(input: { subject: "warm-up", body: "b", requester: { name: "R" } }) { id } }`, {}, T.ownerToken);

@@ -99,6 +99,20 @@ describe("a subscription's reads of personal data, with a short window", () => {
     await sub.client.dispose();
   });
 
+  it("writes a record for each of alike subscriptions, which share their deliveries' execution", async () => {
+    const T = await app.tenant();
+    const key = await app.apiKey(T, ["TICKETS_READ"]);
+    // The same key, document and variables: an event is executed once for both (src/graphql/engine.ts).
+    const subs = [subscribe(app, key, READS), subscribe(app, key, READS)];
+    const rita = await createTicket(app, T, "Rita");
+    await until(() => subs.every((s) => s.received.length === 1), 10_000, "the event, to both");
+    await until(async () => (await readRecords(app, T)).length === 2, 10_000, "both records");
+    const records = await readRecords(app, T);
+    expect(new Set(records.map((r) => r.requestId)).size).toBe(2);
+    for (const r of records) expect(Object.keys(r.details.subjects)).toEqual([rita]);
+    for (const s of subs) await s.client.dispose();
+  });
+
   it("writes nothing for a subscription that reads no personal data", async () => {
     const T = await app.tenant();
     const key = await app.apiKey(T, ["TICKETS_READ"]);
