@@ -41,7 +41,7 @@ export type ErrorCode =
   | "PERSISTED_QUERY_NOT_FOUND"
   | "PERSISTED_QUERY_REQUIRED"
   // Refused at the HTTP level, before any GraphQL runs (src/http/). A body over
-  // MAX_BODY_BYTES is refused by yoga itself, with HTTP 413 and REQUEST_ENTITY_TOO_LARGE.
+  // MAX_BODY_BYTES is refused with HTTP 413 and REQUEST_ENTITY_TOO_LARGE (src/http/body-limit.ts).
   | "UNSUPPORTED_MEDIA_TYPE"
   | "METHOD_NOT_ALLOWED";
 

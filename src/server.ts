@@ -13,6 +13,7 @@ import { auditPlugin } from "./audit/audit-envelop.js";
 import { ApiRateLimiter } from "./billing/api-rate.js";
 import { apiRateLimit } from "./billing/api-rate-envelop.js";
 import { tenantFairShare } from "./tenants/fair-share.js";
+import { bodyLimit } from "./http/body-limit.js";
 import { subscriptionReads } from "./audit/subscription-reads.js";
 import { deleteDueTenants, type ClosureReceipt } from "./tenants/closure.js";
 import { authenticateOperator } from "./tenants/operator-auth.js";
@@ -211,8 +212,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     // @graphql-yoga/render-graphiql: yoga's own page loads them from a CDN.
     graphiql: config.http.graphiql && { title: "Deskgraph", defaultQuery: DEFAULT_QUERY },
     renderGraphiQL: renderedOnce(),
-    // Refused with 413 from Content-Length, or once the streamed body passes the limit.
-    maxRequestBodySize: config.http.maxBodyBytes,
+    // bodyLimit below refuses a body over MAX_BODY_BYTES instead, without counting a declared length again.
+    maxRequestBodySize: false,
     // A persisted operation is named by its documentId instead of a query.
     extraParamNames: persisted !== "off" ? ["documentId"] : [],
     // Yoga's default echoes any origin and allows credentials; corsPolicy below replaces it.
@@ -232,6 +233,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       graphqlJsSubscriptions(),
       corsPolicy(config.http.corsOrigins),
       graphqlOverHttpOnly(),
+      bodyLimit(config.http.maxBodyBytes),
       readinessCheck(database, realtime.bus, { sequencerLagSeconds: config.operations.readySequencerLagSeconds }),
       ...(metrics ? [metrics.plugin()] : []),
       ...(manifest && persisted !== "off"
