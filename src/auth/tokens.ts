@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 
 /** Credentials are random, shown once, and stored only as a SHA-256 digest. */
 export function newToken(prefix: "dgs" | "dgk" | "dgi" | "dgp"): { token: string; hash: string } {
@@ -7,5 +7,5 @@ export function newToken(prefix: "dgs" | "dgk" | "dgi" | "dgp"): { token: string
 }
 
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+  return hash("sha256", token, "hex");
 }
