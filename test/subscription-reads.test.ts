@@ -1,26 +1,11 @@
-import { createClient, type Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
+import { subscribeFromStart } from "./support/ticket-events.js";
 import { until } from "./support/webhooks.js";
 
 /** What a subscriber's deliveries read is recorded like a query's reads, one record per window of deliveries. */
 
 const rawId = (globalId: string) => Buffer.from(globalId, "base64").toString().split(":")[1]!;
-
-function subscribe(app: TestApp, credential: string, query: string) {
-  const client: Client = createClient({
-    url: app.url.replace("http://", "ws://"),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${credential}` },
-    retryAttempts: 0,
-  });
-  const received: unknown[] = [];
-  // From the tenant's first event on, so that no event is missed while the stream starts.
-  const variables = { after: Buffer.from("event:0").toString("base64url") };
-  client.subscribe({ query, variables }, { next: (r) => received.push(r), error: () => {}, complete: () => {} });
-  return { client, received };
-}
 
 async function createTicket(app: TestApp, t: TestTenant, name: string) {
   const r = await app.gql(
@@ -56,7 +41,7 @@ describe("a subscription's reads of personal data, with a short window", () => {
     const T = await app.tenant();
     const key = await app.apiKey(T, ["TICKETS_READ"]);
     const keyId = (await app.database.prisma.apiKey.findFirstOrThrow({ where: { tenantId: T.id } })).id;
-    const sub = subscribe(app, key, READS);
+    const sub = subscribeFromStart(app, key, READS);
     // Both tickets are created at once, so that both events usually fall into one window; two windows are fine too.
     const [rita, tom] = await Promise.all([createTicket(app, T, "Rita"), createTicket(app, T, "Tom")]);
     await until(() => sub.received.length === 2, 10_000, "both events delivered");
@@ -103,7 +88,7 @@ describe("a subscription's reads of personal data, with a short window", () => {
     const T = await app.tenant();
     const key = await app.apiKey(T, ["TICKETS_READ"]);
     // The same key, document and variables: an event is executed once for both (src/graphql/engine.ts).
-    const subs = [subscribe(app, key, READS), subscribe(app, key, READS)];
+    const subs = [subscribeFromStart(app, key, READS), subscribeFromStart(app, key, READS)];
     const rita = await createTicket(app, T, "Rita");
     await until(() => subs.every((s) => s.received.length === 1), 10_000, "the event, to both");
     await until(async () => (await readRecords(app, T)).length === 2, 10_000, "both records");
@@ -116,7 +101,7 @@ describe("a subscription's reads of personal data, with a short window", () => {
   it("writes nothing for a subscription that reads no personal data", async () => {
     const T = await app.tenant();
     const key = await app.apiKey(T, ["TICKETS_READ"]);
-    const sub = subscribe(app, key, `subscription($after: String) { ticketEvents(after: $after) { seq type ticketId } }`);
+    const sub = subscribeFromStart(app, key, `subscription($after: String) { ticketEvents(after: $after) { seq type ticketId } }`);
     await createTicket(app, T, "Rita");
     await until(() => sub.received.length >= 1, 10_000, "the events");
     await sub.client.dispose();
@@ -135,7 +120,7 @@ describe("a subscription's reads of personal data, with a long window", () => {
   it("writes the window's record when the subscriber leaves", async () => {
     const T = await app.tenant();
     const key = await app.apiKey(T, ["TICKETS_READ"]);
-    const sub = subscribe(app, key, READS);
+    const sub = subscribeFromStart(app, key, READS);
     const rita = await createTicket(app, T, "Rita");
     await until(() => sub.received.length === 1, 10_000, "the event");
     expect(await readRecords(app, T)).toEqual([]);
@@ -147,7 +132,7 @@ describe("a subscription's reads of personal data, with a long window", () => {
   it("writes an open subscription's record when the server shuts down", async () => {
     const T = await app.tenant();
     const key = await app.apiKey(T, ["TICKETS_READ"]);
-    const sub = subscribe(app, key, READS);
+    const sub = subscribeFromStart(app, key, READS);
     const rita = await createTicket(app, T, "Rita");
     await until(() => sub.received.length === 1, 10_000, "the event");
     await app.server.close();

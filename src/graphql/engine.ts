@@ -8,12 +8,10 @@ import { PersonalDataReads } from "../privacy/reads.js";
  * `execute` rather than the executor yoga brings (@graphql-tools/executor).
  * That one runs every event of every subscription through an async generator
  * and a flattening iterator, made for incremental delivery (@defer, @stream),
- * which this API does not offer; with a thousand subscribers an event is
- * executed a thousand times, and that path alone was a fifth of the server's
- * work per event (`npm run bench:realtime`, server ms/event, in
- * docs/benchmarks.md). Same schema, resolvers and plugin hooks.
- *
- * Alike subscriptions also share each event's execution (sharedDelivery).
+ * which this API does not offer; that path alone was a fifth of the server's
+ * work per event with a thousand subscribers (`npm run bench:realtime`,
+ * server ms/event, in docs/benchmarks.md). Same schema, resolvers and plugin
+ * hooks. Alike subscriptions share each event's execution (sharedDelivery).
  */
 export function graphqlJsSubscriptions(): Plugin {
   return {

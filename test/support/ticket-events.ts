@@ -5,10 +5,11 @@ import type { TestApp } from "./app.js";
 const clients: Client[] = [];
 
 /**
- * Subscribes to ticketEvents(filter: { types: [TICKET_CREATED] }) over a WebSocket with `selection`
- * after `seq`; returns the list that every result (or error) is pushed to as it arrives.
+ * Runs a subscription `query` (with an `$after: String` variable) over a WebSocket from the
+ * tenant's first event on, so that no event is missed while the stream starts. Every result
+ * (or error) is pushed to `received` as it arrives; disposing `client` ends the subscription.
  */
-export function ticketCreatedEvents(app: TestApp, credential: string, selection: string): any[] {
+export function subscribeFromStart(app: TestApp, credential: string, query: string): { client: Client; received: any[] } {
   const client = createClient({
     url: app.url.replace("http://", "ws://"),
     webSocketImpl: WebSocket,
@@ -17,14 +18,18 @@ export function ticketCreatedEvents(app: TestApp, credential: string, selection:
   });
   clients.push(client);
   const received: any[] = [];
-  // From the tenant's first event on, so that no event is missed while the stream starts.
   const variables = { after: Buffer.from("event:0").toString("base64url") };
-  const query = `subscription($after: String) { ticketEvents(after: $after, filter: { types: [TICKET_CREATED] }) { seq ${selection} } }`;
   client.subscribe({ query, variables }, { next: (r) => received.push(r), error: (e) => received.push(e), complete: () => {} });
-  return received;
+  return { client, received };
 }
 
-/** Closes every subscriber ticketCreatedEvents opened. */
+/** ticketEvents(filter: { types: [TICKET_CREATED] }) with `selection` after `seq`, from the first event on. */
+export function ticketCreatedEvents(app: TestApp, credential: string, selection: string): any[] {
+  const query = `subscription($after: String) { ticketEvents(after: $after, filter: { types: [TICKET_CREATED] }) { seq ${selection} } }`;
+  return subscribeFromStart(app, credential, query).received;
+}
+
+/** Closes every subscriber opened here. */
 export async function closeSubscribers(): Promise<void> {
   for (const c of clients.splice(0)) await c.dispose();
 }
