@@ -1,3 +1,4 @@
+import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planCacheContents, planCacheCounters } from "../src/db/plan-cache.js";
 import { startApp, type TestApp, type TestTenant } from "./support/app.js";
@@ -155,5 +156,109 @@ describe("raw statements", () => {
     const list = (v: unknown[]) => db.$queryRawUnsafe<{ n: number }[]>("SELECT cardinality($1::text[]) AS n", v);
     expect(Number((await list(["a"]))[0]!.n)).toBe(1);
     expect(Number((await list(["a", "b", "c"]))[0]!.n)).toBe(3);
+  });
+});
+
+describe("writes through the query builder", () => {
+  const UPDATE = `mutation($id: ID!, $s: String!, $st: TicketStatus) { updateTicket(id: $id, input: { subject: $s, status: $st }) { subject status updatedAt } }`;
+  let requesterId: string;
+  beforeAll(async () => {
+    requesterId = (await app.gql(`mutation { createContact(input: { name: "Wendy" }) { id } }`, {}, t.ownerToken)).data.createContact.id;
+  });
+  const ticket = async (subject: string) => {
+    const r = await app.gql(
+      `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`,
+      { i: { subject, body: "b", requesterId } },
+      t.ownerToken,
+    );
+    expect(r.errors).toBeUndefined();
+    return r.data.createTicket.id as string;
+  };
+  const rowId = (id: string) => decodeGlobalID(id).id;
+
+  it("sent again with other values reuse the plan of their shape, each writing its own values and generated ones", async () => {
+    const [a, b] = [await ticket("write a"), await ticket("write b")];
+    await app.gql(UPDATE, { id: a, s: "Secret subject one", st: "PENDING" }, t.ownerToken);
+    await app.consumed();
+    const before = planCacheCounters();
+    const second = await app.gql(UPDATE, { id: b, s: "Secret subject two", st: "OPEN" }, t.ownerToken);
+    // The ticket's update and its event rows came from plans compiled for the first update.
+    expect(planCacheCounters().reused - before.reused).toBeGreaterThanOrEqual(2);
+    expect(second.data.updateTicket).toMatchObject({ subject: "Secret subject two", status: "OPEN" });
+
+    const ids = [rowId(a), rowId(b)];
+    const rows = await app.database.prisma.ticket.findMany({ where: { id: { in: ids } }, orderBy: { subject: "asc" } });
+    expect(rows.map((r) => [r.id, r.subject, r.status])).toEqual([
+      [ids[0], "Secret subject one", "PENDING"],
+      [ids[1], "Secret subject two", "OPEN"],
+    ]);
+    // Each event row has its own generated id, and its own Json data.
+    const events = await app.database.prisma.event.findMany({
+      where: { ticketId: { in: ids }, type: "TICKET_STATUS_CHANGED" },
+      select: { id: true, ticketId: true, data: true },
+    });
+    expect(events.map((e) => [e.ticketId, e.data]).sort()).toEqual(
+      [
+        [ids[0], { from: "NEW", to: "PENDING" }],
+        [ids[1], { from: "NEW", to: "OPEN" }],
+      ].sort(),
+    );
+    expect(new Set(events.map((e) => e.id)).size).toBe(2);
+    // The shapes are kept, not the values: no subject, no tenant.
+    const kept = planCacheContents();
+    expect(kept).toContain('UPDATE \\"public\\".\\"Ticket\\" SET \\"subject\\"');
+    expect(kept).not.toContain("Secret subject");
+    expect(kept).not.toContain(t.id);
+  });
+
+  it("generate what the schema generates each time they run: ids and timestamps", async () => {
+    const id = await ticket("messages");
+    const add = (body: string) =>
+      app.gql(
+        `mutation($id: ID!, $b: String!) { addMessage(input: { ticketId: $id, body: $b }) { id body createdAt } }`,
+        { id, b: body },
+        t.ownerToken,
+      );
+    // The first reply also opens the ticket (another update, another event): the later ones are alike.
+    await add("first");
+    await add("second");
+    await app.consumed();
+    const before = planCacheCounters();
+    const [two, three] = [(await add("third")).data.addMessage, (await add("fourth")).data.addMessage];
+    await app.consumed();
+    // Nothing compiled: the message, the ticket's update and the event rows, and what followed them.
+    const after = planCacheCounters();
+    expect([after.compiled - before.compiled, after.uncached - before.uncached]).toEqual([0, 0]);
+    expect([two.body, three.body]).toEqual(["third", "fourth"]);
+    expect(two.id).not.toBe(three.id);
+    expect(Date.parse(three.createdAt)).toBeGreaterThanOrEqual(Date.parse(two.createdAt));
+  });
+
+  it("are told apart by null and by the types of their values", async () => {
+    const [a, b] = [await ticket("null a"), await ticket("null b")];
+    const agent = encodeGlobalID("Agent", t.ownerId);
+    const assign = (id: string, assigneeId: string | null) =>
+      app.gql(
+        `mutation($id: ID!, $a: ID) { updateTicket(id: $id, input: { assigneeId: $a }) { assignee { id } } }`,
+        { id, a: assigneeId },
+        t.ownerToken,
+      );
+    expect((await assign(a, agent)).data.updateTicket.assignee).toEqual({ id: agent });
+    expect((await assign(b, null)).data.updateTicket.assignee).toBeNull();
+    expect((await assign(b, agent)).data.updateTicket.assignee).toEqual({ id: agent });
+    expect((await assign(a, null)).data.updateTicket.assignee).toBeNull();
+  });
+
+  it("whose values the compiler rewrites are compiled every time", async () => {
+    const db = app.database.prisma;
+    const [a, b] = [await ticket("pattern alpha"), await ticket("pattern beta")];
+    const solve = (word: string) =>
+      db.ticket.updateMany({ where: { tenantId: t.id, subject: { contains: word } }, data: { priority: "HIGH" } });
+    expect((await solve("alpha")).count).toBe(1);
+    const before = planCacheCounters();
+    expect((await solve("beta")).count).toBe(1);
+    expect(planCacheCounters().uncached - before.uncached).toBe(1);
+    const rows = await db.ticket.findMany({ where: { id: { in: [rowId(a), rowId(b)] } }, select: { priority: true } });
+    expect(rows.map((r) => r.priority)).toEqual(["HIGH", "HIGH"]);
   });
 });

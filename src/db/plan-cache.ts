@@ -1,8 +1,23 @@
 // @ts-expect-error: the query compiler's JS glue ships without type declarations.
 import { QueryCompiler } from "@prisma/client/runtime/query_compiler_bg.postgresql.mjs";
+import { rewritten } from "./plan-rewrite.js";
+import { fillPlaceholders, numberType, typedAsValues, type WriteRequest, withPlaceholders } from "./write-shape.js";
 
-/** Reads only: their plans depend on nothing but the request (writes may carry generated values). */
+/** Reads: kept by the whole request, its ids aside (withStandIns). */
 const READ_ACTIONS = new Set(["findMany", "findFirst", "findFirstOrThrow", "findUnique", "findUniqueOrThrow", "aggregate", "groupBy"]);
+
+/** Writes through the query builder: kept by their shape, their values put in each time (writePlan). */
+const WRITE_ACTIONS = new Set([
+  "createOne",
+  "createMany",
+  "createManyAndReturn",
+  "updateOne",
+  "updateMany",
+  "updateManyAndReturn",
+  "upsertOne",
+  "deleteOne",
+  "deleteMany",
+]);
 
 /** Raw SQL ($queryRaw, $executeRaw): their plans are the SQL and the values as they were sent. */
 const RAW_ACTIONS = new Set(["queryRaw", "executeRaw"]);
@@ -10,7 +25,7 @@ const RAW_ACTIONS = new Set(["queryRaw", "executeRaw"]);
 /** The request's action: the client serialises { modelName, action, query } in that order. */
 const ACTION = /"action":"(\w+)"/;
 
-/** A raw statement whose plan turned out not to be its SQL and values alone: compiled every time. */
+/** A raw statement or a write whose plan turned out not to take its values as they are: compiled every time. */
 const NOT_REUSABLE = Symbol("not reusable");
 
 const plans = new Map<string, unknown>();
@@ -20,7 +35,7 @@ const counters = { compiled: 0, reused: 0, uncached: 0 };
 
 /**
  * Since the process started: plans compiled and kept, plans served from the cache, and requests
- * compiled every time (writes through the query builder, raw statements whose plan cannot be kept).
+ * compiled every time (raw statements and writes whose plan cannot be kept, and everything else the cache does not keep).
  */
 export function planCacheCounters(): Readonly<typeof counters> {
   return { ...counters };
@@ -49,9 +64,10 @@ export function planCacheContents(): string {
  * number of ids in a list. A plan holds no data (rows are read when it runs),
  * only SQL and how to shape the result; cached plans are frozen so that
  * running one cannot change it for the next caller. Writes through the query
- * builder are always compiled: their plans may carry values generated at
- * compilation. Raw statements ($queryRaw, $executeRaw: the hot writes) are
- * kept by their SQL and the types of their values (rawPlan below).
+ * builder (an update, a message, event rows) are kept by their shape, with
+ * placeholders for their values (writePlan below); raw statements
+ * ($queryRaw, $executeRaw: the hottest writes) by their SQL and the types of
+ * their values (rawPlan below).
  *
  * The cache belongs to the process (the compiler is shared); `entries` 0
  * turns it off (QUERY_PLAN_CACHE_ENTRIES); otherwise it keeps up to `entries`
@@ -66,6 +82,7 @@ export function configurePlanCache(entries: number): void {
   QueryCompiler.prototype.compile = function cachedCompile(this: unknown, request: string): unknown {
     const action = ACTION.exec(request)?.[1];
     if (capacity > 0 && action && RAW_ACTIONS.has(action)) return rawPlan(request, (r) => compile.call(this, r));
+    if (capacity > 0 && action && WRITE_ACTIONS.has(action)) return writePlan(request, (r) => compile.call(this, r));
     if (capacity === 0 || !action || !READ_ACTIONS.has(action)) {
       counters.uncached++;
       return compile.call(this, request);
@@ -110,21 +127,66 @@ function rawPlan(request: string, compile: (request: string) => unknown): unknow
   const values = JSON.parse(query.arguments.parameters) as unknown[];
   // Each value's type by its position: the plan has one type per parameter.
   const key = `${ACTION.exec(request)![1]}\u0000${values.map(typesOf).join()}\u0000${query.arguments.query}`;
-  const known = plans.get(key) as RawPlan | typeof NOT_REUSABLE | undefined;
-  if (known === undefined) {
-    const plan = compile(request);
-    counters.compiled++;
+  return throughCache(
+    key,
+    () => compile(request),
     // Kept without the values: they may be personal data, and each use brings its own.
-    remember(key, isSqlAndValues(plan, values) ? deepFreeze({ ...plan, args: { ...plan.args, args: [] } }) : NOT_REUSABLE);
+    (plan) => (isSqlAndValues(plan, values) ? deepFreeze({ ...plan, args: { ...plan.args, args: [] } }) : NOT_REUSABLE),
+    (known: RawPlan) => ({ ...known, args: { ...known.args, args: values } }),
+  );
+}
+
+/**
+ * A write's plan is compiled from its shape: the request with a placeholder for each of its
+ * values (src/db/write-shape.ts), which the compiler leaves in the plan where the value goes;
+ * each use gets a copy with its own values put in. What the compiler generates (new ids, `now()`
+ * for `@updatedAt`) is in a plan as a call made when it runs, never as a value. Kept only once
+ * the first compilation showed that the plan of the shape, filled with the request's values, is
+ * the very plan of the request: a statement whose values the compiler rewrites (a pattern made
+ * of a text) or that changes with them does not pass and is compiled every time. The cache holds
+ * no value of a write, only its shape; booleans and nulls are part of it.
+ */
+function writePlan(request: string, compile: (request: string) => unknown): unknown {
+  const { shape, values, types } = withPlaceholders(JSON.parse(request) as WriteRequest);
+  const key = `${types}\u0000${shape}`;
+  return throughCache(
+    key,
+    () => compile(request),
+    (plan) => reusableShape(shape, values, types, plan, compile),
+    (known) => fillPlaceholders(known, values),
+  );
+}
+
+/**
+ * The plan kept under `key`, made ready for this request by `use`; the first time, the request's
+ * own compiled plan, with what `keep` makes of it kept (or NOT_REUSABLE: compiled every time).
+ */
+function throughCache<T>(key: string, compile: () => unknown, keep: (plan: unknown) => unknown, use: (known: T) => unknown): unknown {
+  const known = plans.get(key);
+  if (known === undefined) {
+    const plan = compile();
+    counters.compiled++;
+    remember(key, keep(plan));
     return plan;
   }
   if (known === NOT_REUSABLE) {
     counters.uncached++;
-    return compile(request);
+    return compile();
   }
   remember(key, known);
   counters.reused++;
-  return { ...known, args: { ...known.args, args: values } };
+  return use(known as T);
+}
+
+/** The shape's plan, frozen, if filling it with these values gives `plan`; otherwise not reusable. */
+function reusableShape(shape: string, values: unknown[], types: string, plan: unknown, compile: (request: string) => unknown): unknown {
+  try {
+    const general = typedAsValues(compile(shape), types.split(","));
+    return JSON.stringify(fillPlaceholders(general, values)) === JSON.stringify(plan) ? deepFreeze(general) : NOT_REUSABLE;
+  } catch {
+    // The compiler does not take a placeholder somewhere in this shape.
+    return NOT_REUSABLE;
+  }
 }
 
 /** The types the compiler tells values apart by: strings, integers, other numbers, booleans, nulls, tagged values, and lists of them (by the types in them). */
@@ -137,8 +199,7 @@ function typesOf(value: unknown): string {
     case "boolean":
       return "b";
     case "number":
-      // An integer's type may depend on its size: 32-bit ones apart from larger ones.
-      return Number.isInteger(value) ? (((value as number) | 0) === value ? "i" : "I") : "f";
+      return numberType(value as number);
     default:
       // Tagged values ({ prisma__type: "date", … }) and anything else: by their whole shape but the value.
       return `{${JSON.stringify(Object.keys(value as object).sort())}:${String((value as { prisma__type?: unknown }).prisma__type)}}`;
@@ -176,25 +237,11 @@ function withStandIns(request: string): { key: string; ids: string[] } {
   return { key, ids };
 }
 
-/** A copy of the plan with each stand-in replaced by its UUID; parts without one are shared, frozen as they are. */
-function withIds(value: unknown, ids: string[]): unknown {
-  if (typeof value === "string")
-    return value.includes(STAND_IN_PREFIX) ? value.replace(STAND_IN, (_, n: string) => ids[Number(n)]!) : value;
-  if (!value || typeof value !== "object") return value;
-  if (Array.isArray(value)) {
-    let copy: unknown[] | undefined;
-    value.forEach((item, i) => {
-      const filled = withIds(item, ids);
-      if (filled !== item) (copy ??= [...value])[i] = filled;
-    });
-    return copy ?? value;
-  }
-  let copy: Record<string, unknown> | undefined;
-  for (const [k, item] of Object.entries(value)) {
-    const filled = withIds(item, ids);
-    if (filled !== item) (copy ??= { ...value })[k] = filled;
-  }
-  return copy ?? value;
+/** A copy of the plan with each stand-in replaced by its UUID. */
+function withIds(plan: unknown, ids: string[]): unknown {
+  return rewritten(plan, (part) =>
+    typeof part === "string" && part.includes(STAND_IN_PREFIX) ? part.replace(STAND_IN, (_, n: string) => ids[Number(n)]!) : undefined,
+  );
 }
 
 function deepFreeze<T>(value: T): T {
