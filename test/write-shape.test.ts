@@ -52,6 +52,16 @@ describe("a write's shape", () => {
     expect(types).toBe("i,I");
     expect(shape).toContain("1e+21");
   });
+
+  it("takes out tagged values too: a file's bytes are never part of a shape", () => {
+    const content = Buffer.from("a private letter").toString("base64");
+    const { shape, values, types } = withPlaceholders(
+      request("Attachment", "updateOne", { where: { id: "a" }, data: { content: { $type: "Bytes", value: content } } }),
+    );
+    expect(values).toEqual(["a", content]);
+    expect(types).toBe("s,y");
+    expect(shape).not.toContain(content);
+  });
 });
 
 describe("a plan filled in", () => {

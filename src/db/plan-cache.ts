@@ -28,6 +28,9 @@ const ACTION = /"action":"(\w+)"/;
 /** A raw statement or a write whose plan turned out not to take its values as they are: compiled every time. */
 const NOT_REUSABLE = Symbol("not reusable");
 
+/** A write's shape that came once: compiled for keeping when it comes again. */
+const SEEN_ONCE = Symbol("seen once");
+
 const plans = new Map<string, unknown>();
 let installed = false;
 let capacity = 0;
@@ -43,7 +46,7 @@ export function planCacheCounters(): Readonly<typeof counters> {
 
 /** What the cache holds, keys and plans, serialised: tests look in it for values that must not stay there. */
 export function planCacheContents(): string {
-  return JSON.stringify([...plans].map(([key, plan]) => [key, plan === NOT_REUSABLE ? null : plan]));
+  return JSON.stringify([...plans].map(([key, plan]) => [key, typeof plan === "symbol" ? null : plan]));
 }
 
 /**
@@ -141,14 +144,21 @@ function rawPlan(request: string, compile: (request: string) => unknown): unknow
  * values (src/db/write-shape.ts), which the compiler leaves in the plan where the value goes;
  * each use gets a copy with its own values put in. What the compiler generates (new ids, `now()`
  * for `@updatedAt`) is in a plan as a call made when it runs, never as a value. Kept only once
- * the first compilation showed that the plan of the shape, filled with the request's values, is
- * the very plan of the request: a statement whose values the compiler rewrites (a pattern made
- * of a text) or that changes with them does not pass and is compiled every time. The cache holds
- * no value of a write, only its shape; booleans and nulls are part of it.
+ * its compilation showed that the plan of the shape, filled with the request's values, is the
+ * very plan of the request: a statement whose values the compiler rewrites (a pattern made of a
+ * text) or that changes with them does not pass and is compiled every time. The cache holds no
+ * value of a write, only its shape; booleans, nulls and enums are part of it.
  */
 function writePlan(request: string, compile: (request: string) => unknown): unknown {
   const { shape, values, types } = withPlaceholders(JSON.parse(request) as WriteRequest);
   const key = `${types}\u0000${shape}`;
+  // Kept from the second time a shape comes: a write whose shape is its own (an insert of so many
+  // rows) costs one compilation, as before, not two.
+  if (!plans.has(key)) {
+    remember(key, SEEN_ONCE);
+    counters.uncached++;
+    return compile(request);
+  }
   return throughCache(
     key,
     () => compile(request),
@@ -163,7 +173,7 @@ function writePlan(request: string, compile: (request: string) => unknown): unkn
  */
 function throughCache<T>(key: string, compile: () => unknown, keep: (plan: unknown) => unknown, use: (known: T) => unknown): unknown {
   const known = plans.get(key);
-  if (known === undefined) {
+  if (known === undefined || known === SEEN_ONCE) {
     const plan = compile();
     counters.compiled++;
     remember(key, keep(plan));

@@ -11,6 +11,9 @@ const FIELDS = new Map(
   ]),
 );
 
+/** Values the client sends tagged with their type, and the letter each type has in a shape's key. */
+const TAGGED_VALUES: Record<string, string> = { DateTime: "d", Bytes: "y", BigInt: "g", Decimal: "m" };
+
 /** Our placeholders' names; the compiler's own (`@generated$…`) never look like this. */
 const PARAM = "deskgraph$";
 
@@ -21,11 +24,11 @@ export interface WriteRequest {
 }
 
 /**
- * A write request with its values taken out: each string, number, date and Json value of its
- * arguments becomes a placeholder the compiler leaves in the plan (`{ $type: "Param" }`),
+ * A write request with its values taken out: each string, number, date, byte string, big
+ * integer, decimal and Json value of its arguments becomes a placeholder the compiler leaves in the plan (`{ $type: "Param" }`),
  * numbered in order of first appearance. `values` holds each one as the plan would have held it, and `types`
  * what tells them apart (the compiler may treat a number as an integer or not, a date as a
- * date). Booleans, nulls, other tagged values and enums stay where they are: few, and the
+ * date). Booleans, nulls and enums stay where they are: few, and the
  * compiler writes an enum's cast only around a value it knows. Everything else (fields,
  * operations, the selection) is the shape. Fields are looked up in the model the arguments
  * are about at that point (a relation's nested write or filter is about the related model).
@@ -54,7 +57,7 @@ export function withPlaceholders(request: WriteRequest): { shape: string; values
     if (typeof value === "number") return /^-?\d+(\.\d+)?$/.test(String(value)) ? param(String(value), numberType(value)) : value;
     if (!value || typeof value !== "object") return value;
     if (Array.isArray(value)) return value.map((item) => walk(item, model));
-    if (isTagged(value)) return value.$type === "DateTime" ? param(value.value, "d") : value;
+    if (isTagged(value)) return value.$type in TAGGED_VALUES ? param(value.value, TAGGED_VALUES[value.$type]!) : value;
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, field(k, v, model)]));
   };
 
