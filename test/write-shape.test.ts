@@ -61,6 +61,10 @@ describe("a write's shape", () => {
     expect(values).toEqual(["a", content]);
     expect(types).toBe("s,y");
     expect(shape).not.toContain(content);
+    // A Json value that looks tagged is still one value.
+    const json = withPlaceholders(request("Event", "createOne", { data: { type: "X", data: { $type: "Secret", value: "kept out" } } }));
+    expect(json.shape).not.toContain("kept out");
+    expect(json.types).toBe("s,j");
   });
 });
 

@@ -25,13 +25,14 @@ export interface WriteRequest {
 
 /**
  * A write request with its values taken out: each string, number, date, byte string, big
- * integer, decimal and Json value of its arguments becomes a placeholder the compiler leaves in the plan (`{ $type: "Param" }`),
- * numbered in order of first appearance. `values` holds each one as the plan would have held it, and `types`
- * what tells them apart (the compiler may treat a number as an integer or not, a date as a
- * date). Booleans, nulls and enums stay where they are: few, and the
- * compiler writes an enum's cast only around a value it knows. Everything else (fields,
- * operations, the selection) is the shape. Fields are looked up in the model the arguments
- * are about at that point (a relation's nested write or filter is about the related model).
+ * integer, decimal and Json value of its arguments becomes a placeholder the compiler leaves
+ * in the plan (`{ $type: "Param" }`), numbered in order of first appearance. `values` holds
+ * each one as the plan would have held it, and `types` what tells them apart (the compiler
+ * may treat a number as an integer or not, a date as a date). Booleans, nulls and enums stay
+ * where they are: few, and the compiler writes an enum's cast only around a value it knows.
+ * Everything else (fields, operations, the selection) is the shape. Fields are looked up in
+ * the model the arguments are about at that point (a relation's nested write or filter is
+ * about the related model).
  */
 export function withPlaceholders(request: WriteRequest): { shape: string; values: unknown[]; types: string } {
   const values: unknown[] = [];
@@ -65,7 +66,9 @@ export function withPlaceholders(request: WriteRequest): { shape: string; values
   const field = (name: string, value: unknown, model: string): unknown => {
     const f = FIELDS.get(model)?.get(name);
     if (f?.kind === "enum") return value;
-    if (f?.type === "Json" && value !== null && !isTagged(value)) return param(JSON.stringify(value), "j");
+    // A Json value is one value whatever it holds, even an object with a `$type` of its own; only
+    // Prisma's markers for a null (DbNull, JsonNull) are part of the shape.
+    if (f?.type === "Json" && value !== null && !(isTagged(value) && value.$type === "Enum")) return param(JSON.stringify(value), "j");
     return walk(value, f?.kind === "object" ? f.type : model);
   };
 
