@@ -245,9 +245,10 @@ builder.mutationField("resendWebhookDelivery", (t) =>
     authScopes: MANAGE,
     args: { id: t.arg.globalID({ required: true, for: WebhookDelivery }) },
     resolve: async (query, _r, { id }, ctx) => {
-      await webhooks.resendDelivery(ctx, id.id);
       // The delivery as queued; then the workers go.
-      const queued = await ctx.db.webhookDelivery.findUniqueOrThrow({ ...query, where: { id: id.id } });
+      const queued = await webhooks.resendDelivery(ctx, id.id, (tx) =>
+        tx.webhookDelivery.findUniqueOrThrow({ ...query, where: { id: id.id } }),
+      );
       webhooks.wakeDeliveryWorkers(ctx);
       return queued;
     },

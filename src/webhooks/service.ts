@@ -1,4 +1,5 @@
 import type { GraphQLSchema } from "graphql";
+import { inTransaction, type Tx } from "../db/tx.js";
 import { AppError, notFound, validationError } from "../errors.js";
 import type { Context } from "../context.js";
 import { requireViewer } from "../context.js";
@@ -132,8 +133,13 @@ export async function rotateSecret(ctx: Context, id: string) {
   });
 }
 
-/** Queues a delivery again, with the same webhook-id (receivers deduplicate on it) and a fresh attempt count. */
-export async function resendDelivery(ctx: Context, id: string) {
+/**
+ * Queues a delivery again, with the same webhook-id (receivers deduplicate on it) and a fresh
+ * attempt count; `answer` reads what the caller answers with, in the same transaction: the row
+ * stays locked until then, and the workers, which skip locked rows, take it only after. Read
+ * after the commit, the answer could show a worker's first attempt already under way.
+ */
+export async function resendDelivery<T>(ctx: Context, id: string, answer: (tx: Tx) => Promise<T>): Promise<T> {
   const delivery = await ctx.db.webhookDelivery.findUnique({ where: { id } });
   if (!delivery) throw notFound("Webhook delivery");
   if (delivery.status === "PENDING") throw new AppError("CONFLICT", "This delivery is already queued");
@@ -141,12 +147,14 @@ export async function resendDelivery(ctx: Context, id: string) {
   if (!endpoint.enabled) {
     throw validationError([{ path: ["id"], message: "the endpoint is disabled; enable it (with a valid API key) first" }]);
   }
-  const { count } = await ctx.db.webhookDelivery.updateMany({
-    where: { id, status: delivery.status },
-    data: { status: "PENDING", attempts: 0, nextAttemptAt: new Date() },
+  return inTransaction(ctx.db, async (tx) => {
+    const { count } = await tx.webhookDelivery.updateMany({
+      where: { id, status: delivery.status },
+      data: { status: "PENDING", attempts: 0, nextAttemptAt: new Date() },
+    });
+    if (!count) throw new AppError("CONFLICT", "This delivery changed meanwhile; try again");
+    return answer(tx);
   });
-  if (!count) throw new AppError("CONFLICT", "This delivery changed meanwhile; try again");
-  return delivery;
 }
 
 /** Wakes the delivery workers of every instance (to event streams, a notice of seq 0 is nothing new). */
