@@ -24,10 +24,10 @@ import { buildServer, startServerChild, type ServerChild } from "./bench/child.j
 import { createBenchDatabase } from "./bench/database.js";
 import { benchFairness, FAIRNESS_ROUNDS, printFairness, type FairnessResult } from "./bench/fairness.js";
 import type { DeskgraphExtra, DeskgraphSpec } from "./bench/deskgraph-server.js";
-import { post, requesterIds } from "./bench/http.js";
+import { openTicketIds, post, requesterIds } from "./bench/http.js";
 import { benchLifecycle } from "./bench/lifecycle.js";
 import { runLoad, type LoadRequest, type LoadResult } from "./bench/load.js";
-import { createTicketBody, postgraphileTicketsPageBody, ticketsPageBody, typenameBody } from "./bench/operations.js";
+import { postgraphileTicketsPageBody, requestBody, ticketsPageBody, typenameBody } from "./bench/operations.js";
 import { intOption } from "./bench/options.js";
 import { deskgraphPage, pageDifference, postgraphilePage, type DeskgraphPageData, type Page } from "./bench/page-shape.js";
 import { backendMicrosBetween, openBackendCpu, type BackendCpu, type BackendTimes } from "./bench/postgres-cpu.js";
@@ -273,15 +273,16 @@ async function benchDeskgraph(system: string, spec: DeskgraphSpec, given: Seeded
   if (spec.databaseUrl) agree(system, keyPage);
   else checkSize(system, keyPage);
 
-  const requesters = await requesterIds(url, seeded.apiKey);
-  let n = 0;
+  /** A mutation whose every request is another (the n-th create or update), sent with the API key. */
+  const mutation = (operation: string, request: LoadRequest): Operation => {
+    let n = 0;
+    return { operation, token: seeded.apiKey, request, once: () => post(url, seeded.apiKey, requestBody(request, n++)!) };
+  };
   const createTicket: Operation = {
-    operation: "createTicket, API key",
-    token: seeded.apiKey,
-    request: { createTicket: requesters },
-    once: () => post(url, seeded.apiKey, createTicketBody(n++, requesters)),
+    ...mutation("createTicket, API key", { createTicket: await requesterIds(url, seeded.apiKey) }),
     sequenced: sequencedProbe(child, seeded.tenantId),
   };
+  const updateTicket = mutation("updateTicket, API key", { updateTicket: await openTicketIds(url, seeded.apiKey) });
   // Reads first, on the data the peers read: the tickets createTicket adds go to the top of the page.
   const operations = spec.databaseUrl
     ? [
@@ -290,8 +291,9 @@ async function benchDeskgraph(system: string, spec: DeskgraphSpec, given: Seeded
         graphqlOperation(url, "{ __typename }, API key", seeded.apiKey, typenameBody()),
         graphqlOperation(url, "{ __typename }, no key", null, typenameBody()),
         createTicket,
+        updateTicket,
       ]
-    : [withKey, createTicket];
+    : [withKey, createTicket, updateTicket];
   const rows: Row[] = [];
   for (const op of operations) rows.push(...(await measure(system, child, op, backends)));
   await child.close();

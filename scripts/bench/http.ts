@@ -21,6 +21,13 @@ export async function requesterIds(url: string, token: string): Promise<string[]
   return data.contacts.edges.map((e: { node: { id: string } }) => e.node.id);
 }
 
+/** Global IDs of up to 100 tickets still open (new, open or pending), for updateTicket to rotate through. */
+export async function openTicketIds(url: string, token: string): Promise<string[]> {
+  const query = "{ tickets(first: 100, filter: { status: [NEW, OPEN, PENDING] }) { edges { node { id } } } }";
+  const data = await post(url, token, JSON.stringify({ query }));
+  return data.tickets.edges.map((e: { node: { id: string } }) => e.node.id);
+}
+
 /** One GraphQL operation; its data, or an error carrying the first errors. */
 export async function gql(url: string, token: string | null, query: string, variables: Record<string, unknown> = {}) {
   const res = await fetch(url, {

@@ -3,7 +3,7 @@
 // it measures. Started by load.ts.
 import { parentPort, workerData } from "node:worker_threads";
 import autocannon from "autocannon";
-import { createTicketBody } from "./operations.js";
+import { requestBody } from "./operations.js";
 import type { LoadResult, LoadSpec, WorkerMessage } from "./load.js";
 import { percentile, runPaced } from "./paced-load.js";
 
@@ -43,7 +43,9 @@ const { aggregateResult } = autocannon as unknown as {
 };
 
 const { request } = spec;
-const body = "createTicket" in request ? createTicketBody(0, request.createTicket) : request.body;
+const body = requestBody(request, 0);
+/** Whether each request sends a body of its own (creates, updates). */
+const varies = !("body" in request);
 const headers: Record<string, string> = {
   accept: "application/json",
   ...(body === null ? {} : { "content-type": "application/json" }),
@@ -64,7 +66,7 @@ function run(seconds: number) {
             method: body === null ? "GET" : "POST",
             headers,
             ...(body === null ? {} : { body }),
-            setupRequest: (req) => ("createTicket" in request ? { ...req, body: createTicketBody(sent++, request.createTicket) } : req),
+            setupRequest: (req) => (varies ? { ...req, body: requestBody(request, sent++)! } : req),
             onResponse,
           },
         ],
@@ -90,7 +92,7 @@ async function runProbe(rate: number, seconds: number): Promise<LoadResult> {
     {
       method: body === null ? "GET" : "POST",
       headers,
-      body: (n) => ("createTicket" in request ? createTicketBody(n, request.createTicket) : body),
+      body: (n) => (varies ? requestBody(request, n) : body),
     },
     onResponse,
   );

@@ -1,10 +1,11 @@
 import { Worker } from "node:worker_threads";
 /**
  * What every request sends: the same body each time (null: a GET without one),
- * or createTicket bodies that vary subject, text and requester (global IDs of
- * contacts to rotate through).
+ * createTicket bodies that vary subject, text and requester (global IDs of
+ * contacts to rotate through), or updateTicket bodies that vary the ticket
+ * (global IDs of open tickets to rotate through) and what changes.
  */
-export type LoadRequest = { body: string | null } | { createTicket: string[] };
+export type LoadRequest = { body: string | null } | { createTicket: string[] } | { updateTicket: string[] };
 
 export interface LoadSpec {
   url: string;

@@ -1,5 +1,7 @@
 // The GraphQL operations the benchmarks send, shared by the scripts and their load worker.
 
+import type { LoadRequest } from "./load.js";
+
 export type Operation = "tickets" | "createTicket";
 
 /** A page of tickets with what an agent desk lists beside each: the shape every system serves. */
@@ -46,6 +48,34 @@ export function createTicketBody(n: number, requesterIds: readonly string[]): st
       },
     },
   });
+}
+
+export const UPDATE_TICKET = `mutation BenchUpdateTicket($id: ID!, $i: UpdateTicketInput!) {
+  updateTicket(id: $id, input: $i) { id number subject status priority updatedAt }
+}`;
+
+const STATUSES = ["OPEN", "PENDING"] as const;
+
+/** The n-th updateTicket request body: the ticket, its subject, priority and status (open or pending) rotate. */
+export function updateTicketBody(n: number, ticketIds: readonly string[]): string {
+  return JSON.stringify({
+    query: UPDATE_TICKET,
+    variables: {
+      id: ticketIds[n % ticketIds.length],
+      i: {
+        subject: `${SUBJECTS[n % SUBJECTS.length]} (updated #${n})`,
+        priority: PRIORITIES[n % PRIORITIES.length],
+        status: STATUSES[n % 2],
+      },
+    },
+  });
+}
+
+/** The n-th body a load sends: its fixed body, or the n-th create or update. */
+export function requestBody(request: LoadRequest, n: number): string | null {
+  if ("createTicket" in request) return createTicketBody(n, request.createTicket);
+  if ("updateTicket" in request) return updateTicketBody(n, request.updateTicket);
+  return request.body;
 }
 
 export const ticketsPageBody = (first = 50) => JSON.stringify({ query: ticketsPage(first) });
