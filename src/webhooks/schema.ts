@@ -246,9 +246,7 @@ builder.mutationField("resendWebhookDelivery", (t) =>
     args: { id: t.arg.globalID({ required: true, for: WebhookDelivery }) },
     resolve: async (query, _r, { id }, ctx) => {
       // The delivery as queued; then the workers go.
-      const queued = await webhooks.resendDelivery(ctx, id.id, (tx) =>
-        tx.webhookDelivery.findUniqueOrThrow({ ...query, where: { id: id.id } }),
-      );
+      const queued = await webhooks.resendDelivery(ctx, id.id, query);
       webhooks.wakeDeliveryWorkers(ctx);
       return queued;
     },

@@ -1,5 +1,4 @@
 import type { GraphQLSchema } from "graphql";
-import { inTransaction, type Tx } from "../db/tx.js";
 import { AppError, notFound, validationError } from "../errors.js";
 import type { Context } from "../context.js";
 import { requireViewer } from "../context.js";
@@ -135,11 +134,10 @@ export async function rotateSecret(ctx: Context, id: string) {
 
 /**
  * Queues a delivery again, with the same webhook-id (receivers deduplicate on it) and a fresh
- * attempt count; `answer` reads what the caller answers with, in the same transaction: the row
- * stays locked until then, and the workers, which skip locked rows, take it only after. Read
- * after the commit, the answer could show a worker's first attempt already under way.
+ * attempt count, and answers with the row as queued (`query`: what the caller selects of it).
+ * One statement: read after it, the answer could show a worker's first attempt under way.
  */
-export async function resendDelivery<T>(ctx: Context, id: string, answer: (tx: Tx) => Promise<T>): Promise<T> {
+export async function resendDelivery(ctx: Context, id: string, query: { select?: object; include?: object } = {}) {
   const delivery = await ctx.db.webhookDelivery.findUnique({ where: { id } });
   if (!delivery) throw notFound("Webhook delivery");
   if (delivery.status === "PENDING") throw new AppError("CONFLICT", "This delivery is already queued");
@@ -147,14 +145,17 @@ export async function resendDelivery<T>(ctx: Context, id: string, answer: (tx: T
   if (!endpoint.enabled) {
     throw validationError([{ path: ["id"], message: "the endpoint is disabled; enable it (with a valid API key) first" }]);
   }
-  return inTransaction(ctx.db, async (tx) => {
-    const { count } = await tx.webhookDelivery.updateMany({
+  try {
+    return await ctx.db.webhookDelivery.update({
+      ...query,
+      // Only as it was read: a worker or another resend that changed it meanwhile wins.
       where: { id, status: delivery.status },
       data: { status: "PENDING", attempts: 0, nextAttemptAt: new Date() },
     });
-    if (!count) throw new AppError("CONFLICT", "This delivery changed meanwhile; try again");
-    return answer(tx);
-  });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "P2025") throw new AppError("CONFLICT", "This delivery changed meanwhile; try again");
+    throw err;
+  }
 }
 
 /** Wakes the delivery workers of every instance (to event streams, a notice of seq 0 is nothing new). */
